@@ -1,0 +1,249 @@
+"""Typed, frozen records of an author as a source saw it.
+
+``None`` always means "not provided by the source", never zero.  A record
+knows whether it is complete (every publication page came back) and which
+source produced it, so the guard can refuse a partial fetch and a badge can say
+where its number came from.
+
+The snapshot format is ``record_to_dict`` / ``record_from_dict``: a JSON object
+with a fixed key order and ``"format": 1``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+SNAPSHOT_FORMAT = 1
+
+SCHOLAR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")
+_ID_IN_URL_RE = re.compile(r"[?&]user=([A-Za-z0-9_-]{12})(?:[&#]|$)")
+
+
+def normalize_scholar_id(value: str) -> str:
+    """Return the 12-character Scholar ID in ``value`` (an ID or a profile URL).
+
+    Raises ``ValueError`` with a one-line reason when there is none.
+    """
+    text = value.strip()
+    if SCHOLAR_ID_RE.match(text):
+        return text
+    match = _ID_IN_URL_RE.search(text)
+    if match:
+        return match.group(1)
+    raise ValueError(
+        f"not a Google Scholar ID: {value!r} (an ID is 12 letters, digits, '-' or '_', "
+        "e.g. amIMrIEAAAAJ, or a profile URL with user=...)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    scholar_id: str
+    name: str
+    affiliation: str | None = None
+    interests: tuple[str, ...] = ()
+    email_domain: str | None = None
+    homepage: str | None = None
+    picture_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The stats table: each metric over all years and since ``since_year``."""
+
+    citations: int | None = None
+    citations_since: int | None = None
+    h_index: int | None = None
+    h_index_since: int | None = None
+    i10_index: int | None = None
+    i10_index_since: int | None = None
+    since_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    author_pub_id: str
+    title: str
+    authors: str | None = None
+    venue: str | None = None
+    year: int | None = None
+    citations: int | None = None
+    cites_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRecord:
+    profile: Profile
+    metrics: Metrics
+    cites_per_year: tuple[tuple[int, int], ...] = ()
+    publications: tuple[Publication, ...] = ()
+    complete: bool = True
+    source: str = "scholar"
+    fetched_at: datetime | None = None
+    # What the source could not provide, in words (e.g. "counts_by_year covers
+    # only the last 10 years"); shown in outputs so a number is never mistaken.
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def scholar_id(self) -> str:
+        return self.profile.scholar_id
+
+    @property
+    def cites_per_year_map(self) -> dict[int, int]:
+        return dict(self.cites_per_year)
+
+    def with_fetched_at(self, when: datetime) -> AuthorRecord:
+        return replace(self, fetched_at=when)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def format_time(when: datetime) -> str:
+    """UTC ISO-8601 with a ``Z``: ``2026-11-23T19:35:50Z``."""
+    return when.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def record_to_dict(record: AuthorRecord) -> dict[str, Any]:
+    """The snapshot form of a record: fixed key order, JSON-ready."""
+    p, m = record.profile, record.metrics
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "scholar_id": p.scholar_id,
+        "source": record.source,
+        "fetched_at": format_time(record.fetched_at) if record.fetched_at else None,
+        "complete": record.complete,
+        "notes": list(record.notes),
+        "profile": {
+            "name": p.name,
+            "affiliation": p.affiliation,
+            "interests": list(p.interests),
+            "email_domain": p.email_domain,
+            "homepage": p.homepage,
+            "picture_url": p.picture_url,
+        },
+        "metrics": {
+            "citations": m.citations,
+            "citations_since": m.citations_since,
+            "h_index": m.h_index,
+            "h_index_since": m.h_index_since,
+            "i10_index": m.i10_index,
+            "i10_index_since": m.i10_index_since,
+            "since_year": m.since_year,
+        },
+        "cites_per_year": {str(year): count for year, count in record.cites_per_year},
+        "publications": [
+            {
+                "author_pub_id": pub.author_pub_id,
+                "title": pub.title,
+                "authors": pub.authors,
+                "venue": pub.venue,
+                "year": pub.year,
+                "citations": pub.citations,
+                "cites_id": pub.cites_id,
+            }
+            for pub in record.publications
+        ],
+    }
+
+
+def _opt_int(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{where} must be an integer or null, not {value!r}")
+    return value
+
+
+def _opt_str(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{where} must be a string or null, not {value!r}")
+    return value
+
+
+def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
+    """Read a snapshot back; ``ValueError`` names the first field that is wrong."""
+    if not isinstance(data, Mapping):
+        raise ValueError("a snapshot must be a JSON object")
+    if data.get("format") != SNAPSHOT_FORMAT:
+        raise ValueError(f"unknown snapshot format {data.get('format')!r}")
+    prof = data.get("profile")
+    met = data.get("metrics")
+    if not isinstance(prof, Mapping) or not isinstance(met, Mapping):
+        raise ValueError("a snapshot needs 'profile' and 'metrics' objects")
+    scholar_id = data.get("scholar_id")
+    if not isinstance(scholar_id, str) or not scholar_id:
+        raise ValueError("'scholar_id' must be a non-empty string")
+    name = prof.get("name")
+    if not isinstance(name, str):
+        raise ValueError("'profile.name' must be a string")
+    interests = prof.get("interests") or []
+    if not isinstance(interests, list) or not all(isinstance(i, str) for i in interests):
+        raise ValueError("'profile.interests' must be a list of strings")
+    profile = Profile(
+        scholar_id=scholar_id,
+        name=name,
+        affiliation=_opt_str(prof.get("affiliation"), "profile.affiliation"),
+        interests=tuple(interests),
+        email_domain=_opt_str(prof.get("email_domain"), "profile.email_domain"),
+        homepage=_opt_str(prof.get("homepage"), "profile.homepage"),
+        picture_url=_opt_str(prof.get("picture_url"), "profile.picture_url"),
+    )
+    metrics = Metrics(**{key: _opt_int(met.get(key), f"metrics.{key}") for key in Metrics.__slots__})  # type: ignore[arg-type]
+    cpy = data.get("cites_per_year") or {}
+    if not isinstance(cpy, Mapping):
+        raise ValueError("'cites_per_year' must be an object")
+    cites_per_year = []
+    for year, count in cpy.items():
+        if not str(year).isdigit():
+            raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
+        cites_per_year.append((int(year), _opt_int(count, f"cites_per_year.{year}") or 0))
+    pubs = data.get("publications") or []
+    if not isinstance(pubs, list):
+        raise ValueError("'publications' must be a list")
+    publications = []
+    for index, pub in enumerate(pubs):
+        where = f"publications[{index}]"
+        if not isinstance(pub, Mapping):
+            raise ValueError(f"{where} must be an object")
+        pub_id = pub.get("author_pub_id")
+        title = pub.get("title")
+        if not isinstance(pub_id, str) or not isinstance(title, str):
+            raise ValueError(f"{where} needs string 'author_pub_id' and 'title'")
+        publications.append(
+            Publication(
+                author_pub_id=pub_id,
+                title=title,
+                authors=_opt_str(pub.get("authors"), f"{where}.authors"),
+                venue=_opt_str(pub.get("venue"), f"{where}.venue"),
+                year=_opt_int(pub.get("year"), f"{where}.year"),
+                citations=_opt_int(pub.get("citations"), f"{where}.citations"),
+                cites_id=_opt_str(pub.get("cites_id"), f"{where}.cites_id"),
+            )
+        )
+    fetched = data.get("fetched_at")
+    notes = data.get("notes") or []
+    return AuthorRecord(
+        profile=profile,
+        metrics=metrics,
+        cites_per_year=tuple(sorted(cites_per_year)),
+        publications=tuple(publications),
+        complete=bool(data.get("complete", True)),
+        source=str(data.get("source") or "scholar"),
+        fetched_at=parse_time(fetched) if isinstance(fetched, str) else None,
+        notes=tuple(str(n) for n in notes),
+    )

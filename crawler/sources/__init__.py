@@ -1,0 +1,129 @@
+"""Where an author's numbers come from: one interface, several sources.
+
+A source turns an ``AuthorRef`` into an ``AuthorRecord`` whose ``source`` names
+it.  ``open_source(name, settings)`` builds one; ``fetch_with_fallback`` walks a
+chain of them, moving on only when a source is blocked or unavailable (never
+when the profile does not exist).
+
+==================  ==========================================  =======================
+name                module                                      ID it needs
+==================  ==========================================  =======================
+scholar             crawler.sources.scholar                     Scholar ID
+scholarly           crawler.sources.scholarly_source            Scholar ID
+serpapi             crawler.sources.serpapi                     Scholar ID (+ SERPAPI_KEY)
+openalex            crawler.sources.openalex                    OpenAlex ID or ORCID
+semantic-scholar    crawler.sources.semantic_scholar            Semantic Scholar author ID
+==================  ==========================================  =======================
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+
+from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
+from crawler.http import HttpOptions
+from crawler.models import AuthorRecord
+
+log = logging.getLogger(__name__)
+
+# name -> (module, human label used in badges and reports)
+SOURCES: dict[str, tuple[str, str]] = {
+    "scholar": ("crawler.sources.scholar", "Google Scholar"),
+    "scholarly": ("crawler.sources.scholarly_source", "Google Scholar via scholarly"),
+    "serpapi": ("crawler.sources.serpapi", "Google Scholar via SerpApi"),
+    "openalex": ("crawler.sources.openalex", "OpenAlex"),
+    "semantic-scholar": ("crawler.sources.semantic_scholar", "Semantic Scholar"),
+}
+# Sources whose numbers are Google Scholar's own (a badge needs no source label).
+SCHOLAR_NUMBERS = frozenset({"scholar", "scholarly", "serpapi"})
+
+
+def source_label(name: str) -> str:
+    return SOURCES.get(name, ("", name))[1]
+
+
+@dataclass(frozen=True)
+class AuthorRef:
+    """An author as configured: the Scholar ID that names their data folder,
+    plus the IDs other sources know them by (``openalex``, ``orcid``,
+    ``semantic-scholar``)."""
+
+    scholar_id: str
+    label: str | None = None
+    ids: Mapping[str, str] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    http: HttpOptions = field(default_factory=HttpOptions)
+    base_url: str | None = None
+    """Overrides the source's public URL (tests, mirrors, replay servers)."""
+    api_key: str | None = None
+    """Overrides the key a source reads from its environment variable."""
+    transport: httpx.BaseTransport | None = None
+    """An httpx transport to route requests through (tests)."""
+
+
+class Source(Protocol):
+    name: str
+
+    def fetch(self, author: AuthorRef) -> AuthorRecord:
+        """The author's complete record, or one of the errors of ``crawler.errors``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_source(name: str, settings: SourceSettings) -> Source:
+    """Build the source called ``name``; each module has ``open(settings) -> Source``."""
+    if name not in SOURCES:
+        raise UsageError(f"unknown source {name!r} (choose from {', '.join(SOURCES)})")
+    module = importlib.import_module(SOURCES[name][0])
+    factory: Callable[[SourceSettings], Source] = module.open_source
+    return factory(settings)
+
+
+# Failures after which the next source in a chain is tried.  NotFound is not
+# one of them: a profile that does not exist will not exist elsewhere either.
+FALLBACK_ON: tuple[type[Exception], ...] = (Blocked, SourceUnavailable, ParseError, FetchError)
+
+
+@dataclass
+class ChainResult:
+    record: AuthorRecord
+    failures: list[tuple[str, Exception]]
+
+    @property
+    def fell_back(self) -> bool:
+        return bool(self.failures)
+
+
+def fetch_with_fallback(
+    author: AuthorRef,
+    chain: Sequence[str],
+    settings_for: Callable[[str], SourceSettings],
+) -> ChainResult:
+    """Try each source of ``chain`` in turn; raise the first one's error if all fail."""
+    failures: list[tuple[str, Exception]] = []
+    for name in chain:
+        source = open_source(name, settings_for(name))
+        try:
+            record = source.fetch(author)
+        except NotFound:
+            raise
+        except FALLBACK_ON as exc:
+            log.warning("source %s failed for %s: %s", name, author.scholar_id, exc)
+            failures.append((name, exc))
+            continue
+        finally:
+            source.close()
+        return ChainResult(record, failures)
+    assert failures, "an empty source chain"
+    raise failures[0][1]
