@@ -1,0 +1,194 @@
+"""The data folder: atomic writes, a lock, and each author's snapshots.
+
+Layout (every path relative to the data folder)::
+
+    <scholar_id>/snapshots/<YYYYMMDDTHHMMSSZ>.json   full record, written only on change
+    <scholar_id>/gs_data.json                         AcadHomepage-compatible author object
+    <scholar_id>/gs_data_shieldsio.json               shields.io endpoint badge, total citations
+    <scholar_id>/badges/*.json, *.svg                 endpoint and SVG badges
+    <scholar_id>/badges/pubs/<author_pub_id>.json     one badge per publication
+    <scholar_id>/state.json                           present only while the data is stale
+
+Every file is written to a temporary file in the same folder, fsynced, and
+renamed over the old one (then the folder is fsynced), so a run killed at any
+moment leaves each file either old or new.  A file whose content would not
+change is not touched, so a run that finds nothing new changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from crawler.errors import StorageError
+from crawler.models import AuthorRecord, record_from_dict, record_to_dict
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".scholar-stats.lock"
+SNAPSHOT_SUFFIX = ".json"
+
+
+def _describe_os_error(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"disk full while writing {path}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write {path}: permission denied"
+    return f"cannot write {path}: {exc.strerror or exc}"
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once (temporary file, fsync, rename)."""
+    path = Path(path)
+    tmp_name: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+        tmp_name = None
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise StorageError(_describe_os_error(exc, path)) from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` unless ``path`` already holds exactly it; return whether it wrote."""
+    path = Path(path)
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    atomic_write_bytes(path, data)
+    return True
+
+
+def json_bytes(value: Any) -> bytes:
+    """The one JSON form of every file we write: indented, UTF-8, trailing newline."""
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def remove_file(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StorageError(f"cannot remove {path}: {exc.strerror or exc}") from exc
+    _fsync_dir(path.parent)
+    return True
+
+
+@contextlib.contextmanager
+def locked(data_dir: Path, *, timeout: float = 0) -> Iterator[None]:
+    """Hold the data folder's lock; a second run waits ``timeout`` seconds, then fails."""
+    data_dir = Path(data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(_describe_os_error(exc, data_dir)) from exc
+    lock = filelock.FileLock(str(data_dir / LOCK_NAME))
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout as exc:
+        raise StorageError(
+            f"another scholar-stats run is writing {data_dir} (lock {data_dir / LOCK_NAME}); try again later"
+        ) from exc
+    except OSError as exc:
+        raise StorageError(_describe_os_error(exc, data_dir / LOCK_NAME)) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def snapshot_name(when: datetime) -> str:
+    return when.strftime("%Y%m%dT%H%M%SZ") + SNAPSHOT_SUFFIX
+
+
+@dataclass(frozen=True)
+class BadSnapshot:
+    path: Path
+    reason: str
+
+
+class AuthorStore:
+    """One author's folder in the data folder."""
+
+    def __init__(self, data_dir: Path, scholar_id: str) -> None:
+        self.data_dir = Path(data_dir)
+        self.scholar_id = scholar_id
+        self.root = self.data_dir / scholar_id
+        self.snapshot_dir = self.root / "snapshots"
+        self.bad_snapshots: list[BadSnapshot] = []
+
+    def snapshot_paths(self) -> list[Path]:
+        """Snapshot files, oldest first (their names sort by time)."""
+        if not self.snapshot_dir.is_dir():
+            return []
+        return sorted(
+            p for p in self.snapshot_dir.iterdir() if p.suffix == SNAPSHOT_SUFFIX and not p.name.startswith(".")
+        )
+
+    def read_snapshot(self, path: Path) -> AuthorRecord:
+        try:
+            return record_from_dict(json.loads(path.read_bytes()))
+        except (OSError, ValueError) as exc:
+            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
+            raise StorageError(f"corrupt snapshot {path}: {exc}") from exc
+
+    def latest(self) -> tuple[Path, AuthorRecord] | None:
+        """The newest snapshot that reads; corrupt ones are reported and skipped, never removed."""
+        for path in reversed(self.snapshot_paths()):
+            try:
+                return path, self.read_snapshot(path)
+            except StorageError as exc:
+                log.warning("%s; skipped", exc)
+                self.bad_snapshots.append(BadSnapshot(path, str(exc)))
+        return None
+
+    def write_snapshot(self, record: AuthorRecord) -> Path:
+        if record.fetched_at is None:
+            raise ValueError("a snapshot needs the record's fetched_at")
+        path = self.snapshot_dir / snapshot_name(record.fetched_at)
+        if path.exists():
+            # Two changes within one second: keep both, never overwrite a snapshot
+            # ("_" sorts after ".", so names still sort by time).
+            stem = path.stem
+            n = 1
+            while path.exists():
+                path = self.snapshot_dir / f"{stem}_{n}{SNAPSHOT_SUFFIX}"
+                n += 1
+        atomic_write_bytes(path, json_bytes(record_to_dict(record)))
+        return path
