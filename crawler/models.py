@@ -203,7 +203,7 @@ def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
         homepage=_opt_str(prof.get("homepage"), "profile.homepage"),
         picture_url=_opt_str(prof.get("picture_url"), "profile.picture_url"),
     )
-    metrics = Metrics(**{key: _opt_int(met.get(key), f"metrics.{key}") for key in Metrics.__slots__})  # type: ignore[arg-type]
+    metrics = Metrics(**{key: _opt_int(met.get(key), f"metrics.{key}") for key in Metrics.__slots__})
     cpy = data.get("cites_per_year") or {}
     if not isinstance(cpy, Mapping):
         raise ValueError("'cites_per_year' must be an object")
