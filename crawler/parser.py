@@ -1,0 +1,335 @@
+"""Google Scholar profile pages: bytes in, ``ProfilePage`` out (pure, no I/O).
+
+The parser reads structure, never words: the stats table is read by position
+(citations, h-index, i10-index; all, since), so ``hl=fr`` or ``hl=pt-PT`` pages
+give the same numbers as ``hl=en``.  A page that is not a profile is told apart
+before anything is read, each kind with its own error:
+
+* Scholar's CAPTCHA page, Google's ``/sorry/`` page, the Google sign-in page
+  (its title looks like a profile's)  -> ``Blocked``
+* an empty or cut-off body                                              -> ``TruncatedPage``
+* any other page without a profile                                      -> ``NotAProfile``
+* a profile page whose markup changed (no stats table)                  -> ``ParseError``
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
+
+from crawler.errors import Blocked, NotAProfile, ParseError, TruncatedPage
+from crawler.models import AuthorRecord, Metrics, Profile, Publication
+
+SCHOLAR_URL = "https://scholar.google.com/"
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_INT_RE = re.compile(r"\d[\d\s.,\u00a0\u202f]*")
+_YEAR_RE = re.compile(r"(1[89]\d\d|2\d\d\d)")
+_PX_RE = re.compile(r"right\s*:\s*(-?\d+(?:\.\d+)?)px")
+_Z_RE = re.compile(r"z-index\s*:\s*(\d+)")
+_DOMAIN_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
+_WS_RE = re.compile(r"\s+")
+# Bidi isolation marks Scholar wraps around names in titles.
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePage:
+    """One page of a profile: the profile itself and one slice of its publications."""
+
+    profile: Profile
+    metrics: Metrics
+    cites_per_year: tuple[tuple[int, int], ...]
+    publications: tuple[Publication, ...]
+    has_more: bool
+    """Whether the "Show more" button is enabled: more publications follow this page."""
+    range_text: str | None = None
+
+
+def page_to_record(
+    page: ProfilePage,
+    publications: tuple[Publication, ...] | None = None,
+    *,
+    complete: bool | None = None,
+    source: str = "scholar",
+) -> AuthorRecord:
+    """A record from a page, with the publications of every page when given."""
+    return AuthorRecord(
+        profile=page.profile,
+        metrics=page.metrics,
+        cites_per_year=page.cites_per_year,
+        publications=page.publications if publications is None else publications,
+        complete=(not page.has_more) if complete is None else complete,
+        source=source,
+    )
+
+
+# -- decoding -----------------------------------------------------------------
+
+
+def decode(body: bytes, content_type: str | None = None) -> str:
+    """Text of ``body`` in its declared charset (header first, then <meta>), never failing."""
+    candidates: list[str] = []
+    if content_type:
+        match = _HEADER_CHARSET_RE.search(content_type)
+        if match:
+            candidates.append(match.group(1))
+    match = _CHARSET_RE.search(body[:4096])
+    if match:
+        candidates.append(match.group(1).decode("ascii", "replace"))
+    candidates.append("utf-8")
+    for charset in candidates:
+        try:
+            return body.decode(charset, errors="replace")
+        except LookupError:
+            continue
+    return body.decode("utf-8", errors="replace")  # pragma: no cover - utf-8 always exists
+
+
+# -- small readers --------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str:
+    return _WS_RE.sub(" ", (text or "").translate(_BIDI)).strip()
+
+
+def _text(node: Node | None) -> str:
+    return _clean(node.text(deep=True)) if node is not None else ""
+
+
+def _own_text(node: Node) -> str:
+    """Text of ``node`` without its child elements (the owner's edit button sits inside the name)."""
+    parts = []
+    child = node.child
+    while child is not None:
+        if child.tag == "-text":
+            parts.append(child.text_content or "")
+        child = child.next
+    return _clean("".join(parts))
+
+
+def _int(text: str) -> int | None:
+    """An integer from a cell, whatever the locale's grouping ("1,234", "1 234", "1.234")."""
+    match = _INT_RE.search(text)
+    if not match:
+        return None
+    digits = re.sub(r"\D", "", match.group(0))
+    return int(digits) if digits else None
+
+
+def _query_value(url: str, key: str) -> str | None:
+    values = parse_qs(urlsplit(url).query).get(key)
+    return values[0] if values else None
+
+
+# -- block and non-profile pages -------------------------------------------------
+
+
+def _classify_non_profile(text: str, tree: HTMLParser, url: str | None) -> Exception:
+    lowered = text.lower()
+    if "gs_captcha_f" in text or "gsc_captcha_ccl" in text or "recaptcha/api.js" in lowered:
+        return Blocked(
+            "Google Scholar answered with its CAPTCHA page (\"please show you're not a robot\")",
+            kind="captcha",
+            url=url,
+        )
+    if "unusual traffic" in lowered or (url is not None and "/sorry/" in url):
+        return Blocked("Google answered with its /sorry/ page (unusual traffic)", kind="sorry", url=url)
+    base = tree.css_first("base")
+    base_href = (base.attributes.get("href") or "") if base is not None else ""
+    if "accounts.google.com" in base_href or "ServiceLogin" in text or "signin/identifier" in text:
+        return Blocked(
+            "Google answered with its sign-in page instead of the profile "
+            "(Scholar does this when it throttles a client, and for some unknown IDs)",
+            kind="sign-in",
+            url=url,
+        )
+    title = _text(tree.css_first("title"))
+    return NotAProfile(f"not a Google Scholar profile page (title {title[:80]!r})", url=url)
+
+
+# -- the profile parts -----------------------------------------------------------
+
+
+def _scholar_id(tree: HTMLParser, url: str | None) -> str:
+    for selector, attr in (('link[rel="canonical"]', "href"), ('input[name="user"]', "value")):
+        node = tree.css_first(selector)
+        value = node.attributes.get(attr) if node is not None else None
+        if value:
+            found = _query_value(value, "user") if attr == "href" else value
+            if found:
+                return found
+    row_link = tree.css_first("a.gsc_a_at")
+    if row_link is not None:
+        href = row_link.attributes.get("href") or ""
+        if not href.startswith("http") and not href.startswith("/"):
+            href = row_link.attributes.get("data-href") or ""
+        view = _query_value(href, "citation_for_view")
+        if view and ":" in view:
+            return view.split(":", 1)[0]
+    return (_query_value(url, "user") if url else None) or ""
+
+
+def _profile(tree: HTMLParser, name_node: Node, base_url: str, url: str | None) -> Profile:
+    affiliation = None
+    email_domain = None
+    homepage = None
+    for node in tree.css("#gsc_prf_i .gsc_prf_il"):
+        node_id = node.attributes.get("id")
+        if node_id is None and affiliation is None:
+            affiliation = _text(node) or None
+        elif node_id == "gsc_prf_ivh":
+            # "Verified email at dc.gov - Homepage", in the page's language: take the
+            # domain from the text before the homepage link, whatever the words around it.
+            link = node.css_first("a")
+            if link is not None:
+                homepage = link.attributes.get("href") or None
+            domains = _DOMAIN_RE.findall(_own_text(node))
+            email_domain = domains[-1] if domains else None
+    interests = tuple(t for t in (_text(a) for a in tree.css("#gsc_prf_int a")) if t)
+    picture = tree.css_first("#gsc_prf_pup-img")
+    picture_url = None
+    if picture is not None:
+        src = picture.attributes.get("src")
+        if src:
+            picture_url = urljoin(base_url, src)
+    return Profile(
+        scholar_id=_scholar_id(tree, url),
+        name=_own_text(name_node) or _text(name_node),
+        affiliation=affiliation,
+        interests=interests,
+        email_domain=email_domain,
+        homepage=homepage,
+        picture_url=picture_url,
+    )
+
+
+def _metrics(table: Node, url: str | None) -> Metrics:
+    rows = table.css("tbody tr")
+    values: list[tuple[int | None, int | None]] = []
+    for row in rows[:3]:
+        cells = row.css("td.gsc_rsb_std")
+        if len(cells) < 2:
+            raise ParseError("the stats table has a row without two numbers; the markup changed", url=url)
+        values.append((_int(_text(cells[0])), _int(_text(cells[1]))))
+    if len(values) < 3:
+        raise ParseError(f"the stats table has {len(values)} rows, expected 3; the markup changed", url=url)
+    headers = table.css("thead th")
+    since_year = None
+    if len(headers) >= 3:
+        match = _YEAR_RE.search(_text(headers[2]))
+        since_year = int(match.group(1)) if match else None
+    (c_all, c_since), (h_all, h_since), (i_all, i_since) = values
+    return Metrics(c_all, c_since, h_all, h_since, i_all, i_since, since_year)
+
+
+def _style_number(style: str, pattern: re.Pattern[str]) -> float | None:
+    match = pattern.search(style)
+    return float(match.group(1)) if match else None
+
+
+def _cites_per_year(tree: HTMLParser) -> tuple[tuple[int, int], ...]:
+    """Bars mapped to years by position: years with zero citations have no bar,
+    so zipping labels with bars would shift every count after a gap."""
+    labels: list[tuple[float | None, int]] = []
+    for node in tree.css(".gsc_g_t"):
+        match = _YEAR_RE.search(_text(node))
+        if match:
+            labels.append((_style_number(node.attributes.get("style") or "", _PX_RE), int(match.group(1))))
+    if not labels:
+        return ()
+    counts = {year: 0 for _, year in labels}
+    for bar in tree.css(".gsc_g_a"):
+        style = bar.attributes.get("style") or ""
+        value = _int(_text(bar.css_first(".gsc_g_al") or bar))
+        if value is None:
+            continue
+        year = None
+        z = _style_number(style, _Z_RE)
+        if z is not None and 1 <= z <= len(labels):
+            # z-index counts from the right: the rightmost (latest) bar is 1.
+            year = labels[len(labels) - int(z)][1]
+        else:
+            right = _style_number(style, _PX_RE)
+            placed = [(abs(r - right), y) for r, y in labels if r is not None] if right is not None else []
+            if placed:
+                year = min(placed)[1]
+        if year is not None:
+            counts[year] = value
+    return tuple(sorted(counts.items()))
+
+
+def _publication(row: Node, base_url: str) -> Publication | None:
+    link = row.css_first("a.gsc_a_at")
+    if link is None:
+        return None
+    href = link.attributes.get("href") or ""
+    if not href or href.startswith("javascript"):
+        href = link.attributes.get("data-href") or ""
+    author_pub_id = _query_value(href, "citation_for_view")
+    if not author_pub_id:
+        return None
+    grays = row.css("div.gs_gray")
+    citations = 0
+    cites_id = None
+    for cell in row.css("a.gsc_a_ac"):
+        if "gsc_a_acm" in (cell.attributes.get("class") or "").split():
+            # A struck-through count Scholar shows next to a merged duplicate.
+            continue
+        citations = _int(_text(cell)) or 0
+        cites_id = _query_value(cell.attributes.get("href") or "", "cites") if citations else None
+        break
+    year_text = _text(row.css_first("span.gsc_a_h"))
+    year_match = _YEAR_RE.search(year_text)
+    return Publication(
+        author_pub_id=author_pub_id,
+        title=_text(link),
+        authors=_text(grays[0]) or None if grays else None,
+        venue=_text(grays[1]) or None if len(grays) > 1 else None,
+        year=int(year_match.group(1)) if year_match else None,
+        citations=citations,
+        cites_id=cites_id,
+    )
+
+
+# -- the entry point -------------------------------------------------------------
+
+
+def parse_profile(body: bytes, *, content_type: str | None = None, url: str | None = None) -> ProfilePage:
+    """Read one profile page, or raise the typed error that says what the page was."""
+    if not body or not body.strip():
+        raise TruncatedPage("empty response body", url=url)
+    text = decode(body, content_type)
+    tree = HTMLParser(text)
+    name_node = tree.css_first("#gsc_prf_in")
+    table = tree.css_first("#gsc_rsb_st")
+    truncated = "</html>" not in text[-4096:].lower()
+    if name_node is None:
+        if truncated and "gsc_" in text:
+            raise TruncatedPage(f"the page ends early ({len(body)} bytes, no </html>)", url=url)
+        raise _classify_non_profile(text, tree, url)
+    if truncated:
+        raise TruncatedPage(f"the profile page ends early ({len(body)} bytes, no </html>)", url=url)
+    if table is None:
+        raise ParseError("a profile page without its stats table (#gsc_rsb_st); the markup changed", url=url)
+    base_url = url or SCHOLAR_URL
+    profile = _profile(tree, name_node, base_url, url)
+    publications = tuple(
+        pub for pub in (_publication(row, base_url) for row in tree.css("tr.gsc_a_tr")) if pub is not None
+    )
+    more = tree.css_first("#gsc_bpf_more")
+    has_more = more is not None and "disabled" not in more.attributes
+    range_node = tree.css_first("#gsc_a_nn")
+    return ProfilePage(
+        profile=profile,
+        metrics=_metrics(table, url),
+        cites_per_year=_cites_per_year(tree),
+        publications=publications,
+        has_more=has_more,
+        range_text=_text(range_node) or None if range_node is not None else None,
+    )
