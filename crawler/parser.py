@@ -79,9 +79,9 @@ def decode(body: bytes, content_type: str | None = None) -> str:
         match = _HEADER_CHARSET_RE.search(content_type)
         if match:
             candidates.append(match.group(1))
-    match = _CHARSET_RE.search(body[:4096])
-    if match:
-        candidates.append(match.group(1).decode("ascii", "replace"))
+    meta = _CHARSET_RE.search(body[:4096])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", "replace"))
     candidates.append("utf-8")
     for charset in candidates:
         try:
