@@ -37,10 +37,10 @@ def http_options() -> list[Callable[[Any], Any]]:
     """The options every command that talks to a source shares."""
     return [
         click.option("--base-url", envvar="SCHOLAR_STATS_BASE_URL", help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL."),
-        click.option("--delay", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Minimum seconds between two requests to the same host (random jitter is added)."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True, help="Seconds allowed for one request."),
-        click.option("--deadline", type=click.FloatRange(min=0.1), default=300.0, show_default=True, help="Seconds allowed for the whole fetch of one author, retries included."),
-        click.option("--retries", type=click.IntRange(min=0, max=10), default=3, show_default=True, help="Retries for timeouts, connection errors, 5xx and 429."),
+        click.option("--delay", type=click.FloatRange(min=0), help="Minimum seconds between two requests to the same host, plus random jitter [default: 5]."),
+        click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds allowed for one request [default: 20]."),
+        click.option("--deadline", type=click.FloatRange(min=0.1), help="Seconds allowed for the whole fetch of one author, retries included [default: 300]."),
+        click.option("--retries", type=click.IntRange(min=0, max=10), help="Retries for timeouts, connection errors, 5xx and 429 [default: 3]."),
         click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", help="Proxy URL (http://, https://, socks5://); HTTPS_PROXY etc. are honoured too."),
     ]
 
@@ -58,13 +58,14 @@ def with_http_options(func: Any) -> Any:
 @click.option("--id", "ids", multiple=True, metavar="KIND=ID", help="The author's ID at another source, e.g. openalex=A5023888391 or orcid=0000-0002-1825-0097.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
 @handle_errors
-def fetch(scholar_id: str, base_url: str | None, delay: float, timeout: float, deadline: float, retries: int, proxy: str | None, sources: tuple[str, ...], ids: tuple[str, ...], fmt: str) -> None:
+def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], ids: tuple[str, ...], fmt: str) -> None:
     """Fetch one profile completely and print it.
 
     SCHOLAR_ID is the 12-character ID from the profile URL (the URL itself works too).
     """
     author = AuthorRef(scholar_id_argument(scholar_id), ids=parse_ids(ids))
-    options = HttpOptions(delay=delay, timeout=timeout, deadline=deadline, retries=retries, proxy=proxy)
+    given = {"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy}
+    options = HttpOptions(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     result = fetch_with_fallback(
         author, sources or ("scholar",), lambda name: SourceSettings(http=options, base_url=base_url if name == "scholar" else None)
     )

@@ -95,6 +95,31 @@ def open_source(name: str, settings: SourceSettings) -> Source:
 FALLBACK_ON: tuple[type[Exception], ...] = (Blocked, SourceUnavailable, ParseError, FetchError)
 
 
+class SourcePool:
+    """Sources opened once per run and shared by every author, so that one
+    client paces all requests to a host (politeness holds across authors)."""
+
+    def __init__(self, settings_for: Callable[[str], SourceSettings]) -> None:
+        self.settings_for = settings_for
+        self._open: dict[str, Source] = {}
+
+    def get(self, name: str) -> Source:
+        if name not in self._open:
+            self._open[name] = open_source(name, self.settings_for(name))
+        return self._open[name]
+
+    def close(self) -> None:
+        for source in self._open.values():
+            source.close()
+        self._open.clear()
+
+    def __enter__(self) -> SourcePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 @dataclass
 class ChainResult:
     record: AuthorRecord
@@ -109,21 +134,26 @@ def fetch_with_fallback(
     author: AuthorRef,
     chain: Sequence[str],
     settings_for: Callable[[str], SourceSettings],
+    *,
+    pool: SourcePool | None = None,
 ) -> ChainResult:
     """Try each source of ``chain`` in turn; raise the first one's error if all fail."""
     failures: list[tuple[str, Exception]] = []
-    for name in chain:
-        source = open_source(name, settings_for(name))
-        try:
-            record = source.fetch(author)
-        except NotFound:
-            raise
-        except FALLBACK_ON as exc:
-            log.warning("source %s failed for %s: %s", name, author.scholar_id, exc)
-            failures.append((name, exc))
-            continue
-        finally:
-            source.close()
-        return ChainResult(record, failures)
+    own_pool = pool is None
+    sources = SourcePool(settings_for) if pool is None else pool
+    try:
+        for name in chain:
+            try:
+                record = sources.get(name).fetch(author)
+            except NotFound:
+                raise
+            except FALLBACK_ON as exc:
+                log.warning("source %s failed for %s: %s", name, author.scholar_id, exc)
+                failures.append((name, exc))
+                continue
+            return ChainResult(record, failures)
+    finally:
+        if own_pool:
+            sources.close()
     assert failures, "an empty source chain"
     raise failures[0][1]

@@ -1,0 +1,62 @@
+"""``run``: the scheduled job, for every configured author."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.cli import handle_errors
+from crawler.commands.fetch import with_http_options
+from crawler.config import load_config
+from crawler.run import AuthorOutcome, run
+from crawler.sources import SOURCES
+from crawler.store import atomic_write_bytes
+
+_MARK = {"updated": "updated", "unchanged": "unchanged", "failed": "FAILED", "refused": "REFUSED"}
+
+
+def _report(outcome: AuthorOutcome) -> None:
+    detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
+    if outcome.source and outcome.source != "scholar":
+        detail += f" (from {outcome.source})"
+    if outcome.reason:
+        detail = f"{detail}; {outcome.reason}" if detail else outcome.reason
+    click.echo(f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}", err=True)
+    for note in outcome.notes:
+        click.echo(f"  note: {note}", err=True)
+
+
+@click.command("run")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file (default: scholar-stats.toml when present).")
+@click.option("--author", "authors", multiple=True, metavar="ID", help="A Google Scholar ID or profile URL to follow (repeatable); works without a config file.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default: data, or the config's data_dir).")
+@with_http_options
+@click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Source chain for every author (repeat for fallbacks), overriding the config.")
+@click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications for this run.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
+@handle_errors
+def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], accept_drop: bool, summary_path: Path | None) -> None:
+    """Fetch every author, guard the numbers, store snapshots and write the outputs.
+
+    A failed or implausible fetch never replaces good data: the author is
+    marked stale and the exit code says why (3 blocked, 4 not found, 5 page
+    not understood, 6 guard refused, 7 fallback source used, 8 storage).
+    """
+    config = load_config(
+        config_path, authors=authors, data_dir=data_dir, base_url=base_url, sources=sources,
+        http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
+    )
+    summary = run(config, accept_drop=accept_drop, progress=_report)
+    if summary_path is not None:
+        data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
+        if str(summary_path) == "-":
+            sys.stdout.buffer.write(data)
+        else:
+            atomic_write_bytes(summary_path, data)
+    sys.exit(summary.exit_code)
+
+
+COMMANDS = [run_command]

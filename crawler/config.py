@@ -1,0 +1,283 @@
+"""``scholar-stats.toml``: which authors to follow and how.
+
+::
+
+    data_dir = "data"               # where snapshots and outputs go
+    sources = ["scholar"]           # default source chain for every author
+    delay = 5                       # seconds between requests to one host (+ jitter)
+    timeout = 20                    # seconds for one request
+    deadline = 300                  # seconds for one author's whole fetch
+    retries = 3
+    # base_url = "https://scholar.google.com"   (env SCHOLAR_STATS_BASE_URL)
+    # proxy = "socks5://127.0.0.1:9050"          (env SCHOLAR_STATS_PROXY)
+    root_author = "amIMrIEAAAAJ"    # whose files `publish` puts at the branch root
+
+    [guard]
+    max_citation_drop = 0.05
+    max_publication_drop = 0.10
+
+    [badge]                         # see docs/badges.md
+    number_format = "comma"
+
+    [[authors]]
+    id = "amIMrIEAAAAJ"             # or the profile URL
+    label = "Bangar Raju Cherukuri"
+    sources = ["scholar", "openalex"]
+    openalex = "A5023888391"
+
+Every mistake is reported with the file, the line and the key, before any
+request is made.  Command-line options override the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler.errors import ConfigError, UsageError
+from crawler.guard import GuardOptions
+from crawler.http import HttpOptions
+from crawler.models import normalize_scholar_id
+from crawler.outputs.badges import BadgeStyle
+from crawler.sources import SOURCES, AuthorRef
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_CONFIG = "scholar-stats.toml"
+DEFAULT_DATA_DIR = Path("data")
+
+_TOP_KEYS = {
+    "data_dir", "sources", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author",
+    "guard", "badge", "authors",
+}
+_AUTHOR_KEYS = {"id", "label", "sources", "openalex", "orcid", "semantic_scholar", "semantic-scholar"}
+
+
+@dataclass(frozen=True)
+class Config:
+    authors: tuple[AuthorRef, ...]
+    data_dir: Path = DEFAULT_DATA_DIR
+    http: HttpOptions = field(default_factory=HttpOptions)
+    base_url: str | None = None
+    sources: tuple[str, ...] = ("scholar",)
+    guard: GuardOptions = field(default_factory=GuardOptions)
+    badge: BadgeStyle = field(default_factory=BadgeStyle)
+    root_author: str | None = None
+    path: Path | None = None
+
+    def chain_for(self, author: AuthorRef) -> tuple[str, ...]:
+        return author.sources or self.sources
+
+
+class _Where:
+    """Finds the line of a key in the file's text, for messages."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def line_of(self, key: str, table: str | None = None, index: int = 0) -> int | None:
+        start = 0
+        if table is not None:
+            header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
+            seen = -1
+            for number, line in enumerate(self.lines):
+                if header.match(line):
+                    seen += 1
+                    if seen == index:
+                        start = number
+                        break
+            else:
+                return None
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for number in range(start, len(self.lines)):
+            line = self.lines[number]
+            if number > start and table is not None and line.lstrip().startswith("["):
+                break
+            if table is None and line.lstrip().startswith("["):
+                break
+            if pattern.match(line):
+                return number + 1
+        return start + 1 if table is not None else None
+
+    def error(self, message: str, key: str, table: str | None = None, index: int = 0) -> ConfigError:
+        line = self.line_of(key, table, index)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        name = f"{table}[{index}].{key}" if table == "authors" else (f"{table}.{key}" if table else key)
+        return ConfigError(f"{where}: {name}: {message}")
+
+
+def _number(where: _Where, data: Mapping[str, Any], key: str, *, minimum: float = 0, integer: bool = False) -> Any:
+    value = data[key]
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+        kind = "a whole number" if integer else "a number"
+        raise where.error(f"must be {kind} ≥ {minimum:g}, not {value!r}", key)
+    return value
+
+
+def _chain(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise where.error("must be a list of source names", key, table, index)
+    unknown = [v for v in value if v not in SOURCES]
+    if unknown:
+        raise where.error(
+            f"unknown source {unknown[0]!r} (choose from {', '.join(SOURCES)})", key, table, index
+        )
+    return tuple(value)
+
+
+def _dataclass_from(where: _Where, cls: type, table: str, data: Any) -> Any:
+    if not isinstance(data, Mapping):
+        raise where.error("must be a table", table)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            raise where.error(f"unknown key (known: {', '.join(sorted(names))})", key, table)
+    try:
+        return cls(**data)
+    except (TypeError, ValueError) as exc:
+        key = next(iter(data), table)
+        for candidate in data:
+            if candidate in str(exc):
+                key = candidate
+                break
+        raise where.error(str(exc), key, table) from exc
+
+
+def _author(where: _Where, index: int, entry: Any) -> AuthorRef:
+    if not isinstance(entry, Mapping):
+        raise where.error("each [[authors]] entry must be a table", "id", "authors", index)
+    for key in entry:
+        if key not in _AUTHOR_KEYS:
+            raise where.error(f"unknown key (known: {', '.join(sorted(_AUTHOR_KEYS))})", key, "authors", index)
+    if "id" not in entry:
+        raise where.error("missing (the Google Scholar ID or profile URL)", "id", "authors", index)
+    raw = entry["id"]
+    if not isinstance(raw, str):
+        raise where.error(f"must be a string, not {raw!r}", "id", "authors", index)
+    try:
+        scholar_id = normalize_scholar_id(raw)
+    except ValueError as exc:
+        raise where.error(str(exc), "id", "authors", index) from exc
+    ids = {}
+    for key in ("openalex", "orcid", "semantic_scholar", "semantic-scholar"):
+        if key in entry:
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise where.error("must be a non-empty string", key, "authors", index)
+            ids[key.replace("_", "-")] = entry[key].strip()
+    label = entry.get("label")
+    if label is not None and not isinstance(label, str):
+        raise where.error("must be a string", "label", "authors", index)
+    sources = _chain(where, entry["sources"], "sources", "authors", index) if "sources" in entry else ()
+    return AuthorRef(scholar_id=scholar_id, label=label, ids=ids, sources=sources)
+
+
+def read_config_file(path: Path) -> Config:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such configuration file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    text = raw.decode("utf-8", errors="replace")
+    where = _Where(path, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        location = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{location}: not valid TOML: {getattr(exc, 'msg', exc)}") from exc
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise where.error(f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", key)
+    http_kwargs: dict[str, Any] = {}
+    for key in ("delay", "timeout", "deadline"):
+        if key in data:
+            http_kwargs[key] = float(_number(where, data, key, minimum=0 if key == "delay" else 0.1))
+    if "retries" in data:
+        http_kwargs["retries"] = _number(where, data, "retries", integer=True)
+    for key in ("base_url", "proxy", "root_author"):
+        if key in data and not isinstance(data[key], str):
+            raise where.error("must be a string", key)
+    if "proxy" in data:
+        http_kwargs["proxy"] = data["proxy"]
+    authors_raw = data.get("authors", [])
+    if not isinstance(authors_raw, list):
+        raise where.error("must be an array of tables ([[authors]])", "authors")
+    authors = tuple(_author(where, i, entry) for i, entry in enumerate(authors_raw))
+    if "data_dir" in data and not isinstance(data["data_dir"], str):
+        raise where.error("must be a string (a folder)", "data_dir")
+    data_dir = Path(data["data_dir"]) if "data_dir" in data else DEFAULT_DATA_DIR
+    if not data_dir.is_absolute():
+        data_dir = path.parent / data_dir
+    root_author = data.get("root_author")
+    if root_author is not None:
+        try:
+            root_author = normalize_scholar_id(root_author)
+        except ValueError as exc:
+            raise where.error(str(exc), "root_author") from exc
+    return Config(
+        authors=authors,
+        data_dir=data_dir,
+        http=HttpOptions(**http_kwargs),
+        base_url=data.get("base_url"),
+        sources=_chain(where, data["sources"], "sources") if "sources" in data else ("scholar",),
+        guard=_dataclass_from(where, GuardOptions, "guard", data["guard"]) if "guard" in data else GuardOptions(),
+        badge=_dataclass_from(where, BadgeStyle, "badge", data["badge"]) if "badge" in data else BadgeStyle(),
+        root_author=root_author,
+        path=path,
+    )
+
+
+def load_config(
+    path: Path | None,
+    *,
+    authors: Sequence[str] = (),
+    data_dir: Path | None = None,
+    base_url: str | None = None,
+    sources: Sequence[str] = (),
+    http: Mapping[str, Any] | None = None,
+) -> Config:
+    """The configuration: the file (``path``, or ``scholar-stats.toml`` when it
+    exists and no author is given), then command-line values over it."""
+    if path is None and not authors and Path(DEFAULT_CONFIG).is_file():
+        path = Path(DEFAULT_CONFIG)
+    config = read_config_file(path) if path is not None else Config(authors=())
+    if authors:
+        refs = []
+        for raw in authors:
+            try:
+                refs.append(AuthorRef(normalize_scholar_id(raw)))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from exc
+        known = {a.scholar_id: a for a in config.authors}
+        config = dataclasses.replace(config, authors=tuple(known.get(r.scholar_id, r) for r in refs))
+    if not config.authors:
+        raise UsageError(
+            "no author to follow: pass --author SCHOLAR_ID or a --config file with [[authors]] entries"
+        )
+    changes: dict[str, Any] = {}
+    if data_dir is not None:
+        changes["data_dir"] = data_dir
+    if base_url:
+        changes["base_url"] = base_url
+    if sources:
+        unknown = [s for s in sources if s not in SOURCES]
+        if unknown:
+            raise UsageError(f"unknown source {unknown[0]!r} (choose from {', '.join(SOURCES)})")
+        changes["sources"] = tuple(sources)
+        changes["authors"] = tuple(dataclasses.replace(a, sources=()) for a in config.authors)
+    if http:
+        changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
+    return dataclasses.replace(config, **changes) if changes else config
