@@ -1,0 +1,371 @@
+"""Badges: shields.io endpoint JSON and self-contained SVG for an author's numbers.
+
+Files written in an author's folder (see ``crawler.store``)::
+
+    gs_data_shieldsio.json            total citations, the file AcadHomepage reads
+    badges/citations.json|.svg        total citations
+    badges/h-index.json|.svg
+    badges/i10-index.json|.svg
+    badges/publications.json|.svg     number of publications in the record
+    badges/pubs/<author_pub_id>.json|.svg   citations of one publication
+
+A number the source did not provide gets no badge, and a badge written by an
+earlier run for it is removed: a badge never shows "0" for "unknown", nor a
+number left over from another day.  The ``badges/pubs`` folder mirrors the
+record: badges of publications no longer in it are removed.
+
+Numbers that do not come from Google Scholar say where they come from in the
+label ("citations (OpenAlex)"), unless the style turns that off.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from crawler.models import AuthorRecord
+from crawler.outputs.svg import STYLES, render_svg, svg_color
+from crawler.sources import SCHOLAR_NUMBERS, source_label
+from crawler.store import json_bytes, remove_file, write_if_changed
+
+log = logging.getLogger(__name__)
+
+NUMBER_FORMATS = ("plain", "comma", "short")
+MIN_CACHE_SECONDS = 300  # shields.io caches an endpoint badge at least this long anyway
+SHIELDS_FILE = "gs_data_shieldsio.json"
+BADGE_DIR = "badges"
+PUBS_DIR = "pubs"
+
+# An author_pub_id becomes a file name; anything that could leave the folder
+# or hide the file is refused.
+_SAFE_ID_RE = re.compile(r"^[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,199}$")
+
+
+@dataclass(frozen=True)
+class BadgeLabels:
+    """The left-hand text of each badge; ``publication`` is the per-paper badge."""
+
+    citations: str = "citations"
+    h_index: str = "h-index"
+    i10_index: str = "i10-index"
+    publications: str = "publications"
+    publication: str = "citations"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if not isinstance(getattr(self, f.name), str):
+                raise ValueError(f"badge label {f.name} must be a string")
+
+
+@dataclass(frozen=True)
+class BadgeStyle:
+    """How badges look; the ``[badge]`` table of the configuration maps onto it."""
+
+    number_format: str = "plain"
+    color: str = "9cf"
+    label_color: str | None = None
+    logo: str | None = "googlescholar"
+    """A shields.io/simple-icons logo name (``namedLogo``), or an SVG document
+    (``logoSvg``, anything starting with ``<``); ``None`` or ``""`` for none."""
+    style: str = "flat"
+    cache_seconds: int = 3600
+    labels: BadgeLabels = field(default_factory=BadgeLabels)
+    source_in_label: bool = True
+
+    def __post_init__(self) -> None:
+        if self.number_format not in NUMBER_FORMATS:
+            raise ValueError(
+                f"badge number_format must be one of {', '.join(NUMBER_FORMATS)}, not {self.number_format!r}"
+            )
+        if self.style not in STYLES:
+            raise ValueError(f"badge style must be one of {', '.join(STYLES)}, not {self.style!r}")
+        if isinstance(self.cache_seconds, bool) or not isinstance(self.cache_seconds, int):
+            raise ValueError(f"badge cache_seconds must be an integer, not {self.cache_seconds!r}")
+        if self.cache_seconds < MIN_CACHE_SECONDS:
+            raise ValueError(
+                f"badge cache_seconds must be at least {MIN_CACHE_SECONDS} (shields.io's minimum), "
+                f"not {self.cache_seconds}"
+            )
+        if not isinstance(self.color, str):
+            raise ValueError(f"badge color must be a string, not {self.color!r}")
+        svg_color(self.color)
+        if self.label_color is not None:
+            if not isinstance(self.label_color, str):
+                raise ValueError(f"badge label_color must be a string, not {self.label_color!r}")
+            if self.label_color == "":
+                object.__setattr__(self, "label_color", None)
+            else:
+                svg_color(self.label_color)
+        if self.logo is not None:
+            if not isinstance(self.logo, str):
+                raise ValueError(f"badge logo must be a string, not {self.logo!r}")
+            if not self.logo.strip():
+                object.__setattr__(self, "logo", None)
+        if not isinstance(self.labels, BadgeLabels):
+            raise ValueError("badge labels must be a BadgeLabels (use BadgeStyle.from_table for a mapping)")
+        if not isinstance(self.source_in_label, bool):
+            raise ValueError(f"badge source_in_label must be true or false, not {self.source_in_label!r}")
+
+    @property
+    def logo_is_svg(self) -> bool:
+        return self.logo is not None and self.logo.lstrip().startswith("<")
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> BadgeStyle:
+        """Build a style from a ``[badge]`` table; ``ValueError`` names the key that is wrong.
+
+        Keys may use ``-`` or ``_``.  ``labels`` is a table whose keys are
+        ``citations``, ``h-index``, ``i10-index``, ``publications`` and
+        ``publication``.
+        """
+        known = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for raw_key, value in table.items():
+            key = str(raw_key).replace("-", "_")
+            if key not in known:
+                raise ValueError(f"unknown key {raw_key!r} in [badge] (known: {', '.join(sorted(known))})")
+            if key == "labels":
+                kwargs[key] = _labels_from_table(value)
+            else:
+                kwargs[key] = value
+        return cls(**kwargs)
+
+
+def _labels_from_table(table: object) -> BadgeLabels:
+    if not isinstance(table, Mapping):
+        raise ValueError("[badge] labels must be a table, e.g. labels = { citations = \"cited by\" }")
+    known = {f.name for f in fields(BadgeLabels)}
+    kwargs: dict[str, str] = {}
+    for raw_key, value in table.items():
+        key = str(raw_key).replace("-", "_")
+        if key not in known:
+            names = ", ".join(sorted(n.replace("_", "-") for n in known))
+            raise ValueError(f"unknown badge label {raw_key!r} (known: {names})")
+        if not isinstance(value, str):
+            raise ValueError(f"badge label {raw_key!r} must be a string, not {value!r}")
+        kwargs[key] = value
+    return BadgeLabels(**kwargs)
+
+
+_SHORT_UNITS = ((10**9, "B"), (10**6, "M"), (10**3, "k"))
+
+
+def format_number(n: int, fmt: str) -> str:
+    """``n`` as a badge shows it.
+
+    ``plain`` 1234, ``comma`` 1,234, ``short`` 1.2k / 12k / 1.2M.  ``short``
+    keeps one decimal below ten units and none from ten up, and always rounds
+    down, so a badge never shows more than the real count: 1,999 is "1.9k",
+    999,950 is "999k", 1,000,000 is "1M".
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"format_number needs an int, not {n!r}")
+    if n < 0:
+        raise ValueError(f"a count is never negative: {n}")
+    if fmt == "plain":
+        return str(n)
+    if fmt == "comma":
+        return f"{n:,}"
+    if fmt != "short":
+        raise ValueError(f"unknown number format {fmt!r} (choose from {', '.join(NUMBER_FORMATS)})")
+    for unit, suffix in _SHORT_UNITS:
+        if n >= unit:
+            # Integer arithmetic: no float can round 999_999 up to "1000k".
+            tenths = n * 10 // unit
+            if tenths < 100 and tenths % 10:
+                return f"{tenths // 10}.{tenths % 10}{suffix}"
+            return f"{n // unit}{suffix}"
+    return str(n)
+
+
+# The endpoint schema of shields.io (https://shields.io/badges/endpoint-badge).
+_ENDPOINT_KEYS = (
+    "schemaVersion",
+    "label",
+    "message",
+    "color",
+    "labelColor",
+    "isError",
+    "namedLogo",
+    "logoSvg",
+    "logoColor",
+    "logoSize",
+    "logoWidth",
+    "logoPosition",  # accepted by shields.io for old badges; it does nothing
+    "style",
+    "cacheSeconds",
+)
+_NONEMPTY_STRING_KEYS = ("color", "labelColor", "namedLogo", "logoSvg", "logoColor", "logoSize", "style")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def endpoint_problems(obj: object) -> list[str]:
+    """What makes ``obj`` an invalid shields.io endpoint badge; ``[]`` when it is valid.
+
+    Stricter than shields.io where it costs nothing: ``style`` must be one of
+    the five styles and ``cacheSeconds`` at least 300 (shields.io raises lower
+    values to 300 silently).
+    """
+    if not isinstance(obj, dict):
+        return [f"a badge must be a JSON object, not {type(obj).__name__}"]
+    problems: list[str] = []
+    for key in obj:
+        if key not in _ENDPOINT_KEYS:
+            problems.append(f"unknown key {key!r}")
+    version = obj.get("schemaVersion")
+    if "schemaVersion" not in obj:
+        problems.append("schemaVersion is missing")
+    elif not (_is_int(version) and version == 1):
+        problems.append(f"schemaVersion must be 1, not {version!r}")
+    if "label" not in obj:
+        problems.append("label is missing")
+    elif not isinstance(obj["label"], str):
+        problems.append(f"label must be a string, not {obj['label']!r}")
+    if "message" not in obj:
+        problems.append("message is missing")
+    elif not isinstance(obj["message"], str) or not obj["message"]:
+        problems.append(f"message must be a non-empty string, not {obj['message']!r}")
+    for key in _NONEMPTY_STRING_KEYS:
+        if key in obj and (not isinstance(obj[key], str) or not obj[key]):
+            problems.append(f"{key} must be a non-empty string, not {obj[key]!r}")
+    if "isError" in obj and not isinstance(obj["isError"], bool):
+        problems.append(f"isError must be true or false, not {obj['isError']!r}")
+    if "namedLogo" in obj and "logoSvg" in obj:
+        problems.append("namedLogo and logoSvg cannot both be given")
+    for key in ("logoColor", "logoSize"):
+        if key in obj and "namedLogo" not in obj:
+            problems.append(f"{key} needs namedLogo")
+    for key in ("logoWidth", "logoPosition"):
+        if key in obj:
+            value = obj[key]
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                problems.append(f"{key} must be a number, not {value!r}")
+            if "namedLogo" not in obj and "logoSvg" not in obj:
+                problems.append(f"{key} needs namedLogo or logoSvg")
+    if "style" in obj and isinstance(obj["style"], str) and obj["style"] and obj["style"] not in STYLES:
+        problems.append(f"style must be one of {', '.join(STYLES)}, not {obj['style']!r}")
+    if "cacheSeconds" in obj:
+        value = obj["cacheSeconds"]
+        if not _is_int(value):
+            problems.append(f"cacheSeconds must be an integer, not {value!r}")
+        elif value < MIN_CACHE_SECONDS:
+            problems.append(f"cacheSeconds must be at least {MIN_CACHE_SECONDS}, not {value}")
+    return problems
+
+
+def endpoint_badge(label: str, message: str, style: BadgeStyle) -> dict[str, Any]:
+    """A shields.io endpoint badge object, keys in a fixed order.
+
+    Raises ``ValueError`` rather than return an object shields.io would refuse
+    (an empty message, for one).
+    """
+    badge: dict[str, Any] = {"schemaVersion": 1, "label": label, "message": message, "color": style.color}
+    if style.label_color:
+        badge["labelColor"] = style.label_color
+    if style.logo:
+        badge["logoSvg" if style.logo_is_svg else "namedLogo"] = style.logo
+    badge["style"] = style.style
+    badge["cacheSeconds"] = style.cache_seconds
+    problems = endpoint_problems(badge)
+    if problems:
+        raise ValueError(f"invalid badge {label!r}: {'; '.join(problems)}")
+    return badge
+
+
+def badge_label(base: str, record: AuthorRecord, style: BadgeStyle) -> str:
+    """``base``, followed by where the number comes from when that is not Google Scholar."""
+    if not style.source_in_label or record.source in SCHOLAR_NUMBERS:
+        return base
+    where = source_label(record.source)
+    return f"{base} ({where})" if base else where
+
+
+def badge_svg(label: str, message: str, style: BadgeStyle) -> str:
+    return render_svg(
+        label,
+        message,
+        color=style.color,
+        label_color=style.label_color,
+        style=style.style,
+        logo_svg=style.logo if style.logo_is_svg else None,
+    )
+
+
+def _put(path: Path, data: bytes, written: list[Path]) -> None:
+    if write_if_changed(path, data):
+        written.append(path)
+
+
+def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, written: list[Path]) -> None:
+    """Write ``stem.json`` and ``stem.svg`` for ``value``, or remove both when it is unknown."""
+    json_path, svg_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".svg")
+    if value is None:
+        for path in (json_path, svg_path):
+            if remove_file(path):
+                log.info("removed %s: the number is no longer provided", path)
+        return
+    message = format_number(value, style.number_format)
+    _put(json_path, json_bytes(endpoint_badge(label, message, style)), written)
+    _put(svg_path, badge_svg(label, message, style).encode("utf-8"), written)
+
+
+def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> list[Path]:
+    """Write every badge of ``record`` into ``author_dir``; return the files whose content changed.
+
+    Files already holding the right bytes are not touched; badges of numbers
+    the record does not provide, and of publications it no longer lists, are
+    removed (and not listed in the result).
+    """
+    author_dir = Path(author_dir)
+    badge_dir = author_dir / BADGE_DIR
+    pubs_dir = badge_dir / PUBS_DIR
+    written: list[Path] = []
+    m = record.metrics
+    labels = style.labels
+
+    shields_path = author_dir / SHIELDS_FILE
+    if m.citations is None:
+        if remove_file(shields_path):
+            log.info("removed %s: total citations are no longer provided", shields_path)
+    else:
+        label = badge_label(labels.citations, record, style)
+        message = format_number(m.citations, style.number_format)
+        _put(shields_path, json_bytes(endpoint_badge(label, message, style)), written)
+
+    # An empty publication list may as well mean "not provided" as "none":
+    # either way there is no count worth a badge.
+    n_publications = len(record.publications) or None
+    for name, value, base in (
+        ("citations", m.citations, labels.citations),
+        ("h-index", m.h_index, labels.h_index),
+        ("i10-index", m.i10_index, labels.i10_index),
+        ("publications", n_publications, labels.publications),
+    ):
+        _put_pair(badge_dir / name, badge_label(base, record, style), value, style, written)
+
+    keep: set[str] = set()
+    pub_label = badge_label(labels.publication, record, style)
+    for pub in record.publications:
+        pub_id = pub.author_pub_id
+        if not _SAFE_ID_RE.match(pub_id):
+            log.warning("no badge for publication %r: its ID cannot be a file name", pub_id)
+            continue
+        if pub_id in keep or pub.citations is None:
+            continue
+        keep.add(pub_id)
+        _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, written)
+
+    if pubs_dir.is_dir():
+        for path in sorted(pubs_dir.iterdir()):
+            if path.name.startswith(".") or path.suffix not in (".json", ".svg") or not path.is_file():
+                continue
+            if path.stem not in keep and remove_file(path):
+                log.info("removed %s: publication no longer in the record", path)
+    return written
