@@ -1,0 +1,159 @@
+"""The polite client: pacing, retries only where they help, Retry-After, deadline, redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound
+from crawler.http import HttpOptions, PoliteClient, build_client, parse_retry_after
+from crawler.sources.scholar import refuse_block_redirects
+
+URL = "https://scholar.example/citations"
+
+
+class FakeClock:
+    """Time that moves only when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def client_for(
+    handler: Callable[[httpx.Request], httpx.Response], clock: FakeClock, **options: float
+) -> PoliteClient:
+    opts = HttpOptions(**{"delay": 0.0, "deadline": 300.0, "retries": 3, **options})  # type: ignore[arg-type]
+    http = build_client(opts, transport=httpx.MockTransport(handler))
+    return PoliteClient(http, opts, clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
+
+
+def answers(*responses: httpx.Response) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return handler, seen
+
+
+def test_server_error_then_success_is_retried() -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(503), httpx.Response(502), httpx.Response(200, text="ok"))
+    with client_for(handler, clock) as client:
+        _, body = client.get(URL, deadline=client.deadline())
+    assert body == b"ok"
+    assert len(seen) == 3
+    assert len(clock.sleeps) == 2 and all(s > 0 for s in clock.sleeps)  # backoff between attempts
+
+
+def test_retry_after_is_honoured() -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, text="ok"))
+    with client_for(handler, clock) as client:
+        client.get(URL, deadline=client.deadline())
+    assert len(seen) == 2
+    assert clock.sleeps == [7.0]
+
+
+def test_rate_limit_that_never_ends_is_blocked() -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(429, headers={"Retry-After": "1"}))
+    with client_for(handler, clock, retries=2) as client, pytest.raises(Blocked) as info:
+        client.get(URL, deadline=client.deadline())
+    assert info.value.kind == "rate-limited" and info.value.status == 429
+    assert len(seen) == 3
+
+
+def test_retry_after_past_the_deadline_stops_at_once() -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(429, headers={"Retry-After": "3600"}))
+    with client_for(handler, clock, deadline=60) as client, pytest.raises(Blocked):
+        client.get(URL, deadline=client.deadline())
+    assert len(seen) == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize(("status", "error"), [(403, Blocked), (404, NotFound), (400, FetchError)])
+def test_no_retry_for_what_retrying_cannot_fix(status: int, error: type[Exception]) -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(status))
+    with client_for(handler, clock) as client, pytest.raises(error):
+        client.get(URL, deadline=client.deadline())
+    assert len(seen) == 1
+
+
+def test_timeouts_are_retried_then_reported() -> None:
+    clock = FakeClock()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with client_for(handler, clock, retries=2) as client, pytest.raises(FetchError) as info:
+        client.get(URL, deadline=client.deadline())
+    assert "timed out" in str(info.value)
+    assert len(seen) == 3
+
+
+def test_deadline_bounds_the_backoff() -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(500))
+    with client_for(handler, clock, retries=10, deadline=5) as client, pytest.raises(DeadlineExceeded):
+        client.get(URL, deadline=client.deadline())
+    assert clock.now - 1000.0 < 5
+
+
+def test_polite_delay_between_requests_to_one_host() -> None:
+    clock = FakeClock()
+    handler, _ = answers(httpx.Response(200, text="ok"))
+    with client_for(handler, clock, delay=4.0, jitter=0.5) as client:
+        deadline = client.deadline()
+        client.get(URL, deadline=deadline)
+        client.get(URL, deadline=deadline)
+    assert clock.sleeps == [pytest.approx(5.0)]  # 4 s + 50 % jitter x rng 0.5
+
+
+@pytest.mark.parametrize(
+    ("location", "kind"),
+    [
+        ("https://accounts.google.com/v3/signin/identifier?continue=x", "sign-in"),
+        ("/sorry/index?continue=x", "sorry"),
+        ("https://elsewhere.example/", "redirect"),
+    ],
+)
+def test_block_redirects_are_not_followed(location: str, kind: str) -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(302, headers={"Location": location}))
+    with client_for(handler, clock) as client, pytest.raises(Blocked) as info:
+        client.get(URL, deadline=client.deadline(), redirect_policy=refuse_block_redirects)
+    assert info.value.kind == kind
+    assert len(seen) == 1
+
+
+def test_same_host_redirect_is_followed() -> None:
+    clock = FakeClock()
+    handler, seen = answers(
+        httpx.Response(302, headers={"Location": "/citations?user=x&hl=en"}), httpx.Response(200, text="ok")
+    )
+    with client_for(handler, clock) as client:
+        _, body = client.get(URL, deadline=client.deadline(), redirect_policy=refuse_block_redirects)
+    assert body == b"ok" and len(seen) == 2
+
+
+def test_parse_retry_after_forms() -> None:
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past

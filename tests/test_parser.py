@@ -1,0 +1,189 @@
+"""The parser against real saved Scholar pages and the values a correct parser extracts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from crawler.errors import Blocked, NotAProfile, ParseError, TruncatedPage
+from crawler.parser import decode, page_to_record, parse_profile
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+PROFILE_PAGES = sorted(EXPECTED)
+BLOCK_PAGES = {
+    "captcha_scholar_profile_request.html": "captcha",
+    "signin_page_invalid_user.html": "sign-in",
+}
+
+
+def page(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def struck_through_counts(body: bytes) -> int:
+    """Sum of the struck-through duplicate counts (``gsc_a_acm``) on a page."""
+    text = body.decode("latin-1")
+    return sum(int(n) for n in re.findall(r'class="[^"]*gsc_a_acm[^"]*"[^>]*>(\d+)<', text))
+
+
+@pytest.mark.parametrize("name", PROFILE_PAGES)
+def test_profile_fields(name: str) -> None:
+    expected = EXPECTED[name]
+    result = parse_profile(page(name))
+    assert result.profile.name == expected["name"]
+    assert result.profile.affiliation == expected["affiliation"]
+    assert list(result.profile.interests) == expected["interests"]
+    # The verified-email line's domain, whatever the page's language.
+    assert result.profile.email_domain is not None
+    assert result.profile.email_domain in expected["verified_line"]
+
+
+@pytest.mark.parametrize("name", PROFILE_PAGES)
+def test_metrics(name: str) -> None:
+    expected = EXPECTED[name]
+    m = parse_profile(page(name)).metrics
+    assert (m.citations, m.citations_since) == (expected["citedby"], expected["citedby_since"])
+    assert (m.h_index, m.h_index_since) == (expected["hindex"], expected["hindex_since"])
+    assert (m.i10_index, m.i10_index_since) == (expected["i10index"], expected["i10index_since"])
+    assert m.since_year == expected["since_year"]
+
+
+@pytest.mark.parametrize("name", PROFILE_PAGES)
+def test_cites_per_year_by_position(name: str) -> None:
+    expected = EXPECTED[name]
+    result = parse_profile(page(name))
+    assert {str(y): c for y, c in result.cites_per_year} == expected["cites_per_year"]
+
+
+@pytest.mark.parametrize("name", PROFILE_PAGES)
+def test_publications(name: str) -> None:
+    expected = EXPECTED[name]
+    result = parse_profile(page(name))
+    pubs = result.publications
+    assert len(pubs) == expected["n_publication_rows"]
+    for got, want in zip(pubs[:3], expected["first3"]):
+        assert got.title == want["title"]
+        assert got.citations == want["num_citations"]
+        assert got.year == want["year"]
+        assert got.authors == want["authors"]
+        assert got.venue == want["venue"]
+    last = expected["last_row"]
+    assert (pubs[-1].title, pubs[-1].citations, pubs[-1].year) == (
+        last["title"], last["num_citations"], last["year"],
+    )
+    assert sum(1 for p in pubs if p.year is None) == expected["rows_with_empty_year"]
+    # expected.json sums the raw cells, struck-through duplicates included; those
+    # are not the paper's citations and must not be counted.
+    struck = struck_through_counts(page(name))
+    assert sum(p.citations or 0 for p in pubs) + struck == expected["sum_of_row_citations"]
+    zero_rows = sum(1 for p in pubs if p.citations == 0)
+    assert zero_rows == expected["rows_with_empty_citation_cell"] + (1 if struck else 0)
+    assert result.has_more == (expected["show_more_button"] == "enabled")
+    assert result.range_text == expected["articles_range_text"]
+    assert len({p.author_pub_id for p in pubs}) == len(pubs)
+    assert all(p.author_pub_id.startswith(result.profile.scholar_id + ":") for p in pubs)
+
+
+def test_struck_through_duplicate_count_is_ignored() -> None:
+    pubs = parse_profile(page("bohlooli_en_50rows.html")).publications
+    row = pubs[24]
+    assert row.title.startswith("Analytical characterization of cache replacement policy")
+    assert row.citations == 0
+    assert sum(p.citations or 0 for p in pubs) == EXPECTED["bohlooli_en_50rows.html"]["citedby"]
+
+
+def test_language_does_not_change_the_numbers() -> None:
+    fr = page_to_record(parse_profile(page("kietzig_fr_2019_pagesize2.html")))
+    en = page_to_record(parse_profile(page("kietzig_en_2021_pagesize2.html")))
+    assert fr.metrics == en.metrics
+    assert fr.cites_per_year == en.cites_per_year
+    assert [(p.author_pub_id, p.citations, p.year) for p in fr.publications] == [
+        (p.author_pub_id, p.citations, p.year) for p in en.publications
+    ]
+
+
+def test_iso_8859_1_page_and_entities() -> None:
+    body = page("bohlooli_en_50rows.html")
+    assert b"charset=ISO-8859-1" in body
+    pubs = parse_profile(body).publications
+    assert any("\u2010" in p.title for p in pubs)  # &#8208; decodes to U+2010
+
+
+def test_header_charset_wins_over_meta() -> None:
+    body = '<meta charset="utf-8"><p>caf\xe9</p>'.encode("latin-1")
+    assert "café" in decode(body, "text/html; charset=ISO-8859-1")
+    assert "\ufffd" in decode(body, None)  # a stray byte is replaced, never fatal
+
+
+def test_name_without_the_owner_edit_button() -> None:
+    result = parse_profile(page("denner_pt-PT_176rows_browser-saved.html"))
+    assert result.profile.name == "Carlos Denner dos Santos"
+    assert result.profile.scholar_id == "AoKJ_g4AAAAJ"
+
+
+def test_title_with_inline_markup() -> None:
+    body = page("cherukuri_en_20rows_showmore.html").decode("utf-8")
+    first = "Optimization of Data Structures and Trade-Offs"
+    marked = body.replace(first, "Optimization of <b>Data</b> Structures and Trade-Offs", 1)
+    result = parse_profile(marked.encode("utf-8"))
+    assert result.publications[0].title.startswith(first)
+
+
+def test_histogram_gap_years_are_zero_not_shifted() -> None:
+    body = page("cherukuri_en_20rows_showmore.html").decode("utf-8")
+    # Drop the bar of 2022 (23 citations): Scholar omits bars of zero-citation years.
+    gap = re.sub(r'<a href="javascript:void\(0\)" class="gsc_g_a" style="[^"]*z-index:5"><span class="gsc_g_al">23</span></a>', "", body)
+    assert gap != body
+    years = dict(parse_profile(gap.encode("utf-8")).cites_per_year)
+    assert years[2022] == 0
+    assert years[2021] == 20 and years[2023] == 26 and years[2026] == 212
+
+
+@pytest.mark.parametrize(("name", "kind"), sorted(BLOCK_PAGES.items()))
+def test_block_pages_are_blocked_never_profiles(name: str, kind: str) -> None:
+    with pytest.raises(Blocked) as info:
+        parse_profile(page(name))
+    assert info.value.kind == kind
+    assert "proxy" in str(info.value)  # says what the user can do
+
+
+def test_sorry_page_is_blocked() -> None:
+    body = b"<html><body><div>Our systems have detected unusual traffic from your computer network.</div></body></html>"
+    with pytest.raises(Blocked) as info:
+        parse_profile(body)
+    assert info.value.kind == "sorry"
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n"])
+def test_empty_body(body: bytes) -> None:
+    with pytest.raises(TruncatedPage):
+        parse_profile(body)
+
+
+def test_truncated_profile() -> None:
+    body = page("cherukuri_en_20rows_showmore.html")
+    with pytest.raises(TruncatedPage):
+        parse_profile(body[: len(body) // 2])
+
+
+def test_changed_markup_without_stats_table() -> None:
+    body = page("cherukuri_en_20rows_showmore.html").replace(b'id="gsc_rsb_st"', b'id="gsc_rsb_stats2"')
+    with pytest.raises(ParseError) as info:
+        parse_profile(body)
+    assert type(info.value) is ParseError
+    assert "gsc_rsb_st" in str(info.value)
+
+
+def test_some_other_page() -> None:
+    with pytest.raises(NotAProfile) as info:
+        parse_profile(b"<html><head><title>Google Scholar</title></head><body>Search</body></html>")
+    assert "Google Scholar" in str(info.value)
+
+
+def test_record_completeness_follows_show_more() -> None:
+    assert page_to_record(parse_profile(page("cherukuri_en_20rows_showmore.html"))).complete is False
+    assert page_to_record(parse_profile(page("bohlooli_en_50rows.html"))).complete is True

@@ -1,0 +1,70 @@
+"""Mutated and truncated real pages: the parser returns a page or raises one of its own errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crawler.errors import Blocked, ParseError
+from crawler.parser import ProfilePage, parse_profile
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
+PAGES = {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.html")) if p.stat().st_size < 500_000}
+OWN_ERRORS = (ParseError, Blocked)
+
+page_names = st.sampled_from(sorted(PAGES))
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def outcome(body: bytes) -> object:
+    try:
+        result = parse_profile(body)
+    except OWN_ERRORS as exc:
+        return exc
+    assert isinstance(result, ProfilePage)
+    # Whatever the page, numbers are never negative and citations never None on a row.
+    assert all(p.citations is not None and p.citations >= 0 for p in result.publications)
+    assert all(c >= 0 for _, c in result.cites_per_year)
+    return result
+
+
+@SETTINGS
+@given(name=page_names, cut=st.floats(min_value=0, max_value=1))
+def test_truncated(name: str, cut: float) -> None:
+    body = PAGES[name]
+    outcome(body[: int(len(body) * cut)])
+
+
+@SETTINGS
+@given(name=page_names, data=st.data())
+def test_random_bytes_replaced(name: str, data: st.DataObject) -> None:
+    body = bytearray(PAGES[name])
+    for _ in range(data.draw(st.integers(1, 40))):
+        at = data.draw(st.integers(0, len(body) - 1))
+        body[at] = data.draw(st.integers(0, 255))
+    outcome(bytes(body))
+
+
+@SETTINGS
+@given(name=page_names, data=st.data())
+def test_slices_removed(name: str, data: st.DataObject) -> None:
+    body = PAGES[name]
+    start = data.draw(st.integers(0, len(body) - 1))
+    length = data.draw(st.integers(1, 5000))
+    outcome(body[:start] + body[start + length :])
+
+
+@SETTINGS
+@given(name=page_names, junk=st.binary(max_size=200), data=st.data())
+def test_junk_inserted(name: str, junk: bytes, data: st.DataObject) -> None:
+    body = PAGES[name]
+    at = data.draw(st.integers(0, len(body)))
+    outcome(body[:at] + junk + body[at:])
+
+
+@SETTINGS
+@given(body=st.binary(max_size=2000))
+def test_arbitrary_bytes(body: bytes) -> None:
+    outcome(body)
