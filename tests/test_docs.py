@@ -1,0 +1,66 @@
+"""Docs that cannot drift: every command and option is documented, README examples run."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+
+from crawler.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+
+
+def commands() -> list[tuple[str, click.Command]]:
+    return sorted(main.commands.items())
+
+
+@pytest.mark.parametrize(("name", "command"), commands())
+def test_command_documented(name: str, command: click.Command) -> None:
+    assert f"scholar-stats {name}" in DOCS, f"`scholar-stats {name}` is not in README.md or docs/"
+    assert command.help, f"{name} has no help text"
+
+
+@pytest.mark.parametrize(("name", "command"), commands())
+def test_every_option_documented(name: str, command: click.Command) -> None:
+    missing = []
+    for param in command.params:
+        if not isinstance(param, click.Option):
+            continue
+        assert param.help, f"{name} {param.opts[0]} has no help text"
+        longs = [o for o in param.opts + param.secondary_opts if o.startswith("--")]
+        if longs and not any(o in DOCS for o in longs):
+            missing.append(longs[0])
+    assert not missing, f"options of `scholar-stats {name}` not documented: {missing}"
+
+
+def test_readme_has_the_two_setup_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'python -m pip install -e . && scholar-stats run --author YOUR_SCHOLAR_ID' in readme
+    test_command = 'python -m pip install -e ".[test]" && python -m pytest'
+    assert test_command in readme
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+EXAMPLES = re.findall(r"^\$ (scholar-stats .+)$", (ROOT / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+
+
+@pytest.mark.parametrize("line", EXAMPLES)
+def test_readme_examples_run(line: str) -> None:
+    result = subprocess.run(shlex.split(line), cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr
+    if "captcha" in line:
+        assert result.returncode == 3
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    else:
+        assert result.returncode == 0, result.stderr
+        assert '"citedby": 1338' in result.stdout
+
+
+def test_examples_exist() -> None:
+    assert len(EXAMPLES) >= 2
