@@ -178,6 +178,14 @@ def test_badge_style_minimum_cache_is_allowed() -> None:
     assert BadgeStyle(cache_seconds=300).cache_seconds == 300
 
 
+def test_badge_style_takes_labels_as_a_table() -> None:
+    # What a configuration file's [badge] table hands over unchanged.
+    style = BadgeStyle(**{"labels": {"i10-index": "i10", "publications": "papers"}})
+    assert style.labels == BadgeLabels(i10_index="i10", publications="papers")
+    with pytest.raises(ValueError, match="unknown badge label"):
+        BadgeStyle(**{"labels": {"g-index": "g"}})
+
+
 def test_badge_style_from_table() -> None:
     style = BadgeStyle.from_table(
         {
@@ -206,6 +214,7 @@ def test_badge_style_from_table() -> None:
         ({"labels": {"g-index": "g"}}, "unknown badge label 'g-index'"),
         ({"labels": {"citations": 3}}, "must be a string"),
         ({"labels": "citations"}, "must be a table"),
+        ({"color": "url(#x)"}, "badge color: not a badge colour"),
         ({"cache_seconds": 120}, "at least 300"),
     ],
 )
@@ -628,3 +637,28 @@ def test_style_keys_reach_every_badge(tmp_path: Path) -> None:
     svg = svg_root((tmp_path / "badges" / "citations.svg").read_text(encoding="utf-8"))
     fills = [el.get("fill") for el in svg.iter(f"{SVG_NS}rect")]
     assert fills == ["#f6f6f6", "#4c1"]
+
+
+# --- docs/badges.md ------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "badges.md"
+
+
+def test_docs_config_example_is_a_valid_badge_table() -> None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    block = re.search(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    assert block is not None
+    style = BadgeStyle.from_table(tomllib.loads(block.group(1))["badge"])
+    assert style.label_color == "f6f6f6"
+    assert style.labels == BadgeLabels()
+
+
+def test_docs_number_format_table_matches_format_number() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(plain|comma|short)`[^|]*\| `([^`]+)` \| `([^`]+)` \| `([^`]+)` \|$", text, re.M)
+    assert [r[0] for r in rows] == ["plain", "comma", "short"]
+    for fmt, *shown in rows:
+        assert shown == [format_number(n, fmt) for n in (1799, 12345, 1234567)]

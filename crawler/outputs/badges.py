@@ -90,23 +90,22 @@ class BadgeStyle:
                 f"badge cache_seconds must be at least {MIN_CACHE_SECONDS} (shields.io's minimum), "
                 f"not {self.cache_seconds}"
             )
-        if not isinstance(self.color, str):
-            raise ValueError(f"badge color must be a string, not {self.color!r}")
-        svg_color(self.color)
+        _check_color("color", self.color)
         if self.label_color is not None:
-            if not isinstance(self.label_color, str):
-                raise ValueError(f"badge label_color must be a string, not {self.label_color!r}")
             if self.label_color == "":
                 object.__setattr__(self, "label_color", None)
             else:
-                svg_color(self.label_color)
+                _check_color("label_color", self.label_color)
         if self.logo is not None:
             if not isinstance(self.logo, str):
                 raise ValueError(f"badge logo must be a string, not {self.logo!r}")
             if not self.logo.strip():
                 object.__setattr__(self, "logo", None)
-        if not isinstance(self.labels, BadgeLabels):
-            raise ValueError("badge labels must be a BadgeLabels (use BadgeStyle.from_table for a mapping)")
+        if isinstance(self.labels, Mapping):
+            # A configuration file's ``labels = { ... }`` table arrives as a dict.
+            object.__setattr__(self, "labels", _labels_from_table(self.labels))
+        elif not isinstance(self.labels, BadgeLabels):
+            raise ValueError(f"badge labels must be a table of label texts, not {self.labels!r}")
         if not isinstance(self.source_in_label, bool):
             raise ValueError(f"badge source_in_label must be true or false, not {self.source_in_label!r}")
 
@@ -135,9 +134,18 @@ class BadgeStyle:
         return cls(**kwargs)
 
 
+def _check_color(key: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise ValueError(f"badge {key} must be a string, not {value!r}")
+    try:
+        svg_color(value)
+    except ValueError as exc:
+        raise ValueError(f"badge {key}: {exc}") from None
+
+
 def _labels_from_table(table: object) -> BadgeLabels:
     if not isinstance(table, Mapping):
-        raise ValueError("[badge] labels must be a table, e.g. labels = { citations = \"cited by\" }")
+        raise ValueError(f"badge labels must be a table of label texts, not {table!r}")
     known = {f.name for f in fields(BadgeLabels)}
     kwargs: dict[str, str] = {}
     for raw_key, value in table.items():
