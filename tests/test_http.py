@@ -109,7 +109,7 @@ def test_timeouts_are_retried_then_reported() -> None:
 
 def test_deadline_bounds_the_backoff() -> None:
     clock = FakeClock()
-    handler, seen = answers(httpx.Response(500))
+    handler, _ = answers(httpx.Response(500))
     with client_for(handler, clock, retries=10, deadline=5) as client, pytest.raises(DeadlineExceeded):
         client.get(URL, deadline=client.deadline())
     assert clock.now - 1000.0 < 5

@@ -65,7 +65,7 @@ def test_publications(name: str) -> None:
     result = parse_profile(page(name))
     pubs = result.publications
     assert len(pubs) == expected["n_publication_rows"]
-    for got, want in zip(pubs[:3], expected["first3"]):
+    for got, want in zip(pubs[:3], expected["first3"], strict=True):
         assert got.title == want["title"]
         assert got.citations == want["num_citations"]
         assert got.year == want["year"]
