@@ -189,3 +189,11 @@ def test_docs_cover_every_option_and_element() -> None:
     assert keys
     for key in [*re.findall(r"^\s*(\w+):", keys.group(1), re.M), "publications", "updated"]:
         assert f"`{key}`" in docs, key
+
+
+def test_output_is_left_alone_by_jekyll_liquid() -> None:
+    # AcadHomepage, academicpages and al-folio keep the snippet in a Liquid include.
+    result = invoke("embed", "--repo", "a/b", "--author", "amIMrIEAAAAJ")
+    assert result.exit_code == 0, result.output
+    for tag in ("{{", "}}", "{%", "%}"):
+        assert tag not in result.stdout, tag
