@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from replay import GeneratedProfile, ReplayServer
 
-from crawler.outputs.embed import make_options, render_html
+from crawler.outputs.embed import make_options, render, render_html
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,8 @@ class Site:
                 path = self.path.split("?", 1)[0]
                 site.requests.append(path)
                 if path in site.pages:
-                    self._send(200, site.pages[path], "text/html; charset=utf-8")
+                    kind = "text/javascript" if path.endswith(".js") else "text/html"
+                    self._send(200, site.pages[path], f"{kind}; charset=utf-8")
                     return
                 if path == "/favicon.ico":
                     self._send(404, b"", "text/plain")
@@ -252,10 +253,19 @@ class Visit:
 def visit(browser: Any, sites: Sites) -> Iterator[Any]:
     contexts: list[Any] = []
 
-    def go(urls: list[str], *, page: str | None = None, head: bool = False) -> Visit:
+    def go(urls: list[str], *, page: str | None = None, head: bool = False, external: bool = False) -> Visit:
         html = page if page is not None else EXAMPLE.read_text(encoding="utf-8")
         assert EXAMPLE_SNIPPET in html
-        snippet = render_html(make_options(urls=urls, timeout_ms=TIMEOUT_MS))
+        options = make_options(urls=urls, timeout_ms=TIMEOUT_MS)
+        snippet = render_html(options)
+        if external:
+            # --format js, loaded from the site itself under a policy that forbids inline scripts.
+            sites.home.pages["/scholar-stats.js"] = render(options, fmt="js").encode("utf-8")
+            policy = f"script-src 'self'; connect-src {' '.join(urls)}"
+            html = html.replace(
+                "<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{policy}">'
+            )
+            snippet = '<script src="/scholar-stats.js" defer></script>\n'
         if head:
             html = html.replace(EXAMPLE_SNIPPET, "").replace("</head>", snippet + "</head>")
         else:
@@ -440,3 +450,12 @@ def test_acadhomepage_data_without_source_or_updated(data: Data, sites: Sites, v
     assert v.text("#total_cit") == str(data.profile.citations)
     assert v.text("#gs_updated") == "daily"
     assert v.title("#total_cit") is None
+
+
+def test_script_file_under_a_strict_content_security_policy(data: Data, sites: Sites, visit: Any) -> None:
+    v = visit([sites.jsdelivr.data_url()], external=True)
+    assert sites.home.requests.count("/scholar-stats.js") == 1
+    assert v.result["url"] == sites.jsdelivr.data_url()
+    assert v.text("#total_cit") == str(data.profile.citations)
+    assert v.text("#paper-4 .show_paper_citations") == f"(cited {citations(data, P4)} times)"
+    assert v.page_errors == [] and v.console_errors == []
