@@ -1,0 +1,248 @@
+"""OpenAlex's authors and works APIs, against a local stand-in and httpx.MockTransport."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from standin import Reply, StandIn, file_reply, json_reply, load
+
+from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
+from crawler.http import HttpOptions, PoliteClient, build_client
+from crawler.sources import AuthorRef, SourceSettings, open_source
+from crawler.sources.openalex import PER_PAGE, OpenAlexSource, author_key
+
+SCHOLAR_ID = "AoKJ_g4AAAAJ"
+OPENALEX_ID = "A5041365215"
+ORCID = "0000-0002-6416-5463"
+AUTHOR = AuthorRef(SCHOLAR_ID, ids={"openalex": OPENALEX_ID})
+CURSOR1 = "IlsxNTcsICdodHRwczovL29wZW5hbGV4Lm9yZy9XMjk1OTgxMDM5NCddIg=="
+CURSOR2 = "IlszLCAnaHR0cHM6Ly9vcGVuYWxleC5vcmcvVzQzODc1NDI3ODQnXSI="
+
+
+def serve_author(stand_in: StandIn, author_path: str = f"/authors/{OPENALEX_ID}") -> None:
+    stand_in.on(author_path, file_reply("openalex_author.json"))
+    stand_in.on("/works", file_reply("openalex_works_page1.json"), query={"cursor": "*"})
+    stand_in.on("/works", file_reply("openalex_works_page2.json"), query={"cursor": CURSOR1})
+    stand_in.on("/works", file_reply("openalex_works_page3.json"), query={"cursor": CURSOR2})
+
+
+def source_for(
+    stand_in: StandIn, http: HttpOptions, *, key: str | None = None, mailto: str | None = None,
+    sleeps: list[float] | None = None,
+) -> OpenAlexSource:
+    sleep = sleeps.append if sleeps is not None else (lambda s: None)
+    client = PoliteClient(build_client(http), http, sleep=sleep)
+    return OpenAlexSource(client, stand_in.url, api_key=key, mailto=mailto)
+
+
+def test_author_and_every_works_page(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    serve_author(stand_in)
+    record = source_for(stand_in, fast_http).fetch(AUTHOR)
+
+    assert record.source == "openalex"
+    assert record.profile.scholar_id == SCHOLAR_ID
+    assert record.profile.name == "Carlos Denner dos Santos"
+    assert record.profile.affiliation == "Universidade de Brasília"
+    assert (record.profile.email_domain, record.profile.homepage, record.profile.picture_url) == (None, None, None)
+    assert record.profile.interests == ()
+    metrics = record.metrics
+    assert (metrics.citations, metrics.h_index, metrics.i10_index) == (1355, 15, 22)
+    # No "since" column in OpenAlex: not provided, never 0.
+    assert (metrics.citations_since, metrics.h_index_since, metrics.i10_index_since, metrics.since_year) == (
+        None, None, None, None,
+    )
+    years = dict(record.cites_per_year)
+    assert min(years) == 2016 and max(years) == 2025
+    assert years[2024] == 236 and years[2025] == 228
+    assert 2015 not in years
+    assert any("2016-2025" in note and "not zero" in note for note in record.notes)
+    assert any("since" in note for note in record.notes)
+
+    assert len(record.publications) == 130
+    top = record.publications[0]
+    assert top.author_pub_id == "W1072179852"
+    assert top.title == "Artificial intelligence regulation: a framework for governance"
+    assert top.venue == "Ethics and Information Technology"
+    assert (top.year, top.citations, top.cites_id) == (2021, 376, None)
+    assert top.authors == "PGR De Almeida, CD Dos Santos, JS Farias"
+    assert sum(p.citations or 0 for p in record.publications) == 1355
+    book = next(p for p in record.publications if p.title.startswith("Inovação no setor público"))
+    assert book.venue is None
+
+    works = [r for r in stand_in.requests if r.path == "/works"]
+    assert [r.query["cursor"] for r in works] == ["*", CURSOR1, CURSOR2]
+    for request in works:
+        assert request.query["filter"] == f"author.id:{OPENALEX_ID}"
+        assert int(request.query["per_page"]) <= 100
+        assert "api_key" not in request.query
+    assert stand_in.paths()[0] == f"/authors/{OPENALEX_ID}"
+    assert stand_in.unmatched == []
+
+
+def test_by_orcid_with_key_and_mailto(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    serve_author(stand_in, f"/authors/orcid:{ORCID}")
+    author = AuthorRef(SCHOLAR_ID, ids={"orcid": f"https://orcid.org/{ORCID}"})
+    record = source_for(stand_in, fast_http, key="oa-key", mailto="me@example.org").fetch(author)
+    assert record.metrics.citations == 1355
+    assert stand_in.paths()[0] == f"/authors/orcid:{ORCID}"
+    # The works are listed by the OpenAlex ID the author record gave.
+    assert stand_in.requests[1].query["filter"] == f"author.id:{OPENALEX_ID}"
+    assert {r.query.get("api_key") for r in stand_in.requests} == {"oa-key"}
+    assert {r.query.get("mailto") for r in stand_in.requests} == {"me@example.org"}
+
+
+def test_open_source_reads_url_key_and_mailto_from_the_environment(
+    stand_in: StandIn, fast_http: HttpOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_author(stand_in)
+    monkeypatch.setenv("SCHOLAR_STATS_OPENALEX_URL", stand_in.url)
+    monkeypatch.setenv("OPENALEX_API_KEY", "env-key")
+    monkeypatch.setenv("OPENALEX_MAILTO", "env@example.org")
+    source = open_source("openalex", SourceSettings(http=fast_http))
+    try:
+        record = source.fetch(AUTHOR)
+    finally:
+        source.close()
+    assert len(record.publications) == 130
+    assert stand_in.requests[0].query == {"api_key": "env-key", "mailto": "env@example.org"}
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        ({}, "does not know Google Scholar IDs"),
+        ({"openalex": "W2741809807"}, "not an OpenAlex author ID"),
+        ({"orcid": "0000-0002-6416"}, "not an ORCID"),
+    ],
+)
+def test_ids_of_the_wrong_kind_are_usage_errors(stand_in: StandIn, fast_http: HttpOptions, ids: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        source_for(stand_in, fast_http).fetch(AuthorRef(SCHOLAR_ID, ids=ids))
+    assert stand_in.requests == []
+
+
+def test_author_keys() -> None:
+    assert author_key(AuthorRef(SCHOLAR_ID, ids={"openalex": "https://openalex.org/a5023888391"})) == "A5023888391"
+    assert author_key(AuthorRef(SCHOLAR_ID, ids={"orcid": "0000-0001-6187-661x"})) == "orcid:0000-0001-6187-661X"
+    both = AuthorRef(SCHOLAR_ID, ids={"openalex": "A1", "orcid": ORCID})
+    assert author_key(both) == "A1"
+
+
+def test_unknown_author_is_not_found(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    stand_in.on(f"/authors/{OPENALEX_ID}", file_reply("openalex_not_found.json", 404))
+    with pytest.raises(NotFound, match=OPENALEX_ID):
+        source_for(stand_in, fast_http).fetch(AUTHOR)
+    assert len(stand_in.requests) == 1
+
+
+def test_rate_limit_honours_retry_after_then_succeeds(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    serve_author(stand_in)
+    stand_in.on(
+        "/works",
+        json_reply({"error": "Rate limit exceeded"}, 429, {"Retry-After": "3"}),
+        file_reply("openalex_works_page2.json"),
+        query={"cursor": CURSOR1},
+    )
+    sleeps: list[float] = []
+    record = source_for(stand_in, fast_http, sleeps=sleeps).fetch(AUTHOR)
+    assert 3.0 in sleeps
+    assert len(record.publications) == 130
+    assert [r.query.get("cursor") for r in stand_in.requests] == [None, "*", CURSOR1, CURSOR1, CURSOR2]
+
+
+def test_rate_limit_that_persists_is_blocked_without_leaking_the_key(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    stand_in.on(f"/authors/{OPENALEX_ID}", json_reply({"error": "Rate limit exceeded"}, 429, {"Retry-After": "1"}))
+    with pytest.raises(Blocked) as caught:
+        source_for(stand_in, fast_http, key="very-secret").fetch(AUTHOR)
+    assert caught.value.status == 429
+    assert "OPENALEX_API_KEY" in str(caught.value)
+    assert "very-secret" not in str(caught.value)
+
+
+def test_forbidden_is_blocked(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    stand_in.on(f"/authors/{OPENALEX_ID}", json_reply({"error": "Forbidden", "message": "Rate limit exceeded"}, 403))
+    with pytest.raises(Blocked) as caught:
+        source_for(stand_in, fast_http).fetch(AUTHOR)
+    assert caught.value.status == 403
+
+
+@pytest.mark.parametrize(("key", "words"), [(None, "asks for an API key"), ("bad-key", "refused the API key")])
+def test_unauthorised_is_source_unavailable(stand_in: StandIn, fast_http: HttpOptions, key: str | None, words: str) -> None:
+    stand_in.on(f"/authors/{OPENALEX_ID}", file_reply("openalex_author.json"))
+    stand_in.on("/works", json_reply({"error": "Unauthorized", "message": "API key required"}, 401))
+    with pytest.raises(SourceUnavailable, match=words) as caught:
+        source_for(stand_in, fast_http, key=key).fetch(AUTHOR)
+    assert caught.value.status == 401
+    assert "bad-key" not in str(caught.value)
+
+
+def test_a_body_that_is_not_json_is_a_parse_error(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    stand_in.on(f"/authors/{OPENALEX_ID}", Reply(200, b'{"id": "https://openalex.org/A50', {"Content-Type": "application/json"}))
+    with pytest.raises(ParseError, match="not JSON"):
+        source_for(stand_in, fast_http).fetch(AUTHOR)
+
+
+# -- httpx.MockTransport unit cases -------------------------------------------------
+
+
+def mock_source(author: dict, pages: list[dict], http: HttpOptions) -> tuple[OpenAlexSource, list[str]]:
+    cursors: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/authors/"):
+            return httpx.Response(200, json=author)
+        cursor = request.url.params["cursor"]
+        cursors.append(cursor)
+        index = 0 if cursor == "*" else int(cursor.removeprefix("c"))
+        return httpx.Response(200, json=pages[index])
+
+    client = PoliteClient(build_client(http, transport=httpx.MockTransport(handler)), http)
+    return OpenAlexSource(client, "https://openalex.test"), cursors
+
+
+def work(n: int) -> dict:
+    return {"id": f"https://openalex.org/W{1000 + n}", "display_name": f"Work {n}", "publication_year": 2020, "cited_by_count": n}
+
+
+def test_many_pages_are_joined_in_order(fast_http: HttpOptions) -> None:
+    pages = [
+        {"meta": {"count": 250, "next_cursor": "c1"}, "results": [work(n) for n in range(PER_PAGE)]},
+        {"meta": {"count": 250, "next_cursor": "c2"}, "results": [work(n) for n in range(100, 200)]},
+        {"meta": {"count": 250, "next_cursor": "c3"}, "results": [work(n) for n in range(200, 250)]},
+        {"meta": {"count": 250, "next_cursor": None}, "results": []},
+    ]
+    source, cursors = mock_source(load("openalex_author.json"), pages, fast_http)
+    record = source.fetch(AUTHOR)
+    assert cursors == ["*", "c1", "c2", "c3"]
+    assert [p.author_pub_id for p in record.publications] == [f"W{1000 + n}" for n in range(250)]
+
+
+def test_missing_fields_stay_not_provided(fast_http: HttpOptions) -> None:
+    author = {"id": f"https://openalex.org/{OPENALEX_ID}", "display_name": "A. Person"}
+    pages = [{"meta": {"next_cursor": None}, "results": [{"id": "https://openalex.org/W1", "display_name": None}]}]
+    source, _ = mock_source(author, pages, fast_http)
+    record = source.fetch(AUTHOR)
+    assert (record.metrics.citations, record.metrics.h_index, record.metrics.i10_index) == (None, None, None)
+    assert record.cites_per_year == ()
+    assert "OpenAlex gave no citations per year" in record.notes
+    pub = record.publications[0]
+    assert (pub.title, pub.citations, pub.year, pub.venue, pub.authors) == ("", None, None, None, None)
+
+
+def test_a_cursor_that_repeats_is_a_parse_error(fast_http: HttpOptions) -> None:
+    pages = [
+        {"meta": {"next_cursor": "c1"}, "results": [work(1)]},
+        {"meta": {"next_cursor": "c1"}, "results": [work(2)]},
+    ]
+    source, cursors = mock_source(load("openalex_author.json"), pages, fast_http)
+    with pytest.raises(ParseError, match="same cursor"):
+        source.fetch(AUTHOR)
+    assert cursors == ["*", "c1"]
+
+
+def test_a_number_of_the_wrong_type_is_a_parse_error(fast_http: HttpOptions) -> None:
+    author = load("openalex_author.json")
+    author["cited_by_count"] = "many"
+    source, _ = mock_source(author, [{"meta": {"next_cursor": None}, "results": []}], fast_http)
+    with pytest.raises(ParseError, match="cited_by_count"):
+        source.fetch(AUTHOR)
