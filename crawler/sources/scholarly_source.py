@@ -14,11 +14,12 @@ How requests are made, in two modes:
   transport of ours, so every request goes through ``PoliteClient`` (delay,
   bounded retries, ``Retry-After``, the deadline, ``--proxy``), to the base
   URL (``SCHOLAR_STATS_BASE_URL``; scholarly itself hard-codes
-  https://scholar.google.com, the transport rewrites it).  A CAPTCHA, a
-  redirect to ``/sorry/`` or to sign-in, a 403 or a 429 that outlasts its
-  retries stops the fetch at once as ``Blocked``, and a 404 as ``NotFound``:
-  scholarly would otherwise retry for minutes and open a browser for the
-  CAPTCHA.
+  https://scholar.google.com, the transport rewrites it).  A CAPTCHA (as
+  scholarly or our parser knows it), a redirect to ``/sorry/`` or to sign-in,
+  a 403 or a 429 that outlasts its retries stops the fetch at once as
+  ``Blocked``, a 404 as ``NotFound`` and a cut-off page as ``TruncatedPage``:
+  scholarly would otherwise retry for minutes, open a browser for the CAPTCHA,
+  or read a cut-off page as a shorter profile.
 * scholarly's own proxy modes, chosen with ``SCHOLAR_STATS_SCHOLARLY_PROXY``:
   ``single`` (the ``--proxy`` URL, or ``HTTPS_PROXY``), ``scraperapi`` (key in
   ``SCRAPERAPI_KEY``), ``free`` (free-proxy lists) or ``tor`` (a running Tor:
@@ -61,10 +62,12 @@ from crawler.errors import (
     ParseError,
     ScholarStatsError,
     SourceUnavailable,
+    TruncatedPage,
     UsageError,
 )
 from crawler.http import Deadline, HttpOptions, PoliteClient, build_client
 from crawler.models import SCHOLAR_ID_RE, AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.parser import parse_profile
 from crawler.sources import AuthorRef, SourceSettings
 from crawler.sources.scholar import base_url_from, refuse_block_redirects
 
@@ -132,6 +135,15 @@ class ScholarTransport(httpx.BaseTransport):
             raise _Abort(exc) from exc
         if any(marker in body for marker in _CAPTCHA_MARKERS):
             raise _Abort(Blocked("Google Scholar answered with a CAPTCHA", kind="captcha", url=url))
+        try:
+            parse_profile(body, content_type=response.headers.get("content-type"), url=url)
+        except (Blocked, TruncatedPage) as exc:
+            # Our parser knows block pages scholarly does not (it would fail on
+            # them as on a changed layout) and cut-off pages it would read as
+            # shorter profiles.
+            raise _Abort(exc) from exc
+        except ParseError:
+            pass  # scholarly reads the page its own way and reports what it cannot read
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _HOP_HEADERS]
         return httpx.Response(response.status_code, headers=headers, content=body, request=request)
 
