@@ -133,6 +133,7 @@ def test_server_error_then_success(replay: ReplayServer) -> None:
         (ChangedMarkup("rename"), ParseError, None),
         (ChangedMarkup("remove"), ParseError, None),
     ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else repr(value),
 )
 def test_failures_raise_their_error(
     replay: ReplayServer, scenario: Scenario, error: type[Exception], kind: str | None
@@ -171,6 +172,10 @@ def test_a_server_repeating_the_same_page_is_not_asked_again_and_again(replay: R
 
 
 # -- the command line ---------------------------------------------------------------
+
+
+def case_id(value: object) -> str:
+    return f"exit-{value}" if isinstance(value, int) else repr(value)
 
 
 def cli() -> list[str]:
@@ -216,6 +221,7 @@ def profile(replay: ReplayServer) -> Iterator[ReplayServer]:
         (ServerError(503), 1),
         (TruncatedBody(0.5), 1),
     ],
+    ids=case_id,
 )
 def test_cli_exit_codes(profile: ReplayServer, scenario: Scenario, code: int) -> None:
     profile.set_scenario(SID, scenario)
@@ -232,6 +238,7 @@ def test_cli_unknown_profile_exits_4(replay: ReplayServer) -> None:
     assert "nOsUcHpRoFiL" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", [Slow(60), DripFeed(0.05)], ids=["slow", "drip-feed"])
 def test_cli_deadline_bounds_a_slow_server(profile: ReplayServer, scenario: Scenario) -> None:
     profile.set_scenario(SID, scenario)
