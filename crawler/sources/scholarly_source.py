@@ -148,7 +148,10 @@ class ScholarTransport(httpx.BaseTransport):
         return httpx.Response(response.status_code, headers=headers, content=body, request=request)
 
     def close(self) -> None:
-        self.client.close()
+        # scholarly closes its sessions (and so their transport) whenever it
+        # starts afresh or drops a ProxyGenerator; the client lives as long as
+        # the source, which closes it.
+        pass
 
 
 def _import_scholarly() -> Any:
@@ -237,18 +240,21 @@ class ScholarlySource:
 
     def close(self) -> None:
         if self._transport is not None:
-            self._transport.close()
+            self._transport.client.close()
             self._transport = None
 
     @contextmanager
     def _navigator(self, package: Any) -> Iterator[ScholarTransport | None]:
-        """Point scholarly's process-wide navigator at this fetch's sessions."""
+        """Point scholarly's process-wide navigator at this source's sessions."""
         mode = proxy_mode_from_env()
-        self.close()
         if mode == "none":
-            client = PoliteClient(build_client(self.settings.http, transport=self.settings.transport), self.settings.http)
-            transport = ScholarTransport(client, self.base_url)
-            self._transport = transport
+            if self._transport is None:
+                # One client for every author of a run, so pacing holds across them.
+                client = PoliteClient(
+                    build_client(self.settings.http, transport=self.settings.transport), self.settings.http
+                )
+                self._transport = ScholarTransport(client, self.base_url)
+            transport = self._transport
             generator = routed_proxy_generator(package, transport, self.settings.http)
             package.scholarly.use_proxy(generator, generator)
             yield transport

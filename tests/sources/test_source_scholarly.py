@@ -8,6 +8,7 @@ Nothing else of scholarly is replaced, except where a test says so.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sys
 import types
 from collections.abc import Iterator
@@ -89,6 +90,22 @@ def test_same_record_as_the_scholar_source_field_by_field(
                 assert other[key] == value, (mine["author_pub_id"], key)
     assert any("since" in note for note in theirs["notes"])
     assert any("authors" in note for note in theirs["notes"])
+
+
+def test_one_source_serves_several_authors(replay: ReplayServer, settings: SourceSettings, no_pause: None) -> None:
+    # A run opens each source once for all authors; scholarly drops and closes
+    # its old sessions in between, which must not close our client.
+    replay.add_profile(SCHOLAR_ID, 12, seed=1)
+    replay.add_profile("ABCDEFabcdef", 7, seed=2)
+    source = open_source("scholarly", settings)
+    try:
+        first = source.fetch(AuthorRef(SCHOLAR_ID))
+        gc.collect()
+        second = source.fetch(AuthorRef("ABCDEFabcdef"))
+    finally:
+        source.close()
+    assert (len(first.publications), len(second.publications)) == (12, 7)
+    assert second.profile.scholar_id == "ABCDEFabcdef"
 
 
 def test_a_saved_page_through_a_mock_transport(fast_http: HttpOptions, expected_values: dict[str, Any], no_pause: None) -> None:
