@@ -1,0 +1,502 @@
+"""The workflow and action files: valid against GitHub's schemas, clean under zizmor, least
+privilege, pinned actions, and their shell steps run for real against a local remote and Scholar."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = ROOT / ".github" / "workflows" / "ci.yml"
+SCHEDULED = ROOT / ".github" / "workflows" / "scholar-stats.yml"
+ACTION = ROOT / "action.yml"
+WORKFLOWS = [CI, SCHEDULED]
+ALL_FILES = [*WORKFLOWS, ACTION]
+BIN = Path(sys.executable).parent
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
+
+
+def load(path: Path) -> Any:
+    # YAML 1.2 (ruamel): `on:` stays a string key instead of becoming True.
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    assert found, f"{name} is not installed (it is in the test extra)"
+    return found
+
+
+def steps_of(path: Path) -> list[dict[str, Any]]:
+    doc = load(path)
+    if "runs" in doc:
+        return list(doc["runs"]["steps"])
+    return [step for job in doc["jobs"].values() for step in job.get("steps", [])]
+
+
+def step_named(path: Path, prefix: str) -> dict[str, Any]:
+    matches = [s for s in steps_of(path) if str(s.get("name", "")).startswith(prefix)]
+    assert len(matches) == 1, f"{len(matches)} steps named {prefix!r} in {path.name}"
+    return matches[0]
+
+
+# --- schemas and zizmor
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [(CI, "vendor.github-workflows"), (SCHEDULED, "vendor.github-workflows"), (ACTION, "vendor.github-actions")],
+    ids=lambda v: v.name if isinstance(v, Path) else v,
+)
+def test_valid_against_githubs_schema(path: Path, schema: str) -> None:
+    proc = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", schema, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ok -- validation done" in proc.stdout
+
+
+def test_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  x:\n    steps:\n      - run: true\n")  # no runs-on
+    proc = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1
+
+
+def zizmor(*paths: Path) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", "--format", "json", *map(str, paths)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode in (0, 10, 11, 12, 13, 14), proc.stderr  # 10+: findings; anything else: a failure
+    findings: list[dict[str, Any]] = json.loads(proc.stdout)
+    return findings
+
+
+def test_zizmor_finds_nothing_above_low() -> None:
+    findings = zizmor(*ALL_FILES)
+    serious = [
+        (f["ident"], f["determinations"]["severity"], f["locations"][0]["symbolic"]["key"])
+        for f in findings
+        if f["determinations"]["severity"] not in ("Informational", "Low", "Unknown")
+    ]
+    assert serious == []
+
+
+def test_zizmor_with_min_severity_medium_exits_0() -> None:
+    proc = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", "--min-severity", "medium", *map(str, ALL_FILES)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_zizmor_does_catch_template_injection(tmp_path: Path) -> None:
+    # The audit is worth something only if it fires on the mistake it guards against.
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: issues\npermissions: {}\njobs:\n  x:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n"
+        '    steps:\n      - run: echo "${{ github.event.issue.title }}"\n'
+    )
+    assert "template-injection" in {f["ident"] for f in zizmor(bad)}
+
+
+# --- least privilege, pins, timeouts, schedules
+
+
+def test_every_action_is_pinned_by_full_sha_with_its_version() -> None:
+    for path in ALL_FILES:
+        uses = [s["uses"] for s in steps_of(path) if "uses" in s]
+        assert uses, path.name
+        for ref in uses:
+            assert SHA_PIN.match(ref), f"{path.name}: {ref} is not pinned by a full commit SHA"
+        text = path.read_text(encoding="utf-8")
+        for line in (ln for ln in text.splitlines() if "uses:" in ln and not ln.lstrip().startswith("#")):
+            assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{path.name}: no # vX.Y.Z on {line.strip()}"
+
+
+def test_checkouts_do_not_keep_credentials() -> None:
+    for path in WORKFLOWS:
+        for step in steps_of(path):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, path.name
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_has_a_short_timeout(path: Path) -> None:
+    for name, job in load(path)["jobs"].items():
+        assert "timeout-minutes" in job, f"{path.name}: job {name} has no timeout-minutes"
+        assert 0 < job["timeout-minutes"] <= 60
+
+
+def test_ci_runs_the_readme_command_with_read_only_permissions() -> None:
+    doc = load(CI)
+    assert set(doc["on"]) == {"push", "pull_request"}
+    assert doc["permissions"] == {"contents": "read"}
+    assert all("permissions" not in job for job in doc["jobs"].values())
+    runs = [s["run"] for s in steps_of(CI) if "run" in s]
+    assert runs == ["bash .ci/run"]
+
+
+def test_scheduled_workflow_is_least_privilege_and_never_overlaps() -> None:
+    doc = load(SCHEDULED)
+    assert doc["permissions"] == {}
+    assert "workflow_dispatch" in doc["on"]
+    assert doc["concurrency"]["cancel-in-progress"] is False
+    jobs = doc["jobs"]
+    writers = {name for name, job in jobs.items() if job.get("permissions")}
+    for name in writers:
+        assert jobs[name]["permissions"] == {"contents": "write"}
+        assert any("publish" in str(s.get("run", "")) for s in jobs[name]["steps"]), name
+    assert writers
+    assert all(job["timeout-minutes"] <= 30 for job in jobs.values())
+
+
+def test_cron_runs_off_the_hour() -> None:
+    crons = [entry["cron"] for entry in load(SCHEDULED)["on"]["schedule"]]
+    assert crons
+    for line in crons:
+        minute = line.split()[0]
+        assert minute.isdigit() and int(minute) != 0, f"{line}: pick a minute other than 0"
+
+
+def test_no_expression_is_expanded_inside_a_script() -> None:
+    # Inputs, secrets and contexts reach scripts through env only (zizmor: template-injection).
+    for path in ALL_FILES:
+        for step in steps_of(path):
+            assert "${{" not in str(step.get("run", "")), f"{path.name}: {step.get('name')}"
+
+
+def test_secrets_reach_only_the_run_step() -> None:
+    for step in steps_of(SCHEDULED):
+        secrets = [v for v in step.get("env", {}).values() if "secrets." in str(v)]
+        if step.get("id") == "run":
+            assert set(step["env"]) == {"GOOGLE_SCHOLAR_ID", "SCHOLAR_STATS_PROXY", "SERPAPI_KEY", "OPENALEX_API_KEY"}
+        else:
+            assert not secrets, step.get("name")
+
+
+def test_publish_comes_after_a_successful_run_and_the_report_goes_to_the_summary() -> None:
+    steps = steps_of(SCHEDULED)
+    names = [s.get("name", "") for s in steps]
+    run_index = next(i for i, s in enumerate(steps) if s.get("id") == "run")
+    publish = step_named(SCHEDULED, "Publish")
+    assert names.index(publish["name"]) > run_index
+    assert "success()" in publish["if"] and "steps.run.outcome == 'success'" in publish["if"]
+    report = step_named(SCHEDULED, "Change report")
+    assert report["run"].strip() == 'scholar-stats report >> "$GITHUB_STEP_SUMMARY"'
+
+
+def test_action_interface() -> None:
+    doc = load(ACTION)
+    assert doc["runs"]["using"] == "composite"
+    inputs = doc["inputs"]
+    for name in ("scholar-id", "config", "branch", "data-dir", "proxy", "python-version", "publish", "source"):
+        assert name in inputs and inputs[name].get("description"), name
+    assert inputs["branch"]["default"] == "google-scholar-stats"
+    assert inputs["data-dir"]["default"] == "data"
+    assert inputs["python-version"]["default"] == "3.12"
+    assert inputs["publish"]["default"] == "true"
+    assert set(doc["outputs"]) == {"changed", "citations"}
+    assert doc["outputs"]["changed"]["value"] == "${{ steps.summary.outputs.changed }}"
+    install = step_named(ACTION, "Install")
+    assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
+    assert '"$ACTION_PATH"' in install["run"]
+    publish = step_named(ACTION, "Publish")
+    assert "success()" in publish["if"] and "steps.run.outcome == 'success'" in publish["if"]
+
+
+# --- the shell steps, run for real
+#
+# Each `run:` step is executed with bash as GitHub runs it (`bash --noprofile
+# --norc -eo pipefail`), its `${{ }}` env values filled from a small context;
+# steps that `uses:` an action (checkout, setup-python) and the install step
+# are what the test environment already provides.
+
+
+class Runner:
+    def __init__(self, tmp: Path, context: dict[str, str], env: Mapping[str, str], cwd: Path) -> None:
+        self.tmp = tmp
+        self.context = dict(context)
+        self.env = dict(env)
+        self.cwd = cwd
+        self.count = 0
+
+    def render(self, value: object) -> str:
+        def expand(match: re.Match[str]) -> str:
+            key = match.group(1)
+            assert key in self.context, f"the test context lacks {key}"
+            return self.context[key]
+
+        return EXPRESSION.sub(expand, str(value))
+
+    def run(self, step: dict[str, Any], extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        self.count += 1
+        output = self.tmp / f"github-output-{self.count}"
+        output.write_text("")
+        script = self.tmp / f"step-{self.count}.sh"
+        script.write_text(step["run"])
+        env = {**self.env, **(extra_env or {}), "GITHUB_OUTPUT": str(output)}
+        env.update({k: self.render(v) for k, v in step.get("env", {}).items()})
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=self.cwd, env=env, capture_output=True, text=True, timeout=300,
+        )
+        if step.get("id"):
+            for line in output.read_text().splitlines():
+                key, _, value = line.partition("=")
+                self.context[f"steps.{step['id']}.outputs.{key}"] = value
+        return proc
+
+
+class PurgeServer:
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.paths.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def purge() -> Iterator[PurgeServer]:
+    server = PurgeServer()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+SID = "wflowAAAAAAJ"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture
+def github(tmp_path: Path, replay, purge: PurgeServer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A 'GitHub' made of a bare repository (alice/site), the local Scholar and a local CDN purge."""
+    server = tmp_path / "server"
+    bare = server / "alice" / "site.git"
+    bare.parent.mkdir(parents=True)
+    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
+    seed = tmp_path / "seed"
+    git(tmp_path, "clone", "--quiet", str(bare), str(seed))
+    (seed / "index.md").write_text("# Alice\n")
+    git(seed, "add", "index.md")
+    git(seed, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "site")
+    git(seed, "push", "--quiet", "origin", "HEAD:main")
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "GITHUB_SERVER_URL": server.as_uri(),
+        "GITHUB_REPOSITORY": "alice/site",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "SCHOLAR_STATS_BASE_URL": replay.url,
+        "SCHOLAR_STATS_JSDELIVR_PURGE_URL": purge.url,
+    }
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        env.pop(var, None)
+    return {"bare": bare, "env": env, "replay": replay, "purge": purge, "tmp": tmp_path}
+
+
+def fresh_runner(github: dict[str, Any], name: str, context: dict[str, str], *, checkout: bool) -> Runner:
+    """A new machine: empty temp folder, a fresh checkout of the repository (or none)."""
+    tmp = github["tmp"] / name
+    workspace = tmp / "workspace"
+    (tmp / "runner-temp").mkdir(parents=True)
+    if checkout:
+        git(tmp, "clone", "--quiet", str(github["bare"]), str(workspace))
+    else:
+        workspace.mkdir()
+    env = {
+        **github["env"],
+        "RUNNER_TEMP": str(tmp / "runner-temp"),
+        "GITHUB_STEP_SUMMARY": str(tmp / "step-summary.md"),
+        "GITHUB_WORKSPACE": str(workspace),
+    }
+    return Runner(tmp, context, env, workspace)
+
+
+def branch_log(bare: Path) -> list[list[str]]:
+    return [line.split() for line in git(bare, "log", "--format=%H %P", "google-scholar-stats").splitlines()]
+
+
+def test_scheduled_workflow_on_three_fresh_runners_keeps_history(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    job = load(SCHEDULED)["jobs"]["update"]
+    context = {
+        "github.token": "not-a-real-token",
+        "secrets.GOOGLE_SCHOLAR_ID": SID,
+        "secrets.SCHOLAR_STATS_PROXY": "",
+        "secrets.SERPAPI_KEY": "",
+        "secrets.OPENALEX_API_KEY": "",
+    }
+    steps = [s for s in job["steps"] if "run" in s and not s["name"].startswith(("Install", "Change report"))]
+    assert [s["name"].split()[0] for s in steps] == ["Restore", "Fetch", "Publish"]
+
+    def one_day(name: str) -> None:
+        runner = fresh_runner(github, name, context, checkout=True)
+        for step in steps:
+            proc = runner.run(step, job["env"])
+            assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
+        assert runner.context["steps.run.outputs.exit-code"] == "0"
+
+    replay.add_profile(SID, 30, citations=500)
+    one_day("day1")
+    assert len(branch_log(bare)) == 1
+    published = json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))
+    assert published["citedby"] == 500
+
+    one_day("day2")  # nothing new on Scholar: no commit
+    assert len(branch_log(bare)) == 1
+
+    replay.add_profile(SID, 30, citations=520)
+    one_day("day3")
+    log = branch_log(bare)
+    assert len(log) == 2 and log[0][1] == log[1][0]
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    assert len([f for f in files if f.startswith(f"{SID}/snapshots/")]) == 2
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 520
+    assert {"gs_data.json", "gs_data_shieldsio.json"} <= set(files)
+    # Both publishes that changed something purged the CDN's copies of the root files.
+    assert github["purge"].paths.count("/gh/alice/site@google-scholar-stats/gs_data.json") == 2
+    # The user's main branch is untouched.
+    assert git(bare, "log", "--format=%s", "main") == "site"
+
+
+def test_scheduled_workflow_never_publishes_a_failed_run(github: dict[str, Any]) -> None:
+    replay = github["replay"]
+    replay.add_profile(SID, 30, citations=500)
+    from replay import Captcha
+
+    replay.set_scenario(SID, Captcha())
+    job = load(SCHEDULED)["jobs"]["update"]
+    runner = fresh_runner(github, "blocked", {"secrets.GOOGLE_SCHOLAR_ID": SID, "secrets.SCHOLAR_STATS_PROXY": "",
+                                              "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""},
+                          checkout=True)
+    proc = runner.run(step_named(SCHEDULED, "Fetch"), job["env"])
+    assert proc.returncode == 3, proc.stderr
+    assert runner.context["steps.run.outputs.exit-code"] == "3"
+    # The publish step's condition keeps it from running; nothing reached the remote either way.
+    assert "success()" in step_named(SCHEDULED, "Publish")["if"]
+    assert git(github["bare"], "branch", "--list", "google-scholar-stats") == ""
+
+
+def test_scheduled_workflow_without_the_secret_says_what_to_do(github: dict[str, Any]) -> None:
+    job = load(SCHEDULED)["jobs"]["update"]
+    runner = fresh_runner(github, "nosecret", {"secrets.GOOGLE_SCHOLAR_ID": "", "secrets.SCHOLAR_STATS_PROXY": "",
+                                               "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""},
+                          checkout=True)
+    proc = runner.run(step_named(SCHEDULED, "Fetch"), job["env"])
+    assert proc.returncode == 2
+    assert "::error title=No author::Add the repository secret GOOGLE_SCHOLAR_ID" in proc.stdout
+
+
+def action_context(**inputs: str) -> dict[str, str]:
+    doc = load(ACTION)
+    values = {name: str(spec.get("default", "")) for name, spec in doc["inputs"].items()}
+    values["token"] = "not-a-real-token"
+    values.update({k.replace("_", "-"): v for k, v in inputs.items()})
+    context = {f"inputs.{k}": v for k, v in values.items()}
+    context["github.action_path"] = str(ROOT)
+    return context
+
+
+def action_steps() -> list[dict[str, Any]]:
+    return [s for s in steps_of(ACTION) if "run" in s and not s["name"].startswith("Install")]
+
+
+def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "action1", action_context(scholar_id=SID), checkout=False)
+    names = []
+    for step in action_steps():
+        proc = runner.run(step)
+        names.append(step["name"])
+        if step["name"].startswith("Change report"):
+            continue  # written elsewhere; its failure is only a warning by design
+        assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
+    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Change"]
+    assert runner.context["steps.summary.outputs.changed"] == "true"
+    assert runner.context["steps.summary.outputs.citations"] == "700"
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
+    assert not (runner.cwd / ".git").exists()  # the workspace was left alone
+
+    # The next day on another runner: nothing changed, so no commit and changed=false.
+    runner = fresh_runner(github, "action2", action_context(scholar_id=SID), checkout=False)
+    for step in action_steps():
+        runner.run(step)
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    assert runner.context["steps.summary.outputs.citations"] == "700"
+    assert len(branch_log(bare)) == 1
+
+
+def write_fake_cli(folder: Path, exit_code: int) -> Path:
+    """A stand-in `scholar-stats` that records its arguments and exits with ``exit_code``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fake = folder / "scholar-stats"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{folder}/args"\nexit {exit_code}\n')
+    fake.chmod(0o755)
+    return folder
+
+
+@pytest.mark.parametrize(("code", "step_exit"), [(0, 0), (7, 0), (3, 3), (6, 6)])
+def test_action_run_step_lets_only_success_and_fallback_through(
+    github: dict[str, Any], code: int, step_exit: int
+) -> None:
+    runner = fresh_runner(github, f"fake{code}", action_context(scholar_id=SID, source="scholar, serpapi"), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", code)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == step_exit
+    assert runner.context["steps.run.outputs.exit-code"] == str(code)
+    args = (fake / "args").read_text().splitlines()
+    assert args[:3] == ["run", "--data-dir", "data"]
+    assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "serpapi"]
+
+
+def test_action_summary_step_reads_the_run_summary(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "summary", action_context(), checkout=False)
+    summary = {
+        "exit_code": 0,
+        "changed": True,
+        "authors": [
+            {"scholar_id": SID, "status": "unchanged", "changed": False, "citations": 1234, "reason": None},
+            {"scholar_id": "otherAAAAAAJ", "status": "updated", "changed": True, "citations": None, "reason": None},
+        ],
+    }
+    Path(runner.env["RUNNER_TEMP"], "scholar-stats-summary.json").write_text(json.dumps(summary))
+    proc = runner.run(step_named(ACTION, "Read"))
+    assert proc.returncode == 0, proc.stderr
+    assert runner.context["steps.summary.outputs.changed"] == "true"
+    assert runner.context["steps.summary.outputs.citations"] == "1234"
