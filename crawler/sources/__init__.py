@@ -148,7 +148,10 @@ def fetch_with_fallback(
             except NotFound:
                 raise
             except FALLBACK_ON as exc:
-                log.warning("source %s failed for %s: %s", name, author.scholar_id, exc)
+                # The caller reports the failure that ends the chain; only a fall
+                # back to the next source is worth a line here.
+                if name != chain[-1]:
+                    log.warning("source %s failed for %s: %s; trying the next source", name, author.scholar_id, exc)
                 failures.append((name, exc))
                 continue
             return ChainResult(record, failures)

@@ -90,10 +90,17 @@ class ScholarSource:
             cstart += len(page.publications)
             pages += 1
             page = self.fetch_page(scholar_id, cstart, deadline)
+            before = len(publications)
             for pub in page.publications:
                 if pub.author_pub_id not in seen:
                     seen.add(pub.author_pub_id)
                     publications.append(pub)
+            if len(publications) == before and page.has_more:
+                # A server that ignores cstart repeats a page forever; asking again will not help.
+                raise ParseError(
+                    f"page at cstart={cstart} repeats publications already seen but says more follow",
+                    url=self.base_url,
+                )
             log.info("%s: %d publications so far", scholar_id, len(publications))
         return page_to_record(first, tuple(publications), complete=True).with_fetched_at(utc_now())
 
