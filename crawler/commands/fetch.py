@@ -16,7 +16,7 @@ from crawler.http import HttpOptions
 from crawler.models import AuthorRecord, normalize_scholar_id, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.parser import page_to_record, parse_profile
-from crawler.sources import SOURCES, AuthorRef, SourceSettings, fetch_with_fallback
+from crawler.sources import SCHOLAR_PAGES, SOURCES, AuthorRef, SourceSettings, fetch_with_fallback
 
 FORMATS = ("json", "gs-data")
 
@@ -67,7 +67,7 @@ def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: f
     given = {"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy}
     options = HttpOptions(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     result = fetch_with_fallback(
-        author, sources or ("scholar",), lambda name: SourceSettings(http=options, base_url=base_url if name == "scholar" else None)
+        author, sources or ("scholar",), lambda name: SourceSettings(http=options, base_url=base_url if name in SCHOLAR_PAGES else None)
     )
     for name, exc in result.failures:
         click.echo(f"warning: source {name} failed: {exc}", err=True)

@@ -42,6 +42,8 @@ SOURCES: dict[str, tuple[str, str]] = {
 }
 # Sources whose numbers are Google Scholar's own (a badge needs no source label).
 SCHOLAR_NUMBERS = frozenset({"scholar", "scholarly", "serpapi"})
+# Sources that read Scholar's own pages, so ``--base-url`` applies to them.
+SCHOLAR_PAGES = frozenset({"scholar", "scholarly"})
 
 
 def source_label(name: str) -> str:
