@@ -144,6 +144,9 @@ class Git:
                 cwd=cwd,
                 timeout=timeout,
                 check=False,
+                # Ctrl-C in a terminal signals the whole process group; a running
+                # publish is finished by the scheduler, not cut by git dying under it.
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired as exc:
             raise PublishError(f"git {args[0]} took more than {timeout:.0f} s") from exc

@@ -39,7 +39,7 @@ from apscheduler.util import astimezone
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, UsageError
-from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish
+from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish, restore
 from crawler.run import AuthorOutcome, run
 
 log = logging.getLogger(__name__)
@@ -269,10 +269,19 @@ def _progress(outcome: AuthorOutcome) -> None:
 
 def make_job(load: Callable[[], Config], *, publish_options: PublishOptions | None = None) -> Callable[[], int]:
     """The scheduled job: ``run`` with the configuration ``load`` returns, then ``publish`` if asked
-    and only if the run succeeded.  ``load`` is called at every run, so an edited file is picked up."""
+    and only if the run succeeded (with publishing, the data folder is first restored from
+    the branch).  ``load`` is called at every run, so an edited file is picked up."""
 
     def job() -> int:
         config = load()
+        if publish_options is not None:
+            # Another machine (a GitHub job, say) may have published since: take its
+            # snapshots first, so the guard compares with them and publish keeps them.
+            try:
+                restore(config.data_dir, repo=publish_options.repo, branch=publish_options.branch,
+                        remote=publish_options.remote)
+            except ScholarStatsError as exc:
+                log.warning("could not restore from %s: %s", publish_options.branch, exc)
         summary = run(config, progress=_progress)
         code = summary.exit_code
         log.info("run finished: exit code %d, %s", code, "data changed" if summary.changed else "no change")

@@ -340,3 +340,52 @@ def test_schedule_command_runs_publishes_and_stops_cleanly(replay, tmp_path: Pat
     assert json.loads(published)["citedby"] == expected.citations
     assert process.lines[-1] == "INFO: scheduler stopped"
     assert not any("Traceback" in line for line in process.lines)
+
+
+# --- the job of the command, in process
+
+
+def test_the_publishing_job_restores_first_and_never_publishes_a_failed_run(
+    replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from replay import Captcha
+
+    from crawler.config import load_config
+    from crawler.schedule import PublishOptions, make_job
+
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(bare))
+
+    def machine(name: str) -> tuple[Path, object]:
+        home = tmp_path / name
+        git(tmp_path, "clone", "--quiet", str(bare), str(home))
+        data = home / "data"
+
+        def load():  # type: ignore[no-untyped-def]
+            return load_config(None, authors=[SID], data_dir=data, base_url=replay.url, http={"delay": 0.0, "retries": 0})
+
+        return data, make_job(load, publish_options=PublishOptions(repo=home))
+
+    replay.add_profile(SID, 20, citations=300)
+    _, laptop_job = machine("laptop")
+    assert laptop_job() == 0  # type: ignore[operator]
+    first = git(bare, "rev-parse", "google-scholar-stats")
+
+    # A second machine with an empty data folder: it takes the laptop's snapshot
+    # before running, so its publish goes on top and keeps both snapshots.
+    replay.add_profile(SID, 20, citations=310)
+    server_data, server_job = machine("server")
+    assert server_job() == 0  # type: ignore[operator]
+    second = git(bare, "rev-parse", "google-scholar-stats")
+    assert git(bare, "rev-parse", f"{second}^") == first
+    snapshots = [f for f in git(bare, "ls-tree", "-r", "--name-only", second).splitlines() if "/snapshots/" in f]
+    assert len(snapshots) == 2
+    assert len(list((server_data / SID / "snapshots").glob("*.json"))) == 2
+
+    # Blocked: the job reports exit code 3 and the branch does not move.
+    replay.add_profile(SID, 20, citations=320)
+    replay.set_scenario(SID, Captcha())
+    assert server_job() == 3  # type: ignore[operator]
+    assert git(bare, "rev-parse", "google-scholar-stats") == second
