@@ -1,0 +1,345 @@
+"""History export at lab scale: time, memory and disk of ``scholar-stats export``.
+
+    python bench/bench_export.py                         # 50 authors x 3,650 snapshots x 300 publications
+    python bench/bench_export.py --authors 5 --snapshots 365 --publications 100   # a quick look
+
+1. Generates a data folder in a temporary directory (removed afterwards unless
+   ``--keep``): daily snapshots over ten years with citations that grow, written
+   byte for byte as ``crawler.store`` writes them (``json_bytes(record_to_dict(r))``;
+   the first snapshot of each author is checked against that).  Generation is
+   split over ``--workers`` processes.
+2. Runs ``scholar-stats export --what metrics`` twice (the first run reads every
+   snapshot and fills the header cache, the second reads the cache) and
+   ``--what publications`` once, each in a child process, writing to a file in
+   the same temporary directory.  For each: wall time, peak resident memory of
+   the whole process tree (``VmRSS`` of the child and its children, sampled every
+   20 ms), and the output's size.
+3. Prints the folder's size on disk and a Markdown table on stdout; exits 1 if
+   the metrics export misses its target (under 10 s and under 500 MB).
+
+The disk space needed is checked first (``shutil.disk_usage``).  The folder is
+never committed: it lives in ``--tmp`` (default: the system's temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from crawler.models import AuthorRecord, Metrics, Profile, Publication, format_time, record_to_dict
+from crawler.store import json_bytes, snapshot_name
+
+START = datetime(2016, 1, 1, 6, 0, 0, tzinfo=timezone.utc)
+# Bytes per publication in a snapshot and per row of the CSV, measured on generated data;
+# used only to check the disk has room before writing.
+SNAPSHOT_BYTES_PER_PUB = 440
+CSV_BYTES_PER_ROW = 150
+METRICS_SECONDS_TARGET = 10.0
+METRICS_MB_TARGET = 500.0
+
+WORDS = (
+    "learning deep neural networks graph attention scalable robust adaptive efficient analysis "
+    "citation bibliometric survey model models data driven inference causal bayesian sparse "
+    "quantum optical laser surface wetting nanofluids boiling heat transfer copper microfluidic "
+    "protein folding genome single-cell clustering retrieval language vision multimodal federated "
+    "privacy secure blockchain energy grid battery climate ocean soil urban mobility health"
+).split()
+ACCENTED = ("é", "ü", "ñ", "ç", "ø", "—", "–", "’")
+
+
+def scholar_id(index: int) -> str:
+    return f"bench{index:03d}AAAJ"
+
+
+def _title(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(6, 14))]
+    words[0] = words[0].capitalize()
+    roll = rng.random()
+    if roll < 0.15:
+        words.insert(rng.randint(1, len(words) - 1), rng.choice(words) + ",")
+    elif roll < 0.22:
+        index = rng.randint(0, len(words) - 1)
+        words[index] = f'"{words[index]}"'
+    elif roll < 0.30:
+        index = rng.randint(0, len(words) - 1)
+        words[index] = words[index] + rng.choice(ACCENTED)
+    return " ".join(words)
+
+
+def _authors(rng: random.Random) -> str:
+    return ", ".join(
+        f"{rng.choice('ABCDEFGHJKLMNPRSTW')}{rng.choice('ABCDEFGHJKLMNPRSTW ').strip()} "
+        f"{rng.choice(WORDS).capitalize()}"
+        for _ in range(rng.randint(1, 6))
+    )
+
+
+def _pub_id(rng: random.Random, owner: str) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    return owner + ":" + "".join(rng.choice(alphabet) for _ in range(12))
+
+
+def _h_index(counts: list[int], at_least: int | None = None) -> int:
+    ranked = sorted(counts, reverse=True)
+    if at_least is not None:
+        return sum(1 for c in ranked if c >= at_least)
+    return sum(1 for i, c in enumerate(ranked, start=1) if c >= i)
+
+
+class _Renderer:
+    """Renders one author's snapshots as ``json_bytes(record_to_dict(...))`` would, faster.
+
+    Each publication's fixed lines are rendered once; a snapshot only puts its
+    citation numbers between them.
+    """
+
+    def __init__(self, pubs: list[Publication]) -> None:
+        self.parts: list[tuple[str, str, str]] = []
+        for pub in pubs:
+            head = (
+                "    {\n"
+                f'      "author_pub_id": {json.dumps(pub.author_pub_id, ensure_ascii=False)},\n'
+                f'      "title": {json.dumps(pub.title, ensure_ascii=False)},\n'
+                f'      "authors": {json.dumps(pub.authors, ensure_ascii=False)},\n'
+                f'      "venue": {json.dumps(pub.venue, ensure_ascii=False)},\n'
+                f'      "year": {json.dumps(pub.year)},\n'
+                '      "citations": '
+            )
+            with_cites = f',\n      "cites_id": {json.dumps(pub.cites_id)}\n    }}'
+            without = ',\n      "cites_id": null\n    }'
+            self.parts.append((head, with_cites, without))
+
+    def render(self, header: dict[str, object], citations: list[int]) -> bytes:
+        text = json.dumps(header, indent=2, ensure_ascii=False)
+        assert text.endswith('"publications": []\n}')
+        blocks = [
+            head + str(count) + (with_cites if count else without)
+            for (head, with_cites, without), count in zip(self.parts, citations, strict=True)
+        ]
+        body = ",\n".join(blocks)
+        return (text[: -len("[]\n}")] + "[\n" + body + "\n  ]\n}\n").encode("utf-8")
+
+
+def generate_author(args: tuple[Path, int, int, int]) -> int:
+    """Write one author's snapshots; return the bytes written."""
+    root, index, snapshots, n_pubs = args
+    rng = random.Random(index)
+    sid = scholar_id(index)
+    folder = root / sid / "snapshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    pubs = [
+        Publication(
+            author_pub_id=_pub_id(rng, sid),
+            title=_title(rng),
+            authors=_authors(rng),
+            venue=f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS).capitalize()} Journal "
+            f"{rng.randint(1, 60)} ({rng.randint(1, 12)}), {rng.randint(1, 900)}-{rng.randint(901, 999)}, "
+            f"{rng.randint(1995, 2025)}",
+            year=rng.randint(1995, 2025) if rng.random() > 0.05 else None,
+            citations=0,
+            cites_id=str(rng.randint(10**18, 10**19 - 1)),
+        )
+        for _ in range(n_pubs)
+    ]
+    weights = [rng.paretovariate(1.2) for _ in pubs]
+    citations = [int(w * 5) for w in weights]
+    per_year: dict[int, int] = {2015: sum(citations)}
+    profile = Profile(
+        scholar_id=sid,
+        name=f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS).capitalize()}",
+        affiliation="Department of Bench Marks, University of Somewhere",
+        interests=("bibliometrics", "benchmarks"),
+        email_domain="example.edu",
+        homepage=None,
+        picture_url=None,
+    )
+    renderer = _Renderer(pubs)
+    written = 0
+    for day in range(snapshots):
+        when = START + timedelta(days=day, seconds=rng.randint(0, 3600))
+        for _ in range(rng.randint(1, 12)):
+            pick = rng.choices(range(n_pubs), weights=weights)[0]
+            gained = rng.randint(1, 3)
+            citations[pick] += gained
+            per_year[when.year] = per_year.get(when.year, 0) + gained
+        since_year = when.year - 5
+        total = sum(citations)
+        record = AuthorRecord(
+            profile=profile,
+            metrics=Metrics(
+                citations=total,
+                citations_since=sum(c for y, c in per_year.items() if y >= since_year),
+                h_index=_h_index(citations),
+                h_index_since=max(_h_index(citations) - 3, 0),
+                i10_index=_h_index(citations, 10),
+                i10_index_since=max(_h_index(citations, 10) - 5, 0),
+                since_year=since_year,
+            ),
+            cites_per_year=tuple(sorted(per_year.items())),
+            publications=(),
+            source="scholar",
+            fetched_at=when,
+        )
+        header = record_to_dict(record)
+        data = renderer.render(header, citations)
+        if day == 0:
+            full = AuthorRecord(
+                profile=profile, metrics=record.metrics, cites_per_year=record.cites_per_year,
+                publications=tuple(
+                    Publication(p.author_pub_id, p.title, p.authors, p.venue, p.year, c, p.cites_id if c else None)
+                    for p, c in zip(pubs, citations, strict=True)
+                ),
+                source="scholar", fetched_at=when,
+            )
+            if data != json_bytes(record_to_dict(full)):
+                raise SystemExit(f"generated snapshot of {sid} differs from json_bytes(record_to_dict(...))")
+        (folder / snapshot_name(when)).write_bytes(data)
+        written += len(data)
+    return written
+
+
+def generate(root: Path, authors: int, snapshots: int, publications: int, workers: int) -> int:
+    jobs = [(root, i, snapshots, publications) for i in range(authors)]
+    with multiprocessing.Pool(workers) as pool:
+        return sum(pool.imap_unordered(generate_author, jobs))
+
+
+def disk_usage(root: Path) -> int:
+    """Bytes the folder takes on disk (allocated blocks, as ``du`` counts)."""
+    total = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+    return total
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` and its descendants, in KiB (0 once they are gone)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as fh:
+                ppid = kib = 0
+                for line in fh:
+                    if line.startswith("PPid:"):
+                        ppid = int(line.split()[1])
+                    elif line.startswith("VmRSS:"):
+                        kib = int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = kib
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total
+
+
+def measure(command: list[str]) -> tuple[float, float, int]:
+    """Run ``command``; return (seconds, peak MiB of its process tree, exit status)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kib(proc.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        print(f"{' '.join(command)} failed ({proc.returncode}): {stderr}", file=sys.stderr)
+    return seconds, peak / 1024, proc.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--authors", type=int, default=50)
+    parser.add_argument("--snapshots", type=int, default=3650, help="snapshots per author (one a day)")
+    parser.add_argument("--publications", type=int, default=300, help="publications per snapshot")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating the folder")
+    parser.add_argument("--tmp", type=Path, default=None, help="where to make the temporary folder")
+    parser.add_argument("--data-dir", type=Path, default=None, help="use this generated folder instead of making one")
+    parser.add_argument("--keep", action="store_true", help="keep the generated folder and outputs")
+    parser.add_argument("--skip-publications", action="store_true", help="measure the metrics export only")
+    args = parser.parse_args(argv)
+
+    n_snapshots = args.authors * args.snapshots
+    need = n_snapshots * (args.publications * SNAPSHOT_BYTES_PER_PUB + 2048)
+    if not args.skip_publications:
+        need += n_snapshots * args.publications * CSV_BYTES_PER_ROW
+    tmp_root = args.tmp or Path(tempfile.gettempdir())
+    free = shutil.disk_usage(args.data_dir or tmp_root).free
+    if args.data_dir is None and free < need * 1.1:
+        print(f"error: need about {need / 1e9:.1f} GB free in {tmp_root}, have {free / 1e9:.1f} GB", file=sys.stderr)
+        return 2
+
+    work = Path(tempfile.mkdtemp(prefix="scholar-stats-bench-", dir=tmp_root))
+    try:
+        data = args.data_dir or work / "data"
+        generation = None
+        if args.data_dir is None:
+            print(f"generating {args.authors} x {args.snapshots} x {args.publications} in {data} ...", file=sys.stderr)
+            start = time.perf_counter()
+            generate(data, args.authors, args.snapshots, args.publications, args.workers)
+            generation = time.perf_counter() - start
+        on_disk = disk_usage(data)
+        env_cache = work / "cache"
+        os.environ["SCHOLAR_STATS_CACHE_DIR"] = str(env_cache)
+        exe = [sys.executable, "-m", "crawler", "export", "--data-dir", str(data)]
+        rows = []
+        for label, what in (("metrics, first run (no header cache)", "metrics"),
+                            ("metrics, again (header cache)", "metrics"),
+                            ("publications", "publications")):
+            if what == "publications" and args.skip_publications:
+                continue
+            out = work / f"{what}.csv"
+            seconds, mib, status = measure([*exe, "--what", what, "--out", str(out)])
+            size = out.stat().st_size if out.exists() else 0
+            with out.open("rb") as fh:
+                lines = sum(chunk.count(b"\r\n") for chunk in iter(lambda fh=fh: fh.read(1 << 24), b""))
+            rows.append((label, seconds, mib, size, lines, status))
+            if not args.keep:
+                out.unlink(missing_ok=True)
+
+        print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+        print(f"Folder: {args.authors} authors x {args.snapshots} snapshots x {args.publications} publications "
+              f"= {n_snapshots:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
+              + (f" (generated in {generation:.0f} s)" if generation is not None else ""))
+        print()
+        print("| export | time (s) | peak RSS, process tree (MiB) | output (MiB) | CSV records incl. header |")
+        print("|---|---:|---:|---:|---:|")
+        for label, seconds, mib, size, lines, status in rows:
+            failed = "" if status == 0 else f" (exit {status})"
+            print(f"| `--what {label}`{failed} | {seconds:.1f} | {mib:.0f} | {size / 2**20:.1f} | {lines:,} |")
+        metrics_runs = [r for r in rows if r[0].startswith("metrics")]
+        missed = [r for r in metrics_runs if r[1] >= METRICS_SECONDS_TARGET or r[2] >= METRICS_MB_TARGET or r[5]]
+        print()
+        print(f"Target for `--what metrics`: under {METRICS_SECONDS_TARGET:.0f} s and {METRICS_MB_TARGET:.0f} MB: "
+              + ("met" if not missed else "missed by: " + ", ".join(r[0] for r in missed)))
+        print(f"Measured {format_time(datetime.now(timezone.utc))}.")
+        return 1 if missed else 0
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""``export``, ``plot``, ``report``, ``import-git`` and ``import-html``: the citation history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.cli import handle_errors
+from crawler.config import DEFAULT_DATA_DIR, read_config_file
+from crawler.errors import GuardRefused, UsageError
+from crawler.guard import GuardOptions
+from crawler.history.backfill import DEFAULT_BRANCH, DEFAULT_PATH, ImportOutcome, import_git, import_html
+from crawler.history.export import FORMATS, WHATS, ExportOptions, write_export
+from crawler.history.plot import pick_author, write_plot
+from crawler.history.report import markdown_report
+from crawler.history.snapshots import FREQUENCIES, parse_date, resolve_authors
+from crawler.models import normalize_scholar_id
+from crawler.outputs.badges import BadgeStyle
+
+DATA_DIR_HELP = "Data folder [default: data]."
+
+
+def _scholar_id(value: str) -> str:
+    try:
+        return normalize_scholar_id(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+@click.command("export")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help=DATA_DIR_HELP)
+@click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
+@click.option("--what", type=click.Choice(WHATS), default="metrics", show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram.")
+@click.option("--all", "all_snapshots", is_flag=True, help="With --what years: the histogram of every snapshot, with its date, not only the latest.")
+@click.option("--since", metavar="DATE", help="Only snapshots at or after DATE (YYYY-MM-DD or ISO-8601; UTC when no zone).")
+@click.option("--until", metavar="DATE", help="Only snapshots at or before DATE (a YYYY-MM-DD date includes that whole day).")
+@click.option("--freq", type=click.Choice(FREQUENCIES), help="Keep the last snapshot of each UTC day, ISO week or month.")
+@click.option("--out", metavar="FILE", default="-", show_default=True, help="Where to write; - is standard output.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="csv (RFC 4180, UTF-8), json (an array of objects) or parquet (needs pyarrow).")
+@handle_errors
+def export_command(data_dir: Path, authors: tuple[str, ...], what: str, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: str) -> None:
+    """Write the citation history as a table: CSV, JSON or Parquet.
+
+    Columns and row order are fixed (see docs/history.md).  An empty result is
+    a header-only file.  Corrupt snapshots are named on stderr and skipped.
+    """
+    options = ExportOptions(
+        what=what,
+        authors=authors,
+        since=parse_date(since, option="--since") if since else None,
+        until=parse_date(until, end_of_day=True, option="--until") if until else None,
+        freq=freq,
+        all_snapshots=all_snapshots,
+    )
+    write_export(data_dir, options, None if out == "-" else Path(out), fmt=fmt)
+
+
+@click.command("plot")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help=DATA_DIR_HELP)
+@click.option("--author", metavar="ID", help="Whose history (Scholar ID or profile URL); needed when the folder has several authors.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="PNG or SVG file to write, by its extension [default: <ID>-citations.png].")
+@handle_errors
+def plot_command(data_dir: Path, author: str | None, out: Path | None) -> None:
+    """Draw total citations over time and the latest per-year histogram.
+
+    The top panel has one point per snapshot (a new line when the source
+    changes); the bottom one is Scholar's citations per year from the latest
+    snapshot.  Prints the file written.
+    """
+    scholar_id = pick_author(data_dir, author)
+    path = write_plot(data_dir, scholar_id, out or Path(f"{scholar_id}-citations.png"))
+    click.echo(str(path))
+
+
+@click.command("report")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help=DATA_DIR_HELP)
+@click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (repeatable) [default: every author in the folder].")
+@click.option("--since", metavar="DATE", help="Compare the latest snapshot with the last one taken before DATE.")
+@click.option("--last", type=click.IntRange(min=1), metavar="N", help="Compare the latest snapshot with the Nth one before it [default: 1, the previous one].")
+@handle_errors
+def report_command(data_dir: Path, authors: tuple[str, ...], since: str | None, last: int | None) -> None:
+    """Print a Markdown summary of what changed between two snapshots.
+
+    Totals, h-index and i10-index with their change, the publications that
+    gained the most citations, new and vanished publications, source changes,
+    and a warning when the last fetch failed.
+    """
+    if since and last:
+        raise UsageError("--since and --last cannot be used together")
+    ids = resolve_authors(data_dir, authors)
+    click.echo(markdown_report(data_dir, ids, since=since, last=last), nl=False)
+
+
+def _settings(config_path: Path | None, data_dir: Path | None) -> tuple[Path, GuardOptions, BadgeStyle]:
+    """Data folder, guard limits and badge style: the --config file's, else the defaults."""
+    if config_path is None:
+        return data_dir or DEFAULT_DATA_DIR, GuardOptions(), BadgeStyle()
+    config = read_config_file(config_path)
+    return data_dir or config.data_dir, config.guard, config.badge
+
+
+def _summarise(outcome: ImportOutcome, total: int) -> None:
+    parts = [f"imported {len(outcome.imported)}", f"already there {len(outcome.skipped)}"]
+    if outcome.refused:
+        parts.append(f"refused {len(outcome.refused)}")
+    if outcome.invalid:
+        parts.append(f"not usable {len(outcome.invalid)}")
+    click.echo(f"{total} version{'s' if total != 1 else ''}: " + ", ".join(parts), err=True)
+    for note in outcome.notes:
+        click.echo(f"  note: {note}", err=True)
+    if outcome.outputs_rebuilt:
+        click.echo("the newest snapshot was imported: gs_data.json and badges rebuilt from it", err=True)
+    if outcome.refused:
+        more = f" (and {len(outcome.refused) - 1} more)" if len(outcome.refused) > 1 else ""
+        raise GuardRefused(f"refused by the guard: {outcome.refused[0]}{more}")
+
+
+_IMPORT_OPTIONS = [
+    click.option("--author", required=True, metavar="ID", help="The author whose history this is (Scholar ID or profile URL)."),
+    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder [default: data, or the config's data_dir]."),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file whose [guard] limits and [badge] style apply."),
+    click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications against the snapshot before."),
+]
+
+
+def _import_options(func: Any) -> Any:
+    for option in reversed(_IMPORT_OPTIONS):
+        func = option(func)
+    return func
+
+
+@click.command("import-git")
+@click.option("--repo", required=True, type=click.Path(file_okay=False, path_type=Path), help="A clone of the repository whose history holds gs_data.json (e.g. your AcadHomepage site).")
+@click.option("--branch", default=DEFAULT_BRANCH, show_default=True, help="Branch to read (origin/BRANCH is used when there is no local one).")
+@click.option("--path", "file_path", default=DEFAULT_PATH, show_default=True, help="The file's path in the repository.")
+@_import_options
+@handle_errors
+def import_git_command(repo: Path, branch: str, file_path: str, author: str, data_dir: Path | None, config_path: Path | None, accept_drop: bool) -> None:
+    """Turn every committed version of a gs_data.json into a snapshot.
+
+    Each version is dated by its commit time (UTC) and goes through the same
+    guard and atomic writes as `run`; versions already in the data folder are
+    skipped, so a second import adds nothing.
+    """
+    scholar_id = _scholar_id(author)
+    folder, guard, badge = _settings(config_path, data_dir)
+    outcome = import_git(folder, repo, scholar_id=scholar_id, branch=branch, path=file_path, guard=guard, badge=badge, accept_drop=accept_drop)
+    total = len(outcome.imported) + len(outcome.skipped) + len(outcome.refused) + len(outcome.invalid)
+    _summarise(outcome, total)
+
+
+@click.command("import-html")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--date", metavar="DATE", help="When the page was saved (YYYY-MM-DD or ISO-8601) [default: the file's modification time]; one FILE only.")
+@click.option("--allow-partial", is_flag=True, help="Import a page whose 'Show more' is still enabled, marked incomplete.")
+@_import_options
+@handle_errors
+def import_html_command(files: tuple[Path, ...], date: str | None, allow_partial: bool, author: str, data_dir: Path | None, config_path: Path | None, accept_drop: bool) -> None:
+    """Add a snapshot from each Google Scholar profile page saved in a browser.
+
+    The page must be the profile of --author, and complete (every publication
+    shown) unless --allow-partial.  Same guard and atomic writes as `run`.
+    """
+    scholar_id = _scholar_id(author)
+    folder, guard, badge = _settings(config_path, data_dir)
+    outcome = import_html(
+        folder, list(files), scholar_id=scholar_id, date=date, guard=guard, badge=badge,
+        accept_drop=accept_drop, allow_partial=allow_partial,
+    )
+    _summarise(outcome, len(files))
+
+
+COMMANDS = [export_command, plot_command, report_command, import_git_command, import_html_command]

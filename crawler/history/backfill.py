@@ -1,0 +1,473 @@
+"""Snapshots from what users already have: a git history of ``gs_data.json``, saved profile pages.
+
+Both end in ``import_records``, which treats each imported record as ``run``
+treats a fetched one, but at its own time in the past:
+
+* it is skipped when the data folder already says the same thing at that
+  time (a snapshot at the same second with the same content, or the snapshot
+  just before it has the same content), so importing twice adds nothing;
+* it passes the guard (``crawler.guard.check``) against the snapshot
+  immediately before it in time, not the newest;
+* it is written atomically by ``AuthorStore.write_snapshot`` under the data
+  folder's lock;
+* when it ends up the newest snapshot, the outputs (``gs_data.json``, badges)
+  are rebuilt from it with ``crawler.run.write_outputs``.
+
+``record_from_gs_data`` reads both kinds of ``gs_data.json``: AcadHomepage's
+(``scholarly``'s author dict, publications keyed by ``author_pub_id`` or as a
+list, ``cites_per_year`` keys as strings or numbers) and ours
+(``crawler.outputs.gs_data``), of which it is the exact inverse, except that
+an empty venue and a missing one are the same there.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler.errors import GuardRefused, ScholarStatsError, StorageError, UsageError
+from crawler.guard import GuardOptions, check, same_content
+from crawler.history.snapshots import parse_date, read_record_or_none, snapshot_refs
+from crawler.models import AuthorRecord, Metrics, Profile, Publication, format_time, parse_time
+from crawler.outputs.badges import BadgeStyle
+from crawler.sources import SOURCES
+from crawler.store import AuthorStore, locked
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BRANCH = "google-scholar-stats"
+DEFAULT_PATH = "gs_data.json"
+GIT_TIMEOUT = 120
+
+
+# -- gs_data.json -> record ---------------------------------------------------------
+
+
+def _int(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"'{where}' must be an integer or null, not {value!r}")
+    return value
+
+
+def _str(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"'{where}' must be a string or null, not {value!r}")
+    return value
+
+
+def _year(value: Any, where: str) -> int | None:
+    """``bib.pub_year``: scholarly writes a string ("2021"), sometimes a number; "" or "NA" is none."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        return int(text) if text.isdigit() else None
+    raise ValueError(f"'{where}' must be a year, not {value!r}")
+
+
+def _publication(entry: Any, key: str | None, where: str) -> Publication:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"'{where}' must be an object")
+    bib = entry.get("bib") or {}
+    if not isinstance(bib, Mapping):
+        raise ValueError(f"'{where}.bib' must be an object")
+    title = bib.get("title")
+    if not isinstance(title, str):
+        raise ValueError(f"'{where}.bib.title' must be a string")
+    pub_id = entry.get("author_pub_id", key)
+    if not isinstance(pub_id, str) or not pub_id:
+        raise ValueError(f"'{where}' has no 'author_pub_id'")
+    cites = entry.get("cites_id")
+    if isinstance(cites, list):
+        if not all(isinstance(c, str) for c in cites):
+            raise ValueError(f"'{where}.cites_id' must be a list of strings")
+        cites_id = ",".join(cites) or None
+    else:
+        cites_id = _str(cites, f"{where}.cites_id") or None
+    return Publication(
+        author_pub_id=pub_id,
+        title=title,
+        authors=_str(bib.get("author"), f"{where}.bib.author"),
+        venue=_str(bib.get("citation"), f"{where}.bib.citation") or None,
+        year=_year(bib.get("pub_year"), f"{where}.bib.pub_year"),
+        citations=_int(entry.get("num_citations"), f"{where}.num_citations"),
+        cites_id=cites_id,
+    )
+
+
+def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
+    """An ``AuthorRecord`` from a ``gs_data.json`` object; ``ValueError`` says what is wrong.
+
+    ``scholar_id`` is used when the file does not name one.  The source is the
+    file's own when it is one of ours, else ``scholar`` (AcadHomepage's
+    ``source`` is scholarly's ``AUTHOR_PROFILE_PAGE``).  ``fetched_at`` is our
+    file's ``updated``; AcadHomepage's ``updated`` is a local time without a
+    zone, so it is not used (importers date records themselves).
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError("not a JSON object")
+    if "citedby" not in data and "publications" not in data:
+        raise ValueError("not an author object (no 'citedby' and no 'publications')")
+    name = data.get("name")
+    if not isinstance(name, str):
+        raise ValueError("'name' must be a string")
+    own = data.get("source") in SOURCES
+    file_id = data.get("scholar_id")
+    interests = data.get("interests") or []
+    if not isinstance(interests, list) or not all(isinstance(i, str) for i in interests):
+        raise ValueError("'interests' must be a list of strings")
+    email = _str(data.get("email_domain"), "email_domain")
+    profile = Profile(
+        scholar_id=file_id if isinstance(file_id, str) and file_id else scholar_id,
+        name=name,
+        affiliation=_str(data.get("affiliation"), "affiliation"),
+        interests=tuple(interests),
+        email_domain=email[1:] if email and email.startswith("@") else email,
+        homepage=_str(data.get("homepage"), "homepage"),
+        picture_url=_str(data.get("url_picture"), "url_picture"),
+    )
+    metrics = Metrics(
+        citations=_int(data.get("citedby"), "citedby"),
+        citations_since=_int(data.get("citedby5y"), "citedby5y"),
+        h_index=_int(data.get("hindex"), "hindex"),
+        h_index_since=_int(data.get("hindex5y"), "hindex5y"),
+        i10_index=_int(data.get("i10index"), "i10index"),
+        i10_index_since=_int(data.get("i10index5y"), "i10index5y"),
+        since_year=_int(data.get("since_year"), "since_year"),
+    )
+    cpy = data.get("cites_per_year") or {}
+    if not isinstance(cpy, Mapping):
+        raise ValueError("'cites_per_year' must be an object")
+    years = []
+    for year, count in cpy.items():
+        if not str(year).isdigit():
+            raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
+        years.append((int(year), _int(count, f"cites_per_year.{year}") or 0))
+    raw_pubs = data.get("publications") or []
+    if isinstance(raw_pubs, Mapping):
+        pubs = [_publication(v, k, f"publications.{k}") for k, v in raw_pubs.items()]
+    elif isinstance(raw_pubs, list):
+        pubs = [_publication(v, None, f"publications[{i}]") for i, v in enumerate(raw_pubs)]
+    else:
+        raise ValueError("'publications' must be an object or a list")
+    notes = data.get("notes") or []
+    if not isinstance(notes, list):
+        raise ValueError("'notes' must be a list")
+    updated = data.get("updated")
+    fetched_at = None
+    if own and isinstance(updated, str):
+        try:
+            fetched_at = parse_time(updated)
+        except ValueError:
+            fetched_at = None
+    return AuthorRecord(
+        profile=profile,
+        metrics=metrics,
+        cites_per_year=tuple(sorted(years)),
+        publications=tuple(pubs),
+        complete=bool(data.get("complete", True)),
+        source=str(data["source"]) if own else "scholar",
+        fetched_at=fetched_at,
+        notes=tuple(str(n) for n in notes),
+    )
+
+
+# -- importing records --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record to import and where it came from (a commit, a file), for messages."""
+
+    label: str
+    record: AuthorRecord
+
+
+@dataclass
+class ImportOutcome:
+    imported: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Already in the data folder (same content at that time)."""
+    refused: list[str] = field(default_factory=list)
+    """Kept out by the guard, with the reason."""
+    invalid: list[str] = field(default_factory=list)
+    """Not a usable file (a git version that is not an author object)."""
+    notes: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+    outputs_rebuilt: bool = False
+
+
+def _already_there(store: AuthorStore, record: AuthorRecord) -> tuple[str | None, AuthorRecord | None]:
+    """Why ``record`` is already in the folder (or ``None``), and the snapshot just before its time."""
+    assert record.fetched_at is not None
+    when = record.fetched_at.replace(microsecond=0)
+    refs = snapshot_refs(store.data_dir, store.scholar_id)
+    for ref in refs:
+        if ref.time == when:
+            existing = read_record_or_none(ref, quiet=True)
+            if existing is not None and same_content(existing, record):
+                return f"already imported as {ref.path.name}", existing
+    previous = None
+    for ref in reversed([r for r in refs if r.time <= when]):
+        previous = read_record_or_none(ref)
+        if previous is not None:
+            if same_content(previous, record):
+                return f"same content as {ref.path.name}", previous
+            break
+    return None, previous
+
+
+def import_records(
+    data_dir: Path,
+    candidates: Sequence[Candidate],
+    *,
+    scholar_id: str,
+    guard: GuardOptions | None = None,
+    badge: BadgeStyle | None = None,
+    accept_drop: bool = False,
+    allow_partial: bool = False,
+) -> ImportOutcome:
+    """Add ``candidates`` (each with its ``fetched_at``) as snapshots, oldest first, under the lock.
+
+    With ``allow_partial`` an incomplete record (a saved page whose "Show
+    more" was still enabled) is stored, marked incomplete, and its smaller
+    publication count does not count as a drop.
+    """
+    guard = guard or GuardOptions()
+    outcome = ImportOutcome()
+    store = AuthorStore(data_dir, scholar_id)
+    written: dict[Path, AuthorRecord] = {}
+    ordered = sorted(candidates, key=lambda c: c.record.fetched_at or datetime.min.replace(tzinfo=timezone.utc))
+    with locked(data_dir):
+        for candidate in ordered:
+            record = candidate.record
+            if record.fetched_at is None:
+                raise ValueError(f"{candidate.label}: an imported record needs a time")
+            record = record.with_fetched_at(record.fetched_at.astimezone(timezone.utc).replace(microsecond=0))
+            reason, previous = _already_there(store, record)
+            if reason is not None:
+                log.info("%s: skipped, %s", candidate.label, reason)
+                outcome.skipped.append(f"{candidate.label}: {reason}")
+                continue
+            checked, options = record, guard
+            if allow_partial and not record.complete:
+                checked = replace(record, complete=True)
+                options = replace(guard, max_publication_drop=1.0)
+            try:
+                notes = check(previous, checked, expected_id=scholar_id, options=options, accept_drop=accept_drop)
+            except GuardRefused as exc:
+                log.warning("%s: refused: %s", candidate.label, exc)
+                outcome.refused.append(f"{candidate.label}: {exc}")
+                continue
+            outcome.notes.extend(f"{candidate.label}: {n}" for n in notes)
+            path = store.write_snapshot(record)
+            written[path] = record
+            outcome.imported.append(path)
+            log.info("%s: imported as %s", candidate.label, path.name)
+        refs = snapshot_refs(data_dir, scholar_id)
+        newest = refs[-1].path if refs else None
+        if newest is not None and newest in written:
+            outcome.outputs = _rebuild_outputs(Path(data_dir), written[newest], badge or BadgeStyle())
+            outcome.outputs_rebuilt = True
+    return outcome
+
+
+def _rebuild_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle) -> list[Path]:
+    # Imported lazily: the outputs belong to the run, and history must not need it to read.
+    from crawler.run import write_outputs
+
+    return write_outputs(data_dir, record, badge)
+
+
+# -- git ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GitVersion:
+    sha: str
+    time: datetime
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, timeout=GIT_TIMEOUT, check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+    except FileNotFoundError as exc:
+        raise UsageError("git is not installed (import-git needs the git command)") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise StorageError(f"git {' '.join(args[:2])} in {repo} took more than {GIT_TIMEOUT} s") from exc
+
+
+def _resolve_branch(repo: Path, branch: str) -> str:
+    """The commit-ish for ``branch``: the local branch, else ``origin/<branch>`` (a fresh clone has only that)."""
+    for candidate in (branch, f"origin/{branch}"):
+        if _git(repo, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}").returncode == 0:
+            return candidate
+    raise UsageError(f"no branch {branch} (nor origin/{branch}) in {repo}")
+
+
+def git_versions(repo: Path, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH) -> list[GitVersion]:
+    """Commits on ``branch`` that changed ``path``, oldest first, with their committer time (UTC)."""
+    repo = Path(repo)
+    if not repo.is_dir():
+        raise UsageError(f"no such folder: {repo}")
+    probe = _git(repo, "rev-parse", "--git-dir")
+    if probe.returncode != 0:
+        raise UsageError(f"not a git repository: {repo}")
+    rev = _resolve_branch(repo, branch)
+    result = _git(repo, "log", "--reverse", "--format=%H %ct", rev, "--", path)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(f"git log failed in {repo}: {message[-1] if message else 'no reason given'}")
+    versions = []
+    for line in result.stdout.decode().splitlines():
+        sha, _, stamp = line.partition(" ")
+        if sha and stamp.strip().isdigit():
+            versions.append(GitVersion(sha, datetime.fromtimestamp(int(stamp), timezone.utc)))
+    return versions
+
+
+def git_file(repo: Path, sha: str, path: str) -> bytes | None:
+    """``path`` as committed in ``sha``; ``None`` when that commit deleted it."""
+    result = _git(Path(repo), "show", f"{sha}:{path}")
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_candidates(
+    repo: Path, *, scholar_id: str, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH, outcome: ImportOutcome
+) -> list[Candidate]:
+    """One candidate per usable committed version; unusable ones are warned about and listed in ``outcome.invalid``."""
+    versions = git_versions(repo, branch, path)
+    if not versions:
+        raise UsageError(f"{path} was never committed on {branch} in {repo}")
+    candidates = []
+    for version in versions:
+        label = f"{version.sha[:12]}:{path}"
+        body = git_file(repo, version.sha, path)
+        if body is None:
+            log.info("%s: deleted in this commit; skipped", label)
+            continue
+        try:
+            record = record_from_gs_data(json.loads(body), scholar_id)
+        except ValueError as exc:
+            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
+            log.warning("%s (commit %s): not a gs_data.json author object: %s; skipped", path, version.sha, exc)
+            outcome.invalid.append(f"{label}: {exc}")
+            continue
+        candidates.append(Candidate(f"commit {version.sha[:12]} ({format_time(version.time)})",
+                                    record.with_fetched_at(version.time)))
+    if not candidates:
+        raise UsageError(
+            f"none of the {len(versions)} committed versions of {path} on {branch} in {repo} "
+            "is a gs_data.json author object"
+        )
+    return candidates
+
+
+def import_git(
+    data_dir: Path,
+    repo: Path,
+    *,
+    scholar_id: str,
+    branch: str = DEFAULT_BRANCH,
+    path: str = DEFAULT_PATH,
+    guard: GuardOptions | None = None,
+    badge: BadgeStyle | None = None,
+    accept_drop: bool = False,
+) -> ImportOutcome:
+    """Every committed version of ``path`` on ``branch`` as a snapshot dated by its commit (see the module docstring)."""
+    outcome = ImportOutcome()
+    candidates = git_candidates(repo, scholar_id=scholar_id, branch=branch, path=path, outcome=outcome)
+    result = import_records(data_dir, candidates, scholar_id=scholar_id, guard=guard, badge=badge, accept_drop=accept_drop)
+    result.invalid = outcome.invalid
+    return result
+
+
+# -- saved pages ------------------------------------------------------------------------
+
+
+def _named(exc: ScholarStatsError, name: str) -> ScholarStatsError:
+    """The same error (same class, same exit code) with the file's name in front of its message."""
+    named = copy.copy(exc)
+    named.message = f"{name}: {exc.message}"
+    named.args = (named.message,)
+    return named
+
+
+def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datetime | None = None) -> list[Candidate]:
+    """One record per saved profile page, dated by ``date`` or the file's modification time.
+
+    Every file is read and checked before anything is imported: a page that is
+    not a profile raises the parser's error (``Blocked`` exit 3, ``ParseError``
+    exit 5) and a page of another author ``GuardRefused``, each naming the file.
+    """
+    from crawler.parser import page_to_record, parse_profile
+
+    if date is not None and len(files) > 1:
+        raise UsageError("--date dates a single FILE; without it each file is dated by its modification time")
+    when_given = parse_date(date, option="--date") if date is not None else None
+    candidates = []
+    for file in files:
+        path = Path(file)
+        try:
+            body = path.read_bytes()
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        try:
+            page = parse_profile(body)
+        except ScholarStatsError as exc:
+            raise _named(exc, str(path)) from exc
+        if page.profile.scholar_id != scholar_id:
+            raise GuardRefused(f"{path}: the page is the profile of {page.profile.scholar_id or 'nobody'}, not {scholar_id}")
+        record = page_to_record(page)
+        if not record.complete:
+            record = replace(record, notes=(*record.notes, (
+                f"imported from a saved page that shows {len(record.publications)} publications "
+                "with 'Show more' still enabled"
+            )))
+        candidates.append(Candidate(str(path), record.with_fetched_at((when_given or mtime).replace(microsecond=0))))
+    return candidates
+
+
+def import_html(
+    data_dir: Path,
+    files: Sequence[Path],
+    *,
+    scholar_id: str,
+    date: str | datetime | None = None,
+    guard: GuardOptions | None = None,
+    badge: BadgeStyle | None = None,
+    accept_drop: bool = False,
+    allow_partial: bool = False,
+) -> ImportOutcome:
+    """Saved profile pages as snapshots (see ``html_candidates`` and ``import_records``)."""
+    candidates = html_candidates(files, scholar_id=scholar_id, date=date)
+    if not allow_partial:
+        for candidate in candidates:
+            if not candidate.record.complete:
+                raise GuardRefused(
+                    f"{candidate.label}: the page shows {len(candidate.record.publications)} publications and its "
+                    "'Show more' button is still enabled, so the list is incomplete; click 'Show more' until it is "
+                    "disabled before saving, or pass --allow-partial"
+                )
+    return import_records(
+        data_dir, candidates, scholar_id=scholar_id, guard=guard, badge=badge,
+        accept_drop=accept_drop, allow_partial=allow_partial,
+    )

@@ -1,0 +1,303 @@
+"""What changed between two snapshots, in Markdown, for a person or a CI job's summary page.
+
+For each author the report compares the latest readable snapshot with an
+earlier one: by default the one before it; with ``last=N`` the Nth before it;
+with ``since=DATE`` the last one taken before ``DATE``.  It shows totals,
+h-index and i10-index with their change, the publications that gained the
+most citations, publications that appeared or vanished, any change of source
+in between (numbers from two sources are not one series), and whether the
+author is stale (``<id>/state.json``: the last fetch failed, so the numbers
+are older than the last run).
+
+``append_step_summary`` is what ``run`` calls on GitHub Actions; it never
+raises, because a summary page must not fail a run whose data is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from crawler.errors import UsageError
+from crawler.history.snapshots import (
+    SNAPSHOTS,
+    HeaderReader,
+    SnapshotRef,
+    parse_date,
+    read_record_or_none,
+    snapshot_refs,
+)
+from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
+from crawler.sources import source_label
+from crawler.store import BadSnapshot
+
+log = logging.getLogger(__name__)
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+STATE_FILE = "state.json"
+TOP_GAINED = 10
+MAX_LISTED = 20
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell or list item."""
+    return " ".join(text.split()).translate(_MD_SPECIAL)
+
+
+def _num(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _delta(old: int | None, new: int | None) -> str:
+    if old is None or new is None:
+        return "–"
+    change = new - old
+    return f"+{change}" if change > 0 else str(change)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The two snapshots a report compares, and why these."""
+
+    new: tuple[SnapshotRef, AuthorRecord] | None
+    old: tuple[SnapshotRef, AuthorRecord] | None
+    note: str | None = None
+
+
+def _readable(refs: Sequence[SnapshotRef], bad: list[BadSnapshot] | None) -> tuple[SnapshotRef, AuthorRecord] | None:
+    """The newest snapshot of ``refs`` that reads."""
+    for ref in reversed(refs):
+        record = read_record_or_none(ref, bad=bad)
+        if record is not None:
+            return ref, record
+    return None
+
+
+def _oldest_readable(refs: Sequence[SnapshotRef], bad: list[BadSnapshot] | None) -> tuple[SnapshotRef, AuthorRecord] | None:
+    for ref in refs:
+        record = read_record_or_none(ref, bad=bad)
+        if record is not None:
+            return ref, record
+    return None
+
+
+def choose(
+    refs: Sequence[SnapshotRef],
+    *,
+    since: datetime | None = None,
+    last: int | None = None,
+    bad: list[BadSnapshot] | None = None,
+) -> Comparison:
+    """Pick the snapshots to compare (see the module docstring)."""
+    new = _readable(refs, bad)
+    if new is None:
+        return Comparison(None, None)
+    index = refs.index(new[0])
+    earlier = list(refs[:index])
+    if not earlier:
+        return Comparison(new, None, "only one snapshot so far")
+    if since is not None:
+        before = [r for r in earlier if r.time < since]
+        if not before:
+            old = _oldest_readable(earlier, bad)
+            return Comparison(new, old, f"no snapshot before {format_time(since)}; compared with the oldest")
+        return Comparison(new, _readable(before, bad))
+    steps = last or 1
+    if steps > len(earlier):
+        old = _oldest_readable(earlier, bad)
+        return Comparison(new, old, f"only {len(earlier)} earlier snapshot{'s' if len(earlier) != 1 else ''}; compared with the oldest")
+    return Comparison(new, _readable(earlier[: len(earlier) - steps + 1], bad))
+
+
+def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
+    rows = ["| | before | now | change |", "|---|---:|---:|---:|"]
+    n, o = new.metrics, old.metrics if old else None
+    since_same = o is not None and o.since_year == n.since_year
+    since_label = f"since {n.since_year}" if since_same or o is None else f"since {o.since_year} → {n.since_year}"
+
+    def row(label: str, before: int | None, now: int | None, comparable: bool = True) -> None:
+        change = _delta(before, now) if comparable else "n/a"
+        rows.append(f"| {label} | {_num(before)} | {_num(now)} | {change} |")
+
+    for key, label in (("citations", "citations"), ("h_index", "h-index"), ("i10_index", "i10-index")):
+        row(label, getattr(o, key) if o else None, getattr(n, key))
+        if getattr(n, f"{key}_since") is not None or (o is not None and getattr(o, f"{key}_since") is not None):
+            row(f"{label} {since_label}", getattr(o, f"{key}_since") if o else None, getattr(n, f"{key}_since"), since_same)
+    row("publications", len(old.publications) if old else None, len(new.publications))
+    return rows
+
+
+def _title(pub: Publication) -> str:
+    return _md(pub.title) + (f" ({pub.year})" if pub.year is not None else "")
+
+
+def _publication_changes(old: AuthorRecord, new: AuthorRecord) -> list[str]:
+    lines: list[str] = []
+    before = {p.author_pub_id: p for p in old.publications}
+    now_ids = {p.author_pub_id for p in new.publications}
+    gains = []
+    for index, pub in enumerate(new.publications):
+        prev = before.get(pub.author_pub_id)
+        if prev is None or prev.citations is None or pub.citations is None:
+            continue
+        if pub.citations > prev.citations:
+            gains.append((-(pub.citations - prev.citations), index, pub, prev))
+    if gains:
+        gains.sort(key=lambda g: (g[0], g[1]))
+        lines += ["", "**Gained the most citations**", "", "| publication | before | now | gained |", "|---|---:|---:|---:|"]
+        for _, _, pub, prev in gains[:TOP_GAINED]:
+            lines.append(f"| {_title(pub)} | {_num(prev.citations)} | {_num(pub.citations)} | {_delta(prev.citations, pub.citations)} |")
+        if len(gains) > TOP_GAINED:
+            lines.append(f"\n{len(gains) - TOP_GAINED} more publications gained citations.")
+    added = [p for p in new.publications if p.author_pub_id not in before]
+    gone = [p for p in old.publications if p.author_pub_id not in now_ids]
+    for heading, pubs, verb in (("New publications", added, "citations"), ("Vanished publications", gone, "citations when last seen")):
+        if not pubs:
+            continue
+        lines += ["", f"**{heading} ({len(pubs)})**", ""]
+        lines += [f"- {_title(p)}: {_num(p.citations)} {verb}" for p in pubs[:MAX_LISTED]]
+        if len(pubs) > MAX_LISTED:
+            lines.append(f"- … and {len(pubs) - MAX_LISTED} more")
+    if not gains and not added and not gone:
+        lines += ["", "No publication changed."]
+    return lines
+
+
+def _source_switches(data_dir: Path, scholar_id: str, refs: Sequence[SnapshotRef]) -> list[str]:
+    """Every change of source among ``refs`` (headers only), in words."""
+    switches = []
+    previous: str | None = None
+    with HeaderReader(data_dir, scholar_id, count=False) as reader:
+        for ref in refs:
+            header = reader.read(ref)
+            if header is None:
+                continue
+            if previous is not None and header.source != previous:
+                switches.append(
+                    f"source changed from {source_label(previous)} to {source_label(header.source)} "
+                    f"on {header.date_text}: numbers are not compared across sources"
+                )
+            previous = header.source
+    return switches
+
+
+def stale_note(data_dir: Path, scholar_id: str) -> str | None:
+    """A sentence saying the last fetch failed and why, when ``<id>/state.json`` is there."""
+    path = Path(data_dir) / scholar_id / STATE_FILE
+    try:
+        state = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
+    if not isinstance(state, dict):
+        return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
+    when = state.get("last_attempt") or "an unknown time"
+    since = state.get("stale_since")
+    reason = _md(str(state.get("reason") or state.get("error") or "no reason recorded"))
+    text = f"**Stale**: the last fetch failed ({when}): {reason}."
+    if since and since != when:
+        text += f" Stale since {since}."
+    return text + " The numbers below are the last good ones."
+
+
+def author_report(
+    data_dir: Path,
+    scholar_id: str,
+    *,
+    since: datetime | None = None,
+    last: int | None = None,
+    level: int = 2,
+    bad: list[BadSnapshot] | None = None,
+) -> str:
+    """The Markdown section for one author."""
+    refs = snapshot_refs(data_dir, scholar_id, bad)
+    comparison = choose(refs, since=since, last=last, bad=bad)
+    hashes = "#" * level
+    stale = stale_note(data_dir, scholar_id)
+    if comparison.new is None:
+        lines = [f"{hashes} `{scholar_id}`", "", "No snapshots yet."]
+        if stale:
+            lines += ["", "> " + stale]
+        return "\n".join(lines) + "\n"
+    new_ref, new = comparison.new
+    lines = [f"{hashes} {_md(new.profile.name)} (`{scholar_id}`)", ""]
+    if stale:
+        lines += ["> " + stale, ""]
+    old_ref, old = comparison.old if comparison.old else (None, None)
+    when_new = format_time(new.fetched_at or new_ref.time)
+    if old is None or old_ref is None:
+        lines.append(f"One snapshot, {when_new} ({source_label(new.source)}).")
+    else:
+        when_old = format_time(old.fetched_at or old_ref.time)
+        lines.append(f"Changes from {when_old} to {when_new} ({source_label(new.source)}).")
+    if comparison.note and old is not None:
+        lines.append(f"({comparison.note}.)")
+    lines += ["", *_metric_rows(old, new)]
+    if old is not None and old_ref is not None:
+        lines += _publication_changes(old, new)
+        start = refs.index(old_ref)
+        switches = _source_switches(data_dir, scholar_id, refs[start: refs.index(new_ref) + 1])
+        if switches:
+            lines += ["", *(f"- **Source**: {s}." for s in switches)]
+    if not new.complete:
+        lines += ["", "The latest snapshot is incomplete: not every publication was read."]
+    return "\n".join(lines) + "\n"
+
+
+def _ids(authors: Sequence[str] | None, data_dir: Path) -> list[str]:
+    if not authors:
+        folder = Path(data_dir)
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".") and (p / SNAPSHOTS).is_dir())
+    seen: list[str] = []
+    for raw in authors:
+        try:
+            scholar_id = normalize_scholar_id(raw)
+        except ValueError:
+            scholar_id = raw
+        if scholar_id not in seen:
+            seen.append(scholar_id)
+    return seen
+
+
+def markdown_report(
+    data_dir: Path,
+    authors: Sequence[str] | None = None,
+    since: str | datetime | date | None = None,
+    last: int | None = None,
+) -> str:
+    """The report for ``authors`` (default: every author in ``data_dir``), in Markdown.
+
+    ``since`` and ``last`` are exclusive (see the module docstring); an author
+    without snapshots gets a line saying so, not an error.
+    """
+    when = parse_date(since, option="--since") if since is not None else None
+    if when is not None and last is not None:
+        raise UsageError("--since and --last cannot be used together")
+    if last is not None and last < 1:
+        raise UsageError(f"--last must be 1 or more, not {last}")
+    ids = _ids(authors, Path(data_dir))
+    sections = [author_report(Path(data_dir), a, since=when, last=last) for a in ids]
+    body = "\n".join(sections) if sections else "No authors in the data folder.\n"
+    return "# Citation report\n\n" + body
+
+
+def append_step_summary(data_dir: Path, scholar_ids: Sequence[str]) -> None:
+    """Append the report for ``scholar_ids`` to the file named by ``$GITHUB_STEP_SUMMARY``; never raises."""
+    target = os.environ.get(STEP_SUMMARY_ENV)
+    if not target:
+        return
+    try:
+        text = markdown_report(data_dir, list(scholar_ids))
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except Exception as exc:  # a summary page must never fail the run that produced good data
+        log.warning("could not write the report to %s=%s: %s", STEP_SUMMARY_ENV, target, exc)
