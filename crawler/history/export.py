@@ -286,6 +286,7 @@ def _require_pyarrow() -> Any:
 
 
 def _arrow_schema(columns: Sequence[str]) -> Any:
+    """The Parquet schema, with pandas' metadata so that ``read_parquet`` gives back ``Int64`` columns."""
     import pyarrow as pa
 
     fields = []
@@ -296,7 +297,8 @@ def _arrow_schema(columns: Sequence[str]) -> Any:
             fields.append(pa.field(name, pa.int64()))
         else:
             fields.append(pa.field(name, pa.string()))
-    return pa.schema(fields)
+    template = with_dates(frame(columns, _empty(columns)))
+    return pa.Table.from_pandas(template, schema=pa.schema(fields), preserve_index=False).schema
 
 
 def with_dates(data: pd.DataFrame) -> pd.DataFrame:
