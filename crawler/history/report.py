@@ -116,9 +116,11 @@ def choose(
 
 
 def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
+    """The totals table; a change is only given between numbers of the same source and the same 'since' year."""
     rows = ["| | before | now | change |", "|---|---:|---:|---:|"]
     n, o = new.metrics, old.metrics if old else None
-    since_same = o is not None and o.since_year == n.since_year
+    same_source = old is None or old.source == new.source
+    since_same = o is not None and o.since_year == n.since_year and same_source
     since_label = f"since {n.since_year}" if since_same or o is None else f"since {o.since_year} → {n.since_year}"
 
     def row(label: str, before: int | None, now: int | None, comparable: bool = True) -> None:
@@ -126,10 +128,10 @@ def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
         rows.append(f"| {label} | {_num(before)} | {_num(now)} | {change} |")
 
     for key, label in (("citations", "citations"), ("h_index", "h-index"), ("i10_index", "i10-index")):
-        row(label, getattr(o, key) if o else None, getattr(n, key))
+        row(label, getattr(o, key) if o else None, getattr(n, key), same_source)
         if getattr(n, f"{key}_since") is not None or (o is not None and getattr(o, f"{key}_since") is not None):
             row(f"{label} {since_label}", getattr(o, f"{key}_since") if o else None, getattr(n, f"{key}_since"), since_same)
-    row("publications", len(old.publications) if old else None, len(new.publications))
+    row("publications", len(old.publications) if old else None, len(new.publications), same_source)
     return rows
 
 
@@ -239,13 +241,14 @@ def author_report(
         lines.append(f"Changes from {when_old} to {when_new} ({source_label(new.source)}).")
     if comparison.note and old is not None:
         lines.append(f"({comparison.note}.)")
-    lines += ["", *_metric_rows(old, new)]
     if old is not None and old_ref is not None:
-        lines += _publication_changes(old, new)
         start = refs.index(old_ref)
         switches = _source_switches(data_dir, scholar_id, refs[start: refs.index(new_ref) + 1])
         if switches:
             lines += ["", *(f"- **Source**: {s}." for s in switches)]
+    lines += ["", *_metric_rows(old, new)]
+    if old is not None:
+        lines += _publication_changes(old, new)
     if not new.complete:
         lines += ["", "The latest snapshot is incomplete: not every publication was read."]
     return "\n".join(lines) + "\n"
