@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing
 import os
 import platform
@@ -50,12 +49,14 @@ METRICS_SECONDS_TARGET = 10.0
 METRICS_MB_TARGET = 500.0
 
 WORDS = (
-    "learning deep neural networks graph attention scalable robust adaptive efficient analysis "
-    "citation bibliometric survey model models data driven inference causal bayesian sparse "
-    "quantum optical laser surface wetting nanofluids boiling heat transfer copper microfluidic "
-    "protein folding genome single-cell clustering retrieval language vision multimodal federated "
-    "privacy secure blockchain energy grid battery climate ocean soil urban mobility health"
-).split()
+    "learning", "deep", "neural", "networks", "graph", "attention", "scalable", "robust",
+    "adaptive", "efficient", "analysis", "citation", "bibliometric", "survey", "model", "models",
+    "data", "driven", "inference", "causal", "bayesian", "sparse", "quantum", "optical", "laser",
+    "surface", "wetting", "nanofluids", "boiling", "heat", "transfer", "copper", "microfluidic",
+    "protein", "folding", "genome", "single-cell", "clustering", "retrieval", "language", "vision",
+    "multimodal", "federated", "privacy", "secure", "blockchain", "energy", "grid", "battery",
+    "climate", "ocean", "soil", "urban", "mobility", "health",
+)
 ACCENTED = ("é", "ü", "ñ", "ç", "ø", "—", "–", "’")
 
 

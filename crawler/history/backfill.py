@@ -22,7 +22,6 @@ an empty venue and a missing one are the same there.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -402,12 +401,10 @@ def import_git(
 # -- saved pages ------------------------------------------------------------------------
 
 
-def _named(exc: ScholarStatsError, name: str) -> ScholarStatsError:
-    """The same error (same class, same exit code) with the file's name in front of its message."""
-    named = copy.copy(exc)
-    named.message = f"{name}: {exc.message}"
-    named.args = (named.message,)
-    return named
+def _name_file(exc: ScholarStatsError, name: str) -> None:
+    """Put the file's name in front of the error's message; class and exit code stay the parser's."""
+    exc.message = f"{name}: {exc.message}"
+    exc.args = (exc.message,)
 
 
 def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datetime | None = None) -> list[Candidate]:
@@ -433,7 +430,8 @@ def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datet
         try:
             page = parse_profile(body)
         except ScholarStatsError as exc:
-            raise _named(exc, str(path)) from exc
+            _name_file(exc, str(path))
+            raise
         if page.profile.scholar_id != scholar_id:
             raise GuardRefused(f"{path}: the page is the profile of {page.profile.scholar_id or 'nobody'}, not {scholar_id}")
         record = page_to_record(page)
