@@ -147,12 +147,14 @@ def _dataclass_from(where: _Where, cls: type, table: str, data: Any) -> Any:
     try:
         return cls(**data)
     except (TypeError, ValueError) as exc:
-        key = next(iter(data), table)
-        for candidate in data:
-            if candidate in str(exc):
-                key = candidate
-                break
-        raise where.error(str(exc), key, table) from exc
+        # The message names the field; find which key of the table that is
+        # ("badge label 'x'" is about ``labels``).
+        text = str(exc)
+        key = next(
+            (c for c in data if c in text),
+            next((c for c in data if c.rstrip("s") in text), next(iter(data), table)),
+        )
+        raise where.error(text, key, table) from exc
 
 
 def _author(where: _Where, index: int, entry: Any) -> AuthorRef:
@@ -183,6 +185,25 @@ def _author(where: _Where, index: int, entry: Any) -> AuthorRef:
     return AuthorRef(scholar_id=scholar_id, label=label, ids=ids, sources=sources)
 
 
+_TOML_POSITION_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
+
+
+def _toml_error_position(exc: Exception, text: str) -> tuple[int | None, str]:
+    """The line and the bare message of a TOML syntax error.
+
+    Python 3.14 gives them as attributes; before, only the text says
+    "... (at line 3, column 7)" or "... (at end of document)".
+    """
+    line = getattr(exc, "lineno", None)
+    message = str(getattr(exc, "msg", None) or exc)
+    match = _TOML_POSITION_RE.search(message)
+    if match:
+        if line is None:
+            line = int(match.group(1)) if match.group(1) else max(1, len(text.splitlines()))
+        message = message[: match.start()]
+    return line, message
+
+
 def read_config_file(path: Path) -> Config:
     try:
         raw = path.read_bytes()
@@ -195,9 +216,9 @@ def read_config_file(path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        line, message = _toml_error_position(exc, text)
         location = f"{path}:{line}" if line else str(path)
-        raise ConfigError(f"{location}: not valid TOML: {getattr(exc, 'msg', exc)}") from exc
+        raise ConfigError(f"{location}: not valid TOML: {message}") from exc
     for key in data:
         if key not in _TOP_KEYS:
             raise where.error(f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", key)
@@ -216,6 +237,14 @@ def read_config_file(path: Path) -> Config:
     if not isinstance(authors_raw, list):
         raise where.error("must be an array of tables ([[authors]])", "authors")
     authors = tuple(_author(where, i, entry) for i, entry in enumerate(authors_raw))
+    seen: dict[str, int] = {}
+    for index, ref in enumerate(authors):
+        if ref.scholar_id in seen:
+            raise where.error(
+                f"{ref.scholar_id} is listed twice (also authors[{seen[ref.scholar_id]}].id)",
+                "id", "authors", index,
+            )
+        seen[ref.scholar_id] = index
     if "data_dir" in data and not isinstance(data["data_dir"], str):
         raise where.error("must be a string (a folder)", "data_dir")
     data_dir = Path(data["data_dir"]) if "data_dir" in data else DEFAULT_DATA_DIR
@@ -255,12 +284,14 @@ def load_config(
         path = Path(DEFAULT_CONFIG)
     config = read_config_file(path) if path is not None else Config(authors=())
     if authors:
-        refs = []
+        refs: list[AuthorRef] = []
         for raw in authors:
             try:
-                refs.append(AuthorRef(normalize_scholar_id(raw)))
+                ref = AuthorRef(normalize_scholar_id(raw))
             except ValueError as exc:
                 raise UsageError(str(exc)) from exc
+            if all(r.scholar_id != ref.scholar_id for r in refs):
+                refs.append(ref)
         known = {a.scholar_id: a for a in config.authors}
         config = dataclasses.replace(config, authors=tuple(known.get(r.scholar_id, r) for r in refs))
     if not config.authors:

@@ -11,6 +11,7 @@ new series, and is reported as such.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from crawler.errors import GuardRefused
 from crawler.models import AuthorRecord, record_to_dict
@@ -26,12 +27,19 @@ class GuardOptions:
     def __post_init__(self) -> None:
         for name in ("max_citation_drop", "max_publication_drop"):
             value = getattr(self, name)
-            if not 0 <= value <= 1:
-                raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a number between 0 and 1, not {value!r}")
+
+
+def _percent(fraction: float) -> str:
+    # "5.5%", not a rounded "6%": the message must state the limit that applied.
+    return f"{round(fraction * 100, 6):g}%"
 
 
 def _fell_too_far(old: int, new: int, limit: float) -> bool:
-    return old > 0 and new < old and (old - new) / old > limit
+    # Exact arithmetic, with the limit read as the decimal a person wrote: a fall
+    # of exactly 5 % passes a 0.05 limit whatever float rounding would say.
+    return old > 0 and new < old and Fraction(old - new, old) > Fraction(repr(limit))
 
 
 def check(
@@ -65,12 +73,12 @@ def check(
     if old_c is not None and new_c is not None and _fell_too_far(old_c, new_c, options.max_citation_drop):
         drops.append(
             f"total citations fell from {old_c} to {new_c} "
-            f"(more than {options.max_citation_drop:.0%})"
+            f"(more than {_percent(options.max_citation_drop)})"
         )
     old_p, new_p = len(previous.publications), len(new.publications)
     if _fell_too_far(old_p, new_p, options.max_publication_drop):
         drops.append(
-            f"publications fell from {old_p} to {new_p} (more than {options.max_publication_drop:.0%})"
+            f"publications fell from {old_p} to {new_p} (more than {_percent(options.max_publication_drop)})"
         )
     if drops and not accept_drop:
         raise GuardRefused("; ".join(drops) + "; kept the last good data (use --accept-drop if this is real)")

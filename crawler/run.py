@@ -13,6 +13,7 @@ that finds nothing new changes no file in the data folder.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -22,13 +23,28 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config
-from crawler.errors import ExitCode, GuardRefused, NotFound, ScholarStatsError, StorageError
+from crawler.errors import ExitCode, GuardRefused, ScholarStatsError, StorageError
 from crawler.guard import GuardOptions, check, same_content
 from crawler.models import AuthorRecord, format_time, utc_now
-from crawler.outputs.badges import BadgeStyle, write_badges
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
-from crawler.sources import AuthorRef, SourcePool, SourceSettings, fetch_with_fallback, source_label
-from crawler.store import AuthorStore, json_bytes, locked, remove_file, write_if_changed
+from crawler.sources import (
+    SCHOLAR_PAGES,
+    AuthorRef,
+    SourcePool,
+    SourceSettings,
+    fetch_with_fallback,
+    source_label,
+)
+from crawler.store import (
+    AuthorStore,
+    BadSnapshot,
+    json_bytes,
+    locked,
+    remove_file,
+    remove_temp_files,
+    write_if_changed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +58,8 @@ class Accepted:
     record: AuthorRecord
     notes: tuple[str, ...] = ()
     written: tuple[Path, ...] = ()
+    bad_snapshots: tuple[BadSnapshot, ...] = ()
+    """Files in the snapshot folder that were reported and skipped (left as they are)."""
 
 
 @dataclass
@@ -117,20 +135,22 @@ def accept_record(
     """
     if record.fetched_at is None:
         record = record.with_fetched_at(utc_now())
-    store = AuthorStore(data_dir, record.scholar_id)
+    expected = expected_id or record.scholar_id
+    # The folder of the author asked for, not of whoever the page names: a wrong
+    # page must be compared with (and refused against) the right history.
+    store = AuthorStore(data_dir, expected)
     latest = store.latest()
     previous = latest[1] if latest else None
-    notes = check(
-        previous, record, expected_id=expected_id or record.scholar_id, options=guard, accept_drop=accept_drop
-    )
+    bad = tuple(store.bad_snapshots)
+    notes = check(previous, record, expected_id=expected, options=guard, accept_drop=accept_drop)
     if previous is not None and same_content(previous, record):
         # Nothing new: outputs are rebuilt from the stored snapshot, so they come
         # out byte-identical and nothing is written (unless one went missing).
         written = write_outputs(data_dir, previous, badge)
-        return Accepted(False, None, previous, tuple(notes), tuple(written))
+        return Accepted(False, None, previous, tuple(notes), tuple(written), bad)
     snapshot = store.write_snapshot(record)
     written = write_outputs(data_dir, record, badge)
-    return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written))
+    return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written), bad)
 
 
 def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datetime) -> None:
@@ -138,8 +158,6 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
     path = Path(data_dir) / scholar_id / STATE_FILE
     since = format_time(when)
     try:
-        import json
-
         old = json.loads(path.read_bytes())
         if isinstance(old, dict) and isinstance(old.get("stale_since"), str):
             since = old["stale_since"]
@@ -165,9 +183,23 @@ SettingsFor = Callable[[str], SourceSettings]
 
 def _settings_for(config: Config) -> SettingsFor:
     def settings(name: str) -> SourceSettings:
-        return SourceSettings(http=config.http, base_url=config.base_url if name == "scholar" else None)
+        return SourceSettings(http=config.http, base_url=config.base_url if name in SCHOLAR_PAGES else None)
 
     return settings
+
+
+def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: str, exit_code: int) -> AuthorOutcome:
+    outcome.status = status
+    outcome.exit_code = exit_code
+    outcome.reason = str(exc)
+    if not isinstance(exc, StorageError):
+        # A storage failure would most likely fail to write the marker too; the
+        # run's exit code and summary still say what happened.
+        try:
+            mark_stale(config.data_dir, outcome.scholar_id, exc, when=utc_now())
+        except StorageError as marker_error:
+            outcome.notes.append(f"could not mark the data stale: {marker_error}")
+    return outcome
 
 
 def run_author(
@@ -177,6 +209,7 @@ def run_author(
     *,
     accept_drop: bool = False,
 ) -> AuthorOutcome:
+    """Fetch, guard and store one author; every failure ends up in the outcome, none is raised."""
     outcome = AuthorOutcome(scholar_id=author.scholar_id, status="failed")
     chain = config.chain_for(author)
     try:
@@ -189,17 +222,16 @@ def run_author(
             config.data_dir, record, guard=config.guard, badge=config.badge, accept_drop=accept_drop,
             expected_id=author.scholar_id,
         )
-    except (GuardRefused, NotFound, ScholarStatsError) as exc:
-        if isinstance(exc, StorageError):
-            outcome.status = "failed"
-        else:
-            outcome.status = "refused" if isinstance(exc, GuardRefused) else "failed"
-            mark_stale(config.data_dir, author.scholar_id, exc, when=utc_now())
-        outcome.exit_code = int(exc.exit_code)
-        outcome.reason = str(exc)
-        log.error("%s: %s", author.scholar_id, exc)
-        return outcome
-    clear_stale(config.data_dir, author.scholar_id)
+        clear_stale(config.data_dir, author.scholar_id)
+    except GuardRefused as exc:
+        return _fail(outcome, config, exc, status="refused", exit_code=int(exc.exit_code))
+    except ScholarStatsError as exc:
+        return _fail(outcome, config, exc, status="failed", exit_code=int(exc.exit_code))
+    except Exception as exc:
+        # A bug must not cost the other authors their run; its traceback is
+        # logged because it is not an expected failure.
+        log.exception("%s: unexpected error", author.scholar_id)
+        return _fail(outcome, config, exc, status="failed", exit_code=int(ExitCode.ERROR))
     outcome.notes.extend(accepted.notes)
     outcome.changed = accepted.changed
     outcome.status = "updated" if accepted.changed else "unchanged"
@@ -208,6 +240,11 @@ def run_author(
     if result.fell_back:
         outcome.exit_code = int(ExitCode.FALLBACK_USED)
         outcome.reason = f"primary source {chain[0]} failed; numbers from {source_label(record.source)}"
+    if accepted.bad_snapshots:
+        # The data was stored, but a file in the snapshot folder needs a person:
+        # say so in the exit code until it is fixed or removed.
+        outcome.exit_code = int(ExitCode.STORAGE)
+        outcome.reason = "; ".join(bad.reason for bad in accepted.bad_snapshots) + " (fix or remove it)"
     log.info("%s: %s (%s citations, source %s)", author.scholar_id, outcome.status, outcome.citations, record.source)
     return outcome
 
@@ -219,17 +256,41 @@ def run(
     settings_for: SettingsFor | None = None,
     progress: Callable[[AuthorOutcome], None] | None = None,
 ) -> RunSummary:
-    """Fetch every configured author, one at a time, under the data folder's lock."""
+    """Fetch every configured author, one at a time, under the data folder's lock.
+
+    ``progress`` is called with each author's outcome as it is known; without
+    it, failures are logged instead.
+    """
     summary = RunSummary(started=utc_now())
     with locked(config.data_dir), SourcePool(settings_for or _settings_for(config)) as pool:
         for author in config.authors:
+            _clean_temp_files(config.data_dir, author.scholar_id)
             outcome = run_author(config, author, pool, accept_drop=accept_drop)
             summary.authors.append(outcome)
             if progress is not None:
                 progress(outcome)
+            elif outcome.exit_code not in (ExitCode.OK, ExitCode.FALLBACK_USED):
+                log.error("%s: %s", outcome.scholar_id, outcome.reason)
     summary.finished = utc_now()
     _append_step_summary(config.data_dir, [a.scholar_id for a in config.authors])
     return summary
+
+
+def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
+    """Remove what a killed run left half-written in this author's folders.
+
+    Readers already ignore these files; removing them keeps the folder (and a
+    data branch built from it) tidy.  Safe because the lock is held.
+    """
+    root = Path(data_dir) / scholar_id
+    for folder in (root, root / "snapshots", root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
+        try:
+            removed = remove_temp_files(folder)
+        except StorageError as exc:
+            log.warning("%s; left as it is", exc)
+            continue
+        for path in removed:
+            log.info("removed %s, left by an interrupted run", path)
 
 
 def _append_step_summary(data_dir: Path, scholar_ids: Sequence[str]) -> None:

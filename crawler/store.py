@@ -22,10 +22,11 @@ import errno
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".scholar-stats.lock"
 SNAPSHOT_SUFFIX = ".json"
+# <YYYYMMDDTHHMMSSZ>.json, or <...>_<n>.json for a second change within one second.
+SNAPSHOT_NAME_RE = re.compile(r"^(\d{8}T\d{6}Z)(?:_(\d+))?\.json$")
+# What atomic_write_bytes leaves behind when a run is killed between mkstemp and rename.
+TEMP_NAME_RE = re.compile(r"^\..+\.tmp$")
 
 
 def _describe_os_error(exc: OSError, path: Path) -> str:
@@ -99,6 +104,25 @@ def json_bytes(value: Any) -> bytes:
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def remove_temp_files(folder: Path) -> list[Path]:
+    """Remove the temporary files a killed run left in ``folder`` (not below it).
+
+    Only call this while holding the data folder's lock: then no other run can
+    be halfway through writing one of them.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    except OSError as exc:
+        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+    for path in entries:
+        if TEMP_NAME_RE.match(path.name) and path.is_file() and remove_file(path):
+            removed.append(path)
+    return removed
+
+
 def remove_file(path: Path) -> bool:
     try:
         path.unlink()
@@ -134,7 +158,26 @@ def locked(data_dir: Path, *, timeout: float = 0) -> Iterator[None]:
 
 
 def snapshot_name(when: datetime) -> str:
+    """The file name of a snapshot fetched at ``when``, in UTC whatever its zone."""
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
     return when.strftime("%Y%m%dT%H%M%SZ") + SNAPSHOT_SUFFIX
+
+
+def snapshot_sort_key(path: Path) -> tuple[str, int] | None:
+    """``(time, n)`` for a snapshot file name, ``None`` for any other name.
+
+    Sorting by it keeps ``..._10.json`` after ``..._9.json``, which a plain
+    name sort would not.
+    """
+    match = SNAPSHOT_NAME_RE.match(path.name)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2) or 0)
+
+
+def _sort_key(path: Path) -> tuple[str, int]:
+    return snapshot_sort_key(path) or ("", 0)
 
 
 @dataclass(frozen=True)
@@ -154,11 +197,23 @@ class AuthorStore:
         self.bad_snapshots: list[BadSnapshot] = []
 
     def snapshot_paths(self) -> list[Path]:
-        """Snapshot files, oldest first (their names sort by time)."""
+        """Snapshot files, oldest first.
+
+        Only names of the snapshot form count: a temporary file or a copy such
+        as ``latest.json`` is never taken for the newest snapshot.
+        """
+        if not self.snapshot_dir.is_dir():
+            return []
+        return sorted((p for p in self.snapshot_dir.iterdir() if snapshot_sort_key(p) is not None), key=_sort_key)
+
+    def stray_files(self) -> list[Path]:
+        """``.json`` files in the snapshot folder whose names are not snapshot names."""
         if not self.snapshot_dir.is_dir():
             return []
         return sorted(
-            p for p in self.snapshot_dir.iterdir() if p.suffix == SNAPSHOT_SUFFIX and not p.name.startswith(".")
+            p
+            for p in self.snapshot_dir.iterdir()
+            if p.suffix == SNAPSHOT_SUFFIX and not p.name.startswith(".") and snapshot_sort_key(p) is None
         )
 
     def read_snapshot(self, path: Path) -> AuthorRecord:
@@ -169,7 +224,15 @@ class AuthorStore:
             raise StorageError(f"corrupt snapshot {path}: {exc}") from exc
 
     def latest(self) -> tuple[Path, AuthorRecord] | None:
-        """The newest snapshot that reads; corrupt ones are reported and skipped, never removed."""
+        """The newest snapshot that reads; corrupt ones are reported and skipped, never removed.
+
+        Every file skipped on the way is listed in ``bad_snapshots``.
+        """
+        self.bad_snapshots = []
+        for path in self.stray_files():
+            reason = f"{path} is not a snapshot name (YYYYMMDDTHHMMSSZ.json); ignored"
+            log.warning("%s", reason)
+            self.bad_snapshots.append(BadSnapshot(path, reason))
         for path in reversed(self.snapshot_paths()):
             try:
                 return path, self.read_snapshot(path)

@@ -1,0 +1,218 @@
+"""The data folder: atomic writes, write-only-on-change, the lock, snapshot names."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from crawler import store
+from crawler.errors import StorageError
+from crawler.models import AuthorRecord, Metrics, Profile, record_to_dict
+from crawler.store import (
+    AuthorStore,
+    atomic_write_bytes,
+    json_bytes,
+    locked,
+    remove_temp_files,
+    snapshot_name,
+    write_if_changed,
+)
+
+SID = "stOrEtEsTiD_"
+WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+
+
+def record(citations: int = 10, when: datetime = WHEN) -> AuthorRecord:
+    return AuthorRecord(Profile(SID, "A. Author"), Metrics(citations=citations), fetched_at=when)
+
+
+def temp_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+# -- atomic_write_bytes ---------------------------------------------------------
+
+
+def test_atomic_write_creates_folders_and_file(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "file.json"
+    atomic_write_bytes(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+    assert temp_files(target.parent) == []
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_failure_between_write_and_rename_keeps_the_old_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "gs_data.json"
+    target.write_bytes(b"old\n")
+
+    def no_rename(src: str, dst: str) -> None:
+        # The temporary file holds the full new content at this point.
+        assert Path(src).read_bytes() == b"new content\n"
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(store.os, "replace", no_rename)
+    with pytest.raises(StorageError) as info:
+        atomic_write_bytes(target, b"new content\n")
+    assert str(target) in str(info.value)
+    assert target.read_bytes() == b"old\n"
+    assert temp_files(tmp_path) == []
+
+
+def test_disk_full_while_writing_is_a_storage_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "snap.json"
+    target.write_bytes(b"old\n")
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        real_fsync(fd)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.os, "fsync", full)
+    with pytest.raises(StorageError) as info:
+        atomic_write_bytes(target, b"x" * 10_000)
+    assert str(info.value) == f"disk full while writing {target}"
+    assert info.value.exit_code == 8
+    assert target.read_bytes() == b"old\n"
+    assert temp_files(tmp_path) == []
+
+
+def test_write_under_a_file_fails_clearly(tmp_path: Path) -> None:
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError) as info:
+        atomic_write_bytes(blocker / "sub" / "f.json", b"{}\n")
+    assert str(blocker / "sub" / "f.json") in str(info.value)
+
+
+# -- write_if_changed, json_bytes -------------------------------------------------
+
+
+def test_write_if_changed(tmp_path: Path) -> None:
+    target = tmp_path / "f.json"
+    assert write_if_changed(target, b"one\n") is True
+    stat = target.stat()
+    assert write_if_changed(target, b"one\n") is False
+    assert target.stat().st_mtime_ns == stat.st_mtime_ns and target.stat().st_ino == stat.st_ino
+    assert write_if_changed(target, b"two\n") is True
+    assert target.read_bytes() == b"two\n"
+
+
+def test_json_bytes_is_indented_utf8_with_a_trailing_newline() -> None:
+    data = json_bytes({"b": 1, "a": "café"})
+    assert data == '{\n  "b": 1,\n  "a": "café"\n}\n'.encode()
+
+
+# -- temporary files ----------------------------------------------------------------
+
+
+def test_remove_temp_files_removes_only_leftovers(tmp_path: Path) -> None:
+    (tmp_path / ".gs_data.json.ab12cd34.tmp").write_text("{")
+    (tmp_path / "gs_data.json").write_text("{}")
+    (tmp_path / "notes.tmp").write_text("mine")  # not a name atomic_write_bytes makes
+    (tmp_path / ".hidden").write_text("x")
+    removed = remove_temp_files(tmp_path)
+    assert [p.name for p in removed] == [".gs_data.json.ab12cd34.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", "gs_data.json", "notes.tmp"]
+    assert remove_temp_files(tmp_path / "missing") == []
+
+
+# -- snapshots ---------------------------------------------------------------------------
+
+
+def test_snapshot_name_is_utc_whatever_the_zone() -> None:
+    paris = timezone(timedelta(hours=2))
+    assert snapshot_name(datetime(2026, 3, 4, 7, 6, 7, tzinfo=paris)) == "20260304T050607Z.json"
+    assert snapshot_name(WHEN) == "20260304T050607Z.json"
+
+
+def test_snapshot_names_sort_by_time(tmp_path: Path) -> None:
+    author = AuthorStore(tmp_path, SID)
+    times = [WHEN + timedelta(days=d, seconds=s) for d, s in ((40, 0), (0, 5), (400, 0), (0, 0), (1, 59))]
+    for i, when in enumerate(times):
+        author.write_snapshot(record(100 + i, when))
+    paths = author.snapshot_paths()
+    read = [author.read_snapshot(p).fetched_at for p in paths]
+    assert read == sorted(times)
+    latest = author.latest()
+    assert latest is not None and latest[1].metrics.citations == 102  # the 400-day one
+
+
+def test_same_second_snapshot_gets_a_suffix_and_never_overwrites(tmp_path: Path) -> None:
+    author = AuthorStore(tmp_path, SID)
+    first = author.write_snapshot(record(1))
+    second = author.write_snapshot(record(2))
+    assert first.name == "20260304T050607Z.json"
+    assert second.name == "20260304T050607Z_1.json"
+    assert json.loads(first.read_bytes())["metrics"]["citations"] == 1
+    for n in range(3, 13):
+        author.write_snapshot(record(n))
+    paths = author.snapshot_paths()
+    assert paths[-1].name == "20260304T050607Z_11.json"
+    # ..._10 and ..._11 sort after ..._9, so the newest is the last written.
+    assert [author.read_snapshot(p).metrics.citations for p in paths] == list(range(1, 13))
+    latest = author.latest()
+    assert latest is not None and latest[1].metrics.citations == 12
+
+
+def test_snapshot_paths_ignore_temporary_and_foreign_names(tmp_path: Path) -> None:
+    author = AuthorStore(tmp_path, SID)
+    good = author.write_snapshot(record(7))
+    snaps = author.snapshot_dir
+    (snaps / ".20990101T000000Z.json.x1y2z3.tmp").write_text('{"format": 1')
+    (snaps / "latest.json").write_bytes(json_bytes(record_to_dict(record(1, WHEN + timedelta(days=9)))))
+    (snaps / "20990101T000000Z.json.bak").write_text("{}")
+    assert author.snapshot_paths() == [good]
+    latest = author.latest()
+    assert latest is not None and latest[0] == good and latest[1].metrics.citations == 7
+    assert [b.path.name for b in author.bad_snapshots] == ["latest.json"]
+    assert "not a snapshot name" in author.bad_snapshots[0].reason
+
+
+def test_corrupt_newest_snapshot_is_skipped_and_kept(tmp_path: Path) -> None:
+    author = AuthorStore(tmp_path, SID)
+    good = author.write_snapshot(record(7))
+    bad = author.snapshot_dir / "20990101T000000Z.json"
+    bad.write_text('{"format": 1, "scholar_id": ')
+    latest = author.latest()
+    assert latest is not None and latest[0] == good
+    assert [b.path for b in author.bad_snapshots] == [bad]
+    assert str(bad) in author.bad_snapshots[0].reason
+    assert bad.read_text() == '{"format": 1, "scholar_id": '
+    with pytest.raises(StorageError, match="corrupt snapshot"):
+        author.read_snapshot(bad)
+
+
+def test_snapshot_that_parses_but_is_not_a_record_is_corrupt(tmp_path: Path) -> None:
+    author = AuthorStore(tmp_path, SID)
+    author.snapshot_dir.mkdir(parents=True)
+    (author.snapshot_dir / "20260101T000000Z.json").write_text('{"format": 1, "scholar_id": 5}\n')
+    assert author.latest() is None
+    assert "profile" in author.bad_snapshots[0].reason
+
+
+# -- the lock ------------------------------------------------------------------------------
+
+
+def test_lock_held_fails_at_once_with_a_clear_message(tmp_path: Path) -> None:
+    with locked(tmp_path), pytest.raises(StorageError) as info, locked(tmp_path):
+        pass  # pragma: no cover
+    assert "another scholar-stats run is writing" in str(info.value)
+    assert str(tmp_path) in str(info.value)
+    with locked(tmp_path):  # released: a later run gets it
+        pass
+
+
+def test_lock_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "f"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="Not a directory"), locked(blocker / "data"):
+        pass  # pragma: no cover
