@@ -144,6 +144,8 @@ def record_to_dict(record: AuthorRecord) -> dict[str, Any]:
             "since_year": m.since_year,
         },
         "cites_per_year": {str(year): count for year, count in record.cites_per_year},
+        # Ahead of the list, so a reader of totals can stop before it (crawler.history.snapshots).
+        "publication_count": len(record.publications),
         "publications": [
             {
                 "author_pub_id": pub.author_pub_id,
