@@ -22,15 +22,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
+from threading import TIMEOUT_MAX
 from types import FrameType
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
@@ -47,6 +50,8 @@ log = logging.getLogger(__name__)
 DEFAULT_CRON = "17 8 * * *"
 MISFIRE_GRACE_TIME = 6 * 3600
 JOB_ID = "scholar-stats"
+# How soon the scheduler notices SIGTERM/SIGINT while it waits.
+STOP_POLL_SECONDS = 0.25
 
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 MACROS = {
@@ -153,18 +158,31 @@ def _zone(timezone: str | tzinfo | None) -> tzinfo | None:
 # --- the scheduler
 
 
-class _Stop(Exception):
-    """Raised by the first SIGTERM/SIGINT to leave the scheduler's loop."""
-
-    def __init__(self, signame: str) -> None:
-        super().__init__(signame)
-        self.signame = signame
-
-
 class _Scheduler(BlockingScheduler):
-    """A BlockingScheduler that says when the job runs next, each time that changes."""
+    """A BlockingScheduler that says when the job runs next, and leaves its loop on request.
+
+    A signal handler only sets ``stop_signal``: raising from a handler can be
+    swallowed by the ``except BaseException`` blocks of APScheduler (or by
+    logging), and taking a lock in one can deadlock, so the loop polls the flag
+    instead, often enough for a prompt exit.
+    """
 
     _announced: datetime | None = None
+    stop_signal: str | None = None
+
+    def _main_loop(self) -> None:
+        wait_seconds: float = TIMEOUT_MAX
+        while self.state != STATE_STOPPED:
+            deadline = time.monotonic() + wait_seconds
+            while self.stop_signal is None:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._event.wait(min(left, STOP_POLL_SECONDS)):
+                    break
+            if self.stop_signal is not None:
+                return
+            self._event.clear()
+            next_wait = self._process_jobs()
+            wait_seconds = TIMEOUT_MAX if next_wait is None else next_wait
 
     def _process_jobs(self) -> float | None:
         wait: float | None = super()._process_jobs()
@@ -221,25 +239,22 @@ def serve(
 
     scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
 
-    def again(signum: int, _: FrameType | None) -> None:
-        log.info("%s received again; still waiting for the running job to finish", signal.Signals(signum).name)
-
-    def stop(signum: int, _: FrameType | None) -> None:
-        # Leave the scheduler's loop by an exception, as Ctrl-C would: nothing
-        # that takes a lock runs inside this handler.
-        signal.signal(signal.SIGTERM, again)
-        signal.signal(signal.SIGINT, again)
-        raise _Stop(signal.Signals(signum).name)
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if scheduler.stop_signal is None:
+            scheduler.stop_signal = name
+        else:
+            log.info("%s received again; still waiting for the running job to finish", name)
 
     previous = {}
     try:
-        # Signals reach only the main thread; elsewhere (tests) the caller stops the scheduler.
+        # Python delivers signals to the main thread only.
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
-                previous[signum] = signal.signal(signum, stop)
-        scheduler.start()
-    except _Stop as exc:
-        log.info("%s received; stopping after the running job finishes", exc.signame)
+                previous[signum] = signal.signal(signum, request_stop)
+        scheduler.start()  # returns once a stop is requested
+        if scheduler.stop_signal is not None:
+            log.info("%s received; stopping after the running job finishes", scheduler.stop_signal)
         if scheduler.running:
             scheduler.shutdown(wait=True)
     finally:
