@@ -29,11 +29,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 DENNER = "AoKJ_g4AAAAJ"
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SCHOLAR_STATS_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def cli(*args: str | Path) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert "Traceback" not in result.stderr, result.stderr

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,13 +37,6 @@ from crawler.store import AuthorStore, json_bytes
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"
 TRICKY = 'Commas, "quotes"\nand a new line; naïve café — ünïcode'
-
-
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("SCHOLAR_STATS_CACHE_DIR", str(folder))
-    return folder
 
 
 def at(day: int, hour: int = 6, minute: int = 0) -> datetime:
@@ -344,6 +338,24 @@ def test_a_title_that_looks_like_a_key_does_not_fool_the_counter(tmp_path: Path)
     assert header.publication_count == 2 and header.metrics.citations == 3
 
 
+def test_header_reader_stops_before_the_publication_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pubs = [(f"{i:012d}", f"A title long enough to matter, number {i}", 2000 + i % 25, i) for i in range(300)]
+    path = put(tmp_path / "d", make_record(A, at(0), pubs))
+    assert path.stat().st_size > 50_000
+    read_sizes: list[int] = []
+    real_read = os.read
+
+    def counting_read(fd: int, n: int) -> bytes:
+        chunk = real_read(fd, n)
+        read_sizes.append(len(chunk))
+        return chunk
+
+    monkeypatch.setattr(os, "read", counting_read)
+    header = read_header(SnapshotRef(path, at(0)))
+    assert header.publication_count == 300 and header.metrics.citations == sum(range(300))
+    assert sum(read_sizes) <= 4096
+
+
 def test_snapshot_names_are_times() -> None:
     assert snapshot_time(Path("20260102T030405Z.json")) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     assert snapshot_time(Path("20260102T030405Z_2.json")) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -351,25 +363,16 @@ def test_snapshot_names_are_times() -> None:
     assert snapshot_time(Path("latest.json")) is None
 
 
-def test_header_cache_is_keyed_by_size_and_mtime(data: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    options = ExportOptions(what="metrics", authors=(A,))
-    assert export_frame(data, options)["citations"].tolist() == [12, 12]
-    assert len(list(cache_dir.glob("headers-*.json"))) == 1
-    path = snapshot_refs(data, A)[0].path
-    stat = path.stat()
-    text = path.read_text(encoding="utf-8")
-    # Same size and modification time: the cache answers (the file is not read again).
-    forged = text.replace('"citations": 12,\n    "citations_since"', '"citations": 99,\n    "citations_since"')
-    assert len(forged) == len(text) and forged != text
-    path.write_text(forged, encoding="utf-8")
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert export_frame(data, options)["citations"].tolist() == [12, 12]
-    # A new modification time invalidates the entry; turning the cache off reads the file too.
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    assert export_frame(data, options)["citations"].tolist() == [99, 12]
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    monkeypatch.setenv("SCHOLAR_STATS_CACHE_DIR", "off")
-    assert export_frame(data, options)["citations"].tolist() == [99, 12]
+def test_snapshots_without_a_written_count_are_counted(data: Path, tmp_path: Path) -> None:
+    """Snapshots written before ``publication_count`` existed: the publications are counted, same rows."""
+    before = cli("export", "--data-dir", data)[1]
+    for ref in snapshot_refs(data, A) + snapshot_refs(data, B):
+        text = ref.path.read_text(encoding="utf-8")
+        assert '\n  "publication_count": ' in text
+        ref.path.write_text(re.sub(r'\n  "publication_count": \d+,', "", text), encoding="utf-8")
+        header = read_header(ref)
+        assert header.publication_count == len(AuthorStore(data, ref.path.parent.parent.name).read_snapshot(ref.path).publications)
+    assert cli("export", "--data-dir", data)[1] == before
 
 
 # -- formats ---------------------------------------------------------------------------------------

@@ -20,11 +20,6 @@ SID = "pLoTpRoFiLe1"
 OTHER = "pLoTpRoFiLe2"
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SCHOLAR_STATS_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def record(day: int, citations: int | None, *, source: str = "scholar", sid: str = SID) -> AuthorRecord:
     return AuthorRecord(
         profile=Profile(scholar_id=sid, name="Émilie du Châtelet"),

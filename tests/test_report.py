@@ -24,8 +24,7 @@ OTHER = "rEpOrTpRoFi2"
 
 
 @pytest.fixture(autouse=True)
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SCHOLAR_STATS_CACHE_DIR", str(tmp_path / "cache"))
+def not_on_github(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 

@@ -13,7 +13,6 @@ from crawler.errors import GuardRefused, UsageError
 from crawler.guard import GuardOptions
 from crawler.history.backfill import DEFAULT_BRANCH, DEFAULT_PATH, ImportOutcome, import_git, import_html
 from crawler.history.export import FORMATS, WHATS, ExportOptions, write_export
-from crawler.history.plot import pick_author, write_plot
 from crawler.history.report import markdown_report
 from crawler.history.snapshots import FREQUENCIES, parse_date, resolve_authors
 from crawler.models import normalize_scholar_id
@@ -69,6 +68,9 @@ def plot_command(data_dir: Path, author: str | None, out: Path | None) -> None:
     changes); the bottom one is Scholar's citations per year from the latest
     snapshot.  Prints the file written.
     """
+    # matplotlib loads only for this command.
+    from crawler.history.plot import pick_author, write_plot
+
     scholar_id = pick_author(data_dir, author)
     path = write_plot(data_dir, scholar_id, out or Path(f"{scholar_id}-citations.png"))
     click.echo(str(path))

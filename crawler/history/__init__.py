@@ -2,7 +2,7 @@
 
 ::
 
-    snapshots.py   reading many snapshots fast (names, headers, header cache, records)
+    snapshots.py   reading many snapshots fast (names, headers, publication columns, records)
     export.py      metrics / publications / years as CSV, JSON or Parquet (pandas)
     plot.py        total citations over time and the per-year bars (matplotlib)
     report.py      a Markdown summary of what changed, also for $GITHUB_STEP_SUMMARY

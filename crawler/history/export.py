@@ -45,10 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import IO, Any
-
-import numpy as np
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any
 
 from crawler.errors import StorageError, UsageError
 from crawler.history.snapshots import (
@@ -65,6 +62,9 @@ from crawler.history.snapshots import (
 )
 from crawler.models import format_time
 from crawler.store import BadSnapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,10 @@ def _empty(columns: Sequence[str]) -> Columns:
 
 def frame(columns: Sequence[str], data: Columns) -> pd.DataFrame:
     """A DataFrame with nullable integers (never ``12.0``) and text kept as Python strings."""
+    # pandas is imported where a DataFrame is made: CSV and JSON are written without it.
+    import numpy as np
+    import pandas as pd
+
     series: dict[str, Any] = {}
     for name in columns:
         values = data[name]
@@ -161,7 +165,6 @@ def _author_groups(data_dir: Path, scholar_id: str, options: ExportOptions, bad:
 
 @dataclass(frozen=True)
 class _HeaderJob:
-    data_dir: Path
     scholar_id: str
     groups: list[list[SnapshotRef]]
     what: str
@@ -175,31 +178,31 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
     count = job.what == "metrics"
     columns = METRICS_COLUMNS if count else (YEARS_ALL_COLUMNS if job.all_snapshots else YEARS_COLUMNS)
     out = _empty(columns)
-    with HeaderReader(job.data_dir, job.scholar_id, count=count, bad=bad, quiet=job.quiet) as reader:
-        if job.what == "years" and not job.all_snapshots:
-            # The latest readable snapshot of the window, whatever its period.
-            flat = [ref for group in job.groups for ref in group]
-            picked = first_readable(flat, reader.read)
-            chosen = [picked] if picked else []
-        else:
-            chosen = [p for p in (first_readable(g, reader.read) for g in job.groups) if p is not None]
-        for _ref, header in chosen:
-            if count:
-                m = header.metrics
-                values: tuple[Any, ...] = (
-                    header.date_text, job.scholar_id, header.name, m.citations, m.citations_since, m.since_year,
-                    m.h_index, m.h_index_since, m.i10_index, m.i10_index_since, header.publication_count,
-                    header.source,
-                )
-                for name, value in zip(columns, values, strict=True):
-                    out[name].append(value)
-                continue
-            for year, citations in header.cites_per_year:
-                if job.all_snapshots:
-                    out["date"].append(header.date_text)
-                out["scholar_id"].append(job.scholar_id)
-                out["year"].append(year)
-                out["citations"].append(citations)
+    reader = HeaderReader(job.scholar_id, count=count, bad=bad, quiet=job.quiet)
+    if job.what == "years" and not job.all_snapshots:
+        # The latest readable snapshot of the window, whatever its period.
+        flat = [ref for group in job.groups for ref in group]
+        picked = first_readable(flat, reader.read)
+        chosen = [picked] if picked else []
+    else:
+        chosen = [p for p in (first_readable(g, reader.read) for g in job.groups) if p is not None]
+    for _ref, header in chosen:
+        if count:
+            m = header.metrics
+            values: tuple[Any, ...] = (
+                header.date_text, job.scholar_id, header.name, m.citations, m.citations_since, m.since_year,
+                m.h_index, m.h_index_since, m.i10_index, m.i10_index_since, header.publication_count,
+                header.source,
+            )
+            for name, value in zip(columns, values, strict=True):
+                out[name].append(value)
+            continue
+        for year, citations in header.cites_per_year:
+            if job.all_snapshots:
+                out["date"].append(header.date_text)
+            out["scholar_id"].append(job.scholar_id)
+            out["year"].append(year)
+            out["citations"].append(citations)
     return out, bad
 
 
@@ -303,6 +306,8 @@ def _arrow_schema(columns: Sequence[str]) -> Any:
 
 def with_dates(data: pd.DataFrame) -> pd.DataFrame:
     """``date`` as UTC timestamps instead of ISO text."""
+    import pandas as pd
+
     if "date" not in data.columns:
         return data
     data = data.copy()
@@ -439,7 +444,7 @@ def iter_chunks(
 
     if options.what in ("metrics", "years"):
         jobs = [
-            _HeaderJob(data_dir, a, plans[a][0], options.what, options.all_snapshots, quiet) for a in authors
+            _HeaderJob(a, plans[a][0], options.what, options.all_snapshots, quiet) for a in authors
         ]
         merged = _empty(options.columns)
         for columns, bad in _run_jobs(_header_rows, jobs, n_workers):
@@ -465,6 +470,8 @@ def iter_chunks(
 
 def export_frame(data_dir: Path, options: ExportOptions | None = None, *, workers: int | None = None) -> pd.DataFrame:
     """The whole export as one DataFrame (``date`` as UTC timestamps); for a small history or a notebook."""
+    import pandas as pd
+
     options = options or ExportOptions()
     chunks = list(iter_chunks(data_dir, options, fmt="frame", workers=workers))
     data = pd.concat(chunks, ignore_index=True) if chunks else frame(options.columns, _empty(options.columns))

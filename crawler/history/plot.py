@@ -48,8 +48,8 @@ def author_history(
     data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | None = None
 ) -> list[SnapshotHeader]:
     """Headers of every readable snapshot of the author, oldest first."""
-    with HeaderReader(data_dir, scholar_id, count=False, bad=bad) as reader:
-        return [h for h in map(reader.read, snapshot_refs(data_dir, scholar_id, bad)) if h is not None]
+    reader = HeaderReader(scholar_id, count=False, bad=bad)
+    return [h for h in map(reader.read, snapshot_refs(data_dir, scholar_id, bad)) if h is not None]
 
 
 def _series(history: list[SnapshotHeader]) -> list[tuple[str, list[datetime], list[int]]]:

@@ -175,17 +175,17 @@ def _source_switches(data_dir: Path, scholar_id: str, refs: Sequence[SnapshotRef
     """Every change of source among ``refs`` (headers only), in words."""
     switches = []
     previous: str | None = None
-    with HeaderReader(data_dir, scholar_id, count=False) as reader:
-        for ref in refs:
-            header = reader.read(ref)
-            if header is None:
-                continue
-            if previous is not None and header.source != previous:
-                switches.append(
-                    f"source changed from {source_label(previous)} to {source_label(header.source)} "
-                    f"on {header.date_text}: numbers are not compared across sources"
-                )
-            previous = header.source
+    reader = HeaderReader(scholar_id, count=False)
+    for ref in refs:
+        header = reader.read(ref)
+        if header is None:
+            continue
+        if previous is not None and header.source != previous:
+            switches.append(
+                f"source changed from {source_label(previous)} to {source_label(header.source)} "
+                f"on {header.date_text}: numbers are not compared across sources"
+            )
+        previous = header.source
     return switches
 
 
