@@ -295,6 +295,8 @@ def load_config(
         known = {a.scholar_id: a for a in config.authors}
         config = dataclasses.replace(config, authors=tuple(known.get(r.scholar_id, r) for r in refs))
     if not config.authors:
+        if config.path is not None:
+            raise ConfigError(f"{config.path}: no author to follow: add an [[authors]] entry or pass --author SCHOLAR_ID")
         raise UsageError(
             "no author to follow: pass --author SCHOLAR_ID or a --config file with [[authors]] entries"
         )

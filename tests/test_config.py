@@ -22,7 +22,10 @@ SCHOLAR_STATS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "
 
 
 def env() -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS")}
+    clean = {
+        k: v for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS") and k != "GITHUB_STEP_SUMMARY"
+    }
     clean["NO_PROXY"] = "127.0.0.1,localhost"
     return clean
 
@@ -146,6 +149,10 @@ def test_no_author_at_all_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.M
         load_config(None)
     with pytest.raises(UsageError, match="not a Google Scholar ID: 'short'"):
         load_config(None, authors=["short"])
+    empty = write(tmp_path, "delay = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(empty)
+    assert str(info.value) == f"{empty}: no author to follow: add an [[authors]] entry or pass --author SCHOLAR_ID"
 
 
 BAD_FILES = [

@@ -36,7 +36,10 @@ pytestmark = pytest.mark.slow
 
 
 def env() -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS")}
+    clean = {
+        k: v for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS") and k != "GITHUB_STEP_SUMMARY"
+    }
     clean["NO_PROXY"] = "127.0.0.1,localhost"
     return clean
 
