@@ -88,4 +88,4 @@ def test_cli_gs_data_matches_library() -> None:
     data = json.loads(out)
     record = page_to_record(parse_profile((FIXTURES / name).read_bytes()))
     assert data == gs_data_dict(record)
-    assert list(data["publications"])[0] == "amIMrIEAAAAJ:u5HHmVD_uO8C"
+    assert next(iter(data["publications"])) == "amIMrIEAAAAJ:u5HHmVD_uO8C"

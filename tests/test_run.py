@@ -377,7 +377,6 @@ def test_page_of_another_profile_with_show_more_is_not_stored(
     assert not (data / "amIMrIEAAAAJ").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="the Scholar source checks the profile ID only after the last page")
 def test_page_of_another_profile_costs_one_request(replay: ReplayServer, data: Path) -> None:
     replay.add_fixture_page(SID, "cherukuri_en_20rows_showmore.html")
     run_cli(replay, data)

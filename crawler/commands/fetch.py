@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from crawler.cli import handle_errors
-from crawler.errors import UsageError
+from crawler.errors import GuardRefused, UsageError
 from crawler.http import HttpOptions
 from crawler.models import AuthorRecord, normalize_scholar_id, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
@@ -71,6 +71,9 @@ def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: f
     )
     for name, exc in result.failures:
         click.echo(f"warning: source {name} failed: {exc}", err=True)
+    served = result.record.profile.scholar_id
+    if served != author.scholar_id:
+        raise GuardRefused(f"asked for {author.scholar_id}, the source served the profile of {served or 'nobody'}")
     click.echo(render(result.record, fmt))
 
 

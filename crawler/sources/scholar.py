@@ -75,6 +75,12 @@ class ScholarSource:
         scholar_id = author.scholar_id
         deadline = self.client.deadline()
         first = self.fetch_page(scholar_id, 0, deadline)
+        if first.profile.scholar_id != scholar_id:
+            # Another person's profile: reading the rest of it would only cost
+            # requests.  The record says whose it is and that it is partial; the
+            # guard refuses it.
+            log.warning("asked for %s, Scholar served the profile of %s", scholar_id, first.profile.scholar_id)
+            return page_to_record(first, complete=False).with_fetched_at(utc_now())
         publications: list[Publication] = list(first.publications)
         seen = {p.author_pub_id for p in publications}
         page, cstart, pages = first, 0, 1
