@@ -326,15 +326,15 @@ def test_header_reader_agrees_with_the_full_reader(data: Path, tmp_path: Path) -
         other = tmp_path / ref.path.name
         data_dict = record_to_dict(record)
         other.write_text(json.dumps({"publications": data_dict.pop("publications"), **data_dict}))
-        assert read_header(SnapshotRef(other, ref.time)) == header
-        assert read_header(SnapshotRef(other, ref.time), count=False).metrics == header.metrics
+        assert read_header(SnapshotRef(str(other), ref.time)) == header
+        assert read_header(SnapshotRef(str(other), ref.time), count=False).metrics == header.metrics
 
 
 def test_a_title_that_looks_like_a_key_does_not_fool_the_counter(tmp_path: Path) -> None:
     sneaky = '\n      "author_pub_id": "x"\n  "publications": ['
     record = make_record(A, at(0), [("p1", sneaky, 2020, 1), ("p2", "b", 2021, 2)])
     path = put(tmp_path / "d", record)
-    header = read_header(SnapshotRef(path, at(0)))
+    header = read_header(SnapshotRef(str(path), at(0)))
     assert header.publication_count == 2 and header.metrics.citations == 3
 
 
@@ -351,7 +351,7 @@ def test_header_reader_stops_before_the_publication_list(tmp_path: Path, monkeyp
         return chunk
 
     monkeypatch.setattr(os, "read", counting_read)
-    header = read_header(SnapshotRef(path, at(0)))
+    header = read_header(SnapshotRef(str(path), at(0)))
     assert header.publication_count == 300 and header.metrics.citations == sum(range(300))
     assert sum(read_sizes) <= 4096
 

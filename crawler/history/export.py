@@ -40,7 +40,7 @@ import os
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.pool import AsyncResult, Pool
@@ -153,11 +153,11 @@ def frame(columns: Sequence[str], data: Columns) -> pd.DataFrame:
     return pd.DataFrame(series, columns=list(columns))
 
 
-def _author_groups(data_dir: Path, scholar_id: str, options: ExportOptions, bad: list[BadSnapshot]) -> tuple[
-    list[list[SnapshotRef]], list[SnapshotRef]
-]:
+def _author_groups(
+    data_dir: Path, scholar_id: str, options: ExportOptions, bad: list[BadSnapshot], *, quiet: bool = False
+) -> tuple[list[list[SnapshotRef]], list[SnapshotRef]]:
     """The snapshot groups in the window, and (newest first) the snapshots before it."""
-    refs = snapshot_refs(data_dir, scholar_id, bad)
+    refs = snapshot_refs(data_dir, scholar_id, bad, quiet=quiet)
     window = in_window(refs, options.since, options.until)
     before = [r for r in refs if options.since is not None and r.time < options.since]
     return group_by_period(window, options.freq), before[::-1]
@@ -165,27 +165,30 @@ def _author_groups(data_dir: Path, scholar_id: str, options: ExportOptions, bad:
 
 @dataclass(frozen=True)
 class _HeaderJob:
+    data_dir: Path
     scholar_id: str
-    groups: list[list[SnapshotRef]]
-    what: str
-    all_snapshots: bool
+    options: ExportOptions
     quiet: bool
 
 
 def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
     """Rows of ``metrics`` or ``years`` for one author, from snapshot headers only."""
     bad: list[BadSnapshot] = []
-    count = job.what == "metrics"
-    columns = METRICS_COLUMNS if count else (YEARS_ALL_COLUMNS if job.all_snapshots else YEARS_COLUMNS)
+    options = job.options
+    groups, _ = _author_groups(job.data_dir, job.scholar_id, options, bad, quiet=job.quiet)
+    count = options.what == "metrics"
+    columns = options.columns
     out = _empty(columns)
     reader = HeaderReader(job.scholar_id, count=count, bad=bad, quiet=job.quiet)
-    if job.what == "years" and not job.all_snapshots:
+    if options.what == "metrics" or options.all_snapshots:
+        reader.prefetch([group[-1] for group in groups])
+    if options.what == "years" and not options.all_snapshots:
         # The latest readable snapshot of the window, whatever its period.
-        flat = [ref for group in job.groups for ref in group]
+        flat = [ref for group in groups for ref in group]
         picked = first_readable(flat, reader.read)
         chosen = [picked] if picked else []
     else:
-        chosen = [p for p in (first_readable(g, reader.read) for g in job.groups) if p is not None]
+        chosen = [p for p in (first_readable(g, reader.read) for g in groups) if p is not None]
     for _ref, header in chosen:
         if count:
             m = header.metrics
@@ -198,7 +201,7 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
                 out[name].append(value)
             continue
         for year, citations in header.cites_per_year:
-            if job.all_snapshots:
+            if options.all_snapshots:
                 out["date"].append(header.date_text)
             out["scholar_id"].append(job.scholar_id)
             out["year"].append(year)
@@ -398,9 +401,9 @@ def _output(out: Path | None, fmt: str) -> Iterator[IO[bytes]]:
                 os.unlink(tmp_name)
 
 
-def _run_jobs(func: Callable[[Any], Any], jobs: Sequence[Any], workers: int) -> Iterator[Any]:
+def _run_jobs(func: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
     """``func`` over ``jobs``, results in order; with workers, at most two jobs per worker ahead of the reader."""
-    if workers <= 1 or len(jobs) <= 1:
+    if workers <= 1:
         yield from map(func, jobs)
         return
     with Pool(workers) as pool:
@@ -430,8 +433,7 @@ def iter_chunks(
     data_dir = Path(data_dir)
     authors = resolve_authors(data_dir, options.authors)
     result.authors = len(authors)
-    plans = {a: _author_groups(data_dir, a, options, result.bad) for a in authors}
-    total = sum(len(g) for groups, _ in plans.values() for g in groups)
+    total = sum(_count_files(data_dir, a) for a in authors)
     n_workers = (workers or default_workers()) if total >= PARALLEL_MIN_SNAPSHOTS else 1
     quiet = n_workers > 1
     encode_as = "parquet" if fmt == "frame" else fmt
@@ -443,9 +445,9 @@ def iter_chunks(
         result.bad.extend(bad)
 
     if options.what in ("metrics", "years"):
-        jobs = [
-            _HeaderJob(a, plans[a][0], options.what, options.all_snapshots, quiet) for a in authors
-        ]
+        # One job per author, which lists and reads its own snapshots: the main
+        # process never holds more than the rows.
+        jobs = [_HeaderJob(data_dir, a, options, quiet) for a in authors]
         merged = _empty(options.columns)
         for columns, bad in _run_jobs(_header_rows, jobs, n_workers):
             collect(bad)
@@ -455,17 +457,25 @@ def iter_chunks(
         yield encode(merged, options.columns, encode_as)
         return
 
-    pub_jobs = []
-    for a in authors:
-        groups, before = plans[a]
-        for start in range(0, len(groups), CHUNK_SNAPSHOTS):
-            previous_groups = groups[max(0, start - 5):start]
-            baseline = [r for g in reversed(previous_groups) for r in reversed(g)] or before[:5]
-            pub_jobs.append(_PublicationJob(a, groups[start:start + CHUNK_SNAPSHOTS], baseline, encode_as, quiet))
-    for encoded, rows, bad in _run_jobs(_publication_rows, pub_jobs, n_workers):
+    def publication_jobs() -> Iterator[_PublicationJob]:
+        for a in authors:
+            groups, before = _author_groups(data_dir, a, options, result.bad)
+            for start in range(0, len(groups), CHUNK_SNAPSHOTS):
+                previous_groups = groups[max(0, start - 5):start]
+                baseline = [r for g in reversed(previous_groups) for r in reversed(g)] or before[:5]
+                yield _PublicationJob(a, groups[start:start + CHUNK_SNAPSHOTS], baseline, encode_as, quiet)
+
+    for encoded, rows, bad in _run_jobs(_publication_rows, publication_jobs(), n_workers):
         collect(bad)
         result.rows += rows
         yield encoded
+
+
+def _count_files(data_dir: Path, scholar_id: str) -> int:
+    try:
+        return len(os.listdir(os.path.join(data_dir, scholar_id, "snapshots")))
+    except OSError:
+        return 0
 
 
 def export_frame(data_dir: Path, options: ExportOptions | None = None, *, workers: int | None = None) -> pd.DataFrame:

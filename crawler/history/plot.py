@@ -49,7 +49,9 @@ def author_history(
 ) -> list[SnapshotHeader]:
     """Headers of every readable snapshot of the author, oldest first."""
     reader = HeaderReader(scholar_id, count=False, bad=bad)
-    return [h for h in map(reader.read, snapshot_refs(data_dir, scholar_id, bad)) if h is not None]
+    refs = snapshot_refs(data_dir, scholar_id, bad)
+    reader.prefetch(refs)
+    return [h for h in map(reader.read, refs) if h is not None]
 
 
 def _series(history: list[SnapshotHeader]) -> list[tuple[str, list[datetime], list[int]]]:
