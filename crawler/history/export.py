@@ -40,7 +40,7 @@ import os
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.pool import AsyncResult, Pool
@@ -427,7 +427,7 @@ def iter_chunks(
     fmt: str = "frame",
     result: ExportResult | None = None,
     workers: int | None = None,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """The export in order, as chunks encoded for ``fmt`` (``frame``: DataFrames with ISO-text dates)."""
     result = result if result is not None else ExportResult()
     data_dir = Path(data_dir)
@@ -505,7 +505,8 @@ def write_export(
     chunks = iter_chunks(data_dir, options, fmt=fmt, result=result, workers=workers)
     # Resolve the authors (and fail on a typo) before any output file is created.
     first = next(chunks, None)
-    with _output(out, fmt) as stream:
+    # Closing the generator early (an error while writing) also stops its worker processes.
+    with contextlib.closing(chunks), _output(out, fmt) as stream:
         writer = _TableWriter(fmt, options.columns, stream)
         if first is not None:
             writer.write(first)
