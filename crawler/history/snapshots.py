@@ -60,7 +60,7 @@ _HEAD_START = b'{\n  "format": 1,\n'
 _PUBLICATIONS_KEY = b'\n  "publications": '
 _PUBLICATION_LINE = b'\n      "author_pub_id": '
 _HEAD_BYTES = 4096
-_READ_THREADS = 4
+_READ_THREADS = 8
 _READ_BATCH = 64
 # Slower than this per file, reads are coming from the disk, not the page cache.
 _COLD_READ_SECONDS = 40e-6
