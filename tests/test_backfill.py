@@ -226,7 +226,7 @@ def repo(tmp_path: Path) -> Path:
     git(root, "checkout", "-q", "--orphan", "google-scholar-stats")
     git(root, "rm", "-q", "-r", "--cached", ".")
     (root / "README.md").unlink()
-    for i, total in enumerate((100, 110, 125, 125, 140)):
+    for i, total in enumerate((100, 110, 125, 130, 140)):
         pubs = {"x": total - 20, "yy": 15, "z": 5} if i < 4 else {"x": total - 30, "yy": 15, "z": 5, "new": 10}
         # AcadHomepage's "updated" is the local time of each run, so every run commits.
         updated = f"2024-01-{i + 1:02d} 14:34:56.{i:06d}"
@@ -240,9 +240,8 @@ def test_import_git_five_versions_then_nothing(repo: Path, tmp_path: Path) -> No
     data = tmp_path / "data"
     code, out, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
     assert code == 0, err
-    # Versions 3 and 4 say the same thing: the fourth adds no snapshot, as a run that finds nothing new.
-    assert snapshot_names(data) == [NAMES[0], NAMES[1], NAMES[2], NAMES[4]]
-    assert "5 versions: imported 4, already there 1" in err and out == ""
+    assert snapshot_names(data) == NAMES[:5]
+    assert "5 versions: imported 5, already there 0" in err and out == ""
     latest = AuthorStore(data, SID).latest()
     assert latest is not None
     record = latest[1]
@@ -259,13 +258,26 @@ def test_import_git_five_versions_then_nothing(repo: Path, tmp_path: Path) -> No
     assert after == before
 
 
+def test_a_version_that_says_nothing_new_adds_no_snapshot(repo: Path, tmp_path: Path) -> None:
+    """AcadHomepage commits every day; a day whose numbers did not change differs only in "updated"."""
+    git(repo, "checkout", "-q", "google-scholar-stats")
+    same = acad(140, {"x": 110, "yy": 15, "z": 5, "new": 10}, updated="2024-02-12 14:34:56.000000")
+    commit_file(repo, json.dumps(same, ensure_ascii=False), TIMES[5])
+    git(repo, "checkout", "-q", "main")
+    data = tmp_path / "data"
+    code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
+    assert code == 0, err
+    assert "6 versions: imported 5, already there 1" in err
+    assert snapshot_names(data) == NAMES[:5]
+
+
 def test_import_git_reads_origin_branch_of_a_fresh_clone(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True, capture_output=True)
     assert "google-scholar-stats" not in git(clone, "branch", "--list")
     code, _, err = cli("import-git", "--repo", clone, "--author", SID, "--data-dir", tmp_path / "data")
     assert code == 0, err
-    assert len(snapshot_names(tmp_path / "data")) == 4
+    assert snapshot_names(tmp_path / "data") == NAMES[:5]
 
 
 def test_bad_versions_are_skipped_with_a_warning(repo: Path, tmp_path: Path) -> None:
@@ -278,7 +290,7 @@ def test_bad_versions_are_skipped_with_a_warning(repo: Path, tmp_path: Path) -> 
     shas = git(repo, "log", "--format=%H", "-2", "google-scholar-stats").split()
     for sha in shas:
         assert f"gs_data.json (commit {sha}): not a gs_data.json author object" in err
-    assert "7 versions: imported 4, already there 1, not usable 2" in err
+    assert "7 versions: imported 5, already there 0, not usable 2" in err
 
 
 def test_no_usable_version_is_refused(tmp_path: Path) -> None:
@@ -321,7 +333,7 @@ def test_guard_refuses_a_sharp_drop_against_the_snapshot_before(repo: Path, tmp_
     code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
     assert code == 6
     assert "total citations fell from 140 to 20" in err and err.splitlines()[-1].startswith("error: refused by the guard: commit ")
-    assert snapshot_names(data) == [NAMES[0], NAMES[1], NAMES[2], NAMES[4]]
+    assert snapshot_names(data) == NAMES[:5]
     code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data, "--accept-drop")
     assert code == 0 and "imported 1, already there 5" in err
     assert snapshot_names(data)[-1] == NAMES[5]
@@ -341,7 +353,7 @@ def test_older_history_does_not_touch_newer_outputs(repo: Path, tmp_path: Path) 
     outputs = {p: p.read_bytes() for p in (data / SID).rglob("*") if p.is_file() and "snapshots" not in p.parts}
     code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
     assert code == 0, err
-    assert len(snapshot_names(data)) == 5
+    assert len(snapshot_names(data)) == 6
     assert {p: p.read_bytes() for p in outputs} == outputs
     assert "rebuilt" not in err
 
