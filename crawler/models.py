@@ -161,19 +161,21 @@ def record_to_dict(record: AuthorRecord) -> dict[str, Any]:
     }
 
 
-def _opt_int(value: Any, where: str) -> int | None:
+def opt_int(value: Any, where: str) -> int | None:
+    """``value`` as an integer, or None; ``ValueError`` names ``where`` otherwise."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{where} must be an integer or null, not {value!r}")
+        raise ValueError(f"'{where}' must be an integer or null, not {value!r}")
     return value
 
 
-def _opt_str(value: Any, where: str) -> str | None:
+def opt_str(value: Any, where: str) -> str | None:
+    """``value`` as a string, or None; ``ValueError`` names ``where`` otherwise."""
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{where} must be a string or null, not {value!r}")
+        raise ValueError(f"'{where}' must be a string or null, not {value!r}")
     return value
 
 
@@ -199,13 +201,13 @@ def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
     profile = Profile(
         scholar_id=scholar_id,
         name=name,
-        affiliation=_opt_str(prof.get("affiliation"), "profile.affiliation"),
+        affiliation=opt_str(prof.get("affiliation"), "profile.affiliation"),
         interests=tuple(interests),
-        email_domain=_opt_str(prof.get("email_domain"), "profile.email_domain"),
-        homepage=_opt_str(prof.get("homepage"), "profile.homepage"),
-        picture_url=_opt_str(prof.get("picture_url"), "profile.picture_url"),
+        email_domain=opt_str(prof.get("email_domain"), "profile.email_domain"),
+        homepage=opt_str(prof.get("homepage"), "profile.homepage"),
+        picture_url=opt_str(prof.get("picture_url"), "profile.picture_url"),
     )
-    metrics = Metrics(**{key: _opt_int(met.get(key), f"metrics.{key}") for key in Metrics.__slots__})
+    metrics = Metrics(**{key: opt_int(met.get(key), f"metrics.{key}") for key in Metrics.__slots__})
     cpy = data.get("cites_per_year") or {}
     if not isinstance(cpy, Mapping):
         raise ValueError("'cites_per_year' must be an object")
@@ -213,7 +215,7 @@ def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
     for year, count in cpy.items():
         if not str(year).isdigit():
             raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
-        cites_per_year.append((int(year), _opt_int(count, f"cites_per_year.{year}") or 0))
+        cites_per_year.append((int(year), opt_int(count, f"cites_per_year.{year}") or 0))
     pubs = data.get("publications") or []
     if not isinstance(pubs, list):
         raise ValueError("'publications' must be a list")
@@ -230,11 +232,11 @@ def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
             Publication(
                 author_pub_id=pub_id,
                 title=title,
-                authors=_opt_str(pub.get("authors"), f"{where}.authors"),
-                venue=_opt_str(pub.get("venue"), f"{where}.venue"),
-                year=_opt_int(pub.get("year"), f"{where}.year"),
-                citations=_opt_int(pub.get("citations"), f"{where}.citations"),
-                cites_id=_opt_str(pub.get("cites_id"), f"{where}.cites_id"),
+                authors=opt_str(pub.get("authors"), f"{where}.authors"),
+                venue=opt_str(pub.get("venue"), f"{where}.venue"),
+                year=opt_int(pub.get("year"), f"{where}.year"),
+                citations=opt_int(pub.get("citations"), f"{where}.citations"),
+                cites_id=opt_str(pub.get("cites_id"), f"{where}.cites_id"),
             )
         )
     fetched = data.get("fetched_at")

@@ -488,3 +488,17 @@ def test_export_of_a_history_built_by_run(replay, tmp_path: Path, monkeypatch: p
 
     years = pd.read_csv(io.StringIO(cli("export", "--data-dir", data, "--what", "years")[1]))
     assert dict(zip(years["year"], years["citations"], strict=True)) == dict(profiles[-1].cites_per_year)
+
+
+def test_snapshots_of_one_second_read_in_time_order(tmp_path: Path) -> None:
+    """``_10`` comes after ``_9``; a plain name sort would put it after ``_1``."""
+    folder = tmp_path / "abcdefghijkl" / "snapshots"
+    folder.mkdir(parents=True)
+    names = ["20260102T030405Z.json"] + [f"20260102T030405Z_{n}.json" for n in (1, 2, 9, 10, 11)]
+    for name in reversed(names):
+        (folder / name).write_text("{}", encoding="utf-8")
+    (folder / "latest.json").write_text("{}", encoding="utf-8")
+    bad: list = []
+    refs = snapshot_refs(tmp_path, "abcdefghijkl", bad, quiet=True)
+    assert [ref.path.name for ref in refs] == names
+    assert [b.path.name for b in bad] == ["latest.json"]

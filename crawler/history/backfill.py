@@ -35,7 +35,16 @@ from typing import Any
 from crawler.errors import GuardRefused, ScholarStatsError, StorageError, UsageError
 from crawler.guard import GuardOptions, check, same_content
 from crawler.history.snapshots import parse_date, read_record_or_none, snapshot_refs
-from crawler.models import AuthorRecord, Metrics, Profile, Publication, format_time, parse_time
+from crawler.models import (
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    format_time,
+    opt_int,
+    opt_str,
+    parse_time,
+)
 from crawler.outputs.badges import BadgeStyle
 from crawler.sources import SOURCES
 from crawler.store import AuthorStore, locked
@@ -48,22 +57,6 @@ GIT_TIMEOUT = 120
 
 
 # -- gs_data.json -> record ---------------------------------------------------------
-
-
-def _int(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"'{where}' must be an integer or null, not {value!r}")
-    return value
-
-
-def _str(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"'{where}' must be a string or null, not {value!r}")
-    return value
 
 
 def _year(value: Any, where: str) -> int | None:
@@ -96,14 +89,14 @@ def _publication(entry: Any, key: str | None, where: str) -> Publication:
             raise ValueError(f"'{where}.cites_id' must be a list of strings")
         cites_id = ",".join(cites) or None
     else:
-        cites_id = _str(cites, f"{where}.cites_id") or None
+        cites_id = opt_str(cites, f"{where}.cites_id") or None
     return Publication(
         author_pub_id=pub_id,
         title=title,
-        authors=_str(bib.get("author"), f"{where}.bib.author"),
-        venue=_str(bib.get("citation"), f"{where}.bib.citation") or None,
+        authors=opt_str(bib.get("author"), f"{where}.bib.author"),
+        venue=opt_str(bib.get("citation"), f"{where}.bib.citation") or None,
         year=_year(bib.get("pub_year"), f"{where}.bib.pub_year"),
-        citations=_int(entry.get("num_citations"), f"{where}.num_citations"),
+        citations=opt_int(entry.get("num_citations"), f"{where}.num_citations"),
         cites_id=cites_id,
     )
 
@@ -129,24 +122,24 @@ def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
     interests = data.get("interests") or []
     if not isinstance(interests, list) or not all(isinstance(i, str) for i in interests):
         raise ValueError("'interests' must be a list of strings")
-    email = _str(data.get("email_domain"), "email_domain")
+    email = opt_str(data.get("email_domain"), "email_domain")
     profile = Profile(
         scholar_id=file_id if isinstance(file_id, str) and file_id else scholar_id,
         name=name,
-        affiliation=_str(data.get("affiliation"), "affiliation"),
+        affiliation=opt_str(data.get("affiliation"), "affiliation"),
         interests=tuple(interests),
         email_domain=email[1:] if email and email.startswith("@") else email,
-        homepage=_str(data.get("homepage"), "homepage"),
-        picture_url=_str(data.get("url_picture"), "url_picture"),
+        homepage=opt_str(data.get("homepage"), "homepage"),
+        picture_url=opt_str(data.get("url_picture"), "url_picture"),
     )
     metrics = Metrics(
-        citations=_int(data.get("citedby"), "citedby"),
-        citations_since=_int(data.get("citedby5y"), "citedby5y"),
-        h_index=_int(data.get("hindex"), "hindex"),
-        h_index_since=_int(data.get("hindex5y"), "hindex5y"),
-        i10_index=_int(data.get("i10index"), "i10index"),
-        i10_index_since=_int(data.get("i10index5y"), "i10index5y"),
-        since_year=_int(data.get("since_year"), "since_year"),
+        citations=opt_int(data.get("citedby"), "citedby"),
+        citations_since=opt_int(data.get("citedby5y"), "citedby5y"),
+        h_index=opt_int(data.get("hindex"), "hindex"),
+        h_index_since=opt_int(data.get("hindex5y"), "hindex5y"),
+        i10_index=opt_int(data.get("i10index"), "i10index"),
+        i10_index_since=opt_int(data.get("i10index5y"), "i10index5y"),
+        since_year=opt_int(data.get("since_year"), "since_year"),
     )
     cpy = data.get("cites_per_year") or {}
     if not isinstance(cpy, Mapping):
@@ -155,7 +148,7 @@ def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
     for year, count in cpy.items():
         if not str(year).isdigit():
             raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
-        years.append((int(year), _int(count, f"cites_per_year.{year}") or 0))
+        years.append((int(year), opt_int(count, f"cites_per_year.{year}") or 0))
     raw_pubs = data.get("publications") or []
     if isinstance(raw_pubs, Mapping):
         pubs = [_publication(v, k, f"publications.{k}") for k, v in raw_pubs.items()]

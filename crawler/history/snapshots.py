@@ -42,10 +42,11 @@ from crawler.models import (
     Metrics,
     format_time,
     normalize_scholar_id,
+    opt_int,
     parse_time,
     record_from_dict,
 )
-from crawler.store import SNAPSHOT_SUFFIX, BadSnapshot
+from crawler.store import SNAPSHOT_NAME_RE, SNAPSHOT_SUFFIX, BadSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -197,13 +198,26 @@ def period_key(when: datetime, freq: str) -> tuple[int, ...]:
     raise UsageError(f"frequency must be one of {', '.join(FREQUENCIES)}, not {freq!r}")
 
 
+def _name_order(name: str) -> tuple[str, int, str]:
+    """Time order for snapshot names, as ``crawler.store.snapshot_sort_key`` but on a
+    bare name (no ``Path`` per file: a history holds hundreds of thousands)."""
+    match = SNAPSHOT_NAME_RE.match(name)
+    if match is None:
+        return ("~", 0, name)
+    return (match.group(1), int(match.group(2) or 0), name)
+
+
 def snapshot_refs(
     data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | None = None, *, quiet: bool = False
 ) -> list[SnapshotRef]:
     """An author's snapshots, oldest first; files whose name is not a time are reported and skipped."""
     folder = os.path.join(data_dir, scholar_id, SNAPSHOTS)
     try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(SNAPSHOT_SUFFIX) and not n.startswith("."))
+        names = sorted(
+            (n for n in os.listdir(folder) if n.endswith(SNAPSHOT_SUFFIX) and not n.startswith(".")),
+            # Time order: "_10" after "_9"; names that are not times sort last and are reported below.
+            key=_name_order,
+        )
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -249,14 +263,6 @@ def report_bad(bad: list[BadSnapshot] | None, path: Path, reason: str, *, quiet:
 # -- reading -------------------------------------------------------------------------
 
 
-def _opt_int(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{where} must be an integer or null, not {value!r}")
-    return value
-
-
 def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: int | None) -> SnapshotHeader:
     """The header fields of a snapshot dict, checked as ``record_from_dict`` checks them."""
     if data.get("format") != SNAPSHOT_FORMAT:
@@ -272,7 +278,7 @@ def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: i
     values = [metrics.get(key) for key in _METRIC_KEYS]
     if not all(v is None or type(v) is int for v in values):
         for key, value in zip(_METRIC_KEYS, values, strict=True):
-            _opt_int(value, f"metrics.{key}")
+            opt_int(value, f"metrics.{key}")
     cpy = data.get("cites_per_year") or {}
     if not isinstance(cpy, dict):
         raise ValueError("'cites_per_year' must be an object")
@@ -283,7 +289,7 @@ def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: i
         for year, value in cpy.items():
             if not year.isdigit():
                 raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
-            years.append((int(year), _opt_int(value, f"cites_per_year.{year}") or 0))
+            years.append((int(year), opt_int(value, f"cites_per_year.{year}") or 0))
         years.sort()
     fetched = data.get("fetched_at")
     if type(fetched) is str and _CANONICAL_TIME_RE.match(fetched):
