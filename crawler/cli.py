@@ -54,9 +54,8 @@ def _setup_logging(verbosity: int) -> None:
     root = logging.getLogger("crawler")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    if verbosity >= 2:
-        logging.getLogger("httpx").setLevel(logging.INFO)
-        logging.getLogger("httpx").addHandler(handler)
+    # -vv shows every request through crawler.http's own DEBUG line, whose URL has
+    # API keys masked; httpx's log would print them in the clear, so it stays off.
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

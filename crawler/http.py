@@ -18,18 +18,21 @@ Clock, sleep and randomness are passed in so tests can run without waiting.
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 import tenacity
 
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound
+
+log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -40,6 +43,8 @@ DEFAULT_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en-US,en;q=0.9",
 }
+# Query parameters whose values never reach a log line or an error message.
+SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "mailto"})
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
 # A Retry-After longer than this is not waited for: the source is treated as blocked.
@@ -97,6 +102,17 @@ class Deadline:
         if left <= 0:
             raise DeadlineExceeded(f"deadline of {self.seconds:g}s exceeded while {what}", url=url)
         return left
+
+
+def redact(url: str | None) -> str | None:
+    """``url`` with the values of key-like query parameters replaced by ``***``."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(pairs, safe="*:,")))
 
 
 class _Retryable(Exception):
@@ -190,6 +206,7 @@ class PoliteClient:
         try:
             with self.client.stream(method, url, params=params, headers=headers, timeout=timeout) as response:
                 self.request_log.append(str(response.request.url))
+                log.debug("GET %s -> %s", redact(str(response.request.url)), response.status_code)
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():

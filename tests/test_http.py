@@ -157,3 +157,13 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+
+
+def test_request_log_masks_api_keys(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    handler, _ = answers(httpx.Response(200, text="ok"))
+    with caplog.at_level("DEBUG", logger="crawler.http"), client_for(handler, clock) as client:
+        client.get(URL, params={"api_key": "s3cret", "q": "x"}, deadline=client.deadline())
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "api_key=***" in logged and "q=x" in logged
+    assert "s3cret" not in logged

@@ -16,12 +16,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from importlib import metadata
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from crawler.errors import Blocked, ParseError, ScholarStatsError
-from crawler.http import DEFAULT_HEADERS, HttpOptions
-
-SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "mailto"})
+from crawler.http import DEFAULT_HEADERS, HttpOptions, redact
 
 
 def _version() -> str:
@@ -43,17 +40,6 @@ def api_options(http: HttpOptions, *, delay: float) -> HttpOptions:
     if dict(http.headers) == DEFAULT_HEADERS:
         changes["headers"] = dict(API_HEADERS)
     return replace(http, **changes) if changes else http
-
-
-def redact(url: str | None) -> str | None:
-    """``url`` with the values of key-like query parameters replaced by ``***``."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(query=urlencode(pairs, safe="*:,")))
 
 
 def redacted(exc: ScholarStatsError) -> ScholarStatsError:
