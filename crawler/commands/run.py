@@ -10,8 +10,8 @@ import click
 
 from crawler.cli import handle_errors
 from crawler.commands.fetch import with_http_options
-from crawler.config import load_config
-from crawler.run import AuthorOutcome, run
+from crawler.config import Config, load_config
+from crawler.run import AuthorOutcome, RunSummary, run
 from crawler.sources import SOURCES
 from crawler.store import atomic_write_bytes
 
@@ -27,6 +27,24 @@ def _report(outcome: AuthorOutcome) -> None:
     click.echo(f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}", err=True)
     for note in outcome.notes:
         click.echo(f"  note: {note}", err=True)
+
+
+def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
+    """A bar over the authors, only on a terminal (rich honours NO_COLOR)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("authors", total=len(config.authors))
+
+        def report(outcome: AuthorOutcome) -> None:
+            # While the bar is live, rich prints what goes to stderr above it.
+            _report(outcome)
+            bar.advance(task)
+
+        return run(config, accept_drop=accept_drop, progress=report)
 
 
 @click.command("run")
@@ -49,7 +67,12 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
         config_path, authors=authors, data_dir=data_dir, base_url=base_url, sources=sources,
         http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
     )
-    summary = run(config, accept_drop=accept_drop, progress=_report)
+    ctx = click.get_current_context()
+    quiet = bool((ctx.find_root().obj or {}).get("quiet"))
+    if sys.stderr.isatty() and not quiet and len(config.authors) > 1:
+        summary = _run_with_progress_bar(config, accept_drop)
+    else:
+        summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report)
     if summary_path is not None:
         data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
         if str(summary_path) == "-":
