@@ -505,14 +505,21 @@ def read_publications(ref: SnapshotRef) -> PublicationColumns:
     return PublicationColumns(scholar_id, when, ids, titles, years, citations)
 
 
-def read_publications_or_none(
-    ref: SnapshotRef, *, bad: list[BadSnapshot] | None = None, quiet: bool = False
-) -> PublicationColumns | None:
+def _read_or_report(
+    read: Callable[[SnapshotRef], T], ref: SnapshotRef, bad: list[BadSnapshot] | None, quiet: bool
+) -> T | None:
+    """What ``read`` gives, or ``None`` when the snapshot cannot be read (reported, kept in ``bad``)."""
     try:
-        return read_publications(ref)
+        return read(ref)
     except StorageError as exc:
         report_bad(bad, ref.path, str(exc.__cause__ or exc), quiet=quiet)
         return None
+
+
+def read_publications_or_none(
+    ref: SnapshotRef, *, bad: list[BadSnapshot] | None = None, quiet: bool = False
+) -> PublicationColumns | None:
+    return _read_or_report(read_publications, ref, bad, quiet)
 
 
 class HeaderReader:
@@ -559,11 +566,7 @@ def read_record_or_none(
     ref: SnapshotRef, *, bad: list[BadSnapshot] | None = None, quiet: bool = False
 ) -> AuthorRecord | None:
     """A snapshot in full, or ``None`` (reported, remembered in ``bad``) when it cannot be read."""
-    try:
-        return read_record(ref)
-    except StorageError as exc:
-        report_bad(bad, ref.path, str(exc.__cause__ or exc), quiet=quiet)
-        return None
+    return _read_or_report(read_record, ref, bad, quiet)
 
 
 def first_readable(group: Sequence[SnapshotRef], read: Callable[[SnapshotRef], T | None]) -> tuple[SnapshotRef, T] | None:
