@@ -213,7 +213,10 @@ def line_chart(
     for when, label in _time_ticks(frame.t0, frame.t1):
         x = _n(frame.x(when))
         out.append(f'<line class="axis" x1="{x}" x2="{x}" y1="{frame.y0}" y2="{frame.y0 + 4}"/>')
-        out.append(f'<text class="tick" x="{x}" y="{frame.y0 + 17}" text-anchor="middle">{escape(label)}</text>')
+        # A label at either end would stick out of the chart: it is aligned to that end instead.
+        px = frame.x(when)
+        anchor = "end" if px > width - 30 else "start" if px < 30 else "middle"
+        out.append(f'<text class="tick" x="{x}" y="{frame.y0 + 17}" text-anchor="{anchor}">{escape(label)}</text>')
     out.append(f'<line class="axis" x1="{frame.x0}" x2="{frame.x1}" y1="{frame.y0}" y2="{frame.y0}"/>')
     for marker in markers:
         x = _n(frame.x(marker.time))
