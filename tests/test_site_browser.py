@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from test_embed_browser import CHROMIUM, CHROMIUM_FLAGS, _browser_or_skip
-from test_site import A, AS_OF, B, HOSTILE, START, record
+from test_site import AS_OF, HOSTILE, START, A, B, record
 
 from crawler.history.snapshots import snapshot_refs
 from crawler.models import AuthorRecord

@@ -50,9 +50,9 @@ class Band:
 
 
 def _n(value: float) -> str:
-    """A coordinate with at most one decimal, no trailing zero."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    """A coordinate to the nearest unit: a pixel of the chart at its natural size (and ten
+    thousand of them per page, so the cheapest form)."""
+    return str(round(value))
 
 
 def number(value: int | None) -> str:
