@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,16 +12,20 @@ from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
 from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish, restore
 
+if TYPE_CHECKING:
+    from crawler.config import Config
 
-def resolve_root_and_data_dir(
+
+def resolve_publish_settings(
     config_path: Path | None, data_dir: Path | None, root_author: str | None
-) -> tuple[Path, str | None]:
-    """The data folder and root author, from the options first, then the configuration file."""
+) -> tuple[Path, str | None, Config | None]:
+    """The data folder, the root author and the configuration (when a file is given)."""
     if root_author is not None:
         try:
             root_author = normalize_scholar_id(root_author)
         except ValueError as exc:
             raise UsageError(f"--root-author: {exc}") from exc
+    config = None
     if config_path is not None:
         from crawler.config import read_config_file
 
@@ -29,7 +34,7 @@ def resolve_root_and_data_dir(
             root_author = config.root_author or (config.authors[0].scholar_id if config.authors else None)
         if data_dir is None:
             data_dir = config.data_dir
-    return (data_dir if data_dir is not None else Path("data")), root_author
+    return (data_dir if data_dir is not None else Path("data")), root_author, config
 
 
 @click.command("publish")
@@ -44,6 +49,8 @@ def resolve_root_and_data_dir(
 @click.option("--purge-cdn", is_flag=True, help="After pushing, ask jsDelivr to drop its cached root files (env SCHOLAR_STATS_JSDELIVR_PURGE_URL overrides the purge address); a failure is only a warning.")
 @click.option("--retries", type=click.IntRange(min=0, max=20), default=3, show_default=True, help="Times to fetch, commit on top and push again when the remote branch moved meanwhile.")
 @click.option("--allow-removals", is_flag=True, help="Publish even if the data folder lacks snapshots the branch has (they stay in the branch's history).")
+@click.option("--site", "site", is_flag=True, help="Rebuild the dashboard into <data-dir>/site first, so it is published with the data (also when the config says site = true).")
+@click.option("--site-title", metavar="TEXT", help="The dashboard's title with --site [default: the config's site_title, else Citations].")
 @click.option("--restore", "restore_only", is_flag=True, help="Instead of publishing, write the branch's files the data folder lacks into it (a fresh CI checkout does this before `run`).")
 @click.pass_context
 @handle_errors
@@ -60,6 +67,8 @@ def publish_command(
     purge_cdn: bool,
     retries: int,
     allow_removals: bool,
+    site: bool,
+    site_title: str | None,
     restore_only: bool,
 ) -> None:
     """Commit the data folder onto the data branch, on top of its last commit, and push it.
@@ -69,12 +78,18 @@ def publish_command(
     committed when nothing changed.  Prints the new commit's id on stdout.
     """
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
-    folder, author = resolve_root_and_data_dir(config_path, data_dir, root_author)
+    folder, author, config = resolve_publish_settings(config_path, data_dir, root_author)
     if restore_only:
         written = restore(folder, repo=repo, branch=branch, remote=remote)
         if not quiet:
             click.echo(f"restored {len(written)} file(s) from {branch} into {folder}", err=True)
         return
+    if site or (config is not None and config.site):
+        from crawler.outputs.dashboard import update_site
+
+        built = update_site(folder, title=site_title or (config.site_title if config else None))
+        if not quiet:
+            click.echo(f"dashboard: {len(built.written)} file(s) written in {built.out}", err=True)
     result = publish(
         folder,
         repo=repo,

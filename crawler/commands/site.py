@@ -9,8 +9,6 @@ import click
 from crawler.cli import handle_errors
 from crawler.config import DEFAULT_DATA_DIR
 
-SITE_DIR = "site"
-
 
 @click.command("site")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help="Data folder [default: data].")
@@ -26,9 +24,9 @@ def site_command(data_dir: Path, out: Path | None, title: str | None, authors: t
     beside their page.  Prints the index file.  See docs/dashboard.md.
     """
     # The dashboard (and jinja2) load only for this command.
-    from crawler.outputs.dashboard import build_site
+    from crawler.outputs.dashboard import SITE_FOLDER, build_site
 
-    folder = out or data_dir / SITE_DIR
+    folder = out or data_dir / SITE_FOLDER
     result = build_site(data_dir, folder, title=title, authors=authors)
     click.echo(
         f"{len(result.authors)} author{'s' if len(result.authors) != 1 else ''}: "

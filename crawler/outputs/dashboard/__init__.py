@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from crawler.outputs.dashboard.site import SiteResult, build_site
+from pathlib import Path
 
-__all__ = ["SiteResult", "build_site"]
+from crawler.outputs.dashboard.site import SITE_FOLDER, SiteResult, build_site
+
+
+def update_site(data_dir: Path, *, title: str | None = None) -> SiteResult:
+    """The dashboard of every author in ``data_dir``, in its ``site`` folder (published with the data)."""
+    return build_site(data_dir, Path(data_dir) / SITE_FOLDER, title=title)
+
+
+__all__ = ["SITE_FOLDER", "SiteResult", "build_site", "update_site"]

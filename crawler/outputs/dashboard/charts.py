@@ -70,19 +70,15 @@ def _day(seconds: float) -> str:
 
 
 def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round values from ``low`` up to the first one at or above ``high``, about ``count`` steps."""
     if high <= low:
         high = low + 1
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        if value >= low - step * 1e-9:
-            ticks.append(round(value, 10))
-        value += step
-    return ticks
+    first = math.floor(low / step)
+    last = math.ceil(high / step - 1e-9)
+    return [round(k * step, 10) for k in range(first, last + 1)]
 
 
 def _time_ticks(t0: float, t1: float) -> list[tuple[float, str]]:
@@ -249,8 +245,9 @@ def sparkline(points: Sequence[tuple[float, int | None]], t0: float, t1: float, 
         return height - 2 - (v - low) / span_v * (height - 4)
 
     path = _step_path(points, x, y, x(t1))
+    # No text inside: the line may stretch to whatever box the page gives it.
     return Markup(
-        f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">'
+        f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" aria-label="{escape(label)}">'
         f'<path class="line line-0" d="{path}"/></svg>'
     )
 

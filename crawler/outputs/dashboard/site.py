@@ -52,6 +52,9 @@ from crawler.store import BadSnapshot, write_if_changed
 log = logging.getLogger(__name__)
 
 MARKER = ".scholar-stats-site"
+# The dashboard's folder inside the data folder (the default --out, and where `run`
+# and `publish` keep it with ``site = true``): published with the data.
+SITE_FOLDER = "site"
 ASSETS = ("dashboard.css", "dashboard.js")
 DEFAULT_TITLE = "Citations"
 PUBLICATION_COLUMNS = (
@@ -107,6 +110,7 @@ def _env() -> Any:
         _ENV.filters["number"] = charts.number
         _ENV.filters["signed"] = charts.signed
         _ENV.filters["day"] = lambda text: (text or "")[:10]
+        _ENV.filters["trend"] = lambda value: "up" if value is not None and value > 0 else "down" if value is not None and value < 0 else ""
     return _ENV
 
 
@@ -134,6 +138,12 @@ def _deltas(values: list[Any]) -> list[Any]:
 
 
 # -- one author --------------------------------------------------------------------------
+
+
+def axis_end(as_of: datetime) -> float:
+    """Where the time axes end: the end of ``as_of``'s UTC day.  Not ``as_of`` itself,
+    so that two builds on one day with the same data give the same bytes."""
+    return (as_of.timestamp() // 86400 + 1) * 86400
 
 
 def _label(source: str) -> str:
@@ -170,7 +180,7 @@ def _stale_bands(history: AuthorHistory) -> list[charts.Band]:
         began = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else history.times[-1]
     except ValueError:
         began = history.times[-1]
-    return [charts.Band(began, history.as_of.timestamp(), f"stale since {start or 'an unknown time'}: {stale.reason}")]
+    return [charts.Band(began, axis_end(history.as_of), f"stale since {start or 'an unknown time'}: {stale.reason}")]
 
 
 def _markers(history: AuthorHistory) -> list[charts.Marker]:
@@ -215,7 +225,7 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
     headers = history.headers
     latest = history.latest
     t0 = history.times[0] if headers else history.as_of.timestamp()
-    t1 = max(history.as_of.timestamp(), history.times[-1] if headers else t0)
+    t1 = max(axis_end(history.as_of), history.times[-1] if headers else t0)
     markers, bands = _markers(history), _stale_bands(history)
     since_year = latest.metrics.since_year if latest else None
     citations = charts.line_chart(
@@ -407,7 +417,7 @@ def daily(points: list[tuple[float, int]]) -> list[tuple[float, int]]:
 def _index_context(cards: list[dict[str, Any]], title: str, as_of: datetime) -> dict[str, Any]:
     times = [t for card in cards for t, _ in card["series"][:1]] + [t for card in cards for t, _ in card["series"][-1:]]
     t0 = min(times) if times else as_of.timestamp()
-    t1 = max(max(times) if times else t0, as_of.timestamp())
+    t1 = max(max(times) if times else t0, axis_end(as_of))
     for card in cards:
         card["spark_svg"] = charts.sparkline(
             card["spark"], t0, max(times) if times else t0, label=f"citations of {card['name']} over time"
