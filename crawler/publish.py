@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_REMOTE = "origin"
-# The two files AcadHomepage's pages read from the branch root.
-ROOT_FILES = ("gs_data.json", "gs_data_shieldsio.json")
+# The two files AcadHomepage's pages read from the branch root, and the history the homepage chart draws.
+ROOT_FILES = ("gs_data.json", "gs_data_shieldsio.json", "gs_history.json")
 FALLBACK_NAME = "scholar-stats"
 FALLBACK_EMAIL = "scholar-stats@users.noreply.github.com"
 JSDELIVR_PURGE_URL = "https://purge.jsdelivr.net"

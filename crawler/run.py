@@ -28,6 +28,7 @@ from crawler.guard import GuardOptions, check, same_content
 from crawler.models import AuthorRecord, format_time, utc_now
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
+from crawler.outputs.gs_history import HISTORY_FILE, write_history
 from crawler.sources import (
     SCHOLAR_PAGES,
     AuthorRef,
@@ -101,19 +102,22 @@ class RunSummary:
         return any(o.changed for o in self.authors)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "started": format_time(self.started),
             "finished": format_time(self.finished) if self.finished else None,
             "exit_code": self.exit_code,
             "changed": self.changed,
             "authors": [asdict(o) for o in self.authors],
-            "site": self.site,
-            "site_error": self.site_error,
         }
+        # Only when the configuration keeps a dashboard: the summary's keys are a contract.
+        if self.site is not None or self.site_error is not None:
+            data["site"] = self.site
+            data["site_error"] = self.site_error
+        return data
 
 
 def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle) -> list[Path]:
-    """gs_data.json and every badge of ``record``; only files whose content changes are written.
+    """gs_data.json, gs_history.json and every badge of ``record``; only files whose content changes are written.
 
     ``updated`` is when the data last changed: the time of the record's snapshot.
     """
@@ -122,6 +126,8 @@ def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle) -> li
     if write_if_changed(author_dir / "gs_data.json", json_bytes(gs_data_dict(record, updated=record.fetched_at))):
         written.append(author_dir / "gs_data.json")
     written.extend(write_badges(author_dir, record, badge))
+    if write_history(data_dir, record.scholar_id):
+        written.append(author_dir / HISTORY_FILE)
     return written
 
 

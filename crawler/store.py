@@ -5,6 +5,7 @@ Layout (every path relative to the data folder)::
     <scholar_id>/snapshots/<YYYYMMDDTHHMMSSZ>.json   full record, written only on change
     <scholar_id>/gs_data.json                         AcadHomepage-compatible author object
     <scholar_id>/gs_data_shieldsio.json               shields.io endpoint badge, total citations
+    <scholar_id>/gs_history.json                      change points of the citations, for the homepage chart
     <scholar_id>/badges/*.json, *.svg                 endpoint and SVG badges
     <scholar_id>/badges/pubs/<author_pub_id>.json     one badge per publication
     <scholar_id>/state.json                           present only while the data is stale
