@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 NUMBER_FORMATS = ("plain", "comma", "short")
 MIN_CACHE_SECONDS = 300  # shields.io caches an endpoint badge at least this long anyway
+# shields.io validates the endpoint with Joi's number(), which refuses integers
+# JavaScript cannot hold exactly (above Number.MAX_SAFE_INTEGER).
+MAX_CACHE_SECONDS = 2**53 - 1
 SHIELDS_FILE = "gs_data_shieldsio.json"
 BADGE_DIR = "badges"
 PUBS_DIR = "pubs"
@@ -88,6 +91,11 @@ class BadgeStyle:
         if self.cache_seconds < MIN_CACHE_SECONDS:
             raise ValueError(
                 f"badge cache_seconds must be at least {MIN_CACHE_SECONDS} (shields.io's minimum), "
+                f"not {self.cache_seconds}"
+            )
+        if self.cache_seconds > MAX_CACHE_SECONDS:
+            raise ValueError(
+                f"badge cache_seconds must be at most {MAX_CACHE_SECONDS} (2^53-1, the largest shields.io accepts), "
                 f"not {self.cache_seconds}"
             )
         _check_color("color", self.color)
@@ -219,7 +227,7 @@ def endpoint_problems(obj: object) -> list[str]:
 
     Stricter than shields.io where it costs nothing: ``style`` must be one of
     the five styles and ``cacheSeconds`` at least 300 (shields.io raises lower
-    values to 300 silently).
+    values to 300 silently); like shields.io, at most 2^53-1.
     """
     if not isinstance(obj, dict):
         return [f"a badge must be a JSON object, not {type(obj).__name__}"]
@@ -265,6 +273,8 @@ def endpoint_problems(obj: object) -> list[str]:
             problems.append(f"cacheSeconds must be an integer, not {value!r}")
         elif value < MIN_CACHE_SECONDS:
             problems.append(f"cacheSeconds must be at least {MIN_CACHE_SECONDS}, not {value}")
+        elif value > MAX_CACHE_SECONDS:
+            problems.append(f"cacheSeconds must be at most {MAX_CACHE_SECONDS}, not {value}")
     return problems
 
 
