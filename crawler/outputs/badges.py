@@ -20,6 +20,7 @@ label ("citations (OpenAlex)"), unless the style turns that off.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -345,9 +346,20 @@ def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, out:
         for path in (json_path, svg_path):
             out.remove(path, "the number is no longer provided")
         return
-    message = format_number(value, style.number_format)
-    out.put(json_path, json_bytes(endpoint_badge(label, message, style)))
-    out.put(svg_path, badge_svg(label, message, style).encode("utf-8"))
+    endpoint, svg = _badge_pair(label, format_number(value, style.number_format), style)
+    out.put(json_path, endpoint)
+    out.put(svg_path, svg)
+
+
+@functools.lru_cache(maxsize=4096)
+def _badge_pair(label: str, message: str, style: BadgeStyle) -> tuple[bytes, bytes]:
+    """The bytes of one badge's two files.
+
+    Cached: an author's publication badges share label and style, and their
+    counts repeat (many papers have 0, 1, 2... citations), so a lab's
+    thousands of badges need only a few hundred renderings.
+    """
+    return json_bytes(endpoint_badge(label, message, style)), badge_svg(label, message, style).encode("utf-8")
 
 
 def write_badges(

@@ -55,9 +55,9 @@ def outputs_current(author_dir: Path, print_: str) -> bool:
         manifest = json.loads((author_dir / MANIFEST).read_bytes())
         if manifest.get("fingerprint") != print_:
             return False
-        files = manifest["files"]
-        for name, size in files.items():
-            if os.stat(author_dir / name).st_size != size:
+        base = os.fspath(author_dir) + os.sep
+        for name, size in manifest["files"].items():
+            if os.stat(base + name).st_size != size:
                 return False
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return False
