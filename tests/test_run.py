@@ -191,7 +191,7 @@ def test_run_writes_every_file_with_the_right_numbers(
             assert endpoint_problems(read_json(path)) == [], path
     assert not (author / STATE_FILE).exists()
     assert sorted(p.name for p in author.iterdir()) == [
-        "badges", "gs_data.json", "gs_data_shieldsio.json", "gs_history.json", "snapshots",
+        ".outputs.json", "badges", "gs_data.json", "gs_data_shieldsio.json", "gs_history.json", "snapshots",
     ]
     # The homepage chart's history: one point, the snapshot's numbers.
     history = read_json(author / "gs_history.json")

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import handle_errors
-from crawler.config import DEFAULT_DATA_DIR
+from crawler.commands._options import apply, config_option, data_dir_option, handle_errors
+from crawler.config import read_settings
 
 
 @click.command("site")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help="Data folder [default: data].")
+@apply([data_dir_option(), config_option(", for its data_dir and site_title")])
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder to write the site to [default: <data-dir>/site]; must be new, empty, or an earlier site.")
-@click.option("--title", metavar="TEXT", help="Title of the index page [default: Citations].")
+@click.option("--title", metavar="TEXT", help="Title of the index page [default: the config's site_title, else Citations].")
 @click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
 @handle_errors
-def site_command(data_dir: Path, out: Path | None, title: str | None, authors: tuple[str, ...]) -> None:
+def site_command(data_dir: Path | None, config_path: Path | None, out: Path | None, title: str | None, authors: tuple[str, ...]) -> None:
     """Write a static dashboard of the citation history: index.html and a page per author.
 
     Charts are drawn on the server (readable with JavaScript off), nothing is
@@ -26,8 +26,10 @@ def site_command(data_dir: Path, out: Path | None, title: str | None, authors: t
     # The dashboard (and jinja2) load only for this command.
     from crawler.outputs.dashboard import SITE_FOLDER, build_site
 
+    settings = read_settings(config_path)
+    data_dir = data_dir if data_dir is not None else settings.data_dir
     folder = out or data_dir / SITE_FOLDER
-    result = build_site(data_dir, folder, title=title, authors=authors)
+    result = build_site(data_dir, folder, title=title or settings.site_title, authors=authors)
     click.echo(
         f"{len(result.authors)} author{'s' if len(result.authors) != 1 else ''}: "
         f"{len(result.written)} file{'s' if len(result.written) != 1 else ''} written"

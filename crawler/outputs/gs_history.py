@@ -30,7 +30,8 @@ date; two snapshots of one day give the later count.
 Keeping it current costs one snapshot: when the history's ``last`` snapshot
 is the one before the newest, the newest is appended.  Otherwise (no file,
 an unreadable one, a snapshot imported into the past) it is rebuilt from
-every snapshot.
+every snapshot.  Like the other derived outputs it is renamed into place
+without an fsync of its own (``run`` syncs the folder once).
 """
 
 from __future__ import annotations
@@ -249,10 +250,10 @@ def write_history(data_dir: Path, scholar_id: str) -> bool:
         newest = store.read_snapshot(paths[-1])
         if newest.fetched_at is not None and newest.fetched_at >= parse_time(history.updated):
             history.add(newest, names[-1])
-            return write_if_changed(target, history_bytes(history))
+            return write_if_changed(target, history_bytes(history), jail=Path(data_dir), durable=False)
     rebuilt = build_history(paths, scholar_id)
     if rebuilt is None:
         return False
     # Unreadable snapshots count as seen: the next run extends instead of rebuilding.
     rebuilt.snapshots, rebuilt.last = len(names), names[-1]
-    return write_if_changed(target, history_bytes(rebuilt))
+    return write_if_changed(target, history_bytes(rebuilt), jail=Path(data_dir), durable=False)

@@ -10,6 +10,9 @@ Layout of the output folder::
     assets/dashboard.css, assets/dashboard.js
     .scholar-stats-site          the files this folder got from the last build
 
+In the data folder (``<data>/site``, the default) it is published with the
+data: ``publish`` takes a ``site`` folder that holds the marker.
+
 Nothing is fetched when a page is viewed: the pages link only to each
 other, the exports and ``assets/``, and say so to the browser in a
 Content-Security-Policy.  Files whose content would not change are not
@@ -47,14 +50,11 @@ from crawler.models import SCHOLAR_ID_RE, format_time, utc_now
 from crawler.outputs.dashboard import charts
 from crawler.outputs.dashboard.history import WINDOWS, AuthorHistory, load_author
 from crawler.sources import source_label
-from crawler.store import BadSnapshot, write_if_changed
+from crawler.store import SITE_MARKER, BadSnapshot, sync_folders, write_if_changed
 
 log = logging.getLogger(__name__)
 
-MARKER = ".scholar-stats-site"
-# The dashboard's folder inside the data folder (the default --out, and where `run`
-# and `publish` keep it with ``site = true``): published with the data.
-SITE_FOLDER = "site"
+MARKER = SITE_MARKER
 ASSETS = ("dashboard.css", "dashboard.js")
 DEFAULT_TITLE = "Citations"
 PUBLICATION_COLUMNS = (
@@ -359,7 +359,8 @@ def _card(history: AuthorHistory) -> dict[str, Any]:
 
 
 def _write(out: Path, relative: str, data: bytes, written: list[str]) -> None:
-    if write_if_changed(out / relative, data):
+    # Derived files: renamed into place without an fsync each, one per folder after (sync_folders).
+    if write_if_changed(out / relative, data, durable=False):
         written.append(relative)
 
 
@@ -372,6 +373,7 @@ def _author_job(job: _AuthorJob) -> tuple[dict[str, Any], list[str], list[str], 
     for name, data in _exports(history).items():
         files.append(f"{job.scholar_id}/{name}")
         _write(job.out, files[-1], data, written)
+    sync_folders([job.out / job.scholar_id])
     return _card(history), files, written, history.bad, len(page)
 
 
@@ -553,5 +555,6 @@ def build_site(
     result.removed = _remove_old(out, old, set(files))
     marker = (json.dumps({"files": sorted(files)}, indent=2) + "\n").encode("utf-8")
     _write(out, MARKER, marker, result.written)
+    sync_folders([out, out / "assets"])
     return result
 
