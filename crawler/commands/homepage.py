@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import handle_errors
+from crawler.commands._options import handle_errors
 from crawler.homepage import init as setup
 from crawler.homepage.site import TEMPLATES
 
@@ -41,5 +41,3 @@ def init(root: Path, scholar_id: str | None, template: str, chain: str | None, d
     for number, step in enumerate(plan.todo, 1):
         click.echo(f"{number}. {step}")
 
-
-COMMANDS = [init]
