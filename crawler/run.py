@@ -24,10 +24,9 @@ from typing import Any
 
 from crawler.config import Config
 from crawler.errors import ExitCode, GuardRefused, ScholarStatsError, StorageError
-from crawler.guard import GuardOptions, check, same_content
-from crawler.models import AuthorRecord, format_time, utc_now
-from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle, write_badges
-from crawler.outputs.gs_data import gs_data_dict
+from crawler.models import format_time, utc_now
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
+from crawler.outputs.write import accept_record
 from crawler.sources import (
     SCHOLAR_PAGES,
     AuthorRef,
@@ -37,8 +36,6 @@ from crawler.sources import (
     source_label,
 )
 from crawler.store import (
-    AuthorStore,
-    BadSnapshot,
     json_bytes,
     locked,
     remove_file,
@@ -49,17 +46,6 @@ from crawler.store import (
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
-
-
-@dataclass(frozen=True)
-class Accepted:
-    changed: bool
-    snapshot: Path | None
-    record: AuthorRecord
-    notes: tuple[str, ...] = ()
-    written: tuple[Path, ...] = ()
-    bad_snapshots: tuple[BadSnapshot, ...] = ()
-    """Files in the snapshot folder that were reported and skipped (left as they are)."""
 
 
 @dataclass
@@ -105,52 +91,6 @@ class RunSummary:
             "changed": self.changed,
             "authors": [asdict(o) for o in self.authors],
         }
-
-
-def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle) -> list[Path]:
-    """gs_data.json and every badge of ``record``; only files whose content changes are written.
-
-    ``updated`` is when the data last changed: the time of the record's snapshot.
-    """
-    author_dir = Path(data_dir) / record.scholar_id
-    written = []
-    if write_if_changed(author_dir / "gs_data.json", json_bytes(gs_data_dict(record, updated=record.fetched_at))):
-        written.append(author_dir / "gs_data.json")
-    written.extend(write_badges(author_dir, record, badge))
-    return written
-
-
-def accept_record(
-    data_dir: Path,
-    record: AuthorRecord,
-    *,
-    guard: GuardOptions,
-    badge: BadgeStyle,
-    accept_drop: bool = False,
-    expected_id: str | None = None,
-) -> Accepted:
-    """Guard ``record`` against the latest good snapshot; store it if it says something new.
-
-    Raises ``GuardRefused`` (nothing written) or ``StorageError``.
-    """
-    if record.fetched_at is None:
-        record = record.with_fetched_at(utc_now())
-    expected = expected_id or record.scholar_id
-    # The folder of the author asked for, not of whoever the page names: a wrong
-    # page must be compared with (and refused against) the right history.
-    store = AuthorStore(data_dir, expected)
-    latest = store.latest()
-    previous = latest[1] if latest else None
-    bad = tuple(store.bad_snapshots)
-    notes = check(previous, record, expected_id=expected, options=guard, accept_drop=accept_drop)
-    if previous is not None and same_content(previous, record):
-        # Nothing new: outputs are rebuilt from the stored snapshot, so they come
-        # out byte-identical and nothing is written (unless one went missing).
-        written = write_outputs(data_dir, previous, badge)
-        return Accepted(False, None, previous, tuple(notes), tuple(written), bad)
-    snapshot = store.write_snapshot(record)
-    written = write_outputs(data_dir, record, badge)
-    return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written), bad)
 
 
 def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datetime) -> None:
