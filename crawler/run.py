@@ -24,7 +24,7 @@ from typing import Any
 
 from crawler.config import Config
 from crawler.errors import ExitCode, GuardRefused, ScholarStatsError, StorageError
-from crawler.models import format_time, utc_now
+from crawler.models import TextEnum, format_time, utc_now
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
 from crawler.outputs.write import accept_record
 from crawler.sources import (
@@ -48,11 +48,19 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
 
 
+class Status(TextEnum):
+    """What became of one author in a run."""
+
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
 @dataclass
 class AuthorOutcome:
     scholar_id: str
-    status: str
-    """updated | unchanged | failed | refused"""
+    status: Status
     exit_code: int = 0
     changed: bool = False
     citations: int | None = None
@@ -128,7 +136,7 @@ def _settings_for(config: Config) -> SettingsFor:
     return settings
 
 
-def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: str, exit_code: int) -> AuthorOutcome:
+def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: Status, exit_code: int) -> AuthorOutcome:
     outcome.status = status
     outcome.exit_code = exit_code
     outcome.reason = str(exc)
@@ -150,7 +158,7 @@ def run_author(
     accept_drop: bool = False,
 ) -> AuthorOutcome:
     """Fetch, guard and store one author; every failure ends up in the outcome, none is raised."""
-    outcome = AuthorOutcome(scholar_id=author.scholar_id, status="failed")
+    outcome = AuthorOutcome(scholar_id=author.scholar_id, status=Status.FAILED)
     chain = config.chain_for(author)
     try:
         result = fetch_with_fallback(author, chain, pool.settings_for, pool=pool)
@@ -164,17 +172,17 @@ def run_author(
         )
         clear_stale(config.data_dir, author.scholar_id)
     except GuardRefused as exc:
-        return _fail(outcome, config, exc, status="refused", exit_code=int(exc.exit_code))
+        return _fail(outcome, config, exc, status=Status.REFUSED, exit_code=int(exc.exit_code))
     except ScholarStatsError as exc:
-        return _fail(outcome, config, exc, status="failed", exit_code=int(exc.exit_code))
+        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(exc.exit_code))
     except Exception as exc:
         # A bug must not cost the other authors their run; its traceback is
         # logged because it is not an expected failure.
         log.exception("%s: unexpected error", author.scholar_id)
-        return _fail(outcome, config, exc, status="failed", exit_code=int(ExitCode.ERROR))
+        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(ExitCode.ERROR))
     outcome.notes.extend(accepted.notes)
     outcome.changed = accepted.changed
-    outcome.status = "updated" if accepted.changed else "unchanged"
+    outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
     outcome.citations = accepted.record.metrics.citations
     outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
     if result.fell_back:

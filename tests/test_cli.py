@@ -22,7 +22,14 @@ from test_schedule import Process
 
 import crawler
 from crawler.cli import COMMANDS, load_command, main
+from crawler.commands._options import ValueChoice
+from crawler.commands.fetch import RecordFormat
 from crawler.errors import EXIT_CODE_MEANINGS, ExitCode, exit_codes_help
+from crawler.history.export import Format as ExportFormat
+from crawler.history.export import What
+from crawler.models import TextEnum
+from crawler.outputs.embed import Format as SnippetFormat
+from crawler.run import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 SID = "cOnFiGhOuSe1"
@@ -293,3 +300,30 @@ def test_every_option_with_a_config_key_reads_its_environment_variable() -> None
                 assert param.envvar == f"SCHOLAR_STATS_{param.name.upper()}", (name, param.name)
                 seen.add(param.name)
     assert seen == keys
+
+
+# --- fixed sets are enums, offered on the command line by their values
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "choices"),
+    [
+        ("export", "--what", What),
+        ("export", "--format", ExportFormat),
+        ("fetch", "--format", RecordFormat),
+        ("parse", "--format", RecordFormat),
+        ("embed", "--format", SnippetFormat),
+    ],
+)
+def test_fixed_sets_are_enums_offered_by_value(command: str, option: str, choices: type[TextEnum]) -> None:
+    param = next(p for p in load_command(command).params if option in p.opts)
+    assert isinstance(param.type, ValueChoice)
+    assert list(param.type.choices) == list(choices)
+    assert f"[{'|'.join(c.value for c in choices)}]" in CliRunner().invoke(main, [command, "--help"], terminal_width=1000).output
+
+
+def test_a_word_of_a_fixed_set_is_that_word_everywhere() -> None:
+    assert Status.REFUSED == "refused" and str(Status.REFUSED) == "refused" and f"{Status.REFUSED}" == "refused"
+    assert {"refused": 1}[Status.REFUSED] == 1 and {Status.REFUSED: 1}["refused"] == 1
+    assert json.dumps({"status": Status.UPDATED}) == '{"status": "updated"}'
+    assert Status("unchanged") is Status.UNCHANGED
