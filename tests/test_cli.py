@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
+import clitools
 import pytest
 from click.testing import CliRunner
 from replay import FIXTURES_DIR, ReplayServer
@@ -39,12 +40,7 @@ HEAVY = ("httpx", "apscheduler", "rich", "pandas", "matplotlib", "tenacity", "se
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items()
-        if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS") and k != "GITHUB_STEP_SUMMARY"
-    }
-    env.update(NO_PROXY="127.0.0.1,localhost", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, **extra)
-    return env
+    return clitools.clean_env(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, **extra)
 
 
 def modules() -> list[str]:
@@ -248,13 +244,10 @@ def test_every_command_follows_the_configs_data_folder(replay: ReplayServer, tmp
 
 @pytest.mark.parametrize("command", ["export", "report", "plot"])
 def test_the_data_folder_resolves_flag_then_environment_then_file(
-    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None
 ) -> None:
     """Each setting is the option, else its environment variable, else the file, else the default."""
     monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("SCHOLAR_STATS"):
-            monkeypatch.delenv(name)
 
     def folder_named(args: list[str], env: dict[str, str] | None = None) -> str:
         result = CliRunner().invoke(main, [command, *args], env=env)
@@ -273,9 +266,6 @@ def test_the_data_folder_resolves_flag_then_environment_then_file(
 
 def test_a_broken_config_file_in_the_folder_is_named_by_every_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("SCHOLAR_STATS"):
-            monkeypatch.delenv(name)
     (tmp_path / "scholar-stats.toml").write_text('data_dir = 3\n')
     for args in (["export"], ["report"], ["publish", "--no-push"], ["run"], ["fetch", SID]):
         result = CliRunner().invoke(main, args)
