@@ -394,14 +394,19 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
     ``head``, when given, is the file's first 4 KiB already read (``read_heads``).
     Raises ``StorageError`` naming the file when it cannot be read.
     """
+    def from_written_count(data: Mapping[str, Any]) -> SnapshotHeader | None:
+        """The header when the file carries its publication count (or none is wanted)."""
+        written = _written_count(data)
+        if written is not None or not count:
+            return _header_from_dict(data, ref.time, written if count else None)
+        return None
+
     try:
         if head is not None and _PUBLICATIONS_KEY in head:
             parsed = _parse_head(head)
-            if parsed is not None:
-                data, cut = parsed
-                written = _written_count(data)
-                if written is not None or not count:
-                    return _header_from_dict(data, ref.time, written if count else None)
+            header = from_written_count(parsed[0]) if parsed is not None else None
+            if header is not None:
+                return header
         fd = _open(ref.file)
         try:
             head = os.read(fd, _HEAD_BYTES)
@@ -411,9 +416,9 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
             parsed = _parse_head(head)
             if parsed is not None:
                 data, cut = parsed
-                written = _written_count(data)
-                if written is not None or not count:
-                    return _header_from_dict(data, ref.time, written if count else None)
+                header = from_written_count(data)
+                if header is not None:
+                    return header
                 whole = whole or _read_rest(fd, head)
                 counted = _counted(whole, cut)
                 if counted is not None:
