@@ -36,6 +36,7 @@ from crawler.sources import (
     source_label,
 )
 from crawler.store import (
+    SNAPSHOT_DIR,
     json_bytes,
     locked,
     remove_file,
@@ -231,7 +232,7 @@ def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
     data branch built from it) tidy.  Safe because the lock is held.
     """
     root = Path(data_dir) / scholar_id
-    for folder in (root, root / "snapshots", root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
+    for folder in (root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
         try:
             removed = remove_temp_files(folder)
         except StorageError as exc:

@@ -61,7 +61,7 @@ from crawler.history.snapshots import (
     snapshot_refs,
 )
 from crawler.models import TextEnum, format_time
-from crawler.store import BadSnapshot
+from crawler.store import SNAPSHOT_DIR, BadSnapshot
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -495,7 +495,7 @@ def iter_chunks(
 
 def _count_files(data_dir: Path, scholar_id: str) -> int:
     try:
-        return len(os.listdir(os.path.join(data_dir, scholar_id, "snapshots")))
+        return len(os.listdir(os.path.join(data_dir, scholar_id, SNAPSHOT_DIR)))
     except OSError:
         return 0
 
