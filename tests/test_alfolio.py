@@ -20,6 +20,9 @@ from crawler.models import record_from_dict
 from crawler.outputs.alfolio import build, dump
 from crawler.store import AuthorStore
 
+# Each test drives the whole tool through git and several commands.
+pytestmark = pytest.mark.slow
+
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 DENNER = FIXTURES / "denner_pt-PT_176rows_browser-saved.html"
 DENNER_ID = "AoKJ_g4AAAAJ"
