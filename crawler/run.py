@@ -120,11 +120,11 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
         "reason": str(error),
         "exit_code": int(getattr(error, "exit_code", ExitCode.ERROR)),
     }
-    write_if_changed(path, json_bytes(state))
+    write_if_changed(path, json_bytes(state), jail=data_dir)
 
 
 def clear_stale(data_dir: Path, scholar_id: str) -> bool:
-    return remove_file(Path(data_dir) / scholar_id / STATE_FILE)
+    return remove_file(Path(data_dir) / scholar_id / STATE_FILE, jail=data_dir)
 
 
 SettingsFor = Callable[[str], SourceSettings]
@@ -234,10 +234,11 @@ def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
     root = Path(data_dir) / scholar_id
     for folder in (root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
         try:
-            removed = remove_temp_files(folder)
+            removed = remove_temp_files(folder, jail=data_dir)
         except StorageError as exc:
+            # Once is enough: the folders below it would say the same (a link out of the jail).
             log.warning("%s; left as it is", exc)
-            continue
+            return
         for path in removed:
             log.info("removed %s, left by an interrupted run", path)
 
