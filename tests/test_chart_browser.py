@@ -23,8 +23,8 @@ from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.embed import make_options, render_html
 from crawler.outputs.gs_history import HISTORY_FILE
+from crawler.outputs.write import write_outputs
 from crawler.publish import publish
-from crawler.run import write_outputs
 from crawler.store import AuthorStore
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ from pathlib import Path
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_history import HISTORY_FILE, History, build_history, history_bytes, write_history
-from crawler.run import write_outputs
+from crawler.outputs.write import write_outputs
 from crawler.store import AuthorStore
 
 A = "aaaaaaaaaaaA"

@@ -115,7 +115,8 @@ def _env() -> Any:
 
 
 def _render(template: str, **context: Any) -> bytes:
-    return _env().get_template(template).render(csp=CSP, **context).encode("utf-8")
+    page: str = _env().get_template(template).render(csp=CSP, **context)
+    return page.encode("utf-8")
 
 
 def script_json(value: Any) -> str:
