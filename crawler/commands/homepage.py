@@ -48,7 +48,7 @@ def init(root: Path, scholar_id: str | None, template: str, chain: str | None, d
 
 @click.command()
 @click.option("--repo", "root", type=click.Path(path_type=Path), default=".", show_default=True, help="The homepage repository's folder.")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Check this data folder instead of the data branch.")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="SCHOLAR_STATS_DATA_DIR", help="Check this data folder instead of the data branch (env SCHOLAR_STATS_DATA_DIR).")
 @click.option("--branch", help="The data branch to check (default: the workflow's, else google-scholar-stats); local, else remote-tracking.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text: one line per finding; json: findings and facts for scripts.")
 @handle_errors
