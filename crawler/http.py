@@ -6,8 +6,10 @@ proxy) and one class, ``PoliteClient``, wraps it with what every source needs:
 * a minimum delay, with jitter, between two requests to the same host;
 * retries with exponential backoff and jitter (tenacity) only for what retrying
   can fix: timeouts, connection errors, 5xx, and 429 (honouring ``Retry-After``);
-* a total deadline for the whole fetch: every wait and every byte read is
-  checked against it, so no server can make a fetch outlast it;
+* a total deadline for the whole fetch, kept by the wall clock: every wait is
+  checked against it, and each request runs on a worker thread that is cut
+  off when it passes (see ``_Cutter``), so no server, resolver, proxy or TLS
+  handshake can make a fetch outlast it;
 * redirects followed by hand, so a redirect to a sign-in wall or ``/sorry/``
   is seen (and never followed off to the internet);
 * translation of httpx's exceptions and of HTTP statuses into ours.
@@ -17,14 +19,21 @@ Clock, sleep and randomness are passed in so tests can run without waiting.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
+import math
+import os
 import random
+import socket
+import ssl
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -33,6 +42,7 @@ import tenacity
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -51,6 +61,32 @@ MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 120.0
 
 
+# The sane range of each numeric option; ``nan``, ``inf`` and anything outside
+# are refused, from the command line and the configuration file alike.
+OPTION_LIMITS: dict[str, tuple[float, float]] = {
+    "delay": (0, 3600),
+    "timeout": (0.1, 3600),
+    "deadline": (0.1, 86400),
+    "retries": (0, 10),
+}
+
+
+def check_option(name: str, value: object) -> float | int:
+    """``value`` if it is a fit value for the option ``name``; else ``ValueError`` saying what fits."""
+    low, high = OPTION_LIMITS[name]
+    integer = name == "retries"
+    kind = "a whole number" if integer else "a number"
+    fits = (
+        isinstance(value, int if integer else (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
+    if not fits:
+        raise ValueError(f"must be {kind} ≥ {low:g} and ≤ {high:g}, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class HttpOptions:
     delay: float = 5.0
@@ -65,6 +101,10 @@ class HttpOptions:
     """Retries after the first attempt, for timeouts, connection errors, 5xx and 429."""
     proxy: str | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HEADERS))
+
+    def __post_init__(self) -> None:
+        for name in OPTION_LIMITS:
+            check_option(name, getattr(self, name))
 
 
 def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
@@ -140,6 +180,118 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+_Trace = Callable[[str, Mapping[str, Any]], None]
+# How long a request cut off at its deadline is given to wind down (release its
+# connection) before the caller moves on without it.
+_CUT_GRACE = 2.0
+
+
+class _Cancelled(Exception):
+    """Raised inside an abandoned request at its next step, so it goes no further."""
+
+
+class _Cutter:
+    """Runs each request so that it can be cut off at the deadline, whatever the server does.
+
+    httpx's timeouts bound each read, not a whole request: a server that sends
+    its headers one byte a second keeps every read short and the request alive
+    forever; so can a proxy answering CONNECT, a TLS handshake, or a resolver.
+    Each request runs on a worker thread while the caller waits on the wall
+    clock.  httpcore's ``trace`` extension names every socket the client opens
+    (proxy, tunnel and TLS included); at the deadline they are shut down, which
+    wakes whatever read is blocked on them.  A worker stuck in name resolution
+    cannot be woken: it is left behind, and stops at its next step.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+    def _watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+
+    def _cut(self) -> None:
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            # Idle keep-alive connections are shut down too: the pool drops them
+            # and reconnects, which is cheap next to guessing which one is stuck.
+            _shutdown(sock)
+
+    def _trace(self, cancelled: threading.Event) -> _Trace:
+        last: list[socket.socket] = []
+        handshake: list[socket.socket] = []
+
+        def trace(event: str, info: Mapping[str, Any]) -> None:
+            if cancelled.is_set() and event.endswith(".started"):
+                raise _Cancelled(event)
+            stream: Any = info.get("return_value")
+            sock = stream.get_extra_info("socket") if hasattr(stream, "get_extra_info") else None
+            if isinstance(sock, socket.socket):
+                last[:] = [sock]
+                self._watch(sock)
+                if cancelled.is_set():
+                    _shutdown(sock)
+            if event.endswith("start_tls.started") and last and not isinstance(last[0], ssl.SSLSocket):
+                # Wrapping a socket in TLS moves its descriptor to a new object
+                # before the handshake: a duplicate keeps the handshake reachable.
+                with_dup = _dup(last[0])
+                if with_dup is not None:
+                    handshake.append(with_dup)
+                    self._watch(with_dup)
+            elif event.endswith(("start_tls.complete", "start_tls.failed")):
+                while handshake:
+                    handshake.pop().close()
+
+        return trace
+
+    def run(self, exchange: Callable[[_Trace], _T], deadline: Deadline, url: str) -> _T:
+        cancelled = threading.Event()
+        done = threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = exchange(self._trace(cancelled))
+            except BaseException as exc:  # handed to the caller, whatever it is
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name="scholar-stats-request", daemon=True)
+        worker.start()
+        try:
+            finished = done.wait(max(0.0, deadline.remaining()))
+        finally:
+            if not done.is_set():
+                cancelled.set()
+                self._cut()
+                done.wait(_CUT_GRACE)
+        if not finished:
+            host = urlsplit(url).hostname or url
+            raise DeadlineExceeded(
+                f"deadline of {deadline.seconds:g}s exceeded while waiting for {host}", url=url
+            )
+        if "error" in outcome:
+            raise outcome["error"]
+        value: _T = outcome["value"]
+        return value
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # OSError: already closed, or never connected.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _dup(sock: socket.socket) -> socket.socket | None:
+    try:
+        return socket.socket(fileno=os.dup(sock.fileno()))
+    except OSError:
+        return None
+
+
 RedirectPolicy = Callable[[str, str], None]
 """Called with (from_url, location) before a redirect is followed; raises to refuse it."""
 
@@ -164,6 +316,7 @@ class PoliteClient:
         self._last_request: dict[str, float] = {}
         self.requests_sent = 0
         self.request_log: list[str] = []
+        self._cutter = _Cutter()
 
     def deadline(self, seconds: float | None = None) -> Deadline:
         return Deadline(self.options.deadline if seconds is None else seconds, self.clock)
@@ -198,28 +351,37 @@ class PoliteClient:
     # -- one attempt ------------------------------------------------------
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, deadline: Deadline) -> tuple[httpx.Response, bytes]:
+        deadline.check("sending a request", url)
+        self._pace(url, deadline)
         left = deadline.check("sending a request", url)
         timeout = httpx.Timeout(min(self.options.timeout, left))
-        self._pace(url, deadline)
         host = urlsplit(url).netloc
         self.requests_sent += 1
+
+        def exchange(trace: _Trace) -> tuple[httpx.Response, bytes]:
+            extensions = {"trace": trace}
+            try:
+                with self.client.stream(
+                    method, url, params=params, headers=headers, timeout=timeout, extensions=extensions
+                ) as response:
+                    self.request_log.append(str(response.request.url))
+                    log.debug("GET %s -> %s", redact(str(response.request.url)), response.status_code)
+                    chunks: list[bytes] = []
+                    size = 0
+                    for chunk in response.iter_bytes():
+                        chunks.append(chunk)
+                        size += len(chunk)
+                        if size > MAX_BODY_BYTES:
+                            raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
+                        deadline.check("reading a response", url)
+                    return response, b"".join(chunks)
+            except httpx.TimeoutException as exc:
+                raise _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url)) from exc
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                raise _Retryable(FetchError(f"connection failed: {exc}", url=url)) from exc
+
         try:
-            with self.client.stream(method, url, params=params, headers=headers, timeout=timeout) as response:
-                self.request_log.append(str(response.request.url))
-                log.debug("GET %s -> %s", redact(str(response.request.url)), response.status_code)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
-                    deadline.check("reading a response", url)
-                return response, b"".join(chunks)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url)) from exc
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise _Retryable(FetchError(f"connection failed: {exc}", url=url)) from exc
+            return self._cutter.run(exchange, deadline, url)
         finally:
             self._last_request[host] = self.clock()
 

@@ -12,7 +12,7 @@ import click
 
 from crawler.cli import handle_errors
 from crawler.errors import GuardRefused, UsageError
-from crawler.http import HttpOptions
+from crawler.http import HttpOptions, check_option
 from crawler.models import AuthorRecord, normalize_scholar_id, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.parser import page_to_record, parse_profile
@@ -33,14 +33,31 @@ def scholar_id_argument(value: str) -> str:
         raise UsageError(str(exc)) from exc
 
 
+class HttpNumber(click.ParamType):
+    """A number for one of the HTTP options, checked by the same rule as the configuration file's."""
+
+    def __init__(self, option: str) -> None:
+        self.option = option
+        self.name = "integer" if option == "retries" else "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            number = int(value) if self.option == "retries" else float(value)
+            return check_option(self.option, number)
+        except ValueError as exc:
+            kind = "a whole number" if self.option == "retries" else "a number"
+            message = str(exc) if str(exc).startswith("must be") else f"{value!r} is not {kind}"
+            self.fail(message, param, ctx)
+
+
 def http_options() -> list[Callable[[Any], Any]]:
     """The options every command that talks to a source shares."""
     return [
         click.option("--base-url", envvar="SCHOLAR_STATS_BASE_URL", help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL."),
-        click.option("--delay", type=click.FloatRange(min=0), help="Minimum seconds between two requests to the same host, plus random jitter [default: 5]."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds allowed for one request [default: 20]."),
-        click.option("--deadline", type=click.FloatRange(min=0.1), help="Seconds allowed for the whole fetch of one author, retries included [default: 300]."),
-        click.option("--retries", type=click.IntRange(min=0, max=10), help="Retries for timeouts, connection errors, 5xx and 429 [default: 3]."),
+        click.option("--delay", type=HttpNumber("delay"), help="Minimum seconds between two requests to the same host, plus random jitter [default: 5]."),
+        click.option("--timeout", type=HttpNumber("timeout"), help="Seconds allowed for one request [default: 20]."),
+        click.option("--deadline", type=HttpNumber("deadline"), help="Seconds allowed for the whole fetch of one author, retries included [default: 300]."),
+        click.option("--retries", type=HttpNumber("retries"), help="Retries for timeouts, connection errors, 5xx and 429 [default: 3]."),
         click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", help="Proxy URL (http://, https://, socks5://); HTTPS_PROXY etc. are honoured too."),
     ]
 
