@@ -43,7 +43,7 @@ from typing import Any
 
 from crawler.errors import ConfigError, UsageError
 from crawler.guard import GuardOptions
-from crawler.http import HttpOptions, check_option
+from crawler.http import HttpOptions, check_environment_proxies, check_option, check_proxy
 from crawler.models import normalize_scholar_id
 from crawler.outputs.badges import BadgeStyle
 from crawler.sources import SOURCES, AuthorRef
@@ -227,7 +227,10 @@ def read_config_file(path: Path) -> Config:
         if key in data and not isinstance(data[key], str):
             raise where.error("must be a string", key)
     if "proxy" in data:
-        http_kwargs["proxy"] = data["proxy"]
+        try:
+            http_kwargs["proxy"] = check_proxy(data["proxy"])
+        except ValueError as exc:
+            raise where.error(str(exc), "proxy") from exc
     authors_raw = data.get("authors", [])
     if not isinstance(authors_raw, list):
         raise where.error("must be an array of tables ([[authors]])", "authors")
@@ -328,5 +331,12 @@ def load_config(
         changes["sources"] = tuple(sources)
         changes["authors"] = tuple(dataclasses.replace(a, sources=()) for a in config.authors)
     if http:
-        changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
-    return dataclasses.replace(config, **changes) if changes else config
+        try:
+            changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    config = dataclasses.replace(config, **changes) if changes else config
+    if config.http.proxy is None:
+        # httpx reads these itself; a bad one must stop the run here, not in the middle.
+        check_environment_proxies()
+    return config

@@ -29,7 +29,10 @@ DATA_DIR_ENV = "SCHOLAR_STATS_DATA_DIR"
 
 
 def fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    # Imported here: the error path may pay for httpx, --help must not.
+    from crawler.http import redacted_text
+
+    click.echo(f"error: {redacted_text(message)}", err=True)
     sys.exit(int(code))
 
 
@@ -114,6 +117,18 @@ class HttpNumber(click.ParamType):
             self.fail(message, param, ctx)
 
 
+def _check_proxy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The proxy URL checked before any request; the message never shows its password."""
+    if value is None:
+        return None
+    from crawler.http import check_proxy
+
+    try:
+        return check_proxy(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 def http_options() -> list[Callable[[Any], Any]]:
     """The options every command that talks to a source shares (each a key of the config file)."""
     return [
@@ -122,7 +137,7 @@ def http_options() -> list[Callable[[Any], Any]]:
         click.option("--timeout", envvar="SCHOLAR_STATS_TIMEOUT", type=HttpNumber("timeout"), help="Seconds allowed for one request; env SCHOLAR_STATS_TIMEOUT [default: 20]."),
         click.option("--deadline", envvar="SCHOLAR_STATS_DEADLINE", type=HttpNumber("deadline"), help="Seconds allowed for the whole fetch of one author, retries included; env SCHOLAR_STATS_DEADLINE [default: 300]."),
         click.option("--retries", envvar="SCHOLAR_STATS_RETRIES", type=HttpNumber("retries"), help="Retries for timeouts, connection errors, 5xx and 429; env SCHOLAR_STATS_RETRIES [default: 3]."),
-        click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too."),
+        click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", callback=_check_proxy, help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too."),
     ]
 
 
