@@ -72,10 +72,19 @@ class LazyGroup(click.Group):
                 formatter.write_dl([(name, click.Command(name, help=text).get_short_help_str(limit)) for name, text in sorted(rows)])
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Log lines, tracebacks included, with credentials masked (``crawler.http.redact``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from crawler.http import redacted_text
+
+        return redacted_text(super().format(record))
+
+
 def _setup_logging(verbosity: int) -> None:
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_RedactingFormatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("crawler")
     root.handlers[:] = [handler]
     root.setLevel(level)

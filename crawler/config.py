@@ -43,7 +43,7 @@ from typing import Any
 
 from crawler.errors import ConfigError, UsageError
 from crawler.guard import GuardOptions
-from crawler.http import HttpOptions
+from crawler.http import HttpOptions, check_environment_proxies, check_option, check_proxy
 from crawler.models import normalize_scholar_id
 from crawler.outputs.badges import BadgeStyle
 from crawler.sources import SOURCES, AuthorRef
@@ -118,15 +118,6 @@ class _Where:
         where = f"{self.path}:{line}" if line else str(self.path)
         name = f"{table}[{index}].{key}" if table == "authors" else (f"{table}.{key}" if table else key)
         return ConfigError(f"{where}: {name}: {message}")
-
-
-def _number(where: _Where, data: Mapping[str, Any], key: str, *, minimum: float = 0, integer: bool = False) -> Any:
-    value = data[key]
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
-        kind = "a whole number" if integer else "a number"
-        raise where.error(f"must be {kind} ≥ {minimum:g}, not {value!r}", key)
-    return value
 
 
 def _chain(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> tuple[str, ...]:
@@ -228,18 +219,23 @@ def read_config_file(path: Path) -> Config:
         if key not in _TOP_KEYS:
             raise where.error(f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", key)
     http_kwargs: dict[str, Any] = {}
-    for key in ("delay", "timeout", "deadline"):
+    for key in ("delay", "timeout", "deadline", "retries"):
         if key in data:
-            http_kwargs[key] = float(_number(where, data, key, minimum=0 if key == "delay" else 0.1))
-    if "retries" in data:
-        http_kwargs["retries"] = _number(where, data, "retries", integer=True)
+            try:
+                value = check_option(key, data[key])
+            except ValueError as exc:
+                raise where.error(str(exc), key) from exc
+            http_kwargs[key] = value if key == "retries" else float(value)
     if "site" in data and not isinstance(data["site"], bool):
         raise where.error(f"must be true or false, not {data['site']!r}", "site")
     for key in ("base_url", "proxy", "root_author", "site_title"):
         if key in data and not isinstance(data[key], str):
             raise where.error("must be a string", key)
     if "proxy" in data:
-        http_kwargs["proxy"] = data["proxy"]
+        try:
+            http_kwargs["proxy"] = check_proxy(data["proxy"])
+        except ValueError as exc:
+            raise where.error(str(exc), "proxy") from exc
     authors_raw = data.get("authors", [])
     if not isinstance(authors_raw, list):
         raise where.error("must be an array of tables ([[authors]])", "authors")
@@ -342,5 +338,12 @@ def load_config(
         changes["sources"] = tuple(sources)
         changes["authors"] = tuple(dataclasses.replace(a, sources=()) for a in config.authors)
     if http:
-        changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
-    return dataclasses.replace(config, **changes) if changes else config
+        try:
+            changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    config = dataclasses.replace(config, **changes) if changes else config
+    if config.http.proxy is None:
+        # httpx reads these itself; a bad one must stop the run here, not in the middle.
+        check_environment_proxies()
+    return config

@@ -6,33 +6,54 @@ proxy) and one class, ``PoliteClient``, wraps it with what every source needs:
 * a minimum delay, with jitter, between two requests to the same host;
 * retries with exponential backoff and jitter (tenacity) only for what retrying
   can fix: timeouts, connection errors, 5xx, and 429 (honouring ``Retry-After``);
-* a total deadline for the whole fetch: every wait and every byte read is
-  checked against it, so no server can make a fetch outlast it;
+* a total deadline for the whole fetch, kept by the wall clock: every wait is
+  checked against it, and each request runs on a worker thread that is cut
+  off when it passes (see ``_Cutter``), so no server, resolver, proxy or TLS
+  handshake can make a fetch outlast it;
 * redirects followed by hand, so a redirect to a sign-in wall or ``/sorry/``
   is seen (and never followed off to the internet);
-* translation of httpx's exceptions and of HTTP statuses into ours.
+* bodies read raw and inflated here, layer by layer, counting every byte
+  produced, so no ``Content-Encoding`` (stacked or not) can inflate a small
+  body into gigabytes;
+* translation of httpx's exceptions and of HTTP statuses into ours, with a
+  network that is down told apart (``cannot reach HOST``) and not retried
+  when the name does not resolve;
+* ``redact``, the one function that masks credentials (URL userinfo, key-like
+  query values, tokens) in any text before it reaches a log, a file or stderr;
+* proxy URLs checked before any request (``check_proxy``).
 
 Clock, sleep and randomness are passed in so tests can run without waiting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
+import math
+import os
 import random
+import re
+import socket
+import ssl
+import threading
 import time
-from collections.abc import Callable, Mapping
+import weakref
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import tenacity
+from socksio import ProtocolError as SocksProtocolError
 
-from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound
+from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, UsageError
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -44,11 +65,46 @@ DEFAULT_HEADERS = {
     "Accept-Language": "en-US,en;q=0.9",
 }
 # Query parameters whose values never reach a log line or an error message.
-SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "mailto"})
+SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "mailto", "token", "access_token", "password", "secret"})
 MAX_BODY_BYTES = 20 * 1024 * 1024
+# Only what can be inflated piece by piece under a byte count is asked for; a
+# server that sends anything else (br, zstd) is refused rather than trusted.
+ACCEPT_ENCODING = "gzip, deflate"
+# More layers than this is no honest server's doing.
+MAX_ENCODING_LAYERS = 3
+_INFLATE_PIECE = 64 * 1024
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+# The standard variables httpx reads when no proxy is given (trust_env).
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
 MAX_REDIRECTS = 5
 # A Retry-After longer than this is not waited for: the source is treated as blocked.
 MAX_RETRY_AFTER = 120.0
+
+
+# The sane range of each numeric option; ``nan``, ``inf`` and anything outside
+# are refused, from the command line and the configuration file alike.
+OPTION_LIMITS: dict[str, tuple[float, float]] = {
+    "delay": (0, 3600),
+    "timeout": (0.1, 3600),
+    "deadline": (0.1, 86400),
+    "retries": (0, 10),
+}
+
+
+def check_option(name: str, value: object) -> float | int:
+    """``value`` if it is a fit value for the option ``name``; else ``ValueError`` saying what fits."""
+    low, high = OPTION_LIMITS[name]
+    integer = name == "retries"
+    kind = "a whole number" if integer else "a number"
+    fits = (
+        isinstance(value, int if integer else (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
+    if not fits:
+        raise ValueError(f"must be {kind} ≥ {low:g} and ≤ {high:g}, not {value!r}")
+    return value  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -66,6 +122,54 @@ class HttpOptions:
     proxy: str | None = None
     headers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HEADERS))
 
+    def __post_init__(self) -> None:
+        for name in OPTION_LIMITS:
+            check_option(name, getattr(self, name))
+        if self.proxy is not None:
+            check_proxy(self.proxy)
+
+
+def check_proxy(url: str) -> str:
+    """``url`` if it is a proxy URL httpx can use; else ``ValueError`` saying why, the password masked."""
+    shown = redact(url)
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("must be a proxy URL such as socks5://host:1080")
+    if "://" not in url:
+        raise ValueError(f"{shown} is not a proxy URL: it needs a scheme, e.g. socks5://{shown}")
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in PROXY_SCHEMES:
+        raise ValueError(f"{shown}: {scheme!r} proxies are not supported (use http://, https://, socks5:// or socks5h://)")
+    try:
+        parts.port  # noqa: B018 - reading it is the check
+    except ValueError:
+        raise ValueError(f"{shown}: the port is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError(f"{shown}: no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{shown}: a proxy URL has no path, query or fragment")
+    try:
+        httpx.Proxy(url.strip())
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise ValueError(f"{shown}: {redact(str(exc))}") from None
+    return url.strip()
+
+
+def check_environment_proxies(environ: Mapping[str, str] | None = None) -> None:
+    """``UsageError`` for a proxy variable httpx would choke on (it reads them when no proxy is given)."""
+    environ = os.environ if environ is None else environ
+    for name in PROXY_VARIABLES:
+        for variable in (name, name.lower()):
+            value = environ.get(variable)
+            if not value:
+                continue
+            # httpx reads a value without a scheme as http://.
+            url = value if "://" in value else f"http://{value}"
+            try:
+                check_proxy(url)
+            except ValueError as exc:
+                raise UsageError(f"environment variable {variable}: {exc}") from None
+
 
 def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """The one place an ``httpx.Client`` is made.
@@ -73,9 +177,11 @@ def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None 
     Standard proxy variables (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) are
     honoured through ``trust_env``; ``options.proxy`` wins over them.
     """
+    headers = httpx.Headers(options.headers)
+    headers["Accept-Encoding"] = ACCEPT_ENCODING
     kwargs: dict[str, Any] = {
         "timeout": httpx.Timeout(options.timeout),
-        "headers": dict(options.headers),
+        "headers": headers,
         "follow_redirects": False,
         "trust_env": True,
     }
@@ -83,6 +189,8 @@ def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None 
         kwargs["transport"] = transport
     elif options.proxy:
         kwargs["proxy"] = options.proxy
+    else:
+        check_environment_proxies()
     return httpx.Client(**kwargs)
 
 
@@ -104,15 +212,147 @@ class Deadline:
         return left
 
 
-def redact(url: str | None) -> str | None:
-    """``url`` with the values of key-like query parameters replaced by ``***``."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(query=urlencode(pairs, safe="*:,")))
+_MASK = "***"
+_SECRET_NAMES = "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
+_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # The userinfo of a URL: scheme://user:password@host, scheme://token@host.
+    # A password may hold a raw "@": everything up to the last one before the host goes.
+    (re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^\s/?#@:'\"<>]*):[^\s/?#'\"<>]*@"),
+     rf"\g<scheme>\g<user>:{_MASK}@"),
+    (re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#@:'\"<>]+@"), rf"\g<scheme>{_MASK}@"),
+    # user:password@host without a scheme (a proxy written the short way).
+    (re.compile(r"(?P<user>(?<![\w/:.@-])[\w.+%-]+):[^\s/?#'\"<>]*@(?=[\w\[])"), rf"\g<user>:{_MASK}@"),
+    # key=value in a query string or a message, and "key": "value" in JSON a server echoed.
+    (re.compile(rf"(?i)(?P<name>(?<![\w-])(?:{_SECRET_NAMES}))=[^&\s'\"#<>]*"), rf"\g<name>={_MASK}"),
+    (re.compile(rf"(?i)(?P<name>\"(?:{_SECRET_NAMES})\"\s*:\s*)\"[^\"]*\""), rf'\g<name>"{_MASK}"'),
+    # Authorization values, and tokens whose shape gives them away (GitHub's).
+    (re.compile(r"(?i)(?P<name>\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\g<name>{_MASK}"),
+    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), _MASK),
+)
+
+
+def redact(text: str | None) -> str | None:
+    """``text`` with every credential it may carry masked: the userinfo of any URL
+    (with or without a scheme), the values of key-like query parameters
+    (``api_key=``, ``key=``, ``token=``, ``mailto=``…), bearer tokens and GitHub
+    tokens.  Any message that can reach stderr, a log, ``state.json``, a summary,
+    a report or a commit passes through here, whatever its origin."""
+    if not text:
+        return text
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redacted_text(text: object) -> str:
+    """``str(text)`` with credentials masked (``redact`` for anything, never ``None``)."""
+    return redact(str(text)) or ""
+
+
+class _Layer:
+    """One ``Content-Encoding`` layer undone in pieces of at most ``_INFLATE_PIECE`` bytes."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        # deflate is meant to be zlib-wrapped, but some servers send it raw: the
+        # first bytes tell (as browsers and httpx do).
+        wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._inflater = zlib.decompressobj(wbits)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not self._started and data:
+            self._started = True
+            if self.encoding == "deflate":
+                try:
+                    zlib.decompressobj(zlib.MAX_WBITS).decompress(data[:2])
+                except zlib.error:
+                    self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        while True:
+            piece = self._inflater.decompress(data, _INFLATE_PIECE)
+            if piece:
+                yield piece
+            data = self._inflater.unconsumed_tail
+            # A full piece may leave output inside zlib with no input left: ask again.
+            if not data and len(piece) < _INFLATE_PIECE:
+                return
+
+    def flush(self) -> Iterator[bytes]:
+        yield from self.feed(b"")
+        if not self._inflater.eof and self._started:
+            raise zlib.error(f"{self.encoding} stream ends early")
+
+
+class Inflater:
+    """Undoes a response's ``Content-Encoding`` as raw bytes arrive, counting every byte produced.
+
+    httpx inflates a whole chunk at once (1.8 KB of ``gzip, gzip`` became 1 GiB
+    in one call); here each layer yields small pieces and the total is checked
+    after each one, so memory stays at the cap whatever the stacking.
+    """
+
+    def __init__(self, content_encoding: str, *, limit: int = MAX_BODY_BYTES, url: str | None = None) -> None:
+        names = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
+        names = [e for e in names if e != "identity"]
+        unknown = [e for e in names if e not in ("gzip", "x-gzip", "deflate")]
+        if unknown:
+            raise FetchError(f"the server sent Content-Encoding {unknown[0]!r}, which was not asked for", url=url)
+        if len(names) > MAX_ENCODING_LAYERS:
+            raise FetchError(f"Content-Encoding with {len(names)} layers refused", url=url)
+        # The header lists the layers in the order they were applied: undo the last first.
+        self.layers = [_Layer(name) for name in reversed(names)]
+        self.limit = limit
+        self.url = url
+        self.size = 0
+
+    def _through(self, index: int, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            if index == len(self.layers):
+                self.size += len(piece)
+                if self.size > self.limit:
+                    raise FetchError(f"response larger than {self.limit} bytes", url=self.url)
+                yield piece
+            else:
+                yield from self._through(index + 1, self.layers[index].feed(piece))
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            yield from self._through(0, iter((data,)))
+        except zlib.error as exc:
+            raise _Retryable(FetchError(f"the response's {self._names()} encoding is corrupt ({exc})", url=self.url)) from exc
+
+    def flush(self) -> Iterator[bytes]:
+        try:
+            for index, layer in enumerate(self.layers):
+                yield from self._through(index + 1, layer.flush())
+        except zlib.error as exc:
+            raise _Retryable(FetchError(f"the response's {self._names()} encoding is corrupt ({exc})", url=self.url)) from exc
+
+    def _names(self) -> str:
+        return ", ".join(layer.encoding for layer in reversed(self.layers)) or "identity"
+
+
+def _network_failure(exc: httpx.TransportError, url: str, proxy: str | None) -> tuple[FetchError, bool]:
+    """What a failed connection means, in words a user can act on, and whether a retry may help.
+
+    A name that does not resolve (offline, or a typo) will not resolve a second
+    later: that is said at once instead of after the whole retry budget.
+    """
+    host = urlsplit(url).hostname or url
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    by = f" (the proxy {redact(proxy)})" if proxy else ""
+    retry = True
+    if isinstance(cause, socket.gaierror):
+        why, retry = f"name lookup failed{by}", False
+    elif isinstance(cause, ConnectionRefusedError):
+        why = f"connection refused{by}"
+    elif isinstance(cause, OSError) and cause.strerror:
+        why = f"{cause.strerror.lower()}{by}"
+    else:
+        why = redacted_text(exc) or type(exc).__name__
+    return FetchError(f"cannot reach {host}: check the network or proxy ({why})", url=url), retry
 
 
 class _Retryable(Exception):
@@ -140,6 +380,118 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+_Trace = Callable[[str, Mapping[str, Any]], None]
+# How long a request cut off at its deadline is given to wind down (release its
+# connection) before the caller moves on without it.
+_CUT_GRACE = 2.0
+
+
+class _Cancelled(Exception):
+    """Raised inside an abandoned request at its next step, so it goes no further."""
+
+
+class _Cutter:
+    """Runs each request so that it can be cut off at the deadline, whatever the server does.
+
+    httpx's timeouts bound each read, not a whole request: a server that sends
+    its headers one byte a second keeps every read short and the request alive
+    forever; so can a proxy answering CONNECT, a TLS handshake, or a resolver.
+    Each request runs on a worker thread while the caller waits on the wall
+    clock.  httpcore's ``trace`` extension names every socket the client opens
+    (proxy, tunnel and TLS included); at the deadline they are shut down, which
+    wakes whatever read is blocked on them.  A worker stuck in name resolution
+    cannot be woken: it is left behind, and stops at its next step.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+    def _watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+
+    def _cut(self) -> None:
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            # Idle keep-alive connections are shut down too: the pool drops them
+            # and reconnects, which is cheap next to guessing which one is stuck.
+            _shutdown(sock)
+
+    def _trace(self, cancelled: threading.Event) -> _Trace:
+        last: list[socket.socket] = []
+        handshake: list[socket.socket] = []
+
+        def trace(event: str, info: Mapping[str, Any]) -> None:
+            if cancelled.is_set() and event.endswith(".started"):
+                raise _Cancelled(event)
+            stream: Any = info.get("return_value")
+            sock = stream.get_extra_info("socket") if hasattr(stream, "get_extra_info") else None
+            if isinstance(sock, socket.socket):
+                last[:] = [sock]
+                self._watch(sock)
+                if cancelled.is_set():
+                    _shutdown(sock)
+            if event.endswith("start_tls.started") and last and not isinstance(last[0], ssl.SSLSocket):
+                # Wrapping a socket in TLS moves its descriptor to a new object
+                # before the handshake: a duplicate keeps the handshake reachable.
+                with_dup = _dup(last[0])
+                if with_dup is not None:
+                    handshake.append(with_dup)
+                    self._watch(with_dup)
+            elif event.endswith(("start_tls.complete", "start_tls.failed")):
+                while handshake:
+                    handshake.pop().close()
+
+        return trace
+
+    def run(self, exchange: Callable[[_Trace], _T], deadline: Deadline, url: str) -> _T:
+        cancelled = threading.Event()
+        done = threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = exchange(self._trace(cancelled))
+            except BaseException as exc:  # handed to the caller, whatever it is
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name="scholar-stats-request", daemon=True)
+        worker.start()
+        try:
+            finished = done.wait(max(0.0, deadline.remaining()))
+        finally:
+            if not done.is_set():
+                cancelled.set()
+                self._cut()
+                done.wait(_CUT_GRACE)
+        if not finished:
+            host = urlsplit(url).hostname or url
+            raise DeadlineExceeded(
+                f"deadline of {deadline.seconds:g}s exceeded while waiting for {host}", url=url
+            )
+        if "error" in outcome:
+            raise outcome["error"]
+        value: _T = outcome["value"]
+        return value
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # OSError: already closed, or never connected.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _dup(sock: socket.socket) -> socket.socket | None:
+    try:
+        return socket.socket(fileno=os.dup(sock.fileno()))
+    except OSError:
+        return None
+
+
 RedirectPolicy = Callable[[str, str], None]
 """Called with (from_url, location) before a redirect is followed; raises to refuse it."""
 
@@ -164,6 +516,7 @@ class PoliteClient:
         self._last_request: dict[str, float] = {}
         self.requests_sent = 0
         self.request_log: list[str] = []
+        self._cutter = _Cutter()
 
     def deadline(self, seconds: float | None = None) -> Deadline:
         return Deadline(self.options.deadline if seconds is None else seconds, self.clock)
@@ -198,28 +551,58 @@ class PoliteClient:
     # -- one attempt ------------------------------------------------------
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, deadline: Deadline) -> tuple[httpx.Response, bytes]:
+        deadline.check("sending a request", url)
+        self._pace(url, deadline)
         left = deadline.check("sending a request", url)
         timeout = httpx.Timeout(min(self.options.timeout, left))
-        self._pace(url, deadline)
         host = urlsplit(url).netloc
         self.requests_sent += 1
+
+        def exchange(trace: _Trace) -> tuple[httpx.Response, bytes]:
+            extensions = {"trace": trace}
+            try:
+                with self.client.stream(
+                    method, url, params=params, headers=headers, timeout=timeout, extensions=extensions
+                ) as response:
+                    self.request_log.append(str(response.request.url))
+                    log.debug("GET %s -> %s", redact(str(response.request.url)), response.status_code)
+                    if response.is_stream_consumed:
+                        # A response made in memory (a transport of ours, or a test's): nothing to inflate.
+                        if len(response.content) > MAX_BODY_BYTES:
+                            raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
+                        return response, response.content
+                    inflater = Inflater(response.headers.get("content-encoding", ""), url=url)
+                    chunks: list[bytes] = []
+                    raw = 0
+                    for chunk in response.iter_raw():
+                        raw += len(chunk)
+                        if raw > MAX_BODY_BYTES:
+                            raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
+                        chunks.extend(inflater.feed(chunk))
+                        deadline.check("reading a response", url)
+                    chunks.extend(inflater.flush())
+                    return response, b"".join(chunks)
+            except httpx.TimeoutException as exc:
+                raise _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url)) from exc
+            except SocksProtocolError as exc:
+                # httpcore lets socksio's own error through: a proxy that is not SOCKS5.
+                raise FetchError(f"the proxy did not answer as a SOCKS5 proxy ({exc}); check the proxy URL", url=url) from exc
+            except httpx.ProxyError as exc:
+                # A proxy that refuses the credentials or the target will refuse again.
+                proxy = f"the proxy {redact(self.options.proxy)}" if self.options.proxy else "the proxy"
+                raise FetchError(f"{proxy} refused: {redacted_text(exc)}; check the proxy URL", url=url) from exc
+            except httpx.UnsupportedProtocol as exc:
+                raise FetchError(f"cannot fetch {url}: {redacted_text(exc)}", url=url) from exc
+            except httpx.ConnectError as exc:
+                error, retry = _network_failure(exc, url, self.options.proxy)
+                if not retry:
+                    raise error from exc
+                raise _Retryable(error) from exc
+            except httpx.TransportError as exc:
+                raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
+
         try:
-            with self.client.stream(method, url, params=params, headers=headers, timeout=timeout) as response:
-                self.request_log.append(str(response.request.url))
-                log.debug("GET %s -> %s", redact(str(response.request.url)), response.status_code)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
-                    deadline.check("reading a response", url)
-                return response, b"".join(chunks)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url)) from exc
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise _Retryable(FetchError(f"connection failed: {exc}", url=url)) from exc
+            return self._cutter.run(exchange, deadline, url)
         finally:
             self._last_request[host] = self.clock()
 
@@ -293,10 +676,20 @@ class PoliteClient:
             backoff = tenacity.wait_exponential_jitter(initial=1, max=30, jitter=1)
             return float(backoff(state))
 
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            outcome = state.outcome
+            exc = outcome.exception() if outcome is not None else None
+            seconds = state.next_action.sleep if state.next_action is not None else 0.0
+            log.info(
+                "attempt %d of %d failed: %s; retrying in %.1fs",
+                state.attempt_number, self.options.retries + 1, redacted_text(exc), seconds,
+            )
+
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.options.retries + 1),
             wait=wait,
             retry=tenacity.retry_if_exception_type(_Retryable),
+            before_sleep=before_sleep,
             sleep=lambda seconds: self._wait(seconds, deadline, "backing off before a retry", url),
             reraise=True,
         )

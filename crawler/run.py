@@ -24,6 +24,7 @@ from typing import Any
 
 from crawler.config import Config
 from crawler.errors import ExitCode, GuardRefused, ScholarStatsError, StorageError
+from crawler.http import redacted_text
 from crawler.models import TextEnum, format_time, utc_now
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
 from crawler.outputs.write import accept_record
@@ -71,6 +72,16 @@ class AuthorOutcome:
     snapshot: str | None = None
 
 
+def _redacted(outcome: dict[str, Any]) -> dict[str, Any]:
+    """An outcome's texts with credentials masked, whoever filled them in."""
+    return {
+        key: redacted_text(value) if key == "reason" and value is not None
+        else [redacted_text(note) for note in value] if key == "notes"
+        else value
+        for key, value in outcome.items()
+    }
+
+
 @dataclass
 class RunSummary:
     started: datetime
@@ -101,7 +112,7 @@ class RunSummary:
             "finished": format_time(self.finished) if self.finished else None,
             "exit_code": self.exit_code,
             "changed": self.changed,
-            "authors": [asdict(o) for o in self.authors],
+            "authors": [_redacted(asdict(o)) for o in self.authors],
         }
         # Only when the configuration keeps a dashboard: the summary's keys are a contract.
         if self.site is not None or self.site_error is not None:
@@ -125,7 +136,7 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
         "stale_since": since,
         "last_attempt": format_time(when),
         "error": type(error).__name__,
-        "reason": str(error),
+        "reason": redacted_text(error),
         "exit_code": int(getattr(error, "exit_code", ExitCode.ERROR)),
     }
     write_if_changed(path, json_bytes(state), jail=data_dir)
@@ -148,14 +159,15 @@ def _settings_for(config: Config) -> SettingsFor:
 def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: Status, exit_code: int) -> AuthorOutcome:
     outcome.status = status
     outcome.exit_code = exit_code
-    outcome.reason = str(exc)
+    # The text may carry what a server or git echoed (a URL with a password or a key).
+    outcome.reason = redacted_text(exc)
     if not isinstance(exc, StorageError):
         # A storage failure would most likely fail to write the marker too; the
         # run's exit code and summary still say what happened.
         try:
             mark_stale(config.data_dir, outcome.scholar_id, exc, when=utc_now())
         except StorageError as marker_error:
-            outcome.notes.append(f"could not mark the data stale: {marker_error}")
+            outcome.notes.append(redacted_text(f"could not mark the data stale: {marker_error}"))
     return outcome
 
 
@@ -174,7 +186,7 @@ def run_author(
         record = result.record
         outcome.source = record.source
         for name, exc in result.failures:
-            outcome.notes.append(f"{source_label(name)} failed: {exc}")
+            outcome.notes.append(redacted_text(f"{source_label(name)} failed: {exc}"))
         accepted = accept_record(
             config.data_dir, record, guard=config.guard, badge=config.badge, accept_drop=accept_drop,
             expected_id=author.scholar_id,

@@ -155,7 +155,7 @@ BAD_FILES = [
     ('[[authors]]\nlabel = "no id"\n', 1, "authors[0].id", "missing"),
     (f'sources = ["scholar", "googl"]\n[[authors]]\nid = "{SID}"\n', 1, "sources", "unknown source 'googl'"),
     (f'[[authors]]\nid = "{SID}"\nsources = ["nope"]\n', 3, "authors[0].sources", "unknown source 'nope'"),
-    (f'timeout = 3\ndelay = -1\n[[authors]]\nid = "{SID}"\n', 2, "delay", "must be a number ≥ 0, not -1"),
+    (f'timeout = 3\ndelay = -1\n[[authors]]\nid = "{SID}"\n', 2, "delay", "must be a number ≥ 0 and ≤ 3600, not -1"),
     (f'retries = 1.5\n[[authors]]\nid = "{SID}"\n', 1, "retries", "whole number"),
     (f'data_dir = 3\n[[authors]]\nid = "{SID}"\n', 1, "data_dir", "must be a string"),
     (f'[[authors]]\nid = "{SID}"\n\n[badge]\ncolor = "red"\ncache_seconds = 100\n', 6, "badge.cache_seconds",

@@ -38,7 +38,10 @@ class ValueChoice(click.Choice):  # type: ignore[type-arg]
 
 
 def fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    # Imported here: the error path may pay for httpx, --help must not.
+    from crawler.http import redacted_text
+
+    click.echo(f"error: {redacted_text(message)}", err=True)
     sys.exit(int(code))
 
 
@@ -104,15 +107,46 @@ def data_dir_option(what: str = "Data folder") -> Callable[[F], F]:
     )
 
 
+class HttpNumber(click.ParamType):  # type: ignore[type-arg]
+    """A number for one of the HTTP options, checked by the configuration file's rule (one validator)."""
+
+    def __init__(self, option: str) -> None:
+        self.option = option
+        self.name = "integer" if option == "retries" else "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from crawler.http import check_option
+
+        try:
+            number = int(value) if self.option == "retries" else float(value)
+            return check_option(self.option, number)
+        except ValueError as exc:
+            kind = "a whole number" if self.option == "retries" else "a number"
+            message = str(exc) if str(exc).startswith("must be") else f"{value!r} is not {kind}"
+            self.fail(message, param, ctx)
+
+
+def _check_proxy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The proxy URL checked before any request; the message never shows its password."""
+    if value is None:
+        return None
+    from crawler.http import check_proxy
+
+    try:
+        return check_proxy(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 def http_options() -> list[Callable[[Any], Any]]:
     """The options every command that talks to a source shares (each a key of the config file)."""
     return [
         click.option("--base-url", envvar="SCHOLAR_STATS_BASE_URL", help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL."),
-        click.option("--delay", envvar="SCHOLAR_STATS_DELAY", type=click.FloatRange(min=0), help="Minimum seconds between two requests to the same host, plus random jitter; env SCHOLAR_STATS_DELAY [default: 5]."),
-        click.option("--timeout", envvar="SCHOLAR_STATS_TIMEOUT", type=click.FloatRange(min=0.1), help="Seconds allowed for one request; env SCHOLAR_STATS_TIMEOUT [default: 20]."),
-        click.option("--deadline", envvar="SCHOLAR_STATS_DEADLINE", type=click.FloatRange(min=0.1), help="Seconds allowed for the whole fetch of one author, retries included; env SCHOLAR_STATS_DEADLINE [default: 300]."),
-        click.option("--retries", envvar="SCHOLAR_STATS_RETRIES", type=click.IntRange(min=0, max=10), help="Retries for timeouts, connection errors, 5xx and 429; env SCHOLAR_STATS_RETRIES [default: 3]."),
-        click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too."),
+        click.option("--delay", envvar="SCHOLAR_STATS_DELAY", type=HttpNumber("delay"), help="Minimum seconds between two requests to the same host, plus random jitter; env SCHOLAR_STATS_DELAY [default: 5]."),
+        click.option("--timeout", envvar="SCHOLAR_STATS_TIMEOUT", type=HttpNumber("timeout"), help="Seconds allowed for one request; env SCHOLAR_STATS_TIMEOUT [default: 20]."),
+        click.option("--deadline", envvar="SCHOLAR_STATS_DEADLINE", type=HttpNumber("deadline"), help="Seconds allowed for the whole fetch of one author, retries included; env SCHOLAR_STATS_DEADLINE [default: 300]."),
+        click.option("--retries", envvar="SCHOLAR_STATS_RETRIES", type=HttpNumber("retries"), help="Retries for timeouts, connection errors, 5xx and 429; env SCHOLAR_STATS_RETRIES [default: 3]."),
+        click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", callback=_check_proxy, help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too."),
     ]
 
 

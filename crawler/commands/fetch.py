@@ -18,6 +18,7 @@ from crawler.commands._options import (
 )
 from crawler.config import load_config
 from crawler.errors import GuardRefused, UsageError
+from crawler.http import redacted_text
 from crawler.models import AuthorRecord, TextEnum, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.parser import page_to_record, parse_profile
@@ -65,7 +66,7 @@ def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: f
         lambda name: SourceSettings(http=config.http, base_url=config.base_url if name in SCHOLAR_PAGES else None),
     )
     for name, exc in result.failures:
-        click.echo(f"warning: source {name} failed: {exc}", err=True)
+        click.echo(redacted_text(f"warning: source {name} failed: {exc}"), err=True)
     served = result.record.profile.scholar_id
     if served != author.scholar_id:
         raise GuardRefused(f"asked for {author.scholar_id}, the source served the profile of {served or 'nobody'}")
