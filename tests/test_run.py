@@ -269,16 +269,24 @@ def test_blocked_run_keeps_everything_but_marks_stale(
     replay: ReplayServer, data: Path, first_run: dict[str, str], scenario: Scenario
 ) -> None:
     before = mtimes(data)
+    gs_data = read_json(data / SID / "gs_data.json")
     replay.set_scenario(SID, scenario)
     result = run_cli(replay, data, extra=("--retries", "0"))
     assert result.returncode == 3, result.stderr
-    assert without_state(tree(data)) == first_run
-    assert {k: v for k, v in mtimes(data).items() if k in before} == before
+    # Every number is kept; gs_data.json only says since when they are stale (on_block = keep).
+    gs_file = f"{SID}/gs_data.json"
+    assert {k: v for k, v in without_state(tree(data)).items() if k != gs_file} == {
+        k: v for k, v in first_run.items() if k != gs_file
+    }
+    assert {k: v for k, v in mtimes(data).items() if k in before and k != gs_file} == {
+        k: v for k, v in before.items() if k != gs_file
+    }
     (line,) = report_lines(result.stderr)
-    assert line.startswith(f"{SID}: FAILED: ")
+    assert line.startswith(f"{SID}: KEPT last good numbers: ")
     state = read_json(data / SID / STATE_FILE)
     assert state["stale"] is True and state["error"] == "Blocked" and state["exit_code"] == 3
-    assert line == f"{SID}: FAILED: {state['reason']}"
+    assert line == f"{SID}: KEPT last good numbers: 0 citations; {state['reason']}".replace("0 citations", f"{gs_data['citedby']} citations")
+    assert read_json(data / SID / "gs_data.json") == {**gs_data, "stale_since": state["stale_since"]}
     assert "wait a few hours" in state["reason"]
     assert not [r for r in replay.requests if r.path not in ("/citations", "/v3/signin/identifier", "/sorry/index")]
 

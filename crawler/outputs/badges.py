@@ -15,7 +15,9 @@ number left over from another day.  The ``badges/pubs`` folder mirrors the
 record: badges of publications no longer in it are removed.
 
 Numbers that do not come from Google Scholar say where they come from in the
-label ("citations (OpenAlex)"), unless the style turns that off.
+label ("citations (OpenAlex)"), unless the style turns that off, and never
+carry the Google Scholar logo.  An estimate reads "≈ 431"; numbers kept
+through a long block turn ``stale_color`` (see ``crawler.on_block``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,8 @@ class BadgeStyle:
     cache_seconds: int = 3600
     labels: BadgeLabels = field(default_factory=BadgeLabels)
     source_in_label: bool = True
+    stale_color: str = "lightgrey"
+    """The colour of badges whose numbers are kept through a block longer than ``stale_after_days``."""
 
     def __post_init__(self) -> None:
         if self.number_format not in NUMBER_FORMATS:
@@ -91,6 +95,7 @@ class BadgeStyle:
                 f"not {self.cache_seconds}"
             )
         _check_color("color", self.color)
+        _check_color("stale_color", self.stale_color)
         if self.label_color is not None:
             if self.label_color == "":
                 object.__setattr__(self, "label_color", None)
@@ -311,7 +316,12 @@ def _put(path: Path, data: bytes, written: list[Path]) -> None:
         written.append(path)
 
 
-def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, written: list[Path]) -> None:
+APPROXIMATE = "≈ "
+
+
+def _put_pair(
+    stem: Path, label: str, value: int | None, style: BadgeStyle, written: list[Path], prefix: str = ""
+) -> None:
     """Write ``stem.json`` and ``stem.svg`` for ``value``, or remove both when it is unknown."""
     json_path, svg_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".svg")
     if value is None:
@@ -319,18 +329,37 @@ def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, writ
             if remove_file(path):
                 log.info("removed %s: the number is no longer provided", path)
         return
-    message = format_number(value, style.number_format)
+    message = prefix + format_number(value, style.number_format)
     _put(json_path, json_bytes(endpoint_badge(label, message, style)), written)
     _put(svg_path, badge_svg(label, message, style).encode("utf-8"), written)
 
 
-def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> list[Path]:
+SCHOLAR_LOGO = "googlescholar"
+
+
+def style_for(record: AuthorRecord, style: BadgeStyle, *, neutral: bool = False) -> BadgeStyle:
+    """``style`` as it applies to ``record``: no Google Scholar logo on another
+    source's numbers, the neutral colour for numbers kept through a long block."""
+    changes: dict[str, Any] = {}
+    if record.source not in SCHOLAR_NUMBERS and style.logo is not None and style.logo.strip().lower() == SCHOLAR_LOGO:
+        changes["logo"] = None
+    if neutral:
+        changes["color"] = style.stale_color
+    return replace(style, **changes) if changes else style
+
+
+def write_badges(
+    author_dir: Path, record: AuthorRecord, style: BadgeStyle, *, approximate: bool = False, neutral: bool = False
+) -> list[Path]:
     """Write every badge of ``record`` into ``author_dir``; return the files whose content changed.
 
     Files already holding the right bytes are not touched; badges of numbers
     the record does not provide, and of publications it no longer lists, are
-    removed (and not listed in the result).
+    removed (and not listed in the result).  ``approximate`` marks every number
+    as an estimate ("≈ 431"); ``neutral`` draws the badges in ``stale_color``.
     """
+    style = style_for(record, style, neutral=neutral)
+    prefix = APPROXIMATE if approximate else ""
     author_dir = Path(author_dir)
     badge_dir = author_dir / BADGE_DIR
     pubs_dir = badge_dir / PUBS_DIR
@@ -344,7 +373,7 @@ def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> l
             log.info("removed %s: total citations are no longer provided", shields_path)
     else:
         label = badge_label(labels.citations, record, style)
-        message = format_number(m.citations, style.number_format)
+        message = prefix + format_number(m.citations, style.number_format)
         _put(shields_path, json_bytes(endpoint_badge(label, message, style)), written)
 
     # An empty publication list may as well mean "not provided" as "none":
@@ -356,7 +385,7 @@ def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> l
         ("i10-index", m.i10_index, labels.i10_index),
         ("publications", n_publications, labels.publications),
     ):
-        _put_pair(badge_dir / name, badge_label(base, record, style), value, style, written)
+        _put_pair(badge_dir / name, badge_label(base, record, style), value, style, written, prefix)
 
     keep: set[str] = set()
     pub_label = badge_label(labels.publication, record, style)
@@ -368,7 +397,7 @@ def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> l
         if pub_id in keep or pub.citations is None:
             continue
         keep.add(pub_id)
-        _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, written)
+        _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, written, prefix)
 
     if pubs_dir.is_dir():
         for path in sorted(pubs_dir.iterdir()):
