@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config
-from crawler.errors import ExitCode, GuardRefused, ScholarStatsError, StorageError
+from crawler.errors import ExitCode, GuardRefused, NotFound, ScholarStatsError, StorageError
 from crawler.guard import GuardOptions, check, same_content
 from crawler.match import (
     MATCHES_DIR,
@@ -277,6 +277,8 @@ def run_author(
     try:
         try:
             result = fetch_with_fallback(author, primary, pool.settings_for, pool=pool)
+        except NotFound:
+            raise  # a profile that does not exist is not a blocked day
         except FALLBACK_ON as exc:
             return _blocked_day(config, author, pool, outcome, exc, fallbacks, accept_drop=accept_drop)
         record = result.record
@@ -444,7 +446,7 @@ def _blocked_day(
         outcome.source = other.source
         outcome.shown = "fallback"
         outcome.exit_code = int(ExitCode.FALLBACK_USED)
-        outcome.reason = f"primary source {source_label('scholar')} failed; numbers from {source_label(other.source)}"
+        outcome.reason = f"primary source {config.chain_for(author)[0]} failed; numbers from {source_label(other.source)}"
         _flag_bad_snapshots(outcome, accepted.bad_snapshots)
         return outcome
     if latest is None:

@@ -27,6 +27,7 @@ from replay import Captcha, GeneratedProfile, ReplayServer
 
 from crawler.models import format_time, parse_time, utc_now
 from crawler.outputs.embed import make_options, render_html
+from crawler.sources import AuthorRef
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "sources"))
@@ -354,3 +355,45 @@ def test_stale_since_is_when_scholar_first_failed(tmp_path: Path, replay: Replay
     assert read(author / "gs_data.json")["stale_since"] == first
     assert (author / "gs_data.json").stat().st_mtime_ns == before  # a second blocked day rewrites nothing
     assert parse_time(first) <= utc_now()
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('on_block = "skip"\n[[authors]]\nid = "blockAAAAAAJ"\n', "scholar-stats.toml:1: on_block: must be one of keep, bridge, replace, not 'skip'"),
+        ('[[authors]]\nid = "blockAAAAAAJ"\non_block = 1\n', "scholar-stats.toml:3: authors[0].on_block: must be one of keep, bridge, replace, not 1"),
+        ('stale_after_days = -1\n[[authors]]\nid = "blockAAAAAAJ"\n', "scholar-stats.toml:1: stale_after_days: must be a number of days from 0 to 3650, not -1"),
+        ('[[authors]]\nid = "blockAAAAAAJ"\nstale_after_days = "7"\n', "scholar-stats.toml:3: authors[0].stale_after_days: must be a number of days from 0 to 3650, not '7'"),
+    ],
+)
+def test_a_bad_policy_is_named_with_its_line(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "scholar-stats.toml").write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        ["scholar-stats", "run", "--config", str(tmp_path / "scholar-stats.toml")],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(message), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_policy_per_author_over_the_file_and_the_option_over_both(tmp_path: Path) -> None:
+    from crawler.config import load_config
+
+    path = tmp_path / "scholar-stats.toml"
+    path.write_text(
+        'on_block = "bridge"\nstale_after_days = 3\n[[authors]]\nid = "blockAAAAAAJ"\n'
+        '[[authors]]\nid = "otherAAAAAAJ"\non_block = "replace"\nstale_after_days = 1.5\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    first, second = config.authors
+    assert (config.policy_for(first), config.stale_after_for(first)) == ("bridge", 3.0)
+    assert (config.policy_for(second), config.stale_after_for(second)) == ("replace", 1.5)
+    overridden = load_config(path, on_block="keep", stale_after_days=10)
+    assert {overridden.policy_for(a) for a in overridden.authors} == {"keep"}
+    assert {overridden.stale_after_for(a) for a in overridden.authors} == {10.0}
+    assert load_config(None, authors=["blockAAAAAAJ"]).policy_for(AuthorRef("blockAAAAAAJ")) == "keep"
