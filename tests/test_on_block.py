@@ -67,6 +67,10 @@ def openalex_answer(stand_in: StandIn, profile: GeneratedProfile, growth: dict[i
         works.append(work)
     author = load("openalex_author.json")
     author["cited_by_count"] = sum(w["cited_by_count"] for w in works)
+    counts = sorted((w["cited_by_count"] for w in works), reverse=True)
+    author["summary_stats"]["h_index"] = sum(1 for rank, c in enumerate(counts, 1) if c >= rank)
+    author["summary_stats"]["i10_index"] = sum(1 for c in counts if c >= 10)
+    author["works_count"] = len(works)
     author["counts_by_year"] = [{"year": 2026, "works_count": 1, "cited_by_count": 100 + sum(growth.values())}]
     page = {"meta": {"count": len(works), "per_page": 100, "next_cursor": None}, "results": works, "group_by": []}
     stand_in.on(f"/authors/{OPENALEX_ID}", json_reply(author))
