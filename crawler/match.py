@@ -470,4 +470,5 @@ def save_matches(data_dir: Path, result: MatchResult, scholar: AuthorRecord, oth
     from crawler.store import json_bytes, write_if_changed
 
     path = Path(data_dir) / scholar.scholar_id / MATCHES_DIR / f"{result.source}.json"
-    return path if write_if_changed(path, json_bytes(result_to_dict(result, scholar, other))) else None
+    data = json_bytes(result_to_dict(result, scholar, other))
+    return path if write_if_changed(path, data, jail=Path(data_dir), durable=False) else None
