@@ -41,11 +41,10 @@ from crawler.match import (
     read_overrides,
     save_matches,
 )
-from crawler.models import AuthorRecord, format_time, parse_time, utc_now
-from crawler.on_block import Estimate, bridge, is_overdue, stale_days, with_scholar_keys
-from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle, write_badges
-from crawler.outputs.gs_data import gs_data_dict
-from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
+from crawler.models import AuthorRecord, TextEnum, format_time, parse_time, utc_now
+from crawler.on_block import bridge, is_overdue, stale_days, with_scholar_keys
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
+from crawler.outputs.write import accept_record, write_outputs
 from crawler.sources import (
     FALLBACK_ON,
     SCHOLAR_NUMBERS,
@@ -58,13 +57,13 @@ from crawler.sources import (
 )
 from crawler.store import (
     SERIES_DIR,
+    SNAPSHOT_DIR,
     AuthorStore,
     BadSnapshot,
     json_bytes,
     locked,
     remove_file,
     remove_temp_files,
-    sync_folders,
     write_if_changed,
 )
 
@@ -76,22 +75,23 @@ STATE_FILE = "state.json"
 BESIDE_SCHOLAR = "fetched on a day Google Scholar answered too"
 
 
-@dataclass(frozen=True)
-class Accepted:
-    changed: bool
-    snapshot: Path | None
-    record: AuthorRecord
-    notes: tuple[str, ...] = ()
-    written: tuple[Path, ...] = ()
-    bad_snapshots: tuple[BadSnapshot, ...] = ()
-    """Files in the snapshot folder that were reported and skipped (left as they are)."""
+class Status(TextEnum):
+    """What became of one author in a run."""
+
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    KEPT = "kept"
+    """Google Scholar failed: the last numbers are shown, marked stale."""
+    ESTIMATED = "estimated"
+    """Google Scholar failed: an estimate grown by the fallback is shown (``bridge``)."""
+    FAILED = "failed"
+    REFUSED = "refused"
 
 
 @dataclass
 class AuthorOutcome:
     scholar_id: str
-    status: str
-    """updated | unchanged | kept | estimated | failed | refused"""
+    status: Status
     exit_code: int = 0
     changed: bool = False
     citations: int | None = None
@@ -139,81 +139,6 @@ class RunSummary:
             "changed": self.changed,
             "authors": [asdict(o) for o in self.authors],
         }
-
-
-def write_outputs(
-    data_dir: Path,
-    record: AuthorRecord,
-    badge: BadgeStyle,
-    *,
-    skip_current: bool = False,
-    stale_since: datetime | None = None,
-    estimate: Estimate | None = None,
-    neutral: bool = False,
-) -> list[Path]:
-    """gs_data.json and every badge of ``record``; only files whose content changes are written.
-
-    ``updated`` is when the data last changed: the time of the record's snapshot.
-    With ``skip_current``, outputs the manifest says were built from this very
-    record are left unread (see ``crawler.outputs.manifest``).  ``stale_since``,
-    ``estimate`` and ``neutral`` say how a blocked day's numbers are to be read
-    (``crawler.on_block``).
-    """
-    data_dir = Path(data_dir)
-    author_dir = data_dir / record.scholar_id
-    view = repr((format_time(stale_since) if stale_since else None, estimate, neutral))
-    print_ = fingerprint(record, badge, view)
-    if skip_current and outputs_current(author_dir, print_):
-        return []
-    written = []
-    gs_data = json_bytes(gs_data_dict(record, updated=record.fetched_at, stale_since=stale_since, estimate=estimate))
-    produced: dict[Path, int] = {author_dir / "gs_data.json": len(gs_data)}
-    if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
-        written.append(author_dir / "gs_data.json")
-    written.extend(
-        write_badges(
-            author_dir, record, badge, jail=data_dir, produced=produced,
-            approximate=estimate is not None, neutral=neutral,
-        )
-    )
-    # Derived files get no fsync each: one per folder makes their renames last.
-    sync_folders(path.parent for path in produced)
-    record_outputs(author_dir, print_, produced, jail=data_dir)
-    return written
-
-
-def accept_record(
-    data_dir: Path,
-    record: AuthorRecord,
-    *,
-    guard: GuardOptions,
-    badge: BadgeStyle,
-    accept_drop: bool = False,
-    expected_id: str | None = None,
-) -> Accepted:
-    """Guard ``record`` against the latest good snapshot; store it if it says something new.
-
-    Raises ``GuardRefused`` (nothing written) or ``StorageError``.
-    """
-    if record.fetched_at is None:
-        record = record.with_fetched_at(utc_now())
-    expected = expected_id or record.scholar_id
-    # The folder of the author asked for, not of whoever the page names: a wrong
-    # page must be compared with (and refused against) the right history.
-    store = AuthorStore(data_dir, expected)
-    latest = store.latest()
-    previous = latest[1] if latest else None
-    bad = tuple(store.bad_snapshots)
-    notes = check(previous, record, expected_id=expected, options=guard, accept_drop=accept_drop)
-    if previous is not None and same_content(previous, record):
-        # Nothing new: outputs are rebuilt from the stored snapshot, so they come
-        # out byte-identical and nothing is written (unless one went missing);
-        # when the manifest vouches for them they are not even read.
-        written = write_outputs(data_dir, previous, badge, skip_current=True)
-        return Accepted(False, None, previous, tuple(notes), tuple(written), bad)
-    snapshot = store.write_snapshot(record)
-    written = write_outputs(data_dir, record, badge)
-    return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written), bad)
 
 
 def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datetime) -> None:
@@ -269,7 +194,7 @@ def _settings_for(config: Config) -> SettingsFor:
     return settings
 
 
-def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: str, exit_code: int) -> AuthorOutcome:
+def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: Status, exit_code: int) -> AuthorOutcome:
     outcome.status = status
     outcome.exit_code = exit_code
     outcome.reason = str(exc)
@@ -291,7 +216,7 @@ def run_author(
     accept_drop: bool = False,
 ) -> AuthorOutcome:
     """Fetch, guard and store one author; every failure ends up in the outcome, none is raised."""
-    outcome = AuthorOutcome(scholar_id=author.scholar_id, status="failed", policy=config.policy_for(author))
+    outcome = AuthorOutcome(scholar_id=author.scholar_id, status=Status.FAILED, policy=config.policy_for(author))
     chain = config.chain_for(author)
     primary, fallbacks = split_chain(chain)
     try:
@@ -315,17 +240,17 @@ def run_author(
             # blocked day has a base to grow an estimate from.
             _fetch_beside(config, author, pool, fallbacks, accepted.record, outcome, accept_drop=accept_drop)
     except GuardRefused as exc:
-        return _fail(outcome, config, exc, status="refused", exit_code=int(exc.exit_code))
+        return _fail(outcome, config, exc, status=Status.REFUSED, exit_code=int(exc.exit_code))
     except ScholarStatsError as exc:
-        return _fail(outcome, config, exc, status="failed", exit_code=int(exc.exit_code))
+        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(exc.exit_code))
     except Exception as exc:
         # A bug must not cost the other authors their run; its traceback is
         # logged because it is not an expected failure.
         log.exception("%s: unexpected error", author.scholar_id)
-        return _fail(outcome, config, exc, status="failed", exit_code=int(ExitCode.ERROR))
+        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(ExitCode.ERROR))
     outcome.notes.extend(accepted.notes)
     outcome.changed = accepted.changed
-    outcome.status = "updated" if accepted.changed else "unchanged"
+    outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
     outcome.citations = accepted.record.metrics.citations
     outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
     outcome.shown = "scholar" if record.source in SCHOLAR_NUMBERS else "fallback"
@@ -460,7 +385,7 @@ def _blocked_day(
         )
         outcome.notes.extend(accepted.notes)
         outcome.changed = accepted.changed
-        outcome.status = "updated" if accepted.changed else "unchanged"
+        outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
         outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
         outcome.citations = accepted.record.metrics.citations
         outcome.source = other.source
@@ -476,7 +401,7 @@ def _blocked_day(
         if base is not None:
             estimated, estimate = bridge(scholar, base, other, matches)
             write_outputs(data_dir, estimated, config.badge, stale_since=stale_since, estimate=estimate)
-            outcome.status = "estimated"
+            outcome.status = Status.ESTIMATED
             outcome.shown = "estimate"
             outcome.source = other.source
             outcome.citations = estimated.metrics.citations
@@ -494,7 +419,7 @@ def _blocked_day(
     record = latest[1]
     neutral = is_overdue(stale_since, now, config.stale_after_for(author))
     write_outputs(data_dir, record, config.badge, stale_since=stale_since, neutral=neutral)
-    outcome.status = "kept"
+    outcome.status = Status.KEPT
     outcome.shown = "kept"
     outcome.source = record.source
     outcome.citations = record.metrics.citations
@@ -538,8 +463,8 @@ def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
     """
     root = Path(data_dir) / scholar_id
     series = AuthorStore(data_dir, scholar_id).series_names()
-    folders = [root, root / "snapshots", root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR, root / MATCHES_DIR]
-    folders.extend(root / SERIES_DIR / name / "snapshots" for name in series)
+    folders = [root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR, root / MATCHES_DIR]
+    folders.extend(root / SERIES_DIR / name / SNAPSHOT_DIR for name in series)
     for folder in folders:
         try:
             removed = remove_temp_files(folder, jail=data_dir)

@@ -260,16 +260,41 @@ def snapshot_name(when: datetime) -> str:
     return when.strftime("%Y%m%dT%H%M%SZ") + SNAPSHOT_SUFFIX
 
 
-def snapshot_sort_key(path: Path) -> tuple[str, int] | None:
-    """``(time, n)`` for a snapshot file name, ``None`` for any other name.
+# The folder of an author's snapshots, and the parts of a snapshot's name.
+SNAPSHOT_DIR = "snapshots"
+_NAME_TIME_RE = re.compile(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z(?:_\d+)?$")
 
-    Sorting by it keeps ``..._10.json`` after ``..._9.json``, which a plain
-    name sort would not.
-    """
-    match = SNAPSHOT_NAME_RE.match(path.name)
-    if match is None:
+
+def time_from_name(name: str) -> datetime | None:
+    """The UTC time in a snapshot's file name (``20260102T030405Z.json``, ``..._1.json``); None for another name."""
+    if not name.endswith(SNAPSHOT_SUFFIX):
         return None
-    return match.group(1), int(match.group(2) or 0)
+    match = _NAME_TIME_RE.match(name[: -len(SNAPSHOT_SUFFIX)])
+    if not match:
+        return None
+    try:
+        # Cheaper than strptime, which matters for 182,500 names.
+        year, month, day, hour, minute, second = map(int, match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def snapshot_name_order(name: str) -> tuple[str, int, str]:
+    """Time order for file names: ``..._10.json`` after ``..._9.json``, which a
+    plain name sort would not give; names that are not snapshot names last."""
+    match = SNAPSHOT_NAME_RE.match(name)
+    if match is None:
+        return ("~", 0, name)
+    return (match.group(1), int(match.group(2) or 0), name)
+
+
+def snapshot_sort_key(path: Path) -> tuple[str, int] | None:
+    """``(time, n)`` for a snapshot file name (see ``snapshot_name_order``), ``None`` for any other name."""
+    if SNAPSHOT_NAME_RE.match(path.name) is None:
+        return None
+    time, n, _ = snapshot_name_order(path.name)
+    return time, n
 
 
 def _sort_key(path: Path) -> tuple[str, int]:
@@ -292,7 +317,7 @@ class AuthorStore:
         self.root = self.data_dir / scholar_id
         self.series = series
         base = self.root / SERIES_DIR / series if series else self.root
-        self.snapshot_dir = base / "snapshots"
+        self.snapshot_dir = base / SNAPSHOT_DIR
         self.bad_snapshots: list[BadSnapshot] = []
 
     def series_names(self) -> list[str]:
@@ -300,7 +325,7 @@ class AuthorStore:
         folder = self.root / SERIES_DIR
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if (p / "snapshots").is_dir())
+        return sorted(p.name for p in folder.iterdir() if (p / SNAPSHOT_DIR).is_dir())
 
     def snapshot_paths(self) -> list[Path]:
         """Snapshot files, oldest first.

@@ -18,13 +18,14 @@ from crawler.commands._options import (
 from crawler.config import Config, load_config
 from crawler.errors import ExitCode, exit_codes_help
 from crawler.on_block import POLICIES
-from crawler.run import AuthorOutcome, RunSummary, run
+from crawler.run import AuthorOutcome, RunSummary, Status, run
 from crawler.sources import SOURCES
 from crawler.store import atomic_write_bytes
 
+# Failures shout, so they stand out in a log of many authors.
 _MARK = {
-    "updated": "updated", "unchanged": "unchanged", "failed": "FAILED", "refused": "REFUSED",
-    "kept": "KEPT last good numbers", "estimated": "ESTIMATED",
+    Status.UPDATED: "updated", Status.UNCHANGED: "unchanged", Status.FAILED: "FAILED", Status.REFUSED: "REFUSED",
+    Status.KEPT: "KEPT last good numbers", Status.ESTIMATED: "ESTIMATED",
 }
 
 
