@@ -62,7 +62,7 @@ DEFAULT_DATA_DIR = Path("data")
 
 _TOP_KEYS = {
     "data_dir", "sources", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author",
-    "guard", "badge", "authors", "on_block", "stale_after_days",
+    "guard", "badge", "authors", "on_block", "stale_after_days", "site", "site_title",
 }
 _AUTHOR_KEYS = {
     "id", "label", "sources", "openalex", "orcid", "semantic_scholar", "semantic-scholar", "on_block",
@@ -83,6 +83,9 @@ class Config:
     path: Path | None = None
     on_block: str = DEFAULT_POLICY
     stale_after_days: float = DEFAULT_STALE_AFTER_DAYS
+    site: bool = False
+    """Keep the dashboard current in ``<data_dir>/site`` after every run (and before a publish)."""
+    site_title: str | None = None
 
     def chain_for(self, author: AuthorRef) -> tuple[str, ...]:
         return author.sources or self.sources
@@ -262,7 +265,9 @@ def read_config_file(path: Path) -> Config:
             http_kwargs[key] = float(_number(where, data, key, minimum=0 if key == "delay" else 0.1))
     if "retries" in data:
         http_kwargs["retries"] = _number(where, data, "retries", integer=True)
-    for key in ("base_url", "proxy", "root_author"):
+    if "site" in data and not isinstance(data["site"], bool):
+        raise where.error(f"must be true or false, not {data['site']!r}", "site")
+    for key in ("base_url", "proxy", "root_author", "site_title"):
         if key in data and not isinstance(data[key], str):
             raise where.error("must be a string", key)
     if "proxy" in data:
@@ -305,6 +310,8 @@ def read_config_file(path: Path) -> Config:
             _days(where, data["stale_after_days"], "stale_after_days")
             if "stale_after_days" in data else DEFAULT_STALE_AFTER_DAYS
         ),
+        site=data.get("site", False),
+        site_title=data.get("site_title"),
     )
 
 

@@ -18,6 +18,7 @@ from crawler.models import AuthorRecord, format_time, utc_now
 from crawler.on_block import Estimate
 from crawler.outputs.badges import BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
+from crawler.outputs.gs_history import HISTORY_FILE, write_history
 from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
 from crawler.store import AuthorStore, BadSnapshot, json_bytes, sync_folders, write_if_changed
 
@@ -43,7 +44,7 @@ def write_outputs(
     estimate: Estimate | None = None,
     neutral: bool = False,
 ) -> list[Path]:
-    """gs_data.json and every badge of ``record``; only files whose content changes are written.
+    """gs_data.json, gs_history.json and every badge of ``record``; only files whose content changes are written.
 
     ``updated`` is when the data last changed: the time of the record's snapshot.
     With ``skip_current``, outputs the manifest says were built from this very
@@ -68,6 +69,10 @@ def write_outputs(
             approximate=estimate is not None, neutral=neutral,
         )
     )
+    if write_history(data_dir, record.scholar_id):
+        written.append(author_dir / HISTORY_FILE)
+    if (author_dir / HISTORY_FILE).is_file():
+        produced[author_dir / HISTORY_FILE] = (author_dir / HISTORY_FILE).stat().st_size
     # Derived files get no fsync each: one per folder makes their renames last.
     sync_folders(path.parent for path in produced)
     record_outputs(author_dir, print_, produced, jail=data_dir)
