@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -33,7 +34,7 @@ from typing import Any
 from crawler.models import AuthorRecord
 from crawler.outputs.svg import STYLES, render_svg, svg_color
 from crawler.sources import SCHOLAR_NUMBERS, source_label
-from crawler.store import json_bytes, remove_file, write_if_changed
+from crawler.store import confine, json_bytes, remove_file, write_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -333,14 +334,23 @@ class _Writer:
     jail: Path
     written: list[Path] = field(default_factory=list)
     produced: dict[Path, int] = field(default_factory=dict)
+    confined: set[Path] = field(default_factory=set)
+
+    def _confine(self, path: Path) -> None:
+        # Hundreds of badges share three folders: each folder's way is checked once.
+        if path.parent not in self.confined:
+            confine(path, self.jail)
+            self.confined.add(path.parent)
 
     def put(self, path: Path, data: bytes) -> None:
         self.produced[path] = len(data)
-        if write_if_changed(path, data, jail=self.jail, durable=False):
+        self._confine(path)
+        if write_if_changed(path, data, durable=False):
             self.written.append(path)
 
     def remove(self, path: Path, why: str) -> None:
-        if remove_file(path, jail=self.jail, durable=False):
+        self._confine(path)
+        if remove_file(path, durable=False):
             log.info("removed %s: %s", path, why)
 
 
@@ -349,7 +359,7 @@ APPROXIMATE = "≈ "
 
 def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, out: _Writer, prefix: str = "") -> None:
     """Write ``stem.json`` and ``stem.svg`` for ``value``, or remove both when it is unknown."""
-    json_path, svg_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".svg")
+    json_path, svg_path = Path(f"{stem}.json"), Path(f"{stem}.svg")
     if value is None:
         for path in (json_path, svg_path):
             out.remove(path, "the number is no longer provided")
@@ -445,11 +455,13 @@ def write_badges(
         _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, out, prefix)
 
     if pubs_dir.is_dir():
-        for path in sorted(pubs_dir.iterdir()):
-            if path.name.startswith(".") or path.suffix not in (".json", ".svg") or not path.is_file():
-                continue
-            if path.stem not in keep:
-                out.remove(path, "publication no longer in the record")
+        # Names first, Path objects only for what goes: the folder holds hundreds of badges.
+        with os.scandir(pubs_dir) as entries:
+            names = sorted(e.name for e in entries if e.is_file() and not e.name.startswith("."))
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            if dot and suffix in ("json", "svg") and stem not in keep:
+                out.remove(pubs_dir / name, "publication no longer in the record")
     if produced is not None:
         produced.update(out.produced)
     return out.written
