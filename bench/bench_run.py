@@ -13,7 +13,10 @@ leaves the machine), with ``--authors`` generated profiles of
    one after the other with a plain ``httpx.Client`` and nothing done with the
    bodies;
 3. **no-op run**: ``run`` again on the folder of (1), Scholar unchanged: every
-   author fetched and guarded, nothing new to write.
+   author fetched and guarded, nothing new to write;
+4. **bare file writes**, for context: the files of (1), same names and sizes,
+   each created beside its place and renamed into it with plain ``os`` calls
+   (no rendering, no fsync): what the file system alone costs on this machine.
 
 Each is repeated ``--repeat`` times (a fresh folder for every lab run) and the
 median is reported.  Targets: lab run within 3x the bare requests, no-op run
@@ -82,6 +85,25 @@ def run_once(replay: ReplayServer, data: Path, ids: list[str]) -> RunSummary:
     return summary
 
 
+def bare_writes(data: Path, target: Path) -> float:
+    """Create every file of ``data`` again under ``target`` (temp file + rename, no fsync)."""
+    files = [(Path(folder).relative_to(data), name, (Path(folder) / name).stat().st_size)
+             for folder, _, names in os.walk(data) for name in names]
+    start = time.perf_counter()
+    made: set[Path] = set()
+    for folder, name, size in files:
+        where = target / folder
+        if where not in made:
+            where.mkdir(parents=True, exist_ok=True)
+            made.add(where)
+        tmp = f"{where}/.{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, b"x" * size)
+        os.close(fd)
+        os.replace(tmp, f"{where}/{name}")
+    return time.perf_counter() - start
+
+
 def bare_requests(replay: ReplayServer, urls: list[str]) -> float:
     with httpx.Client(timeout=30.0, trust_env=False) as client:
         start = time.perf_counter()
@@ -105,6 +127,7 @@ def main() -> int:
     lab: list[float] = []
     noop: list[float] = []
     bare: list[float] = []
+    writes: list[float] = []
     files = 0
     n_requests = 0
     with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
@@ -125,9 +148,11 @@ def main() -> int:
             seconds, summary = timed(lambda data=data: run_once(replay, data, ids))  # type: ignore[misc]
             noop.append(seconds)
             assert isinstance(summary, RunSummary) and not summary.changed, "the no-op run changed something"
+            writes.append(bare_writes(data, Path(tmp) / f"copy{rep}"))
             shutil.rmtree(data)
+            shutil.rmtree(Path(tmp) / f"copy{rep}")
 
-    bare_s, lab_s, noop_s = (statistics.median(v) for v in (bare, lab, noop))
+    bare_s, lab_s, noop_s, writes_s = (statistics.median(v) for v in (bare, lab, noop, writes))
     lab_ratio, noop_ratio = lab_s / bare_s, noop_s / bare_s
     print(f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
           f"{files} files in the data folder; median of {args.repeat} "
@@ -137,6 +162,9 @@ def main() -> int:
     print(f"| bare requests ({n_requests} GETs, plain httpx) | {bare_s:.2f} | 1.0x | |")
     print(f"| lab run, empty data folder | {lab_s:.2f} | {lab_ratio:.1f}x | {LAB_TARGET:.0f}x |")
     print(f"| no-op run, nothing new | {noop_s:.2f} | {noop_ratio:.1f}x | {NOOP_TARGET:.0f}x |")
+    print(f"| bare file writes ({files} files, temp + rename, no fsync; context) | {writes_s:.2f} | "
+          f"{writes_s / bare_s:.1f}x | |")
+    print(f"\nlab run / (bare requests + bare file writes): {lab_s / (bare_s + writes_s):.1f}x")
     missed = [name for name, ratio, target in (("lab run", lab_ratio, LAB_TARGET), ("no-op run", noop_ratio, NOOP_TARGET))
               if ratio > target]
     if missed:

@@ -25,6 +25,7 @@ log = logging.getLogger("crawler")
 # name: ("module:attribute", the one line `scholar-stats --help` shows).
 # A test holds each line equal to the command's own help.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "bookmarklet": ("crawler.commands.bookmarklet:bookmarklet_command", "Print a bookmarklet that saves your complete Scholar profile page for import-html."),
     "doctor": ("crawler.commands.homepage:doctor", "Say why a homepage's numbers do not show: one line per finding, with what to do."),
     "embed": ("crawler.commands.embed:embed", "Print the snippet a homepage includes to show its citation counts."),
     "export": ("crawler.commands.history:export_command", "Write the citation history as a table: CSV, JSON or Parquet."),
@@ -32,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("crawler.commands.homepage:init", "Set a homepage repository up: the daily workflow, its settings and the page script."),
     "import-git": ("crawler.commands.history:import_git_command", "Turn every committed version of a gs_data.json into a snapshot."),
     "import-html": ("crawler.commands.history:import_html_command", "Add a snapshot from each Google Scholar profile page saved in a browser."),
+    "match": ("crawler.commands.match:match_command", "Show which fallback works match which Scholar publications, and what is unmatched on both sides."),
     "parse": ("crawler.commands.fetch:parse", "Parse a profile page saved from a browser and print it."),
     "plot": ("crawler.commands.history:plot_command", "Draw total citations over time and the latest per-year histogram."),
     "publish": ("crawler.commands.publish:publish_command", "Commit the data folder onto the data branch, on top of its last commit, and push it."),

@@ -11,6 +11,8 @@
     # base_url = "https://scholar.google.com"   (env SCHOLAR_STATS_BASE_URL)
     # proxy = "socks5://127.0.0.1:9050"          (env SCHOLAR_STATS_PROXY)
     root_author = "amIMrIEAAAAJ"    # whose files `publish` puts at the branch root
+    on_block = "keep"               # keep | bridge | replace: what a blocked day shows (crawler.on_block)
+    stale_after_days = 7            # then kept numbers get neutral badges
 
     [guard]
     max_citation_drop = 0.05
@@ -24,6 +26,7 @@
     label = "Bangar Raju Cherukuri"
     sources = ["scholar", "openalex"]
     openalex = "A5023888391"
+    on_block = "bridge"             # per author, over the top-level value
 
 Every mistake is reported with the file, the line and the key, before any
 request is made.  Every command resolves a setting the same way: its option,
@@ -45,6 +48,7 @@ from crawler.errors import ConfigError, UsageError
 from crawler.guard import GuardOptions
 from crawler.http import HttpOptions, check_environment_proxies, check_option, check_proxy
 from crawler.models import normalize_scholar_id
+from crawler.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
 from crawler.outputs.badges import BadgeStyle
 from crawler.sources import SOURCES, AuthorRef
 
@@ -58,9 +62,12 @@ DEFAULT_DATA_DIR = Path("data")
 
 _TOP_KEYS = {
     "data_dir", "sources", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author",
-    "guard", "badge", "authors", "site", "site_title",
+    "guard", "badge", "authors", "on_block", "stale_after_days", "site", "site_title",
 }
-_AUTHOR_KEYS = {"id", "label", "sources", "openalex", "orcid", "semantic_scholar", "semantic-scholar"}
+_AUTHOR_KEYS = {
+    "id", "label", "sources", "openalex", "orcid", "semantic_scholar", "semantic-scholar", "on_block",
+    "stale_after_days",
+}
 
 
 @dataclass(frozen=True)
@@ -74,12 +81,20 @@ class Config:
     badge: BadgeStyle = field(default_factory=BadgeStyle)
     root_author: str | None = None
     path: Path | None = None
+    on_block: str = DEFAULT_POLICY
+    stale_after_days: float = DEFAULT_STALE_AFTER_DAYS
     site: bool = False
     """Keep the dashboard current in ``<data_dir>/site`` after every run (and before a publish)."""
     site_title: str | None = None
 
     def chain_for(self, author: AuthorRef) -> tuple[str, ...]:
         return author.sources or self.sources
+
+    def policy_for(self, author: AuthorRef) -> str:
+        return author.on_block or self.on_block
+
+    def stale_after_for(self, author: AuthorRef) -> float:
+        return self.stale_after_days if author.stale_after_days is None else author.stale_after_days
 
 
 class _Where:
@@ -118,6 +133,27 @@ class _Where:
         where = f"{self.path}:{line}" if line else str(self.path)
         name = f"{table}[{index}].{key}" if table == "authors" else (f"{table}.{key}" if table else key)
         return ConfigError(f"{where}: {name}: {message}")
+
+
+def _number(where: _Where, data: Mapping[str, Any], key: str, *, minimum: float = 0, integer: bool = False) -> Any:
+    value = data[key]
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+        kind = "a whole number" if integer else "a number"
+        raise where.error(f"must be {kind} ≥ {minimum:g}, not {value!r}", key)
+    return value
+
+
+def _policy(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> str:
+    if value not in POLICIES:
+        raise where.error(f"must be one of {', '.join(POLICIES)}, not {value!r}", key, table, index)
+    return str(value)
+
+
+def _days(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3650:
+        raise where.error(f"must be a number of days from 0 to 3650, not {value!r}", key, table, index)
+    return float(value)
 
 
 def _chain(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> tuple[str, ...]:
@@ -178,7 +214,12 @@ def _author(where: _Where, index: int, entry: Any) -> AuthorRef:
     if label is not None and not isinstance(label, str):
         raise where.error("must be a string", "label", "authors", index)
     sources = _chain(where, entry["sources"], "sources", "authors", index) if "sources" in entry else ()
-    return AuthorRef(scholar_id=scholar_id, label=label, ids=ids, sources=sources)
+    on_block = _policy(where, entry["on_block"], "on_block", "authors", index) if "on_block" in entry else None
+    stale = entry.get("stale_after_days")
+    stale_after = _days(where, stale, "stale_after_days", "authors", index) if stale is not None else None
+    return AuthorRef(
+        scholar_id=scholar_id, label=label, ids=ids, sources=sources, on_block=on_block, stale_after_days=stale_after
+    )
 
 
 _TOML_POSITION_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
@@ -269,6 +310,11 @@ def read_config_file(path: Path) -> Config:
         badge=_dataclass_from(where, BadgeStyle, "badge", data["badge"]) if "badge" in data else BadgeStyle(),
         root_author=root_author,
         path=path,
+        on_block=_policy(where, data["on_block"], "on_block") if "on_block" in data else DEFAULT_POLICY,
+        stale_after_days=(
+            _days(where, data["stale_after_days"], "stale_after_days")
+            if "stale_after_days" in data else DEFAULT_STALE_AFTER_DAYS
+        ),
         site=data.get("site", False),
         site_title=data.get("site_title"),
     )
@@ -303,6 +349,8 @@ def load_config(
     base_url: str | None = None,
     sources: Sequence[str] = (),
     http: Mapping[str, Any] | None = None,
+    on_block: str | None = None,
+    stale_after_days: float | None = None,
 ) -> Config:
     """The configuration: the file (``find_config``), then command-line values over it.
 
@@ -337,6 +385,22 @@ def load_config(
             raise UsageError(f"unknown source {unknown[0]!r} (choose from {', '.join(SOURCES)})")
         changes["sources"] = tuple(sources)
         changes["authors"] = tuple(dataclasses.replace(a, sources=()) for a in config.authors)
+    if on_block is not None or stale_after_days is not None:
+        # Given on the command line, they hold for every author.
+        if on_block is not None:
+            if on_block not in POLICIES:
+                raise UsageError(f"--on-block must be one of {', '.join(POLICIES)}, not {on_block!r}")
+            changes["on_block"] = on_block
+        if stale_after_days is not None:
+            changes["stale_after_days"] = float(stale_after_days)
+        changes["authors"] = tuple(
+            dataclasses.replace(
+                a,
+                on_block=None if on_block is not None else a.on_block,
+                stale_after_days=None if stale_after_days is not None else a.stale_after_days,
+            )
+            for a in changes.get("authors", config.authors)
+        )
     if http:
         try:
             changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})

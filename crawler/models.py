@@ -86,6 +86,7 @@ class Publication:
     year: int | None = None
     citations: int | None = None
     cites_id: str | None = None
+    doi: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,8 @@ def record_to_dict(record: AuthorRecord) -> dict[str, Any]:
                 "year": pub.year,
                 "citations": pub.citations,
                 "cites_id": pub.cites_id,
+                # Only sources that know DOIs give one; Scholar's snapshots stay as they were.
+                **({"doi": pub.doi} if pub.doi else {}),
             }
             for pub in record.publications
         ],
@@ -264,6 +267,7 @@ def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
                 year=opt_int(pub.get("year"), f"{where}.year"),
                 citations=opt_int(pub.get("citations"), f"{where}.citations"),
                 cites_id=opt_str(pub.get("cites_id"), f"{where}.cites_id"),
+                doi=opt_str(pub.get("doi"), f"{where}.doi"),
             )
         )
     fetched = data.get("fetched_at")

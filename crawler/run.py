@@ -6,9 +6,17 @@ GitHub Action all call.  Per author::
     fetch (source chain) ─► guard ─► snapshot (only on change) ─► outputs ─► state
 
 A failure of one author never stops the others and never touches that
-author's last good snapshot or outputs: the author is marked stale
-(``<id>/state.json``) and the run's exit code says what went wrong.  A run
-that finds nothing new changes no file in the data folder.
+author's last good snapshot: the author is marked stale (``<id>/state.json``)
+and the run's exit code says what went wrong.  A run that finds nothing new
+changes no file in the data folder.
+
+The chain is split in two: the sources of Google Scholar's own numbers
+(scholar, scholarly, serpapi) are tried first; when none answers it is a
+blocked day, and the author's ``on_block`` policy says what the outputs show
+(``crawler.on_block``): the last good numbers marked stale (``keep``), an
+estimate grown by a fallback source (``bridge``), or the fallback's own
+numbers (``replace``).  A fallback source's records are kept as their own
+series beside Scholar's, and matched to Scholar's papers (``crawler.match``).
 """
 
 from __future__ import annotations
@@ -17,18 +25,30 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from crawler.config import Config
-from crawler.errors import ExitCode, GuardRefused, ScholarStatsError, StorageError
+from crawler.errors import ExitCode, GuardRefused, NotFound, ScholarStatsError, StorageError
+from crawler.guard import GuardOptions, check, same_content
 from crawler.http import redacted_text
-from crawler.models import TextEnum, format_time, utc_now
+from crawler.match import (
+    MATCHES_DIR,
+    MatchResult,
+    latest_scholar,
+    match_records,
+    read_overrides,
+    save_matches,
+)
+from crawler.models import AuthorRecord, TextEnum, format_time, parse_time, utc_now
+from crawler.on_block import bridge, is_overdue, stale_days, with_scholar_keys
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
-from crawler.outputs.write import accept_record
+from crawler.outputs.write import accept_record, write_outputs
 from crawler.sources import (
+    FALLBACK_ON,
+    SCHOLAR_NUMBERS,
     SCHOLAR_PAGES,
     AuthorRef,
     SourcePool,
@@ -37,7 +57,10 @@ from crawler.sources import (
     source_label,
 )
 from crawler.store import (
+    SERIES_DIR,
     SNAPSHOT_DIR,
+    AuthorStore,
+    BadSnapshot,
     json_bytes,
     locked,
     remove_file,
@@ -48,6 +71,9 @@ from crawler.store import (
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
+# In the notes of a fallback's record fetched on a day Scholar answered too: only
+# such a record is a base an estimate may grow from (same day, both sources).
+BESIDE_SCHOLAR = "fetched on a day Google Scholar answered too"
 
 
 class Status(TextEnum):
@@ -55,6 +81,10 @@ class Status(TextEnum):
 
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    KEPT = "kept"
+    """Google Scholar failed: the last numbers are shown, marked stale."""
+    ESTIMATED = "estimated"
+    """Google Scholar failed: an estimate grown by the fallback is shown (``bridge``)."""
     FAILED = "failed"
     REFUSED = "refused"
 
@@ -70,6 +100,15 @@ class AuthorOutcome:
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     snapshot: str | None = None
+    policy: str = "keep"
+    """on_block for this author: keep | bridge | replace."""
+    shown: str | None = None
+    """What the outputs show: scholar (fresh), kept (the last good numbers), estimate, fallback."""
+    stale_since: str | None = None
+    """When Google Scholar first failed, while it has not answered since."""
+    stale_days: float | None = None
+    scholar_as_of: str | None = None
+    """When the newest snapshot of Google Scholar's own numbers was taken."""
 
 
 def _redacted(outcome: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +185,24 @@ def clear_stale(data_dir: Path, scholar_id: str) -> bool:
     return remove_file(Path(data_dir) / scholar_id / STATE_FILE, jail=data_dir)
 
 
+def stale_since_of(data_dir: Path, scholar_id: str) -> datetime | None:
+    """When the author's source first failed, from ``state.json``; None when it is not stale."""
+    try:
+        state = json.loads((Path(data_dir) / scholar_id / STATE_FILE).read_bytes())
+        return parse_time(state["stale_since"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def split_chain(chain: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(sources of Scholar's own numbers, fallback sources); a chain with no
+    Scholar source is all primary, with no policy to apply."""
+    primary = tuple(s for s in chain if s in SCHOLAR_NUMBERS)
+    if not primary:
+        return tuple(chain), ()
+    return primary, tuple(s for s in chain if s not in SCHOLAR_NUMBERS)
+
+
 SettingsFor = Callable[[str], SourceSettings]
 
 
@@ -179,19 +236,29 @@ def run_author(
     accept_drop: bool = False,
 ) -> AuthorOutcome:
     """Fetch, guard and store one author; every failure ends up in the outcome, none is raised."""
-    outcome = AuthorOutcome(scholar_id=author.scholar_id, status=Status.FAILED)
+    outcome = AuthorOutcome(scholar_id=author.scholar_id, status=Status.FAILED, policy=config.policy_for(author))
     chain = config.chain_for(author)
+    primary, fallbacks = split_chain(chain)
     try:
-        result = fetch_with_fallback(author, chain, pool.settings_for, pool=pool)
+        try:
+            result = fetch_with_fallback(author, primary, pool.settings_for, pool=pool)
+        except NotFound:
+            raise  # a profile that does not exist is not a blocked day
+        except FALLBACK_ON as exc:
+            return _blocked_day(config, author, pool, outcome, exc, fallbacks, accept_drop=accept_drop)
         record = result.record
         outcome.source = record.source
-        for name, exc in result.failures:
-            outcome.notes.append(redacted_text(f"{source_label(name)} failed: {exc}"))
+        for name, failure in result.failures:
+            outcome.notes.append(redacted_text(f"{source_label(name)} failed: {failure}"))
         accepted = accept_record(
             config.data_dir, record, guard=config.guard, badge=config.badge, accept_drop=accept_drop,
             expected_id=author.scholar_id,
         )
         clear_stale(config.data_dir, author.scholar_id)
+        if fallbacks and outcome.policy == "bridge" and accepted.record.source in SCHOLAR_NUMBERS:
+            # Measure the fallback on the same day as Scholar, so that a later
+            # blocked day has a base to grow an estimate from.
+            _fetch_beside(config, author, pool, fallbacks, accepted.record, outcome, accept_drop=accept_drop)
     except GuardRefused as exc:
         return _fail(outcome, config, exc, status=Status.REFUSED, exit_code=int(exc.exit_code))
     except ScholarStatsError as exc:
@@ -206,15 +273,178 @@ def run_author(
     outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
     outcome.citations = accepted.record.metrics.citations
     outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
+    outcome.shown = "scholar" if record.source in SCHOLAR_NUMBERS else "fallback"
+    if record.fetched_at is not None and record.source in SCHOLAR_NUMBERS:
+        outcome.scholar_as_of = format_time(accepted.record.fetched_at or record.fetched_at)
     if result.fell_back:
         outcome.exit_code = int(ExitCode.FALLBACK_USED)
         outcome.reason = f"primary source {chain[0]} failed; numbers from {source_label(record.source)}"
-    if accepted.bad_snapshots:
+    _flag_bad_snapshots(outcome, accepted.bad_snapshots)
+    log.info("%s: %s (%s citations, source %s)", author.scholar_id, outcome.status, outcome.citations, record.source)
+    return outcome
+
+
+def _flag_bad_snapshots(outcome: AuthorOutcome, bad: Sequence[BadSnapshot]) -> None:
+    if bad:
         # The data was stored, but a file in the snapshot folder needs a person:
         # say so in the exit code until it is fixed or removed.
         outcome.exit_code = int(ExitCode.STORAGE)
-        outcome.reason = "; ".join(bad.reason for bad in accepted.bad_snapshots) + " (fix or remove it)"
-    log.info("%s: %s (%s citations, source %s)", author.scholar_id, outcome.status, outcome.citations, record.source)
+        outcome.reason = "; ".join(b.reason for b in bad) + " (fix or remove it)"
+
+
+def keep_series(
+    data_dir: Path, record: AuthorRecord, *, guard: GuardOptions, expected_id: str, accept_drop: bool = False
+) -> bool:
+    """Store a fallback's record in its own series beside Scholar's, guarded against
+    that series only; return whether a snapshot was written.  Raises ``GuardRefused``."""
+    if record.fetched_at is None:
+        record = record.with_fetched_at(utc_now())
+    store = AuthorStore(data_dir, expected_id, series=record.source)
+    latest = store.latest()
+    previous = latest[1] if latest else None
+    check(previous, record, expected_id=expected_id, options=guard, accept_drop=accept_drop)
+    if previous is not None and same_content(previous, record):
+        return False
+    store.write_snapshot(record)
+    return True
+
+
+def _fetch_fallback(
+    config: Config, author: AuthorRef, pool: SourcePool, fallbacks: Sequence[str], outcome: AuthorOutcome,
+    *, beside_scholar: bool, accept_drop: bool,
+) -> AuthorRecord | None:
+    """The first fallback that answers, kept in its series; None (and a note) when none does."""
+    try:
+        result = fetch_with_fallback(author, fallbacks, pool.settings_for, pool=pool)
+    except ScholarStatsError as exc:
+        outcome.notes.append(f"fallback {', '.join(map(source_label, fallbacks))} failed too: {exc}")
+        return None
+    record = result.record
+    if record.fetched_at is None:
+        record = record.with_fetched_at(utc_now())
+    if beside_scholar:
+        record = replace(record, notes=(*record.notes, BESIDE_SCHOLAR))
+    try:
+        keep_series(config.data_dir, record, guard=config.guard, expected_id=author.scholar_id, accept_drop=accept_drop)
+    except GuardRefused as exc:
+        outcome.notes.append(f"{source_label(record.source)}'s numbers were refused: {exc}")
+        return None
+    return record
+
+
+def _match(config: Config, scholar: AuthorRecord, other: AuthorRecord, outcome: AuthorOutcome) -> MatchResult | None:
+    try:
+        overrides = read_overrides(Path(config.data_dir) / scholar.scholar_id, other.source)
+    except ScholarStatsError as exc:
+        outcome.notes.append(f"matches.toml ignored: {exc}")
+        overrides = None
+    result = match_records(scholar, other, overrides=overrides)
+    save_matches(config.data_dir, result, scholar, other)
+    return result
+
+
+def _fetch_beside(
+    config: Config, author: AuthorRef, pool: SourcePool, fallbacks: Sequence[str], scholar: AuthorRecord,
+    outcome: AuthorOutcome, *, accept_drop: bool,
+) -> None:
+    other = _fetch_fallback(config, author, pool, fallbacks, outcome, beside_scholar=True, accept_drop=accept_drop)
+    if other is not None:
+        _match(config, scholar, other, outcome)
+
+
+def base_for_estimate(data_dir: Path, scholar_id: str, source: str, before: datetime) -> AuthorRecord | None:
+    """The fallback's newest snapshot taken beside Scholar before the block began."""
+    return next(
+        (
+            record
+            for record in _series_newest_first(data_dir, scholar_id, source)
+            if BESIDE_SCHOLAR in record.notes and record.fetched_at is not None and record.fetched_at <= before
+        ),
+        None,
+    )
+
+
+def _series_newest_first(data_dir: Path, scholar_id: str, source: str) -> list[AuthorRecord]:
+    store = AuthorStore(data_dir, scholar_id, series=source)
+    records = []
+    for path in reversed(store.snapshot_paths()):
+        try:
+            records.append(store.read_snapshot(path))
+        except StorageError as exc:
+            log.warning("%s; skipped", exc)
+    return records
+
+
+def _blocked_day(
+    config: Config, author: AuthorRef, pool: SourcePool, outcome: AuthorOutcome, exc: Exception,
+    fallbacks: Sequence[str], *, accept_drop: bool,
+) -> AuthorOutcome:
+    """No source of Scholar's own numbers answered: the policy decides what is shown."""
+    data_dir, sid = config.data_dir, author.scholar_id
+    now = utc_now()
+    mark_stale(data_dir, sid, exc, when=now)
+    stale_since = stale_since_of(data_dir, sid) or now
+    outcome.stale_since = format_time(stale_since)
+    outcome.stale_days = stale_days(stale_since, now)
+    outcome.notes.append(f"{source_label('scholar')} failed: {exc}")
+    other = None
+    if fallbacks:
+        other = _fetch_fallback(config, author, pool, fallbacks, outcome, beside_scholar=False, accept_drop=accept_drop)
+    latest = AuthorStore(data_dir, sid).latest()
+    scholar = latest_scholar(data_dir, sid)
+    if scholar is not None and scholar.fetched_at is not None:
+        outcome.scholar_as_of = format_time(scholar.fetched_at)
+    matches = _match(config, scholar, other, outcome) if other is not None and scholar is not None else None
+
+    if other is not None and (outcome.policy == "replace" or latest is None):
+        if latest is None and outcome.policy != "replace":
+            outcome.notes.append(f"no numbers to keep yet: showing {source_label(other.source)}'s own")
+        shown = with_scholar_keys(other, matches) if matches is not None else other
+        accepted = accept_record(
+            data_dir, shown, guard=config.guard, badge=config.badge, accept_drop=accept_drop, expected_id=sid
+        )
+        outcome.notes.extend(accepted.notes)
+        outcome.changed = accepted.changed
+        outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
+        outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
+        outcome.citations = accepted.record.metrics.citations
+        outcome.source = other.source
+        outcome.shown = "fallback"
+        outcome.exit_code = int(ExitCode.FALLBACK_USED)
+        outcome.reason = f"primary source {config.chain_for(author)[0]} failed; numbers from {source_label(other.source)}"
+        _flag_bad_snapshots(outcome, accepted.bad_snapshots)
+        return outcome
+    if latest is None:
+        raise exc
+    if outcome.policy == "bridge" and other is not None and scholar is not None and matches is not None:
+        base = base_for_estimate(data_dir, sid, other.source, before=stale_since)
+        if base is not None:
+            estimated, estimate = bridge(scholar, base, other, matches)
+            write_outputs(data_dir, estimated, config.badge, stale_since=stale_since, estimate=estimate)
+            outcome.status = Status.ESTIMATED
+            outcome.shown = "estimate"
+            outcome.source = other.source
+            outcome.citations = estimated.metrics.citations
+            outcome.exit_code = int(ExitCode.FALLBACK_USED)
+            outcome.reason = (
+                f"{source_label('scholar')} failed; showing an estimate: its numbers of "
+                f"{format_time(scholar.fetched_at or now)[:10]} plus the growth {source_label(other.source)} "
+                f"counted since ({estimate.papers_matched} of {estimate.papers} papers matched)"
+            )
+            return outcome
+        outcome.notes.append(
+            f"no {source_label(other.source)} snapshot from a day Google Scholar answered: "
+            "nothing to measure growth from, so the last numbers are kept"
+        )
+    record = latest[1]
+    neutral = is_overdue(stale_since, now, config.stale_after_for(author))
+    write_outputs(data_dir, record, config.badge, stale_since=stale_since, neutral=neutral)
+    outcome.status = Status.KEPT
+    outcome.shown = "kept"
+    outcome.source = record.source
+    outcome.citations = record.metrics.citations
+    outcome.exit_code = int(getattr(exc, "exit_code", ExitCode.ERROR))
+    outcome.reason = str(exc)
     return outcome
 
 
@@ -269,7 +499,10 @@ def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
     data branch built from it) tidy.  Safe because the lock is held.
     """
     root = Path(data_dir) / scholar_id
-    for folder in (root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
+    series = AuthorStore(data_dir, scholar_id).series_names()
+    folders = [root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR, root / MATCHES_DIR]
+    folders.extend(root / SERIES_DIR / name / SNAPSHOT_DIR for name in series)
+    for folder in folders:
         try:
             removed = remove_temp_files(folder, jail=data_dir)
         except StorageError as exc:

@@ -10,6 +10,8 @@ Layout (every path relative to the data folder)::
     <scholar_id>/badges/pubs/<author_pub_id>.json     one badge per publication
     <scholar_id>/state.json                           present only while the data is stale
     <scholar_id>/.outputs.json                        what the outputs were built from (a local cache)
+    <scholar_id>/sources/<source>/snapshots/*.json    a fallback source's own series (crawler.on_block)
+    <scholar_id>/matches/<source>.json                which of its works is which Scholar paper (crawler.match)
 
 Every file is written to a temporary file in the same folder and renamed over
 the old one, so a run killed at any moment leaves each file either old or new.
@@ -33,7 +35,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +49,7 @@ from crawler.models import AuthorRecord, record_from_dict, record_to_dict
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".scholar-stats.lock"
+SERIES_DIR = "sources"
 # What an author's outputs were built from (crawler.outputs.manifest): a local cache, never published.
 OUTPUTS_MANIFEST = ".outputs.json"
 # The dashboard `scholar-stats site` keeps in the data folder (``site = true``), published with
@@ -315,14 +318,24 @@ class BadSnapshot:
 
 
 class AuthorStore:
-    """One author's folder in the data folder."""
+    """One author's folder in the data folder: the snapshots of what the homepage
+    shows, or with ``series`` those of one fallback source kept beside them."""
 
-    def __init__(self, data_dir: Path, scholar_id: str) -> None:
+    def __init__(self, data_dir: Path, scholar_id: str, series: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.scholar_id = scholar_id
         self.root = self.data_dir / scholar_id
-        self.snapshot_dir = self.root / SNAPSHOT_DIR
+        self.series = series
+        base = self.root / SERIES_DIR / series if series else self.root
+        self.snapshot_dir = base / SNAPSHOT_DIR
         self.bad_snapshots: list[BadSnapshot] = []
+
+    def series_names(self) -> list[str]:
+        """The fallback sources that have a series of their own beside the main one."""
+        folder = self.root / SERIES_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if (p / SNAPSHOT_DIR).is_dir())
 
     def snapshot_paths(self) -> list[Path]:
         """Snapshot files, oldest first.
@@ -367,6 +380,17 @@ class AuthorStore:
             except StorageError as exc:
                 log.warning("%s; skipped", exc)
                 self.bad_snapshots.append(BadSnapshot(path, str(exc)))
+        return None
+
+    def latest_where(self, wanted: Callable[[AuthorRecord], bool]) -> tuple[Path, AuthorRecord] | None:
+        """The newest readable snapshot whose record is ``wanted`` (unreadable ones are skipped)."""
+        for path in reversed(self.snapshot_paths()):
+            try:
+                record = self.read_snapshot(path)
+            except StorageError:
+                continue
+            if wanted(record):
+                return path, record
         return None
 
     def write_snapshot(self, record: AuthorRecord) -> Path:

@@ -274,7 +274,10 @@ def test_a_broken_config_file_in_the_folder_is_named_by_every_command(tmp_path: 
 
 
 def test_every_option_with_a_config_key_reads_its_environment_variable() -> None:
-    keys = {"data_dir", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author"}
+    keys = {
+        "data_dir", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author", "on_block",
+        "stale_after_days",
+    }
     ctx = click.Context(main)
     seen = set()
     for name in main.list_commands(ctx):

@@ -269,16 +269,25 @@ def test_blocked_run_keeps_everything_but_marks_stale(
     replay: ReplayServer, data: Path, first_run: dict[str, str], scenario: Scenario
 ) -> None:
     before = mtimes(data)
+    gs_data = read_json(data / SID / "gs_data.json")
     replay.set_scenario(SID, scenario)
     result = run_cli(replay, data, extra=("--retries", "0"))
     assert result.returncode == 3, result.stderr
-    assert without_state(tree(data)) == first_run
-    assert {k: v for k, v in mtimes(data).items() if k in before} == before
+    # Every number is kept; gs_data.json only says since when they are stale (on_block = keep).
+    # (.outputs.json is the local cache of what the outputs were built from: it follows them.)
+    built = {f"{SID}/gs_data.json", f"{SID}/.outputs.json"}
+    assert {k: v for k, v in without_state(tree(data)).items() if k not in built} == {
+        k: v for k, v in first_run.items() if k not in built
+    }
+    assert {k: v for k, v in mtimes(data).items() if k in before and k not in built} == {
+        k: v for k, v in before.items() if k not in built
+    }
     (line,) = report_lines(result.stderr)
-    assert line.startswith(f"{SID}: FAILED: ")
+    assert line.startswith(f"{SID}: KEPT last good numbers: ")
     state = read_json(data / SID / STATE_FILE)
     assert state["stale"] is True and state["error"] == "Blocked" and state["exit_code"] == 3
-    assert line == f"{SID}: FAILED: {state['reason']}"
+    assert line == f"{SID}: KEPT last good numbers: 0 citations; {state['reason']}".replace("0 citations", f"{gs_data['citedby']} citations")
+    assert read_json(data / SID / "gs_data.json") == {**gs_data, "stale_since": state["stale_since"]}
     assert "wait a few hours" in state["reason"]
     assert not [r for r in replay.requests if r.path not in ("/citations", "/v3/signin/identifier", "/sorry/index")]
 
@@ -400,10 +409,16 @@ def test_incomplete_fetch_keeps_the_old_data(
     result = run_cli(replay, data, extra=("--retries", "0"))
     assert result.returncode == code, result.stderr
     assert [int(r.query.get("cstart") or 0) for r in replay.profile_requests(SID)] == [0, 100]
-    assert without_state(tree(data)) == first_run
-    assert read_json(data / SID / STATE_FILE)["exit_code"] == code
+    # Scholar did not answer in full: the last numbers are kept, marked stale (on_block = keep).
+    built = {f"{SID}/gs_data.json", f"{SID}/.outputs.json"}
+    assert {k: v for k, v in without_state(tree(data)).items() if k not in built} == {
+        k: v for k, v in first_run.items() if k not in built
+    }
+    state = read_json(data / SID / STATE_FILE)
+    assert state["exit_code"] == code
+    assert read_json(data / SID / "gs_data.json")["stale_since"] == state["stale_since"]
     (line,) = report_lines(result.stderr)
-    assert line.startswith(f"{SID}: FAILED: ") and re.search(r"cstart(=|%3D)100", line)
+    assert line.startswith(f"{SID}: KEPT last good numbers: ") and re.search(r"cstart(=|%3D)100", line)
 
     result = run_cli(replay, data)
     assert result.returncode == 0, result.stderr

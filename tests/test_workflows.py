@@ -450,7 +450,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Change"]
+    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Fail", "Change"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
@@ -493,7 +493,8 @@ def write_fake_cli(folder: Path, exit_code: int) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("code", "step_exit"), [(0, 0), (7, 0), (3, 3), (6, 6)])
+# 3 (blocked) goes through too: the Fail step decides from the summary (tests below).
+@pytest.mark.parametrize(("code", "step_exit"), [(0, 0), (7, 0), (3, 0), (6, 6), (1, 1)])
 def test_action_run_step_lets_only_success_and_fallback_through(
     github: dict[str, Any], code: int, step_exit: int
 ) -> None:
@@ -616,3 +617,117 @@ def test_action_al_folio_refuses_a_branch_name_that_is_an_option(github: dict[st
     assert proc.returncode == 2
     assert "::error title=al-folio citations::site-branch" in proc.stdout
     assert not (runner.cwd / "x").exists()
+
+
+# --- a blocked day is a warning, a blocked week is an error
+
+
+def test_action_blocked_day_is_a_warning_and_publishes_the_kept_numbers(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "sunny", action_context(scholar_id=SID), checkout=False)
+    for step in action_steps():
+        assert runner.run(step).returncode == 0, step["name"]
+    before = json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))
+
+    from replay import Captcha
+
+    replay.set_scenario(SID, Captcha())
+    runner = fresh_runner(github, "blocked", action_context(scholar_id=SID), checkout=False)
+    outputs = {}
+    for step in action_steps():
+        proc = runner.run(step)
+        outputs[step["name"].split()[0]] = proc
+        assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
+    fetch = outputs["Fetch"].stdout
+    assert "::warning title=Google Scholar blocked this runner::Blocked since " in fetch
+    assert "(0 of 3 days allowed); the homepage keeps Google Scholar's numbers of " in fetch
+    assert runner.context["steps.run.outputs.exit-code"] == "3"
+    assert runner.context["steps.run.outputs.blocked-too-long"] == "false"
+    assert "::error" not in outputs["Fail"].stdout
+    # Published: the same numbers, marked stale, so the homepage can say how old they are.
+    after = json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))
+    assert after["citedby"] == 700 and after["publications"] == before["publications"]
+    assert after["stale_since"] == runner.context["steps.run.outputs.stale-since"]
+
+
+def test_action_blocked_past_the_limit_fails_with_an_error_after_publishing(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "sunny", action_context(scholar_id=SID), checkout=False)
+    for step in action_steps():
+        runner.run(step)
+    from replay import Captcha
+
+    replay.set_scenario(SID, Captcha())
+    runner = fresh_runner(github, "week", action_context(scholar_id=SID, fail_after_stale_days="0"), checkout=False)
+    results = {step["name"].split()[0]: runner.run(step) for step in action_steps()}
+    assert results["Fetch"].returncode == 0 and results["Publish"].returncode == 0
+    assert "::warning" not in results["Fetch"].stdout
+    fail = results["Fail"]
+    assert fail.returncode == 3
+    since = runner.context["steps.run.outputs.stale-since"]
+    assert f"::error title=Google Scholar has blocked this runner for 0 days::Blocked since {since}" in fail.stdout
+    assert "Try: a fallback source" in fail.stdout and "bookmarklet" in fail.stdout
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["stale_since"] == since
+
+
+def write_fake_blocked_cli(folder: Path, authors: list[dict[str, Any]]) -> Path:
+    """A stand-in `scholar-stats` that writes ``authors`` as its --summary and exits 3."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps({"exit_code": 3, "authors": authors}))
+    fake = folder / "scholar-stats"
+    fake.write_text(
+        '#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then cp "' + str(folder / "summary.json")
+        + '" "$2"; fi; shift; done\nexit 3\n'
+    )
+    fake.chmod(0o755)
+    return folder
+
+
+def kept(days: float, status: str = "kept") -> dict[str, Any]:
+    return {"scholar_id": SID, "status": status, "exit_code": 3, "shown": "kept" if status == "kept" else None,
+            "stale_since": "2026-11-20T06:17:00Z", "stale_days": days, "scholar_as_of": "2026-11-19T06:17:40Z"}
+
+
+@pytest.mark.parametrize(
+    ("authors", "limit", "too_long"),
+    [
+        ([kept(2.99)], "3", "false"),
+        ([kept(3.0)], "3", "true"),
+        ([kept(0.5), kept(6.5)], "7", "false"),
+        ([kept(0.5), kept(7)], "7", "true"),
+        ([kept(0.0, status="failed")], "3", "true"),  # nothing kept: nothing to wait for
+        ([], "3", "true"),  # no summary worth the name
+    ],
+)
+def test_action_counts_the_days_of_a_block(github: dict[str, Any], authors: list[dict[str, Any]], limit: str, too_long: str) -> None:
+    runner = fresh_runner(github, "days", action_context(scholar_id=SID, fail_after_stale_days=limit), checkout=False)
+    fake = write_fake_blocked_cli(runner.tmp / "fakebin", authors)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stderr
+    assert runner.context["steps.run.outputs.blocked-too-long"] == too_long
+    assert ("::warning title=Google Scholar blocked this runner::" in proc.stdout) == (too_long == "false")
+    fail = runner.run(step_named(ACTION, "Fail"))
+    assert fail.returncode == (3 if too_long == "true" else 0)
+    if authors and too_long == "true" and authors[0]["status"] == "kept":
+        assert "Blocked since 2026-11-20T06:17:00Z" in fail.stdout
+        assert "the homepage shows Google Scholar's numbers of 2026-11-19" in fail.stdout
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "3; rm -rf /", ""])
+def test_action_refuses_a_bad_day_count(github: dict[str, Any], value: str) -> None:
+    runner = fresh_runner(github, "bad", action_context(scholar_id=SID, fail_after_stale_days=value), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "::error title=Bad input::fail-after-stale-days must be a number of days" in proc.stdout
+    assert not (fake / "args").exists()
+
+
+def test_action_passes_on_block_through(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "policy", action_context(scholar_id=SID, on_block="bridge"), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    args = (fake / "args").read_text().splitlines()
+    assert args[args.index("--on-block") + 1] == "bridge"

@@ -110,18 +110,45 @@
     });
   }
 
-  function sourceNote(data) {
-    var source = data.source;
-    if (source === undefined || source === null || SCHOLAR_SOURCES.indexOf(source) !== -1) return null;
-    var note = 'Counted by ' + String(source) + ', not by Google Scholar';
-    if (typeof data.updated === 'string') note += ' (updated ' + data.updated + ')';
-    return note;
+  function dateOf(text) {
+    var match = typeof text === 'string' ? /^([0-9]{4}-[0-9]{2}-[0-9]{2})/.exec(text) : null;
+    return match ? match[1] : null;
   }
 
-  function render(element, value, fallbackFormat, note) {
+  /* How the numbers are to be read, for a tooltip: an estimate, numbers kept while
+   * Scholar is unreachable, or another source's count. */
+  function sourceNote(data) {
+    var source = data.source;
+    var estimate = isObject(data.estimate) ? data.estimate : null;
+    if (data.estimated === true) {
+      var basis = estimate && typeof estimate.source === 'string' ? estimate.source : 'another source';
+      var note = 'Estimate: Google Scholar\'s numbers';
+      if (dateOf(data.updated)) note += ' of ' + dateOf(data.updated);
+      note += ' plus the growth ' + basis + ' counted';
+      if (estimate && dateOf(estimate.since)) note += ' since ' + dateOf(estimate.since);
+      if (estimate && asCount(estimate.papers_matched) !== null && asCount(estimate.papers) !== null) {
+        note += ' (' + estimate.papers_matched + ' of ' + estimate.papers + ' papers matched)';
+      }
+      return note;
+    }
+    if (dateOf(data.stale_since)) {
+      var kept = (source === undefined || source === null || SCHOLAR_SOURCES.indexOf(source) !== -1)
+        ? 'Google Scholar\'s numbers' : 'Numbers counted by ' + String(source);
+      if (dateOf(data.updated)) kept += ' as of ' + dateOf(data.updated);
+      return kept + ' (Google Scholar unreachable since ' + dateOf(data.stale_since) + ')';
+    }
+    if (source === undefined || source === null || SCHOLAR_SOURCES.indexOf(source) !== -1) return null;
+    var counted = 'Counted by ' + String(source) + ', not by Google Scholar';
+    if (typeof data.updated === 'string') counted += ' (updated ' + data.updated + ')';
+    return counted;
+  }
+
+  /* An estimate reads "≈ 431" wherever it appears. */
+  function render(element, value, fallbackFormat, note, approximate) {
     var format = element.getAttribute('data-format');
     if (format === null) format = fallbackFormat;
-    element.textContent = format.split('{n}').join(String(value));
+    var shown = (approximate ? '\u2248 ' : '') + String(value);
+    element.textContent = format.split('{n}').join(shown);
     if (note !== null) element.setAttribute('title', note);
   }
 
@@ -159,6 +186,7 @@
 
   function fill(data) {
     var note = sourceNote(data);
+    var approximate = data.estimated === true;
     var filled = 0;
     /* An element can match twice (id="h_index" and data-scholar-stats); fill it once. */
     var seen = [];
@@ -179,7 +207,7 @@
       return function (element) {
         var value = valueOf(key, data);
         if (value === null) return false;
-        render(element, value, '{n}', note);
+        render(element, value, '{n}', note, approximate && key !== 'updated' && key !== 'since_year' && key !== 'publications');
         return true;
       };
     };
@@ -204,7 +232,7 @@
         if (unknown.indexOf(count.unknown[i]) === -1) unknown.push(count.unknown[i]);
       }
       if (count.total === null) return false;
-      render(element, count.total, PAPER_FORMAT, note);
+      render(element, count.total, PAPER_FORMAT, note, approximate);
       return true;
     });
     /* One warning for the whole page, however many elements name unknown papers. */

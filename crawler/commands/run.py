@@ -17,12 +17,16 @@ from crawler.commands._options import (
 )
 from crawler.config import Config, load_config
 from crawler.errors import ExitCode, exit_codes_help
+from crawler.on_block import POLICIES
 from crawler.run import AuthorOutcome, RunSummary, Status, run
 from crawler.sources import SOURCES
 from crawler.store import atomic_write_bytes
 
 # Failures shout, so they stand out in a log of many authors.
-_MARK = {Status.UPDATED: "updated", Status.UNCHANGED: "unchanged", Status.FAILED: "FAILED", Status.REFUSED: "REFUSED"}
+_MARK = {
+    Status.UPDATED: "updated", Status.UNCHANGED: "unchanged", Status.FAILED: "FAILED", Status.REFUSED: "REFUSED",
+    Status.KEPT: "KEPT last good numbers", Status.ESTIMATED: "ESTIMATED",
+}
 
 
 def _report(outcome: AuthorOutcome) -> None:
@@ -32,6 +36,8 @@ def _report(outcome: AuthorOutcome) -> None:
     if outcome.reason:
         detail = f"{detail}; {outcome.reason}" if detail else outcome.reason
     click.echo(f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}", err=True)
+    if outcome.stale_since:
+        click.echo(f"  note: Google Scholar has failed since {outcome.stale_since} (on_block = {outcome.policy})", err=True)
     for note in outcome.notes:
         click.echo(f"  note: {note}", err=True)
 
@@ -60,10 +66,12 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
 @data_dir_option()
 @with_http_options
 @click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Source chain for every author (repeat for fallbacks), overriding the config.")
+@click.option("--on-block", envvar="SCHOLAR_STATS_ON_BLOCK", type=click.Choice(POLICIES), help="What a day Google Scholar blocks shows, for every author: keep (last good numbers, marked stale), bridge (an estimate grown by the fallback source) or replace (the fallback's own numbers); env SCHOLAR_STATS_ON_BLOCK [default: the config's on_block, else keep].")
+@click.option("--stale-after-days", envvar="SCHOLAR_STATS_STALE_AFTER_DAYS", type=click.FloatRange(0, 3650), help="Days of a block after which kept numbers get neutral badges; env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7].")
 @click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications for this run.")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
 @handle_errors
-def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], accept_drop: bool, summary_path: Path | None) -> None:
+def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], on_block: str | None, stale_after_days: float | None, accept_drop: bool, summary_path: Path | None) -> None:
     """Fetch every author, guard the numbers, store snapshots and write the outputs.
 
     A failed or implausible fetch never replaces good data: the author is
@@ -72,6 +80,7 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
     config = load_config(
         config_path, authors=authors, data_dir=data_dir, base_url=base_url, sources=sources,
         http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
+        on_block=on_block, stale_after_days=stale_after_days,
     )
     quiet = bool(root_flag("quiet"))
     if sys.stderr.isatty() and not quiet and len(config.authors) > 1:

@@ -15,23 +15,26 @@ number left over from another day.  The ``badges/pubs`` folder mirrors the
 record: badges of publications no longer in it are removed.
 
 Numbers that do not come from Google Scholar say where they come from in the
-label ("citations (OpenAlex)"), unless the style turns that off.
+label ("citations (OpenAlex)"), unless the style turns that off, and never
+carry the Google Scholar logo.  An estimate reads "≈ 431"; numbers kept
+through a long block turn ``stale_color`` (see ``crawler.on_block``).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from crawler.models import AuthorRecord
 from crawler.outputs.svg import STYLES, render_svg, svg_color
 from crawler.sources import SCHOLAR_NUMBERS, source_label
-from crawler.store import json_bytes, remove_file, write_if_changed
+from crawler.store import confine, json_bytes, remove_file, write_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,8 @@ class BadgeStyle:
     cache_seconds: int = 3600
     labels: BadgeLabels = field(default_factory=BadgeLabels)
     source_in_label: bool = True
+    stale_color: str = "lightgrey"
+    """The colour of badges whose numbers are kept through a block longer than ``stale_after_days``."""
 
     def __post_init__(self) -> None:
         if self.number_format not in NUMBER_FORMATS:
@@ -100,6 +105,7 @@ class BadgeStyle:
                 f"not {self.cache_seconds}"
             )
         _check_color("color", self.color)
+        _check_color("stale_color", self.stale_color)
         if self.label_color is not None:
             if self.label_color == "":
                 object.__setattr__(self, "label_color", None)
@@ -328,25 +334,37 @@ class _Writer:
     jail: Path
     written: list[Path] = field(default_factory=list)
     produced: dict[Path, int] = field(default_factory=dict)
+    confined: set[Path] = field(default_factory=set)
+
+    def _confine(self, path: Path) -> None:
+        # Hundreds of badges share three folders: each folder's way is checked once.
+        if path.parent not in self.confined:
+            confine(path, self.jail)
+            self.confined.add(path.parent)
 
     def put(self, path: Path, data: bytes) -> None:
         self.produced[path] = len(data)
-        if write_if_changed(path, data, jail=self.jail, durable=False):
+        self._confine(path)
+        if write_if_changed(path, data, durable=False):
             self.written.append(path)
 
     def remove(self, path: Path, why: str) -> None:
-        if remove_file(path, jail=self.jail, durable=False):
+        self._confine(path)
+        if remove_file(path, durable=False):
             log.info("removed %s: %s", path, why)
 
 
-def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, out: _Writer) -> None:
+APPROXIMATE = "≈ "
+
+
+def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, out: _Writer, prefix: str = "") -> None:
     """Write ``stem.json`` and ``stem.svg`` for ``value``, or remove both when it is unknown."""
-    json_path, svg_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".svg")
+    json_path, svg_path = Path(f"{stem}.json"), Path(f"{stem}.svg")
     if value is None:
         for path in (json_path, svg_path):
             out.remove(path, "the number is no longer provided")
         return
-    endpoint, svg = _badge_pair(label, format_number(value, style.number_format), style)
+    endpoint, svg = _badge_pair(label, prefix + format_number(value, style.number_format), style)
     out.put(json_path, endpoint)
     out.put(svg_path, svg)
 
@@ -362,6 +380,20 @@ def _badge_pair(label: str, message: str, style: BadgeStyle) -> tuple[bytes, byt
     return json_bytes(endpoint_badge(label, message, style)), badge_svg(label, message, style).encode("utf-8")
 
 
+SCHOLAR_LOGO = "googlescholar"
+
+
+def style_for(record: AuthorRecord, style: BadgeStyle, *, neutral: bool = False) -> BadgeStyle:
+    """``style`` as it applies to ``record``: no Google Scholar logo on another
+    source's numbers, the neutral colour for numbers kept through a long block."""
+    changes: dict[str, Any] = {}
+    if record.source not in SCHOLAR_NUMBERS and style.logo is not None and style.logo.strip().lower() == SCHOLAR_LOGO:
+        changes["logo"] = None
+    if neutral:
+        changes["color"] = style.stale_color
+    return replace(style, **changes) if changes else style
+
+
 def write_badges(
     author_dir: Path,
     record: AuthorRecord,
@@ -369,6 +401,8 @@ def write_badges(
     *,
     jail: Path | None = None,
     produced: dict[Path, int] | None = None,
+    approximate: bool = False,
+    neutral: bool = False,
 ) -> list[Path]:
     """Write every badge of ``record`` into ``author_dir``; return the files whose content changed.
 
@@ -377,8 +411,11 @@ def write_badges(
     removed (and not listed in the result).  Nothing is written through a
     symbolic link leading out of ``jail``, the data folder (by default the
     folder holding ``author_dir``).  ``produced`` receives every badge file
-    the record has, written or not, with its size.
+    the record has, written or not, with its size.  ``approximate`` marks every
+    number as an estimate ("≈ 431"); ``neutral`` draws the badges in ``stale_color``.
     """
+    style = style_for(record, style, neutral=neutral)
+    prefix = APPROXIMATE if approximate else ""
     author_dir = Path(author_dir)
     badge_dir = author_dir / BADGE_DIR
     pubs_dir = badge_dir / PUBS_DIR
@@ -391,7 +428,7 @@ def write_badges(
         out.remove(shields_path, "total citations are no longer provided")
     else:
         label = badge_label(labels.citations, record, style)
-        message = format_number(m.citations, style.number_format)
+        message = prefix + format_number(m.citations, style.number_format)
         out.put(shields_path, json_bytes(endpoint_badge(label, message, style)))
 
     # An empty publication list may as well mean "not provided" as "none":
@@ -403,7 +440,7 @@ def write_badges(
         ("i10-index", m.i10_index, labels.i10_index),
         ("publications", n_publications, labels.publications),
     ):
-        _put_pair(badge_dir / name, badge_label(base, record, style), value, style, out)
+        _put_pair(badge_dir / name, badge_label(base, record, style), value, style, out, prefix)
 
     keep: set[str] = set()
     pub_label = badge_label(labels.publication, record, style)
@@ -415,14 +452,16 @@ def write_badges(
         if pub_id in keep or pub.citations is None:
             continue
         keep.add(pub_id)
-        _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, out)
+        _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, out, prefix)
 
     if pubs_dir.is_dir():
-        for path in sorted(pubs_dir.iterdir()):
-            if path.name.startswith(".") or path.suffix not in (".json", ".svg") or not path.is_file():
-                continue
-            if path.stem not in keep:
-                out.remove(path, "publication no longer in the record")
+        # Names first, Path objects only for what goes: the folder holds hundreds of badges.
+        with os.scandir(pubs_dir) as entries:
+            names = sorted(e.name for e in entries if e.is_file() and not e.name.startswith("."))
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            if dot and suffix in ("json", "svg") and stem not in keep:
+                out.remove(pubs_dir / name, "publication no longer in the record")
     if produced is not None:
         produced.update(out.produced)
     return out.written

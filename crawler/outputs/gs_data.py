@@ -34,6 +34,7 @@ from crawler.models import (
     opt_str,
     parse_time,
 )
+from crawler.on_block import Estimate
 from crawler.sources import SOURCES
 
 SCHOLAR_WEB = "https://scholar.google.com"
@@ -64,8 +65,19 @@ def publication_dict(record: AuthorRecord) -> dict[str, Any]:
     return pubs
 
 
-def gs_data_dict(record: AuthorRecord, *, updated: datetime | None = None) -> dict[str, Any]:
-    """The author object, keys in scholarly's order, ``publications`` in page order."""
+def gs_data_dict(
+    record: AuthorRecord,
+    *,
+    updated: datetime | None = None,
+    stale_since: datetime | None = None,
+    estimate: Estimate | None = None,
+) -> dict[str, Any]:
+    """The author object, keys in scholarly's order, ``publications`` in page order.
+
+    ``stale_since``: the source has failed since then and these are the last
+    good numbers.  ``estimate``: the numbers are an estimate on that basis
+    (``"estimated": true``), never a count.
+    """
     p, m = record.profile, record.metrics
     data: dict[str, Any] = {
         "container_type": "Author",
@@ -92,6 +104,17 @@ def gs_data_dict(record: AuthorRecord, *, updated: datetime | None = None) -> di
         data["notes"] = list(record.notes)
     if updated is not None:
         data["updated"] = format_time(updated)
+    if stale_since is not None:
+        data["stale_since"] = format_time(stale_since)
+    if estimate is not None:
+        data["estimated"] = True
+        data["estimate"] = {
+            "source": estimate.source,
+            "since": format_time(estimate.since),
+            "papers_matched": estimate.papers_matched,
+            "papers": estimate.papers,
+            "citations_growth": estimate.citations_growth,
+        }
     return data
 
 

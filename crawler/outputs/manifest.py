@@ -42,10 +42,13 @@ def _renderer_digest() -> bytes:
     return digest.digest()
 
 
-def fingerprint(record: AuthorRecord, style: BadgeStyle) -> str:
+def fingerprint(record: AuthorRecord, style: BadgeStyle, view: str = "") -> str:
+    """``view``: how the numbers are to be read (stale, estimated), which the record does not say."""
     digest = hashlib.sha256(_renderer_digest())
     digest.update(repr(style).encode("utf-8"))
-    digest.update(json.dumps(record_to_dict(record), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    digest.update(view.encode("utf-8"))
+    # record_to_dict's key order is fixed, so no sort_keys (which doubles the cost).
+    digest.update(json.dumps(record_to_dict(record)).encode("ascii"))
     return digest.hexdigest()
 
 
@@ -66,6 +69,7 @@ def outputs_current(author_dir: Path, print_: str) -> bool:
 
 def record_outputs(author_dir: Path, print_: str, files: Mapping[Path, int], *, jail: Path) -> None:
     """Write the manifest for outputs just built (after their folders were fsynced): name -> size."""
-    sizes = {path.relative_to(author_dir).as_posix(): size for path, size in files.items()}
+    prefix = len(os.fspath(author_dir)) + 1
+    sizes = {os.fspath(path)[prefix:].replace(os.sep, "/"): size for path, size in files.items()}
     manifest = {"fingerprint": print_, "files": dict(sorted(sizes.items()))}
     write_if_changed(author_dir / MANIFEST, json_bytes(manifest), jail=jail, durable=False)

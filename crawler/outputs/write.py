@@ -10,10 +10,12 @@ past (``import-git``, ``import-html``) that turns out to be the newest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from crawler.guard import GuardOptions, check, same_content
-from crawler.models import AuthorRecord, utc_now
+from crawler.models import AuthorRecord, format_time, utc_now
+from crawler.on_block import Estimate
 from crawler.outputs.badges import BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.outputs.gs_history import HISTORY_FILE, write_history
@@ -32,24 +34,41 @@ class Accepted:
     """Files in the snapshot folder that were reported and skipped (left as they are)."""
 
 
-def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle, *, skip_current: bool = False) -> list[Path]:
+def write_outputs(
+    data_dir: Path,
+    record: AuthorRecord,
+    badge: BadgeStyle,
+    *,
+    skip_current: bool = False,
+    stale_since: datetime | None = None,
+    estimate: Estimate | None = None,
+    neutral: bool = False,
+) -> list[Path]:
     """gs_data.json, gs_history.json and every badge of ``record``; only files whose content changes are written.
 
     ``updated`` is when the data last changed: the time of the record's snapshot.
     With ``skip_current``, outputs the manifest says were built from this very
-    record are left unread (see ``crawler.outputs.manifest``).
+    record are left unread (see ``crawler.outputs.manifest``).  ``stale_since``,
+    ``estimate`` and ``neutral`` say how a blocked day's numbers are to be read
+    (``crawler.on_block``).
     """
     data_dir = Path(data_dir)
     author_dir = data_dir / record.scholar_id
-    print_ = fingerprint(record, badge)
+    view = repr((format_time(stale_since) if stale_since else None, estimate, neutral))
+    print_ = fingerprint(record, badge, view)
     if skip_current and outputs_current(author_dir, print_):
         return []
     written = []
-    gs_data = json_bytes(gs_data_dict(record, updated=record.fetched_at))
+    gs_data = json_bytes(gs_data_dict(record, updated=record.fetched_at, stale_since=stale_since, estimate=estimate))
     produced: dict[Path, int] = {author_dir / "gs_data.json": len(gs_data)}
     if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
         written.append(author_dir / "gs_data.json")
-    written.extend(write_badges(author_dir, record, badge, jail=data_dir, produced=produced))
+    written.extend(
+        write_badges(
+            author_dir, record, badge, jail=data_dir, produced=produced,
+            approximate=estimate is not None, neutral=neutral,
+        )
+    )
     if write_history(data_dir, record.scholar_id):
         written.append(author_dir / HISTORY_FILE)
     if (author_dir / HISTORY_FILE).is_file():

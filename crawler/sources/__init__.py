@@ -60,6 +60,9 @@ class AuthorRef:
     label: str | None = None
     ids: Mapping[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    on_block: str | None = None
+    """keep | bridge | replace for this author (crawler.on_block); None: the configuration's."""
+    stale_after_days: float | None = None
 
 
 @dataclass(frozen=True)

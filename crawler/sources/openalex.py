@@ -66,7 +66,7 @@ PER_PAGE = 100
 MAX_PAGES = 500
 # Root fields of a work that the record uses: a full work (abstract, references)
 # is many times larger.
-WORK_FIELDS = "id,display_name,publication_year,cited_by_count,primary_location,authorships"
+WORK_FIELDS = "id,doi,display_name,publication_year,cited_by_count,primary_location,authorships"
 RATE_ADVICE = (
     "OpenAlex's daily budget or its per-second limit is used up: wait until tomorrow, "
     f"or set {API_KEY_ENV} (a free key from https://openalex.org/settings/api)"
@@ -207,6 +207,14 @@ def _affiliation(data: Mapping[str, Any]) -> str | None:
     return "; ".join(names) or None
 
 
+def _doi(value: Any) -> str | None:
+    """``https://doi.org/10.1/x`` as OpenAlex gives it -> ``10.1/x``."""
+    text = opt_str(value)
+    if text is None:
+        return None
+    return text.split("doi.org/", 1)[-1] or None
+
+
 def _publication(index: int, work: Any) -> Publication | None:
     work = as_dict(work, f"works[{index}]")
     pub_id = _short_id(work.get("id"), _WORK_ID_RE)
@@ -230,6 +238,7 @@ def _publication(index: int, work: Any) -> Publication | None:
         year=opt_int(work.get("publication_year"), f"works[{index}].publication_year"),
         citations=opt_int(work.get("cited_by_count"), f"works[{index}].cited_by_count"),
         cites_id=None,
+        doi=_doi(work.get("doi")),
     )
 
 

@@ -163,6 +163,7 @@ def _publication(index: int, paper: Any) -> Publication | None:
         year=opt_int(paper.get("year"), f"data[{index}].year"),
         citations=opt_int(paper.get("citationCount"), f"data[{index}].citationCount"),
         cites_id=None,
+        doi=opt_str(as_dict(paper.get("externalIds"), f"data[{index}].externalIds").get("DOI")),
     )
 
 

@@ -312,11 +312,86 @@ def semantic_scholar(page) -> None:  # type: ignore[no-untyped-def]
     write("s2_forbidden.json", {"message": "Forbidden"})
 
 
+# Titles as OpenAlex gives them where a database's record of a paper differs from
+# the author's Scholar profile: an English title for a paper listed in Portuguese.
+TRANSLATED = {
+    "Inovação no setor público: teoria, tendências e casos no Brasil":
+        "Innovation in the public sector: theory, trends and cases in Brazil",
+    "A influência das variáveis ambientais e organizacionais no desempenho de startups":
+        "The influence of environmental and organizational variables on the performance of startups",
+    "Gestão de riscos no setor público: revisão bibliométrica e proposta de agenda de pesquisa":
+        "Risk management in the public sector: a bibliometric review and a research agenda",
+}
+
+
+def _truncate(title: str, length: int = 48) -> str:
+    return title if len(title) <= length else title[:length].rsplit(" ", 1)[0] + "…"
+
+
+def openalex_variants() -> None:
+    """The OpenAlex works of this author with the differences real records show.
+
+    Each tenth of the works gets one kind of difference: Crossref's upper case,
+    HTML markup and entities, a dropped subtitle, a year later (the journal
+    version of a preprint), a title cut short, other punctuation; three are in
+    English where the profile lists them in Portuguese; two are duplicates (a
+    preprint beside the article); three are works the profile does not list.
+    """
+    works = load_json("openalex_works_page1.json")["results"] + load_json("openalex_works_page2.json")["results"]
+    out = []
+    for index, work in enumerate(works):
+        work = json.loads(json.dumps(work))
+        title = work["display_name"]
+        kind = index % 10
+        if title in TRANSLATED:
+            title = TRANSLATED[title]
+        elif kind == 1:
+            title = title.upper()
+        elif kind == 2:
+            first, _, rest = title.partition(" ")
+            title = f"<i>{first}</i> {rest}".replace("'", "&#39;")
+        elif kind == 3 and ": " in title:
+            title = title.split(": ", 1)[0]
+        elif kind == 4:
+            work["publication_year"] += 1
+        elif kind == 5:
+            title = _truncate(title)
+        elif kind == 6:
+            title = title.replace(": ", " - ").replace('"', "").replace(" ", "  ", 1)
+        work["display_name"] = title
+        out.append(work)
+    for index in (0, 11):
+        duplicate = json.loads(json.dumps(works[index]))
+        duplicate["id"] = "https://openalex.org/W" + digits(duplicate["id"] + "preprint", 10)
+        duplicate["publication_year"] -= 1
+        duplicate["cited_by_count"] //= 10
+        duplicate["primary_location"]["source"] = None
+        out.append(duplicate)
+    for title, year in (
+        ("Morphological characterisation of Vitis vinifera cultivars in the Douro region", 1999),
+        ("A survey of open data portals in Latin American municipalities", 2022),
+        ("Spatial epidemiology of dengue outbreaks in the Federal District", 2016),
+    ):
+        stranger = json.loads(json.dumps(works[-1]))
+        stranger["id"] = "https://openalex.org/W" + digits(title, 10)
+        stranger["display_name"] = title
+        stranger["publication_year"] = year
+        stranger["cited_by_count"] = 1
+        out.append(stranger)
+    meta = {"count": len(out), "db_response_time_ms": 38, "page": None, "per_page": 200, "groups_count": None}
+    write("openalex_works_variants.json", {"meta": meta | {"next_cursor": None}, "results": out, "group_by": []})
+
+
+def load_json(name: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((OUT / name).read_text(encoding="utf-8"))
+
+
 def main() -> None:
     page = parse_profile(PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SCHOLAR_ID}&hl=en")
     serpapi(page)
     openalex(page)
     semantic_scholar(page)
+    openalex_variants()
 
 
 if __name__ == "__main__":
