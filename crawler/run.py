@@ -317,7 +317,7 @@ def _fetch_fallback(
     try:
         result = fetch_with_fallback(author, fallbacks, pool.settings_for, pool=pool)
     except ScholarStatsError as exc:
-        outcome.notes.append(f"fallback {', '.join(map(source_label, fallbacks))} failed too: {exc}")
+        outcome.notes.append(redacted_text(f"fallback {', '.join(map(source_label, fallbacks))} failed too: {exc}"))
         return None
     record = result.record
     if record.fetched_at is None:
@@ -327,7 +327,7 @@ def _fetch_fallback(
     try:
         keep_series(config.data_dir, record, guard=config.guard, expected_id=author.scholar_id, accept_drop=accept_drop)
     except GuardRefused as exc:
-        outcome.notes.append(f"{source_label(record.source)}'s numbers were refused: {exc}")
+        outcome.notes.append(redacted_text(f"{source_label(record.source)}'s numbers were refused: {exc}"))
         return None
     return record
 
@@ -386,7 +386,7 @@ def _blocked_day(
     stale_since = stale_since_of(data_dir, sid) or now
     outcome.stale_since = format_time(stale_since)
     outcome.stale_days = stale_days(stale_since, now)
-    outcome.notes.append(f"{source_label('scholar')} failed: {exc}")
+    outcome.notes.append(redacted_text(f"{source_label('scholar')} failed: {exc}"))
     other = None
     if fallbacks:
         other = _fetch_fallback(config, author, pool, fallbacks, outcome, beside_scholar=False, accept_drop=accept_drop)
@@ -444,7 +444,7 @@ def _blocked_day(
     outcome.source = record.source
     outcome.citations = record.metrics.citations
     outcome.exit_code = int(getattr(exc, "exit_code", ExitCode.ERROR))
-    outcome.reason = str(exc)
+    outcome.reason = redacted_text(exc)
     return outcome
 
 

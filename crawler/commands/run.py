@@ -30,16 +30,20 @@ _MARK = {
 
 
 def _report(outcome: AuthorOutcome) -> None:
+    from crawler.http import redacted_text
+
     detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
     if outcome.source and outcome.source != "scholar":
         detail += f" (from {outcome.source})"
     if outcome.reason:
         detail = f"{detail}; {outcome.reason}" if detail else outcome.reason
+    # Reasons and notes can carry what a server echoed back (an API key, a proxy's password).
+    detail = redacted_text(detail)
     click.echo(f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}", err=True)
     if outcome.stale_since:
         click.echo(f"  note: Google Scholar has failed since {outcome.stale_since} (on_block = {outcome.policy})", err=True)
     for note in outcome.notes:
-        click.echo(f"  note: {note}", err=True)
+        click.echo(f"  note: {redacted_text(note)}", err=True)
 
 
 def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
