@@ -12,7 +12,7 @@ with a fixed key order and ``"format": 1``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -75,6 +75,20 @@ class Publication:
     cites_id: str | None = None
 
 
+def unique_publications(pubs: Iterable[Publication]) -> tuple[tuple[Publication, ...], tuple[str, ...]]:
+    """``pubs`` with each ``author_pub_id`` once (its first row), and the IDs that repeated."""
+    seen: set[str] = set()
+    kept: list[Publication] = []
+    repeated: list[str] = []
+    for pub in pubs:
+        if pub.author_pub_id in seen:
+            repeated.append(pub.author_pub_id)
+            continue
+        seen.add(pub.author_pub_id)
+        kept.append(pub)
+    return tuple(kept), tuple(dict.fromkeys(repeated))
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorRecord:
     profile: Profile
@@ -87,6 +101,13 @@ class AuthorRecord:
     # What the source could not provide, in words (e.g. "counts_by_year covers
     # only the last 10 years"); shown in outputs so a number is never mistaken.
     notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # One publication per ID, whatever the source sent: badges count
+        # ``publications``, gs_data keys them by ID, and the two must agree.
+        unique, repeated = unique_publications(self.publications)
+        if repeated or not isinstance(self.publications, tuple):
+            object.__setattr__(self, "publications", unique)
 
     @property
     def scholar_id(self) -> str:
