@@ -15,6 +15,7 @@
     [guard]
     max_citation_drop = 0.05
     max_publication_drop = 0.10
+    max_rise_factor = 3
 
     [badge]                         # see docs/badges.md
     number_format = "comma"
@@ -277,6 +278,7 @@ def load_config(
     base_url: str | None = None,
     sources: Sequence[str] = (),
     http: Mapping[str, Any] | None = None,
+    guard: Mapping[str, Any] | None = None,
 ) -> Config:
     """The configuration: the file (``path``, or ``scholar-stats.toml`` when it
     exists and no author is given), then command-line values over it."""
@@ -313,4 +315,10 @@ def load_config(
         changes["authors"] = tuple(dataclasses.replace(a, sources=()) for a in config.authors)
     if http:
         changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
+    guard_given = {k: v for k, v in (guard or {}).items() if v is not None}
+    if guard_given:
+        try:
+            changes["guard"] = dataclasses.replace(config.guard, **guard_given)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     return dataclasses.replace(config, **changes) if changes else config

@@ -144,8 +144,9 @@ def acad(citedby: int, pubs: dict[str, int], *, as_list: bool = False, int_years
         "homepage": "https://example.org/meitner",
         "citedby": citedby,
         "citedby5y": citedby - 5,
-        "hindex": 3,
-        "hindex5y": 2,
+        # h-indices the other numbers allow: no more than the publications listed.
+        "hindex": min(3, len(pubs)),
+        "hindex5y": min(2, len(pubs)),
         "i10index": 1,
         "i10index5y": 1,
         "cites_per_year": cpy,

@@ -123,7 +123,7 @@ _IMPORT_OPTIONS = [
     click.option("--author", required=True, metavar="ID", help="The author whose history this is (Scholar ID or profile URL)."),
     click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder [default: data, or the config's data_dir]."),
     click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file whose [guard] limits and [badge] style apply."),
-    click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications against the snapshot before."),
+    click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications against the snapshot before."),
 ]
 
 

@@ -53,10 +53,11 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default: data, or the config's data_dir).")
 @with_http_options
 @click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Source chain for every author (repeat for fallbacks), overriding the config.")
-@click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications for this run.")
+@click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications for this run.")
+@click.option("--max-rise-factor", type=float, metavar="FACTOR", help="Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) [default: 3, or the config's].")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
 @handle_errors
-def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], accept_drop: bool, summary_path: Path | None) -> None:
+def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], accept_drop: bool, max_rise_factor: float | None, summary_path: Path | None) -> None:
     """Fetch every author, guard the numbers, store snapshots and write the outputs.
 
     A failed or implausible fetch never replaces good data: the author is
@@ -66,6 +67,7 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
     config = load_config(
         config_path, authors=authors, data_dir=data_dir, base_url=base_url, sources=sources,
         http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
+        guard={"max_rise_factor": max_rise_factor},
     )
     ctx = click.get_current_context()
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))

@@ -255,12 +255,11 @@ def import_records(
                 log.info("%s: skipped, %s", candidate.label, reason)
                 outcome.skipped.append(f"{candidate.label}: {reason}")
                 continue
-            checked, options = record, guard
-            if allow_partial and not record.complete:
-                checked = replace(record, complete=True)
-                options = replace(guard, max_publication_drop=1.0)
+            partial = allow_partial and not record.complete
             try:
-                notes = check(previous, checked, expected_id=scholar_id, options=options, accept_drop=accept_drop)
+                notes = check(
+                    previous, record, expected_id=scholar_id, options=guard, accept_drop=accept_drop, partial=partial
+                )
             except GuardRefused as exc:
                 log.warning("%s: refused: %s", candidate.label, exc)
                 outcome.refused.append(f"{candidate.label}: {exc}")
