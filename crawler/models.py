@@ -75,6 +75,28 @@ class Publication:
     cites_id: str | None = None
 
 
+# A count as Scholar and the APIs print it: bare digits, or groups of three
+# joined by one locale's separator ("1,234", "1.234", "1 234", "1'234").  No
+# sign, exponent, decimals or trailing words: "-5" is not 5 and "1e9" is not 1.
+_COUNT_RE = re.compile(r"[0-9]+|[0-9]{1,3}(?:(?P<sep>[,.' ])[0-9]{3})(?:(?P=sep)[0-9]{3})*")
+
+
+def parse_count(text: str) -> int:
+    """The count ``text`` writes (any Unicode space read as a separator); ``ValueError`` if it is none."""
+    cleaned = " ".join(text.split())
+    if not _COUNT_RE.fullmatch(cleaned):
+        raise ValueError(f"{text[:40]!r} is not a count")
+    return int(re.sub(r"[^0-9]", "", cleaned))
+
+
+def repeated_note(repeated: tuple[str, ...]) -> tuple[str, ...]:
+    """The record's note about publication IDs a source listed more than once."""
+    if not repeated:
+        return ()
+    shown = ", ".join(repeated[:3]) + (", ..." if len(repeated) > 3 else "")
+    return (f"{len(repeated)} publication IDs were listed twice ({shown}); each is counted once",)
+
+
 def unique_publications(pubs: Iterable[Publication]) -> tuple[tuple[Publication, ...], tuple[str, ...]]:
     """``pubs`` with each ``author_pub_id`` once (its first row), and the IDs that repeated."""
     seen: set[str] = set()

@@ -22,16 +22,20 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from crawler.errors import Blocked, NotAProfile, ParseError, TruncatedPage
-from crawler.models import AuthorRecord, Metrics, Profile, Publication, unique_publications
+from crawler.models import (
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    parse_count,
+    repeated_note,
+    unique_publications,
+)
 
 SCHOLAR_URL = "https://scholar.google.com/"
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-# A count as Scholar prints it: bare digits, or groups of three joined by one
-# locale's separator ("1,234", "1.234", "1 234" with any Unicode space, "1'234").
-# Nothing else is a count: no sign, exponent, decimals or trailing words.
-_COUNT_RE = re.compile(r"\d+|\d{1,3}(?:(?P<sep>[,.' ])\d{3})(?:(?P=sep)\d{3})*", re.ASCII)
 _USER_RE = re.compile(r"^([A-Za-z0-9_-]{12}):")
 _YEAR_RE = re.compile(r"(1[89]\d\d|2\d\d\d)")
 _PX_RE = re.compile(r"right\s*:\s*(-?\d+(?:\.\d+)?)px")
@@ -76,14 +80,6 @@ def page_to_record(
         source=source,
         notes=repeated_note(page.repeated),
     )
-
-
-def repeated_note(repeated: tuple[str, ...]) -> tuple[str, ...]:
-    """The record's note about publication IDs the source listed more than once."""
-    if not repeated:
-        return ()
-    shown = ", ".join(repeated[:3]) + (", ..." if len(repeated) > 3 else "")
-    return (f"{len(repeated)} publication IDs were listed twice ({shown}); each is counted once",)
 
 
 # -- decoding -----------------------------------------------------------------
@@ -144,9 +140,10 @@ def _count(text: str, what: str, url: str | None) -> int | None:
     """
     if not text:
         return None
-    if not _COUNT_RE.fullmatch(text):
-        raise ParseError(f"{what} is {text[:40]!r}, not a count; the page is not understood", url=url)
-    return int(re.sub(r"[^0-9]", "", text))
+    try:
+        return parse_count(text)
+    except ValueError:
+        raise ParseError(f"{what} is {text[:40]!r}, not a count; the page is not understood", url=url) from None
 
 
 def _query_value(url: str, key: str) -> str | None:

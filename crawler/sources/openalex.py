@@ -39,7 +39,15 @@ from typing import Any
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import Deadline, PoliteClient, build_client
-from crawler.models import AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.models import (
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    repeated_note,
+    unique_publications,
+    utc_now,
+)
 from crawler.sources import AuthorRef, SourceSettings
 from crawler.sources._api import (
     api_options,
@@ -250,14 +258,9 @@ def record_from_json(scholar_id: str, data: Mapping[str, Any], works: list[Any])
         count = opt_int(entry.get("cited_by_count"), f"counts_by_year[{index}].cited_by_count")
         if year is not None and count is not None:
             per_year[year] = count
-    publications: list[Publication] = []
-    seen: set[str] = set()
-    for index, work in enumerate(works):
-        pub = _publication(index, work)
-        if pub is not None and pub.author_pub_id not in seen:
-            seen.add(pub.author_pub_id)
-            publications.append(pub)
-    notes = ["OpenAlex has no 'since YEAR' column: the since-year metrics are not provided"]
+    listed = (_publication(index, work) for index, work in enumerate(works))
+    publications, repeated = unique_publications(pub for pub in listed if pub is not None)
+    notes = ["OpenAlex has no 'since YEAR' column: the since-year metrics are not provided", *repeated_note(repeated)]
     if per_year:
         notes.append(
             f"OpenAlex's counts_by_year covers only recent years ({min(per_year)}-{max(per_year)}); "
@@ -271,7 +274,7 @@ def record_from_json(scholar_id: str, data: Mapping[str, Any], works: list[Any])
         profile=profile,
         metrics=metrics,
         cites_per_year=tuple(sorted(per_year.items())),
-        publications=tuple(publications),
+        publications=publications,
         complete=True,
         source=NAME,
         notes=tuple(notes),

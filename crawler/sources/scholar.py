@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from crawler.errors import Blocked, NotFound, ParseError
 from crawler.http import Deadline, PoliteClient, build_client
-from crawler.models import AuthorRecord, Publication, utc_now
-from crawler.parser import ProfilePage, page_to_record, parse_profile, repeated_note
+from crawler.models import AuthorRecord, Publication, repeated_note, utc_now
+from crawler.parser import ProfilePage, page_to_record, parse_profile
 from crawler.sources import AuthorRef, SourceSettings
 
 log = logging.getLogger(__name__)
