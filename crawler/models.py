@@ -205,11 +205,15 @@ def record_to_dict(record: AuthorRecord) -> dict[str, Any]:
 
 
 def opt_int(value: Any, where: str) -> int | None:
-    """``value`` as an integer, or None; ``ValueError`` names ``where`` otherwise."""
+    """``value`` as a count (an integer, 0 or more), or None; ``ValueError`` names ``where`` otherwise.
+
+    Every integer a record holds is a count or a year: a negative one is a
+    hand-edited or forged file, never something a source said.
+    """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"'{where}' must be an integer or null, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"'{where}' must be an integer of 0 or more, or null, not {value!r}")
     return value
 
 

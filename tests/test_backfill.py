@@ -470,3 +470,21 @@ def test_import_html_guard_checks_the_snapshot_before(tmp_path: Path) -> None:
     code, _, err = cli("import-html", fr, "--author", kid, "--date", "2021-08-01T08:00:00Z", "--data-dir", data,
                        "--allow-partial")
     assert code == 0 and "imported 0, already there 1" in err
+
+
+@pytest.mark.parametrize("key", ["citedby", "hindex", "i10index5y"])
+def test_a_negative_count_in_an_imported_file_is_refused(key: str) -> None:
+    data = acad(25, {"x": 20, "yy": 5, "z": 0})
+    data[key] = -5
+    with pytest.raises(ValueError, match=f"'{key}' must be an integer of 0 or more"):
+        record_from_gs_data(data, SID)
+
+
+def test_a_negative_count_in_a_snapshot_is_refused() -> None:
+    record = record_from_gs_data(acad(25, {"x": 20, "yy": 5, "z": 0}), SID)
+    from crawler.models import record_to_dict
+
+    stored = record_to_dict(record)
+    stored["publications"][0]["citations"] = -1
+    with pytest.raises(ValueError, match=r"publications\[0\]\.citations"):
+        record_from_dict(stored)
