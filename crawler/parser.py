@@ -63,6 +63,16 @@ class ProfilePage:
     """Publication IDs listed more than once on the page (each kept once)."""
 
 
+def whose(page: ProfilePage) -> str:
+    """Whose page this is, in words: "is the profile of X", "mixes the profiles X, Y" or "names no profile"."""
+    named = sorted(page.named_ids)
+    if not named:
+        return "names no profile"
+    if len(named) == 1:
+        return f"is the profile of {named[0]}"
+    return f"mixes the profiles {', '.join(named)}"
+
+
 def page_to_record(
     page: ProfilePage,
     publications: tuple[Publication, ...] | None = None,

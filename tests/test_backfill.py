@@ -488,3 +488,14 @@ def test_a_negative_count_in_a_snapshot_is_refused() -> None:
     stored["publications"][0]["citations"] = -1
     with pytest.raises(ValueError, match=r"publications\[0\]\.citations"):
         record_from_dict(stored)
+
+
+def test_import_html_refuses_a_page_mixing_two_profiles(tmp_path: Path) -> None:
+    body = (FIXTURES / "bohlooli_en_50rows.html").read_bytes()
+    mixed = tmp_path / "mixed.html"
+    mixed.write_bytes(body.replace(b"citation_for_view=cIn8pGEAAAAJ:", b"citation_for_view=sOmEoNeElSe1:", 1))
+    data = tmp_path / "data"
+    code, _, err = cli("import-html", mixed, "--author", "cIn8pGEAAAAJ", "--data-dir", data)
+    assert code == 5, err
+    assert f"{mixed}: the page mixes the profiles cIn8pGEAAAAJ, sOmEoNeElSe1" in err
+    assert not (data / "cIn8pGEAAAAJ" / "snapshots").exists() or not any((data / "cIn8pGEAAAAJ" / "snapshots").iterdir())

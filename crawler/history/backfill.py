@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import GuardRefused, ScholarStatsError, StorageError, UsageError
+from crawler.errors import GuardRefused, ParseError, ScholarStatsError, StorageError, UsageError
 from crawler.guard import GuardOptions, check, same_content
 from crawler.history.snapshots import parse_date, read_record_or_none, snapshot_refs
 from crawler.models import (
@@ -406,7 +406,7 @@ def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datet
     not a profile raises the parser's error (``Blocked`` exit 3, ``ParseError``
     exit 5) and a page of another author ``GuardRefused``, each naming the file.
     """
-    from crawler.parser import page_to_record, parse_profile
+    from crawler.parser import page_to_record, parse_profile, whose
 
     if date is not None and len(files) > 1:
         raise UsageError("--date dates a single FILE; without it each file is dated by its modification time")
@@ -424,6 +424,8 @@ def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datet
         except ScholarStatsError as exc:
             _name_file(exc, str(path))
             raise
+        if len(page.named_ids) > 1:
+            raise ParseError(f"{path}: the page {whose(page)}; nothing was imported")
         if page.profile.scholar_id != scholar_id:
             raise GuardRefused(f"{path}: the page is the profile of {page.profile.scholar_id or 'nobody'}, not {scholar_id}")
         record = page_to_record(page)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from crawler.errors import Blocked, NotFound, ParseError
 from crawler.http import Deadline, PoliteClient, build_client
 from crawler.models import AuthorRecord, Publication, repeated_note, utc_now
-from crawler.parser import ProfilePage, page_to_record, parse_profile
+from crawler.parser import ProfilePage, page_to_record, parse_profile, whose
 from crawler.sources import AuthorRef, SourceSettings
 
 log = logging.getLogger(__name__)
@@ -74,15 +74,8 @@ class ScholarSource:
 
     def _not_the_profile(self, page: ProfilePage, scholar_id: str, cstart: int) -> ParseError:
         """The error for a page that is not only the profile asked for."""
-        named = sorted(page.named_ids)
-        if not named:
-            whose = "names no profile"
-        elif len(named) == 1:
-            whose = f"is the profile of {named[0]}"
-        else:
-            whose = f"mixes the profiles {', '.join(named)}"
         return ParseError(
-            f"asked for {scholar_id}, but the page at cstart={cstart} {whose}; nothing of the fetch was kept",
+            f"asked for {scholar_id}, but the page at cstart={cstart} {whose(page)}; nothing of the fetch was kept",
             url=f"{self.base_url}/citations?user={scholar_id}" + (f"&cstart={cstart}" if cstart else ""),
         )
 
