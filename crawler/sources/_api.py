@@ -17,7 +17,8 @@ from importlib import metadata
 from typing import Any
 
 from crawler.errors import Blocked, ParseError, ScholarStatsError
-from crawler.http import DEFAULT_HEADERS, HttpOptions, redact
+from crawler.http import DEFAULT_HEADERS, HttpOptions
+from crawler.http import redact as redact  # the sources import it from here
 from crawler.models import parse_count
 
 
