@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import filelock
 
@@ -165,6 +165,32 @@ def _create_temp(path: Path) -> tuple[int, str]:
             path.parent.mkdir(parents=True, exist_ok=True)
             made_folder = True
     raise FileExistsError(errno.EEXIST, "no free temporary name", folder)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, jail: Path | None = None, durable: bool = True) -> Iterator[IO[bytes]]:
+    """A file to write ``path``'s new content into as a stream; it replaces ``path``
+    all at once when the block ends, and never when the block raises."""
+    path = Path(path)
+    confine(path, jail)
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = _create_temp(path)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        if durable:
+            _fsync_dir(path.parent)
+    except OSError as exc:
+        raise StorageError(_describe_os_error(exc, path)) from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
 
 
 def sync_folders(folders: Iterable[Path]) -> None:
