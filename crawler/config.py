@@ -17,6 +17,7 @@
     [guard]
     max_citation_drop = 0.05
     max_publication_drop = 0.10
+    max_rise_factor = 3
 
     [badge]                         # see docs/badges.md
     number_format = "comma"
@@ -351,6 +352,7 @@ def load_config(
     http: Mapping[str, Any] | None = None,
     on_block: str | None = None,
     stale_after_days: float | None = None,
+    guard: Mapping[str, Any] | None = None,
 ) -> Config:
     """The configuration: the file (``find_config``), then command-line values over it.
 
@@ -406,6 +408,12 @@ def load_config(
             changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    guard_given = {k: v for k, v in (guard or {}).items() if v is not None}
+    if guard_given:
+        try:
+            changes["guard"] = dataclasses.replace(config.guard, **guard_given)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     config = dataclasses.replace(config, **changes) if changes else config
     if config.http.proxy is None:
         # httpx reads these itself; a bad one must stop the run here, not in the middle.

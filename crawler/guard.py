@@ -1,20 +1,35 @@
 """The guard: a new record replaces the last good one only if it is complete and plausible.
 
+Three kinds of check, in this order::
+
+    whose and how complete   the profile asked for, every page came back     never overridable
+    consistent in itself     h-index ≤ publications, h² ≤ citations, ...     never overridable
+    plausible against the    a sharp drop, or a rise past max_rise_factor    --accept-drop
+    last good record
+
 Scholar's numbers do go down a little (merged duplicates, re-indexed venues),
 so small decreases pass; a sharp drop is far more often a partial or wrong page
-than a real loss, so it is refused until a person says otherwise
-(``--accept-drop``).  Drops are only measured between records of the same
-source: OpenAlex counting fewer citations than Scholar is not a drop, it is a
-new series, and is reported as such.
+than a real loss, and a sudden many-fold rise is far more often a forged or
+garbled page than real fame.  Either is refused until a person says otherwise
+(``--accept-drop``): a bad page must never become the baseline that the real
+numbers are then measured against.  Drops and rises are only measured between
+records of the same source: OpenAlex counting fewer citations than Scholar is
+not a drop, it is a new series, and is reported as such.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 from crawler.errors import GuardRefused
 from crawler.models import AuthorRecord, record_to_dict
+
+# A rise is implausible only when it is both many-fold and more than this:
+# a young profile going from 3 to 40 citations is ordinary.
+RISE_MARGIN_CITATIONS = 50
+RISE_MARGIN_PUBLICATIONS = 10
 
 
 @dataclass(frozen=True)
@@ -23,12 +38,18 @@ class GuardOptions:
     """Largest fall of total citations accepted, as a fraction (0.05 = 5 %)."""
     max_publication_drop: float = 0.10
     """Largest fall of the publication count accepted, as a fraction."""
+    max_rise_factor: float = 3.0
+    """Largest rise of total citations and of the publication count accepted,
+    as a multiple of the last good value (3 = up to three times as many)."""
 
     def __post_init__(self) -> None:
         for name in ("max_citation_drop", "max_publication_drop"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number between 0 and 1, not {value!r}")
+        factor = self.max_rise_factor
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not (math.isfinite(factor) and factor >= 1):
+            raise ValueError(f"max_rise_factor must be a number of at least 1, not {factor!r}")
 
 
 def _percent(fraction: float) -> str:
@@ -42,6 +63,42 @@ def _fell_too_far(old: int, new: int, limit: float) -> bool:
     return old > 0 and new < old and Fraction(old - new, old) > Fraction(repr(limit))
 
 
+def _rose_too_far(old: int, new: int, factor: float, margin: int) -> bool:
+    return new - old > margin and Fraction(new) > Fraction(old) * Fraction(repr(factor))
+
+
+def inconsistencies(record: AuthorRecord, *, partial: bool = False) -> list[str]:
+    """What the record's numbers say that no real profile can: each rule holds
+    for every profile by the definitions of the indices, whatever the source."""
+    m = record.metrics
+    problems: list[str] = []
+    columns = (("", m.citations, m.h_index, m.i10_index), (" since", m.citations_since, m.h_index_since, m.i10_index_since))
+    for label, citations, h, i10 in columns:
+        # The h papers of the h-core have at least h citations each; every
+        # i10 paper has at least 10; with h ≥ 10 the h-core is all i10 papers.
+        if h is not None and citations is not None and h * h > citations:
+            problems.append(f"h-index{label} {h} needs at least {h * h} citations, the page says {citations}")
+        if i10 is not None and citations is not None and 10 * i10 > citations:
+            problems.append(f"i10-index{label} {i10} needs at least {10 * i10} citations, the page says {citations}")
+        if h is not None and i10 is not None and h >= 10 and i10 < h:
+            problems.append(f"i10-index{label} {i10} is below h-index{label} {h}")
+    for name, all_time, since in (
+        ("citations", m.citations, m.citations_since),
+        ("h-index", m.h_index, m.h_index_since),
+        ("i10-index", m.i10_index, m.i10_index_since),
+    ):
+        if all_time is not None and since is not None and since > all_time:
+            problems.append(f"{name} since {m.since_year or 'the since year'} ({since}) is above the all-time {all_time}")
+    count = len(record.publications)
+    if record.complete and count and not partial:
+        # Only a record that lists its publications can be held to them (an
+        # imported gs_data file may carry the totals alone).
+        for name, value in (("h-index", m.h_index), ("i10-index", m.i10_index)):
+            if value is not None and value > count:
+                problems.append(f"{name} {value} is above the {count} publications listed")
+    return problems
+
+
 def check(
     previous: AuthorRecord | None,
     new: AuthorRecord,
@@ -49,15 +106,26 @@ def check(
     expected_id: str,
     options: GuardOptions,
     accept_drop: bool = False,
+    partial: bool = False,
 ) -> list[str]:
-    """Raise ``GuardRefused`` if ``new`` may not replace ``previous``; return notes worth reporting."""
+    """Raise ``GuardRefused`` if ``new`` may not replace ``previous``; return notes worth reporting.
+
+    ``partial`` is for a record known to list only some publications (a saved
+    page imported on purpose): it may be incomplete, and its publication count
+    is neither compared nor held against its h-index.
+    """
     notes: list[str] = []
     if new.profile.scholar_id != expected_id:
         raise GuardRefused(
             f"the page is the profile of {new.profile.scholar_id or 'nobody'}, not {expected_id}"
         )
-    if not new.complete:
+    if not new.complete and not partial:
         raise GuardRefused("incomplete fetch: not every publication page came back")
+    problems = inconsistencies(new, partial=partial)
+    if problems:
+        raise GuardRefused(
+            "the numbers contradict each other: " + "; ".join(problems) + "; kept the last good data"
+        )
     if new.metrics.citations is None and previous is not None and previous.metrics.citations is not None:
         raise GuardRefused("the new record has no citation count where the last one had")
     if previous is None:
@@ -68,22 +136,35 @@ def check(
             "numbers are not compared across sources"
         )
         return notes
+    changes = _sharp_changes(previous, new, options, partial=partial)
+    if changes and not accept_drop:
+        raise GuardRefused("; ".join(changes) + "; kept the last good data (use --accept-drop if this is real)")
+    notes.extend(f"accepted: {c}" for c in changes)
+    return notes
+
+
+def _sharp_changes(previous: AuthorRecord, new: AuthorRecord, options: GuardOptions, *, partial: bool) -> list[str]:
+    changes = []
+    factor = f"{options.max_rise_factor:g}"
     old_c, new_c = previous.metrics.citations, new.metrics.citations
-    drops = []
-    if old_c is not None and new_c is not None and _fell_too_far(old_c, new_c, options.max_citation_drop):
-        drops.append(
-            f"total citations fell from {old_c} to {new_c} "
-            f"(more than {_percent(options.max_citation_drop)})"
-        )
+    if old_c is not None and new_c is not None:
+        if _fell_too_far(old_c, new_c, options.max_citation_drop):
+            changes.append(
+                f"total citations fell from {old_c} to {new_c} (more than {_percent(options.max_citation_drop)})"
+            )
+        if _rose_too_far(old_c, new_c, options.max_rise_factor, RISE_MARGIN_CITATIONS):
+            changes.append(f"total citations rose from {old_c} to {new_c} (more than {factor} times as many)")
     old_p, new_p = len(previous.publications), len(new.publications)
+    if partial or not previous.complete:
+        # A saved page imported with only some publications counts none of them.
+        return changes
     if _fell_too_far(old_p, new_p, options.max_publication_drop):
-        drops.append(
+        changes.append(
             f"publications fell from {old_p} to {new_p} (more than {_percent(options.max_publication_drop)})"
         )
-    if drops and not accept_drop:
-        raise GuardRefused("; ".join(drops) + "; kept the last good data (use --accept-drop if this is real)")
-    notes.extend(f"accepted: {d}" for d in drops)
-    return notes
+    if _rose_too_far(old_p, new_p, options.max_rise_factor, RISE_MARGIN_PUBLICATIONS):
+        changes.append(f"publications rose from {old_p} to {new_p} (more than {factor} times as many)")
+    return changes
 
 
 def same_content(a: AuthorRecord, b: AuthorRecord) -> bool:

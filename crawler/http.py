@@ -618,11 +618,14 @@ class PoliteClient:
         redirect_policy: RedirectPolicy | None = None,
         not_found_statuses: tuple[int, ...] = (404,),
         blocked_statuses: tuple[int, ...] = (403,),
+        answered_statuses: tuple[int, ...] = (),
     ) -> tuple[httpx.Response, bytes]:
         """GET ``url`` and return the final response and its body.
 
         Raises ``Blocked`` (403, 429 after retries, or what ``redirect_policy``
         refuses), ``NotFound`` (404), ``DeadlineExceeded``, or ``FetchError``.
+        An error status in ``answered_statuses`` is returned with its body
+        instead, for a caller that reads the server's own words about it.
         """
         for _hop in range(MAX_REDIRECTS + 1):
             response, body = self._get_with_retries(url, params, headers, deadline, blocked_statuses)
@@ -639,7 +642,7 @@ class PoliteClient:
                 raise NotFound("not found", url=final_url, status=status)
             if status in blocked_statuses:
                 raise Blocked("access refused", kind=f"http-{status}", url=final_url, status=status)
-            if status >= 400:
+            if status >= 400 and status not in answered_statuses:
                 raise FetchError("unexpected response", url=final_url, status=status)
             return response, body
         raise FetchError(f"more than {MAX_REDIRECTS} redirects", url=url)

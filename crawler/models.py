@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -89,6 +89,42 @@ class Publication:
     doi: str | None = None
 
 
+# A count as Scholar and the APIs print it: bare digits, or groups of three
+# joined by one locale's separator ("1,234", "1.234", "1 234", "1'234").  No
+# sign, exponent, decimals or trailing words: "-5" is not 5 and "1e9" is not 1.
+_COUNT_RE = re.compile(r"[0-9]+|[0-9]{1,3}(?:(?P<sep>[,.' ])[0-9]{3})(?:(?P=sep)[0-9]{3})*")
+
+
+def parse_count(text: str) -> int:
+    """The count ``text`` writes (any Unicode space read as a separator); ``ValueError`` if it is none."""
+    cleaned = " ".join(text.split())
+    if not _COUNT_RE.fullmatch(cleaned):
+        raise ValueError(f"{text[:40]!r} is not a count")
+    return int(re.sub(r"[^0-9]", "", cleaned))
+
+
+def repeated_note(repeated: tuple[str, ...]) -> tuple[str, ...]:
+    """The record's note about publication IDs a source listed more than once."""
+    if not repeated:
+        return ()
+    shown = ", ".join(repeated[:3]) + (", ..." if len(repeated) > 3 else "")
+    return (f"{len(repeated)} publication IDs were listed twice ({shown}); each is counted once",)
+
+
+def unique_publications(pubs: Iterable[Publication]) -> tuple[tuple[Publication, ...], tuple[str, ...]]:
+    """``pubs`` with each ``author_pub_id`` once (its first row), and the IDs that repeated."""
+    seen: set[str] = set()
+    kept: list[Publication] = []
+    repeated: list[str] = []
+    for pub in pubs:
+        if pub.author_pub_id in seen:
+            repeated.append(pub.author_pub_id)
+            continue
+        seen.add(pub.author_pub_id)
+        kept.append(pub)
+    return tuple(kept), tuple(dict.fromkeys(repeated))
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorRecord:
     profile: Profile
@@ -101,6 +137,13 @@ class AuthorRecord:
     # What the source could not provide, in words (e.g. "counts_by_year covers
     # only the last 10 years"); shown in outputs so a number is never mistaken.
     notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # One publication per ID, whatever the source sent: badges count
+        # ``publications``, gs_data keys them by ID, and the two must agree.
+        unique, repeated = unique_publications(self.publications)
+        if repeated or not isinstance(self.publications, tuple):
+            object.__setattr__(self, "publications", unique)
 
     @property
     def scholar_id(self) -> str:
@@ -178,11 +221,15 @@ def record_to_dict(record: AuthorRecord) -> dict[str, Any]:
 
 
 def opt_int(value: Any, where: str) -> int | None:
-    """``value`` as an integer, or None; ``ValueError`` names ``where`` otherwise."""
+    """``value`` as a count (an integer, 0 or more), or None; ``ValueError`` names ``where`` otherwise.
+
+    Every integer a record holds is a count or a year: a negative one is a
+    hand-edited or forged file, never something a source said.
+    """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"'{where}' must be an integer or null, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"'{where}' must be an integer of 0 or more, or null, not {value!r}")
     return value
 
 

@@ -22,13 +22,21 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from crawler.errors import Blocked, NotAProfile, ParseError, TruncatedPage
-from crawler.models import AuthorRecord, Metrics, Profile, Publication
+from crawler.models import (
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    parse_count,
+    repeated_note,
+    unique_publications,
+)
 
 SCHOLAR_URL = "https://scholar.google.com/"
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-_INT_RE = re.compile(r"\d[\d\s.,\u00a0\u202f]*")
+_USER_RE = re.compile(r"^([A-Za-z0-9_-]{12}):")
 _YEAR_RE = re.compile(r"(1[89]\d\d|2\d\d\d)")
 _PX_RE = re.compile(r"right\s*:\s*(-?\d+(?:\.\d+)?)px")
 _Z_RE = re.compile(r"z-index\s*:\s*(\d+)")
@@ -48,6 +56,21 @@ class ProfilePage:
     has_more: bool
     """Whether the "Show more" button is enabled: more publications follow this page."""
     range_text: str | None = None
+    named_ids: frozenset[str] = frozenset()
+    """Every profile ID the page itself names (canonical link, form, row links);
+    ``profile.scholar_id`` may come from the request URL when it names none."""
+    repeated: tuple[str, ...] = ()
+    """Publication IDs listed more than once on the page (each kept once)."""
+
+
+def whose(page: ProfilePage) -> str:
+    """Whose page this is, in words: "is the profile of X", "mixes the profiles X, Y" or "names no profile"."""
+    named = sorted(page.named_ids)
+    if not named:
+        return "names no profile"
+    if len(named) == 1:
+        return f"is the profile of {named[0]}"
+    return f"mixes the profiles {', '.join(named)}"
 
 
 def page_to_record(
@@ -65,6 +88,7 @@ def page_to_record(
         publications=page.publications if publications is None else publications,
         complete=(not page.has_more) if complete is None else complete,
         source=source,
+        notes=repeated_note(page.repeated),
     )
 
 
@@ -117,13 +141,19 @@ def _own_text(node: Node) -> str:
     return _clean("".join(parts))
 
 
-def _int(text: str) -> int | None:
-    """An integer from a cell, whatever the locale's grouping ("1,234", "1 234", "1.234")."""
-    match = _INT_RE.search(text)
-    if not match:
+def _count(text: str, what: str, url: str | None) -> int | None:
+    """A count from a cell (``text`` already cleaned, so any space is " "); None when empty.
+
+    Anything else than a count raises ``ParseError``: "-5" is not 5 and "1e9"
+    is not 1, and a number guessed from a page that says something else would
+    reach the badges as if Scholar had said it.
+    """
+    if not text:
         return None
-    digits = re.sub(r"\D", "", match.group(0))
-    return int(digits) if digits else None
+    try:
+        return parse_count(text)
+    except ValueError:
+        raise ParseError(f"{what} is {text[:40]!r}, not a count; the page is not understood", url=url) from None
 
 
 def _query_value(url: str, key: str) -> str | None:
@@ -169,6 +199,25 @@ def _classify_non_profile(text: str, tree: HTMLParser, url: str | None) -> Excep
 
 
 # -- the profile parts -----------------------------------------------------------
+
+
+def _named_ids(tree: HTMLParser, publications: tuple[Publication, ...]) -> frozenset[str]:
+    """The profile IDs the page names itself: its canonical link, its form and
+    the owner part (``USER:``) of every row's publication ID."""
+    named = set()
+    canonical = tree.css_first('link[rel="canonical"]')
+    if canonical is not None:
+        found = _query_value(canonical.attributes.get("href") or "", "user")
+        if found:
+            named.add(found)
+    form = tree.css_first('input[name="user"]')
+    if form is not None and form.attributes.get("value"):
+        named.add(form.attributes.get("value") or "")
+    for pub in publications:
+        match = _USER_RE.match(pub.author_pub_id)
+        if match:
+            named.add(match.group(1))
+    return frozenset(named)
 
 
 def _scholar_id(tree: HTMLParser, url: str | None) -> str:
@@ -224,14 +273,18 @@ def _profile(tree: HTMLParser, name_node: Node, base_url: str, url: str | None) 
     )
 
 
+_STAT_NAMES = ("citations", "h-index", "i10-index")
+
+
 def _metrics(table: Node, url: str | None) -> Metrics:
     rows = table.css("tbody tr")
     values: list[tuple[int | None, int | None]] = []
-    for row in rows[:3]:
+    for index, row in enumerate(rows[:3]):
         cells = row.css("td.gsc_rsb_std")
         if len(cells) < 2:
             raise ParseError("the stats table has a row without two numbers; the markup changed", url=url)
-        values.append((_int(_text(cells[0])), _int(_text(cells[1]))))
+        what = f"the stats table's {_STAT_NAMES[index]}"
+        values.append((_count(_text(cells[0]), what, url), _count(_text(cells[1]), f"{what} (since)", url)))
     if len(values) < 3:
         raise ParseError(f"the stats table has {len(values)} rows, expected 3; the markup changed", url=url)
     headers = table.css("thead th")
@@ -248,7 +301,7 @@ def _style_number(style: str, pattern: re.Pattern[str]) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _cites_per_year(tree: HTMLParser) -> tuple[tuple[int, int], ...]:
+def _cites_per_year(tree: HTMLParser, url: str | None) -> tuple[tuple[int, int], ...]:
     """Bars mapped to years by position: years with zero citations have no bar,
     so zipping labels with bars would shift every count after a gap."""
     labels: list[tuple[float | None, int]] = []
@@ -261,7 +314,7 @@ def _cites_per_year(tree: HTMLParser) -> tuple[tuple[int, int], ...]:
     counts = {year: 0 for _, year in labels}
     for bar in tree.css(".gsc_g_a"):
         style = bar.attributes.get("style") or ""
-        value = _int(_text(bar.css_first(".gsc_g_al") or bar))
+        value = _count(_text(bar.css_first(".gsc_g_al") or bar), "a bar of the citations-per-year chart", url)
         if value is None:
             continue
         year = None
@@ -279,7 +332,7 @@ def _cites_per_year(tree: HTMLParser) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(counts.items()))
 
 
-def _publication(row: Node, base_url: str) -> Publication | None:
+def _publication(row: Node, url: str | None) -> Publication | None:
     link = row.css_first("a.gsc_a_at")
     if link is None:
         return None
@@ -296,7 +349,7 @@ def _publication(row: Node, base_url: str) -> Publication | None:
         if "gsc_a_acm" in (cell.attributes.get("class") or "").split():
             # A struck-through count Scholar shows next to a merged duplicate.
             continue
-        citations = _int(_text(cell)) or 0
+        citations = _count(_text(cell), f"the citation count of {author_pub_id}", url) or 0
         cites_id = _param(_CITES_RE, cell.attributes.get("href") or "") if citations else None
         break
     year_text = _text(row.css_first("span.gsc_a_h"))
@@ -334,17 +387,18 @@ def parse_profile(body: bytes, *, content_type: str | None = None, url: str | No
         raise ParseError("a profile page without its stats table (#gsc_rsb_st); the markup changed", url=url)
     base_url = url or SCHOLAR_URL
     profile = _profile(tree, name_node, base_url, url)
-    publications = tuple(
-        pub for pub in (_publication(row, base_url) for row in tree.css("tr.gsc_a_tr")) if pub is not None
-    )
+    rows = [pub for pub in (_publication(row, url) for row in tree.css("tr.gsc_a_tr")) if pub is not None]
+    publications, repeated = unique_publications(rows)
     more = tree.css_first("#gsc_bpf_more")
     has_more = more is not None and "disabled" not in more.attributes
     range_node = tree.css_first("#gsc_a_nn")
     return ProfilePage(
         profile=profile,
         metrics=_metrics(table, url),
-        cites_per_year=_cites_per_year(tree),
+        cites_per_year=_cites_per_year(tree, url),
         publications=publications,
         has_more=has_more,
         range_text=_text(range_node) or None if range_node is not None else None,
+        named_ids=_named_ids(tree, publications),
+        repeated=repeated,
     )

@@ -21,6 +21,8 @@ the way Google Scholar does, from pages built out of the real saved pages in
   requests for that ID with the given scenarios, one each, then normally
   ("429 then success" is ``queue(ID, RateLimited(1))``);
   ``set_scenario(ID, scenario)`` answers every later request with it.
+* ``OtherProfile(ID)`` serves another profile's page from ``cstart=100`` on,
+  a server mixing two profiles.
 * ``requests`` lists every request received (path, query, headers), in order.
 
 Only what a client can see is imitated; nothing here talks to the internet.
@@ -168,6 +170,16 @@ class ChangedMarkup:
     how: str = "rename"
 
 
+@dataclass(frozen=True)
+class OtherProfile:
+    """From ``cstart`` on, the pages of another profile served here (``scholar_id``)
+    at the same ``cstart``: a server or cache that mixes two profiles.  Earlier
+    pages are answered normally."""
+
+    scholar_id: str
+    from_cstart: int = 100
+
+
 Scenario = (
     Captcha
     | SigninRedirect
@@ -181,6 +193,7 @@ Scenario = (
     | TruncatedBody
     | CutPage
     | ChangedMarkup
+    | OtherProfile
 )
 
 
@@ -786,6 +799,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(response._replace(body=response.body[: int(len(response.body) * scenario.fraction)]))
         elif isinstance(scenario, ChangedMarkup):
             self._send(state._profile_response(query, changed=scenario.how))
+        elif isinstance(scenario, OtherProfile):
+            if _int(query.get("cstart"), 0) >= scenario.from_cstart:
+                query = {**query, "user": scenario.scholar_id}
+            self._send(state._profile_response(query))
         else:  # pragma: no cover - a new scenario class without a branch here
             raise TypeError(f"unknown scenario {scenario!r}")
 
@@ -811,6 +828,7 @@ __all__ = [
     "GeneratedProfile",
     "GeneratedPublication",
     "NotFoundPage",
+    "OtherProfile",
     "RateLimited",
     "ReceivedRequest",
     "ReplayServer",

@@ -143,8 +143,9 @@ def acad(citedby: int, pubs: dict[str, int], *, as_list: bool = False, int_years
         "homepage": "https://example.org/meitner",
         "citedby": citedby,
         "citedby5y": citedby - 5,
-        "hindex": 3,
-        "hindex5y": 2,
+        # h-indices the other numbers allow: no more than the publications listed.
+        "hindex": min(3, len(pubs)),
+        "hindex5y": min(2, len(pubs)),
         "i10index": 1,
         "i10index5y": 1,
         "cites_per_year": cpy,
@@ -468,3 +469,32 @@ def test_import_html_guard_checks_the_snapshot_before(tmp_path: Path) -> None:
     code, _, err = cli("import-html", fr, "--author", kid, "--date", "2021-08-01T08:00:00Z", "--data-dir", data,
                        "--allow-partial")
     assert code == 0 and "imported 0, already there 1" in err
+
+
+@pytest.mark.parametrize("key", ["citedby", "hindex", "i10index5y"])
+def test_a_negative_count_in_an_imported_file_is_refused(key: str) -> None:
+    data = acad(25, {"x": 20, "yy": 5, "z": 0})
+    data[key] = -5
+    with pytest.raises(ValueError, match=f"'{key}' must be an integer of 0 or more"):
+        record_from_gs_data(data, SID)
+
+
+def test_a_negative_count_in_a_snapshot_is_refused() -> None:
+    record = record_from_gs_data(acad(25, {"x": 20, "yy": 5, "z": 0}), SID)
+    from crawler.models import record_to_dict
+
+    stored = record_to_dict(record)
+    stored["publications"][0]["citations"] = -1
+    with pytest.raises(ValueError, match=r"publications\[0\]\.citations"):
+        record_from_dict(stored)
+
+
+def test_import_html_refuses_a_page_mixing_two_profiles(tmp_path: Path) -> None:
+    body = (FIXTURES / "bohlooli_en_50rows.html").read_bytes()
+    mixed = tmp_path / "mixed.html"
+    mixed.write_bytes(body.replace(b"citation_for_view=cIn8pGEAAAAJ:", b"citation_for_view=sOmEoNeElSe1:", 1))
+    data = tmp_path / "data"
+    code, _, err = cli("import-html", mixed, "--author", "cIn8pGEAAAAJ", "--data-dir", data)
+    assert code == 5, err
+    assert f"{mixed}: the page mixes the profiles cIn8pGEAAAAJ, sOmEoNeElSe1" in err
+    assert not (data / "cIn8pGEAAAAJ" / "snapshots").exists() or not any((data / "cIn8pGEAAAAJ" / "snapshots").iterdir())

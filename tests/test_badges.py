@@ -686,3 +686,21 @@ def test_docs_number_format_table_matches_format_number() -> None:
     assert [r[0] for r in rows] == ["plain", "comma", "short"]
     for fmt, *shown in rows:
         assert shown == [format_number(n, fmt) for n in (1799, 12345, 1234567)]
+
+
+def test_a_publication_id_given_twice_is_one_publication_everywhere(tmp_path: Path) -> None:
+    from crawler.models import record_from_dict, record_to_dict
+    from crawler.outputs.gs_data import gs_data_dict
+
+    twice = (("AoKJ_g4AAAAJ:5ugPr518TE4C", 471), ("AoKJ_g4AAAAJ:LkGwnXOMwfcC", 153), ("AoKJ_g4AAAAJ:5ugPr518TE4C", 9))
+    record = make_record(pubs=twice)
+    assert [p.author_pub_id for p in record.publications] == ["AoKJ_g4AAAAJ:5ugPr518TE4C", "AoKJ_g4AAAAJ:LkGwnXOMwfcC"]
+    assert record.publications[0].citations == 471  # the first row listed wins
+    write_badges(tmp_path, record, BadgeStyle())
+    assert json.loads((tmp_path / "badges" / "publications.json").read_text())["message"] == "2"
+    assert len(gs_data_dict(record)["publications"]) == 2
+    stored = record_to_dict(record)
+    assert stored["publication_count"] == 2 and len(stored["publications"]) == 2
+    # A snapshot written before, with the ID twice, reads back as one publication too.
+    stored["publications"].append(dict(stored["publications"][0]))
+    assert len(record_from_dict(stored).publications) == 2

@@ -45,6 +45,7 @@ root_author = "https://scholar.google.com/citations?user={SID}&hl=en"
 [guard]
 max_citation_drop = 0.2
 max_publication_drop = 0.3
+max_rise_factor = 4.5
 
 [badge]
 number_format = "comma"
@@ -80,7 +81,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     assert config.http.proxy == "socks5://127.0.0.1:9050"
     assert config.base_url == "http://127.0.0.1:9"
     assert config.root_author == SID
-    assert config.guard == GuardOptions(max_citation_drop=0.2, max_publication_drop=0.3)
+    assert config.guard == GuardOptions(max_citation_drop=0.2, max_publication_drop=0.3, max_rise_factor=4.5)
     assert config.badge == BadgeStyle(
         number_format="comma", color="blue", label_color="555", logo=None, style="for-the-badge",
         cache_seconds=7200, source_in_label=False, labels=BadgeLabels(citations="cited", h_index="h"),
@@ -97,7 +98,7 @@ def test_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, f'[[authors]]\nid = "{SID}"\n'))
     assert config.data_dir == tmp_path / "data"
     assert config.sources == ("scholar",)
-    assert config.guard == GuardOptions(0.05, 0.10)
+    assert config.guard == GuardOptions(0.05, 0.10, 3.0)
     assert config.badge == BadgeStyle()
     assert (config.http.delay, config.http.timeout, config.http.deadline, config.http.retries) == (5.0, 20.0, 300.0, 3)
     assert config.base_url is None and config.root_author is None
@@ -166,6 +167,10 @@ BAD_FILES = [
     (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_citation_drop = 0.1\nmax_publication_drop = 5\n', 5,
      "guard.max_publication_drop", "between 0 and 1"),
     (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_drop = 0.1\n', 4, "guard.max_drop", "unknown key"),
+    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = 0.5\n', 4, "guard.max_rise_factor", "at least 1"),
+    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = nan\n', 4, "guard.max_rise_factor", "at least 1"),
+    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = inf\n', 4, "guard.max_rise_factor", "at least 1"),
+    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = "3"\n', 4, "guard.max_rise_factor", "at least 1"),
     (f'root_author = "nobody"\n[[authors]]\nid = "{SID}"\n', 1, "root_author", "not a Google Scholar ID"),
 ]
 
@@ -245,3 +250,29 @@ def test_config_file_drives_a_run(replay: ReplayServer, tmp_path: Path) -> None:
     for profile in (first, second):
         shield = (tmp_path / "site-data" / profile.scholar_id / "gs_data_shieldsio.json").read_text()
         assert f'"message": "{profile.citations:,}"' in shield
+
+
+@pytest.mark.parametrize("value", ["0.5", "nan", "inf", "-3"])
+def test_bad_max_rise_factor_option_is_a_usage_error(replay: ReplayServer, tmp_path: Path, value: str) -> None:
+    result = cli("run", "--author", SID, "--max-rise-factor", value, "--base-url", replay.url, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "max_rise_factor must be a number of at least 1" in result.stderr
+    assert replay.requests == []
+
+
+def test_a_rise_past_the_factor_is_refused_until_the_factor_or_accept_drop_allows_it(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    replay.add_profile(SID, 20, citations=100)
+    base = ("run", "--author", SID, "--base-url", replay.url, "--delay", "0")
+    assert cli(*base, cwd=tmp_path).returncode == 0
+    replay.add_profile(SID, 20, citations=1000)
+    refused = cli(*base, cwd=tmp_path)
+    assert refused.returncode == 6, refused.stderr
+    assert "total citations rose from 100 to 1000 (more than 3 times as many)" in refused.stderr
+    shield = tmp_path / "data" / SID / "gs_data_shieldsio.json"
+    assert '"message": "100"' in shield.read_text()
+    config = write(tmp_path, f'[guard]\nmax_rise_factor = 5\n[[authors]]\nid = "{SID}"\n')
+    assert cli(*base, "--config", config, cwd=tmp_path).returncode == 6
+    assert cli(*base, "--config", config, "--max-rise-factor", "10", cwd=tmp_path).returncode == 0
+    assert '"message": "1000"' in shield.read_text()

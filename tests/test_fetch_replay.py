@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from replay import (
     SIGNIN_PATH,
@@ -22,6 +23,7 @@ from replay import (
     DripFeed,
     Forbidden,
     NotFoundPage,
+    OtherProfile,
     RateLimited,
     ReplayServer,
     Scenario,
@@ -255,3 +257,69 @@ def test_cli_fetch_after_429_and_5xx_succeeds(profile: ReplayServer) -> None:
     assert done.returncode == 0, done.stderr
     assert '"scholar_id": "rEpLaYpRoFiL"' in done.stdout
     assert cstarts(profile) == [0, 0, 0, 100]
+
+
+# -- whose pages --------------------------------------------------------------------
+
+OTHER = "oThErPrOfIlE"
+
+
+def test_a_later_page_of_another_profile_is_refused(replay: ReplayServer) -> None:
+    replay.add_profile(SID, 150)
+    replay.add_profile(OTHER, 150, seed=7)
+    replay.set_scenario(SID, OtherProfile(OTHER, from_cstart=100))
+    with pytest.raises(ParseError) as info:
+        fetch(replay)
+    assert info.value.exit_code == 5
+    assert f"asked for {SID}, but the page at cstart=100 is the profile of {OTHER}" in str(info.value)
+
+
+def test_cli_a_later_page_of_another_profile_exits_5(replay: ReplayServer) -> None:
+    replay.add_profile(SID, 150)
+    replay.add_profile(OTHER, 250, seed=7)
+    replay.set_scenario(SID, OtherProfile(OTHER, from_cstart=100))
+    done, _ = run_fetch(replay, "--retries", "0")
+    assert done.returncode == 5, done.stderr
+    assert done.stdout == ""
+    assert_one_error_line(done.stderr)
+    assert OTHER in done.stderr and "cstart=100" in done.stderr
+
+
+def mocked_source(pages: dict[int, bytes]) -> Any:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=pages[int(request.url.params.get("cstart") or 0)],
+                              headers={"content-type": "text/html; charset=utf-8"})
+
+    options = HttpOptions(delay=0.0, retries=0, deadline=30.0)
+    return open_source(SourceSettings(http=options, base_url="http://scholar.test", transport=httpx.MockTransport(answer)))
+
+
+def generated_pages(scholar_id: str, n: int, seed: int = 0) -> dict[int, bytes]:
+    with ReplayServer() as server:
+        server.add_profile(scholar_id, n, seed=seed)
+        return {c: httpx.get(server.profile_url(scholar_id, cstart=c, pagesize=100)).content for c in range(0, n, 100)}
+
+
+def test_a_later_page_whose_rows_belong_to_another_profile_is_refused() -> None:
+    pages = generated_pages(SID, 150)
+    # The header still names SID; only the rows' publication IDs are another's.
+    pages[100] = pages[100].replace(f"citation_for_view={SID}:".encode(), f"citation_for_view={OTHER}:".encode())
+    source = mocked_source(pages)
+    with pytest.raises(ParseError, match=f"cstart=100 mixes the profiles {OTHER}, {SID}"):
+        source.fetch(AuthorRef(SID))
+
+
+def test_a_page_that_names_no_profile_is_refused() -> None:
+    pages = generated_pages(SID, 150)
+    # Without its own canonical link, form and row IDs, only our request URL names SID.
+    pages[100] = pages[100].replace(SID.encode(), b"")
+    source = mocked_source(pages)
+    with pytest.raises(ParseError, match="cstart=100 names no profile"):
+        source.fetch(AuthorRef(SID))
+
+
+def test_a_first_page_mixing_two_profiles_is_refused() -> None:
+    pages = generated_pages(SID, 50)
+    pages[0] = pages[0].replace(f"citation_for_view={SID}:".encode(), f"citation_for_view={OTHER}:".encode(), 1)
+    with pytest.raises(ParseError, match="cstart=0 mixes the profiles"):
+        mocked_source(pages).fetch(AuthorRef(SID))

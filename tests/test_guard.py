@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+from replay import generate_profile
 
 from crawler.errors import GuardRefused
-from crawler.guard import GuardOptions, check, same_content
+from crawler.guard import GuardOptions, check, inconsistencies, same_content
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
+from crawler.parser import page_to_record, parse_profile
 
 SID = "gUaRdTeStId_"
 DEFAULT = GuardOptions()
@@ -18,8 +23,10 @@ DEFAULT = GuardOptions()
 def rec(citations: int | None = 1000, n_pubs: int = 100, *, source: str = "scholar", sid: str = SID,
         complete: bool = True) -> AuthorRecord:
     pubs = tuple(Publication(f"{sid}:p{i:04d}", f"Paper {i}", citations=1) for i in range(n_pubs))
+    # An h-index the other numbers allow (h² ≤ citations, h ≤ publications).
+    h_index = min(5, math.isqrt(citations or 0), n_pubs)
     return AuthorRecord(
-        Profile(sid, "A. Author"), Metrics(citations=citations, h_index=5), publications=pubs,
+        Profile(sid, "A. Author"), Metrics(citations=citations, h_index=h_index), publications=pubs,
         complete=complete, source=source, fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
     )
 
@@ -53,7 +60,7 @@ def test_citation_drop_just_over_five_percent_is_refused(old: int, new: int) -> 
 
 
 def test_rise_and_small_fall_pass() -> None:
-    assert passes(rec(1000), rec(5000)) == []
+    assert passes(rec(1000), rec(3000)) == []
     assert passes(rec(1000), rec(999)) == []
 
 
@@ -141,3 +148,119 @@ def test_same_content_ignores_fetched_at_only() -> None:
     assert not same_content(a, replace(a, publications=tuple(pubs)))
     assert not same_content(a, replace(a, publications=tuple(reversed(a.publications))))
     assert not same_content(a, replace(a, cites_per_year=((2025, 3),)))
+
+
+# -- implausible rises and numbers that contradict each other ----------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
+PROFILE_PAGES = sorted(json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8")))
+
+
+def with_metrics(record: AuthorRecord, **metrics: int | None) -> AuthorRecord:
+    return replace(record, metrics=replace(record.metrics, **metrics))
+
+
+@pytest.mark.parametrize(("old", "new"), [(425, 1_000_000_000), (1000, 3001), (100, 351), (0, 51), (3, 54)])
+def test_a_rise_past_the_factor_is_refused(old: int, new: int) -> None:
+    message = refused(rec(old), rec(new))
+    assert f"total citations rose from {old} to {new} (more than 3 times as many)" in message
+    assert "--accept-drop" in message
+
+
+@pytest.mark.parametrize(("old", "new"), [(1000, 3000), (100, 300), (0, 50), (3, 53), (10, 60), (1, 51)])
+def test_a_rise_within_the_factor_or_the_margin_passes(old: int, new: int) -> None:
+    assert passes(rec(old), rec(new)) == []
+
+
+def test_a_publication_count_rise_past_the_factor_is_refused() -> None:
+    assert "publications rose from 20 to 71 (more than 3 times as many)" in refused(rec(n_pubs=20), rec(n_pubs=71))
+    assert passes(rec(n_pubs=20), rec(n_pubs=60)) == []
+    assert passes(rec(n_pubs=2), rec(n_pubs=12)) == []
+
+
+def test_the_rise_factor_is_configurable() -> None:
+    strict = GuardOptions(max_rise_factor=1.5)
+    assert "more than 1.5 times as many" in refused(rec(1000), rec(1501), strict)
+    assert passes(rec(1000), rec(1500), strict) == []
+    assert passes(rec(1000), rec(9000), GuardOptions(max_rise_factor=10)) == []
+
+
+@pytest.mark.parametrize("value", [0.5, 0, -1, float("nan"), float("inf"), "3", True, None])
+def test_rise_factor_refuses_nonsense(value: object) -> None:
+    with pytest.raises(ValueError, match="max_rise_factor must be a number of at least 1"):
+        GuardOptions(max_rise_factor=value)  # type: ignore[arg-type]
+
+
+def test_accept_drop_takes_a_real_rise_too() -> None:
+    notes = passes(rec(425), rec(1_000_000_000), accept_drop=True)
+    assert notes == ["accepted: total citations rose from 425 to 1000000000 (more than 3 times as many)"]
+
+
+@pytest.mark.parametrize(
+    ("metrics", "n_pubs", "said"),
+    [
+        ({"citations": 1_000_000_000, "h_index": 5000}, 3, "h-index 5000 is above the 3 publications listed"),
+        ({"citations": 100, "h_index": 11}, 50, "h-index 11 needs at least 121 citations, the page says 100"),
+        ({"citations": 90, "h_index": 3, "i10_index": 10}, 50, "i10-index 10 needs at least 100 citations"),
+        ({"citations": 5000, "h_index": 3, "i10_index": 60}, 50, "i10-index 60 is above the 50 publications listed"),
+        ({"citations": 5000, "h_index": 20, "i10_index": 19}, 50, "i10-index 19 is below h-index 20"),
+        ({"citations": 425, "citations_since": 426, "since_year": 2021}, 50, "citations since 2021 (426) is above the all-time 425"),
+        ({"citations": 425, "h_index": 11, "h_index_since": 12}, 50, "h-index since the since year (12) is above the all-time 11"),
+        ({"citations": 425, "h_index": 5, "i10_index": 11, "i10_index_since": 12}, 50, "i10-index since the since year (12) is above the all-time 11"),
+        ({"citations": 425, "citations_since": 100, "h_index_since": 11}, 50, "h-index since 11 needs at least 121 citations, the page says 100"),
+        ({"citations": 425, "citations_since": 100, "h_index_since": 10, "i10_index_since": 9}, 50, "i10-index since 9 is below h-index since 10"),
+    ],
+)
+def test_numbers_that_contradict_each_other_are_refused_even_with_accept_drop(
+    metrics: dict[str, int], n_pubs: int, said: str
+) -> None:
+    bad = with_metrics(rec(1000, n_pubs), **{"h_index": None, **metrics})
+    for previous in (None, rec(1000, n_pubs)):
+        with pytest.raises(GuardRefused) as info:
+            passes(previous, bad, accept_drop=True)
+        assert said in str(info.value) and "contradict" in str(info.value)
+        assert info.value.exit_code == 6
+
+
+def test_a_record_without_its_list_is_not_held_to_a_publication_count() -> None:
+    # An imported gs_data file may carry the totals alone.
+    assert passes(None, with_metrics(rec(1000, 0), h_index=20, i10_index=25)) == []
+
+
+@pytest.mark.parametrize("name", PROFILE_PAGES)
+def test_every_real_page_is_consistent(name: str) -> None:
+    page = parse_profile((FIXTURES / name).read_bytes())
+    record = page_to_record(page)
+    assert inconsistencies(record, partial=page.has_more) == []
+    # A page that lists only some publications passes when imported as such.
+    ours = replace(record, profile=replace(record.profile, scholar_id=SID))
+    assert check(None, ours, expected_id=SID, options=DEFAULT, partial=page.has_more) == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 12, 150, 999])
+def test_every_generated_replay_profile_is_consistent(n: int) -> None:
+    profile = generate_profile(SID, n, seed=n)
+    record = AuthorRecord(
+        Profile(SID, profile.name),
+        Metrics(profile.citations, profile.citations_since, profile.h_index, profile.h_index_since,
+                profile.i10_index, profile.i10_index_since, profile.since_year),
+        publications=tuple(Publication(p.author_pub_id, p.title, citations=p.citations) for p in profile.publications),
+    )
+    assert inconsistencies(record) == []
+
+
+def test_a_forged_page_never_becomes_the_baseline(tmp_path: Path) -> None:
+    from crawler.outputs.badges import BadgeStyle
+    from crawler.run import accept_record
+
+    real = page_to_record(parse_profile((FIXTURES / "bohlooli_en_50rows.html").read_bytes()))
+    first = accept_record(tmp_path, real, guard=DEFAULT, badge=BadgeStyle())
+    assert first.changed
+    forged = with_metrics(real, citations=1_000_000_000)
+    with pytest.raises(GuardRefused, match="rose from 367 to 1000000000"):
+        accept_record(tmp_path, forged, guard=DEFAULT, badge=BadgeStyle())
+    # The real numbers are still compared with the real ones, and pass.
+    again = accept_record(tmp_path, real.with_fetched_at(datetime(2027, 1, 1, tzinfo=timezone.utc)),
+                          guard=DEFAULT, badge=BadgeStyle())
+    assert not again.changed
+    assert len(list((tmp_path / real.scholar_id / "snapshots").glob("*.json"))) == 1

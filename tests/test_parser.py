@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,81 @@ def test_some_other_page() -> None:
 def test_record_completeness_follows_show_more() -> None:
     assert page_to_record(parse_profile(page("cherukuri_en_20rows_showmore.html"))).complete is False
     assert page_to_record(parse_profile(page("bohlooli_en_50rows.html"))).complete is True
+
+
+# -- numbers read exactly or refused -----------------------------------------------
+
+CHERUKURI = "cherukuri_en_20rows_showmore.html"
+
+
+def with_first_stat(text: str) -> bytes:
+    body = page(CHERUKURI).decode("utf-8")
+    changed = body.replace('<td class="gsc_rsb_std">425</td>', f'<td class="gsc_rsb_std">{text}</td>', 1)
+    assert changed != body or text == "425"
+    return changed.encode("utf-8")
+
+
+def with_first_row_count(text: str) -> bytes:
+    body = page(CHERUKURI).decode("utf-8")
+    changed = re.sub(r'(class="gsc_a_ac gs_ibl">)131(</a>)', lambda m: m.group(1) + text + m.group(2), body, count=1)
+    assert changed != body
+    return changed.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("425", 425), ("1,234", 1234), ("1.234", 1234), ("1 234", 1234), ("1\u00a0234", 1234),
+     ("1\u202f234", 1234), ("1'234", 1234), ("12,345,678", 12345678), (" 425 ", 425)],
+)
+def test_counts_in_every_grouping(text: str, value: int) -> None:
+    assert parse_profile(with_first_stat(text)).metrics.citations == value
+    assert parse_profile(with_first_row_count(text)).publications[0].citations == value
+
+
+@pytest.mark.parametrize(
+    "text", ["-5", "1e9", "1E9", "+5", "4.5", "1,23", "1,2345", "1,234.567", "12abc", "abc", "5%", "0x10", "\u0665", "1 234,5", "1,234 567"]
+)
+def test_what_is_not_a_count_is_refused(text: str) -> None:
+    for body, what in ((with_first_stat(text), "stats table's citations"), (with_first_row_count(text), "citation count of")):
+        with pytest.raises(ParseError) as info:
+            parse_profile(body)
+        assert what in str(info.value) and "not a count" in str(info.value)
+        assert info.value.exit_code == 5
+
+
+def test_a_bar_that_is_not_a_count_is_refused() -> None:
+    body = page(CHERUKURI).decode("utf-8").replace('<span class="gsc_g_al">23</span>', '<span class="gsc_g_al">-23</span>', 1)
+    with pytest.raises(ParseError, match="citations-per-year chart"):
+        parse_profile(body.encode("utf-8"))
+
+
+def test_an_empty_stat_is_not_provided_and_an_empty_row_count_is_zero() -> None:
+    assert parse_profile(with_first_stat("")).metrics.citations is None
+    assert parse_profile(with_first_row_count("")).publications[0].citations == 0
+
+
+def test_a_publication_listed_twice_is_counted_once() -> None:
+    body = page(CHERUKURI).decode("utf-8")
+    rows = re.findall(r'<tr class="gsc_a_tr">.*?</tr>', body, re.S)
+    doubled = body.replace(rows[0], rows[0] + rows[0], 1).encode("utf-8")
+    result = parse_profile(doubled)
+    ids = [p.author_pub_id for p in result.publications]
+    assert len(ids) == len(set(ids)) == len(rows)
+    assert result.repeated == (ids[0],)
+    record = page_to_record(result)
+    assert len(record.publications) == len(rows)
+    assert any("listed twice" in note and ids[0] in note for note in record.notes)
+
+
+def test_parse_warns_when_the_list_is_incomplete(tmp_path: Path) -> None:
+    done = subprocess.run(["scholar-stats", "parse", str(FIXTURES / CHERUKURI)], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["complete"] is False
+    warning = done.stderr.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("warning: the publication list is incomplete")
+    assert "20 publications" in warning[0] and "Show more" in warning[0]
+
+
+def test_parse_of_a_complete_page_says_nothing() -> None:
+    done = subprocess.run(["scholar-stats", "parse", str(FIXTURES / "bohlooli_en_50rows.html")], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ""

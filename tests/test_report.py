@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -186,3 +187,54 @@ def test_run_appends_the_report_when_on_github(replay, tmp_path: Path, monkeypat
     text = target.read_text(encoding="utf-8")
     assert text.count("# Citation report") == 2
     assert "| citations | 500 | 520 | +20 |" in text
+
+
+HOSTILE = "<img src=x onerror=alert(1)> **bold** [link](https://evil.test) `code` | pipe # heading\n- item"
+
+
+def assert_inert(text: str) -> None:
+    """HOSTILE is there only as text: on one line, each Markdown or HTML special character escaped."""
+    escaped = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in " ".join(HOSTILE.split()))
+    assert escaped in text
+    bare = re.sub(r"\\.", "", text)
+    assert "<img" not in bare and "**bold**" not in bare and "[link](" not in bare and "\n- item" not in text
+
+
+@pytest.mark.parametrize("field", ["last_attempt", "stale_since", "reason", "error"])
+def test_every_field_of_state_json_is_escaped(data: Path, field: str) -> None:
+    state = {"stale": True, "stale_since": "2026-03-05T09:00:00Z", "last_attempt": "2026-03-06T09:00:00Z",
+             "error": "Blocked", "reason": "" if field == "error" else "Blocked", "exit_code": 3}
+    state[field] = HOSTILE
+    (data / SID / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    stale = next(line for line in markdown_report(data).splitlines() if line.startswith("> **Stale**"))
+    assert_inert(stale)
+
+
+def test_state_json_fields_of_other_types_are_text(data: Path) -> None:
+    state = {"stale": True, "stale_since": ["<b>"], "last_attempt": {"x": "<b>"}, "reason": 42}
+    (data / SID / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    stale = next(line for line in markdown_report(data).splitlines() if line.startswith("> **Stale**"))
+    assert "<b>" not in stale and "\\<b\\>" in stale and ": 42." in stale
+
+
+def test_names_and_sources_from_snapshots_are_escaped(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    store = AuthorStore(folder, SID)
+    from dataclasses import replace
+
+    store.write_snapshot(rec(0, 100, {"a": 100}, source=HOSTILE))
+    latest = rec(1, 110, {"a": 110}, source="<i>other</i>")
+    store.write_snapshot(replace(latest, profile=replace(latest.profile, name=HOSTILE)))
+    text = markdown_report(folder)
+    heading = next(line for line in text.splitlines() if line.startswith("## "))
+    assert_inert(heading)
+    switch = next(line for line in text.splitlines() if line.startswith("- **Source**"))
+    assert_inert(switch)
+    assert "<i>" not in text
+
+
+def test_a_folder_name_with_a_backtick_is_not_a_code_span(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    (folder / "a`b<i>" / "snapshots").mkdir(parents=True)
+    text = markdown_report(folder)
+    assert "## a\\`b\\<i\\>\n" in text

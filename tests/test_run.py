@@ -639,7 +639,8 @@ def test_full_tmpfs(replay: ReplayServer, tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         before = tree(data)
         replay.add_profile(SID, 999, citations=small.citations + 10_000)
-        result = run_cli(replay, data)
+        # A hundredfold profile, to fill the disk: a rise the guard would refuse unless told.
+        result = run_cli(replay, data, extra=("--accept-drop",))
         assert result.returncode == 8, result.stderr
         (line,) = report_lines(result.stderr)
         assert re.fullmatch(rf"{SID}: FAILED: disk full while writing {re.escape(str(data / SID))}/\S+", line), line

@@ -99,4 +99,13 @@ def parse(file: Path, fmt: RecordFormat) -> None:
         raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from exc
     page = parse_profile(body, url=None)
     click.echo(render(page_to_record(page), fmt))
+    if page.has_more:
+        # The exit code stays 0 (the page was read), but a user about to publish
+        # these numbers must know the list stops where the page does.
+        shown = f" ({page.range_text})" if page.range_text else ""
+        click.echo(
+            f"warning: the publication list is incomplete: the page shows {len(page.publications)} "
+            f"publications{shown} and its \"Show more\" button is still enabled; the record says \"complete\": false",
+            err=True,
+        )
 

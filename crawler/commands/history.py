@@ -163,7 +163,7 @@ _IMPORT_OPTIONS = [
     click.option("--author", required=True, metavar="ID", help="The author whose history this is (Scholar ID or profile URL)."),
     data_dir_option(),
     config_option(", for its data_dir, [guard] limits and [badge] style"),
-    click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications against the snapshot before."),
+    click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications against the snapshot before."),
 ]
 
 

@@ -72,10 +72,11 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
 @click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Source chain for every author (repeat for fallbacks), overriding the config.")
 @click.option("--on-block", envvar="SCHOLAR_STATS_ON_BLOCK", type=click.Choice(POLICIES), help="What a day Google Scholar blocks shows, for every author: keep (last good numbers, marked stale), bridge (an estimate grown by the fallback source) or replace (the fallback's own numbers); env SCHOLAR_STATS_ON_BLOCK [default: the config's on_block, else keep].")
 @click.option("--stale-after-days", envvar="SCHOLAR_STATS_STALE_AFTER_DAYS", type=click.FloatRange(0, 3650), help="Days of a block after which kept numbers get neutral badges; env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7].")
-@click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications for this run.")
+@click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications for this run.")
+@click.option("--max-rise-factor", type=float, metavar="FACTOR", help="Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) [default: 3, or the config's].")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
 @handle_errors
-def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], on_block: str | None, stale_after_days: float | None, accept_drop: bool, summary_path: Path | None) -> None:
+def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], on_block: str | None, stale_after_days: float | None, accept_drop: bool, max_rise_factor: float | None, summary_path: Path | None) -> None:
     """Fetch every author, guard the numbers, store snapshots and write the outputs.
 
     A failed or implausible fetch never replaces good data: the author is
@@ -85,6 +86,7 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
         config_path, authors=authors, data_dir=data_dir, base_url=base_url, sources=sources,
         http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
         on_block=on_block, stale_after_days=stale_after_days,
+        guard={"max_rise_factor": max_rise_factor},
     )
     quiet = bool(root_flag("quiet"))
     if sys.stderr.isatty() and not quiet and len(config.authors) > 1:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.errors import GuardRefused, ScholarStatsError, UsageError
+from crawler.errors import GuardRefused, ParseError, ScholarStatsError, UsageError
 from crawler.git import Git, last_line
 from crawler.guard import GuardOptions, check, same_content
 from crawler.history.snapshots import parse_date, read_record_or_none, snapshot_refs
@@ -123,12 +123,11 @@ def import_records(
                 log.info("%s: skipped, %s", candidate.label, reason)
                 outcome.skipped.append(f"{candidate.label}: {reason}")
                 continue
-            checked, options = record, guard
-            if allow_partial and not record.complete:
-                checked = replace(record, complete=True)
-                options = replace(guard, max_publication_drop=1.0)
+            partial = allow_partial and not record.complete
             try:
-                notes = check(previous, checked, expected_id=scholar_id, options=options, accept_drop=accept_drop)
+                notes = check(
+                    previous, record, expected_id=scholar_id, options=guard, accept_drop=accept_drop, partial=partial
+                )
             except GuardRefused as exc:
                 log.warning("%s: refused: %s", candidate.label, exc)
                 outcome.refused.append(f"{candidate.label}: {exc}")
@@ -263,7 +262,7 @@ def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datet
     not a profile raises the parser's error (``Blocked`` exit 3, ``ParseError``
     exit 5) and a page of another author ``GuardRefused``, each naming the file.
     """
-    from crawler.parser import page_to_record, parse_profile
+    from crawler.parser import page_to_record, parse_profile, whose
 
     if date is not None and len(files) > 1:
         raise UsageError("--date dates a single FILE; without it each file is dated by its modification time")
@@ -281,6 +280,8 @@ def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datet
         except ScholarStatsError as exc:
             _name_file(exc, str(path))
             raise
+        if len(page.named_ids) > 1:
+            raise ParseError(f"{path}: the page {whose(page)}; nothing was imported")
         if page.profile.scholar_id != scholar_id:
             raise GuardRefused(f"{path}: the page is the profile of {page.profile.scholar_id or 'nobody'}, not {scholar_id}")
         record = page_to_record(page)

@@ -50,6 +50,11 @@ def _md(text: str) -> str:
     return " ".join(text.split()).translate(_MD_SPECIAL)
 
 
+def _code(text: str) -> str:
+    """``text`` as inline code when it can be one (a folder name read from disk may hold a backtick)."""
+    return f"`{text}`" if text and "`" not in text and text == " ".join(text.split()) else _md(text)
+
+
 def _num(value: int | None) -> str:
     return "–" if value is None else str(value)
 
@@ -182,8 +187,8 @@ def _source_switches(data_dir: Path, scholar_id: str, refs: Sequence[SnapshotRef
             continue
         if previous is not None and header.source != previous:
             switches.append(
-                f"source changed from {source_label(previous)} to {source_label(header.source)} "
-                f"on {header.date_text}: numbers are not compared across sources"
+                f"source changed from {_md(source_label(previous))} to {_md(source_label(header.source))} "
+                f"on {_md(header.date_text)}: numbers are not compared across sources"
             )
         previous = header.source
     return switches
@@ -200,12 +205,14 @@ def stale_note(data_dir: Path, scholar_id: str) -> str | None:
         return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
     if not isinstance(state, dict):
         return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
+    # Every field is the file's word, not ours: a hand-edited or hostile
+    # state.json must not put Markdown or HTML into a step summary.
     when = state.get("last_attempt") or "an unknown time"
     since = state.get("stale_since")
     reason = _md(str(state.get("reason") or state.get("error") or "no reason recorded"))
-    text = f"**Stale**: the last fetch failed ({when}): {reason}."
+    text = f"**Stale**: the last fetch failed ({_md(str(when))}): {reason}."
     if since and since != when:
-        text += f" Stale since {since}."
+        text += f" Stale since {_md(str(since))}."
     return text + " The numbers below are the last good ones."
 
 
@@ -224,23 +231,23 @@ def author_report(
     hashes = "#" * level
     stale = stale_note(data_dir, scholar_id)
     if comparison.new is None:
-        lines = [f"{hashes} `{scholar_id}`", "", "No snapshots yet."]
+        lines = [f"{hashes} {_code(scholar_id)}", "", "No snapshots yet."]
         if stale:
             lines += ["", "> " + stale]
         return "\n".join(lines) + "\n"
     new_ref, new = comparison.new
-    lines = [f"{hashes} {_md(new.profile.name)} (`{scholar_id}`)", ""]
+    lines = [f"{hashes} {_md(new.profile.name)} ({_code(scholar_id)})", ""]
     if stale:
         lines += ["> " + stale, ""]
     old_ref, old = comparison.old if comparison.old else (None, None)
     when_new = format_time(new.fetched_at or new_ref.time)
     if old is None or old_ref is None:
-        lines.append(f"One snapshot, {when_new} ({source_label(new.source)}).")
+        lines.append(f"One snapshot, {when_new} ({_md(source_label(new.source))}).")
     else:
         when_old = format_time(old.fetched_at or old_ref.time)
-        lines.append(f"Changes from {when_old} to {when_new} ({source_label(new.source)}).")
+        lines.append(f"Changes from {when_old} to {when_new} ({_md(source_label(new.source))}).")
     if comparison.note and old is not None:
-        lines.append(f"({comparison.note}.)")
+        lines.append(f"({_md(comparison.note)}.)")
     if old is not None and old_ref is not None:
         start = refs.index(old_ref)
         switches = _source_switches(data_dir, scholar_id, refs[start: refs.index(new_ref) + 1])

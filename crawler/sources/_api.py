@@ -11,7 +11,6 @@ carries is redacted before it can reach a log or a terminal.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from importlib import metadata
@@ -20,6 +19,7 @@ from typing import Any
 from crawler.errors import Blocked, ParseError, ScholarStatsError
 from crawler.http import DEFAULT_HEADERS, HttpOptions
 from crawler.http import redact as redact  # the sources import it from here
+from crawler.models import parse_count
 
 
 def _version() -> str:
@@ -74,26 +74,25 @@ def read_json(body: bytes, *, url: str | None, what: str) -> dict[str, Any]:
     return data
 
 
-_NUMBER_RE = re.compile(r"^\d[\d,]*$")
-
-
 def opt_int(value: Any, where: str, *, url: str | None = None) -> int | None:
-    """An integer field: ``None`` stays ``None`` (not provided), never becomes 0."""
+    """A count, year or offset: ``None`` stays ``None`` (not provided), never becomes 0.
+
+    Never negative; a string is read only when it is all a count ("1,234").
+    """
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise ParseError(f"{where} should be a number, not {value!r}", url=redact(url))
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
+        if not value.strip():
             return None
-        if _NUMBER_RE.match(text):
-            return int(text.replace(",", ""))
-    raise ParseError(f"{where} should be a number, not {value!r}", url=redact(url))
+        try:
+            return parse_count(value)
+        except ValueError:
+            pass
+    elif isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    elif isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    raise ParseError(f"{where} should be a count (a whole number, 0 or more), not {value!r}", url=redact(url))
 
 
 def opt_str(value: Any) -> str | None:

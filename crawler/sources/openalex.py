@@ -19,18 +19,21 @@ affiliation; each work's ``id`` (``W...``) -> ``author_pub_id``,
 names, and ``primary_location.source.display_name`` (the host venue).
 
 What it cannot provide, and the record says so in ``notes``: no "since YEAR"
-column (the ``*_since`` metrics stay ``None``); ``counts_by_year`` covers only
-the last ten years, so earlier years are absent, not zero; no interests,
+column (the ``*_since`` metrics stay ``None``); ``counts_by_year`` lists recent
+years only (documented as the last ten, often more in real answers): every year
+it lists is kept, earlier ones are absent, not zero, and a note names the range; no interests,
 e-mail domain, homepage or picture.  Its counts are lower than Scholar's: it
 indexes fewer venues (no theses, slides or most preprint servers' duplicates).
 
-Errors: 404 -> ``NotFound``; 401 -> ``SourceUnavailable`` (the key is refused,
+Errors: 404 -> ``NotFound``; 400 -> ``FetchError`` with OpenAlex's own
+``error`` and ``message`` on one line; 401 -> ``SourceUnavailable`` (the key is refused,
 or a key is required); 403 (OpenAlex's answer to too many requests) and 429
 after its ``Retry-After`` -> ``Blocked``; JSON not understood -> ``ParseError``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -39,7 +42,15 @@ from typing import Any
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import Deadline, PoliteClient, build_client
-from crawler.models import AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.models import (
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    repeated_note,
+    unique_publications,
+    utc_now,
+)
 from crawler.sources import AuthorRef, SourceSettings
 from crawler.sources._api import (
     api_options,
@@ -63,6 +74,7 @@ MAILTO_ENV = "OPENALEX_MAILTO"
 # OpenAlex allows 100 requests a second; a tenth of a second between pages is polite.
 DEFAULT_DELAY = 0.1
 PER_PAGE = 100
+MAX_SAID = 300
 MAX_PAGES = 500
 # Root fields of a work that the record uses: a full work (abstract, references)
 # is many times larger.
@@ -131,7 +143,9 @@ class OpenAlexSource:
     def get_json(self, path: str, params: Mapping[str, str | int], deadline: Deadline, what: str) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
         try:
-            response, body = self.client.get(url, params=params, deadline=deadline, blocked_statuses=())
+            response, body = self.client.get(
+                url, params=params, deadline=deadline, blocked_statuses=(), answered_statuses=(400,)
+            )
         except Blocked as exc:
             raise rate_limited("OpenAlex", exc, RATE_ADVICE) from exc
         except NotFound as exc:
@@ -150,7 +164,30 @@ class OpenAlexSource:
                 error.advice = RATE_ADVICE
                 raise error from exc
             raise redacted(exc) from exc
+        if response.status_code == 400:
+            raise FetchError(
+                f"OpenAlex refused the request for the {what}: {self._said(body)}",
+                url=redact(str(response.request.url)),
+                status=400,
+            )
         return read_json(body, url=str(response.request.url), what=f"OpenAlex {what}")
+
+    def _said(self, body: bytes) -> str:
+        """OpenAlex's own words in an error answer, ``{"error": ..., "message": ...}``, on one line."""
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = None
+        if isinstance(data, dict):
+            parts = [str(data[key]) for key in ("error", "message") if data.get(key)]
+            text = ": ".join(dict.fromkeys(p.strip().rstrip(".") for p in parts))
+        else:
+            text = body.decode("utf-8", errors="replace")
+        text = " ".join(text.split()) or "no reason given"
+        if self.api_key:
+            text = text.replace(self.api_key, "***")
+        # Its list of valid fields runs to thousands of characters.
+        return text if len(text) <= MAX_SAID else text[: MAX_SAID - 1] + "…"
 
     def fetch(self, author: AuthorRef) -> AuthorRecord:
         key = author_key(author)
@@ -259,14 +296,9 @@ def record_from_json(scholar_id: str, data: Mapping[str, Any], works: list[Any])
         count = opt_int(entry.get("cited_by_count"), f"counts_by_year[{index}].cited_by_count")
         if year is not None and count is not None:
             per_year[year] = count
-    publications: list[Publication] = []
-    seen: set[str] = set()
-    for index, work in enumerate(works):
-        pub = _publication(index, work)
-        if pub is not None and pub.author_pub_id not in seen:
-            seen.add(pub.author_pub_id)
-            publications.append(pub)
-    notes = ["OpenAlex has no 'since YEAR' column: the since-year metrics are not provided"]
+    listed = (_publication(index, work) for index, work in enumerate(works))
+    publications, repeated = unique_publications(pub for pub in listed if pub is not None)
+    notes = ["OpenAlex has no 'since YEAR' column: the since-year metrics are not provided", *repeated_note(repeated)]
     if per_year:
         notes.append(
             f"OpenAlex's counts_by_year covers only recent years ({min(per_year)}-{max(per_year)}); "
@@ -280,7 +312,7 @@ def record_from_json(scholar_id: str, data: Mapping[str, Any], works: list[Any])
         profile=profile,
         metrics=metrics,
         cites_per_year=tuple(sorted(per_year.items())),
-        publications=tuple(publications),
+        publications=publications,
         complete=True,
         source=NAME,
         notes=tuple(notes),

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from crawler.errors import Blocked, NotFound, ParseError
 from crawler.http import Deadline, PoliteClient, build_client
-from crawler.models import AuthorRecord, Publication, utc_now
-from crawler.parser import ProfilePage, page_to_record, parse_profile
+from crawler.models import AuthorRecord, Publication, repeated_note, utc_now
+from crawler.parser import ProfilePage, page_to_record, parse_profile, whose
 from crawler.sources import AuthorRef, SourceSettings
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,19 @@ class ScholarSource:
             raise NotFound(f"no Google Scholar profile with ID {scholar_id}", url=exc.url, status=exc.status) from exc
         return parse_profile(body, content_type=response.headers.get("content-type"), url=str(response.url))
 
+    def _not_the_profile(self, page: ProfilePage, scholar_id: str, cstart: int) -> ParseError:
+        """The error for a page that is not only the profile asked for."""
+        return ParseError(
+            f"asked for {scholar_id}, but the page at cstart={cstart} {whose(page)}; nothing of the fetch was kept",
+            url=f"{self.base_url}/citations?user={scholar_id}" + (f"&cstart={cstart}" if cstart else ""),
+        )
+
     def fetch(self, author: AuthorRef) -> AuthorRecord:
         scholar_id = author.scholar_id
         deadline = self.client.deadline()
         first = self.fetch_page(scholar_id, 0, deadline)
+        if len(first.named_ids) != 1:
+            raise self._not_the_profile(first, scholar_id, 0)
         if first.profile.scholar_id != scholar_id:
             # Another person's profile: reading the rest of it would only cost
             # requests.  The record says whose it is and that it is partial; the
@@ -82,6 +92,7 @@ class ScholarSource:
             log.warning("asked for %s, Scholar served the profile of %s", scholar_id, first.profile.scholar_id)
             return page_to_record(first, complete=False).with_fetched_at(utc_now())
         publications: list[Publication] = list(first.publications)
+        repeated: list[str] = list(first.repeated)
         seen = {p.author_pub_id for p in publications}
         page, cstart, pages = first, 0, 1
         while page.has_more:
@@ -96,6 +107,11 @@ class ScholarSource:
             cstart += len(page.publications)
             pages += 1
             page = self.fetch_page(scholar_id, cstart, deadline)
+            if page.named_ids != {scholar_id}:
+                # Rows of someone else merged into this profile would reach its
+                # badges; a later page is checked as strictly as the first.
+                raise self._not_the_profile(page, scholar_id, cstart)
+            repeated.extend(page.repeated)
             before = len(publications)
             for pub in page.publications:
                 if pub.author_pub_id not in seen:
@@ -108,7 +124,8 @@ class ScholarSource:
                     url=self.base_url,
                 )
             log.info("%s: %d publications so far", scholar_id, len(publications))
-        return page_to_record(first, tuple(publications), complete=True).with_fetched_at(utc_now())
+        record = page_to_record(first, tuple(publications), complete=True)
+        return replace(record, notes=repeated_note(tuple(dict.fromkeys(repeated)))).with_fetched_at(utc_now())
 
 
 def open_source(settings: SourceSettings) -> ScholarSource:

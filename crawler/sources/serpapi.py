@@ -6,10 +6,11 @@ free-tier) API key: ``SERPAPI_KEY`` in the environment, or ``api_key`` in the
 source settings.  Every page is one search of the account's monthly quota.
 
 One profile costs ceil(N/100) searches: ``GET {base}/search.json?engine=
-google_scholar_author&author_id=ID&hl=en&num=100&start=0``, then the ``start``
-that ``serpapi_pagination.next`` names, while articles keep coming.  The next
-URL itself is not followed: it points at serpapi.com and carries no key, so
-only its ``start`` is read.
+google_scholar_author&author_id=ID&hl=en&num=100&start=0``, then the offset
+that ``serpapi_pagination.next`` names (``cstart=``, as SerpApi writes it, or
+``start=``; the articles received so far when it names neither), while articles
+keep coming.  The next URL itself is not followed: it points at serpapi.com and
+carries no key, so only its offset is read.
 
 What SerpApi's JSON maps to:
 
@@ -40,7 +41,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import Deadline, PoliteClient, build_client
-from crawler.models import SCHOLAR_ID_RE, AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.models import (
+    SCHOLAR_ID_RE,
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    repeated_note,
+    unique_publications,
+    utc_now,
+)
 from crawler.sources import AuthorRef, SourceSettings
 from crawler.sources._api import (
     api_options,
@@ -150,7 +160,8 @@ class SerpApiSource:
         articles: list[Any] = list(as_list(first.get("articles"), "articles"))
         page, start, pages = first, 0, 1
         while True:
-            next_start = _next_start(page, start)
+            received = len(as_list(page.get("articles"), "articles"))
+            next_start = _next_start(page, start, received)
             if next_start is None:
                 break
             if pages >= MAX_PAGES:
@@ -168,16 +179,21 @@ class SerpApiSource:
         return record_from_json(scholar_id, first, articles).with_fetched_at(utc_now())
 
 
-def _next_start(page: Mapping[str, Any], start: int) -> int | None:
-    """The ``start`` of the page after ``page``, read from ``serpapi_pagination.next``."""
+def _next_start(page: Mapping[str, Any], start: int, received: int) -> int | None:
+    """The offset of the page after ``page``, read from ``serpapi_pagination.next``.
+
+    SerpApi's next links carry the offset as ``cstart=`` (Scholar's own name:
+    ``...author_id=ID&cstart=20&engine=google_scholar_author&hl=en``); ``start=``
+    (the request parameter's name) is read too.  A link with neither goes on
+    after the ``received`` articles of this page.
+    """
     pagination = as_dict(page.get("serpapi_pagination"), "serpapi_pagination")
     next_url = opt_str(pagination.get("next"))
     if next_url is None:
         return None
-    values = parse_qs(urlsplit(next_url).query).get("start")
-    if not values or not values[0].isdigit():
-        raise ParseError("SerpApi's next page link has no start offset", url=redact(next_url))
-    next_start = int(values[0])
+    query = parse_qs(urlsplit(next_url).query)
+    offsets = [v[0] for v in (query.get("cstart"), query.get("start")) if v and v[0].isdigit()]
+    next_start = int(offsets[0]) if offsets else start + received
     if next_start <= start:
         raise ParseError(f"SerpApi's next page starts at {next_start}, not after {start}", url=redact(next_url))
     return next_start
@@ -265,18 +281,10 @@ def record_from_json(scholar_id: str, first: Mapping[str, Any], articles: list[A
         picture_url=opt_str(author.get("thumbnail")),
     )
     cited_by = as_dict(first.get("cited_by"), "cited_by")
-    publications: list[Publication] = []
-    seen: set[str] = set()
-    skipped = 0
-    for index, article in enumerate(articles):
-        pub = _publication(index, article)
-        if pub is None:
-            skipped += 1
-            continue
-        if pub.author_pub_id not in seen:
-            seen.add(pub.author_pub_id)
-            publications.append(pub)
-    notes: list[str] = []
+    listed = [_publication(index, article) for index, article in enumerate(articles)]
+    skipped = sum(1 for pub in listed if pub is None)
+    publications, repeated = unique_publications(pub for pub in listed if pub is not None)
+    notes: list[str] = list(repeated_note(repeated))
     if skipped:
         log.warning("%s: %d SerpApi articles without a citation_id were left out", scholar_id, skipped)
         notes.append(f"{skipped} articles without an ID in SerpApi's answer were left out")
@@ -290,7 +298,7 @@ def record_from_json(scholar_id: str, first: Mapping[str, Any], articles: list[A
         profile=profile,
         metrics=metrics,
         cites_per_year=_cites_per_year(cited_by),
-        publications=tuple(publications),
+        publications=publications,
         complete=True,
         source=NAME,
         notes=tuple(notes),

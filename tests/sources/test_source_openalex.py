@@ -6,7 +6,7 @@ import httpx
 import pytest
 from standin import Reply, StandIn, file_reply, json_reply, load
 
-from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
+from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import HttpOptions, PoliteClient, build_client
 from crawler.sources import AuthorRef, SourceSettings, open_source
 from crawler.sources.openalex import PER_PAGE, OpenAlexSource, author_key
@@ -246,3 +246,59 @@ def test_a_number_of_the_wrong_type_is_a_parse_error(fast_http: HttpOptions) -> 
     source, _ = mock_source(author, [{"meta": {"next_cursor": None}, "results": []}], fast_http)
     with pytest.raises(ParseError, match="cited_by_count"):
         source.fetch(AUTHOR)
+
+
+# -- OpenAlex's own words on a 400; every year its answer lists ---------------------
+
+# The shape OpenAlex answers a bad request with: a short ``error`` and a long ``message``.
+BAD_REQUEST = {
+    "error": "Invalid query parameters error.",
+    "message": "author.idx is not a valid field. Valid fields are underscore or hyphenated versions of: "
+    + ", ".join(f"field_{n}.search" for n in range(200)),
+}
+
+
+def test_a_bad_request_keeps_openalexs_own_message_on_one_line(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    stand_in.on(f"/authors/{OPENALEX_ID}", file_reply("openalex_author.json"))
+    stand_in.on("/works", json_reply({**BAD_REQUEST, "message": BAD_REQUEST["message"] + " key very-secret\nnext line"}, 400))
+    with pytest.raises(FetchError) as caught:
+        source_for(stand_in, fast_http, key="very-secret").fetch(AUTHOR)
+    text = str(caught.value)
+    assert caught.value.status == 400 and caught.value.exit_code == 1
+    assert "OpenAlex refused the request for the works list for author A5041365215: Invalid query parameters error: " in text
+    assert "author.idx is not a valid field" in text
+    assert "\n" not in text and len(text) < 600
+    assert "very-secret" not in text
+    assert len([r for r in stand_in.requests if r.path == "/works"]) == 1  # a 400 is not retried
+
+
+def test_a_bad_request_without_json_still_says_what_came(stand_in: StandIn, fast_http: HttpOptions) -> None:
+    stand_in.on(f"/authors/{OPENALEX_ID}", Reply(400, b"Bad Request: <b>cursor</b>\n", {"Content-Type": "text/html"}))
+    with pytest.raises(FetchError, match="OpenAlex refused the request for the author A5041365215: Bad Request: <b>cursor</b>"):
+        source_for(stand_in, fast_http).fetch(AUTHOR)
+
+
+def test_cli_bad_request_is_one_line_with_openalexs_message(stand_in: StandIn) -> None:
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    stand_in.on(f"/authors/{OPENALEX_ID}", json_reply(BAD_REQUEST, 400))
+    result = CliRunner().invoke(
+        main, ["fetch", SCHOLAR_ID, "--source", "openalex", "--id", f"openalex={OPENALEX_ID}", "--delay", "0", "--retries", "0"],
+        env={"SCHOLAR_STATS_OPENALEX_URL": stand_in.url},
+    )
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: OpenAlex refused the request")
+    assert "Invalid query parameters error: author.idx is not a valid field" in lines[0]
+
+
+def test_every_year_the_answer_lists_is_kept(fast_http: HttpOptions) -> None:
+    # Real answers often list more than the ten years the documentation promises.
+    author = load("openalex_author.json")
+    author["counts_by_year"] = [{"year": y, "works_count": 1, "cited_by_count": y - 2000} for y in range(2025, 2011, -1)]
+    source, _ = mock_source(author, [{"meta": {"next_cursor": None}, "results": []}], fast_http)
+    record = source.fetch(AUTHOR)
+    assert dict(record.cites_per_year) == {y: y - 2000 for y in range(2012, 2026)}
+    assert any("(2012-2025)" in note and "earlier years are not provided" in note for note in record.notes)

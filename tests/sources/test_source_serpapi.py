@@ -237,3 +237,68 @@ def test_api_delay_replaces_only_the_scholar_default() -> None:
     finally:
         slow.close()
 
+
+
+# -- the next page's offset, in every form SerpApi writes it ------------------------
+
+
+@pytest.mark.parametrize("first_page", ["serpapi_author_start0.json", "serpapi_author_start0_next_start.json"])
+def test_the_next_offset_is_read_as_cstart_or_start(stand_in: StandIn, fast_http: HttpOptions, first_page: str) -> None:
+    stand_in.on("/search.json", file_reply(first_page), query={"start": "0"})
+    stand_in.on("/search.json", file_reply("serpapi_author_start100.json"), query={"start": "100"})
+    record = source_for(stand_in, fast_http).fetch(AuthorRef(SCHOLAR_ID))
+    assert len(record.publications) == 176
+    assert [seen.query["start"] for seen in stand_in.requests] == ["0", "100"]
+    assert stand_in.unmatched == []
+
+
+def test_the_real_next_link_names_cstart() -> None:
+    # SerpApi's documented example: ...author_id=...&cstart=20&engine=google_scholar_author&hl=en
+    assert "&cstart=100&" in load("serpapi_author_start0.json")["serpapi_pagination"]["next"]
+    assert "&start=100" in load("serpapi_author_start0_next_start.json")["serpapi_pagination"]["next"]
+
+
+@pytest.mark.parametrize("next_link", [
+    "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&engine=google_scholar_author&hl=en",
+    "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&cstart=next&engine=google_scholar_author",
+])
+def test_a_next_link_without_an_offset_goes_on_after_the_articles_received(fast_http: HttpOptions, next_link: str) -> None:
+    first = load("serpapi_author_start0.json")
+    first["serpapi_pagination"] = {"next": next_link}
+    source, starts = mock_source({0: first, 100: load("serpapi_author_start100.json")}, fast_http)
+    record = source.fetch(AuthorRef(SCHOLAR_ID))
+    assert starts == [0, 100]
+    assert len(record.publications) == 176
+
+
+def test_three_pages_with_cstart_links(fast_http: HttpOptions) -> None:
+    # A profile over 200 articles: each page's link names the next cstart.
+    first = load("serpapi_author_start0.json")
+    second = copy.deepcopy(first)
+    second["articles"] = [dict(a, citation_id=a["citation_id"] + "x") for a in first["articles"]]
+    second["serpapi_pagination"] = {"next": first["serpapi_pagination"]["next"].replace("cstart=100", "cstart=200")}
+    third = load("serpapi_author_start100.json")
+    source, starts = mock_source({0: first, 100: second, 200: third}, fast_http)
+    record = source.fetch(AuthorRef(SCHOLAR_ID))
+    assert starts == [0, 100, 200]
+    assert len(record.publications) == 276
+
+
+@pytest.mark.parametrize("value", [-5, "-5", "1e9", "4.5", "12 articles", True, 2.5])
+def test_a_count_that_is_not_one_is_refused(fast_http: HttpOptions, value: object) -> None:
+    first = load("serpapi_author_start0.json")
+    first["serpapi_pagination"] = {}
+    first["cited_by"]["table"][0]["citations"]["all"] = value
+    source, _ = mock_source({0: first}, fast_http)
+    with pytest.raises(ParseError, match=r"cited_by\.table\.citations\.all should be a count"):
+        source.fetch(AuthorRef(SCHOLAR_ID))
+
+
+def test_an_article_listed_twice_counts_once_and_is_noted(fast_http: HttpOptions) -> None:
+    first = load("serpapi_author_start0.json")
+    first["serpapi_pagination"] = {}
+    first["articles"].append(copy.deepcopy(first["articles"][0]))
+    source, _ = mock_source({0: first}, fast_http)
+    record = source.fetch(AuthorRef(SCHOLAR_ID))
+    assert len(record.publications) == 100
+    assert any("listed twice" in note and first["articles"][0]["citation_id"] in note for note in record.notes)

@@ -123,8 +123,10 @@ def serpapi(page) -> None:  # type: ignore[no-untyped-def]
             "available": 14,
             "not_available": 2,
         },
+        # SerpApi's own example of this link carries the offset as Scholar's
+        # ``cstart`` (author_id=...&cstart=20&engine=google_scholar_author&hl=en).
         "serpapi_pagination": {
-            "next": f"https://serpapi.com/search.json?author_id={SCHOLAR_ID}&engine=google_scholar_author&hl=en&num=100&start=100",
+            "next": f"https://serpapi.com/search.json?author_id={SCHOLAR_ID}&cstart=100&engine=google_scholar_author&hl=en&num=100",
         },
     }
     second = metadata(100) | {
@@ -132,6 +134,12 @@ def serpapi(page) -> None:  # type: ignore[no-untyped-def]
         "serpapi_pagination": {},
     }
     write("serpapi_author_start0.json", first)
+    # The same page with the offset named as the request parameter, ``start``.
+    write("serpapi_author_start0_next_start.json", first | {
+        "serpapi_pagination": {
+            "next": f"https://serpapi.com/search.json?author_id={SCHOLAR_ID}&engine=google_scholar_author&hl=en&num=100&start=100",
+        },
+    })
     write("serpapi_author_start100.json", second)
     write("serpapi_invalid_key.json", {"error": "Invalid API key. Your API key should be here: https://serpapi.com/manage-api-key"})
     write("serpapi_no_results.json", metadata(0) | {
