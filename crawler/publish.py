@@ -35,6 +35,7 @@ remove snapshots the branch has is refused unless removals are allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random
@@ -386,7 +387,7 @@ def publish(
             git.update_ref(ref, remote_tip, None)
             base = remote_tip
 
-    result = PublishResult(None, False, files, branch, base, tree.root_author, 0, (), base)
+    result = PublishResult(commit=None, pushed=False, files=files, branch=branch, parent=base, root_author=tree.root_author, tip=base)
     if base is not None and git.tree_of(base) == tree.sha:
         if push and git.rev_parse(git.tracking_ref(remote, branch)) != base:
             # An earlier publish committed but could not push; push that commit now.
@@ -401,7 +402,7 @@ def publish(
     commit = _commit(git, tree.sha, base, message or _default_message(git, base, tree.sha))
     git.update_ref(ref, commit, base)
     log.info("committed %s on %s (parent %s)", commit[:12], branch, base[:12] if base else "none")
-    result = PublishResult(commit, False, files, branch, base, tree.root_author, 0, (), commit)
+    result = PublishResult(commit=commit, pushed=False, files=files, branch=branch, parent=base, root_author=tree.root_author, tip=commit)
     if not push:
         return result
     return _push_with_replay(git, result, tree, commit, remote, message, retries, allow_removals, sleep,
@@ -461,7 +462,7 @@ def _push_with_replay(
         if git.tree_of(remote_tip) == tree.sha:
             git.update_ref(ref, remote_tip, commit)
             log.info("nothing to publish: %s on %s already holds the data folder's content", result.branch, remote)
-            return PublishResult(None, False, result.files, result.branch, remote_tip, tree.root_author, attempt, (), remote_tip)
+            return dataclasses.replace(result, commit=None, parent=remote_tip, attempts=attempt, tip=remote_tip)
         check_data_branch(git, f"{result.branch} of {remote}", remote_tip, force=force_branch)
         _check_removals(git, remote_tip, tree, allow_removals)
         replayed = _commit(git, tree.sha, remote_tip, message or _default_message(git, remote_tip, tree.sha))
@@ -471,7 +472,7 @@ def _push_with_replay(
     purged: tuple[str, ...] = ()
     if purge:
         purged = _purge_after_push(git, remote, result.branch, tree, purge_base_url)
-    return PublishResult(made, True, result.files, result.branch, parent, tree.root_author, attempt, purged, commit)
+    return dataclasses.replace(result, commit=made, pushed=True, parent=parent, attempts=attempt, purged=purged, tip=commit)
 
 
 def _purge_after_push(git: Git, remote: str, branch: str, tree: _Tree, base_url: str | None) -> tuple[str, ...]:

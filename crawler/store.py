@@ -115,30 +115,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, jail: Path | None = None, dur
     so the new content survives a power cut; derived files that can be rebuilt
     skip that (see :func:`sync_folders`).
     """
-    path = Path(path)
-    confine(path, jail)
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = _create_temp(path)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fchmod(fd, 0o644)
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp_name, path)
-        tmp_name = None
-        if durable:
-            _fsync_dir(path.parent)
-    except OSError as exc:
-        raise StorageError(_describe_os_error(exc, path)) from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+    with atomic_writer(path, jail=jail, durable=durable) as handle:
+        handle.write(data)
 
 
 _temp_counter = itertools.count()
@@ -176,6 +154,7 @@ def atomic_writer(path: Path, *, jail: Path | None = None, durable: bool = True)
     tmp_name: str | None = None
     try:
         fd, tmp_name = _create_temp(path)
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
