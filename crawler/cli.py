@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("crawler.commands.publish:publish_command", "Commit the data folder onto the data branch, on top of its last commit, and push it."),
     "report": ("crawler.commands.history:report_command", "Print a Markdown summary of what changed between two snapshots."),
     "run": ("crawler.commands.run:run_command", "Fetch every author, guard the numbers, store snapshots and write the outputs."),
+    "site": ("crawler.commands.site:site_command", "Write a static dashboard of the citation history: index.html and a page per author."),
     "schedule": ("crawler.commands.schedule:schedule_command", "Run the job (and publish, with --publish) at the times of a crontab line, until stopped."),
 }
 

@@ -58,7 +58,7 @@ DEFAULT_DATA_DIR = Path("data")
 
 _TOP_KEYS = {
     "data_dir", "sources", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author",
-    "guard", "badge", "authors",
+    "guard", "badge", "authors", "site", "site_title",
 }
 _AUTHOR_KEYS = {"id", "label", "sources", "openalex", "orcid", "semantic_scholar", "semantic-scholar"}
 
@@ -74,6 +74,9 @@ class Config:
     badge: BadgeStyle = field(default_factory=BadgeStyle)
     root_author: str | None = None
     path: Path | None = None
+    site: bool = False
+    """Keep the dashboard current in ``<data_dir>/site`` after every run (and before a publish)."""
+    site_title: str | None = None
 
     def chain_for(self, author: AuthorRef) -> tuple[str, ...]:
         return author.sources or self.sources
@@ -230,7 +233,9 @@ def read_config_file(path: Path) -> Config:
             http_kwargs[key] = float(_number(where, data, key, minimum=0 if key == "delay" else 0.1))
     if "retries" in data:
         http_kwargs["retries"] = _number(where, data, "retries", integer=True)
-    for key in ("base_url", "proxy", "root_author"):
+    if "site" in data and not isinstance(data["site"], bool):
+        raise where.error(f"must be true or false, not {data['site']!r}", "site")
+    for key in ("base_url", "proxy", "root_author", "site_title"):
         if key in data and not isinstance(data[key], str):
             raise where.error("must be a string", key)
     if "proxy" in data:
@@ -268,6 +273,8 @@ def read_config_file(path: Path) -> Config:
         badge=_dataclass_from(where, BadgeStyle, "badge", data["badge"]) if "badge" in data else BadgeStyle(),
         root_author=root_author,
         path=path,
+        site=data.get("site", False),
+        site_title=data.get("site_title"),
     )
 
 

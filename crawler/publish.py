@@ -50,14 +50,14 @@ from crawler.cdn import purge_jsdelivr, repo_slug
 from crawler.errors import PublishError, ScholarStatsError
 from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, last_line
 from crawler.models import SCHOLAR_ID_RE
-from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, locked
+from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER, locked
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_REMOTE = "origin"
-# The two files AcadHomepage's pages read from the branch root.
-ROOT_FILES = ("gs_data.json", "gs_data_shieldsio.json")
+# The two files AcadHomepage's pages read from the branch root, and the history the homepage chart draws.
+ROOT_FILES = ("gs_data.json", "gs_data_shieldsio.json", "gs_history.json")
 # In every commit of a data branch, at its root: what makes a branch ours to write.
 MARKER = ".scholar-stats"
 MARKER_TEXT = (
@@ -123,7 +123,9 @@ def _is_data_branch_tree(git: Git, commit: str) -> tuple[bool, str | None]:
         kind = info.split()[1] if len(info.split()) > 1 else b""
         if name == MARKER and kind == b"blob":
             return True, None
-        fits = (kind == b"tree" and SCHOLAR_ID_RE.match(name)) or (kind == b"blob" and _ACADHOMEPAGE_FILE_RE.match(name))
+        fits = (kind == b"tree" and (SCHOLAR_ID_RE.match(name) or name == SITE_FOLDER)) or (
+            kind == b"blob" and _ACADHOMEPAGE_FILE_RE.match(name)
+        )
         if not fits and strange is None:
             strange = name
     return strange is None, strange
@@ -157,6 +159,15 @@ def _is_author_folder(path: Path) -> bool:
     )
 
 
+def _is_site_folder(path: Path) -> bool:
+    """The dashboard `scholar-stats site` keeps in the data folder (``site = true``)."""
+    return path.name == SITE_FOLDER and not path.is_symlink() and path.is_dir() and (path / SITE_MARKER).is_file()
+
+
+def _is_published_folder(path: Path) -> bool:
+    return _is_author_folder(path) or _is_site_folder(path)
+
+
 def left_out(data_dir: Path) -> list[str]:
     """Names at the data folder's root that are not this tool's and are not published, sorted."""
     try:
@@ -166,7 +177,7 @@ def left_out(data_dir: Path) -> list[str]:
     return [
         p.name + ("/" if p.is_dir() and not p.is_symlink() else "")
         for p in entries
-        if not _is_skipped(p.name) and not _is_author_folder(p)
+        if not _is_skipped(p.name) and not _is_published_folder(p)
     ]
 
 
@@ -174,12 +185,12 @@ def data_files(data_dir: Path) -> list[tuple[str, Path]]:
     """The files of the data folder that are published, as (tree path, file), sorted by path.
 
     Only author folders are published: folders named by a Scholar ID that hold
-    this tool's files.  Inside them the lock, temporary files of interrupted
+    this tool's files; and the dashboard's ``site`` folder when it holds its marker.  Inside them the lock, temporary files of interrupted
     writes, the outputs manifest, symbolic links and a ``.git`` folder are
     left out.
     """
     found: list[tuple[str, Path]] = []
-    authors = [p for p in sorted(Path(data_dir).iterdir()) if _is_author_folder(p)] if Path(data_dir).is_dir() else []
+    authors = [p for p in sorted(Path(data_dir).iterdir()) if _is_published_folder(p)] if Path(data_dir).is_dir() else []
     for author in authors:
         for folder, dirs, files in os.walk(author):
             dirs[:] = sorted(d for d in dirs if not _is_skipped(d) and not os.path.islink(os.path.join(folder, d)))

@@ -14,7 +14,7 @@ from pathlib import Path
 from crawler.git import Git, check_branch_name, check_remote
 from crawler.models import SCHOLAR_ID_RE
 from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, LOCK_TIMEOUT, check_data_branch
-from crawler.store import atomic_write_bytes, locked
+from crawler.store import SITE_FOLDER, atomic_write_bytes, locked
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ def restore(
             # The root copies of the root author's files, the marker, or a file of
             # another crawler: none belongs in the data folder.
             continue
-        if not SCHOLAR_ID_RE.match(os.fsdecode(parts[0])):
+        # Author folders, and the dashboard's site folder (`site = true`).
+        if not SCHOLAR_ID_RE.match(os.fsdecode(parts[0])) and parts[0] != SITE_FOLDER.encode():
             continue
         if any(p in (b"", b".", b"..", b".git") for p in parts):
             log.warning("skipped a path that cannot be restored safely: %r", raw_path)

@@ -76,6 +76,9 @@ class RunSummary:
     started: datetime
     finished: datetime | None = None
     authors: list[AuthorOutcome] = field(default_factory=list)
+    site: str | None = None
+    """The dashboard's index, when the configuration keeps one (``site = true``)."""
+    site_error: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -93,13 +96,18 @@ class RunSummary:
         return any(o.changed for o in self.authors)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "started": format_time(self.started),
             "finished": format_time(self.finished) if self.finished else None,
             "exit_code": self.exit_code,
             "changed": self.changed,
             "authors": [asdict(o) for o in self.authors],
         }
+        # Only when the configuration keeps a dashboard: the summary's keys are a contract.
+        if self.site is not None or self.site_error is not None:
+            data["site"] = self.site
+            data["site_error"] = self.site_error
+        return data
 
 
 def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datetime) -> None:
@@ -220,9 +228,26 @@ def run(
                 progress(outcome)
             elif outcome.exit_code not in (ExitCode.OK, ExitCode.FALLBACK_USED):
                 log.error("%s: %s", outcome.scholar_id, outcome.reason)
+        if config.site:
+            _update_site(config, summary)
     summary.finished = utc_now()
     _append_step_summary(config.data_dir, [a.scholar_id for a in config.authors])
     return summary
+
+
+def _update_site(config: Config, summary: RunSummary) -> None:
+    """Rebuild the dashboard from the snapshots now stored.
+
+    A site that cannot be written is reported, never a reason to lose the
+    run: the data is stored and the exit code stays what the fetches made it.
+    """
+    from crawler.outputs.dashboard import update_site
+
+    try:
+        summary.site = str(update_site(config.data_dir, title=config.site_title).out / "index.html")
+    except ScholarStatsError as exc:
+        summary.site_error = str(exc)
+        log.error("the dashboard was not updated: %s", exc)
 
 
 def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:

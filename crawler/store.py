@@ -5,6 +5,7 @@ Layout (every path relative to the data folder)::
     <scholar_id>/snapshots/<YYYYMMDDTHHMMSSZ>.json   full record, written only on change
     <scholar_id>/gs_data.json                         AcadHomepage-compatible author object
     <scholar_id>/gs_data_shieldsio.json               shields.io endpoint badge, total citations
+    <scholar_id>/gs_history.json                      change points of the citations, for the homepage chart
     <scholar_id>/badges/*.json, *.svg                 endpoint and SVG badges
     <scholar_id>/badges/pubs/<author_pub_id>.json     one badge per publication
     <scholar_id>/state.json                           present only while the data is stale
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 LOCK_NAME = ".scholar-stats.lock"
 # What an author's outputs were built from (crawler.outputs.manifest): a local cache, never published.
 OUTPUTS_MANIFEST = ".outputs.json"
+# The dashboard `scholar-stats site` keeps in the data folder (``site = true``), published with
+# the data; the marker file lists what the last build wrote and makes the folder recognisable.
+SITE_FOLDER = "site"
+SITE_MARKER = ".scholar-stats-site"
 SNAPSHOT_SUFFIX = ".json"
 # <YYYYMMDDTHHMMSSZ>.json, or <...>_<n>.json for a second change within one second.
 SNAPSHOT_NAME_RE = re.compile(r"^(\d{8}T\d{6}Z)(?:_(\d+))?\.json$")

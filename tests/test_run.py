@@ -184,7 +184,13 @@ def test_run_writes_every_file_with_the_right_numbers(
         if "badges" in path.parts or path.name == "gs_data_shieldsio.json":
             assert endpoint_problems(read_json(path)) == [], path
     assert not (author / STATE_FILE).exists()
-    assert sorted(p.name for p in author.iterdir()) == [".outputs.json", "badges", "gs_data.json", "gs_data_shieldsio.json", "snapshots"]
+    assert sorted(p.name for p in author.iterdir()) == [
+        ".outputs.json", "badges", "gs_data.json", "gs_data_shieldsio.json", "gs_history.json", "snapshots",
+    ]
+    # The homepage chart's history: one point, the snapshot's numbers.
+    history = read_json(author / "gs_history.json")
+    assert history["citations"] == [0, profile.citations] and history["last"] == snap.name
+    assert history["papers"] == {p.author_pub_id: [0, p.citations] for p in profile.publications if p.citations is not None}
     assert not [p for p in data.rglob("*.tmp")]
 
     summary = read_json(summary_path)

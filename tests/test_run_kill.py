@@ -73,6 +73,9 @@ def check_valid(data: Path, served: set[int]) -> int:
             assert len(value["publications"]) in (999, 960)
         elif path.name == "state.json":
             assert value["stale"] is True
+        elif path.name == "gs_history.json":
+            assert value["scholar_id"] == SID and isinstance(value["citations"], list), path
+            assert value["citations"][1::2] and sum(value["citations"][1::2]) in served, path
         elif path.name == OUTPUTS_MANIFEST:
             assert isinstance(value["fingerprint"], str) and isinstance(value["files"], dict), path
         else:

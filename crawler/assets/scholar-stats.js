@@ -212,6 +212,173 @@
     return filled;
   }
 
+  /* Charts: <div class="scholar_stats_chart" data-author="ID"> (or data-paper="ID:PUBID") gets an SVG line
+   * of citations over time from gs_history.json, found next to gs_data.json. Built with createElementNS and
+   * textContent only; an element whose history cannot be read is left exactly as it was. */
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  var HISTORY_FILE = 'gs_history.json';
+  var ID_PATTERN = /^[A-Za-z0-9_-]{12}$/;
+
+  function historyUrls(urls, author) {
+    var out = [];
+    for (var i = 0; i < urls.length; i++) {
+      var url = String(urls[i]);
+      var cut = url.lastIndexOf('/');
+      if (cut < 0 || url.slice(cut + 1).split('?')[0] !== 'gs_data.json') continue;
+      var folder = url.slice(0, cut + 1);
+      var parent = folder.replace(/[A-Za-z0-9_-]{12}\/$/, '');
+      var candidates = [folder + HISTORY_FILE, parent + author + '/' + HISTORY_FILE];
+      for (var k = 0; k < candidates.length; k++) {
+        if (out.indexOf(candidates[k]) === -1) out.push(candidates[k]);
+      }
+    }
+    return out;
+  }
+
+  function decodeSeries(flat) {
+    if (!Array.isArray(flat) || flat.length % 2 !== 0) return null;
+    var points = [];
+    var day = 0;
+    var value = 0;
+    for (var i = 0; i < flat.length; i += 2) {
+      if (typeof flat[i] !== 'number' || typeof flat[i + 1] !== 'number' || !isFinite(flat[i]) || !isFinite(flat[i + 1])) return null;
+      day += flat[i];
+      value += flat[i + 1];
+      points.push([day, value]);
+    }
+    return points;
+  }
+
+  async function fetchHistory(url, ms, author) {
+    var controller = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = timeoutAfter(ms, controller);
+    var work = (async function () {
+      var init = { credentials: 'omit', redirect: 'follow' };
+      if (controller) init.signal = controller.signal;
+      var response = await fetch(url, init);
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      var data = JSON.parse(await response.text());
+      if (!isObject(data) || data.format !== 1 || data.scholar_id !== author || typeof data.start !== 'string') {
+        throw new Error('not the gs_history.json of ' + author);
+      }
+      return data;
+    })();
+    try {
+      return await Promise.race([work, timer.promise]);
+    } finally {
+      timer.cancel();
+    }
+  }
+
+  async function loadHistory(urls, ms, author) {
+    var candidates = historyUrls(urls, author);
+    for (var i = 0; i < candidates.length; i++) {
+      try {
+        return await fetchHistory(candidates[i], ms, author);
+      } catch (e) { /* the next URL */ }
+    }
+    return null;
+  }
+
+  function svgNode(name, attributes) {
+    var node = document.createElementNS(SVG_NS, name);
+    for (var key in attributes) {
+      if (Object.prototype.hasOwnProperty.call(attributes, key)) node.setAttribute(key, String(attributes[key]));
+    }
+    return node;
+  }
+
+  function dayText(start, day) {
+    var base = Date.parse(start + 'T00:00:00Z');
+    if (isNaN(base)) return '';
+    return new Date(base + day * 86400000).toISOString().slice(0, 10);
+  }
+
+  function drawChart(element, points, start, label) {
+    var width = 300;
+    var height = 100;
+    var pad = 4;
+    var first = points[0];
+    var last = points[points.length - 1];
+    var maxDay = Math.max(last[0], first[0] + 1);
+    var low = Infinity;
+    var high = -Infinity;
+    for (var i = 0; i < points.length; i++) {
+      low = Math.min(low, points[i][1]);
+      high = Math.max(high, points[i][1]);
+    }
+    if (high === low) high = low + 1;
+    function x(day) { return pad + (day - first[0]) / (maxDay - first[0]) * (width - 2 * pad); }
+    function y(value) { return height - pad - (value - low) / (high - low) * (height - 2 * pad); }
+    var d = 'M' + x(first[0]).toFixed(1) + ' ' + y(first[1]).toFixed(1);
+    for (var j = 1; j < points.length; j++) {
+      d += 'H' + x(points[j][0]).toFixed(1) + 'V' + y(points[j][1]).toFixed(1);
+    }
+    d += 'H' + x(maxDay).toFixed(1);
+    var from = dayText(start, first[0]);
+    var to = dayText(start, last[0]);
+    var words = label + ': ' + first[1] + ' citations on ' + from + ', ' + last[1] + ' on ' + to;
+    var svg = svgNode('svg', {
+      viewBox: '0 0 ' + width + ' ' + height, width: '100%', role: 'img', preserveAspectRatio: 'none',
+      class: 'scholar_stats_chart_svg'
+    });
+    svg.setAttribute('aria-label', words);
+    var title = svgNode('title', {});
+    title.textContent = words;
+    svg.appendChild(title);
+    var path = svgNode('path', {
+      d: d, fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke'
+    });
+    svg.appendChild(path);
+    while (element.firstChild) element.removeChild(element.firstChild);
+    element.appendChild(svg);
+    element.setAttribute('data-scholar-stats-drawn', String(last[1]));
+  }
+
+  async function drawCharts(urls, ms) {
+    var elements = document.getElementsByClassName('scholar_stats_chart');
+    var wanted = {};
+    var list = [];
+    for (var i = 0; i < elements.length; i++) {
+      var element = elements[i];
+      var paper = element.getAttribute('data-paper');
+      var author = paper !== null ? paper.split(':')[0] : element.getAttribute('data-author');
+      if (author === null || !ID_PATTERN.test(author)) {
+        warn('a scholar_stats_chart needs data-author="SCHOLAR_ID" or data-paper="SCHOLAR_ID:PAPER_ID"');
+        continue;
+      }
+      list.push({ element: element, author: author, paper: paper });
+      if (!Object.prototype.hasOwnProperty.call(wanted, author)) wanted[author] = null;
+    }
+    var authors = Object.keys(wanted);
+    for (var a = 0; a < authors.length; a++) wanted[authors[a]] = await loadHistory(urls, ms, authors[a]);
+    var drawn = 0;
+    var unknown = [];
+    for (var k = 0; k < list.length; k++) {
+      try {
+        var item = list[k];
+        var history = wanted[item.author];
+        if (history === null) continue;
+        var papers = isObject(history.papers) ? history.papers : {};
+        var flat = item.paper === null ? history.citations
+          : (Object.prototype.hasOwnProperty.call(papers, item.paper) ? papers[item.paper] : null);
+        if (flat === null) {
+          unknown.push(item.paper);
+          continue;
+        }
+        var points = decodeSeries(flat);
+        if (points === null || points.length === 0) continue;
+        var name = typeof history.name === 'string' ? history.name : item.author;
+        drawChart(item.element, points, history.start, item.paper === null ? 'Citations of ' + name : 'Citations of this paper');
+        drawn += 1;
+      } catch (e) {
+        warn('could not draw a chart: ' + ((e && e.message) || e));
+      }
+    }
+    if (unknown.length > 0) warn('unknown paper ID ' + unknown.join(', ') + ' in gs_history.json');
+    return drawn;
+  }
+
   async function main() {
     var result = { url: null, filled: 0, errors: [] };
     try {
@@ -232,7 +399,22 @@
     return result;
   }
 
-  var done = main();
+  async function charts() {
+    try {
+      await domReady();
+      if (document.getElementsByClassName('scholar_stats_chart').length === 0) return 0;
+      var urls = Array.isArray(config && config.urls) ? config.urls : [];
+      return await drawCharts(urls, asCount(config && config.timeoutMs) || 5000);
+    } catch (e) {
+      warn('charts: ' + ((e && e.message) || e));
+      return 0;
+    }
+  }
+
+  var done = Promise.all([main(), charts()]).then(function (results) {
+    results[0].charts = results[1];
+    return results[0];
+  });
   try {
     window.scholarStats = done;
   } catch (e) { /* a frozen window is fine */ }

@@ -7,18 +7,18 @@ from pathlib import Path
 import click
 
 from crawler.commands._options import config_option, data_dir_option, handle_errors
-from crawler.config import read_settings
+from crawler.config import Config, read_settings
 from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
 from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish
 from crawler.restore import restore
 
 
-def resolve_root_and_data_dir(
+def resolve_publish_settings(
     config_path: Path | None, data_dir: Path | None, root_author: str | None
-) -> tuple[Path, str | None]:
-    """The data folder and root author: the options (or their environment variables),
-    else the configuration file, else the defaults."""
+) -> tuple[Path, str | None, Config]:
+    """The data folder, the root author and the configuration: the options (or their
+    environment variables), else the configuration file, else the defaults."""
     if root_author is not None:
         try:
             root_author = normalize_scholar_id(root_author)
@@ -27,7 +27,7 @@ def resolve_root_and_data_dir(
     config = read_settings(config_path)
     if root_author is None:
         root_author = config.root_author or (config.authors[0].scholar_id if config.authors else None)
-    return (data_dir if data_dir is not None else config.data_dir), root_author
+    return (data_dir if data_dir is not None else config.data_dir), root_author, config
 
 
 @click.command("publish")
@@ -43,6 +43,8 @@ def resolve_root_and_data_dir(
 @click.option("--retries", type=click.IntRange(min=0, max=20), default=3, show_default=True, help="Times to fetch, commit on top and push again when the remote branch moved meanwhile.")
 @click.option("--allow-removals", is_flag=True, help="Publish even if the data folder lacks snapshots the branch has (they stay in the branch's history).")
 @click.option("--force-branch", is_flag=True, help="Write onto (or --restore from) an existing branch even though it does not look like a data branch (no .scholar-stats marker, files other than author folders and gs_data*.json); its files are replaced by the data.")
+@click.option("--site", "site", is_flag=True, help="Rebuild the dashboard into <data-dir>/site first, so it is published with the data (also when the config says site = true).")
+@click.option("--site-title", metavar="TEXT", help="The dashboard's title with --site [default: the config's site_title, else Citations].")
 @click.option("--restore", "restore_only", is_flag=True, help="Instead of publishing, write the branch's files the data folder lacks into it (a fresh CI checkout does this before `run`).")
 @click.pass_context
 @handle_errors
@@ -60,6 +62,8 @@ def publish_command(
     retries: int,
     allow_removals: bool,
     force_branch: bool,
+    site: bool,
+    site_title: str | None,
     restore_only: bool,
 ) -> None:
     """Commit the data folder onto the data branch, on top of its last commit, and push it.
@@ -72,12 +76,18 @@ def publish_command(
     committed when nothing changed.  Prints the new commit's id on stdout.
     """
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
-    folder, author = resolve_root_and_data_dir(config_path, data_dir, root_author)
+    folder, author, config = resolve_publish_settings(config_path, data_dir, root_author)
     if restore_only:
         written = restore(folder, repo=repo, branch=branch, remote=remote, force_branch=force_branch)
         if not quiet:
             click.echo(f"restored {len(written)} file(s) from {branch} into {folder}", err=True)
         return
+    if site or config.site:
+        from crawler.outputs.dashboard import update_site
+
+        built = update_site(folder, title=site_title or config.site_title)
+        if not quiet:
+            click.echo(f"dashboard: {len(built.written)} file(s) written in {built.out}", err=True)
     result = publish(
         folder,
         repo=repo,

@@ -375,6 +375,15 @@ class _TableWriter:
             self.parquet.close()
 
 
+def table_bytes(data: Columns, columns: Sequence[str], fmt: str) -> bytes:
+    """A whole CSV or JSON table in memory, exactly as ``write_export`` would write it."""
+    stream = io.BytesIO()
+    writer = _TableWriter(fmt, columns, stream)
+    writer.write(encode(data, columns, fmt))
+    writer.close()
+    return stream.getvalue()
+
+
 @contextlib.contextmanager
 def _output(out: Path | None, fmt: str) -> Iterator[IO[bytes]]:
     """A binary stream for ``out``: stdout for ``None`` or ``-``, else a temporary file renamed into place.
@@ -406,7 +415,7 @@ def _output(out: Path | None, fmt: str) -> Iterator[IO[bytes]]:
         yield handle
 
 
-def _run_jobs(func: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
+def run_jobs(func: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
     """``func`` over ``jobs``, results in order; with workers, at most two jobs per worker ahead of the reader."""
     if workers <= 1:
         yield from map(func, jobs)
@@ -441,7 +450,7 @@ def iter_chunks(
     data_dir = Path(data_dir)
     authors = resolve_authors(data_dir, options.authors)
     result.authors = len(authors)
-    total = sum(_count_files(data_dir, a) for a in authors)
+    total = sum(count_files(data_dir, a) for a in authors)
     n_workers = (workers or default_workers(options.what)) if total >= PARALLEL_MIN_SNAPSHOTS else 1
     quiet = n_workers > 1
     encode_as = "parquet" if fmt == "frame" else fmt
@@ -457,7 +466,7 @@ def iter_chunks(
         # process never holds more than the rows.
         jobs = [_HeaderJob(data_dir, a, options, quiet) for a in authors]
         merged = _empty(options.columns)
-        for columns, bad in _run_jobs(_header_rows, jobs, n_workers):
+        for columns, bad in run_jobs(_header_rows, jobs, n_workers):
             collect(bad)
             for name in merged:
                 merged[name].extend(columns[name])
@@ -473,13 +482,13 @@ def iter_chunks(
                 baseline = [r for g in reversed(previous_groups) for r in reversed(g)] or before[:5]
                 yield _PublicationJob(a, groups[start:start + CHUNK_SNAPSHOTS], baseline, encode_as, quiet)
 
-    for encoded, rows, bad in _run_jobs(_publication_rows, publication_jobs(), n_workers):
+    for encoded, rows, bad in run_jobs(_publication_rows, publication_jobs(), n_workers):
         collect(bad)
         result.rows += rows
         yield encoded
 
 
-def _count_files(data_dir: Path, scholar_id: str) -> int:
+def count_files(data_dir: Path, scholar_id: str) -> int:
     try:
         return len(os.listdir(os.path.join(data_dir, scholar_id, SNAPSHOT_DIR)))
     except OSError:

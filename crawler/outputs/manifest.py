@@ -30,7 +30,7 @@ from crawler.store import OUTPUTS_MANIFEST, json_bytes, write_if_changed
 MANIFEST = OUTPUTS_MANIFEST
 # The modules whose code decides the bytes of the outputs: a new version of any
 # of them must rebuild (and so compare) every file once.
-_RENDERERS = ("gs_data.py", "badges.py", "svg.py", "manifest.py")
+_RENDERERS = ("gs_data.py", "gs_history.py", "badges.py", "svg.py", "manifest.py")
 
 
 @functools.cache

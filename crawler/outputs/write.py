@@ -16,6 +16,7 @@ from crawler.guard import GuardOptions, check, same_content
 from crawler.models import AuthorRecord, utc_now
 from crawler.outputs.badges import BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
+from crawler.outputs.gs_history import HISTORY_FILE, write_history
 from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
 from crawler.store import AuthorStore, BadSnapshot, json_bytes, sync_folders, write_if_changed
 
@@ -32,7 +33,7 @@ class Accepted:
 
 
 def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle, *, skip_current: bool = False) -> list[Path]:
-    """gs_data.json and every badge of ``record``; only files whose content changes are written.
+    """gs_data.json, gs_history.json and every badge of ``record``; only files whose content changes are written.
 
     ``updated`` is when the data last changed: the time of the record's snapshot.
     With ``skip_current``, outputs the manifest says were built from this very
@@ -49,6 +50,10 @@ def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle, *, sk
     if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
         written.append(author_dir / "gs_data.json")
     written.extend(write_badges(author_dir, record, badge, jail=data_dir, produced=produced))
+    if write_history(data_dir, record.scholar_id):
+        written.append(author_dir / HISTORY_FILE)
+    if (author_dir / HISTORY_FILE).is_file():
+        produced[author_dir / HISTORY_FILE] = (author_dir / HISTORY_FILE).stat().st_size
     # Derived files get no fsync each: one per folder makes their renames last.
     sync_folders(path.parent for path in produced)
     record_outputs(author_dir, print_, produced, jail=data_dir)

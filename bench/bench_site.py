@@ -1,0 +1,151 @@
+"""The dashboard at lab scale: ``scholar-stats site`` beside ``export --what metrics`` on the same data.
+
+    python bench/bench_site.py                       # 50 authors x 3,650 snapshots x 300 publications
+    python bench/bench_site.py --data-dir DIR        # a folder kept by bench_export.py --keep (or this --keep)
+    python bench/bench_site.py --authors 5 --snapshots 365 --publications 100   # a quick look
+
+1. Generates the data folder as ``bench_export.py`` does (daily snapshots,
+   byte for byte what ``run`` writes), unless ``--data-dir`` names one.
+2. Runs, in child processes, ``export --what metrics --out FILE`` and
+   ``site --out DIR`` (into a new folder each time: the whole site written),
+   one after the other, first each from a cold page cache, then ``--repeat``
+   times each from a warm one, so that both see the same machine.  For each:
+   wall time, CPU time, peak memory of the process tree.
+3. Prints a Markdown table, the ratio of the medians, the largest author page
+   and the site's size; exits 1 if a target is missed: ``site`` within twice
+   the time of ``export --what metrics`` (warm), no author page over 1 MB.
+
+The folder is about 20 GB for the full size; the free space is checked first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_export import SNAPSHOT_BYTES_PER_PUB, Measure, disk_usage, evict, generate, measure
+
+from crawler.models import format_time
+
+RATIO_TARGET = 2.0
+PAGE_BYTES_TARGET = 1_000_000
+
+
+def _row(label: str, cache: str, results: list[Measure]) -> str:
+    times = sorted(r.seconds for r in results)
+    spread = f" ({times[0]:.1f}-{times[-1]:.1f})" if len(times) > 1 else ""
+    failed = "" if all(r.status == 0 for r in results) else " (failed)"
+    return (
+        f"| {label}{failed} | {cache} | {len(results)} | {statistics.median(times):.1f}{spread} | "
+        f"{statistics.median(r.cpu_seconds for r in results):.1f} | {max(r.pss_mib for r in results):.0f} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--authors", type=int, default=50)
+    parser.add_argument("--snapshots", type=int, default=3650, help="snapshots per author (one a day)")
+    parser.add_argument("--publications", type=int, default=300, help="publications per snapshot")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating the folder")
+    parser.add_argument("--tmp", type=Path, default=None, help="where to make the temporary folder")
+    parser.add_argument("--data-dir", type=Path, default=None, help="measure this folder instead of making one")
+    parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    parser.add_argument("--repeat", type=int, default=3, help="warm runs of each command (median reported)")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold-cache runs")
+    args = parser.parse_args(argv)
+
+    tmp_root = args.tmp or Path(tempfile.gettempdir())
+    need = args.authors * args.snapshots * (args.publications * SNAPSHOT_BYTES_PER_PUB + 2048)
+    free = shutil.disk_usage(tmp_root).free
+    if args.data_dir is None and free < need * 1.1:
+        print(f"error: need about {need / 1e9:.1f} GB free in {tmp_root}, have {free / 1e9:.1f} GB "
+              "(use --authors/--snapshots for a smaller folder)", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="scholar-stats-bench-site-", dir=tmp_root))
+    data = args.data_dir or work / "data"
+    try:
+        generation = None
+        if args.data_dir is None:
+            print(f"generating {args.authors} x {args.snapshots} x {args.publications} in {data} ...", file=sys.stderr)
+            start = time.perf_counter()
+            generate(data, args.authors, args.snapshots, args.publications, args.workers)
+            generation = time.perf_counter() - start
+        on_disk = disk_usage(data)
+        files = sum(len(f) for _, _, f in os.walk(data))
+        env = dict(os.environ)
+        exe = [sys.executable, "-m", "crawler"]
+        out_csv, out_site = work / "metrics.csv", work / "site"
+        export_cmd = [*exe, "export", "--data-dir", str(data), "--what", "metrics", "--out", str(out_csv)]
+        site_cmd = [*exe, "site", "--data-dir", str(data), "--out", str(out_site)]
+
+        def run(command: list[str], cold: bool) -> Measure:
+            shutil.rmtree(out_site, ignore_errors=True)
+            out_csv.unlink(missing_ok=True)
+            if cold:
+                evict(data)
+            print(f"{command[3]} ({'cold' if cold else 'warm'}) ...", file=sys.stderr)
+            return measure(command, env)
+
+        results: dict[tuple[str, str], list[Measure]] = {}
+        if not args.no_cold:
+            for name, command in (("export", export_cmd), ("site", site_cmd)):
+                results[(name, "cold")] = [run(command, True)]
+        # One run of each to warm the cache, then the measured runs, alternating.
+        run(export_cmd, False)
+        run(site_cmd, False)
+        for _ in range(args.repeat):
+            for name, command in (("export", export_cmd), ("site", site_cmd)):
+                results.setdefault((name, "warm"), []).append(run(command, False))
+
+        pages = sorted(out_site.glob("*/index.html"), key=lambda p: p.stat().st_size)
+        largest = pages[-1].stat().st_size if pages else 0
+        site_bytes = sum(p.stat().st_size for p in out_site.rglob("*") if p.is_file())
+        index_bytes = (out_site / "index.html").stat().st_size if (out_site / "index.html").exists() else 0
+
+        print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+              f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows wall times)")
+        print(f"Folder: {args.authors} authors x {args.snapshots} snapshots x {args.publications} publications: "
+              f"{files:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
+              + (f" (generated in {generation:.0f} s)" if generation is not None else ""))
+        print()
+        print("| command | page cache | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) |")
+        print("|---|---|---:|---:|---:|---:|")
+        labels = {"export": "`export --what metrics`", "site": "`site`"}
+        for (name, cache), measured in sorted(results.items(), key=lambda kv: (kv[0][1] != "cold", kv[0][0])):
+            print(_row(labels[name], cache, measured))
+        ratios = {}
+        for cache in ("cold", "warm"):
+            if (("export", cache) in results) and (("site", cache) in results):
+                export_s = statistics.median(m.seconds for m in results[("export", cache)])
+                site_s = statistics.median(m.seconds for m in results[("site", cache)])
+                export_cpu = statistics.median(m.cpu_seconds for m in results[("export", cache)])
+                site_cpu = statistics.median(m.cpu_seconds for m in results[("site", cache)])
+                ratios[cache] = site_s / export_s
+                print(f"\n{cache}: site / export = {site_s / export_s:.2f} (wall), {site_cpu / export_cpu:.2f} (CPU)")
+        print(f"\nSite: {len(pages)} author pages, largest {largest / 1e6:.2f} MB ({pages[-1].parent.name if pages else '-'}), "
+              f"index.html {index_bytes / 1e6:.2f} MB, {site_bytes / 2**20:.1f} MiB in all (with the exports)")
+        failed = any(m.status for ms in results.values() for m in ms)
+        missed = failed or ratios.get("warm", 99) > RATIO_TARGET or largest > PAGE_BYTES_TARGET
+        print(f"Targets (warm ratio at most {RATIO_TARGET:.0f}, no author page over 1 MB): {'missed' if missed else 'met'}.")
+        print(f"Measured {format_time(datetime.now(timezone.utc))}.")
+        return 1 if missed else 0
+    finally:
+        if args.keep and args.data_dir is None:
+            print(f"kept {data}", file=sys.stderr)
+            shutil.rmtree(out_site, ignore_errors=True)
+        else:
+            shutil.rmtree(work if args.data_dir is None else out_site.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

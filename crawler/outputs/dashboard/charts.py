@@ -1,0 +1,290 @@
+"""Charts drawn on the server as inline SVG: readable with JavaScript off, styled by the page.
+
+Colours come from CSS classes (``line-0``, ``bar``, ``switch``, ``stale``) so
+the light and dark schemes apply to the charts too.  Every text from the data
+goes through ``escape``; numbers are formatted here.  A chart is an
+``<svg role="img">`` with a ``<title>`` and a ``<desc>`` in words; the page
+puts the numbers beside it in a table.
+
+A line over 3,650 daily snapshots has more points than the chart has pixels:
+the path keeps, for each pixel column, the value at its end (the series are
+steps: a value holds until the next snapshot), so the line looks the same and
+the file stays small.  The exact numbers are in the tables and the tooltips.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from markupsafe import Markup, escape
+
+WIDTH = 720
+HEIGHT = 240
+LEFT = 56
+RIGHT = 12
+TOP = 12
+BOTTOM = 28
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    points: Sequence[tuple[float, int | None]]
+    """(UTC seconds since the epoch, value); ``None`` breaks the line."""
+
+
+@dataclass(frozen=True)
+class Marker:
+    time: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Band:
+    start: float
+    end: float
+    label: str
+
+
+def _n(value: float) -> str:
+    """A coordinate to the nearest unit: a pixel of the chart at its natural size (and ten
+    thousand of them per page, so the cheapest form)."""
+    return str(round(value))
+
+
+def number(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def signed(value: int | None) -> str:
+    if value is None:
+        return "—"
+    return f"+{value:,}" if value > 0 else f"{value:,}".replace("-", "−")
+
+
+def _day(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d")
+
+
+def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round values from ``low`` up to the first one at or above ``high``, about ``count`` steps."""
+    if high <= low:
+        high = low + 1
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step)
+    last = math.ceil(high / step - 1e-9)
+    return [round(k * step, 10) for k in range(first, last + 1)]
+
+
+def _time_ticks(t0: float, t1: float) -> list[tuple[float, str]]:
+    start = datetime.fromtimestamp(t0, timezone.utc)
+    end = datetime.fromtimestamp(t1, timezone.utc)
+    years = end.year - start.year
+    ticks = []
+    if years >= 2:
+        step = max(1, math.ceil(years / 8))
+        for year in range(start.year + 1, end.year + 1, step):
+            ticks.append((datetime(year, 1, 1, tzinfo=timezone.utc).timestamp(), str(year)))
+    else:
+        month = start.month + 1
+        year = start.year
+        months = (end.year - start.year) * 12 + end.month - start.month
+        step = max(1, math.ceil(months / 6))
+        while True:
+            if month > 12:
+                month -= 12
+                year += 1
+            when = datetime(year, month, 1, tzinfo=timezone.utc)
+            if when.timestamp() > t1:
+                break
+            ticks.append((when.timestamp(), when.strftime("%b %Y")))
+            month += step
+    return ticks
+
+
+class _Frame:
+    def __init__(self, t0: float, t1: float, v0: float, v1: float, width: int, height: int) -> None:
+        self.t0, self.t1 = t0, (t1 if t1 > t0 else t0 + 86400)
+        self.v0, self.v1 = v0, (v1 if v1 > v0 else v0 + 1)
+        self.width, self.height = width, height
+        self.x0, self.x1 = LEFT, width - RIGHT
+        self.y0, self.y1 = height - BOTTOM, TOP
+
+    def x(self, t: float) -> float:
+        return self.x0 + (t - self.t0) / (self.t1 - self.t0) * (self.x1 - self.x0)
+
+    def y(self, v: float) -> float:
+        return self.y0 + (v - self.v0) / (self.v1 - self.v0) * (self.y1 - self.y0)
+
+
+def _step_path(
+    points: Sequence[tuple[float, int | None]], x: Callable[[float], float], y: Callable[[float], float], end_x: float
+) -> str:
+    """An SVG path of a step line, one vertex pair per pixel column at most."""
+    parts: list[str] = []
+    last_col: int | None = None
+    last_y: str | None = None
+    pending: tuple[str, str] | None = None
+    drawing = False
+    for t, v in points:
+        if v is None:
+            if pending is not None and drawing:
+                parts.append(f"H{pending[0]}")
+            drawing = False
+            pending = None
+            last_col = None
+            continue
+        px, py = x(t), y(v)
+        sx, sy = _n(px), _n(py)
+        col = int(px)
+        if not drawing:
+            parts.append(f"M{sx} {sy}")
+            drawing, last_col, last_y, pending = True, col, sy, None
+            continue
+        if col == last_col:
+            # Same pixel column: only the newest value of the column is drawn.
+            pending = (sx, sy)
+            continue
+        if pending is not None and pending[1] != last_y:
+            parts.append(f"H{pending[0]}V{pending[1]}")
+            last_y = pending[1]
+        if sy != last_y:
+            parts.append(f"H{sx}V{sy}")
+            last_y = sy
+        last_col, pending = col, None
+    if drawing:
+        if pending is not None and pending[1] != last_y:
+            parts.append(f"H{pending[0]}V{pending[1]}")
+        parts.append(f"H{_n(end_x)}")
+    return "".join(parts)
+
+
+def line_chart(
+    lines: Sequence[Line],
+    *,
+    title: str,
+    desc: str,
+    t0: float,
+    t1: float,
+    markers: Sequence[Marker] = (),
+    bands: Sequence[Band] = (),
+    series_id: str | None = None,
+    keys: Sequence[str] = (),
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> Markup:
+    """A step chart of ``lines`` over [t0, t1], with source switches and stale periods marked.
+
+    ``series_id`` and ``keys`` tell the page's script which data block and
+    which of its series to show in a tooltip.
+    """
+    values = [v for line in lines for _, v in line.points if v is not None]
+    low = 0.0
+    high = float(max(values)) if values else 1.0
+    ticks = nice_ticks(low, high)
+    frame = _Frame(t0, t1, low, max(ticks[-1], high), width, height)
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}"'
+        f' data-t0="{_n(frame.t0)}" data-t1="{_n(frame.t1)}" data-x0="{frame.x0}" data-x1="{frame.x1}"'
+        + (f' data-series="{escape(series_id)}" data-keys="{escape(",".join(keys))}"' if series_id else "")
+        + ">",
+        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>",
+    ]
+    for band in bands:
+        bx0, bx1 = max(frame.x(band.start), frame.x0), min(frame.x(band.end), frame.x1)
+        if bx1 > bx0:
+            out.append(
+                f'<rect class="stale" x="{_n(bx0)}" y="{frame.y1}" width="{_n(max(bx1 - bx0, 2))}" '
+                f'height="{frame.y0 - frame.y1}"><title>{escape(band.label)}</title></rect>'
+            )
+    for value in ticks:
+        y = _n(frame.y(value))
+        out.append(f'<line class="grid" x1="{frame.x0}" x2="{frame.x1}" y1="{y}" y2="{y}"/>')
+        out.append(f'<text class="tick" x="{frame.x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>')
+    for when, label in _time_ticks(frame.t0, frame.t1):
+        x = _n(frame.x(when))
+        out.append(f'<line class="axis" x1="{x}" x2="{x}" y1="{frame.y0}" y2="{frame.y0 + 4}"/>')
+        # A label at either end would stick out of the chart: it is aligned to that end instead.
+        px = frame.x(when)
+        anchor = "end" if px > width - 30 else "start" if px < 30 else "middle"
+        out.append(f'<text class="tick" x="{x}" y="{frame.y0 + 17}" text-anchor="{anchor}">{escape(label)}</text>')
+    out.append(f'<line class="axis" x1="{frame.x0}" x2="{frame.x1}" y1="{frame.y0}" y2="{frame.y0}"/>')
+    for marker in markers:
+        x = _n(frame.x(marker.time))
+        out.append(
+            f'<line class="switch" x1="{x}" x2="{x}" y1="{frame.y1}" y2="{frame.y0}">'
+            f"<title>{escape(marker.label)}</title></line>"
+        )
+    end_x = frame.x(t1)
+    for index, line in enumerate(lines):
+        path = _step_path(line.points, frame.x, frame.y, end_x)
+        if path:
+            out.append(f'<path class="line line-{index}" d="{path}"><title>{escape(line.label)}</title></path>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def sparkline(points: Sequence[tuple[float, int | None]], t0: float, t1: float, *, label: str, width: int = 120, height: int = 28) -> Markup:
+    """A tiny line of ``points`` over [t0, t1] (the same span for every row, so rows compare)."""
+    values = [v for _, v in points if v is not None]
+    if not values:
+        return Markup(f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}"></svg>')
+    low, high = min(values), max(values)
+    span_t = (t1 - t0) or 1.0
+    span_v = (high - low) or 1
+
+    def x(t: float) -> float:
+        return 1 + (t - t0) / span_t * (width - 2)
+
+    def y(v: float) -> float:
+        return height - 2 - (v - low) / span_v * (height - 4)
+
+    path = _step_path(points, x, y, x(t1))
+    # No text inside: the line may stretch to whatever box the page gives it.
+    return Markup(
+        f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" aria-label="{escape(label)}">'
+        f'<path class="line line-0" d="{path}"/></svg>'
+    )
+
+
+def bar_chart(bars: Sequence[tuple[int, int]], *, title: str, desc: str, width: int = WIDTH, height: int = 200) -> Markup:
+    """Scholar's citations-per-year histogram: one bar per year, its value in its tooltip."""
+    out = [
+        f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>",
+    ]
+    if bars:
+        years = list(range(bars[0][0], bars[-1][0] + 1))
+        by_year = dict(bars)
+        high = max(by_year.values()) or 1
+        ticks = nice_ticks(0, high)
+        top = max(ticks[-1], high)
+        x0, x1, y0, y1 = LEFT, width - RIGHT, height - BOTTOM, TOP
+        slot = (x1 - x0) / len(years)
+        for value in ticks:
+            y = _n(y0 - value / top * (y0 - y1))
+            out.append(f'<line class="grid" x1="{x0}" x2="{x1}" y1="{y}" y2="{y}"/>')
+            out.append(f'<text class="tick" x="{x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>')
+        label_every = max(1, math.ceil(len(years) / 12))
+        for i, year in enumerate(years):
+            value = by_year.get(year, 0)
+            h = value / top * (y0 - y1)
+            x = x0 + i * slot + slot * 0.15
+            out.append(
+                f'<rect class="bar" x="{_n(x)}" y="{_n(y0 - h)}" width="{_n(slot * 0.7)}" height="{_n(h)}">'
+                f"<title>{year}: {number(value)}</title></rect>"
+            )
+            if i % label_every == 0 or i == len(years) - 1:
+                out.append(f'<text class="tick" x="{_n(x + slot * 0.35)}" y="{y0 + 17}" text-anchor="middle">{year}</text>')
+        out.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{y0}" y2="{y0}"/>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def day(seconds: float) -> str:
+    return _day(seconds)

@@ -1,0 +1,290 @@
+"""One author's history as the dashboard shows it, read from the snapshots.
+
+Totals, h-index and i10-index come from the header of every readable
+snapshot (``crawler.history.snapshots``: the first 4 KiB of each file), so a
+page costs what ``export --what metrics`` costs for that author.
+
+Publications come from whole snapshots, which are 40 times dearer to read,
+so only a few are read: about ``SPARK_POINTS`` spread over the history (the
+points of each publication's sparkline), the newest one, the ones 30 and 365
+days before the reference time (``as_of``), and every snapshot whose
+publication count differs from the one before it, with that one before.
+Wherever two snapshots read one after the other disagree on which
+publications there are but have unread snapshots between them, the middle
+one is read too (bisection), until the change is pinned to one snapshot.  So
+"first seen" and "vanished" are the dates of the snapshots where that
+happened, as a reader of every snapshot would find them, unless a
+publication came and went again between two snapshots with the same count.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from crawler.history.snapshots import (
+    HeaderReader,
+    PublicationColumns,
+    SnapshotHeader,
+    SnapshotRef,
+    read_publications_or_none,
+    snapshot_refs,
+)
+from crawler.store import BadSnapshot
+
+log = logging.getLogger(__name__)
+
+SPARK_POINTS = 40
+WINDOWS = (30, 365)
+STATE_FILE = "state.json"
+METRIC_NAMES = ("citations", "citations_since", "h_index", "h_index_since", "i10_index", "i10_index_since")
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    since: str | None
+    last_attempt: str | None
+    reason: str
+
+
+@dataclass
+class PublicationRow:
+    author_pub_id: str
+    title: str
+    year: int | None
+    citations: int | None
+    """The newest count: from the newest snapshot, or the last one that had it when it vanished."""
+    first_seen: str
+    last_seen: str
+    vanished: str | None
+    """The date of the first snapshot without it, when the newest snapshot does not have it."""
+    changes: dict[int, int | None] = field(default_factory=dict)
+    """Citations gained over each of ``WINDOWS`` days; ``None`` when it was not there then."""
+    spark: list[tuple[int, int | None]] = field(default_factory=list)
+    """(index of the snapshot, citations) at each sparkline point where it was present."""
+
+
+@dataclass
+class AuthorHistory:
+    """Everything an author's page shows, in the order of the snapshots."""
+
+    scholar_id: str
+    as_of: datetime
+    headers: list[SnapshotHeader]
+    times: list[float]
+    """Each header's UTC time, in seconds since the epoch."""
+    publications: list[PublicationRow]
+    spark_indexes: list[int]
+    stale: Stale | None
+    bad: list[BadSnapshot]
+    snapshots_read: int = 0
+
+    @property
+    def latest(self) -> SnapshotHeader | None:
+        return self.headers[-1] if self.headers else None
+
+    @property
+    def name(self) -> str:
+        return self.headers[-1].name if self.headers else self.scholar_id
+
+    def index_at(self, when: datetime) -> int | None:
+        """The newest snapshot taken at or before ``when``."""
+        position = bisect.bisect_right(self.times, when.timestamp()) - 1
+        return position if position >= 0 else None
+
+    def metric(self, name: str, index: int) -> int | None:
+        value: int | None = getattr(self.headers[index].metrics, name)
+        return value
+
+    def change(self, name: str, days: int) -> int | None:
+        """How much ``name`` rose over the ``days`` before ``as_of``; ``None`` when the history is
+        shorter or the source was another one then (numbers of two sources are not compared)."""
+        if not self.headers:
+            return None
+        then = self.index_at(self.as_of - timedelta(days=days))
+        if then is None or self.headers[then].source != self.headers[-1].source:
+            return None
+        old, new = self.metric(name, then), self.metric(name, len(self.headers) - 1)
+        return None if old is None or new is None else new - old
+
+    def source_switches(self) -> list[int]:
+        """Indexes of the snapshots whose source differs from the one before."""
+        return [i for i in range(1, len(self.headers)) if self.headers[i].source != self.headers[i - 1].source]
+
+
+def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
+    """``<id>/state.json``, present while the last fetch failed; an unreadable one still says stale."""
+    path = Path(data_dir) / scholar_id / STATE_FILE
+    try:
+        state = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return Stale(None, None, f"{STATE_FILE} says the last fetch failed but cannot be read")
+    if not isinstance(state, dict):
+        return Stale(None, None, f"{STATE_FILE} says the last fetch failed but cannot be read")
+
+    def text(key: str) -> str | None:
+        value = state.get(key)
+        return value if isinstance(value, str) else None
+
+    return Stale(text("stale_since"), text("last_attempt"), text("reason") or text("error") or "no reason recorded")
+
+
+class _PublicationReader:
+    """Whole snapshots of one author, each read at most once, as ``{id: citations}`` plus titles."""
+
+    def __init__(self, scholar_id: str, refs: list[SnapshotRef], bad: list[BadSnapshot]) -> None:
+        self.scholar_id = scholar_id
+        self.refs = refs
+        self.bad = bad
+        self.read: dict[int, dict[str, int | None] | None] = {}
+        self.titles: dict[str, tuple[int, str, int | None]] = {}
+        """Each publication's title and year as of the newest snapshot read that has it."""
+
+    def get(self, index: int) -> dict[str, int | None] | None:
+        if index in self.read:
+            return self.read[index]
+        pubs: PublicationColumns | None = read_publications_or_none(self.refs[index], bad=self.bad)
+        counts: dict[str, int | None] | None = None
+        if pubs is not None and pubs.scholar_id == self.scholar_id:
+            counts = dict(zip(pubs.author_pub_ids, pubs.citations, strict=True))
+            for pub_id, title, year in zip(pubs.author_pub_ids, pubs.titles, pubs.years, strict=True):
+                known = self.titles.get(pub_id)
+                if known is None or known[0] < index:
+                    self.titles[pub_id] = (index, title, year)
+        self.read[index] = counts
+        return counts
+
+    def pin_changes(self, low: int, high: int) -> None:
+        """Read snapshots between ``low`` and ``high`` until every change of the set of
+        publications between two read snapshots is between neighbours."""
+        todo = [(low, high)]
+        while todo:
+            a, b = todo.pop()
+            if b - a < 2:
+                continue
+            first, second = self.get(a), self.get(b)
+            if first is None or second is None or first.keys() == second.keys():
+                continue
+            middle = (a + b) // 2
+            # An unreadable middle gives way to the next readable one.
+            while middle < b and self.get(middle) is None:
+                middle += 1
+            if middle >= b:
+                continue
+            todo.extend([(a, middle), (middle, b)])
+
+
+def _spark_indexes(times: list[float], points: int) -> list[int]:
+    """About ``points`` snapshots evenly spread in time, the first and the newest included."""
+    if not times:
+        return []
+    start, end = times[0], times[-1]
+    if len(times) <= points or end <= start:
+        return list(range(len(times)))
+    chosen = {len(times) - 1}
+    for k in range(points):
+        target = start + (end - start) * k / (points - 1)
+        chosen.add(max(0, bisect.bisect_right(times, target) - 1))
+    return sorted(chosen)
+
+
+def load_author(
+    data_dir: Path, scholar_id: str, *, as_of: datetime, spark_points: int = SPARK_POINTS, quiet: bool = False
+) -> AuthorHistory:
+    """Read what the dashboard shows of one author (see the module's docstring for what is read)."""
+    bad: list[BadSnapshot] = []
+    refs = snapshot_refs(data_dir, scholar_id, bad, quiet=quiet)
+    refs = [r for r in refs if r.time <= as_of] if refs and refs[-1].time > as_of else refs
+    reader = HeaderReader(scholar_id, count=True, bad=bad, quiet=quiet)
+    reader.prefetch(refs)
+    kept_refs: list[SnapshotRef] = []
+    headers: list[SnapshotHeader] = []
+    for ref in refs:
+        header = reader.read(ref)
+        if header is not None:
+            kept_refs.append(ref)
+            headers.append(header)
+    # The name's time orders the files (and so the search by time); fetched_at is what is shown.
+    times = [r.time.timestamp() for r in kept_refs]
+    history = AuthorHistory(
+        scholar_id=scholar_id, as_of=as_of, headers=headers, times=times, publications=[],
+        spark_indexes=_spark_indexes(times, spark_points), stale=read_stale(data_dir, scholar_id), bad=bad,
+    )
+    if headers:
+        _load_publications(history, kept_refs)
+    return history
+
+
+def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
+    headers = history.headers
+    last = len(headers) - 1
+    pubs = _PublicationReader(history.scholar_id, refs, history.bad)
+    wanted = set(history.spark_indexes) | {0, last}
+    window_index: dict[int, int | None] = {}
+    for days in WINDOWS:
+        index = history.index_at(history.as_of - timedelta(days=days))
+        window_index[days] = index
+        if index is not None:
+            wanted.add(index)
+    for i in range(1, len(headers)):
+        if headers[i].publication_count != headers[i - 1].publication_count:
+            wanted.update((i - 1, i))
+    for index in sorted(wanted):
+        pubs.get(index)
+    readable = [i for i in sorted(pubs.read) if pubs.read[i] is not None]
+    for a, b in itertools.pairwise(readable):
+        pubs.pin_changes(a, b)
+    history.snapshots_read = len(pubs.read)
+
+    order = [i for i in sorted(pubs.read) if pubs.read[i] is not None]
+    if not order:
+        return
+    first_seen: dict[str, int] = {}
+    last_seen: dict[str, int] = {}
+    gone_at: dict[str, int] = {}
+    previous: set[str] = set()
+    for index in order:
+        counts = pubs.read[index]
+        assert counts is not None
+        for pub_id in counts:
+            first_seen.setdefault(pub_id, index)
+            last_seen[pub_id] = index
+        for pub_id in previous - counts.keys():
+            gone_at[pub_id] = index
+        previous = set(counts)
+    newest_index = order[-1]
+    newest = pubs.read[newest_index] or {}
+    spark_read = [i for i in history.spark_indexes if pubs.read.get(i) is not None]
+    if newest_index not in spark_read:
+        spark_read.append(newest_index)
+    rows = []
+    for pub_id, (_, title, year) in pubs.titles.items():
+        present = pub_id in newest
+        citations = newest.get(pub_id) if present else (pubs.read[last_seen[pub_id]] or {}).get(pub_id)
+        changes: dict[int, int | None] = {}
+        for days, index in window_index.items():
+            then = pubs.read.get(index) if index is not None else None
+            old = then.get(pub_id) if then is not None else None
+            changes[days] = None if not present or old is None or citations is None else citations - old
+        spark = [(i, (pubs.read[i] or {}).get(pub_id)) for i in spark_read if pub_id in (pubs.read[i] or {})]
+        rows.append(PublicationRow(
+            author_pub_id=pub_id,
+            title=title,
+            year=year,
+            citations=citations,
+            first_seen=headers[first_seen[pub_id]].date_text,
+            last_seen=headers[last_seen[pub_id]].date_text,
+            vanished=None if present else headers[gone_at[pub_id]].date_text,
+            changes=changes,
+            spark=spark,
+        ))
+    # Scholar's own order: most cited first; vanished ones after the present ones.
+    rows.sort(key=lambda r: (r.vanished is not None, -(r.citations or 0), r.title.casefold(), r.author_pub_id))
+    history.publications = rows

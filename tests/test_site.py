@@ -1,0 +1,288 @@
+"""`scholar-stats site`: the numbers on the pages are the snapshots' numbers, every string from the
+data is escaped, nothing refers to another host, and the output folder is handled with care."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from selectolax.lexbor import LexborHTMLParser
+
+from crawler.cli import main
+from crawler.history.snapshots import snapshot_refs
+from crawler.models import AuthorRecord, Metrics, Profile, Publication
+from crawler.outputs.dashboard import build_site
+from crawler.outputs.dashboard.history import load_author
+from crawler.outputs.dashboard.site import MARKER, group_totals
+from crawler.run import mark_stale
+from crawler.store import AuthorStore
+
+A = "aaaaaaaaaaaA"
+B = "bbbbbbbbbbbB"
+START = datetime(2025, 1, 1, 6, 0, tzinfo=timezone.utc)
+AS_OF = START + timedelta(days=500)
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">&amp;"\'</title>'
+
+
+def record(
+    scholar_id: str,
+    when: datetime,
+    pubs: list[tuple[str, str, int | None]],
+    *,
+    name: str = "Ada Lovelace",
+    source: str = "scholar",
+    h: int = 3,
+    i10: int = 1,
+    years: tuple[tuple[int, int], ...] = ((2024, 10), (2025, 20)),
+) -> AuthorRecord:
+    total = sum(c or 0 for *_, c in pubs)
+    return AuthorRecord(
+        profile=Profile(scholar_id, name),
+        metrics=Metrics(total, total // 2, h, h - 1, i10, i10, 2020),
+        cites_per_year=years,
+        publications=tuple(Publication(f"{scholar_id}:{pid}", title, year=2020, citations=c) for pid, title, c in pubs),
+        source=source,
+        fetched_at=when,
+    )
+
+
+def page(path: Path) -> LexborHTMLParser:
+    return LexborHTMLParser(path.read_text(encoding="utf-8"))
+
+
+def number(text: str) -> int | None:
+    text = text.strip().replace(",", "").replace("−", "-").replace("+", "")
+    return None if text in ("—", "") else int(text)
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    """Two authors: A with a source switch, a publication that appears and one that vanishes; B short."""
+    data = tmp_path / "data"
+    store = AuthorStore(data, A)
+    for day in range(0, 481, 8):
+        pubs = [("p1", "Engines", 10 + day), ("p2", "Notes", 5 + day // 10)]
+        if day >= 200:
+            pubs.append(("p3", "Later work", day - 200))
+        if day >= 400:
+            pubs = pubs[1:]
+        store.write_snapshot(record(A, START + timedelta(days=day), pubs, source="openalex" if 240 <= day < 280 else "scholar", h=3 + day // 100))
+    store = AuthorStore(data, B)
+    for day in range(300, 480, 30):
+        store.write_snapshot(record(B, START + timedelta(days=day), [("q", "Q", day)], name="Bob"))
+    return data
+
+
+def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = build_site(lab, out, title="Lab", as_of=AS_OF)
+    assert result.authors == [A, B]
+    records = {a: [AuthorStore(lab, a).read_snapshot(r.path) for r in snapshot_refs(lab, a)] for a in (A, B)}
+    newest = {a: rs[-1] for a, rs in records.items()}
+
+    def at(a: str, when: datetime) -> AuthorRecord:
+        return [r for r in records[a] if r.fetched_at is not None and r.fetched_at <= when][-1]
+
+    index = page(out / "index.html")
+    for a in (A, B):
+        card = index.css_first(f'li.card[data-scholar-id="{a}"]')
+        assert card is not None
+        assert number(card.css_first('[data-field="citations"]').text()) == newest[a].metrics.citations
+        assert number(card.css_first('[data-field="h_index"]').text()) == newest[a].metrics.h_index
+        assert int(card.attributes["data-citations"] or "") == newest[a].metrics.citations
+    # A's 30-day change: same source both ends; 365 days back the source was the same too.
+    a_page = page(out / A / "index.html")
+    rows = {row.css_first("th").text(): [c.text() for c in row.css("td")] for row in a_page.css("table.metrics tbody tr")}
+    new = newest[A].metrics
+    then30, then365 = at(A, AS_OF - timedelta(days=30)).metrics, at(A, AS_OF - timedelta(days=365)).metrics
+    assert number(rows["Citations"][0]) == new.citations
+    assert number(rows["Citations"][1]) == new.citations_since
+    assert number(rows["Citations"][2]) == new.citations - then30.citations  # type: ignore[operator]
+    assert number(rows["Citations"][3]) == new.citations - then365.citations  # type: ignore[operator]
+    assert number(rows["h-index"][0]) == new.h_index
+    assert number(rows["h-index"][3]) == new.h_index - then365.h_index  # type: ignore[operator]
+    # B's history is shorter than 365 days: no change can be said.
+    b_rows = [c.text() for c in page(out / B / "index.html").css_first("table.metrics tbody tr").css("td")]
+    assert b_rows[3].strip() == "—"
+
+    # The publication table: every publication ever seen, newest counts, first seen, vanished.
+    table = {row.attributes["data-pub-id"]: row for row in a_page.css("#pubs tbody tr")}
+    assert set(table) == {f"{A}:p1", f"{A}:p2", f"{A}:p3"}
+    newest_pubs = {p.author_pub_id: p for p in newest[A].publications}
+    old30 = {p.author_pub_id: p.citations for p in at(A, AS_OF - timedelta(days=30)).publications}
+    for pub_id, row in table.items():
+        cells = row.css("td")
+        if pub_id in newest_pubs:
+            assert number(cells[2].text()) == newest_pubs[pub_id].citations
+            assert number(cells[3].text()) == newest_pubs[pub_id].citations - old30[pub_id]  # type: ignore[operator]
+            assert "vanished" not in (row.attributes.get("class") or "")
+    first_p3 = next(r for r in records[A] if any(p.author_pub_id == f"{A}:p3" for p in r.publications))
+    assert table[f"{A}:p3"].css("td")[6].text() == first_p3.fetched_at.strftime("%Y-%m-%d")  # type: ignore[union-attr]
+    gone = table[f"{A}:p1"]
+    assert "vanished" in (gone.attributes.get("class") or "")
+    first_without = next(r for r in records[A] if not any(p.author_pub_id == f"{A}:p1" for p in r.publications))
+    assert f"vanished {first_without.fetched_at:%Y-%m-%d}" in gone.text()
+    last_with = [r for r in records[A] if any(p.author_pub_id == f"{A}:p1" for p in r.publications)][-1]
+    assert number(gone.css("td")[2].text()) == next(p.citations for p in last_with.publications if p.author_pub_id == f"{A}:p1")
+
+    # The histogram and the monthly table.
+    years = [(int(r.css("td")[0].text()), number(r.css("td")[1].text())) for r in a_page.css("#years tbody tr")]
+    assert years == list(newest[A].cites_per_year)
+    monthly = a_page.css("#monthly tbody tr")
+    assert len(monthly) == len({r.fetched_at.strftime("%Y-%m") for r in records[A]})  # type: ignore[union-attr]
+
+    # Source switches are named on the page and marked on the time axis.
+    text = a_page.body.text() if a_page.body else ""
+    assert "source changed from Google Scholar to OpenAlex" in text
+    assert len(a_page.css("svg.chart line.switch")) == 4  # two switches, two charts
+
+
+def test_group_totals_add_each_authors_newest_count(lab: Path, tmp_path: Path) -> None:
+    build_site(lab, tmp_path / "site", as_of=AS_OF)
+    block = json.loads(page(tmp_path / "site" / "index.html").css_first("script#group").text())
+    times, values, t, v = [], [], 0, 0
+    for dt, dv in zip(block["t"], block["v"]["total"], strict=True):
+        t, v = t + dt, v + dv
+        times.append(t)
+        values.append(v)
+    records = {a: [AuthorStore(lab, a).read_snapshot(r.path) for r in snapshot_refs(lab, a)] for a in (A, B)}
+    for when, total in zip(times, values, strict=True):
+        expected = 0
+        for rs in records.values():
+            seen = [r for r in rs if r.fetched_at is not None and r.fetched_at.timestamp() <= when]
+            expected += seen[-1].metrics.citations if seen else 0  # type: ignore[operator]
+        assert total == expected
+    assert group_totals([[(1.0, 5), (3.0, None), (4.0, 7)], [(2.0, 10)]]) == [(1.0, 5), (2.0, 15), (4.0, 17)]
+
+
+def test_exports_beside_the_page_match_export(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(lab, out, as_of=AS_OF)
+    runner = CliRunner()
+    exported = runner.invoke(main, ["export", "--data-dir", str(lab), "--author", A, "--what", "metrics"])
+    assert exported.exit_code == 0
+    assert (out / A / "metrics.csv").read_bytes() == exported.stdout_bytes
+    as_json = runner.invoke(main, ["export", "--data-dir", str(lab), "--author", A, "--format", "json"])
+    assert (out / A / "metrics.json").read_bytes() == as_json.stdout_bytes
+    rows = list(csv.DictReader(io.StringIO((out / A / "publications.csv").read_text(encoding="utf-8"))))
+    assert {r["author_pub_id"] for r in rows} == {f"{A}:p1", f"{A}:p2", f"{A}:p3"}
+    assert [r["vanished"] != "" for r in rows].count(True) == 1
+    links = {a.attributes["href"] for a in page(out / A / "index.html").css("a")}
+    assert {"metrics.csv", "metrics.json", "publications.csv", "publications.json", "years.csv"} <= links
+
+
+def test_first_seen_and_vanished_are_pinned_without_reading_every_snapshot(tmp_path: Path) -> None:
+    """A publication replaced by another on the same day keeps the count: bisection finds the day."""
+    data = tmp_path / "data"
+    store = AuthorStore(data, A)
+    swap_day = 137
+    for day in range(300):
+        pubs = [("keep", "Kept", 100 + day)]
+        pubs.append(("old", "Old", 7) if day < swap_day else ("new", "New", 3))
+        store.write_snapshot(record(A, START + timedelta(days=day), pubs))
+    history = load_author(data, A, as_of=START + timedelta(days=300))
+    rows = {r.author_pub_id: r for r in history.publications}
+    swap = (START + timedelta(days=swap_day)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert rows[f"{A}:new"].first_seen == swap
+    assert rows[f"{A}:old"].vanished == swap
+    assert rows[f"{A}:old"].last_seen == (START + timedelta(days=swap_day - 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert rows[f"{A}:keep"].vanished is None
+    assert history.snapshots_read < 80, history.snapshots_read
+
+
+def test_hostile_strings_are_escaped_everywhere(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = AuthorStore(data, A)
+    for day in range(3):
+        store.write_snapshot(record(A, START + timedelta(days=day), [(HOSTILE[:40], HOSTILE, 5 + day)], name=HOSTILE, source=HOSTILE if day == 2 else "scholar"))
+    mark_stale(data, A, RuntimeError(HOSTILE), when=START + timedelta(days=4))
+    out = tmp_path / "site"
+    build_site(data, out, title=HOSTILE, as_of=START + timedelta(days=5))
+    for html_file in (out / "index.html", out / A / "index.html"):
+        text = html_file.read_text(encoding="utf-8")
+        assert "<script>window" not in text and "<img" not in text and "</title>&" not in text
+        tree = LexborHTMLParser(text)
+        scripts = tree.css("script")
+        assert all(s.attributes.get("src") == "../assets/dashboard.js" or s.attributes.get("src") == "assets/dashboard.js" or s.attributes.get("type") == "application/json" for s in scripts)
+        for node in tree.css("*"):
+            assert not any(name.lower().startswith("on") for name in node.attributes), node.html
+        for block in tree.css('script[type="application/json"]'):
+            json.loads(block.text())
+        # The hostile text is shown, as text.
+        assert HOSTILE in (tree.body.text() if tree.body else "") or HOSTILE in (tree.css_first("title").text())
+
+
+def test_nothing_refers_to_another_host(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(lab, out, as_of=AS_OF)
+    pages = [out / "index.html", out / A / "index.html", out / B / "index.html"]
+    for html_file in pages:
+        tree = page(html_file)
+        for node in tree.css("[src], [href]"):
+            target = node.attributes.get("src") or node.attributes.get("href") or ""
+            assert not re.match(r"^[a-z][a-z0-9+.-]*:|^//", target, re.I), target
+            assert (html_file.parent / target).is_file(), target
+        csp = tree.css_first('meta[http-equiv="Content-Security-Policy"]')
+        assert csp is not None and "default-src 'none'" in (csp.attributes["content"] or "")
+    for asset in (out / "assets").iterdir():
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", asset.read_text(encoding="utf-8"))
+
+
+def test_output_folder_is_ours_or_refused(lab: Path, tmp_path: Path) -> None:
+    homepage = tmp_path / "homepage"
+    homepage.mkdir()
+    (homepage / "index.html").write_text("my homepage", encoding="utf-8")
+    result = CliRunner().invoke(main, ["site", "--data-dir", str(lab), "--out", str(homepage)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert (homepage / "index.html").read_text(encoding="utf-8") == "my homepage"
+
+    out = tmp_path / "site"
+    build_site(lab, out, as_of=AS_OF)
+    again = build_site(lab, out, as_of=AS_OF)
+    assert again.written == [] and again.removed == []
+    # An author left: their files go, and nothing else does.
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    marker["files"].append("../outside.txt")
+    (out / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    (tmp_path / "outside.txt").write_text("keep", encoding="utf-8")
+    third = build_site(lab, out, authors=[A], as_of=AS_OF)
+    assert not (out / B).exists()
+    assert (out / "notes.txt").exists() and (tmp_path / "outside.txt").exists()
+    assert f"{B}/index.html" in third.removed
+
+
+def test_cli_defaults_and_errors(lab: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["site", "--data-dir", str(lab), "--title", "My lab", "--author", A])
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stdout.strip() == str(lab / "site" / "index.html")
+    assert "<title>My lab</title>" in (lab / "site" / "index.html").read_text(encoding="utf-8")
+    missing = runner.invoke(main, ["site", "--data-dir", str(lab), "--author", "zzzzzzzzzzzZ"])
+    assert missing.exit_code == 2 and missing.stderr.startswith("error: no data for author")
+    no_folder = runner.invoke(main, ["site", "--data-dir", str(lab / "nope")])
+    assert no_folder.exit_code == 2 and "Traceback" not in no_folder.stderr
+
+
+def test_corrupt_snapshot_is_skipped_and_named(lab: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    refs = snapshot_refs(lab, A)
+    refs[-3].path.write_text('{"format": 1, "scholar_id": ', encoding="utf-8")
+    result = build_site(lab, tmp_path / "site", as_of=AS_OF)
+    assert [b.path for b in result.bad] == [refs[-3].path]
+    assert (tmp_path / "site" / A / "index.html").is_file()
+
+
+def test_author_with_no_readable_snapshot_gets_a_page(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / A / "snapshots").mkdir(parents=True)
+    out = tmp_path / "site"
+    build_site(data, out, as_of=AS_OF)
+    assert "No readable snapshot yet" in (out / A / "index.html").read_text(encoding="utf-8")
+    assert "No readable snapshot yet" in (out / "index.html").read_text(encoding="utf-8")
