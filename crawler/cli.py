@@ -108,7 +108,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
     Every option that has a key in scholar-stats.toml is resolved the same way:
     the option, else its environment variable, else the configuration file,
-    else the default (docs/configuration.md).
+    else the default (https://github.com/scholar-stats/scholar-stats/blob/main/docs/configuration.md).
     """
     ctx.ensure_object(dict)
     _setup_logging(-1 if quiet else verbose)

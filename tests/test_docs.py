@@ -43,7 +43,15 @@ def test_every_option_documented(name: str, command: click.Command) -> None:
 
 def test_readme_has_the_two_setup_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert 'python -m pip install -e . && scholar-stats run --author YOUR_SCHOLAR_ID' in readme
+    setup = (
+        "python3 -m venv .venv && . .venv/bin/activate && python -m pip install -e . "
+        "&& scholar-stats run --author amIMrIEAAAAJ"
+    )
+    assert setup in readme
+    # A real public profile, one whose saved page is among the fixtures: not a placeholder that exits 2.
+    assert "amIMrIEAAAAJ" in (ROOT / "tests" / "fixtures" / "scholar" / "cherukuri_en_20rows_showmore.html").read_text(
+        encoding="utf-8", errors="replace"
+    )
     test_command = 'python -m pip install -e ".[test]" && python -m pytest'
     assert test_command in readme
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
@@ -66,3 +74,17 @@ def test_readme_examples_run(line: str) -> None:
 
 def test_examples_exist() -> None:
     assert len(EXAMPLES) >= 2
+
+
+def test_help_points_to_documentation_a_wheel_user_can_reach() -> None:
+    # The wheel ships no docs/ folder: help names docs by URL.
+    ctx = click.Context(main)
+    texts = [main.help or ""]
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        assert command is not None
+        texts.append(command.help or "")
+        texts += [p.help or "" for p in command.params if isinstance(p, click.Option)]
+    for text in texts:
+        for match in re.finditer(r"[^\s(]*docs/[\w-]+\.md", text):
+            assert match.group(0).startswith("https://"), f"{match.group(0)!r} in help: not reachable from a wheel"

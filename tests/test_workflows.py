@@ -24,8 +24,9 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 SCHEDULED = ROOT / ".github" / "workflows" / "scholar-stats.yml"
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 ACTION = ROOT / "action.yml"
-WORKFLOWS = [CI, SCHEDULED]
+WORKFLOWS = [CI, SCHEDULED, RELEASE]
 ALL_FILES = [*WORKFLOWS, ACTION]
 BIN = Path(sys.executable).parent
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -61,7 +62,8 @@ def step_named(path: Path, prefix: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("path", "schema"),
-    [(CI, "vendor.github-workflows"), (SCHEDULED, "vendor.github-workflows"), (ACTION, "vendor.github-actions")],
+    [(CI, "vendor.github-workflows"), (SCHEDULED, "vendor.github-workflows"), (RELEASE, "vendor.github-workflows"),
+     (ACTION, "vendor.github-actions")],
     ids=lambda v: v.name if isinstance(v, Path) else v,
 )
 def test_valid_against_githubs_schema(path: Path, schema: str) -> None:

@@ -22,7 +22,8 @@ def embed(repo: str | None, branch: str, author: str | None, urls: tuple[str, ..
     It fills #total_cit and every .show_paper_citations[data=ID] as AcadHomepage's
     script does, plus #h_index, #i10_index, #gs_updated and [data-scholar-stats=KEY]
     elements. It reads gs_data.json from jsDelivr and falls back to
-    raw.githubusercontent.com when jsDelivr fails or is slow. See docs/homepage.md.
+    raw.githubusercontent.com when jsDelivr fails or is slow. See
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/homepage.md
     """
     options = make_options(repo=repo, branch=branch, author=author, urls=urls, timeout_ms=timeout_ms)
     click.echo(render(options, fmt=fmt), nl=False)

@@ -42,11 +42,12 @@ _WHERE = [data_dir_option(), config_option(", for its data_dir")]
 def export_command(ctx: click.Context, data_dir: Path | None, config_path: Path | None, authors: tuple[str, ...], what: What, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: Format) -> None:
     """Write the citation history as a table: CSV, JSON or Parquet.
 
-    Columns and row order are fixed (see docs/history.md).  An empty result is
+    Columns and row order are fixed (see
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/history.md).  An empty result is
     a header-only file.  Corrupt snapshots are named on stderr and skipped.
 
     --what al-folio writes al-folio's _data/citations.yml instead (see
-    docs/al-folio.md): the newest Scholar numbers, rewritten only when a count
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/al-folio.md): the newest Scholar numbers, rewritten only when a count
     or title changed.
     """
     if what == What.AL_FOLIO:

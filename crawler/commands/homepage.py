@@ -14,8 +14,6 @@ from crawler.homepage.doctor import diagnose
 from crawler.homepage.site import TEMPLATES
 from crawler.outputs.embed import check_branch
 
-DOCS = "https://github.com/scholar-stats/scholar-stats/blob/main/docs/github-actions.md"
-
 
 @click.command()
 @click.option("--repo", "root", type=click.Path(path_type=Path), default=".", show_default=True, help="The homepage repository's folder.")

@@ -21,7 +21,8 @@ def site_command(data_dir: Path | None, config_path: Path | None, out: Path | No
 
     Charts are drawn on the server (readable with JavaScript off), nothing is
     fetched from another host, and each author's CSV/JSON exports are written
-    beside their page.  Prints the index file.  See docs/dashboard.md.
+    beside their page.  Prints the index file.  See
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/dashboard.md
     """
     # The dashboard (and jinja2) load only for this command.
     from crawler.outputs.dashboard import SITE_FOLDER, build_site
