@@ -10,6 +10,8 @@
     retries = 3
     # base_url = "https://scholar.google.com"   (env SCHOLAR_STATS_BASE_URL)
     # proxy = "socks5://127.0.0.1:9050"          (env SCHOLAR_STATS_PROXY)
+    # proxy = ["socks5://a:1080", "socks5://b:1080"]   one per shard: K uses entry (K-1) mod len
+    # delay = [5, 8]                                   the same, for run --shard K/N
     root_author = "amIMrIEAAAAJ"    # whose files `publish` puts at the branch root
 
     [guard]
@@ -72,6 +74,10 @@ class Config:
     badge: BadgeStyle = field(default_factory=BadgeStyle)
     root_author: str | None = None
     path: Path | None = None
+    proxies: tuple[str, ...] = ()
+    """A ``proxy`` list: shard K of ``run --shard K/N`` uses entry (K-1) mod len (see crawler.shard)."""
+    delays: tuple[float, ...] = ()
+    """A ``delay`` list, used the same way."""
 
     def chain_for(self, author: AuthorRef) -> tuple[str, ...]:
         return author.sources or self.sources
@@ -122,6 +128,22 @@ def _number(where: _Where, data: Mapping[str, Any], key: str, *, minimum: float 
         kind = "a whole number" if integer else "a number"
         raise where.error(f"must be {kind} ≥ {minimum:g}, not {value!r}", key)
     return value
+
+
+def _string(where: _Where, value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(f"each entry must be a non-empty string, not {value!r}", key)
+    return value.strip()
+
+
+def _per_shard(where: _Where, data: Mapping[str, Any], key: str, entry: Any) -> tuple[Any, ...]:
+    """A key given as a list, one value per shard (``run --shard K/N`` uses entry (K-1) mod len)."""
+    value = data.get(key)
+    if not isinstance(value, list):
+        return ()
+    if not value:
+        raise where.error("an empty list; give one value, or one per shard", key)
+    return tuple(entry(item) for item in value)
 
 
 def _chain(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> tuple[str, ...]:
@@ -223,15 +245,23 @@ def read_config_file(path: Path) -> Config:
         if key not in _TOP_KEYS:
             raise where.error(f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", key)
     http_kwargs: dict[str, Any] = {}
-    for key in ("delay", "timeout", "deadline"):
+    delays = _per_shard(where, data, "delay", lambda value: float(_number(where, {"delay": value}, "delay")))
+    if delays:
+        http_kwargs["delay"] = delays[0]
+    elif "delay" in data:
+        http_kwargs["delay"] = float(_number(where, data, "delay"))
+    for key in ("timeout", "deadline"):
         if key in data:
-            http_kwargs[key] = float(_number(where, data, key, minimum=0 if key == "delay" else 0.1))
+            http_kwargs[key] = float(_number(where, data, key, minimum=0.1))
     if "retries" in data:
         http_kwargs["retries"] = _number(where, data, "retries", integer=True)
+    proxies = _per_shard(where, data, "proxy", lambda value: _string(where, value, "proxy"))
     for key in ("base_url", "proxy", "root_author"):
-        if key in data and not isinstance(data[key], str):
-            raise where.error("must be a string", key)
-    if "proxy" in data:
+        if key in data and not isinstance(data[key], str) and not (key == "proxy" and proxies):
+            raise where.error("must be a string" + (" or a list of strings, one per shard" if key == "proxy" else ""), key)
+    if proxies:
+        http_kwargs["proxy"] = proxies[0]
+    elif "proxy" in data:
         http_kwargs["proxy"] = data["proxy"]
     authors_raw = data.get("authors", [])
     if not isinstance(authors_raw, list):
@@ -266,6 +296,8 @@ def read_config_file(path: Path) -> Config:
         badge=_dataclass_from(where, BadgeStyle, "badge", data["badge"]) if "badge" in data else BadgeStyle(),
         root_author=root_author,
         path=path,
+        proxies=proxies,
+        delays=delays,
     )
 
 
@@ -312,5 +344,11 @@ def load_config(
         changes["sources"] = tuple(sources)
         changes["authors"] = tuple(dataclasses.replace(a, sources=()) for a in config.authors)
     if http:
-        changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
+        given = {k: v for k, v in http.items() if v is not None}
+        changes["http"] = dataclasses.replace(config.http, **given)
+        # A value on the command line is for every shard: it replaces the file's list.
+        if "proxy" in given:
+            changes["proxies"] = ()
+        if "delay" in given:
+            changes["delays"] = ()
     return dataclasses.replace(config, **changes) if changes else config

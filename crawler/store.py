@@ -255,3 +255,63 @@ class AuthorStore:
                 n += 1
         atomic_write_bytes(path, json_bytes(record_to_dict(record)))
         return path
+
+
+# -- reading and writing inside one folder, never outside it ------------------
+
+
+def check_inside(root: Path, path: Path) -> Path:
+    """``path`` if it lies below ``root`` with no symbolic link on the way; ``StorageError`` otherwise.
+
+    Guards files that come from elsewhere (a shard's artifact, a downloaded
+    folder): a link planted in them must not carry a write out of ``root``.
+    """
+    root, path = Path(root), Path(path)
+    try:
+        rel = path.relative_to(root)
+    except ValueError as exc:
+        raise StorageError(f"{path} is outside {root}") from exc
+    if any(part in ("", ".", "..") for part in rel.parts):
+        raise StorageError(f"{path} is outside {root}")
+    current = root
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise StorageError(f"{current} is a symbolic link; refusing to follow it")
+    return path
+
+
+def walk_inside(folder: Path) -> list[str]:
+    """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
+
+    Symbolic links are reported and left out, never followed.
+    """
+    folder = Path(folder)
+    found: list[str] = []
+    try:
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+            base = Path(dirpath)
+            for name in list(dirnames):
+                if (base / name).is_symlink():
+                    log.warning("%s is a symbolic link; ignored", base / name)
+                    dirnames.remove(name)
+            for name in filenames:
+                path = base / name
+                if path.is_symlink():
+                    log.warning("%s is a symbolic link; ignored", path)
+                elif path.is_file():
+                    found.append(path.relative_to(folder).as_posix())
+    except OSError as exc:
+        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+    return sorted(found)
+
+
+def read_inside(folder: Path, rel: str) -> bytes:
+    """The bytes of ``folder/rel``, refusing a symbolic link anywhere on the way."""
+    path = check_inside(folder, Path(folder) / rel)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -11,7 +11,9 @@ import click
 from crawler.cli import handle_errors
 from crawler.commands.fetch import with_http_options
 from crawler.config import Config, load_config
+from crawler.models import utc_now
 from crawler.run import AuthorOutcome, RunSummary, run
+from crawler.shard import for_shard, parse_shard
 from crawler.sources import SOURCES
 from crawler.store import atomic_write_bytes
 
@@ -54,9 +56,10 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
 @with_http_options
 @click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Source chain for every author (repeat for fallbacks), overriding the config.")
 @click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications for this run.")
+@click.option("--shard", "shard_text", metavar="K/N", help="Fetch only shard K of N (1-based): a stable, balanced share of the authors, for one job of a matrix (docs/labs.md).")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
 @handle_errors
-def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], accept_drop: bool, summary_path: Path | None) -> None:
+def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], accept_drop: bool, shard_text: str | None, summary_path: Path | None) -> None:
     """Fetch every author, guard the numbers, store snapshots and write the outputs.
 
     A failed or implausible fetch never replaces good data: the author is
@@ -69,17 +72,32 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
     )
     ctx = click.get_current_context()
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
+    if shard_text is not None:
+        shard = parse_shard(shard_text)
+        everyone = len(config.authors)
+        config = for_shard(config, shard)
+        if not config.authors:
+            # More shards than authors: this job has nothing to do, which is not a failure.
+            if not quiet:
+                click.echo(f"shard {shard} has no authors ({everyone} over {shard.count} shards); nothing to do", err=True)
+            _write_summary(RunSummary(started=utc_now(), finished=utc_now()), summary_path)
+            sys.exit(0)
     if sys.stderr.isatty() and not quiet and len(config.authors) > 1:
         summary = _run_with_progress_bar(config, accept_drop)
     else:
         summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report)
-    if summary_path is not None:
-        data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
-        if str(summary_path) == "-":
-            sys.stdout.buffer.write(data)
-        else:
-            atomic_write_bytes(summary_path, data)
+    _write_summary(summary, summary_path)
     sys.exit(summary.exit_code)
+
+
+def _write_summary(summary: RunSummary, summary_path: Path | None) -> None:
+    if summary_path is None:
+        return
+    data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
+    if str(summary_path) == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        atomic_write_bytes(summary_path, data)
 
 
 COMMANDS = [run_command]
