@@ -447,7 +447,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Change"]
+    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Change"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
@@ -501,3 +501,97 @@ def test_action_summary_step_reads_the_run_summary(github: dict[str, Any]) -> No
     assert proc.returncode == 0, proc.stderr
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "1234"
+
+
+# --- al-folio's _data/citations.yml in the site's own branch
+
+
+def al_folio_site(github: dict[str, Any]) -> Path:
+    """Turn alice/site into an al-folio site: the Scholar ID in _data/socials.yml,
+    a stale _data/citations.yml as al-folio's own updater left it."""
+    seed = github["tmp"] / "seed"
+    (seed / "_data").mkdir(exist_ok=True)
+    (seed / "_data" / "socials.yml").write_text(f"scholar_userid: {SID}\n", encoding="utf-8")
+    (seed / "_data" / "citations.yml").write_text(
+        f"metadata:\n  last_updated: '2025-01-01'\npapers:\n  {SID}:oldPaperId1:\n    citations: 3\n"
+        "    title: A paper Scholar merged away\n    year: '2019'\n",
+        encoding="utf-8",
+    )
+    git(seed, "add", "_data")
+    git(seed, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "al-folio data")
+    git(seed, "push", "--quiet", "origin", "HEAD:main")
+    return seed
+
+
+def run_action_day(github: dict[str, Any], name: str, **inputs: str) -> Runner:
+    runner = fresh_runner(github, name, action_context(scholar_id=SID, **inputs), checkout=False)
+    runner.env["GITHUB_REF_NAME"] = "main"
+    for step in action_steps():
+        proc = runner.run(step)
+        assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
+    return runner
+
+
+def test_action_keeps_al_folios_citations_file_in_the_site_branch(github: dict[str, Any]) -> None:
+    from ruamel.yaml import YAML as _YAML
+
+    replay, bare = github["replay"], github["bare"]
+    al_folio_site(github)
+    profile = replay.add_profile(SID, 12, citations=425)
+    main_before = git(bare, "rev-parse", "main")
+
+    run_action_day(github, "alfolio1", al_folio_citations="true")
+    log = git(bare, "log", "--format=%H %P%n%s%n%b%x00", "main").split("\x00")
+    head = log[0].strip().splitlines()
+    assert head[0].split()[1] == main_before  # one commit on top of the site's tip
+    assert head[1] == "Update Google Scholar citations in _data/citations.yml"
+    assert "12 papers added" in "\n".join(head) and "1 paper removed" in "\n".join(head)
+    assert git(bare, "diff", "--name-only", main_before, "main").splitlines() == ["_data/citations.yml"]
+    doc = _YAML(typ="safe").load(git(bare, "show", "main:_data/citations.yml"))
+    counts = {k.split(":")[1]: v["citations"] for k, v in doc["papers"].items()}
+    assert counts == {p.author_pub_id.split(":")[1]: p.citations for p in profile.publications}
+    assert sum(counts.values()) == 425
+    # The data branch was published as usual, and nothing else of the site changed.
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 425
+    assert git(bare, "show", "main:index.md") == "# Alice"
+
+    # Nothing new on Scholar: no commit on the site's branch.
+    after_first = git(bare, "rev-parse", "main")
+    run_action_day(github, "alfolio2", al_folio_citations="true")
+    assert git(bare, "rev-parse", "main") == after_first
+
+    # Off (the default): the site's branch is never written.
+    replay.add_profile(SID, 12, citations=440)
+    run_action_day(github, "alfolio3")
+    assert git(bare, "rev-parse", "main") == after_first
+
+
+def test_action_al_folio_commit_replays_onto_a_tip_that_moved(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    al_folio_site(github)
+    replay.add_profile(SID, 5, citations=50)
+    # The first push is refused, as when someone pushed to main in between.
+    marker = github["tmp"] / "refused-once"
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text(
+        f'#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ] && [ ! -e "{marker}" ]; then\n'
+        f'    touch "{marker}"; echo "main moved" >&2; exit 1\n  fi\ndone\nexit 0\n'
+    )
+    hook.chmod(0o755)
+    runner = run_action_day(github, "alfolio-race", al_folio_citations="true")
+    assert marker.exists()
+    assert "citations.yml" in git(bare, "diff", "--name-only", "main~1", "main")
+    del runner
+
+
+def test_action_al_folio_refuses_a_branch_name_that_is_an_option(github: dict[str, Any]) -> None:
+    replay = github["replay"]
+    al_folio_site(github)
+    replay.add_profile(SID, 5, citations=50)
+    runner = fresh_runner(github, "alfolio-bad", action_context(scholar_id=SID, al_folio_citations="true",
+                                                                site_branch="--upload-pack=touch x"), checkout=False)
+    step = step_named(ACTION, "Update al-folio")
+    proc = runner.run(step)
+    assert proc.returncode == 2
+    assert "::error title=al-folio citations::site-branch" in proc.stdout
+    assert not (runner.cwd / "x").exists()

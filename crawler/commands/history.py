@@ -9,7 +9,7 @@ import click
 
 from crawler.cli import handle_errors
 from crawler.config import DEFAULT_DATA_DIR, read_config_file
-from crawler.errors import GuardRefused, UsageError
+from crawler.errors import GuardRefused, StorageError, UsageError
 from crawler.guard import GuardOptions
 from crawler.history.backfill import DEFAULT_BRANCH, DEFAULT_PATH, ImportOutcome, import_git, import_html
 from crawler.history.export import FORMATS, WHATS, ExportOptions, write_export
@@ -31,20 +31,35 @@ def _scholar_id(value: str) -> str:
 @click.command("export")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help=DATA_DIR_HELP)
 @click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
-@click.option("--what", type=click.Choice(WHATS), default="metrics", show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram.")
+@click.option("--what", type=click.Choice((*WHATS, "al-folio")), default="metrics", show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.")
 @click.option("--all", "all_snapshots", is_flag=True, help="With --what years: the histogram of every snapshot, with its date, not only the latest.")
 @click.option("--since", metavar="DATE", help="Only snapshots at or after DATE (YYYY-MM-DD or ISO-8601; UTC when no zone).")
 @click.option("--until", metavar="DATE", help="Only snapshots at or before DATE (a YYYY-MM-DD date includes that whole day).")
 @click.option("--freq", type=click.Choice(FREQUENCIES), help="Keep the last snapshot of each UTC day, ISO week or month.")
 @click.option("--out", metavar="FILE", default="-", show_default=True, help="Where to write; - is standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="csv (RFC 4180, UTF-8), json (an array of objects) or parquet (needs pyarrow).")
+@click.pass_context
 @handle_errors
-def export_command(data_dir: Path, authors: tuple[str, ...], what: str, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: str) -> None:
+def export_command(ctx: click.Context, data_dir: Path, authors: tuple[str, ...], what: str, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: str) -> None:
     """Write the citation history as a table: CSV, JSON or Parquet.
 
     Columns and row order are fixed (see docs/history.md).  An empty result is
     a header-only file.  Corrupt snapshots are named on stderr and skipped.
+
+    --what al-folio writes al-folio's _data/citations.yml instead (see
+    docs/al-folio.md): the newest Scholar numbers, rewritten only when a count
+    or title changed.
     """
+    if what == "al-folio":
+        table_only = {"all_snapshots": "--all", "since": "--since", "until": "--until", "freq": "--freq", "fmt": "--format"}
+        given = [
+            flag for name, flag in table_only.items()
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be used with --what al-folio")
+        export_al_folio(data_dir, authors, None if out == "-" else Path(out))
+        return
     options = ExportOptions(
         what=what,
         authors=authors,
@@ -54,6 +69,32 @@ def export_command(data_dir: Path, authors: tuple[str, ...], what: str, all_snap
         all_snapshots=all_snapshots,
     )
     write_export(data_dir, options, None if out == "-" else Path(out), fmt=fmt)
+
+
+def export_al_folio(data_dir: Path, authors: tuple[str, ...], out: Path | None) -> None:
+    from crawler.outputs.alfolio import build
+    from crawler.store import atomic_write_bytes
+
+    ids = resolve_authors(data_dir, authors)
+    if not ids:
+        raise UsageError(f"no author in {data_dir}: run `scholar-stats run` first")
+    where = str(out) if out else "-"
+    existing = None
+    if out is not None:
+        try:
+            existing = out.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            existing = None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StorageError(f"cannot read {out}: {exc}") from exc
+    result = build(data_dir, ids, existing, where=where)
+    if out is None:
+        click.echo(result.text, nl=False)
+    elif result.changed:
+        if out.parent != Path() and not out.parent.is_dir():
+            raise StorageError(f"the folder {out.parent} does not exist (is this the site's root?)")
+        atomic_write_bytes(out, result.text.encode("utf-8"))
+    click.echo(f"{where}: {result.papers} paper{'s' if result.papers != 1 else ''}; {result.summary}", err=True)
 
 
 @click.command("plot")
