@@ -3,48 +3,71 @@
 Data goes to stdout; progress, logs and errors go to stderr.  An expected
 failure is one line, ``error: ...``, and the exit code of its error class
 (see ``crawler.errors``); never a traceback.
+
+The commands are listed in ``COMMANDS`` below.  A command's module is imported
+only when that command runs or its help is asked, so ``scholar-stats --help``
+loads neither httpx nor APScheduler nor rich.
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
 import logging
-import os
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import click
 
-from crawler.errors import ExitCode, ScholarStatsError, UsageError
-
-F = TypeVar("F", bound=Callable[..., Any])
+from crawler.commands._options import fail, handle_errors
+from crawler.errors import ExitCode, exit_codes_help
 
 log = logging.getLogger("crawler")
 
+# name: ("module:attribute", the one line `scholar-stats --help` shows).
+# A test holds each line equal to the command's own help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "embed": ("crawler.commands.embed:embed", "Print the snippet a homepage includes to show its citation counts."),
+    "export": ("crawler.commands.history:export_command", "Write the citation history as a table: CSV, JSON or Parquet."),
+    "fetch": ("crawler.commands.fetch:fetch", "Fetch one profile completely and print it."),
+    "import-git": ("crawler.commands.history:import_git_command", "Turn every committed version of a gs_data.json into a snapshot."),
+    "import-html": ("crawler.commands.history:import_html_command", "Add a snapshot from each Google Scholar profile page saved in a browser."),
+    "merge": ("crawler.commands.merge:merge_command", "Merge the data folders of `run --shard K/N` jobs into one data folder."),
+    "parse": ("crawler.commands.fetch:parse", "Parse a profile page saved from a browser and print it."),
+    "plot": ("crawler.commands.history:plot_command", "Draw total citations over time and the latest per-year histogram."),
+    "publish": ("crawler.commands.publish:publish_command", "Commit the data folder onto the data branch, on top of its last commit, and push it."),
+    "report": ("crawler.commands.history:report_command", "Print a Markdown summary of what changed between two snapshots."),
+    "run": ("crawler.commands.run:run_command", "Fetch every author, guard the numbers, store snapshots and write the outputs."),
+    "schedule": ("crawler.commands.schedule:schedule_command", "Run the job (and publish, with --publish) at the times of a crontab line, until stopped."),
+}
 
-def fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(int(code))
+
+def load_command(name: str) -> click.Command:
+    target, _ = COMMANDS[name]
+    module_name, _, attribute = target.partition(":")
+    command = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
 
 
-def handle_errors(func: F) -> F:
-    """Turn our errors (and a few foreign ones) into one line and an exit code."""
+class LazyGroup(click.Group):
+    """A group whose commands are imported when used, not when listed."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ScholarStatsError as exc:
-            fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-        except BrokenPipeError:
-            # A reader such as `head` closed stdout early; that is not an error.
-            sys.stderr.close()
-            sys.exit(0)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
 
-    return wrapper  # type: ignore[return-value]
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS) if name not in self.commands]
+        rows += [(name, cmd.get_short_help_str()) for name, cmd in sorted(self.commands.items())]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                # click shortens each line as it would the command's own help.
+                formatter.write_dl([(name, click.Command(name, help=text).get_short_help_str(limit)) for name, text in sorted(rows)])
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -58,7 +81,11 @@ def _setup_logging(verbosity: int) -> None:
     # API keys masked; httpx's log would print them in the clear, so it stays off.
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=f"Exit codes: {exit_codes_help()}.",
+)
 @click.option("-v", "--verbose", count=True, help="More output on stderr (-vv for every request).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.version_option(package_name="scholar-stats")
@@ -66,10 +93,9 @@ def _setup_logging(verbosity: int) -> None:
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Keep Google Scholar citation numbers fresh, safe and kept over time.
 
-    Exit codes: 0 success; 1 other failure; 2 usage error or bad configuration;
-    3 blocked or rate-limited; 4 profile not found; 5 page not understood;
-    6 guard refused a new record; 7 numbers came from a fallback source;
-    8 storage error; 9 publish error.
+    Every option that has a key in scholar-stats.toml is resolved the same way:
+    the option, else its environment variable, else the configuration file,
+    else the default (docs/configuration.md).
     """
     ctx.ensure_object(dict)
     _setup_logging(-1 if quiet else verbose)
@@ -77,18 +103,4 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj["verbose"] = verbose
 
 
-def env_default(name: str, fallback: str | None = None) -> str | None:
-    return os.environ.get(name) or fallback
-
-
-def usage(message: str) -> UsageError:
-    return UsageError(message)
-
-
-__all__ = ["ExitCode", "fail", "handle_errors", "main"]
-
-# Commands live in crawler/commands/, one module per command family; importing
-# them registers them on ``main``.
-from crawler import commands as _commands  # noqa: E402
-
-_commands.register(main)
+__all__ = ["COMMANDS", "ExitCode", "fail", "handle_errors", "main"]

@@ -28,7 +28,9 @@
     openalex = "A5023888391"
 
 Every mistake is reported with the file, the line and the key, before any
-request is made.  Command-line options override the file.
+request is made.  Every command resolves a setting the same way: its option,
+else its environment variable, else this file, else the default (see
+docs/configuration.md).
 """
 
 from __future__ import annotations
@@ -301,6 +303,27 @@ def read_config_file(path: Path) -> Config:
     )
 
 
+def find_config(path: Path | None) -> Path | None:
+    """The configuration file in force: ``path`` (the option or its environment
+    variable) when given, else ``./scholar-stats.toml`` when it exists."""
+    if path is not None:
+        return path
+    default = Path(DEFAULT_CONFIG)
+    return default if default.is_file() else None
+
+
+def read_settings(path: Path | None) -> Config:
+    """The configuration file's settings (``find_config``), or the defaults when
+    there is none; authors are not required, for commands that need none."""
+    found = find_config(path)
+    return read_config_file(found) if found is not None else Config(authors=())
+
+
+def resolve_data_dir(config_path: Path | None, data_dir: Path | None) -> Path:
+    """The data folder: the option (or its environment variable), else the config's, else ``data``."""
+    return data_dir if data_dir is not None else read_settings(config_path).data_dir
+
+
 def load_config(
     path: Path | None,
     *,
@@ -310,11 +333,11 @@ def load_config(
     sources: Sequence[str] = (),
     http: Mapping[str, Any] | None = None,
 ) -> Config:
-    """The configuration: the file (``path``, or ``scholar-stats.toml`` when it
-    exists and no author is given), then command-line values over it."""
-    if path is None and not authors and Path(DEFAULT_CONFIG).is_file():
-        path = Path(DEFAULT_CONFIG)
-    config = read_config_file(path) if path is not None else Config(authors=())
+    """The configuration: the file (``find_config``), then command-line values over it.
+
+    ``authors`` replaces the file's list; an author the file names keeps its
+    entry there (label, IDs at other sources, source chain)."""
+    config = read_settings(path)
     if authors:
         refs: list[AuthorRef] = []
         for raw in authors:

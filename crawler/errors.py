@@ -43,6 +43,49 @@ class ExitCode(enum.IntEnum):
     PUBLISH = 9
 
 
+# What each code means, once: the short form goes into ``--help``, the long one
+# is the README's table (a test holds the two together).
+EXIT_CODE_MEANINGS: dict[ExitCode, tuple[str, str]] = {
+    ExitCode.OK: ("success", 'success (for `publish`, also "nothing to publish")'),
+    ExitCode.ERROR: (
+        "other failure",
+        "any other failure (network trouble that retries did not fix, deadline passed)",
+    ),
+    ExitCode.USAGE: (
+        "usage error or bad configuration",
+        "usage error: bad option, malformed Scholar ID, bad configuration file (named with its line and key)",
+    ),
+    ExitCode.BLOCKED: (
+        "blocked or rate-limited",
+        "blocked or rate-limited (CAPTCHA, sign-in wall, `/sorry/`, 403, 429 after retries), "
+        "or a source that cannot be used now",
+    ),
+    ExitCode.NOT_FOUND: ("profile not found", "profile not found"),
+    ExitCode.NOT_UNDERSTOOD: (
+        "page not understood",
+        "a page that is not understood (changed markup, truncated body, some other page)",
+    ),
+    ExitCode.GUARD_REFUSED: (
+        "guard refused a new record",
+        "the guard refused a new record (incomplete, sharp drop, wrong profile); the last good data is kept",
+    ),
+    ExitCode.FALLBACK_USED: (
+        "numbers came from a fallback source",
+        "`run`: numbers came from a fallback source because the primary one failed",
+    ),
+    ExitCode.STORAGE: (
+        "storage error",
+        "storage error: unwritable or full data folder, another run holds the lock",
+    ),
+    ExitCode.PUBLISH: ("publish error", "publish error: git refused to commit or push"),
+}
+
+
+def exit_codes_help(codes: tuple[ExitCode, ...] = tuple(ExitCode)) -> str:
+    """``0 success; 1 other failure; ...``: the exit codes in one line of help."""
+    return "; ".join(f"{int(code)} {EXIT_CODE_MEANINGS[code][0]}" for code in codes)
+
+
 class ScholarStatsError(Exception):
     """Base of every error scholar-stats raises on purpose."""
 

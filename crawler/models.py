@@ -179,6 +179,27 @@ def opt_str(value: Any, where: str) -> str | None:
     return value
 
 
+def cites_per_year_from(value: Any) -> list[tuple[int, int]]:
+    """``{"2020": 12, ...}`` as (year, count) pairs in year order; ``ValueError`` names a bad entry.
+
+    A year's count must be a number: a year that is listed without one is not
+    provided, and reading it as 0 would draw a bar that never was.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        raise ValueError("'cites_per_year' must be an object")
+    years = []
+    for year, count in value.items():
+        if not str(year).isdigit():
+            raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
+        number = opt_int(count, f"cites_per_year.{year}")
+        if number is None:
+            raise ValueError(f"'cites_per_year.{year}' must be an integer, not null")
+        years.append((int(year), number))
+    return sorted(years)
+
+
 def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
     """Read a snapshot back; ``ValueError`` names the first field that is wrong."""
     if not isinstance(data, Mapping):
@@ -208,14 +229,7 @@ def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
         picture_url=opt_str(prof.get("picture_url"), "profile.picture_url"),
     )
     metrics = Metrics(**{key: opt_int(met.get(key), f"metrics.{key}") for key in Metrics.__slots__})
-    cpy = data.get("cites_per_year") or {}
-    if not isinstance(cpy, Mapping):
-        raise ValueError("'cites_per_year' must be an object")
-    cites_per_year = []
-    for year, count in cpy.items():
-        if not str(year).isdigit():
-            raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
-        cites_per_year.append((int(year), opt_int(count, f"cites_per_year.{year}") or 0))
+    cites_per_year = cites_per_year_from(data.get("cites_per_year"))
     pubs = data.get("publications") or []
     if not isinstance(pubs, list):
         raise ValueError("'publications' must be a list")

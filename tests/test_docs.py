@@ -17,7 +17,9 @@ DOCS = "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *so
 
 
 def commands() -> list[tuple[str, click.Command]]:
-    return sorted(main.commands.items())
+    ctx = click.Context(main)
+    found = [(name, main.get_command(ctx, name)) for name in main.list_commands(ctx)]
+    return [(name, command) for name, command in found if command is not None]
 
 
 @pytest.mark.parametrize(("name", "command"), commands())

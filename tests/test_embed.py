@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli import load_command, main
 from crawler.outputs.embed import js_literal, make_options, render_html, script_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +178,7 @@ def test_example_page_holds_the_current_snippet() -> None:
 
 def test_docs_cover_every_option_and_element() -> None:
     docs = DOCS.read_text(encoding="utf-8")
-    command = main.commands["embed"]
+    command = load_command("embed")
     for param in command.params:
         for opt in param.opts:
             if opt.startswith("--") and opt != "--help":

@@ -1,18 +1,5 @@
-"""One module per command family; each defines ``COMMANDS``, a list of click commands.
+"""One module per command family; ``crawler.cli.COMMANDS`` lists every command and where it lives.
 
-Modules here are found by name, so a new command family is a new file.
+Shared options and error handling are in ``_options``; a command module imports
+from there, never from ``crawler.cli``.
 """
-
-from __future__ import annotations
-
-import importlib
-import pkgutil
-
-import click
-
-
-def register(group: click.Group) -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for command in getattr(module, "COMMANDS", []):
-            group.add_command(command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from crawler.cli import handle_errors
+from crawler.commands._options import handle_errors
 from crawler.outputs.embed import DEFAULT_BRANCH, DEFAULT_TIMEOUT_MS, FORMATS, make_options, render
 
 
@@ -27,5 +27,3 @@ def embed(repo: str | None, branch: str, author: str | None, urls: tuple[str, ..
     options = make_options(repo=repo, branch=branch, author=author, urls=urls, timeout_ms=timeout_ms)
     click.echo(render(options, fmt=fmt), nl=False)
 
-
-COMMANDS = [embed]

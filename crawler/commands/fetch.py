@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from crawler.cli import handle_errors
+from crawler.commands._options import config_option, handle_errors, scholar_id_argument, with_http_options
+from crawler.config import load_config
 from crawler.errors import GuardRefused, UsageError
-from crawler.http import HttpOptions
-from crawler.models import AuthorRecord, normalize_scholar_id, record_to_dict
+from crawler.models import AuthorRecord, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.parser import page_to_record, parse_profile
-from crawler.sources import SCHOLAR_PAGES, SOURCES, AuthorRef, SourceSettings, fetch_with_fallback
+from crawler.sources import SCHOLAR_PAGES, SOURCES, SourceSettings, fetch_with_fallback
 
 FORMATS = ("json", "gs-data")
 
@@ -26,48 +25,30 @@ def render(record: AuthorRecord, fmt: str) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def scholar_id_argument(value: str) -> str:
-    try:
-        return normalize_scholar_id(value)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def http_options() -> list[Callable[[Any], Any]]:
-    """The options every command that talks to a source shares."""
-    return [
-        click.option("--base-url", envvar="SCHOLAR_STATS_BASE_URL", help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL."),
-        click.option("--delay", type=click.FloatRange(min=0), help="Minimum seconds between two requests to the same host, plus random jitter [default: 5]."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds allowed for one request [default: 20]."),
-        click.option("--deadline", type=click.FloatRange(min=0.1), help="Seconds allowed for the whole fetch of one author, retries included [default: 300]."),
-        click.option("--retries", type=click.IntRange(min=0, max=10), help="Retries for timeouts, connection errors, 5xx and 429 [default: 3]."),
-        click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", help="Proxy URL (http://, https://, socks5://); HTTPS_PROXY etc. are honoured too."),
-    ]
-
-
-def with_http_options(func: Any) -> Any:
-    for option in reversed(http_options()):
-        func = option(func)
-    return func
-
-
 @click.command()
 @click.argument("scholar_id")
 @with_http_options
-@click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Where to fetch from (repeat for a fallback chain); default scholar.")
+@click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Where to fetch from (repeat for a fallback chain) [default: the config's chain for this author, else scholar].")
 @click.option("--id", "ids", multiple=True, metavar="KIND=ID", help="The author's ID at another source, e.g. openalex=A5023888391 or orcid=0000-0002-1825-0097.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
+@config_option(", for the author's entry and the fetch settings")
 @handle_errors
-def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], ids: tuple[str, ...], fmt: str) -> None:
+def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], ids: tuple[str, ...], fmt: str, config_path: Path | None) -> None:
     """Fetch one profile completely and print it.
 
     SCHOLAR_ID is the 12-character ID from the profile URL (the URL itself works too).
     """
-    author = AuthorRef(scholar_id_argument(scholar_id), ids=parse_ids(ids))
     given = {"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy}
-    options = HttpOptions(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+    extra_ids = parse_ids(ids)
+    # The configuration's entry for this author (IDs at other sources, source
+    # chain) applies as it does for `run`; options win over it.
+    config = load_config(config_path, authors=[scholar_id_argument(scholar_id)], base_url=base_url, sources=sources, http=given)
+    known = config.authors[0]
+    author = dataclasses.replace(known, ids={**known.ids, **extra_ids})
     result = fetch_with_fallback(
-        author, sources or ("scholar",), lambda name: SourceSettings(http=options, base_url=base_url if name in SCHOLAR_PAGES else None)
+        author,
+        config.chain_for(author),
+        lambda name: SourceSettings(http=config.http, base_url=config.base_url if name in SCHOLAR_PAGES else None),
     )
     for name, exc in result.failures:
         click.echo(f"warning: source {name} failed: {exc}", err=True)
@@ -104,5 +85,3 @@ def parse(file: Path, fmt: str) -> None:
     page = parse_profile(body, url=None)
     click.echo(render(page_to_record(page), fmt))
 
-
-COMMANDS = [fetch, parse]

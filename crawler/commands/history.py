@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from crawler.cli import handle_errors
-from crawler.config import DEFAULT_DATA_DIR, read_config_file
+from crawler.commands._options import (
+    apply,
+    config_option,
+    data_dir_option,
+    handle_errors,
+    scholar_id_argument,
+)
+from crawler.config import read_settings, resolve_data_dir
 from crawler.errors import GuardRefused, StorageError, UsageError
 from crawler.guard import GuardOptions
 from crawler.history.backfill import DEFAULT_BRANCH, DEFAULT_PATH, ImportOutcome, import_git, import_html
 from crawler.history.export import FORMATS, WHATS, ExportOptions, write_export
 from crawler.history.report import markdown_report
 from crawler.history.snapshots import FREQUENCIES, parse_date, resolve_authors
-from crawler.models import normalize_scholar_id
 from crawler.outputs.badges import BadgeStyle
 
-DATA_DIR_HELP = "Data folder [default: data]."
-
-
-def _scholar_id(value: str) -> str:
-    try:
-        return normalize_scholar_id(value)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+# Where the history is read from: each of export, plot and report.
+_WHERE = [data_dir_option(), config_option(", for its data_dir")]
 
 
 @click.command("export")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help=DATA_DIR_HELP)
+@apply(_WHERE)
 @click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
 @click.option("--what", type=click.Choice((*WHATS, "al-folio")), default="metrics", show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.")
 @click.option("--all", "all_snapshots", is_flag=True, help="With --what years: the histogram of every snapshot, with its date, not only the latest.")
@@ -40,7 +38,7 @@ def _scholar_id(value: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="csv (RFC 4180, UTF-8), json (an array of objects) or parquet (needs pyarrow).")
 @click.pass_context
 @handle_errors
-def export_command(ctx: click.Context, data_dir: Path, authors: tuple[str, ...], what: str, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: str) -> None:
+def export_command(ctx: click.Context, data_dir: Path | None, config_path: Path | None, authors: tuple[str, ...], what: str, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: str) -> None:
     """Write the citation history as a table: CSV, JSON or Parquet.
 
     Columns and row order are fixed (see docs/history.md).  An empty result is
@@ -58,7 +56,7 @@ def export_command(ctx: click.Context, data_dir: Path, authors: tuple[str, ...],
         ]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be used with --what al-folio")
-        export_al_folio(data_dir, authors, None if out == "-" else Path(out))
+        export_al_folio(resolve_data_dir(config_path, data_dir), authors, None if out == "-" else Path(out))
         return
     options = ExportOptions(
         what=what,
@@ -68,7 +66,7 @@ def export_command(ctx: click.Context, data_dir: Path, authors: tuple[str, ...],
         freq=freq,
         all_snapshots=all_snapshots,
     )
-    write_export(data_dir, options, None if out == "-" else Path(out), fmt=fmt)
+    write_export(resolve_data_dir(config_path, data_dir), options, None if out == "-" else Path(out), fmt=fmt)
 
 
 def export_al_folio(data_dir: Path, authors: tuple[str, ...], out: Path | None) -> None:
@@ -98,11 +96,11 @@ def export_al_folio(data_dir: Path, authors: tuple[str, ...], out: Path | None) 
 
 
 @click.command("plot")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help=DATA_DIR_HELP)
+@apply(_WHERE)
 @click.option("--author", metavar="ID", help="Whose history (Scholar ID or profile URL); needed when the folder has several authors.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="PNG or SVG file to write, by its extension [default: <ID>-citations.png].")
 @handle_errors
-def plot_command(data_dir: Path, author: str | None, out: Path | None) -> None:
+def plot_command(data_dir: Path | None, config_path: Path | None, author: str | None, out: Path | None) -> None:
     """Draw total citations over time and the latest per-year histogram.
 
     The top panel has one point per snapshot (a new line when the source
@@ -112,18 +110,19 @@ def plot_command(data_dir: Path, author: str | None, out: Path | None) -> None:
     # matplotlib loads only for this command.
     from crawler.history.plot import pick_author, write_plot
 
-    scholar_id = pick_author(data_dir, author)
-    path = write_plot(data_dir, scholar_id, out or Path(f"{scholar_id}-citations.png"))
+    folder = resolve_data_dir(config_path, data_dir)
+    scholar_id = pick_author(folder, author)
+    path = write_plot(folder, scholar_id, out or Path(f"{scholar_id}-citations.png"))
     click.echo(str(path))
 
 
 @click.command("report")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, help=DATA_DIR_HELP)
+@apply(_WHERE)
 @click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (repeatable) [default: every author in the folder].")
 @click.option("--since", metavar="DATE", help="Compare the latest snapshot with the last one taken before DATE.")
 @click.option("--last", type=click.IntRange(min=1), metavar="N", help="Compare the latest snapshot with the Nth one before it [default: 1, the previous one].")
 @handle_errors
-def report_command(data_dir: Path, authors: tuple[str, ...], since: str | None, last: int | None) -> None:
+def report_command(data_dir: Path | None, config_path: Path | None, authors: tuple[str, ...], since: str | None, last: int | None) -> None:
     """Print a Markdown summary of what changed between two snapshots.
 
     Totals, h-index and i10-index with their change, the publications that
@@ -132,16 +131,15 @@ def report_command(data_dir: Path, authors: tuple[str, ...], since: str | None, 
     """
     if since and last:
         raise UsageError("--since and --last cannot be used together")
-    ids = resolve_authors(data_dir, authors)
-    click.echo(markdown_report(data_dir, ids, since=since, last=last), nl=False)
+    folder = resolve_data_dir(config_path, data_dir)
+    ids = resolve_authors(folder, authors)
+    click.echo(markdown_report(folder, ids, since=since, last=last), nl=False)
 
 
 def _settings(config_path: Path | None, data_dir: Path | None) -> tuple[Path, GuardOptions, BadgeStyle]:
-    """Data folder, guard limits and badge style: the --config file's, else the defaults."""
-    if config_path is None:
-        return data_dir or DEFAULT_DATA_DIR, GuardOptions(), BadgeStyle()
-    config = read_config_file(config_path)
-    return data_dir or config.data_dir, config.guard, config.badge
+    """Data folder, guard limits and badge style: the options, else the configuration file's, else the defaults."""
+    config = read_settings(config_path)
+    return (data_dir if data_dir is not None else config.data_dir), config.guard, config.badge
 
 
 def _summarise(outcome: ImportOutcome, total: int) -> None:
@@ -162,16 +160,13 @@ def _summarise(outcome: ImportOutcome, total: int) -> None:
 
 _IMPORT_OPTIONS = [
     click.option("--author", required=True, metavar="ID", help="The author whose history this is (Scholar ID or profile URL)."),
-    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder [default: data, or the config's data_dir]."),
-    click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file whose [guard] limits and [badge] style apply."),
+    data_dir_option(),
+    config_option(", for its data_dir, [guard] limits and [badge] style"),
     click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications against the snapshot before."),
 ]
 
 
-def _import_options(func: Any) -> Any:
-    for option in reversed(_IMPORT_OPTIONS):
-        func = option(func)
-    return func
+_import_options = apply(_IMPORT_OPTIONS)
 
 
 @click.command("import-git")
@@ -187,7 +182,7 @@ def import_git_command(repo: Path, branch: str, file_path: str, author: str, dat
     guard and atomic writes as `run`; versions already in the data folder are
     skipped, so a second import adds nothing.
     """
-    scholar_id = _scholar_id(author)
+    scholar_id = scholar_id_argument(author)
     folder, guard, badge = _settings(config_path, data_dir)
     outcome = import_git(folder, repo, scholar_id=scholar_id, branch=branch, path=file_path, guard=guard, badge=badge, accept_drop=accept_drop)
     total = len(outcome.imported) + len(outcome.skipped) + len(outcome.refused) + len(outcome.invalid)
@@ -206,7 +201,7 @@ def import_html_command(files: tuple[Path, ...], date: str | None, allow_partial
     The page must be the profile of --author, and complete (every publication
     shown) unless --allow-partial.  Same guard and atomic writes as `run`.
     """
-    scholar_id = _scholar_id(author)
+    scholar_id = scholar_id_argument(author)
     folder, guard, badge = _settings(config_path, data_dir)
     outcome = import_html(
         folder, list(files), scholar_id=scholar_id, date=date, guard=guard, badge=badge,
@@ -214,5 +209,3 @@ def import_html_command(files: tuple[Path, ...], date: str | None, allow_partial
     )
     _summarise(outcome, len(files))
 
-
-COMMANDS = [export_command, plot_command, report_command, import_git_command, import_html_command]

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import handle_errors
-from crawler.config import DEFAULT_CONFIG, read_config_file
-from crawler.shard import expected_authors, merge
+from crawler.commands._options import config_option, handle_errors
+from crawler.config import find_config, read_settings
+from crawler.shard import merge
 
 
 @click.command("merge")
 @click.argument("shard_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path), help="The data folder to merge into (restored from the data branch first).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file whose authors are expected (default: scholar-stats.toml when present); an expected author no shard brought keeps its data, marked stale.")
+@config_option(", whose authors are expected: one that no shard brought keeps its data, marked stale")
 @handle_errors
 def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | None) -> None:
     """Merge the data folders of `run --shard K/N` jobs into one data folder.
@@ -24,10 +24,9 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
     brought keeps its last good data, marked stale.  Nothing else in the data
     folder is touched, and merging again changes nothing.
     """
-    if config_path is None and Path(DEFAULT_CONFIG).is_file():
-        config_path = Path(DEFAULT_CONFIG)
-    config = read_config_file(config_path) if config_path is not None else None
-    summary = merge(shard_dirs, into, expected=expected_authors(config))
+    config = read_settings(config_path) if find_config(config_path) is not None else None
+    expected = [a.scholar_id for a in config.authors] if config is not None else []
+    summary = merge(shard_dirs, into, expected=expected)
     for note in summary.notes:
         click.echo(f"note: {note}", err=True)
     for sid in summary.missing:
@@ -39,6 +38,3 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
         f"{len(set(summary.stale))} stale, {len(summary.written)} files written, {len(summary.removed)} removed",
         err=True,
     )
-
-
-COMMANDS = [merge_command]

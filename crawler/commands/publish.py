@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import handle_errors
+from crawler.commands._options import config_option, data_dir_option, handle_errors
+from crawler.config import read_settings
 from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
 from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish, restore
@@ -15,30 +16,26 @@ from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish, restore
 def resolve_root_and_data_dir(
     config_path: Path | None, data_dir: Path | None, root_author: str | None
 ) -> tuple[Path, str | None]:
-    """The data folder and root author, from the options first, then the configuration file."""
+    """The data folder and root author: the options (or their environment variables),
+    else the configuration file, else the defaults."""
     if root_author is not None:
         try:
             root_author = normalize_scholar_id(root_author)
         except ValueError as exc:
             raise UsageError(f"--root-author: {exc}") from exc
-    if config_path is not None:
-        from crawler.config import read_config_file
-
-        config = read_config_file(config_path)
-        if root_author is None:
-            root_author = config.root_author or (config.authors[0].scholar_id if config.authors else None)
-        if data_dir is None:
-            data_dir = config.data_dir
-    return (data_dir if data_dir is not None else Path("data")), root_author
+    config = read_settings(config_path)
+    if root_author is None:
+        root_author = config.root_author or (config.authors[0].scholar_id if config.authors else None)
+    return (data_dir if data_dir is not None else config.data_dir), root_author
 
 
 @click.command("publish")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder to publish (default: data, or the config's data_dir).")
+@data_dir_option("Data folder to publish")
 @click.option("--branch", default=DEFAULT_BRANCH, show_default=True, help="The data branch; it keeps one commit per change.")
 @click.option("--remote", default=DEFAULT_REMOTE, show_default=True, help="Remote name (or URL) to push the branch to.")
 @click.option("--push/--no-push", default=True, show_default=True, help="Push the branch after committing; --no-push only commits locally.")
-@click.option("--root-author", metavar="ID", help="Whose gs_data.json and gs_data_shieldsio.json also go to the branch root (default: the config's root_author or first author, else the first author folder in sorted order).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file, for its data_dir and root author.")
+@click.option("--root-author", envvar="SCHOLAR_STATS_ROOT_AUTHOR", metavar="ID", help="Whose gs_data.json and gs_data_shieldsio.json also go to the branch root; env SCHOLAR_STATS_ROOT_AUTHOR (default: the config's root_author or first author, else the first author folder in sorted order).")
+@config_option(", for its data_dir and root author")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="The git repository to publish from (default: the one containing the current directory); your checkout, index and branch are not touched.")
 @click.option("--message", help="Commit message (default: names the authors whose data changed).")
 @click.option("--purge-cdn", is_flag=True, help="After pushing, ask jsDelivr to drop its cached root files (env SCHOLAR_STATS_JSDELIVR_PURGE_URL overrides the purge address); a failure is only a warning.")
@@ -97,5 +94,3 @@ def publish_command(
         where = f"pushed to {remote}" if result.pushed else "not pushed"
         click.echo(f"published {len(result.files)} file(s) on {branch}, {where}", err=True)
 
-
-COMMANDS = [publish_command]

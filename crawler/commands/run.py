@@ -8,9 +8,15 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import handle_errors
-from crawler.commands.fetch import with_http_options
+from crawler.commands._options import (
+    config_option,
+    data_dir_option,
+    handle_errors,
+    root_flag,
+    with_http_options,
+)
 from crawler.config import Config, load_config
+from crawler.errors import ExitCode, exit_codes_help
 from crawler.models import utc_now
 from crawler.run import AuthorOutcome, RunSummary, run
 from crawler.shard import for_shard, parse_shard
@@ -49,10 +55,10 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
         return run(config, accept_drop=accept_drop, progress=report)
 
 
-@click.command("run")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file (default: scholar-stats.toml when present).")
-@click.option("--author", "authors", multiple=True, metavar="ID", help="A Google Scholar ID or profile URL to follow (repeatable); works without a config file.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default: data, or the config's data_dir).")
+@click.command("run", epilog=f"Exit codes: {exit_codes_help(tuple(c for c in ExitCode if c != ExitCode.PUBLISH))}.")
+@config_option()
+@click.option("--author", "authors", multiple=True, metavar="ID", help="A Google Scholar ID or profile URL to follow (repeatable), instead of the config's list; works without a config file.")
+@data_dir_option()
 @with_http_options
 @click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Source chain for every author (repeat for fallbacks), overriding the config.")
 @click.option("--accept-drop", is_flag=True, help="Accept a sharp drop in citations or publications for this run.")
@@ -63,15 +69,13 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
     """Fetch every author, guard the numbers, store snapshots and write the outputs.
 
     A failed or implausible fetch never replaces good data: the author is
-    marked stale and the exit code says why (3 blocked, 4 not found, 5 page
-    not understood, 6 guard refused, 7 fallback source used, 8 storage).
+    marked stale and the exit code says why.
     """
     config = load_config(
         config_path, authors=authors, data_dir=data_dir, base_url=base_url, sources=sources,
         http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
     )
-    ctx = click.get_current_context()
-    quiet = bool((ctx.find_root().obj or {}).get("quiet"))
+    quiet = bool(root_flag("quiet"))
     if shard_text is not None:
         shard = parse_shard(shard_text)
         everyone = len(config.authors)
@@ -98,6 +102,3 @@ def _write_summary(summary: RunSummary, summary_path: Path | None) -> None:
         sys.stdout.buffer.write(data)
     else:
         atomic_write_bytes(summary_path, data)
-
-
-COMMANDS = [run_command]

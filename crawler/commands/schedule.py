@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import handle_errors
+from crawler.commands._options import config_option, data_dir_option, handle_errors
 from crawler.config import Config, load_config
 from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE
 from crawler.schedule import DEFAULT_CRON, PublishOptions, cron_trigger, make_job, serve
@@ -29,9 +29,9 @@ def _show_scheduler_logs(quiet: bool, verbose: int) -> None:
 
 @click.command("schedule")
 @click.option("--cron", default=DEFAULT_CRON, show_default=True, help="When to run, as a crontab line (5 fields, 0 or 7 = Sunday, or @daily/@hourly/...); pick an odd minute.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Configuration file (default: scholar-stats.toml when present); re-read before every run.")
-@click.option("--author", "authors", multiple=True, metavar="ID", help="A Google Scholar ID or profile URL to follow (repeatable).")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default: data, or the config's data_dir).")
+@config_option("; re-read before every run")
+@click.option("--author", "authors", multiple=True, metavar="ID", help="A Google Scholar ID or profile URL to follow (repeatable), instead of the config's list.")
+@data_dir_option()
 @click.option("--base-url", envvar="SCHOLAR_STATS_BASE_URL", help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL.")
 @click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", help="Proxy URL for the fetches; env SCHOLAR_STATS_PROXY.")
 @click.option("--publish", "do_publish", is_flag=True, help="After a successful run, publish the data folder to the data branch (as `scholar-stats publish`).")
@@ -78,5 +78,3 @@ def schedule_command(
     options = PublishOptions(branch=branch, remote=remote, repo=repo, purge_cdn=purge_cdn) if do_publish else None
     sys.exit(serve(make_job(load, publish_options=options), cron=cron, timezone=timezone, jitter=jitter or None, run_now=run_now))
 
-
-COMMANDS = [schedule_command]

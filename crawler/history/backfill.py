@@ -40,6 +40,7 @@ from crawler.models import (
     Metrics,
     Profile,
     Publication,
+    cites_per_year_from,
     format_time,
     opt_int,
     opt_str,
@@ -141,14 +142,7 @@ def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
         i10_index_since=opt_int(data.get("i10index5y"), "i10index5y"),
         since_year=opt_int(data.get("since_year"), "since_year"),
     )
-    cpy = data.get("cites_per_year") or {}
-    if not isinstance(cpy, Mapping):
-        raise ValueError("'cites_per_year' must be an object")
-    years = []
-    for year, count in cpy.items():
-        if not str(year).isdigit():
-            raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
-        years.append((int(year), opt_int(count, f"cites_per_year.{year}") or 0))
+    years = cites_per_year_from(data.get("cites_per_year"))
     raw_pubs = data.get("publications") or []
     if isinstance(raw_pubs, Mapping):
         pubs = [_publication(v, k, f"publications.{k}") for k, v in raw_pubs.items()]

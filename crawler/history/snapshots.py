@@ -40,6 +40,7 @@ from crawler.models import (
     SNAPSHOT_FORMAT,
     AuthorRecord,
     Metrics,
+    cites_per_year_from,
     format_time,
     normalize_scholar_id,
     opt_int,
@@ -280,17 +281,10 @@ def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: i
         for key, value in zip(_METRIC_KEYS, values, strict=True):
             opt_int(value, f"metrics.{key}")
     cpy = data.get("cites_per_year") or {}
-    if not isinstance(cpy, dict):
-        raise ValueError("'cites_per_year' must be an object")
-    if all(k.isdigit() for k in cpy) and all(type(v) is int for v in cpy.values()):
+    if isinstance(cpy, dict) and all(k.isdigit() for k in cpy) and all(type(v) is int for v in cpy.values()):
         years = sorted(zip(map(int, cpy), cpy.values(), strict=True))
     else:
-        years = []
-        for year, value in cpy.items():
-            if not year.isdigit():
-                raise ValueError(f"'cites_per_year' has a key that is not a year: {year!r}")
-            years.append((int(year), opt_int(value, f"cites_per_year.{year}") or 0))
-        years.sort()
+        years = cites_per_year_from(cpy)
     fetched = data.get("fetched_at")
     if type(fetched) is str and _CANONICAL_TIME_RE.match(fetched):
         when = fetched

@@ -1,0 +1,111 @@
+"""What the commands share: error handling, and the options that have a configuration key.
+
+Every option that has a key in ``scholar-stats.toml`` is resolved the same way
+by every command: the option, else its environment variable, else the
+configuration file (``--config``, else ``SCHOLAR_STATS_CONFIG``, else
+``./scholar-stats.toml`` when it exists), else the default.  click handles the
+first two (``envvar=``); ``crawler.config.read_settings`` the rest.
+
+This module imports nothing heavy, so that ``scholar-stats --help`` stays
+instant; the modules of the commands import what they need.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from crawler.errors import ScholarStatsError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONFIG_ENV = "SCHOLAR_STATS_CONFIG"
+DATA_DIR_ENV = "SCHOLAR_STATS_DATA_DIR"
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(int(code))
+
+
+def handle_errors(func: F) -> F:
+    """Turn our errors (and a few foreign ones) into one line and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScholarStatsError as exc:
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except BrokenPipeError:
+            # A reader such as `head` closed stdout early; that is not an error.
+            sys.stderr.close()
+            sys.exit(0)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def root_flag(name: str) -> Any:
+    """A value the group stored (``quiet``, ``verbose``), or None outside the group."""
+    ctx = click.get_current_context(silent=True)
+    return ((ctx.find_root().obj or {}) if ctx is not None else {}).get(name)
+
+
+def scholar_id_argument(value: str) -> str:
+    from crawler.models import normalize_scholar_id
+
+    try:
+        return normalize_scholar_id(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def apply(options: list[Callable[[Any], Any]]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def config_option(help_suffix: str = "") -> Callable[[F], F]:
+    return click.option(
+        "--config",
+        "config_path",
+        envvar=CONFIG_ENV,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"Configuration file (env {CONFIG_ENV}; default: scholar-stats.toml when present){help_suffix}.",
+    )
+
+
+def data_dir_option(what: str = "Data folder") -> Callable[[F], F]:
+    return click.option(
+        "--data-dir",
+        envvar=DATA_DIR_ENV,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"{what} (env {DATA_DIR_ENV}; default: the config's data_dir, else data).",
+    )
+
+
+def http_options() -> list[Callable[[Any], Any]]:
+    """The options every command that talks to a source shares (each a key of the config file)."""
+    return [
+        click.option("--base-url", envvar="SCHOLAR_STATS_BASE_URL", help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL."),
+        click.option("--delay", envvar="SCHOLAR_STATS_DELAY", type=click.FloatRange(min=0), help="Minimum seconds between two requests to the same host, plus random jitter; env SCHOLAR_STATS_DELAY [default: 5]."),
+        click.option("--timeout", envvar="SCHOLAR_STATS_TIMEOUT", type=click.FloatRange(min=0.1), help="Seconds allowed for one request; env SCHOLAR_STATS_TIMEOUT [default: 20]."),
+        click.option("--deadline", envvar="SCHOLAR_STATS_DEADLINE", type=click.FloatRange(min=0.1), help="Seconds allowed for the whole fetch of one author, retries included; env SCHOLAR_STATS_DEADLINE [default: 300]."),
+        click.option("--retries", envvar="SCHOLAR_STATS_RETRIES", type=click.IntRange(min=0, max=10), help="Retries for timeouts, connection errors, 5xx and 429; env SCHOLAR_STATS_RETRIES [default: 3]."),
+        click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too."),
+    ]
+
+
+def with_http_options(func: F) -> F:
+    return apply(http_options())(func)
