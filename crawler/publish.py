@@ -1,10 +1,19 @@
 """Publish the data folder to a git branch that keeps its history.
 
 The data branch (default ``google-scholar-stats``) holds, in each commit, a
-snapshot of the data folder: every file of it except the lock and temporary
-files, plus the root author's ``gs_data.json`` and ``gs_data_shieldsio.json``
-copied to the branch root, where AcadHomepage-style pages read them
-(``<repo>@google-scholar-stats/gs_data.json``).
+snapshot of the data folder's author folders (folders named by a Scholar ID
+that hold this tool's files; the lock, temporary files and the local outputs
+manifest left out), plus the root author's ``gs_data.json`` and
+``gs_data_shieldsio.json`` copied to the branch root, where AcadHomepage-style
+pages read them (``<repo>@google-scholar-stats/gs_data.json``), and the marker
+file ``.scholar-stats`` that says the branch is a data branch.  Anything else
+in the data folder (a site's own ``data/`` files) is left out and named.
+
+Publishing never writes onto a branch that is not a data branch: an existing
+branch whose tip has neither the marker nor only author folders and
+``gs_data*.json`` files (what AcadHomepage's own crawler publishes) is refused
+unless ``force_branch`` is given.  Branch and remote names are checked, and
+every git command gets ``--`` before them, so no name can act as an option.
 
 A publish never touches the user's working tree, index or current branch: the
 tree is built with git plumbing in a temporary index (``hash-object``,
@@ -42,7 +51,7 @@ import httpx
 
 from crawler.errors import PublishError, ScholarStatsError
 from crawler.models import SCHOLAR_ID_RE
-from crawler.store import LOCK_NAME, atomic_write_bytes, locked
+from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, atomic_write_bytes, locked
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +59,19 @@ DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_REMOTE = "origin"
 # The two files AcadHomepage's pages read from the branch root.
 ROOT_FILES = ("gs_data.json", "gs_data_shieldsio.json")
+# In every commit of a data branch, at its root: what makes a branch ours to write.
+MARKER = ".scholar-stats"
+MARKER_TEXT = (
+    b"This branch holds citation data published by scholar-stats (`scholar-stats publish`).\n"
+    b"Each commit is the data folder at one time; do not commit other files here.\n"
+)
+# Root files of a branch AcadHomepage's crawler made (gs_data.json, gs_data_shieldsio.json
+# and variants of other crawlers): such a branch may be taken over.
+_ACADHOMEPAGE_FILE_RE = re.compile(r"^gs_data[A-Za-z0-9_.-]*\.json$")
+# The files of this tool that make a folder named like a Scholar ID an author folder.
+_AUTHOR_FOLDER_SIGNS = ("gs_data.json", "snapshots", "state.json")
+# Transports git runs as commands (ext::, fd::) or that need a helper: never for a remote given as text.
+_REMOTE_URL_RE = re.compile(r"^(?:(?:https?|ssh|git|file)://|[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:(?!:))")
 FALLBACK_NAME = "scholar-stats"
 FALLBACK_EMAIL = "scholar-stats@users.noreply.github.com"
 JSDELIVR_PURGE_URL = "https://purge.jsdelivr.net"
@@ -187,7 +209,7 @@ class Git:
 
     def remote_url(self, remote: str) -> str:
         if remote in self.remotes():
-            return self.out("remote", "get-url", remote)
+            return self.out("remote", "get-url", "--", remote)
         return remote
 
     def tracking_ref(self, remote: str, branch: str) -> str:
@@ -201,7 +223,7 @@ class Git:
     def remote_tip(self, remote: str, branch: str) -> str | None:
         """The remote branch's tip, fetched into the tracking ref; None if the branch is not there."""
         proc = self.run(
-            "ls-remote", "--exit-code", remote, f"refs/heads/{branch}", check=False, timeout=NETWORK_TIMEOUT
+            "ls-remote", "--exit-code", "--", remote, f"refs/heads/{branch}", check=False, timeout=NETWORK_TIMEOUT
         )
         if proc.returncode == 2:
             return None
@@ -214,6 +236,7 @@ class Git:
             "--no-tags",
             "--no-write-fetch-head",
             "--quiet",
+            "--",
             remote,
             f"+refs/heads/{branch}:{tracking}",
             timeout=NETWORK_TIMEOUT,
@@ -247,35 +270,121 @@ def _last_line(stderr: bytes) -> str:
     return lines[-1] if lines else "no message"
 
 
-def _check_branch_name(git: Git, branch: str) -> None:
-    proc = git.run("check-ref-format", "--branch", branch, check=False)
-    if proc.returncode != 0 or branch.startswith("-"):
-        raise PublishError(f"not a valid branch name: {branch!r}")
+def check_branch_name(git: Git, branch: str) -> None:
+    """Refuse a branch name git rejects, or one that names something else than a branch.
+
+    ``refs/heads/main`` would make a branch called ``refs/heads/main`` and
+    ``origin/main`` one that shadows the remote's; ``HEAD`` and ``@{-1}``
+    mean other commits to git.  All of them are refused, as is an option.
+    """
+    first = branch.split("/", 1)[0]
+    why = None
+    if not branch or branch.startswith("-"):
+        why = "it must not be empty or start with '-'"
+    elif branch in ("HEAD", "@") or "@{" in branch:
+        why = "it names a commit, not a branch"
+    elif first in ("refs", "heads", "remotes", "tags"):
+        why = f"give the plain branch name, without {first}/"
+    elif "/" in branch and first in git.remotes():
+        why = f"{first}/ is a remote; give the plain branch name and --remote {first}"
+    elif git.run("check-ref-format", f"refs/heads/{branch}", check=False).returncode != 0:
+        why = "git does not accept it as a branch name"
+    if why is not None:
+        raise PublishError(f"not a valid branch name: {branch!r} ({why})")
+
+
+def check_remote(git: Git, remote: str) -> None:
+    """A remote is the name of one of the repository's remotes, a URL, or a local path."""
+    if remote in git.remotes():
+        return
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in remote) or remote.startswith("-") or not remote:
+        raise PublishError(f"not a valid remote: {remote!r}")
+    if _REMOTE_URL_RE.match(remote) or remote.startswith(("/", "./", "../")) or os.path.isdir(remote):
+        return
+    if "::" in remote:
+        raise PublishError(f"not a valid remote: {remote!r} (only https, ssh, git and file URLs or a path)")
+    raise PublishError(f"no remote named {remote!r} (add one, pass --remote, or --no-push)")
+
+
+def _is_data_branch_tree(git: Git, commit: str) -> tuple[bool, str | None]:
+    """Whether ``commit``'s tree is a data branch's; else a top-level name that says it is not."""
+    listing = git.run("ls-tree", "-z", "--full-tree", commit).stdout
+    strange: str | None = None
+    for record in listing.split(b"\0"):
+        if not record:
+            continue
+        info, _, raw_name = record.partition(b"\t")
+        name = os.fsdecode(raw_name)
+        kind = info.split()[1] if len(info.split()) > 1 else b""
+        if name == MARKER and kind == b"blob":
+            return True, None
+        fits = (kind == b"tree" and SCHOLAR_ID_RE.match(name)) or (kind == b"blob" and _ACADHOMEPAGE_FILE_RE.match(name))
+        if not fits and strange is None:
+            strange = name
+    return strange is None, strange
+
+
+def check_data_branch(git: Git, branch: str, commit: str, *, force: bool) -> None:
+    """Refuse to write onto (or restore from) ``branch`` at ``commit`` unless it is a data branch."""
+    if force:
+        return
+    ok, strange = _is_data_branch_tree(git, commit)
+    if not ok:
+        raise PublishError(
+            f"the branch {branch} is not a data branch (it has {strange!r}, and no {MARKER} file); "
+            "choose another --branch, or pass --force-branch to replace its files with the data"
+        )
 
 
 # --- the tree: the data folder's files, plus the root author's two files at the root
 
 
 def _is_skipped(name: str) -> bool:
-    return name == LOCK_NAME or name == ".git" or (name.startswith(".") and name.endswith(".tmp"))
+    return name in (LOCK_NAME, OUTPUTS_MANIFEST, ".git") or (name.startswith(".") and name.endswith(".tmp"))
+
+
+def _is_author_folder(path: Path) -> bool:
+    return (
+        SCHOLAR_ID_RE.match(path.name) is not None
+        and not path.is_symlink()
+        and path.is_dir()
+        and any((path / sign).exists() for sign in _AUTHOR_FOLDER_SIGNS)
+    )
+
+
+def left_out(data_dir: Path) -> list[str]:
+    """Names at the data folder's root that are not this tool's and are not published, sorted."""
+    try:
+        entries = sorted(Path(data_dir).iterdir())
+    except OSError:
+        return []
+    return [
+        p.name + ("/" if p.is_dir() and not p.is_symlink() else "")
+        for p in entries
+        if not _is_skipped(p.name) and not _is_author_folder(p)
+    ]
 
 
 def data_files(data_dir: Path) -> list[tuple[str, Path]]:
     """The files of the data folder that are published, as (tree path, file), sorted by path.
 
-    The lock file, temporary files of interrupted writes, symbolic links and a
-    ``.git`` folder are left out.
+    Only author folders are published: folders named by a Scholar ID that hold
+    this tool's files.  Inside them the lock, temporary files of interrupted
+    writes, the outputs manifest, symbolic links and a ``.git`` folder are
+    left out.
     """
     found: list[tuple[str, Path]] = []
-    for folder, dirs, files in os.walk(data_dir):
-        dirs[:] = sorted(d for d in dirs if not _is_skipped(d) and not os.path.islink(os.path.join(folder, d)))
-        for name in files:
-            if _is_skipped(name):
-                continue
-            path = Path(folder) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            found.append((path.relative_to(data_dir).as_posix(), path))
+    authors = [p for p in sorted(Path(data_dir).iterdir()) if _is_author_folder(p)] if Path(data_dir).is_dir() else []
+    for author in authors:
+        for folder, dirs, files in os.walk(author):
+            dirs[:] = sorted(d for d in dirs if not _is_skipped(d) and not os.path.islink(os.path.join(folder, d)))
+            for name in files:
+                if _is_skipped(name):
+                    continue
+                path = Path(folder) / name
+                if path.is_symlink() or not path.is_file():
+                    continue
+                found.append((path.relative_to(data_dir).as_posix(), path))
     return sorted(found)
 
 
@@ -322,7 +431,11 @@ def build_tree(git: Git, data_dir: Path, root_author: str | None) -> _Tree:
     """Write the tree of the data folder (plus the root files) into the repository; return its id."""
     files = data_files(data_dir)
     if not files:
-        raise PublishError(f"nothing to publish: the data folder {data_dir} has no files")
+        raise PublishError(f"nothing to publish: the data folder {data_dir} has no author folders")
+    skipped = left_out(data_dir)
+    if skipped:
+        shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        log.warning("left out of the data branch (not scholar-stats files): %s", shown)
     author = choose_root_author(data_dir, root_author)
     try:
         shas = _hash_files(git, [path for _, path in files])
@@ -337,6 +450,7 @@ def build_tree(git: Git, data_dir: Path, root_author: str | None) -> _Tree:
             if sha is not None:
                 entries[name.encode()] = sha
                 root_files.append(name)
+    entries[MARKER.encode()] = git.out("hash-object", "-w", "--no-filters", "--stdin", input=MARKER_TEXT)
     index_info = b"".join(b"100644 " + sha.encode() + b"\t" + path + b"\0" for path, sha in sorted(entries.items()))
     with tempfile.TemporaryDirectory(prefix="scholar-stats-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
@@ -419,6 +533,7 @@ def _push(git: Git, remote: str, commit: str, branch: str) -> _PushOutcome:
         "push",
         "--porcelain",
         "--no-verify",
+        "--",
         remote,
         f"{commit}:refs/heads/{branch}",
         check=False,
@@ -504,6 +619,7 @@ def publish(
     purge_cdn: bool = False,
     retries: int = 3,
     allow_removals: bool = False,
+    force_branch: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     purge_base_url: str | None = None,
 ) -> PublishResult:
@@ -512,11 +628,11 @@ def publish(
     if not data_dir.is_dir():
         raise PublishError(f"the data folder {data_dir} does not exist")
     git = Git.open(repo)
-    _check_branch_name(git, branch)
+    check_branch_name(git, branch)
     if git.checked_out_here(branch):
         raise PublishError(f"the branch {branch} is checked out in {git.git_dir}; switch to another branch first")
-    if push and remote not in git.remotes() and "/" not in remote and ":" not in remote:
-        raise PublishError(f"no remote named {remote!r} (add one, pass --remote, or --no-push)")
+    if push or remote in git.remotes():
+        check_remote(git, remote)
     ref = f"refs/heads/{branch}"
 
     with locked(data_dir, timeout=LOCK_TIMEOUT):
@@ -525,9 +641,12 @@ def publish(
 
     local = git.rev_parse(ref)
     base = local
-    if local is None:
+    if local is not None:
+        check_data_branch(git, branch, local, force=force_branch)
+    else:
         remote_tip = _optional_remote_tip(git, remote, branch, required=push)
         if remote_tip is not None:
+            check_data_branch(git, f"{branch} of {remote}", remote_tip, force=force_branch)
             git.update_ref(ref, remote_tip, None)
             base = remote_tip
 
@@ -537,7 +656,7 @@ def publish(
             # An earlier publish committed but could not push; push that commit now.
             log.info("pushing %s, committed earlier but not pushed", base[:12])
             return _push_with_replay(git, result, tree, base, remote, message, retries, allow_removals, sleep,
-                                     purge_cdn, purge_base_url, made=None)
+                                     purge_cdn, purge_base_url, made=None, force_branch=force_branch)
         log.info("nothing to publish: %s already holds the data folder's content", branch)
         return result
 
@@ -550,7 +669,7 @@ def publish(
     if not push:
         return result
     return _push_with_replay(git, result, tree, commit, remote, message, retries, allow_removals, sleep,
-                             purge_cdn, purge_base_url, made=commit)
+                             purge_cdn, purge_base_url, made=commit, force_branch=force_branch)
 
 
 def _optional_remote_tip(git: Git, remote: str, branch: str, *, required: bool) -> str | None:
@@ -579,6 +698,7 @@ def _push_with_replay(
     purge_base_url: str | None,
     *,
     made: str | None,
+    force_branch: bool = False,
 ) -> PublishResult:
     ref = f"refs/heads/{result.branch}"
     parent = result.parent
@@ -606,6 +726,7 @@ def _push_with_replay(
             git.update_ref(ref, remote_tip, commit)
             log.info("nothing to publish: %s on %s already holds the data folder's content", result.branch, remote)
             return PublishResult(None, False, result.files, result.branch, remote_tip, tree.root_author, attempt, (), remote_tip)
+        check_data_branch(git, f"{result.branch} of {remote}", remote_tip, force=force_branch)
         _check_removals(git, remote_tip, tree, allow_removals)
         replayed = _commit(git, tree.sha, remote_tip, message or _default_message(git, remote_tip, tree.sha))
         git.update_ref(ref, replayed, commit)
@@ -639,22 +760,27 @@ def restore(
     branch: str = DEFAULT_BRANCH,
     remote: str = DEFAULT_REMOTE,
     fetch: bool = True,
+    force_branch: bool = False,
 ) -> list[Path]:
     """Write the branch's files the data folder lacks into it; return the files written.
 
     The branch is read from the remote when it has one (the published state),
     else from the local branch.  Files the folder already has are never
     overwritten, and the root copies of the root author's files are skipped.
+    Only a data branch is read (unless ``force_branch``): restoring from a
+    site's branch would fill the data folder with the site.
     """
     data_dir = Path(data_dir)
     git = Git.open(repo)
-    _check_branch_name(git, branch)
+    check_branch_name(git, branch)
     ref = f"refs/heads/{branch}"
     local = git.rev_parse(ref)
     tip = local
     if fetch and (remote in git.remotes() or "/" in remote or ":" in remote):
+        check_remote(git, remote)
         remote_tip = git.remote_tip(remote, branch)
         if remote_tip is not None:
+            check_data_branch(git, f"{branch} of {remote}", remote_tip, force=force_branch)
             tip = remote_tip
             if local is None:
                 git.update_ref(ref, remote_tip, None)
@@ -663,6 +789,7 @@ def restore(
     if tip is None:
         log.warning("nothing to restore: the branch %s does not exist yet", branch)
         return []
+    check_data_branch(git, branch, tip, force=force_branch)
 
     listing = git.run("ls-tree", "-r", "-z", "--full-tree", tip).stdout
     wanted: list[tuple[str, Path]] = []
@@ -674,7 +801,11 @@ def restore(
         if kind != b"blob" or mode == b"120000":
             continue
         parts = raw_path.split(b"/")
-        if len(parts) == 1 and raw_path.decode(errors="replace") in ROOT_FILES:
+        if len(parts) == 1:
+            # The root copies of the root author's files, the marker, or a file of
+            # another crawler: none belongs in the data folder.
+            continue
+        if not SCHOLAR_ID_RE.match(os.fsdecode(parts[0])):
             continue
         if any(p in (b"", b".", b"..", b".git") for p in parts):
             log.warning("skipped a path that cannot be restored safely: %r", raw_path)
@@ -691,7 +822,7 @@ def restore(
         for (_, target), body in zip(wanted, bodies, strict=True):
             if target.exists():
                 continue
-            atomic_write_bytes(target, body)
+            atomic_write_bytes(target, body, jail=data_dir)
             written.append(target)
     log.info("restored %d file(s) from %s into %s", len(written), branch, data_dir)
     return written

@@ -28,6 +28,7 @@ from crawler.guard import GuardOptions, check, same_content
 from crawler.models import AuthorRecord, format_time, utc_now
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
+from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
 from crawler.sources import (
     SCHOLAR_PAGES,
     AuthorRef,
@@ -43,6 +44,7 @@ from crawler.store import (
     locked,
     remove_file,
     remove_temp_files,
+    sync_folders,
     write_if_changed,
 )
 
@@ -107,16 +109,27 @@ class RunSummary:
         }
 
 
-def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle) -> list[Path]:
+def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle, *, skip_current: bool = False) -> list[Path]:
     """gs_data.json and every badge of ``record``; only files whose content changes are written.
 
     ``updated`` is when the data last changed: the time of the record's snapshot.
+    With ``skip_current``, outputs the manifest says were built from this very
+    record are left unread (see ``crawler.outputs.manifest``).
     """
-    author_dir = Path(data_dir) / record.scholar_id
+    data_dir = Path(data_dir)
+    author_dir = data_dir / record.scholar_id
+    print_ = fingerprint(record, badge)
+    if skip_current and outputs_current(author_dir, print_):
+        return []
     written = []
-    if write_if_changed(author_dir / "gs_data.json", json_bytes(gs_data_dict(record, updated=record.fetched_at))):
+    gs_data = json_bytes(gs_data_dict(record, updated=record.fetched_at))
+    produced: dict[Path, int] = {author_dir / "gs_data.json": len(gs_data)}
+    if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
         written.append(author_dir / "gs_data.json")
-    written.extend(write_badges(author_dir, record, badge))
+    written.extend(write_badges(author_dir, record, badge, jail=data_dir, produced=produced))
+    # Derived files get no fsync each: one per folder makes their renames last.
+    sync_folders(path.parent for path in produced)
+    record_outputs(author_dir, print_, produced, jail=data_dir)
     return written
 
 
@@ -145,8 +158,9 @@ def accept_record(
     notes = check(previous, record, expected_id=expected, options=guard, accept_drop=accept_drop)
     if previous is not None and same_content(previous, record):
         # Nothing new: outputs are rebuilt from the stored snapshot, so they come
-        # out byte-identical and nothing is written (unless one went missing).
-        written = write_outputs(data_dir, previous, badge)
+        # out byte-identical and nothing is written (unless one went missing);
+        # when the manifest vouches for them they are not even read.
+        written = write_outputs(data_dir, previous, badge, skip_current=True)
         return Accepted(False, None, previous, tuple(notes), tuple(written), bad)
     snapshot = store.write_snapshot(record)
     written = write_outputs(data_dir, record, badge)
@@ -171,11 +185,11 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
         "reason": str(error),
         "exit_code": int(getattr(error, "exit_code", ExitCode.ERROR)),
     }
-    write_if_changed(path, json_bytes(state))
+    write_if_changed(path, json_bytes(state), jail=data_dir)
 
 
 def clear_stale(data_dir: Path, scholar_id: str) -> bool:
-    return remove_file(Path(data_dir) / scholar_id / STATE_FILE)
+    return remove_file(Path(data_dir) / scholar_id / STATE_FILE, jail=data_dir)
 
 
 SettingsFor = Callable[[str], SourceSettings]
@@ -285,10 +299,11 @@ def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
     root = Path(data_dir) / scholar_id
     for folder in (root, root / "snapshots", root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
         try:
-            removed = remove_temp_files(folder)
+            removed = remove_temp_files(folder, jail=data_dir)
         except StorageError as exc:
+            # Once is enough: the folders below it would say the same (a link out of the jail).
             log.warning("%s; left as it is", exc)
-            continue
+            return
         for path in removed:
             log.info("removed %s, left by an interrupted run", path)
 

@@ -8,23 +8,31 @@ Layout (every path relative to the data folder)::
     <scholar_id>/badges/*.json, *.svg                 endpoint and SVG badges
     <scholar_id>/badges/pubs/<author_pub_id>.json     one badge per publication
     <scholar_id>/state.json                           present only while the data is stale
+    <scholar_id>/.outputs.json                        what the outputs were built from (a local cache)
 
-Every file is written to a temporary file in the same folder, fsynced, and
-renamed over the old one (then the folder is fsynced), so a run killed at any
-moment leaves each file either old or new.  A file whose content would not
-change is not touched, so a run that finds nothing new changes nothing.
+Every file is written to a temporary file in the same folder and renamed over
+the old one, so a run killed at any moment leaves each file either old or new.
+Snapshots, the source of truth, are also fsynced (file, then folder) before and
+after the rename; derived files (gs_data, badges) can be rebuilt from them, so
+they skip the per-file fsync.  A file whose content would not change is not
+touched, so a run that finds nothing new changes nothing.
+
+The data folder is a jail: every writer passes it as ``jail``, and a write,
+rename or removal whose way there goes through a symbolic link leading out of
+it is refused (:func:`confine`).  Links that stay inside are followed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import logging
 import os
 import re
-import tempfile
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +46,8 @@ from crawler.models import AuthorRecord, record_from_dict, record_to_dict
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".scholar-stats.lock"
+# What an author's outputs were built from (crawler.outputs.manifest): a local cache, never published.
+OUTPUTS_MANIFEST = ".outputs.json"
 SNAPSHOT_SUFFIX = ".json"
 # <YYYYMMDDTHHMMSSZ>.json, or <...>_<n>.json for a second change within one second.
 SNAPSHOT_NAME_RE = re.compile(r"^(\d{8}T\d{6}Z)(?:_(\d+))?\.json$")
@@ -62,21 +72,67 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once (temporary file, fsync, rename)."""
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def confine(path: Path, jail: Path | None, *, whole: bool = False) -> None:
+    """Refuse ``path`` when a symbolic link on its way from ``jail`` leads out of the jail.
+
+    Only the folders on the way are checked, not the last name: a rename or an
+    unlink replaces or removes a link itself, never what it points to.  With
+    ``whole`` the last name is checked too (a folder whose files are listed and
+    removed).  ``jail=None`` is for files the user named (``--out``).
+    """
+    if jail is None:
+        return
+    # Plain strings and one lstat per folder: this runs before each of a lab's 30,000 writes.
+    jail_abs = os.path.abspath(jail)
+    target = os.path.abspath(path)
+    if not _inside(target, jail_abs):
+        raise StorageError(f"{path} is outside the data folder {jail}")
+    parts = target[len(jail_abs) :].strip(os.sep).split(os.sep) if target != jail_abs else []
+    current = jail_abs
+    for n, part in enumerate(parts if whole else parts[:-1]):
+        current = current + os.sep + part
+        try:
+            is_link = stat.S_ISLNK(os.lstat(current).st_mode)
+        except OSError:
+            return  # nothing there yet: nothing below it can be a link either
+        if is_link:
+            leads_to = os.path.realpath(current)
+            if not _inside(leads_to, os.path.realpath(jail_abs)):
+                raise StorageError(
+                    f"{Path(jail, *parts[: n + 1])} is a symbolic link to {leads_to}, outside the data folder {jail}; "
+                    "refusing to write through it (remove the link or make it a folder)"
+                )
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, jail: Path | None = None, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` all at once (temporary file, rename).
+
+    ``durable`` also fsyncs the file before the rename and the folder after it,
+    so the new content survives a power cut; derived files that can be rebuilt
+    skip that (see :func:`sync_folders`).
+    """
     path = Path(path)
+    confine(path, jail)
     tmp_name: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
+        fd, tmp_name = _create_temp(path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, 0o644)
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp_name, path)
         tmp_name = None
-        _fsync_dir(path.parent)
+        if durable:
+            _fsync_dir(path.parent)
     except OSError as exc:
         raise StorageError(_describe_os_error(exc, path)) from exc
     finally:
@@ -85,17 +141,51 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
                 os.unlink(tmp_name)
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
+_temp_counter = itertools.count()
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path`` (``.<name>.<pid>-<n>.tmp``), its folder made if need be.
+
+    Named by process and counter rather than by ``mkstemp``'s random tries:
+    cheaper, and ``O_EXCL`` still refuses a name that exists.
+    """
+    folder = os.fspath(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    made_folder = False
+    for _ in range(100):
+        name = f"{folder}{os.sep}.{path.name}.{os.getpid()}-{next(_temp_counter)}.tmp"
+        try:
+            return os.open(name, flags, 0o644), name
+        except FileExistsError:
+            continue  # left by a killed process that had our pid
+        except FileNotFoundError:
+            if made_folder:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made_folder = True
+    raise FileExistsError(errno.EEXIST, "no free temporary name", folder)
+
+
+def sync_folders(folders: Iterable[Path]) -> None:
+    """One fsync per folder, after a batch of non-durable writes into it, for the renames."""
+    for folder in sorted(set(folders)):
+        _fsync_dir(folder)
+
+
+def write_if_changed(path: Path, data: bytes, *, jail: Path | None = None, durable: bool = True) -> bool:
     """Write ``data`` unless ``path`` already holds exactly it; return whether it wrote."""
     path = Path(path)
+    confine(path, jail)
     try:
-        if path.read_bytes() == data:
-            return False
+        with open(path, "rb") as handle:
+            if handle.read() == data:
+                return False
     except FileNotFoundError:
         pass
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data, durable=durable)
     return True
 
 
@@ -104,12 +194,13 @@ def json_bytes(value: Any) -> bytes:
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def remove_temp_files(folder: Path) -> list[Path]:
+def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:
     """Remove the temporary files a killed run left in ``folder`` (not below it).
 
     Only call this while holding the data folder's lock: then no other run can
     be halfway through writing one of them.
     """
+    confine(folder, jail, whole=True)
     removed: list[Path] = []
     try:
         entries = list(Path(folder).iterdir())
@@ -118,19 +209,21 @@ def remove_temp_files(folder: Path) -> list[Path]:
     except OSError as exc:
         raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
     for path in entries:
-        if TEMP_NAME_RE.match(path.name) and path.is_file() and remove_file(path):
+        if TEMP_NAME_RE.match(path.name) and path.is_file() and remove_file(path, jail=jail):
             removed.append(path)
     return removed
 
 
-def remove_file(path: Path) -> bool:
+def remove_file(path: Path, *, jail: Path | None = None, durable: bool = True) -> bool:
+    confine(path, jail)
     try:
         path.unlink()
     except FileNotFoundError:
         return False
     except OSError as exc:
         raise StorageError(f"cannot remove {path}: {exc.strerror or exc}") from exc
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
     return True
 
 
@@ -253,7 +346,7 @@ class AuthorStore:
             while path.exists():
                 path = self.snapshot_dir / f"{stem}_{n}{SNAPSHOT_SUFFIX}"
                 n += 1
-        atomic_write_bytes(path, json_bytes(record_to_dict(record)))
+        atomic_write_bytes(path, json_bytes(record_to_dict(record)), jail=self.data_dir)
         return path
 
 

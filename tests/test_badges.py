@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
@@ -160,6 +162,8 @@ def test_badge_style_defaults() -> None:
     [
         ({"cache_seconds": 299}, "at least 300"),
         ({"cache_seconds": 0}, "at least 300"),
+        ({"cache_seconds": 2**53}, "at most 9007199254740991"),
+        ({"cache_seconds": 2**63 - 1}, "at most"),
         ({"cache_seconds": True}, "integer"),
         ({"cache_seconds": "3600"}, "integer"),
         ({"style": "round"}, "style must be one of"),
@@ -176,6 +180,25 @@ def test_badge_style_refuses(kwargs: dict[str, Any], message: str) -> None:
 
 def test_badge_style_minimum_cache_is_allowed() -> None:
     assert BadgeStyle(cache_seconds=300).cache_seconds == 300
+
+
+def test_badge_style_largest_cache_shields_io_accepts_is_allowed() -> None:
+    style = BadgeStyle(cache_seconds=2**53 - 1)
+    assert endpoint_badge("citations", "1", style)["cacheSeconds"] == 9007199254740991
+
+
+def test_a_cache_shields_io_would_refuse_is_a_config_error_before_any_request(tmp_path: Path) -> None:
+    """TOML holds integers up to 2^63-1; shields.io's JSON numbers stop being exact at 2^53."""
+    config = tmp_path / "scholar-stats.toml"
+    config.write_text('[[authors]]\nid = "aliceAAAAAAJ"\n[badge]\ncache_seconds = 9007199254740992\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--base-url", "http://127.0.0.1:9"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {config}:4: badge.cache_seconds:")
+    assert "at most 9007199254740991" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert not (tmp_path / "data").exists()
 
 
 def test_badge_style_takes_labels_as_a_table() -> None:
@@ -297,6 +320,7 @@ def test_endpoint_problems_accepts_valid(obj: dict[str, Any]) -> None:
     [
         ({**VALID, "link": "https://example.org"}, "unknown key 'link'"),
         ({**VALID, "cacheSeconds": 299}, "cacheSeconds must be at least 300"),
+        ({**VALID, "cacheSeconds": 2**53}, "cacheSeconds must be at most 9007199254740991"),
         ({**VALID, "cacheSeconds": "3600"}, "cacheSeconds must be an integer"),
         ({**VALID, "cacheSeconds": 3600.0}, "cacheSeconds must be an integer"),
         ({**VALID, "namedLogo": "googlescholar", "logoSvg": "<svg/>"}, "namedLogo and logoSvg"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -235,6 +236,7 @@ class Visit:
     page_errors: list[str]
     console_errors: list[str]
     body_at_load: str
+    console_warnings: list[str] = field(default_factory=list)
 
     def text(self, selector: str) -> str | None:
         return self.page.evaluate(
@@ -253,7 +255,9 @@ class Visit:
 def visit(browser: Any, sites: Sites) -> Iterator[Any]:
     contexts: list[Any] = []
 
-    def go(urls: list[str], *, page: str | None = None, head: bool = False, external: bool = False) -> Visit:
+    def go(
+        urls: list[str], *, page: str | None = None, head: bool = False, external: bool = False, collapse: bool = False
+    ) -> Visit:
         html = page if page is not None else EXAMPLE.read_text(encoding="utf-8")
         assert EXAMPLE_SNIPPET in html
         options = make_options(urls=urls, timeout_ms=TIMEOUT_MS)
@@ -266,6 +270,10 @@ def visit(browser: Any, sites: Sites) -> Iterator[Any]:
                 "<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{policy}">'
             )
             snippet = '<script src="/scholar-stats.js" defer></script>\n'
+        if collapse:
+            # What jekyll-compress-html and similar minifiers do: every line joined into one.
+            snippet = re.sub(r"\s*\n\s*", " ", snippet)
+            assert "\n" not in snippet
         if head:
             html = html.replace(EXAMPLE_SNIPPET, "").replace("</head>", snippet + "</head>")
         else:
@@ -276,8 +284,10 @@ def visit(browser: Any, sites: Sites) -> Iterator[Any]:
         tab = context.new_page()
         page_errors: list[str] = []
         console_errors: list[str] = []
+        console_warnings: list[str] = []
         tab.on("pageerror", lambda exc: page_errors.append(str(exc)))
         tab.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+        tab.on("console", lambda msg: console_warnings.append(msg.text) if msg.type == "warning" else None)
         # The body as parsed, before the data can arrive: what "unchanged" is measured against.
         tab.add_init_script(
             "document.addEventListener('DOMContentLoaded', () => { window.__bodyAtLoad = document.body.innerHTML; });"
@@ -285,7 +295,7 @@ def visit(browser: Any, sites: Sites) -> Iterator[Any]:
         tab.goto(f"{sites.home.url}/index.html")
         result = tab.evaluate("window.scholarStats")
         body_at_load = tab.evaluate("window.__bodyAtLoad")
-        return Visit(result, tab, page_errors, console_errors, body_at_load)
+        return Visit(result, tab, page_errors, console_errors, body_at_load, console_warnings)
 
     yield go
     for context in contexts:
@@ -443,8 +453,22 @@ def test_other_sources_are_named_in_a_tooltip(data: Data, sites: Sites, visit: A
     assert v.title("#paper-5 .show_paper_citations") is None
 
 
-def test_acadhomepage_data_without_source_or_updated(data: Data, sites: Sites, visit: Any, tmp_path: Path) -> None:
-    # AcadHomepage's own gs_data.json (written by scholarly) has neither key.
+def test_acadhomepage_data_is_google_scholars(data: Data, sites: Sites, visit: Any, tmp_path: Path) -> None:
+    """AcadHomepage's own crawler dumps scholarly's author dict: ``"source": "AUTHOR_PROFILE_PAGE"``,
+    ``"filled"`` and ``"updated": str(datetime.now())``."""
+    sites.jsdelivr.root = variant(
+        data, tmp_path, source="AUTHOR_PROFILE_PAGE", updated="2024-05-01 12:34:56.123456",
+        filled=["basics", "indices", "counts", "publications"],
+    )
+    v = visit([sites.jsdelivr.data_url()])
+    assert v.text("#total_cit") == str(data.profile.citations)
+    assert v.title("#total_cit") is None
+    assert v.title("#paper-1 .show_paper_citations") is None
+    assert v.text("#gs_updated") == "2024-05-01"
+
+
+def test_data_without_source_or_updated(data: Data, sites: Sites, visit: Any, tmp_path: Path) -> None:
+    # Older or hand-made gs_data.json files may have neither key.
     sites.jsdelivr.root = variant(data, tmp_path, source=None, updated=None)
     v = visit([sites.jsdelivr.data_url()])
     assert v.text("#total_cit") == str(data.profile.citations)
@@ -459,3 +483,26 @@ def test_script_file_under_a_strict_content_security_policy(data: Data, sites: S
     assert v.text("#total_cit") == str(data.profile.citations)
     assert v.text("#paper-4 .show_paper_citations") == f"(cited {citations(data, P4)} times)"
     assert v.page_errors == [] and v.console_errors == []
+
+
+@pytest.mark.parametrize("external", [False, True])
+def test_snippet_survives_a_minifier_that_joins_lines(
+    data: Data, sites: Sites, visit: Any, external: bool
+) -> None:
+    v = visit([sites.jsdelivr.data_url()], collapse=True, external=external)
+    assert v.page_errors == [] and v.console_errors == []
+    assert v.text("#total_cit") == str(data.profile.citations)
+    assert v.text("#paper-3 .show_paper_citations") == f"| Citations: {citations(data, P3A, P3B)}"
+    assert v.result["filled"] == 12
+
+
+def test_unknown_paper_ids_make_one_warning_in_all(data: Data, sites: Sites, visit: Any) -> None:
+    page = EXAMPLE.read_text(encoding="utf-8")
+    page = page.replace(f'data="{P2}"', f'data="{SCHOLAR_ID}:gone0000000,{P2}"')
+    page = page.replace(f'data="{P4}"', f'data="{SCHOLAR_ID}:gone0000000, {SCHOLAR_ID}:gone1111111"')
+    v = visit([sites.jsdelivr.data_url()], page=page)
+    unknown = [w for w in v.console_warnings if "unknown paper" in w]
+    assert unknown == [
+        f"scholar-stats: unknown paper IDs {SCHOLAR_ID}:gone0000000, {SCHOLAR_ID}:gone1111111, {SCHOLAR_ID}:NotOnScholar"
+    ]
+    assert v.text("#paper-2 .show_paper_citations") == f"| Citations: {citations(data, P2)}"

@@ -193,7 +193,7 @@ def test_branch_tree_is_the_folder_plus_the_root_files(user: Path, remote: Path,
     assert sorted(files) == sorted(result.files)
     assert result.root_author == ALICE
     assert sorted(files) == sorted(
-        ["gs_data.json", "gs_data_shieldsio.json", PUB_BADGE, UNICODE_FILE,
+        [".scholar-stats", "gs_data.json", "gs_data_shieldsio.json", PUB_BADGE, UNICODE_FILE,
          f"{ALICE}/gs_data.json", f"{ALICE}/gs_data_shieldsio.json", f"{ALICE}/snapshots/20250101T000000Z.json"]
     )
 

@@ -190,7 +190,7 @@ def test_run_writes_every_file_with_the_right_numbers(
         if "badges" in path.parts or path.name == "gs_data_shieldsio.json":
             assert endpoint_problems(read_json(path)) == [], path
     assert not (author / STATE_FILE).exists()
-    assert sorted(p.name for p in author.iterdir()) == ["badges", "gs_data.json", "gs_data_shieldsio.json", "snapshots"]
+    assert sorted(p.name for p in author.iterdir()) == [".outputs.json", "badges", "gs_data.json", "gs_data_shieldsio.json", "snapshots"]
     assert not [p for p in data.rglob("*.tmp")]
 
     summary = read_json(summary_path)

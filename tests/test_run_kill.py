@@ -25,7 +25,7 @@ from replay import GeneratedProfile, ReplayServer, Slow
 
 from crawler.models import record_from_dict
 from crawler.outputs.badges import endpoint_problems
-from crawler.store import LOCK_NAME, AuthorStore
+from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, AuthorStore
 
 SID = "kIlLtEsTpRoF"
 KILLS = 26
@@ -84,6 +84,8 @@ def check_valid(data: Path, served: set[int]) -> int:
             assert len(value["publications"]) in (999, 960)
         elif path.name == "state.json":
             assert value["stale"] is True
+        elif path.name == OUTPUTS_MANIFEST:
+            assert isinstance(value["fingerprint"], str) and isinstance(value["files"], dict), path
         else:
             assert endpoint_problems(value) == [], path
     store = AuthorStore(data, SID)

@@ -463,6 +463,24 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
     assert len(branch_log(bare)) == 1
 
 
+def test_action_branch_input_never_overwrites_the_sites_branch(github: dict[str, Any]) -> None:
+    """``branch: main`` by mistake: the restore step refuses, and so would the publish step."""
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    main_before = git(bare, "rev-parse", "main")
+    runner = fresh_runner(github, "wrong-branch", action_context(scholar_id=SID, branch="main"), checkout=False)
+    restore_step, fetch_step, publish_step = (step_named(ACTION, name) for name in ("Restore", "Fetch", "Publish"))
+    proc = runner.run(restore_step)
+    assert proc.returncode == 9
+    assert "not a data branch" in proc.stderr
+    assert runner.run(fetch_step).returncode == 0
+    proc = runner.run(publish_step)
+    assert proc.returncode == 9
+    assert "not a data branch" in proc.stderr
+    assert git(bare, "rev-parse", "main") == main_before
+    assert git(bare, "show", "main:index.md") == "# Alice"
+
+
 def write_fake_cli(folder: Path, exit_code: int) -> Path:
     """A stand-in `scholar-stats` that records its arguments and exits with ``exit_code``."""
     folder.mkdir(parents=True, exist_ok=True)

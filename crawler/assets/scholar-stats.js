@@ -2,14 +2,18 @@
  * Drop-in for pages marked up for AcadHomepage (#total_cit, .show_paper_citations[data]).
  * Never throws into the page: a missing element, an unknown paper ID or a dead data URL
  * leaves the page as it was. Inserts text only (textContent, setAttribute), never markup.
+ * Written to survive HTML minifiers that join lines (jekyll-compress-html): block comments
+ * only, and every statement ends with a semicolon.
  */
 (function (config) {
   'use strict';
 
-  // Numbers from these sources are Google Scholar's own; any other source is named in a tooltip.
-  var SCHOLAR_SOURCES = ['scholar', 'scholarly', 'serpapi'];
+  /* Numbers from these sources are Google Scholar's own; any other source is named in a tooltip.
+   * The upper-case ones are what scholarly writes (AcadHomepage's own crawler: AUTHOR_PROFILE_PAGE). */
+  var SCHOLAR_SOURCES = ['scholar', 'scholarly', 'serpapi',
+    'AUTHOR_PROFILE_PAGE', 'SEARCH_AUTHOR_SNIPPETS', 'CO_AUTHORS_LIST'];
 
-  // data-scholar-stats="KEY" -> field of gs_data.json (AcadHomepage / scholarly names).
+  /* data-scholar-stats="KEY" -> field of gs_data.json (AcadHomepage / scholarly names). */
   var FIELDS = {
     citations: 'citedby',
     citations_since: 'citedby5y',
@@ -20,7 +24,7 @@
     since_year: 'since_year'
   };
 
-  // The ids AcadHomepage-style pages already use.
+  /* The ids AcadHomepage-style pages already use. */
   var IDS = { total_cit: 'citations', h_index: 'h_index', i10_index: 'i10_index', gs_updated: 'updated' };
 
   var PAPER_FORMAT = '| Citations: {n}';
@@ -31,7 +35,7 @@
     } catch (e) { /* a console that throws must not stop the page */ }
   }
 
-  // A count is a non-negative integer, or a string of digits (some writers quote numbers).
+  /* A count is a non-negative integer, or a string of digits (some writers quote numbers). */
   function asCount(value) {
     if (typeof value === 'number' && isFinite(value) && value >= 0 && Math.floor(value) === value) return value;
     if (typeof value === 'string' && /^[0-9]{1,15}$/.test(value)) return parseInt(value, 10);
@@ -60,7 +64,7 @@
   async function fetchData(url, ms) {
     var controller = typeof AbortController === 'function' ? new AbortController() : null;
     var timer = timeoutAfter(ms, controller);
-    // The timer covers the body too: a server may send headers and then stall.
+    /* The timer covers the body too: a server may send headers and then stall. */
     var work = (async function () {
       var init = { credentials: 'omit', redirect: 'follow' };
       if (controller) init.signal = controller.signal;
@@ -124,8 +128,9 @@
   function valueOf(key, data) {
     if (key === 'updated') {
       if (typeof data.updated !== 'string' || data.updated === '') return null;
-      // "2026-11-23T19:35:50Z" reads better as a date; anything else is shown as the text it is.
-      var match = /^([0-9]{4}-[0-9]{2}-[0-9]{2})T/.exec(data.updated);
+      /* "2026-11-23T19:35:50Z" (ours) and "2026-11-23 19:35:50.123456" (AcadHomepage's) read better
+       * as a date; anything else is shown as the text it is. */
+      var match = /^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]/.exec(data.updated);
       return match ? match[1] : data.updated;
     }
     if (key === 'publications') {
@@ -155,7 +160,7 @@
   function fill(data) {
     var note = sourceNote(data);
     var filled = 0;
-    // An element can match twice (id="h_index" and data-scholar-stats); fill it once.
+    /* An element can match twice (id="h_index" and data-scholar-stats); fill it once. */
     var seen = [];
 
     function each(elements, update) {
@@ -188,17 +193,22 @@
     });
 
     var publications = isObject(data.publications) ? data.publications : {};
+    var unknown = [];
     each(document.getElementsByClassName('show_paper_citations'), function (element) {
       var ids = (element.getAttribute('data') || '').split(',')
         .map(function (id) { return id.trim(); })
         .filter(function (id) { return id !== ''; });
       if (ids.length === 0) return false;
       var count = paperCount(ids, publications);
-      if (count.unknown.length > 0) warn('unknown paper ID ' + count.unknown.join(', '));
+      for (var i = 0; i < count.unknown.length; i++) {
+        if (unknown.indexOf(count.unknown[i]) === -1) unknown.push(count.unknown[i]);
+      }
       if (count.total === null) return false;
       render(element, count.total, PAPER_FORMAT, note);
       return true;
     });
+    /* One warning for the whole page, however many elements name unknown papers. */
+    if (unknown.length > 0) warn('unknown paper ID' + (unknown.length > 1 ? 's ' : ' ') + unknown.join(', '));
     return filled;
   }
 

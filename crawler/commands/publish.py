@@ -41,6 +41,7 @@ def resolve_root_and_data_dir(
 @click.option("--purge-cdn", is_flag=True, help="After pushing, ask jsDelivr to drop its cached root files (env SCHOLAR_STATS_JSDELIVR_PURGE_URL overrides the purge address); a failure is only a warning.")
 @click.option("--retries", type=click.IntRange(min=0, max=20), default=3, show_default=True, help="Times to fetch, commit on top and push again when the remote branch moved meanwhile.")
 @click.option("--allow-removals", is_flag=True, help="Publish even if the data folder lacks snapshots the branch has (they stay in the branch's history).")
+@click.option("--force-branch", is_flag=True, help="Write onto (or --restore from) an existing branch even though it does not look like a data branch (no .scholar-stats marker, files other than author folders and gs_data*.json); its files are replaced by the data.")
 @click.option("--restore", "restore_only", is_flag=True, help="Instead of publishing, write the branch's files the data folder lacks into it (a fresh CI checkout does this before `run`).")
 @click.pass_context
 @handle_errors
@@ -57,18 +58,22 @@ def publish_command(
     purge_cdn: bool,
     retries: int,
     allow_removals: bool,
+    force_branch: bool,
     restore_only: bool,
 ) -> None:
     """Commit the data folder onto the data branch, on top of its last commit, and push it.
 
-    The branch's tree is the data folder (lock and temporary files left out)
-    plus the root author's two AcadHomepage files at its root.  Nothing is
+    The branch's tree is the data folder's author folders (lock and temporary
+    files left out; other files are named on stderr and left out) plus the
+    root author's two AcadHomepage files and the .scholar-stats marker at its
+    root.  A branch that is not a data branch is never written to without
+    --force-branch.  Nothing is
     committed when nothing changed.  Prints the new commit's id on stdout.
     """
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
     folder, author = resolve_root_and_data_dir(config_path, data_dir, root_author)
     if restore_only:
-        written = restore(folder, repo=repo, branch=branch, remote=remote)
+        written = restore(folder, repo=repo, branch=branch, remote=remote, force_branch=force_branch)
         if not quiet:
             click.echo(f"restored {len(written)} file(s) from {branch} into {folder}", err=True)
         return
@@ -83,6 +88,7 @@ def publish_command(
         purge_cdn=purge_cdn,
         retries=retries,
         allow_removals=allow_removals,
+        force_branch=force_branch,
     )
     if result.commit is None and not result.pushed:
         if not quiet:

@@ -20,6 +20,7 @@ label ("citations (OpenAlex)"), unless the style turns that off.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 NUMBER_FORMATS = ("plain", "comma", "short")
 MIN_CACHE_SECONDS = 300  # shields.io caches an endpoint badge at least this long anyway
+# shields.io validates the endpoint with Joi's number(), which refuses integers
+# JavaScript cannot hold exactly (above Number.MAX_SAFE_INTEGER).
+MAX_CACHE_SECONDS = 2**53 - 1
 SHIELDS_FILE = "gs_data_shieldsio.json"
 BADGE_DIR = "badges"
 PUBS_DIR = "pubs"
@@ -88,6 +92,11 @@ class BadgeStyle:
         if self.cache_seconds < MIN_CACHE_SECONDS:
             raise ValueError(
                 f"badge cache_seconds must be at least {MIN_CACHE_SECONDS} (shields.io's minimum), "
+                f"not {self.cache_seconds}"
+            )
+        if self.cache_seconds > MAX_CACHE_SECONDS:
+            raise ValueError(
+                f"badge cache_seconds must be at most {MAX_CACHE_SECONDS} (2^53-1, the largest shields.io accepts), "
                 f"not {self.cache_seconds}"
             )
         _check_color("color", self.color)
@@ -219,7 +228,7 @@ def endpoint_problems(obj: object) -> list[str]:
 
     Stricter than shields.io where it costs nothing: ``style`` must be one of
     the five styles and ``cacheSeconds`` at least 300 (shields.io raises lower
-    values to 300 silently).
+    values to 300 silently); like shields.io, at most 2^53-1.
     """
     if not isinstance(obj, dict):
         return [f"a badge must be a JSON object, not {type(obj).__name__}"]
@@ -265,6 +274,8 @@ def endpoint_problems(obj: object) -> list[str]:
             problems.append(f"cacheSeconds must be an integer, not {value!r}")
         elif value < MIN_CACHE_SECONDS:
             problems.append(f"cacheSeconds must be at least {MIN_CACHE_SECONDS}, not {value}")
+        elif value > MAX_CACHE_SECONDS:
+            problems.append(f"cacheSeconds must be at most {MAX_CACHE_SECONDS}, not {value}")
     return problems
 
 
@@ -306,46 +317,82 @@ def badge_svg(label: str, message: str, style: BadgeStyle) -> str:
     )
 
 
-def _put(path: Path, data: bytes, written: list[Path]) -> None:
-    if write_if_changed(path, data):
-        written.append(path)
+@dataclass
+class _Writer:
+    """Where badges go: the data folder they must stay in, and what was written.
+
+    Badges are derived files (rebuilt from the snapshot), so they are renamed
+    into place without an fsync each; the caller fsyncs their folders once.
+    """
+
+    jail: Path
+    written: list[Path] = field(default_factory=list)
+    produced: dict[Path, int] = field(default_factory=dict)
+
+    def put(self, path: Path, data: bytes) -> None:
+        self.produced[path] = len(data)
+        if write_if_changed(path, data, jail=self.jail, durable=False):
+            self.written.append(path)
+
+    def remove(self, path: Path, why: str) -> None:
+        if remove_file(path, jail=self.jail, durable=False):
+            log.info("removed %s: %s", path, why)
 
 
-def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, written: list[Path]) -> None:
+def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, out: _Writer) -> None:
     """Write ``stem.json`` and ``stem.svg`` for ``value``, or remove both when it is unknown."""
     json_path, svg_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".svg")
     if value is None:
         for path in (json_path, svg_path):
-            if remove_file(path):
-                log.info("removed %s: the number is no longer provided", path)
+            out.remove(path, "the number is no longer provided")
         return
-    message = format_number(value, style.number_format)
-    _put(json_path, json_bytes(endpoint_badge(label, message, style)), written)
-    _put(svg_path, badge_svg(label, message, style).encode("utf-8"), written)
+    endpoint, svg = _badge_pair(label, format_number(value, style.number_format), style)
+    out.put(json_path, endpoint)
+    out.put(svg_path, svg)
 
 
-def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> list[Path]:
+@functools.lru_cache(maxsize=4096)
+def _badge_pair(label: str, message: str, style: BadgeStyle) -> tuple[bytes, bytes]:
+    """The bytes of one badge's two files.
+
+    Cached: an author's publication badges share label and style, and their
+    counts repeat (many papers have 0, 1, 2... citations), so a lab's
+    thousands of badges need only a few hundred renderings.
+    """
+    return json_bytes(endpoint_badge(label, message, style)), badge_svg(label, message, style).encode("utf-8")
+
+
+def write_badges(
+    author_dir: Path,
+    record: AuthorRecord,
+    style: BadgeStyle,
+    *,
+    jail: Path | None = None,
+    produced: dict[Path, int] | None = None,
+) -> list[Path]:
     """Write every badge of ``record`` into ``author_dir``; return the files whose content changed.
 
     Files already holding the right bytes are not touched; badges of numbers
     the record does not provide, and of publications it no longer lists, are
-    removed (and not listed in the result).
+    removed (and not listed in the result).  Nothing is written through a
+    symbolic link leading out of ``jail``, the data folder (by default the
+    folder holding ``author_dir``).  ``produced`` receives every badge file
+    the record has, written or not, with its size.
     """
     author_dir = Path(author_dir)
     badge_dir = author_dir / BADGE_DIR
     pubs_dir = badge_dir / PUBS_DIR
-    written: list[Path] = []
+    out = _Writer(jail if jail is not None else author_dir.parent)
     m = record.metrics
     labels = style.labels
 
     shields_path = author_dir / SHIELDS_FILE
     if m.citations is None:
-        if remove_file(shields_path):
-            log.info("removed %s: total citations are no longer provided", shields_path)
+        out.remove(shields_path, "total citations are no longer provided")
     else:
         label = badge_label(labels.citations, record, style)
         message = format_number(m.citations, style.number_format)
-        _put(shields_path, json_bytes(endpoint_badge(label, message, style)), written)
+        out.put(shields_path, json_bytes(endpoint_badge(label, message, style)))
 
     # An empty publication list may as well mean "not provided" as "none":
     # either way there is no count worth a badge.
@@ -356,7 +403,7 @@ def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> l
         ("i10-index", m.i10_index, labels.i10_index),
         ("publications", n_publications, labels.publications),
     ):
-        _put_pair(badge_dir / name, badge_label(base, record, style), value, style, written)
+        _put_pair(badge_dir / name, badge_label(base, record, style), value, style, out)
 
     keep: set[str] = set()
     pub_label = badge_label(labels.publication, record, style)
@@ -368,12 +415,14 @@ def write_badges(author_dir: Path, record: AuthorRecord, style: BadgeStyle) -> l
         if pub_id in keep or pub.citations is None:
             continue
         keep.add(pub_id)
-        _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, written)
+        _put_pair(pubs_dir / pub_id, pub_label, pub.citations, style, out)
 
     if pubs_dir.is_dir():
         for path in sorted(pubs_dir.iterdir()):
             if path.name.startswith(".") or path.suffix not in (".json", ".svg") or not path.is_file():
                 continue
-            if path.stem not in keep and remove_file(path):
-                log.info("removed %s: publication no longer in the record", path)
-    return written
+            if path.stem not in keep:
+                out.remove(path, "publication no longer in the record")
+    if produced is not None:
+        produced.update(out.produced)
+    return out.written

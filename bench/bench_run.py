@@ -1,0 +1,149 @@
+"""A lab's run, measured against the bare requests it makes.
+
+    python bench/bench_run.py [--authors 50] [--publications 300] [--repeat 3]
+
+Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
+leaves the machine), with ``--authors`` generated profiles of
+``--publications`` each:
+
+1. **lab run**: ``crawler.run.run`` on an empty data folder: every author
+   fetched, guarded, snapshotted, and every output written (gs_data, endpoint
+   badges and SVGs, one pair per publication: about 30,000 files for 50 x 300);
+2. **bare requests**: the same ``/citations`` URLs the run asked for, fetched
+   one after the other with a plain ``httpx.Client`` and nothing done with the
+   bodies;
+3. **no-op run**: ``run`` again on the folder of (1), Scholar unchanged: every
+   author fetched and guarded, nothing new to write.
+
+Each is repeated ``--repeat`` times (a fresh folder for every lab run) and the
+median is reported.  Targets: lab run within 3x the bare requests, no-op run
+within 2x.  Prints a Markdown table on stdout; exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from replay import ReplayServer  # noqa: E402
+
+from crawler.config import load_config  # noqa: E402
+from crawler.run import RunSummary, run  # noqa: E402
+
+LAB_TARGET = 3.0
+NOOP_TARGET = 2.0
+
+
+def scholar_id(n: int) -> str:
+    return f"benchRun{n:04d}"
+
+
+def clean_environment() -> None:
+    """The replay server is on 127.0.0.1: no proxy, no base URL or step summary from outside."""
+    for name in list(os.environ):
+        if "proxy" in name.lower() or name.startswith("SCHOLAR_STATS") or name == "GITHUB_STEP_SUMMARY":
+            os.environ.pop(name)
+
+
+def count_files(folder: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def timed(action: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def run_once(replay: ReplayServer, data: Path, ids: list[str]) -> RunSummary:
+    config = load_config(
+        None, authors=ids, data_dir=data, base_url=replay.url,
+        http={"delay": 0.0, "timeout": 30.0, "deadline": 600.0, "retries": 0},
+    )
+    summary = run(config)
+    if summary.exit_code != 0:
+        failed = [a for a in summary.authors if a.exit_code != 0]
+        raise SystemExit(f"the run failed: {failed[0].scholar_id}: {failed[0].reason}")
+    return summary
+
+
+def bare_requests(replay: ReplayServer, urls: list[str]) -> float:
+    with httpx.Client(timeout=30.0, trust_env=False) as client:
+        start = time.perf_counter()
+        for url in urls:
+            response = client.get(url)
+            response.raise_for_status()
+            response.read()
+        return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--authors", type=int, default=50)
+    parser.add_argument("--publications", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    clean_environment()
+    logging.getLogger("crawler").setLevel(logging.ERROR)
+    ids = [scholar_id(n) for n in range(args.authors)]
+
+    lab: list[float] = []
+    noop: list[float] = []
+    bare: list[float] = []
+    files = 0
+    n_requests = 0
+    with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        for n, sid in enumerate(ids):
+            replay.add_profile(sid, args.publications, seed=n)
+        for rep in range(args.repeat):
+            data = Path(tmp) / f"data{rep}"
+            replay.reset()
+            seconds, _ = timed(lambda data=data: run_once(replay, data, ids))  # type: ignore[misc]
+            lab.append(seconds)
+            urls = [
+                f"{replay.url}{r.path}?{urlencode(r.query)}" for r in replay.profile_requests()
+            ]
+            n_requests = len(urls)
+            files = count_files(data)
+            bare.append(bare_requests(replay, urls))
+            replay.reset()
+            seconds, summary = timed(lambda data=data: run_once(replay, data, ids))  # type: ignore[misc]
+            noop.append(seconds)
+            assert isinstance(summary, RunSummary) and not summary.changed, "the no-op run changed something"
+            shutil.rmtree(data)
+
+    bare_s, lab_s, noop_s = (statistics.median(v) for v in (bare, lab, noop))
+    lab_ratio, noop_ratio = lab_s / bare_s, noop_s / bare_s
+    print(f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
+          f"{files} files in the data folder; median of {args.repeat} "
+          f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs)\n")
+    print("| measure | seconds | x bare requests | target |")
+    print("|---|---:|---:|---:|")
+    print(f"| bare requests ({n_requests} GETs, plain httpx) | {bare_s:.2f} | 1.0x | |")
+    print(f"| lab run, empty data folder | {lab_s:.2f} | {lab_ratio:.1f}x | {LAB_TARGET:.0f}x |")
+    print(f"| no-op run, nothing new | {noop_s:.2f} | {noop_ratio:.1f}x | {NOOP_TARGET:.0f}x |")
+    missed = [name for name, ratio, target in (("lab run", lab_ratio, LAB_TARGET), ("no-op run", noop_ratio, NOOP_TARGET))
+              if ratio > target]
+    if missed:
+        print(f"\ntarget missed: {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

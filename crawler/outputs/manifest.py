@@ -1,0 +1,71 @@
+"""What an author's outputs were last built from, so a run that finds nothing new skips them.
+
+Building the outputs of an author with hundreds of publications means reading
+back every badge to see whether it would change.  After a build, the author
+folder keeps a small manifest (``.outputs.json``): a fingerprint of what the
+outputs depend on (the record, the badge style, the code that renders them)
+and the size of every file built.  When the snapshot has not changed, the
+fingerprint matches and every file is still there with its size, the outputs
+are known to be right and are not read.
+
+Outputs are renamed into place without an fsync each; a power cut can leave a
+new file empty, which the recorded size catches, and the next run rebuilds it.
+The manifest is a local cache: ``publish`` leaves it out, and a missing or
+unreadable one only means the next run compares the files the slow way.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from crawler.models import AuthorRecord, record_to_dict
+from crawler.outputs.badges import BadgeStyle
+from crawler.store import OUTPUTS_MANIFEST, json_bytes, write_if_changed
+
+MANIFEST = OUTPUTS_MANIFEST
+# The modules whose code decides the bytes of the outputs: a new version of any
+# of them must rebuild (and so compare) every file once.
+_RENDERERS = ("gs_data.py", "badges.py", "svg.py", "manifest.py")
+
+
+@functools.cache
+def _renderer_digest() -> bytes:
+    digest = hashlib.sha256()
+    folder = Path(__file__).parent
+    for name in _RENDERERS:
+        digest.update((folder / name).read_bytes())
+    return digest.digest()
+
+
+def fingerprint(record: AuthorRecord, style: BadgeStyle) -> str:
+    digest = hashlib.sha256(_renderer_digest())
+    digest.update(repr(style).encode("utf-8"))
+    digest.update(json.dumps(record_to_dict(record), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def outputs_current(author_dir: Path, print_: str) -> bool:
+    """Whether the manifest says the outputs were built for ``print_`` and every file is still whole."""
+    try:
+        manifest = json.loads((author_dir / MANIFEST).read_bytes())
+        if manifest.get("fingerprint") != print_:
+            return False
+        base = os.fspath(author_dir) + os.sep
+        for name, size in manifest["files"].items():
+            if os.stat(base + name).st_size != size:
+                return False
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return False
+    return True
+
+
+def record_outputs(author_dir: Path, print_: str, files: Mapping[Path, int], *, jail: Path) -> None:
+    """Write the manifest for outputs just built (after their folders were fsynced): name -> size."""
+    sizes = {path.relative_to(author_dir).as_posix(): size for path, size in files.items()}
+    manifest = {"fingerprint": print_, "files": dict(sorted(sizes.items()))}
+    write_if_changed(author_dir / MANIFEST, json_bytes(manifest), jail=jail, durable=False)

@@ -1,0 +1,198 @@
+"""The data folder is a jail: no write, rename or removal goes through a symbolic link out of it.
+
+A link planted in the data folder (a shared machine, a careless ``ln -s``, a
+restored branch) must not let a run overwrite or delete files elsewhere.
+Each case runs the real command against the local Scholar and checks that the
+files outside are byte-identical afterwards and that the message names the link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from replay import ReplayServer
+
+from crawler.errors import ExitCode, StorageError
+from crawler.models import AuthorRecord, Metrics, Profile
+from crawler.run import mark_stale
+from crawler.store import (
+    AuthorStore,
+    atomic_write_bytes,
+    confine,
+    remove_file,
+    remove_temp_files,
+    write_if_changed,
+)
+
+SID = "jAiLtEsTiD_A"
+PUB = f"{SID}:gOnEpAPeR000"
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if "proxy" in name.lower() or name.startswith("SCHOLAR_STATS") or name == "GITHUB_STEP_SUMMARY":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+def run_cli(replay: ReplayServer, data: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler", "run", "--author", SID, "--data-dir", str(data),
+         "--base-url", replay.url, "--delay", "0"],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ),
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def outside_folder(tmp_path: Path) -> Path:
+    """Files a run must never touch: a badge it would overwrite, one it would delete, a temp-looking file."""
+    outside = tmp_path / "elsewhere"
+    (outside / "pubs").mkdir(parents=True)
+    (outside / "citations.json").write_text("precious\n")
+    (outside / "citations.svg").write_text("precious svg\n")
+    (outside / "pubs" / f"{PUB}.json").write_text("a publication badge that looks stale\n")
+    (outside / ".citations.json.abc123.tmp").write_text("looks like a leftover\n")
+    (outside / "20250101T000000Z.json").write_text("not a snapshot of ours\n")
+    return outside
+
+
+@pytest.mark.parametrize("where", ["badges", "badges/pubs", "snapshots", ""])
+def test_a_link_out_of_the_data_folder_is_refused_and_nothing_outside_changes(
+    replay: ReplayServer, tmp_path: Path, where: str
+) -> None:
+    replay.add_profile(SID, 30)
+    data = tmp_path / "data"
+    outside = outside_folder(tmp_path)
+    link = data / SID / where if where else data / SID
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside, target_is_directory=True)
+    before = checksums(outside)
+
+    result = run_cli(replay, data)
+
+    assert result.returncode == ExitCode.STORAGE, result.stderr
+    assert str(link) in result.stderr
+    assert "symbolic link" in result.stderr and "outside the data folder" in result.stderr
+    assert checksums(outside) == before
+    assert link.is_symlink()
+
+
+def test_a_link_out_of_the_folder_after_a_good_run_keeps_the_outside_files(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
+    """The badge folder is swapped for a link between two runs, and the numbers change."""
+    replay.add_profile(SID, 30, citations=400)
+    data = tmp_path / "data"
+    assert run_cli(replay, data).returncode == 0
+    outside = outside_folder(tmp_path)
+    badges = data / SID / "badges"
+    badges.rename(tmp_path / "old-badges")
+    badges.symlink_to(outside, target_is_directory=True)
+    before = checksums(outside)
+    replay.add_profile(SID, 30, citations=420)
+
+    result = run_cli(replay, data)
+
+    assert result.returncode == ExitCode.STORAGE, result.stderr
+    assert str(badges) in result.stderr
+    assert checksums(outside) == before
+
+
+def test_links_that_stay_inside_the_data_folder_are_followed(replay: ReplayServer, tmp_path: Path) -> None:
+    replay.add_profile(SID, 30)
+    data = tmp_path / "data"
+    (data / "kept" / SID).mkdir(parents=True)
+    (data / SID).symlink_to(Path("kept") / SID, target_is_directory=True)
+
+    result = run_cli(replay, data)
+
+    assert result.returncode == 0, result.stderr
+    assert (data / "kept" / SID / "gs_data.json").is_file()
+    assert len(list((data / "kept" / SID / "snapshots").iterdir())) == 1
+
+
+def test_a_data_folder_that_is_itself_a_link_is_the_users_choice(replay: ReplayServer, tmp_path: Path) -> None:
+    replay.add_profile(SID, 30)
+    real = tmp_path / "mounted"
+    real.mkdir()
+    (tmp_path / "data").symlink_to(real, target_is_directory=True)
+    result = run_cli(replay, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert (real / SID / "gs_data.json").is_file()
+
+
+# -- every writer of store.py takes the jail --------------------------------------------
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> tuple[Path, Path]:
+    """``data/ID`` is a link to a folder outside ``data``."""
+    data = tmp_path / "data"
+    data.mkdir()
+    outside = outside_folder(tmp_path)
+    (data / SID).symlink_to(outside, target_is_directory=True)
+    return data, outside
+
+
+def test_every_writer_refuses_the_link(linked: tuple[Path, Path]) -> None:
+    data, outside = linked
+    before = checksums(outside)
+    attempts = [
+        lambda: atomic_write_bytes(data / SID / "citations.json", b"x", jail=data),
+        lambda: write_if_changed(data / SID / "citations.json", b"x", jail=data, durable=False),
+        lambda: remove_file(data / SID / "citations.svg", jail=data),
+        lambda: remove_temp_files(data / SID, jail=data),
+        lambda: AuthorStore(data, SID).write_snapshot(
+            AuthorRecord(Profile(SID, "A"), Metrics(citations=1), fetched_at=datetime(2026, 1, 2, tzinfo=timezone.utc))
+        ),
+        lambda: mark_stale(data, SID, RuntimeError("down"), when=datetime(2026, 1, 2, tzinfo=timezone.utc)),
+    ]
+    for attempt in attempts:
+        with pytest.raises(StorageError, match="symbolic link"):
+            attempt()
+    assert checksums(outside) == before
+
+
+def test_a_chain_of_links_is_judged_by_where_it_ends(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "inside").mkdir(parents=True)
+    outside = tmp_path / "out"
+    outside.mkdir()
+    (data / "hop").symlink_to(tmp_path / "data" / "inside")
+    (data / "inside" / "away").symlink_to(outside)
+    confine(data / "hop" / "file", data)
+    with pytest.raises(StorageError, match="away"):
+        confine(data / "hop" / "away" / "file", data)
+
+
+def test_a_path_outside_the_jail_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="outside the data folder"):
+        confine(tmp_path / "data" / ".." / "x", tmp_path / "data")
+
+
+def test_the_last_name_may_be_a_link_it_is_replaced_not_followed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep\n")
+    (data / "gs_data.json").symlink_to(victim)
+    atomic_write_bytes(data / "gs_data.json", b"new\n", jail=data)
+    assert victim.read_text() == "keep\n"
+    assert not (data / "gs_data.json").is_symlink()
+    assert (data / "gs_data.json").read_bytes() == b"new\n"

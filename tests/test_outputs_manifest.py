@@ -1,0 +1,92 @@
+"""The outputs manifest: a run that finds nothing new reads no badge back, yet a lost or
+emptied output (a power cut after a rename without fsync) is always rebuilt."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import crawler.outputs.badges
+import crawler.run
+from crawler.guard import GuardOptions
+from crawler.models import AuthorRecord, Metrics, Profile, Publication
+from crawler.outputs.badges import BadgeStyle
+from crawler.outputs.manifest import MANIFEST
+from crawler.run import accept_record
+
+SID = "mAnIfEsTtEsT"
+WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+
+
+def record(when: datetime = WHEN, citations: int = 50) -> AuthorRecord:
+    pubs = tuple(Publication(f"{SID}:paper{i:07d}", f"Paper {i}", citations=10 - i) for i in range(5))
+    return AuthorRecord(
+        Profile(SID, "M. Anifest"), Metrics(citations=citations, h_index=4, i10_index=1), publications=pubs,
+        fetched_at=when,
+    )
+
+
+def accept(data: Path, rec: AuthorRecord, style: BadgeStyle | None = None) -> crawler.run.Accepted:
+    return accept_record(data, rec, guard=GuardOptions(), badge=style or BadgeStyle())
+
+
+def outputs(data: Path) -> dict[str, bytes]:
+    root = data / SID
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "snapshots" not in p.parts and p.name != MANIFEST
+    }
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    first = accept(data, record())
+    assert first.changed
+    manifest = json.loads((data / SID / MANIFEST).read_bytes())
+    assert set(manifest["files"]) == set(outputs(data))
+    return data
+
+
+def test_nothing_new_reads_no_output_back(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_write(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("an output was compared although the manifest vouches for it")
+
+    monkeypatch.setattr(crawler.run, "write_if_changed", no_write)
+    monkeypatch.setattr(crawler.outputs.badges, "write_if_changed", no_write)
+    again = accept(built, record(WHEN + timedelta(hours=1)))
+    assert not again.changed and again.written == ()
+
+
+@pytest.mark.parametrize("damage", ["delete", "empty", "manifest"])
+def test_a_lost_or_emptied_output_is_rebuilt(built: Path, damage: str) -> None:
+    before = outputs(built)
+    badge = built / SID / "badges" / "pubs" / f"{SID}:paper0000001.svg"
+    if damage == "delete":
+        badge.unlink()
+    elif damage == "empty":
+        badge.write_bytes(b"")  # what a power cut can leave of a file renamed without fsync
+    else:
+        (built / SID / MANIFEST).write_text("{not json")
+        badge.write_bytes(b"")
+    again = accept(built, record(WHEN + timedelta(hours=1)))
+    assert not again.changed
+    assert outputs(built) == before
+
+
+def test_another_badge_style_rebuilds_the_outputs(built: Path) -> None:
+    again = accept(built, record(WHEN + timedelta(hours=1)), BadgeStyle(color="green"))
+    assert not again.changed
+    assert json.loads((built / SID / "badges" / "citations.json").read_bytes())["color"] == "green"
+
+
+def test_a_change_rebuilds_and_records_the_new_fingerprint(built: Path) -> None:
+    old = json.loads((built / SID / MANIFEST).read_bytes())["fingerprint"]
+    changed = accept(built, record(WHEN + timedelta(hours=1), citations=60))
+    assert changed.changed
+    assert json.loads((built / SID / MANIFEST).read_bytes())["fingerprint"] != old
+    assert json.loads((built / SID / "gs_data.json").read_bytes())["citedby"] == 60
