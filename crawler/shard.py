@@ -41,7 +41,7 @@ from crawler.run import STATE_FILE, mark_stale
 from crawler.sources import AuthorRef
 from crawler.store import (
     TEMP_NAME_RE,
-    check_inside,
+    confine,
     locked,
     read_inside,
     remove_file,
@@ -235,14 +235,14 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
         if not _is_snapshot(rel):
             _write(target / rel, data, summary)
     for rel in sorted(ours):
-        if rel not in theirs and not _is_snapshot(rel) and remove_file(check_inside(into, target / rel)):
+        if rel not in theirs and not _is_snapshot(rel) and remove_file(target / rel, jail=into):
             summary.removed.append(target / rel)
     if STATE_FILE in theirs:
         summary.stale.append(scholar_id)
 
 
 def _write(path: Path, data: bytes, summary: MergeSummary) -> None:
-    if write_if_changed(check_inside(summary.into, path), data):
+    if write_if_changed(path, data, jail=summary.into):
         summary.written.append(path)
 
 
@@ -252,7 +252,8 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     summary.missing.append(scholar_id)
     summary.stale.append(scholar_id)
     error = ShardMissing(f"no shard brought this author's data ({why}); the last good data is kept")
-    path = check_inside(into, into / scholar_id / STATE_FILE)
+    path = into / scholar_id / STATE_FILE
+    confine(path, into)
     try:
         old = json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -286,9 +287,9 @@ def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (
         # A link planted in the data folder stops the merge before its first write.
         for sid, source in sorted(owners.items()):
             for rel in (STATE_FILE, *walk_inside(source / sid)):
-                check_inside(into, into / sid / rel)
+                confine(into / sid / rel, into)
         for sid in expected:
-            check_inside(into, into / sid / STATE_FILE)
+            confine(into / sid / STATE_FILE, into)
         for sid, source in sorted(owners.items()):
             _merge_author(sid, source, into, summary)
         for sid in expected:

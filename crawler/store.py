@@ -350,28 +350,7 @@ class AuthorStore:
         return path
 
 
-# -- reading and writing inside one folder, never outside it ------------------
-
-
-def check_inside(root: Path, path: Path) -> Path:
-    """``path`` if it lies below ``root`` with no symbolic link on the way; ``StorageError`` otherwise.
-
-    Guards files that come from elsewhere (a shard's artifact, a downloaded
-    folder): a link planted in them must not carry a write out of ``root``.
-    """
-    root, path = Path(root), Path(path)
-    try:
-        rel = path.relative_to(root)
-    except ValueError as exc:
-        raise StorageError(f"{path} is outside {root}") from exc
-    if any(part in ("", ".", "..") for part in rel.parts):
-        raise StorageError(f"{path} is outside {root}")
-    current = root
-    for part in rel.parts:
-        current = current / part
-        if current.is_symlink():
-            raise StorageError(f"{current} is a symbolic link; refusing to follow it")
-    return path
+# -- reading a folder that came from elsewhere, never outside it --------------
 
 
 def walk_inside(folder: Path) -> list[str]:
@@ -400,8 +379,9 @@ def walk_inside(folder: Path) -> list[str]:
 
 
 def read_inside(folder: Path, rel: str) -> bytes:
-    """The bytes of ``folder/rel``, refusing a symbolic link anywhere on the way."""
-    path = check_inside(folder, Path(folder) / rel)
+    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file."""
+    path = Path(folder) / rel
+    confine(path, folder)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as handle:
