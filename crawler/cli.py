@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "embed": ("crawler.commands.embed:embed", "Print the snippet a homepage includes to show its citation counts."),
     "export": ("crawler.commands.history:export_command", "Write the citation history as a table: CSV, JSON or Parquet."),
     "fetch": ("crawler.commands.fetch:fetch", "Fetch one profile completely and print it."),
+    "init": ("crawler.commands.homepage:init", "Set a homepage repository up: the daily workflow, its settings and the page script."),
     "import-git": ("crawler.commands.history:import_git_command", "Turn every committed version of a gs_data.json into a snapshot."),
     "import-html": ("crawler.commands.history:import_html_command", "Add a snapshot from each Google Scholar profile page saved in a browser."),
     "merge": ("crawler.commands.merge:merge_command", "Merge the data folders of `run --shard K/N` jobs into one data folder."),

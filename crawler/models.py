@@ -11,6 +11,7 @@ with a fixed key order and ``"format": 1``.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,18 @@ from datetime import datetime, timezone
 from typing import Any
 
 SNAPSHOT_FORMAT = 1
+
+
+class TextEnum(str, enum.Enum):
+    """One word of a fixed set (a status, a format): it compares, hashes, prints
+    and goes into JSON as that word, so code and files that hold the plain
+    string keep working; ``crawler.commands._options.ValueChoice`` offers it
+    on the command line."""
+
+    __hash__ = str.__hash__
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 SCHOLAR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")
 _ID_IN_URL_RE = re.compile(r"[?&]user=([A-Za-z0-9_-]{12})(?:[&#]|$)")

@@ -551,7 +551,7 @@ def _push(git: Git, remote: str, commit: str, branch: str) -> _PushOutcome:
 
 
 def _backoff(attempt: int) -> float:
-    return min(8.0, 0.5 * 2**attempt) * (1 + random.random() / 2)
+    return min(8.0, 0.5 * 2.0**attempt) * (1 + random.random() / 2)
 
 
 # --- the CDN

@@ -24,11 +24,9 @@ from typing import Any
 
 from crawler.config import Config
 from crawler.errors import ExitCode, GuardRefused, ScholarStatsError, StorageError
-from crawler.guard import GuardOptions, check, same_content
-from crawler.models import AuthorRecord, format_time, utc_now
-from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle, write_badges
-from crawler.outputs.gs_data import gs_data_dict
-from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
+from crawler.models import TextEnum, format_time, utc_now
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
+from crawler.outputs.write import accept_record
 from crawler.sources import (
     SCHOLAR_PAGES,
     AuthorRef,
@@ -38,13 +36,11 @@ from crawler.sources import (
     source_label,
 )
 from crawler.store import (
-    AuthorStore,
-    BadSnapshot,
+    SNAPSHOT_DIR,
     json_bytes,
     locked,
     remove_file,
     remove_temp_files,
-    sync_folders,
     write_if_changed,
 )
 
@@ -53,22 +49,19 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
 
 
-@dataclass(frozen=True)
-class Accepted:
-    changed: bool
-    snapshot: Path | None
-    record: AuthorRecord
-    notes: tuple[str, ...] = ()
-    written: tuple[Path, ...] = ()
-    bad_snapshots: tuple[BadSnapshot, ...] = ()
-    """Files in the snapshot folder that were reported and skipped (left as they are)."""
+class Status(TextEnum):
+    """What became of one author in a run."""
+
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    REFUSED = "refused"
 
 
 @dataclass
 class AuthorOutcome:
     scholar_id: str
-    status: str
-    """updated | unchanged | failed | refused"""
+    status: Status
     exit_code: int = 0
     changed: bool = False
     citations: int | None = None
@@ -109,64 +102,6 @@ class RunSummary:
         }
 
 
-def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle, *, skip_current: bool = False) -> list[Path]:
-    """gs_data.json and every badge of ``record``; only files whose content changes are written.
-
-    ``updated`` is when the data last changed: the time of the record's snapshot.
-    With ``skip_current``, outputs the manifest says were built from this very
-    record are left unread (see ``crawler.outputs.manifest``).
-    """
-    data_dir = Path(data_dir)
-    author_dir = data_dir / record.scholar_id
-    print_ = fingerprint(record, badge)
-    if skip_current and outputs_current(author_dir, print_):
-        return []
-    written = []
-    gs_data = json_bytes(gs_data_dict(record, updated=record.fetched_at))
-    produced: dict[Path, int] = {author_dir / "gs_data.json": len(gs_data)}
-    if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
-        written.append(author_dir / "gs_data.json")
-    written.extend(write_badges(author_dir, record, badge, jail=data_dir, produced=produced))
-    # Derived files get no fsync each: one per folder makes their renames last.
-    sync_folders(path.parent for path in produced)
-    record_outputs(author_dir, print_, produced, jail=data_dir)
-    return written
-
-
-def accept_record(
-    data_dir: Path,
-    record: AuthorRecord,
-    *,
-    guard: GuardOptions,
-    badge: BadgeStyle,
-    accept_drop: bool = False,
-    expected_id: str | None = None,
-) -> Accepted:
-    """Guard ``record`` against the latest good snapshot; store it if it says something new.
-
-    Raises ``GuardRefused`` (nothing written) or ``StorageError``.
-    """
-    if record.fetched_at is None:
-        record = record.with_fetched_at(utc_now())
-    expected = expected_id or record.scholar_id
-    # The folder of the author asked for, not of whoever the page names: a wrong
-    # page must be compared with (and refused against) the right history.
-    store = AuthorStore(data_dir, expected)
-    latest = store.latest()
-    previous = latest[1] if latest else None
-    bad = tuple(store.bad_snapshots)
-    notes = check(previous, record, expected_id=expected, options=guard, accept_drop=accept_drop)
-    if previous is not None and same_content(previous, record):
-        # Nothing new: outputs are rebuilt from the stored snapshot, so they come
-        # out byte-identical and nothing is written (unless one went missing);
-        # when the manifest vouches for them they are not even read.
-        written = write_outputs(data_dir, previous, badge, skip_current=True)
-        return Accepted(False, None, previous, tuple(notes), tuple(written), bad)
-    snapshot = store.write_snapshot(record)
-    written = write_outputs(data_dir, record, badge)
-    return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written), bad)
-
-
 def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datetime) -> None:
     """Say in ``<id>/state.json`` that the last fetch failed; nothing else is touched."""
     path = Path(data_dir) / scholar_id / STATE_FILE
@@ -202,7 +137,7 @@ def _settings_for(config: Config) -> SettingsFor:
     return settings
 
 
-def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: str, exit_code: int) -> AuthorOutcome:
+def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: Status, exit_code: int) -> AuthorOutcome:
     outcome.status = status
     outcome.exit_code = exit_code
     outcome.reason = str(exc)
@@ -224,7 +159,7 @@ def run_author(
     accept_drop: bool = False,
 ) -> AuthorOutcome:
     """Fetch, guard and store one author; every failure ends up in the outcome, none is raised."""
-    outcome = AuthorOutcome(scholar_id=author.scholar_id, status="failed")
+    outcome = AuthorOutcome(scholar_id=author.scholar_id, status=Status.FAILED)
     chain = config.chain_for(author)
     try:
         result = fetch_with_fallback(author, chain, pool.settings_for, pool=pool)
@@ -238,17 +173,17 @@ def run_author(
         )
         clear_stale(config.data_dir, author.scholar_id)
     except GuardRefused as exc:
-        return _fail(outcome, config, exc, status="refused", exit_code=int(exc.exit_code))
+        return _fail(outcome, config, exc, status=Status.REFUSED, exit_code=int(exc.exit_code))
     except ScholarStatsError as exc:
-        return _fail(outcome, config, exc, status="failed", exit_code=int(exc.exit_code))
+        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(exc.exit_code))
     except Exception as exc:
         # A bug must not cost the other authors their run; its traceback is
         # logged because it is not an expected failure.
         log.exception("%s: unexpected error", author.scholar_id)
-        return _fail(outcome, config, exc, status="failed", exit_code=int(ExitCode.ERROR))
+        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(ExitCode.ERROR))
     outcome.notes.extend(accepted.notes)
     outcome.changed = accepted.changed
-    outcome.status = "updated" if accepted.changed else "unchanged"
+    outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
     outcome.citations = accepted.record.metrics.citations
     outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
     if result.fell_back:
@@ -297,7 +232,7 @@ def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
     data branch built from it) tidy.  Safe because the lock is held.
     """
     root = Path(data_dir) / scholar_id
-    for folder in (root, root / "snapshots", root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
+    for folder in (root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR):
         try:
             removed = remove_temp_files(folder, jail=data_dir)
         except StorageError as exc:

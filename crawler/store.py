@@ -257,16 +257,41 @@ def snapshot_name(when: datetime) -> str:
     return when.strftime("%Y%m%dT%H%M%SZ") + SNAPSHOT_SUFFIX
 
 
-def snapshot_sort_key(path: Path) -> tuple[str, int] | None:
-    """``(time, n)`` for a snapshot file name, ``None`` for any other name.
+# The folder of an author's snapshots, and the parts of a snapshot's name.
+SNAPSHOT_DIR = "snapshots"
+_NAME_TIME_RE = re.compile(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z(?:_\d+)?$")
 
-    Sorting by it keeps ``..._10.json`` after ``..._9.json``, which a plain
-    name sort would not.
-    """
-    match = SNAPSHOT_NAME_RE.match(path.name)
-    if match is None:
+
+def time_from_name(name: str) -> datetime | None:
+    """The UTC time in a snapshot's file name (``20260102T030405Z.json``, ``..._1.json``); None for another name."""
+    if not name.endswith(SNAPSHOT_SUFFIX):
         return None
-    return match.group(1), int(match.group(2) or 0)
+    match = _NAME_TIME_RE.match(name[: -len(SNAPSHOT_SUFFIX)])
+    if not match:
+        return None
+    try:
+        # Cheaper than strptime, which matters for 182,500 names.
+        year, month, day, hour, minute, second = map(int, match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def snapshot_name_order(name: str) -> tuple[str, int, str]:
+    """Time order for file names: ``..._10.json`` after ``..._9.json``, which a
+    plain name sort would not give; names that are not snapshot names last."""
+    match = SNAPSHOT_NAME_RE.match(name)
+    if match is None:
+        return ("~", 0, name)
+    return (match.group(1), int(match.group(2) or 0), name)
+
+
+def snapshot_sort_key(path: Path) -> tuple[str, int] | None:
+    """``(time, n)`` for a snapshot file name (see ``snapshot_name_order``), ``None`` for any other name."""
+    if SNAPSHOT_NAME_RE.match(path.name) is None:
+        return None
+    time, n, _ = snapshot_name_order(path.name)
+    return time, n
 
 
 def _sort_key(path: Path) -> tuple[str, int]:
@@ -286,7 +311,7 @@ class AuthorStore:
         self.data_dir = Path(data_dir)
         self.scholar_id = scholar_id
         self.root = self.data_dir / scholar_id
-        self.snapshot_dir = self.root / "snapshots"
+        self.snapshot_dir = self.root / SNAPSHOT_DIR
         self.bad_snapshots: list[BadSnapshot] = []
 
     def snapshot_paths(self) -> list[Path]:

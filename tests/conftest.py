@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
+from clitools import is_foreign_setting
 from replay import FIXTURES_DIR, ReplayServer
 
 
@@ -33,3 +31,12 @@ def expected_values() -> dict[str, Any]:
     """expected.json: file name -> the values a correct parser extracts from that page."""
     data: dict[str, Any] = json.loads((FIXTURES_DIR / "expected.json").read_text(encoding="utf-8"))
     return data
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's environment as ``clitools.clean_env`` gives it to a child."""
+    for name in list(os.environ):
+        if is_foreign_setting(name):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

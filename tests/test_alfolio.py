@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from clitools import SCHOLAR_STATS
 from replay import Captcha, ReplayServer
 
 from crawler.models import record_from_dict
 from crawler.outputs.alfolio import build, dump
 from crawler.store import AuthorStore
 
-_SCRIPT = Path(sys.executable).with_name("scholar-stats")
-SCHOLAR_STATS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "crawler"]
+# Each test drives the whole tool through git and several commands.
+pytestmark = pytest.mark.slow
+
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 DENNER = FIXTURES / "denner_pt-PT_176rows_browser-saved.html"
 DENNER_ID = "AoKJ_g4AAAAJ"
@@ -51,11 +51,8 @@ papers:
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if "proxy" in name.lower() or name.startswith("SCHOLAR_STATS") or name == "GITHUB_STEP_SUMMARY":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+def no_proxy(clean_environment: None) -> None:
+    pass
 
 
 def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

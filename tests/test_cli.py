@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
+import clitools
 import pytest
 from click.testing import CliRunner
 from replay import FIXTURES_DIR, ReplayServer
@@ -22,7 +23,14 @@ from test_schedule import Process
 
 import crawler
 from crawler.cli import COMMANDS, load_command, main
+from crawler.commands._options import ValueChoice
+from crawler.commands.fetch import RecordFormat
 from crawler.errors import EXIT_CODE_MEANINGS, ExitCode, exit_codes_help
+from crawler.history.export import Format as ExportFormat
+from crawler.history.export import What
+from crawler.models import TextEnum
+from crawler.outputs.embed import Format as SnippetFormat
+from crawler.run import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 SID = "cOnFiGhOuSe1"
@@ -32,12 +40,7 @@ HEAVY = ("httpx", "apscheduler", "rich", "pandas", "matplotlib", "tenacity", "se
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items()
-        if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS") and k != "GITHUB_STEP_SUMMARY"
-    }
-    env.update(NO_PROXY="127.0.0.1,localhost", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, **extra)
-    return env
+    return clitools.clean_env(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, **extra)
 
 
 def modules() -> list[str]:
@@ -241,13 +244,10 @@ def test_every_command_follows_the_configs_data_folder(replay: ReplayServer, tmp
 
 @pytest.mark.parametrize("command", ["export", "report", "plot"])
 def test_the_data_folder_resolves_flag_then_environment_then_file(
-    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None
 ) -> None:
     """Each setting is the option, else its environment variable, else the file, else the default."""
     monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("SCHOLAR_STATS"):
-            monkeypatch.delenv(name)
 
     def folder_named(args: list[str], env: dict[str, str] | None = None) -> str:
         result = CliRunner().invoke(main, [command, *args], env=env)
@@ -266,9 +266,6 @@ def test_the_data_folder_resolves_flag_then_environment_then_file(
 
 def test_a_broken_config_file_in_the_folder_is_named_by_every_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("SCHOLAR_STATS"):
-            monkeypatch.delenv(name)
     (tmp_path / "scholar-stats.toml").write_text('data_dir = 3\n')
     for args in (["export"], ["report"], ["publish", "--no-push"], ["run"], ["fetch", SID]):
         result = CliRunner().invoke(main, args)
@@ -293,3 +290,30 @@ def test_every_option_with_a_config_key_reads_its_environment_variable() -> None
                 assert param.envvar == f"SCHOLAR_STATS_{param.name.upper()}", (name, param.name)
                 seen.add(param.name)
     assert seen == keys
+
+
+# --- fixed sets are enums, offered on the command line by their values
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "choices"),
+    [
+        ("export", "--what", What),
+        ("export", "--format", ExportFormat),
+        ("fetch", "--format", RecordFormat),
+        ("parse", "--format", RecordFormat),
+        ("embed", "--format", SnippetFormat),
+    ],
+)
+def test_fixed_sets_are_enums_offered_by_value(command: str, option: str, choices: type[TextEnum]) -> None:
+    param = next(p for p in load_command(command).params if option in p.opts)
+    assert isinstance(param.type, ValueChoice)
+    assert list(param.type.choices) == list(choices)
+    assert f"[{'|'.join(c.value for c in choices)}]" in CliRunner().invoke(main, [command, "--help"], terminal_width=1000).output
+
+
+def test_a_word_of_a_fixed_set_is_that_word_everywhere() -> None:
+    assert Status.REFUSED == "refused" and str(Status.REFUSED) == "refused" and f"{Status.REFUSED}" == "refused"
+    assert {"refused": 1}[Status.REFUSED] == 1 and {Status.REFUSED: 1}["refused"] == 1
+    assert json.dumps({"status": Status.UPDATED}) == '{"status": "updated"}'
+    assert Status("unchanged") is Status.UNCHANGED

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clitools import SCHOLAR_STATS, clean_env
 from replay import ReplayServer
 
 from crawler.config import Config, load_config
@@ -17,17 +16,6 @@ from crawler.outputs.badges import BadgeLabels, BadgeStyle
 
 SID = "cOnFiGtEsT01"
 OTHER = "cOnFiGtEsT02"
-_SCRIPT = Path(sys.executable).with_name("scholar-stats")
-SCHOLAR_STATS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "crawler"]
-
-
-def env() -> dict[str, str]:
-    clean = {
-        k: v for k, v in os.environ.items()
-        if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS") and k != "GITHUB_STEP_SUMMARY"
-    }
-    clean["NO_PROXY"] = "127.0.0.1,localhost"
-    return clean
 
 
 def write(tmp_path: Path, text: str, name: str = "scholar-stats.toml") -> Path:
@@ -38,7 +26,7 @@ def write(tmp_path: Path, text: str, name: str = "scholar-stats.toml") -> Path:
 
 def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*SCHOLAR_STATS, *map(str, args)], cwd=cwd, env=env(), capture_output=True, text=True, timeout=60
+        [*SCHOLAR_STATS, *map(str, args)], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=60
     )
 
 

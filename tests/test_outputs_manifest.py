@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 import crawler.outputs.badges
-import crawler.run
+import crawler.outputs.write
 from crawler.guard import GuardOptions
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.manifest import MANIFEST
-from crawler.run import accept_record
+from crawler.outputs.write import Accepted, accept_record
 
 SID = "mAnIfEsTtEsT"
 WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
@@ -29,7 +29,7 @@ def record(when: datetime = WHEN, citations: int = 50) -> AuthorRecord:
     )
 
 
-def accept(data: Path, rec: AuthorRecord, style: BadgeStyle | None = None) -> crawler.run.Accepted:
+def accept(data: Path, rec: AuthorRecord, style: BadgeStyle | None = None) -> Accepted:
     return accept_record(data, rec, guard=GuardOptions(), badge=style or BadgeStyle())
 
 
@@ -56,7 +56,7 @@ def test_nothing_new_reads_no_output_back(built: Path, monkeypatch: pytest.Monke
     def no_write(*args: object, **kwargs: object) -> bool:
         raise AssertionError("an output was compared although the manifest vouches for it")
 
-    monkeypatch.setattr(crawler.run, "write_if_changed", no_write)
+    monkeypatch.setattr(crawler.outputs.write, "write_if_changed", no_write)
     monkeypatch.setattr(crawler.outputs.badges, "write_if_changed", no_write)
     again = accept(built, record(WHEN + timedelta(hours=1)))
     assert not again.changed and again.written == ()

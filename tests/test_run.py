@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clitools import SCHOLAR_STATS
 from replay import (
     Captcha,
     CutPage,
@@ -45,18 +45,12 @@ from crawler.store import AuthorStore, locked
 SID = "rUnTeStPrOf1"
 OTHER = "rUnTeStPrOf2"
 N_PUBS = 150  # two pages of 100
-_SCRIPT = Path(sys.executable).with_name("scholar-stats")
-SCHOLAR_STATS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "crawler"]
 SNAPSHOT_RE = re.compile(r"^\d{8}T\d{6}Z(_\d+)?\.json$")
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Proxies would keep requests from the local server; a CI step summary is not ours to write.
-    for name in list(os.environ):
-        if "proxy" in name.lower() or name.startswith("SCHOLAR_STATS") or name == "GITHUB_STEP_SUMMARY":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+def no_proxy(clean_environment: None) -> None:
+    pass
 
 
 def scholar_stats(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

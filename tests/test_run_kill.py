@@ -15,12 +15,12 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from clitools import SCHOLAR_STATS, clean_env
 from replay import GeneratedProfile, ReplayServer, Slow
 
 from crawler.models import record_from_dict
@@ -29,26 +29,15 @@ from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, AuthorStore
 
 SID = "kIlLtEsTpRoF"
 KILLS = 26
-_SCRIPT = Path(sys.executable).with_name("scholar-stats")
-SCHOLAR_STATS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "crawler"]
 
 pytestmark = pytest.mark.slow
-
-
-def env() -> dict[str, str]:
-    clean = {
-        k: v for k, v in os.environ.items()
-        if "proxy" not in k.lower() and not k.startswith("SCHOLAR_STATS") and k != "GITHUB_STEP_SUMMARY"
-    }
-    clean["NO_PROXY"] = "127.0.0.1,localhost"
-    return clean
 
 
 def start(replay: ReplayServer, data: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [*SCHOLAR_STATS, "run", "--author", SID, "--data-dir", str(data), "--base-url", replay.url,
          "--delay", "0", "--retries", "0"],
-        env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
 

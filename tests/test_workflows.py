@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+# Each test drives the whole tool through git and several commands.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 SCHEDULED = ROOT / ".github" / "workflows" / "scholar-stats.yml"

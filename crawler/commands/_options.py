@@ -12,6 +12,7 @@ instant; the modules of the commands import what they need.
 
 from __future__ import annotations
 
+import enum
 import functools
 import sys
 from collections.abc import Callable
@@ -26,6 +27,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CONFIG_ENV = "SCHOLAR_STATS_CONFIG"
 DATA_DIR_ENV = "SCHOLAR_STATS_DATA_DIR"
+
+
+class ValueChoice(click.Choice):  # type: ignore[type-arg]
+    """``click.Choice`` over an enum, typed and shown by the members' values
+    (``gs-data``), not their names; the command receives the member."""
+
+    def normalize_choice(self, choice: Any, ctx: click.Context | None) -> str:
+        return super().normalize_choice(choice.value if isinstance(choice, enum.Enum) else choice, ctx)
 
 
 def fail(message: str, code: int) -> None:

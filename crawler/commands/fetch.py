@@ -9,19 +9,33 @@ from pathlib import Path
 
 import click
 
-from crawler.commands._options import config_option, handle_errors, scholar_id_argument, with_http_options
+from crawler.commands._options import (
+    ValueChoice,
+    config_option,
+    handle_errors,
+    scholar_id_argument,
+    with_http_options,
+)
 from crawler.config import load_config
 from crawler.errors import GuardRefused, UsageError
-from crawler.models import AuthorRecord, record_to_dict
+from crawler.models import AuthorRecord, TextEnum, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.parser import page_to_record, parse_profile
 from crawler.sources import SCHOLAR_PAGES, SOURCES, SourceSettings, fetch_with_fallback
 
-FORMATS = ("json", "gs-data")
+
+class RecordFormat(TextEnum):
+    """``json``: our record; ``gs-data``: AcadHomepage's author object."""
+
+    JSON = "json"
+    GS_DATA = "gs-data"
 
 
-def render(record: AuthorRecord, fmt: str) -> str:
-    data = gs_data_dict(record) if fmt == "gs-data" else record_to_dict(record)
+FORMATS = tuple(f.value for f in RecordFormat)
+
+
+def render(record: AuthorRecord, fmt: RecordFormat) -> str:
+    data = gs_data_dict(record) if fmt == RecordFormat.GS_DATA else record_to_dict(record)
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -30,10 +44,10 @@ def render(record: AuthorRecord, fmt: str) -> str:
 @with_http_options
 @click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Where to fetch from (repeat for a fallback chain) [default: the config's chain for this author, else scholar].")
 @click.option("--id", "ids", multiple=True, metavar="KIND=ID", help="The author's ID at another source, e.g. openalex=A5023888391 or orcid=0000-0002-1825-0097.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
+@click.option("--format", "fmt", type=ValueChoice(RecordFormat), default=RecordFormat.JSON.value, show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
 @config_option(", for the author's entry and the fetch settings")
 @handle_errors
-def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], ids: tuple[str, ...], fmt: str, config_path: Path | None) -> None:
+def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], ids: tuple[str, ...], fmt: RecordFormat, config_path: Path | None) -> None:
     """Fetch one profile completely and print it.
 
     SCHOLAR_ID is the 12-character ID from the profile URL (the URL itself works too).
@@ -70,9 +84,9 @@ def parse_ids(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
+@click.option("--format", "fmt", type=ValueChoice(RecordFormat), default=RecordFormat.JSON.value, show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
 @handle_errors
-def parse(file: Path, fmt: str) -> None:
+def parse(file: Path, fmt: RecordFormat) -> None:
     """Parse a profile page saved from a browser and print it.
 
     Only the publications on that page are included; the record says whether

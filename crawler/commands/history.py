@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from crawler.commands._options import (
+    ValueChoice,
     apply,
     config_option,
     data_dir_option,
@@ -17,7 +18,7 @@ from crawler.config import read_settings, resolve_data_dir
 from crawler.errors import GuardRefused, StorageError, UsageError
 from crawler.guard import GuardOptions
 from crawler.history.backfill import DEFAULT_BRANCH, DEFAULT_PATH, ImportOutcome, import_git, import_html
-from crawler.history.export import FORMATS, WHATS, ExportOptions, write_export
+from crawler.history.export import ExportOptions, Format, What, write_export
 from crawler.history.report import markdown_report
 from crawler.history.snapshots import FREQUENCIES, parse_date, resolve_authors
 from crawler.outputs.badges import BadgeStyle
@@ -29,16 +30,16 @@ _WHERE = [data_dir_option(), config_option(", for its data_dir")]
 @click.command("export")
 @apply(_WHERE)
 @click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
-@click.option("--what", type=click.Choice((*WHATS, "al-folio")), default="metrics", show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.")
+@click.option("--what", type=ValueChoice(What), default=What.METRICS.value, show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.")
 @click.option("--all", "all_snapshots", is_flag=True, help="With --what years: the histogram of every snapshot, with its date, not only the latest.")
 @click.option("--since", metavar="DATE", help="Only snapshots at or after DATE (YYYY-MM-DD or ISO-8601; UTC when no zone).")
 @click.option("--until", metavar="DATE", help="Only snapshots at or before DATE (a YYYY-MM-DD date includes that whole day).")
 @click.option("--freq", type=click.Choice(FREQUENCIES), help="Keep the last snapshot of each UTC day, ISO week or month.")
 @click.option("--out", metavar="FILE", default="-", show_default=True, help="Where to write; - is standard output.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="csv (RFC 4180, UTF-8), json (an array of objects) or parquet (needs pyarrow).")
+@click.option("--format", "fmt", type=ValueChoice(Format), default=Format.CSV.value, show_default=True, help="csv (RFC 4180, UTF-8), json (an array of objects) or parquet (needs pyarrow).")
 @click.pass_context
 @handle_errors
-def export_command(ctx: click.Context, data_dir: Path | None, config_path: Path | None, authors: tuple[str, ...], what: str, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: str) -> None:
+def export_command(ctx: click.Context, data_dir: Path | None, config_path: Path | None, authors: tuple[str, ...], what: What, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: Format) -> None:
     """Write the citation history as a table: CSV, JSON or Parquet.
 
     Columns and row order are fixed (see docs/history.md).  An empty result is
@@ -48,7 +49,7 @@ def export_command(ctx: click.Context, data_dir: Path | None, config_path: Path 
     docs/al-folio.md): the newest Scholar numbers, rewritten only when a count
     or title changed.
     """
-    if what == "al-folio":
+    if what == What.AL_FOLIO:
         table_only = {"all_snapshots": "--all", "since": "--since", "until": "--until", "freq": "--freq", "fmt": "--format"}
         given = [
             flag for name, flag in table_only.items()

@@ -18,12 +18,13 @@ from crawler.commands._options import (
 from crawler.config import Config, load_config
 from crawler.errors import ExitCode, exit_codes_help
 from crawler.models import utc_now
-from crawler.run import AuthorOutcome, RunSummary, run
+from crawler.run import AuthorOutcome, RunSummary, Status, run
 from crawler.shard import for_shard, parse_shard
 from crawler.sources import SOURCES
 from crawler.store import atomic_write_bytes
 
-_MARK = {"updated": "updated", "unchanged": "unchanged", "failed": "FAILED", "refused": "REFUSED"}
+# Failures shout, so they stand out in a log of many authors.
+_MARK = {Status.UPDATED: "updated", Status.UNCHANGED: "unchanged", Status.FAILED: "FAILED", Status.REFUSED: "REFUSED"}
 
 
 def _report(outcome: AuthorOutcome) -> None:

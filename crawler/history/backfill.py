@@ -11,13 +11,10 @@ treats a fetched one, but at its own time in the past:
 * it is written atomically by ``AuthorStore.write_snapshot`` under the data
   folder's lock;
 * when it ends up the newest snapshot, the outputs (``gs_data.json``, badges)
-  are rebuilt from it with ``crawler.run.write_outputs``.
+  are rebuilt from it with ``crawler.outputs.write.write_outputs``.
 
-``record_from_gs_data`` reads both kinds of ``gs_data.json``: AcadHomepage's
-(``scholarly``'s author dict, publications keyed by ``author_pub_id`` or as a
-list, ``cites_per_year`` keys as strings or numbers) and ours
-(``crawler.outputs.gs_data``), of which it is the exact inverse, except that
-an empty venue and a missing one are the same there.
+Versions of ``gs_data.json`` are read by ``crawler.outputs.gs_data.record_from_gs_data``,
+next to its writer.
 """
 
 from __future__ import annotations
@@ -26,28 +23,21 @@ import json
 import logging
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from crawler.errors import GuardRefused, ScholarStatsError, StorageError, UsageError
 from crawler.guard import GuardOptions, check, same_content
 from crawler.history.snapshots import parse_date, read_record_or_none, snapshot_refs
 from crawler.models import (
     AuthorRecord,
-    Metrics,
-    Profile,
-    Publication,
-    cites_per_year_from,
     format_time,
-    opt_int,
-    opt_str,
-    parse_time,
 )
 from crawler.outputs.badges import BadgeStyle
-from crawler.sources import SOURCES
+from crawler.outputs.gs_data import record_from_gs_data
+from crawler.outputs.write import write_outputs
 from crawler.store import AuthorStore, locked
 
 log = logging.getLogger(__name__)
@@ -55,121 +45,6 @@ log = logging.getLogger(__name__)
 DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_PATH = "gs_data.json"
 GIT_TIMEOUT = 120
-
-
-# -- gs_data.json -> record ---------------------------------------------------------
-
-
-def _year(value: Any, where: str) -> int | None:
-    """``bib.pub_year``: scholarly writes a string ("2021"), sometimes a number; "" or "NA" is none."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        return int(text) if text.isdigit() else None
-    raise ValueError(f"'{where}' must be a year, not {value!r}")
-
-
-def _publication(entry: Any, key: str | None, where: str) -> Publication:
-    if not isinstance(entry, Mapping):
-        raise ValueError(f"'{where}' must be an object")
-    bib = entry.get("bib") or {}
-    if not isinstance(bib, Mapping):
-        raise ValueError(f"'{where}.bib' must be an object")
-    title = bib.get("title")
-    if not isinstance(title, str):
-        raise ValueError(f"'{where}.bib.title' must be a string")
-    pub_id = entry.get("author_pub_id", key)
-    if not isinstance(pub_id, str) or not pub_id:
-        raise ValueError(f"'{where}' has no 'author_pub_id'")
-    cites = entry.get("cites_id")
-    if isinstance(cites, list):
-        if not all(isinstance(c, str) for c in cites):
-            raise ValueError(f"'{where}.cites_id' must be a list of strings")
-        cites_id = ",".join(cites) or None
-    else:
-        cites_id = opt_str(cites, f"{where}.cites_id") or None
-    return Publication(
-        author_pub_id=pub_id,
-        title=title,
-        authors=opt_str(bib.get("author"), f"{where}.bib.author"),
-        venue=opt_str(bib.get("citation"), f"{where}.bib.citation") or None,
-        year=_year(bib.get("pub_year"), f"{where}.bib.pub_year"),
-        citations=opt_int(entry.get("num_citations"), f"{where}.num_citations"),
-        cites_id=cites_id,
-    )
-
-
-def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
-    """An ``AuthorRecord`` from a ``gs_data.json`` object; ``ValueError`` says what is wrong.
-
-    ``scholar_id`` is used when the file does not name one.  The source is the
-    file's own when it is one of ours, else ``scholar`` (AcadHomepage's
-    ``source`` is scholarly's ``AUTHOR_PROFILE_PAGE``).  ``fetched_at`` is our
-    file's ``updated``; AcadHomepage's ``updated`` is a local time without a
-    zone, so it is not used (importers date records themselves).
-    """
-    if not isinstance(data, Mapping):
-        raise ValueError("not a JSON object")
-    if "citedby" not in data and "publications" not in data:
-        raise ValueError("not an author object (no 'citedby' and no 'publications')")
-    name = data.get("name")
-    if not isinstance(name, str):
-        raise ValueError("'name' must be a string")
-    own = data.get("source") in SOURCES
-    file_id = data.get("scholar_id")
-    interests = data.get("interests") or []
-    if not isinstance(interests, list) or not all(isinstance(i, str) for i in interests):
-        raise ValueError("'interests' must be a list of strings")
-    email = opt_str(data.get("email_domain"), "email_domain")
-    profile = Profile(
-        scholar_id=file_id if isinstance(file_id, str) and file_id else scholar_id,
-        name=name,
-        affiliation=opt_str(data.get("affiliation"), "affiliation"),
-        interests=tuple(interests),
-        email_domain=email[1:] if email and email.startswith("@") else email,
-        homepage=opt_str(data.get("homepage"), "homepage"),
-        picture_url=opt_str(data.get("url_picture"), "url_picture"),
-    )
-    metrics = Metrics(
-        citations=opt_int(data.get("citedby"), "citedby"),
-        citations_since=opt_int(data.get("citedby5y"), "citedby5y"),
-        h_index=opt_int(data.get("hindex"), "hindex"),
-        h_index_since=opt_int(data.get("hindex5y"), "hindex5y"),
-        i10_index=opt_int(data.get("i10index"), "i10index"),
-        i10_index_since=opt_int(data.get("i10index5y"), "i10index5y"),
-        since_year=opt_int(data.get("since_year"), "since_year"),
-    )
-    years = cites_per_year_from(data.get("cites_per_year"))
-    raw_pubs = data.get("publications") or []
-    if isinstance(raw_pubs, Mapping):
-        pubs = [_publication(v, k, f"publications.{k}") for k, v in raw_pubs.items()]
-    elif isinstance(raw_pubs, list):
-        pubs = [_publication(v, None, f"publications[{i}]") for i, v in enumerate(raw_pubs)]
-    else:
-        raise ValueError("'publications' must be an object or a list")
-    notes = data.get("notes") or []
-    if not isinstance(notes, list):
-        raise ValueError("'notes' must be a list")
-    updated = data.get("updated")
-    fetched_at = None
-    if own and isinstance(updated, str):
-        try:
-            fetched_at = parse_time(updated)
-        except ValueError:
-            fetched_at = None
-    return AuthorRecord(
-        profile=profile,
-        metrics=metrics,
-        cites_per_year=tuple(sorted(years)),
-        publications=tuple(pubs),
-        complete=bool(data.get("complete", True)),
-        source=str(data["source"]) if own else "scholar",
-        fetched_at=fetched_at,
-        notes=tuple(str(n) for n in notes),
-    )
 
 
 # -- importing records --------------------------------------------------------------
@@ -273,9 +148,6 @@ def import_records(
 
 
 def _rebuild_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle) -> list[Path]:
-    # Imported lazily: the outputs belong to the run, and history must not need it to read.
-    from crawler.run import write_outputs
-
     return write_outputs(data_dir, record, badge)
 
 

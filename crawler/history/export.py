@@ -60,16 +60,35 @@ from crawler.history.snapshots import (
     resolve_authors,
     snapshot_refs,
 )
-from crawler.models import format_time
-from crawler.store import BadSnapshot
+from crawler.models import TextEnum, format_time
+from crawler.store import SNAPSHOT_DIR, BadSnapshot
 
 if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
 
-WHATS = ("metrics", "publications", "years")
-FORMATS = ("csv", "json", "parquet")
+
+
+class What(TextEnum):
+    """Which table ``export`` writes (``--what``); al-folio's file is written by ``crawler.outputs.alfolio``."""
+
+    METRICS = "metrics"
+    PUBLICATIONS = "publications"
+    YEARS = "years"
+    AL_FOLIO = "al-folio"
+
+
+class Format(TextEnum):
+    """How a table is encoded (``--format``)."""
+
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+WHATS = (What.METRICS.value, What.PUBLICATIONS.value, What.YEARS.value)
+FORMATS = tuple(f.value for f in Format)
 METRICS_COLUMNS = (
     "date", "scholar_id", "name", "citations", "citations_since", "since_year", "h_index", "h_index_since",
     "i10_index", "i10_index_since", "publications", "source",
@@ -476,7 +495,7 @@ def iter_chunks(
 
 def _count_files(data_dir: Path, scholar_id: str) -> int:
     try:
-        return len(os.listdir(os.path.join(data_dir, scholar_id, "snapshots")))
+        return len(os.listdir(os.path.join(data_dir, scholar_id, SNAPSHOT_DIR)))
     except OSError:
         return 0
 

@@ -47,16 +47,21 @@ from crawler.models import (
     parse_time,
     record_from_dict,
 )
-from crawler.store import SNAPSHOT_NAME_RE, SNAPSHOT_SUFFIX, BadSnapshot
+from crawler.store import (
+    SNAPSHOT_DIR,
+    SNAPSHOT_SUFFIX,
+    BadSnapshot,
+    snapshot_name_order,
+    time_from_name,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SNAPSHOTS = "snapshots"
+SNAPSHOTS = SNAPSHOT_DIR
 FREQUENCIES = ("daily", "weekly", "monthly")
 
-_NAME_RE = re.compile(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z(?:_\d+)?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HEAD_START = b'{\n  "format": 1,\n'
 _PUBLICATIONS_KEY = b'\n  "publications": '
@@ -112,21 +117,6 @@ class SnapshotHeader:
 
 
 # -- names, authors, dates ---------------------------------------------------------
-
-
-def time_from_name(name: str) -> datetime | None:
-    """The UTC time in a snapshot's file name (``20260102T030405Z.json``, ``..._1.json``)."""
-    if not name.endswith(SNAPSHOT_SUFFIX):
-        return None
-    match = _NAME_RE.match(name[: -len(SNAPSHOT_SUFFIX)])
-    if not match:
-        return None
-    try:
-        # Cheaper than strptime, which matters for 182,500 names.
-        year, month, day, hour, minute, second = map(int, match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
-    except ValueError:
-        return None
 
 
 def snapshot_time(path: Path) -> datetime | None:
@@ -199,15 +189,6 @@ def period_key(when: datetime, freq: str) -> tuple[int, ...]:
     raise UsageError(f"frequency must be one of {', '.join(FREQUENCIES)}, not {freq!r}")
 
 
-def _name_order(name: str) -> tuple[str, int, str]:
-    """Time order for snapshot names, as ``crawler.store.snapshot_sort_key`` but on a
-    bare name (no ``Path`` per file: a history holds hundreds of thousands)."""
-    match = SNAPSHOT_NAME_RE.match(name)
-    if match is None:
-        return ("~", 0, name)
-    return (match.group(1), int(match.group(2) or 0), name)
-
-
 def snapshot_refs(
     data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | None = None, *, quiet: bool = False
 ) -> list[SnapshotRef]:
@@ -217,7 +198,7 @@ def snapshot_refs(
         names = sorted(
             (n for n in os.listdir(folder) if n.endswith(SNAPSHOT_SUFFIX) and not n.startswith(".")),
             # Time order: "_10" after "_9"; names that are not times sort last and are reported below.
-            key=_name_order,
+            key=snapshot_name_order,
         )
     except FileNotFoundError:
         return []
@@ -394,14 +375,19 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
     ``head``, when given, is the file's first 4 KiB already read (``read_heads``).
     Raises ``StorageError`` naming the file when it cannot be read.
     """
+    def from_written_count(data: Mapping[str, Any]) -> SnapshotHeader | None:
+        """The header when the file carries its publication count (or none is wanted)."""
+        written = _written_count(data)
+        if written is not None or not count:
+            return _header_from_dict(data, ref.time, written if count else None)
+        return None
+
     try:
         if head is not None and _PUBLICATIONS_KEY in head:
             parsed = _parse_head(head)
-            if parsed is not None:
-                data, cut = parsed
-                written = _written_count(data)
-                if written is not None or not count:
-                    return _header_from_dict(data, ref.time, written if count else None)
+            header = from_written_count(parsed[0]) if parsed is not None else None
+            if header is not None:
+                return header
         fd = _open(ref.file)
         try:
             head = os.read(fd, _HEAD_BYTES)
@@ -411,9 +397,9 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
             parsed = _parse_head(head)
             if parsed is not None:
                 data, cut = parsed
-                written = _written_count(data)
-                if written is not None or not count:
-                    return _header_from_dict(data, ref.time, written if count else None)
+                header = from_written_count(data)
+                if header is not None:
+                    return header
                 whole = whole or _read_rest(fd, head)
                 counted = _counted(whole, cut)
                 if counted is not None:

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.errors import UsageError
-from crawler.models import normalize_scholar_id
+from crawler.models import TextEnum, normalize_scholar_id
 
 DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_TIMEOUT_MS = 5000
@@ -35,7 +35,16 @@ MIN_TIMEOUT_MS = 100
 MAX_TIMEOUT_MS = 120_000
 DATA_FILE = "gs_data.json"
 
-FORMATS = ("html", "js")
+
+
+class Format(TextEnum):
+    """``html``: a <script> element with the script inlined; ``js``: the bare script."""
+
+    HTML = "html"
+    JS = "js"
+
+
+FORMATS = tuple(f.value for f in Format)
 
 # GitHub: owner 1-39 letters, digits or single hyphens (not first); repository letters, digits, '.', '_', '-'.
 _OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")

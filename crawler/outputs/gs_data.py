@@ -9,14 +9,32 @@ scholarly's and stay in this module.
 
 Where scholarly writes ``0`` for a number the page did not show, we write
 ``null``: a number that was not provided is never invented.
+
+``record_from_gs_data`` reads both kinds back (for ``import-git``):
+AcadHomepage's (scholarly's author dict, publications keyed by
+``author_pub_id`` or as a list, ``cites_per_year`` keys as strings or numbers)
+and ours, of which it is the exact inverse, except that an empty venue and a
+missing one are the same there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from crawler.models import AuthorRecord, format_time
+from crawler.models import (
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    cites_per_year_from,
+    format_time,
+    opt_int,
+    opt_str,
+    parse_time,
+)
+from crawler.sources import SOURCES
 
 SCHOLAR_WEB = "https://scholar.google.com"
 
@@ -75,3 +93,118 @@ def gs_data_dict(record: AuthorRecord, *, updated: datetime | None = None) -> di
     if updated is not None:
         data["updated"] = format_time(updated)
     return data
+
+
+# -- reading it back: ours, and AcadHomepage's own (written by scholarly)
+
+
+def _year(value: Any, where: str) -> int | None:
+    """``bib.pub_year``: scholarly writes a string ("2021"), sometimes a number; "" or "NA" is none."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        return int(text) if text.isdigit() else None
+    raise ValueError(f"'{where}' must be a year, not {value!r}")
+
+
+def _publication(entry: Any, key: str | None, where: str) -> Publication:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"'{where}' must be an object")
+    bib = entry.get("bib") or {}
+    if not isinstance(bib, Mapping):
+        raise ValueError(f"'{where}.bib' must be an object")
+    title = bib.get("title")
+    if not isinstance(title, str):
+        raise ValueError(f"'{where}.bib.title' must be a string")
+    pub_id = entry.get("author_pub_id", key)
+    if not isinstance(pub_id, str) or not pub_id:
+        raise ValueError(f"'{where}' has no 'author_pub_id'")
+    cites = entry.get("cites_id")
+    if isinstance(cites, list):
+        if not all(isinstance(c, str) for c in cites):
+            raise ValueError(f"'{where}.cites_id' must be a list of strings")
+        cites_id = ",".join(cites) or None
+    else:
+        cites_id = opt_str(cites, f"{where}.cites_id") or None
+    return Publication(
+        author_pub_id=pub_id,
+        title=title,
+        authors=opt_str(bib.get("author"), f"{where}.bib.author"),
+        venue=opt_str(bib.get("citation"), f"{where}.bib.citation") or None,
+        year=_year(bib.get("pub_year"), f"{where}.bib.pub_year"),
+        citations=opt_int(entry.get("num_citations"), f"{where}.num_citations"),
+        cites_id=cites_id,
+    )
+
+
+def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
+    """An ``AuthorRecord`` from a ``gs_data.json`` object; ``ValueError`` says what is wrong.
+
+    ``scholar_id`` is used when the file does not name one.  The source is the
+    file's own when it is one of ours, else ``scholar`` (AcadHomepage's
+    ``source`` is scholarly's ``AUTHOR_PROFILE_PAGE``).  ``fetched_at`` is our
+    file's ``updated``; AcadHomepage's ``updated`` is a local time without a
+    zone, so it is not used (importers date records themselves).
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError("not a JSON object")
+    if "citedby" not in data and "publications" not in data:
+        raise ValueError("not an author object (no 'citedby' and no 'publications')")
+    name = data.get("name")
+    if not isinstance(name, str):
+        raise ValueError("'name' must be a string")
+    own = data.get("source") in SOURCES
+    file_id = data.get("scholar_id")
+    interests = data.get("interests") or []
+    if not isinstance(interests, list) or not all(isinstance(i, str) for i in interests):
+        raise ValueError("'interests' must be a list of strings")
+    email = opt_str(data.get("email_domain"), "email_domain")
+    profile = Profile(
+        scholar_id=file_id if isinstance(file_id, str) and file_id else scholar_id,
+        name=name,
+        affiliation=opt_str(data.get("affiliation"), "affiliation"),
+        interests=tuple(interests),
+        email_domain=email[1:] if email and email.startswith("@") else email,
+        homepage=opt_str(data.get("homepage"), "homepage"),
+        picture_url=opt_str(data.get("url_picture"), "url_picture"),
+    )
+    metrics = Metrics(
+        citations=opt_int(data.get("citedby"), "citedby"),
+        citations_since=opt_int(data.get("citedby5y"), "citedby5y"),
+        h_index=opt_int(data.get("hindex"), "hindex"),
+        h_index_since=opt_int(data.get("hindex5y"), "hindex5y"),
+        i10_index=opt_int(data.get("i10index"), "i10index"),
+        i10_index_since=opt_int(data.get("i10index5y"), "i10index5y"),
+        since_year=opt_int(data.get("since_year"), "since_year"),
+    )
+    years = cites_per_year_from(data.get("cites_per_year"))
+    raw_pubs = data.get("publications") or []
+    if isinstance(raw_pubs, Mapping):
+        pubs = [_publication(v, k, f"publications.{k}") for k, v in raw_pubs.items()]
+    elif isinstance(raw_pubs, list):
+        pubs = [_publication(v, None, f"publications[{i}]") for i, v in enumerate(raw_pubs)]
+    else:
+        raise ValueError("'publications' must be an object or a list")
+    notes = data.get("notes") or []
+    if not isinstance(notes, list):
+        raise ValueError("'notes' must be a list")
+    updated = data.get("updated")
+    fetched_at = None
+    if own and isinstance(updated, str):
+        try:
+            fetched_at = parse_time(updated)
+        except ValueError:
+            fetched_at = None
+    return AuthorRecord(
+        profile=profile,
+        metrics=metrics,
+        cites_per_year=tuple(sorted(years)),
+        publications=tuple(pubs),
+        complete=bool(data.get("complete", True)),
+        source=str(data["source"]) if own else "scholar",
+        fetched_at=fetched_at,
+        notes=tuple(str(n) for n in notes),
+    )

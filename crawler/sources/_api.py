@@ -18,7 +18,8 @@ from importlib import metadata
 from typing import Any
 
 from crawler.errors import Blocked, ParseError, ScholarStatsError
-from crawler.http import DEFAULT_HEADERS, HttpOptions, redact
+from crawler.http import DEFAULT_HEADERS, HttpOptions
+from crawler.http import redact as redact  # the sources import it from here
 
 
 def _version() -> str:

@@ -1,0 +1,171 @@
+"""What kind of homepage a folder is, and what its files already say.
+
+The templates are told apart by the files each one ships (read from the
+templates' own repositories):
+
+* AcadHomepage: ``google_scholar_crawler/``, a workflow that runs it, or
+  ``_includes/fetch_google_scholar_stats.html``;
+* al-folio: Liquid layouts (``_layouts/*.liquid``) and a ``scholar_userid`` in
+  ``_data/socials.yml`` (older versions: ``_config.yml``) or a ``_bibliography/``;
+* academicpages: ``_includes/footer/custom.html``, its slot for custom scripts;
+* anything else is a plain site.
+
+YAML is read line by line for the one or two keys needed, so a site's
+unusual YAML (anchors, tags, Liquid inside strings) can never make init fail.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.models import normalize_scholar_id
+from crawler.publish import repo_slug
+
+TEMPLATES = ("acadhomepage", "al-folio", "academicpages", "plain")
+
+ACAD_INCLUDE = "_includes/fetch_google_scholar_stats.html"
+ACAD_CRAWLER = "google_scholar_crawler"
+ALFOLIO_SOCIALS = "_data/socials.yml"
+ALFOLIO_CITATIONS_WORKFLOW = ".github/workflows/update-citations.yml"
+ACADEMICPAGES_FOOTER = "_includes/footer/custom.html"
+WORKFLOWS = ".github/workflows"
+
+# The IDs the templates ship as examples (al-folio's Einstein, academicpages'
+# sample author): a site that still has them has not named its own profile.
+TEMPLATE_EXAMPLE_IDS = frozenset({"qc6CJjYAAAAJ", "PS_CX0AAAAAJ"})
+# Likewise the `repository:` the templates ship, which forks often keep.
+TEMPLATE_EXAMPLE_REPOS = frozenset({
+    "academicpages/academicpages.github.io", "rayeren/acad-homepage.github.io", "alshedivat/al-folio",
+})
+
+_TOP_KEY = r"^{key}[ \t]*:[ \t]*(?P<value>[^\n]*)$"
+_GITHUB_REMOTE_RE = re.compile(r"github\.com[:/]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Site:
+    root: Path
+    template: str
+    scholar_id: str | None
+    scholar_id_from: str | None
+    """The file the Scholar ID was read from (None when it was given or not found)."""
+    repo: str | None
+    """OWNER/NAME on GitHub, from the ``origin`` remote or ``_config.yml``'s ``repository``."""
+
+
+def read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def yaml_scalar(text: str, key: str) -> str | None:
+    """The value of top-level ``key`` in YAML ``text``: unquoted, without its comment."""
+    match = re.search(_TOP_KEY.format(key=re.escape(key)), text, re.MULTILINE)
+    return _scalar(match.group("value")) if match else None
+
+
+def _scalar(raw: str) -> str | None:
+    value = raw.strip()
+    if value[:1] in ("'", '"'):
+        end = value.find(value[0], 1)
+        value = value[1:end] if end > 0 else value[1:]
+    else:
+        value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+    return value or None
+
+
+def yaml_nested(text: str, parent: str, key: str) -> str | None:
+    """The value of ``parent: key:`` (one level of indentation) in YAML ``text``."""
+    inside = False
+    for line in text.splitlines():
+        if re.match(rf"^{re.escape(parent)}[ \t]*:[ \t]*(#.*)?$", line):
+            inside = True
+            continue
+        if inside and line.strip() and not line[:1].isspace() and not line.lstrip().startswith("#"):
+            inside = False
+        if inside:
+            match = re.match(rf"^[ \t]+{re.escape(key)}[ \t]*:[ \t]*(?P<value>.*)$", line)
+            if match:
+                return _scalar(match.group("value"))
+    return None
+
+
+def _own_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        scholar_id = normalize_scholar_id(value)
+    except ValueError:
+        return None
+    return None if scholar_id in TEMPLATE_EXAMPLE_IDS else scholar_id
+
+
+def old_crawler_workflows(root: Path) -> list[str]:
+    """AcadHomepage's crawler workflows: any workflow that runs ``google_scholar_crawler``."""
+    found = []
+    folder = root / WORKFLOWS
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.suffix in (".yml", ".yaml") and path.is_file() and not path.is_symlink():
+                text = read_text(path) or ""
+                if ACAD_CRAWLER in text and "scholar-stats" not in path.name:
+                    found.append(f"{WORKFLOWS}/{path.name}")
+    return found
+
+
+def detect_template(root: Path) -> str:
+    if (root / ACAD_CRAWLER).is_dir() or (root / ACAD_INCLUDE).is_file() or old_crawler_workflows(root):
+        return "acadhomepage"
+    layouts = root / "_layouts"
+    if layouts.is_dir() and any(layouts.glob("*.liquid")):
+        config = read_text(root / "_config.yml") or ""
+        socials = read_text(root / ALFOLIO_SOCIALS) or ""
+        if "scholar_userid" in socials or "scholar_userid" in config or (root / "_bibliography").is_dir():
+            return "al-folio"
+    if (root / ACADEMICPAGES_FOOTER).is_file():
+        return "academicpages"
+    return "plain"
+
+
+def find_scholar_id(root: Path, template: str) -> tuple[str | None, str | None]:
+    """The author's Scholar ID as the site names it, and the file it was read from."""
+    config = read_text(root / "_config.yml") or ""
+    if template == "al-folio":
+        for name, text in ((ALFOLIO_SOCIALS, read_text(root / ALFOLIO_SOCIALS) or ""), ("_config.yml", config)):
+            found = _own_id(yaml_scalar(text, "scholar_userid"))
+            if found:
+                return found, name
+        return None, None
+    found = _own_id(yaml_nested(config, "author", "googlescholar"))
+    return (found, "_config.yml") if found else (None, None)
+
+
+def find_repo(root: Path) -> str | None:
+    """OWNER/NAME of the site on GitHub: the ``origin`` remote first, then ``_config.yml``."""
+    proc = subprocess.run(
+        ["git", "-C", str(root), "remote", "get-url", "origin"], capture_output=True, text=True, check=False
+    )
+    url = proc.stdout.strip()
+    if proc.returncode == 0 and _GITHUB_REMOTE_RE.search(url):
+        slug = repo_slug(url)
+        if slug:
+            return slug
+    configured = yaml_scalar(read_text(root / "_config.yml") or "", "repository")
+    if (
+        configured
+        and re.match(r"^[\w.-]+/[\w.-]+$", configured)
+        and configured.lower() not in TEMPLATE_EXAMPLE_REPOS
+    ):
+        return configured
+    return None
+
+
+def inspect(root: Path, template: str = "auto") -> Site:
+    kind = detect_template(root) if template == "auto" else template
+    scholar_id, source = find_scholar_id(root, kind)
+    return Site(root=root, template=kind, scholar_id=scholar_id, scholar_id_from=source, repo=find_repo(root))

@@ -1,0 +1,89 @@
+"""After the guard: store a record that says something new, then write its outputs.
+
+``accept_record`` is the step ``run`` takes for each fetched record: guard it
+against the latest good snapshot, write a snapshot only when the content
+changed, and (re)build ``gs_data.json`` and the badges from what is stored.
+``write_outputs`` is the last part alone, for a snapshot imported from the
+past (``import-git``, ``import-html``) that turns out to be the newest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.guard import GuardOptions, check, same_content
+from crawler.models import AuthorRecord, utc_now
+from crawler.outputs.badges import BadgeStyle, write_badges
+from crawler.outputs.gs_data import gs_data_dict
+from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
+from crawler.store import AuthorStore, BadSnapshot, json_bytes, sync_folders, write_if_changed
+
+
+@dataclass(frozen=True)
+class Accepted:
+    changed: bool
+    snapshot: Path | None
+    record: AuthorRecord
+    notes: tuple[str, ...] = ()
+    written: tuple[Path, ...] = ()
+    bad_snapshots: tuple[BadSnapshot, ...] = ()
+    """Files in the snapshot folder that were reported and skipped (left as they are)."""
+
+
+def write_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle, *, skip_current: bool = False) -> list[Path]:
+    """gs_data.json and every badge of ``record``; only files whose content changes are written.
+
+    ``updated`` is when the data last changed: the time of the record's snapshot.
+    With ``skip_current``, outputs the manifest says were built from this very
+    record are left unread (see ``crawler.outputs.manifest``).
+    """
+    data_dir = Path(data_dir)
+    author_dir = data_dir / record.scholar_id
+    print_ = fingerprint(record, badge)
+    if skip_current and outputs_current(author_dir, print_):
+        return []
+    written = []
+    gs_data = json_bytes(gs_data_dict(record, updated=record.fetched_at))
+    produced: dict[Path, int] = {author_dir / "gs_data.json": len(gs_data)}
+    if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
+        written.append(author_dir / "gs_data.json")
+    written.extend(write_badges(author_dir, record, badge, jail=data_dir, produced=produced))
+    # Derived files get no fsync each: one per folder makes their renames last.
+    sync_folders(path.parent for path in produced)
+    record_outputs(author_dir, print_, produced, jail=data_dir)
+    return written
+
+
+def accept_record(
+    data_dir: Path,
+    record: AuthorRecord,
+    *,
+    guard: GuardOptions,
+    badge: BadgeStyle,
+    accept_drop: bool = False,
+    expected_id: str | None = None,
+) -> Accepted:
+    """Guard ``record`` against the latest good snapshot; store it if it says something new.
+
+    Raises ``GuardRefused`` (nothing written) or ``StorageError``.
+    """
+    if record.fetched_at is None:
+        record = record.with_fetched_at(utc_now())
+    expected = expected_id or record.scholar_id
+    # The folder of the author asked for, not of whoever the page names: a wrong
+    # page must be compared with (and refused against) the right history.
+    store = AuthorStore(data_dir, expected)
+    latest = store.latest()
+    previous = latest[1] if latest else None
+    bad = tuple(store.bad_snapshots)
+    notes = check(previous, record, expected_id=expected, options=guard, accept_drop=accept_drop)
+    if previous is not None and same_content(previous, record):
+        # Nothing new: outputs are rebuilt from the stored snapshot, so they come
+        # out byte-identical and nothing is written (unless one went missing);
+        # when the manifest vouches for them they are not even read.
+        written = write_outputs(data_dir, previous, badge, skip_current=True)
+        return Accepted(False, None, previous, tuple(notes), tuple(written), bad)
+    snapshot = store.write_snapshot(record)
+    written = write_outputs(data_dir, record, badge)
+    return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written), bad)

@@ -1,0 +1,415 @@
+"""``scholar-stats init`` on sites shaped like AcadHomepage, al-folio and academicpages (real git repos)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+from sites import REPO, SCHOLAR_ID, TEMPLATE_DIRS, action_remote, git, make_site, status, tree_bytes
+
+from crawler import __version__
+from crawler.homepage import site as sites
+from crawler.homepage.init import ACTION_REMOTE_ENV, BEGIN, END, plan_init, schedule_for
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def action_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    return action_remote(tmp_path_factory.mktemp("action"))
+
+
+@pytest.fixture(autouse=True)
+def _local_action_remote(monkeypatch: pytest.MonkeyPatch, action_release: tuple[Path, str]) -> None:
+    # init looks the release's commit up with git ls-remote: here, never on github.com.
+    monkeypatch.setenv(ACTION_REMOTE_ENV, str(action_release[0]))
+
+
+def init(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", "init", "--repo", str(site), *args],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull},
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    return proc.stderr
+
+
+def load_yaml(path: Path) -> dict:
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+# --- what the site is
+
+
+@pytest.mark.parametrize("template", TEMPLATE_DIRS)
+def test_detects_each_template_from_its_own_files(tmp_path: Path, template: str) -> None:
+    site = make_site(tmp_path, template)
+    assert sites.detect_template(site) == template
+    assert sites.find_repo(site) == REPO
+
+
+def test_an_empty_repository_is_plain(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<p>hi</p>\n")
+    assert sites.detect_template(tmp_path) == "plain"
+
+
+def test_acadhomepage_is_recognised_by_its_include_alone(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    shutil.rmtree(site / "google_scholar_crawler")
+    (site / ".github" / "workflows" / "google_scholar_crawler.yaml").unlink()
+    assert sites.detect_template(site) == "acadhomepage"
+
+
+def test_scholar_id_is_read_where_each_template_keeps_it(tmp_path: Path) -> None:
+    al_folio = make_site(tmp_path, "al-folio")
+    assert sites.find_scholar_id(al_folio, "al-folio") == (SCHOLAR_ID, "_data/socials.yml")
+    pages = make_site(tmp_path, "academicpages")
+    assert sites.find_scholar_id(pages, "academicpages") == (SCHOLAR_ID, "_config.yml")
+    # AcadHomepage's _config.yml still holds its placeholder: no ID, the secret is used.
+    acad = make_site(tmp_path, "acadhomepage")
+    assert sites.find_scholar_id(acad, "acadhomepage") == (None, None)
+
+
+def test_the_templates_example_ids_are_not_taken_for_the_authors(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "al-folio")
+    socials = site / "_data" / "socials.yml"
+    socials.write_text(socials.read_text().replace(SCHOLAR_ID, "qc6CJjYAAAAJ"))
+    assert sites.find_scholar_id(site, "al-folio") == (None, None)
+
+
+def test_older_al_folio_keeps_the_id_in_config_yml(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "al-folio")
+    (site / "_data" / "socials.yml").unlink()
+    with (site / "_config.yml").open("a") as handle:
+        handle.write("scholar_userid: 'ExampleAAAAJ' # your Google Scholar ID\n")
+    assert sites.find_scholar_id(site, "al-folio") == (SCHOLAR_ID, "_config.yml")
+
+
+def test_repository_falls_back_to_config_yml_without_a_github_remote(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage", remote="https://gitlab.com/alice/site.git")
+    assert sites.find_repo(site) == "alice/alice.github.io"  # AcadHomepage's `repository:`
+
+
+# --- init, template by template
+
+
+def test_acadhomepage_init_replaces_the_crawler_and_keeps_the_include(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    scripts_before = (site / "_includes" / "scripts.html").read_bytes()
+    proc = init(site)
+    assert proc.returncode == 0, proc.stderr
+    assert status(site) == sorted([
+        "?? .github/workflows/scholar-stats.yml",
+        "?? scholar-stats.toml",
+        " M _includes/fetch_google_scholar_stats.html",
+        " D .github/workflows/google_scholar_crawler.yaml",
+    ])
+    include = (site / "_includes" / "fetch_google_scholar_stats.html").read_text()
+    assert "https://cdn.jsdelivr.net/gh/alice/alice.github.io@google-scholar-stats/gs_data.json" in include
+    assert "{{" not in include and "{%" not in include  # nothing for Liquid to mangle
+    assert (site / "_includes" / "scripts.html").read_bytes() == scripts_before
+    # The crawler's folder is not init's to delete.
+    assert (site / "google_scholar_crawler" / "main.py").is_file()
+    workflow = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")
+    step = workflow["jobs"]["update"]["steps"][-1]
+    assert step["with"]["scholar-id"] == "${{ secrets.GOOGLE_SCHOLAR_ID }}"
+    assert "al-folio-citations" not in step["with"]
+    todo = proc.stdout.splitlines()
+    assert 2 <= len(todo) <= 3, proc.stdout
+    assert any("GOOGLE_SCHOLAR_ID" in line for line in todo)
+    assert todo[-1].endswith("(Actions > Google Scholar stats > Run workflow)")
+
+
+def test_al_folio_init_disables_its_citation_updater(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "al-folio")
+    proc = init(site)
+    assert proc.returncode == 0, proc.stderr
+    assert status(site) == sorted([
+        "?? .github/workflows/scholar-stats.yml",
+        "?? scholar-stats.toml",
+        "?? _includes/scholar-stats.liquid",
+        " M _layouts/default.liquid",
+        " D .github/workflows/update-citations.yml",
+    ])
+    step = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")["jobs"]["update"]["steps"][-1]
+    assert step["with"]["al-folio-citations"] is True
+    config = (site / "scholar-stats.toml").read_text()
+    assert f'id = "{SCHOLAR_ID}"' in config  # read from _data/socials.yml
+    layout = (site / "_layouts" / "default.liquid").read_text()
+    assert layout.count("{% include scholar-stats.liquid %}") == 1
+    assert layout.index("{% include scholar-stats.liquid %}") < layout.index("</body>")
+    # The ID is in the site, so no secret to add: commit, then run.
+    assert len(proc.stdout.splitlines()) == 2
+    assert "GOOGLE_SCHOLAR_ID" not in proc.stdout
+
+
+def test_academicpages_init_uses_the_custom_footer_slot(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "academicpages")
+    assert init(site).returncode == 0
+    footer = (site / "_includes" / "footer" / "custom.html").read_text()
+    assert footer.startswith("<!-- start custom footer snippets -->")
+    assert footer.count(BEGIN) == 1 and footer.count(END) == 1
+    assert footer.index(END) < footer.index("<!-- end custom footer snippets -->")
+    assert status(site) == sorted([
+        "?? .github/workflows/scholar-stats.yml", "?? scholar-stats.toml", " M _includes/footer/custom.html",
+    ])
+
+
+def test_plain_site_gets_a_script_file(tmp_path: Path) -> None:
+    site = tmp_path / "plain"
+    site.mkdir()
+    (site / "index.html").write_text("<p>hi</p>\n")
+    git(site, "init", "--quiet")
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "site")
+    git(site, "remote", "add", "origin", "git@github.com:alice/site.git")
+    proc = init(site, "--scholar-id", f"https://scholar.google.com/citations?user={SCHOLAR_ID}&hl=en")
+    assert proc.returncode == 0, proc.stderr
+    script = (site / "assets" / "js" / "scholar-stats.js").read_text()
+    assert "https://raw.githubusercontent.com/alice/site/google-scholar-stats/gs_data.json" in script
+    assert '<script src="/assets/js/scholar-stats.js" defer></script>' in proc.stdout
+
+
+@pytest.mark.parametrize("template", TEMPLATE_DIRS)
+def test_a_second_run_changes_nothing(tmp_path: Path, template: str) -> None:
+    site = make_site(tmp_path, template)
+    assert init(site).returncode == 0
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "scholar-stats")
+    before = tree_bytes(site)
+    again = init(site)
+    assert again.returncode == 0, again.stderr
+    assert tree_bytes(site) == before
+    assert status(site) == []
+    assert "nothing changed" in again.stderr
+    assert init(site, "--dry-run").stdout == ""
+
+
+@pytest.mark.parametrize("template", TEMPLATE_DIRS)
+def test_dry_run_is_a_diff_that_git_applies_to_the_same_result(tmp_path: Path, template: str) -> None:
+    site = make_site(tmp_path, template)
+    before = tree_bytes(site)
+    dry = init(site, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert tree_bytes(site) == before and status(site) == []  # nothing written
+    assert dry.stdout.startswith("--- ")
+    patch = tmp_path / "init.patch"
+    patch.write_text(dry.stdout)
+    git(site, "apply", str(patch))
+    applied = tree_bytes(site)
+    git(site, "checkout", "--quiet", "--", ".")
+    git(site, "clean", "--quiet", "-fd")
+    assert init(site).returncode == 0
+    assert tree_bytes(site) == applied
+
+
+@pytest.mark.parametrize("template", TEMPLATE_DIRS)
+def test_init_touches_only_the_files_it_names(tmp_path: Path, template: str) -> None:
+    site = make_site(tmp_path, template)
+    plan = plan_init(site)
+    named = {c.path for c in plan.changes}
+    before = tree_bytes(site)
+    assert init(site).returncode == 0
+    after = tree_bytes(site)
+    touched = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+    assert touched == named
+
+
+# --- the generated workflow
+
+
+@pytest.mark.parametrize("template", TEMPLATE_DIRS)
+def test_generated_workflow_is_valid_least_privilege_and_pinned(
+    tmp_path: Path, template: str, action_release: tuple[Path, str]
+) -> None:
+    site = make_site(tmp_path, template)
+    assert init(site).returncode == 0
+    path = site / ".github" / "workflows" / "scholar-stats.yml"
+    checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
+    assert checker
+    proc = subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = load_yaml(path)
+    assert doc["permissions"] == {}
+    assert set(doc["on"]) == {"schedule", "workflow_dispatch"}
+    minute, hour, *rest = doc["on"]["schedule"][0]["cron"].split()
+    assert int(minute) % 2 == 1 and 0 <= int(hour) < 24 and rest == ["*", "*", "*"]
+    assert doc["concurrency"]["cancel-in-progress"] is False
+    job = doc["jobs"]["update"]
+    assert job["permissions"] == {"contents": "write"}
+    assert 0 < job["timeout-minutes"] <= 30
+    uses = [step["uses"] for step in job["steps"]]
+    assert uses[0].startswith("actions/checkout@") and re.search(r"@[0-9a-f]{40}$", uses[0])
+    assert job["steps"][0]["with"]["persist-credentials"] is False
+    assert uses[-1] == f"scholar-stats/scholar-stats@{action_release[1]}"
+    assert f"@{action_release[1]} # v{__version__}\n" in path.read_text()
+    assert job["steps"][-1]["with"]["config"] == "scholar-stats.toml"
+    zizmor = shutil.which("zizmor", path=str(BIN)) or shutil.which("zizmor")
+    assert zizmor
+    audit = subprocess.run(
+        [zizmor, "--offline", "--no-progress", "--min-severity", "medium", str(path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_offline_the_release_tag_is_used_and_a_second_run_keeps_a_pinned_sha(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action_release: tuple[Path, str]
+) -> None:
+    site = make_site(tmp_path, "academicpages")
+    monkeypatch.setenv(ACTION_REMOTE_ENV, str(tmp_path / "unreachable.git"))
+    proc = init(site)
+    assert proc.returncode == 0
+    assert "warning: could not look up the commit" in proc.stderr
+    workflow = site / ".github" / "workflows" / "scholar-stats.yml"
+    assert f"uses: scholar-stats/scholar-stats@v{__version__}\n" in workflow.read_text()
+    # Online again: the commit is pinned.
+    monkeypatch.setenv(ACTION_REMOTE_ENV, str(action_release[0]))
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "tag pin")
+    assert init(site).returncode == 0
+    assert action_release[1] in workflow.read_text()
+    git(site, "commit", "--quiet", "-am", "sha pin")
+    # Offline once more: the pinned commit stays, nothing changes.
+    monkeypatch.setenv(ACTION_REMOTE_ENV, str(tmp_path / "unreachable.git"))
+    again = init(site)
+    assert "warning" not in again.stderr and status(site) == []
+
+
+def test_schedule_is_an_odd_minute_for_every_key() -> None:
+    for key in ("alice/alice.github.io", "x", "bob/site", "", "é/ü"):
+        hour, minute = schedule_for(key)
+        assert minute % 2 == 1 and 1 <= minute <= 59 and 0 <= hour <= 23
+
+
+def test_source_chain_goes_to_the_config(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "al-folio")
+    proc = init(site, "--source", "scholar, openalex")
+    assert proc.returncode == 0, proc.stderr
+    config = (site / "scholar-stats.toml").read_text()
+    assert 'sources = ["scholar", "openalex"]' in config
+    assert "openalex" in proc.stdout  # the OpenAlex ID is the user's to add
+    from crawler.config import read_config_file
+
+    assert read_config_file(site / "scholar-stats.toml").authors[0].scholar_id == SCHOLAR_ID
+
+
+@pytest.mark.parametrize("template", TEMPLATE_DIRS)
+def test_generated_config_is_read_by_run(tmp_path: Path, template: str) -> None:
+    from crawler.config import read_config_file
+
+    site = make_site(tmp_path, template)
+    assert init(site).returncode == 0
+    config = read_config_file(site / "scholar-stats.toml")
+    assert config.sources == ("scholar",)
+
+
+# --- refusals
+
+
+def test_refuses_a_file_with_uncommitted_edits_and_writes_nothing(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    include = site / "_includes" / "fetch_google_scholar_stats.html"
+    include.write_text(include.read_text() + "<!-- my edit -->\n")
+    before = tree_bytes(site)
+    error = one_line_error(init(site))
+    assert "_includes/fetch_google_scholar_stats.html" in error and "uncommitted" in error
+    assert tree_bytes(site) == before
+
+
+def test_refuses_to_overwrite_an_untracked_file(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "academicpages")
+    (site / "scholar-stats.toml").write_text("# mine, not committed yet\n")
+    error = one_line_error(init(site))
+    assert "scholar-stats.toml" in error
+    assert (site / "scholar-stats.toml").read_text() == "# mine, not committed yet\n"
+
+
+def test_an_unrelated_uncommitted_edit_is_fine(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "academicpages")
+    (site / "_pages" / "about.md").write_text("work in progress\n")
+    assert init(site).returncode == 0
+    assert (site / "_pages" / "about.md").read_text() == "work in progress\n"
+
+
+def test_refuses_outside_a_git_repository(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")  # its _config.yml names the repository
+    shutil.rmtree(site / ".git")
+    error = one_line_error(init(site))
+    assert "not a git repository" in error
+    assert not (site / "scholar-stats.toml").exists()
+
+
+def test_never_writes_through_a_symbolic_link(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    outside = tmp_path / "outside.html"
+    outside.write_text("precious\n")
+    include = site / "_includes" / "fetch_google_scholar_stats.html"
+    include.unlink()
+    include.symlink_to(outside)
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "link")
+    error = one_line_error(init(site))
+    assert "symbolic link" in error
+    assert outside.read_text() == "precious\n"
+    one_line_error(init(site, "--dry-run"))
+
+
+def test_never_writes_through_a_linked_folder(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "academicpages")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(str(site / "_includes"), elsewhere)
+    (site / "_includes").symlink_to(elsewhere)
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "link")
+    before = (elsewhere / "footer" / "custom.html").read_bytes()
+    one_line_error(init(site, "--template", "academicpages"))
+    assert (elsewhere / "footer" / "custom.html").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--scholar-id", "not an id"], "--scholar-id"),
+        (["--source", "scholar,googl"], "--source"),
+        (["--source", ","], "--source"),
+        (["--source", "scholar,scholar"], "twice"),
+        (["--template", "wordpress"], "--template"),
+    ],
+)
+def test_bad_options_are_usage_errors(tmp_path: Path, args: list[str], words: str) -> None:
+    site = make_site(tmp_path, "al-folio")
+    before = tree_bytes(site)
+    proc = init(site, *args)
+    assert proc.returncode == 2
+    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert tree_bytes(site) == before
+
+
+def test_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    assert "not a folder" in one_line_error(init(tmp_path / "nowhere"))
+
+
+def test_without_a_known_repository_says_how_to_name_it(tmp_path: Path) -> None:
+    # academicpages' _config.yml still names the template's own repository: not the user's.
+    site = make_site(tmp_path, "academicpages", remote=None)
+    assert sites.find_repo(site) is None
+    assert "git remote add origin" in one_line_error(init(site))
+
+
+def test_openalex_without_a_scholar_id_asks_for_one(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    assert "--scholar-id" in one_line_error(init(site, "--source", "scholar,openalex"))
