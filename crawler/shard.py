@@ -300,3 +300,10 @@ def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (
 
 def expected_authors(config: Config | None) -> list[str]:
     return [a.scholar_id for a in config.authors] if config is not None else []
+
+
+def author_folders(data_dir: Path) -> list[str]:
+    """The Scholar IDs of the author folders in ``data_dir`` that hold a snapshot, sorted."""
+    if not Path(data_dir).is_dir():
+        return []
+    return [sid for sid in _author_folders(Path(data_dir)) if (Path(data_dir) / sid / SNAPSHOT_DIR).is_dir()]

@@ -8,7 +8,9 @@ import click
 
 from crawler.commands._options import config_option, handle_errors
 from crawler.config import find_config, read_settings
-from crawler.shard import merge
+from crawler.outputs.badges import BadgeStyle
+from crawler.outputs.group import write_group
+from crawler.shard import author_folders, merge
 
 
 @click.command("merge")
@@ -27,6 +29,9 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
     config = read_settings(config_path) if find_config(config_path) is not None else None
     expected = [a.scholar_id for a in config.authors] if config is not None else []
     summary = merge(shard_dirs, into, expected=expected)
+    members = expected or author_folders(into)
+    if len(members) > 1:
+        write_group(into, members, config.badge if config is not None else BadgeStyle())
     for note in summary.notes:
         click.echo(f"note: {note}", err=True)
     for sid in summary.missing:

@@ -38,7 +38,7 @@ def _report(outcome: AuthorOutcome) -> None:
         click.echo(f"  note: {note}", err=True)
 
 
-def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
+def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> RunSummary:
     """A bar over the authors, only on a terminal (rich honours NO_COLOR)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -53,7 +53,7 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
             _report(outcome)
             bar.advance(task)
 
-        return run(config, accept_drop=accept_drop, progress=report)
+        return run(config, accept_drop=accept_drop, progress=report, group=group)
 
 
 @click.command("run", epilog=f"Exit codes: {exit_codes_help(tuple(c for c in ExitCode if c != ExitCode.PUBLISH))}.")
@@ -77,6 +77,8 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
         http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
     )
     quiet = bool(root_flag("quiet"))
+    # The group's numbers belong to the whole list; a shard or a few authors are part of it.
+    group = shard_text is None and not authors
     if shard_text is not None:
         shard = parse_shard(shard_text)
         everyone = len(config.authors)
@@ -88,9 +90,9 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
             _write_summary(RunSummary(started=utc_now(), finished=utc_now()), summary_path)
             sys.exit(0)
     if sys.stderr.isatty() and not quiet and len(config.authors) > 1:
-        summary = _run_with_progress_bar(config, accept_drop)
+        summary = _run_with_progress_bar(config, accept_drop, group)
     else:
-        summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report)
+        summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report, group=group)
     _write_summary(summary, summary_path)
     sys.exit(summary.exit_code)
 
