@@ -46,6 +46,7 @@ from crawler.store import (
     read_inside,
     remove_file,
     snapshot_sort_key,
+    sync_folders,
     walk_inside,
     write_if_changed,
 )
@@ -223,7 +224,7 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
             if rel in ours and ours[rel] != data:
                 summary.notes.append(f"{scholar_id}: {rel} differs in {source}; the copy in {into} is kept")
                 continue
-            _write(target / rel, data, summary)
+            _write(target / rel, data, summary, durable=True)
     if our_latest is not None and our_latest[0] > their_latest[0]:
         summary.notes.append(
             f"{scholar_id}: {into} holds a newer snapshot than {source}; its outputs are kept"
@@ -241,8 +242,10 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
         summary.stale.append(scholar_id)
 
 
-def _write(path: Path, data: bytes, summary: MergeSummary) -> None:
-    if write_if_changed(path, data, jail=summary.into):
+def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
+    """Snapshots are fsynced one by one, as ``run`` does; outputs (rebuilt from
+    them) only through one fsync of each folder at the end of the merge."""
+    if write_if_changed(path, data, jail=summary.into, durable=durable):
         summary.written.append(path)
 
 
@@ -295,6 +298,7 @@ def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (
         for sid in expected:
             if sid not in owners:
                 _mark_missing(into, sid, summary, "its shard failed or was not downloaded")
+        sync_folders(path.parent for path in (*summary.written, *summary.removed))
     return summary
 
 

@@ -71,7 +71,7 @@ def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: Repla
 
     # Day 2: new numbers on Scholar.
     for index, sid in enumerate(AUTHORS):
-        replay.add_profile(sid, 2, citations=20 + index % 41, seed=2)
+        replay.add_profile(sid, 2, citations=50 + index % 41, seed=2)
     single = tmp_path / "single"
     shutil.copytree(base, single)
     assert scholar_stats("-q", "run", "--config", config, "--data-dir", single).returncode == 0
@@ -80,6 +80,7 @@ def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: Repla
     shards = assign(AUTHORS, N_SHARDS)
     killed_authors = [sid for sid in AUTHORS if shards[sid] == KILLED]
     stuck = killed_authors[len(killed_authors) // 2]
+    replay.reset()  # the unsharded run asked for the stuck author too
     replay.set_scenario(stuck, Slow(seconds=120))
     folders = []
     processes = {}
@@ -113,7 +114,7 @@ def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: Repla
     shutil.copytree(base, merged)
     result = scholar_stats("merge", *[f for k, f in enumerate(folders, 1) if k != KILLED], "--into", merged, "--config", config)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in merged.iterdir() if p.is_dir()) == sorted(AUTHORS)
+    assert sorted(p.name for p in merged.iterdir() if p.is_dir() and p.name != "badges") == sorted(AUTHORS)
     for sid in AUTHORS:
         if shards[sid] != KILLED:
             assert author_view(merged / sid) == author_view(single / sid), sid
