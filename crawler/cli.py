@@ -25,6 +25,7 @@ log = logging.getLogger("crawler")
 # name: ("module:attribute", the one line `scholar-stats --help` shows).
 # A test holds each line equal to the command's own help.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "doctor": ("crawler.commands.homepage:doctor", "Say why a homepage's numbers do not show: one line per finding, with what to do."),
     "embed": ("crawler.commands.embed:embed", "Print the snippet a homepage includes to show its citation counts."),
     "export": ("crawler.commands.history:export_command", "Write the citation history as a table: CSV, JSON or Parquet."),
     "fetch": ("crawler.commands.fetch:fetch", "Fetch one profile completely and print it."),

@@ -27,7 +27,7 @@ is fetched and the same tree is committed on top of it (the tree *is* the
 folder, so replaying a change is committing the folder again), then pushed
 again, a bounded number of times.
 
-``restore`` does the opposite for a fresh machine (a CI runner): it fills the
+``crawler.restore`` does the opposite for a fresh machine (a CI runner): it fills the
 data folder with the files of the branch it lacks, so that ``run`` sees the
 previous snapshots and ``publish`` does not drop them.  A publish that would
 remove snapshots the branch has is refused unless removals are allowed.
@@ -35,24 +35,23 @@ remove snapshots the branch has is refused unless removals are allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random
 import re
-import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from urllib.parse import quote, urlsplit
+from pathlib import Path
 
-import httpx
-
+from crawler.cdn import purge_jsdelivr, repo_slug
 from crawler.errors import PublishError, ScholarStatsError
+from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, last_line
 from crawler.models import SCHOLAR_ID_RE
 from crawler.outputs.group import group_files
-from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, atomic_write_bytes, locked
+from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, locked
 
 log = logging.getLogger(__name__)
 
@@ -71,20 +70,11 @@ MARKER_TEXT = (
 _ACADHOMEPAGE_FILE_RE = re.compile(r"^gs_data[A-Za-z0-9_.-]*\.json$")
 # The files of this tool that make a folder named like a Scholar ID an author folder.
 _AUTHOR_FOLDER_SIGNS = ("gs_data.json", "snapshots", "state.json")
-# Transports git runs as commands (ext::, fd::) or that need a helper: never for a remote given as text.
-_REMOTE_URL_RE = re.compile(r"^(?:(?:https?|ssh|git|file)://|[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:(?!:))")
 FALLBACK_NAME = "scholar-stats"
 FALLBACK_EMAIL = "scholar-stats@users.noreply.github.com"
-JSDELIVR_PURGE_URL = "https://purge.jsdelivr.net"
-PURGE_URL_ENV = "SCHOLAR_STATS_JSDELIVR_PURGE_URL"
-ZERO_SHA = "0" * 40
 LOCK_TIMEOUT = 60.0
-LOCAL_TIMEOUT = 120.0
-NETWORK_TIMEOUT = 300.0
 # How a rejected push that retrying can fix reads in `git push --porcelain`.
 _RETRYABLE_REJECTIONS = ("fetch first", "non-fast-forward", "stale info")
-# Environment that would point git somewhere else than the repository we chose.
-_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 
 
 @dataclass(frozen=True)
@@ -120,191 +110,6 @@ class _Tree:
     paths: tuple[bytes, ...]
     root_author: str | None = None
     root_files: tuple[str, ...] = field(default_factory=tuple)
-
-
-class Git:
-    """The git repository publishing works on, driven through its plumbing."""
-
-    def __init__(self, git_dir: Path) -> None:
-        self.git_dir = git_dir
-
-    @classmethod
-    def open(cls, path: Path | None = None) -> Git:
-        """The repository containing ``path`` (default: the current directory)."""
-        where = Path(path) if path is not None else Path.cwd()
-        if not where.exists():
-            raise PublishError(f"not a git repository: {where} does not exist")
-        try:
-            proc = subprocess.run(
-                ["git", "-C", str(where), "rev-parse", "--absolute-git-dir"],
-                capture_output=True,
-                env=_git_env(),
-                timeout=LOCAL_TIMEOUT,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise PublishError("git is not installed (needed to publish)") from exc
-        if proc.returncode != 0:
-            raise PublishError(f"not a git repository: {where.resolve()} (run inside your repository or pass --repo)")
-        return cls(Path(os.fsdecode(proc.stdout.strip())))
-
-    def run(
-        self,
-        *args: str,
-        input: bytes | None = None,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        check: bool = True,
-        timeout: float = LOCAL_TIMEOUT,
-    ) -> subprocess.CompletedProcess[bytes]:
-        command = ["git", f"--git-dir={self.git_dir}", *args]
-        try:
-            proc = subprocess.run(
-                command,
-                input=input,
-                capture_output=True,
-                env=_git_env(env),
-                cwd=cwd,
-                timeout=timeout,
-                check=False,
-                # Ctrl-C in a terminal signals the whole process group; a running
-                # publish is finished by the scheduler, not cut by git dying under it.
-                start_new_session=True,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise PublishError(f"git {args[0]} took more than {timeout:.0f} s") from exc
-        except OSError as exc:
-            raise PublishError(f"cannot run git: {exc.strerror or exc}") from exc
-        if check and proc.returncode != 0:
-            raise PublishError(f"git {args[0]} failed: {_last_line(proc.stderr)}")
-        return proc
-
-    def out(self, *args: str, **kwargs: object) -> str:
-        return os.fsdecode(self.run(*args, **kwargs).stdout).strip()  # type: ignore[arg-type]
-
-    def rev_parse(self, name: str) -> str | None:
-        proc = self.run("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
-        if proc.returncode != 0:
-            return None
-        return proc.stdout.decode().strip() or None
-
-    def tree_of(self, commit: str) -> str:
-        return self.out("rev-parse", f"{commit}^{{tree}}")
-
-    def config(self, key: str) -> str | None:
-        proc = self.run("config", "--get", key, check=False)
-        if proc.returncode != 0:
-            return None
-        return os.fsdecode(proc.stdout).strip() or None
-
-    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        return self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
-
-    def update_ref(self, ref: str, new: str, old: str | None) -> None:
-        proc = self.run("update-ref", "-m", "scholar-stats publish", ref, new, old or ZERO_SHA, check=False)
-        if proc.returncode != 0:
-            raise PublishError(f"{ref} moved while publishing ({_last_line(proc.stderr)}); try again")
-
-    def remotes(self) -> list[str]:
-        return self.out("remote").split()
-
-    def remote_url(self, remote: str) -> str:
-        if remote in self.remotes():
-            return self.out("remote", "get-url", "--", remote)
-        return remote
-
-    def tracking_ref(self, remote: str, branch: str) -> str:
-        """Where the remote branch's tip is remembered locally."""
-        if remote in self.remotes():
-            return f"refs/remotes/{remote}/{branch}"
-        # A URL given as the remote: keep its tip out of the user's namespaces.
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", remote).strip("-.") or "remote"
-        return f"refs/scholar-stats/{slug}/{branch}"
-
-    def remote_tip(self, remote: str, branch: str) -> str | None:
-        """The remote branch's tip, fetched into the tracking ref; None if the branch is not there."""
-        proc = self.run(
-            "ls-remote", "--exit-code", "--", remote, f"refs/heads/{branch}", check=False, timeout=NETWORK_TIMEOUT
-        )
-        if proc.returncode == 2:
-            return None
-        if proc.returncode != 0:
-            raise PublishError(f"cannot reach remote {remote}: {_last_line(proc.stderr)}")
-        sha = proc.stdout.decode().split()[0]
-        tracking = self.tracking_ref(remote, branch)
-        self.run(
-            "fetch",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--quiet",
-            "--",
-            remote,
-            f"+refs/heads/{branch}:{tracking}",
-            timeout=NETWORK_TIMEOUT,
-        )
-        fetched = self.rev_parse(tracking)
-        # The branch may have moved between ls-remote and fetch; the fetched tip is the newer one.
-        return fetched or sha
-
-    def checked_out_here(self, branch: str) -> bool:
-        ref = f"refs/heads/{branch}"
-        proc = self.run("worktree", "list", "--porcelain", check=False)
-        if proc.returncode == 0:
-            for line in proc.stdout.decode(errors="replace").splitlines():
-                if line == f"branch {ref}":
-                    return True
-        head = self.run("symbolic-ref", "--quiet", "HEAD", check=False)
-        return head.returncode == 0 and head.stdout.decode().strip() == ref
-
-
-def _git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
-    # Never wait for a password nobody is there to type (cron, CI).
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    if extra:
-        env.update(extra)
-    return env
-
-
-def _last_line(stderr: bytes) -> str:
-    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
-
-
-def check_branch_name(git: Git, branch: str) -> None:
-    """Refuse a branch name git rejects, or one that names something else than a branch.
-
-    ``refs/heads/main`` would make a branch called ``refs/heads/main`` and
-    ``origin/main`` one that shadows the remote's; ``HEAD`` and ``@{-1}``
-    mean other commits to git.  All of them are refused, as is an option.
-    """
-    first = branch.split("/", 1)[0]
-    why = None
-    if not branch or branch.startswith("-"):
-        why = "it must not be empty or start with '-'"
-    elif branch in ("HEAD", "@") or "@{" in branch:
-        why = "it names a commit, not a branch"
-    elif first in ("refs", "heads", "remotes", "tags"):
-        why = f"give the plain branch name, without {first}/"
-    elif "/" in branch and first in git.remotes():
-        why = f"{first}/ is a remote; give the plain branch name and --remote {first}"
-    elif git.run("check-ref-format", f"refs/heads/{branch}", check=False).returncode != 0:
-        why = "git does not accept it as a branch name"
-    if why is not None:
-        raise PublishError(f"not a valid branch name: {branch!r} ({why})")
-
-
-def check_remote(git: Git, remote: str) -> None:
-    """A remote is the name of one of the repository's remotes, a URL, or a local path."""
-    if remote in git.remotes():
-        return
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in remote) or remote.startswith("-") or not remote:
-        raise PublishError(f"not a valid remote: {remote!r}")
-    if _REMOTE_URL_RE.match(remote) or remote.startswith(("/", "./", "../")) or os.path.isdir(remote):
-        return
-    if "::" in remote:
-        raise PublishError(f"not a valid remote: {remote!r} (only https, ssh, git and file URLs or a path)")
-    raise PublishError(f"no remote named {remote!r} (add one, pass --remote, or --no-push)")
 
 
 def _is_data_branch_tree(git: Git, commit: str) -> tuple[bool, str | None]:
@@ -415,24 +220,6 @@ def choose_root_author(data_dir: Path, root_author: str | None) -> str | None:
     return folders[0] if folders else None
 
 
-def _hash_files(git: Git, paths: list[Path]) -> list[str]:
-    """Store the files as blobs, byte for byte (no end-of-line or filter conversion)."""
-    if not paths:
-        return []
-    plain = [p for p in paths if "\n" not in str(p)]
-    shas: dict[Path, str] = {}
-    if plain:
-        listing = "".join(f"{os.fspath(p.resolve())}\n" for p in plain).encode("utf-8", "surrogateescape")
-        out = git.run("hash-object", "-w", "--no-filters", "--stdin-paths", input=listing).stdout.decode().split()
-        if len(out) != len(plain):
-            raise PublishError("git hash-object did not hash every file")
-        shas.update(zip(plain, out, strict=True))
-    for path in paths:
-        if path not in shas:
-            shas[path] = git.out("hash-object", "-w", "--no-filters", "--stdin", input=path.read_bytes())
-    return [shas[p] for p in paths]
-
-
 def build_tree(git: Git, data_dir: Path, root_author: str | None) -> _Tree:
     """Write the tree of the data folder (plus the root files) into the repository; return its id."""
     files = data_files(data_dir)
@@ -444,7 +231,7 @@ def build_tree(git: Git, data_dir: Path, root_author: str | None) -> _Tree:
         log.warning("left out of the data branch (not scholar-stats files): %s", shown)
     author = choose_root_author(data_dir, root_author)
     try:
-        shas = _hash_files(git, [path for _, path in files])
+        shas = git.hash_files([path for _, path in files])
     except OSError as exc:
         raise PublishError(f"cannot read the data folder {data_dir}: {exc.strerror or exc}") from exc
     entries: dict[bytes, str] = {os.fsencode(name): sha for (name, _), sha in zip(files, shas, strict=True)}
@@ -553,61 +340,11 @@ def _push(git: Git, remote: str, commit: str, branch: str) -> _PushOutcome:
             summary = fields[2]
             retryable = summary.startswith("[rejected]") and any(r in summary for r in _RETRYABLE_REJECTIONS)
             return _PushOutcome(False, retryable, summary)
-    return _PushOutcome(False, False, _last_line(proc.stderr))
+    return _PushOutcome(False, False, last_line(proc.stderr))
 
 
 def _backoff(attempt: int) -> float:
     return min(8.0, 0.5 * 2.0**attempt) * (1 + random.random() / 2)
-
-
-# --- the CDN
-
-
-def repo_slug(url: str) -> str | None:
-    """OWNER/REPO from a remote URL (the last two parts of its path, ``.git`` dropped)."""
-    text = url.strip()
-    scp = re.match(r"^[\w.-]+@[\w.-]+:(?!//)(.+)$", text)
-    path = scp.group(1) if scp else urlsplit(text).path if "://" in text else text
-    parts = [p for p in PurePosixPath(path.replace("\\", "/")).parts if p not in ("/", "")]
-    if len(parts) < 2:
-        return None
-    owner, name = parts[-2], parts[-1]
-    if name.endswith(".git"):
-        name = name[: -len(".git")]
-    if not owner or not name:
-        return None
-    return f"{owner}/{name}"
-
-
-def purge_jsdelivr(
-    slug: str,
-    branch: str,
-    files: Iterable[str],
-    *,
-    base_url: str | None = None,
-    client: httpx.Client | None = None,
-) -> tuple[str, ...]:
-    """Ask jsDelivr to drop its cached copies; return the URLs purged.  Failures are warnings only."""
-    base = (base_url or os.environ.get(PURGE_URL_ENV) or JSDELIVR_PURGE_URL).rstrip("/")
-    purged: list[str] = []
-    own = client is None
-    http = client or httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=True)
-    try:
-        for name in files:
-            url = f"{base}/gh/{slug}@{quote(branch, safe='')}/{quote(name)}"
-            try:
-                response = http.get(url)
-            except httpx.HTTPError as exc:
-                log.warning("CDN purge failed for %s: %s", url, exc)
-                continue
-            if response.is_success:
-                purged.append(url)
-            else:
-                log.warning("CDN purge failed for %s: HTTP %s", url, response.status_code)
-    finally:
-        if own:
-            http.close()
-    return tuple(purged)
 
 
 # --- the two entry points
@@ -656,7 +393,7 @@ def publish(
             git.update_ref(ref, remote_tip, None)
             base = remote_tip
 
-    result = PublishResult(None, False, files, branch, base, tree.root_author, 0, (), base)
+    result = PublishResult(commit=None, pushed=False, files=files, branch=branch, parent=base, root_author=tree.root_author, tip=base)
     if base is not None and git.tree_of(base) == tree.sha:
         if push and git.rev_parse(git.tracking_ref(remote, branch)) != base:
             # An earlier publish committed but could not push; push that commit now.
@@ -671,7 +408,7 @@ def publish(
     commit = _commit(git, tree.sha, base, message or _default_message(git, base, tree.sha))
     git.update_ref(ref, commit, base)
     log.info("committed %s on %s (parent %s)", commit[:12], branch, base[:12] if base else "none")
-    result = PublishResult(commit, False, files, branch, base, tree.root_author, 0, (), commit)
+    result = PublishResult(commit=commit, pushed=False, files=files, branch=branch, parent=base, root_author=tree.root_author, tip=commit)
     if not push:
         return result
     return _push_with_replay(git, result, tree, commit, remote, message, retries, allow_removals, sleep,
@@ -731,7 +468,7 @@ def _push_with_replay(
         if git.tree_of(remote_tip) == tree.sha:
             git.update_ref(ref, remote_tip, commit)
             log.info("nothing to publish: %s on %s already holds the data folder's content", result.branch, remote)
-            return PublishResult(None, False, result.files, result.branch, remote_tip, tree.root_author, attempt, (), remote_tip)
+            return dataclasses.replace(result, commit=None, parent=remote_tip, attempts=attempt, tip=remote_tip)
         check_data_branch(git, f"{result.branch} of {remote}", remote_tip, force=force_branch)
         _check_removals(git, remote_tip, tree, allow_removals)
         replayed = _commit(git, tree.sha, remote_tip, message or _default_message(git, remote_tip, tree.sha))
@@ -741,7 +478,7 @@ def _push_with_replay(
     purged: tuple[str, ...] = ()
     if purge:
         purged = _purge_after_push(git, remote, result.branch, tree, purge_base_url)
-    return PublishResult(made, True, result.files, result.branch, parent, tree.root_author, attempt, purged, commit)
+    return dataclasses.replace(result, commit=made, pushed=True, parent=parent, attempts=attempt, purged=purged, tip=commit)
 
 
 def _purge_after_push(git: Git, remote: str, branch: str, tree: _Tree, base_url: str | None) -> tuple[str, ...]:
@@ -757,94 +494,3 @@ def _purge_after_push(git: Git, remote: str, branch: str, tree: _Tree, base_url:
         log.warning("CDN purge skipped: no root files were published")
         return ()
     return purge_jsdelivr(slug, branch, tree.root_files, base_url=base_url)
-
-
-def restore(
-    data_dir: Path,
-    *,
-    repo: Path | None = None,
-    branch: str = DEFAULT_BRANCH,
-    remote: str = DEFAULT_REMOTE,
-    fetch: bool = True,
-    force_branch: bool = False,
-) -> list[Path]:
-    """Write the branch's files the data folder lacks into it; return the files written.
-
-    The branch is read from the remote when it has one (the published state),
-    else from the local branch.  Files the folder already has are never
-    overwritten, and the root copies of the root author's files are skipped.
-    Only a data branch is read (unless ``force_branch``): restoring from a
-    site's branch would fill the data folder with the site.
-    """
-    data_dir = Path(data_dir)
-    git = Git.open(repo)
-    check_branch_name(git, branch)
-    ref = f"refs/heads/{branch}"
-    local = git.rev_parse(ref)
-    tip = local
-    if fetch and (remote in git.remotes() or "/" in remote or ":" in remote):
-        check_remote(git, remote)
-        remote_tip = git.remote_tip(remote, branch)
-        if remote_tip is not None:
-            check_data_branch(git, f"{branch} of {remote}", remote_tip, force=force_branch)
-            tip = remote_tip
-            if local is None:
-                git.update_ref(ref, remote_tip, None)
-            elif local != remote_tip and git.is_ancestor(local, remote_tip) and not git.checked_out_here(branch):
-                git.update_ref(ref, remote_tip, local)
-    if tip is None:
-        log.warning("nothing to restore: the branch %s does not exist yet", branch)
-        return []
-    check_data_branch(git, branch, tip, force=force_branch)
-
-    listing = git.run("ls-tree", "-r", "-z", "--full-tree", tip).stdout
-    wanted: list[tuple[str, Path]] = []
-    for record in listing.split(b"\0"):
-        if not record:
-            continue
-        info, _, raw_path = record.partition(b"\t")
-        mode, kind, sha = info.split()
-        if kind != b"blob" or mode == b"120000":
-            continue
-        parts = raw_path.split(b"/")
-        if len(parts) == 1:
-            # The root copies of the root author's files, the marker, or a file of
-            # another crawler: none belongs in the data folder.
-            continue
-        if not SCHOLAR_ID_RE.match(os.fsdecode(parts[0])):
-            continue
-        if any(p in (b"", b".", b"..", b".git") for p in parts):
-            log.warning("skipped a path that cannot be restored safely: %r", raw_path)
-            continue
-        target = data_dir.joinpath(*(os.fsdecode(p) for p in parts))
-        if not target.exists():
-            wanted.append((sha.decode(), target))
-
-    written: list[Path] = []
-    if not wanted:
-        return written
-    with locked(data_dir, timeout=LOCK_TIMEOUT):
-        bodies = _read_blobs(git, [blob for blob, _ in wanted])
-        for (_, target), body in zip(wanted, bodies, strict=True):
-            if target.exists():
-                continue
-            atomic_write_bytes(target, body, jail=data_dir)
-            written.append(target)
-    log.info("restored %d file(s) from %s into %s", len(written), branch, data_dir)
-    return written
-
-
-def _read_blobs(git: Git, shas: list[str]) -> list[bytes]:
-    out = git.run("cat-file", "--batch", input="".join(f"{s}\n" for s in shas).encode()).stdout
-    bodies: list[bytes] = []
-    pos = 0
-    for _ in shas:
-        header_end = out.index(b"\n", pos)
-        header = out[pos:header_end].split()
-        if len(header) != 3:
-            raise PublishError(f"git cat-file: unexpected answer {out[pos:header_end]!r}")
-        size = int(header[2])
-        start = header_end + 1
-        bodies.append(out[start : start + size])
-        pos = start + size + 1
-    return bodies

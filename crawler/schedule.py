@@ -42,7 +42,8 @@ from apscheduler.util import astimezone
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, UsageError
-from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish, restore
+from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish
+from crawler.restore import restore
 from crawler.run import AuthorOutcome, run
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import filelock
 
@@ -115,30 +115,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, jail: Path | None = None, dur
     so the new content survives a power cut; derived files that can be rebuilt
     skip that (see :func:`sync_folders`).
     """
-    path = Path(path)
-    confine(path, jail)
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = _create_temp(path)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fchmod(fd, 0o644)
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp_name, path)
-        tmp_name = None
-        if durable:
-            _fsync_dir(path.parent)
-    except OSError as exc:
-        raise StorageError(_describe_os_error(exc, path)) from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+    with atomic_writer(path, jail=jail, durable=durable) as handle:
+        handle.write(data)
 
 
 _temp_counter = itertools.count()
@@ -165,6 +143,33 @@ def _create_temp(path: Path) -> tuple[int, str]:
             path.parent.mkdir(parents=True, exist_ok=True)
             made_folder = True
     raise FileExistsError(errno.EEXIST, "no free temporary name", folder)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, jail: Path | None = None, durable: bool = True) -> Iterator[IO[bytes]]:
+    """A file to write ``path``'s new content into as a stream; it replaces ``path``
+    all at once when the block ends, and never when the block raises."""
+    path = Path(path)
+    confine(path, jail)
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = _create_temp(path)
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        if durable:
+            _fsync_dir(path.parent)
+    except OSError as exc:
+        raise StorageError(_describe_os_error(exc, path)) from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
 
 
 def sync_folders(folders: Iterable[Path]) -> None:

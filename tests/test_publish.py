@@ -19,8 +19,8 @@ from crawler.publish import (
     data_files,
     publish,
     repo_slug,
-    restore,
 )
+from crawler.restore import restore
 from crawler.store import LOCK_NAME, json_bytes
 
 ALICE = "aliceAAAAAAJ"

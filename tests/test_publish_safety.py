@@ -12,7 +12,8 @@ import test_publish
 from test_publish import ALICE, BRANCH, cli, git, no_sleep, tree_files, write_author
 
 from crawler.errors import PublishError
-from crawler.publish import MARKER, publish, restore
+from crawler.publish import MARKER, publish
+from crawler.restore import restore
 from crawler.store import LOCK_NAME
 
 # The same real repositories as test_publish: a bare "GitHub" remote, a clone, a data folder.

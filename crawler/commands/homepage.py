@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from crawler.commands._options import handle_errors
+from crawler.errors import UsageError
 from crawler.homepage import init as setup
+from crawler.homepage.doctor import diagnose
 from crawler.homepage.site import TEMPLATES
+from crawler.outputs.embed import check_branch
 
 DOCS = "https://github.com/scholar-stats/scholar-stats/blob/main/docs/github-actions.md"
 
@@ -41,3 +45,35 @@ def init(root: Path, scholar_id: str | None, template: str, chain: str | None, d
     for number, step in enumerate(plan.todo, 1):
         click.echo(f"{number}. {step}")
 
+
+@click.command()
+@click.option("--repo", "root", type=click.Path(path_type=Path), default=".", show_default=True, help="The homepage repository's folder.")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="SCHOLAR_STATS_DATA_DIR", help="Check this data folder instead of the data branch (env SCHOLAR_STATS_DATA_DIR).")
+@click.option("--branch", help="The data branch to check (default: the workflow's, else google-scholar-stats); local, else remote-tracking.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text: one line per finding; json: findings and facts for scripts.")
+@handle_errors
+def doctor(root: Path, data_dir: Path | None, branch: str | None, fmt: str) -> None:
+    """Say why a homepage's numbers do not show: one line per finding, with what to do.
+
+    Checks the workflow, the data branch (or --data-dir), the paper IDs in the
+    site's pages and BibTeX, and the page script. Exit 0 when all is well,
+    1 with findings. See
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/github-actions.md
+    """
+    if data_dir is not None and branch is not None:
+        raise UsageError("give --data-dir or --branch, not both")
+    if not root.is_dir():
+        raise UsageError(f"--repo: {root} is not a folder")
+    if data_dir is not None and not data_dir.is_dir():
+        raise UsageError(f"--data-dir: {data_dir} is not a folder")
+    if branch is not None:
+        check_branch(branch)
+    report = diagnose(root, data_dir=data_dir, branch=branch)
+    if fmt == "json":
+        click.echo(report.to_json(), nl=False)
+    else:
+        for line in report.lines():
+            click.echo(line)
+        if not report.findings:
+            click.echo(f"{root}: all well ({report.facts.get('template')}).", err=True)
+    sys.exit(1 if report.findings else 0)

@@ -10,7 +10,8 @@ from crawler.commands._options import config_option, data_dir_option, handle_err
 from crawler.config import read_settings
 from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
-from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish, restore
+from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish
+from crawler.restore import restore
 
 
 def resolve_root_and_data_dir(

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.errors import GuardRefused, ScholarStatsError, StorageError, UsageError
+from crawler.errors import GuardRefused, ScholarStatsError, UsageError
+from crawler.git import Git, last_line
 from crawler.guard import GuardOptions, check, same_content
 from crawler.history.snapshots import parse_date, read_record_or_none, snapshot_refs
 from crawler.models import (
@@ -44,7 +43,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_PATH = "gs_data.json"
-GIT_TIMEOUT = 120
+_C_LOCALE = {"LC_ALL": "C"}
 
 
 # -- importing records --------------------------------------------------------------
@@ -160,50 +159,41 @@ class GitVersion:
     time: datetime
 
 
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, timeout=GIT_TIMEOUT, check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
-        )
-    except FileNotFoundError as exc:
-        raise UsageError("git is not installed (import-git needs the git command)") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise StorageError(f"git {' '.join(args[:2])} in {repo} took more than {GIT_TIMEOUT} s") from exc
-
-
-def _resolve_branch(repo: Path, branch: str) -> str:
-    """The commit-ish for ``branch``: the local branch, else ``origin/<branch>`` (a fresh clone has only that)."""
-    for candidate in (branch, f"origin/{branch}"):
-        if _git(repo, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}").returncode == 0:
-            return candidate
-    raise UsageError(f"no branch {branch} (nor origin/{branch}) in {repo}")
-
-
-def git_versions(repo: Path, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH) -> list[GitVersion]:
-    """Commits on ``branch`` that changed ``path``, oldest first, with their committer time (UTC)."""
+def open_repository(repo: Path) -> Git:
+    """The repository the user named to read history from; its failures are usage errors."""
     repo = Path(repo)
     if not repo.is_dir():
         raise UsageError(f"no such folder: {repo}")
-    probe = _git(repo, "rev-parse", "--git-dir")
-    if probe.returncode != 0:
-        raise UsageError(f"not a git repository: {repo}")
-    rev = _resolve_branch(repo, branch)
-    result = _git(repo, "log", "--reverse", "--format=%H %ct", rev, "--", path)
+    return Git.open(repo, error=UsageError, purpose="for import-git", hint="")
+
+
+def _resolve_branch(git: Git, branch: str, where: Path) -> str:
+    """The commit of ``branch``: the local branch, else ``origin/<branch>`` (a fresh clone has only that)."""
+    for candidate in (branch, f"origin/{branch}"):
+        sha = git.rev_parse(candidate)
+        if sha is not None:
+            return sha
+    raise UsageError(f"no branch {branch} (nor origin/{branch}) in {where}")
+
+
+def git_versions(repo: Path, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH) -> tuple[Git, list[GitVersion]]:
+    """The repository, and the commits on ``branch`` that changed ``path``, oldest first, with their committer time (UTC)."""
+    git = open_repository(repo)
+    rev = _resolve_branch(git, branch, repo)
+    result = git.run("log", "--reverse", "--format=%H %ct", rev, "--", path, env=_C_LOCALE, check=False)
     if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise UsageError(f"git log failed in {repo}: {message[-1] if message else 'no reason given'}")
+        raise UsageError(f"git log failed in {repo}: {last_line(result.stderr)}")
     versions = []
     for line in result.stdout.decode().splitlines():
         sha, _, stamp = line.partition(" ")
         if sha and stamp.strip().isdigit():
             versions.append(GitVersion(sha, datetime.fromtimestamp(int(stamp), timezone.utc)))
-    return versions
+    return git, versions
 
 
-def git_file(repo: Path, sha: str, path: str) -> bytes | None:
+def git_file(git: Git, sha: str, path: str) -> bytes | None:
     """``path`` as committed in ``sha``; ``None`` when that commit deleted it."""
-    result = _git(Path(repo), "show", f"{sha}:{path}")
+    result = git.run("show", f"{sha}:{path}", env=_C_LOCALE, check=False)
     return result.stdout if result.returncode == 0 else None
 
 
@@ -211,13 +201,13 @@ def git_candidates(
     repo: Path, *, scholar_id: str, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH, outcome: ImportOutcome
 ) -> list[Candidate]:
     """One candidate per usable committed version; unusable ones are warned about and listed in ``outcome.invalid``."""
-    versions = git_versions(repo, branch, path)
+    git, versions = git_versions(repo, branch, path)
     if not versions:
         raise UsageError(f"{path} was never committed on {branch} in {repo}")
     candidates = []
     for version in versions:
         label = f"{version.sha[:12]}:{path}"
-        body = git_file(repo, version.sha, path)
+        body = git_file(git, version.sha, path)
         if body is None:
             log.info("%s: deleted in this commit; skipped", label)
             continue

@@ -62,7 +62,7 @@ from crawler.history.snapshots import (
     snapshot_refs,
 )
 from crawler.models import TextEnum, format_time
-from crawler.store import SNAPSHOT_DIR, BadSnapshot
+from crawler.store import SNAPSHOT_DIR, BadSnapshot, atomic_writer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -407,22 +407,8 @@ def _output(out: Path | None, fmt: str) -> Iterator[IO[bytes]]:
         except OSError as exc:
             raise StorageError(f"cannot write {out}: {exc.strerror or exc}") from exc
         return
-    tmp_name = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or Path("."))
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, out)
-        tmp_name = None
-    except OSError as exc:
-        raise StorageError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+    with atomic_writer(out) as handle:
+        yield handle
 
 
 def _run_jobs(func: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:

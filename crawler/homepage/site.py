@@ -21,8 +21,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.cdn import repo_slug
 from crawler.models import normalize_scholar_id
-from crawler.publish import repo_slug
 
 TEMPLATES = ("acadhomepage", "al-folio", "academicpages", "plain")
 

@@ -1,0 +1,406 @@
+"""``scholar-stats doctor``: why do my numbers not show?  One finding per problem, with what to do.
+
+::
+
+    workflow   a workflow runs scholar-stats; it is well formed, its publishing job may
+               write contents, it names the author (secret or config), it pins a release;
+               no old crawler (AcadHomepage's force-push, al-folio's updater) fights it
+    data       the data branch (local or remote-tracking) or --data-dir holds gs_data.json
+               and gs_data_shieldsio.json at its root; the newest snapshot's age; stale
+               authors and why
+    papers     every .show_paper_citations ID in the site's sources, and every al-folio
+               BibTeX google_scholar_id, is in the data
+    snippet    the page script reads this repository's data branch; #total_cit is there
+               where AcadHomepage's page expects it
+
+The site's files are only read.  Workflows are read with PyYAML (YAML 1.1, as
+GitHub does); everything else with small regular expressions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler.homepage import site as sites
+from crawler.homepage.init import ACTION_REPO
+from crawler.store import SNAPSHOT_NAME_RE
+
+DEFAULT_BRANCH = "google-scholar-stats"
+SOURCE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".liquid")
+SKIP_DIRS = {".git", "_site", "node_modules", "vendor", ".bundle", ".jekyll-cache", ".sass-cache", "public"}
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+_RELEASE_RE = re.compile(r"^v\d+(\.\d+){0,2}$")
+_PAPER_RE = re.compile(
+    r"""<[a-z]+\b(?=[^>]*\bclass\s*=\s*["'][^"']*\bshow_paper_citations\b)[^>]*\bdata\s*=\s*(["'])(?P<ids>.*?)\1""",
+    re.IGNORECASE | re.DOTALL,
+)
+_TOTAL_RE = re.compile(r"""\bid\s*=\s*["']total_cit["']""", re.IGNORECASE)
+_BIB_ENTRY_RE = re.compile(r"@(?P<kind>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,(?P<body>.*?)(?=^\s*@\w+\s*\{|\Z)", re.DOTALL | re.MULTILINE)
+_BIB_GSID_RE = re.compile(r"""\bgoogle_scholar_id\s*=\s*[{"]\s*(?P<id>[^}"\s]+)\s*[}"]""", re.IGNORECASE)
+_DATA_URL_RES = (
+    re.compile(r"https://cdn\.jsdelivr\.net/gh/(?P<repo>[\w.-]+/[\w.-]+)@(?P<branch>[\w./-]+?)/(?:[\w-]{12}/)?gs_data\.json"),
+    re.compile(r"https://raw\.githubusercontent\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?P<branch>[\w./-]+?)/(?:[\w-]{12}/)?gs_data\.json"),
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    message: str
+    """What is wrong and what to do, one line."""
+    where: str | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, check: str, message: str, where: str | None = None) -> None:
+        self.findings.append(Finding(check, message, where))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"ok": not self.findings, "findings": [asdict(f) for f in self.findings], "facts": self.facts},
+            indent=2, sort_keys=True, ensure_ascii=False,
+        ) + "\n"
+
+    def lines(self) -> Iterator[str]:
+        for finding in self.findings:
+            where = f" ({finding.where})" if finding.where else ""
+            yield f"{finding.check}: {finding.message}{where}"
+
+
+# --- the published data: a branch or a folder
+
+
+class PublishedData:
+    """The files of the data branch (read with git, nothing checked out) or of a data folder."""
+
+    def __init__(self, label: str, files: dict[str, Path] | None = None, git: tuple[Path, str] | None = None) -> None:
+        self.label = label
+        self._files = files or {}
+        self._git = git
+        self._names: list[str] | None = None
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> PublishedData:
+        files = {
+            p.relative_to(folder).as_posix(): p
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()
+        }
+        return cls(str(folder), files=files)
+
+    @classmethod
+    def from_branch(cls, root: Path, branch: str) -> PublishedData | None:
+        """The branch, local first, else a remote-tracking one; None when there is neither."""
+        refs = _git(root, "for-each-ref", "--format=%(refname)", f"refs/heads/{branch}", "refs/remotes/*/" + branch)
+        names = [r for r in refs.decode("utf-8", "replace").splitlines() if r.strip()] if refs is not None else []
+        if not names:
+            return None
+        return cls(names[0].removeprefix("refs/heads/").removeprefix("refs/remotes/"), git=(root, names[0]))
+
+    def names(self) -> list[str]:
+        if self._names is None:
+            if self._git is not None:
+                out = _git(self._git[0], "ls-tree", "-r", "-z", "--name-only", self._git[1]) or b""
+                self._names = [n.decode("utf-8", "replace") for n in out.split(b"\0") if n]
+            else:
+                self._names = list(self._files)
+        return self._names
+
+    def read(self, name: str) -> bytes | None:
+        if self._git is not None:
+            if name not in self.names():
+                return None
+            return _git(self._git[0], "cat-file", "blob", f"{self._git[1]}:{name}")
+        path = self._files.get(name)
+        return path.read_bytes() if path is not None else None
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+# --- workflows
+
+
+@dataclass(frozen=True)
+class Runner:
+    """What doctor learned from the workflow that runs scholar-stats."""
+
+    path: str
+    branch: str
+    al_folio: bool
+
+
+def _load_yaml(text: str) -> tuple[Any, str | None]:
+    import yaml
+
+    try:
+        return yaml.safe_load(text), None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        return None, f"{where}{getattr(exc, 'problem', None) or exc}"
+
+
+def _shape_problem(doc: Any) -> str | None:
+    """What keeps ``doc`` from being a workflow GitHub runs (the parts of its schema that matter here)."""
+    if not isinstance(doc, dict):
+        return "not a mapping"
+    # PyYAML reads YAML 1.1, where a bare `on` is the boolean true.
+    if "on" not in doc and True not in doc:
+        return "no `on:` (what starts it)"
+    jobs = doc.get("jobs")
+    if not isinstance(jobs, dict) or not jobs:
+        return "no `jobs:`"
+    for name, job in jobs.items():
+        if not isinstance(job, dict):
+            return f"job {name} is not a mapping"
+        if "uses" not in job and "runs-on" not in job:
+            return f"job {name} has no `runs-on:`"
+        steps = job.get("steps", [])
+        if "uses" not in job and (not isinstance(steps, list) or not steps):
+            return f"job {name} has no steps"
+        for index, step in enumerate(steps if isinstance(steps, list) else []):
+            if not isinstance(step, dict) or ("uses" in step) == ("run" in step):
+                return f"job {name}, step {index + 1}: needs exactly one of `uses:` or `run:`"
+            if "with" in step and not isinstance(step["with"], dict):
+                return f"job {name}, step {index + 1}: `with:` is not a mapping"
+        permissions = job.get("permissions", doc.get("permissions"))
+        if permissions is not None and not (
+            permissions in ("read-all", "write-all", {})
+            or (isinstance(permissions, dict) and all(v in ("read", "write", "none") for v in permissions.values()))
+        ):
+            return f"job {name}: `permissions:` is not read-all, write-all or a map of read/write/none"
+    return None
+
+
+def _our_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = job.get("steps")
+    if not isinstance(steps, list):
+        return []
+    return [
+        s for s in steps
+        if isinstance(s, dict)
+        and (str(s.get("uses", "")).lower().startswith(f"{ACTION_REPO}@") or "scholar-stats publish" in str(s.get("run", "")))
+    ]
+
+
+def _can_write_contents(doc: dict[str, Any], job: dict[str, Any]) -> bool:
+    permissions = job["permissions"] if "permissions" in job else doc.get("permissions")
+    if permissions == "write-all":
+        return True
+    return isinstance(permissions, dict) and permissions.get("contents") == "write"
+
+
+def check_workflows(root: Path, report: Report) -> list[Runner]:
+    folder = root / sites.WORKFLOWS
+    runners: list[Runner] = []
+    broken = False
+    paths = sorted(p for p in folder.glob("*") if p.suffix in (".yml", ".yaml") and p.is_file()) if folder.is_dir() else []
+    for path in paths:
+        relative = f"{sites.WORKFLOWS}/{path.name}"
+        text = sites.read_text(path) or ""
+        if "scholar-stats" not in text:
+            continue
+        doc, error = _load_yaml(text)
+        problem = error or _shape_problem(doc)
+        if problem:
+            if ACTION_REPO in text or "scholar-stats publish" in text:
+                broken = True
+                report.add("workflow", f"not a valid workflow ({problem}): GitHub will not run it; fix it or run `scholar-stats init` again", relative)
+            continue
+        for name, job in doc["jobs"].items():
+            steps = _our_steps(job)
+            if not steps:
+                continue
+            if not _can_write_contents(doc, job):
+                report.add("workflow", f"job {name} cannot push the data branch: give it `permissions: contents: write`", relative)
+            branch = DEFAULT_BRANCH
+            al_folio = False
+            for step in steps:
+                uses = str(step.get("uses", ""))
+                with_ = step.get("with") or {}
+                if uses:
+                    ref = uses.partition("@")[2]
+                    if not (_SHA_RE.match(ref) or _RELEASE_RE.match(ref)):
+                        report.add("workflow", f"{uses} follows a moving ref: pin a release (@v1, @vX.Y.Z or a commit SHA)", relative)
+                    author = str(with_.get("scholar-id", "")) + str(with_.get("config", ""))
+                    if not author.strip():
+                        report.add("workflow", "the step names no author: add `scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}` (or `config:`)", relative)
+                    secret = re.search(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)", str(with_.get("scholar-id", "")))
+                    if secret:
+                        report.facts.setdefault("secrets", []).append(secret.group(1))
+                    branch = str(with_.get("branch") or DEFAULT_BRANCH)
+                    al_folio = str(with_.get("al-folio-citations", "")).lower() == "true"
+            runners.append(Runner(relative, branch, al_folio))
+    if not runners and not broken:
+        report.add("workflow", "no workflow runs scholar-stats: run `scholar-stats init`", sites.WORKFLOWS)
+    for old in sites.old_crawler_workflows(root):
+        report.add("workflow", "AcadHomepage's crawler still runs and force-pushes the data branch, wiping its history: remove it (`scholar-stats init` does)", old)
+    if any(r.al_folio for r in runners) and (root / sites.ALFOLIO_CITATIONS_WORKFLOW).exists():
+        report.add("workflow", "al-folio's own citation updater also writes _data/citations.yml: remove it (`scholar-stats init` does)", sites.ALFOLIO_CITATIONS_WORKFLOW)
+    report.facts["workflows"] = [r.path for r in runners]
+    return runners
+
+
+# --- the data
+
+
+def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, Any] | None:
+    """Root files, newest snapshot, stale markers; returns the root gs_data.json when readable."""
+    names = set(data.names())
+    report.facts["data"] = data.label
+    gs_data: dict[str, Any] | None = None
+    for name in ("gs_data.json", "gs_data_shieldsio.json"):
+        if name not in names:
+            report.add("data", f"{name} is missing at the root of {data.label}: the page reads it there; run the workflow (publish puts it there)")
+    raw = data.read("gs_data.json")
+    if raw is not None:
+        try:
+            loaded = json.loads(raw)
+        except ValueError:
+            report.add("data", f"gs_data.json in {data.label} is not JSON: publish again")
+        else:
+            if isinstance(loaded, dict) and isinstance(loaded.get("publications"), dict):
+                gs_data = loaded
+            else:
+                report.add("data", f"gs_data.json in {data.label} has no publications: publish again")
+    snapshots = sorted(
+        (n.rsplit("/", 1)[1], n) for n in names
+        if n.count("/") == 2 and n.split("/")[1] == "snapshots" and SNAPSHOT_NAME_RE.match(n.rsplit("/", 1)[1])
+    )
+    if snapshots:
+        newest = snapshots[-1][0]
+        when = datetime.strptime(newest[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        report.facts["newest_snapshot"] = snapshots[-1][1]
+        report.facts["newest_snapshot_age_days"] = round((now - when).total_seconds() / 86400, 1)
+    elif names:
+        report.add("data", f"no snapshots in {data.label}: history is not kept; is it published by scholar-stats?")
+    for name in sorted(n for n in names if n.count("/") == 1 and n.endswith("/state.json")):
+        try:
+            state = json.loads(data.read(name) or b"")
+        except ValueError:
+            continue
+        if isinstance(state, dict) and state.get("stale"):
+            author = name.split("/")[0]
+            reason = str(state.get("reason") or state.get("error") or "unknown")
+            report.add("data", f"{author} is stale since {state.get('stale_since', '?')}: {reason}", name)
+    return gs_data
+
+
+# --- the site's sources
+
+
+def source_files(root: Path) -> Iterator[Path]:
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if entry.name not in SKIP_DIRS:
+                    stack.append(entry)
+            elif entry.suffix.lower() in SOURCE_SUFFIXES or (entry.suffix == ".js" and "scholar-stats" in entry.name):
+                yield entry
+
+
+def _line_of(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def _known(pub_id: str, publications: dict[str, Any], author: str | None) -> bool:
+    if pub_id in publications:
+        return True
+    if author and f"{author}:{pub_id}" in publications:
+        return True
+    # al-folio's bib.liquid, last: any key containing the ID.
+    return ":" not in pub_id and any(key.endswith(f":{pub_id}") for key in publications)
+
+
+def check_papers(root: Path, texts: dict[str, str], gs_data: dict[str, Any], report: Report) -> None:
+    publications = gs_data.get("publications") or {}
+    author = str(gs_data.get("scholar_id") or "") or None
+    unknown: dict[str, str] = {}
+    for relative, text in texts.items():
+        for match in _PAPER_RE.finditer(text):
+            for pub_id in (part.strip() for part in match.group("ids").split(",")):
+                if pub_id and "{{" not in pub_id and pub_id not in publications:
+                    unknown.setdefault(pub_id, f"{relative}:{_line_of(text, match.start())}")
+    for pub_id, where in unknown.items():
+        report.add("papers", f"paper ID {pub_id} is not in the data: a typo, or a paper Scholar merged (find its ID on your profile)", where)
+    bib_folder = root / "_bibliography"
+    for bib in sorted(bib_folder.glob("*.bib")) if bib_folder.is_dir() else []:
+        text = sites.read_text(bib) or ""
+        for entry in _BIB_ENTRY_RE.finditer(text):
+            found = _BIB_GSID_RE.search(entry.group("body"))
+            if found and not _known(found.group("id"), publications, author):
+                report.add(
+                    "papers",
+                    f"BibTeX entry {entry.group('key')}: google_scholar_id {found.group('id')} is not in the data (a typo, or a merged paper)",
+                    f"{bib.relative_to(root).as_posix()}:{_line_of(text, entry.start())}",
+                )
+
+
+def check_snippet(site: sites.Site, texts: dict[str, str], branch: str, report: Report) -> None:
+    found: list[tuple[str, str, str]] = []
+    for relative, text in texts.items():
+        if "scholarStats" not in text:
+            continue
+        for pattern in _DATA_URL_RES:
+            found += [(relative, m.group("repo"), m.group("branch")) for m in pattern.finditer(text)]
+    for relative, repo, used in sorted(set(found)):
+        if site.repo and repo.lower() != site.repo.lower():
+            report.add("snippet", f"the page script reads {repo}, not this repository ({site.repo}): run `scholar-stats init` (or `embed --repo {site.repo}`)", relative)
+        if used != branch:
+            report.add("snippet", f"the page script reads branch {used}, but the data is published to {branch}: regenerate it", relative)
+    include = texts.get(sites.ACAD_INCLUDE, "")
+    if site.template == "acadhomepage" and "$.getJSON" in include:
+        report.add("snippet", "AcadHomepage's own script is still in place (it stops at the first unknown paper): run `scholar-stats init`", sites.ACAD_INCLUDE)
+    elif not found and site.template != "al-folio":
+        report.add("snippet", "no page script reads the data: run `scholar-stats init` (or paste `scholar-stats embed`'s output)")
+    if site.template == "acadhomepage" and not any(_TOTAL_RE.search(t) for t in texts.values()):
+        report.add("snippet", "no element with id total_cit: AcadHomepage's page shows the total in <span id='total_cit'></span>")
+    report.facts["snippets"] = sorted({r for r, _, _ in found})
+
+
+def diagnose(root: Path, *, data_dir: Path | None = None, branch: str | None = None,
+             now: datetime | None = None) -> Report:
+    report = Report()
+    site = sites.inspect(root)
+    report.facts.update({"template": site.template, "repository": site.repo})
+    runners = check_workflows(root, report)
+    branch = branch or (runners[0].branch if runners else DEFAULT_BRANCH)
+    report.facts["branch"] = branch
+    if data_dir is not None:
+        data: PublishedData | None = PublishedData.from_folder(data_dir)
+    else:
+        data = PublishedData.from_branch(root, branch)
+        if data is None:
+            report.add("data", f"no branch {branch} here or on a remote: run the workflow once, then `git fetch origin {branch}`")
+    gs_data = check_data(data, report, now or datetime.now(timezone.utc)) if data is not None else None
+    texts = {}
+    for path in source_files(root):
+        text = sites.read_text(path)
+        if text is not None and len(text) < 4_000_000:
+            texts[path.relative_to(root).as_posix()] = text
+    if gs_data is not None:
+        check_papers(root, texts, gs_data, report)
+    check_snippet(site, texts, branch, report)
+    return report
