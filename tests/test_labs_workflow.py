@@ -104,7 +104,7 @@ def publish_day(github: dict[str, Any], day: str) -> Runner:
     runner = fresh_runner(github, f"{day}-publish", CONTEXT, checkout=True)
     downloaded = Path(runner.env["RUNNER_TEMP"]) / "shards"
     shutil.copytree(github["tmp"] / f"artifacts-{day}", downloaded)
-    for name in ("Restore", "Group"):
+    for name in ("Restore, merge", "Group"):
         proc = runner.run(step_named(LAB, name), doc["env"])
         assert proc.returncode == 0, f"{name}: {proc.stdout}{proc.stderr}"
     return runner
