@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-git": ("crawler.commands.history:import_git_command", "Turn every committed version of a gs_data.json into a snapshot."),
     "import-html": ("crawler.commands.history:import_html_command", "Add a snapshot from each Google Scholar profile page saved in a browser."),
     "match": ("crawler.commands.match:match_command", "Show which fallback works match which Scholar publications, and what is unmatched on both sides."),
+    "merge": ("crawler.commands.merge:merge_command", "Merge the data folders of `run --shard K/N` jobs into one data folder."),
     "parse": ("crawler.commands.fetch:parse", "Parse a profile page saved from a browser and print it."),
     "plot": ("crawler.commands.history:plot_command", "Draw total citations over time and the latest per-year histogram."),
     "publish": ("crawler.commands.publish:publish_command", "Commit the data folder onto the data branch, on top of its last commit, and push it."),

@@ -10,6 +10,8 @@
     retries = 3
     # base_url = "https://scholar.google.com"   (env SCHOLAR_STATS_BASE_URL)
     # proxy = "socks5://127.0.0.1:9050"          (env SCHOLAR_STATS_PROXY)
+    # proxy = ["socks5://a:1080", "socks5://b:1080"]   one per shard: K uses entry (K-1) mod len
+    # delay = [5, 8]                                   the same, for run --shard K/N
     root_author = "amIMrIEAAAAJ"    # whose files `publish` puts at the branch root
     on_block = "keep"               # keep | bridge | replace: what a blocked day shows (crawler.on_block)
     stale_after_days = 7            # then kept numbers get neutral badges
@@ -87,6 +89,10 @@ class Config:
     site: bool = False
     """Keep the dashboard current in ``<data_dir>/site`` after every run (and before a publish)."""
     site_title: str | None = None
+    proxies: tuple[str, ...] = ()
+    """A ``proxy`` list: shard K of ``run --shard K/N`` uses entry (K-1) mod len (see crawler.shard)."""
+    delays: tuple[float, ...] = ()
+    """A ``delay`` list, used the same way."""
 
     def chain_for(self, author: AuthorRef) -> tuple[str, ...]:
         return author.sources or self.sources
@@ -155,6 +161,37 @@ def _days(where: _Where, value: Any, key: str, table: str | None = None, index: 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3650:
         raise where.error(f"must be a number of days from 0 to 3650, not {value!r}", key, table, index)
     return float(value)
+
+
+def _string(where: _Where, value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(f"each entry must be a non-empty string, not {value!r}", key)
+    return value.strip()
+
+
+def _per_shard(where: _Where, data: Mapping[str, Any], key: str, entry: Any) -> tuple[Any, ...]:
+    """A key given as a list, one value per shard (``run --shard K/N`` uses entry (K-1) mod len)."""
+    value = data.get(key)
+    if not isinstance(value, list):
+        return ()
+    if not value:
+        raise where.error("an empty list; give one value, or one per shard", key)
+    return tuple(entry(item) for item in value)
+
+
+def _checked(where: _Where, key: str, value: Any) -> Any:
+    try:
+        checked = check_option(key, value)
+    except ValueError as exc:
+        raise where.error(str(exc), key) from exc
+    return checked if key == "retries" else float(checked)
+
+
+def _proxy(where: _Where, value: Any) -> str:
+    try:
+        return str(check_proxy(_string(where, value, "proxy")))
+    except ValueError as exc:
+        raise where.error(str(exc), "proxy") from exc
 
 
 def _chain(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> tuple[str, ...]:
@@ -261,23 +298,24 @@ def read_config_file(path: Path) -> Config:
         if key not in _TOP_KEYS:
             raise where.error(f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", key)
     http_kwargs: dict[str, Any] = {}
-    for key in ("delay", "timeout", "deadline", "retries"):
+    delays = _per_shard(where, data, "delay", lambda value: _checked(where, "delay", value))
+    if delays:
+        http_kwargs["delay"] = delays[0]
+    elif "delay" in data:
+        http_kwargs["delay"] = _checked(where, "delay", data["delay"])
+    for key in ("timeout", "deadline", "retries"):
         if key in data:
-            try:
-                value = check_option(key, data[key])
-            except ValueError as exc:
-                raise where.error(str(exc), key) from exc
-            http_kwargs[key] = value if key == "retries" else float(value)
+            http_kwargs[key] = _checked(where, key, data[key])
     if "site" in data and not isinstance(data["site"], bool):
         raise where.error(f"must be true or false, not {data['site']!r}", "site")
+    proxies = _per_shard(where, data, "proxy", lambda value: _proxy(where, value))
     for key in ("base_url", "proxy", "root_author", "site_title"):
-        if key in data and not isinstance(data[key], str):
-            raise where.error("must be a string", key)
-    if "proxy" in data:
-        try:
-            http_kwargs["proxy"] = check_proxy(data["proxy"])
-        except ValueError as exc:
-            raise where.error(str(exc), "proxy") from exc
+        if key in data and not isinstance(data[key], str) and not (key == "proxy" and proxies):
+            raise where.error("must be a string" + (" or a list of strings, one per shard" if key == "proxy" else ""), key)
+    if proxies:
+        http_kwargs["proxy"] = proxies[0]
+    elif "proxy" in data:
+        http_kwargs["proxy"] = _proxy(where, data["proxy"])
     authors_raw = data.get("authors", [])
     if not isinstance(authors_raw, list):
         raise where.error("must be an array of tables ([[authors]])", "authors")
@@ -318,6 +356,8 @@ def read_config_file(path: Path) -> Config:
         ),
         site=data.get("site", False),
         site_title=data.get("site_title"),
+        proxies=proxies,
+        delays=delays,
     )
 
 
@@ -404,10 +444,16 @@ def load_config(
             for a in changes.get("authors", config.authors)
         )
     if http:
+        given = {k: v for k, v in http.items() if v is not None}
         try:
-            changes["http"] = dataclasses.replace(config.http, **{k: v for k, v in http.items() if v is not None})
+            changes["http"] = dataclasses.replace(config.http, **given)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        # A value on the command line is for every shard: it replaces the file's list.
+        if "proxy" in given:
+            changes["proxies"] = ()
+        if "delay" in given:
+            changes["delays"] = ()
     guard_given = {k: v for k, v in (guard or {}).items() if v is not None}
     if guard_given:
         try:

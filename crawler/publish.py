@@ -50,6 +50,7 @@ from crawler.cdn import purge_jsdelivr, repo_slug
 from crawler.errors import PublishError, ScholarStatsError
 from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, last_line
 from crawler.models import SCHOLAR_ID_RE
+from crawler.outputs.group import group_files
 from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER, locked
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,8 @@ def data_files(data_dir: Path) -> list[tuple[str, Path]]:
     """The files of the data folder that are published, as (tree path, file), sorted by path.
 
     Only author folders are published: folders named by a Scholar ID that hold
-    this tool's files; and the dashboard's ``site`` folder when it holds its marker.  Inside them the lock, temporary files of interrupted
+    this tool's files; the dashboard's ``site`` folder when it holds its marker; and the group's
+    ``group.json`` and ``badges/group-*``.  Inside them the lock, temporary files of interrupted
     writes, the outputs manifest, symbolic links and a ``.git`` folder are
     left out.
     """
@@ -201,6 +203,11 @@ def data_files(data_dir: Path) -> list[tuple[str, Path]]:
                 if path.is_symlink() or not path.is_file():
                     continue
                 found.append((path.relative_to(data_dir).as_posix(), path))
+    # Beside them, the group's numbers (crawler.outputs.group), at the root of the branch.
+    for name in group_files(Path(data_dir)):
+        path = Path(data_dir) / name
+        if not path.is_symlink() and path.is_file():
+            found.append((name, path))
     return sorted(found)
 
 

@@ -45,6 +45,7 @@ from crawler.match import (
 from crawler.models import AuthorRecord, TextEnum, format_time, parse_time, utc_now
 from crawler.on_block import bridge, is_overdue, stale_days, with_scholar_keys
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
+from crawler.outputs.group import write_group
 from crawler.outputs.write import accept_record, write_outputs
 from crawler.sources import (
     FALLBACK_ON,
@@ -454,11 +455,14 @@ def run(
     accept_drop: bool = False,
     settings_for: SettingsFor | None = None,
     progress: Callable[[AuthorOutcome], None] | None = None,
+    group: bool = True,
 ) -> RunSummary:
     """Fetch every configured author, one at a time, under the data folder's lock.
 
     ``progress`` is called with each author's outcome as it is known; without
-    it, failures are logged instead.
+    it, failures are logged instead.  With ``group`` and two authors or more,
+    the group's numbers (``group.json``, group badges) are written at the end;
+    a run of part of the group (a shard, a few ``--author``) leaves them alone.
     """
     summary = RunSummary(started=utc_now())
     with locked(config.data_dir), SourcePool(settings_for or _settings_for(config)) as pool:
@@ -470,6 +474,8 @@ def run(
                 progress(outcome)
             elif outcome.exit_code not in (ExitCode.OK, ExitCode.FALLBACK_USED):
                 log.error("%s: %s", outcome.scholar_id, outcome.reason)
+        if group and len(config.authors) > 1:
+            write_group(config.data_dir, [a.scholar_id for a in config.authors], config.badge)
         if config.site:
             _update_site(config, summary)
     summary.finished = utc_now()

@@ -42,7 +42,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -290,12 +290,17 @@ def generate_profile(
     seed: int = 0,
     name: str = TEMPLATE_NAME,
     affiliation: str = "Senior .NET Web Developer",
+    shared: Sequence[GeneratedPublication] = (),
 ) -> GeneratedProfile:
     """Deterministic rows for a profile: same arguments, same profile.
 
     ``citations`` is None (generated counts), a total to spread over the rows,
     or one count per row (kept in the order given).  Rows are otherwise sorted by
     citations, most cited first, as Scholar lists them by default.
+
+    ``shared`` are papers co-authored with other profiles: the same title, year
+    and cluster ID (``cites_id``) on each, under this profile's own row ID, and
+    counted in its totals like its other rows.
     """
     rng = random.Random(f"{scholar_id}:{n_publications}:{seed}")
     if isinstance(citations, int):
@@ -329,6 +334,12 @@ def generate_profile(
         venue = volume + (f", {year}" if year is not None else "")
         cites_id = str(rng.randrange(10**17, 10**19)) if count > 0 else None
         pubs.append(GeneratedPublication(f"{scholar_id}:{pub_id}", title, authors, venue, year, count, cites_id))
+    for paper in shared:
+        pub_id = "".join(rng.choice(_ID_ALPHABET) for _ in range(12))
+        pubs.append(replace(paper, author_pub_id=f"{scholar_id}:{pub_id}"))
+    if shared:
+        pubs.sort(key=lambda p: p.citations, reverse=True)
+        counts = [p.citations for p in pubs]
 
     total = sum(counts)
     # Recent citations: a share of the total spread over the histogram years;
@@ -594,10 +605,12 @@ class ReplayServer:
         seed: int = 0,
         name: str = TEMPLATE_NAME,
         affiliation: str = "Senior .NET Web Developer",
+        shared: Sequence[GeneratedPublication] = (),
     ) -> GeneratedProfile:
         """Serve a generated profile; returns the values a client must extract."""
         profile = generate_profile(
-            scholar_id, n_publications, citations=citations, seed=seed, name=name, affiliation=affiliation
+            scholar_id, n_publications, citations=citations, seed=seed, name=name, affiliation=affiliation,
+            shared=shared,
         )
         pages = _ProfilePages.build(profile, self.fixtures_dir)
         with self._lock:

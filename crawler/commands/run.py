@@ -17,8 +17,10 @@ from crawler.commands._options import (
 )
 from crawler.config import Config, load_config
 from crawler.errors import ExitCode, exit_codes_help
+from crawler.models import utc_now
 from crawler.on_block import POLICIES
 from crawler.run import AuthorOutcome, RunSummary, Status, run
+from crawler.shard import for_shard, parse_shard
 from crawler.sources import SOURCES
 from crawler.store import atomic_write_bytes
 
@@ -46,7 +48,7 @@ def _report(outcome: AuthorOutcome) -> None:
         click.echo(f"  note: {redacted_text(note)}", err=True)
 
 
-def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
+def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> RunSummary:
     """A bar over the authors, only on a terminal (rich honours NO_COLOR)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -61,7 +63,7 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
             _report(outcome)
             bar.advance(task)
 
-        return run(config, accept_drop=accept_drop, progress=report)
+        return run(config, accept_drop=accept_drop, progress=report, group=group)
 
 
 @click.command("run", epilog=f"Exit codes: {exit_codes_help(tuple(c for c in ExitCode if c != ExitCode.PUBLISH))}.")
@@ -74,9 +76,10 @@ def _run_with_progress_bar(config: Config, accept_drop: bool) -> RunSummary:
 @click.option("--stale-after-days", envvar="SCHOLAR_STATS_STALE_AFTER_DAYS", type=click.FloatRange(0, 3650), help="Days of a block after which kept numbers get neutral badges; env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7].")
 @click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications for this run.")
 @click.option("--max-rise-factor", type=float, metavar="FACTOR", help="Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) [default: 3, or the config's].")
+@click.option("--shard", "shard_text", metavar="K/N", help="Fetch only shard K of N (1-based): a stable, balanced share of the authors, for one job of a matrix (docs/labs.md).")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
 @handle_errors
-def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], on_block: str | None, stale_after_days: float | None, accept_drop: bool, max_rise_factor: float | None, summary_path: Path | None) -> None:
+def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], on_block: str | None, stale_after_days: float | None, accept_drop: bool, max_rise_factor: float | None, shard_text: str | None, summary_path: Path | None) -> None:
     """Fetch every author, guard the numbers, store snapshots and write the outputs.
 
     A failed or implausible fetch never replaces good data: the author is
@@ -89,15 +92,31 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
         guard={"max_rise_factor": max_rise_factor},
     )
     quiet = bool(root_flag("quiet"))
+    # The group's numbers belong to the whole list; a shard or a few authors are part of it.
+    group = shard_text is None and not authors
+    if shard_text is not None:
+        shard = parse_shard(shard_text)
+        everyone = len(config.authors)
+        config = for_shard(config, shard)
+        if not config.authors:
+            # More shards than authors: this job has nothing to do, which is not a failure.
+            if not quiet:
+                click.echo(f"shard {shard} has no authors ({everyone} over {shard.count} shards); nothing to do", err=True)
+            _write_summary(RunSummary(started=utc_now(), finished=utc_now()), summary_path)
+            sys.exit(0)
     if sys.stderr.isatty() and not quiet and len(config.authors) > 1:
-        summary = _run_with_progress_bar(config, accept_drop)
+        summary = _run_with_progress_bar(config, accept_drop, group)
     else:
-        summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report)
-    if summary_path is not None:
-        data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
-        if str(summary_path) == "-":
-            sys.stdout.buffer.write(data)
-        else:
-            atomic_write_bytes(summary_path, data)
+        summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report, group=group)
+    _write_summary(summary, summary_path)
     sys.exit(summary.exit_code)
 
+
+def _write_summary(summary: RunSummary, summary_path: Path | None) -> None:
+    if summary_path is None:
+        return
+    data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
+    if str(summary_path) == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        atomic_write_bytes(summary_path, data)

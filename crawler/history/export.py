@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from crawler.errors import StorageError, UsageError
+from crawler.history.group import GROUP_COLUMNS, group_rows
 from crawler.history.snapshots import (
     FREQUENCIES,
     HeaderReader,
@@ -76,6 +77,7 @@ class What(TextEnum):
     METRICS = "metrics"
     PUBLICATIONS = "publications"
     YEARS = "years"
+    GROUP = "group"
     AL_FOLIO = "al-folio"
 
 
@@ -87,7 +89,7 @@ class Format(TextEnum):
     PARQUET = "parquet"
 
 
-WHATS = (What.METRICS.value, What.PUBLICATIONS.value, What.YEARS.value)
+WHATS = (What.METRICS.value, What.PUBLICATIONS.value, What.YEARS.value, What.GROUP.value)
 FORMATS = tuple(f.value for f in Format)
 METRICS_COLUMNS = (
     "date", "scholar_id", "name", "citations", "citations_since", "since_year", "h_index", "h_index_since",
@@ -99,6 +101,7 @@ YEARS_ALL_COLUMNS = ("date", "scholar_id", "year", "citations")
 INTEGER_COLUMNS = frozenset({
     "citations", "citations_since", "since_year", "h_index", "h_index_since", "i10_index", "i10_index_since",
     "publications", "year", "change",
+    "members", "members_with_data", "shared_publications", "citations_sum", "publications_sum",
 })
 LINE_END = "\r\n"
 CHUNK_SNAPSHOTS = 100
@@ -137,6 +140,8 @@ class ExportOptions:
             return METRICS_COLUMNS
         if self.what == "publications":
             return PUBLICATION_COLUMNS
+        if self.what == "group":
+            return GROUP_COLUMNS
         return YEARS_ALL_COLUMNS if self.all_snapshots else YEARS_COLUMNS
 
 
@@ -460,6 +465,14 @@ def iter_chunks(
             for item in bad:
                 log.warning("corrupt snapshot %s: %s; skipped", item.path, item.reason)
         result.bad.extend(bad)
+
+    if options.what == "group":
+        rows = group_rows(
+            data_dir, authors, since=options.since, until=options.until, freq=options.freq, bad=result.bad
+        )
+        result.rows += len(rows[GROUP_COLUMNS[0]])
+        yield encode(rows, GROUP_COLUMNS, encode_as)
+        return
 
     if options.what in ("metrics", "years"):
         # One job per author, which lists and reads its own snapshots: the main

@@ -33,6 +33,7 @@ from crawler.history.snapshots import (
     snapshot_refs,
 )
 from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
+from crawler.outputs.group import group_dict, read_members
 from crawler.sources import source_label
 from crawler.store import BadSnapshot
 
@@ -297,7 +298,20 @@ def markdown_report(
     ids = _ids(authors, Path(data_dir))
     sections = [author_report(Path(data_dir), a, since=when, last=last) for a in ids]
     body = "\n".join(sections) if sections else "No authors in the data folder.\n"
-    return "# Citation report\n\n" + body
+    line = group_line(Path(data_dir), ids)
+    return "# Citation report\n\n" + (line + "\n\n" if line else "") + body
+
+
+def group_line(data_dir: Path, scholar_ids: Sequence[str]) -> str | None:
+    """One line of the group's numbers, each paper counted once (see crawler.outputs.group); None for one author."""
+    if len(scholar_ids) < 2:
+        return None
+    totals = group_dict(read_members(data_dir, scholar_ids))["totals"]
+    return (
+        f"**Group** ({totals['members']} members, {totals['stale_members']} stale): "
+        f"{totals['citations']} citations with each paper counted once (plain sum {totals['citations_sum']}), "
+        f"{totals['publications']} publications ({totals['shared_publications']} shared; plain sum {totals['publications_sum']})."
+    )
 
 
 def append_step_summary(data_dir: Path, scholar_ids: Sequence[str]) -> None:

@@ -465,3 +465,10 @@ def write_badges(
     if produced is not None:
         produced.update(out.produced)
     return out.written
+
+
+def write_badge_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, *, jail: Path) -> list[Path]:
+    """``stem.json`` and ``stem.svg`` for one number (removed when it is unknown); the files written."""
+    out = _Writer(jail)
+    _put_pair(stem, label, value, style, out)
+    return out.written

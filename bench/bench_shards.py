@@ -1,0 +1,103 @@
+"""A department's run: one runner for every author, or N shard processes side by side.
+
+    python bench/bench_shards.py [--authors 500] [--shards 10] [--latency 0.4] [--publications 20]
+
+Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
+leaves the machine), every request answered after ``--latency`` seconds (what
+a Scholar profile page takes to arrive), ``--authors`` generated profiles of
+``--publications`` each (one page per author):
+
+1. **unsharded**: ``scholar-stats run`` over every author, one process;
+2. **sharded**: ``scholar-stats run --shard K/N`` for K = 1..N, N processes at
+   once (as N matrix jobs on N runners), then ``scholar-stats merge``.
+
+The polite delay between requests is 0 here, so the figures are the network
+and the work; with a delay of D seconds each request adds D on one runner and
+D / N of wall time when sharded (see docs/labs.md).  Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from clitools import SCHOLAR_STATS, clean_env  # noqa: E402
+from replay import ReplayServer, Slow  # noqa: E402
+
+
+def scholar_id(n: int) -> str:
+    return f"benchShd{n:04d}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--authors", type=int, default=500)
+    parser.add_argument("--shards", type=int, default=10)
+    parser.add_argument("--latency", type=float, default=0.4)
+    parser.add_argument("--publications", type=int, default=20)
+    args = parser.parse_args()
+    env = clean_env()
+    with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp_name:
+        tmp = Path(tmp_name)
+        ids = [scholar_id(n) for n in range(args.authors)]
+        for sid in ids:
+            replay.add_profile(sid, args.publications)
+            replay.set_scenario(sid, Slow(args.latency))
+        config = tmp / "scholar-stats.toml"
+        config.write_text(
+            f'base_url = "{replay.url}"\ndelay = 0\n' + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids),
+            encoding="utf-8",
+        )
+
+        start = time.perf_counter()
+        single = subprocess.run([*SCHOLAR_STATS, "-q", "run", "--config", str(config), "--data-dir", str(tmp / "single")], env=env, capture_output=True, text=True)
+        unsharded = time.perf_counter() - start
+        if single.returncode != 0:
+            print(single.stderr, file=sys.stderr)
+            return 1
+        requests = len(replay.profile_requests())
+
+        start = time.perf_counter()
+        processes = [
+            subprocess.Popen(
+                [*SCHOLAR_STATS, "-q", "run", "--config", str(config), "--data-dir", str(tmp / f"shard-{k}"), "--shard", f"{k}/{args.shards}"],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )
+            for k in range(1, args.shards + 1)
+        ]
+        for process in processes:
+            _, stderr = process.communicate()
+            if process.returncode != 0:
+                print(stderr, file=sys.stderr)
+                return 1
+        fetched = time.perf_counter() - start
+        merge = subprocess.run(
+            [*SCHOLAR_STATS, "-q", "merge", *(str(tmp / f"shard-{k}") for k in range(1, args.shards + 1)), "--into", str(tmp / "merged"), "--config", str(config)],
+            env=env, capture_output=True, text=True,
+        )
+        if merge.returncode != 0:
+            print(merge.stderr, file=sys.stderr)
+            return 1
+        sharded = time.perf_counter() - start
+
+    print(f"{args.authors} authors x {args.publications} publications, {requests} requests, {args.latency:g} s per request, "
+          f"delay 0; {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs\n")
+    print("| run | wall time | per author | vs. unsharded |")
+    print("|---|---|---|---|")
+    print(f"| unsharded, 1 process | {unsharded:.1f} s | {unsharded / args.authors * 1000:.0f} ms | 1.0x |")
+    print(f"| {args.shards} shards in parallel (fetch only) | {fetched:.1f} s | {fetched / args.authors * 1000:.0f} ms | {unsharded / fetched:.1f}x faster |")
+    print(f"| {args.shards} shards in parallel + merge | {sharded:.1f} s | {sharded / args.authors * 1000:.0f} ms | {unsharded / sharded:.1f}x faster |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

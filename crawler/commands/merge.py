@@ -1,0 +1,45 @@
+"""``merge``: the data folders of a sharded run, put back together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crawler.commands._options import config_option, handle_errors
+from crawler.config import find_config, read_settings
+from crawler.outputs.badges import BadgeStyle
+from crawler.outputs.group import write_group
+from crawler.shard import author_folders, merge
+
+
+@click.command("merge")
+@click.argument("shard_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path), help="The data folder to merge into (restored from the data branch first).")
+@config_option(", whose authors are expected: one that no shard brought keeps its data, marked stale")
+@handle_errors
+def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | None) -> None:
+    """Merge the data folders of `run --shard K/N` jobs into one data folder.
+
+    Each author's folder comes from exactly one shard (an author in two is exit
+    2, naming it, before anything is written).  An expected author that no shard
+    brought keeps its last good data, marked stale.  Nothing else in the data
+    folder is touched, and merging again changes nothing.
+    """
+    config = read_settings(config_path) if find_config(config_path) is not None else None
+    expected = [a.scholar_id for a in config.authors] if config is not None else []
+    summary = merge(shard_dirs, into, expected=expected)
+    members = expected or author_folders(into)
+    if len(members) > 1:
+        write_group(into, members, config.badge if config is not None else BadgeStyle())
+    for note in summary.notes:
+        click.echo(f"note: {note}", err=True)
+    for sid in summary.missing:
+        click.echo(f"{sid}: STALE: no shard brought its data; the last good data is kept", err=True)
+    for sid in sorted(set(summary.stale) - set(summary.missing)):
+        click.echo(f"{sid}: STALE: its shard could not fetch it; the last good data is kept", err=True)
+    click.echo(
+        f"merged {len(summary.merged)} authors from {len(shard_dirs)} shard folders into {into}; "
+        f"{len(set(summary.stale))} stale, {len(summary.written)} files written, {len(summary.removed)} removed",
+        err=True,
+    )
