@@ -27,8 +27,9 @@ SHARED_UNCITED = GeneratedPublication("", "A note on café supply chains", "B Ch
 LAB_PAPERS = {LAB[0]: (SHARED_ALL, SHARED_TWO), LAB[1]: (SHARED_ALL, SHARED_TWO, SHARED_UNCITED), LAB[2]: (SHARED_ALL, SHARED_UNCITED)}
 
 
-def pub(title: str, citations: int | None, cites_id: str | None = None, year: int | None = 2020, pid: str = "x") -> Publication:
-    return Publication(author_pub_id=pid, title=title, year=year, citations=citations, cites_id=cites_id)
+def pub(title: str, citations: int | None, cites_id: str | None = None, year: int | None = 2020, pid: str | None = None) -> Publication:
+    # A record lists a publication ID once, so each row gets its own unless one is given.
+    return Publication(author_pub_id=pid or f"x:{title}", title=title, year=year, citations=citations, cites_id=cites_id)
 
 
 def record(sid: str, *pubs: Publication, cites_per_year: tuple[tuple[int, int], ...] = ()) -> AuthorRecord:

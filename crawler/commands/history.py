@@ -30,7 +30,7 @@ _WHERE = [data_dir_option(), config_option(", for its data_dir")]
 @click.command("export")
 @apply(_WHERE)
 @click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
-@click.option("--what", type=ValueChoice(What), default=What.METRICS.value, show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; group: the group's totals over time, each paper counted once (docs/labs.md); al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.")
+@click.option("--what", type=ValueChoice(What), default=What.METRICS.value, show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; group: the group's totals over time, each paper counted once (https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md); al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.")
 @click.option("--all", "all_snapshots", is_flag=True, help="With --what years: the histogram of every snapshot, with its date, not only the latest.")
 @click.option("--since", metavar="DATE", help="Only snapshots at or after DATE (YYYY-MM-DD or ISO-8601; UTC when no zone).")
 @click.option("--until", metavar="DATE", help="Only snapshots at or before DATE (a YYYY-MM-DD date includes that whole day).")

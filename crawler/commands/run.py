@@ -76,7 +76,7 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
 @click.option("--stale-after-days", envvar="SCHOLAR_STATS_STALE_AFTER_DAYS", type=click.FloatRange(0, 3650), help="Days of a block after which kept numbers get neutral badges; env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7].")
 @click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications for this run.")
 @click.option("--max-rise-factor", type=float, metavar="FACTOR", help="Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) [default: 3, or the config's].")
-@click.option("--shard", "shard_text", metavar="K/N", help="Fetch only shard K of N (1-based): a stable, balanced share of the authors, for one job of a matrix (docs/labs.md).")
+@click.option("--shard", "shard_text", metavar="K/N", help="Fetch only shard K of N (1-based): a stable, balanced share of the authors, for one job of a matrix (https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md).")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
 @handle_errors
 def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], on_block: str | None, stale_after_days: float | None, accept_drop: bool, max_rise_factor: float | None, shard_text: str | None, summary_path: Path | None) -> None:
