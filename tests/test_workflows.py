@@ -776,3 +776,62 @@ def test_action_passes_on_block_through(github: dict[str, Any]) -> None:
     runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     args = (fake / "args").read_text().splitlines()
     assert args[args.index("--on-block") + 1] == "bridge"
+
+
+# --- OpenAlex as the fallback: its ID comes with the inputs
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "expected"),
+    [("A5023888391", "openalex", "A5023888391"), (" https://openalex.org/A5023888391 ", "openalex", "https://openalex.org/A5023888391"),
+     ("0000-0001-6187-6610", "orcid", "0000-0001-6187-6610"), ("https://orcid.org/0000-0002-1825-009X", "orcid", "https://orcid.org/0000-0002-1825-009X")],
+)
+def test_action_openalex_id_input_gives_openalex_the_authors_id(
+    github: dict[str, Any], value: str, key: str, expected: str
+) -> None:
+    from crawler.config import read_config_file
+    from crawler.sources.openalex import author_key
+
+    runner = fresh_runner(github, "openalex", action_context(scholar_id=SID, openalex_id=value), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    args = (fake / "args").read_text().splitlines()
+    written = Path(args[args.index("--config") + 1])
+    assert written.parent == Path(runner.env["RUNNER_TEMP"])
+    # No source input: the chain is Scholar, then OpenAlex.
+    assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "openalex"]
+    # The file is what scholar-stats reads, with the ID where the OpenAlex source looks for it.
+    author = read_config_file(written).authors[0]
+    assert author.scholar_id == SID and author.ids == {key: expected}
+    assert author_key(author) in ("A5023888391", "orcid:0000-0001-6187-6610", "orcid:0000-0002-1825-009X")
+
+
+def test_action_openalex_id_input_keeps_quotes_as_text(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "openalex-bad",
+                          action_context(scholar_id=SID, openalex_id='A1"\nsources = ["x"]'), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "::error title=Bad input::openalex-id must be an OpenAlex author ID" in proc.stdout
+    assert not (fake / "args").exists()
+
+
+@pytest.mark.parametrize("source", ["scholar,openalex", "openalex", "scholar, openalex ,serpapi"])
+def test_action_refuses_openalex_without_its_id_on_day_one(github: dict[str, Any], source: str) -> None:
+    """Not on the first blocked day, weeks later: the first run says what is missing."""
+    runner = fresh_runner(github, "openalex-missing", action_context(scholar_id=SID, source=source), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "::error title=Bad input::A source chain with openalex needs the author's OpenAlex ID: set the openalex-id input" in proc.stdout
+    assert not (fake / "args").exists()
+
+
+def test_action_openalex_id_with_a_config_is_refused(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "openalex-config",
+                          action_context(config="scholar-stats.toml", openalex_id="A5023888391"), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "openalex-id is for a single scholar-id" in proc.stdout
