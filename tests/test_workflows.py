@@ -271,7 +271,36 @@ class Runner:
             for line in output.read_text().splitlines():
                 key, _, value = line.partition("=")
                 self.context[f"steps.{step['id']}.outputs.{key}"] = value
+            self.context[f"steps.{step['id']}.outcome"] = "success" if proc.returncode == 0 else "failure"
+        self.failed = self.failed or proc.returncode != 0
         return proc
+
+    failed = False
+
+    def would_run(self, step: dict[str, Any]) -> bool:
+        """The step's ``if:`` as GitHub evaluates it, for the expressions these files use."""
+        condition = str(step.get("if", "success()"))
+        match = EXPRESSION.fullmatch(condition.strip())
+        condition = match.group(1) if match else condition
+
+        def value(found: re.Match[str]) -> str:
+            return repr(self.context.get(found.group(0), "skipped" if found.group(0).endswith(".outcome") else ""))
+
+        python = re.sub(r"\b(?:inputs|steps)\.[\w.-]+", value, condition)
+        python = python.replace("success()", f"({not self.failed})").replace("cancelled()", "False")
+        python = python.replace("always()", "True").replace("failure()", f"({self.failed})")
+        python = re.sub(r"!(?!=)", " not ", python).replace("&&", " and ").replace("||", " or ")
+        return bool(eval(python, {"__builtins__": {}}, {}))  # noqa: S307 - the repository's own files
+
+    def run_all(self, steps: list[dict[str, Any]]) -> dict[str, subprocess.CompletedProcess[str] | None]:
+        """Run ``steps`` in order, skipping those whose ``if:`` is false (None in the result)."""
+        results: dict[str, subprocess.CompletedProcess[str] | None] = {}
+        for step in steps:
+            ran = self.would_run(step)
+            if not ran and step.get("id"):
+                self.context[f"steps.{step['id']}.outcome"] = "skipped"
+            results[step["name"].split()[0]] = self.run(step) if ran else None
+        return results
 
 
 class PurgeServer:
@@ -835,3 +864,31 @@ def test_action_openalex_id_with_a_config_is_refused(github: dict[str, Any]) -> 
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
     assert "openalex-id is for a single scholar-id" in proc.stdout
+
+
+# --- publish: false still starts from the published history
+
+
+def test_action_without_publishing_still_restores_the_history_first(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "published")
+    tip = git(bare, "rev-parse", "google-scholar-stats")
+
+    # Nothing new on Scholar: a dry run on a fresh runner sees the same numbers as the last snapshot.
+    runner = fresh_runner(github, "dry1", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Publish"] is None
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    assert runner.context["steps.summary.outputs.citations"] == "700"
+
+    # A sharp drop is refused by the guard against the restored history, not taken as a first fetch.
+    replay.add_profile(SID, 30, citations=70)
+    runner = fresh_runner(github, "dry2", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Restore"] is not None and results["Publish"] is None
+    assert runner.context["steps.run.outputs.exit-code"] == "6", results["Fetch"]
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    # And nothing was pushed by either dry run.
+    assert git(bare, "rev-parse", "google-scholar-stats") == tip
