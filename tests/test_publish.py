@@ -519,6 +519,8 @@ def test_an_unreachable_purge_server_is_only_a_warning(user: Path, data: Path) -
         ("ssh://git@github.com/alice/site.git", "alice/site"),
         ("/srv/git/alice/site.git", "alice/site"),
         ("site.git", None),
+        # A remote urllib cannot split is no GitHub repository, not a traceback.
+        ("https://[/alice/site.git", None),
     ],
 )
 def test_repo_slug(url: str, slug: str | None) -> None:
