@@ -643,7 +643,7 @@ class PoliteClient:
                 except (ValueError, httpx.InvalidURL):
                     # A Location such as "http://[" or a port that is no number: nowhere to go.
                     raise FetchError(
-                        f"the server redirected to a malformed URL ({redact(location)[:80]!r})",
+                        f"the server redirected to a malformed URL ({redacted_text(location)[:80]!r})",
                         url=str(response.request.url),
                         status=response.status_code,
                     ) from None

@@ -362,7 +362,7 @@ def test_merge_usage_errors(tmp_path: Path) -> None:
 def test_a_shards_stale_marker_from_an_older_version_is_masked_when_merged(
     tmp_path: Path, two_shards: tuple[list[str], list[Path]]
 ) -> None:
-    ids, dirs = two_shards
+    _, dirs = two_shards
     into = tmp_path / "merged"
     assert scholar_stats("merge", *dirs, "--into", into).returncode == 0
     victim = sorted(p.name for p in dirs[0].iterdir() if p.is_dir())[0]
