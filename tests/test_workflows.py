@@ -189,8 +189,9 @@ def test_no_expression_is_expanded_inside_a_script() -> None:
 
 
 def test_secrets_reach_only_the_run_step() -> None:
+    is_set = re.compile(r"^\$\{\{ secrets\.\w+ != '' \}\}$")  # whether a secret is set, not its value
     for step in steps_of(SCHEDULED):
-        secrets = [v for v in step.get("env", {}).values() if "secrets." in str(v)]
+        secrets = [v for v in step.get("env", {}).values() if "secrets." in str(v) and not is_set.match(str(v))]
         if step.get("id") == "run":
             assert set(step["env"]) == {"GOOGLE_SCHOLAR_ID", "SCHOLAR_STATS_PROXY", "SERPAPI_KEY", "OPENALEX_API_KEY"}
         else:
@@ -204,8 +205,11 @@ def test_publish_comes_after_a_successful_run_and_the_report_goes_to_the_summary
     publish = step_named(SCHEDULED, "Publish")
     assert names.index(publish["name"]) > run_index
     assert "success()" in publish["if"] and "steps.run.outcome == 'success'" in publish["if"]
-    report = step_named(SCHEDULED, "Change report")
-    assert report["run"].strip() == 'scholar-stats report >> "$GITHUB_STEP_SUMMARY"'
+    # `scholar-stats run` appends the change report itself: a step that appended it again
+    # would show it twice.
+    for path in (SCHEDULED, ACTION):
+        for step in steps_of(path):
+            assert "GITHUB_STEP_SUMMARY" not in str(step.get("run", "")), f"{path.name}: {step.get('name')}"
 
 
 def test_action_interface() -> None:
@@ -367,7 +371,8 @@ def test_scheduled_workflow_on_three_fresh_runners_keeps_history(github: dict[st
         "secrets.OPENALEX_API_KEY": "",
     }
     steps = [s for s in job["steps"] if "run" in s and not s["name"].startswith("Install")]
-    assert [s["name"].split()[0] for s in steps] == ["Restore", "Fetch", "Publish", "Change"]
+    assert [s["name"].split()[0] for s in steps] == ["Skip", "Restore", "Fetch", "Publish"]
+    context["secrets.GOOGLE_SCHOLAR_ID != ''"] = "true"
 
     def one_day(name: str) -> None:
         runner = fresh_runner(github, name, context, checkout=True)
@@ -375,7 +380,9 @@ def test_scheduled_workflow_on_three_fresh_runners_keeps_history(github: dict[st
             proc = runner.run(step, job["env"])
             assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert runner.context["steps.run.outputs.exit-code"] == "0"
-        assert SID in Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+        summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+        assert SID in summary
+        assert summary.count("# Citation report") == 1, summary  # `run` writes it, nothing else
 
     replay.add_profile(SID, 30, citations=500)
     one_day("day1")
@@ -418,11 +425,45 @@ def test_scheduled_workflow_never_publishes_a_failed_run(github: dict[str, Any])
     assert git(github["bare"], "branch", "--list", "google-scholar-stats") == ""
 
 
-def test_scheduled_workflow_without_the_secret_says_what_to_do(github: dict[str, Any]) -> None:
+NO_SECRETS = {"secrets.GOOGLE_SCHOLAR_ID": "", "secrets.GOOGLE_SCHOLAR_ID != ''": "false",
+              "secrets.SCHOLAR_STATS_PROXY": "", "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""}
+
+
+def test_scheduled_workflow_without_the_secret_is_skipped_with_a_notice(github: dict[str, Any]) -> None:
+    """A fork (or a copy whose owner has not added the secret yet) stays green every day."""
     job = load(SCHEDULED)["jobs"]["update"]
-    runner = fresh_runner(github, "nosecret", {"secrets.GOOGLE_SCHOLAR_ID": "", "secrets.SCHOLAR_STATS_PROXY": "",
-                                               "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""},
-                          checkout=True)
+    runner = fresh_runner(github, "nosecret", dict(NO_SECRETS), checkout=True)
+    check = step_named(SCHEDULED, "Skip")
+    proc = runner.run(check, job["env"])
+    assert proc.returncode == 0, proc.stderr
+    assert "::notice title=scholar-stats skipped::No GOOGLE_SCHOLAR_ID secret" in proc.stdout
+    assert "::error" not in proc.stdout
+    assert runner.context["steps.author.outputs.ready"] == "false"
+    # Every later step (setup-python, install, restore, fetch, publish) waits for an author.
+    steps = job["steps"]
+    for step in steps[steps.index(check) + 1:]:
+        assert "steps.author.outputs.ready == 'true'" in step["if"], step["name"]
+    # The secret's value never reaches the check: only whether it is set.
+    assert check["env"] == {"HAS_SECRET": "${{ secrets.GOOGLE_SCHOLAR_ID != '' }}"}
+
+
+@pytest.mark.parametrize("how", ["secret", "config"])
+def test_scheduled_workflow_runs_with_the_secret_or_a_config(github: dict[str, Any], how: str) -> None:
+    job = load(SCHEDULED)["jobs"]["update"]
+    context = dict(NO_SECRETS)
+    if how == "secret":
+        context.update({"secrets.GOOGLE_SCHOLAR_ID": SID, "secrets.GOOGLE_SCHOLAR_ID != ''": "true"})
+    runner = fresh_runner(github, f"ready-{how}", context, checkout=True)
+    if how == "config":
+        (runner.cwd / "scholar-stats.toml").write_text(f'[[authors]]\nid = "{SID}"\n')
+    proc = runner.run(step_named(SCHEDULED, "Skip"), job["env"])
+    assert proc.returncode == 0 and "::notice" not in proc.stdout
+    assert runner.context["steps.author.outputs.ready"] == "true"
+
+
+def test_scheduled_workflow_fetch_step_still_says_what_to_do_without_an_author(github: dict[str, Any]) -> None:
+    job = load(SCHEDULED)["jobs"]["update"]
+    runner = fresh_runner(github, "noauthor", dict(NO_SECRETS), checkout=True)
     proc = runner.run(step_named(SCHEDULED, "Fetch"), job["env"])
     assert proc.returncode == 2
     assert "::error title=No author::Add the repository secret GOOGLE_SCHOLAR_ID" in proc.stdout
@@ -452,12 +493,14 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Fail", "Change"]
+    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
     assert not (runner.cwd / ".git").exists()  # the workspace was left alone
-    assert SID in Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert SID in summary
+    assert summary.count("# Citation report") == 1, summary  # `run` writes it, nothing else
 
     # The next day on another runner: nothing changed, so no commit and changed=false.
     runner = fresh_runner(github, "action2", action_context(scholar_id=SID), checkout=False)
@@ -733,3 +776,62 @@ def test_action_passes_on_block_through(github: dict[str, Any]) -> None:
     runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     args = (fake / "args").read_text().splitlines()
     assert args[args.index("--on-block") + 1] == "bridge"
+
+
+# --- OpenAlex as the fallback: its ID comes with the inputs
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "expected"),
+    [("A5023888391", "openalex", "A5023888391"), (" https://openalex.org/A5023888391 ", "openalex", "https://openalex.org/A5023888391"),
+     ("0000-0001-6187-6610", "orcid", "0000-0001-6187-6610"), ("https://orcid.org/0000-0002-1825-009X", "orcid", "https://orcid.org/0000-0002-1825-009X")],
+)
+def test_action_openalex_id_input_gives_openalex_the_authors_id(
+    github: dict[str, Any], value: str, key: str, expected: str
+) -> None:
+    from crawler.config import read_config_file
+    from crawler.sources.openalex import author_key
+
+    runner = fresh_runner(github, "openalex", action_context(scholar_id=SID, openalex_id=value), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    args = (fake / "args").read_text().splitlines()
+    written = Path(args[args.index("--config") + 1])
+    assert written.parent == Path(runner.env["RUNNER_TEMP"])
+    # No source input: the chain is Scholar, then OpenAlex.
+    assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "openalex"]
+    # The file is what scholar-stats reads, with the ID where the OpenAlex source looks for it.
+    author = read_config_file(written).authors[0]
+    assert author.scholar_id == SID and author.ids == {key: expected}
+    assert author_key(author) in ("A5023888391", "orcid:0000-0001-6187-6610", "orcid:0000-0002-1825-009X")
+
+
+def test_action_openalex_id_input_keeps_quotes_as_text(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "openalex-bad",
+                          action_context(scholar_id=SID, openalex_id='A1"\nsources = ["x"]'), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "::error title=Bad input::openalex-id must be an OpenAlex author ID" in proc.stdout
+    assert not (fake / "args").exists()
+
+
+@pytest.mark.parametrize("source", ["scholar,openalex", "openalex", "scholar, openalex ,serpapi"])
+def test_action_refuses_openalex_without_its_id_on_day_one(github: dict[str, Any], source: str) -> None:
+    """Not on the first blocked day, weeks later: the first run says what is missing."""
+    runner = fresh_runner(github, "openalex-missing", action_context(scholar_id=SID, source=source), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "::error title=Bad input::A source chain with openalex needs the author's OpenAlex ID: set the openalex-id input" in proc.stdout
+    assert not (fake / "args").exists()
+
+
+def test_action_openalex_id_with_a_config_is_refused(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "openalex-config",
+                          action_context(config="scholar-stats.toml", openalex_id="A5023888391"), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "openalex-id is for a single scholar-id" in proc.stdout
