@@ -389,6 +389,12 @@ class PoliteClient:
                 if not retry:
                     raise error from exc
                 raise _Retryable(error) from exc
+            except httpx.RemoteProtocolError as exc:
+                # httpx reads a redirect's Location itself and refuses one that is no URL
+                # ("http://[", a port that is no number): the same answer would come again.
+                if "location header" in str(exc).lower():
+                    raise FetchError(f"the server redirected to a malformed URL ({redacted_text(exc)})", url=url) from exc
+                raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
             except httpx.TransportError as exc:
                 raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
 
@@ -424,7 +430,16 @@ class PoliteClient:
                 response, body = self._get_with_retries(url, params, headers, deadline, blocked_statuses)
                 if response.is_redirect:
                     location = response.headers.get("location", "")
-                    target = urljoin(str(response.request.url), location)
+                    try:
+                        target = urljoin(str(response.request.url), location)
+                        httpx.URL(target)
+                    except (ValueError, httpx.InvalidURL):
+                        # A Location such as "http://[" or a port that is no number: nowhere to go.
+                        raise FetchError(
+                            f"the server redirected to a malformed URL ({redacted_text(location)[:80]!r})",
+                            url=str(response.request.url),
+                            status=response.status_code,
+                        ) from None
                     if redirect_policy is not None:
                         redirect_policy(str(response.request.url), target)
                     url, params = target, None

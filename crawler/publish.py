@@ -317,7 +317,11 @@ def _identity_env(git: Git) -> dict[str, str]:
 
 
 def _commit(git: Git, tree: str, parent: str | None, message: str) -> str:
-    args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
+    from crawler.http import redacted_text
+
+    # A commit is public and forever: whatever wrote the message (--message, a
+    # summary of remote text), credentials never reach it.
+    args = ["commit-tree", "--no-gpg-sign", tree, "-m", redacted_text(message)]
     if parent is not None:
         args += ["-p", parent]
     return git.out(*args, env=_identity_env(git))

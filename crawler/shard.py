@@ -36,6 +36,7 @@ from pathlib import Path
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
+from crawler.http import redacted_text
 from crawler.models import SCHOLAR_ID_RE, record_from_dict, utc_now
 from crawler.run import STATE_FILE, mark_stale
 from crawler.sources import AuthorRef
@@ -211,7 +212,7 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
         # fetch failed): the data we hold stays; only the shard's stale marker,
         # which says why, is taken.
         if STATE_FILE in theirs:
-            _write(target / STATE_FILE, theirs[STATE_FILE], summary)
+            _write(target / STATE_FILE, _redacted_state(theirs[STATE_FILE]), summary)
             summary.stale.append(scholar_id)
         else:
             _mark_missing(into, scholar_id, summary, f"shard folder {source} holds no snapshot of it")
@@ -234,12 +235,22 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
     # author's folder becomes what its shard made of it.
     for rel, data in sorted(theirs.items()):
         if not _is_snapshot(rel):
-            _write(target / rel, data, summary)
+            _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
     for rel in sorted(ours):
         if rel not in theirs and not _is_snapshot(rel) and remove_file(target / rel, jail=into):
             summary.removed.append(target / rel)
     if STATE_FILE in theirs:
         summary.stale.append(scholar_id)
+
+
+def _redacted_state(data: bytes) -> bytes:
+    """A shard's stale marker with credentials masked: a shard run by an older
+    version may have written a password into its reason, and the merged folder is published."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    return redacted_text(text).encode("utf-8")
 
 
 def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
@@ -261,7 +272,7 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
         old = json.loads(path.read_bytes())
     except (OSError, ValueError):
         old = None
-    if isinstance(old, dict) and old.get("stale") and old.get("error") == type(error).__name__ and old.get("reason") == str(error):
+    if isinstance(old, dict) and old.get("stale") and old.get("error") == type(error).__name__ and old.get("reason") == redacted_text(error):
         return
     mark_stale(into, scholar_id, error, when=utc_now())
     summary.written.append(path)

@@ -142,6 +142,17 @@ def test_block_redirects_are_not_followed(location: str, kind: str) -> None:
     assert len(seen) == 1
 
 
+@pytest.mark.parametrize("location", ["http://[", "https://[::1:x/citations", "//[/x"])
+def test_a_malformed_redirect_is_a_fetch_error(location: str) -> None:
+    clock = FakeClock()
+    handler, seen = answers(httpx.Response(302, headers={"Location": location}))
+    for policy in (refuse_block_redirects, None):
+        with client_for(handler, clock) as client, pytest.raises(FetchError, match="malformed URL") as info:
+            client.get(URL, deadline=client.deadline(), redirect_policy=policy)
+        assert not isinstance(info.value, Blocked)
+    assert len(seen) == 2
+
+
 def test_same_host_redirect_is_followed() -> None:
     clock = FakeClock()
     handler, seen = answers(

@@ -519,7 +519,19 @@ def test_an_unreachable_purge_server_is_only_a_warning(user: Path, data: Path) -
         ("ssh://git@github.com/alice/site.git", "alice/site"),
         ("/srv/git/alice/site.git", "alice/site"),
         ("site.git", None),
+        # A remote urllib cannot split is no GitHub repository, not a traceback.
+        ("https://[/alice/site.git", None),
     ],
 )
 def test_repo_slug(url: str, slug: str | None) -> None:
     assert repo_slug(url) == slug
+
+
+def test_a_commit_message_never_carries_credentials(user: Path, remote: Path, data: Path) -> None:
+    message = "Update from https://x-access-token:ghs_TOKEN123456789@github.com/a/b (api_key=KEY123, ghp_" + "b" * 36 + ")"
+    result = publish(data, repo=user, message=message, sleep=no_sleep)
+    assert result.pushed
+    logged = git(remote, "log", "--format=%B", BRANCH)
+    assert "github.com/a/b" in logged
+    for secret in ("ghs_TOKEN123456789", "KEY123", "b" * 36):
+        assert secret not in logged

@@ -219,10 +219,11 @@ def test_action_interface() -> None:
     for name in ("scholar-id", "config", "branch", "data-dir", "proxy", "python-version", "publish", "source"):
         assert name in inputs and inputs[name].get("description"), name
     assert inputs["branch"]["default"] == "google-scholar-stats"
-    assert inputs["data-dir"]["default"] == "data"
+    assert inputs["data-dir"]["default"] == ""
+    assert doc["outputs"]["data-dir"]["value"] == "${{ steps.folder.outputs.data-dir }}"
     assert inputs["python-version"]["default"] == "3.12"
     assert inputs["publish"]["default"] == "true"
-    assert set(doc["outputs"]) == {"changed", "citations"}
+    assert set(doc["outputs"]) == {"changed", "citations", "data-dir"}
     assert doc["outputs"]["changed"]["value"] == "${{ steps.summary.outputs.changed }}"
     install = step_named(ACTION, "Install")
     assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
@@ -271,7 +272,37 @@ class Runner:
             for line in output.read_text().splitlines():
                 key, _, value = line.partition("=")
                 self.context[f"steps.{step['id']}.outputs.{key}"] = value
+            self.context[f"steps.{step['id']}.outcome"] = "success" if proc.returncode == 0 else "failure"
+        self.failed = self.failed or proc.returncode != 0
         return proc
+
+    failed = False
+
+    def would_run(self, step: dict[str, Any]) -> bool:
+        """The step's ``if:`` as GitHub evaluates it, for the expressions these files use."""
+        condition = str(step.get("if", "success()"))
+        match = EXPRESSION.fullmatch(condition.strip())
+        condition = match.group(1) if match else condition
+
+        def value(found: re.Match[str]) -> str:
+            return repr(self.context.get(found.group(0), "skipped" if found.group(0).endswith(".outcome") else ""))
+
+        python = re.sub(r"\b(?:inputs|steps)\.[\w.-]+", value, condition)
+        python = python.replace("success()", f"({not self.failed})").replace("cancelled()", "False")
+        python = python.replace("always()", "True").replace("failure()", f"({self.failed})")
+        python = re.sub(r"!(?!=)", " not ", python).replace("&&", " and ").replace("||", " or ")
+        # Only the repository's own if: expressions reach here.
+        return bool(eval(python, {"__builtins__": {}}, {}))
+
+    def run_all(self, steps: list[dict[str, Any]]) -> dict[str, subprocess.CompletedProcess[str] | None]:
+        """Run ``steps`` in order, skipping those whose ``if:`` is false (None in the result)."""
+        results: dict[str, subprocess.CompletedProcess[str] | None] = {}
+        for step in steps:
+            ran = self.would_run(step)
+            if not ran and step.get("id"):
+                self.context[f"steps.{step['id']}.outcome"] = "skipped"
+            results[step["name"].split()[0]] = self.run(step) if ran else None
+        return results
 
 
 class PurgeServer:
@@ -353,7 +384,13 @@ def fresh_runner(github: dict[str, Any], name: str, context: dict[str, str], *, 
         "GITHUB_STEP_SUMMARY": str(tmp / "step-summary.md"),
         "GITHUB_WORKSPACE": str(workspace),
     }
-    return Runner(tmp, context, env, workspace)
+    runner = Runner(tmp, context, env, workspace)
+    if "inputs.data-dir" in context:
+        # The action's first step, which every other step's DATA_DIR reads; tests that run one
+        # step alone start after it.
+        proc = runner.run(step_named(ACTION, "Choose"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return runner
 
 
 def branch_log(bare: Path) -> list[list[str]]:
@@ -493,7 +530,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Fail"]
+    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
@@ -549,7 +586,7 @@ def test_action_run_step_lets_only_success_and_fallback_through(
     assert proc.returncode == step_exit
     assert runner.context["steps.run.outputs.exit-code"] == str(code)
     args = (fake / "args").read_text().splitlines()
-    assert args[:3] == ["run", "--data-dir", "data"]
+    assert args[:3] == ["run", "--data-dir", str(Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data")]
     assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "serpapi"]
 
 
@@ -835,3 +872,71 @@ def test_action_openalex_id_with_a_config_is_refused(github: dict[str, Any]) -> 
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
     assert "openalex-id is for a single scholar-id" in proc.stdout
+
+
+# --- publish: false still starts from the published history
+
+
+def test_action_without_publishing_still_restores_the_history_first(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "published")
+    tip = git(bare, "rev-parse", "google-scholar-stats")
+
+    # Nothing new on Scholar: a dry run on a fresh runner sees the same numbers as the last snapshot.
+    runner = fresh_runner(github, "dry1", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Publish"] is None
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    assert runner.context["steps.summary.outputs.citations"] == "700"
+
+    # A sharp drop is refused by the guard against the restored history, not taken as a first fetch.
+    replay.add_profile(SID, 30, citations=70)
+    runner = fresh_runner(github, "dry2", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Restore"] is not None and results["Publish"] is None
+    assert runner.context["steps.run.outputs.exit-code"] == "6", results["Fetch"]
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    # And nothing was pushed by either dry run.
+    assert git(bare, "rev-parse", "google-scholar-stats") == tip
+
+
+# --- the data folder stays out of the site's own data/
+
+
+def test_action_leaves_a_sites_own_data_folder_alone(github: dict[str, Any]) -> None:
+    """Hugo and Jekyll keep their data in data/; a checked-out site must come out as it went in."""
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "hugo", action_context(scholar_id=SID), checkout=True)
+    (runner.cwd / "data").mkdir()
+    (runner.cwd / "data" / "authors.yaml").write_text("alice: {name: Alice}\n", encoding="utf-8")
+    results = runner.run_all(action_steps())
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert sorted(p.name for p in (runner.cwd / "data").iterdir()) == ["authors.yaml"]
+    assert git(runner.cwd, "status", "--porcelain", "--untracked-files=all") == "?? data/authors.yaml"
+    folder = Path(runner.context["steps.folder.outputs.data-dir"])
+    assert folder == Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data"
+    assert (folder / SID).is_dir()
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
+
+
+def test_action_data_dir_input_still_chooses_the_folder(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "chosen", action_context(scholar_id=SID, data_dir="numbers"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert runner.context["steps.folder.outputs.data-dir"] == str((runner.cwd / "numbers").resolve())
+    assert (runner.cwd / "numbers" / SID).is_dir()
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
+
+
+@pytest.mark.parametrize("value", [".", "/", "./", "a\nb"])
+def test_action_data_dir_must_be_a_folder_of_its_own(github: dict[str, Any], value: str) -> None:
+    runner = fresh_runner(github, "own", {**action_context(scholar_id=SID), "inputs.data-dir": ""}, checkout=False)
+    runner.context["inputs.data-dir"] = value
+    proc = runner.run(step_named(ACTION, "Choose"))
+    assert proc.returncode == 2
+    assert "::error title=Bad input::data-dir must be" in proc.stdout

@@ -206,14 +206,17 @@ def stale_note(data_dir: Path, scholar_id: str) -> str | None:
         return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
     if not isinstance(state, dict):
         return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
+    from crawler.http import redacted_text
+
     # Every field is the file's word, not ours: a hand-edited or hostile
-    # state.json must not put Markdown or HTML into a step summary.
-    when = state.get("last_attempt") or "an unknown time"
+    # state.json must not put Markdown or HTML into a step summary, and one
+    # written by an older version may still hold a password in its reason.
+    when = redacted_text(state.get("last_attempt") or "an unknown time")
     since = state.get("stale_since")
-    reason = _md(str(state.get("reason") or state.get("error") or "no reason recorded"))
-    text = f"**Stale**: the last fetch failed ({_md(str(when))}): {reason}."
-    if since and since != when:
-        text += f" Stale since {_md(str(since))}."
+    reason = _md(redacted_text(state.get("reason") or state.get("error") or "no reason recorded"))
+    text = f"**Stale**: the last fetch failed ({_md(when)}): {reason}."
+    if since and str(since) != when:
+        text += f" Stale since {_md(redacted_text(since))}."
     return text + " The numbers below are the last good ones."
 
 

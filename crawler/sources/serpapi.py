@@ -139,8 +139,12 @@ def _next_start(page: Mapping[str, Any], start: int, received: int) -> int | Non
     next_url = opt_str(pagination.get("next"))
     if next_url is None:
         return None
-    query = parse_qs(urlsplit(next_url).query)
-    offsets = [v[0] for v in (query.get("cstart"), query.get("start")) if v and v[0].isdigit()]
+    try:
+        query = parse_qs(urlsplit(next_url).query)
+    except ValueError:
+        raise ParseError("SerpApi's next page link is not a URL", url=next_url) from None
+    # isdigit() alone would let "²" through to int().
+    offsets = [v[0] for v in (query.get("cstart"), query.get("start")) if v and v[0].isascii() and v[0].isdigit()]
     next_start = int(offsets[0]) if offsets else start + received
     if next_start <= start:
         raise ParseError(f"SerpApi's next page starts at {next_start}, not after {start}", url=next_url)
