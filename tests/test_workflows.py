@@ -724,6 +724,10 @@ def test_action_blocked_day_is_a_warning_and_publishes_the_kept_numbers(github: 
     fetch = outputs["Fetch"].stdout
     assert "::warning title=Google Scholar blocked this runner::Blocked since " in fetch
     assert "(0 of 3 days allowed); the homepage keeps Google Scholar's numbers of " in fetch
+    # The author's own one-line reason, worded for the action: its proxy: input, not the CLI's --proxy.
+    reason = next(line for line in fetch.splitlines() if line.startswith(f"::warning title=scholar-stats%3A {SID}::"))
+    assert "CAPTCHA" in reason or "captcha" in reason.lower(), reason
+    assert "the action's proxy: input" in reason and "--proxy" not in fetch
     assert runner.context["steps.run.outputs.exit-code"] == "3"
     assert runner.context["steps.run.outputs.blocked-too-long"] == "false"
     assert "::error" not in outputs["Fail"].stdout
@@ -940,3 +944,33 @@ def test_action_data_dir_must_be_a_folder_of_its_own(github: dict[str, Any], val
     proc = runner.run(step_named(ACTION, "Choose"))
     assert proc.returncode == 2
     assert "::error title=Bad input::data-dir must be" in proc.stdout
+
+
+# --- a failed run says why on the job's page
+
+
+def test_action_failed_run_is_an_error_annotation_with_the_reason(github: dict[str, Any]) -> None:
+    from replay import NotFoundPage
+
+    replay = github["replay"]
+    replay.add_profile(SID, 3, citations=10)
+    replay.set_scenario(SID, NotFoundPage())
+    runner = fresh_runner(github, "notfound", action_context(scholar_id=SID), checkout=False)
+    results = runner.run_all(action_steps())
+    fetch = results["Fetch"]
+    assert fetch is not None and fetch.returncode == 4, fetch
+    errors = [line for line in fetch.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and errors[0].startswith(f"::error title=scholar-stats%3A {SID}::"), fetch.stdout
+    assert "no Google Scholar profile with ID" in errors[0] and "HTTP 404" in errors[0]
+    assert results["Publish"] is None  # a failed run publishes nothing
+    # stderr still reaches the log as it did.
+    assert SID in fetch.stderr
+
+
+def test_action_bad_config_is_an_error_annotation_with_its_line(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "badconfig", action_context(config="scholar-stats.toml"), checkout=True)
+    (runner.cwd / "scholar-stats.toml").write_text(f'[[authors]]\nid = "{SID}"\nsorces = ["scholar"]\n')
+    proc = runner.run(step_named(ACTION, "Fetch"))
+    assert proc.returncode == 2
+    assert "::error title=scholar-stats run failed::scholar-stats.toml" in proc.stdout
+    assert "sorces" in proc.stdout and "error: " in proc.stderr
