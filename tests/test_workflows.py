@@ -974,3 +974,31 @@ def test_action_bad_config_is_an_error_annotation_with_its_line(github: dict[str
     assert proc.returncode == 2
     assert "::error title=scholar-stats run failed::scholar-stats.toml" in proc.stdout
     assert "sorces" in proc.stdout and "error: " in proc.stderr
+
+
+# --- two runs of the action at once
+
+
+def test_two_overlapping_action_runs_both_land_in_a_straight_history(github: dict[str, Any]) -> None:
+    """A scheduled run and a manual one overlap: both restore the same tip, the second to publish replays."""
+    import time
+
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "day0")
+    first, second = (fresh_runner(github, name, action_context(scholar_id=SID), checkout=False) for name in ("one", "two"))
+    before_publish = [s for s in action_steps() if s["name"].split()[0] in ("Choose", "Restore", "Fetch", "Read")]
+    replay.add_profile(SID, 30, citations=710)
+    assert all(p is None or p.returncode == 0 for p in first.run_all(before_publish).values())
+    time.sleep(1.1)  # snapshot names carry the second
+    replay.add_profile(SID, 30, citations=720)
+    assert all(p is None or p.returncode == 0 for p in second.run_all(before_publish).values())
+    for runner in (first, second):
+        proc = runner.run(step_named(ACTION, "Publish"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    log = branch_log(bare)
+    assert len(log) == 3 and all(len(c) == 2 for c in log[:-1]) and len(log[-1]) == 1
+    assert [c[1] for c in log[:-1]] == [c[0] for c in log[1:]]  # linear: each on the previous
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    assert len([f for f in files if f.startswith(f"{SID}/snapshots/")]) == 3
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 720
