@@ -21,7 +21,6 @@ import crawler.publish as module
 from crawler.publish import publish
 from crawler.restore import restore
 
-
 # Each test runs git and a second scholar-stats process.
 pytestmark = pytest.mark.slow
 
