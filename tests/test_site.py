@@ -15,13 +15,12 @@ from click.testing import CliRunner
 from selectolax.lexbor import LexborHTMLParser
 
 from crawler.cli import main
-from crawler.history.snapshots import snapshot_refs
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.dashboard import build_site
 from crawler.outputs.dashboard.history import load_author
 from crawler.outputs.dashboard.site import MARKER, group_totals
 from crawler.run import mark_stale
-from crawler.store import AuthorStore
+from crawler.store import AuthorStore, snapshot_refs
 
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"
