@@ -25,7 +25,10 @@ def repo_slug(url: str) -> str | None:
     """OWNER/REPO from a remote URL (the last two parts of its path, ``.git`` dropped)."""
     text = url.strip()
     scp = re.match(r"^[\w.-]+@[\w.-]+:(?!//)(.+)$", text)
-    path = scp.group(1) if scp else urlsplit(text).path if "://" in text else text
+    try:
+        path = scp.group(1) if scp else urlsplit(text).path if "://" in text else text
+    except ValueError:
+        return None
     parts = [p for p in PurePosixPath(path.replace("\\", "/")).parts if p not in ("/", "")]
     if len(parts) < 2:
         return None

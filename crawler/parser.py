@@ -109,7 +109,9 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     for charset in candidates:
         try:
             return body.decode(charset, errors="replace")
-        except LookupError:
+        except (LookupError, UnicodeError):
+            # Unknown names, and codecs that are not text or refuse "replace"
+            # (a page declaring charset=idna or undefined): the next candidate.
             continue
     return body.decode("utf-8", errors="replace")  # pragma: no cover - utf-8 always exists
 
@@ -157,7 +159,13 @@ def _count(text: str, what: str, url: str | None) -> int | None:
 
 
 def _query_value(url: str, key: str) -> str | None:
-    values = parse_qs(urlsplit(url).query).get(key)
+    """The first value of ``key`` in ``url``'s query; None when absent or the URL is malformed."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        # urllib refuses hrefs like "http://[" (a broken IPv6 host): the page says nothing there.
+        return None
+    values = parse_qs(query).get(key)
     return values[0] if values else None
 
 
@@ -261,7 +269,10 @@ def _profile(tree: HTMLParser, name_node: Node, base_url: str, url: str | None) 
     if picture is not None:
         src = picture.attributes.get("src")
         if src:
-            picture_url = urljoin(base_url, src)
+            try:
+                picture_url = urljoin(base_url, src)
+            except ValueError:
+                picture_url = None
     return Profile(
         scholar_id=_scholar_id(tree, url),
         name=_own_text(name_node) or _text(name_node),

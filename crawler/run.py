@@ -494,7 +494,7 @@ def _update_site(config: Config, summary: RunSummary) -> None:
     try:
         summary.site = str(update_site(config.data_dir, title=config.site_title).out / "index.html")
     except ScholarStatsError as exc:
-        summary.site_error = str(exc)
+        summary.site_error = redacted_text(exc)
         log.error("the dashboard was not updated: %s", exc)
 
 

@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from pathlib import Path
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
+from crawler.http import redacted_text
 from crawler.models import SCHOLAR_ID_RE, record_from_dict, utc_now
 from crawler.run import STATE_FILE, mark_stale
 from crawler.sources import AuthorRef
@@ -44,11 +46,9 @@ from crawler.store import (
     TEMP_NAME_RE,
     confine,
     locked,
-    read_inside,
     remove_file,
     snapshot_sort_key,
     sync_folders,
-    walk_inside,
     write_if_changed,
 )
 
@@ -212,7 +212,7 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
         # fetch failed): the data we hold stays; only the shard's stale marker,
         # which says why, is taken.
         if STATE_FILE in theirs:
-            _write(target / STATE_FILE, theirs[STATE_FILE], summary)
+            _write(target / STATE_FILE, _redacted_state(theirs[STATE_FILE]), summary)
             summary.stale.append(scholar_id)
         else:
             _mark_missing(into, scholar_id, summary, f"shard folder {source} holds no snapshot of it")
@@ -235,12 +235,22 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
     # author's folder becomes what its shard made of it.
     for rel, data in sorted(theirs.items()):
         if not _is_snapshot(rel):
-            _write(target / rel, data, summary)
+            _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
     for rel in sorted(ours):
         if rel not in theirs and not _is_snapshot(rel) and remove_file(target / rel, jail=into):
             summary.removed.append(target / rel)
     if STATE_FILE in theirs:
         summary.stale.append(scholar_id)
+
+
+def _redacted_state(data: bytes) -> bytes:
+    """A shard's stale marker with credentials masked: a shard run by an older
+    version may have written a password into its reason, and the merged folder is published."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    return redacted_text(text).encode("utf-8")
 
 
 def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
@@ -262,7 +272,7 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
         old = json.loads(path.read_bytes())
     except (OSError, ValueError):
         old = None
-    if isinstance(old, dict) and old.get("stale") and old.get("error") == type(error).__name__ and old.get("reason") == str(error):
+    if isinstance(old, dict) and old.get("stale") and old.get("error") == type(error).__name__ and old.get("reason") == redacted_text(error):
         return
     mark_stale(into, scholar_id, error, when=utc_now())
     summary.written.append(path)
@@ -312,3 +322,43 @@ def author_folders(data_dir: Path) -> list[str]:
     if not Path(data_dir).is_dir():
         return []
     return [sid for sid in _author_folders(Path(data_dir)) if (Path(data_dir) / sid / SNAPSHOT_DIR).is_dir()]
+
+
+# -- reading a folder that came from elsewhere, never outside it --------------
+
+
+def walk_inside(folder: Path) -> list[str]:
+    """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
+
+    Symbolic links are reported and left out, never followed.
+    """
+    folder = Path(folder)
+    found: list[str] = []
+    try:
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+            base = Path(dirpath)
+            for name in list(dirnames):
+                if (base / name).is_symlink():
+                    log.warning("%s is a symbolic link; ignored", base / name)
+                    dirnames.remove(name)
+            for name in filenames:
+                path = base / name
+                if path.is_symlink():
+                    log.warning("%s is a symbolic link; ignored", path)
+                elif path.is_file():
+                    found.append(path.relative_to(folder).as_posix())
+    except OSError as exc:
+        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+    return sorted(found)
+
+
+def read_inside(folder: Path, rel: str) -> bytes:
+    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file."""
+    path = Path(folder) / rel
+    confine(path, folder)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -298,3 +298,30 @@ def test_stdout_when_no_out(tmp_path: Path) -> None:
     proc = cli("export", "--what", "al-folio", "--data-dir", data)
     assert proc.returncode == 0
     assert yaml.safe_load(proc.stdout)["metadata"]["last_updated"] == "2026-11-20"
+
+
+def test_the_summary_for_a_commit_message_masks_credentials(tmp_path: Path) -> None:
+    # Titles are Scholar's text and the summary becomes the Action's commit message.
+    from datetime import datetime, timezone
+
+    from crawler.models import AuthorRecord, Metrics, Profile, Publication
+
+    data = tmp_path / "data"
+    secret_titles = ["Mirror at https://bob:hunter2@mirror.example/p", "Data ?api_key=SECRETKEY1 inside",
+                     "Bearer abcdefghijklmnop token", "ghp_" + "a" * 36]
+    record = AuthorRecord(
+        profile=Profile(scholar_id=SID, name="A"),
+        metrics=Metrics(citations=40, citations_since=None, h_index=4, h_index_since=None, i10_index=0,
+                        i10_index_since=None, since_year=None),
+        publications=tuple(Publication(author_pub_id=f"{SID}:p{i}", title=t, year=2020, citations=10)
+                           for i, t in enumerate(secret_titles)),
+        source="scholar", complete=True, fetched_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
+    )
+    AuthorStore(data, SID).write_snapshot(record)
+    old = dump("2026-11-01", {f"{SID}:p{i}": {"citations": 9, "title": t, "year": "2020"} for i, t in enumerate(secret_titles)})
+    result = build(data, [SID], old)
+    assert result.changed and result.summary.startswith("4 counts changed (")
+    for secret in ("hunter2", "SECRETKEY1", "abcdefghijklmnop", "a" * 36):
+        assert secret not in result.summary
+    # The file itself keeps Scholar's titles as they are: it is data, not a message.
+    assert "hunter2" in result.text

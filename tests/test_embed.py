@@ -124,7 +124,7 @@ def test_bad_author_is_a_usage_error(author: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "//cdn.example.org/gs_data.json", "http://a b/x", "ftp://x/gs_data.json", "http:///x", "http://x/\u2028"],
+    "url", ["javascript:alert(1)", "//cdn.example.org/gs_data.json", "http://a b/x", "ftp://x/gs_data.json", "http:///x", "http://x/\u2028", "http://[", "https://[::1/gs_data.json"],
 )
 def test_bad_url_is_a_usage_error(url: str) -> None:
     assert_usage_error(invoke("embed", "--url", url), "--url")

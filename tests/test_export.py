@@ -29,10 +29,10 @@ from crawler.history.export import (
     frame,
     write_export,
 )
-from crawler.history.snapshots import SnapshotRef, read_header, snapshot_refs, snapshot_time
+from crawler.history.snapshots import read_header
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_to_dict
 from crawler.run import run
-from crawler.store import AuthorStore, json_bytes
+from crawler.store import AuthorStore, SnapshotRef, json_bytes, snapshot_refs, snapshot_time
 
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"

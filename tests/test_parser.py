@@ -266,3 +266,40 @@ def test_parse_warns_when_the_list_is_incomplete(tmp_path: Path) -> None:
 def test_parse_of_a_complete_page_says_nothing() -> None:
     done = subprocess.run(["scholar-stats", "parse", str(FIXTURES / "bohlooli_en_50rows.html")], capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr == ""
+
+
+HOSTILE_HREFS = [b"http://[", b"https://[::1", b"http://]x[/?user=", b"//[zz]:99999/?user="]
+
+
+def _with_href(body: bytes, marker: bytes, href: bytes) -> bytes:
+    """``body`` with the first quoted value after ``marker`` replaced by ``href``."""
+    start = body.index(b'"', body.index(marker) + len(marker)) + 1
+    return body[:start] + href + body[body.index(b'"', start) :]
+
+
+@pytest.mark.parametrize("href", HOSTILE_HREFS)
+@pytest.mark.parametrize("marker", [b'rel="canonical" href=', b'id="gsc_prf_pup-img" srcset=', b'alt="Ali Bohlooli" sizes="print 60px,97px" src='])
+def test_malformed_urls_are_no_value(marker: bytes, href: bytes) -> None:
+    body = _with_href(page("bohlooli_en_50rows.html"), marker, href)
+    result = parse_profile(body)
+    # The ID still comes from the form and the rows; a picture that is no URL is none.
+    assert result.profile.scholar_id == "cIn8pGEAAAAJ"
+    if b"src=" in marker and b"srcset" not in marker:
+        assert result.profile.picture_url is None
+
+
+@pytest.mark.parametrize("href", HOSTILE_HREFS)
+def test_malformed_request_url_is_no_value(href: bytes) -> None:
+    body = page("bohlooli_en_50rows.html")
+    body = re.sub(rb'<link rel="canonical"[^>]*>', b"", body)
+    body = re.sub(rb'<input[^>]*name="user"[^>]*>', b"", body)
+    result = parse_profile(body, url=href.decode() + "?user=cIn8pGEAAAAJ")
+    assert result.profile.name == EXPECTED["bohlooli_en_50rows.html"]["name"]
+
+
+@pytest.mark.parametrize("charset", ["idna", "undefined", "base64", "rot13"])
+def test_charsets_that_cannot_decode_fall_back(charset: str) -> None:
+    body = re.sub(rb"<meta[^>]+charset=[^>]*>", f'<meta charset="{charset}">'.encode(), page("bohlooli_en_50rows.html"), count=1)
+    assert f'charset="{charset}"'.encode() in body
+    assert parse_profile(body).profile.name == EXPECTED["bohlooli_en_50rows.html"]["name"]
+    assert decode(b"<html>\xff</html>", f"text/html; charset={charset}") == "<html>\ufffd</html>"

@@ -318,16 +318,21 @@ def test_retries_are_bounded(
     assert next(moves) == 3  # three pushes tried: the first and two retries
 
 
-def test_replay_refuses_to_drop_snapshots_published_elsewhere(
+def test_replay_keeps_snapshots_published_elsewhere(
     user: Path, remote: Path, data: Path, tmp_path: Path
 ) -> None:
     publish(data, repo=user, sleep=no_sleep)
-    concurrent_commit(remote, tmp_path / "other", f"{ALICE}/snapshots/20250301T000000Z.json", b"{}\n")
-    write_author(data, ALICE, 140)
-    with pytest.raises(PublishError, match=r"lacks 1 snapshot\(s\).*--restore"):
-        publish(data, repo=user, sleep=no_sleep)
-    forced = publish(data, repo=user, sleep=no_sleep, allow_removals=True)
-    assert forced.pushed
+    theirs = concurrent_commit(remote, tmp_path / "other", f"{ALICE}/snapshots/20250301T000000Z.json", b"{}\n")
+    write_author(data, ALICE, 140, snapshot="20250401T000000Z")
+    result = publish(data, repo=user, sleep=no_sleep)
+    assert result.pushed and result.parent == theirs
+    files = tree_files(remote, BRANCH)
+    assert {f"{ALICE}/snapshots/{name}.json" for name in ("20250101T000000Z", "20250301T000000Z", "20250401T000000Z")} <= set(files)
+    assert json.loads(files["gs_data.json"])["citedby"] == 140
+    # The other machine's snapshot is in this folder now, so the next publish keeps it too.
+    assert (data / ALICE / "snapshots" / "20250301T000000Z.json").read_bytes() == b"{}\n"
+    write_author(data, ALICE, 150, snapshot="20250501T000000Z")
+    assert publish(data, repo=user, sleep=no_sleep).attempts == 1
 
 
 # --- restore
@@ -519,7 +524,19 @@ def test_an_unreachable_purge_server_is_only_a_warning(user: Path, data: Path) -
         ("ssh://git@github.com/alice/site.git", "alice/site"),
         ("/srv/git/alice/site.git", "alice/site"),
         ("site.git", None),
+        # A remote urllib cannot split is no GitHub repository, not a traceback.
+        ("https://[/alice/site.git", None),
     ],
 )
 def test_repo_slug(url: str, slug: str | None) -> None:
     assert repo_slug(url) == slug
+
+
+def test_a_commit_message_never_carries_credentials(user: Path, remote: Path, data: Path) -> None:
+    message = "Update from https://x-access-token:ghs_TOKEN123456789@github.com/a/b (api_key=KEY123, ghp_" + "b" * 36 + ")"
+    result = publish(data, repo=user, message=message, sleep=no_sleep)
+    assert result.pushed
+    logged = git(remote, "log", "--format=%B", BRANCH)
+    assert "github.com/a/b" in logged
+    for secret in ("ghs_TOKEN123456789", "KEY123", "b" * 36):
+        assert secret not in logged

@@ -238,3 +238,19 @@ def test_a_folder_name_with_a_backtick_is_not_a_code_span(tmp_path: Path) -> Non
     (folder / "a`b<i>" / "snapshots").mkdir(parents=True)
     text = markdown_report(folder)
     assert "## a\\`b\\<i\\>\n" in text
+
+
+def test_a_stale_reason_from_an_older_version_is_masked(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # state.json written before reasons were redacted: the report masks at read time.
+    state = {"stale": True, "stale_since": "2026-03-05T09:00:00Z token=SINCESECRET",
+             "last_attempt": "2026-03-06T09:00:00Z https://u:ATTEMPTPW@h.example",
+             "error": "ProxyError", "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080 (?api_key=KEY123)",
+             "exit_code": 4}
+    (data / SID / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    append_step_summary(data, [SID])
+    for text in (markdown_report(data), summary.read_text(encoding="utf-8")):
+        assert "**Stale**" in text and "proxy.example" in text
+        for secret in ("hunter2", "KEY123", "ATTEMPTPW", "SINCESECRET"):
+            assert secret not in text

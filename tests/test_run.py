@@ -762,3 +762,20 @@ def test_second_run_on_a_locked_folder_exits_8_at_once(
     )
     assert replay.requests == []
     assert tree(data) == first_run
+
+
+def test_a_site_error_in_the_summary_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timezone
+
+    import crawler.outputs.dashboard as dashboard
+    from crawler.errors import StorageError
+    from crawler.run import RunSummary, _update_site
+
+    def failing(*_: object, **__: object) -> None:
+        raise StorageError("cannot write https://bob:hunter2@host.example/site?token=TOKEN42")
+
+    monkeypatch.setattr(dashboard, "update_site", failing)
+    summary = RunSummary(started=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    _update_site(load_config(None, authors=["aaaaaaaaaaaA"], data_dir=tmp_path), summary)
+    text = json.dumps(summary.to_dict())
+    assert "host.example" in text and "hunter2" not in text and "TOKEN42" not in text

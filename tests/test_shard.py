@@ -374,3 +374,23 @@ def test_merge_usage_errors(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     result = scholar_stats("merge", tmp_path / "data", "--into", tmp_path / "data")
     assert result.returncode == 2 and "both a shard folder" in result.stderr
+
+
+def test_a_shards_stale_marker_from_an_older_version_is_masked_when_merged(
+    tmp_path: Path, two_shards: tuple[list[str], list[Path]]
+) -> None:
+    _, dirs = two_shards
+    into = tmp_path / "merged"
+    assert scholar_stats("merge", *dirs, "--into", into).returncode == 0
+    victim = sorted(p.name for p in dirs[0].iterdir() if p.is_dir())[0]
+    fresh = tmp_path / "shard-1-old"
+    (fresh / victim).mkdir(parents=True)
+    # Written by a version that did not redact reasons; this shard has no snapshot of it.
+    (fresh / victim / "state.json").write_text(json.dumps({
+        "stale": True, "stale_since": "2026-03-05T09:00:00Z", "last_attempt": "2026-03-05T09:00:00Z",
+        "error": "ProxyError", "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080", "exit_code": 4,
+    }), encoding="utf-8")
+    result = scholar_stats("merge", fresh, dirs[1], "--into", into)
+    assert result.returncode == 0, result.stderr
+    state = read_json(into / victim / "state.json")
+    assert "proxy.example" in state["reason"] and "hunter2" not in state["reason"]

@@ -15,13 +15,12 @@ from click.testing import CliRunner
 from selectolax.lexbor import LexborHTMLParser
 
 from crawler.cli import main
-from crawler.history.snapshots import snapshot_refs
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.dashboard import build_site
 from crawler.outputs.dashboard.history import load_author
 from crawler.outputs.dashboard.site import MARKER, group_totals
 from crawler.run import mark_stale
-from crawler.store import AuthorStore
+from crawler.store import AuthorStore, snapshot_refs
 
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"
@@ -286,3 +285,18 @@ def test_author_with_no_readable_snapshot_gets_a_page(tmp_path: Path) -> None:
     build_site(data, out, as_of=AS_OF)
     assert "No readable snapshot yet" in (out / A / "index.html").read_text(encoding="utf-8")
     assert "No readable snapshot yet" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_stale_reason_from_an_older_version_is_masked_on_the_public_page(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    AuthorStore(data, A).write_snapshot(record(A, START, [("p", "P", 5)]))
+    # A state.json written before reasons were redacted.
+    (data / A / "state.json").write_text(json.dumps({
+        "stale": True, "stale_since": "2025-01-02T06:00:00Z", "last_attempt": "2025-01-03T06:00:00Z",
+        "error": "ProxyError", "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080 ?api_key=KEY123",
+    }), encoding="utf-8")
+    out = tmp_path / "site"
+    build_site(data, out, as_of=START + timedelta(days=5))
+    pages = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".csv"))
+    assert "proxy.example" in pages
+    assert "hunter2" not in pages and "KEY123" not in pages

@@ -18,11 +18,10 @@ import pytest
 from test_embed_browser import CHROMIUM, CHROMIUM_FLAGS, _browser_or_skip
 from test_site import AS_OF, HOSTILE, START, A, B, record
 
-from crawler.history.snapshots import snapshot_refs
 from crawler.models import AuthorRecord
 from crawler.outputs.dashboard import build_site
 from crawler.run import mark_stale
-from crawler.store import AuthorStore
+from crawler.store import AuthorStore, snapshot_refs
 
 pytestmark = pytest.mark.browser
 

@@ -189,8 +189,9 @@ def test_no_expression_is_expanded_inside_a_script() -> None:
 
 
 def test_secrets_reach_only_the_run_step() -> None:
+    is_set = re.compile(r"^\$\{\{ secrets\.\w+ != '' \}\}$")  # whether a secret is set, not its value
     for step in steps_of(SCHEDULED):
-        secrets = [v for v in step.get("env", {}).values() if "secrets." in str(v)]
+        secrets = [v for v in step.get("env", {}).values() if "secrets." in str(v) and not is_set.match(str(v))]
         if step.get("id") == "run":
             assert set(step["env"]) == {"GOOGLE_SCHOLAR_ID", "SCHOLAR_STATS_PROXY", "SERPAPI_KEY", "OPENALEX_API_KEY"}
         else:
@@ -204,8 +205,11 @@ def test_publish_comes_after_a_successful_run_and_the_report_goes_to_the_summary
     publish = step_named(SCHEDULED, "Publish")
     assert names.index(publish["name"]) > run_index
     assert "success()" in publish["if"] and "steps.run.outcome == 'success'" in publish["if"]
-    report = step_named(SCHEDULED, "Change report")
-    assert report["run"].strip() == 'scholar-stats report >> "$GITHUB_STEP_SUMMARY"'
+    # `scholar-stats run` appends the change report itself: a step that appended it again
+    # would show it twice.
+    for path in (SCHEDULED, ACTION):
+        for step in steps_of(path):
+            assert "GITHUB_STEP_SUMMARY" not in str(step.get("run", "")), f"{path.name}: {step.get('name')}"
 
 
 def test_action_interface() -> None:
@@ -215,10 +219,11 @@ def test_action_interface() -> None:
     for name in ("scholar-id", "config", "branch", "data-dir", "proxy", "python-version", "publish", "source"):
         assert name in inputs and inputs[name].get("description"), name
     assert inputs["branch"]["default"] == "google-scholar-stats"
-    assert inputs["data-dir"]["default"] == "data"
+    assert inputs["data-dir"]["default"] == ""
+    assert doc["outputs"]["data-dir"]["value"] == "${{ steps.folder.outputs.data-dir }}"
     assert inputs["python-version"]["default"] == "3.12"
     assert inputs["publish"]["default"] == "true"
-    assert set(doc["outputs"]) == {"changed", "citations"}
+    assert set(doc["outputs"]) == {"changed", "citations", "data-dir"}
     assert doc["outputs"]["changed"]["value"] == "${{ steps.summary.outputs.changed }}"
     install = step_named(ACTION, "Install")
     assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
@@ -267,7 +272,37 @@ class Runner:
             for line in output.read_text().splitlines():
                 key, _, value = line.partition("=")
                 self.context[f"steps.{step['id']}.outputs.{key}"] = value
+            self.context[f"steps.{step['id']}.outcome"] = "success" if proc.returncode == 0 else "failure"
+        self.failed = self.failed or proc.returncode != 0
         return proc
+
+    failed = False
+
+    def would_run(self, step: dict[str, Any]) -> bool:
+        """The step's ``if:`` as GitHub evaluates it, for the expressions these files use."""
+        condition = str(step.get("if", "success()"))
+        match = EXPRESSION.fullmatch(condition.strip())
+        condition = match.group(1) if match else condition
+
+        def value(found: re.Match[str]) -> str:
+            return repr(self.context.get(found.group(0), "skipped" if found.group(0).endswith(".outcome") else ""))
+
+        python = re.sub(r"\b(?:inputs|steps)\.[\w.-]+", value, condition)
+        python = python.replace("success()", f"({not self.failed})").replace("cancelled()", "False")
+        python = python.replace("always()", "True").replace("failure()", f"({self.failed})")
+        python = re.sub(r"!(?!=)", " not ", python).replace("&&", " and ").replace("||", " or ")
+        # Only the repository's own if: expressions reach here.
+        return bool(eval(python, {"__builtins__": {}}, {}))
+
+    def run_all(self, steps: list[dict[str, Any]]) -> dict[str, subprocess.CompletedProcess[str] | None]:
+        """Run ``steps`` in order, skipping those whose ``if:`` is false (None in the result)."""
+        results: dict[str, subprocess.CompletedProcess[str] | None] = {}
+        for step in steps:
+            ran = self.would_run(step)
+            if not ran and step.get("id"):
+                self.context[f"steps.{step['id']}.outcome"] = "skipped"
+            results[step["name"].split()[0]] = self.run(step) if ran else None
+        return results
 
 
 class PurgeServer:
@@ -349,7 +384,13 @@ def fresh_runner(github: dict[str, Any], name: str, context: dict[str, str], *, 
         "GITHUB_STEP_SUMMARY": str(tmp / "step-summary.md"),
         "GITHUB_WORKSPACE": str(workspace),
     }
-    return Runner(tmp, context, env, workspace)
+    runner = Runner(tmp, context, env, workspace)
+    if "inputs.data-dir" in context:
+        # The action's first step, which every other step's DATA_DIR reads; tests that run one
+        # step alone start after it.
+        proc = runner.run(step_named(ACTION, "Choose"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return runner
 
 
 def branch_log(bare: Path) -> list[list[str]]:
@@ -367,7 +408,8 @@ def test_scheduled_workflow_on_three_fresh_runners_keeps_history(github: dict[st
         "secrets.OPENALEX_API_KEY": "",
     }
     steps = [s for s in job["steps"] if "run" in s and not s["name"].startswith("Install")]
-    assert [s["name"].split()[0] for s in steps] == ["Restore", "Fetch", "Publish", "Change"]
+    assert [s["name"].split()[0] for s in steps] == ["Skip", "Restore", "Fetch", "Publish"]
+    context["secrets.GOOGLE_SCHOLAR_ID != ''"] = "true"
 
     def one_day(name: str) -> None:
         runner = fresh_runner(github, name, context, checkout=True)
@@ -375,7 +417,9 @@ def test_scheduled_workflow_on_three_fresh_runners_keeps_history(github: dict[st
             proc = runner.run(step, job["env"])
             assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert runner.context["steps.run.outputs.exit-code"] == "0"
-        assert SID in Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+        summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+        assert SID in summary
+        assert summary.count("# Citation report") == 1, summary  # `run` writes it, nothing else
 
     replay.add_profile(SID, 30, citations=500)
     one_day("day1")
@@ -418,11 +462,45 @@ def test_scheduled_workflow_never_publishes_a_failed_run(github: dict[str, Any])
     assert git(github["bare"], "branch", "--list", "google-scholar-stats") == ""
 
 
-def test_scheduled_workflow_without_the_secret_says_what_to_do(github: dict[str, Any]) -> None:
+NO_SECRETS = {"secrets.GOOGLE_SCHOLAR_ID": "", "secrets.GOOGLE_SCHOLAR_ID != ''": "false",
+              "secrets.SCHOLAR_STATS_PROXY": "", "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""}
+
+
+def test_scheduled_workflow_without_the_secret_is_skipped_with_a_notice(github: dict[str, Any]) -> None:
+    """A fork (or a copy whose owner has not added the secret yet) stays green every day."""
     job = load(SCHEDULED)["jobs"]["update"]
-    runner = fresh_runner(github, "nosecret", {"secrets.GOOGLE_SCHOLAR_ID": "", "secrets.SCHOLAR_STATS_PROXY": "",
-                                               "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""},
-                          checkout=True)
+    runner = fresh_runner(github, "nosecret", dict(NO_SECRETS), checkout=True)
+    check = step_named(SCHEDULED, "Skip")
+    proc = runner.run(check, job["env"])
+    assert proc.returncode == 0, proc.stderr
+    assert "::notice title=scholar-stats skipped::No GOOGLE_SCHOLAR_ID secret" in proc.stdout
+    assert "::error" not in proc.stdout
+    assert runner.context["steps.author.outputs.ready"] == "false"
+    # Every later step (setup-python, install, restore, fetch, publish) waits for an author.
+    steps = job["steps"]
+    for step in steps[steps.index(check) + 1:]:
+        assert "steps.author.outputs.ready == 'true'" in step["if"], step["name"]
+    # The secret's value never reaches the check: only whether it is set.
+    assert check["env"] == {"HAS_SECRET": "${{ secrets.GOOGLE_SCHOLAR_ID != '' }}"}
+
+
+@pytest.mark.parametrize("how", ["secret", "config"])
+def test_scheduled_workflow_runs_with_the_secret_or_a_config(github: dict[str, Any], how: str) -> None:
+    job = load(SCHEDULED)["jobs"]["update"]
+    context = dict(NO_SECRETS)
+    if how == "secret":
+        context.update({"secrets.GOOGLE_SCHOLAR_ID": SID, "secrets.GOOGLE_SCHOLAR_ID != ''": "true"})
+    runner = fresh_runner(github, f"ready-{how}", context, checkout=True)
+    if how == "config":
+        (runner.cwd / "scholar-stats.toml").write_text(f'[[authors]]\nid = "{SID}"\n')
+    proc = runner.run(step_named(SCHEDULED, "Skip"), job["env"])
+    assert proc.returncode == 0 and "::notice" not in proc.stdout
+    assert runner.context["steps.author.outputs.ready"] == "true"
+
+
+def test_scheduled_workflow_fetch_step_still_says_what_to_do_without_an_author(github: dict[str, Any]) -> None:
+    job = load(SCHEDULED)["jobs"]["update"]
+    runner = fresh_runner(github, "noauthor", dict(NO_SECRETS), checkout=True)
     proc = runner.run(step_named(SCHEDULED, "Fetch"), job["env"])
     assert proc.returncode == 2
     assert "::error title=No author::Add the repository secret GOOGLE_SCHOLAR_ID" in proc.stdout
@@ -452,12 +530,14 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Fail", "Change"]
+    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
     assert not (runner.cwd / ".git").exists()  # the workspace was left alone
-    assert SID in Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert SID in summary
+    assert summary.count("# Citation report") == 1, summary  # `run` writes it, nothing else
 
     # The next day on another runner: nothing changed, so no commit and changed=false.
     runner = fresh_runner(github, "action2", action_context(scholar_id=SID), checkout=False)
@@ -506,7 +586,7 @@ def test_action_run_step_lets_only_success_and_fallback_through(
     assert proc.returncode == step_exit
     assert runner.context["steps.run.outputs.exit-code"] == str(code)
     args = (fake / "args").read_text().splitlines()
-    assert args[:3] == ["run", "--data-dir", "data"]
+    assert args[:3] == ["run", "--data-dir", str(Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data")]
     assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "serpapi"]
 
 
@@ -644,6 +724,10 @@ def test_action_blocked_day_is_a_warning_and_publishes_the_kept_numbers(github: 
     fetch = outputs["Fetch"].stdout
     assert "::warning title=Google Scholar blocked this runner::Blocked since " in fetch
     assert "(0 of 3 days allowed); the homepage keeps Google Scholar's numbers of " in fetch
+    # The author's own one-line reason, worded for the action: its proxy: input, not the CLI's --proxy.
+    reason = next(line for line in fetch.splitlines() if line.startswith(f"::warning title=scholar-stats%3A {SID}::"))
+    assert "CAPTCHA" in reason or "captcha" in reason.lower(), reason
+    assert "the action's proxy: input" in reason and "--proxy" not in fetch
     assert runner.context["steps.run.outputs.exit-code"] == "3"
     assert runner.context["steps.run.outputs.blocked-too-long"] == "false"
     assert "::error" not in outputs["Fail"].stdout
@@ -733,3 +817,188 @@ def test_action_passes_on_block_through(github: dict[str, Any]) -> None:
     runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     args = (fake / "args").read_text().splitlines()
     assert args[args.index("--on-block") + 1] == "bridge"
+
+
+# --- OpenAlex as the fallback: its ID comes with the inputs
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "expected"),
+    [("A5023888391", "openalex", "A5023888391"), (" https://openalex.org/A5023888391 ", "openalex", "https://openalex.org/A5023888391"),
+     ("0000-0001-6187-6610", "orcid", "0000-0001-6187-6610"), ("https://orcid.org/0000-0002-1825-009X", "orcid", "https://orcid.org/0000-0002-1825-009X")],
+)
+def test_action_openalex_id_input_gives_openalex_the_authors_id(
+    github: dict[str, Any], value: str, key: str, expected: str
+) -> None:
+    from crawler.config import read_config_file
+    from crawler.sources.openalex import author_key
+
+    runner = fresh_runner(github, "openalex", action_context(scholar_id=SID, openalex_id=value), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    args = (fake / "args").read_text().splitlines()
+    written = Path(args[args.index("--config") + 1])
+    assert written.parent == Path(runner.env["RUNNER_TEMP"])
+    # No source input: the chain is Scholar, then OpenAlex.
+    assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "openalex"]
+    # The file is what scholar-stats reads, with the ID where the OpenAlex source looks for it.
+    author = read_config_file(written).authors[0]
+    assert author.scholar_id == SID and author.ids == {key: expected}
+    assert author_key(author) in ("A5023888391", "orcid:0000-0001-6187-6610", "orcid:0000-0002-1825-009X")
+
+
+def test_action_openalex_id_input_keeps_quotes_as_text(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "openalex-bad",
+                          action_context(scholar_id=SID, openalex_id='A1"\nsources = ["x"]'), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "::error title=Bad input::openalex-id must be an OpenAlex author ID" in proc.stdout
+    assert not (fake / "args").exists()
+
+
+@pytest.mark.parametrize("source", ["scholar,openalex", "openalex", "scholar, openalex ,serpapi"])
+def test_action_refuses_openalex_without_its_id_on_day_one(github: dict[str, Any], source: str) -> None:
+    """Not on the first blocked day, weeks later: the first run says what is missing."""
+    runner = fresh_runner(github, "openalex-missing", action_context(scholar_id=SID, source=source), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "::error title=Bad input::A source chain with openalex needs the author's OpenAlex ID: set the openalex-id input" in proc.stdout
+    assert not (fake / "args").exists()
+
+
+def test_action_openalex_id_with_a_config_is_refused(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "openalex-config",
+                          action_context(config="scholar-stats.toml", openalex_id="A5023888391"), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert "openalex-id is for a single scholar-id" in proc.stdout
+
+
+# --- publish: false still starts from the published history
+
+
+def test_action_without_publishing_still_restores_the_history_first(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "published")
+    tip = git(bare, "rev-parse", "google-scholar-stats")
+
+    # Nothing new on Scholar: a dry run on a fresh runner sees the same numbers as the last snapshot.
+    runner = fresh_runner(github, "dry1", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Publish"] is None
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    assert runner.context["steps.summary.outputs.citations"] == "700"
+
+    # A sharp drop is refused by the guard against the restored history, not taken as a first fetch.
+    replay.add_profile(SID, 30, citations=70)
+    runner = fresh_runner(github, "dry2", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Restore"] is not None and results["Publish"] is None
+    assert runner.context["steps.run.outputs.exit-code"] == "6", results["Fetch"]
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    # And nothing was pushed by either dry run.
+    assert git(bare, "rev-parse", "google-scholar-stats") == tip
+
+
+# --- the data folder stays out of the site's own data/
+
+
+def test_action_leaves_a_sites_own_data_folder_alone(github: dict[str, Any]) -> None:
+    """Hugo and Jekyll keep their data in data/; a checked-out site must come out as it went in."""
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "hugo", action_context(scholar_id=SID), checkout=True)
+    (runner.cwd / "data").mkdir()
+    (runner.cwd / "data" / "authors.yaml").write_text("alice: {name: Alice}\n", encoding="utf-8")
+    results = runner.run_all(action_steps())
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert sorted(p.name for p in (runner.cwd / "data").iterdir()) == ["authors.yaml"]
+    assert git(runner.cwd, "status", "--porcelain", "--untracked-files=all") == "?? data/authors.yaml"
+    folder = Path(runner.context["steps.folder.outputs.data-dir"])
+    assert folder == Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data"
+    assert (folder / SID).is_dir()
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
+
+
+def test_action_data_dir_input_still_chooses_the_folder(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "chosen", action_context(scholar_id=SID, data_dir="numbers"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert runner.context["steps.folder.outputs.data-dir"] == str((runner.cwd / "numbers").resolve())
+    assert (runner.cwd / "numbers" / SID).is_dir()
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
+
+
+@pytest.mark.parametrize("value", [".", "/", "./", "a\nb"])
+def test_action_data_dir_must_be_a_folder_of_its_own(github: dict[str, Any], value: str) -> None:
+    runner = fresh_runner(github, "own", {**action_context(scholar_id=SID), "inputs.data-dir": ""}, checkout=False)
+    runner.context["inputs.data-dir"] = value
+    proc = runner.run(step_named(ACTION, "Choose"))
+    assert proc.returncode == 2
+    assert "::error title=Bad input::data-dir must be" in proc.stdout
+
+
+# --- a failed run says why on the job's page
+
+
+def test_action_failed_run_is_an_error_annotation_with_the_reason(github: dict[str, Any]) -> None:
+    from replay import NotFoundPage
+
+    replay = github["replay"]
+    replay.add_profile(SID, 3, citations=10)
+    replay.set_scenario(SID, NotFoundPage())
+    runner = fresh_runner(github, "notfound", action_context(scholar_id=SID), checkout=False)
+    results = runner.run_all(action_steps())
+    fetch = results["Fetch"]
+    assert fetch is not None and fetch.returncode == 4, fetch
+    errors = [line for line in fetch.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and errors[0].startswith(f"::error title=scholar-stats%3A {SID}::"), fetch.stdout
+    assert "no Google Scholar profile with ID" in errors[0] and "HTTP 404" in errors[0]
+    assert results["Publish"] is None  # a failed run publishes nothing
+    # stderr still reaches the log as it did.
+    assert SID in fetch.stderr
+
+
+def test_action_bad_config_is_an_error_annotation_with_its_line(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "badconfig", action_context(config="scholar-stats.toml"), checkout=True)
+    (runner.cwd / "scholar-stats.toml").write_text(f'[[authors]]\nid = "{SID}"\nsorces = ["scholar"]\n')
+    proc = runner.run(step_named(ACTION, "Fetch"))
+    assert proc.returncode == 2
+    assert "::error title=scholar-stats run failed::scholar-stats.toml" in proc.stdout
+    assert "sorces" in proc.stdout and "error: " in proc.stderr
+
+
+# --- two runs of the action at once
+
+
+def test_two_overlapping_action_runs_both_land_in_a_straight_history(github: dict[str, Any]) -> None:
+    """A scheduled run and a manual one overlap: both restore the same tip, the second to publish replays."""
+    import time
+
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "day0")
+    first, second = (fresh_runner(github, name, action_context(scholar_id=SID), checkout=False) for name in ("one", "two"))
+    before_publish = [s for s in action_steps() if s["name"].split()[0] in ("Choose", "Restore", "Fetch", "Read")]
+    replay.add_profile(SID, 30, citations=710)
+    assert all(p is None or p.returncode == 0 for p in first.run_all(before_publish).values())
+    time.sleep(1.1)  # snapshot names carry the second
+    replay.add_profile(SID, 30, citations=720)
+    assert all(p is None or p.returncode == 0 for p in second.run_all(before_publish).values())
+    for runner in (first, second):
+        proc = runner.run(step_named(ACTION, "Publish"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    log = branch_log(bare)
+    assert len(log) == 3 and all(len(c) == 2 for c in log[:-1]) and len(log[-1]) == 1
+    assert [c[1] for c in log[:-1]] == [c[0] for c in log[1:]]  # linear: each on the previous
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    assert len([f for f in files if f.startswith(f"{SID}/snapshots/")]) == 3
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 720

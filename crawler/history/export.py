@@ -49,20 +49,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from crawler.errors import StorageError, UsageError
 from crawler.history.group import GROUP_COLUMNS, group_rows
-from crawler.history.snapshots import (
-    FREQUENCIES,
-    HeaderReader,
-    SnapshotRef,
-    first_readable,
-    group_by_period,
-    in_window,
-    read_publications_or_none,
-    report_bad,
-    resolve_authors,
-    snapshot_refs,
-)
+from crawler.history.periods import FREQUENCIES, group_by_period, in_window
+from crawler.history.snapshots import HeaderReader, first_readable, read_publications_or_none, resolve_authors
 from crawler.models import TextEnum, format_time
-from crawler.store import SNAPSHOT_DIR, BadSnapshot, atomic_writer
+from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, atomic_writer, report_bad, snapshot_refs
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -24,18 +24,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from crawler.errors import UsageError
-from crawler.history.snapshots import (
-    SNAPSHOTS,
-    HeaderReader,
-    SnapshotRef,
-    parse_date,
-    read_record_or_none,
-    snapshot_refs,
-)
+from crawler.history.periods import parse_date
+from crawler.history.snapshots import SNAPSHOTS, HeaderReader, read_record_or_none
 from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
 from crawler.outputs.group import group_dict, read_members
 from crawler.sources import source_label
-from crawler.store import BadSnapshot
+from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
 
@@ -206,14 +200,17 @@ def stale_note(data_dir: Path, scholar_id: str) -> str | None:
         return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
     if not isinstance(state, dict):
         return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
+    from crawler.http import redacted_text
+
     # Every field is the file's word, not ours: a hand-edited or hostile
-    # state.json must not put Markdown or HTML into a step summary.
-    when = state.get("last_attempt") or "an unknown time"
+    # state.json must not put Markdown or HTML into a step summary, and one
+    # written by an older version may still hold a password in its reason.
+    when = redacted_text(state.get("last_attempt") or "an unknown time")
     since = state.get("stale_since")
-    reason = _md(str(state.get("reason") or state.get("error") or "no reason recorded"))
-    text = f"**Stale**: the last fetch failed ({_md(str(when))}): {reason}."
-    if since and since != when:
-        text += f" Stale since {_md(str(since))}."
+    reason = _md(redacted_text(state.get("reason") or state.get("error") or "no reason recorded"))
+    text = f"**Stale**: the last fetch failed ({_md(when)}): {reason}."
+    if since and str(since) != when:
+        text += f" Stale since {_md(redacted_text(since))}."
     return text + " The numbers below are the last good ones."
 
 

@@ -90,7 +90,10 @@ def check_url(url: str) -> str:
     """An http(s) URL, or a path on the homepage's own site (``/data/gs_data.json``)."""
     if not url or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise UsageError(f"--url must be an http(s) URL without spaces, not {url!r}")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise UsageError(f"--url must be an http(s) URL or a path on the same site, not {url!r}") from None
     if parts.scheme:
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise UsageError(f"--url must be an http(s) URL or a path on the same site, not {url!r}")

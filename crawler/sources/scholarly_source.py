@@ -313,13 +313,25 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _joined(base: str, href: str | None) -> str | None:
+    """``href`` made absolute; None when there is none or urllib refuses it ("http://[")."""
+    if not href:
+        return None
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
+
+
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    # isdigit() alone would let "²" through to int(); thousands of digits are no count either.
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
     return None
 
 
@@ -338,7 +350,7 @@ def record_from_author(scholar_id: str, author: Mapping[str, Any], *, base_url: 
         email_domain=(email.lstrip("@") or None) if email else None,
         homepage=_text(author.get("homepage")),
         # scholarly keeps the src as the page gives it: relative to the page.
-        picture_url=urljoin(base_url + "/", picture) if picture else None,
+        picture_url=_joined(base_url + "/", picture),
     )
     if "citedby" in author:
         metrics = Metrics(

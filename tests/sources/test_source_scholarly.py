@@ -254,3 +254,17 @@ def test_base_url_rewrite_keeps_path_and_query() -> None:
     assert transport.target(url) == "http://127.0.0.1:8123/mirror/citations?hl=en&user=abcdefABCDEF&pagesize=100"
     transport.base_url = "https://scholar.google.com"
     assert transport.target(url) == str(url)
+
+
+def test_hostile_author_fields_are_no_value() -> None:
+    # scholarly hands over what the page said: "²" passes str.isdigit() but not
+    # int(), and urllib refuses a picture link such as "http://[".
+    record = module.record_from_author(
+        "amIMrIEAAAAJ",
+        {"name": "A", "url_picture": "http://[", "citedby": "\u00b2", "hindex": "9" * 5000, "i10index": "7",
+         "cites_per_year": {"2020": "\u00b3", "2021": "4"}},
+    )
+    assert record.profile.picture_url is None
+    assert record.metrics.citations is None and record.metrics.h_index is None
+    assert record.metrics.i10_index == 7
+    assert record.cites_per_year == ((2021, 4),)

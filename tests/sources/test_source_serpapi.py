@@ -261,6 +261,8 @@ def test_the_real_next_link_names_cstart() -> None:
 @pytest.mark.parametrize("next_link", [
     "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&engine=google_scholar_author&hl=en",
     "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&cstart=next&engine=google_scholar_author",
+    # A digit to str.isdigit() that int() refuses.
+    "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&cstart=\u00b2&engine=google_scholar_author",
 ])
 def test_a_next_link_without_an_offset_goes_on_after_the_articles_received(fast_http: HttpOptions, next_link: str) -> None:
     first = load("serpapi_author_start0.json")
@@ -269,6 +271,16 @@ def test_a_next_link_without_an_offset_goes_on_after_the_articles_received(fast_
     record = source.fetch(AuthorRef(SCHOLAR_ID))
     assert starts == [0, 100]
     assert len(record.publications) == 176
+
+
+def test_a_next_link_that_is_no_url_is_a_parse_error(fast_http: HttpOptions) -> None:
+    first = load("serpapi_author_start0.json")
+    first["serpapi_pagination"] = {"next": "https://[serpapi.com/search.json?cstart=100&api_key=SECRET"}
+    source, starts = mock_source({0: first}, fast_http)
+    with pytest.raises(ParseError, match="not a URL") as info:
+        source.fetch(AuthorRef(SCHOLAR_ID))
+    assert "SECRET" not in str(info.value) and "SECRET" not in str(info.value.url)
+    assert starts == [0]
 
 
 def test_three_pages_with_cstart_links(fast_http: HttpOptions) -> None:

@@ -31,11 +31,9 @@ from crawler.history.snapshots import (
     HeaderReader,
     PublicationColumns,
     SnapshotHeader,
-    SnapshotRef,
     read_publications_or_none,
-    snapshot_refs,
 )
-from crawler.store import BadSnapshot
+from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +127,12 @@ def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
     if not isinstance(state, dict):
         return Stale(None, None, f"{STATE_FILE} says the last fetch failed but cannot be read")
 
+    from crawler.http import redact
+
     def text(key: str) -> str | None:
+        # The dashboard is public: a reason written by an older version may hold a password.
         value = state.get(key)
-        return value if isinstance(value, str) else None
+        return redact(value) if isinstance(value, str) else None
 
     return Stale(text("stale_since"), text("last_attempt"), text("reason") or text("error") or "no reason recorded")
 
