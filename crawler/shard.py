@@ -16,11 +16,12 @@ shard number (rendezvous hashing); authors, taken in the order of a hash of
 their ID, each go to the first shard of their ranking that still has room, a
 shard holding floor(authors / N) or one more.  So the assignment does not depend on
 the order of the authors in the file, shard sizes differ by at most one, and an
-author added to or removed from the list moves only a few others (about 2 % of
-500, see docs/labs.md).  A pure ``hash mod N`` would never move anyone but
-leaves shards of 500 authors up to 29 authors apart, which is a shard taking
-1.6 times as long as the shortest.  Nothing depends on an author staying in
-one shard: each shard restores its authors' history before it runs.
+author added to or removed from the list moves a few others (about 3 of 500,
+6 at most in our measurements: docs/labs.md, bench/shard_assignment.py).  Pure
+rendezvous would never move anyone but leaves shards of 500 authors 23 apart
+on average, up to 36: the longest shard taking up to twice as long as the
+shortest.  Nothing depends on an author staying in one shard: each shard
+restores its authors' history before it runs.
 """
 
 from __future__ import annotations

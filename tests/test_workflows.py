@@ -523,7 +523,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Fetch", "Read", "Publish", "Update", "Fail"]
+    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
@@ -967,3 +967,87 @@ def test_action_bad_config_is_an_error_annotation_with_its_line(github: dict[str
     assert proc.returncode == 2
     assert "::error title=scholar-stats run failed::scholar-stats.toml" in proc.stdout
     assert "sorces" in proc.stdout and "error: " in proc.stderr
+
+
+# --- two runs of the action at once
+
+
+def test_two_overlapping_action_runs_both_land_in_a_straight_history(github: dict[str, Any]) -> None:
+    """A scheduled run and a manual one overlap: both restore the same tip, the second to publish replays."""
+    import time
+
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "day0")
+    first, second = (fresh_runner(github, name, action_context(scholar_id=SID), checkout=False) for name in ("one", "two"))
+    before_publish = [s for s in action_steps() if s["name"].split()[0] in ("Choose", "Restore", "Fetch", "Read")]
+    replay.add_profile(SID, 30, citations=710)
+    assert all(p is None or p.returncode == 0 for p in first.run_all(before_publish).values())
+    time.sleep(1.1)  # snapshot names carry the second
+    replay.add_profile(SID, 30, citations=720)
+    assert all(p is None or p.returncode == 0 for p in second.run_all(before_publish).values())
+    for runner in (first, second):
+        proc = runner.run(step_named(ACTION, "Publish"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    log = branch_log(bare)
+    assert len(log) == 3 and all(len(c) == 2 for c in log[:-1]) and len(log[-1]) == 1
+    assert [c[1] for c in log[:-1]] == [c[0] for c in log[1:]]  # linear: each on the previous
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    assert len([f for f in files if f.startswith(f"{SID}/snapshots/")]) == 3
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 720
+
+
+# --- an AcadHomepage site's old branch becomes the first snapshots
+
+
+def acadhomepage_branch(github: dict[str, Any], versions: list[int]) -> str:
+    """The old crawler's google-scholar-stats branch: gs_data.json as AcadHomepage commits it."""
+    from test_backfill import SID as OLD_SID
+    from test_backfill import acad
+
+    old = github["tmp"] / "old-crawler"
+    git(github["tmp"], "init", "--quiet", "-b", "google-scholar-stats", str(old))
+    for index, total in enumerate(versions):
+        (old / "gs_data.json").write_text(json.dumps(acad(total, {"x": total - 20, "yy": 15, "z": 5})), encoding="utf-8")
+        (old / "gs_data_shieldsio.json").write_text(json.dumps({"schemaVersion": 1, "label": "citations", "message": str(total)}))
+        git(old, "add", "-A")
+        when = f"2024-01-0{index + 1}T06:00:00Z"  # import-git dates each version by its commit time
+        subprocess.run(["git", "-c", "user.name=github-actions", "-c", "user.email=a@example.org", "commit", "--quiet",
+                        "-m", "Updated Citation & Stars Badge"], cwd=old, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
+    git(old, "push", "--quiet", str(github["bare"]), "google-scholar-stats")
+    return OLD_SID
+
+
+def test_action_imports_the_old_branchs_history_on_the_first_run_only(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    sid = acadhomepage_branch(github, [100, 110])
+    replay.add_profile(sid, 3, citations=120)
+    runner = fresh_runner(github, "first", action_context(scholar_id=sid, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(p is None or p.returncode == 0 for p in results.values()), results
+    assert "2 versions: imported 2" in (results["Import"] or pytest.fail("no import step")).stderr
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    snapshots = sorted(f for f in files if f.startswith(f"{sid}/snapshots/"))
+    assert len(snapshots) == 3 and snapshots[0].endswith("20240101T060000Z.json")
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 120
+    # The old commits stay under the new one.
+    assert git(bare, "log", "--format=%s", "google-scholar-stats").splitlines()[1:] == ["Updated Citation & Stars Badge"] * 2
+
+    # The next day the folder restored from the branch has snapshots: nothing is imported again.
+    runner = fresh_runner(github, "second", action_context(scholar_id=sid, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert "already has snapshots: nothing to import" in (results["Import"] or pytest.fail("no import step")).stdout
+
+
+def test_action_import_without_an_old_branch_or_an_id_does_not_stop_the_run(github: dict[str, Any]) -> None:
+    replay = github["replay"]
+    replay.add_profile(SID, 3, citations=50)
+    runner = fresh_runner(github, "noid", action_context(config="scholar-stats.toml", import_git="true"), checkout=False)
+    runner.run(step_named(ACTION, "Restore"))
+    proc = runner.run(step_named(ACTION, "Import"))
+    assert proc.returncode == 0 and "::warning title=import-git::import-git needs the scholar-id input" in proc.stdout
+    runner = fresh_runner(github, "nobranch", action_context(scholar_id=SID, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(p is None or p.returncode == 0 for p in results.values()), results
+    assert "No branch google-scholar-stats yet: nothing to import." in (results["Import"] or pytest.fail("skipped")).stdout
