@@ -95,12 +95,18 @@ class Publication:
 _COUNT_RE = re.compile(r"[0-9]+|[0-9]{1,3}(?:(?P<sep>[,.' ])[0-9]{3})(?:(?P=sep)[0-9]{3})*")
 
 
+_NOT_DIGIT_RE = re.compile(r"[^0-9]")
+
+
 def parse_count(text: str) -> int:
     """The count ``text`` writes (any Unicode space read as a separator); ``ValueError`` if it is none."""
+    if text.isascii() and text.isdigit():
+        # Most cells are bare digits ("12"): no regex needed.
+        return int(text)
     cleaned = " ".join(text.split())
     if not _COUNT_RE.fullmatch(cleaned):
         raise ValueError(f"{text[:40]!r} is not a count")
-    return int(re.sub(r"[^0-9]", "", cleaned))
+    return int(_NOT_DIGIT_RE.sub("", cleaned))
 
 
 def repeated_note(repeated: tuple[str, ...]) -> tuple[str, ...]:

@@ -216,3 +216,26 @@ def test_lock_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StorageError, match="Not a directory"), locked(blocker / "data"):
         pass  # pragma: no cover
+
+
+@pytest.mark.parametrize("count", [3, 200])
+def test_a_batch_writes_only_what_changed_and_says_what_in_order(tmp_path: Path, count: int) -> None:
+    from crawler.store import write_all_if_changed
+
+    items = [(tmp_path / "pubs" / f"p{n:03d}.json", f"{n}\n".encode()) for n in range(count)]
+    assert write_all_if_changed(items) == [path for path, _ in items]
+    assert all(path.read_bytes() == data for path, data in items)
+    changed = [(path, data + b"x" if n % 7 == 0 else data) for n, (path, data) in enumerate(items)]
+    assert write_all_if_changed(changed) == [path for n, (path, _) in enumerate(items) if n % 7 == 0]
+    assert not [p for p in (tmp_path / "pubs").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_batch_raises_the_first_error_after_trying_every_file(tmp_path: Path) -> None:
+    from crawler.store import write_all_if_changed
+
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    items = [(tmp_path / ("blocked" if n == 50 else "ok") / f"p{n:03d}.json", b"{}\n") for n in range(100)]
+    with pytest.raises(StorageError):
+        write_all_if_changed(items)
+    # Every other file was still written whole, and no temporary file is left.
+    assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == [f"p{n:03d}.json" for n in range(100) if n != 50]
