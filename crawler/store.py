@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import itertools
 import json
 import logging
@@ -241,13 +242,15 @@ def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:
     confine(folder, jail, whole=True)
     removed: list[Path] = []
     try:
-        entries = list(Path(folder).iterdir())
+        # Names first, Path objects only for what goes: a badge folder holds hundreds of files.
+        with os.scandir(folder) as entries:
+            found = [Path(entry.path) for entry in entries if TEMP_NAME_RE.match(entry.name) and entry.is_file()]
     except (FileNotFoundError, NotADirectoryError):
         return removed
     except OSError as exc:
         raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
-    for path in entries:
-        if TEMP_NAME_RE.match(path.name) and path.is_file() and remove_file(path, jail=jail):
+    for path in found:
+        if remove_file(path, jail=jail):
             removed.append(path)
     return removed
 
@@ -384,10 +387,17 @@ class AuthorStore:
 
     def read_snapshot(self, path: Path) -> AuthorRecord:
         try:
-            return record_from_dict(json.loads(path.read_bytes()))
+            data = path.read_bytes()
+            key = (os.fspath(path), hashlib.blake2b(data, digest_size=20).digest())
+            cached = _read_cache.get(key)
+            if cached is not None:
+                return cached
+            record = record_from_dict(json.loads(data))
         except (OSError, ValueError) as exc:
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
             raise StorageError(f"corrupt snapshot {path}: {exc}") from exc
+        _read_cache.put(key, record)
+        return record
 
     def latest(self) -> tuple[Path, AuthorRecord] | None:
         """The newest snapshot that reads; corrupt ones are reported and skipped, never removed.
@@ -432,6 +442,41 @@ class AuthorStore:
                 n += 1
         atomic_write_bytes(path, json_bytes(record_to_dict(record)), jail=self.data_dir)
         return path
+
+
+class _ReadCache:
+    """Records of snapshots read during a run, by path and a digest of the bytes:
+    a run reads an author's newest snapshot for the guard and again for the
+    group's numbers.  Reading the bytes is cheap; decoding and checking them is
+    what is saved.  The key is the content, so a file changed in between (by
+    hand, within the file system's timestamp granularity) is read anew."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._records: dict[tuple[Any, ...], AuthorRecord] = {}
+
+    def get(self, key: tuple[Any, ...]) -> AuthorRecord | None:
+        record = self._records.pop(key, None)
+        if record is not None:
+            self._records[key] = record  # most recently used last
+        return record
+
+    def put(self, key: tuple[Any, ...], record: AuthorRecord) -> None:
+        self._records[key] = record
+        while len(self._records) > self.size:
+            del self._records[next(iter(self._records))]
+
+    def clear(self) -> None:
+        self._records.clear()
+
+
+# Enough for a lab's authors and their fallback series.
+_read_cache = _ReadCache(256)
+
+
+def forget_reads() -> None:
+    """Start a run from the files alone: what an earlier run in this process read is dropped."""
+    _read_cache.clear()
 
 
 # -- reading a folder that came from elsewhere, never outside it --------------
