@@ -336,6 +336,7 @@ class _Writer:
     produced: dict[Path, int] = field(default_factory=dict)
     confined: set[Path] = field(default_factory=set)
     pending: list[tuple[Path, bytes]] = field(default_factory=list)
+    doomed: list[tuple[Path, str]] = field(default_factory=list)
 
     def _confine(self, path: Path) -> None:
         # Hundreds of badges share three folders: each folder's way is checked once.
@@ -350,14 +351,20 @@ class _Writer:
         self.pending.append((path, data))
 
     def flush(self) -> list[Path]:
+        """Write what is queued, then remove what is doomed: a write that fails
+        (a full disk) leaves every old badge in place."""
         pending, self.pending = self.pending, []
         self.written.extend(write_all_if_changed(pending, durable=False))
+        doomed, self.doomed = self.doomed, []
+        for path, why in doomed:
+            if remove_file(path, durable=False):
+                log.info("removed %s: %s", path, why)
         return self.written
 
     def remove(self, path: Path, why: str) -> None:
+        """Queue ``path`` for removal once the writes are done."""
         self._confine(path)
-        if remove_file(path, durable=False):
-            log.info("removed %s: %s", path, why)
+        self.doomed.append((path, why))
 
 
 APPROXIMATE = "≈ "
