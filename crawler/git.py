@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -205,6 +206,49 @@ class Git:
             bodies.append(out[start : start + size])
             pos = start + size + 1
         return bodies
+
+    def empty_tree(self) -> str:
+        return self.out("hash-object", "-t", "tree", "-w", "--stdin", input=b"")
+
+    def listing(self, treeish: str) -> dict[bytes, tuple[bytes, bytes]]:
+        """Every file of ``treeish``: path -> (mode, blob)."""
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", treeish).stdout
+        files: dict[bytes, tuple[bytes, bytes]] = {}
+        for record in out.split(b"\0"):
+            if record:
+                info, _, path = record.partition(b"\t")
+                mode, _kind, sha = info.split()
+                files[path] = (mode, sha)
+        return files
+
+    def replay_tree(self, base: str | None, ours: str, onto: str) -> str:
+        """The tree of ``onto`` with the change from ``base`` to ``ours`` applied; return its id.
+
+        ``base`` (a commit, or None for "no branch yet") is where ``ours`` (a tree)
+        started.  What ``ours`` added or changed wins; what it removed goes only
+        where ``onto`` still has ``base``'s version, so everything ``onto`` added
+        meanwhile (another machine's snapshots) is kept.
+        """
+        base_tree = self.tree_of(base) if base is not None else self.empty_tree()
+        out = self.run("diff-tree", "-r", "-z", "--no-renames", base_tree, ours).stdout.split(b"\0")
+        theirs = self.listing(onto)
+        lines: list[bytes] = []
+        for meta, path in zip(out[0::2], out[1::2], strict=False):
+            if not meta.startswith(b":"):
+                continue
+            _old_mode, new_mode, old_sha, new_sha, status = meta[1:].split()
+            if status == b"D":
+                if theirs.get(path, (b"", old_sha))[1] == old_sha:
+                    lines.append(b"0 " + ZERO_SHA.encode() + b"\t" + path + b"\0")
+            else:
+                lines.append(new_mode + b" " + new_sha + b"\t" + path + b"\0")
+        with tempfile.TemporaryDirectory(prefix="scholar-stats-index-") as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self.run("read-tree", onto, env=env)
+            if lines:
+                self.run("update-index", "-z", "--index-info", input=b"".join(lines), env=env)
+            return self.out("write-tree", env=env)
+
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}

@@ -8,18 +8,20 @@ proxy) and one class, ``PoliteClient``, wraps it with what every source needs:
   can fix: timeouts, connection errors, 5xx, and 429 (honouring ``Retry-After``);
 * a total deadline for the whole fetch, kept by the wall clock: every wait is
   checked against it, and each request runs on a worker thread that is cut
-  off when it passes (see ``_Cutter``), so no server, resolver, proxy or TLS
-  handshake can make a fetch outlast it;
+  off when it passes (``crawler.deadline``), so no server, resolver, proxy or
+  TLS handshake can make a fetch outlast it;
 * redirects followed by hand, so a redirect to a sign-in wall or ``/sorry/``
   is seen (and never followed off to the internet);
-* bodies read raw and inflated here, layer by layer, counting every byte
-  produced, so no ``Content-Encoding`` (stacked or not) can inflate a small
+* bodies read raw and inflated layer by layer (``crawler.inflate``), counting
+  every byte produced, so no ``Content-Encoding`` (stacked or not) can inflate a small
   body into gigabytes;
 * translation of httpx's exceptions and of HTTP statuses into ours, with a
   network that is down told apart (``cannot reach HOST``) and not retried
   when the name does not resolve;
 * ``redact``, the one function that masks credentials (URL userinfo, key-like
   query values, tokens) in any text before it reaches a log, a file or stderr;
+  every error the client raises has its URL and message masked already, so
+  callers never pass a key along by accident;
 * proxy URLs checked before any request (``check_proxy``).
 
 Clock, sleep and randomness are passed in so tests can run without waiting.
@@ -27,34 +29,32 @@ Clock, sleep and randomness are passed in so tests can run without waiting.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import logging
 import math
 import os
-import queue
 import random
 import re
 import socket
-import ssl
-import threading
 import time
-import weakref
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import tenacity
 from socksio import ProtocolError as SocksProtocolError
 
-from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, UsageError
+from crawler.deadline import Cutter, Deadline, Trace
+from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ScholarStatsError, UsageError
+from crawler.inflate import ACCEPT_ENCODING, MAX_BODY_BYTES, Inflater
+
+__all__ = ["Deadline", "HttpOptions", "PoliteClient", "build_client", "redact", "redacted_text"]
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -67,13 +67,6 @@ DEFAULT_HEADERS = {
 }
 # Query parameters whose values never reach a log line or an error message.
 SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "mailto", "token", "access_token", "password", "secret"})
-MAX_BODY_BYTES = 20 * 1024 * 1024
-# Only what can be inflated piece by piece under a byte count is asked for; a
-# server that sends anything else (br, zstd) is refused rather than trusted.
-ACCEPT_ENCODING = "gzip, deflate"
-# More layers than this is no honest server's doing.
-MAX_ENCODING_LAYERS = 3
-_INFLATE_PIECE = 64 * 1024
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 # The standard variables httpx reads when no proxy is given (trust_env).
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
@@ -195,24 +188,6 @@ def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None 
     return httpx.Client(**kwargs)
 
 
-class Deadline:
-    """Seconds left for one fetch; every wait and read asks it first."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self.seconds = seconds
-        self._end = clock() + seconds
-
-    def remaining(self) -> float:
-        return self._end - self._clock()
-
-    def check(self, what: str, url: str | None = None) -> float:
-        left = self.remaining()
-        if left <= 0:
-            raise DeadlineExceeded(f"deadline of {self.seconds:g}s exceeded while {what}", url=url)
-        return left
-
-
 _MASK = "***"
 _SECRET_NAMES = "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
 _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -250,89 +225,12 @@ def redacted_text(text: object) -> str:
     return redact(str(text)) or ""
 
 
-class _Layer:
-    """One ``Content-Encoding`` layer undone in pieces of at most ``_INFLATE_PIECE`` bytes."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        # deflate is meant to be zlib-wrapped, but some servers send it raw: the
-        # first bytes tell (as browsers and httpx do).
-        wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
-        self._inflater = zlib.decompressobj(wbits)
-        self._started = False
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if not self._started and data:
-            self._started = True
-            if self.encoding == "deflate":
-                try:
-                    zlib.decompressobj(zlib.MAX_WBITS).decompress(data[:2])
-                except zlib.error:
-                    self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        while True:
-            piece = self._inflater.decompress(data, _INFLATE_PIECE)
-            if piece:
-                yield piece
-            data = self._inflater.unconsumed_tail
-            # A full piece may leave output inside zlib with no input left: ask again.
-            if not data and len(piece) < _INFLATE_PIECE:
-                return
-
-    def flush(self) -> Iterator[bytes]:
-        yield from self.feed(b"")
-        if not self._inflater.eof and self._started:
-            raise zlib.error(f"{self.encoding} stream ends early")
-
-
-class Inflater:
-    """Undoes a response's ``Content-Encoding`` as raw bytes arrive, counting every byte produced.
-
-    httpx inflates a whole chunk at once (1.8 KB of ``gzip, gzip`` became 1 GiB
-    in one call); here each layer yields small pieces and the total is checked
-    after each one, so memory stays at the cap whatever the stacking.
-    """
-
-    def __init__(self, content_encoding: str, *, limit: int = MAX_BODY_BYTES, url: str | None = None) -> None:
-        names = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
-        names = [e for e in names if e != "identity"]
-        unknown = [e for e in names if e not in ("gzip", "x-gzip", "deflate")]
-        if unknown:
-            raise FetchError(f"the server sent Content-Encoding {unknown[0]!r}, which was not asked for", url=url)
-        if len(names) > MAX_ENCODING_LAYERS:
-            raise FetchError(f"Content-Encoding with {len(names)} layers refused", url=url)
-        # The header lists the layers in the order they were applied: undo the last first.
-        self.layers = [_Layer(name) for name in reversed(names)]
-        self.limit = limit
-        self.url = url
-        self.size = 0
-
-    def _through(self, index: int, pieces: Iterator[bytes]) -> Iterator[bytes]:
-        for piece in pieces:
-            if index == len(self.layers):
-                self.size += len(piece)
-                if self.size > self.limit:
-                    raise FetchError(f"response larger than {self.limit} bytes", url=self.url)
-                yield piece
-            else:
-                yield from self._through(index + 1, self.layers[index].feed(piece))
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        try:
-            yield from self._through(0, iter((data,)))
-        except zlib.error as exc:
-            raise _Retryable(FetchError(f"the response's {self._names()} encoding is corrupt ({exc})", url=self.url)) from exc
-
-    def flush(self) -> Iterator[bytes]:
-        try:
-            for index, layer in enumerate(self.layers):
-                yield from self._through(index + 1, layer.flush())
-        except zlib.error as exc:
-            raise _Retryable(FetchError(f"the response's {self._names()} encoding is corrupt ({exc})", url=self.url)) from exc
-
-    def _names(self) -> str:
-        return ", ".join(layer.encoding for layer in reversed(self.layers)) or "identity"
-
-
+def masked(exc: ScholarStatsError) -> ScholarStatsError:
+    """``exc`` itself, its URL and message masked (``redact``)."""
+    exc.url = redact(exc.url)
+    exc.message = redacted_text(exc.message)
+    exc.args = (exc.message,)
+    return exc
 def _network_failure(exc: httpx.TransportError, url: str, proxy: str | None) -> tuple[FetchError, bool]:
     """What a failed connection means, in words a user can act on, and whether a retry may help.
 
@@ -381,148 +279,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
-_Trace = Callable[[str, Mapping[str, Any]], None]
-# How long a request cut off at its deadline is given to wind down (release its
-# connection) before the caller moves on without it.
-_CUT_GRACE = 2.0
-
-
-class _Cancelled(Exception):
-    """Raised inside an abandoned request at its next step, so it goes no further."""
-
-
-class _Cutter:
-    """Runs each request so that it can be cut off at the deadline, whatever the server does.
-
-    httpx's timeouts bound each read, not a whole request: a server that sends
-    its headers one byte a second keeps every read short and the request alive
-    forever; so can a proxy answering CONNECT, a TLS handshake, or a resolver.
-    Each request runs on a worker thread while the caller waits on the wall
-    clock.  httpcore's ``trace`` extension names every socket the client opens
-    (proxy, tunnel and TLS included); at the deadline they are shut down, which
-    wakes whatever read is blocked on them.  A worker stuck in name resolution
-    cannot be woken: it is left behind, and stops at its next step.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
-        self._worker: _Worker | None = None
-
-    def close(self) -> None:
-        if self._worker is not None:
-            self._worker.retire()
-            self._worker = None
-
-    def _watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.add(sock)
-
-    def _cut(self) -> None:
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            # Idle keep-alive connections are shut down too: the pool drops them
-            # and reconnects, which is cheap next to guessing which one is stuck.
-            _shutdown(sock)
-
-    def _trace(self, cancelled: threading.Event) -> _Trace:
-        last: list[socket.socket] = []
-        handshake: list[socket.socket] = []
-
-        def trace(event: str, info: Mapping[str, Any]) -> None:
-            if cancelled.is_set() and event.endswith(".started"):
-                raise _Cancelled(event)
-            stream: Any = info.get("return_value")
-            sock = stream.get_extra_info("socket") if hasattr(stream, "get_extra_info") else None
-            if isinstance(sock, socket.socket):
-                last[:] = [sock]
-                self._watch(sock)
-                if cancelled.is_set():
-                    _shutdown(sock)
-            if event.endswith("start_tls.started") and last and not isinstance(last[0], ssl.SSLSocket):
-                # Wrapping a socket in TLS moves its descriptor to a new object
-                # before the handshake: a duplicate keeps the handshake reachable.
-                with_dup = _dup(last[0])
-                if with_dup is not None:
-                    handshake.append(with_dup)
-                    self._watch(with_dup)
-            elif event.endswith(("start_tls.complete", "start_tls.failed")):
-                while handshake:
-                    handshake.pop().close()
-
-        return trace
-
-    def run(self, exchange: Callable[[_Trace], _T], deadline: Deadline, url: str) -> _T:
-        cancelled = threading.Event()
-        done = threading.Event()
-        outcome: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                outcome["value"] = exchange(self._trace(cancelled))
-            except BaseException as exc:  # handed to the caller, whatever it is
-                outcome["error"] = exc
-            finally:
-                done.set()
-
-        if self._worker is None:
-            self._worker = _Worker()
-        worker = self._worker
-        worker.jobs.put(work)
-        try:
-            finished = done.wait(max(0.0, deadline.remaining()))
-        finally:
-            if not done.is_set():
-                cancelled.set()
-                self._cut()
-                done.wait(_CUT_GRACE)
-                # A request cut off takes its thread with it: the thread ends once the
-                # request has wound down (at once, or after a resolver lets go), and
-                # the next request gets a fresh one.
-                worker.retire()
-                self._worker = None
-        if not finished:
-            host = urlsplit(url).hostname or url
-            raise DeadlineExceeded(
-                f"deadline of {deadline.seconds:g}s exceeded while waiting for {host}", url=url
-            )
-        if "error" in outcome:
-            raise outcome["error"]
-        value: _T = outcome["value"]
-        return value
-
-
-class _Worker:
-    """A thread that runs one request after another: starting a thread for each
-    request costs about a millisecond, a tenth of a request on a fast network."""
-
-    def __init__(self) -> None:
-        self.jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        threading.Thread(target=self._loop, name="scholar-stats-request", daemon=True).start()
-
-    def _loop(self) -> None:
-        while (job := self.jobs.get()) is not None:
-            job()
-
-    def retire(self) -> None:
-        """End the thread once it has finished what it is doing."""
-        self.jobs.put(None)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    # OSError: already closed, or never connected.
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-def _dup(sock: socket.socket) -> socket.socket | None:
-    try:
-        return socket.socket(fileno=os.dup(sock.fileno()))
-    except OSError:
-        return None
-
-
 RedirectPolicy = Callable[[str, str], None]
 """Called with (from_url, location) before a redirect is followed; raises to refuse it."""
 
@@ -547,7 +303,7 @@ class PoliteClient:
         self._last_request: dict[str, float] = {}
         self.requests_sent = 0
         self.request_log: list[str] = []
-        self._cutter = _Cutter()
+        self._cutter = Cutter()
 
     def deadline(self, seconds: float | None = None) -> Deadline:
         return Deadline(self.options.deadline if seconds is None else seconds, self.clock)
@@ -590,7 +346,7 @@ class PoliteClient:
         host = urlsplit(url).netloc
         self.requests_sent += 1
 
-        def exchange(trace: _Trace) -> tuple[httpx.Response, bytes]:
+        def exchange(trace: Trace) -> tuple[httpx.Response, bytes]:
             extensions = {"trace": trace}
             try:
                 with self.client.stream(
@@ -606,13 +362,17 @@ class PoliteClient:
                     inflater = Inflater(response.headers.get("content-encoding", ""), url=url)
                     chunks: list[bytes] = []
                     raw = 0
-                    for chunk in response.iter_raw():
-                        raw += len(chunk)
-                        if raw > MAX_BODY_BYTES:
-                            raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
-                        chunks.extend(inflater.feed(chunk))
-                        deadline.check("reading a response", url)
-                    chunks.extend(inflater.flush())
+                    try:
+                        for chunk in response.iter_raw():
+                            raw += len(chunk)
+                            if raw > MAX_BODY_BYTES:
+                                raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
+                            chunks.extend(inflater.feed(chunk))
+                            deadline.check("reading a response", url)
+                        chunks.extend(inflater.flush())
+                    except zlib.error as exc:
+                        corrupt = f"the response's {inflater.names()} encoding is corrupt ({exc})"
+                        raise _Retryable(FetchError(corrupt, url=url)) from exc
                     return response, b"".join(chunks)
             except httpx.TimeoutException as exc:
                 raise _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url)) from exc
@@ -664,35 +424,40 @@ class PoliteClient:
         refuses), ``NotFound`` (404), ``DeadlineExceeded``, or ``FetchError``.
         An error status in ``answered_statuses`` is returned with its body
         instead, for a caller that reads the server's own words about it.
+        Every error's URL and message come out masked (``redact``).
         """
-        for _hop in range(MAX_REDIRECTS + 1):
-            response, body = self._get_with_retries(url, params, headers, deadline, blocked_statuses)
-            if response.is_redirect:
-                location = response.headers.get("location", "")
-                try:
-                    target = urljoin(str(response.request.url), location)
-                    httpx.URL(target)
-                except (ValueError, httpx.InvalidURL):
-                    # A Location such as "http://[" or a port that is no number: nowhere to go.
-                    raise FetchError(
-                        f"the server redirected to a malformed URL ({redacted_text(location)[:80]!r})",
-                        url=str(response.request.url),
-                        status=response.status_code,
-                    ) from None
-                if redirect_policy is not None:
-                    redirect_policy(str(response.request.url), target)
-                url, params = target, None
-                continue
-            status = response.status_code
-            final_url = str(response.request.url)
-            if status in not_found_statuses:
-                raise NotFound("not found", url=final_url, status=status)
-            if status in blocked_statuses:
-                raise Blocked("access refused", kind=f"http-{status}", url=final_url, status=status)
-            if status >= 400 and status not in answered_statuses:
-                raise FetchError("unexpected response", url=final_url, status=status)
-            return response, body
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects", url=url)
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                response, body = self._get_with_retries(url, params, headers, deadline, blocked_statuses)
+                if response.is_redirect:
+                    location = response.headers.get("location", "")
+                    try:
+                        target = urljoin(str(response.request.url), location)
+                        httpx.URL(target)
+                    except (ValueError, httpx.InvalidURL):
+                        # A Location such as "http://[" or a port that is no number: nowhere to go.
+                        raise FetchError(
+                            f"the server redirected to a malformed URL ({redacted_text(location)[:80]!r})",
+                            url=str(response.request.url),
+                            status=response.status_code,
+                        ) from None
+                    if redirect_policy is not None:
+                        redirect_policy(str(response.request.url), target)
+                    url, params = target, None
+                    continue
+                status = response.status_code
+                final_url = str(response.request.url)
+                if status in not_found_statuses:
+                    raise NotFound("not found", url=final_url, status=status)
+                if status in blocked_statuses:
+                    raise Blocked("access refused", kind=f"http-{status}", url=final_url, status=status)
+                if status >= 400 and status not in answered_statuses:
+                    raise FetchError("unexpected response", url=final_url, status=status)
+                return response, body
+            raise FetchError(f"more than {MAX_REDIRECTS} redirects", url=url)
+        except ScholarStatsError as exc:
+            masked(exc)
+            raise
 
     def _get_with_retries(
         self,

@@ -290,8 +290,9 @@ def _publication_quick(pub: object) -> Publication | None:
     return Publication(pub_id, title, authors, venue, year, citations, cites_id, doi)
 
 
-def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
-    """Read a snapshot back; ``ValueError`` names the first field that is wrong."""
+def snapshot_head(data: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any], Mapping[str, Any]]:
+    """What every reader of a snapshot checks first: ``scholar_id``, ``profile.name``,
+    the ``profile`` and ``metrics`` objects; ``ValueError`` names the first field that is wrong."""
     if not isinstance(data, Mapping):
         raise ValueError("a snapshot must be a JSON object")
     if data.get("format") != SNAPSHOT_FORMAT:
@@ -306,6 +307,12 @@ def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
     name = prof.get("name")
     if not isinstance(name, str):
         raise ValueError("'profile.name' must be a string")
+    return scholar_id, name, prof, met
+
+
+def record_from_dict(data: Mapping[str, Any]) -> AuthorRecord:
+    """Read a snapshot back; ``ValueError`` names the first field that is wrong."""
+    scholar_id, name, prof, met = snapshot_head(data)
     interests = prof.get("interests") or []
     if not isinstance(interests, list) or not all(isinstance(i, str) for i in interests):
         raise ValueError("'profile.interests' must be a list of strings")

@@ -22,10 +22,12 @@ on top of the branch tip, and the branch moved with ``update-ref`` (checking
 its old value, so a concurrent publish cannot be overwritten silently).  A
 folder whose content equals the tip's tree makes no commit.
 
-A push rejected because the remote branch moved is not forced: the remote tip
-is fetched and the same tree is committed on top of it (the tree *is* the
-folder, so replaying a change is committing the folder again), then pushed
-again, a bounded number of times.
+A push rejected because the remote branch moved (another machine published
+first) is not forced: the remote tip is fetched and our change is replayed on
+top of it (what our commit added or changed wins; what the other machine added
+meanwhile, its snapshots or another author, stays), then pushed again, a
+bounded number of times.  The files the other machine added are then written
+into the data folder too, so the next publish from here keeps them.
 
 ``crawler.restore`` does the opposite for a fresh machine (a CI runner): it fills the
 data folder with the files of the branch it lacks, so that ``run`` sees the
@@ -75,6 +77,8 @@ FALLBACK_EMAIL = "scholar-stats@users.noreply.github.com"
 LOCK_TIMEOUT = 60.0
 # How a rejected push that retrying can fix reads in `git push --porcelain`.
 _RETRYABLE_REJECTIONS = ("fetch first", "non-fast-forward", "stale info")
+# Two pushes inside the server at once: the later one finds the branch moved under it.
+_RETRYABLE_SERVER_REJECTIONS = ("cannot lock ref", "failed to update ref", "incorrect old value")
 
 
 @dataclass(frozen=True)
@@ -354,7 +358,9 @@ def _push(git: Git, remote: str, commit: str, branch: str) -> _PushOutcome:
         fields = line.split("\t")
         if len(fields) >= 3 and fields[0] == "!":
             summary = fields[2]
-            retryable = summary.startswith("[rejected]") and any(r in summary for r in _RETRYABLE_REJECTIONS)
+            retryable = (summary.startswith("[rejected]") and any(r in summary for r in _RETRYABLE_REJECTIONS)) or (
+                summary.startswith("[remote rejected]") and any(r in summary for r in _RETRYABLE_SERVER_REJECTIONS)
+            )
             return _PushOutcome(False, retryable, summary)
     return _PushOutcome(False, False, last_line(proc.stderr))
 
@@ -414,8 +420,10 @@ def publish(
         if push and git.rev_parse(git.tracking_ref(remote, branch)) != base:
             # An earlier publish committed but could not push; push that commit now.
             log.info("pushing %s, committed earlier but not pushed", base[:12])
-            return _push_with_replay(git, result, tree, base, remote, message, retries, allow_removals, sleep,
-                                     purge_cdn, purge_base_url, made=None, force_branch=force_branch)
+            result = _push_with_replay(git, result, tree, base, remote, message, retries, allow_removals, sleep,
+                                       purge_cdn, purge_base_url, made=None, force_branch=force_branch)
+            _fill_after_replay(data_dir, git, branch, result, force_branch)
+            return result
         log.info("nothing to publish: %s already holds the data folder's content", branch)
         return result
 
@@ -427,8 +435,22 @@ def publish(
     result = PublishResult(commit=commit, pushed=False, files=files, branch=branch, parent=base, root_author=tree.root_author, tip=commit)
     if not push:
         return result
-    return _push_with_replay(git, result, tree, commit, remote, message, retries, allow_removals, sleep,
-                             purge_cdn, purge_base_url, made=commit, force_branch=force_branch)
+    result = _push_with_replay(git, result, tree, commit, remote, message, retries, allow_removals, sleep,
+                               purge_cdn, purge_base_url, made=commit, force_branch=force_branch)
+    _fill_after_replay(data_dir, git, branch, result, force_branch)
+    return result
+
+
+def _fill_after_replay(data_dir: Path, git: Git, branch: str, result: PublishResult, force_branch: bool) -> None:
+    """After a replay, write what the other machine published into the data folder.
+
+    Without it the next publish from this folder would lack those snapshots and
+    be refused (or, allowed, drop them)."""
+    if result.attempts < 2:
+        return
+    from crawler.restore import restore  # restore reads the branch the way publish writes it
+
+    restore(data_dir, repo=git.git_dir, branch=branch, fetch=False, force_branch=force_branch)
 
 
 def _optional_remote_tip(git: Git, remote: str, branch: str, *, required: bool) -> str | None:
@@ -481,13 +503,16 @@ def _push_with_replay(
         if remote_tip is None:
             # The branch was deleted on the remote meanwhile: push ours as it is.
             continue
-        if git.tree_of(remote_tip) == tree.sha:
+        check_data_branch(git, f"{result.branch} of {remote}", remote_tip, force=force_branch)
+        # Our change (from the commit ours was built on to our tree) goes on top of theirs:
+        # what the other machine published meanwhile (its snapshots, another author) stays.
+        merged = git.replay_tree(git.rev_parse(f"{commit}^"), git.tree_of(commit), remote_tip)
+        if git.tree_of(remote_tip) == merged:
             git.update_ref(ref, remote_tip, commit)
             log.info("nothing to publish: %s on %s already holds the data folder's content", result.branch, remote)
             return dataclasses.replace(result, commit=None, parent=remote_tip, attempts=attempt, tip=remote_tip)
-        check_data_branch(git, f"{result.branch} of {remote}", remote_tip, force=force_branch)
-        _check_removals(git, remote_tip, tree, allow_removals)
-        replayed = _commit(git, tree.sha, remote_tip, message or _default_message(git, remote_tip, tree.sha))
+        _check_removals(git, remote_tip, dataclasses.replace(tree, sha=merged, paths=tuple(sorted(_tree_paths(git, merged)))), allow_removals)
+        replayed = _commit(git, merged, remote_tip, message or _default_message(git, remote_tip, merged))
         git.update_ref(ref, replayed, commit)
         commit, parent, made = replayed, remote_tip, replayed
 

@@ -16,11 +16,12 @@ shard number (rendezvous hashing); authors, taken in the order of a hash of
 their ID, each go to the first shard of their ranking that still has room, a
 shard holding floor(authors / N) or one more.  So the assignment does not depend on
 the order of the authors in the file, shard sizes differ by at most one, and an
-author added to or removed from the list moves only a few others (about 2 % of
-500, see docs/labs.md).  A pure ``hash mod N`` would never move anyone but
-leaves shards of 500 authors up to 29 authors apart, which is a shard taking
-1.6 times as long as the shortest.  Nothing depends on an author staying in
-one shard: each shard restores its authors' history before it runs.
+author added to or removed from the list moves a few others (about 3 of 500,
+6 at most in our measurements: docs/labs.md, bench/shard_assignment.py).  Pure
+rendezvous would never move anyone but leaves shards of 500 authors 23 apart
+on average, up to 36: the longest shard taking up to twice as long as the
+shortest.  Nothing depends on an author staying in one shard: each shard
+restores its authors' history before it runs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,11 +46,9 @@ from crawler.store import (
     TEMP_NAME_RE,
     confine,
     locked,
-    read_inside,
     remove_file,
     snapshot_sort_key,
     sync_folders,
-    walk_inside,
     write_if_changed,
 )
 
@@ -322,3 +322,43 @@ def author_folders(data_dir: Path) -> list[str]:
     if not Path(data_dir).is_dir():
         return []
     return [sid for sid in _author_folders(Path(data_dir)) if (Path(data_dir) / sid / SNAPSHOT_DIR).is_dir()]
+
+
+# -- reading a folder that came from elsewhere, never outside it --------------
+
+
+def walk_inside(folder: Path) -> list[str]:
+    """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
+
+    Symbolic links are reported and left out, never followed.
+    """
+    folder = Path(folder)
+    found: list[str] = []
+    try:
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+            base = Path(dirpath)
+            for name in list(dirnames):
+                if (base / name).is_symlink():
+                    log.warning("%s is a symbolic link; ignored", base / name)
+                    dirnames.remove(name)
+            for name in filenames:
+                path = base / name
+                if path.is_symlink():
+                    log.warning("%s is a symbolic link; ignored", path)
+                elif path.is_file():
+                    found.append(path.relative_to(folder).as_posix())
+    except OSError as exc:
+        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+    return sorted(found)
+
+
+def read_inside(folder: Path, rel: str) -> bytes:
+    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file."""
+    path = Path(folder) / rel
+    confine(path, folder)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc

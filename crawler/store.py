@@ -359,14 +359,83 @@ def snapshot_sort_key(path: Path) -> tuple[str, int] | None:
     return time, n
 
 
-def _sort_key(path: Path) -> tuple[str, int]:
-    return snapshot_sort_key(path) or ("", 0)
-
-
 @dataclass(frozen=True)
 class BadSnapshot:
     path: Path
     reason: str
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRef:
+    """A snapshot file and the time its name says.
+
+    The file is kept as a string: a history holds hundreds of thousands of
+    these, and building a ``Path`` for each costs more than reading its header.
+    """
+
+    file: str
+    time: datetime
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.file)
+
+
+def snapshot_time(path: Path) -> datetime | None:
+    """The UTC time a snapshot's file name says (``time_from_name`` of a path)."""
+    return time_from_name(Path(path).name)
+
+
+def report_bad(bad: list[BadSnapshot] | None, path: Path, reason: str, *, quiet: bool = False) -> None:
+    """Say that a snapshot was skipped (on stderr, through logging) and remember it in ``bad``."""
+    if not quiet:
+        log.warning("corrupt snapshot %s: %s; skipped", path, reason)
+    if bad is not None:
+        bad.append(BadSnapshot(path, reason))
+
+
+def snapshot_refs(
+    data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | None = None, *, quiet: bool = False
+) -> list[SnapshotRef]:
+    """An author's snapshots, oldest first; files whose name is not a time are reported and skipped."""
+    folder = os.path.join(data_dir, scholar_id, SNAPSHOT_DIR)
+    try:
+        names = sorted(
+            (n for n in os.listdir(folder) if n.endswith(SNAPSHOT_SUFFIX) and not n.startswith(".")),
+            # Time order: "_10" after "_9"; names that are not times sort last and are reported below.
+            key=snapshot_name_order,
+        )
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+    refs = []
+    for name in names:
+        when = time_from_name(name)
+        if when is None:
+            report_bad(bad, Path(folder, name), "the name is not a snapshot time (YYYYMMDDTHHMMSSZ.json)", quiet=quiet)
+            continue
+        refs.append(SnapshotRef(os.path.join(folder, name), when))
+    return refs
+
+
+def read_snapshot(path: Path) -> AuthorRecord:
+    """A snapshot in full; ``StorageError`` naming the file when it cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+        key = (os.fspath(path), hashlib.blake2b(data, digest_size=20).digest())
+        cached = _read_cache.get(key)
+        if cached is not None:
+            return cached
+        record = record_from_dict(json.loads(data))
+    except (OSError, ValueError) as exc:
+        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
+        raise StorageError(f"corrupt snapshot {path}: {exc}") from exc
+    _read_cache.put(key, record)
+    return record
 
 
 class AuthorStore:
@@ -397,7 +466,8 @@ class AuthorStore:
         """
         if not self.snapshot_dir.is_dir():
             return []
-        return sorted((p for p in self.snapshot_dir.iterdir() if snapshot_sort_key(p) is not None), key=_sort_key)
+        keyed = ((key, p) for p in self.snapshot_dir.iterdir() if (key := snapshot_sort_key(p)) is not None)
+        return [p for _, p in sorted(keyed)]
 
     def stray_files(self) -> list[Path]:
         """``.json`` files in the snapshot folder whose names are not snapshot names."""
@@ -409,19 +479,7 @@ class AuthorStore:
             if p.suffix == SNAPSHOT_SUFFIX and not p.name.startswith(".") and snapshot_sort_key(p) is None
         )
 
-    def read_snapshot(self, path: Path) -> AuthorRecord:
-        try:
-            data = path.read_bytes()
-            key = (os.fspath(path), hashlib.blake2b(data, digest_size=20).digest())
-            cached = _read_cache.get(key)
-            if cached is not None:
-                return cached
-            record = record_from_dict(json.loads(data))
-        except (OSError, ValueError) as exc:
-            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
-            raise StorageError(f"corrupt snapshot {path}: {exc}") from exc
-        _read_cache.put(key, record)
-        return record
+    read_snapshot = staticmethod(read_snapshot)
 
     def latest(self) -> tuple[Path, AuthorRecord] | None:
         """The newest snapshot that reads; corrupt ones are reported and skipped, never removed.
@@ -501,43 +559,3 @@ _read_cache = _ReadCache(256)
 def forget_reads() -> None:
     """Start a run from the files alone: what an earlier run in this process read is dropped."""
     _read_cache.clear()
-
-
-# -- reading a folder that came from elsewhere, never outside it --------------
-
-
-def walk_inside(folder: Path) -> list[str]:
-    """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
-
-    Symbolic links are reported and left out, never followed.
-    """
-    folder = Path(folder)
-    found: list[str] = []
-    try:
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-            base = Path(dirpath)
-            for name in list(dirnames):
-                if (base / name).is_symlink():
-                    log.warning("%s is a symbolic link; ignored", base / name)
-                    dirnames.remove(name)
-            for name in filenames:
-                path = base / name
-                if path.is_symlink():
-                    log.warning("%s is a symbolic link; ignored", path)
-                elif path.is_file():
-                    found.append(path.relative_to(folder).as_posix())
-    except OSError as exc:
-        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
-    return sorted(found)
-
-
-def read_inside(folder: Path, rel: str) -> bytes:
-    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file."""
-    path = Path(folder) / rel
-    confine(path, folder)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -599,22 +599,10 @@ class ReplayServer:
 
     # -- content -----------------------------------------------------------
 
-    def add_profile(
-        self,
-        scholar_id: str,
-        n_publications: int,
-        *,
-        citations: int | Sequence[int] | None = None,
-        seed: int = 0,
-        name: str = TEMPLATE_NAME,
-        affiliation: str = "Senior .NET Web Developer",
-        shared: Sequence[GeneratedPublication] = (),
-    ) -> GeneratedProfile:
-        """Serve a generated profile; returns the values a client must extract."""
-        profile = generate_profile(
-            scholar_id, n_publications, citations=citations, seed=seed, name=name, affiliation=affiliation,
-            shared=shared,
-        )
+    def add_profile(self, scholar_id: str, n_publications: int, **options: Any) -> GeneratedProfile:
+        """Serve a generated profile (``options`` as ``generate_profile`` takes them); returns the
+        values a client must extract."""
+        profile = generate_profile(scholar_id, n_publications, **options)
         pages = _ProfilePages.build(profile, self.fixtures_dir)
         with self._lock:
             self._profiles[scholar_id] = pages

@@ -16,12 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.cli import main
-from crawler.history.snapshots import snapshot_refs
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_from_dict
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_data import gs_data_dict, record_from_gs_data
 from crawler.outputs.write import write_outputs
-from crawler.store import AuthorStore
+from crawler.store import AuthorStore, snapshot_refs
 
 SID = "gItHiStOrY01"
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"

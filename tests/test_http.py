@@ -178,3 +178,23 @@ def test_request_log_masks_api_keys(caplog: pytest.LogCaptureFixture) -> None:
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "api_key=***" in logged and "q=x" in logged
     assert "s3cret" not in logged
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (httpx.Response(404), NotFound),
+        (httpx.Response(403), Blocked),
+        (httpx.Response(418), FetchError),
+        (httpx.Response(503), FetchError),
+        (httpx.Response(302, headers={"location": "https://scholar.example/x?api_key=SeCrEt99"}), FetchError),
+    ],
+)
+def test_every_error_the_client_raises_comes_out_masked(response: httpx.Response, error: type[Exception]) -> None:
+    """A key in the query string never leaves the client inside an error, whatever the caller does with it."""
+    clock = FakeClock()
+    handler, _ = answers(response)
+    with client_for(handler, clock, retries=0) as client, pytest.raises(error) as caught:
+        client.get(URL, params={"api_key": "SeCrEt99", "token": "SeCrEt99"}, deadline=client.deadline())
+    assert caught.value.url is not None and "api_key=***" in caught.value.url
+    assert "SeCrEt99" not in str(caught.value) and "SeCrEt99" not in repr(caught.value.args)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sites import seeded_remote
 
 from crawler.errors import PublishError
 from crawler.publish import (
@@ -57,16 +58,7 @@ def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
     """A bare repository named like a GitHub one, with a main branch."""
-    bare = tmp_path / "remotes" / "alice" / "alice.github.io.git"
-    bare.parent.mkdir(parents=True)
-    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    seed = tmp_path / "seed"
-    git(tmp_path, "clone", "--quiet", str(bare), str(seed))
-    (seed / "index.md").write_text("# Alice\n")
-    git(seed, "add", "index.md")
-    git(seed, "-c", "user.name=Alice", "-c", "user.email=alice@example.org", "commit", "--quiet", "-m", "homepage")
-    git(seed, "push", "--quiet", "origin", "HEAD:main")
-    return bare
+    return seeded_remote(tmp_path, tmp_path / "remotes" / "alice" / "alice.github.io.git")
 
 
 def clone(remote: Path, where: Path) -> Path:
@@ -318,16 +310,21 @@ def test_retries_are_bounded(
     assert next(moves) == 3  # three pushes tried: the first and two retries
 
 
-def test_replay_refuses_to_drop_snapshots_published_elsewhere(
+def test_replay_keeps_snapshots_published_elsewhere(
     user: Path, remote: Path, data: Path, tmp_path: Path
 ) -> None:
     publish(data, repo=user, sleep=no_sleep)
-    concurrent_commit(remote, tmp_path / "other", f"{ALICE}/snapshots/20250301T000000Z.json", b"{}\n")
-    write_author(data, ALICE, 140)
-    with pytest.raises(PublishError, match=r"lacks 1 snapshot\(s\).*--restore"):
-        publish(data, repo=user, sleep=no_sleep)
-    forced = publish(data, repo=user, sleep=no_sleep, allow_removals=True)
-    assert forced.pushed
+    theirs = concurrent_commit(remote, tmp_path / "other", f"{ALICE}/snapshots/20250301T000000Z.json", b"{}\n")
+    write_author(data, ALICE, 140, snapshot="20250401T000000Z")
+    result = publish(data, repo=user, sleep=no_sleep)
+    assert result.pushed and result.parent == theirs
+    files = tree_files(remote, BRANCH)
+    assert {f"{ALICE}/snapshots/{name}.json" for name in ("20250101T000000Z", "20250301T000000Z", "20250401T000000Z")} <= set(files)
+    assert json.loads(files["gs_data.json"])["citedby"] == 140
+    # The other machine's snapshot is in this folder now, so the next publish keeps it too.
+    assert (data / ALICE / "snapshots" / "20250301T000000Z.json").read_bytes() == b"{}\n"
+    write_author(data, ALICE, 150, snapshot="20250501T000000Z")
+    assert publish(data, repo=user, sleep=no_sleep).attempts == 1
 
 
 # --- restore

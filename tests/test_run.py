@@ -748,8 +748,7 @@ def test_leftover_temporary_files_are_ignored_and_cleaned(
         path.write_bytes(b'{"format": 1, "scholar_id": "half')
     assert len(snapshots(data)) == 1
     result = run_cli(replay, data)
-    assert result.returncode == 0, result.stderr
-    assert tree(data) == first_run
+    assert (result.returncode, tree(data)) == (0, first_run), result.stderr
 
 
 # -- 7. the lock ------------------------------------------------------------------------------

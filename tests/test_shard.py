@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import random
 import string
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from clitools import config_file
 from replay import Captcha, ReplayServer
 from test_run import no_proxy, read_json, run_cli, scholar_stats, snapshots, tree
 
 from crawler.config import load_config
 from crawler.errors import StorageError, UsageError
-from crawler.shard import Shard, assign, for_shard, merge, parse_shard, select
+from crawler.shard import Shard, _hash, assign, for_shard, merge, parse_shard, select
 from crawler.sources import AuthorRef
 
 ALPHABET = string.ascii_letters + string.digits + "_-"
@@ -62,22 +64,36 @@ def test_assignment_does_not_depend_on_the_order_of_the_authors() -> None:
 
 
 def test_adding_or_removing_an_author_moves_few_others() -> None:
+    # docs/labs.md (bench/shard_assignment.py): about 3 of 500 move on average, 6 at most
+    # in 400 additions; these IDs are fixed, so the bound is checked, never sampled.
     ids = scholar_ids(500)
     before = assign(ids, 10)
+    added, removed = [], []
     for extra in scholar_ids(20, seed=99):
         after = assign([*ids, extra], 10)
-        moved = sum(before[sid] != after[sid] for sid in ids)
-        assert moved <= 50, moved  # at most 10 % of 500; about 2 % on average (docs/labs.md)
-    after = assign(ids[1:], 10)
-    assert sum(before[sid] != after[sid] for sid in ids[1:]) <= 50
+        added.append(sum(before[sid] != after[sid] for sid in ids))
+    for gone in ids[::25]:
+        after = assign([sid for sid in ids if sid != gone], 10)
+        removed.append(sum(before[sid] != after[sid] for sid in after))
+    for moves in (added, removed):
+        assert max(moves) <= 10, moves
+        assert sum(moves) / len(moves) <= 5, moves
+
+
+def test_pure_hashing_would_leave_shards_far_apart() -> None:
+    """Why the shards hold their share: each author in its first-ranked shard, whatever the
+    others, would never move anyone but leaves 500 authors in shards tens of authors apart."""
+    ids = scholar_ids(500)
+    first = Counter(max(range(1, 11), key=lambda k: (_hash(f"{sid}/{k}"), k)) for sid in ids)
+    assert max(first.values()) - min(first.values()) > 10, first
+    balanced = Counter(assign(ids, 10).values())
+    assert max(balanced.values()) - min(balanced.values()) == 0
 
 
 def test_per_shard_proxy_and_delay_lists(tmp_path: Path) -> None:
-    path = tmp_path / "scholar-stats.toml"
-    path.write_text(
-        'proxy = ["http://a.example:3128", "http://b.example:3128"]\ndelay = [1, 2, 3]\n'
-        '[[authors]]\nid = "amIMrIEAAAAJ"\n',
-        encoding="utf-8",
+    path = config_file(
+        tmp_path,
+        'proxy = ["http://a.example:3128", "http://b.example:3128"]\ndelay = [1, 2, 3]\n[[authors]]\nid = "amIMrIEAAAAJ"\n',
     )
     config = load_config(path)
     assert config.http.proxy == "http://a.example:3128" and config.http.delay == 1.0
@@ -105,8 +121,7 @@ def test_per_shard_proxy_and_delay_lists(tmp_path: Path) -> None:
     ],
 )
 def test_bad_per_shard_lists_name_file_line_and_key(tmp_path: Path, line: str, message: str) -> None:
-    path = tmp_path / "scholar-stats.toml"
-    path.write_text(f'{line}\n[[authors]]\nid = "amIMrIEAAAAJ"\n', encoding="utf-8")
+    path = config_file(tmp_path, f'{line}\n[[authors]]\nid = "amIMrIEAAAAJ"\n')
     result = scholar_stats("run", "--config", path, "--shard", "1/2")
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"error: {path}:1: {message}"), result.stderr
@@ -194,9 +209,7 @@ def two_shards(replay: ReplayServer, tmp_path: Path) -> tuple[list[str], list[Pa
 
 
 def write_config(tmp_path: Path, ids: list[str]) -> Path:
-    path = tmp_path / "scholar-stats.toml"
-    path.write_text("".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids), encoding="utf-8")
-    return path
+    return config_file(tmp_path, "".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids))
 
 
 def test_merge_equals_one_unsharded_run_and_is_idempotent(

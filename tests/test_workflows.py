@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from sites import seeded_remote
 
 # Each test drives the whole tool through git and several commands.
 pytestmark = pytest.mark.slow
@@ -219,10 +220,11 @@ def test_action_interface() -> None:
     for name in ("scholar-id", "config", "branch", "data-dir", "proxy", "python-version", "publish", "source"):
         assert name in inputs and inputs[name].get("description"), name
     assert inputs["branch"]["default"] == "google-scholar-stats"
-    assert inputs["data-dir"]["default"] == "data"
+    assert inputs["data-dir"]["default"] == ""
+    assert doc["outputs"]["data-dir"]["value"] == "${{ steps.folder.outputs.data-dir }}"
     assert inputs["python-version"]["default"] == "3.12"
     assert inputs["publish"]["default"] == "true"
-    assert set(doc["outputs"]) == {"changed", "citations"}
+    assert set(doc["outputs"]) == {"changed", "citations", "data-dir"}
     assert doc["outputs"]["changed"]["value"] == "${{ steps.summary.outputs.changed }}"
     install = step_named(ACTION, "Install")
     assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
@@ -271,7 +273,37 @@ class Runner:
             for line in output.read_text().splitlines():
                 key, _, value = line.partition("=")
                 self.context[f"steps.{step['id']}.outputs.{key}"] = value
+            self.context[f"steps.{step['id']}.outcome"] = "success" if proc.returncode == 0 else "failure"
+        self.failed = self.failed or proc.returncode != 0
         return proc
+
+    failed = False
+
+    def would_run(self, step: dict[str, Any]) -> bool:
+        """The step's ``if:`` as GitHub evaluates it, for the expressions these files use."""
+        condition = str(step.get("if", "success()"))
+        match = EXPRESSION.fullmatch(condition.strip())
+        condition = match.group(1) if match else condition
+
+        def value(found: re.Match[str]) -> str:
+            return repr(self.context.get(found.group(0), "skipped" if found.group(0).endswith(".outcome") else ""))
+
+        python = re.sub(r"\b(?:inputs|steps)\.[\w.-]+", value, condition)
+        python = python.replace("success()", f"({not self.failed})").replace("cancelled()", "False")
+        python = python.replace("always()", "True").replace("failure()", f"({self.failed})")
+        python = re.sub(r"!(?!=)", " not ", python).replace("&&", " and ").replace("||", " or ")
+        # Only the repository's own if: expressions reach here.
+        return bool(eval(python, {"__builtins__": {}}, {}))
+
+    def run_all(self, steps: list[dict[str, Any]]) -> dict[str, subprocess.CompletedProcess[str] | None]:
+        """Run ``steps`` in order, skipping those whose ``if:`` is false (None in the result)."""
+        results: dict[str, subprocess.CompletedProcess[str] | None] = {}
+        for step in steps:
+            ran = self.would_run(step)
+            if not ran and step.get("id"):
+                self.context[f"steps.{step['id']}.outcome"] = "skipped"
+            results[step["name"].split()[0]] = self.run(step) if ran else None
+        return results
 
 
 class PurgeServer:
@@ -314,15 +346,7 @@ def git(cwd: Path, *args: str) -> str:
 def github(tmp_path: Path, replay, purge: PurgeServer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A 'GitHub' made of a bare repository (alice/site), the local Scholar and a local CDN purge."""
     server = tmp_path / "server"
-    bare = server / "alice" / "site.git"
-    bare.parent.mkdir(parents=True)
-    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    seed = tmp_path / "seed"
-    git(tmp_path, "clone", "--quiet", str(bare), str(seed))
-    (seed / "index.md").write_text("# Alice\n")
-    git(seed, "add", "index.md")
-    git(seed, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "site")
-    git(seed, "push", "--quiet", "origin", "HEAD:main")
+    bare = seeded_remote(tmp_path, server / "alice" / "site.git")
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -353,7 +377,13 @@ def fresh_runner(github: dict[str, Any], name: str, context: dict[str, str], *, 
         "GITHUB_STEP_SUMMARY": str(tmp / "step-summary.md"),
         "GITHUB_WORKSPACE": str(workspace),
     }
-    return Runner(tmp, context, env, workspace)
+    runner = Runner(tmp, context, env, workspace)
+    if "inputs.data-dir" in context:
+        # The action's first step, which every other step's DATA_DIR reads; tests that run one
+        # step alone start after it.
+        proc = runner.run(step_named(ACTION, "Choose"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return runner
 
 
 def branch_log(bare: Path) -> list[list[str]]:
@@ -493,7 +523,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Restore", "Fetch", "Read", "Publish", "Update", "Fail"]
+    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
@@ -549,7 +579,7 @@ def test_action_run_step_lets_only_success_and_fallback_through(
     assert proc.returncode == step_exit
     assert runner.context["steps.run.outputs.exit-code"] == str(code)
     args = (fake / "args").read_text().splitlines()
-    assert args[:3] == ["run", "--data-dir", "data"]
+    assert args[:3] == ["run", "--data-dir", str(Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data")]
     assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "serpapi"]
 
 
@@ -687,6 +717,10 @@ def test_action_blocked_day_is_a_warning_and_publishes_the_kept_numbers(github: 
     fetch = outputs["Fetch"].stdout
     assert "::warning title=Google Scholar blocked this runner::Blocked since " in fetch
     assert "(0 of 3 days allowed); the homepage keeps Google Scholar's numbers of " in fetch
+    # The author's own one-line reason, worded for the action: its proxy: input, not the CLI's --proxy.
+    reason = next(line for line in fetch.splitlines() if line.startswith(f"::warning title=scholar-stats%3A {SID}::"))
+    assert "CAPTCHA" in reason or "captcha" in reason.lower(), reason
+    assert "the action's proxy: input" in reason and "--proxy" not in fetch
     assert runner.context["steps.run.outputs.exit-code"] == "3"
     assert runner.context["steps.run.outputs.blocked-too-long"] == "false"
     assert "::error" not in outputs["Fail"].stdout
@@ -835,3 +869,185 @@ def test_action_openalex_id_with_a_config_is_refused(github: dict[str, Any]) -> 
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
     assert "openalex-id is for a single scholar-id" in proc.stdout
+
+
+# --- publish: false still starts from the published history
+
+
+def test_action_without_publishing_still_restores_the_history_first(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "published")
+    tip = git(bare, "rev-parse", "google-scholar-stats")
+
+    # Nothing new on Scholar: a dry run on a fresh runner sees the same numbers as the last snapshot.
+    runner = fresh_runner(github, "dry1", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Publish"] is None
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    assert runner.context["steps.summary.outputs.citations"] == "700"
+
+    # A sharp drop is refused by the guard against the restored history, not taken as a first fetch.
+    replay.add_profile(SID, 30, citations=70)
+    runner = fresh_runner(github, "dry2", action_context(scholar_id=SID, publish="false"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert results["Restore"] is not None and results["Publish"] is None
+    assert runner.context["steps.run.outputs.exit-code"] == "6", results["Fetch"]
+    assert runner.context["steps.summary.outputs.changed"] == "false"
+    # And nothing was pushed by either dry run.
+    assert git(bare, "rev-parse", "google-scholar-stats") == tip
+
+
+# --- the data folder stays out of the site's own data/
+
+
+def test_action_leaves_a_sites_own_data_folder_alone(github: dict[str, Any]) -> None:
+    """Hugo and Jekyll keep their data in data/; a checked-out site must come out as it went in."""
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "hugo", action_context(scholar_id=SID), checkout=True)
+    (runner.cwd / "data").mkdir()
+    (runner.cwd / "data" / "authors.yaml").write_text("alice: {name: Alice}\n", encoding="utf-8")
+    results = runner.run_all(action_steps())
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert sorted(p.name for p in (runner.cwd / "data").iterdir()) == ["authors.yaml"]
+    assert git(runner.cwd, "status", "--porcelain", "--untracked-files=all") == "?? data/authors.yaml"
+    folder = Path(runner.context["steps.folder.outputs.data-dir"])
+    assert folder == Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data"
+    assert (folder / SID).is_dir()
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
+
+
+def test_action_data_dir_input_still_chooses_the_folder(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "chosen", action_context(scholar_id=SID, data_dir="numbers"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
+    assert runner.context["steps.folder.outputs.data-dir"] == str((runner.cwd / "numbers").resolve())
+    assert (runner.cwd / "numbers" / SID).is_dir()
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
+
+
+@pytest.mark.parametrize("value", [".", "/", "./", "a\nb"])
+def test_action_data_dir_must_be_a_folder_of_its_own(github: dict[str, Any], value: str) -> None:
+    runner = fresh_runner(github, "own", {**action_context(scholar_id=SID), "inputs.data-dir": ""}, checkout=False)
+    runner.context["inputs.data-dir"] = value
+    proc = runner.run(step_named(ACTION, "Choose"))
+    assert proc.returncode == 2
+    assert "::error title=Bad input::data-dir must be" in proc.stdout
+
+
+# --- a failed run says why on the job's page
+
+
+def test_action_failed_run_is_an_error_annotation_with_the_reason(github: dict[str, Any]) -> None:
+    from replay import NotFoundPage
+
+    replay = github["replay"]
+    replay.add_profile(SID, 3, citations=10)
+    replay.set_scenario(SID, NotFoundPage())
+    runner = fresh_runner(github, "notfound", action_context(scholar_id=SID), checkout=False)
+    results = runner.run_all(action_steps())
+    fetch = results["Fetch"]
+    assert fetch is not None and fetch.returncode == 4, fetch
+    errors = [line for line in fetch.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and errors[0].startswith(f"::error title=scholar-stats%3A {SID}::"), fetch.stdout
+    assert "no Google Scholar profile with ID" in errors[0] and "HTTP 404" in errors[0]
+    assert results["Publish"] is None  # a failed run publishes nothing
+    # stderr still reaches the log as it did.
+    assert SID in fetch.stderr
+
+
+def test_action_bad_config_is_an_error_annotation_with_its_line(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "badconfig", action_context(config="scholar-stats.toml"), checkout=True)
+    (runner.cwd / "scholar-stats.toml").write_text(f'[[authors]]\nid = "{SID}"\nsorces = ["scholar"]\n')
+    proc = runner.run(step_named(ACTION, "Fetch"))
+    assert proc.returncode == 2
+    assert "::error title=scholar-stats run failed::scholar-stats.toml" in proc.stdout
+    assert "sorces" in proc.stdout and "error: " in proc.stderr
+
+
+# --- two runs of the action at once
+
+
+def test_two_overlapping_action_runs_both_land_in_a_straight_history(github: dict[str, Any]) -> None:
+    """A scheduled run and a manual one overlap: both restore the same tip, the second to publish replays."""
+    import time
+
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    run_action_day(github, "day0")
+    first, second = (fresh_runner(github, name, action_context(scholar_id=SID), checkout=False) for name in ("one", "two"))
+    before_publish = [s for s in action_steps() if s["name"].split()[0] in ("Choose", "Restore", "Fetch", "Read")]
+    replay.add_profile(SID, 30, citations=710)
+    assert all(p is None or p.returncode == 0 for p in first.run_all(before_publish).values())
+    time.sleep(1.1)  # snapshot names carry the second
+    replay.add_profile(SID, 30, citations=720)
+    assert all(p is None or p.returncode == 0 for p in second.run_all(before_publish).values())
+    for runner in (first, second):
+        proc = runner.run(step_named(ACTION, "Publish"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    log = branch_log(bare)
+    assert len(log) == 3 and all(len(c) == 2 for c in log[:-1]) and len(log[-1]) == 1
+    assert [c[1] for c in log[:-1]] == [c[0] for c in log[1:]]  # linear: each on the previous
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    assert len([f for f in files if f.startswith(f"{SID}/snapshots/")]) == 3
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 720
+
+
+# --- an AcadHomepage site's old branch becomes the first snapshots
+
+
+def acadhomepage_branch(github: dict[str, Any], versions: list[int]) -> str:
+    """The old crawler's google-scholar-stats branch: gs_data.json as AcadHomepage commits it."""
+    from test_backfill import SID as OLD_SID
+    from test_backfill import acad
+
+    old = github["tmp"] / "old-crawler"
+    git(github["tmp"], "init", "--quiet", "-b", "google-scholar-stats", str(old))
+    for index, total in enumerate(versions):
+        (old / "gs_data.json").write_text(json.dumps(acad(total, {"x": total - 20, "yy": 15, "z": 5})), encoding="utf-8")
+        (old / "gs_data_shieldsio.json").write_text(json.dumps({"schemaVersion": 1, "label": "citations", "message": str(total)}))
+        git(old, "add", "-A")
+        when = f"2024-01-0{index + 1}T06:00:00Z"  # import-git dates each version by its commit time
+        subprocess.run(["git", "-c", "user.name=github-actions", "-c", "user.email=a@example.org", "commit", "--quiet",
+                        "-m", "Updated Citation & Stars Badge"], cwd=old, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
+    git(old, "push", "--quiet", str(github["bare"]), "google-scholar-stats")
+    return OLD_SID
+
+
+def test_action_imports_the_old_branchs_history_on_the_first_run_only(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    sid = acadhomepage_branch(github, [100, 110])
+    replay.add_profile(sid, 3, citations=120)
+    runner = fresh_runner(github, "first", action_context(scholar_id=sid, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(p is None or p.returncode == 0 for p in results.values()), results
+    assert "2 versions: imported 2" in (results["Import"] or pytest.fail("no import step")).stderr
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    snapshots = sorted(f for f in files if f.startswith(f"{sid}/snapshots/"))
+    assert len(snapshots) == 3 and snapshots[0].endswith("20240101T060000Z.json")
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 120
+    # The old commits stay under the new one.
+    assert git(bare, "log", "--format=%s", "google-scholar-stats").splitlines()[1:] == ["Updated Citation & Stars Badge"] * 2
+
+    # The next day the folder restored from the branch has snapshots: nothing is imported again.
+    runner = fresh_runner(github, "second", action_context(scholar_id=sid, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert "already has snapshots: nothing to import" in (results["Import"] or pytest.fail("no import step")).stdout
+
+
+def test_action_import_without_an_old_branch_or_an_id_does_not_stop_the_run(github: dict[str, Any]) -> None:
+    replay = github["replay"]
+    replay.add_profile(SID, 3, citations=50)
+    runner = fresh_runner(github, "noid", action_context(config="scholar-stats.toml", import_git="true"), checkout=False)
+    runner.run(step_named(ACTION, "Restore"))
+    proc = runner.run(step_named(ACTION, "Import"))
+    assert proc.returncode == 0 and "::warning title=import-git::import-git needs the scholar-id input" in proc.stdout
+    runner = fresh_runner(github, "nobranch", action_context(scholar_id=SID, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(p is None or p.returncode == 0 for p in results.values()), results
+    assert "No branch google-scholar-stats yet: nothing to import." in (results["Import"] or pytest.fail("skipped")).stdout

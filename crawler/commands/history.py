@@ -19,8 +19,9 @@ from crawler.errors import GuardRefused, StorageError, UsageError
 from crawler.guard import GuardOptions
 from crawler.history.backfill import DEFAULT_BRANCH, DEFAULT_PATH, ImportOutcome, import_git, import_html
 from crawler.history.export import ExportOptions, Format, What, write_export
+from crawler.history.periods import FREQUENCIES, parse_date
 from crawler.history.report import markdown_report
-from crawler.history.snapshots import FREQUENCIES, parse_date, resolve_authors
+from crawler.history.snapshots import resolve_authors
 from crawler.outputs.badges import BadgeStyle
 
 # Where the history is read from: each of export, plot and report.

@@ -20,9 +20,10 @@ from crawler.outputs.embed import check_branch
 @click.option("--scholar-id", metavar="ID", help="The author's Google Scholar ID or profile URL (default: what the site names, e.g. al-folio's scholar_userid; else the GOOGLE_SCHOLAR_ID secret).")
 @click.option("--template", type=click.Choice(["auto", *TEMPLATES]), default="auto", show_default=True, help="The site's template; auto tells it from the site's files.")
 @click.option("--source", "chain", metavar="CHAIN", help="Source chain for scholar-stats.toml, comma-separated, e.g. scholar,openalex (default: scholar).")
+@click.option("--import-git", "import_git", is_flag=True, help="Have the workflow's first run import the history of the old data branch's gs_data.json (AcadHomepage's google-scholar-stats branch) as snapshots, before it fetches (the action's import-git input).")
 @click.option("--dry-run", is_flag=True, help="Print a unified diff of every change and change nothing.")
 @handle_errors
-def init(root: Path, scholar_id: str | None, template: str, chain: str | None, dry_run: bool) -> None:
+def init(root: Path, scholar_id: str | None, template: str, chain: str | None, import_git: bool, dry_run: bool) -> None:
     """Set a homepage repository up: the daily workflow, its settings and the page script.
 
     Writes .github/workflows/scholar-stats.yml, scholar-stats.toml and the snippet
@@ -31,7 +32,7 @@ def init(root: Path, scholar_id: str | None, template: str, chain: str | None, d
     Then prints the few steps only you can do. See
     https://github.com/scholar-stats/scholar-stats/blob/main/docs/homepage.md
     """
-    plan = setup.plan_init(root, template=template, scholar_id=scholar_id, chain=chain)
+    plan = setup.plan_init(root, template=template, scholar_id=scholar_id, chain=chain, import_git=import_git)
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     if dry_run:

@@ -29,7 +29,8 @@ from pathlib import Path
 from crawler.errors import GuardRefused, ParseError, ScholarStatsError, UsageError
 from crawler.git import Git, last_line
 from crawler.guard import GuardOptions, check, same_content
-from crawler.history.snapshots import parse_date, read_record_or_none, snapshot_refs
+from crawler.history.periods import parse_date
+from crawler.history.snapshots import read_record_or_none
 from crawler.models import (
     AuthorRecord,
     format_time,
@@ -37,7 +38,7 @@ from crawler.models import (
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_data import record_from_gs_data
 from crawler.outputs.write import write_outputs
-from crawler.store import AuthorStore, locked
+from crawler.store import AuthorStore, locked, snapshot_refs
 
 log = logging.getLogger(__name__)
 

@@ -14,15 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.history.snapshots import (
-    in_window,
-    period_key,
-    read_record_or_none,
-    snapshot_refs,
-)
+from crawler.history.periods import in_window, period_key
+from crawler.history.snapshots import read_record_or_none
 from crawler.models import AuthorRecord, format_time
 from crawler.outputs.group import group_totals
-from crawler.store import BadSnapshot
+from crawler.store import BadSnapshot, snapshot_refs
 
 GROUP_COLUMNS = (
     "date", "members", "members_with_data", "citations", "publications", "shared_publications",

@@ -24,18 +24,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from crawler.errors import UsageError
-from crawler.history.snapshots import (
-    SNAPSHOTS,
-    HeaderReader,
-    SnapshotRef,
-    parse_date,
-    read_record_or_none,
-    snapshot_refs,
-)
+from crawler.history.periods import parse_date
+from crawler.history.snapshots import SNAPSHOTS, HeaderReader, read_record_or_none
 from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
 from crawler.outputs.group import group_dict, read_members
 from crawler.sources import source_label
-from crawler.store import BadSnapshot
+from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
 

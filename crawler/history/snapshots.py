@@ -1,4 +1,4 @@
-"""Reading many snapshots fast: names, headers, publication columns, full records.
+"""Reading many snapshots fast: headers, publication columns, full records.
 
 A lab's history is large (50 authors x 3,650 daily snapshots x 300
 publications is about 20 GB of JSON), and most questions about it, totals,
@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,23 +46,16 @@ from crawler.models import (
     opt_int,
     parse_time,
     record_from_dict,
+    snapshot_head,
 )
-from crawler.store import (
-    SNAPSHOT_DIR,
-    SNAPSHOT_SUFFIX,
-    BadSnapshot,
-    snapshot_name_order,
-    time_from_name,
-)
+from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, read_snapshot, report_bad
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 SNAPSHOTS = SNAPSHOT_DIR
-FREQUENCIES = ("daily", "weekly", "monthly")
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HEAD_START = b'{\n  "format": 1,\n'
 _PUBLICATIONS_KEY = b'\n  "publications": '
 _PUBLICATION_LINE = b'\n      "author_pub_id": '
@@ -74,26 +67,6 @@ _COLD_READ_SECONDS = 40e-6
 _FADVISE_RANDOM: int | None = getattr(os, "POSIX_FADV_RANDOM", None)
 _CANONICAL_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 _METRIC_KEYS = Metrics.__slots__
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotRef:
-    """A snapshot file and the time its name says.
-
-    The file is kept as a string: a history holds hundreds of thousands of
-    these, and building a ``Path`` for each costs more than reading its header.
-    """
-
-    file: str
-    time: datetime
-
-    @property
-    def path(self) -> Path:
-        return Path(self.file)
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +89,7 @@ class SnapshotHeader:
         return parse_time(self.date_text)
 
 
-# -- names, authors, dates ---------------------------------------------------------
-
-
-def snapshot_time(path: Path) -> datetime | None:
-    return time_from_name(Path(path).name)
+# -- authors ---------------------------------------------------------
 
 
 def author_ids(data_dir: Path) -> list[str]:
@@ -155,108 +124,12 @@ def resolve_authors(data_dir: Path, authors: Sequence[str] = ()) -> list[str]:
     return sorted(set(ids))
 
 
-def parse_date(text: str | datetime | date, *, end_of_day: bool = False, option: str = "date") -> datetime:
-    """``YYYY-MM-DD`` (midnight UTC, or its last instant with ``end_of_day``) or full ISO-8601.
-
-    A time without a zone is UTC.  Anything else is a ``UsageError`` naming ``option``.
-    """
-    if isinstance(text, datetime):
-        return text.replace(tzinfo=timezone.utc) if text.tzinfo is None else text.astimezone(timezone.utc)
-    if isinstance(text, date):
-        day = datetime(text.year, text.month, text.day, tzinfo=timezone.utc)
-        return day + timedelta(days=1, microseconds=-1) if end_of_day else day
-    value = text.strip()
-    try:
-        if _DATE_RE.match(value):
-            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
-        return parse_time(value)
-    except ValueError as exc:
-        raise UsageError(
-            f"{option} must be YYYY-MM-DD or an ISO-8601 time such as 2026-01-31T12:00:00Z, not {text!r}"
-        ) from exc
-
-
-def period_key(when: datetime, freq: str) -> tuple[int, ...]:
-    when = when.astimezone(timezone.utc)
-    if freq == "daily":
-        return (when.year, when.month, when.day)
-    if freq == "weekly":
-        iso = when.isocalendar()
-        return (iso[0], iso[1])
-    if freq == "monthly":
-        return (when.year, when.month)
-    raise UsageError(f"frequency must be one of {', '.join(FREQUENCIES)}, not {freq!r}")
-
-
-def snapshot_refs(
-    data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | None = None, *, quiet: bool = False
-) -> list[SnapshotRef]:
-    """An author's snapshots, oldest first; files whose name is not a time are reported and skipped."""
-    folder = os.path.join(data_dir, scholar_id, SNAPSHOTS)
-    try:
-        names = sorted(
-            (n for n in os.listdir(folder) if n.endswith(SNAPSHOT_SUFFIX) and not n.startswith(".")),
-            # Time order: "_10" after "_9"; names that are not times sort last and are reported below.
-            key=snapshot_name_order,
-        )
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
-    refs = []
-    for name in names:
-        when = time_from_name(name)
-        if when is None:
-            report_bad(bad, Path(folder, name), "the name is not a snapshot time (YYYYMMDDTHHMMSSZ.json)", quiet=quiet)
-            continue
-        refs.append(SnapshotRef(os.path.join(folder, name), when))
-    return refs
-
-
-def in_window(
-    refs: Sequence[SnapshotRef], since: datetime | None = None, until: datetime | None = None
-) -> list[SnapshotRef]:
-    return [r for r in refs if (since is None or r.time >= since) and (until is None or r.time <= until)]
-
-
-def group_by_period(refs: Sequence[SnapshotRef], freq: str | None) -> list[list[SnapshotRef]]:
-    """Snapshots grouped by UTC period, oldest first; without ``freq`` each snapshot is its own group.
-
-    A reader takes the newest readable snapshot of each group, so a corrupt
-    last snapshot of a month gives way to the one before it.
-    """
-    if freq is None:
-        return [[ref] for ref in refs]
-    groups: dict[tuple[int, ...], list[SnapshotRef]] = {}
-    for ref in refs:
-        groups.setdefault(period_key(ref.time, freq), []).append(ref)
-    return list(groups.values())
-
-
-def report_bad(bad: list[BadSnapshot] | None, path: Path, reason: str, *, quiet: bool = False) -> None:
-    """Say that a snapshot was skipped (on stderr, through logging) and remember it in ``bad``."""
-    if not quiet:
-        log.warning("corrupt snapshot %s: %s; skipped", path, reason)
-    if bad is not None:
-        bad.append(BadSnapshot(path, reason))
-
-
 # -- reading -------------------------------------------------------------------------
 
 
 def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: int | None) -> SnapshotHeader:
     """The header fields of a snapshot dict, checked as ``record_from_dict`` checks them."""
-    if data.get("format") != SNAPSHOT_FORMAT:
-        raise ValueError(f"unknown snapshot format {data.get('format')!r}")
-    profile, metrics = data.get("profile"), data.get("metrics")
-    if not isinstance(profile, dict) or not isinstance(metrics, dict):
-        raise ValueError("a snapshot needs 'profile' and 'metrics' objects")
-    scholar_id, name = data.get("scholar_id"), profile.get("name")
-    if type(scholar_id) is not str or not scholar_id:
-        raise ValueError("'scholar_id' must be a non-empty string")
-    if type(name) is not str:
-        raise ValueError("'profile.name' must be a string")
+    scholar_id, name, _profile, metrics = snapshot_head(data)
     values = [metrics.get(key) for key in _METRIC_KEYS]
     if not all(v is None or type(v) is int for v in values):
         for key, value in zip(_METRIC_KEYS, values, strict=True):
@@ -423,15 +296,6 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
     )
 
 
-def read_record(ref: SnapshotRef | Path) -> AuthorRecord:
-    """A snapshot in full; ``StorageError`` naming the file when it cannot be read."""
-    path = ref.path if isinstance(ref, SnapshotRef) else Path(ref)
-    try:
-        return record_from_dict(json.loads(path.read_bytes()))
-    except (OSError, ValueError) as exc:
-        raise StorageError(f"corrupt snapshot {path}: {exc}") from exc
-
-
 @dataclass(frozen=True, slots=True)
 class PublicationColumns:
     """A snapshot's publications as columns, in page order: all a publications export needs."""
@@ -546,7 +410,7 @@ def read_record_or_none(
     ref: SnapshotRef, *, bad: list[BadSnapshot] | None = None, quiet: bool = False
 ) -> AuthorRecord | None:
     """A snapshot in full, or ``None`` (reported, remembered in ``bad``) when it cannot be read."""
-    return _read_or_report(read_record, ref, bad, quiet)
+    return _read_or_report(lambda ref: read_snapshot(ref.path), ref, bad, quiet)
 
 
 def first_readable(group: Sequence[SnapshotRef], read: Callable[[SnapshotRef], T | None]) -> tuple[SnapshotRef, T] | None:

@@ -33,86 +33,59 @@ after its ``Retry-After`` -> ``Blocked``; JSON not understood -> ``ParseError``.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import Deadline, PoliteClient, build_client
-from crawler.models import (
-    AuthorRecord,
-    Metrics,
-    Profile,
-    Publication,
-    repeated_note,
-    unique_publications,
-    utc_now,
-)
-from crawler.sources import AuthorRef, SourceSettings
-from crawler.sources._api import (
-    api_options,
-    as_dict,
-    as_list,
-    opt_int,
-    opt_str,
-    rate_limited,
-    read_json,
-    redact,
-    redacted,
-)
-
-log = logging.getLogger(__name__)
+from crawler.http import Deadline, PoliteClient
+from crawler.models import AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.sources import AuthorRef, SourceSettings, jsonapi
+from crawler.sources.jsonapi import as_dict, as_list, opt_int, opt_str
 
 NAME = "openalex"
-DEFAULT_BASE_URL = "https://api.openalex.org"
-BASE_URL_ENV = "SCHOLAR_STATS_OPENALEX_URL"
 API_KEY_ENV = "OPENALEX_API_KEY"
 MAILTO_ENV = "OPENALEX_MAILTO"
+KEY_ADVICE = f"set {API_KEY_ENV} (a free key from https://openalex.org/settings/api)"
+RATE_ADVICE = f"OpenAlex's daily budget or its per-second limit is used up: wait until tomorrow, or {KEY_ADVICE}"
 # OpenAlex allows 100 requests a second; a tenth of a second between pages is polite.
-DEFAULT_DELAY = 0.1
+API = jsonapi.Api(NAME, "OpenAlex", "https://api.openalex.org", API_KEY_ENV, delay=0.1, rate_advice=RATE_ADVICE)
+_STATUSES = {
+    400: jsonapi.Refusal(FetchError, "OpenAlex refused the request for the {what}", said=True),
+    # OpenAlex documents 403 as "rate limit exceeded".
+    403: jsonapi.Refusal(Blocked, "OpenAlex refused the request"),
+    404: jsonapi.Refusal(NotFound, "OpenAlex has no {what}"),
+}
+STATUSES_WITH_KEY = {
+    **_STATUSES,
+    401: jsonapi.Refusal(SourceUnavailable, f"OpenAlex refused the API key: {KEY_ADVICE}"),
+}
+STATUSES_WITHOUT_KEY = {
+    **_STATUSES,
+    401: jsonapi.Refusal(SourceUnavailable, f"OpenAlex asks for an API key: {KEY_ADVICE}"),
+}
 PER_PAGE = 100
-MAX_SAID = 300
 MAX_PAGES = 500
 # Root fields of a work that the record uses: a full work (abstract, references)
 # is many times larger.
 WORK_FIELDS = "id,doi,display_name,publication_year,cited_by_count,primary_location,authorships"
-RATE_ADVICE = (
-    "OpenAlex's daily budget or its per-second limit is used up: wait until tomorrow, "
-    f"or set {API_KEY_ENV} (a free key from https://openalex.org/settings/api)"
-)
 
 _OPENALEX_ID_RE = re.compile(r"^(?:https?://openalex\.org/)?(A\d+)$", re.IGNORECASE)
 _WORK_ID_RE = re.compile(r"(W\d+)$", re.IGNORECASE)
 _ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$", re.IGNORECASE)
 
 
-def base_url_from(settings: SourceSettings) -> str:
-    return (settings.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-
-
 def author_key(author: AuthorRef) -> str:
     """The path segment OpenAlex knows this author by: ``A123`` or ``orcid:0000-...``."""
-    openalex = author.ids.get("openalex")
-    orcid = author.ids.get("orcid")
+    openalex = jsonapi.configured_id(
+        author, "openalex", _OPENALEX_ID_RE, 'an OpenAlex author ID (an "A" and digits, e.g. openalex = "A5023888391")'
+    )
     if openalex:
-        match = _OPENALEX_ID_RE.match(openalex.strip())
-        if not match:
-            raise UsageError(
-                f"openalex = {openalex!r} for author {author.scholar_id} is not an OpenAlex author ID "
-                '(an "A" and digits, e.g. openalex = "A5023888391")'
-            )
-        return match.group(1).upper()
+        return openalex.upper()
+    orcid = jsonapi.configured_id(author, "orcid", _ORCID_RE, 'an ORCID (e.g. orcid = "0000-0001-6187-6610")')
     if orcid:
-        match = _ORCID_RE.match(orcid.strip())
-        if not match:
-            raise UsageError(
-                f"orcid = {orcid!r} for author {author.scholar_id} is not an ORCID "
-                '(e.g. orcid = "0000-0001-6187-6610")'
-            )
-        return f"orcid:{match.group(1).upper()}"
+        return f"orcid:{orcid.upper()}"
     raise UsageError(
         f"OpenAlex does not know Google Scholar IDs: add openalex = \"A...\" or orcid = \"0000-...\" "
         f"to the entry of author {author.scholar_id} in the configuration"
@@ -125,13 +98,14 @@ class OpenAlexSource:
     def __init__(
         self, client: PoliteClient, base_url: str, *, api_key: str | None = None, mailto: str | None = None
     ) -> None:
+        statuses = STATUSES_WITH_KEY if api_key else STATUSES_WITHOUT_KEY
+        self.api = jsonapi.JsonApi(API, client, base_url, statuses, secrets=(api_key,))
         self.client = client
-        self.base_url = base_url
         self.api_key = api_key
         self.mailto = mailto
 
     def close(self) -> None:
-        self.client.close()
+        self.api.close()
 
     def _params(self, **params: str | int) -> dict[str, str | int]:
         if self.api_key:
@@ -140,59 +114,10 @@ class OpenAlexSource:
             params["mailto"] = self.mailto
         return params
 
-    def get_json(self, path: str, params: Mapping[str, str | int], deadline: Deadline, what: str) -> dict[str, Any]:
-        url = f"{self.base_url}{path}"
-        try:
-            response, body = self.client.get(
-                url, params=params, deadline=deadline, blocked_statuses=(), answered_statuses=(400,)
-            )
-        except Blocked as exc:
-            raise rate_limited("OpenAlex", exc, RATE_ADVICE) from exc
-        except NotFound as exc:
-            raise NotFound(f"OpenAlex has no {what}", url=redact(exc.url), status=exc.status) from exc
-        except FetchError as exc:
-            if exc.status == 401:
-                reason = "refused the API key" if self.api_key else "asks for an API key"
-                raise SourceUnavailable(
-                    f"OpenAlex {reason}: set {API_KEY_ENV} (a free key from https://openalex.org/settings/api)",
-                    url=redact(exc.url),
-                    status=401,
-                ) from exc
-            if exc.status == 403:
-                # OpenAlex documents 403 as "rate limit exceeded".
-                error = Blocked("OpenAlex refused the request", kind="http-403", url=redact(exc.url), status=403)
-                error.advice = RATE_ADVICE
-                raise error from exc
-            raise redacted(exc) from exc
-        if response.status_code == 400:
-            raise FetchError(
-                f"OpenAlex refused the request for the {what}: {self._said(body)}",
-                url=redact(str(response.request.url)),
-                status=400,
-            )
-        return read_json(body, url=str(response.request.url), what=f"OpenAlex {what}")
-
-    def _said(self, body: bytes) -> str:
-        """OpenAlex's own words in an error answer, ``{"error": ..., "message": ...}``, on one line."""
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            data = None
-        if isinstance(data, dict):
-            parts = [str(data[key]) for key in ("error", "message") if data.get(key)]
-            text = ": ".join(dict.fromkeys(p.strip().rstrip(".") for p in parts))
-        else:
-            text = body.decode("utf-8", errors="replace")
-        text = " ".join(text.split()) or "no reason given"
-        if self.api_key:
-            text = text.replace(self.api_key, "***")
-        # Its list of valid fields runs to thousands of characters.
-        return text if len(text) <= MAX_SAID else text[: MAX_SAID - 1] + "…"
-
     def fetch(self, author: AuthorRef) -> AuthorRecord:
         key = author_key(author)
         deadline = self.client.deadline()
-        data = self.get_json(f"/authors/{key}", self._params(), deadline, f"author {key}")
+        data, _url = self.api.get(f"/authors/{key}", self._params(), deadline, f"author {key}")
         openalex_id = _short_id(data.get("id"), _OPENALEX_ID_RE)
         if openalex_id is None:
             raise ParseError(f"OpenAlex's author {key} has no OpenAlex ID; the response format changed")
@@ -200,9 +125,9 @@ class OpenAlexSource:
         return record_from_json(author.scholar_id, data, works).with_fetched_at(utc_now())
 
     def fetch_works(self, openalex_id: str, deadline: Deadline) -> list[Any]:
-        works: list[Any] = []
-        cursor = "*"
-        for _page in range(MAX_PAGES):
+        what = f"works list for author {openalex_id}"
+
+        def page(cursor: str) -> tuple[list[Any], str | None]:
             params = self._params(
                 filter=f"author.id:{openalex_id}",
                 per_page=PER_PAGE,
@@ -210,17 +135,14 @@ class OpenAlexSource:
                 select=WORK_FIELDS,
                 sort="cited_by_count:desc",
             )
-            page = self.get_json("/works", params, deadline, f"works list for author {openalex_id}")
-            results = as_list(page.get("results"), "results")
-            works.extend(results)
-            next_cursor = opt_str(as_dict(page.get("meta"), "meta").get("next_cursor"))
-            if not results or next_cursor is None:
-                return works
-            if next_cursor == cursor:
+            answer, _url = self.api.get("/works", params, deadline, what)
+            results = as_list(answer.get("results"), "results")
+            next_cursor = opt_str(as_dict(answer.get("meta"), "meta").get("next_cursor"))
+            if results and next_cursor == cursor:
                 raise ParseError("OpenAlex returned the same cursor twice; paging would loop")
-            cursor = next_cursor
-            log.info("%s: %d works so far from OpenAlex", openalex_id, len(works))
-        raise ParseError(f"OpenAlex kept offering pages after {MAX_PAGES} of them")
+            return results, next_cursor
+
+        return jsonapi.collect(page, "*", label="OpenAlex", max_pages=MAX_PAGES, what=what)
 
 
 def _short_id(value: Any, pattern: re.Pattern[str]) -> str | None:
@@ -289,42 +211,25 @@ def record_from_json(scholar_id: str, data: Mapping[str, Any], works: list[Any])
         h_index=opt_int(stats.get("h_index"), "summary_stats.h_index"),
         i10_index=opt_int(stats.get("i10_index"), "summary_stats.i10_index"),
     )
-    per_year: dict[int, int] = {}
-    for index, entry in enumerate(as_list(data.get("counts_by_year"), "counts_by_year")):
-        entry = as_dict(entry, f"counts_by_year[{index}]")
-        year = opt_int(entry.get("year"), f"counts_by_year[{index}].year")
-        count = opt_int(entry.get("cited_by_count"), f"counts_by_year[{index}].cited_by_count")
-        if year is not None and count is not None:
-            per_year[year] = count
-    listed = (_publication(index, work) for index, work in enumerate(works))
-    publications, repeated = unique_publications(pub for pub in listed if pub is not None)
-    notes = ["OpenAlex has no 'since YEAR' column: the since-year metrics are not provided", *repeated_note(repeated)]
+    per_year = jsonapi.cites_per_year(as_list(data.get("counts_by_year"), "counts_by_year"), "counts_by_year", "year", "cited_by_count")
+    works_read, _unnamed, repeated = jsonapi.publications(works, _publication)
+    notes = ["OpenAlex has no 'since YEAR' column: the since-year metrics are not provided", *repeated]
     if per_year:
         notes.append(
-            f"OpenAlex's counts_by_year covers only recent years ({min(per_year)}-{max(per_year)}); "
+            f"OpenAlex's counts_by_year covers only recent years ({per_year[0][0]}-{per_year[-1][0]}); "
             "earlier years are not provided, not zero"
         )
     else:
         notes.append("OpenAlex gave no citations per year")
     notes.append("OpenAlex indexes fewer venues than Google Scholar: its counts are usually lower")
     profile = Profile(scholar_id=scholar_id, name=name, affiliation=_affiliation(data))
-    return AuthorRecord(
-        profile=profile,
-        metrics=metrics,
-        cites_per_year=tuple(sorted(per_year.items())),
-        publications=publications,
-        complete=True,
-        source=NAME,
-        notes=tuple(notes),
-    )
+    return AuthorRecord(profile, metrics, per_year, works_read, source=NAME, notes=tuple(notes))
 
 
 def open_source(settings: SourceSettings) -> OpenAlexSource:
-    options = api_options(settings.http, delay=DEFAULT_DELAY)
-    client = PoliteClient(build_client(options, transport=settings.transport), options)
     return OpenAlexSource(
-        client,
-        base_url_from(settings),
-        api_key=settings.api_key or os.environ.get(API_KEY_ENV) or None,
+        API.client(settings),
+        API.base_url(settings),
+        api_key=API.api_key(settings),
         mailto=os.environ.get(MAILTO_ENV) or None,
     )

@@ -22,103 +22,66 @@ key is refused), 403 without one -> ``Blocked``; 429 -> retried after its
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import Deadline, PoliteClient, build_client
+from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
+from crawler.http import Deadline, PoliteClient
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, utc_now
-from crawler.sources import AuthorRef, SourceSettings
-from crawler.sources._api import (
-    api_options,
-    as_dict,
-    as_list,
-    opt_int,
-    opt_str,
-    rate_limited,
-    read_json,
-    redact,
-    redacted,
-)
-
-log = logging.getLogger(__name__)
+from crawler.sources import AuthorRef, SourceSettings, jsonapi
+from crawler.sources.jsonapi import as_dict, as_list, opt_int, opt_str
 
 NAME = "semantic-scholar"
 ID_KEY = "semantic-scholar"
-DEFAULT_BASE_URL = "https://api.semanticscholar.org"
-BASE_URL_ENV = "SCHOLAR_STATS_SEMANTIC_SCHOLAR_URL"
 API_KEY_ENV = "SEMANTIC_SCHOLAR_API_KEY"
-# A key is granted one request a second; the keyless pool is shared and
-# answers 429 under load, so one second between requests suits both.
-DEFAULT_DELAY = 1.0
-PAGE_SIZE = 100
-MAX_PAGES = 200
-AUTHOR_FIELDS = "name,affiliations,homepage,paperCount,citationCount,hIndex"
-PAPER_FIELDS = "title,year,venue,citationCount,externalIds,authors"
 RATE_ADVICE = (
     "Semantic Scholar's shared pool is busy: wait and retry, or set "
     f"{API_KEY_ENV} (https://www.semanticscholar.org/product/api#api-key-form)"
 )
+# A key is granted one request a second; the keyless pool is shared and
+# answers 429 under load, so one second between requests suits both.
+API = jsonapi.Api(NAME, "Semantic Scholar", "https://api.semanticscholar.org", API_KEY_ENV, 1.0, RATE_ADVICE)
+_KEY_REFUSED = jsonapi.Refusal(SourceUnavailable, f"Semantic Scholar refused the API key (check {API_KEY_ENV})")
+# Without a key, 401 and 403 are the shared pool turning requests away.
+_POOL_REFUSED = jsonapi.Refusal(Blocked, "Semantic Scholar refused the request")
+STATUSES_WITH_KEY = {401: _KEY_REFUSED, 403: _KEY_REFUSED, 404: jsonapi.Refusal(NotFound, "Semantic Scholar has no {what}")}
+STATUSES_WITHOUT_KEY = {**STATUSES_WITH_KEY, 401: _POOL_REFUSED, 403: _POOL_REFUSED}
+PAGE_SIZE = 100
+MAX_PAGES = 200
+AUTHOR_FIELDS = "name,affiliations,homepage,paperCount,citationCount,hIndex"
+PAPER_FIELDS = "title,year,venue,citationCount,externalIds,authors"
 
 _ID_RE = re.compile(r"^(?:https?://(?:www\.)?semanticscholar\.org/author/(?:[^/]+/)?)?(\d+)/?$")
 
 
-def base_url_from(settings: SourceSettings) -> str:
-    return (settings.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-
-
 def author_id(author: AuthorRef) -> str:
-    value = author.ids.get(ID_KEY)
-    if not value:
+    found = jsonapi.configured_id(
+        author, ID_KEY, _ID_RE, 'a Semantic Scholar author ID (digits, e.g. semantic-scholar = "1741101")'
+    )
+    if found is None:
         raise UsageError(
             f'Semantic Scholar does not know Google Scholar IDs: add semantic-scholar = "..." (the digits '
             f"at the end of the author's semanticscholar.org URL) to the entry of author {author.scholar_id}"
         )
-    match = _ID_RE.match(value.strip())
-    if not match:
-        raise UsageError(
-            f"semantic-scholar = {value!r} for author {author.scholar_id} is not a Semantic Scholar "
-            'author ID (digits, e.g. semantic-scholar = "1741101")'
-        )
-    return match.group(1)
+    return found
 
 
 class SemanticScholarSource:
     name = NAME
 
     def __init__(self, client: PoliteClient, base_url: str, *, api_key: str | None = None) -> None:
+        statuses = STATUSES_WITH_KEY if api_key else STATUSES_WITHOUT_KEY
+        self.api = jsonapi.JsonApi(API, client, base_url, statuses, secrets=(api_key,))
         self.client = client
-        self.base_url = base_url
         self.api_key = api_key
 
     def close(self) -> None:
-        self.client.close()
+        self.api.close()
 
     def get_json(self, path: str, params: Mapping[str, str | int], deadline: Deadline, what: str) -> dict[str, Any]:
-        url = f"{self.base_url}{path}"
         headers = {"x-api-key": self.api_key} if self.api_key else None
-        try:
-            response, body = self.client.get(
-                url, params=params, headers=headers, deadline=deadline, blocked_statuses=()
-            )
-        except Blocked as exc:
-            raise rate_limited("Semantic Scholar", exc, RATE_ADVICE) from exc
-        except NotFound as exc:
-            raise NotFound(f"Semantic Scholar has no {what}", url=redact(exc.url), status=exc.status) from exc
-        except FetchError as exc:
-            if exc.status in (401, 403) and self.api_key:
-                raise SourceUnavailable(
-                    f"Semantic Scholar refused the API key (check {API_KEY_ENV})", url=redact(exc.url), status=exc.status
-                ) from exc
-            if exc.status in (401, 403):
-                error = Blocked("Semantic Scholar refused the request", kind=f"http-{exc.status}", url=redact(exc.url), status=exc.status)
-                error.advice = RATE_ADVICE
-                raise error from exc
-            raise redacted(exc) from exc
-        return read_json(body, url=str(response.request.url), what=f"Semantic Scholar {what}")
+        return self.api.get(path, params, deadline, what, headers=headers)[0]
 
     def fetch(self, author: AuthorRef) -> AuthorRecord:
         s2_id = author_id(author)
@@ -128,21 +91,18 @@ class SemanticScholarSource:
         return record_from_json(author.scholar_id, data, papers).with_fetched_at(utc_now())
 
     def fetch_papers(self, s2_id: str, deadline: Deadline) -> list[Any]:
-        papers: list[Any] = []
-        offset = 0
-        for _page in range(MAX_PAGES):
+        what = f"papers of author {s2_id}"
+
+        def page(offset: int) -> tuple[list[Any], int | None]:
             params: dict[str, str | int] = {"fields": PAPER_FIELDS, "limit": PAGE_SIZE, "offset": offset}
-            page = self.get_json(f"/graph/v1/author/{s2_id}/papers", params, deadline, f"papers of author {s2_id}")
-            data = as_list(page.get("data"), "data")
-            papers.extend(data)
-            next_offset = opt_int(page.get("next"), "next")
-            if next_offset is None or not data:
-                return papers
-            if next_offset <= offset:
+            answer = self.get_json(f"/graph/v1/author/{s2_id}/papers", params, deadline, what)
+            data = as_list(answer.get("data"), "data")
+            next_offset = opt_int(answer.get("next"), "next")
+            if data and next_offset is not None and next_offset <= offset:
                 raise ParseError(f"Semantic Scholar's next offset {next_offset} does not move past {offset}")
-            offset = next_offset
-            log.info("%s: %d papers so far from Semantic Scholar", s2_id, len(papers))
-        raise ParseError(f"Semantic Scholar kept offering pages after {MAX_PAGES} of them")
+            return data, next_offset
+
+        return jsonapi.collect(page, 0, label="Semantic Scholar", max_pages=MAX_PAGES, what=what)
 
 
 def _publication(index: int, paper: Any) -> Publication | None:
@@ -182,32 +142,15 @@ def record_from_json(scholar_id: str, data: Mapping[str, Any], papers: list[Any]
         citations=opt_int(data.get("citationCount"), "citationCount"),
         h_index=opt_int(data.get("hIndex"), "hIndex"),
     )
-    publications: list[Publication] = []
-    seen: set[str] = set()
-    for index, paper in enumerate(papers):
-        pub = _publication(index, paper)
-        if pub is not None and pub.author_pub_id not in seen:
-            seen.add(pub.author_pub_id)
-            publications.append(pub)
+    papers_read, _unnamed, repeated = jsonapi.publications(papers, _publication)
     notes = (
         "Semantic Scholar gives no i10-index and no 'since YEAR' column: they are not provided",
         "Semantic Scholar gives no citations per year",
+        *repeated,
         "Semantic Scholar indexes fewer venues than Google Scholar: its counts are usually lower",
     )
-    return AuthorRecord(
-        profile=profile,
-        metrics=metrics,
-        cites_per_year=(),
-        publications=tuple(publications),
-        complete=True,
-        source=NAME,
-        notes=notes,
-    )
+    return AuthorRecord(profile, metrics, (), papers_read, source=NAME, notes=notes)
 
 
 def open_source(settings: SourceSettings) -> SemanticScholarSource:
-    options = api_options(settings.http, delay=DEFAULT_DELAY)
-    client = PoliteClient(build_client(options, transport=settings.transport), options)
-    return SemanticScholarSource(
-        client, base_url_from(settings), api_key=settings.api_key or os.environ.get(API_KEY_ENV) or None
-    )
+    return SemanticScholarSource(API.client(settings), API.base_url(settings), api_key=API.api_key(settings))

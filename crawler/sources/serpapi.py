@@ -33,81 +33,58 @@ other ``error`` -> ``FetchError``; JSON that is not understood -> ``ParseError``
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import Deadline, PoliteClient, build_client
-from crawler.models import (
-    SCHOLAR_ID_RE,
-    AuthorRecord,
-    Metrics,
-    Profile,
-    Publication,
-    repeated_note,
-    unique_publications,
-    utc_now,
-)
-from crawler.sources import AuthorRef, SourceSettings
-from crawler.sources._api import (
-    api_options,
-    as_dict,
-    as_list,
-    opt_int,
-    opt_str,
-    rate_limited,
-    read_json,
-    redact,
-    redacted,
-)
+from crawler.errors import FetchError, NotFound, ParseError, SourceUnavailable, UsageError
+from crawler.http import Deadline, PoliteClient
+from crawler.models import SCHOLAR_ID_RE, AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.sources import AuthorRef, SourceSettings, jsonapi
+from crawler.sources.jsonapi import as_dict, as_list, opt_int, opt_str
 
 log = logging.getLogger(__name__)
 
 NAME = "serpapi"
-DEFAULT_BASE_URL = "https://serpapi.com"
-BASE_URL_ENV = "SCHOLAR_STATS_SERPAPI_URL"
 API_KEY_ENV = "SERPAPI_KEY"
+RATE_ADVICE = (
+    "SerpApi's hourly limit or the month's searches are used up: wait, or check the plan "
+    "at https://serpapi.com/dashboard"
+)
 # SerpApi limits searches per hour and per month, not per second; half a
 # second between the few pages of one profile is plenty.
-DEFAULT_DELAY = 0.5
+API = jsonapi.Api(NAME, "SerpApi", "https://serpapi.com", API_KEY_ENV, delay=0.5, rate_advice=RATE_ADVICE)
+STATUSES = {
+    401: jsonapi.Refusal(SourceUnavailable, f"SerpApi refused the API key (check {API_KEY_ENV})"),
+    403: jsonapi.Refusal(SourceUnavailable, "SerpApi refused the request for this account (deleted or without permission)"),
+    404: jsonapi.Refusal(NotFound, "SerpApi found no {what}"),
+}
+DEFAULT_DELAY = API.delay
 PAGE_SIZE = 100
 MAX_PAGES = 100
 # SerpApi's own words when Scholar shows nothing for the query: for a profile
 # that does not exist, or for a ``start`` past the last article.
 NO_RESULTS = "hasn't returned any results"
-RATE_ADVICE = (
-    "SerpApi's hourly limit or the month's searches are used up: wait, or check the plan "
-    "at https://serpapi.com/dashboard"
-)
 
 _SINCE_RE = re.compile(r"^since_(\d{4})$")
 _DOMAIN_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
 _METRIC_ROWS = ("citations", "h_index", "i10_index")
 
 
-def base_url_from(settings: SourceSettings) -> str:
-    return (settings.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-
-
 class SerpApiSource:
     name = NAME
 
     def __init__(self, client: PoliteClient, base_url: str, api_key: str | None) -> None:
+        self.api = jsonapi.JsonApi(API, client, base_url, STATUSES, secrets=(api_key,))
         self.client = client
-        self.base_url = base_url
         self.api_key = api_key
 
     def close(self) -> None:
-        self.client.close()
-
-    # -- requests -------------------------------------------------------------
+        self.api.close()
 
     def fetch_page(self, scholar_id: str, start: int, deadline: Deadline) -> dict[str, Any] | None:
         """One page of the author's JSON; ``None`` when SerpApi says Google showed nothing."""
-        url = f"{self.base_url}/search.json"
         params: dict[str, str | int] = {
             "engine": "google_scholar_author",
             "author_id": scholar_id,
@@ -116,33 +93,13 @@ class SerpApiSource:
             "start": start,
             "api_key": self.api_key or "",
         }
-        try:
-            response, body = self.client.get(url, params=params, deadline=deadline, blocked_statuses=())
-        except Blocked as exc:
-            raise rate_limited("SerpApi", exc, RATE_ADVICE) from exc
-        except NotFound as exc:
-            raise NotFound(
-                f"SerpApi found no Google Scholar profile with ID {scholar_id}", url=redact(exc.url), status=exc.status
-            ) from exc
-        except FetchError as exc:
-            if exc.status == 401:
-                raise SourceUnavailable(
-                    f"SerpApi refused the API key (check {API_KEY_ENV})", url=redact(exc.url), status=401
-                ) from exc
-            if exc.status == 403:
-                raise SourceUnavailable(
-                    "SerpApi refused the request for this account (deleted or without permission)",
-                    url=redact(exc.url),
-                    status=403,
-                ) from exc
-            raise redacted(exc) from exc
-        final_url = str(response.request.url)
-        data = read_json(body, url=final_url, what="SerpApi")
+        what = f"Google Scholar profile with ID {scholar_id}"
+        data, url = self.api.get("/search.json", params, deadline, what)
         error = data.get("error")
         if error is not None:
             if isinstance(error, str) and NO_RESULTS in error:
                 return None
-            raise FetchError(f"SerpApi answered with an error: {error}", url=redact(final_url))
+            raise FetchError(f"SerpApi answered with an error: {error}", url=url)
         return data
 
     def fetch(self, author: AuthorRef) -> AuthorRecord:
@@ -154,29 +111,20 @@ class SerpApiSource:
         if not SCHOLAR_ID_RE.match(scholar_id):
             raise UsageError(f"SerpApi needs a Google Scholar ID (12 characters, e.g. amIMrIEAAAAJ), not {scholar_id!r}")
         deadline = self.client.deadline()
-        first = self.fetch_page(scholar_id, 0, deadline)
-        if first is None:
-            raise NotFound(f"SerpApi found no Google Scholar profile with ID {scholar_id}")
-        articles: list[Any] = list(as_list(first.get("articles"), "articles"))
-        page, start, pages = first, 0, 1
-        while True:
-            received = len(as_list(page.get("articles"), "articles"))
-            next_start = _next_start(page, start, received)
-            if next_start is None:
-                break
-            if pages >= MAX_PAGES:
-                raise ParseError(f"SerpApi kept offering pages after {MAX_PAGES} of them")
-            following = self.fetch_page(scholar_id, next_start, deadline)
-            pages += 1
-            if following is None:
-                break
-            more = as_list(following.get("articles"), "articles")
-            if not more:
-                break
-            articles.extend(more)
-            page, start = following, next_start
-            log.info("%s: %d articles so far from SerpApi", scholar_id, len(articles))
-        return record_from_json(scholar_id, first, articles).with_fetched_at(utc_now())
+        pages: list[Mapping[str, Any]] = []
+
+        def page(start: int) -> tuple[list[Any], int | None]:
+            answer = self.fetch_page(scholar_id, start, deadline)
+            if answer is None:
+                if not pages:
+                    raise NotFound(f"SerpApi found no Google Scholar profile with ID {scholar_id}")
+                return [], None
+            pages.append(answer)
+            articles = as_list(answer.get("articles"), "articles")
+            return articles, _next_start(answer, start, len(articles))
+
+        articles = jsonapi.collect(page, 0, label="SerpApi", max_pages=MAX_PAGES, what=f"articles of {scholar_id}")
+        return record_from_json(scholar_id, pages[0], articles).with_fetched_at(utc_now())
 
 
 def _next_start(page: Mapping[str, Any], start: int, received: int) -> int | None:
@@ -194,12 +142,12 @@ def _next_start(page: Mapping[str, Any], start: int, received: int) -> int | Non
     try:
         query = parse_qs(urlsplit(next_url).query)
     except ValueError:
-        raise ParseError("SerpApi's next page link is not a URL", url=redact(next_url)) from None
+        raise ParseError("SerpApi's next page link is not a URL", url=next_url) from None
     # isdigit() alone would let "²" through to int().
     offsets = [v[0] for v in (query.get("cstart"), query.get("start")) if v and v[0].isascii() and v[0].isdigit()]
     next_start = int(offsets[0]) if offsets else start + received
     if next_start <= start:
-        raise ParseError(f"SerpApi's next page starts at {next_start}, not after {start}", url=redact(next_url))
+        raise ParseError(f"SerpApi's next page starts at {next_start}, not after {start}", url=next_url)
     return next_start
 
 
@@ -230,18 +178,6 @@ def _metrics(cited_by: Mapping[str, Any]) -> Metrics:
         i10_index_since=i10_index[1],
         since_year=since_years.pop() if since_years else None,
     )
-
-
-def _cites_per_year(cited_by: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
-    years: dict[int, int] = {}
-    for index, point in enumerate(as_list(cited_by.get("graph"), "cited_by.graph")):
-        point = as_dict(point, f"cited_by.graph[{index}]")
-        year = opt_int(point.get("year"), f"cited_by.graph[{index}].year")
-        count = opt_int(point.get("citations"), f"cited_by.graph[{index}].citations")
-        # A year without a count is left out rather than counted as zero.
-        if year is not None and count is not None:
-            years[year] = count
-    return tuple(sorted(years.items()))
 
 
 def _publication(index: int, article: Any) -> Publication | None:
@@ -285,32 +221,20 @@ def record_from_json(scholar_id: str, first: Mapping[str, Any], articles: list[A
         picture_url=opt_str(author.get("thumbnail")),
     )
     cited_by = as_dict(first.get("cited_by"), "cited_by")
-    listed = [_publication(index, article) for index, article in enumerate(articles)]
-    skipped = sum(1 for pub in listed if pub is None)
-    publications, repeated = unique_publications(pub for pub in listed if pub is not None)
-    notes: list[str] = list(repeated_note(repeated))
+    articles_read, skipped, repeated = jsonapi.publications(articles, _publication)
+    notes: list[str] = list(repeated)
     if skipped:
         log.warning("%s: %d SerpApi articles without a citation_id were left out", scholar_id, skipped)
         notes.append(f"{skipped} articles without an ID in SerpApi's answer were left out")
-    uncounted = sum(1 for pub in publications if pub.citations is None)
+    uncounted = sum(1 for pub in articles_read if pub.citations is None)
     if uncounted:
         notes.append(f"{uncounted} articles have no citation count in SerpApi's answer (not provided, not 0)")
     metrics = _metrics(cited_by)
     if metrics.since_year is None and metrics.citations is not None:
         notes.append("SerpApi gave no 'since YEAR' column")
-    return AuthorRecord(
-        profile=profile,
-        metrics=metrics,
-        cites_per_year=_cites_per_year(cited_by),
-        publications=publications,
-        complete=True,
-        source=NAME,
-        notes=tuple(notes),
-    )
+    per_year = jsonapi.cites_per_year(as_list(cited_by.get("graph"), "cited_by.graph"), "cited_by.graph", "year", "citations")
+    return AuthorRecord(profile, metrics, per_year, articles_read, source=NAME, notes=tuple(notes))
 
 
 def open_source(settings: SourceSettings) -> SerpApiSource:
-    options = api_options(settings.http, delay=DEFAULT_DELAY)
-    client = PoliteClient(build_client(options, transport=settings.transport), options)
-    api_key = settings.api_key or os.environ.get(API_KEY_ENV) or None
-    return SerpApiSource(client, base_url_from(settings), api_key)
+    return SerpApiSource(API.client(settings), API.base_url(settings), API.api_key(settings))

@@ -31,11 +31,9 @@ from crawler.history.snapshots import (
     HeaderReader,
     PublicationColumns,
     SnapshotHeader,
-    SnapshotRef,
     read_publications_or_none,
-    snapshot_refs,
 )
-from crawler.store import BadSnapshot
+from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
 
