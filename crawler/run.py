@@ -62,6 +62,7 @@ from crawler.store import (
     SNAPSHOT_DIR,
     AuthorStore,
     BadSnapshot,
+    forget_reads,
     locked,
     remove_temp_files,
 )
@@ -428,6 +429,7 @@ def run(
     """
     summary = RunSummary(started=utc_now())
     with locked(config.data_dir), SourcePool(settings_for or _settings_for(config)) as pool:
+        forget_reads()
         for author in config.authors:
             _clean_temp_files(config.data_dir, author.scholar_id)
             outcome = run_author(config, author, pool, accept_drop=accept_drop)

@@ -41,6 +41,7 @@ import random
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -552,6 +553,8 @@ class ReplayServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        self.latency = 0.0
+        """Seconds every request waits before it is answered (a network far away, for benchmarks)."""
 
     # -- life cycle --------------------------------------------------------
 
@@ -732,6 +735,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         state = self.server_state
+        if state.latency > 0:
+            time.sleep(state.latency)
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         state._record(
