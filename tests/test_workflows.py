@@ -530,7 +530,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
+    assert [n.split()[0] for n in names] == ["Key", "Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
