@@ -226,8 +226,13 @@ def test_action_interface() -> None:
     assert set(doc["outputs"]) == {"changed", "citations", "data-dir"}
     assert doc["outputs"]["changed"]["value"] == "${{ steps.summary.outputs.changed }}"
     install = step_named(ACTION, "Install")
-    assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
-    assert '"$ACTION_PATH"' in install["run"]
+    assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}", "SITE": "${{ inputs.site }}",
+                              "CONFIG": "${{ inputs.config }}"}
+    assert "--require-hashes --no-deps" in install["run"] and '"$ACTION_PATH/requirements/action.txt"' in install["run"]
+    # pip's cache is keyed on the lock files (tests/test_action_lock.py installs the lock for real).
+    cache = step_named(ACTION, "Cache the locked wheels")
+    assert cache["with"] == {"path": "${{ steps.lock.outputs.dir }}", "key": "${{ steps.lock.outputs.key }}"}
+    assert "requirements/action*.txt" in step_named(ACTION, "Key the install cache")["run"]
     publish = step_named(ACTION, "Publish")
     assert "success()" in publish["if"] and "steps.run.outcome == 'success'" in publish["if"]
 
