@@ -147,3 +147,57 @@ def test_a_fresh_venv_with_only_the_lock_runs_the_action(tmp_path: Path, replay,
     assert runner.context["steps.summary.outputs.citations"] == "321"
     files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
     assert "gs_data.json" in files and "site/index.html" in files
+
+
+def fake_python(folder: Path, version: str, machine: str) -> Path:
+    """`python` that answers ``version`` and records pip's arguments, and `uname` that answers ``machine``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "python").write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = -m ] && [ "$2" = pip ]; then printf "%s\\n" "$@" >> "{folder}/pip-args"; exit 0; fi\n'
+        f'case "$*" in *version_info*) echo {version}; exit 0;; *sysconfig*) echo "{folder}"; exit 0;; '
+        f'*sys.executable*) echo "{folder}/python"; exit 0;; esac\n'
+        f'exec {sys.executable} "$@"\n'
+    )
+    (folder / "uname").write_text(f"#!/bin/sh\necho {machine}\n")
+    (folder / "scholar-stats").write_text("#!/bin/sh\necho scholar-stats, version 0\n")
+    for name in ("python", "uname", "scholar-stats"):
+        (folder / name).chmod(0o755)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("version", "machine", "site", "config", "locks"),
+    [
+        ("3.12", "Linux x86_64", "false", "", ["action.txt"]),
+        ("3.11", "Linux x86_64", "true", "", ["action.txt", "action-site.txt"]),
+        ("3.13", "Linux x86_64", "false", "site = true\n", ["action.txt", "action-site.txt"]),
+        ("3.13", "Linux x86_64", "false", "site = false\n", ["action.txt"]),
+        ("3.13", "Linux x86_64", "false", "not toml [", ["action.txt"]),
+        ("3.10", "Linux x86_64", "false", "", None),
+        ("3.12", "Linux aarch64", "false", "", None),
+    ],
+)
+def test_install_step_picks_the_locks_or_falls_back(
+    tmp_path: Path, version: str, machine: str, site: str, config: str, locks: list[str] | None
+) -> None:
+    import yaml
+
+    steps = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["runs"]["steps"]
+    script = next(s["run"] for s in steps if s.get("name") == "Install scholar-stats")
+    fake = fake_python(tmp_path / "bin", version, machine)
+    if config:
+        (tmp_path / "scholar-stats.toml").write_text(config)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", "ACTION_PATH": str(ROOT), "SITE": site,
+           "CONFIG": "scholar-stats.toml" if config else ""}
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    args = (fake / "pip-args").read_text().splitlines()
+    if locks is None:
+        assert "--require-hashes" not in args and args[-1] == str(ROOT)
+        assert "::notice title=scholar-stats::No locked wheels for Python" in proc.stdout
+    else:
+        assert "--require-hashes" in args and "--no-deps" in args
+        assert [Path(args[i + 1]).name for i, a in enumerate(args) if a == "-r"] == locks
+        assert (fake / "scholar-stats-action.pth").read_text() == f"{ROOT}\n"
