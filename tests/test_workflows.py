@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from sites import seeded_remote
 
 # Each test drives the whole tool through git and several commands.
 pytestmark = pytest.mark.slow
@@ -350,15 +351,7 @@ def git(cwd: Path, *args: str) -> str:
 def github(tmp_path: Path, replay, purge: PurgeServer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A 'GitHub' made of a bare repository (alice/site), the local Scholar and a local CDN purge."""
     server = tmp_path / "server"
-    bare = server / "alice" / "site.git"
-    bare.parent.mkdir(parents=True)
-    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    seed = tmp_path / "seed"
-    git(tmp_path, "clone", "--quiet", str(bare), str(seed))
-    (seed / "index.md").write_text("# Alice\n")
-    git(seed, "add", "index.md")
-    git(seed, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "site")
-    git(seed, "push", "--quiet", "origin", "HEAD:main")
+    bare = seeded_remote(tmp_path, server / "alice" / "site.git")
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
