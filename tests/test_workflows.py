@@ -439,7 +439,7 @@ def test_scheduled_workflow_on_three_fresh_runners_keeps_history(github: dict[st
     # Both publishes that changed something purged the CDN's copies of the root files.
     assert github["purge"].paths.count("/gh/alice/site@google-scholar-stats/gs_data.json") == 2
     # The user's main branch is untouched.
-    assert git(bare, "log", "--format=%s", "main") == "site"
+    assert git(bare, "log", "--format=%s", "main") == "homepage"
 
 
 def test_scheduled_workflow_never_publishes_a_failed_run(github: dict[str, Any]) -> None:
