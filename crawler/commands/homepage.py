@@ -20,9 +20,13 @@ from crawler.outputs.embed import check_branch
 @click.option("--scholar-id", metavar="ID", help="The author's Google Scholar ID or profile URL (default: what the site names, e.g. al-folio's scholar_userid; else the GOOGLE_SCHOLAR_ID secret).")
 @click.option("--template", type=click.Choice(["auto", *TEMPLATES]), default="auto", show_default=True, help="The site's template; auto tells it from the site's files.")
 @click.option("--source", "chain", metavar="CHAIN", help="Source chain for scholar-stats.toml, comma-separated, e.g. scholar,openalex (default: scholar).")
+@click.option("--lab", is_flag=True, help="A lab or a department: write the matrix workflow that fetches scholar-stats.toml's authors in shards and publishes once, instead of one author's workflow and page script.")
+@click.option("--shards", type=int, metavar="N", help="With --lab: the number of shard jobs (1-256; default 10, about one per 25-50 authors).")
 @click.option("--dry-run", is_flag=True, help="Print a unified diff of every change and change nothing.")
 @handle_errors
-def init(root: Path, scholar_id: str | None, template: str, chain: str | None, dry_run: bool) -> None:
+def init(
+    root: Path, scholar_id: str | None, template: str, chain: str | None, lab: bool, shards: int | None, dry_run: bool
+) -> None:
     """Set a homepage repository up: the daily workflow, its settings and the page script.
 
     Writes .github/workflows/scholar-stats.yml, scholar-stats.toml and the snippet
@@ -30,8 +34,16 @@ def init(root: Path, scholar_id: str | None, template: str, chain: str | None, d
     Never commits, and refuses (exit 2) to touch a file with uncommitted edits.
     Then prints the few steps only you can do. See
     https://github.com/scholar-stats/scholar-stats/blob/main/docs/homepage.md
+
+    With --lab: .github/workflows/scholar-stats-lab.yml (N shard jobs, one merge
+    and publish), scholar-stats.toml if there is none, and one author's workflow
+    removed. See https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md
     """
-    plan = setup.plan_init(root, template=template, scholar_id=scholar_id, chain=chain)
+    if shards is not None and not lab:
+        raise UsageError("--shards is for --lab (the lab's matrix workflow)")
+    plan = setup.plan_init(
+        root, template=template, scholar_id=scholar_id, chain=chain, lab_shards=(10 if shards is None else shards) if lab else None
+    )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     if dry_run:
