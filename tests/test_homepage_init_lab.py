@@ -3,42 +3,22 @@ as a plan (diff, idempotent, never over uncommitted edits), valid, zizmor-clean 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-from sites import action_remote, git, make_site, status, tree_bytes
+from sites import git, make_site, status, tree_bytes
+from test_homepage_init import _local_action_remote, action_release, init
 from test_workflows import SHA_PIN, tool, zizmor
 
 from crawler import __version__
 from crawler.homepage.init import ACTION_REMOTE_ENV, CONFIG, WORKFLOW
 from crawler.homepage.lab import LAB_WORKFLOW
 
+_ = (_local_action_remote, action_release)  # fixtures: init asks a local "GitHub" for the release's commit
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "scholar-stats-lab.yml"
-
-
-@pytest.fixture(scope="module")
-def action_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    return action_remote(tmp_path_factory.mktemp("action"))
-
-
-@pytest.fixture(autouse=True)
-def _local_action_remote(monkeypatch: pytest.MonkeyPatch, action_release: tuple[Path, str]) -> None:
-    # init looks the release's commit up with git ls-remote: here, never on github.com.
-    monkeypatch.setenv(ACTION_REMOTE_ENV, str(action_release[0]))
-
-
-def init(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "crawler", "init", "--repo", str(site), *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull},
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
 
 
 def load(path: Path) -> dict:
