@@ -18,6 +18,11 @@
 3. Prints the folder's size on disk and a Markdown table on stdout; exits 1 if
    the metrics export misses its target (under 10 s and under 500 MB).
 
+``--pool-vs-one`` runs each export twice, side by side: as the command runs it
+(worker processes past its threshold) and in one process (the export's
+``default_workers`` replaced by 1 in the child), so the table shows whether the
+pool pays on this machine.
+
 The disk space needed is checked first (``shutil.disk_usage``).  The folder is
 never committed: it lives in ``--tmp`` (default: the system's temporary folder).
 """
@@ -221,6 +226,43 @@ def generate(root: Path, authors: int, snapshots: int, publications: int, worker
         return sum(pool.imap_unordered(generate_author, jobs))
 
 
+def folder_arguments(description: str | None) -> argparse.ArgumentParser:
+    """A parser with the options that size, place and keep the generated folder."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--authors", type=int, default=50)
+    parser.add_argument("--snapshots", type=int, default=3650, help="snapshots per author (one a day)")
+    parser.add_argument("--publications", type=int, default=300, help="publications per snapshot")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating the folder")
+    parser.add_argument("--tmp", type=Path, default=None, help="where to make the temporary folder")
+    parser.add_argument("--data-dir", type=Path, default=None, help="measure this folder (made by --keep) instead of making one")
+    parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    return parser
+
+
+def prepare_folder(data: Path, args: argparse.Namespace) -> tuple[float | None, int, int]:
+    """Generate the folder ``data`` as ``args`` ask, unless ``--data-dir`` names one.
+
+    Returns the seconds generation took (``None``: not generated), the bytes on disk and the files.
+    """
+    generation = None
+    if args.data_dir is None:
+        print(f"generating {args.authors} x {args.snapshots} x {args.publications} in {data} ...", file=sys.stderr)
+        start = time.perf_counter()
+        generate(data, args.authors, args.snapshots, args.publications, args.workers)
+        generation = time.perf_counter() - start
+    return generation, disk_usage(data), sum(len(f) for _, _, f in os.walk(data))
+
+
+def no_room(args: argparse.Namespace, need: float, tmp_root: Path) -> bool:
+    """Whether the folder to generate would not fit (said on stderr)."""
+    free = shutil.disk_usage(args.data_dir or tmp_root).free
+    if args.data_dir is None and free < need * 1.1:
+        print(f"error: need about {need / 1e9:.1f} GB free in {tmp_root}, have {free / 1e9:.1f} GB "
+              "(use --authors/--snapshots for a smaller folder)", file=sys.stderr)
+        return True
+    return False
+
+
 def disk_usage(root: Path) -> int:
     """Bytes the folder takes on disk (allocated blocks, as ``du`` counts)."""
     total = 0
@@ -309,17 +351,19 @@ def measure(command: list[str], env: dict[str, str]) -> Measure:
     return Measure(seconds, usage.ru_utime + usage.ru_stime, peak_pss / 1024, peak_rss / 1024, proc.returncode)
 
 
+# The export command with its worker processes turned off: the pool's alternative.
+ONE_PROCESS = (
+    "import sys; import crawler.history.export as export; "
+    "export.default_workers = lambda what='metrics': 1; "
+    "from crawler.cli import main; main(sys.argv[1:], prog_name='scholar-stats')"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--authors", type=int, default=50)
-    parser.add_argument("--snapshots", type=int, default=3650, help="snapshots per author (one a day)")
-    parser.add_argument("--publications", type=int, default=300, help="publications per snapshot")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating the folder")
-    parser.add_argument("--tmp", type=Path, default=None, help="where to make the temporary folder")
-    parser.add_argument("--data-dir", type=Path, default=None, help="measure this folder (made by --keep) instead of making one")
-    parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    parser = folder_arguments(__doc__)
     parser.add_argument("--skip-publications", action="store_true", help="measure metrics and years only")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each metrics and years export (median reported)")
+    parser.add_argument("--pool-vs-one", action="store_true", help="each export also in one process, side by side")
     args = parser.parse_args(argv)
 
     n_snapshots = args.authors * args.snapshots
@@ -327,24 +371,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_publications:
         need += n_snapshots * args.publications * CSV_BYTES_PER_ROW
     tmp_root = args.tmp or Path(tempfile.gettempdir())
-    free = shutil.disk_usage(args.data_dir or tmp_root).free
-    if args.data_dir is None and free < need * 1.1:
-        print(f"error: need about {need / 1e9:.1f} GB free in {tmp_root}, have {free / 1e9:.1f} GB", file=sys.stderr)
+    if no_room(args, need, tmp_root):
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="scholar-stats-bench-", dir=tmp_root))
     data = args.data_dir or work / "data"
     try:
-        generation = None
-        if args.data_dir is None:
-            print(f"generating {args.authors} x {args.snapshots} x {args.publications} in {data} ...", file=sys.stderr)
-            start = time.perf_counter()
-            generate(data, args.authors, args.snapshots, args.publications, args.workers)
-            generation = time.perf_counter() - start
-        on_disk = disk_usage(data)
-        files = sum(len(f) for _, _, f in os.walk(data))
+        generation, on_disk, files = prepare_folder(data, args)
         env = dict(os.environ)
         exe = [sys.executable, "-m", "crawler", "export", "--data-dir", str(data)]
+        one_process = [sys.executable, "-c", ONE_PROCESS, "export", "--data-dir", str(data)]
+        variants = [("pool", exe), ("one", one_process)] if args.pool_vs_one else [("pool", exe)]
         runs = [
             ("metrics", "cold", ["--what", "metrics"]),
             ("metrics", "warm", ["--what", "metrics"]),
@@ -355,19 +392,20 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(("publications", "cold", ["--what", "publications"]))
         rows = []
         for label, cache, extra in runs:
-            out = work / "export.csv"
-            repeat = 1 if label == "publications" else args.repeat
-            results = []
-            for _ in range(repeat):
-                if cache == "cold":
-                    evict(data)
-                print(f"export --what {label} ({cache}) ...", file=sys.stderr)
-                results.append(measure([*exe, *extra, "--out", str(out)], env))
-            size = out.stat().st_size if out.exists() else 0
-            with out.open("rb") as fh:
-                records = sum(chunk.count(b"\r\n") for chunk in iter(lambda fh=fh: fh.read(1 << 24), b""))
-            out.unlink(missing_ok=True)
-            rows.append((label, cache, results, size, records))
+            for variant, command in variants:
+                out = work / "export.csv"
+                repeat = 1 if label == "publications" else args.repeat
+                results = []
+                for _ in range(repeat):
+                    if cache == "cold":
+                        evict(data)
+                    print(f"export --what {label} ({cache}, {variant}) ...", file=sys.stderr)
+                    results.append(measure([*command, *extra, "--out", str(out)], env))
+                size = out.stat().st_size if out.exists() else 0
+                with out.open("rb") as fh:
+                    records = sum(chunk.count(b"\r\n") for chunk in iter(lambda fh=fh: fh.read(1 << 24), b""))
+                out.unlink(missing_ok=True)
+                rows.append((label, cache, variant, results, size, records))
 
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
               f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows wall times)")
@@ -375,21 +413,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{files:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
               + (f" (generated in {generation:.0f} s)" if generation is not None else ""))
         print()
-        print("| export | page cache | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) | "
+        print("| export | page cache | processes | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) | "
               "peak RSS sum (MiB) | output (MiB) | CSV lines |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-        for label, cache, results, size, records in rows:
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for label, cache, variant, results, size, records in rows:
             times = sorted(r.seconds for r in results)
             spread = f" ({times[0]:.1f}-{times[-1]:.1f})" if len(times) > 1 else ""
             failed = "" if all(r.status == 0 for r in results) else " (failed)"
-            print(f"| `--what {label}`{failed} | {cache} | {len(results)} | {statistics.median(times):.1f}{spread} | "
+            print(f"| `--what {label}`{failed} | {cache} | {variant} | {len(results)} | {statistics.median(times):.1f}{spread} | "
                   f"{statistics.median(r.cpu_seconds for r in results):.1f} | {max(r.pss_mib for r in results):.0f} | "
                   f"{max(r.rss_mib for r in results):.0f} | {size / 2**20:.1f} | {records:,} |")
-        metrics_rows = [r for r in rows if r[0] == "metrics"]
+        metrics_rows = [r for r in rows if r[0] == "metrics" and r[2] == "pool"]
         missed = [
             r for r in metrics_rows
-            if statistics.median(m.seconds for m in r[2]) >= METRICS_SECONDS_TARGET
-            or max(m.pss_mib for m in r[2]) >= METRICS_MB_TARGET or any(m.status for m in r[2])
+            if statistics.median(m.seconds for m in r[3]) >= METRICS_SECONDS_TARGET
+            or max(m.pss_mib for m in r[3]) >= METRICS_MB_TARGET or any(m.status for m in r[3])
         ]
         print()
         print(f"Target for `--what metrics`: under {METRICS_SECONDS_TARGET:.0f} s and {METRICS_MB_TARGET:.0f} MB: "

@@ -20,20 +20,26 @@ The folder is about 20 GB for the full size; the free space is checked first.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import shutil
 import statistics
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_export import SNAPSHOT_BYTES_PER_PUB, Measure, disk_usage, evict, generate, measure
+from bench_export import (
+    SNAPSHOT_BYTES_PER_PUB,
+    Measure,
+    evict,
+    folder_arguments,
+    measure,
+    no_room,
+    prepare_folder,
+)
 
 from crawler.models import format_time
 
@@ -52,37 +58,20 @@ def _row(label: str, cache: str, results: list[Measure]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--authors", type=int, default=50)
-    parser.add_argument("--snapshots", type=int, default=3650, help="snapshots per author (one a day)")
-    parser.add_argument("--publications", type=int, default=300, help="publications per snapshot")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating the folder")
-    parser.add_argument("--tmp", type=Path, default=None, help="where to make the temporary folder")
-    parser.add_argument("--data-dir", type=Path, default=None, help="measure this folder instead of making one")
-    parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    parser = folder_arguments(__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="warm runs of each command (median reported)")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-cache runs")
     args = parser.parse_args(argv)
 
     tmp_root = args.tmp or Path(tempfile.gettempdir())
     need = args.authors * args.snapshots * (args.publications * SNAPSHOT_BYTES_PER_PUB + 2048)
-    free = shutil.disk_usage(tmp_root).free
-    if args.data_dir is None and free < need * 1.1:
-        print(f"error: need about {need / 1e9:.1f} GB free in {tmp_root}, have {free / 1e9:.1f} GB "
-              "(use --authors/--snapshots for a smaller folder)", file=sys.stderr)
+    if no_room(args, need, tmp_root):
         return 2
+    env = dict(os.environ)
     work = Path(tempfile.mkdtemp(prefix="scholar-stats-bench-site-", dir=tmp_root))
     data = args.data_dir or work / "data"
     try:
-        generation = None
-        if args.data_dir is None:
-            print(f"generating {args.authors} x {args.snapshots} x {args.publications} in {data} ...", file=sys.stderr)
-            start = time.perf_counter()
-            generate(data, args.authors, args.snapshots, args.publications, args.workers)
-            generation = time.perf_counter() - start
-        on_disk = disk_usage(data)
-        files = sum(len(f) for _, _, f in os.walk(data))
-        env = dict(os.environ)
+        generation, on_disk, files = prepare_folder(data, args)
         exe = [sys.executable, "-m", "crawler"]
         out_csv, out_site = work / "metrics.csv", work / "site"
         export_cmd = [*exe, "export", "--data-dir", str(data), "--what", "metrics", "--out", str(out_csv)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import socket
 import ssl
 import threading
@@ -68,6 +69,12 @@ class Cutter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._worker: _Worker | None = None
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.retire()
+            self._worker = None
 
     def _watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -121,8 +128,10 @@ class Cutter:
             finally:
                 done.set()
 
-        worker = threading.Thread(target=work, name="scholar-stats-request", daemon=True)
-        worker.start()
+        if self._worker is None:
+            self._worker = _Worker()
+        worker = self._worker
+        worker.jobs.put(work)
         try:
             finished = done.wait(max(0.0, deadline.remaining()))
         finally:
@@ -130,6 +139,11 @@ class Cutter:
                 cancelled.set()
                 self._cut()
                 done.wait(_CUT_GRACE)
+                # A request cut off takes its thread with it: the thread ends once the
+                # request has wound down (at once, or after a resolver lets go), and
+                # the next request gets a fresh one.
+                worker.retire()
+                self._worker = None
         if not finished:
             host = urlsplit(url).hostname or url
             raise DeadlineExceeded(
@@ -139,6 +153,23 @@ class Cutter:
             raise outcome["error"]
         value: _T = outcome["value"]
         return value
+
+
+class _Worker:
+    """A thread that runs one request after another: starting a thread for each
+    request costs about a millisecond, a tenth of a request on a fast network."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        threading.Thread(target=self._loop, name="scholar-stats-request", daemon=True).start()
+
+    def _loop(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            job()
+
+    def retire(self) -> None:
+        """End the thread once it has finished what it is doing."""
+        self.jobs.put(None)
 
 
 def _shutdown(sock: socket.socket) -> None:

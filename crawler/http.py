@@ -309,6 +309,7 @@ class PoliteClient:
         return Deadline(self.options.deadline if seconds is None else seconds, self.clock)
 
     def close(self) -> None:
+        self._cutter.close()
         self.client.close()
 
     def __enter__(self) -> PoliteClient:

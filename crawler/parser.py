@@ -343,28 +343,71 @@ def _cites_per_year(tree: HTMLParser, url: str | None) -> tuple[tuple[int, int],
     return tuple(sorted(counts.items()))
 
 
-def _publication(row: Node, url: str | None) -> Publication | None:
-    link = row.css_first("a.gsc_a_at")
+# Every part of every row in one query, in document order: a row's parts are the
+# nodes between its <tr> and the next one.  One selector walk for the page
+# instead of five per row (the rows are most of the parsing time).
+_ROW_PARTS = ", ".join(
+    ("tr.gsc_a_tr", *(f"tr.gsc_a_tr {part}" for part in ("a.gsc_a_at", "div.gs_gray", "a.gsc_a_ac", "span.gsc_a_h")))
+)
+# HTML separates classes by ASCII whitespace only (a no-break space is part of a name).
+_CLASS_SEP_RE = re.compile(r"[ \t\n\r\f]+")
+
+
+@dataclass(slots=True)
+class _Row:
+    link: Node | None = None
+    grays: list[Node] | None = None
+    cell: Node | None = None
+    """The first citation count that is not a struck-through duplicate's."""
+    year: Node | None = None
+
+
+def _classes(node: Node) -> list[str]:
+    return _CLASS_SEP_RE.split(node.attributes.get("class") or "")
+
+
+def _rows(tree: HTMLParser) -> list[_Row]:
+    rows: list[_Row] = []
+    row = _Row()
+    for node in tree.css(_ROW_PARTS):
+        tag = node.tag
+        if tag == "tr":
+            row = _Row()
+            rows.append(row)
+        elif tag == "a":
+            classes = _classes(node)
+            if row.link is None and "gsc_a_at" in classes:
+                row.link = node
+            # A struck-through count Scholar shows next to a merged duplicate is not the paper's.
+            if row.cell is None and "gsc_a_ac" in classes and "gsc_a_acm" not in classes:
+                row.cell = node
+        elif tag == "div":
+            if row.grays is None:
+                row.grays = []
+            row.grays.append(node)
+        elif tag == "span" and row.year is None:
+            row.year = node
+    return rows
+
+
+def _publication(row: _Row, url: str | None) -> Publication | None:
+    link = row.link
     if link is None:
         return None
-    href = link.attributes.get("href") or ""
+    attributes = link.attributes
+    href = attributes.get("href") or ""
     if not href or href.startswith("javascript"):
-        href = link.attributes.get("data-href") or ""
+        href = attributes.get("data-href") or ""
     author_pub_id = _param(_PUB_ID_RE, href)
     if not author_pub_id:
         return None
-    grays = row.css("div.gs_gray")
+    grays = row.grays or ()
     citations = 0
     cites_id = None
-    for cell in row.css("a.gsc_a_ac"):
-        if "gsc_a_acm" in (cell.attributes.get("class") or "").split():
-            # A struck-through count Scholar shows next to a merged duplicate.
-            continue
-        citations = _count(_text(cell), f"the citation count of {author_pub_id}", url) or 0
-        cites_id = _param(_CITES_RE, cell.attributes.get("href") or "") if citations else None
-        break
-    year_text = _text(row.css_first("span.gsc_a_h"))
-    year_match = _YEAR_RE.search(year_text)
+    if row.cell is not None:
+        citations = _count(_text(row.cell), f"the citation count of {author_pub_id}", url) or 0
+        cites_id = _param(_CITES_RE, row.cell.attributes.get("href") or "") if citations else None
+    year_match = _YEAR_RE.search(_text(row.year))
     return Publication(
         author_pub_id=author_pub_id,
         title=_text(link),
@@ -398,7 +441,7 @@ def parse_profile(body: bytes, *, content_type: str | None = None, url: str | No
         raise ParseError("a profile page without its stats table (#gsc_rsb_st); the markup changed", url=url)
     base_url = url or SCHOLAR_URL
     profile = _profile(tree, name_node, base_url, url)
-    rows = [pub for pub in (_publication(row, url) for row in tree.css("tr.gsc_a_tr")) if pub is not None]
+    rows = [pub for pub in (_publication(row, url) for row in _rows(tree)) if pub is not None]
     publications, repeated = unique_publications(rows)
     more = tree.css_first("#gsc_bpf_more")
     has_more = more is not None and "disabled" not in more.attributes

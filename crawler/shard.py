@@ -40,8 +40,8 @@ from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
 from crawler.http import redacted_text
 from crawler.models import SCHOLAR_ID_RE, record_from_dict, utc_now
-from crawler.run import STATE_FILE, mark_stale
 from crawler.sources import AuthorRef
+from crawler.stale import STATE_FILE, mark_stale
 from crawler.store import (
     TEMP_NAME_RE,
     confine,

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import itertools
 import json
 import logging
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -123,8 +124,32 @@ def atomic_write_bytes(path: Path, data: bytes, *, jail: Path | None = None, dur
     so the new content survives a power cut; derived files that can be rebuilt
     skip that (see :func:`sync_folders`).
     """
-    with atomic_writer(path, jail=jail, durable=durable) as handle:
-        handle.write(data)
+    # Plain descriptor calls, not atomic_writer's buffered file: a lab run writes
+    # 30,000 small files this way and the file object costs more than the write.
+    path = Path(path)
+    confine(path, jail)
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = _create_temp(path)
+        try:
+            os.fchmod(fd, 0o644)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp_name, path)
+        tmp_name = None
+        if durable:
+            _fsync_dir(path.parent)
+    except OSError as exc:
+        raise StorageError(_describe_os_error(exc, path)) from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
 
 
 _temp_counter = itertools.count()
@@ -202,6 +227,31 @@ def write_if_changed(path: Path, data: bytes, *, jail: Path | None = None, durab
     return True
 
 
+# Threads that write a batch of derived files: creating and renaming a file waits
+# on the file system with the GIL released, so a few overlap those waits (a
+# lab's 30,000 badges are mostly such waits).  Small batches stay on one thread.
+WRITER_THREADS = 4
+_BATCH_MIN = 32
+
+
+def write_all_if_changed(items: Sequence[tuple[Path, bytes]], *, durable: bool = False) -> list[Path]:
+    """``write_if_changed`` for each ``(path, data)``; the paths written, in the order given.
+
+    The caller has confined the paths to the data folder (``confine``) already.
+    Each file is still written to a temporary file and renamed, so a run killed
+    halfway leaves every file old or new; the first error is raised once every
+    write was tried.
+    """
+    if len(items) < _BATCH_MIN:
+        return [path for path, data in items if write_if_changed(path, data, durable=durable)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="scholar-stats-write") as pool:
+        # Submitted one by one, not pool.map: its first error would cancel the writes not yet started.
+        futures = [pool.submit(write_if_changed, path, data, durable=durable) for path, data in items]
+    return [path for (path, _), future in zip(items, futures, strict=True) if future.result()]
+
+
 def json_bytes(value: Any) -> bytes:
     """The one JSON form of every file we write: indented, UTF-8, trailing newline."""
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -216,13 +266,15 @@ def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:
     confine(folder, jail, whole=True)
     removed: list[Path] = []
     try:
-        entries = list(Path(folder).iterdir())
+        # Names first, Path objects only for what goes: a badge folder holds hundreds of files.
+        with os.scandir(folder) as entries:
+            found = [Path(entry.path) for entry in entries if TEMP_NAME_RE.match(entry.name) and entry.is_file()]
     except (FileNotFoundError, NotADirectoryError):
         return removed
     except OSError as exc:
         raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
-    for path in entries:
-        if TEMP_NAME_RE.match(path.name) and path.is_file() and remove_file(path, jail=jail):
+    for path in found:
+        if remove_file(path, jail=jail):
             removed.append(path)
     return removed
 
@@ -373,10 +425,17 @@ def snapshot_refs(
 def read_snapshot(path: Path) -> AuthorRecord:
     """A snapshot in full; ``StorageError`` naming the file when it cannot be read."""
     try:
-        return record_from_dict(json.loads(Path(path).read_bytes()))
+        data = Path(path).read_bytes()
+        key = (os.fspath(path), hashlib.blake2b(data, digest_size=20).digest())
+        cached = _read_cache.get(key)
+        if cached is not None:
+            return cached
+        record = record_from_dict(json.loads(data))
     except (OSError, ValueError) as exc:
         # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
         raise StorageError(f"corrupt snapshot {path}: {exc}") from exc
+    _read_cache.put(key, record)
+    return record
 
 
 class AuthorStore:
@@ -465,3 +524,38 @@ class AuthorStore:
                 n += 1
         atomic_write_bytes(path, json_bytes(record_to_dict(record)), jail=self.data_dir)
         return path
+
+
+class _ReadCache:
+    """Records of snapshots read during a run, by path and a digest of the bytes:
+    a run reads an author's newest snapshot for the guard and again for the
+    group's numbers.  Reading the bytes is cheap; decoding and checking them is
+    what is saved.  The key is the content, so a file changed in between (by
+    hand, within the file system's timestamp granularity) is read anew."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._records: dict[tuple[Any, ...], AuthorRecord] = {}
+
+    def get(self, key: tuple[Any, ...]) -> AuthorRecord | None:
+        record = self._records.pop(key, None)
+        if record is not None:
+            self._records[key] = record  # most recently used last
+        return record
+
+    def put(self, key: tuple[Any, ...], record: AuthorRecord) -> None:
+        self._records[key] = record
+        while len(self._records) > self.size:
+            del self._records[next(iter(self._records))]
+
+    def clear(self) -> None:
+        self._records.clear()
+
+
+# Enough for a lab's authors and their fallback series.
+_read_cache = _ReadCache(256)
+
+
+def forget_reads() -> None:
+    """Start a run from the files alone: what an earlier run in this process read is dropped."""
+    _read_cache.clear()

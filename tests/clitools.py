@@ -15,6 +15,13 @@ _SCRIPT = Path(sys.executable).with_name("scholar-stats")
 SCHOLAR_STATS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "crawler"]
 
 
+def config_file(folder: Path, text: str) -> Path:
+    """``folder/scholar-stats.toml`` holding ``text``, as a user writes it."""
+    path = folder / "scholar-stats.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def is_foreign_setting(name: str) -> bool:
     return "proxy" in name.lower() or name.startswith("SCHOLAR_STATS") or name == "GITHUB_STEP_SUMMARY"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import launched
 from clitools import is_foreign_setting
 from replay import FIXTURES_DIR, ReplayServer
 
@@ -40,3 +41,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if is_foreign_setting(name):
             monkeypatch.delenv(name)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (see ``chromium.py``)."""
+    with launched() as chromium:
+        yield chromium

@@ -41,6 +41,7 @@ import random
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -552,6 +553,8 @@ class ReplayServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        self.latency = 0.0
+        """Seconds every request waits before it is answered (a network far away, for benchmarks)."""
 
     # -- life cycle --------------------------------------------------------
 
@@ -596,22 +599,10 @@ class ReplayServer:
 
     # -- content -----------------------------------------------------------
 
-    def add_profile(
-        self,
-        scholar_id: str,
-        n_publications: int,
-        *,
-        citations: int | Sequence[int] | None = None,
-        seed: int = 0,
-        name: str = TEMPLATE_NAME,
-        affiliation: str = "Senior .NET Web Developer",
-        shared: Sequence[GeneratedPublication] = (),
-    ) -> GeneratedProfile:
-        """Serve a generated profile; returns the values a client must extract."""
-        profile = generate_profile(
-            scholar_id, n_publications, citations=citations, seed=seed, name=name, affiliation=affiliation,
-            shared=shared,
-        )
+    def add_profile(self, scholar_id: str, n_publications: int, **options: Any) -> GeneratedProfile:
+        """Serve a generated profile (``options`` as ``generate_profile`` takes them); returns the
+        values a client must extract."""
+        profile = generate_profile(scholar_id, n_publications, **options)
         pages = _ProfilePages.build(profile, self.fixtures_dir)
         with self._lock:
             self._profiles[scholar_id] = pages
@@ -744,6 +735,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         state = self.server_state
+        if state.latency > 0:
+            time.sleep(state.latency)
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         state._record(

@@ -38,6 +38,19 @@ def git(cwd: Path, *args: str, check: bool = True) -> str:
     return proc.stdout
 
 
+def seeded_remote(tmp: Path, bare: Path) -> Path:
+    """A bare repository at ``bare`` whose main branch holds one commit (``index.md``): a homepage's GitHub remote."""
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    git(tmp, "init", "--quiet", "--bare", "-b", "main", str(bare))
+    seed = tmp / "seed"
+    git(tmp, "clone", "--quiet", str(bare), str(seed))
+    (seed / "index.md").write_text("# Alice\n")
+    git(seed, "add", "index.md")
+    git(seed, "commit", "--quiet", "-m", "homepage")
+    git(seed, "push", "--quiet", "origin", "HEAD:main")
+    return bare
+
+
 def make_site(tmp: Path, template: str, *, remote: str | None = REMOTE) -> Path:
     site = tmp / f"site-{template}"
     shutil.copytree(FIXTURES / template, site)

@@ -4,7 +4,6 @@ whose "Show more" button works like Scholar's: each click appends rows, the last
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import threading
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from chromium import launched
 
 from crawler.bookmarklet import bookmarklet, source
 from crawler.parser import parse_profile
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent
 PAGE = ROOT / "fixtures" / "scholar" / "cherukuri_en_20rows_showmore.html"
 SID = "amIMrIEAAAAJ"
-CHROMIUM = Path("/usr/bin/chromium")
 TOTAL = 47
 
 # Scholar's own script asks its server for the next rows; this stand-in makes them up
@@ -90,14 +89,7 @@ def site() -> Iterator[str]:
 
 @pytest.fixture
 def tab(site: str) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"headless Chromium not found at {CHROMIUM}")
-        pytest.skip(f"headless Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+    with launched() as browser:
         context = browser.new_context(accept_downloads=True)
         # The saved page links Scholar's images and fonts: nothing leaves 127.0.0.1.
         context.route(
@@ -111,7 +103,6 @@ def tab(site: str) -> Iterator[Any]:
             yield page
         finally:
             context.close()
-            browser.close()
 
 
 def click_bookmark(page: Any) -> None:

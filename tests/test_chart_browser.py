@@ -9,7 +9,6 @@ import itertools
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_embed_browser import CHROMIUM, CHROMIUM_FLAGS, _browser_or_skip
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
@@ -72,17 +70,6 @@ def make_branch(tmp: Path, name: str) -> tuple[Path, list[AuthorRecord]]:
     return served, records
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:

@@ -24,15 +24,14 @@ from crawler.history.export import (
     METRICS_COLUMNS,
     PUBLICATION_COLUMNS,
     ExportOptions,
-    encode,
     export_frame,
-    frame,
     write_export,
 )
 from crawler.history.snapshots import read_header
+from crawler.history.tables import encode, frame
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_to_dict
 from crawler.run import run
-from crawler.store import AuthorStore, SnapshotRef, json_bytes, snapshot_refs, snapshot_time
+from crawler.store import AuthorStore, SnapshotRef, json_bytes, snapshot_name, snapshot_refs, snapshot_time
 
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"
@@ -425,20 +424,43 @@ def test_parquet_without_pyarrow_names_the_extra(data: Path, tmp_path: Path, mon
 # -- workers ---------------------------------------------------------------------------------------
 
 
-def test_worker_processes_give_the_same_bytes(daily: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export_module, "PARALLEL_MIN_SNAPSHOTS", 0)
-    monkeypatch.setattr(export_module, "CHUNK_SNAPSHOTS", 7)
-    (daily / A / "snapshots" / "20260110T180000Z.json").write_text("broken")
-    for what in ("metrics", "publications", "years"):
-        options = ExportOptions(
-            what=what, since=at(3), freq="daily" if what == "publications" else None, all_snapshots=what == "years"
-        )
-        one, two = tmp_path / f"{what}-1.csv", tmp_path / f"{what}-2.csv"
-        first = write_export(daily, options, one, workers=1)
-        second = write_export(daily, options, two, workers=2)
-        assert one.read_bytes() == two.read_bytes()
-        assert first.rows == second.rows > 0
-        assert [b.path.name for b in first.bad] == [b.path.name for b in second.bad] == ["20260110T180000Z.json"]
+@pytest.fixture
+def long_history(tmp_path: Path) -> Path:
+    """Two authors with a snapshot a day for 520 days: past the size where a publications export starts workers."""
+    folder = tmp_path / "long"
+    for scholar_id in (A, B):
+        snapshots = folder / scholar_id / "snapshots"
+        snapshots.mkdir(parents=True)
+        for day in range(520):
+            pubs = [("p1", "First", 2020, day), ("p2", TRICKY, None, day // 7), ("p3", "Third", 2024, None)]
+            record = make_record(scholar_id, at(day), pubs, citations=day)
+            # Written without fsync: a thousand of them would take the test's time, not the export's.
+            (snapshots / snapshot_name(at(day))).write_bytes(json_bytes(record_to_dict(record)))
+    (folder / A / "snapshots" / snapshot_name(at(300))).write_text("broken")
+    return folder
+
+
+def test_a_long_publications_export_runs_in_worker_processes_with_the_same_bytes(
+    long_history: Path, tmp_path: Path
+) -> None:
+    assert export_module.PARALLEL_MIN_SNAPSHOTS <= 2 * 520
+    options = ExportOptions(what="publications", since=at(3))
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    first = write_export(long_history, options, one, workers=1)
+    second = write_export(long_history, options, two, workers=2)
+    assert (first.workers, second.workers) == (1, 2)
+    assert one.read_bytes() == two.read_bytes()
+    assert first.rows == second.rows == 3 * (2 * 517 - 1)
+    assert [b.path.name for b in first.bad] == [b.path.name for b in second.bad] == [snapshot_name(at(300))]
+
+
+@pytest.mark.parametrize("what", ["metrics", "years"])
+def test_header_exports_stay_in_one_process(long_history: Path, tmp_path: Path, what: str) -> None:
+    options = ExportOptions(what=what, since=at(3), all_snapshots=what == "years")
+    result = write_export(long_history, options, tmp_path / "out.csv", workers=2)
+    assert result.workers == 1
+    assert result.rows == (2 * 517 - 1) * (1 if what == "metrics" else 2)
+    assert [b.path.name for b in result.bad] == [snapshot_name(at(300))]
 
 
 # -- from a data folder built by `run` ------------------------------------------------------------------

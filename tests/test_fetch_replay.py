@@ -14,25 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from replay import (
-    SIGNIN_PATH,
-    SORRY_PATH,
-    Captcha,
-    ChangedMarkup,
-    CutPage,
-    DripFeed,
-    Forbidden,
-    NotFoundPage,
-    OtherProfile,
-    RateLimited,
-    ReplayServer,
-    Scenario,
-    ServerError,
-    SigninRedirect,
-    Slow,
-    SorryRedirect,
-    TruncatedBody,
-)
+import replay as scenarios
+from replay import ReplayServer, Scenario
 
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ParseError
 from crawler.http import HttpOptions
@@ -45,11 +28,8 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "http
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The client honours proxy variables; the replay server must be reached directly.
-    for name in (*PROXY_VARIABLES, "SCHOLAR_STATS_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+def no_proxy(clean_environment: None) -> None:
+    """Local servers are reached directly, with no proxy or scholar-stats setting of this machine."""
 
 
 def fetch(replay: ReplayServer, scholar_id: str = SID, **http: Any) -> AuthorRecord:
@@ -106,7 +86,7 @@ def test_saved_page_fetched_in_one_request(replay: ReplayServer, expected_values
 
 def test_rate_limited_then_success(replay: ReplayServer) -> None:
     expected = replay.add_profile(SID, 150)
-    replay.queue(SID, RateLimited(retry_after=0))
+    replay.queue(SID, scenarios.RateLimited(retry_after=0))
     record = fetch(replay)
     assert len(record.publications) == expected.n_publications
     assert cstarts(replay) == [0, 0, 100]
@@ -114,7 +94,7 @@ def test_rate_limited_then_success(replay: ReplayServer) -> None:
 
 def test_server_error_then_success(replay: ReplayServer) -> None:
     expected = replay.add_profile(SID, 250)
-    replay.queue(SID, ServerError(502))
+    replay.queue(SID, scenarios.ServerError(502))
     record = fetch(replay)
     assert cstarts(replay) == [0, 0, 100, 200]
     assert [p.author_pub_id for p in record.publications] == [p.author_pub_id for p in expected.publications]
@@ -123,17 +103,17 @@ def test_server_error_then_success(replay: ReplayServer) -> None:
 @pytest.mark.parametrize(
     ("scenario", "error", "kind"),
     [
-        (Captcha(), Blocked, None),
-        (SigninRedirect(), Blocked, "sign-in"),
-        (SigninRedirect(offhost=True), Blocked, "sign-in"),
-        (SorryRedirect(), Blocked, "sorry"),
-        (Forbidden(), Blocked, None),
-        (RateLimited(retry_after=0), Blocked, None),
-        (NotFoundPage(), NotFound, None),
-        (ServerError(503), FetchError, None),
-        (CutPage(0.5), ParseError, None),
-        (ChangedMarkup("rename"), ParseError, None),
-        (ChangedMarkup("remove"), ParseError, None),
+        (scenarios.Captcha(), Blocked, None),
+        (scenarios.SigninRedirect(), Blocked, "sign-in"),
+        (scenarios.SigninRedirect(offhost=True), Blocked, "sign-in"),
+        (scenarios.SorryRedirect(), Blocked, "sorry"),
+        (scenarios.Forbidden(), Blocked, None),
+        (scenarios.RateLimited(retry_after=0), Blocked, None),
+        (scenarios.NotFoundPage(), NotFound, None),
+        (scenarios.ServerError(503), FetchError, None),
+        (scenarios.CutPage(0.5), ParseError, None),
+        (scenarios.ChangedMarkup("rename"), ParseError, None),
+        (scenarios.ChangedMarkup("remove"), ParseError, None),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else repr(value),
 )
@@ -147,19 +127,19 @@ def test_failures_raise_their_error(
     if kind is not None:
         assert getattr(caught.value, "kind", None) == kind
     # A redirect to a sign-in wall or /sorry/ is seen, not followed.
-    assert all(r.path not in (SIGNIN_PATH, SORRY_PATH) for r in replay.requests)
+    assert all(r.path not in (scenarios.SIGNIN_PATH, scenarios.SORRY_PATH) for r in replay.requests)
 
 
 def test_slow_server_ends_at_the_deadline(replay: ReplayServer) -> None:
     replay.add_profile(SID, 12)
-    replay.set_scenario(SID, Slow(60))
+    replay.set_scenario(SID, scenarios.Slow(60))
     with pytest.raises(FetchError):
         fetch(replay, deadline=1.0, timeout=20.0)
 
 
 def test_drip_feed_ends_at_the_deadline(replay: ReplayServer) -> None:
     replay.add_profile(SID, 12)
-    replay.set_scenario(SID, DripFeed(0.02))
+    replay.set_scenario(SID, scenarios.DripFeed(0.02))
     with pytest.raises(DeadlineExceeded):
         fetch(replay, deadline=1.0, timeout=20.0)
 
@@ -210,18 +190,18 @@ def profile(replay: ReplayServer) -> Iterator[ReplayServer]:
 @pytest.mark.parametrize(
     ("scenario", "code"),
     [
-        (Captcha(), 3),
-        (SigninRedirect(), 3),
-        (SigninRedirect(offhost=True), 3),
-        (SorryRedirect(), 3),
-        (Forbidden(), 3),
-        (RateLimited(retry_after=0), 3),
-        (NotFoundPage(), 4),
-        (CutPage(0.5), 5),
-        (ChangedMarkup("rename"), 5),
-        (ChangedMarkup("remove"), 5),
-        (ServerError(503), 1),
-        (TruncatedBody(0.5), 1),
+        (scenarios.Captcha(), 3),
+        (scenarios.SigninRedirect(), 3),
+        (scenarios.SigninRedirect(offhost=True), 3),
+        (scenarios.SorryRedirect(), 3),
+        (scenarios.Forbidden(), 3),
+        (scenarios.RateLimited(retry_after=0), 3),
+        (scenarios.NotFoundPage(), 4),
+        (scenarios.CutPage(0.5), 5),
+        (scenarios.ChangedMarkup("rename"), 5),
+        (scenarios.ChangedMarkup("remove"), 5),
+        (scenarios.ServerError(503), 1),
+        (scenarios.TruncatedBody(0.5), 1),
     ],
     ids=case_id,
 )
@@ -241,7 +221,7 @@ def test_cli_unknown_profile_exits_4(replay: ReplayServer) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", [Slow(60), DripFeed(0.05)], ids=["slow", "drip-feed"])
+@pytest.mark.parametrize("scenario", [scenarios.Slow(60), scenarios.DripFeed(0.05)], ids=["slow", "drip-feed"])
 def test_cli_deadline_bounds_a_slow_server(profile: ReplayServer, scenario: Scenario) -> None:
     profile.set_scenario(SID, scenario)
     done, seconds = run_fetch(profile, "--deadline", "3", "--timeout", "20")
@@ -252,7 +232,7 @@ def test_cli_deadline_bounds_a_slow_server(profile: ReplayServer, scenario: Scen
 
 
 def test_cli_fetch_after_429_and_5xx_succeeds(profile: ReplayServer) -> None:
-    profile.queue(SID, RateLimited(retry_after=0), ServerError(503))
+    profile.queue(SID, scenarios.RateLimited(retry_after=0), scenarios.ServerError(503))
     done, _ = run_fetch(profile, "--retries", "3", "--deadline", "30")
     assert done.returncode == 0, done.stderr
     assert '"scholar_id": "rEpLaYpRoFiL"' in done.stdout
@@ -267,7 +247,7 @@ OTHER = "oThErPrOfIlE"
 def test_a_later_page_of_another_profile_is_refused(replay: ReplayServer) -> None:
     replay.add_profile(SID, 150)
     replay.add_profile(OTHER, 150, seed=7)
-    replay.set_scenario(SID, OtherProfile(OTHER, from_cstart=100))
+    replay.set_scenario(SID, scenarios.OtherProfile(OTHER, from_cstart=100))
     with pytest.raises(ParseError) as info:
         fetch(replay)
     assert info.value.exit_code == 5
@@ -277,7 +257,7 @@ def test_a_later_page_of_another_profile_is_refused(replay: ReplayServer) -> Non
 def test_cli_a_later_page_of_another_profile_exits_5(replay: ReplayServer) -> None:
     replay.add_profile(SID, 150)
     replay.add_profile(OTHER, 250, seed=7)
-    replay.set_scenario(SID, OtherProfile(OTHER, from_cstart=100))
+    replay.set_scenario(SID, scenarios.OtherProfile(OTHER, from_cstart=100))
     done, _ = run_fetch(replay, "--retries", "0")
     assert done.returncode == 5, done.stderr
     assert done.stdout == ""

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from replay import ReplayServer
 from sites import REPO, SCHOLAR_ID, action_remote, git, make_site, render_page
-from test_embed_browser import CHROMIUM, CHROMIUM_FLAGS, Site, _browser_or_skip
+from test_embed_browser import Site
 
 pytestmark = pytest.mark.browser
 
@@ -67,17 +67,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     yield {"bare": bare, "gs_data": gs_data, "profile": profile}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def show(browser: Any, published: dict[str, Any], html: str, tmp: Path) -> Any:

@@ -413,3 +413,38 @@ def test_without_a_known_repository_says_how_to_name_it(tmp_path: Path) -> None:
 def test_openalex_without_a_scholar_id_asks_for_one(tmp_path: Path) -> None:
     site = make_site(tmp_path, "acadhomepage")
     assert "--scholar-id" in one_line_error(init(site, "--source", "scholar,openalex"))
+
+
+# --- importing the old data branch's history
+
+
+def test_import_git_flag_asks_the_first_run_to_import_and_stays(tmp_path: Path) -> None:
+    from crawler.homepage.init import IMPORT_GIT_LINE
+
+    site = make_site(tmp_path, "acadhomepage")
+    proc = init(site, "--import-git")
+    assert proc.returncode == 0, proc.stderr
+    path = site / ".github" / "workflows" / "scholar-stats.yml"
+    step = load_yaml(path)["jobs"]["update"]["steps"][-1]
+    assert step["with"]["import-git"] is True
+    assert IMPORT_GIT_LINE in path.read_text().splitlines()
+    checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
+    assert checker
+    valid = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(path)],
+                           capture_output=True, text=True, timeout=120)
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+    # The input it writes is one the action has.
+    action = load_yaml(Path(__file__).resolve().parent.parent / "action.yml")
+    assert "import-git" in action["inputs"]
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "scholar-stats")
+    # A later init without the flag keeps it; with it, nothing changes either.
+    assert init(site, "--dry-run").stdout == ""
+    assert init(site, "--import-git", "--dry-run").stdout == ""
+
+
+def test_without_the_flag_no_import_is_written(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    assert init(site).returncode == 0
+    step = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")["jobs"]["update"]["steps"][-1]
+    assert "import-git" not in step["with"]

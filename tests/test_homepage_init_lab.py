@@ -117,6 +117,7 @@ def test_lab_refuses_to_overwrite_uncommitted_edits(tmp_path: Path) -> None:
         (("--lab", "--shards", "257"), "--shards must be between 1 and 256"),
         (("--lab", "--shards", "-3"), "--shards must be between 1 and 256"),
         (("--shards", "4"), "--shards is for --lab"),
+        (("--lab", "--import-git"), "--import-git is for one author's workflow"),
     ],
 )
 def test_bad_shards_is_one_line_and_writes_nothing(tmp_path: Path, args: tuple[str, ...], message: str) -> None:

@@ -8,19 +8,16 @@ files outside are byte-identical afterwards and that the message names the link.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from replay import ReplayServer
+from test_run import run_cli, tree
 
 from crawler.errors import ExitCode, StorageError
 from crawler.models import AuthorRecord, Metrics, Profile
-from crawler.run import mark_stale
+from crawler.stale import mark_stale
 from crawler.store import (
     AuthorStore,
     atomic_write_bytes,
@@ -35,29 +32,8 @@ PUB = f"{SID}:gOnEpAPeR000"
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if "proxy" in name.lower() or name.startswith("SCHOLAR_STATS") or name == "GITHUB_STEP_SUMMARY":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
-def run_cli(replay: ReplayServer, data: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "crawler", "run", "--author", SID, "--data-dir", str(data),
-         "--base-url", replay.url, "--delay", "0"],
-        capture_output=True, text=True, timeout=120, env=dict(os.environ),
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def checksums(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+def no_proxy(clean_environment: None) -> None:
+    """Local servers are reached directly, with no proxy or scholar-stats setting of this machine."""
 
 
 def outside_folder(tmp_path: Path) -> Path:
@@ -82,14 +58,14 @@ def test_a_link_out_of_the_data_folder_is_refused_and_nothing_outside_changes(
     link = data / SID / where if where else data / SID
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(outside, target_is_directory=True)
-    before = checksums(outside)
+    before = tree(outside)
 
-    result = run_cli(replay, data)
+    result = run_cli(replay, data, SID)
 
     assert result.returncode == ExitCode.STORAGE, result.stderr
     assert str(link) in result.stderr
     assert "symbolic link" in result.stderr and "outside the data folder" in result.stderr
-    assert checksums(outside) == before
+    assert tree(outside) == before
     assert link.is_symlink()
 
 
@@ -99,19 +75,19 @@ def test_a_link_out_of_the_folder_after_a_good_run_keeps_the_outside_files(
     """The badge folder is swapped for a link between two runs, and the numbers change."""
     replay.add_profile(SID, 30, citations=400)
     data = tmp_path / "data"
-    assert run_cli(replay, data).returncode == 0
+    assert run_cli(replay, data, SID).returncode == 0
     outside = outside_folder(tmp_path)
     badges = data / SID / "badges"
     badges.rename(tmp_path / "old-badges")
     badges.symlink_to(outside, target_is_directory=True)
-    before = checksums(outside)
+    before = tree(outside)
     replay.add_profile(SID, 30, citations=420)
 
-    result = run_cli(replay, data)
+    result = run_cli(replay, data, SID)
 
     assert result.returncode == ExitCode.STORAGE, result.stderr
     assert str(badges) in result.stderr
-    assert checksums(outside) == before
+    assert tree(outside) == before
 
 
 def test_links_that_stay_inside_the_data_folder_are_followed(replay: ReplayServer, tmp_path: Path) -> None:
@@ -120,7 +96,7 @@ def test_links_that_stay_inside_the_data_folder_are_followed(replay: ReplayServe
     (data / "kept" / SID).mkdir(parents=True)
     (data / SID).symlink_to(Path("kept") / SID, target_is_directory=True)
 
-    result = run_cli(replay, data)
+    result = run_cli(replay, data, SID)
 
     assert result.returncode == 0, result.stderr
     assert (data / "kept" / SID / "gs_data.json").is_file()
@@ -132,7 +108,7 @@ def test_a_data_folder_that_is_itself_a_link_is_the_users_choice(replay: ReplayS
     real = tmp_path / "mounted"
     real.mkdir()
     (tmp_path / "data").symlink_to(real, target_is_directory=True)
-    result = run_cli(replay, tmp_path / "data")
+    result = run_cli(replay, tmp_path / "data", SID)
     assert result.returncode == 0, result.stderr
     assert (real / SID / "gs_data.json").is_file()
 
@@ -152,7 +128,7 @@ def linked(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_every_writer_refuses_the_link(linked: tuple[Path, Path]) -> None:
     data, outside = linked
-    before = checksums(outside)
+    before = tree(outside)
     attempts = [
         lambda: atomic_write_bytes(data / SID / "citations.json", b"x", jail=data),
         lambda: write_if_changed(data / SID / "citations.json", b"x", jail=data, durable=False),
@@ -166,7 +142,7 @@ def test_every_writer_refuses_the_link(linked: tuple[Path, Path]) -> None:
     for attempt in attempts:
         with pytest.raises(StorageError, match="symbolic link"):
             attempt()
-    assert checksums(outside) == before
+    assert tree(outside) == before
 
 
 def test_a_chain_of_links_is_judged_by_where_it_ends(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from replay import FIXTURES_DIR
+from standin import load
 
 from crawler.errors import ConfigError
 from crawler.match import (
@@ -23,14 +25,8 @@ from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_t
 from crawler.parser import page_to_record, parse_profile
 from crawler.sources import openalex, semantic_scholar, serpapi
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "sources" / "data"
-PAGE = ROOT / "tests" / "fixtures" / "scholar" / "denner_pt-PT_176rows_browser-saved.html"
+PAGE = FIXTURES_DIR / "denner_pt-PT_176rows_browser-saved.html"
 SID = "AoKJ_g4AAAAJ"
-
-
-def load(name: str) -> dict:  # type: ignore[type-arg]
-    return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
 def pub(key: str, title: str, year: int | None = 2020, citations: int | None = 1, doi: str | None = None) -> Publication:

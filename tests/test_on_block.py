@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clitools import config_file
 from replay import Captcha, GeneratedProfile, ReplayServer
 
 from crawler.models import format_time, parse_time, utc_now
@@ -36,16 +37,12 @@ from standin import StandIn, json_reply, load  # noqa: E402
 
 SID = "blockAAAAAAJ"
 OPENALEX_ID = "A5041365215"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture
 def openalex() -> Iterator[StandIn]:
-    server = StandIn().start()
-    try:
+    with StandIn() as server:
         yield server
-    finally:
-        server.close()
 
 
 def openalex_answer(stand_in: StandIn, profile: GeneratedProfile, growth: dict[int, int]) -> dict[int, str]:
@@ -106,20 +103,6 @@ def badge(author: Path, name: str) -> dict[str, Any]:
 # -- the page ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"headless Chromium not found at {CHROMIUM}")
-        pytest.skip(f"headless Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -387,11 +370,10 @@ def test_a_bad_policy_is_named_with_its_line(tmp_path: Path, text: str, message:
 def test_policy_per_author_over_the_file_and_the_option_over_both(tmp_path: Path) -> None:
     from crawler.config import load_config
 
-    path = tmp_path / "scholar-stats.toml"
-    path.write_text(
+    path = config_file(
+        tmp_path,
         'on_block = "bridge"\nstale_after_days = 3\n[[authors]]\nid = "blockAAAAAAJ"\n'
         '[[authors]]\nid = "otherAAAAAAJ"\non_block = "replace"\nstale_after_days = 1.5\n',
-        encoding="utf-8",
     )
     config = load_config(path)
     first, second = config.authors

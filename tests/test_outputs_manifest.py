@@ -57,7 +57,7 @@ def test_nothing_new_reads_no_output_back(built: Path, monkeypatch: pytest.Monke
         raise AssertionError("an output was compared although the manifest vouches for it")
 
     monkeypatch.setattr(crawler.outputs.write, "write_if_changed", no_write)
-    monkeypatch.setattr(crawler.outputs.badges, "write_if_changed", no_write)
+    monkeypatch.setattr(crawler.outputs.badges, "write_all_if_changed", no_write)
     again = accept(built, record(WHEN + timedelta(hours=1)))
     assert not again.changed and again.written == ()
 

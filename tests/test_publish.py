@@ -11,15 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sites import seeded_remote
 
+from crawler.cdn import repo_slug
+from crawler.databranch import data_files
 from crawler.errors import PublishError
-from crawler.publish import (
-    FALLBACK_EMAIL,
-    FALLBACK_NAME,
-    data_files,
-    publish,
-    repo_slug,
-)
+from crawler.publish import FALLBACK_EMAIL, FALLBACK_NAME, publish
 from crawler.restore import restore
 from crawler.store import LOCK_NAME, json_bytes
 
@@ -57,16 +54,7 @@ def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
     """A bare repository named like a GitHub one, with a main branch."""
-    bare = tmp_path / "remotes" / "alice" / "alice.github.io.git"
-    bare.parent.mkdir(parents=True)
-    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    seed = tmp_path / "seed"
-    git(tmp_path, "clone", "--quiet", str(bare), str(seed))
-    (seed / "index.md").write_text("# Alice\n")
-    git(seed, "add", "index.md")
-    git(seed, "-c", "user.name=Alice", "-c", "user.email=alice@example.org", "commit", "--quiet", "-m", "homepage")
-    git(seed, "push", "--quiet", "origin", "HEAD:main")
-    return bare
+    return seeded_remote(tmp_path, tmp_path / "remotes" / "alice" / "alice.github.io.git")
 
 
 def clone(remote: Path, where: Path) -> Path:

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from clitools import config_file
 from replay import Captcha, ReplayServer
 from test_run import no_proxy, read_json, run_cli, scholar_stats, snapshots, tree
 
@@ -91,11 +92,9 @@ def test_pure_hashing_would_leave_shards_far_apart() -> None:
 
 
 def test_per_shard_proxy_and_delay_lists(tmp_path: Path) -> None:
-    path = tmp_path / "scholar-stats.toml"
-    path.write_text(
-        'proxy = ["http://a.example:3128", "http://b.example:3128"]\ndelay = [1, 2, 3]\n'
-        '[[authors]]\nid = "amIMrIEAAAAJ"\n',
-        encoding="utf-8",
+    path = config_file(
+        tmp_path,
+        'proxy = ["http://a.example:3128", "http://b.example:3128"]\ndelay = [1, 2, 3]\n[[authors]]\nid = "amIMrIEAAAAJ"\n',
     )
     config = load_config(path)
     assert config.http.proxy == "http://a.example:3128" and config.http.delay == 1.0
@@ -123,8 +122,7 @@ def test_per_shard_proxy_and_delay_lists(tmp_path: Path) -> None:
     ],
 )
 def test_bad_per_shard_lists_name_file_line_and_key(tmp_path: Path, line: str, message: str) -> None:
-    path = tmp_path / "scholar-stats.toml"
-    path.write_text(f'{line}\n[[authors]]\nid = "amIMrIEAAAAJ"\n', encoding="utf-8")
+    path = config_file(tmp_path, f'{line}\n[[authors]]\nid = "amIMrIEAAAAJ"\n')
     result = scholar_stats("run", "--config", path, "--shard", "1/2")
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"error: {path}:1: {message}"), result.stderr
@@ -212,9 +210,7 @@ def two_shards(replay: ReplayServer, tmp_path: Path) -> tuple[list[str], list[Pa
 
 
 def write_config(tmp_path: Path, ids: list[str]) -> Path:
-    path = tmp_path / "scholar-stats.toml"
-    path.write_text("".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids), encoding="utf-8")
-    return path
+    return config_file(tmp_path, "".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids))
 
 
 def test_merge_equals_one_unsharded_run_and_is_idempotent(

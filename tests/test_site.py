@@ -19,7 +19,7 @@ from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.dashboard import build_site
 from crawler.outputs.dashboard.history import load_author
 from crawler.outputs.dashboard.site import MARKER, group_totals
-from crawler.run import mark_stale
+from crawler.stale import mark_stale
 from crawler.store import AuthorStore, snapshot_refs
 
 A = "aaaaaaaaaaaA"
@@ -29,10 +29,14 @@ AS_OF = START + timedelta(days=500)
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">&amp;"\'</title>'
 
 
+Pub = tuple[str, str, int | None]
+"""A publication: its ID, title and citations."""
+
+
 def record(
     scholar_id: str,
     when: datetime,
-    pubs: list[tuple[str, str, int | None]],
+    pubs: list[Pub],
     *,
     name: str = "Ada Lovelace",
     source: str = "scholar",
@@ -60,13 +64,16 @@ def number(text: str) -> int | None:
     return None if text in ("—", "") else int(text)
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Path:
-    """Two authors: A with a source switch, a publication that appears and one that vanishes; B short."""
-    data = tmp_path / "data"
+def write_lab(
+    data: Path, *, every: int = 8, titles: tuple[str, str] = ("Engines", "Notes"), also: tuple[Pub, ...] = ()
+) -> Path:
+    """Two authors: A with a source switch, a publication that appears and one that vanishes; B short.
+
+    A has a snapshot ``every`` days, with ``titles`` for its first two publications and ``also`` in each.
+    """
     store = AuthorStore(data, A)
-    for day in range(0, 481, 8):
-        pubs = [("p1", "Engines", 10 + day), ("p2", "Notes", 5 + day // 10)]
+    for day in range(0, 481, every):
+        pubs = [("p1", titles[0], 10 + day), ("p2", titles[1], 5 + day // 10), *also]
         if day >= 200:
             pubs.append(("p3", "Later work", day - 200))
         if day >= 400:
@@ -76,6 +83,11 @@ def lab(tmp_path: Path) -> Path:
     for day in range(300, 480, 30):
         store.write_snapshot(record(B, START + timedelta(days=day), [("q", "Q", day)], name="Bob"))
     return data
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    return write_lab(tmp_path / "data")
 
 
 def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> None:

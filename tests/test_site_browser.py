@@ -15,12 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_embed_browser import CHROMIUM, CHROMIUM_FLAGS, _browser_or_skip
-from test_site import AS_OF, HOSTILE, START, A, B, record
+from test_site import AS_OF, HOSTILE, START, A, B, record, write_lab
 
 from crawler.models import AuthorRecord
 from crawler.outputs.dashboard import build_site
-from crawler.run import mark_stale
+from crawler.stale import mark_stale
 from crawler.store import AuthorStore, snapshot_refs
 
 pytestmark = pytest.mark.browser
@@ -30,18 +29,12 @@ C = "cccccccccccC"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("lab") / "data"
-    store = AuthorStore(data, A)
-    for day in range(0, 481, 4):
-        pubs = [("p1", "Engines of analysis", 10 + day), ("p2", "Notes on the engine", 5 + day // 10), ("p4", "Zebra tables", 40)]
-        if day >= 200:
-            pubs.append(("p3", "Later work", day - 200))
-        if day >= 400:
-            pubs = pubs[1:]
-        store.write_snapshot(record(A, START + timedelta(days=day), pubs, source="openalex" if 240 <= day < 280 else "scholar", h=3 + day // 100))
-    store = AuthorStore(data, B)
-    for day in range(300, 480, 30):
-        store.write_snapshot(record(B, START + timedelta(days=day), [("q", "Q", day)], name="Bob"))
+    data = write_lab(
+        tmp_path_factory.mktemp("lab") / "data",
+        every=4,
+        titles=("Engines of analysis", "Notes on the engine"),
+        also=(("p4", "Zebra tables", 40),),
+    )
     store = AuthorStore(data, C)
     for day in range(3):
         store.write_snapshot(record(C, START + timedelta(days=day), [("x", HOSTILE, 5 + day)], name=HOSTILE))
@@ -70,17 +63,6 @@ def server(lab: Path) -> Iterator[str]:
         httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass

@@ -4,7 +4,6 @@ Action's ``site`` input, against the local Scholar and a bare repository as GitH
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,8 @@ SID = "wflowAAAAAAJ"
 
 
 @pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if "proxy" in name.lower() or name.startswith("SCHOLAR_STATS") or name == "GITHUB_STEP_SUMMARY":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+def no_proxy(clean_environment: None) -> None:
+    """Local servers are reached directly, with no proxy or scholar-stats setting of this machine."""
 
 
 def test_run_with_site_true_keeps_the_dashboard(replay: ReplayServer, tmp_path: Path) -> None:

@@ -216,3 +216,48 @@ def test_lock_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StorageError, match="Not a directory"), locked(blocker / "data"):
         pass  # pragma: no cover
+
+
+@pytest.mark.parametrize("count", [3, 200])
+def test_a_batch_writes_only_what_changed_and_says_what_in_order(tmp_path: Path, count: int) -> None:
+    from crawler.store import write_all_if_changed
+
+    items = [(tmp_path / "pubs" / f"p{n:03d}.json", f"{n}\n".encode()) for n in range(count)]
+    assert write_all_if_changed(items) == [path for path, _ in items]
+    assert all(path.read_bytes() == data for path, data in items)
+    changed = [(path, data + b"x" if n % 7 == 0 else data) for n, (path, data) in enumerate(items)]
+    assert write_all_if_changed(changed) == [path for n, (path, _) in enumerate(items) if n % 7 == 0]
+    assert not [p for p in (tmp_path / "pubs").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_batch_raises_the_first_error_after_trying_every_file(tmp_path: Path) -> None:
+    from crawler.store import write_all_if_changed
+
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    items = [(tmp_path / ("blocked" if n == 50 else "ok") / f"p{n:03d}.json", b"{}\n") for n in range(100)]
+    with pytest.raises(StorageError):
+        write_all_if_changed(items)
+    # Every other file was still written whole, and no temporary file is left.
+    assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == [f"p{n:03d}.json" for n in range(100) if n != 50]
+
+
+def test_a_snapshot_read_again_is_the_file_as_it_is_now(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    store_ = AuthorStore(tmp_path, "abcdefghijkl")
+    first = AuthorRecord(
+        profile=Profile(scholar_id="abcdefghijkl", name="A"),
+        metrics=Metrics(citations=10, citations_since=None, h_index=1, h_index_since=None, i10_index=None,
+                        i10_index_since=None, since_year=None),
+        fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )
+    path = store_.write_snapshot(first)
+    assert store_.read_snapshot(path) == first
+    assert store_.read_snapshot(path) is store_.read_snapshot(path)  # read once, then remembered
+    # Edited by hand (same size, new content): the new content is read, not the remembered one.
+    second = replace(first, metrics=replace(first.metrics, citations=11))
+    path.write_bytes(json_bytes(record_to_dict(second)))
+    assert store_.read_snapshot(path) == second
+    path.write_bytes(b"{broken")
+    with pytest.raises(StorageError, match="corrupt snapshot"):
+        store_.read_snapshot(path)

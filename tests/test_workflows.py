@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from sites import seeded_remote
 
 # Each test drives the whole tool through git and several commands.
 pytestmark = pytest.mark.slow
@@ -345,15 +346,7 @@ def git(cwd: Path, *args: str) -> str:
 def github(tmp_path: Path, replay, purge: PurgeServer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A 'GitHub' made of a bare repository (alice/site), the local Scholar and a local CDN purge."""
     server = tmp_path / "server"
-    bare = server / "alice" / "site.git"
-    bare.parent.mkdir(parents=True)
-    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    seed = tmp_path / "seed"
-    git(tmp_path, "clone", "--quiet", str(bare), str(seed))
-    (seed / "index.md").write_text("# Alice\n")
-    git(seed, "add", "index.md")
-    git(seed, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "site")
-    git(seed, "push", "--quiet", "origin", "HEAD:main")
+    bare = seeded_remote(tmp_path, server / "alice" / "site.git")
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -530,7 +523,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Fetch", "Read", "Publish", "Update", "Fail"]
+    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
@@ -1002,3 +995,59 @@ def test_two_overlapping_action_runs_both_land_in_a_straight_history(github: dic
     files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
     assert len([f for f in files if f.startswith(f"{SID}/snapshots/")]) == 3
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 720
+
+
+# --- an AcadHomepage site's old branch becomes the first snapshots
+
+
+def acadhomepage_branch(github: dict[str, Any], versions: list[int]) -> str:
+    """The old crawler's google-scholar-stats branch: gs_data.json as AcadHomepage commits it."""
+    from test_backfill import SID as OLD_SID
+    from test_backfill import acad
+
+    old = github["tmp"] / "old-crawler"
+    git(github["tmp"], "init", "--quiet", "-b", "google-scholar-stats", str(old))
+    for index, total in enumerate(versions):
+        (old / "gs_data.json").write_text(json.dumps(acad(total, {"x": total - 20, "yy": 15, "z": 5})), encoding="utf-8")
+        (old / "gs_data_shieldsio.json").write_text(json.dumps({"schemaVersion": 1, "label": "citations", "message": str(total)}))
+        git(old, "add", "-A")
+        when = f"2024-01-0{index + 1}T06:00:00Z"  # import-git dates each version by its commit time
+        subprocess.run(["git", "-c", "user.name=github-actions", "-c", "user.email=a@example.org", "commit", "--quiet",
+                        "-m", "Updated Citation & Stars Badge"], cwd=old, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
+    git(old, "push", "--quiet", str(github["bare"]), "google-scholar-stats")
+    return OLD_SID
+
+
+def test_action_imports_the_old_branchs_history_on_the_first_run_only(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    sid = acadhomepage_branch(github, [100, 110])
+    replay.add_profile(sid, 3, citations=120)
+    runner = fresh_runner(github, "first", action_context(scholar_id=sid, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(p is None or p.returncode == 0 for p in results.values()), results
+    assert "2 versions: imported 2" in (results["Import"] or pytest.fail("no import step")).stderr
+    files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
+    snapshots = sorted(f for f in files if f.startswith(f"{sid}/snapshots/"))
+    assert len(snapshots) == 3 and snapshots[0].endswith("20240101T060000Z.json")
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 120
+    # The old commits stay under the new one.
+    assert git(bare, "log", "--format=%s", "google-scholar-stats").splitlines()[1:] == ["Updated Citation & Stars Badge"] * 2
+
+    # The next day the folder restored from the branch has snapshots: nothing is imported again.
+    runner = fresh_runner(github, "second", action_context(scholar_id=sid, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert "already has snapshots: nothing to import" in (results["Import"] or pytest.fail("no import step")).stdout
+
+
+def test_action_import_without_an_old_branch_or_an_id_does_not_stop_the_run(github: dict[str, Any]) -> None:
+    replay = github["replay"]
+    replay.add_profile(SID, 3, citations=50)
+    runner = fresh_runner(github, "noid", action_context(config="scholar-stats.toml", import_git="true"), checkout=False)
+    runner.run(step_named(ACTION, "Restore"))
+    proc = runner.run(step_named(ACTION, "Import"))
+    assert proc.returncode == 0 and "::warning title=import-git::import-git needs the scholar-id input" in proc.stdout
+    runner = fresh_runner(github, "nobranch", action_context(scholar_id=SID, import_git="true"), checkout=False)
+    results = runner.run_all(action_steps())
+    assert all(p is None or p.returncode == 0 for p in results.values()), results
+    assert "No branch google-scholar-stats yet: nothing to import." in (results["Import"] or pytest.fail("skipped")).stdout

@@ -32,27 +32,32 @@ as an empty field (JSON ``null``, a Parquet null).
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
 import logging
 import os
-import sys
-import tempfile
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.errors import StorageError, UsageError
+from crawler.errors import UsageError
 from crawler.history.group import GROUP_COLUMNS, group_rows
 from crawler.history.periods import FREQUENCIES, group_by_period, in_window
 from crawler.history.snapshots import HeaderReader, first_readable, read_publications_or_none, resolve_authors
+from crawler.history.tables import (
+    Columns,
+    TableWriter,
+    empty_columns,
+    encode,
+    frame,
+    output,
+    require_pyarrow,
+    with_dates,
+)
 from crawler.models import TextEnum, format_time
-from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, atomic_writer, report_bad, snapshot_refs
+from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, report_bad, snapshot_refs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,18 +93,10 @@ METRICS_COLUMNS = (
 PUBLICATION_COLUMNS = ("date", "scholar_id", "author_pub_id", "title", "year", "citations", "change")
 YEARS_COLUMNS = ("scholar_id", "year", "citations")
 YEARS_ALL_COLUMNS = ("date", "scholar_id", "year", "citations")
-INTEGER_COLUMNS = frozenset({
-    "citations", "citations_since", "since_year", "h_index", "h_index_since", "i10_index", "i10_index_since",
-    "publications", "year", "change",
-    "members", "members_with_data", "shared_publications", "citations_sum", "publications_sum",
-})
-LINE_END = "\r\n"
 CHUNK_SNAPSHOTS = 100
-# Below this many snapshots a worker pool costs more than it saves.
+# A publications export of at least this many snapshots is parsed by worker
+# processes; below, starting them costs more than it saves.
 PARALLEL_MIN_SNAPSHOTS = 1000
-PARQUET_HINT = "pip install scholar-stats[parquet]"
-
-Columns = dict[str, list[Any]]
 
 
 @dataclass(frozen=True)
@@ -140,31 +137,11 @@ class ExportResult:
     rows: int = 0
     authors: int = 0
     bad: list[BadSnapshot] = field(default_factory=list)
+    workers: int = 1
+    """Processes that read and encoded the rows."""
 
 
 # -- rows -----------------------------------------------------------------------------
-
-
-def _empty(columns: Sequence[str]) -> Columns:
-    return {name: [] for name in columns}
-
-
-def frame(columns: Sequence[str], data: Columns) -> pd.DataFrame:
-    """A DataFrame with nullable integers (never ``12.0``) and text kept as Python strings."""
-    # pandas is imported where a DataFrame is made: CSV and JSON are written without it.
-    import numpy as np
-    import pandas as pd
-
-    series: dict[str, Any] = {}
-    for name in columns:
-        values = data[name]
-        if name in INTEGER_COLUMNS:
-            mask = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
-            numbers = np.fromiter((0 if v is None else v for v in values), dtype=np.int64, count=len(values))
-            series[name] = pd.arrays.IntegerArray(numbers, mask)
-        else:
-            series[name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(series, columns=list(columns))
 
 
 def _author_groups(
@@ -192,7 +169,7 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
     groups, _ = _author_groups(job.data_dir, job.scholar_id, options, bad, quiet=job.quiet)
     count = options.what == "metrics"
     columns = options.columns
-    out = _empty(columns)
+    out = empty_columns(columns)
     reader = HeaderReader(job.scholar_id, count=count, bad=bad, quiet=job.quiet)
     if options.what == "metrics" or options.all_snapshots:
         reader.prefetch([group[-1] for group in groups])
@@ -243,7 +220,7 @@ def _publication_rows(job: _PublicationJob) -> tuple[Any, int, list[BadSnapshot]
         if base is not None and base.scholar_id == job.scholar_id:
             previous = dict(zip(base.author_pub_ids, base.citations, strict=True))
             break
-    out = _empty(PUBLICATION_COLUMNS)
+    out = empty_columns(PUBLICATION_COLUMNS)
     for group in job.groups:
         picked = first_readable(group, lambda ref: read_publications_or_none(ref, bad=bad, quiet=job.quiet))
         if picked is None:
@@ -269,145 +246,6 @@ def _publication_rows(job: _PublicationJob) -> tuple[Any, int, list[BadSnapshot]
             )
         previous = dict(zip(pubs.author_pub_ids, pubs.citations, strict=True))
     return encode(out, PUBLICATION_COLUMNS, job.fmt), len(out["date"]), bad
-
-
-# -- encoding and writing -------------------------------------------------------------
-
-
-def encode(data: Columns, columns: Sequence[str], fmt: str) -> Any:
-    """A chunk ready for the writer: CSV or JSON-records bytes, or a DataFrame (``parquet``, ``frame``).
-
-    CSV is written by the standard ``csv`` module, which pandas' own ``to_csv``
-    drives too, with the same dialect; called directly on the column lists it is
-    about three times faster than ``to_csv`` on nullable integer columns.
-    ``None`` becomes an empty field.
-    """
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator=LINE_END, quoting=csv.QUOTE_MINIMAL).writerows(
-            zip(*(data[name] for name in columns), strict=True)
-        )
-        return buffer.getvalue().encode("utf-8")
-    if fmt == "json":
-        return ",\n".join(
-            json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
-            for row in zip(*(data[name] for name in columns), strict=True)
-        ).encode("utf-8")
-    return frame(columns, data)
-
-
-def _require_pyarrow() -> Any:
-    try:
-        import pyarrow  # noqa: F401
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise UsageError(f"--format parquet needs pyarrow: {PARQUET_HINT}") from exc
-    return pq
-
-
-def _arrow_schema(columns: Sequence[str]) -> Any:
-    """The Parquet schema, with pandas' metadata so that ``read_parquet`` gives back ``Int64`` columns."""
-    import pyarrow as pa
-
-    fields = []
-    for name in columns:
-        if name == "date":
-            fields.append(pa.field(name, pa.timestamp("s", tz="UTC")))
-        elif name in INTEGER_COLUMNS:
-            fields.append(pa.field(name, pa.int64()))
-        else:
-            fields.append(pa.field(name, pa.string()))
-    template = with_dates(frame(columns, _empty(columns)))
-    return pa.Table.from_pandas(template, schema=pa.schema(fields), preserve_index=False).schema
-
-
-def with_dates(data: pd.DataFrame) -> pd.DataFrame:
-    """``date`` as UTC timestamps instead of ISO text."""
-    import pandas as pd
-
-    if "date" not in data.columns:
-        return data
-    data = data.copy()
-    data["date"] = pd.to_datetime(data["date"], format="%Y-%m-%dT%H:%M:%SZ", utc=True).astype("datetime64[s, UTC]")
-    return data
-
-
-class _TableWriter:
-    """Writes encoded chunks in order to a binary stream, header and footer included."""
-
-    def __init__(self, fmt: str, columns: Sequence[str], stream: IO[bytes]) -> None:
-        self.fmt = fmt
-        self.columns = tuple(columns)
-        self.stream = stream
-        self.first = True
-        self.parquet: Any = None
-        if fmt == "csv":
-            stream.write((",".join(self.columns) + LINE_END).encode("utf-8"))
-        elif fmt == "parquet":
-            pq = _require_pyarrow()
-            self.schema = _arrow_schema(self.columns)
-            self.parquet = pq.ParquetWriter(stream, self.schema)
-
-    def write(self, chunk: Any) -> None:
-        if self.fmt == "parquet":
-            import pyarrow as pa
-
-            if len(chunk):
-                table = pa.Table.from_pandas(with_dates(chunk), schema=self.schema, preserve_index=False)
-                self.parquet.write_table(table)
-            return
-        if not chunk:
-            return
-        if self.fmt == "json":
-            self.stream.write(b"[\n" if self.first else b",\n")
-        self.stream.write(chunk)
-        self.first = False
-
-    def close(self) -> None:
-        if self.fmt == "json":
-            self.stream.write(b"[]\n" if self.first else b"\n]\n")
-        elif self.fmt == "parquet":
-            self.parquet.close()
-
-
-def table_bytes(data: Columns, columns: Sequence[str], fmt: str) -> bytes:
-    """A whole CSV or JSON table in memory, exactly as ``write_export`` would write it."""
-    stream = io.BytesIO()
-    writer = _TableWriter(fmt, columns, stream)
-    writer.write(encode(data, columns, fmt))
-    writer.close()
-    return stream.getvalue()
-
-
-@contextlib.contextmanager
-def _output(out: Path | None, fmt: str) -> Iterator[IO[bytes]]:
-    """A binary stream for ``out``: stdout for ``None`` or ``-``, else a temporary file renamed into place.
-
-    A special file (``/dev/null``, a pipe) is written directly.  Parquet to
-    stdout goes through a temporary file, because its writer needs to seek.
-    """
-    if out is None or str(out) == "-":
-        if fmt != "parquet":
-            yield sys.stdout.buffer
-            sys.stdout.buffer.flush()
-            return
-        with tempfile.TemporaryFile() as spool:
-            yield spool
-            spool.seek(0)
-            while block := spool.read(1 << 20):
-                sys.stdout.buffer.write(block)
-        sys.stdout.buffer.flush()
-        return
-    out = Path(out)
-    if out.exists() and not out.is_file():
-        try:
-            with out.open("wb") as handle:
-                yield handle
-        except OSError as exc:
-            raise StorageError(f"cannot write {out}: {exc.strerror or exc}") from exc
-        return
-    with atomic_writer(out) as handle:
-        yield handle
 
 
 def run_jobs(func: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
@@ -445,16 +283,7 @@ def iter_chunks(
     data_dir = Path(data_dir)
     authors = resolve_authors(data_dir, options.authors)
     result.authors = len(authors)
-    total = sum(count_files(data_dir, a) for a in authors)
-    n_workers = (workers or default_workers(options.what)) if total >= PARALLEL_MIN_SNAPSHOTS else 1
-    quiet = n_workers > 1
     encode_as = "parquet" if fmt == "frame" else fmt
-
-    def collect(bad: list[BadSnapshot]) -> None:
-        if quiet:
-            for item in bad:
-                log.warning("corrupt snapshot %s: %s; skipped", item.path, item.reason)
-        result.bad.extend(bad)
 
     if options.what == "group":
         rows = group_rows(
@@ -465,17 +294,25 @@ def iter_chunks(
         return
 
     if options.what in ("metrics", "years"):
-        # One job per author, which lists and reads its own snapshots: the main
-        # process never holds more than the rows.
-        jobs = [_HeaderJob(data_dir, a, options, quiet) for a in authors]
-        merged = _empty(options.columns)
-        for columns, bad in run_jobs(_header_rows, jobs, n_workers):
-            collect(bad)
+        # In this process, author by author: worker processes made these exports
+        # no faster and cost more CPU time and memory (docs/benchmarks.md); the
+        # waits on a cold disk overlap in read_heads' threads.
+        jobs = [_HeaderJob(data_dir, a, options, False) for a in authors]
+        merged = empty_columns(options.columns)
+        for columns, bad in map(_header_rows, jobs):
+            result.bad.extend(bad)
             for name in merged:
                 merged[name].extend(columns[name])
         result.rows += len(merged[options.columns[0]])
         yield encode(merged, options.columns, encode_as)
         return
+
+    # Parsing whole snapshots is CPU work: past PARALLEL_MIN_SNAPSHOTS worker
+    # processes encode the chunks (1.35 times faster on 2 cores, docs/benchmarks.md).
+    total = sum(count_files(data_dir, a) for a in authors)
+    n_workers = (workers or default_workers("publications")) if total >= PARALLEL_MIN_SNAPSHOTS else 1
+    result.workers = n_workers
+    quiet = n_workers > 1
 
     def publication_jobs() -> Iterator[_PublicationJob]:
         for a in authors:
@@ -486,7 +323,11 @@ def iter_chunks(
                 yield _PublicationJob(a, groups[start:start + CHUNK_SNAPSHOTS], baseline, encode_as, quiet)
 
     for encoded, rows, bad in run_jobs(_publication_rows, publication_jobs(), n_workers):
-        collect(bad)
+        if quiet:
+            # Workers stay quiet (their lines would interleave): what they skipped is said here, in order.
+            for item in bad:
+                log.warning("corrupt snapshot %s: %s; skipped", item.path, item.reason)
+        result.bad.extend(bad)
         result.rows += rows
         yield encoded
 
@@ -504,7 +345,7 @@ def export_frame(data_dir: Path, options: ExportOptions | None = None, *, worker
 
     options = options or ExportOptions()
     chunks = list(iter_chunks(data_dir, options, fmt="frame", workers=workers))
-    data = pd.concat(chunks, ignore_index=True) if chunks else frame(options.columns, _empty(options.columns))
+    data = pd.concat(chunks, ignore_index=True) if chunks else frame(options.columns, empty_columns(options.columns))
     return with_dates(data)
 
 
@@ -520,14 +361,14 @@ def write_export(
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "parquet":
-        _require_pyarrow()
+        require_pyarrow()
     result = ExportResult()
     chunks = iter_chunks(data_dir, options, fmt=fmt, result=result, workers=workers)
     # Resolve the authors (and fail on a typo) before any output file is created.
     first = next(chunks, None)
     # Closing the generator early (an error while writing) also stops its worker processes.
-    with contextlib.closing(chunks), _output(out, fmt) as stream:
-        writer = _TableWriter(fmt, options.columns, stream)
+    with contextlib.closing(chunks), output(out, fmt) as stream:
+        writer = TableWriter(fmt, options.columns, stream)
         if first is not None:
             writer.write(first)
         for chunk in chunks:

@@ -45,6 +45,7 @@ ACTION_REPO = "scholar-stats/scholar-stats"
 WORKFLOW = ".github/workflows/scholar-stats.yml"
 CONFIG = "scholar-stats.toml"
 SECRET = "GOOGLE_SCHOLAR_ID"
+IMPORT_GIT_LINE = "          import-git: true"
 DOCS_URL = f"https://github.com/{ACTION_REPO}/blob/main/docs"
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
 
@@ -141,7 +142,7 @@ def schedule_for(key: str) -> tuple[int, int]:
     return (spread // 30) % 24, 1 + 2 * (spread % 30)
 
 
-def workflow_text(site: Site, *, al_folio: bool, action: str) -> str:
+def workflow_text(site: Site, *, al_folio: bool, action: str, import_git: bool = False) -> str:
     hour, minute = schedule_for(site.repo or site.root.name)
     lines = [
         "# Written by `scholar-stats init`: every day, fetch the Google Scholar numbers,",
@@ -185,6 +186,11 @@ def workflow_text(site: Site, *, al_folio: bool, action: str) -> str:
     ]
     if al_folio:
         lines.append("          al-folio-citations: true")
+    if import_git:
+        lines += [
+            "          # The first run turns the old data branch's gs_data.json history into snapshots.",
+            IMPORT_GIT_LINE,
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -292,6 +298,7 @@ def _read_bytes(path: Path) -> bytes | None:
 
 def plan_init(
     root: Path, *, template: str = "auto", scholar_id: str | None = None, chain: str | None = None,
+    import_git: bool = False,
     lab_shards: int | None = None,
 ) -> Plan:
     """``lab_shards``: the lab's matrix workflow with that many shards (``init --lab``) instead of
@@ -318,9 +325,12 @@ def plan_init(
         action, warning = action_ref(sites.read_text(_check_path(root, lab.LAB_WORKFLOW)))
         planned = lab_files(root, site, lab.check_shards(lab_shards), action)
     else:
-        action, warning = action_ref(sites.read_text(_check_path(root, WORKFLOW)))
+        existing = sites.read_text(_check_path(root, WORKFLOW))
+        action, warning = action_ref(existing)
+        # Once asked for, the import stays: a later `init` without the flag changes nothing.
+        import_git = import_git or (existing is not None and IMPORT_GIT_LINE in existing.splitlines())
         planned = [
-            (WORKFLOW, workflow_text(site, al_folio=al_folio, action=action), "fetch and publish every day"),
+            (WORKFLOW, workflow_text(site, al_folio=al_folio, action=action, import_git=import_git), "fetch and publish every day"),
             (CONFIG, config_text(site, sources), "the settings the workflow reads"),
             *_template_files(site),
         ]

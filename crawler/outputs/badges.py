@@ -34,7 +34,7 @@ from typing import Any
 from crawler.models import AuthorRecord
 from crawler.outputs.svg import STYLES, render_svg, svg_color
 from crawler.sources import SCHOLAR_NUMBERS, source_label
-from crawler.store import confine, json_bytes, remove_file, write_if_changed
+from crawler.store import confine, json_bytes, remove_file, write_all_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +335,8 @@ class _Writer:
     written: list[Path] = field(default_factory=list)
     produced: dict[Path, int] = field(default_factory=dict)
     confined: set[Path] = field(default_factory=set)
+    pending: list[tuple[Path, bytes]] = field(default_factory=list)
+    doomed: list[tuple[Path, str]] = field(default_factory=list)
 
     def _confine(self, path: Path) -> None:
         # Hundreds of badges share three folders: each folder's way is checked once.
@@ -343,15 +345,26 @@ class _Writer:
             self.confined.add(path.parent)
 
     def put(self, path: Path, data: bytes) -> None:
+        """Queue ``path`` to hold ``data``; ``flush`` writes what is queued."""
         self.produced[path] = len(data)
         self._confine(path)
-        if write_if_changed(path, data, durable=False):
-            self.written.append(path)
+        self.pending.append((path, data))
+
+    def flush(self) -> list[Path]:
+        """Write what is queued, then remove what is doomed: a write that fails
+        (a full disk) leaves every old badge in place."""
+        pending, self.pending = self.pending, []
+        self.written.extend(write_all_if_changed(pending, durable=False))
+        doomed, self.doomed = self.doomed, []
+        for path, why in doomed:
+            if remove_file(path, durable=False):
+                log.info("removed %s: %s", path, why)
+        return self.written
 
     def remove(self, path: Path, why: str) -> None:
+        """Queue ``path`` for removal once the writes are done."""
         self._confine(path)
-        if remove_file(path, durable=False):
-            log.info("removed %s: %s", path, why)
+        self.doomed.append((path, why))
 
 
 APPROXIMATE = "≈ "
@@ -464,11 +477,11 @@ def write_badges(
                 out.remove(pubs_dir / name, "publication no longer in the record")
     if produced is not None:
         produced.update(out.produced)
-    return out.written
+    return out.flush()
 
 
 def write_badge_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, *, jail: Path) -> list[Path]:
     """``stem.json`` and ``stem.svg`` for one number (removed when it is unknown); the files written."""
     out = _Writer(jail)
     _put_pair(stem, label, value, style, out)
-    return out.written
+    return out.flush()

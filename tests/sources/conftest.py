@@ -13,11 +13,8 @@ from crawler.http import HttpOptions
 @pytest.fixture
 def stand_in() -> Iterator[StandIn]:
     """A real HTTP server on 127.0.0.1 that answers what each test tells it to."""
-    server = StandIn().start()
-    try:
+    with StandIn() as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture

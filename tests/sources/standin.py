@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from crawler.http import HttpOptions, PoliteClient, build_client
+
 DATA_DIR = Path(__file__).parent / "data"
+
+
+def quiet_client(http: HttpOptions, sleeps: list[float] | None = None) -> PoliteClient:
+    """A client that records its waits in ``sleeps`` instead of sleeping."""
+    return PoliteClient(build_client(http), http, sleep=sleeps.append if sleeps is not None else (lambda s: None))
 
 
 def load(name: str) -> Any:
@@ -119,6 +126,12 @@ class StandIn:
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._httpd is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from standin import Reply, StandIn, file_reply, json_reply, load
+from standin import Reply, StandIn, file_reply, json_reply, load, quiet_client
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import HttpOptions, PoliteClient, build_client
@@ -30,9 +30,7 @@ def source_for(
     stand_in: StandIn, http: HttpOptions, *, key: str | None = None, mailto: str | None = None,
     sleeps: list[float] | None = None,
 ) -> OpenAlexSource:
-    sleep = sleeps.append if sleeps is not None else (lambda s: None)
-    client = PoliteClient(build_client(http), http, sleep=sleep)
-    return OpenAlexSource(client, stand_in.url, api_key=key, mailto=mailto)
+    return OpenAlexSource(quiet_client(http, sleeps), stand_in.url, api_key=key, mailto=mailto)
 
 
 def test_author_and_every_works_page(stand_in: StandIn, fast_http: HttpOptions) -> None:

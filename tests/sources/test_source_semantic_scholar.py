@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from standin import Reply, StandIn, file_reply, load
+from standin import Reply, StandIn, file_reply, load, quiet_client
 
 from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import HttpOptions, PoliteClient, build_client
@@ -27,18 +27,14 @@ def serve_author(stand_in: StandIn) -> None:
 def source_for(
     stand_in: StandIn, http: HttpOptions, *, key: str | None = None, sleeps: list[float] | None = None
 ) -> SemanticScholarSource:
-    sleep = sleeps.append if sleeps is not None else (lambda s: None)
-    client = PoliteClient(build_client(http), http, sleep=sleep)
-    return SemanticScholarSource(client, stand_in.url, api_key=key)
+    return SemanticScholarSource(quiet_client(http, sleeps), stand_in.url, api_key=key)
 
 
 def test_author_and_every_papers_page(stand_in: StandIn, fast_http: HttpOptions) -> None:
     serve_author(stand_in)
     record = source_for(stand_in, fast_http).fetch(AUTHOR)
 
-    assert record.source == "semantic-scholar"
-    assert record.profile.scholar_id == SCHOLAR_ID
-    assert record.profile.name == "C. D. Santos"
+    assert (record.source, record.profile.scholar_id, record.profile.name) == ("semantic-scholar", SCHOLAR_ID, "C. D. Santos")
     assert record.profile.affiliation == "Universidade de Brasília; Videns AI"
     assert record.profile.homepage == "https://www.linkedin.com/in/carlosdenner/"
     assert (record.metrics.citations, record.metrics.h_index) == (1270, 15)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from standin import Reply, StandIn, file_reply, json_reply, load
+from standin import Reply, StandIn, file_reply, json_reply, load, quiet_client
 
 from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import HttpOptions, PoliteClient, build_client
@@ -27,9 +27,7 @@ def serve_profile(stand_in: StandIn) -> None:
 
 
 def source_for(stand_in: StandIn, http: HttpOptions, *, key: str | None = KEY, sleeps: list[float] | None = None) -> SerpApiSource:
-    sleep = sleeps.append if sleeps is not None else (lambda s: None)
-    client = PoliteClient(build_client(http), http, sleep=sleep)
-    return SerpApiSource(client, stand_in.url, key)
+    return SerpApiSource(quiet_client(http, sleeps), stand_in.url, key)
 
 
 def test_profile_across_two_pages_matches_the_scholar_page(stand_in: StandIn, fast_http: HttpOptions) -> None:
@@ -269,8 +267,7 @@ def test_a_next_link_without_an_offset_goes_on_after_the_articles_received(fast_
     first["serpapi_pagination"] = {"next": next_link}
     source, starts = mock_source({0: first, 100: load("serpapi_author_start100.json")}, fast_http)
     record = source.fetch(AuthorRef(SCHOLAR_ID))
-    assert starts == [0, 100]
-    assert len(record.publications) == 176
+    assert (starts, len(record.publications)) == ([0, 100], 176)
 
 
 def test_a_next_link_that_is_no_url_is_a_parse_error(fast_http: HttpOptions) -> None:

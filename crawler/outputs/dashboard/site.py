@@ -37,15 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import StorageError, UsageError
-from crawler.history.export import (
-    METRICS_COLUMNS,
-    YEARS_COLUMNS,
-    count_files,
-    default_workers,
-    run_jobs,
-    table_bytes,
-)
+from crawler.history.export import METRICS_COLUMNS, YEARS_COLUMNS, count_files, default_workers, run_jobs
 from crawler.history.snapshots import resolve_authors
+from crawler.history.tables import table_bytes
 from crawler.models import SCHOLAR_ID_RE, format_time, utc_now
 from crawler.outputs.dashboard import charts
 from crawler.outputs.dashboard.history import WINDOWS, AuthorHistory, load_author
