@@ -40,10 +40,13 @@ from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
 from crawler.http import redacted_text
 from crawler.models import SCHOLAR_ID_RE, record_from_dict, utc_now
+from crawler.on_block import is_overdue
+from crawler.outputs.write import write_outputs
 from crawler.sources import AuthorRef
-from crawler.stale import STATE_FILE, mark_stale
+from crawler.stale import STATE_FILE, mark_stale, stale_since_of
 from crawler.store import (
     TEMP_NAME_RE,
+    AuthorStore,
     confine,
     locked,
     remove_file,
@@ -141,6 +144,8 @@ class MergeSummary:
     """Authors whose data is stale: their shard failed for them, or no shard brought them."""
     missing: list[str] = field(default_factory=list)
     """Expected authors no shard brought; their last good data is kept and marked stale."""
+    kept: list[str] = field(default_factory=list)
+    """Stale authors whose outputs here are not their shard's: shown again as kept (stale)."""
     into: Path = Path()
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
@@ -214,6 +219,7 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
         if STATE_FILE in theirs:
             _write(target / STATE_FILE, _redacted_state(theirs[STATE_FILE]), summary)
             summary.stale.append(scholar_id)
+            summary.kept.append(scholar_id)
         else:
             _mark_missing(into, scholar_id, summary, f"shard folder {source} holds no snapshot of it")
         return
@@ -270,6 +276,7 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     when it does not already say so, so merging again changes nothing."""
     summary.missing.append(scholar_id)
     summary.stale.append(scholar_id)
+    summary.kept.append(scholar_id)
     error = ShardMissing(f"no shard brought this author's data ({why}); the last good data is kept")
     path = into / scholar_id / STATE_FILE
     confine(path, into)
@@ -283,13 +290,32 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     summary.written.append(path)
 
 
-def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = ()) -> MergeSummary:
+def _show_kept(into: Path, config: Config, summary: MergeSummary) -> None:
+    """The outputs of the authors whose shard failed say so, as a blocked run's do:
+    the last good numbers with ``stale_since`` (neutral badges once overdue)."""
+    now = utc_now()
+    authors = {a.scholar_id: a for a in config.authors}
+    for sid in summary.kept:
+        latest = AuthorStore(into, sid).latest()
+        if latest is None:
+            continue
+        since = stale_since_of(into, sid) or now
+        neutral = sid in authors and is_overdue(since, now, config.stale_after_for(authors[sid]))
+        summary.written.extend(
+            write_outputs(into, latest[1], config.badge, skip_current=True, stale_since=since, neutral=neutral)
+        )
+
+
+def merge(
+    shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (), config: Config | None = None
+) -> MergeSummary:
     """Merge the author folders of ``shard_dirs`` into the data folder ``into``.
 
     Each author's folder must come from exactly one shard (``UsageError`` naming
     the author otherwise, before anything is written).  Each ``expected`` author
-    that no shard brought keeps its data in ``into`` and is marked stale.
-    Nothing else in ``into`` is touched; merging twice changes nothing.
+    that no shard brought keeps its data in ``into`` and is marked stale; with
+    ``config``, its outputs say so too (``stale_since``, the badge style of the
+    configuration).  Nothing else in ``into`` is touched; merging twice changes nothing.
     """
     into = Path(into)
     owners: dict[str, Path] = {}
@@ -316,6 +342,8 @@ def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (
         for sid in expected:
             if sid not in owners:
                 _mark_missing(into, sid, summary, "its shard failed or was not downloaded")
+        if config is not None:
+            _show_kept(into, config, summary)
         sync_folders(path.parent for path in (*summary.written, *summary.removed))
     return summary
 

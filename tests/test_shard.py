@@ -269,8 +269,16 @@ def test_a_failed_shard_keeps_the_last_good_data_marked_stale_and_nothing_else_i
         assert f"{sid}: STALE" in result.stderr
         state = read_json(into / sid / "state.json")
         assert state["stale"] is True and state["error"] == "ShardMissing"
-        assert {k: v for k, v in after.items() if k.startswith(sid + "/") and k != f"{sid}/state.json"} == {
-            k: v for k, v in before.items() if k.startswith(sid + "/")
+        # The last good numbers, and outputs that say since when they are stale, as a blocked
+        # run's do; the history, the badges and everything else as they were.
+        gs_data, last_good = read_json(into / sid / "gs_data.json"), json.loads(
+            (dirs[1] / sid / "gs_data.json").read_bytes()
+        )
+        assert gs_data.pop("stale_since") == state["stale_since"]
+        assert gs_data == last_good
+        rewritten = {f"{sid}/state.json", f"{sid}/gs_data.json", f"{sid}/.outputs.json"}
+        assert {k: v for k, v in after.items() if k.startswith(sid + "/") and k not in rewritten} == {
+            k: v for k, v in before.items() if k.startswith(sid + "/") and k not in rewritten
         }
     def others(files: dict[str, str]) -> dict[str, str]:
         # group.json changes with its members' staleness; it is the merge's own output.
