@@ -34,7 +34,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
@@ -169,9 +169,9 @@ def _author_folders(shard_dir: Path) -> list[str]:
 def _files(folder: Path) -> dict[str, bytes]:
     """Every regular file below ``folder`` by its relative path; links and temporary files are left out."""
     return {
-        rel: read_inside(folder, rel)
+        rel: read_inside(folder, rel, checked=True)
         for rel in walk_inside(folder)
-        if not TEMP_NAME_RE.match(Path(rel).name)
+        if not TEMP_NAME_RE.match(rel.rpartition("/")[2])
     }
 
 
@@ -255,8 +255,13 @@ def _redacted_state(data: bytes) -> bytes:
 
 def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
     """Snapshots are fsynced one by one, as ``run`` does; outputs (rebuilt from
-    them) only through one fsync of each folder at the end of the merge."""
-    if write_if_changed(path, data, jail=summary.into, durable=durable):
+    them) only through one fsync of each folder at the end of the merge.
+
+    Every folder on the way was confined before the first write (``merge``),
+    under the lock, so no link can have appeared since: not checking again for
+    each of a lab's 26,000 files halves the merge.
+    """
+    if write_if_changed(path, data, jail=None, durable=durable):
         summary.written.append(path)
 
 
@@ -298,12 +303,14 @@ def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (
         raise UsageError(f"{into} is both a shard folder and the folder to merge into")
     summary = MergeSummary(into=into)
     with locked(into):
-        # A link planted in the data folder stops the merge before its first write.
-        for sid, source in sorted(owners.items()):
-            for rel in (STATE_FILE, *walk_inside(source / sid)):
-                confine(into / sid / rel, into)
-        for sid in expected:
-            confine(into / sid / STATE_FILE, into)
+        # A link planted in the data folder stops the merge before its first
+        # write.  ``confine`` checks the folders on the way, not the last name
+        # (a rename replaces a link, never writes through it): once per folder.
+        folders = {PurePosixPath(sid)} | {PurePosixPath(sid) for sid in expected}
+        for sid, source in owners.items():
+            folders.update(PurePosixPath(sid, rel).parent for rel in walk_inside(source / sid))
+        for folder in sorted(folders):
+            confine(into / folder / STATE_FILE, into)
         for sid, source in sorted(owners.items()):
             _merge_author(sid, source, into, summary)
         for sid in expected:
@@ -332,30 +339,34 @@ def walk_inside(folder: Path) -> list[str]:
 
     Symbolic links are reported and left out, never followed.
     """
-    folder = Path(folder)
     found: list[str] = []
+    pending = [(os.fspath(folder), "")]
     try:
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-            base = Path(dirpath)
-            for name in list(dirnames):
-                if (base / name).is_symlink():
-                    log.warning("%s is a symbolic link; ignored", base / name)
-                    dirnames.remove(name)
-            for name in filenames:
-                path = base / name
-                if path.is_symlink():
-                    log.warning("%s is a symbolic link; ignored", path)
-                elif path.is_file():
-                    found.append(path.relative_to(folder).as_posix())
+        while pending:
+            path, prefix = pending.pop()
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    rel = prefix + entry.name
+                    if entry.is_symlink():
+                        log.warning("%s is a symbolic link; ignored", entry.path)
+                    elif entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, rel + "/"))
+                    elif entry.is_file(follow_symlinks=False):
+                        found.append(rel)
     except OSError as exc:
         raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
     return sorted(found)
 
 
-def read_inside(folder: Path, rel: str) -> bytes:
-    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file."""
-    path = Path(folder) / rel
-    confine(path, folder)
+def read_inside(folder: Path, rel: str, *, checked: bool = False) -> bytes:
+    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file.
+
+    ``checked``: ``rel`` comes from :func:`walk_inside`, which never goes
+    through a link, so only the file itself is refused if it became one.
+    """
+    path = os.path.join(folder, rel)
+    if not checked:
+        confine(Path(path), folder)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as handle:
