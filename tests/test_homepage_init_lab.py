@@ -142,3 +142,12 @@ def test_the_written_workflow_is_valid_and_zizmor_clean(tmp_path: Path, shards: 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     serious = [f["ident"] for f in zizmor(path) if f["determinations"]["severity"] not in ("Informational", "Low", "Unknown")]
     assert serious == []
+
+
+def test_lab_settings_take_the_source_chain_and_the_author(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    proc = init(site, "--lab", "--source", "scholar,openalex", "--scholar-id", "LaBmEmBeR01A")
+    assert proc.returncode == 0, proc.stderr
+    settings = (site / CONFIG).read_text(encoding="utf-8")
+    assert 'sources = ["scholar", "openalex"]' in settings
+    assert '\n[[authors]]\nid = "LaBmEmBeR01A"\n' in settings
