@@ -3,6 +3,7 @@ and enough on its own (installed into a fresh venv, the action's steps run)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -201,3 +202,28 @@ def test_install_step_picks_the_locks_or_falls_back(
         assert "--require-hashes" in args and "--no-deps" in args
         assert [Path(args[i + 1]).name for i, a in enumerate(args) if a == "-r"] == locks
         assert (fake / "scholar-stats-action.pth").read_text() == f"{ROOT}\n"
+
+
+@pytest.mark.parametrize("cache_off", [False, True])
+def test_the_cache_key_follows_the_lock_and_a_disabled_cache_skips_caching(tmp_path: Path, cache_off: bool) -> None:
+    import yaml
+
+    steps = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["runs"]["steps"]
+    key_step = next(s for s in steps if s.get("id") == "lock")
+    cache_step = next(s for s in steps if s.get("name") == "Cache the locked wheels")
+    assert cache_step["if"] == "${{ steps.lock.outputs.dir != '' }}"
+    output = tmp_path / "output"
+    output.write_text("")
+    env = {**os.environ, "ACTION_PATH": str(ROOT), "GITHUB_OUTPUT": str(output), "RUNNER_OS": "Linux"}
+    env.pop("PIP_CACHE_DIR", None)
+    if cache_off:
+        env["PIP_NO_CACHE_DIR"] = "1"
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", key_step["run"]], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    values = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    # In the glob's order: action-site.txt sorts before action.txt.
+    digest = hashlib.sha256(SITE_LOCK.read_bytes() + LOCK.read_bytes()).hexdigest()[:16]
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert values["key"] == f"scholar-stats-pip-Linux-{version}-{digest}"
+    assert (values["dir"] == "") == cache_off
