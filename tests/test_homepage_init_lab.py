@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 from sites import git, make_site, status, tree_bytes
 from test_homepage_init import _local_action_remote, action_release, init
+from test_homepage_init import load_yaml as load
 from test_workflows import SHA_PIN, tool, zizmor
 
 from crawler import __version__
@@ -19,10 +19,6 @@ from crawler.homepage.lab import LAB_WORKFLOW
 _ = (_local_action_remote, action_release)  # fixtures: init asks a local "GitHub" for the release's commit
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "scholar-stats-lab.yml"
-
-
-def load(path: Path) -> dict:
-    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
 
 
 def test_the_shipped_workflow_is_the_example() -> None:
