@@ -19,9 +19,9 @@
    the metrics export misses its target (under 10 s and under 500 MB).
 
 ``--pool-vs-one`` runs each export twice, side by side: as the command runs it
-(worker processes past its threshold) and in one process (the export's
-``default_workers`` replaced by 1 in the child), so the table shows whether the
-pool pays on this machine.
+("command": worker processes where it starts them) and in one process ("one":
+the export's ``default_workers`` replaced by 1 in the child), so the table
+shows whether the pool pays on this machine.
 
 The disk space needed is checked first (``shutil.disk_usage``).  The folder is
 never committed: it lives in ``--tmp`` (default: the system's temporary folder).
@@ -253,6 +253,16 @@ def prepare_folder(data: Path, args: argparse.Namespace) -> tuple[float | None, 
     return generation, disk_usage(data), sum(len(f) for _, _, f in os.walk(data))
 
 
+def print_setting(args: argparse.Namespace, files: int, on_disk: int, generation: float | None) -> None:
+    """The machine and the folder, above a table of figures."""
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows wall times)")
+    print(f"Folder: {args.authors} authors x {args.snapshots} snapshots x {args.publications} publications: "
+          f"{files:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
+          + (f" (generated in {generation:.0f} s)" if generation is not None else ""))
+    print()
+
+
 def no_room(args: argparse.Namespace, need: float, tmp_root: Path) -> bool:
     """Whether the folder to generate would not fit (said on stderr)."""
     free = shutil.disk_usage(args.data_dir or tmp_root).free
@@ -381,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ)
         exe = [sys.executable, "-m", "crawler", "export", "--data-dir", str(data)]
         one_process = [sys.executable, "-c", ONE_PROCESS, "export", "--data-dir", str(data)]
-        variants = [("pool", exe), ("one", one_process)] if args.pool_vs_one else [("pool", exe)]
+        variants = [("command", exe), ("one", one_process)] if args.pool_vs_one else [("command", exe)]
         runs = [
             ("metrics", "cold", ["--what", "metrics"]),
             ("metrics", "warm", ["--what", "metrics"]),
@@ -407,12 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                 out.unlink(missing_ok=True)
                 rows.append((label, cache, variant, results, size, records))
 
-        print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows wall times)")
-        print(f"Folder: {args.authors} authors x {args.snapshots} snapshots x {args.publications} publications: "
-              f"{files:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
-              + (f" (generated in {generation:.0f} s)" if generation is not None else ""))
-        print()
+        print_setting(args, files, on_disk, generation)
         print("| export | page cache | processes | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) | "
               "peak RSS sum (MiB) | output (MiB) | CSV lines |")
         print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -423,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| `--what {label}`{failed} | {cache} | {variant} | {len(results)} | {statistics.median(times):.1f}{spread} | "
                   f"{statistics.median(r.cpu_seconds for r in results):.1f} | {max(r.pss_mib for r in results):.0f} | "
                   f"{max(r.rss_mib for r in results):.0f} | {size / 2**20:.1f} | {records:,} |")
-        metrics_rows = [r for r in rows if r[0] == "metrics" and r[2] == "pool"]
+        metrics_rows = [r for r in rows if r[0] == "metrics" and r[2] == "command"]
         missed = [
             r for r in metrics_rows
             if statistics.median(m.seconds for m in r[3]) >= METRICS_SECONDS_TARGET

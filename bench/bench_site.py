@@ -21,7 +21,6 @@ The folder is about 20 GB for the full size; the free space is checked first.
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -39,6 +38,7 @@ from bench_export import (
     measure,
     no_room,
     prepare_folder,
+    print_setting,
 )
 
 from crawler.models import format_time
@@ -101,12 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         site_bytes = sum(p.stat().st_size for p in out_site.rglob("*") if p.is_file())
         index_bytes = (out_site / "index.html").stat().st_size if (out_site / "index.html").exists() else 0
 
-        print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows wall times)")
-        print(f"Folder: {args.authors} authors x {args.snapshots} snapshots x {args.publications} publications: "
-              f"{files:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
-              + (f" (generated in {generation:.0f} s)" if generation is not None else ""))
-        print()
+        print_setting(args, files, on_disk, generation)
         print("| command | page cache | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) |")
         print("|---|---|---:|---:|---:|---:|")
         labels = {"export": "`export --what metrics`", "site": "`site`"}
