@@ -67,11 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     need = args.authors * args.snapshots * (args.publications * SNAPSHOT_BYTES_PER_PUB + 2048)
     if no_room(args, need, tmp_root):
         return 2
+    env = dict(os.environ)
     work = Path(tempfile.mkdtemp(prefix="scholar-stats-bench-site-", dir=tmp_root))
     data = args.data_dir or work / "data"
     try:
         generation, on_disk, files = prepare_folder(data, args)
-        env = dict(os.environ)
         exe = [sys.executable, "-m", "crawler"]
         out_csv, out_site = work / "metrics.csv", work / "site"
         export_cmd = [*exe, "export", "--data-dir", str(data), "--what", "metrics", "--out", str(out_csv)]

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ExitCode
-from crawler.http import redacted_text
+from crawler.redact import redacted_text
 
 # The command line's advice, and what the action calls the same thing.
 _FOR_THE_ACTION = (

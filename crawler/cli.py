@@ -17,6 +17,7 @@ import sys
 
 import click
 
+from crawler import __version__
 from crawler.commands._options import fail, handle_errors
 from crawler.errors import ExitCode, exit_codes_help
 
@@ -102,7 +103,8 @@ def _setup_logging(verbosity: int) -> None:
 )
 @click.option("-v", "--verbose", count=True, help="More output on stderr (-vv for every request).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-@click.version_option(package_name="scholar-stats")
+# From the package, not its metadata: the action runs it from its own folder, uninstalled.
+@click.version_option(version=__version__, package_name="scholar-stats")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Keep Google Scholar citation numbers fresh, safe and kept over time.

@@ -18,10 +18,10 @@ proxy) and one class, ``PoliteClient``, wraps it with what every source needs:
 * translation of httpx's exceptions and of HTTP statuses into ours, with a
   network that is down told apart (``cannot reach HOST``) and not retried
   when the name does not resolve;
-* ``redact``, the one function that masks credentials (URL userinfo, key-like
-  query values, tokens) in any text before it reaches a log, a file or stderr;
-  every error the client raises has its URL and message masked already, so
-  callers never pass a key along by accident;
+* ``redact`` (``crawler.redact``, offered here), the one function that masks
+  credentials (URL userinfo, key-like query values, tokens) in any text before
+  it reaches a log, a file or stderr; every error the client raises has its URL
+  and message masked already, so callers never pass a key along by accident;
 * proxy URLs checked before any request (``check_proxy``).
 
 Clock, sleep and randomness are passed in so tests can run without waiting.
@@ -34,7 +34,6 @@ import logging
 import math
 import os
 import random
-import re
 import socket
 import time
 import zlib
@@ -51,6 +50,7 @@ from socksio import ProtocolError as SocksProtocolError
 from crawler.deadline import Cutter, Deadline, Trace
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ScholarStatsError, UsageError
 from crawler.inflate import ACCEPT_ENCODING, MAX_BODY_BYTES, Inflater
+from crawler.redact import redact, redacted_text
 
 __all__ = ["Deadline", "HttpOptions", "PoliteClient", "build_client", "redact", "redacted_text"]
 
@@ -65,8 +65,6 @@ DEFAULT_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en-US,en;q=0.9",
 }
-# Query parameters whose values never reach a log line or an error message.
-SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "mailto", "token", "access_token", "password", "secret"})
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 # The standard variables httpx reads when no proxy is given (trust_env).
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
@@ -186,43 +184,6 @@ def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None 
     else:
         check_environment_proxies()
     return httpx.Client(**kwargs)
-
-
-_MASK = "***"
-_SECRET_NAMES = "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
-_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # The userinfo of a URL: scheme://user:password@host, scheme://token@host.
-    # A password may hold a raw "@": everything up to the last one before the host goes.
-    (re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^\s/?#@:'\"<>]*):[^\s/?#'\"<>]*@"),
-     rf"\g<scheme>\g<user>:{_MASK}@"),
-    (re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#@:'\"<>]+@"), rf"\g<scheme>{_MASK}@"),
-    # user:password@host without a scheme (a proxy written the short way).
-    (re.compile(r"(?P<user>(?<![\w/:.@-])[\w.+%-]+):[^\s/?#'\"<>]*@(?=[\w\[])"), rf"\g<user>:{_MASK}@"),
-    # key=value in a query string or a message, and "key": "value" in JSON a server echoed.
-    (re.compile(rf"(?i)(?P<name>(?<![\w-])(?:{_SECRET_NAMES}))=[^&\s'\"#<>]*"), rf"\g<name>={_MASK}"),
-    (re.compile(rf"(?i)(?P<name>\"(?:{_SECRET_NAMES})\"\s*:\s*)\"[^\"]*\""), rf'\g<name>"{_MASK}"'),
-    # Authorization values, and tokens whose shape gives them away (GitHub's).
-    (re.compile(r"(?i)(?P<name>\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\g<name>{_MASK}"),
-    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), _MASK),
-)
-
-
-def redact(text: str | None) -> str | None:
-    """``text`` with every credential it may carry masked: the userinfo of any URL
-    (with or without a scheme), the values of key-like query parameters
-    (``api_key=``, ``key=``, ``token=``, ``mailto=``…), bearer tokens and GitHub
-    tokens.  Any message that can reach stderr, a log, ``state.json``, a summary,
-    a report or a commit passes through here, whatever its origin."""
-    if not text:
-        return text
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def redacted_text(text: object) -> str:
-    """``str(text)`` with credentials masked (``redact`` for anything, never ``None``)."""
-    return redact(str(text)) or ""
 
 
 def masked(exc: ScholarStatsError) -> ScholarStatsError:

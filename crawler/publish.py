@@ -41,37 +41,21 @@ import dataclasses
 import logging
 import os
 import random
-import re
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.cdn import purge_jsdelivr, repo_slug
+from crawler.databranch import Tree, build_tree, check_data_branch, check_removals, tree_paths
 from crawler.errors import PublishError, ScholarStatsError
 from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, last_line
-from crawler.models import SCHOLAR_ID_RE
-from crawler.outputs.group import group_files
-from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER, locked
+from crawler.store import locked
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_REMOTE = "origin"
-# The two files AcadHomepage's pages read from the branch root, and the history the homepage chart draws.
-ROOT_FILES = ("gs_data.json", "gs_data_shieldsio.json", "gs_history.json")
-# In every commit of a data branch, at its root: what makes a branch ours to write.
-MARKER = ".scholar-stats"
-MARKER_TEXT = (
-    b"This branch holds citation data published by scholar-stats (`scholar-stats publish`).\n"
-    b"Each commit is the data folder at one time; do not commit other files here.\n"
-)
-# Root files of a branch AcadHomepage's crawler made (gs_data.json, gs_data_shieldsio.json
-# and variants of other crawlers): such a branch may be taken over.
-_ACADHOMEPAGE_FILE_RE = re.compile(r"^gs_data[A-Za-z0-9_.-]*\.json$")
-# The files of this tool that make a folder named like a Scholar ID an author folder.
-_AUTHOR_FOLDER_SIGNS = ("gs_data.json", "snapshots", "state.json")
 FALLBACK_NAME = "scholar-stats"
 FALLBACK_EMAIL = "scholar-stats@users.noreply.github.com"
 LOCK_TIMEOUT = 60.0
@@ -101,198 +85,9 @@ class PublishResult:
     """The branch tip after the call."""
 
 
-@dataclass(frozen=True)
-class _Entry:
-    path: bytes
-    """Path in the tree, as git stores it (bytes, '/'-separated)."""
-    source: Path
-
-
-@dataclass
-class _Tree:
-    sha: str
-    paths: tuple[bytes, ...]
-    root_author: str | None = None
-    root_files: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _is_data_branch_tree(git: Git, commit: str) -> tuple[bool, str | None]:
-    """Whether ``commit``'s tree is a data branch's; else a top-level name that says it is not."""
-    listing = git.run("ls-tree", "-z", "--full-tree", commit).stdout
-    strange: str | None = None
-    for record in listing.split(b"\0"):
-        if not record:
-            continue
-        info, _, raw_name = record.partition(b"\t")
-        name = os.fsdecode(raw_name)
-        kind = info.split()[1] if len(info.split()) > 1 else b""
-        if name == MARKER and kind == b"blob":
-            return True, None
-        fits = (kind == b"tree" and (SCHOLAR_ID_RE.match(name) or name == SITE_FOLDER)) or (
-            kind == b"blob" and _ACADHOMEPAGE_FILE_RE.match(name)
-        )
-        if not fits and strange is None:
-            strange = name
-    return strange is None, strange
-
-
-def check_data_branch(git: Git, branch: str, commit: str, *, force: bool) -> None:
-    """Refuse to write onto (or restore from) ``branch`` at ``commit`` unless it is a data branch."""
-    if force:
-        return
-    ok, strange = _is_data_branch_tree(git, commit)
-    if not ok:
-        raise PublishError(
-            f"the branch {branch} is not a data branch (it has {strange!r}, and no {MARKER} file); "
-            "choose another --branch, or pass --force-branch to replace its files with the data"
-        )
-
-
-# --- the tree: the data folder's files, plus the root author's two files at the root
-
-
-def _is_skipped(name: str) -> bool:
-    return name in (LOCK_NAME, OUTPUTS_MANIFEST, ".git") or (name.startswith(".") and name.endswith(".tmp"))
-
-
-def _is_author_folder(path: Path) -> bool:
-    return (
-        SCHOLAR_ID_RE.match(path.name) is not None
-        and not path.is_symlink()
-        and path.is_dir()
-        and any((path / sign).exists() for sign in _AUTHOR_FOLDER_SIGNS)
-    )
-
-
-def _is_site_folder(path: Path) -> bool:
-    """The dashboard `scholar-stats site` keeps in the data folder (``site = true``)."""
-    return path.name == SITE_FOLDER and not path.is_symlink() and path.is_dir() and (path / SITE_MARKER).is_file()
-
-
-def _is_published_folder(path: Path) -> bool:
-    return _is_author_folder(path) or _is_site_folder(path)
-
-
-def left_out(data_dir: Path) -> list[str]:
-    """Names at the data folder's root that are not this tool's and are not published, sorted."""
-    try:
-        entries = sorted(Path(data_dir).iterdir())
-    except OSError:
-        return []
-    return [
-        p.name + ("/" if p.is_dir() and not p.is_symlink() else "")
-        for p in entries
-        if not _is_skipped(p.name) and not _is_published_folder(p)
-    ]
-
-
-def data_files(data_dir: Path) -> list[tuple[str, Path]]:
-    """The files of the data folder that are published, as (tree path, file), sorted by path.
-
-    Only author folders are published: folders named by a Scholar ID that hold
-    this tool's files; the dashboard's ``site`` folder when it holds its marker; and the group's
-    ``group.json`` and ``badges/group-*``.  Inside them the lock, temporary files of interrupted
-    writes, the outputs manifest, symbolic links and a ``.git`` folder are
-    left out.
-    """
-    found: list[tuple[str, Path]] = []
-    authors = [p for p in sorted(Path(data_dir).iterdir()) if _is_published_folder(p)] if Path(data_dir).is_dir() else []
-    for author in authors:
-        for folder, dirs, files in os.walk(author):
-            dirs[:] = sorted(d for d in dirs if not _is_skipped(d) and not os.path.islink(os.path.join(folder, d)))
-            for name in files:
-                if _is_skipped(name):
-                    continue
-                path = Path(folder) / name
-                if path.is_symlink() or not path.is_file():
-                    continue
-                found.append((path.relative_to(data_dir).as_posix(), path))
-    # Beside them, the group's numbers (crawler.outputs.group), at the root of the branch.
-    for name in group_files(Path(data_dir)):
-        path = Path(data_dir) / name
-        if not path.is_symlink() and path.is_file():
-            found.append((name, path))
-    return sorted(found)
-
-
-def author_folders(data_dir: Path) -> list[str]:
-    """Scholar IDs of the author folders that hold a ``gs_data.json``, sorted."""
-    if not data_dir.is_dir():
-        return []
-    return sorted(
-        p.name for p in data_dir.iterdir() if p.is_dir() and SCHOLAR_ID_RE.match(p.name) and (p / ROOT_FILES[0]).is_file()
-    )
-
-
-def choose_root_author(data_dir: Path, root_author: str | None) -> str | None:
-    """The author whose files go to the branch root: the one asked for, else the first folder in sorted order."""
-    if root_author is not None:
-        if not (data_dir / root_author / ROOT_FILES[0]).is_file():
-            raise PublishError(f"root author {root_author} has no {ROOT_FILES[0]} in {data_dir / root_author}")
-        return root_author
-    folders = author_folders(data_dir)
-    if len(folders) > 1:
-        log.info("several authors in %s; %s's files go to the branch root (choose with --root-author)", data_dir, folders[0])
-    return folders[0] if folders else None
-
-
-def build_tree(git: Git, data_dir: Path, root_author: str | None) -> _Tree:
-    """Write the tree of the data folder (plus the root files) into the repository; return its id."""
-    files = data_files(data_dir)
-    if not files:
-        raise PublishError(f"nothing to publish: the data folder {data_dir} has no author folders")
-    skipped = left_out(data_dir)
-    if skipped:
-        shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
-        log.warning("left out of the data branch (not scholar-stats files): %s", shown)
-    author = choose_root_author(data_dir, root_author)
-    try:
-        shas = git.hash_files([path for _, path in files])
-    except OSError as exc:
-        raise PublishError(f"cannot read the data folder {data_dir}: {exc.strerror or exc}") from exc
-    entries: dict[bytes, str] = {os.fsencode(name): sha for (name, _), sha in zip(files, shas, strict=True)}
-    root_files: list[str] = []
-    if author is not None:
-        by_name = dict(zip((name for name, _ in files), shas, strict=True))
-        for name in ROOT_FILES:
-            sha = by_name.get(f"{author}/{name}")
-            if sha is not None:
-                entries[name.encode()] = sha
-                root_files.append(name)
-    entries[MARKER.encode()] = git.out("hash-object", "-w", "--no-filters", "--stdin", input=MARKER_TEXT)
-    index_info = b"".join(b"100644 " + sha.encode() + b"\t" + path + b"\0" for path, sha in sorted(entries.items()))
-    with tempfile.TemporaryDirectory(prefix="scholar-stats-index-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        git.run("update-index", "--add", "-z", "--index-info", input=index_info, env=env)
-        tree = git.out("write-tree", env=env)
-    return _Tree(tree, tuple(sorted(entries)), author, tuple(root_files))
-
-
-def _tree_paths(git: Git, treeish: str) -> set[bytes]:
-    out = git.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", treeish).stdout
-    return {p for p in out.split(b"\0") if p}
-
-
-def _is_snapshot(path: bytes) -> bool:
-    parts = path.split(b"/")
-    return len(parts) == 3 and parts[1] == b"snapshots" and parts[2].endswith(b".json")
-
-
-def _check_removals(git: Git, base: str, tree: _Tree, allow_removals: bool) -> None:
-    if allow_removals:
-        return
-    lost = sorted(p for p in _tree_paths(git, base) - set(tree.paths) if _is_snapshot(p))
-    if lost:
-        example = os.fsdecode(lost[0])
-        raise PublishError(
-            f"the data folder lacks {len(lost)} snapshot(s) the branch has (e.g. {example}); "
-            "run `scholar-stats publish --restore` first, or pass --allow-removals"
-        )
-
-
 def _changed_authors(git: Git, base: str | None, tree: str) -> list[str]:
     if base is None:
-        paths = _tree_paths(git, tree)
+        paths = tree_paths(git, tree)
     else:
         out = git.run("diff-tree", "-r", "-z", "--name-only", "--no-renames", base, tree).stdout
         paths = {p for p in out.split(b"\0") if p}
@@ -428,7 +223,7 @@ def publish(
         return result
 
     if base is not None:
-        _check_removals(git, base, tree, allow_removals)
+        check_removals(git, base, tree, allow_removals)
     commit = _commit(git, tree.sha, base, message or _default_message(git, base, tree.sha))
     git.update_ref(ref, commit, base)
     log.info("committed %s on %s (parent %s)", commit[:12], branch, base[:12] if base else "none")
@@ -468,7 +263,7 @@ def _optional_remote_tip(git: Git, remote: str, branch: str, *, required: bool) 
 def _push_with_replay(
     git: Git,
     result: PublishResult,
-    tree: _Tree,
+    tree: Tree,
     commit: str,
     remote: str,
     message: str | None,
@@ -511,7 +306,7 @@ def _push_with_replay(
             git.update_ref(ref, remote_tip, commit)
             log.info("nothing to publish: %s on %s already holds the data folder's content", result.branch, remote)
             return dataclasses.replace(result, commit=None, parent=remote_tip, attempts=attempt, tip=remote_tip)
-        _check_removals(git, remote_tip, dataclasses.replace(tree, sha=merged, paths=tuple(sorted(_tree_paths(git, merged)))), allow_removals)
+        check_removals(git, remote_tip, dataclasses.replace(tree, sha=merged, paths=tuple(sorted(tree_paths(git, merged)))), allow_removals)
         replayed = _commit(git, merged, remote_tip, message or _default_message(git, remote_tip, merged))
         git.update_ref(ref, replayed, commit)
         commit, parent, made = replayed, remote_tip, replayed
@@ -522,7 +317,7 @@ def _push_with_replay(
     return dataclasses.replace(result, commit=made, pushed=True, parent=parent, attempts=attempt, purged=purged, tip=commit)
 
 
-def _purge_after_push(git: Git, remote: str, branch: str, tree: _Tree, base_url: str | None) -> tuple[str, ...]:
+def _purge_after_push(git: Git, remote: str, branch: str, tree: Tree, base_url: str | None) -> tuple[str, ...]:
     try:
         slug = repo_slug(git.remote_url(remote))
     except ScholarStatsError as exc:

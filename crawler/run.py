@@ -21,7 +21,6 @@ series beside Scholar's, and matched to Scholar's papers (``crawler.match``).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -42,7 +41,7 @@ from crawler.match import (
     read_overrides,
     save_matches,
 )
-from crawler.models import AuthorRecord, TextEnum, format_time, parse_time, utc_now
+from crawler.models import AuthorRecord, TextEnum, format_time, utc_now
 from crawler.on_block import bridge, is_overdue, stale_days, with_scholar_keys
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
 from crawler.outputs.group import write_group
@@ -57,22 +56,19 @@ from crawler.sources import (
     fetch_with_fallback,
     source_label,
 )
+from crawler.stale import clear_stale, mark_stale, stale_since_of
 from crawler.store import (
     SERIES_DIR,
     SNAPSHOT_DIR,
     AuthorStore,
     BadSnapshot,
     forget_reads,
-    json_bytes,
     locked,
-    remove_file,
     remove_temp_files,
-    write_if_changed,
 )
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "state.json"
 # In the notes of a fallback's record fetched on a day Scholar answered too: only
 # such a record is a base an estimate may grow from (same day, both sources).
 BESIDE_SCHOLAR = "fetched on a day Google Scholar answered too"
@@ -160,40 +156,6 @@ class RunSummary:
             data["site"] = self.site
             data["site_error"] = self.site_error
         return data
-
-
-def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datetime) -> None:
-    """Say in ``<id>/state.json`` that the last fetch failed; nothing else is touched."""
-    path = Path(data_dir) / scholar_id / STATE_FILE
-    since = format_time(when)
-    try:
-        old = json.loads(path.read_bytes())
-        if isinstance(old, dict) and isinstance(old.get("stale_since"), str):
-            since = old["stale_since"]
-    except (OSError, ValueError):
-        pass
-    state = {
-        "stale": True,
-        "stale_since": since,
-        "last_attempt": format_time(when),
-        "error": type(error).__name__,
-        "reason": redacted_text(error),
-        "exit_code": int(getattr(error, "exit_code", ExitCode.ERROR)),
-    }
-    write_if_changed(path, json_bytes(state), jail=data_dir)
-
-
-def clear_stale(data_dir: Path, scholar_id: str) -> bool:
-    return remove_file(Path(data_dir) / scholar_id / STATE_FILE, jail=data_dir)
-
-
-def stale_since_of(data_dir: Path, scholar_id: str) -> datetime | None:
-    """When the author's source first failed, from ``state.json``; None when it is not stale."""
-    try:
-        state = json.loads((Path(data_dir) / scholar_id / STATE_FILE).read_bytes())
-        return parse_time(state["stale_since"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def split_chain(chain: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -34,16 +34,19 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
 from crawler.http import redacted_text
 from crawler.models import SCHOLAR_ID_RE, record_from_dict, utc_now
-from crawler.run import STATE_FILE, mark_stale
+from crawler.on_block import is_overdue
+from crawler.outputs.write import write_outputs
 from crawler.sources import AuthorRef
+from crawler.stale import STATE_FILE, mark_stale, stale_since_of
 from crawler.store import (
     TEMP_NAME_RE,
+    AuthorStore,
     confine,
     locked,
     remove_file,
@@ -141,6 +144,8 @@ class MergeSummary:
     """Authors whose data is stale: their shard failed for them, or no shard brought them."""
     missing: list[str] = field(default_factory=list)
     """Expected authors no shard brought; their last good data is kept and marked stale."""
+    kept: list[str] = field(default_factory=list)
+    """Stale authors whose outputs here are not their shard's: shown again as kept (stale)."""
     into: Path = Path()
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
@@ -169,9 +174,9 @@ def _author_folders(shard_dir: Path) -> list[str]:
 def _files(folder: Path) -> dict[str, bytes]:
     """Every regular file below ``folder`` by its relative path; links and temporary files are left out."""
     return {
-        rel: read_inside(folder, rel)
+        rel: read_inside(folder, rel, checked=True)
         for rel in walk_inside(folder)
-        if not TEMP_NAME_RE.match(Path(rel).name)
+        if not TEMP_NAME_RE.match(rel.rpartition("/")[2])
     }
 
 
@@ -214,6 +219,7 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
         if STATE_FILE in theirs:
             _write(target / STATE_FILE, _redacted_state(theirs[STATE_FILE]), summary)
             summary.stale.append(scholar_id)
+            summary.kept.append(scholar_id)
         else:
             _mark_missing(into, scholar_id, summary, f"shard folder {source} holds no snapshot of it")
         return
@@ -255,8 +261,13 @@ def _redacted_state(data: bytes) -> bytes:
 
 def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
     """Snapshots are fsynced one by one, as ``run`` does; outputs (rebuilt from
-    them) only through one fsync of each folder at the end of the merge."""
-    if write_if_changed(path, data, jail=summary.into, durable=durable):
+    them) only through one fsync of each folder at the end of the merge.
+
+    Every folder on the way was confined before the first write (``merge``),
+    under the lock, so no link can have appeared since: not checking again for
+    each of a lab's 26,000 files halves the merge.
+    """
+    if write_if_changed(path, data, jail=None, durable=durable):
         summary.written.append(path)
 
 
@@ -265,6 +276,7 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     when it does not already say so, so merging again changes nothing."""
     summary.missing.append(scholar_id)
     summary.stale.append(scholar_id)
+    summary.kept.append(scholar_id)
     error = ShardMissing(f"no shard brought this author's data ({why}); the last good data is kept")
     path = into / scholar_id / STATE_FILE
     confine(path, into)
@@ -278,13 +290,32 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     summary.written.append(path)
 
 
-def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = ()) -> MergeSummary:
+def _show_kept(into: Path, config: Config, summary: MergeSummary) -> None:
+    """The outputs of the authors whose shard failed say so, as a blocked run's do:
+    the last good numbers with ``stale_since`` (neutral badges once overdue)."""
+    now = utc_now()
+    authors = {a.scholar_id: a for a in config.authors}
+    for sid in summary.kept:
+        latest = AuthorStore(into, sid).latest()
+        if latest is None:
+            continue
+        since = stale_since_of(into, sid) or now
+        neutral = sid in authors and is_overdue(since, now, config.stale_after_for(authors[sid]))
+        summary.written.extend(
+            write_outputs(into, latest[1], config.badge, skip_current=True, stale_since=since, neutral=neutral)
+        )
+
+
+def merge(
+    shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (), config: Config | None = None
+) -> MergeSummary:
     """Merge the author folders of ``shard_dirs`` into the data folder ``into``.
 
     Each author's folder must come from exactly one shard (``UsageError`` naming
     the author otherwise, before anything is written).  Each ``expected`` author
-    that no shard brought keeps its data in ``into`` and is marked stale.
-    Nothing else in ``into`` is touched; merging twice changes nothing.
+    that no shard brought keeps its data in ``into`` and is marked stale; with
+    ``config``, its outputs say so too (``stale_since``, the badge style of the
+    configuration).  Nothing else in ``into`` is touched; merging twice changes nothing.
     """
     into = Path(into)
     owners: dict[str, Path] = {}
@@ -298,17 +329,21 @@ def merge(shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (
         raise UsageError(f"{into} is both a shard folder and the folder to merge into")
     summary = MergeSummary(into=into)
     with locked(into):
-        # A link planted in the data folder stops the merge before its first write.
-        for sid, source in sorted(owners.items()):
-            for rel in (STATE_FILE, *walk_inside(source / sid)):
-                confine(into / sid / rel, into)
-        for sid in expected:
-            confine(into / sid / STATE_FILE, into)
+        # A link planted in the data folder stops the merge before its first
+        # write.  ``confine`` checks the folders on the way, not the last name
+        # (a rename replaces a link, never writes through it): once per folder.
+        folders = {PurePosixPath(sid)} | {PurePosixPath(sid) for sid in expected}
+        for sid, source in owners.items():
+            folders.update(PurePosixPath(sid, rel).parent for rel in walk_inside(source / sid))
+        for folder in sorted(folders):
+            confine(into / folder / STATE_FILE, into)
         for sid, source in sorted(owners.items()):
             _merge_author(sid, source, into, summary)
         for sid in expected:
             if sid not in owners:
                 _mark_missing(into, sid, summary, "its shard failed or was not downloaded")
+        if config is not None:
+            _show_kept(into, config, summary)
         sync_folders(path.parent for path in (*summary.written, *summary.removed))
     return summary
 
@@ -332,30 +367,34 @@ def walk_inside(folder: Path) -> list[str]:
 
     Symbolic links are reported and left out, never followed.
     """
-    folder = Path(folder)
     found: list[str] = []
+    pending = [(os.fspath(folder), "")]
     try:
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-            base = Path(dirpath)
-            for name in list(dirnames):
-                if (base / name).is_symlink():
-                    log.warning("%s is a symbolic link; ignored", base / name)
-                    dirnames.remove(name)
-            for name in filenames:
-                path = base / name
-                if path.is_symlink():
-                    log.warning("%s is a symbolic link; ignored", path)
-                elif path.is_file():
-                    found.append(path.relative_to(folder).as_posix())
+        while pending:
+            path, prefix = pending.pop()
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    rel = prefix + entry.name
+                    if entry.is_symlink():
+                        log.warning("%s is a symbolic link; ignored", entry.path)
+                    elif entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, rel + "/"))
+                    elif entry.is_file(follow_symlinks=False):
+                        found.append(rel)
     except OSError as exc:
         raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
     return sorted(found)
 
 
-def read_inside(folder: Path, rel: str) -> bytes:
-    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file."""
-    path = Path(folder) / rel
-    confine(path, folder)
+def read_inside(folder: Path, rel: str, *, checked: bool = False) -> bytes:
+    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file.
+
+    ``checked``: ``rel`` comes from :func:`walk_inside`, which never goes
+    through a link, so only the file itself is refused if it became one.
+    """
+    path = os.path.join(folder, rel)
+    if not checked:
+        confine(Path(path), folder)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as handle:

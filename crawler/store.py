@@ -1,4 +1,4 @@
-"""The data folder: atomic writes, a lock, and each author's snapshots.
+"""The data folder: its layout, a lock, each author's snapshots, and atomic writes.
 
 Layout (every path relative to the data folder)::
 
@@ -13,39 +13,78 @@ Layout (every path relative to the data folder)::
     <scholar_id>/sources/<source>/snapshots/*.json    a fallback source's own series (crawler.on_block)
     <scholar_id>/matches/<source>.json                which of its works is which Scholar paper (crawler.match)
 
-Every file is written to a temporary file in the same folder and renamed over
-the old one, so a run killed at any moment leaves each file either old or new.
-Snapshots, the source of truth, are also fsynced (file, then folder) before and
-after the rename; derived files (gs_data, badges) can be rebuilt from them, so
-they skip the per-file fsync.  A file whose content would not change is not
-touched, so a run that finds nothing new changes nothing.
-
-The data folder is a jail: every writer passes it as ``jail``, and a write,
-rename or removal whose way there goes through a symbolic link leading out of
-it is refused (:func:`confine`).  Links that stay inside are followed.
+Every file is written all at once (a temporary file renamed over the old one),
+only when its content changes, and never through a symbolic link out of the
+data folder: the primitives are in ``crawler.atomic`` and offered here with the
+layout.  Snapshots, the source of truth, are also fsynced.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
-import itertools
 import json
 import logging
 import os
 import re
-import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import filelock
 
+from crawler.atomic import (
+    TEMP_NAME_RE,
+    atomic_write_bytes,
+    atomic_writer,
+    confine,
+    describe_os_error,
+    json_bytes,
+    remove_file,
+    remove_temp_files,
+    sync_folders,
+    write_all_if_changed,
+    write_if_changed,
+)
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, record_from_dict, record_to_dict
+
+# The data folder's interface, the write primitives of crawler.atomic included.
+__all__ = [
+    "LOCK_NAME",
+    "OUTPUTS_MANIFEST",
+    "SERIES_DIR",
+    "SITE_FOLDER",
+    "SITE_MARKER",
+    "SNAPSHOT_DIR",
+    "SNAPSHOT_NAME_RE",
+    "SNAPSHOT_SUFFIX",
+    "TEMP_NAME_RE",
+    "AuthorStore",
+    "BadSnapshot",
+    "SnapshotRef",
+    "atomic_write_bytes",
+    "atomic_writer",
+    "confine",
+    "forget_reads",
+    "json_bytes",
+    "locked",
+    "read_snapshot",
+    "remove_file",
+    "remove_temp_files",
+    "report_bad",
+    "snapshot_name",
+    "snapshot_name_order",
+    "snapshot_refs",
+    "snapshot_sort_key",
+    "snapshot_time",
+    "sync_folders",
+    "time_from_name",
+    "write_all_if_changed",
+    "write_if_changed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,222 +99,6 @@ SITE_MARKER = ".scholar-stats-site"
 SNAPSHOT_SUFFIX = ".json"
 # <YYYYMMDDTHHMMSSZ>.json, or <...>_<n>.json for a second change within one second.
 SNAPSHOT_NAME_RE = re.compile(r"^(\d{8}T\d{6}Z)(?:_(\d+))?\.json$")
-# What atomic_write_bytes leaves behind when a run is killed between mkstemp and rename.
-TEMP_NAME_RE = re.compile(r"^\..+\.tmp$")
-
-
-def _describe_os_error(exc: OSError, path: Path) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"disk full while writing {path}"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write {path}: permission denied"
-    return f"cannot write {path}: {exc.strerror or exc}"
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def confine(path: Path, jail: Path | None, *, whole: bool = False) -> None:
-    """Refuse ``path`` when a symbolic link on its way from ``jail`` leads out of the jail.
-
-    Only the folders on the way are checked, not the last name: a rename or an
-    unlink replaces or removes a link itself, never what it points to.  With
-    ``whole`` the last name is checked too (a folder whose files are listed and
-    removed).  ``jail=None`` is for files the user named (``--out``).
-    """
-    if jail is None:
-        return
-    # Plain strings and one lstat per folder: this runs before each of a lab's 30,000 writes.
-    jail_abs = os.path.abspath(jail)
-    target = os.path.abspath(path)
-    if not _inside(target, jail_abs):
-        raise StorageError(f"{path} is outside the data folder {jail}")
-    parts = target[len(jail_abs) :].strip(os.sep).split(os.sep) if target != jail_abs else []
-    current = jail_abs
-    for n, part in enumerate(parts if whole else parts[:-1]):
-        current = current + os.sep + part
-        try:
-            is_link = stat.S_ISLNK(os.lstat(current).st_mode)
-        except OSError:
-            return  # nothing there yet: nothing below it can be a link either
-        if is_link:
-            leads_to = os.path.realpath(current)
-            if not _inside(leads_to, os.path.realpath(jail_abs)):
-                raise StorageError(
-                    f"{Path(jail, *parts[: n + 1])} is a symbolic link to {leads_to}, outside the data folder {jail}; "
-                    "refusing to write through it (remove the link or make it a folder)"
-                )
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, jail: Path | None = None, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` all at once (temporary file, rename).
-
-    ``durable`` also fsyncs the file before the rename and the folder after it,
-    so the new content survives a power cut; derived files that can be rebuilt
-    skip that (see :func:`sync_folders`).
-    """
-    # Plain descriptor calls, not atomic_writer's buffered file: a lab run writes
-    # 30,000 small files this way and the file object costs more than the write.
-    path = Path(path)
-    confine(path, jail)
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = _create_temp(path)
-        try:
-            os.fchmod(fd, 0o644)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp_name, path)
-        tmp_name = None
-        if durable:
-            _fsync_dir(path.parent)
-    except OSError as exc:
-        raise StorageError(_describe_os_error(exc, path)) from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-
-
-_temp_counter = itertools.count()
-
-
-def _create_temp(path: Path) -> tuple[int, str]:
-    """A new temporary file beside ``path`` (``.<name>.<pid>-<n>.tmp``), its folder made if need be.
-
-    Named by process and counter rather than by ``mkstemp``'s random tries:
-    cheaper, and ``O_EXCL`` still refuses a name that exists.
-    """
-    folder = os.fspath(path.parent)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    made_folder = False
-    for _ in range(100):
-        name = f"{folder}{os.sep}.{path.name}.{os.getpid()}-{next(_temp_counter)}.tmp"
-        try:
-            return os.open(name, flags, 0o644), name
-        except FileExistsError:
-            continue  # left by a killed process that had our pid
-        except FileNotFoundError:
-            if made_folder:
-                raise
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made_folder = True
-    raise FileExistsError(errno.EEXIST, "no free temporary name", folder)
-
-
-@contextlib.contextmanager
-def atomic_writer(path: Path, *, jail: Path | None = None, durable: bool = True) -> Iterator[IO[bytes]]:
-    """A file to write ``path``'s new content into as a stream; it replaces ``path``
-    all at once when the block ends, and never when the block raises."""
-    path = Path(path)
-    confine(path, jail)
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = _create_temp(path)
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-        if durable:
-            _fsync_dir(path.parent)
-    except OSError as exc:
-        raise StorageError(_describe_os_error(exc, path)) from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-
-
-def sync_folders(folders: Iterable[Path]) -> None:
-    """One fsync per folder, after a batch of non-durable writes into it, for the renames."""
-    for folder in sorted(set(folders)):
-        _fsync_dir(folder)
-
-
-def write_if_changed(path: Path, data: bytes, *, jail: Path | None = None, durable: bool = True) -> bool:
-    """Write ``data`` unless ``path`` already holds exactly it; return whether it wrote."""
-    path = Path(path)
-    confine(path, jail)
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    atomic_write_bytes(path, data, durable=durable)
-    return True
-
-
-def write_all_if_changed(items: Sequence[tuple[Path, bytes]], *, durable: bool = False) -> list[Path]:
-    """``write_if_changed`` for each ``(path, data)``, in order; the paths written.
-
-    The caller has confined the paths to the data folder (``confine``) already.
-    One after the other: a pool of writer threads was measured (docs/benchmarks.md)
-    and was slower on an idle machine, the GIL handing over between threads
-    costing more than the file system waits they overlap.
-    """
-    return [path for path, data in items if write_if_changed(path, data, durable=durable)]
-
-
-def json_bytes(value: Any) -> bytes:
-    """The one JSON form of every file we write: indented, UTF-8, trailing newline."""
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:
-    """Remove the temporary files a killed run left in ``folder`` (not below it).
-
-    Only call this while holding the data folder's lock: then no other run can
-    be halfway through writing one of them.
-    """
-    confine(folder, jail, whole=True)
-    removed: list[Path] = []
-    try:
-        # Names first, Path objects only for what goes: a badge folder holds hundreds of files.
-        with os.scandir(folder) as entries:
-            found = [Path(entry.path) for entry in entries if TEMP_NAME_RE.match(entry.name) and entry.is_file()]
-    except (FileNotFoundError, NotADirectoryError):
-        return removed
-    except OSError as exc:
-        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
-    for path in found:
-        if remove_file(path, jail=jail):
-            removed.append(path)
-    return removed
-
-
-def remove_file(path: Path, *, jail: Path | None = None, durable: bool = True) -> bool:
-    confine(path, jail)
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise StorageError(f"cannot remove {path}: {exc.strerror or exc}") from exc
-    if durable:
-        _fsync_dir(path.parent)
-    return True
 
 
 @contextlib.contextmanager
@@ -285,7 +108,7 @@ def locked(data_dir: Path, *, timeout: float = 0) -> Iterator[None]:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(_describe_os_error(exc, data_dir)) from exc
+        raise StorageError(describe_os_error(exc, data_dir)) from exc
     lock = filelock.FileLock(str(data_dir / LOCK_NAME))
     try:
         lock.acquire(timeout=timeout)
@@ -294,7 +117,7 @@ def locked(data_dir: Path, *, timeout: float = 0) -> Iterator[None]:
             f"another scholar-stats run is writing {data_dir} (lock {data_dir / LOCK_NAME}); try again later"
         ) from exc
     except OSError as exc:
-        raise StorageError(_describe_os_error(exc, data_dir / LOCK_NAME)) from exc
+        raise StorageError(describe_os_error(exc, data_dir / LOCK_NAME)) from exc
     try:
         yield
     finally:

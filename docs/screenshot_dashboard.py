@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
-from crawler.run import mark_stale
+from crawler.stale import mark_stale
 from crawler.store import AuthorStore
 
 HERE = Path(__file__).resolve().parent

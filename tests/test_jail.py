@@ -17,7 +17,7 @@ from test_run import run_cli, tree
 
 from crawler.errors import ExitCode, StorageError
 from crawler.models import AuthorRecord, Metrics, Profile
-from crawler.run import mark_stale
+from crawler.stale import mark_stale
 from crawler.store import (
     AuthorStore,
     atomic_write_bytes,

@@ -5,12 +5,14 @@ one fresh 'runner' per shard, artifacts handed over as folders, against a local 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clitools import SCHOLAR_STATS, clean_env
 from replay import Captcha
 from test_workflows import (
     SHA_PIN,
@@ -73,10 +75,12 @@ def test_matrix_least_privilege_and_pins() -> None:
     assert download["with"]["pattern"] == "shard-*"
 
 
-def shard_day(github: dict[str, Any], day: str, *, lost: set[int] = frozenset()) -> dict[int, int]:  # type: ignore[assignment]
+def shard_day(
+    github: dict[str, Any], day: str, *, lost: set[int] = frozenset(), workflow: Path = LAB  # type: ignore[assignment]
+) -> dict[int, int]:
     """Every shard job on its own fresh runner; returns each shard's exit code.
     Shards in ``lost`` die before uploading (no artifact)."""
-    doc = load(LAB)
+    doc = load(workflow)
     job = doc["jobs"]["shard"]
     steps = [s for s in job["steps"] if "run" in s and not s["name"].startswith("Install")]
     assert [s["name"].split()[0] for s in steps] == ["Restore", "Fetch"]
@@ -99,13 +103,13 @@ def shard_day(github: dict[str, Any], day: str, *, lost: set[int] = frozenset())
     return codes
 
 
-def publish_day(github: dict[str, Any], day: str) -> Runner:
-    doc = load(LAB)
+def publish_day(github: dict[str, Any], day: str, workflow: Path = LAB) -> Runner:
+    doc = load(workflow)
     runner = fresh_runner(github, f"{day}-publish", CONTEXT, checkout=True)
     downloaded = Path(runner.env["RUNNER_TEMP"]) / "shards"
     shutil.copytree(github["tmp"] / f"artifacts-{day}", downloaded)
     for name in ("Restore, merge", "Group"):
-        proc = runner.run(step_named(LAB, name), doc["env"])
+        proc = runner.run(step_named(workflow, name), doc["env"])
         assert proc.returncode == 0, f"{name}: {proc.stdout}{proc.stderr}"
     return runner
 
@@ -156,7 +160,7 @@ def test_two_days_of_the_lab_with_a_blocked_author_and_a_lost_shard(lab_repo: di
     codes = shard_day(github, "day2", lost={lost_shard})
     assert codes[shards[blocked]] == 3
     assert all(code == 0 for k, code in codes.items() if k != shards[blocked])
-    publish_day(github, "day2")
+    runner = publish_day(github, "day2")
     assert int(git(bare, "rev-list", "--count", "google-scholar-stats")) == int(commits) + 1
     group = branch_file(bare, "group.json")
     stale = {m["scholar_id"] for m in group["members"] if m["stale"]}
@@ -170,5 +174,54 @@ def test_two_days_of_the_lab_with_a_blocked_author_and_a_lost_shard(lab_repo: di
         assert len(files) == (1 if sid in stale else 2), sid
     state = branch_file(bare, f"{blocked}/state.json")
     assert state["exit_code"] == 3
+    # One step summary for the whole group: the group line once, saying how many are stale,
+    # then every member; the restore, merge and publish add nothing to it.
+    summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.count("**Group**") == 1
+    assert f"**Group** ({len(AUTHORS)} members, {len(stale)} stale)" in summary
+    assert summary.index("**Group**") < min(summary.index(sid) for sid in AUTHORS)
     for sid in lost:
         assert branch_file(bare, f"{sid}/state.json")["error"] == "ShardMissing"
+
+
+PINNED = re.compile(r"([\w.-]+/[\w./-]+)@([0-9a-f]{40})(?:\s*#\s*(v[\w.]+))?")
+
+
+def test_each_action_is_pinned_to_one_commit_everywhere() -> None:
+    """The same action at the same commit, with the same version comment, in every file that
+    names one: the workflows, the action, the examples, the docs and what `init` writes."""
+    files = [
+        *(ROOT / ".github" / "workflows").glob("*.yml"), ROOT / "action.yml", *(ROOT / "examples").glob("*.yml"),
+        *(ROOT / "docs").glob("*.md"), ROOT / "README.md", *(ROOT / "crawler").rglob("*.py"),
+    ]
+    seen: dict[str, dict[str, set[str]]] = {}
+    for path in files:
+        for action, sha, version in PINNED.findall(path.read_text(encoding="utf-8")):
+            seen.setdefault(action, {}).setdefault(sha, set()).add(f"{path.relative_to(ROOT)} {version}".strip())
+    assert {"actions/checkout", "actions/upload-artifact", "actions/download-artifact"} <= seen.keys()
+    for action, shas in seen.items():
+        assert len(shas) == 1, f"{action} is pinned to several commits: {shas}"
+        versions = {entry.split(" ")[1] for entry in next(iter(shas.values())) if " " in entry}
+        assert len(versions) <= 1, f"{action}: one commit, several version comments: {versions}"
+
+
+@pytest.mark.slow
+def test_the_workflow_init_lab_writes_runs_a_day(lab_repo: dict[str, Any], tmp_path: Path) -> None:
+    """What `init --lab --shards 3` writes, not the example: its shell steps run as they are."""
+    github, bare = lab_repo, lab_repo["bare"]
+    site = tmp_path / "lab"
+    git(bare.parent, "clone", "--quiet", str(bare), str(site))
+    init = subprocess.run(
+        [*SCHOLAR_STATS, "init", "--repo", str(site), "--lab", "--shards", "3"],
+        capture_output=True, text=True, timeout=120, env=clean_env(SCHOLAR_STATS_ACTION_REMOTE=str(tmp_path / "offline")),
+    )
+    assert init.returncode == 0, init.stderr
+    workflow = site / ".github" / "workflows" / "scholar-stats-lab.yml"
+    codes = shard_day(github, "day1", workflow=workflow)
+    assert codes == {1: 0, 2: 0, 3: 0}
+    runner = publish_day(github, "day1", workflow=workflow)
+    group = branch_file(bare, "group.json")
+    assert [m["scholar_id"] for m in group["members"]] == AUTHORS
+    assert not any(m["stale"] for m in group["members"])
+    summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.count("**Group**") == 1

@@ -13,14 +13,10 @@ from pathlib import Path
 import pytest
 from sites import seeded_remote
 
+from crawler.cdn import repo_slug
+from crawler.databranch import data_files
 from crawler.errors import PublishError
-from crawler.publish import (
-    FALLBACK_EMAIL,
-    FALLBACK_NAME,
-    data_files,
-    publish,
-    repo_slug,
-)
+from crawler.publish import FALLBACK_EMAIL, FALLBACK_NAME, publish
 from crawler.restore import restore
 from crawler.store import LOCK_NAME, json_bytes
 

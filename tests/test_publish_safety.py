@@ -11,8 +11,9 @@ import pytest
 import test_publish
 from test_publish import ALICE, BRANCH, cli, git, no_sleep, tree_files, write_author
 
+from crawler.databranch import MARKER
 from crawler.errors import PublishError
-from crawler.publish import MARKER, publish
+from crawler.publish import publish
 from crawler.restore import restore
 from crawler.store import LOCK_NAME
 

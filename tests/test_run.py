@@ -39,7 +39,8 @@ from crawler import store
 from crawler.config import load_config
 from crawler.models import format_time, record_from_dict
 from crawler.outputs.badges import endpoint_problems
-from crawler.run import STATE_FILE, accept_record, run
+from crawler.run import accept_record, run
+from crawler.stale import STATE_FILE
 from crawler.store import AuthorStore, locked
 
 SID = "rUnTeStPrOf1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import string
 from collections import Counter
 from pathlib import Path
@@ -268,8 +269,16 @@ def test_a_failed_shard_keeps_the_last_good_data_marked_stale_and_nothing_else_i
         assert f"{sid}: STALE" in result.stderr
         state = read_json(into / sid / "state.json")
         assert state["stale"] is True and state["error"] == "ShardMissing"
-        assert {k: v for k, v in after.items() if k.startswith(sid + "/") and k != f"{sid}/state.json"} == {
-            k: v for k, v in before.items() if k.startswith(sid + "/")
+        # The last good numbers, and outputs that say since when they are stale, as a blocked
+        # run's do; the history, the badges and everything else as they were.
+        gs_data, last_good = read_json(into / sid / "gs_data.json"), json.loads(
+            (dirs[1] / sid / "gs_data.json").read_bytes()
+        )
+        assert gs_data.pop("stale_since") == state["stale_since"]
+        assert gs_data == last_good
+        rewritten = {f"{sid}/state.json", f"{sid}/gs_data.json", f"{sid}/.outputs.json"}
+        assert {k: v for k, v in after.items() if k.startswith(sid + "/") and k not in rewritten} == {
+            k: v for k, v in before.items() if k.startswith(sid + "/") and k not in rewritten
         }
     def others(files: dict[str, str]) -> dict[str, str]:
         # group.json changes with its members' staleness; it is the merge's own output.
@@ -390,3 +399,29 @@ def test_a_shards_stale_marker_from_an_older_version_is_masked_when_merged(
     assert result.returncode == 0, result.stderr
     state = read_json(into / victim / "state.json")
     assert "proxy.example" in state["reason"] and "hunter2" not in state["reason"]
+
+
+@pytest.mark.parametrize("where", ["badges", "badges/pubs", "snapshots"])
+def test_merge_refuses_a_link_deep_in_the_data_folder_and_follows_none_in_a_shard(
+    tmp_path: Path, two_shards: tuple[list[str], list[Path]], where: str
+) -> None:
+    dirs = two_shards[1]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.json").write_text('{"secret": true}\n', encoding="utf-8")
+    sid = sorted(p.name for p in dirs[0].iterdir() if p.is_dir())[0]
+    # A folder of a shard that is a link is not walked into.
+    shutil.rmtree(dirs[1] / sorted(p.name for p in dirs[1].iterdir() if p.is_dir())[0] / where)
+    planted = dirs[1] / sorted(p.name for p in dirs[1].iterdir() if p.is_dir())[0] / where
+    planted.symlink_to(outside, target_is_directory=True)
+    into = tmp_path / "merged"
+    assert scholar_stats("merge", *dirs, "--into", into).returncode == 0
+    assert not any("secret" in p.name for p in into.rglob("*"))
+    # A folder of the data folder that is a link stops the merge before its first write.
+    shutil.rmtree(into / sid / where)
+    (into / sid / where).symlink_to(outside, target_is_directory=True)
+    before = tree(into)
+    result = scholar_stats("merge", *dirs, "--into", into)
+    assert result.returncode == 8 and "symbolic link" in result.stderr.splitlines()[-1], result.stderr
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.json"]
+    assert tree(into) == before

@@ -19,7 +19,7 @@ from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.dashboard import build_site
 from crawler.outputs.dashboard.history import load_author
 from crawler.outputs.dashboard.site import MARKER, group_totals
-from crawler.run import mark_stale
+from crawler.stale import mark_stale
 from crawler.store import AuthorStore, snapshot_refs
 
 A = "aaaaaaaaaaaA"

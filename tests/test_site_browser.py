@@ -19,7 +19,7 @@ from test_site import AS_OF, HOSTILE, START, A, B, record, write_lab
 
 from crawler.models import AuthorRecord
 from crawler.outputs.dashboard import build_site
-from crawler.run import mark_stale
+from crawler.stale import mark_stale
 from crawler.store import AuthorStore, snapshot_refs
 
 pytestmark = pytest.mark.browser

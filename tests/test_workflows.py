@@ -227,8 +227,13 @@ def test_action_interface() -> None:
     assert set(doc["outputs"]) == {"changed", "citations", "data-dir"}
     assert doc["outputs"]["changed"]["value"] == "${{ steps.summary.outputs.changed }}"
     install = step_named(ACTION, "Install")
-    assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}"}
-    assert '"$ACTION_PATH"' in install["run"]
+    assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}", "SITE": "${{ inputs.site }}",
+                              "CONFIG": "${{ inputs.config }}"}
+    assert "--require-hashes --no-deps" in install["run"] and '"$ACTION_PATH/requirements/action.txt"' in install["run"]
+    # pip's cache is keyed on the lock files (tests/test_action_lock.py installs the lock for real).
+    cache = step_named(ACTION, "Cache the locked wheels")
+    assert cache["with"] == {"path": "${{ steps.lock.outputs.dir }}", "key": "${{ steps.lock.outputs.key }}"}
+    assert "requirements/action*.txt" in step_named(ACTION, "Key the install cache")["run"]
     publish = step_named(ACTION, "Publish")
     assert "success()" in publish["if"] and "steps.run.outcome == 'success'" in publish["if"]
 
@@ -434,7 +439,7 @@ def test_scheduled_workflow_on_three_fresh_runners_keeps_history(github: dict[st
     # Both publishes that changed something purged the CDN's copies of the root files.
     assert github["purge"].paths.count("/gh/alice/site@google-scholar-stats/gs_data.json") == 2
     # The user's main branch is untouched.
-    assert git(bare, "log", "--format=%s", "main") == "site"
+    assert git(bare, "log", "--format=%s", "main") == "homepage"
 
 
 def test_scheduled_workflow_never_publishes_a_failed_run(github: dict[str, Any]) -> None:
@@ -523,7 +528,7 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
+    assert [n.split()[0] for n in names] == ["Key", "Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700

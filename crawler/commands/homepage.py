@@ -21,9 +21,14 @@ from crawler.outputs.embed import check_branch
 @click.option("--template", type=click.Choice(["auto", *TEMPLATES]), default="auto", show_default=True, help="The site's template; auto tells it from the site's files.")
 @click.option("--source", "chain", metavar="CHAIN", help="Source chain for scholar-stats.toml, comma-separated, e.g. scholar,openalex (default: scholar).")
 @click.option("--import-git", "import_git", is_flag=True, help="Have the workflow's first run import the history of the old data branch's gs_data.json (AcadHomepage's google-scholar-stats branch) as snapshots, before it fetches (the action's import-git input).")
+@click.option("--lab", is_flag=True, help="A lab or a department: write the matrix workflow that fetches scholar-stats.toml's authors in shards and publishes once, instead of one author's workflow and page script.")
+@click.option("--shards", type=int, metavar="N", help="With --lab: the number of shard jobs (1-256; default 10, about one per 25-50 authors).")
 @click.option("--dry-run", is_flag=True, help="Print a unified diff of every change and change nothing.")
 @handle_errors
-def init(root: Path, scholar_id: str | None, template: str, chain: str | None, import_git: bool, dry_run: bool) -> None:
+def init(
+    root: Path, scholar_id: str | None, template: str, chain: str | None, import_git: bool, lab: bool,
+    shards: int | None, dry_run: bool,
+) -> None:
     """Set a homepage repository up: the daily workflow, its settings and the page script.
 
     Writes .github/workflows/scholar-stats.yml, scholar-stats.toml and the snippet
@@ -31,8 +36,19 @@ def init(root: Path, scholar_id: str | None, template: str, chain: str | None, i
     Never commits, and refuses (exit 2) to touch a file with uncommitted edits.
     Then prints the few steps only you can do. See
     https://github.com/scholar-stats/scholar-stats/blob/main/docs/homepage.md
+
+    With --lab: .github/workflows/scholar-stats-lab.yml (N shard jobs, one merge
+    and publish), scholar-stats.toml if there is none, and one author's workflow
+    removed. See https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md
     """
-    plan = setup.plan_init(root, template=template, scholar_id=scholar_id, chain=chain, import_git=import_git)
+    if shards is not None and not lab:
+        raise UsageError("--shards is for --lab (the lab's matrix workflow)")
+    if import_git and lab:
+        raise UsageError("--import-git is for one author's workflow, not --lab")
+    plan = setup.plan_init(
+        root, template=template, scholar_id=scholar_id, chain=chain, import_git=import_git,
+        lab_shards=(10 if shards is None else shards) if lab else None,
+    )
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     if dry_run:

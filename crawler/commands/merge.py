@@ -28,7 +28,7 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
     """
     config = read_settings(config_path) if find_config(config_path) is not None else None
     expected = [a.scholar_id for a in config.authors] if config is not None else []
-    summary = merge(shard_dirs, into, expected=expected)
+    summary = merge(shard_dirs, into, expected=expected, config=config)
     members = expected or author_folders(into)
     if len(members) > 1:
         write_group(into, members, config.badge if config is not None else BadgeStyle())

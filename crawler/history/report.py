@@ -15,7 +15,6 @@ raises, because a summary page must not fail a run whose data is safe.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -29,12 +28,12 @@ from crawler.history.snapshots import SNAPSHOTS, HeaderReader, read_record_or_no
 from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
 from crawler.outputs.group import group_dict, read_members
 from crawler.sources import source_label
+from crawler.stale import STATE_FILE, read_state
 from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-STATE_FILE = "state.json"
 TOP_GAINED = 10
 MAX_LISTED = 20
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
@@ -191,15 +190,12 @@ def _source_switches(data_dir: Path, scholar_id: str, refs: Sequence[SnapshotRef
 
 def stale_note(data_dir: Path, scholar_id: str) -> str | None:
     """A sentence saying the last fetch failed and why, when ``<id>/state.json`` is there."""
-    path = Path(data_dir) / scholar_id / STATE_FILE
     try:
-        state = json.loads(path.read_bytes())
-    except FileNotFoundError:
+        state = read_state(data_dir, scholar_id)
+    except ValueError:
+        return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
+    if state is None:
         return None
-    except (OSError, ValueError):
-        return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
-    if not isinstance(state, dict):
-        return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
     from crawler.http import redacted_text
 
     # Every field is the file's word, not ours: a hand-edited or hostile

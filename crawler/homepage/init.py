@@ -33,6 +33,7 @@ from pathlib import Path
 
 from crawler import __version__
 from crawler.errors import UsageError
+from crawler.homepage import lab
 from crawler.homepage import site as sites
 from crawler.homepage.site import Site
 from crawler.models import normalize_scholar_id
@@ -79,8 +80,9 @@ class Plan:
 
 
 ACTION_REMOTE_ENV = "SCHOLAR_STATS_ACTION_REMOTE"
+# The Action's ``uses:`` line, or the lab workflow's ``pip install "...@SHA" # vX.Y.Z``.
 _PINNED_LINE_RE = re.compile(
-    rf"uses:\s*{re.escape(ACTION_REPO)}@(?P<sha>[0-9a-f]{{40}})\s+#\s*v(?P<version>[\w.+-]+)\s*$", re.MULTILINE
+    rf"{re.escape(ACTION_REPO)}@(?P<sha>[0-9a-f]{{40}})\"?\s+#\s*v(?P<version>[\w.+-]+)\s*$", re.MULTILINE
 )
 
 
@@ -297,7 +299,10 @@ def _read_bytes(path: Path) -> bytes | None:
 def plan_init(
     root: Path, *, template: str = "auto", scholar_id: str | None = None, chain: str | None = None,
     import_git: bool = False,
+    lab_shards: int | None = None,
 ) -> Plan:
+    """``lab_shards``: the lab's matrix workflow with that many shards (``init --lab``) instead of
+    the one author's workflow and page script."""
     if template not in ("auto", *sites.TEMPLATES):
         raise UsageError(f"--template must be one of auto, {', '.join(sites.TEMPLATES)}, not {template!r}")
     if not root.is_dir():
@@ -316,15 +321,19 @@ def plan_init(
             f"the {needs_entry[0]} source needs the author in {CONFIG}: pass --scholar-id ID"
         )
     al_folio = site.template == "al-folio"
-    existing = sites.read_text(_check_path(root, WORKFLOW))
-    action, warning = action_ref(existing)
-    # Once asked for, the import stays: a later `init` without the flag changes nothing.
-    import_git = import_git or (existing is not None and IMPORT_GIT_LINE in existing.splitlines())
-    planned: list[tuple[str, str | None, str]] = [
-        (WORKFLOW, workflow_text(site, al_folio=al_folio, action=action, import_git=import_git), "fetch and publish every day"),
-        (CONFIG, config_text(site, sources), "the settings the workflow reads"),
-        *_template_files(site),
-    ]
+    if lab_shards is not None:
+        action, warning = action_ref(sites.read_text(_check_path(root, lab.LAB_WORKFLOW)))
+        planned = lab_files(root, site, lab.check_shards(lab_shards), action)
+    else:
+        existing = sites.read_text(_check_path(root, WORKFLOW))
+        action, warning = action_ref(existing)
+        # Once asked for, the import stays: a later `init` without the flag changes nothing.
+        import_git = import_git or (existing is not None and IMPORT_GIT_LINE in existing.splitlines())
+        planned = [
+            (WORKFLOW, workflow_text(site, al_folio=al_folio, action=action, import_git=import_git), "fetch and publish every day"),
+            (CONFIG, config_text(site, sources), "the settings the workflow reads"),
+            *_template_files(site),
+        ]
     changes = []
     for relative, text, why in planned:
         path = _check_path(root, relative)
@@ -332,7 +341,37 @@ def plan_init(
         after = None if text is None else text.encode("utf-8")
         if before != after:
             changes.append(FileChange(relative, before, after, why))
-    return Plan(site, tuple(changes), tuple(_todo(site, changes, sources)), (warning,) if warning else ())
+    todo = _lab_todo(changes) if lab_shards is not None else _todo(site, changes, sources)
+    return Plan(site, tuple(changes), tuple(todo), (warning,) if warning else ())
+
+
+def _lab_todo(changes: Sequence[FileChange]) -> list[str]:
+    todo = [f"List every member in {CONFIG}, one [[authors]] entry each (about 25 to 50 authors per shard)"]
+    if changes:
+        paths = " ".join(c.path for c in changes)
+        todo.append(f"Review and commit the changes: git add -A -- {paths} && git commit -m 'Lab citation numbers by scholar-stats' && git push")
+    todo.append(
+        "On GitHub: enable Actions if this repository is a fork (Actions tab), then run the workflow once "
+        "(Actions > Google Scholar stats (lab) > Run workflow)"
+    )
+    return todo
+
+
+def lab_files(root: Path, site: Site, shards: int, action: str) -> list[tuple[str, str | None, str]]:
+    """The lab workflow; the settings only when there are none yet (they list the members);
+    the one author's workflow removed, which would push the same data branch."""
+    files: list[tuple[str, str | None, str]] = [
+        (
+            lab.LAB_WORKFLOW,
+            lab.lab_workflow_text(shards, action, DOCS_URL, schedule_for(site.repo or site.root.name)),
+            f"fetch the lab in {shards} shards and publish once, every day",
+        ),
+    ]
+    if _read_bytes(_check_path(root, CONFIG)) is None:
+        files.append((CONFIG, lab.lab_config_text(site.scholar_id, DOCS_URL), "the lab's members, for the workflow to read"))
+    if (root / WORKFLOW).exists():
+        files.append((WORKFLOW, None, "replaced by the lab workflow: both would push the data branch"))
+    return files
 
 
 def _todo(site: Site, changes: Sequence[FileChange], sources: Sequence[str]) -> list[str]:

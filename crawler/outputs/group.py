@@ -23,7 +23,6 @@ told apart there.  ``group.json`` says so (``cites_per_year_sum``).
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -34,12 +33,11 @@ from typing import Any
 
 from crawler.models import AuthorRecord, Publication, format_time
 from crawler.outputs.badges import BADGE_DIR, BadgeStyle, write_badge_pair
+from crawler.stale import read_state
 from crawler.store import AuthorStore, json_bytes, write_if_changed
 
 GROUP_FILE = "group.json"
 GROUP_FORMAT = 1
-STATE_FILE = "state.json"
-"""The stale marker ``crawler.run`` writes in an author's folder."""
 _WORDS_RE = re.compile(r"[^\w]+")
 
 
@@ -146,10 +144,10 @@ def group_totals(records: Sequence[AuthorRecord]) -> GroupTotals:
 def stale_since(data_dir: Path, scholar_id: str) -> str | None:
     """When the author's data went stale, or None when it is fresh."""
     try:
-        state = json.loads((Path(data_dir) / scholar_id / STATE_FILE).read_bytes())
-    except (OSError, ValueError):
+        state = read_state(data_dir, scholar_id)
+    except ValueError:
         return None
-    if isinstance(state, dict) and state.get("stale"):
+    if state is not None and state.get("stale"):
         since = state.get("stale_since")
         return since if isinstance(since, str) else "unknown"
     return None

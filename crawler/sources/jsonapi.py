@@ -30,7 +30,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from importlib import metadata
 from typing import Any, TypeVar
 
 from crawler.errors import Blocked, FetchError, ParseError, ScholarStatsError, UsageError
@@ -52,10 +51,10 @@ _P = TypeVar("_P")
 
 
 def _version() -> str:
-    try:
-        return metadata.version("scholar-stats")
-    except metadata.PackageNotFoundError:
-        return "0"
+    # The package's own: the action runs it from its folder, with no installed metadata.
+    from crawler import __version__
+
+    return __version__
 
 
 USER_AGENT = f"scholar-stats/{_version()} (citation numbers for a personal homepage)"

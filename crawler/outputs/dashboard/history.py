@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,13 +32,13 @@ from crawler.history.snapshots import (
     SnapshotHeader,
     read_publications_or_none,
 )
+from crawler.stale import STATE_FILE, read_state
 from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
 
 SPARK_POINTS = 40
 WINDOWS = (30, 365)
-STATE_FILE = "state.json"
 METRIC_NAMES = ("citations", "citations_since", "h_index", "h_index_since", "i10_index", "i10_index_since")
 
 
@@ -117,15 +116,12 @@ class AuthorHistory:
 
 def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
     """``<id>/state.json``, present while the last fetch failed; an unreadable one still says stale."""
-    path = Path(data_dir) / scholar_id / STATE_FILE
     try:
-        state = json.loads(path.read_bytes())
-    except FileNotFoundError:
+        state = read_state(data_dir, scholar_id)
+    except ValueError:
+        return Stale(None, None, f"{STATE_FILE} says the last fetch failed but cannot be read")
+    if state is None:
         return None
-    except (OSError, ValueError):
-        return Stale(None, None, f"{STATE_FILE} says the last fetch failed but cannot be read")
-    if not isinstance(state, dict):
-        return Stale(None, None, f"{STATE_FILE} says the last fetch failed but cannot be read")
 
     from crawler.http import redact
 

@@ -25,6 +25,15 @@ OUT = Path(__file__).resolve().parent
 SCHOLAR_ID = "AoKJ_g4AAAAJ"
 OPENALEX_ID = "A5041365215"
 ORCID = "0000-0002-6416-5463"
+# The author's institution as OpenAlex describes it, in affiliations and last_known_institutions alike.
+BRASILIA = {
+    "id": "https://openalex.org/I149458036",
+    "ror": "https://ror.org/02xfp8v59",
+    "display_name": "Universidade de Brasília",
+    "country_code": "BR",
+    "type": "education",
+    "lineage": ["https://openalex.org/I149458036"],
+}
 S2_ID = "2112416497"
 
 
@@ -226,26 +235,12 @@ def openalex(page) -> None:  # type: ignore[no-untyped-def]
         "ids": {"openalex": f"https://openalex.org/{OPENALEX_ID}", "orcid": f"https://orcid.org/{ORCID}"},
         "affiliations": [
             {
-                "institution": {
-                    "id": "https://openalex.org/I149458036",
-                    "ror": "https://ror.org/02xfp8v59",
-                    "display_name": "Universidade de Brasília",
-                    "country_code": "BR",
-                    "type": "education",
-                    "lineage": ["https://openalex.org/I149458036"],
-                },
+                "institution": dict(BRASILIA),
                 "years": [2023, 2022, 2021, 2020, 2019, 2018],
             }
         ],
         "last_known_institutions": [
-            {
-                "id": "https://openalex.org/I149458036",
-                "ror": "https://ror.org/02xfp8v59",
-                "display_name": "Universidade de Brasília",
-                "country_code": "BR",
-                "type": "education",
-                "lineage": ["https://openalex.org/I149458036"],
-            }
+            dict(BRASILIA)
         ],
         "topics": [
             {
