@@ -1,4 +1,5 @@
-"""Shared fixtures: the local Google Scholar (``replay``) and the saved real pages."""
+"""Shared fixtures: the local Google Scholar (``replay``), the saved real pages, a local API
+stand-in for the other sources, and a browser."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pytest
 from chromium import launched
 from clitools import is_foreign_setting
 from replay import FIXTURES_DIR, ReplayServer
+from standin import StandIn
+
+from crawler.http import HttpOptions
 
 
 @pytest.fixture
@@ -48,3 +52,34 @@ def browser() -> Iterator[Any]:
     """One headless Chromium per test module (see ``chromium.py``)."""
     with launched() as chromium:
         yield chromium
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    """A real HTTP server on 127.0.0.1 that answers what each test tells it to."""
+    with StandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def fast_http() -> HttpOptions:
+    """No delay between requests; one retry; a deadline no test comes near."""
+    return HttpOptions(delay=0, jitter=0, timeout=10, deadline=60, retries=1)
+
+
+@pytest.fixture(autouse=True)
+def _no_api_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys and URLs from the developer's environment must not leak into a test."""
+    for name in (
+        "SERPAPI_KEY",
+        "OPENALEX_API_KEY",
+        "OPENALEX_MAILTO",
+        "SEMANTIC_SCHOLAR_API_KEY",
+        "SCRAPERAPI_KEY",
+        "SCHOLAR_STATS_SERPAPI_URL",
+        "SCHOLAR_STATS_OPENALEX_URL",
+        "SCHOLAR_STATS_SEMANTIC_SCHOLAR_URL",
+        "SCHOLAR_STATS_BASE_URL",
+        "SCHOLAR_STATS_SCHOLARLY_PROXY",
+    ):
+        monkeypatch.delenv(name, raising=False)

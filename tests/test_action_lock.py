@@ -84,7 +84,7 @@ def test_the_lock_holds_every_dependency_of_what_it_locks() -> None:
     """Installed with --no-deps, nothing may be missing: each locked package's own requirements
     (and the extras pyproject asks for, httpx[socks]) are locked too, on every Python the lock covers."""
     pins = {**locked(LOCK), **locked(SITE_LOCK)}
-    extras = {canonicalize_name(r.name): set(r.extras) for r in declared()}
+    extras: dict[str, set[str]] = {canonicalize_name(r.name): set(r.extras) for r in declared()}
     missing = []
     for name, (version, _) in pins.items():
         try:
@@ -95,7 +95,7 @@ def test_the_lock_holds_every_dependency_of_what_it_locks() -> None:
         for spec in metadata.requires(name) or []:
             requirement = Requirement(spec)
             for env in environments():
-                for extra in ["", *extras.get(name, ())]:
+                for extra in ["", *extras.get(name, set[str]())]:
                     if requirement.marker is None or requirement.marker.evaluate({**env, "extra": extra}):
                         dep = canonicalize_name(requirement.name)
                         if dep not in pins:

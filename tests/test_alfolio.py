@@ -67,7 +67,8 @@ def sha(path: Path) -> str:
 
 def newest_snapshot(data: Path, scholar_id: str) -> dict[str, Any]:
     path = AuthorStore(data, scholar_id).snapshot_paths()[-1]
-    return json.loads(path.read_text(encoding="utf-8"))
+    snapshot: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return snapshot
 
 
 def al_folio_lookup(papers: dict[str, Any], scholar_userid: str, article_id: str) -> Any:

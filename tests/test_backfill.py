@@ -73,7 +73,7 @@ def test_our_gs_data_round_trips_exactly() -> None:
     assert round_trip(plain) == plain
 
 
-text_st = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+text_st = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 opt_int = st.none() | st.integers(min_value=0, max_value=10**7)
 
 
@@ -93,7 +93,11 @@ def records(draw: st.DrawFn) -> AuthorRecord:
         profile=Profile(scholar_id=SID, name=draw(text_st), affiliation=draw(st.none() | text_st),
                         interests=tuple(draw(st.lists(text_st, max_size=3))),
                         email_domain=draw(st.none() | st.from_regex(r"[a-z]{1,8}\.[a-z]{2,3}", fullmatch=True))),
-        metrics=Metrics(*(draw(opt_int) for _ in range(6)), since_year=draw(st.none() | st.integers(2000, 2030))),
+        metrics=Metrics(
+            citations=draw(opt_int), citations_since=draw(opt_int), h_index=draw(opt_int),
+            h_index_since=draw(opt_int), i10_index=draw(opt_int), i10_index_since=draw(opt_int),
+            since_year=draw(st.none() | st.integers(2000, 2030)),
+        ),
         cites_per_year=tuple(sorted(draw(st.dictionaries(st.integers(1990, 2030), st.integers(0, 10**6), max_size=5)).items())),
         publications=pubs,
         complete=draw(st.booleans()),

@@ -203,10 +203,11 @@ def test_a_cache_shields_io_would_refuse_is_a_config_error_before_any_request(tm
 
 def test_badge_style_takes_labels_as_a_table() -> None:
     # What a configuration file's [badge] table hands over unchanged.
-    style = BadgeStyle(**{"labels": {"i10-index": "i10", "publications": "papers"}})
+    table: dict[str, Any] = {"labels": {"i10-index": "i10", "publications": "papers"}}
+    style = BadgeStyle(**table)
     assert style.labels == BadgeLabels(i10_index="i10", publications="papers")
     with pytest.raises(ValueError, match="unknown badge label"):
-        BadgeStyle(**{"labels": {"g-index": "g"}})
+        BadgeStyle(**{"labels": {"g-index": "g"}})  # type: ignore[arg-type]
 
 
 def test_badge_style_from_table() -> None:
@@ -383,7 +384,7 @@ def test_svg_has_no_external_references(style: str) -> None:
     ):
         assert re.findall(r"https?://[^\s\"'<>)]+", text) == ["http://www.w3.org/2000/svg"]
         hrefs = [el.get("href") for el in svg_root(text).iter() if el.get("href") is not None]
-        assert all(h.startswith("data:image/svg+xml;base64,") for h in hrefs)
+        assert all(str(h).startswith("data:image/svg+xml;base64,") for h in hrefs)
         assert "@import" not in text and "<style" not in text
 
 

@@ -42,7 +42,7 @@ def make_branch(tmp: Path, name: str) -> tuple[Path, list[AuthorRecord]]:
     branch's tree checked out into a folder to serve."""
     data = tmp / "data"
     store = AuthorStore(data, A)
-    records = []
+    records: list[AuthorRecord] = []
     counts = {"p1": 5, "p2": 40}
     for day in range(40):
         if day % 3 == 0:
@@ -131,8 +131,8 @@ def test_chart_draws_the_snapshots_from_the_published_branch(browser: Any, tmp_p
         first, last = records[0], records[-1]
         label = page.get_attribute("#author svg", "aria-label")
         assert label == (
-            f"Citations of Ada Lovelace: {first.metrics.citations} citations on {first.fetched_at:%Y-%m-%d}, "  # type: ignore[union-attr]
-            f"{last.metrics.citations} on {last.fetched_at:%Y-%m-%d}"  # type: ignore[union-attr]
+            f"Citations of Ada Lovelace: {first.metrics.citations} citations on {first.fetched_at:%Y-%m-%d}, "
+            f"{last.metrics.citations} on {last.fetched_at:%Y-%m-%d}"
         )
         assert page.eval_on_selector("#author svg title", "e => e.textContent") == label
         assert page.get_attribute("#author", "data-scholar-stats-drawn") == str(last.metrics.citations)

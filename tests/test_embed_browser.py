@@ -214,12 +214,14 @@ class Visit:
     console_warnings: list[str] = field(default_factory=list)
 
     def text(self, selector: str) -> str | None:
-        return self.page.evaluate(
+        text: str | None = self.page.evaluate(
             "s => { const e = document.querySelector(s); return e === null ? null : e.textContent; }", selector
         )
+        return text
 
     def title(self, selector: str) -> str | None:
-        return self.page.evaluate("s => document.querySelector(s).getAttribute('title')", selector)
+        title: str | None = self.page.evaluate("s => document.querySelector(s).getAttribute('title')", selector)
+        return title
 
     def script_errors(self) -> list[str]:
         """Console errors that are not the browser's own report of a failed request."""

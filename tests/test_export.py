@@ -11,6 +11,7 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -31,7 +32,15 @@ from crawler.history.snapshots import read_header
 from crawler.history.tables import encode, frame
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_to_dict
 from crawler.run import run
-from crawler.store import AuthorStore, SnapshotRef, json_bytes, snapshot_name, snapshot_refs, snapshot_time
+from crawler.store import (
+    AuthorStore,
+    BadSnapshot,
+    SnapshotRef,
+    json_bytes,
+    snapshot_name,
+    snapshot_refs,
+    snapshot_time,
+)
 
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"
@@ -168,7 +177,7 @@ def test_titles_round_trip_through_pandas_and_csv_module(data: Path, tmp_path: P
 
 
 def test_csv_writer_matches_pandas_to_csv() -> None:
-    values = {
+    values: dict[str, list[Any]] = {
         "date": ["2026-01-01T00:00:00Z"] * 5, "scholar_id": [A] * 5, "author_pub_id": ["x:1", "x:2", "x:3", "x:4", "x:5"],
         "title": [TRICKY, " lead and trail ", "only\rcarriage", 'a"b', ""], "year": [2020, None, 1999, None, 2001],
         "citations": [None, 0, 3, 10**12, 7], "change": [1, None, -4, 0, None],
@@ -338,7 +347,9 @@ def test_a_title_that_looks_like_a_key_does_not_fool_the_counter(tmp_path: Path)
 
 
 def test_header_reader_stops_before_the_publication_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pubs = [(f"{i:012d}", f"A title long enough to matter, number {i}", 2000 + i % 25, i) for i in range(300)]
+    pubs: list[tuple[str, str, int | None, int | None]] = [
+        (f"{i:012d}", f"A title long enough to matter, number {i}", 2000 + i % 25, i) for i in range(300)
+    ]
     path = put(tmp_path / "d", make_record(A, at(0), pubs))
     assert path.stat().st_size > 50_000
     read_sizes: list[int] = []
@@ -520,7 +531,7 @@ def test_snapshots_of_one_second_read_in_time_order(tmp_path: Path) -> None:
     for name in reversed(names):
         (folder / name).write_text("{}", encoding="utf-8")
     (folder / "latest.json").write_text("{}", encoding="utf-8")
-    bad: list = []
+    bad: list[BadSnapshot] = []
     refs = snapshot_refs(tmp_path, "abcdefghijkl", bad, quiet=True)
     assert [ref.path.name for ref in refs] == names
     assert [b.path.name for b in bad] == ["latest.json"]

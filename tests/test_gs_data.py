@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,20 +23,20 @@ SCHOLARLY_KEYS = [
 
 
 @pytest.fixture(scope="module", params=sorted(EXPECTED))
-def case(request: pytest.FixtureRequest) -> tuple[str, dict]:
+def case(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     name = request.param
     record = page_to_record(parse_profile((FIXTURES / name).read_bytes()))
     return name, gs_data_dict(record, updated=parse_time("2026-11-23T08:17:00Z"))
 
 
-def test_has_every_scholarly_key(case: tuple[str, dict]) -> None:
+def test_has_every_scholarly_key(case: tuple[str, dict[str, Any]]) -> None:
     _, data = case
     for key in SCHOLARLY_KEYS:
         assert key in data, key
     assert data["updated"] == "2026-11-23T08:17:00Z"
 
 
-def test_numbers(case: tuple[str, dict]) -> None:
+def test_numbers(case: tuple[str, dict[str, Any]]) -> None:
     name, data = case
     want = EXPECTED[name]
     assert data["name"] == want["name"]
@@ -48,7 +49,7 @@ def test_numbers(case: tuple[str, dict]) -> None:
     assert data["email_domain"].startswith("@")
 
 
-def test_publications_keyed_by_id_in_page_order(case: tuple[str, dict]) -> None:
+def test_publications_keyed_by_id_in_page_order(case: tuple[str, dict[str, Any]]) -> None:
     name, data = case
     want = EXPECTED[name]
     pubs = data["publications"]
@@ -70,7 +71,7 @@ def test_publications_keyed_by_id_in_page_order(case: tuple[str, dict]) -> None:
             assert "citedby_url" not in pub
 
 
-def test_the_homepage_reads_what_it_needs(case: tuple[str, dict]) -> None:
+def test_the_homepage_reads_what_it_needs(case: tuple[str, dict[str, Any]]) -> None:
     """What AcadHomepage's page script does with the file, in Python."""
     _, data = case
     total = data["citedby"]

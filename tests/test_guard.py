@@ -251,7 +251,7 @@ def test_every_generated_replay_profile_is_consistent(n: int) -> None:
 
 def test_a_forged_page_never_becomes_the_baseline(tmp_path: Path) -> None:
     from crawler.outputs.badges import BadgeStyle
-    from crawler.run import accept_record
+    from crawler.outputs.write import accept_record
 
     real = page_to_record(parse_profile((FIXTURES / "bohlooli_en_50rows.html").read_bytes()))
     first = accept_record(tmp_path, real, guard=DEFAULT, badge=BadgeStyle())

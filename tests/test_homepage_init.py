@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -45,8 +46,9 @@ def one_line_error(proc: subprocess.CompletedProcess[str], code: int = 2) -> str
     return proc.stderr
 
 
-def load_yaml(path: Path) -> dict:
-    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+def load_yaml(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    return data
 
 
 # --- what the site is
@@ -134,14 +136,13 @@ def test_acadhomepage_init_replaces_the_crawler_and_keeps_the_include(tmp_path: 
 def test_al_folio_init_disables_its_citation_updater(tmp_path: Path) -> None:
     site = make_site(tmp_path, "al-folio")
     proc = init(site)
-    assert proc.returncode == 0, proc.stderr
-    assert status(site) == sorted([
+    assert (proc.returncode, status(site)) == (0, sorted([
         "?? .github/workflows/scholar-stats.yml",
         "?? scholar-stats.toml",
         "?? _includes/scholar-stats.liquid",
         " M _layouts/default.liquid",
         " D .github/workflows/update-citations.yml",
-    ])
+    ])), proc.stderr
     step = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")["jobs"]["update"]["steps"][-1]
     assert step["with"]["al-folio-citations"] is True
     config = (site / "scholar-stats.toml").read_text()

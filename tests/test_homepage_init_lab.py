@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
 from sites import git, make_site, status, tree_bytes
 from test_homepage_init import _local_action_remote, action_release, init
+from test_homepage_init import load_yaml as load
 from test_workflows import SHA_PIN, tool, zizmor
 
 from crawler import __version__
@@ -19,10 +19,6 @@ from crawler.homepage.lab import LAB_WORKFLOW
 _ = (_local_action_remote, action_release)  # fixtures: init asks a local "GitHub" for the release's commit
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "scholar-stats-lab.yml"
-
-
-def load(path: Path) -> dict:
-    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
 
 
 def test_the_shipped_workflow_is_the_example() -> None:
@@ -142,3 +138,12 @@ def test_the_written_workflow_is_valid_and_zizmor_clean(tmp_path: Path, shards: 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     serious = [f["ident"] for f in zizmor(path) if f["determinations"]["severity"] not in ("Informational", "Low", "Unknown")]
     assert serious == []
+
+
+def test_lab_settings_take_the_source_chain_and_the_author(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    proc = init(site, "--lab", "--source", "scholar,openalex", "--scholar-id", "LaBmEmBeR01A")
+    assert proc.returncode == 0, proc.stderr
+    settings = (site / CONFIG).read_text(encoding="utf-8")
+    assert 'sources = ["scholar", "openalex"]' in settings
+    assert '\n[[authors]]\nid = "LaBmEmBeR01A"\n' in settings

@@ -8,6 +8,7 @@ files outside are byte-identical afterwards and that the message names the link.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def linked(tmp_path: Path) -> tuple[Path, Path]:
 def test_every_writer_refuses_the_link(linked: tuple[Path, Path]) -> None:
     data, outside = linked
     before = tree(outside)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: atomic_write_bytes(data / SID / "citations.json", b"x", jail=data),
         lambda: write_if_changed(data / SID / "citations.json", b"x", jail=data, durable=False),
         lambda: remove_file(data / SID / "citations.svg", jail=data),

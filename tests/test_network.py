@@ -303,7 +303,8 @@ def _compressor(name: str) -> Any:
 def _gigabyte_of_zeros_gzipped() -> bytes:
     packer = _compressor("gzip")
     block = bytes(1 << 20)
-    return b"".join(packer.compress(block) for _ in range(_GIB // len(block))) + packer.flush()
+    body: bytes = b"".join(packer.compress(block) for _ in range(_GIB // len(block))) + packer.flush()
+    return body
 
 
 def bomb(encodings: str) -> bytes:

@@ -6,6 +6,7 @@ import struct
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import matplotlib.dates as mdates
 import pytest
@@ -43,8 +44,10 @@ def data(tmp_path: Path) -> Path:
 
 def test_lines_and_bars_hold_the_snapshot_values(data: Path) -> None:
     figure = history_figure(data, SID)
+    # matplotlib's stubs type these loosely (ArrayLike, Patch): read as Any.
     totals, bars = figure.axes
-    lines = totals.get_lines()
+    lines: list[Any] = list(totals.get_lines())
+    patches: list[Any] = list(bars.patches)
     # One line per run of one source; the snapshot without a total is left out.
     assert [line.get_label() for line in lines] == ["Google Scholar", "OpenAlex"]
     start = datetime(2025, 3, 1, 8, tzinfo=timezone.utc)
@@ -55,8 +58,8 @@ def test_lines_and_bars_hold_the_snapshot_values(data: Path) -> None:
     for line, (dates, counts) in zip(lines, expected, strict=True):
         assert [mdates.num2date(mdates.date2num(x)) for x in line.get_xdata()] == dates
         assert list(line.get_ydata()) == counts
-    assert [p.get_height() for p in bars.patches] == [5, 15, 25, 45, 55, 65]
-    assert [round(p.get_x() + p.get_width() / 2) for p in bars.patches] == [2018, 2019, 2020, 2022, 2023, 2024]
+    assert [p.get_height() for p in patches] == [5, 15, 25, 45, 55, 65]
+    assert [round(p.get_x() + p.get_width() / 2) for p in patches] == [2018, 2019, 2020, 2022, 2023, 2024]
     assert "Émilie du Châtelet" in figure.get_suptitle() and "OpenAlex" in figure.get_suptitle()
     assert totals.get_xlabel() and totals.get_ylabel() and bars.get_xlabel() == "year"
     assert isinstance(totals.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
@@ -119,6 +122,7 @@ def test_one_snapshot_without_histogram_still_draws(tmp_path: Path) -> None:
                         fetched_at=datetime(2025, 1, 1, tzinfo=timezone.utc))
     AuthorStore(folder, SID).write_snapshot(bare)
     figure = history_figure(folder, SID)
-    assert list(figure.axes[0].get_lines()[0].get_ydata()) == [3]
+    line: Any = figure.axes[0].get_lines()[0]
+    assert list(line.get_ydata()) == [3]
     assert len(figure.axes[1].patches) == 0
     assert render(figure, "png")[:4] == b"\x89PNG"

@@ -16,6 +16,7 @@ from sites import seeded_remote
 from crawler.cdn import repo_slug
 from crawler.databranch import data_files
 from crawler.errors import PublishError
+from crawler.git import Git
 from crawler.publish import FALLBACK_EMAIL, FALLBACK_NAME, publish
 from crawler.restore import restore
 from crawler.store import LOCK_NAME, json_bytes
@@ -291,7 +292,7 @@ def test_retries_are_bounded(
     real_push = module._push
     moves = iter(range(10))
 
-    def push_after_someone_else(git: module.Git, remote_name: str, commit: str, branch: str) -> object:
+    def push_after_someone_else(git: Git, remote_name: str, commit: str, branch: str) -> object:
         # Just before each of our pushes, the other machine pushes once more.
         n = next(moves)
         concurrent_commit(remote, tmp_path / f"other{n}", "gs_data.json", f'{{"n": {n}}}\n'.encode())

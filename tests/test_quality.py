@@ -25,7 +25,7 @@ def test_ruff() -> None:
 def test_mypy() -> None:
     if shutil.which("mypy") is None and run_tool("mypy", "--version").returncode != 0:
         pytest.fail("mypy is part of the test extra and must be installed")
-    result = run_tool("mypy", "--strict", "crawler")
+    result = run_tool("mypy", "--strict", "crawler", "tests")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -22,6 +22,7 @@ from replay import (
     NotFoundPage,
     RateLimited,
     ReplayServer,
+    Scenario,
     ServerError,
     SigninRedirect,
     Slow,
@@ -239,12 +240,17 @@ def test_captcha_is_a_200_robot_check(replay: ReplayServer, fixtures_dir: Path) 
     assert 'id="gsc_rsb_st"' not in response.text
 
 
-def test_signin_redirect_on_this_server(replay: ReplayServer) -> None:
+def redirected(replay: ReplayServer, scenario: Scenario, *, once: bool = True) -> str:
+    """Where a profile request is sent when ``scenario`` plays (``once``: for one request only)."""
     replay.add_profile(SID, 3)
-    replay.queue(SID, SigninRedirect())
+    (replay.queue if once else replay.set_scenario)(SID, scenario)
     response = get(replay, pagesize=100)
     assert response.status_code == 302
-    location = response.headers["location"]
+    return str(response.headers["location"])
+
+
+def test_signin_redirect_on_this_server(replay: ReplayServer) -> None:
+    location = redirected(replay, SigninRedirect())
     assert location.startswith("/v3/signin/identifier?continue=")
     back = parse_qs(urlsplit(location).query)["continue"][0]
     assert back.startswith(replay.url + "/citations?") and f"user={SID}" in back
@@ -255,21 +261,13 @@ def test_signin_redirect_on_this_server(replay: ReplayServer) -> None:
 
 
 def test_signin_redirect_off_host(replay: ReplayServer) -> None:
-    replay.add_profile(SID, 3)
-    replay.queue(SID, SigninRedirect(offhost=True))
-    response = get(replay, pagesize=100)
-    assert response.status_code == 302
-    location = response.headers["location"]
+    location = redirected(replay, SigninRedirect(offhost=True))
     assert location.startswith(OFFHOST_SIGNIN + "?continue=https%3A%2F%2Fscholar.google.com%2Fcitations%3F")
     assert urlsplit(location).netloc == "accounts.google.com"
 
 
 def test_sorry_redirect_then_429(replay: ReplayServer) -> None:
-    replay.add_profile(SID, 3)
-    replay.set_scenario(SID, SorryRedirect())
-    response = get(replay, pagesize=100)
-    assert response.status_code == 302
-    location = response.headers["location"]
+    location = redirected(replay, SorryRedirect(), once=False)
     assert location.startswith("/sorry/index?continue=")
     sorry = httpx.get(replay.url + location)
     assert sorry.status_code == 429

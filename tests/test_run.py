@@ -34,12 +34,11 @@ from replay import (
     SorryRedirect,
 )
 
-import crawler.run
-from crawler import store
 from crawler.config import load_config
 from crawler.models import format_time, record_from_dict
 from crawler.outputs.badges import endpoint_problems
-from crawler.run import accept_record, run
+from crawler.outputs.write import accept_record
+from crawler.run import run
 from crawler.stale import STATE_FILE
 from crawler.store import AuthorStore, locked
 
@@ -479,14 +478,15 @@ def test_a_bug_for_one_author_does_not_stop_the_others(
 ) -> None:
     replay.add_profile(SID, 5)
     other = replay.add_profile(OTHER, 5, seed=2)
-    real = crawler.run.accept_record
+    real = accept_record
 
     def broken(data_dir: Path, record: Any, **kwargs: Any) -> Any:
         if record.scholar_id == SID:
             raise RuntimeError("boom")
         return real(data_dir, record, **kwargs)
 
-    monkeypatch.setattr(crawler.run, "accept_record", broken)
+    # run calls the accept_record it imported: that name is the one to break.
+    monkeypatch.setattr("crawler.run.accept_record", broken)
     config = load_config(None, authors=[SID, OTHER], data_dir=data, base_url=replay.url, http={"delay": 0.0})
     summary = run(config)
     assert [(a.status, a.exit_code) for a in summary.authors] == [("failed", 1), ("updated", 0)]
@@ -593,7 +593,7 @@ def test_storage_failure_loses_nothing_and_the_next_run_completes(
     grown = replay.add_profile(SID, N_PUBS, citations=profile.citations + 50)
     config = load_config(None, authors=[SID], data_dir=data, base_url=replay.url, http={"delay": 0.0})
     failing = FailingRename(error, allow)
-    monkeypatch.setattr(store.os, "replace", failing)
+    monkeypatch.setattr(os, "replace", failing)
     summary = run(config)
     monkeypatch.undo()
     (outcome,) = summary.authors

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from replay import ReplayServer
 
 from crawler.errors import UsageError
 from crawler.schedule import cron_day_of_week, cron_trigger, cron_weekdays
@@ -346,7 +347,7 @@ def test_schedule_command_runs_publishes_and_stops_cleanly(replay, tmp_path: Pat
 
 
 def test_the_publishing_job_restores_first_and_never_publishes_a_failed_run(
-    replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from replay import Captcha
 

@@ -317,9 +317,9 @@ def test_an_author_blocked_in_its_shard_keeps_its_history_and_is_stale(
     replay.set_scenario(victim, Captcha())
     result = run_cli(replay, fresh, *ids, extra=("--shard", "1/2"))
     assert result.returncode == 3
-    merged = scholar_stats("merge", fresh, dirs[1], "--into", into)
-    assert merged.returncode == 0, merged.stderr
-    assert f"{victim}: STALE" in merged.stderr
+    result = scholar_stats("merge", fresh, dirs[1], "--into", into)
+    assert result.returncode == 0, result.stderr
+    assert f"{victim}: STALE" in result.stderr
     assert snapshots(into, victim) == history
     assert (into / victim / "gs_data.json").is_file()
     assert read_json(into / victim / "state.json")["exit_code"] == 3

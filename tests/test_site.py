@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.cli import main
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
@@ -57,6 +57,13 @@ def record(
 
 def page(path: Path) -> LexborHTMLParser:
     return LexborHTMLParser(path.read_text(encoding="utf-8"))
+
+
+def one(node: LexborHTMLParser | LexborNode, selector: str) -> LexborNode:
+    """The first node ``selector`` finds, which must be there."""
+    found = node.css_first(selector)
+    assert found is not None, selector
+    return found
 
 
 def number(text: str) -> int | None:
@@ -104,12 +111,12 @@ def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> No
     for a in (A, B):
         card = index.css_first(f'li.card[data-scholar-id="{a}"]')
         assert card is not None
-        assert number(card.css_first('[data-field="citations"]').text()) == newest[a].metrics.citations
-        assert number(card.css_first('[data-field="h_index"]').text()) == newest[a].metrics.h_index
+        assert number(one(card, '[data-field="citations"]').text()) == newest[a].metrics.citations
+        assert number(one(card, '[data-field="h_index"]').text()) == newest[a].metrics.h_index
         assert int(card.attributes["data-citations"] or "") == newest[a].metrics.citations
     # A's 30-day change: same source both ends; 365 days back the source was the same too.
     a_page = page(out / A / "index.html")
-    rows = {row.css_first("th").text(): [c.text() for c in row.css("td")] for row in a_page.css("table.metrics tbody tr")}
+    rows = {one(row, "th").text(): [c.text() for c in row.css("td")] for row in a_page.css("table.metrics tbody tr")}
     new = newest[A].metrics
     then30, then365 = at(A, AS_OF - timedelta(days=30)).metrics, at(A, AS_OF - timedelta(days=365)).metrics
     assert number(rows["Citations"][0]) == new.citations
@@ -119,7 +126,7 @@ def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> No
     assert number(rows["h-index"][0]) == new.h_index
     assert number(rows["h-index"][3]) == new.h_index - then365.h_index  # type: ignore[operator]
     # B's history is shorter than 365 days: no change can be said.
-    b_rows = [c.text() for c in page(out / B / "index.html").css_first("table.metrics tbody tr").css("td")]
+    b_rows = [c.text() for c in one(page(out / B / "index.html"), "table.metrics tbody tr").css("td")]
     assert b_rows[3].strip() == "—"
 
     # The publication table: every publication ever seen, newest counts, first seen, vanished.
@@ -156,7 +163,7 @@ def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> No
 
 def test_group_totals_add_each_authors_newest_count(lab: Path, tmp_path: Path) -> None:
     build_site(lab, tmp_path / "site", as_of=AS_OF)
-    block = json.loads(page(tmp_path / "site" / "index.html").css_first("script#group").text())
+    block = json.loads(one(page(tmp_path / "site" / "index.html"), "script#group").text())
     times, values, t, v = [], [], 0, 0
     for dt, dv in zip(block["t"], block["v"]["total"], strict=True):
         t, v = t + dt, v + dv
@@ -194,7 +201,7 @@ def test_first_seen_and_vanished_are_pinned_without_reading_every_snapshot(tmp_p
     store = AuthorStore(data, A)
     swap_day = 137
     for day in range(300):
-        pubs = [("keep", "Kept", 100 + day)]
+        pubs: list[Pub] = [("keep", "Kept", 100 + day)]
         pubs.append(("old", "Old", 7) if day < swap_day else ("new", "New", 3))
         store.write_snapshot(record(A, START + timedelta(days=day), pubs))
     history = load_author(data, A, as_of=START + timedelta(days=300))
@@ -226,7 +233,7 @@ def test_hostile_strings_are_escaped_everywhere(tmp_path: Path) -> None:
         for block in tree.css('script[type="application/json"]'):
             json.loads(block.text())
         # The hostile text is shown, as text.
-        assert HOSTILE in (tree.body.text() if tree.body else "") or HOSTILE in (tree.css_first("title").text())
+        assert HOSTILE in (tree.body.text() if tree.body else "") or HOSTILE in (one(tree, "title").text())
 
 
 def test_nothing_refers_to_another_host(lab: Path, tmp_path: Path) -> None:

@@ -162,13 +162,17 @@ def test_tooltip_shows_the_snapshot_under_the_pointer(open_page: Any, server: st
 
 def test_sorting_and_filtering(open_page: Any, server: str) -> None:
     tab = open_page(server + f"{A}/index.html")
-    titles = lambda: [t.split(" vanished")[0] for t in tab.texts("#pubs tbody tr:not([hidden]) td:first-child")]  # noqa: E731
+    def titles() -> list[str]:
+        return [t.split(" vanished")[0] for t in tab.texts("#pubs tbody tr:not([hidden]) td:first-child")]
+
     tab.page.click("#pubs th:nth-child(1) button")
     assert titles() == sorted(titles(), key=str.lower)
     tab.page.click("#pubs th:nth-child(1) button")
     assert titles() == sorted(titles(), key=str.lower, reverse=True)
     # A number column sorts largest first, then the other way.
-    counts = lambda: [number(t) for t in tab.texts("#pubs tbody tr td:nth-child(3)")]  # noqa: E731
+    def counts() -> list[int | None]:
+        return [number(t) for t in tab.texts("#pubs tbody tr td:nth-child(3)")]
+
     tab.page.click("#pubs th:nth-child(3) button")
     assert counts() == sorted(counts(), key=lambda c: -1 if c is None else c, reverse=True)
     tab.page.click("#pubs th:nth-child(3) button")

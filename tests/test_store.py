@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from crawler import store
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, Metrics, Profile, record_to_dict
 from crawler.store import (
@@ -57,7 +56,7 @@ def test_failure_between_write_and_rename_keeps_the_old_content(
         assert Path(src).read_bytes() == b"new content\n"
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(store.os, "replace", no_rename)
+    monkeypatch.setattr(os, "replace", no_rename)
     with pytest.raises(StorageError) as info:
         atomic_write_bytes(target, b"new content\n")
     assert str(target) in str(info.value)
@@ -76,7 +75,7 @@ def test_disk_full_while_writing_is_a_storage_error_naming_the_file(
         real_fsync(fd)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store.os, "fsync", full)
+    monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(StorageError) as info:
         atomic_write_bytes(target, b"x" * 10_000)
     assert str(info.value) == f"disk full while writing {target}"

@@ -611,7 +611,7 @@ def test_action_summary_step_reads_the_run_summary(github: dict[str, Any]) -> No
 def al_folio_site(github: dict[str, Any]) -> Path:
     """Turn alice/site into an al-folio site: the Scholar ID in _data/socials.yml,
     a stale _data/citations.yml as al-folio's own updater left it."""
-    seed = github["tmp"] / "seed"
+    seed: Path = github["tmp"] / "seed"
     (seed / "_data").mkdir(exist_ok=True)
     (seed / "_data" / "socials.yml").write_text(f"scholar_userid: {SID}\n", encoding="utf-8")
     (seed / "_data" / "citations.yml").write_text(

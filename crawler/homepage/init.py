@@ -323,7 +323,7 @@ def plan_init(
     al_folio = site.template == "al-folio"
     if lab_shards is not None:
         action, warning = action_ref(sites.read_text(_check_path(root, lab.LAB_WORKFLOW)))
-        planned = lab_files(root, site, lab.check_shards(lab_shards), action)
+        planned = lab_files(root, site, lab.check_shards(lab_shards), action, sources)
     else:
         existing = sites.read_text(_check_path(root, WORKFLOW))
         action, warning = action_ref(existing)
@@ -357,7 +357,9 @@ def _lab_todo(changes: Sequence[FileChange]) -> list[str]:
     return todo
 
 
-def lab_files(root: Path, site: Site, shards: int, action: str) -> list[tuple[str, str | None, str]]:
+def lab_files(
+    root: Path, site: Site, shards: int, action: str, sources: Sequence[str]
+) -> list[tuple[str, str | None, str]]:
     """The lab workflow; the settings only when there are none yet (they list the members);
     the one author's workflow removed, which would push the same data branch."""
     files: list[tuple[str, str | None, str]] = [
@@ -368,7 +370,7 @@ def lab_files(root: Path, site: Site, shards: int, action: str) -> list[tuple[st
         ),
     ]
     if _read_bytes(_check_path(root, CONFIG)) is None:
-        files.append((CONFIG, lab.lab_config_text(site.scholar_id, DOCS_URL), "the lab's members, for the workflow to read"))
+        files.append((CONFIG, lab.lab_config_text(site.scholar_id, sources, DOCS_URL), "the lab's members, for the workflow to read"))
     if (root / WORKFLOW).exists():
         files.append((WORKFLOW, None, "replaced by the lab workflow: both would push the data branch"))
     return files

@@ -9,8 +9,9 @@ commit instead of ``OWNER/scholar-stats@v1``.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 
 from crawler.errors import UsageError
@@ -72,11 +73,11 @@ def lab_workflow_text(shards: int, action: str, docs_url: str, at: tuple[int, in
     return header + body
 
 
-def lab_config_text(scholar_id: str | None, docs_url: str) -> str:
+def lab_config_text(scholar_id: str | None, chain: Sequence[str], docs_url: str) -> str:
     lines = [
         "# scholar-stats settings for the lab, read by .github/workflows/scholar-stats-lab.yml.",
         f"# Every key: {docs_url}/run.md#configuration-file; shards, one proxy per shard: {docs_url}/labs.md",
-        'sources = ["scholar"]',
+        f"sources = [{', '.join(json.dumps(name) for name in chain)}]",
         "",
         "# One [[authors]] entry per member, by Google Scholar ID:",
     ]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from replay import Captcha, ReplayServer
 from standin import StandIn, file_reply
@@ -37,8 +38,9 @@ def run(tmp_path: Path, replay: ReplayServer, stand_in: StandIn) -> subprocess.C
     )
 
 
-def read(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+def read(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 def test_captcha_switches_to_openalex_and_says_so(tmp_path: Path, replay: ReplayServer, stand_in: StandIn) -> None:

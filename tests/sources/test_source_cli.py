@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import types
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,7 @@ from crawler.cli import main
 SCHOLAR_ID = "AoKJ_g4AAAAJ"
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[int, dict, str]:
+def run(args: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any], str]:
     result = CliRunner().invoke(main, ["fetch", SCHOLAR_ID, "--delay", "0", "--retries", "1", *args], env=env)
     data = json.loads(result.stdout) if result.exit_code == 0 else {}
     return result.exit_code, data, result.stderr

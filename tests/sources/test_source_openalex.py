@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from standin import Reply, StandIn, file_reply, json_reply, load, quiet_client
@@ -183,7 +185,7 @@ def test_a_body_that_is_not_json_is_a_parse_error(stand_in: StandIn, fast_http: 
 # -- httpx.MockTransport unit cases -------------------------------------------------
 
 
-def mock_source(author: dict, pages: list[dict], http: HttpOptions) -> tuple[OpenAlexSource, list[str]]:
+def mock_source(author: dict[str, Any], pages: list[dict[str, Any]], http: HttpOptions) -> tuple[OpenAlexSource, list[str]]:
     cursors: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -198,12 +200,12 @@ def mock_source(author: dict, pages: list[dict], http: HttpOptions) -> tuple[Ope
     return OpenAlexSource(client, "https://openalex.test"), cursors
 
 
-def work(n: int) -> dict:
+def work(n: int) -> dict[str, Any]:
     return {"id": f"https://openalex.org/W{1000 + n}", "display_name": f"Work {n}", "publication_year": 2020, "cited_by_count": n}
 
 
 def test_many_pages_are_joined_in_order(fast_http: HttpOptions) -> None:
-    pages = [
+    pages: list[dict[str, Any]] = [
         {"meta": {"count": 250, "next_cursor": "c1"}, "results": [work(n) for n in range(PER_PAGE)]},
         {"meta": {"count": 250, "next_cursor": "c2"}, "results": [work(n) for n in range(100, 200)]},
         {"meta": {"count": 250, "next_cursor": "c3"}, "results": [work(n) for n in range(200, 250)]},

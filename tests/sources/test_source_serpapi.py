@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -162,7 +163,7 @@ def test_an_id_that_is_not_a_scholar_id_is_a_usage_error(stand_in: StandIn, fast
 # -- httpx.MockTransport unit cases -------------------------------------------------
 
 
-def mock_source(pages: dict[int, dict], http: HttpOptions) -> tuple[SerpApiSource, list[int]]:
+def mock_source(pages: dict[int, dict[str, Any]], http: HttpOptions) -> tuple[SerpApiSource, list[int]]:
     starts: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
-from crawler.parser import parse_profile
+from crawler.models import Publication
+from crawler.parser import ProfilePage, parse_profile
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = ROOT / "tests" / "fixtures" / "scholar" / "denner_pt-PT_176rows_browser-saved.html"
@@ -50,11 +52,11 @@ def h_index(counts: list[int]) -> int:
     return sum(1 for rank, c in enumerate(ordered, 1) if c >= rank)
 
 
-def serpapi(page) -> None:  # type: ignore[no-untyped-def]
+def serpapi(page: ProfilePage) -> None:
     p, m = page.profile, page.metrics
     since = f"since_{m.since_year}"
 
-    def article(pub):  # type: ignore[no-untyped-def]
+    def article(pub: Publication) -> dict[str, Any]:
         link = (
             "https://scholar.google.com/citations?view_op=view_citation&hl=en&user="
             f"{SCHOLAR_ID}&citation_for_view={pub.author_pub_id}"
@@ -157,18 +159,18 @@ def serpapi(page) -> None:  # type: ignore[no-untyped-def]
     })
 
 
-def indexed(page):  # type: ignore[no-untyped-def]
+def indexed(page: ProfilePage) -> list[Publication]:
     """The publications a bibliographic database finds: those with a venue and a year."""
     return [pub for pub in page.publications if pub.venue and pub.year and "Publication period" not in pub.title]
 
 
-def openalex(page) -> None:  # type: ignore[no-untyped-def]
-    works = []
+def openalex(page: ProfilePage) -> None:
+    works: list[dict[str, Any]] = []
     for pub in indexed(page):
         wid = "W" + digits(pub.author_pub_id, 10)
         venue = pub.venue.rsplit(",", 1)[0].split(" (")[0].split(" 2")[0].strip() if pub.venue else None
-        source = None
-        if venue and "Ipea" not in pub.venue:
+        source: dict[str, Any] | None = None
+        if venue and "Ipea" not in (pub.venue or ""):
             source = {
                 "id": "https://openalex.org/S" + digits(venue, 10),
                 "display_name": venue,
@@ -270,8 +272,8 @@ def openalex(page) -> None:  # type: ignore[no-untyped-def]
     write("openalex_not_found.json", {"error": "404 Not Found", "message": "The author A9999999999 does not exist."})
 
 
-def semantic_scholar(page) -> None:  # type: ignore[no-untyped-def]
-    papers = []
+def semantic_scholar(page: ProfilePage) -> None:
+    papers: list[dict[str, Any]] = []
     for pub in indexed(page):
         pid = hashlib.sha1(pub.author_pub_id.encode()).hexdigest()
         names = [n.strip() for n in (pub.authors or "").split(",") if n.strip() and n.strip() != "..."]
@@ -282,14 +284,14 @@ def semantic_scholar(page) -> None:  # type: ignore[no-untyped-def]
                 "externalIds": {"DOI": f"10.{digits(pid, 4)}/{pid[:8]}", "CorpusId": int(digits(pid, 9))},
                 "title": pub.title,
                 "year": pub.year,
-                "venue": venue if "Ipea" not in pub.venue else "",
+                "venue": venue if "Ipea" not in (pub.venue or "") else "",
                 "citationCount": (pub.citations or 0) * 3 // 4,
                 "authors": [
                     {"authorId": S2_ID if "Santos" in n else digits(n, 9), "name": n} for n in names
                 ],
             }
         )
-    counts = [p["citationCount"] for p in papers]
+    counts = [int(p["citationCount"]) for p in papers]
     write(
         "s2_author.json",
         {
@@ -385,8 +387,9 @@ def openalex_variants() -> None:
     write("openalex_works_variants.json", {"meta": meta | {"next_cursor": None}, "results": out, "group_by": []})
 
 
-def load_json(name: str) -> dict:  # type: ignore[type-arg]
-    return json.loads((OUT / name).read_text(encoding="utf-8"))
+def load_json(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((OUT / name).read_text(encoding="utf-8"))
+    return data
 
 
 def main() -> None:
