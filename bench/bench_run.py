@@ -16,7 +16,10 @@ leaves the machine), with ``--authors`` generated profiles of
    author fetched and guarded, nothing new to write;
 4. **bare file writes**, for context: the files of (1), same names and sizes,
    each created beside its place and renamed into it with plain ``os`` calls
-   (no rendering, no fsync): what the file system alone costs on this machine.
+   (no rendering, no fsync): what the file system alone costs on this machine;
+5. **bare HTML trees**, for context: each page the bare requests got, made
+   into a tree by selectolax's lexbor parser and nothing read from it: the
+   least any reading of these pages costs.
 
 Each is repeated ``--repeat`` times (a fresh folder for every lab run) and the
 median is reported.  Targets: lab run within 3x the bare requests, no-op run
@@ -108,14 +111,25 @@ def bare_writes(data: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def bare_requests(replay: ReplayServer, urls: list[str]) -> float:
+def bare_requests(replay: ReplayServer, urls: list[str]) -> tuple[float, list[bytes]]:
+    bodies = []
     with httpx.Client(timeout=30.0, trust_env=False) as client:
         start = time.perf_counter()
         for url in urls:
             response = client.get(url)
             response.raise_for_status()
-            response.read()
-        return time.perf_counter() - start
+            bodies.append(response.read())
+        return time.perf_counter() - start, bodies
+
+
+def bare_trees(bodies: list[bytes]) -> float:
+    """Each page made into an HTML tree and nothing else (what parsing costs at the least)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    start = time.perf_counter()
+    for body in bodies:
+        LexborHTMLParser(body)
+    return time.perf_counter() - start
 
 
 def main() -> int:
@@ -134,6 +148,7 @@ def main() -> int:
     noop: list[float] = []
     bare: list[float] = []
     writes: list[float] = []
+    trees: list[float] = []
     files = 0
     n_requests = 0
     with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
@@ -150,7 +165,9 @@ def main() -> int:
             ]
             n_requests = len(urls)
             files = count_files(data)
-            bare.append(bare_requests(replay, urls))
+            seconds, bodies = bare_requests(replay, urls)
+            bare.append(seconds)
+            trees.append(bare_trees(bodies))
             replay.reset()
             seconds, summary = timed(lambda data=data: run_once(replay, data, ids))  # type: ignore[misc]
             noop.append(seconds)
@@ -159,7 +176,7 @@ def main() -> int:
             shutil.rmtree(data)
             shutil.rmtree(Path(tmp) / f"copy{rep}")
 
-    bare_s, lab_s, noop_s, writes_s = (statistics.median(v) for v in (bare, lab, noop, writes))
+    bare_s, lab_s, noop_s, writes_s, trees_s = (statistics.median(v) for v in (bare, lab, noop, writes, trees))
     lab_ratio, noop_ratio = lab_s / bare_s, noop_s / bare_s
     print(f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
           f"{files} files in the data folder; "
@@ -172,7 +189,10 @@ def main() -> int:
     print(f"| no-op run, nothing new | {noop_s:.2f} | {noop_ratio:.1f}x | {NOOP_TARGET:.0f}x |")
     print(f"| bare file writes ({files} files, temp + rename, no fsync; context) | {writes_s:.2f} | "
           f"{writes_s / bare_s:.1f}x | |")
+    print(f"| bare HTML trees ({n_requests} pages, lexbor parse only; context) | {trees_s:.2f} | "
+          f"{trees_s / bare_s:.1f}x | |")
     print(f"\nlab run / (bare requests + bare file writes): {lab_s / (bare_s + writes_s):.1f}x")
+    print(f"no-op run / (bare requests + bare HTML trees): {noop_s / (bare_s + trees_s):.1f}x")
     missed = [name for name, ratio, target in (("lab run", lab_ratio, LAB_TARGET), ("no-op run", noop_ratio, NOOP_TARGET))
               if ratio > target]
     if missed:

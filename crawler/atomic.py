@@ -186,29 +186,15 @@ def write_if_changed(path: Path, data: bytes, *, jail: Path | None = None, durab
     return True
 
 
-# Threads that write a batch of derived files: creating and renaming a file waits
-# on the file system with the GIL released, so a few overlap those waits (a
-# lab's 30,000 badges are mostly such waits).  Small batches stay on one thread.
-WRITER_THREADS = 4
-_BATCH_MIN = 32
-
-
 def write_all_if_changed(items: Sequence[tuple[Path, bytes]], *, durable: bool = False) -> list[Path]:
-    """``write_if_changed`` for each ``(path, data)``; the paths written, in the order given.
+    """``write_if_changed`` for each ``(path, data)``, in order; the paths written.
 
     The caller has confined the paths to the data folder (``confine``) already.
-    Each file is still written to a temporary file and renamed, so a run killed
-    halfway leaves every file old or new; the first error is raised once every
-    write was tried.
+    One after the other: a pool of writer threads was measured (docs/benchmarks.md)
+    and was slower on an idle machine, the GIL handing over between threads
+    costing more than the file system waits they overlap.
     """
-    if len(items) < _BATCH_MIN:
-        return [path for path, data in items if write_if_changed(path, data, durable=durable)]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="scholar-stats-write") as pool:
-        # Submitted one by one, not pool.map: its first error would cancel the writes not yet started.
-        futures = [pool.submit(write_if_changed, path, data, durable=durable) for path, data in items]
-    return [path for (path, _), future in zip(items, futures, strict=True) if future.result()]
+    return [path for path, data in items if write_if_changed(path, data, durable=durable)]
 
 
 def json_bytes(value: Any) -> bytes:

@@ -50,6 +50,7 @@ from crawler.cdn import purge_jsdelivr, repo_slug
 from crawler.databranch import Tree, build_tree, check_data_branch, check_removals, tree_paths
 from crawler.errors import PublishError, ScholarStatsError
 from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, last_line
+from crawler.redact import redacted_text
 from crawler.store import locked
 
 log = logging.getLogger(__name__)
@@ -116,8 +117,6 @@ def _identity_env(git: Git) -> dict[str, str]:
 
 
 def _commit(git: Git, tree: str, parent: str | None, message: str) -> str:
-    from crawler.http import redacted_text
-
     # A commit is public and forever: whatever wrote the message (--message, a
     # summary of remote text), credentials never reach it.
     args = ["commit-tree", "--no-gpg-sign", tree, "-m", redacted_text(message)]

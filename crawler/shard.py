@@ -38,10 +38,10 @@ from pathlib import Path, PurePosixPath
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
-from crawler.http import redacted_text
 from crawler.models import SCHOLAR_ID_RE, record_from_dict, utc_now
 from crawler.on_block import is_overdue
 from crawler.outputs.write import write_outputs
+from crawler.redact import redacted_text
 from crawler.sources import AuthorRef
 from crawler.stale import STATE_FILE, mark_stale, stale_since_of
 from crawler.store import (

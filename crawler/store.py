@@ -37,7 +37,6 @@ import filelock
 
 from crawler.atomic import (
     TEMP_NAME_RE,
-    WRITER_THREADS,
     atomic_write_bytes,
     atomic_writer,
     confine,
@@ -63,7 +62,6 @@ __all__ = [
     "SNAPSHOT_NAME_RE",
     "SNAPSHOT_SUFFIX",
     "TEMP_NAME_RE",
-    "WRITER_THREADS",
     "AuthorStore",
     "BadSnapshot",
     "SnapshotRef",

@@ -229,15 +229,15 @@ def test_a_batch_writes_only_what_changed_and_says_what_in_order(tmp_path: Path,
     assert not [p for p in (tmp_path / "pubs").iterdir() if p.name.endswith(".tmp")]
 
 
-def test_a_batch_raises_the_first_error_after_trying_every_file(tmp_path: Path) -> None:
+def test_a_batch_stops_at_the_first_error_leaving_whole_files(tmp_path: Path) -> None:
     from crawler.store import write_all_if_changed
 
     (tmp_path / "blocked").write_text("a file where a folder should be")
     items = [(tmp_path / ("blocked" if n == 50 else "ok") / f"p{n:03d}.json", b"{}\n") for n in range(100)]
     with pytest.raises(StorageError):
         write_all_if_changed(items)
-    # Every other file was still written whole, and no temporary file is left.
-    assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == [f"p{n:03d}.json" for n in range(100) if n != 50]
+    # The files before it are written whole, and no temporary file is left.
+    assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == [f"p{n:03d}.json" for n in range(50)]
 
 
 def test_a_snapshot_read_again_is_the_file_as_it_is_now(tmp_path: Path) -> None:

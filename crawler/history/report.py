@@ -27,6 +27,7 @@ from crawler.history.periods import parse_date
 from crawler.history.snapshots import SNAPSHOTS, HeaderReader, read_record_or_none
 from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
 from crawler.outputs.group import group_dict, read_members
+from crawler.redact import redacted_text
 from crawler.sources import source_label
 from crawler.stale import STATE_FILE, read_state
 from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
@@ -196,8 +197,6 @@ def stale_note(data_dir: Path, scholar_id: str) -> str | None:
         return f"**Stale**: `{STATE_FILE}` says the last fetch failed, but it cannot be read."
     if state is None:
         return None
-    from crawler.http import redacted_text
-
     # Every field is the file's word, not ours: a hand-edited or hostile
     # state.json must not put Markdown or HTML into a step summary, and one
     # written by an older version may still hold a password in its reason.

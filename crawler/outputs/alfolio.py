@@ -36,6 +36,7 @@ from typing import Any
 
 from crawler.errors import StorageError, UsageError
 from crawler.models import AuthorRecord
+from crawler.redact import redacted_text
 from crawler.sources import SCHOLAR_NUMBERS
 from crawler.store import AuthorStore
 
@@ -172,7 +173,5 @@ def build(data_dir: Path, scholar_ids: Sequence[str], existing: str | None, *, w
         return AlFolioCitations(existing, False, "no change", len(papers))
     dates = [r.fetched_at for r in records if r.fetched_at is not None]
     last_updated = max(dates).date().isoformat() if dates else (old_date or "")
-    from crawler.http import redacted_text
-
     # The summary goes into a commit message (the Action's al-folio step): titles are Scholar's text.
     return AlFolioCitations(dump(last_updated, papers), True, redacted_text(_describe(old_papers, papers)), len(papers))

@@ -32,6 +32,7 @@ from crawler.history.snapshots import (
     SnapshotHeader,
     read_publications_or_none,
 )
+from crawler.redact import redact
 from crawler.stale import STATE_FILE, read_state
 from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
@@ -122,8 +123,6 @@ def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
         return Stale(None, None, f"{STATE_FILE} says the last fetch failed but cannot be read")
     if state is None:
         return None
-
-    from crawler.http import redact
 
     def text(key: str) -> str | None:
         # The dashboard is public: a reason written by an older version may hold a password.
