@@ -81,9 +81,24 @@ def measure(body: bytes, encoding: str) -> tuple[float, float, int, str]:
         url = f"http://127.0.0.1:{server.server_port}"
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", LAUNCHER, *COMMAND, "fetch", SCHOLAR_ID, "--base-url", url,
-             "--delay", "0", "--retries", "0"],
-            capture_output=True, text=True, timeout=300, check=True,
+            [
+                sys.executable,
+                "-c",
+                LAUNCHER,
+                *COMMAND,
+                "fetch",
+                SCHOLAR_ID,
+                "--base-url",
+                url,
+                "--delay",
+                "0",
+                "--retries",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
         )
         seconds = time.perf_counter() - started
     finally:
@@ -114,7 +129,9 @@ def main() -> int:
         print(f"| {label} | {len(body):,} | {code} | {peak:.0f} | {ratio:.2f} | {seconds:.2f} |")
         if peak >= TARGET_MB or ratio > 2 or (label.startswith("1 GiB") and "larger than" not in message):
             missed = True
-    print(f"\ntarget: every peak < {TARGET_MB:g} MB and within 2x the honest page: {'MISSED' if missed else 'met'}")
+    print(
+        f"\ntarget: every peak < {TARGET_MB:g} MB and within 2x the honest page: {'MISSED' if missed else 'met'}"
+    )
     return 1 if missed else 0
 
 

@@ -57,13 +57,61 @@ METRICS_SECONDS_TARGET = 10.0
 METRICS_MB_TARGET = 500.0
 
 WORDS = (
-    "learning", "deep", "neural", "networks", "graph", "attention", "scalable", "robust",
-    "adaptive", "efficient", "analysis", "citation", "bibliometric", "survey", "model", "models",
-    "data", "driven", "inference", "causal", "bayesian", "sparse", "quantum", "optical", "laser",
-    "surface", "wetting", "nanofluids", "boiling", "heat", "transfer", "copper", "microfluidic",
-    "protein", "folding", "genome", "single-cell", "clustering", "retrieval", "language", "vision",
-    "multimodal", "federated", "privacy", "secure", "blockchain", "energy", "grid", "battery",
-    "climate", "ocean", "soil", "urban", "mobility", "health",
+    "learning",
+    "deep",
+    "neural",
+    "networks",
+    "graph",
+    "attention",
+    "scalable",
+    "robust",
+    "adaptive",
+    "efficient",
+    "analysis",
+    "citation",
+    "bibliometric",
+    "survey",
+    "model",
+    "models",
+    "data",
+    "driven",
+    "inference",
+    "causal",
+    "bayesian",
+    "sparse",
+    "quantum",
+    "optical",
+    "laser",
+    "surface",
+    "wetting",
+    "nanofluids",
+    "boiling",
+    "heat",
+    "transfer",
+    "copper",
+    "microfluidic",
+    "protein",
+    "folding",
+    "genome",
+    "single-cell",
+    "clustering",
+    "retrieval",
+    "language",
+    "vision",
+    "multimodal",
+    "federated",
+    "privacy",
+    "secure",
+    "blockchain",
+    "energy",
+    "grid",
+    "battery",
+    "climate",
+    "ocean",
+    "soil",
+    "urban",
+    "mobility",
+    "health",
 )
 ACCENTED = ("é", "ü", "ñ", "ç", "ø", "—", "–", "’")
 
@@ -206,12 +254,17 @@ def generate_author(args: tuple[Path, int, int, int]) -> int:
         data = renderer.render(header, citations)
         if day == 0:
             full = AuthorRecord(
-                profile=profile, metrics=record.metrics, cites_per_year=record.cites_per_year,
+                profile=profile,
+                metrics=record.metrics,
+                cites_per_year=record.cites_per_year,
                 publications=tuple(
-                    Publication(p.author_pub_id, p.title, p.authors, p.venue, p.year, c, p.cites_id if c else None)
+                    Publication(
+                        p.author_pub_id, p.title, p.authors, p.venue, p.year, c, p.cites_id if c else None
+                    )
                     for p, c in zip(pubs, citations, strict=True)
                 ),
-                source="scholar", fetched_at=when,
+                source="scholar",
+                fetched_at=when,
             )
             if data != json_bytes(record_to_dict(full)):
                 raise SystemExit(f"generated snapshot of {sid} differs from json_bytes(record_to_dict(...))")
@@ -228,13 +281,22 @@ def generate(root: Path, authors: int, snapshots: int, publications: int, worker
 
 def folder_arguments(description: str | None) -> argparse.ArgumentParser:
     """A parser with the options that size, place and keep the generated folder."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--authors", type=int, default=50)
     parser.add_argument("--snapshots", type=int, default=3650, help="snapshots per author (one a day)")
     parser.add_argument("--publications", type=int, default=300, help="publications per snapshot")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating the folder")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes generating the folder"
+    )
     parser.add_argument("--tmp", type=Path, default=None, help="where to make the temporary folder")
-    parser.add_argument("--data-dir", type=Path, default=None, help="measure this folder (made by --keep) instead of making one")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="measure this folder (made by --keep) instead of making one",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
     return parser
 
@@ -246,7 +308,10 @@ def prepare_folder(data: Path, args: argparse.Namespace) -> tuple[float | None, 
     """
     generation = None
     if args.data_dir is None:
-        print(f"generating {args.authors} x {args.snapshots} x {args.publications} in {data} ...", file=sys.stderr)
+        print(
+            f"generating {args.authors} x {args.snapshots} x {args.publications} in {data} ...",
+            file=sys.stderr,
+        )
         start = time.perf_counter()
         generate(data, args.authors, args.snapshots, args.publications, args.workers)
         generation = time.perf_counter() - start
@@ -255,11 +320,15 @@ def prepare_folder(data: Path, args: argparse.Namespace) -> tuple[float | None, 
 
 def print_setting(args: argparse.Namespace, files: int, on_disk: int, generation: float | None) -> None:
     """The machine and the folder, above a table of figures."""
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows wall times)")
-    print(f"Folder: {args.authors} authors x {args.snapshots} snapshots x {args.publications} publications: "
-          f"{files:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
-          + (f" (generated in {generation:.0f} s)" if generation is not None else ""))
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows wall times)"
+    )
+    print(
+        f"Folder: {args.authors} authors x {args.snapshots} snapshots x {args.publications} publications: "
+        f"{files:,} snapshot files, {on_disk / 2**30:.2f} GiB on disk"
+        + (f" (generated in {generation:.0f} s)" if generation is not None else "")
+    )
     print()
 
 
@@ -267,8 +336,11 @@ def no_room(args: argparse.Namespace, need: float, tmp_root: Path) -> bool:
     """Whether the folder to generate would not fit (said on stderr)."""
     free = shutil.disk_usage(args.data_dir or tmp_root).free
     if args.data_dir is None and free < need * 1.1:
-        print(f"error: need about {need / 1e9:.1f} GB free in {tmp_root}, have {free / 1e9:.1f} GB "
-              "(use --authors/--snapshots for a smaller folder)", file=sys.stderr)
+        print(
+            f"error: need about {need / 1e9:.1f} GB free in {tmp_root}, have {free / 1e9:.1f} GB "
+            "(use --authors/--snapshots for a smaller folder)",
+            file=sys.stderr,
+        )
         return True
     return False
 
@@ -357,8 +429,13 @@ def measure(command: list[str], env: dict[str, str]) -> Measure:
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             err.seek(0)
-            print(f"{' '.join(command)} failed ({proc.returncode}): {err.read().decode(errors='replace')}", file=sys.stderr)
-    return Measure(seconds, usage.ru_utime + usage.ru_stime, peak_pss / 1024, peak_rss / 1024, proc.returncode)
+            print(
+                f"{' '.join(command)} failed ({proc.returncode}): {err.read().decode(errors='replace')}",
+                file=sys.stderr,
+            )
+    return Measure(
+        seconds, usage.ru_utime + usage.ru_stime, peak_pss / 1024, peak_rss / 1024, proc.returncode
+    )
 
 
 # The export command with its worker processes turned off: the pool's alternative.
@@ -372,8 +449,12 @@ ONE_PROCESS = (
 def main(argv: list[str] | None = None) -> int:
     parser = folder_arguments(__doc__)
     parser.add_argument("--skip-publications", action="store_true", help="measure metrics and years only")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each metrics and years export (median reported)")
-    parser.add_argument("--pool-vs-one", action="store_true", help="each export also in one process, side by side")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each metrics and years export (median reported)"
+    )
+    parser.add_argument(
+        "--pool-vs-one", action="store_true", help="each export also in one process, side by side"
+    )
     args = parser.parse_args(argv)
 
     n_snapshots = args.authors * args.snapshots
@@ -418,25 +499,33 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((label, cache, variant, results, size, records))
 
         print_setting(args, files, on_disk, generation)
-        print("| export | page cache | processes | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) | "
-              "peak RSS sum (MiB) | output (MiB) | CSV lines |")
+        print(
+            "| export | page cache | processes | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) | "
+            "peak RSS sum (MiB) | output (MiB) | CSV lines |"
+        )
         print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for label, cache, variant, results, size, records in rows:
             times = sorted(r.seconds for r in results)
             spread = f" ({times[0]:.1f}-{times[-1]:.1f})" if len(times) > 1 else ""
             failed = "" if all(r.status == 0 for r in results) else " (failed)"
-            print(f"| `--what {label}`{failed} | {cache} | {variant} | {len(results)} | {statistics.median(times):.1f}{spread} | "
-                  f"{statistics.median(r.cpu_seconds for r in results):.1f} | {max(r.pss_mib for r in results):.0f} | "
-                  f"{max(r.rss_mib for r in results):.0f} | {size / 2**20:.1f} | {records:,} |")
+            print(
+                f"| `--what {label}`{failed} | {cache} | {variant} | {len(results)} | {statistics.median(times):.1f}{spread} | "
+                f"{statistics.median(r.cpu_seconds for r in results):.1f} | {max(r.pss_mib for r in results):.0f} | "
+                f"{max(r.rss_mib for r in results):.0f} | {size / 2**20:.1f} | {records:,} |"
+            )
         metrics_rows = [r for r in rows if r[0] == "metrics" and r[2] == "command"]
         missed = [
-            r for r in metrics_rows
+            r
+            for r in metrics_rows
             if statistics.median(m.seconds for m in r[3]) >= METRICS_SECONDS_TARGET
-            or max(m.pss_mib for m in r[3]) >= METRICS_MB_TARGET or any(m.status for m in r[3])
+            or max(m.pss_mib for m in r[3]) >= METRICS_MB_TARGET
+            or any(m.status for m in r[3])
         ]
         print()
-        print(f"Target for `--what metrics`: under {METRICS_SECONDS_TARGET:.0f} s and {METRICS_MB_TARGET:.0f} MB: "
-              + ("met" if not missed else "missed (" + ", ".join(r[1] for r in missed) + ")"))
+        print(
+            f"Target for `--what metrics`: under {METRICS_SECONDS_TARGET:.0f} s and {METRICS_MB_TARGET:.0f} MB: "
+            + ("met" if not missed else "missed (" + ", ".join(r[1] for r in missed) + ")")
+        )
         print(f"Measured {format_time(datetime.now(timezone.utc))}.")
         return 1 if missed else 0
     finally:
@@ -444,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {data}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
 
 if __name__ == "__main__":
     sys.exit(main())

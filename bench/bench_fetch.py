@@ -106,7 +106,9 @@ class _ToReplay(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.host != "scholar.google.com":
-            raise httpx.ConnectError(f"refusing to leave the replay server for {request.url.host}", request=request)
+            raise httpx.ConnectError(
+                f"refusing to leave the replay server for {request.url.host}", request=request
+            )
         request.url = request.url.copy_with(
             scheme=self._target.scheme, host=self._target.host, port=self._target.port
         )
@@ -154,7 +156,9 @@ class _NoMorePages:
     def __init__(self) -> None:
         from bs4 import BeautifulSoup
 
-        self._soup = BeautifulSoup('<button type="button" id="gsc_bpf_more" disabled></button>', "html.parser")
+        self._soup = BeautifulSoup(
+            '<button type="button" id="gsc_bpf_more" disabled></button>', "html.parser"
+        )
         self.logger = logging.getLogger("scholarly")
 
     def _get_soup(self, url: str) -> Any:
@@ -171,7 +175,9 @@ def scholarly_parse(body: bytes, charset: str, scholar_id: str) -> dict[str, Any
     soup = BeautifulSoup(text, "html.parser")
     parser = AuthorParser(_NoMorePages())
     author: dict[str, Any] = {
-        "container_type": "Author", "filled": [], "scholar_id": scholar_id,
+        "container_type": "Author",
+        "filled": [],
+        "scholar_id": scholar_id,
         "source": AuthorSource.AUTHOR_PROFILE_PAGE,
     }
     re.findall(_CITATIONAUTHRE, soup.find("link", rel="canonical").get("href", ""))
@@ -215,12 +221,16 @@ def child_fetch(base_url: str, scholar_id: str) -> None:
     clean_environment()
     before = vm_hwm_kib()
     n = fetch_ours(base_url, scholar_id)
-    print(json.dumps({
-        "publications": n,
-        "peak_kib": vm_hwm_kib(),
-        "after_imports_kib": before,
-        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    }))
+    print(
+        json.dumps(
+            {
+                "publications": n,
+                "peak_kib": vm_hwm_kib(),
+                "after_imports_kib": before,
+                "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        )
+    )
 
 
 def measure_memory(replay: ReplayServer, scholar_id: str) -> dict[str, Any]:
@@ -248,7 +258,8 @@ def main() -> int:
     with ReplayServer(FIXTURES_DIR) as replay:
         # 1. requests per profile
         lines += [
-            "### Requests per profile (local replay server)", "",
+            "### Requests per profile (local replay server)",
+            "",
             "| publications | ceil(N/100) | ours | scholarly 1.7.11 | ours got | scholarly got |",
             "|---:|---:|---:|---:|---:|---:|",
         ]
@@ -265,11 +276,15 @@ def main() -> int:
             ideal = max(1, math.ceil(n / 100))
             lines.append(f"| {n} | {ideal} | {ours} | {theirs} | {got_ours} | {got_theirs} |")
             if ours != ideal or not ours < theirs or got_ours != n:
-                failed.append(f"requests for {n} publications: ours {ours}, ideal {ideal}, scholarly {theirs}")
+                failed.append(
+                    f"requests for {n} publications: ours {ours}, ideal {ideal}, scholarly {theirs}"
+                )
 
         # 2. parse time per saved page
         lines += [
-            "", "### Parse time per saved page (median of repeated runs)", "",
+            "",
+            "### Parse time per saved page (median of repeated runs)",
+            "",
             "| page | bytes | rows | ours (ms) | scholarly (ms) | ratio |",
             "|---|---:|---:|---:|---:|---:|",
         ]
@@ -307,14 +322,20 @@ def main() -> int:
             )
         if ratios:
             lowest = min(ratios)
-            lines.append(f"\nOn the saved pages ours is {lowest:.1f}x to {max(ratios):.1f}x faster (geometric "
-                         f"mean {statistics.geometric_mean(ratios):.1f}x); on a full 100-row page "
-                         f"{generated_ratio:.1f}x.")
+            lines.append(
+                f"\nOn the saved pages ours is {lowest:.1f}x to {max(ratios):.1f}x faster (geometric "
+                f"mean {statistics.geometric_mean(ratios):.1f}x); on a full 100-row page "
+                f"{generated_ratio:.1f}x."
+            )
             if lowest < PARSE_TARGET_RATIO:
-                failed.append(f"parse speed-up {lowest:.1f}x on a saved page is below {PARSE_TARGET_RATIO:g}x")
+                failed.append(
+                    f"parse speed-up {lowest:.1f}x on a saved page is below {PARSE_TARGET_RATIO:g}x"
+                )
             if generated_ratio < PARSE_TARGET_RATIO:
-                notes.append(f"parse speed-up on a full 100-row page is {generated_ratio:.1f}x, "
-                             f"below {PARSE_TARGET_RATIO:g}x")
+                notes.append(
+                    f"parse speed-up on a full 100-row page is {generated_ratio:.1f}x, "
+                    f"below {PARSE_TARGET_RATIO:g}x"
+                )
 
         # 3. memory of a 999-publication fetch
         sid = scholar_id_for(999)
@@ -324,8 +345,11 @@ def main() -> int:
             memory["peak_kib"] = memory["after_imports_kib"] = memory["ru_maxrss_kib"]
         peak_mb = memory["peak_kib"] / 1024
         lines += [
-            "", "### Peak memory of a 999-publication fetch (child process)", "",
-            "| measure | MiB |", "|---|---:|",
+            "",
+            "### Peak memory of a 999-publication fetch (child process)",
+            "",
+            "| measure | MiB |",
+            "|---|---:|",
             f"| peak resident set of the fetching process (VmHWM) | {peak_mb:.1f} |",
             f"| of which reached before the fetch (interpreter and imports) | {memory['after_imports_kib'] / 1024:.1f} |",
         ]

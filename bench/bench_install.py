@@ -36,7 +36,9 @@ def lock_step() -> str:
 
 
 def clean_copy(where: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True
+    ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(where, filter="data")
     return where
@@ -46,12 +48,23 @@ def install(script: str, action: Path, cache: Path, where: Path) -> tuple[float,
     """(seconds, megabytes in the venv) of one install into a fresh venv."""
     venv = where / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "ACTION_PATH": str(action),
-           "PIP_CACHE_DIR": str(cache), "SITE": "false", "CONFIG": "", "VIRTUAL_ENV": str(venv)}
+    env = {
+        **os.environ,
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "ACTION_PATH": str(action),
+        "PIP_CACHE_DIR": str(cache),
+        "SITE": "false",
+        "CONFIG": "",
+        "VIRTUAL_ENV": str(venv),
+    }
     env.pop("PYTHONPATH", None)
     start = time.perf_counter()
-    subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     seconds = time.perf_counter() - start
     size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
     return seconds, size / 1e6
@@ -62,19 +75,26 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-install-") as tmp:
         action = clean_copy(Path(tmp) / "action")
         results: dict[str, dict[str, tuple[float, float]]] = {}
-        for name, script in (("pip install ACTION_PATH (before)", OLD_STEP), ("hash-pinned lock (now)", lock_step())):
+        for name, script in (
+            ("pip install ACTION_PATH (before)", OLD_STEP),
+            ("hash-pinned lock (now)", lock_step()),
+        ):
             cache = Path(tmp) / f"cache-{len(results)}"
             cold = install(script, action, cache, Path(tempfile.mkdtemp(dir=tmp)))
             warm = install(script, action, cache, Path(tempfile.mkdtemp(dir=tmp)))
             results[name] = {"cold": cold, "warm": warm}
         before, now = results.values()
         for name, result in results.items():
-            rows.append(f"| {name} | {result['cold'][0]:.1f} s | {result['warm'][0]:.1f} s | {result['cold'][1]:.0f} MB |")
+            rows.append(
+                f"| {name} | {result['cold'][0]:.1f} s | {result['warm'][0]:.1f} s | {result['cold'][1]:.0f} MB |"
+            )
     print("| install | cold (empty pip cache) | warm (cache kept) | venv size |")
     print("|---|---|---|---|")
     print("\n".join(rows))
-    print(f"\ncold: {before['cold'][0] / now['cold'][0]:.1f}x faster; warm: {before['warm'][0] / now['warm'][0]:.1f}x faster; "
-          f"target: lock cold < {TARGET:g} s")
+    print(
+        f"\ncold: {before['cold'][0] / now['cold'][0]:.1f}x faster; warm: {before['warm'][0] / now['warm'][0]:.1f}x faster; "
+        f"target: lock cold < {TARGET:g} s"
+    )
     return 0 if now["cold"][0] < TARGET else 1
 
 

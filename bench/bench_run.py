@@ -82,7 +82,10 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
 
 def run_once(replay: ReplayServer, data: Path, ids: list[str]) -> RunSummary:
     config = load_config(
-        None, authors=ids, data_dir=data, base_url=replay.url,
+        None,
+        authors=ids,
+        data_dir=data,
+        base_url=replay.url,
         http={"delay": 0.0, "timeout": 30.0, "deadline": 600.0, "retries": 0},
     )
     summary = run(config)
@@ -94,8 +97,11 @@ def run_once(replay: ReplayServer, data: Path, ids: list[str]) -> RunSummary:
 
 def bare_writes(data: Path, target: Path) -> float:
     """Create every file of ``data`` again under ``target`` (temp file + rename, no fsync)."""
-    files = [(Path(folder).relative_to(data), name, (Path(folder) / name).stat().st_size)
-             for folder, _, names in os.walk(data) for name in names]
+    files = [
+        (Path(folder).relative_to(data), name, (Path(folder) / name).stat().st_size)
+        for folder, _, names in os.walk(data)
+        for name in names
+    ]
     start = time.perf_counter()
     made: set[Path] = set()
     for folder, name, size in files:
@@ -133,12 +139,19 @@ def bare_trees(bodies: list[bytes]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--authors", type=int, default=50)
     parser.add_argument("--publications", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
-                        help="wait before answering each request (default 0: 127.0.0.1 as it is)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait before answering each request (default 0: 127.0.0.1 as it is)",
+    )
     args = parser.parse_args()
     clean_environment()
     logging.getLogger("crawler").setLevel(logging.ERROR)
@@ -160,9 +173,7 @@ def main() -> int:
             replay.reset()
             seconds, _ = timed(lambda data=data: run_once(replay, data, ids))  # type: ignore[misc]
             lab.append(seconds)
-            urls = [
-                f"{replay.url}{r.path}?{urlencode(r.query)}" for r in replay.profile_requests()
-            ]
+            urls = [f"{replay.url}{r.path}?{urlencode(r.query)}" for r in replay.profile_requests()]
             n_requests = len(urls)
             files = count_files(data)
             seconds, bodies = bare_requests(replay, urls)
@@ -176,25 +187,39 @@ def main() -> int:
             shutil.rmtree(data)
             shutil.rmtree(Path(tmp) / f"copy{rep}")
 
-    bare_s, lab_s, noop_s, writes_s, trees_s = (statistics.median(v) for v in (bare, lab, noop, writes, trees))
+    bare_s, lab_s, noop_s, writes_s, trees_s = (
+        statistics.median(v) for v in (bare, lab, noop, writes, trees)
+    )
     lab_ratio, noop_ratio = lab_s / bare_s, noop_s / bare_s
-    print(f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
-          f"{files} files in the data folder; "
-          f"{f'{args.latency * 1000:g} ms added to each request; ' if args.latency else ''}median of {args.repeat} "
-          f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs)\n")
+    print(
+        f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
+        f"{files} files in the data folder; "
+        f"{f'{args.latency * 1000:g} ms added to each request; ' if args.latency else ''}median of {args.repeat} "
+        f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs)\n"
+    )
     print("| measure | seconds | x bare requests | target |")
     print("|---|---:|---:|---:|")
     print(f"| bare requests ({n_requests} GETs, plain httpx) | {bare_s:.2f} | 1.0x | |")
     print(f"| lab run, empty data folder | {lab_s:.2f} | {lab_ratio:.1f}x | {LAB_TARGET:.0f}x |")
     print(f"| no-op run, nothing new | {noop_s:.2f} | {noop_ratio:.1f}x | {NOOP_TARGET:.0f}x |")
-    print(f"| bare file writes ({files} files, temp + rename, no fsync; context) | {writes_s:.2f} | "
-          f"{writes_s / bare_s:.1f}x | |")
-    print(f"| bare HTML trees ({n_requests} pages, lexbor parse only; context) | {trees_s:.2f} | "
-          f"{trees_s / bare_s:.1f}x | |")
+    print(
+        f"| bare file writes ({files} files, temp + rename, no fsync; context) | {writes_s:.2f} | "
+        f"{writes_s / bare_s:.1f}x | |"
+    )
+    print(
+        f"| bare HTML trees ({n_requests} pages, lexbor parse only; context) | {trees_s:.2f} | "
+        f"{trees_s / bare_s:.1f}x | |"
+    )
     print(f"\nlab run / (bare requests + bare file writes): {lab_s / (bare_s + writes_s):.1f}x")
     print(f"no-op run / (bare requests + bare HTML trees): {noop_s / (bare_s + trees_s):.1f}x")
-    missed = [name for name, ratio, target in (("lab run", lab_ratio, LAB_TARGET), ("no-op run", noop_ratio, NOOP_TARGET))
-              if ratio > target]
+    missed = [
+        name
+        for name, ratio, target in (
+            ("lab run", lab_ratio, LAB_TARGET),
+            ("no-op run", noop_ratio, NOOP_TARGET),
+        )
+        if ratio > target
+    ]
     if missed:
         print(f"\ntarget missed: {', '.join(missed)}", file=sys.stderr)
         return 1

@@ -54,12 +54,18 @@ def main() -> int:
             replay.set_scenario(sid, Slow(args.latency))
         config = tmp / "scholar-stats.toml"
         config.write_text(
-            f'base_url = "{replay.url}"\ndelay = 0\n' + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids),
+            f'base_url = "{replay.url}"\ndelay = 0\n'
+            + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids),
             encoding="utf-8",
         )
 
         start = time.perf_counter()
-        single = subprocess.run([*SCHOLAR_STATS, "-q", "run", "--config", str(config), "--data-dir", str(tmp / "single")], env=env, capture_output=True, text=True)
+        single = subprocess.run(
+            [*SCHOLAR_STATS, "-q", "run", "--config", str(config), "--data-dir", str(tmp / "single")],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         unsharded = time.perf_counter() - start
         if single.returncode != 0:
             print(single.stderr, file=sys.stderr)
@@ -69,8 +75,21 @@ def main() -> int:
         start = time.perf_counter()
         processes = [
             subprocess.Popen(
-                [*SCHOLAR_STATS, "-q", "run", "--config", str(config), "--data-dir", str(tmp / f"shard-{k}"), "--shard", f"{k}/{args.shards}"],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                [
+                    *SCHOLAR_STATS,
+                    "-q",
+                    "run",
+                    "--config",
+                    str(config),
+                    "--data-dir",
+                    str(tmp / f"shard-{k}"),
+                    "--shard",
+                    f"{k}/{args.shards}",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for k in range(1, args.shards + 1)
         ]
@@ -81,8 +100,19 @@ def main() -> int:
                 return 1
         fetched = time.perf_counter() - start
         merge = subprocess.run(
-            [*SCHOLAR_STATS, "-q", "merge", *(str(tmp / f"shard-{k}") for k in range(1, args.shards + 1)), "--into", str(tmp / "merged"), "--config", str(config)],
-            env=env, capture_output=True, text=True,
+            [
+                *SCHOLAR_STATS,
+                "-q",
+                "merge",
+                *(str(tmp / f"shard-{k}") for k in range(1, args.shards + 1)),
+                "--into",
+                str(tmp / "merged"),
+                "--config",
+                str(config),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if merge.returncode != 0:
             print(merge.stderr, file=sys.stderr)
@@ -90,13 +120,19 @@ def main() -> int:
         sharded = time.perf_counter() - start
         merged = sharded - fetched
 
-    print(f"{args.authors} authors x {args.publications} publications, {requests} requests, {args.latency:g} s per request, "
-          f"delay 0; {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs\n")
+    print(
+        f"{args.authors} authors x {args.publications} publications, {requests} requests, {args.latency:g} s per request, "
+        f"delay 0; {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs\n"
+    )
     print("| run | wall time | per author | vs. unsharded |")
     print("|---|---|---|---|")
     print(f"| unsharded, 1 process | {unsharded:.1f} s | {unsharded / args.authors * 1000:.0f} ms | 1.0x |")
-    print(f"| {args.shards} shards in parallel (fetch only) | {fetched:.1f} s | {fetched / args.authors * 1000:.0f} ms | {unsharded / fetched:.1f}x faster |")
-    print(f"| {args.shards} shards in parallel + merge | {sharded:.1f} s | {sharded / args.authors * 1000:.0f} ms | {unsharded / sharded:.1f}x faster |")
+    print(
+        f"| {args.shards} shards in parallel (fetch only) | {fetched:.1f} s | {fetched / args.authors * 1000:.0f} ms | {unsharded / fetched:.1f}x faster |"
+    )
+    print(
+        f"| {args.shards} shards in parallel + merge | {sharded:.1f} s | {sharded / args.authors * 1000:.0f} ms | {unsharded / sharded:.1f}x faster |"
+    )
     print(f"| of which the merge | {merged:.1f} s | {merged / args.authors * 1000:.0f} ms | |")
     return 0
 

@@ -22,7 +22,13 @@ TARGET = 4.0
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": [sys.executable, "-c", "pass"],
     "scholar-stats --help": [sys.executable, "-c", "from crawler.cli import main; main()", "--help"],
-    "scholar-stats run --help": [sys.executable, "-c", "from crawler.cli import main; main()", "run", "--help"],
+    "scholar-stats run --help": [
+        sys.executable,
+        "-c",
+        "from crawler.cli import main; main()",
+        "run",
+        "--help",
+    ],
     "scholar-stats --version": [sys.executable, "-c", "from crawler.cli import main; main()", "--version"],
 }
 
@@ -52,7 +58,9 @@ def main() -> int:
         print(f"| `{name}` | {median * 1000:.1f} | {min(values) * 1000:.1f} | {median / base:.1f}× |")
     ratio = statistics.median(times["scholar-stats --help"]) / base
     met = ratio <= TARGET
-    print(f"\n`scholar-stats --help`: {ratio:.1f}× `python -c pass` (target ≤ {TARGET:g}×): {'met' if met else 'MISSED'}")
+    print(
+        f"\n`scholar-stats --help`: {ratio:.1f}× `python -c pass` (target ≤ {TARGET:g}×): {'met' if met else 'MISSED'}"
+    )
     return 0 if met else 1
 
 

@@ -33,22 +33,44 @@ def load(name: str) -> dict:  # type: ignore[type-arg]
 def others() -> list[tuple[str, AuthorRecord]]:
     first = load("serpapi_author_start0.json")
     return [
-        ("OpenAlex, works with real differences",
-         openalex.record_from_json(SID, load("openalex_author.json"), load("openalex_works_variants.json")["results"])),
-        ("OpenAlex, recorded answer",
-         openalex.record_from_json(SID, load("openalex_author.json"),
-                                   load("openalex_works_page1.json")["results"] + load("openalex_works_page2.json")["results"])),
-        ("Semantic Scholar, recorded answer",
-         semantic_scholar.record_from_json(SID, load("s2_author.json"),
-                                           load("s2_papers_offset0.json")["data"] + load("s2_papers_offset100.json")["data"])),
-        ("SerpApi, recorded answer",
-         serpapi.record_from_json(SID, first, first["articles"] + load("serpapi_author_start100.json")["articles"])),
+        (
+            "OpenAlex, works with real differences",
+            openalex.record_from_json(
+                SID, load("openalex_author.json"), load("openalex_works_variants.json")["results"]
+            ),
+        ),
+        (
+            "OpenAlex, recorded answer",
+            openalex.record_from_json(
+                SID,
+                load("openalex_author.json"),
+                load("openalex_works_page1.json")["results"] + load("openalex_works_page2.json")["results"],
+            ),
+        ),
+        (
+            "Semantic Scholar, recorded answer",
+            semantic_scholar.record_from_json(
+                SID,
+                load("s2_author.json"),
+                load("s2_papers_offset0.json")["data"] + load("s2_papers_offset100.json")["data"],
+            ),
+        ),
+        (
+            "SerpApi, recorded answer",
+            serpapi.record_from_json(
+                SID, first, first["articles"] + load("serpapi_author_start100.json")["articles"]
+            ),
+        ),
     ]
 
 
 def main() -> None:
-    scholar = page_to_record(parse_profile(PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SID}"))
-    print("| other side | works | matched | share of works | Scholar papers matched | ambiguous | no candidate | ms |")
+    scholar = page_to_record(
+        parse_profile(PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SID}")
+    )
+    print(
+        "| other side | works | matched | share of works | Scholar papers matched | ambiguous | no candidate | ms |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, other in others():
         start = time.perf_counter()

@@ -45,7 +45,10 @@ def measure(how: Assign, args: argparse.Namespace) -> tuple[list[int], list[int]
         ids = [scholar_id(rng) for _ in range(args.authors)]
         before = how(ids, args.shards)
         sizes = Counter(before.values())
-        spreads.append(max(sizes[k] for k in range(1, args.shards + 1)) - min(sizes[k] for k in range(1, args.shards + 1)))
+        spreads.append(
+            max(sizes[k] for k in range(1, args.shards + 1))
+            - min(sizes[k] for k in range(1, args.shards + 1))
+        )
         for _ in range(args.changes):
             adds.append(moved(before, how([*ids, scholar_id(rng)], args.shards)))
             gone = rng.choice(ids)
@@ -60,9 +63,13 @@ def main() -> int:
     parser.add_argument("--lists", type=int, default=20)
     parser.add_argument("--changes", type=int, default=20)
     args = parser.parse_args()
-    print(f"{args.lists} random lists of {args.authors} authors in {args.shards} shards; "
-          f"{args.changes} additions and {args.changes} removals per list\n")
-    print("| assignment | size spread: mean (max) | others moved when one is added: mean (max) | when one is removed: mean (max) |")
+    print(
+        f"{args.lists} random lists of {args.authors} authors in {args.shards} shards; "
+        f"{args.changes} additions and {args.changes} removals per list\n"
+    )
+    print(
+        "| assignment | size spread: mean (max) | others moved when one is added: mean (max) | when one is removed: mean (max) |"
+    )
     print("|---|---|---|---|")
     for name, how in (("bounded (what `run --shard` uses)", assign), ("pure rendezvous", rendezvous)):
         spreads, adds, removes = measure(how, args)

@@ -89,11 +89,18 @@ def last_error_line(stderr: str) -> str | None:
     return found[-1] if found else None
 
 
-def verdict(authors: Sequence[Mapping[str, Any]], exit_code: int, fail_after: float, stderr: str = "") -> Verdict:
+def verdict(
+    authors: Sequence[Mapping[str, Any]], exit_code: int, fail_after: float, stderr: str = ""
+) -> Verdict:
     """The annotations and outputs for a run that ended with ``exit_code``."""
     result = Verdict()
     if exit_code in (ExitCode.OK, ExitCode.FALLBACK_USED):
-        result.outputs = {"blocked-too-long": "false", "stale-days": "", "stale-since": "", "scholar-as-of": ""}
+        result.outputs = {
+            "blocked-too-long": "false",
+            "stale-days": "",
+            "stale-since": "",
+            "scholar-as-of": "",
+        }
         return result
     failed = [a for a in authors if a.get("exit_code") not in (None, ExitCode.OK, ExitCode.FALLBACK_USED)]
     if exit_code == ExitCode.BLOCKED:
@@ -106,24 +113,34 @@ def verdict(authors: Sequence[Mapping[str, Any]], exit_code: int, fail_after: fl
         too_long = not blocked or len(kept) < len(blocked) or days >= fail_after
         result.outputs = {
             "blocked-too-long": "true" if too_long else "false",
-            "stale-days": f"{days:g}", "stale-since": _one_line(since), "scholar-as-of": _one_line(as_of),
+            "stale-days": f"{days:g}",
+            "stale-since": _one_line(since),
+            "scholar-as-of": _one_line(as_of),
         }
         if not too_long:
             shown = ", ".join(sorted({str(a.get("shown") or "nothing") for a in blocked})) or "nothing"
-            result.lines.append(annotation(
-                "warning", "Google Scholar blocked this runner",
-                f"Blocked since {since} ({days:g} of {fail_after:g} days allowed); the homepage keeps "
-                f"Google Scholar's numbers of {as_of} ({shown}).",
-            ))
+            result.lines.append(
+                annotation(
+                    "warning",
+                    "Google Scholar blocked this runner",
+                    f"Blocked since {since} ({days:g} of {fail_after:g} days allowed); the homepage keeps "
+                    f"Google Scholar's numbers of {as_of} ({shown}).",
+                )
+            )
         level_of_blocked = "error" if too_long else "warning"
     else:
         level_of_blocked = "error"
     for author in failed:
         level = level_of_blocked if author.get("exit_code") == ExitCode.BLOCKED else "error"
         reason = str(author.get("reason") or f"failed with exit code {author.get('exit_code')}")
-        result.lines.append(annotation(level, f"scholar-stats: {author.get('scholar_id') or 'an author'}", reason))
+        result.lines.append(
+            annotation(level, f"scholar-stats: {author.get('scholar_id') or 'an author'}", reason)
+        )
     if not failed:
-        reason = last_error_line(stderr) or f"scholar-stats run failed with exit code {exit_code}; see this step's log"
+        reason = (
+            last_error_line(stderr)
+            or f"scholar-stats run failed with exit code {exit_code}; see this step's log"
+        )
         result.lines.append(annotation("error", "scholar-stats run failed", reason))
     return result
 
@@ -143,7 +160,9 @@ def _read_authors(path: Path) -> list[Mapping[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.annotations", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.annotations", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--stderr", type=Path)
     parser.add_argument("--exit-code", type=int, required=True)

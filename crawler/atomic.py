@@ -213,7 +213,9 @@ def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:
     try:
         # Names first, Path objects only for what goes: a badge folder holds hundreds of files.
         with os.scandir(folder) as entries:
-            found = [Path(entry.path) for entry in entries if TEMP_NAME_RE.match(entry.name) and entry.is_file()]
+            found = [
+                Path(entry.path) for entry in entries if TEMP_NAME_RE.match(entry.name) and entry.is_file()
+            ]
     except (FileNotFoundError, NotADirectoryError):
         return removed
     except OSError as exc:

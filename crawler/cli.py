@@ -26,23 +26,68 @@ log = logging.getLogger("crawler")
 # name: ("module:attribute", the one line `scholar-stats --help` shows).
 # A test holds each line equal to the command's own help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "bookmarklet": ("crawler.commands.bookmarklet:bookmarklet_command", "Print a bookmarklet that saves your complete Scholar profile page for import-html."),
-    "doctor": ("crawler.commands.homepage:doctor", "Say why a homepage's numbers do not show: one line per finding, with what to do."),
-    "embed": ("crawler.commands.embed:embed", "Print the snippet a homepage includes to show its citation counts."),
-    "export": ("crawler.commands.history:export_command", "Write the citation history as a table: CSV, JSON or Parquet."),
+    "bookmarklet": (
+        "crawler.commands.bookmarklet:bookmarklet_command",
+        "Print a bookmarklet that saves your complete Scholar profile page for import-html.",
+    ),
+    "doctor": (
+        "crawler.commands.homepage:doctor",
+        "Say why a homepage's numbers do not show: one line per finding, with what to do.",
+    ),
+    "embed": (
+        "crawler.commands.embed:embed",
+        "Print the snippet a homepage includes to show its citation counts.",
+    ),
+    "export": (
+        "crawler.commands.history:export_command",
+        "Write the citation history as a table: CSV, JSON or Parquet.",
+    ),
     "fetch": ("crawler.commands.fetch:fetch", "Fetch one profile completely and print it."),
-    "init": ("crawler.commands.homepage:init", "Set a homepage repository up: the daily workflow, its settings and the page script."),
-    "import-git": ("crawler.commands.history:import_git_command", "Turn every committed version of a gs_data.json into a snapshot."),
-    "import-html": ("crawler.commands.history:import_html_command", "Add a snapshot from each Google Scholar profile page saved in a browser."),
-    "match": ("crawler.commands.match:match_command", "Show which fallback works match which Scholar publications, and what is unmatched on both sides."),
-    "merge": ("crawler.commands.merge:merge_command", "Merge the data folders of `run --shard K/N` jobs into one data folder."),
+    "init": (
+        "crawler.commands.homepage:init",
+        "Set a homepage repository up: the daily workflow, its settings and the page script.",
+    ),
+    "import-git": (
+        "crawler.commands.history:import_git_command",
+        "Turn every committed version of a gs_data.json into a snapshot.",
+    ),
+    "import-html": (
+        "crawler.commands.history:import_html_command",
+        "Add a snapshot from each Google Scholar profile page saved in a browser.",
+    ),
+    "match": (
+        "crawler.commands.match:match_command",
+        "Show which fallback works match which Scholar publications, and what is unmatched on both sides.",
+    ),
+    "merge": (
+        "crawler.commands.merge:merge_command",
+        "Merge the data folders of `run --shard K/N` jobs into one data folder.",
+    ),
     "parse": ("crawler.commands.fetch:parse", "Parse a profile page saved from a browser and print it."),
-    "plot": ("crawler.commands.history:plot_command", "Draw total citations over time and the latest per-year histogram."),
-    "publish": ("crawler.commands.publish:publish_command", "Commit the data folder onto the data branch, on top of its last commit, and push it."),
-    "report": ("crawler.commands.history:report_command", "Print a Markdown summary of what changed between two snapshots."),
-    "run": ("crawler.commands.run:run_command", "Fetch every author, guard the numbers, store snapshots and write the outputs."),
-    "site": ("crawler.commands.site:site_command", "Write a static dashboard of the citation history: index.html and a page per author."),
-    "schedule": ("crawler.commands.schedule:schedule_command", "Run the job (and publish, with --publish) at the times of a crontab line, until stopped."),
+    "plot": (
+        "crawler.commands.history:plot_command",
+        "Draw total citations over time and the latest per-year histogram.",
+    ),
+    "publish": (
+        "crawler.commands.publish:publish_command",
+        "Commit the data folder onto the data branch, on top of its last commit, and push it.",
+    ),
+    "report": (
+        "crawler.commands.history:report_command",
+        "Print a Markdown summary of what changed between two snapshots.",
+    ),
+    "run": (
+        "crawler.commands.run:run_command",
+        "Fetch every author, guard the numbers, store snapshots and write the outputs.",
+    ),
+    "site": (
+        "crawler.commands.site:site_command",
+        "Write a static dashboard of the citation history: index.html and a page per author.",
+    ),
+    "schedule": (
+        "crawler.commands.schedule:schedule_command",
+        "Run the job (and publish, with --publish) at the times of a crontab line, until stopped.",
+    ),
 }
 
 
@@ -73,7 +118,12 @@ class LazyGroup(click.Group):
             limit = formatter.width - 6 - max(len(name) for name, _ in rows)
             with formatter.section("Commands"):
                 # click shortens each line as it would the command's own help.
-                formatter.write_dl([(name, click.Command(name, help=text).get_short_help_str(limit)) for name, text in sorted(rows)])
+                formatter.write_dl(
+                    [
+                        (name, click.Command(name, help=text).get_short_help_str(limit))
+                        for name, text in sorted(rows)
+                    ]
+                )
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -64,11 +64,32 @@ DEFAULT_CONFIG = "scholar-stats.toml"
 DEFAULT_DATA_DIR = Path("data")
 
 _TOP_KEYS = {
-    "data_dir", "sources", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author",
-    "guard", "badge", "authors", "on_block", "stale_after_days", "site", "site_title",
+    "data_dir",
+    "sources",
+    "delay",
+    "timeout",
+    "deadline",
+    "retries",
+    "base_url",
+    "proxy",
+    "root_author",
+    "guard",
+    "badge",
+    "authors",
+    "on_block",
+    "stale_after_days",
+    "site",
+    "site_title",
 }
 _AUTHOR_KEYS = {
-    "id", "label", "sources", "openalex", "orcid", "semantic_scholar", "semantic-scholar", "on_block",
+    "id",
+    "label",
+    "sources",
+    "openalex",
+    "orcid",
+    "semantic_scholar",
+    "semantic-scholar",
+    "on_block",
     "stale_after_days",
 }
 
@@ -142,7 +163,9 @@ class _Where:
         return ConfigError(f"{where}: {name}: {message}")
 
 
-def _number(where: _Where, data: Mapping[str, Any], key: str, *, minimum: float = 0, integer: bool = False) -> Any:
+def _number(
+    where: _Where, data: Mapping[str, Any], key: str, *, minimum: float = 0, integer: bool = False
+) -> Any:
     value = data[key]
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
@@ -232,7 +255,9 @@ def _author(where: _Where, index: int, entry: Any) -> AuthorRef:
         raise where.error("each [[authors]] entry must be a table", "id", "authors", index)
     for key in entry:
         if key not in _AUTHOR_KEYS:
-            raise where.error(f"unknown key (known: {', '.join(sorted(_AUTHOR_KEYS))})", key, "authors", index)
+            raise where.error(
+                f"unknown key (known: {', '.join(sorted(_AUTHOR_KEYS))})", key, "authors", index
+            )
     if "id" not in entry:
         raise where.error("missing (the Google Scholar ID or profile URL)", "id", "authors", index)
     raw = entry["id"]
@@ -252,11 +277,18 @@ def _author(where: _Where, index: int, entry: Any) -> AuthorRef:
     if label is not None and not isinstance(label, str):
         raise where.error("must be a string", "label", "authors", index)
     sources = _chain(where, entry["sources"], "sources", "authors", index) if "sources" in entry else ()
-    on_block = _policy(where, entry["on_block"], "on_block", "authors", index) if "on_block" in entry else None
+    on_block = (
+        _policy(where, entry["on_block"], "on_block", "authors", index) if "on_block" in entry else None
+    )
     stale = entry.get("stale_after_days")
     stale_after = _days(where, stale, "stale_after_days", "authors", index) if stale is not None else None
     return AuthorRef(
-        scholar_id=scholar_id, label=label, ids=ids, sources=sources, on_block=on_block, stale_after_days=stale_after
+        scholar_id=scholar_id,
+        label=label,
+        ids=ids,
+        sources=sources,
+        on_block=on_block,
+        stale_after_days=stale_after,
     )
 
 
@@ -311,7 +343,9 @@ def read_config_file(path: Path) -> Config:
     proxies = _per_shard(where, data, "proxy", lambda value: _proxy(where, value))
     for key in ("base_url", "proxy", "root_author", "site_title"):
         if key in data and not isinstance(data[key], str) and not (key == "proxy" and proxies):
-            raise where.error("must be a string" + (" or a list of strings, one per shard" if key == "proxy" else ""), key)
+            raise where.error(
+                "must be a string" + (" or a list of strings, one per shard" if key == "proxy" else ""), key
+            )
     if proxies:
         http_kwargs["proxy"] = proxies[0]
     elif "proxy" in data:
@@ -325,7 +359,9 @@ def read_config_file(path: Path) -> Config:
         if ref.scholar_id in seen:
             raise where.error(
                 f"{ref.scholar_id} is listed twice (also authors[{seen[ref.scholar_id]}].id)",
-                "id", "authors", index,
+                "id",
+                "authors",
+                index,
             )
         seen[ref.scholar_id] = index
     if "data_dir" in data and not isinstance(data["data_dir"], str):
@@ -345,14 +381,17 @@ def read_config_file(path: Path) -> Config:
         http=HttpOptions(**http_kwargs),
         base_url=data.get("base_url"),
         sources=_chain(where, data["sources"], "sources") if "sources" in data else ("scholar",),
-        guard=_dataclass_from(where, GuardOptions, "guard", data["guard"]) if "guard" in data else GuardOptions(),
+        guard=_dataclass_from(where, GuardOptions, "guard", data["guard"])
+        if "guard" in data
+        else GuardOptions(),
         badge=_dataclass_from(where, BadgeStyle, "badge", data["badge"]) if "badge" in data else BadgeStyle(),
         root_author=root_author,
         path=path,
         on_block=_policy(where, data["on_block"], "on_block") if "on_block" in data else DEFAULT_POLICY,
         stale_after_days=(
             _days(where, data["stale_after_days"], "stale_after_days")
-            if "stale_after_days" in data else DEFAULT_STALE_AFTER_DAYS
+            if "stale_after_days" in data
+            else DEFAULT_STALE_AFTER_DAYS
         ),
         site=data.get("site", False),
         site_title=data.get("site_title"),
@@ -412,7 +451,9 @@ def load_config(
         config = dataclasses.replace(config, authors=tuple(known.get(r.scholar_id, r) for r in refs))
     if not config.authors:
         if config.path is not None:
-            raise ConfigError(f"{config.path}: no author to follow: add an [[authors]] entry or pass --author SCHOLAR_ID")
+            raise ConfigError(
+                f"{config.path}: no author to follow: add an [[authors]] entry or pass --author SCHOLAR_ID"
+            )
         raise UsageError(
             "no author to follow: pass --author SCHOLAR_ID or a --config file with [[authors]] entries"
         )

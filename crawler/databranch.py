@@ -107,7 +107,12 @@ def _is_author_folder(path: Path) -> bool:
 
 def _is_site_folder(path: Path) -> bool:
     """The dashboard `scholar-stats site` keeps in the data folder (``site = true``)."""
-    return path.name == SITE_FOLDER and not path.is_symlink() and path.is_dir() and (path / SITE_MARKER).is_file()
+    return (
+        path.name == SITE_FOLDER
+        and not path.is_symlink()
+        and path.is_dir()
+        and (path / SITE_MARKER).is_file()
+    )
 
 
 def _is_published_folder(path: Path) -> bool:
@@ -137,10 +142,16 @@ def data_files(data_dir: Path) -> list[tuple[str, Path]]:
     left out.
     """
     found: list[tuple[str, Path]] = []
-    authors = [p for p in sorted(Path(data_dir).iterdir()) if _is_published_folder(p)] if Path(data_dir).is_dir() else []
+    authors = (
+        [p for p in sorted(Path(data_dir).iterdir()) if _is_published_folder(p)]
+        if Path(data_dir).is_dir()
+        else []
+    )
     for author in authors:
         for folder, dirs, files in os.walk(author):
-            dirs[:] = sorted(d for d in dirs if not _is_skipped(d) and not os.path.islink(os.path.join(folder, d)))
+            dirs[:] = sorted(
+                d for d in dirs if not _is_skipped(d) and not os.path.islink(os.path.join(folder, d))
+            )
             for name in files:
                 if _is_skipped(name):
                     continue
@@ -161,7 +172,9 @@ def author_folders(data_dir: Path) -> list[str]:
     if not data_dir.is_dir():
         return []
     return sorted(
-        p.name for p in data_dir.iterdir() if p.is_dir() and SCHOLAR_ID_RE.match(p.name) and (p / ROOT_FILES[0]).is_file()
+        p.name
+        for p in data_dir.iterdir()
+        if p.is_dir() and SCHOLAR_ID_RE.match(p.name) and (p / ROOT_FILES[0]).is_file()
     )
 
 
@@ -169,11 +182,17 @@ def choose_root_author(data_dir: Path, root_author: str | None) -> str | None:
     """The author whose files go to the branch root: the one asked for, else the first folder in sorted order."""
     if root_author is not None:
         if not (data_dir / root_author / ROOT_FILES[0]).is_file():
-            raise PublishError(f"root author {root_author} has no {ROOT_FILES[0]} in {data_dir / root_author}")
+            raise PublishError(
+                f"root author {root_author} has no {ROOT_FILES[0]} in {data_dir / root_author}"
+            )
         return root_author
     folders = author_folders(data_dir)
     if len(folders) > 1:
-        log.info("several authors in %s; %s's files go to the branch root (choose with --root-author)", data_dir, folders[0])
+        log.info(
+            "several authors in %s; %s's files go to the branch root (choose with --root-author)",
+            data_dir,
+            folders[0],
+        )
     return folders[0] if folders else None
 
 
@@ -201,7 +220,9 @@ def build_tree(git: Git, data_dir: Path, root_author: str | None) -> Tree:
                 entries[name.encode()] = sha
                 root_files.append(name)
     entries[MARKER.encode()] = git.out("hash-object", "-w", "--no-filters", "--stdin", input=MARKER_TEXT)
-    index_info = b"".join(b"100644 " + sha.encode() + b"\t" + path + b"\0" for path, sha in sorted(entries.items()))
+    index_info = b"".join(
+        b"100644 " + sha.encode() + b"\t" + path + b"\0" for path, sha in sorted(entries.items())
+    )
     with tempfile.TemporaryDirectory(prefix="scholar-stats-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git.run("update-index", "--add", "-z", "--index-info", input=index_info, env=env)

@@ -42,7 +42,6 @@ class Deadline:
         return left
 
 
-
 Trace = Callable[[str, Mapping[str, Any]], None]
 # How long a request cut off at its deadline is given to wind down (release its
 # connection) before the caller moves on without it.
@@ -183,4 +182,3 @@ def _dup(sock: socket.socket) -> socket.socket | None:
         return socket.socket(fileno=os.dup(sock.fileno()))
     except OSError:
         return None
-

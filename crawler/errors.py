@@ -122,10 +122,7 @@ class Blocked(FetchError):
     """The source refuses to serve us right now (CAPTCHA, sign-in wall, 403, 429)."""
 
     exit_code = ExitCode.BLOCKED
-    advice = (
-        "wait a few hours, run from another network, or use a proxy "
-        "(--proxy URL or HTTPS_PROXY)"
-    )
+    advice = "wait a few hours, run from another network, or use a proxy (--proxy URL or HTTPS_PROXY)"
 
     def __init__(
         self,

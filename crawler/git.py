@@ -142,7 +142,13 @@ class Git:
     def remote_tip(self, remote: str, branch: str) -> str | None:
         """The remote branch's tip, fetched into the tracking ref; None if the branch is not there."""
         proc = self.run(
-            "ls-remote", "--exit-code", "--", remote, f"refs/heads/{branch}", check=False, timeout=NETWORK_TIMEOUT
+            "ls-remote",
+            "--exit-code",
+            "--",
+            remote,
+            f"refs/heads/{branch}",
+            check=False,
+            timeout=NETWORK_TIMEOUT,
         )
         if proc.returncode == 2:
             return None
@@ -182,7 +188,11 @@ class Git:
         shas: dict[Path, str] = {}
         if plain:
             listing = "".join(f"{os.fspath(p.resolve())}\n" for p in plain).encode("utf-8", "surrogateescape")
-            out = self.run("hash-object", "-w", "--no-filters", "--stdin-paths", input=listing).stdout.decode().split()
+            out = (
+                self.run("hash-object", "-w", "--no-filters", "--stdin-paths", input=listing)
+                .stdout.decode()
+                .split()
+            )
             if len(out) != len(plain):
                 raise self.error("git hash-object did not hash every file")
             shas.update(zip(plain, out, strict=True))

@@ -48,7 +48,11 @@ class GuardOptions:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number between 0 and 1, not {value!r}")
         factor = self.max_rise_factor
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not (math.isfinite(factor) and factor >= 1):
+        if (
+            isinstance(factor, bool)
+            or not isinstance(factor, (int, float))
+            or not (math.isfinite(factor) and factor >= 1)
+        ):
             raise ValueError(f"max_rise_factor must be a number of at least 1, not {factor!r}")
 
 
@@ -72,14 +76,19 @@ def inconsistencies(record: AuthorRecord, *, partial: bool = False) -> list[str]
     for every profile by the definitions of the indices, whatever the source."""
     m = record.metrics
     problems: list[str] = []
-    columns = (("", m.citations, m.h_index, m.i10_index), (" since", m.citations_since, m.h_index_since, m.i10_index_since))
+    columns = (
+        ("", m.citations, m.h_index, m.i10_index),
+        (" since", m.citations_since, m.h_index_since, m.i10_index_since),
+    )
     for label, citations, h, i10 in columns:
         # The h papers of the h-core have at least h citations each; every
         # i10 paper has at least 10; with h ≥ 10 the h-core is all i10 papers.
         if h is not None and citations is not None and h * h > citations:
             problems.append(f"h-index{label} {h} needs at least {h * h} citations, the page says {citations}")
         if i10 is not None and citations is not None and 10 * i10 > citations:
-            problems.append(f"i10-index{label} {i10} needs at least {10 * i10} citations, the page says {citations}")
+            problems.append(
+                f"i10-index{label} {i10} needs at least {10 * i10} citations, the page says {citations}"
+            )
         if h is not None and i10 is not None and h >= 10 and i10 < h:
             problems.append(f"i10-index{label} {i10} is below h-index{label} {h}")
     for name, all_time, since in (
@@ -88,7 +97,9 @@ def inconsistencies(record: AuthorRecord, *, partial: bool = False) -> list[str]
         ("i10-index", m.i10_index, m.i10_index_since),
     ):
         if all_time is not None and since is not None and since > all_time:
-            problems.append(f"{name} since {m.since_year or 'the since year'} ({since}) is above the all-time {all_time}")
+            problems.append(
+                f"{name} since {m.since_year or 'the since year'} ({since}) is above the all-time {all_time}"
+            )
     count = len(record.publications)
     if record.complete and count and not partial:
         # Only a record that lists its publications can be held to them (an
@@ -138,12 +149,16 @@ def check(
         return notes
     changes = _sharp_changes(previous, new, options, partial=partial)
     if changes and not accept_drop:
-        raise GuardRefused("; ".join(changes) + "; kept the last good data (use --accept-drop if this is real)")
+        raise GuardRefused(
+            "; ".join(changes) + "; kept the last good data (use --accept-drop if this is real)"
+        )
     notes.extend(f"accepted: {c}" for c in changes)
     return notes
 
 
-def _sharp_changes(previous: AuthorRecord, new: AuthorRecord, options: GuardOptions, *, partial: bool) -> list[str]:
+def _sharp_changes(
+    previous: AuthorRecord, new: AuthorRecord, options: GuardOptions, *, partial: bool
+) -> list[str]:
     changes = []
     factor = f"{options.max_rise_factor:g}"
     old_c, new_c = previous.metrics.citations, new.metrics.citations
@@ -170,9 +185,13 @@ def _sharp_changes(previous: AuthorRecord, new: AuthorRecord, options: GuardOpti
 def same_content(a: AuthorRecord, b: AuthorRecord) -> bool:
     """Whether two records say the same thing (when they were fetched aside)."""
     if (
-        a.publications == b.publications and a.metrics == b.metrics and a.profile == b.profile
-        and a.cites_per_year == b.cites_per_year and a.complete == b.complete
-        and a.source == b.source and a.notes == b.notes
+        a.publications == b.publications
+        and a.metrics == b.metrics
+        and a.profile == b.profile
+        and a.cites_per_year == b.cites_per_year
+        and a.complete == b.complete
+        and a.source == b.source
+        and a.notes == b.notes
     ):
         # Every field of the snapshot form but the time is equal: no need to build it.
         return True

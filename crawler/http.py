@@ -57,8 +57,7 @@ __all__ = ["Deadline", "HttpOptions", "PoliteClient", "build_client", "redact", 
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 DEFAULT_HEADERS = {
     "User-Agent": DEFAULT_USER_AGENT,
@@ -131,7 +130,9 @@ def check_proxy(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in PROXY_SCHEMES:
-        raise ValueError(f"{shown}: {scheme!r} proxies are not supported (use http://, https://, socks5:// or socks5h://)")
+        raise ValueError(
+            f"{shown}: {scheme!r} proxies are not supported (use http://, https://, socks5:// or socks5h://)"
+        )
     try:
         parts.port  # noqa: B018 - reading it is the check
     except ValueError:
@@ -192,6 +193,8 @@ def masked(exc: ScholarStatsError) -> ScholarStatsError:
     exc.message = redacted_text(exc.message)
     exc.args = (exc.message,)
     return exc
+
+
 def _network_failure(exc: httpx.TransportError, url: str, proxy: str | None) -> tuple[FetchError, bool]:
     """What a failed connection means, in words a user can act on, and whether a retry may help.
 
@@ -299,7 +302,14 @@ class PoliteClient:
 
     # -- one attempt ------------------------------------------------------
 
-    def _send(self, method: str, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, deadline: Deadline) -> tuple[httpx.Response, bytes]:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        deadline: Deadline,
+    ) -> tuple[httpx.Response, bytes]:
         deadline.check("sending a request", url)
         self._pace(url, deadline)
         left = deadline.check("sending a request", url)
@@ -339,11 +349,15 @@ class PoliteClient:
                 raise _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url)) from exc
             except SocksProtocolError as exc:
                 # httpcore lets socksio's own error through: a proxy that is not SOCKS5.
-                raise FetchError(f"the proxy did not answer as a SOCKS5 proxy ({exc}); check the proxy URL", url=url) from exc
+                raise FetchError(
+                    f"the proxy did not answer as a SOCKS5 proxy ({exc}); check the proxy URL", url=url
+                ) from exc
             except httpx.ProxyError as exc:
                 # A proxy that refuses the credentials or the target will refuse again.
                 proxy = f"the proxy {redact(self.options.proxy)}" if self.options.proxy else "the proxy"
-                raise FetchError(f"{proxy} refused: {redacted_text(exc)}; check the proxy URL", url=url) from exc
+                raise FetchError(
+                    f"{proxy} refused: {redacted_text(exc)}; check the proxy URL", url=url
+                ) from exc
             except httpx.UnsupportedProtocol as exc:
                 raise FetchError(f"cannot fetch {url}: {redacted_text(exc)}", url=url) from exc
             except httpx.ConnectError as exc:
@@ -355,7 +369,9 @@ class PoliteClient:
                 # httpx reads a redirect's Location itself and refuses one that is no URL
                 # ("http://[", a port that is no number): the same answer would come again.
                 if "location header" in str(exc).lower():
-                    raise FetchError(f"the server redirected to a malformed URL ({redacted_text(exc)})", url=url) from exc
+                    raise FetchError(
+                        f"the server redirected to a malformed URL ({redacted_text(exc)})", url=url
+                    ) from exc
                 raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
             except httpx.TransportError as exc:
                 raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
@@ -434,7 +450,10 @@ class PoliteClient:
             if status == 429 and 429 not in blocked_statuses:
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
                 error = Blocked(
-                    "rate-limited", kind="rate-limited", url=str(response.request.url), status=429,
+                    "rate-limited",
+                    kind="rate-limited",
+                    url=str(response.request.url),
+                    status=429,
                     retry_after=retry_after,
                 )
                 if retry_after is not None and retry_after > min(MAX_RETRY_AFTER, deadline.remaining()):
@@ -458,7 +477,10 @@ class PoliteClient:
             seconds = state.next_action.sleep if state.next_action is not None else 0.0
             log.info(
                 "attempt %d of %d failed: %s; retrying in %.1fs",
-                state.attempt_number, self.options.retries + 1, redacted_text(exc), seconds,
+                state.attempt_number,
+                self.options.retries + 1,
+                redacted_text(exc),
+                seconds,
             )
 
         retrying = tenacity.Retrying(

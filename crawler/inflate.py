@@ -22,7 +22,6 @@ MAX_ENCODING_LAYERS = 3
 _INFLATE_PIECE = 64 * 1024
 
 
-
 class _Layer:
     """One ``Content-Encoding`` layer undone in pieces of at most ``_INFLATE_PIECE`` bytes."""
 
@@ -65,7 +64,9 @@ class Inflater:
         names = [e for e in names if e != "identity"]
         unknown = [e for e in names if e not in ("gzip", "x-gzip", "deflate")]
         if unknown:
-            raise FetchError(f"the server sent Content-Encoding {unknown[0]!r}, which was not asked for", url=url)
+            raise FetchError(
+                f"the server sent Content-Encoding {unknown[0]!r}, which was not asked for", url=url
+            )
         if len(names) > MAX_ENCODING_LAYERS:
             raise FetchError(f"Content-Encoding with {len(names)} layers refused", url=url)
         # The header lists the layers in the order they were applied: undo the last first.
@@ -93,4 +94,3 @@ class Inflater:
 
     def names(self) -> str:
         return ", ".join(layer.encoding for layer in reversed(self.layers)) or "identity"
-

@@ -136,7 +136,9 @@ def _prefix_match(short: _Key, long: _Key) -> str | None:
     return None
 
 
-def score(scholar: Publication | _Key, other: Publication | _Key, *, same_keys: bool = False) -> tuple[float, str] | None:
+def score(
+    scholar: Publication | _Key, other: Publication | _Key, *, same_keys: bool = False
+) -> tuple[float, str] | None:
     """The confidence that ``other`` is ``scholar``, and on what evidence; ``None`` when it is not.
 
     ``same_keys``: the other source keys works as Scholar does (SerpApi), so an
@@ -164,7 +166,10 @@ def score(scholar: Publication | _Key, other: Publication | _Key, *, same_keys: 
             if ratio < WEAK_CONFIDENCE:
                 return None
             # Below SIMILAR_RATIO a pair is never kept, only listed as weak.
-            confidence, how = (ratio if ratio >= SIMILAR_RATIO else min(ratio, MIN_CONFIDENCE - 0.01)), "similar"
+            confidence, how = (
+                (ratio if ratio >= SIMILAR_RATIO else min(ratio, MIN_CONFIDENCE - 0.01)),
+                "similar",
+            )
     ys, yo = s.pub.year, o.pub.year
     if ys is not None and yo is not None:
         if abs(ys - yo) > 1:
@@ -284,7 +289,9 @@ def match_publications(
             reason = "weak: best candidate below the threshold" if found else "no candidate"
             unmatched[o_id] = Unmatched(other_by_id[o_id], reason, tuple(found[:3]))
         elif len(found) > 1 and found[0].confidence - found[1].confidence < MARGIN:
-            unmatched[o_id] = Unmatched(other_by_id[o_id], "ambiguous: fits several Scholar publications", tuple(found[:3]))
+            unmatched[o_id] = Unmatched(
+                other_by_id[o_id], "ambiguous: fits several Scholar publications", tuple(found[:3])
+            )
         else:
             claims.setdefault(strong[0].scholar, []).append(strong[0])
     for s_id, claimants in claims.items():
@@ -297,7 +304,9 @@ def match_publications(
             continue
         pairs.append(claimants[0])
         for pair in claimants[1:]:
-            unmatched[pair.other] = Unmatched(other_by_id[pair.other], f"{claimants[0].other} fits {s_id} better", (pair,))
+            unmatched[pair.other] = Unmatched(
+                other_by_id[pair.other], f"{claimants[0].other} fits {s_id} better", (pair,)
+            )
     matched_s = {p.scholar for p in pairs}
     order = {p.author_pub_id: i for i, p in enumerate(other)}
     return MatchResult(
@@ -311,7 +320,9 @@ def match_publications(
     )
 
 
-def match_records(scholar: AuthorRecord, other: AuthorRecord, *, overrides: Overrides | None = None) -> MatchResult:
+def match_records(
+    scholar: AuthorRecord, other: AuthorRecord, *, overrides: Overrides | None = None
+) -> MatchResult:
     from crawler.sources import SCHOLAR_NUMBERS
 
     return match_publications(
@@ -338,7 +349,7 @@ def read_overrides(author_dir: Path, source: str) -> Overrides:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     table = data.get(source, {})
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{path}: [{source}] must be a table of \"SCHOLAR_KEY\" = \"WORK_ID\" or false")
+        raise ConfigError(f'{path}: [{source}] must be a table of "SCHOLAR_KEY" = "WORK_ID" or false')
     pairs: dict[str, str | None] = {}
     for key, value in table.items():
         if value is False:
@@ -387,7 +398,11 @@ def pairs_from_dict(data: Mapping[str, Any]) -> dict[str, str]:
         raise ValueError("not a matches file of a known format")
     out: dict[str, str] = {}
     for entry in data.get("matched") or []:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("scholar"), str) or not isinstance(entry.get("other"), str):
+        if (
+            not isinstance(entry, Mapping)
+            or not isinstance(entry.get("scholar"), str)
+            or not isinstance(entry.get("other"), str)
+        ):
             raise ValueError("a matched entry needs string 'scholar' and 'other'")
         out[entry["scholar"]] = entry["other"]
     return out
@@ -432,7 +447,9 @@ def latest_scholar(data_dir: Path, scholar_id: str) -> AuthorRecord | None:
     return found[1] if found else None
 
 
-def match_in_folder(data_dir: Path, scholar_id: str, source: str | None = None) -> list[tuple[MatchResult, AuthorRecord, AuthorRecord]]:
+def match_in_folder(
+    data_dir: Path, scholar_id: str, source: str | None = None
+) -> list[tuple[MatchResult, AuthorRecord, AuthorRecord]]:
     """Match the newest Scholar snapshot with the newest snapshot of each fallback
     series (or only ``source``'s), ``matches.toml`` applied."""
     from crawler.errors import UsageError
@@ -440,7 +457,9 @@ def match_in_folder(data_dir: Path, scholar_id: str, source: str | None = None) 
 
     scholar = latest_scholar(data_dir, scholar_id)
     if scholar is None:
-        raise UsageError(f"no Google Scholar snapshot of {scholar_id} in {data_dir}: nothing to match against")
+        raise UsageError(
+            f"no Google Scholar snapshot of {scholar_id} in {data_dir}: nothing to match against"
+        )
     names = AuthorStore(data_dir, scholar_id).series_names()
     if source is not None:
         if source not in names:
@@ -452,7 +471,7 @@ def match_in_folder(data_dir: Path, scholar_id: str, source: str | None = None) 
     if not names:
         raise UsageError(
             f"no fallback source's snapshots for {scholar_id} in {data_dir}: a run with a fallback source "
-            "in the chain (sources = [\"scholar\", \"openalex\"]) keeps them"
+            'in the chain (sources = ["scholar", "openalex"]) keeps them'
         )
     results = []
     for name in names:
@@ -465,7 +484,9 @@ def match_in_folder(data_dir: Path, scholar_id: str, source: str | None = None) 
     return results
 
 
-def save_matches(data_dir: Path, result: MatchResult, scholar: AuthorRecord, other: AuthorRecord) -> Path | None:
+def save_matches(
+    data_dir: Path, result: MatchResult, scholar: AuthorRecord, other: AuthorRecord
+) -> Path | None:
     """Keep ``result`` in ``<author>/matches/<source>.json``; return the path when it changed."""
     from crawler.store import json_bytes, write_if_changed
 

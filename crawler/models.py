@@ -32,6 +32,7 @@ class TextEnum(str, enum.Enum):
     def __str__(self) -> str:
         return str(self.value)
 
+
 SCHOLAR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")
 _ID_IN_URL_RE = re.compile(r"[?&]user=([A-Za-z0-9_-]{12})(?:[&#]|$)")
 

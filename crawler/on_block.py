@@ -74,7 +74,9 @@ def _grown(value: int | None, growth: int) -> int | None:
     return None if value is None else value + growth
 
 
-def bridge(scholar: AuthorRecord, base: AuthorRecord, today: AuthorRecord, matches: MatchResult) -> tuple[AuthorRecord, Estimate]:
+def bridge(
+    scholar: AuthorRecord, base: AuthorRecord, today: AuthorRecord, matches: MatchResult
+) -> tuple[AuthorRecord, Estimate]:
     """Scholar's last numbers plus what ``today`` counts more than ``base``.
 
     Growth is never negative: a fallback that counts fewer today (a merged
@@ -137,5 +139,7 @@ def with_scholar_keys(other: AuthorRecord, matches: MatchResult) -> AuthorRecord
     """``other`` with each matched work under the key of its Scholar paper, so a
     homepage's per-paper counts keep working; unmatched works keep their own keys."""
     scholar_of = matches.other_to_scholar()
-    publications = tuple(replace(p, author_pub_id=scholar_of.get(p.author_pub_id, p.author_pub_id)) for p in other.publications)
+    publications = tuple(
+        replace(p, author_pub_id=scholar_of.get(p.author_pub_id, p.author_pub_id)) for p in other.publications
+    )
     return replace(other, publications=publications)

@@ -155,7 +155,9 @@ def _count(text: str, what: str, url: str | None) -> int | None:
     try:
         return parse_count(text)
     except ValueError:
-        raise ParseError(f"{what} is {text[:40]!r}, not a count; the page is not understood", url=url) from None
+        raise ParseError(
+            f"{what} is {text[:40]!r}, not a count; the page is not understood", url=url
+        ) from None
 
 
 def _query_value(url: str, key: str) -> str | None:
@@ -187,7 +189,7 @@ def _classify_non_profile(text: str, tree: HTMLParser, url: str | None) -> Excep
     lowered = text.lower()
     if "gs_captcha_f" in text or "gsc_captcha_ccl" in text or "recaptcha/api.js" in lowered:
         return Blocked(
-            "Google Scholar answered with its CAPTCHA page (\"please show you're not a robot\")",
+            'Google Scholar answered with its CAPTCHA page ("please show you\'re not a robot")',
             kind="captcha",
             url=url,
         )
@@ -347,7 +349,10 @@ def _cites_per_year(tree: HTMLParser, url: str | None) -> tuple[tuple[int, int],
 # nodes between its <tr> and the next one.  One selector walk for the page
 # instead of five per row (the rows are most of the parsing time).
 _ROW_PARTS = ", ".join(
-    ("tr.gsc_a_tr", *(f"tr.gsc_a_tr {part}" for part in ("a.gsc_a_at", "div.gs_gray", "a.gsc_a_ac", "span.gsc_a_h")))
+    (
+        "tr.gsc_a_tr",
+        *(f"tr.gsc_a_tr {part}" for part in ("a.gsc_a_at", "div.gs_gray", "a.gsc_a_ac", "span.gsc_a_h")),
+    )
 )
 # HTML separates classes by ASCII whitespace only (a no-break space is part of a name).
 _CLASS_SEP_RE = re.compile(r"[ \t\n\r\f]+")

@@ -152,8 +152,11 @@ def _push(git: Git, remote: str, commit: str, branch: str) -> _PushOutcome:
         fields = line.split("\t")
         if len(fields) >= 3 and fields[0] == "!":
             summary = fields[2]
-            retryable = (summary.startswith("[rejected]") and any(r in summary for r in _RETRYABLE_REJECTIONS)) or (
-                summary.startswith("[remote rejected]") and any(r in summary for r in _RETRYABLE_SERVER_REJECTIONS)
+            retryable = (
+                summary.startswith("[rejected]") and any(r in summary for r in _RETRYABLE_REJECTIONS)
+            ) or (
+                summary.startswith("[remote rejected]")
+                and any(r in summary for r in _RETRYABLE_SERVER_REJECTIONS)
             )
             return _PushOutcome(False, retryable, summary)
     return _PushOutcome(False, False, last_line(proc.stderr))
@@ -189,7 +192,9 @@ def publish(
     git = Git.open(repo)
     check_branch_name(git, branch)
     if git.checked_out_here(branch):
-        raise PublishError(f"the branch {branch} is checked out in {git.git_dir}; switch to another branch first")
+        raise PublishError(
+            f"the branch {branch} is checked out in {git.git_dir}; switch to another branch first"
+        )
     if push or remote in git.remotes():
         check_remote(git, remote)
     ref = f"refs/heads/{branch}"
@@ -209,13 +214,34 @@ def publish(
             git.update_ref(ref, remote_tip, None)
             base = remote_tip
 
-    result = PublishResult(commit=None, pushed=False, files=files, branch=branch, parent=base, root_author=tree.root_author, tip=base)
+    result = PublishResult(
+        commit=None,
+        pushed=False,
+        files=files,
+        branch=branch,
+        parent=base,
+        root_author=tree.root_author,
+        tip=base,
+    )
     if base is not None and git.tree_of(base) == tree.sha:
         if push and git.rev_parse(git.tracking_ref(remote, branch)) != base:
             # An earlier publish committed but could not push; push that commit now.
             log.info("pushing %s, committed earlier but not pushed", base[:12])
-            result = _push_with_replay(git, result, tree, base, remote, message, retries, allow_removals, sleep,
-                                       purge_cdn, purge_base_url, made=None, force_branch=force_branch)
+            result = _push_with_replay(
+                git,
+                result,
+                tree,
+                base,
+                remote,
+                message,
+                retries,
+                allow_removals,
+                sleep,
+                purge_cdn,
+                purge_base_url,
+                made=None,
+                force_branch=force_branch,
+            )
             _fill_after_replay(data_dir, git, branch, result, force_branch)
             return result
         log.info("nothing to publish: %s already holds the data folder's content", branch)
@@ -226,16 +252,39 @@ def publish(
     commit = _commit(git, tree.sha, base, message or _default_message(git, base, tree.sha))
     git.update_ref(ref, commit, base)
     log.info("committed %s on %s (parent %s)", commit[:12], branch, base[:12] if base else "none")
-    result = PublishResult(commit=commit, pushed=False, files=files, branch=branch, parent=base, root_author=tree.root_author, tip=commit)
+    result = PublishResult(
+        commit=commit,
+        pushed=False,
+        files=files,
+        branch=branch,
+        parent=base,
+        root_author=tree.root_author,
+        tip=commit,
+    )
     if not push:
         return result
-    result = _push_with_replay(git, result, tree, commit, remote, message, retries, allow_removals, sleep,
-                               purge_cdn, purge_base_url, made=commit, force_branch=force_branch)
+    result = _push_with_replay(
+        git,
+        result,
+        tree,
+        commit,
+        remote,
+        message,
+        retries,
+        allow_removals,
+        sleep,
+        purge_cdn,
+        purge_base_url,
+        made=commit,
+        force_branch=force_branch,
+    )
     _fill_after_replay(data_dir, git, branch, result, force_branch)
     return result
 
 
-def _fill_after_replay(data_dir: Path, git: Git, branch: str, result: PublishResult, force_branch: bool) -> None:
+def _fill_after_replay(
+    data_dir: Path, git: Git, branch: str, result: PublishResult, force_branch: bool
+) -> None:
     """After a replay, write what the other machine published into the data folder.
 
     Without it the next publish from this folder would lack those snapshots and
@@ -282,7 +331,11 @@ def _push_with_replay(
         attempt += 1
         outcome = _push(git, remote, commit, result.branch)
         if outcome.ok:
-            git.update_ref(git.tracking_ref(remote, result.branch), commit, git.rev_parse(git.tracking_ref(remote, result.branch)))
+            git.update_ref(
+                git.tracking_ref(remote, result.branch),
+                commit,
+                git.rev_parse(git.tracking_ref(remote, result.branch)),
+            )
             log.info("pushed %s to %s %s", commit[:12], remote, result.branch)
             break
         if not outcome.retryable:
@@ -291,7 +344,9 @@ def _push_with_replay(
             raise PublishError(
                 f"git push to {remote} still rejected after {retries} retries ({outcome.message}); try again later"
             )
-        log.warning("push rejected (%s); fetching %s and committing on top of it", outcome.message, result.branch)
+        log.warning(
+            "push rejected (%s); fetching %s and committing on top of it", outcome.message, result.branch
+        )
         sleep(_backoff(attempt - 1))
         remote_tip = git.remote_tip(remote, result.branch)
         if remote_tip is None:
@@ -303,9 +358,18 @@ def _push_with_replay(
         merged = git.replay_tree(git.rev_parse(f"{commit}^"), git.tree_of(commit), remote_tip)
         if git.tree_of(remote_tip) == merged:
             git.update_ref(ref, remote_tip, commit)
-            log.info("nothing to publish: %s on %s already holds the data folder's content", result.branch, remote)
-            return dataclasses.replace(result, commit=None, parent=remote_tip, attempts=attempt, tip=remote_tip)
-        check_removals(git, remote_tip, dataclasses.replace(tree, sha=merged, paths=tuple(sorted(tree_paths(git, merged)))), allow_removals)
+            log.info(
+                "nothing to publish: %s on %s already holds the data folder's content", result.branch, remote
+            )
+            return dataclasses.replace(
+                result, commit=None, parent=remote_tip, attempts=attempt, tip=remote_tip
+            )
+        check_removals(
+            git,
+            remote_tip,
+            dataclasses.replace(tree, sha=merged, paths=tuple(sorted(tree_paths(git, merged)))),
+            allow_removals,
+        )
         replayed = _commit(git, merged, remote_tip, message or _default_message(git, remote_tip, merged))
         git.update_ref(ref, replayed, commit)
         commit, parent, made = replayed, remote_tip, replayed
@@ -313,10 +377,14 @@ def _push_with_replay(
     purged: tuple[str, ...] = ()
     if purge:
         purged = _purge_after_push(git, remote, result.branch, tree, purge_base_url)
-    return dataclasses.replace(result, commit=made, pushed=True, parent=parent, attempts=attempt, purged=purged, tip=commit)
+    return dataclasses.replace(
+        result, commit=made, pushed=True, parent=parent, attempts=attempt, purged=purged, tip=commit
+    )
 
 
-def _purge_after_push(git: Git, remote: str, branch: str, tree: Tree, base_url: str | None) -> tuple[str, ...]:
+def _purge_after_push(
+    git: Git, remote: str, branch: str, tree: Tree, base_url: str | None
+) -> tuple[str, ...]:
     try:
         slug = repo_slug(git.remote_url(remote))
     except ScholarStatsError as exc:

@@ -11,14 +11,18 @@ from __future__ import annotations
 import re
 
 # Query parameters whose values never reach a log line or an error message.
-SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "mailto", "token", "access_token", "password", "secret"})
+SECRET_PARAMS = frozenset(
+    {"api_key", "apikey", "key", "mailto", "token", "access_token", "password", "secret"}
+)
 _MASK = "***"
 _SECRET_NAMES = "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
 _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # The userinfo of a URL: scheme://user:password@host, scheme://token@host.
     # A password may hold a raw "@": everything up to the last one before the host goes.
-    (re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^\s/?#@:'\"<>]*):[^\s/?#'\"<>]*@"),
-     rf"\g<scheme>\g<user>:{_MASK}@"),
+    (
+        re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^\s/?#@:'\"<>]*):[^\s/?#'\"<>]*@"),
+        rf"\g<scheme>\g<user>:{_MASK}@",
+    ),
     (re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#@:'\"<>]+@"), rf"\g<scheme>{_MASK}@"),
     # user:password@host without a scheme (a proxy written the short way).
     (re.compile(r"(?P<user>(?<![\w/:.@-])[\w.+%-]+):[^\s/?#'\"<>]*@(?=[\w\[])"), rf"\g<user>:{_MASK}@"),

@@ -51,7 +51,11 @@ def restore(
             tip = remote_tip
             if local is None:
                 git.update_ref(ref, remote_tip, None)
-            elif local != remote_tip and git.is_ancestor(local, remote_tip) and not git.checked_out_here(branch):
+            elif (
+                local != remote_tip
+                and git.is_ancestor(local, remote_tip)
+                and not git.checked_out_here(branch)
+            ):
                 git.update_ref(ref, remote_tip, local)
     if tip is None:
         log.warning("nothing to restore: the branch %s does not exist yet", branch)

@@ -112,8 +112,10 @@ class AuthorOutcome:
 def _redacted(outcome: dict[str, Any]) -> dict[str, Any]:
     """An outcome's texts with credentials masked, whoever filled them in."""
     return {
-        key: redacted_text(value) if key == "reason" and value is not None
-        else [redacted_text(note) for note in value] if key == "notes"
+        key: redacted_text(value)
+        if key == "reason" and value is not None
+        else [redacted_text(note) for note in value]
+        if key == "notes"
         else value
         for key, value in outcome.items()
     }
@@ -177,7 +179,9 @@ def _settings_for(config: Config) -> SettingsFor:
     return settings
 
 
-def _fail(outcome: AuthorOutcome, config: Config, exc: Exception, *, status: Status, exit_code: int) -> AuthorOutcome:
+def _fail(
+    outcome: AuthorOutcome, config: Config, exc: Exception, *, status: Status, exit_code: int
+) -> AuthorOutcome:
     outcome.status = status
     outcome.exit_code = exit_code
     # The text may carry what a server or git echoed (a URL with a password or a key).
@@ -200,7 +204,9 @@ def run_author(
     accept_drop: bool = False,
 ) -> AuthorOutcome:
     """Fetch, guard and store one author; every failure ends up in the outcome, none is raised."""
-    outcome = AuthorOutcome(scholar_id=author.scholar_id, status=Status.FAILED, policy=config.policy_for(author))
+    outcome = AuthorOutcome(
+        scholar_id=author.scholar_id, status=Status.FAILED, policy=config.policy_for(author)
+    )
     chain = config.chain_for(author)
     primary, fallbacks = split_chain(chain)
     try:
@@ -215,7 +221,11 @@ def run_author(
         for name, failure in result.failures:
             outcome.notes.append(redacted_text(f"{source_label(name)} failed: {failure}"))
         accepted = accept_record(
-            config.data_dir, record, guard=config.guard, badge=config.badge, accept_drop=accept_drop,
+            config.data_dir,
+            record,
+            guard=config.guard,
+            badge=config.badge,
+            accept_drop=accept_drop,
             expected_id=author.scholar_id,
         )
         clear_stale(config.data_dir, author.scholar_id)
@@ -244,7 +254,13 @@ def run_author(
         outcome.exit_code = int(ExitCode.FALLBACK_USED)
         outcome.reason = f"primary source {chain[0]} failed; numbers from {source_label(record.source)}"
     _flag_bad_snapshots(outcome, accepted.bad_snapshots)
-    log.info("%s: %s (%s citations, source %s)", author.scholar_id, outcome.status, outcome.citations, record.source)
+    log.info(
+        "%s: %s (%s citations, source %s)",
+        author.scholar_id,
+        outcome.status,
+        outcome.citations,
+        record.source,
+    )
     return outcome
 
 
@@ -274,14 +290,22 @@ def keep_series(
 
 
 def _fetch_fallback(
-    config: Config, author: AuthorRef, pool: SourcePool, fallbacks: Sequence[str], outcome: AuthorOutcome,
-    *, beside_scholar: bool, accept_drop: bool,
+    config: Config,
+    author: AuthorRef,
+    pool: SourcePool,
+    fallbacks: Sequence[str],
+    outcome: AuthorOutcome,
+    *,
+    beside_scholar: bool,
+    accept_drop: bool,
 ) -> AuthorRecord | None:
     """The first fallback that answers, kept in its series; None (and a note) when none does."""
     try:
         result = fetch_with_fallback(author, fallbacks, pool.settings_for, pool=pool)
     except ScholarStatsError as exc:
-        outcome.notes.append(redacted_text(f"fallback {', '.join(map(source_label, fallbacks))} failed too: {exc}"))
+        outcome.notes.append(
+            redacted_text(f"fallback {', '.join(map(source_label, fallbacks))} failed too: {exc}")
+        )
         return None
     record = result.record
     if record.fetched_at is None:
@@ -289,14 +313,22 @@ def _fetch_fallback(
     if beside_scholar:
         record = replace(record, notes=(*record.notes, BESIDE_SCHOLAR))
     try:
-        keep_series(config.data_dir, record, guard=config.guard, expected_id=author.scholar_id, accept_drop=accept_drop)
+        keep_series(
+            config.data_dir,
+            record,
+            guard=config.guard,
+            expected_id=author.scholar_id,
+            accept_drop=accept_drop,
+        )
     except GuardRefused as exc:
         outcome.notes.append(redacted_text(f"{source_label(record.source)}'s numbers were refused: {exc}"))
         return None
     return record
 
 
-def _match(config: Config, scholar: AuthorRecord, other: AuthorRecord, outcome: AuthorOutcome) -> MatchResult | None:
+def _match(
+    config: Config, scholar: AuthorRecord, other: AuthorRecord, outcome: AuthorOutcome
+) -> MatchResult | None:
     try:
         overrides = read_overrides(Path(config.data_dir) / scholar.scholar_id, other.source)
     except ScholarStatsError as exc:
@@ -308,10 +340,18 @@ def _match(config: Config, scholar: AuthorRecord, other: AuthorRecord, outcome: 
 
 
 def _fetch_beside(
-    config: Config, author: AuthorRef, pool: SourcePool, fallbacks: Sequence[str], scholar: AuthorRecord,
-    outcome: AuthorOutcome, *, accept_drop: bool,
+    config: Config,
+    author: AuthorRef,
+    pool: SourcePool,
+    fallbacks: Sequence[str],
+    scholar: AuthorRecord,
+    outcome: AuthorOutcome,
+    *,
+    accept_drop: bool,
 ) -> None:
-    other = _fetch_fallback(config, author, pool, fallbacks, outcome, beside_scholar=True, accept_drop=accept_drop)
+    other = _fetch_fallback(
+        config, author, pool, fallbacks, outcome, beside_scholar=True, accept_drop=accept_drop
+    )
     if other is not None:
         _match(config, scholar, other, outcome)
 
@@ -322,7 +362,9 @@ def base_for_estimate(data_dir: Path, scholar_id: str, source: str, before: date
         (
             record
             for record in _series_newest_first(data_dir, scholar_id, source)
-            if BESIDE_SCHOLAR in record.notes and record.fetched_at is not None and record.fetched_at <= before
+            if BESIDE_SCHOLAR in record.notes
+            and record.fetched_at is not None
+            and record.fetched_at <= before
         ),
         None,
     )
@@ -340,8 +382,14 @@ def _series_newest_first(data_dir: Path, scholar_id: str, source: str) -> list[A
 
 
 def _blocked_day(
-    config: Config, author: AuthorRef, pool: SourcePool, outcome: AuthorOutcome, exc: Exception,
-    fallbacks: Sequence[str], *, accept_drop: bool,
+    config: Config,
+    author: AuthorRef,
+    pool: SourcePool,
+    outcome: AuthorOutcome,
+    exc: Exception,
+    fallbacks: Sequence[str],
+    *,
+    accept_drop: bool,
 ) -> AuthorOutcome:
     """No source of Scholar's own numbers answered: the policy decides what is shown."""
     data_dir, sid = config.data_dir, author.scholar_id
@@ -353,7 +401,9 @@ def _blocked_day(
     outcome.notes.append(redacted_text(f"{source_label('scholar')} failed: {exc}"))
     other = None
     if fallbacks:
-        other = _fetch_fallback(config, author, pool, fallbacks, outcome, beside_scholar=False, accept_drop=accept_drop)
+        other = _fetch_fallback(
+            config, author, pool, fallbacks, outcome, beside_scholar=False, accept_drop=accept_drop
+        )
     latest = AuthorStore(data_dir, sid).latest()
     scholar = latest_scholar(data_dir, sid)
     if scholar is not None and scholar.fetched_at is not None:
@@ -375,7 +425,9 @@ def _blocked_day(
         outcome.source = other.source
         outcome.shown = "fallback"
         outcome.exit_code = int(ExitCode.FALLBACK_USED)
-        outcome.reason = f"primary source {config.chain_for(author)[0]} failed; numbers from {source_label(other.source)}"
+        outcome.reason = (
+            f"primary source {config.chain_for(author)[0]} failed; numbers from {source_label(other.source)}"
+        )
         _flag_bad_snapshots(outcome, accepted.bad_snapshots)
         return outcome
     if latest is None:

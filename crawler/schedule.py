@@ -138,7 +138,10 @@ def cron_trigger(
         if not day.startswith("*") and not weekday.startswith("*"):
             # crontab: when both day fields are restricted, either one matching is enough.
             return OrTrigger(
-                [CronTrigger(day=day, **common), CronTrigger(day_of_week=cron_day_of_week(weekday), **common)],
+                [
+                    CronTrigger(day=day, **common),
+                    CronTrigger(day_of_week=cron_day_of_week(weekday), **common),
+                ],
                 jitter=jitter,
             )
         return CronTrigger(day=day, day_of_week=cron_day_of_week(weekday), jitter=jitter, **common)
@@ -283,7 +286,9 @@ def _progress(outcome: AuthorOutcome) -> None:
     log.info("%s: %s%s", outcome.scholar_id, outcome.status, f": {detail}" if detail else "")
 
 
-def make_job(load: Callable[[], Config], *, publish_options: PublishOptions | None = None) -> Callable[[], int]:
+def make_job(
+    load: Callable[[], Config], *, publish_options: PublishOptions | None = None
+) -> Callable[[], int]:
     """The scheduled job: ``run`` with the configuration ``load`` returns, then ``publish`` if asked
     and only if the run succeeded (with publishing, the data folder is first restored from
     the branch).  ``load`` is called at every run, so an edited file is picked up."""
@@ -294,8 +299,12 @@ def make_job(load: Callable[[], Config], *, publish_options: PublishOptions | No
             # Another machine (a GitHub job, say) may have published since: take its
             # snapshots first, so the guard compares with them and publish keeps them.
             try:
-                restore(config.data_dir, repo=publish_options.repo, branch=publish_options.branch,
-                        remote=publish_options.remote)
+                restore(
+                    config.data_dir,
+                    repo=publish_options.repo,
+                    branch=publish_options.branch,
+                    remote=publish_options.remote,
+                )
             except ScholarStatsError as exc:
                 log.warning("could not restore from %s: %s", publish_options.branch, exc)
         summary = run(config, progress=_progress)

@@ -180,7 +180,9 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _latest_snapshot(scholar_id: str, files: dict[str, bytes], where: Path) -> tuple[tuple[str, int], str] | None:
+def _latest_snapshot(
+    scholar_id: str, files: dict[str, bytes], where: Path
+) -> tuple[tuple[str, int], str] | None:
     """The sort key and name of the newest snapshot among ``files`` that reads as this author's."""
     snapshots = []
     for rel in files:
@@ -196,7 +198,12 @@ def _latest_snapshot(scholar_id: str, files: dict[str, bytes], where: Path) -> t
             log.warning("%s: unreadable snapshot (%s); skipped", where / rel, exc)
             continue
         if record.scholar_id != scholar_id:
-            log.warning("%s: a snapshot of %s in the folder of %s; skipped", where / rel, record.scholar_id, scholar_id)
+            log.warning(
+                "%s: a snapshot of %s in the folder of %s; skipped",
+                where / rel,
+                record.scholar_id,
+                scholar_id,
+            )
             continue
         return key, rel
     return None
@@ -284,7 +291,12 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
         old = json.loads(path.read_bytes())
     except (OSError, ValueError):
         old = None
-    if isinstance(old, dict) and old.get("stale") and old.get("error") == type(error).__name__ and old.get("reason") == redacted_text(error):
+    if (
+        isinstance(old, dict)
+        and old.get("stale")
+        and old.get("error") == type(error).__name__
+        and old.get("reason") == redacted_text(error)
+    ):
         return
     mark_stale(into, scholar_id, error, when=utc_now())
     summary.written.append(path)
@@ -302,7 +314,9 @@ def _show_kept(into: Path, config: Config, summary: MergeSummary) -> None:
         since = stale_since_of(into, sid) or now
         neutral = sid in authors and is_overdue(since, now, config.stale_after_for(authors[sid]))
         summary.written.extend(
-            write_outputs(into, latest[1], config.badge, skip_current=True, stale_since=since, neutral=neutral)
+            write_outputs(
+                into, latest[1], config.badge, skip_current=True, stale_since=since, neutral=neutral
+            )
         )
 
 

@@ -173,6 +173,7 @@ class BadSnapshot:
     path: Path
     reason: str
 
+
 @dataclass(frozen=True, slots=True)
 class SnapshotRef:
     """A snapshot file and the time its name says.
@@ -225,7 +226,12 @@ def snapshot_refs(
     for name in names:
         when = time_from_name(name)
         if when is None:
-            report_bad(bad, Path(folder, name), "the name is not a snapshot time (YYYYMMDDTHHMMSSZ.json)", quiet=quiet)
+            report_bad(
+                bad,
+                Path(folder, name),
+                "the name is not a snapshot time (YYYYMMDDTHHMMSSZ.json)",
+                quiet=quiet,
+            )
             continue
         refs.append(SnapshotRef(os.path.join(folder, name), when))
     return refs

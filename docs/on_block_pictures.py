@@ -57,7 +57,9 @@ def run(folder: Path, replay: ReplayServer, openalex: StandIn, policy: str) -> N
     env["SCHOLAR_STATS_OPENALEX_URL"] = openalex.url
     subprocess.run(
         [sys.executable, "-m", "crawler", "-q", "run", "--config", str(config), "--base-url", replay.url],
-        env=env, timeout=180, check=False,
+        env=env,
+        timeout=180,
+        check=False,
     )
 
 
@@ -119,7 +121,9 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"]
+        )
         for policy in ("keep", "bridge", "replace"):
             folder = Path(tmp) / policy
             folder.mkdir()

@@ -44,7 +44,9 @@ def _h_index(counts: list[int], at_least: int | None = None) -> int:
     return sum(1 for i, c in enumerate(ranked, start=1) if c >= i)
 
 
-def make_author(data: Path, scholar_id: str, name: str, seed: int, *, pubs: int, weeks: int, openalex_week: int | None) -> None:
+def make_author(
+    data: Path, scholar_id: str, name: str, seed: int, *, pubs: int, weeks: int, openalex_week: int | None
+) -> None:
     rng = random.Random(seed)
     store = AuthorStore(data, scholar_id)
     counts = [rng.randint(0, 60) for _ in range(pubs)]
@@ -64,19 +66,32 @@ def make_author(data: Path, scholar_id: str, name: str, seed: int, *, pubs: int,
             counts[i] += gained
             per_year[when.year] = per_year.get(when.year, 0) + gained
         shown = [counts[i] for i in live]
-        source = "openalex" if openalex_week is not None and openalex_week <= week < openalex_week + 2 else "scholar"
+        source = (
+            "openalex"
+            if openalex_week is not None and openalex_week <= week < openalex_week + 2
+            else "scholar"
+        )
         factor = 0.8 if source == "openalex" else 1.0
         total = int(sum(shown) * factor)
         record = AuthorRecord(
             profile=Profile(scholar_id, name),
             metrics=Metrics(
-                total, int(total * 0.7), _h_index(shown), _h_index(shown) - 1, _h_index(shown, 10),
-                _h_index(shown, 10) - 1, when.year - 5,
+                total,
+                int(total * 0.7),
+                _h_index(shown),
+                _h_index(shown) - 1,
+                _h_index(shown, 10),
+                _h_index(shown, 10) - 1,
+                when.year - 5,
             ),
             cites_per_year=tuple(sorted(per_year.items())),
             publications=tuple(
-                Publication(f"{scholar_id}:{i:04d}", TITLES[i % len(TITLES)] + ("" if i < len(TITLES) else f" ({i // len(TITLES) + 1})"),
-                            year=2015 + i % 11, citations=int(counts[i] * factor))
+                Publication(
+                    f"{scholar_id}:{i:04d}",
+                    TITLES[i % len(TITLES)] + ("" if i < len(TITLES) else f" ({i // len(TITLES) + 1})"),
+                    year=2015 + i % 11,
+                    citations=int(counts[i] * factor),
+                )
                 for i in live
             ),
             source=source,
@@ -93,14 +108,32 @@ def main() -> int:
         make_author(data, "wEtTiNgLaB01", "Ana Lima", 1, pubs=18, weeks=156, openalex_week=90)
         make_author(data, "bOiLiNgLaB02", "Bo Chen", 2, pubs=12, weeks=156, openalex_week=None)
         make_author(data, "gRaPhLaB0003", "Chidi Okafor", 3, pubs=8, weeks=110, openalex_week=None)
-        mark_stale(data, "gRaPhLaB0003", RuntimeError("blocked by Google Scholar (CAPTCHA)"), when=START + timedelta(weeks=110))
+        mark_stale(
+            data,
+            "gRaPhLaB0003",
+            RuntimeError("blocked by Google Scholar (CAPTCHA)"),
+            when=START + timedelta(weeks=110),
+        )
         out = Path(tmp) / "site"
         subprocess.run(
-            [sys.executable, "-m", "crawler", "site", "--data-dir", str(data), "--out", str(out), "--title", "Example lab (made-up numbers)"],
+            [
+                sys.executable,
+                "-m",
+                "crawler",
+                "site",
+                "--data-dir",
+                str(data),
+                "--out",
+                str(out),
+                "--title",
+                "Example lab (made-up numbers)",
+            ],
             check=True,
         )
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"])
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
             page = browser.new_page(viewport={"width": 1100, "height": 1000}, device_scale_factor=1)
             page.goto((out / "index.html").as_uri())
             page.screenshot(path=str(HERE / "dashboard-index.png"), full_page=True)

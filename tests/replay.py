@@ -243,25 +243,74 @@ class GeneratedProfile:
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 _WORDS_A = (
-    "Adaptive", "Robust", "Scalable", "Bayesian", "Sparse", "Efficient", "Distributed",
-    "Causal", "Stochastic", "Federated", "Quantum", "Thermal", "Ångström-scale", "Low-cost",
+    "Adaptive",
+    "Robust",
+    "Scalable",
+    "Bayesian",
+    "Sparse",
+    "Efficient",
+    "Distributed",
+    "Causal",
+    "Stochastic",
+    "Federated",
+    "Quantum",
+    "Thermal",
+    "Ångström-scale",
+    "Low-cost",
 )
 _WORDS_B = (
-    "inference", "control", "estimation", "learning", "routing", "imaging", "sensing",
-    "scheduling", "modelling", "retrieval", "compression", "verification",
+    "inference",
+    "control",
+    "estimation",
+    "learning",
+    "routing",
+    "imaging",
+    "sensing",
+    "scheduling",
+    "modelling",
+    "retrieval",
+    "compression",
+    "verification",
 )
 _WORDS_C = (
-    "wireless networks", "soft matter", "graph data", "power grids", "protein folding",
-    "urban traffic", "climate records", "medical images", "software repositories",
-    "river basins", "café supply chains", "spoken language",
+    "wireless networks",
+    "soft matter",
+    "graph data",
+    "power grids",
+    "protein folding",
+    "urban traffic",
+    "climate records",
+    "medical images",
+    "software repositories",
+    "river basins",
+    "café supply chains",
+    "spoken language",
 )
 _SURNAMES = (
-    "Almeida", "Brown", "Chen", "Dubois", "Eriksson", "Fernández", "García", "Hansen",
-    "Ivanova", "Jamshidi", "Kim", "López", "Müller", "Nakamura", "O'Brien", "Patel",
+    "Almeida",
+    "Brown",
+    "Chen",
+    "Dubois",
+    "Eriksson",
+    "Fernández",
+    "García",
+    "Hansen",
+    "Ivanova",
+    "Jamshidi",
+    "Kim",
+    "López",
+    "Müller",
+    "Nakamura",
+    "O'Brien",
+    "Patel",
 )
 _JOURNALS = (
-    "Journal of Applied Studies", "Transactions on Systems", "Physical Review Letters",
-    "Proceedings of the Annual Conference", "Nature Communications", "Revista Brasileira",
+    "Journal of Applied Studies",
+    "Transactions on Systems",
+    "Physical Review Letters",
+    "Proceedings of the Annual Conference",
+    "Nature Communications",
+    "Revista Brasileira",
 )
 
 
@@ -323,7 +372,7 @@ def generate_profile(
         seen.add(pub_id)
         title = f"{rng.choice(_WORDS_A)} {rng.choice(_WORDS_B)} for {rng.choice(_WORDS_C)}"
         if index % 7 == 3:
-            title += " & beyond: a \"critical\" <review>"
+            title += ' & beyond: a "critical" <review>'
         title += f" (part {index + 1})"
         authors = ", ".join(
             f"{rng.choice('ABCDEFGHJKLMNPRS')}{rng.choice(['', 'A', 'M'])} {rng.choice(_SURNAMES)}"
@@ -334,7 +383,9 @@ def generate_profile(
         volume = f"{rng.choice(_JOURNALS)} {rng.randint(1, 60)} ({rng.randint(1, 12)}), {rng.randint(1, 900)}-{rng.randint(901, 999)}"
         venue = volume + (f", {year}" if year is not None else "")
         cites_id = str(rng.randrange(10**17, 10**19)) if count > 0 else None
-        pubs.append(GeneratedPublication(f"{scholar_id}:{pub_id}", title, authors, venue, year, count, cites_id))
+        pubs.append(
+            GeneratedPublication(f"{scholar_id}:{pub_id}", title, authors, venue, year, count, cites_id)
+        )
     for paper in shared:
         pub_id = "".join(rng.choice(_ID_ALPHABET) for _ in range(12))
         pubs.append(replace(paper, author_pub_id=f"{scholar_id}:{pub_id}"))
@@ -415,9 +466,12 @@ def _template(fixtures_dir: Path) -> tuple[str, str]:
 def _stats_table(table: str, profile: GeneratedProfile) -> str:
     values = iter(
         (
-            profile.citations, profile.citations_since,
-            profile.h_index, profile.h_index_since,
-            profile.i10_index, profile.i10_index_since,
+            profile.citations,
+            profile.citations_since,
+            profile.h_index,
+            profile.h_index_since,
+            profile.i10_index,
+            profile.i10_index_since,
         )
     )
     return _STD_RE.sub(lambda _m: f'<td class="gsc_rsb_std">{next(values)}</td>', table)
@@ -440,9 +494,7 @@ def _histogram(profile: GeneratedProfile) -> tuple[str, str]:
                 f'top:{160 - height}px;height:{height}px;z-index:{n - i}">'
                 f'<span class="gsc_g_al">{value}</span></a>'
             )
-    axis = "".join(
-        f'<div class="gsc_g_xtl" style="top:{153 - 40 * k}px;">{k * step}</div>' for k in range(5)
-    )
+    axis = "".join(f'<div class="gsc_g_xtl" style="top:{153 - 40 * k}px;">{k * step}</div>' for k in range(5))
     return (
         f'<div class="gsc_md_hist_b">{"".join(spans)}{"".join(bars)}</div>',
         f'<div class="gsc_g_hist_xl">{axis}</div></div>',
@@ -533,7 +585,9 @@ class _Response(NamedTuple):
     body: bytes
 
 
-def _html(status: int, body: bytes, charset: str = "UTF-8", extra: Sequence[tuple[str, str]] = ()) -> _Response:
+def _html(
+    status: int, body: bytes, charset: str = "UTF-8", extra: Sequence[tuple[str, str]] = ()
+) -> _Response:
     return _Response(status, [("Content-Type", f"text/html; charset={charset}"), *extra], body)
 
 
@@ -643,7 +697,8 @@ class ReplayServer:
     def profile_requests(self, scholar_id: str | None = None) -> list[ReceivedRequest]:
         """The ``/citations`` requests received (about ``scholar_id`` if given)."""
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if r.path == "/citations" and (scholar_id is None or r.query.get("user") == scholar_id)
         ]
 
@@ -655,7 +710,9 @@ class ReplayServer:
             self._sticky.clear()
 
     def profile_url(self, scholar_id: str, **params: str | int) -> str:
-        query = "&".join(f"{k}={quote(str(v))}" for k, v in {"user": scholar_id, "hl": "en", **params}.items())
+        query = "&".join(
+            f"{k}={quote(str(v))}" for k, v in {"user": scholar_id, "hl": "en", **params}.items()
+        )
         return f"{self.url}/citations?{query}"
 
     # -- used by the handler ----------------------------------------------
@@ -685,7 +742,9 @@ class ReplayServer:
             fixture = self._fixture_pages.get(sid)
         if pages is not None:
             cstart = _int(query.get("cstart"), 0)
-            pagesize = min(max(_int(query.get("pagesize"), SCHOLAR_DEFAULT_PAGESIZE), 1), SCHOLAR_MAX_PAGESIZE)
+            pagesize = min(
+                max(_int(query.get("pagesize"), SCHOLAR_DEFAULT_PAGESIZE), 1), SCHOLAR_MAX_PAGESIZE
+            )
             body = pages.render(cstart=cstart, pagesize=pagesize, hl=query.get("hl", "en"), changed=changed)
             return _html(200, body)
         if fixture is not None:
@@ -739,9 +798,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(state.latency)
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        state._record(
-            ReceivedRequest(parts.path, query, {k.lower(): v for k, v in self.headers.items()})
-        )
+        state._record(ReceivedRequest(parts.path, query, {k.lower(): v for k, v in self.headers.items()}))
         if parts.path == SIGNIN_PATH:
             return self._send(_html(200, read_fixture(SIGNIN_PAGE, state.fixtures_dir)))
         if parts.path == SORRY_PATH:

@@ -52,8 +52,14 @@ def environments() -> list[dict[str, str]]:
     envs = []
     for version in PYTHONS:
         env: dict[str, Any] = dict(default_environment())
-        env.update(python_version=version, python_full_version=f"{version}.0", sys_platform="linux",
-                   platform_system="Linux", platform_machine="x86_64", implementation_name="cpython")
+        env.update(
+            python_version=version,
+            python_full_version=f"{version}.0",
+            sys_platform="linux",
+            platform_system="Linux",
+            platform_machine="x86_64",
+            implementation_name="cpython",
+        )
         envs.append(env)
     return envs
 
@@ -65,8 +71,14 @@ def test_every_pin_has_a_sha256_and_the_locks_match_their_sources() -> None:
         for name, (_version, hashes) in pins.items():
             assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), name
         source = lock.with_suffix(".in").read_text(encoding="utf-8")
-        wanted = {canonicalize_name(m.group(1)): Version(m.group(2)) for m in map(PIN.match, source.splitlines()) if m}
-        assert wanted == {name: version for name, (version, _) in pins.items()}, f"run .ci/lock-action ({lock.name})"
+        wanted = {
+            canonicalize_name(m.group(1)): Version(m.group(2))
+            for m in map(PIN.match, source.splitlines())
+            if m
+        }
+        assert wanted == {name: version for name, (version, _) in pins.items()}, (
+            f"run .ci/lock-action ({lock.name})"
+        )
 
 
 def test_the_lock_agrees_with_pyprojects_ranges() -> None:
@@ -76,8 +88,12 @@ def test_the_lock_agrees_with_pyprojects_ranges() -> None:
         if name in NOT_FOR_THE_ACTION:
             assert name not in pins, f"{name} is locked for the action but listed as not needed"
             continue
-        assert name in pins, f"pyproject needs {name}: lock it for the action, or say why not (NOT_FOR_THE_ACTION)"
-        assert requirement.specifier.contains(pins[name][0], prereleases=True), f"{name} {pins[name][0]} not in {requirement}"
+        assert name in pins, (
+            f"pyproject needs {name}: lock it for the action, or say why not (NOT_FOR_THE_ACTION)"
+        )
+        assert requirement.specifier.contains(pins[name][0], prereleases=True), (
+            f"{name} {pins[name][0]} not in {requirement}"
+        )
 
 
 def test_the_lock_holds_every_dependency_of_what_it_locks() -> None:
@@ -91,7 +107,9 @@ def test_the_lock_holds_every_dependency_of_what_it_locks() -> None:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
             pytest.fail(f"{name} is not installed here to read its requirements")
-        assert Version(installed) == version, f"{name}: locked {version}, installed {installed}: run .ci/lock-action"
+        assert Version(installed) == version, (
+            f"{name}: locked {version}, installed {installed}: run .ci/lock-action"
+        )
         for spec in metadata.requires(name) or []:
             requirement = Requirement(spec)
             for env in environments():
@@ -114,7 +132,9 @@ def test_the_site_lock_holds_only_the_dashboards_templates() -> None:
 
 
 @pytest.mark.slow
-def test_a_fresh_venv_with_only_the_lock_runs_the_action(tmp_path: Path, replay, request: pytest.FixtureRequest) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_venv_with_only_the_lock_runs_the_action(
+    tmp_path: Path, replay, request: pytest.FixtureRequest
+) -> None:  # type: ignore[no-untyped-def]
     cdn = request.getfixturevalue("purge")
     from test_workflows import ACTION, action_context, action_steps, fresh_runner, git, step_named
 
@@ -126,9 +146,17 @@ def test_a_fresh_venv_with_only_the_lock_runs_the_action(tmp_path: Path, replay,
     bare = tmp_path / "server" / "alice" / "site.git"
     bare.parent.mkdir(parents=True)
     git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(bare))
-    env = {**os.environ, "PATH": path, "GITHUB_SERVER_URL": (tmp_path / "server").as_uri(), "GITHUB_REPOSITORY": "alice/site",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "SCHOLAR_STATS_BASE_URL": replay.url,
-           "SCHOLAR_STATS_JSDELIVR_PURGE_URL": cdn.url, "PIP_CACHE_DIR": str(tmp_path / "pip-cache")}
+    env = {
+        **os.environ,
+        "PATH": path,
+        "GITHUB_SERVER_URL": (tmp_path / "server").as_uri(),
+        "GITHUB_REPOSITORY": "alice/site",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "SCHOLAR_STATS_BASE_URL": replay.url,
+        "SCHOLAR_STATS_JSDELIVR_PURGE_URL": cdn.url,
+        "PIP_CACHE_DIR": str(tmp_path / "pip-cache"),
+    }
     github = {"bare": bare, "env": env, "replay": replay, "purge": cdn, "tmp": tmp_path}
     sid = "lockedAAAAAJ"
     replay.add_profile(sid, 5, citations=321)
@@ -136,8 +164,12 @@ def test_a_fresh_venv_with_only_the_lock_runs_the_action(tmp_path: Path, replay,
     install = runner.run(step_named(ACTION, "Install"))
     assert install.returncode == 0, install.stdout + install.stderr
     assert install.stdout.strip().endswith(f"version {__import__('crawler').__version__}")
-    listed = subprocess.run([bin_dir / "python", "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True,
-                            check=True).stdout
+    listed = subprocess.run(
+        [bin_dir / "python", "-m", "pip", "list", "--format=freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     names = {canonicalize_name(line.split("==")[0]) for line in listed.splitlines()}
     assert {"pandas", "matplotlib", "numpy", "apscheduler"}.isdisjoint(names)
     # (scholar-stats itself may show up here through a development checkout's egg-info: not installed)
@@ -189,10 +221,21 @@ def test_install_step_picks_the_locks_or_falls_back(
     fake = fake_python(tmp_path / "bin", version, machine)
     if config:
         (tmp_path / "scholar-stats.toml").write_text(config)
-    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", "ACTION_PATH": str(ROOT), "SITE": site,
-           "CONFIG": "scholar-stats.toml" if config else ""}
-    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}",
+        "ACTION_PATH": str(ROOT),
+        "SITE": site,
+        "CONFIG": "scholar-stats.toml" if config else "",
+    }
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     args = (fake / "pip-args").read_text().splitlines()
     if locks is None:
@@ -205,7 +248,9 @@ def test_install_step_picks_the_locks_or_falls_back(
 
 
 @pytest.mark.parametrize("cache_off", [False, True])
-def test_the_cache_key_follows_the_lock_and_a_disabled_cache_skips_caching(tmp_path: Path, cache_off: bool) -> None:
+def test_the_cache_key_follows_the_lock_and_a_disabled_cache_skips_caching(
+    tmp_path: Path, cache_off: bool
+) -> None:
     import yaml
 
     steps = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["runs"]["steps"]
@@ -218,8 +263,13 @@ def test_the_cache_key_follows_the_lock_and_a_disabled_cache_skips_caching(tmp_p
     env.pop("PIP_CACHE_DIR", None)
     if cache_off:
         env["PIP_NO_CACHE_DIR"] = "1"
-    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", key_step["run"]], env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", key_step["run"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     values = dict(line.split("=", 1) for line in output.read_text().splitlines())
     # In the glob's order: action-site.txt sorts before action.txt.

@@ -56,7 +56,9 @@ def no_proxy(clean_environment: None) -> None:
 
 
 def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*SCHOLAR_STATS, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd)
+    proc = subprocess.run(
+        [*SCHOLAR_STATS, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -113,7 +115,9 @@ def test_the_file_equals_the_snapshot_number_by_number_and_every_bib_id_is_found
     for n, pub in enumerate(chosen):
         pub_id = pub["author_pub_id"].split(":", 1)[1]
         field = f"{{{pub_id}}}" if n % 2 == 0 else f'"{pub_id}"'
-        bib.append(f"@article{{paper{n},\n  title = {{{pub['title']}}},\n  year = {{2020}},\n  google_scholar_id = {field},\n}}\n")
+        bib.append(
+            f"@article{{paper{n},\n  title = {{{pub['title']}}},\n  year = {{2020}},\n  google_scholar_id = {field},\n}}\n"
+        )
     (site / "_bibliography" / "papers.bib").write_text("\n".join(bib), encoding="utf-8")
 
     proc = cli("export", "--what", "al-folio", "--data-dir", data, "--out", "_data/citations.yml", cwd=site)
@@ -147,7 +151,9 @@ def test_the_shape_is_al_folios_own(tmp_path: Path) -> None:
     text = build(data, [DENNER_ID], None).text
     lines = text.splitlines()
     assert lines[:3] == ["metadata:", "  last_updated: '2026-11-20'", "papers:"]
-    keys = [line.strip().rstrip(":") for line in lines if line.startswith("  ") and not line.startswith("    ")][1:]
+    keys = [
+        line.strip().rstrip(":") for line in lines if line.startswith("  ") and not line.startswith("    ")
+    ][1:]
     assert keys == sorted(keys) and len(keys) == 176
     # Each paper: citations, title, year, in that (sorted) order; years quoted as strings.
     entry_fields = [line.split(":")[0].strip() for line in lines[4:7]]
@@ -219,7 +225,9 @@ def test_a_blocked_day_changes_nothing(tmp_path: Path, replay: ReplayServer) -> 
     before = sha(out)
 
     replay.set_scenario(SID, Captcha())
-    day2 = cli("run", "--author", SID, "--data-dir", data, "--base-url", replay.url, "--delay", "0", "--retries", "0")
+    day2 = cli(
+        "run", "--author", SID, "--data-dir", data, "--base-url", replay.url, "--delay", "0", "--retries", "0"
+    )
     assert day2.returncode == 3
     proc = cli("export", "--what", "al-folio", "--data-dir", data, "--out", out)
     assert proc.returncode == 0 and "no change" in proc.stderr
@@ -241,7 +249,9 @@ def test_a_fallback_sources_snapshot_is_not_al_folios_numbers(tmp_path: Path) ->
     doc = yaml.safe_load(text)
     assert doc["metadata"]["last_updated"] == "2026-11-20"
     assert all(k.startswith(f"{DENNER_ID}:") for k in doc["papers"])
-    assert sum(p["citations"] for p in doc["papers"].values()) == sum(p["citations"] for p in scholar["publications"])
+    assert sum(p["citations"] for p in doc["papers"].values()) == sum(
+        p["citations"] for p in scholar["publications"]
+    )
 
 
 def test_a_count_scholar_did_not_give_is_left_out_not_zero(tmp_path: Path) -> None:
@@ -280,7 +290,9 @@ def test_no_data_yet_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "content", ["papers: [1, 2\n", "- just\n- a list\n", "papers: not-a-mapping\n"], ids=["not-yaml", "list", "papers-scalar"]
+    "content",
+    ["papers: [1, 2\n", "- just\n- a list\n", "papers: not-a-mapping\n"],
+    ids=["not-yaml", "list", "papers-scalar"],
 )
 def test_a_file_that_is_not_al_folios_is_refused_and_kept(tmp_path: Path, content: str) -> None:
     data = tmp_path / "data"
@@ -308,18 +320,36 @@ def test_the_summary_for_a_commit_message_masks_credentials(tmp_path: Path) -> N
     from crawler.models import AuthorRecord, Metrics, Profile, Publication
 
     data = tmp_path / "data"
-    secret_titles = ["Mirror at https://bob:hunter2@mirror.example/p", "Data ?api_key=SECRETKEY1 inside",
-                     "Bearer abcdefghijklmnop token", "ghp_" + "a" * 36]
+    secret_titles = [
+        "Mirror at https://bob:hunter2@mirror.example/p",
+        "Data ?api_key=SECRETKEY1 inside",
+        "Bearer abcdefghijklmnop token",
+        "ghp_" + "a" * 36,
+    ]
     record = AuthorRecord(
         profile=Profile(scholar_id=SID, name="A"),
-        metrics=Metrics(citations=40, citations_since=None, h_index=4, h_index_since=None, i10_index=0,
-                        i10_index_since=None, since_year=None),
-        publications=tuple(Publication(author_pub_id=f"{SID}:p{i}", title=t, year=2020, citations=10)
-                           for i, t in enumerate(secret_titles)),
-        source="scholar", complete=True, fetched_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        metrics=Metrics(
+            citations=40,
+            citations_since=None,
+            h_index=4,
+            h_index_since=None,
+            i10_index=0,
+            i10_index_since=None,
+            since_year=None,
+        ),
+        publications=tuple(
+            Publication(author_pub_id=f"{SID}:p{i}", title=t, year=2020, citations=10)
+            for i, t in enumerate(secret_titles)
+        ),
+        source="scholar",
+        complete=True,
+        fetched_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
     )
     AuthorStore(data, SID).write_snapshot(record)
-    old = dump("2026-11-01", {f"{SID}:p{i}": {"citations": 9, "title": t, "year": "2020"} for i, t in enumerate(secret_titles)})
+    old = dump(
+        "2026-11-01",
+        {f"{SID}:p{i}": {"citations": 9, "title": t, "year": "2020"} for i, t in enumerate(secret_titles)},
+    )
     result = build(data, [SID], old)
     assert result.changed and result.summary.startswith("4 counts changed (")
     for secret in ("hunter2", "SECRETKEY1", "abcdefghijklmnop", "a" * 36):

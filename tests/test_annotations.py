@@ -24,9 +24,17 @@ SID = "annotAAAAAAJ"
 
 
 def blocked(days: float, *, reason: str | None = None, status: str = "kept") -> dict[str, Any]:
-    return {"scholar_id": SID, "status": status, "exit_code": 3, "shown": "kept", "stale_days": days,
-            "stale_since": "2026-11-20T06:17:00Z", "scholar_as_of": "2026-11-19T06:17:40Z",
-            "reason": reason or str(Blocked("Google Scholar answered with a CAPTCHA", kind="captcha", status=429))}
+    return {
+        "scholar_id": SID,
+        "status": status,
+        "exit_code": 3,
+        "shown": "kept",
+        "stale_days": days,
+        "stale_since": "2026-11-20T06:17:00Z",
+        "scholar_as_of": "2026-11-19T06:17:40Z",
+        "reason": reason
+        or str(Blocked("Google Scholar answered with a CAPTCHA", kind="captcha", status=429)),
+    }
 
 
 def test_escaping_follows_githubs_workflow_command_rules() -> None:
@@ -39,12 +47,17 @@ def test_escaping_follows_githubs_workflow_command_rules() -> None:
 def test_a_reason_cannot_start_a_command_of_its_own() -> None:
     line = annotation("error", "x, y: z", "bad page\n::add-mask::nothing\r\n::set-output name=a::b 50%")
     assert "\n" not in line and "\r" not in line
-    assert line == ("::error title=x%2C y%3A z::bad page%0A::add-mask::nothing%0D%0A::set-output name=a::b 50%25")
+    assert line == (
+        "::error title=x%2C y%3A z::bad page%0A::add-mask::nothing%0D%0A::set-output name=a::b 50%25"
+    )
 
 
 def test_secrets_are_masked_before_they_reach_the_page() -> None:
-    line = annotation("error", "proxy http://bob:hunter2@proxy.example:8080",
-                      "fetch failed via http://bob:hunter2@proxy.example:8080 (https://serpapi.com/search?api_key=sk123456)")
+    line = annotation(
+        "error",
+        "proxy http://bob:hunter2@proxy.example:8080",
+        "fetch failed via http://bob:hunter2@proxy.example:8080 (https://serpapi.com/search?api_key=sk123456)",
+    )
     assert "hunter2" not in line and "sk123456" not in line
     assert "proxy.example" in line
 
@@ -55,14 +68,17 @@ def test_the_command_lines_advice_names_the_actions_input() -> None:
     worded = for_the_action(reason)
     assert "--proxy" not in worded and "the action's proxy: input" in worded
     assert for_the_action("pass --source openalex or --on-block bridge") == (
-        "pass the action's source: input openalex or the action's on-block: input bridge")
+        "pass the action's source: input openalex or the action's on-block: input bridge"
+    )
 
 
 def test_a_blocked_day_within_the_limit_is_a_warning_with_the_reason() -> None:
     result = verdict([blocked(1.0)], 3, 3.0)
     assert result.outputs["blocked-too-long"] == "false"
     assert [line.split("::")[1] for line in result.lines] == [
-        "warning title=Google Scholar blocked this runner", f"warning title=scholar-stats%3A {SID}"]
+        "warning title=Google Scholar blocked this runner",
+        f"warning title=scholar-stats%3A {SID}",
+    ]
     assert "CAPTCHA" in result.lines[1] and "the action's proxy: input" in result.lines[1]
     assert not any("--proxy" in line for line in result.lines)
 
@@ -76,8 +92,10 @@ def test_a_block_past_the_limit_is_an_error_with_the_reason() -> None:
 
 @pytest.mark.parametrize("code", [1, 4, 5, 6, 8])
 def test_any_other_failure_is_an_error_per_failed_author(code: int) -> None:
-    authors = [{"scholar_id": SID, "status": "failed", "exit_code": code, "reason": "profile not found (HTTP 404)"},
-               {"scholar_id": "fineAAAAAAAJ", "status": "unchanged", "exit_code": 0, "reason": None}]
+    authors = [
+        {"scholar_id": SID, "status": "failed", "exit_code": code, "reason": "profile not found (HTTP 404)"},
+        {"scholar_id": "fineAAAAAAAJ", "status": "unchanged", "exit_code": 0, "reason": None},
+    ]
     result = verdict(authors, code, 3.0)
     assert result.lines == [f"::error title=scholar-stats%3A {SID}::profile not found (HTTP 404)"]
     assert result.outputs == {}
@@ -87,7 +105,9 @@ def test_a_failure_without_a_summary_takes_the_error_line_from_stderr() -> None:
     stderr = "fineAAAAAAAJ: updated\nerror: scholar-stats.toml, line 3: unknown key 'sorces'\n"
     assert last_error_line(stderr) == "scholar-stats.toml, line 3: unknown key 'sorces'"
     result = verdict([], 2, 3.0, stderr)
-    assert result.lines == ["::error title=scholar-stats run failed::scholar-stats.toml, line 3: unknown key 'sorces'"]
+    assert result.lines == [
+        "::error title=scholar-stats run failed::scholar-stats.toml, line 3: unknown key 'sorces'"
+    ]
     assert "see this step's log" in verdict([], 1, 3.0, "Traceback ...\n").lines[0]
 
 
@@ -104,9 +124,23 @@ def test_the_module_runs_as_the_action_calls_it(tmp_path: Path) -> None:
     output = tmp_path / "out"
     output.write_text("")
     proc = subprocess.run(
-        [sys.executable, "-m", "crawler.annotations", "--summary", str(summary), "--stderr", str(tmp_path / "none"),
-         "--exit-code", "3", "--fail-after", "3"],
-        capture_output=True, text=True, env={"GITHUB_OUTPUT": str(output), "PATH": ""}, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "crawler.annotations",
+            "--summary",
+            str(summary),
+            "--stderr",
+            str(tmp_path / "none"),
+            "--exit-code",
+            "3",
+            "--fail-after",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        env={"GITHUB_OUTPUT": str(output), "PATH": ""},
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1] == f"::warning title=scholar-stats%3A {SID}::blocked%0Aby %25TEMP%25"

@@ -42,17 +42,44 @@ def snapshot_names(data: Path, sid: str = SID) -> list[str]:
 
 
 RICH = AuthorRecord(
-    profile=Profile(scholar_id=SID, name="Chien-Shiung Wu", affiliation="Columbia University",
-                    interests=("nuclear physics", "beta decay"), email_domain="columbia.edu",
-                    homepage="https://example.org/wu", picture_url="https://example.org/wu.jpg"),
-    metrics=Metrics(citations=1234, citations_since=456, h_index=20, h_index_since=12, i10_index=30,
-                    i10_index_since=None, since_year=2021),
+    profile=Profile(
+        scholar_id=SID,
+        name="Chien-Shiung Wu",
+        affiliation="Columbia University",
+        interests=("nuclear physics", "beta decay"),
+        email_domain="columbia.edu",
+        homepage="https://example.org/wu",
+        picture_url="https://example.org/wu.jpg",
+    ),
+    metrics=Metrics(
+        citations=1234,
+        citations_since=456,
+        h_index=20,
+        h_index_since=12,
+        i10_index=30,
+        i10_index_since=None,
+        since_year=2021,
+    ),
     cites_per_year=((2019, 0), (2020, 40), (2021, 100)),
     publications=(
-        Publication(f"{SID}:aaaaaaaaaaaa", 'Parity, "violation"', authors="CS Wu, E Ambler", venue="Phys. Rev. 105, 1957",
-                    year=1957, citations=900, cites_id="123,456"),
-        Publication(f"{SID}:bbbbbbbbbbbb", "Untitled note", authors=None, venue=None, year=None, citations=None,
-                    cites_id=None),
+        Publication(
+            f"{SID}:aaaaaaaaaaaa",
+            'Parity, "violation"',
+            authors="CS Wu, E Ambler",
+            venue="Phys. Rev. 105, 1957",
+            year=1957,
+            citations=900,
+            cites_id="123,456",
+        ),
+        Publication(
+            f"{SID}:bbbbbbbbbbbb",
+            "Untitled note",
+            authors=None,
+            venue=None,
+            year=None,
+            citations=None,
+            cites_id=None,
+        ),
         Publication(f"{SID}:cccccccccccc", "Zero", authors="CS Wu", venue="Nature", year=1960, citations=0),
     ),
     complete=False,
@@ -80,30 +107,52 @@ opt_int = st.none() | st.integers(min_value=0, max_value=10**7)
 @st.composite
 def records(draw: st.DrawFn) -> AuthorRecord:
     n = draw(st.integers(min_value=0, max_value=6))
-    ids = draw(st.lists(st.from_regex(r"[A-Za-z0-9_-]{12}", fullmatch=True), min_size=n, max_size=n, unique=True))
+    ids = draw(
+        st.lists(st.from_regex(r"[A-Za-z0-9_-]{12}", fullmatch=True), min_size=n, max_size=n, unique=True)
+    )
     pubs = tuple(
         Publication(
-            author_pub_id=f"{SID}:{pid}", title=draw(text_st), authors=draw(st.none() | text_st),
-            venue=draw(st.none() | text_st.filter(bool)), year=draw(st.none() | st.integers(1900, 2030)),
-            citations=draw(opt_int), cites_id=draw(st.none() | st.from_regex(r"[0-9]{1,20}(,[0-9]{1,20})?", fullmatch=True)),
+            author_pub_id=f"{SID}:{pid}",
+            title=draw(text_st),
+            authors=draw(st.none() | text_st),
+            venue=draw(st.none() | text_st.filter(bool)),
+            year=draw(st.none() | st.integers(1900, 2030)),
+            citations=draw(opt_int),
+            cites_id=draw(st.none() | st.from_regex(r"[0-9]{1,20}(,[0-9]{1,20})?", fullmatch=True)),
         )
         for pid in ids
     )
     return AuthorRecord(
-        profile=Profile(scholar_id=SID, name=draw(text_st), affiliation=draw(st.none() | text_st),
-                        interests=tuple(draw(st.lists(text_st, max_size=3))),
-                        email_domain=draw(st.none() | st.from_regex(r"[a-z]{1,8}\.[a-z]{2,3}", fullmatch=True))),
+        profile=Profile(
+            scholar_id=SID,
+            name=draw(text_st),
+            affiliation=draw(st.none() | text_st),
+            interests=tuple(draw(st.lists(text_st, max_size=3))),
+            email_domain=draw(st.none() | st.from_regex(r"[a-z]{1,8}\.[a-z]{2,3}", fullmatch=True)),
+        ),
         metrics=Metrics(
-            citations=draw(opt_int), citations_since=draw(opt_int), h_index=draw(opt_int),
-            h_index_since=draw(opt_int), i10_index=draw(opt_int), i10_index_since=draw(opt_int),
+            citations=draw(opt_int),
+            citations_since=draw(opt_int),
+            h_index=draw(opt_int),
+            h_index_since=draw(opt_int),
+            i10_index=draw(opt_int),
+            i10_index_since=draw(opt_int),
             since_year=draw(st.none() | st.integers(2000, 2030)),
         ),
-        cites_per_year=tuple(sorted(draw(st.dictionaries(st.integers(1990, 2030), st.integers(0, 10**6), max_size=5)).items())),
+        cites_per_year=tuple(
+            sorted(draw(st.dictionaries(st.integers(1990, 2030), st.integers(0, 10**6), max_size=5)).items())
+        ),
         publications=pubs,
         complete=draw(st.booleans()),
         source=draw(st.sampled_from(["scholar", "openalex", "serpapi"])),
-        fetched_at=draw(st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1),
-                                                 timezones=st.just(timezone.utc)).map(lambda d: d.replace(microsecond=0))),
+        fetched_at=draw(
+            st.none()
+            | st.datetimes(
+                min_value=datetime(2000, 1, 1),
+                max_value=datetime(2099, 1, 1),
+                timezones=st.just(timezone.utc),
+            ).map(lambda d: d.replace(microsecond=0))
+        ),
         notes=tuple(draw(st.lists(text_st, max_size=2))),
     )
 
@@ -114,14 +163,24 @@ def test_round_trip_property(record: AuthorRecord) -> None:
     assert round_trip(record) == record
 
 
-def acad(citedby: int, pubs: dict[str, int], *, as_list: bool = False, int_years: bool = False,
-         updated: str = "2024-05-01 03:04:05.123456") -> dict[str, Any]:
+def acad(
+    citedby: int,
+    pubs: dict[str, int],
+    *,
+    as_list: bool = False,
+    int_years: bool = False,
+    updated: str = "2024-05-01 03:04:05.123456",
+) -> dict[str, Any]:
     """What AcadHomepage's workflow commits: scholarly's filled author, publications keyed by author_pub_id."""
     entries = {
         f"{SID}:{key}": {
             "container_type": "Publication",
             "source": "AUTHOR_PUBLICATION_ENTRY",
-            "bib": {"title": f"On {key}, again", "pub_year": "2019" if key != "z" else "", "citation": f"Journal of {key} 3, 2019"},
+            "bib": {
+                "title": f"On {key}, again",
+                "pub_year": "2019" if key != "z" else "",
+                "citation": f"Journal of {key} 3, 2019",
+            },
             "filled": False,
             "author_pub_id": f"{SID}:{key}",
             "num_citations": count,
@@ -160,13 +219,24 @@ def acad(citedby: int, pubs: dict[str, int], *, as_list: bool = False, int_years
 @pytest.mark.parametrize("as_list", [False, True])
 @pytest.mark.parametrize("int_years", [False, True])
 def test_acadhomepage_gs_data(as_list: bool, int_years: bool) -> None:
-    record = record_from_gs_data(acad(25, {"x": 20, "yy": 5, "z": 0}, as_list=as_list, int_years=int_years), "otherIDxxxx1")
+    record = record_from_gs_data(
+        acad(25, {"x": 20, "yy": 5, "z": 0}, as_list=as_list, int_years=int_years), "otherIDxxxx1"
+    )
     assert record.scholar_id == SID and record.profile.name == "Lise Meitner"
     assert record.profile.email_domain == "kwi.de"
-    assert record.metrics == Metrics(citations=25, citations_since=20, h_index=3, h_index_since=2, i10_index=1,
-                                     i10_index_since=1, since_year=None)
+    assert record.metrics == Metrics(
+        citations=25,
+        citations_since=20,
+        h_index=3,
+        h_index_since=2,
+        i10_index=1,
+        i10_index_since=1,
+        since_year=None,
+    )
     assert record.cites_per_year == ((2019, 5), (2020, 20))
-    assert [(p.author_pub_id, p.title, p.year, p.citations, p.cites_id, p.venue) for p in record.publications] == [
+    assert [
+        (p.author_pub_id, p.title, p.year, p.citations, p.cites_id, p.venue) for p in record.publications
+    ] == [
         (f"{SID}:x", "On x, again", 2019, 20, "100", "Journal of x 3, 2019"),
         (f"{SID}:yy", "On yy, again", 2019, 5, "200", "Journal of yy 3, 2019"),
         (f"{SID}:z", "On z, again", None, 0, "100", "Journal of z 3, 2019"),
@@ -184,7 +254,10 @@ def test_acadhomepage_gs_data(as_list: bool, int_years: bool) -> None:
         ({"name": "x", "citedby": "many"}, "'citedby' must be an integer"),
         ({"name": "x", "citedby": 1, "publications": "none"}, "'publications' must be an object or a list"),
         ({"name": "x", "publications": {"a": {"bib": {}}}}, "'publications.a.bib.title' must be a string"),
-        ({"name": "x", "publications": [{"bib": {"title": "t"}}]}, "'publications[0]' has no 'author_pub_id'"),
+        (
+            {"name": "x", "publications": [{"bib": {"title": "t"}}]},
+            "'publications[0]' has no 'author_pub_id'",
+        ),
         ({"name": "x", "citedby": 1, "cites_per_year": {"total": 3}}, "not a year"),
     ],
 )
@@ -197,12 +270,22 @@ def test_not_an_author_object(data: Any, message: str) -> None:
 
 
 def git(repo: Path, *args: str, when: int | None = None) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
     if when is not None:
         env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] = f"@{when} +0200"
-    result = subprocess.run(["git", "-c", "commit.gpgsign=false", "-C", str(repo), *args], env=env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-C", str(repo), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stdout
 
 
@@ -230,11 +313,18 @@ def repo(tmp_path: Path) -> Path:
     git(root, "rm", "-q", "-r", "--cached", ".")
     (root / "README.md").unlink()
     for i, total in enumerate((100, 110, 125, 130, 140)):
-        pubs = {"x": total - 20, "yy": 15, "z": 5} if i < 4 else {"x": total - 30, "yy": 15, "z": 5, "new": 10}
+        pubs = (
+            {"x": total - 20, "yy": 15, "z": 5} if i < 4 else {"x": total - 30, "yy": 15, "z": 5, "new": 10}
+        )
         # AcadHomepage's "updated" is the local time of each run, so every run commits.
         updated = f"2024-01-{i + 1:02d} 14:34:56.{i:06d}"
         commit_file(root, json.dumps(acad(total, pubs, updated=updated), ensure_ascii=False), TIMES[i])
-        commit_file(root, json.dumps({"schemaVersion": 1, "message": str(total), "n": i}), TIMES[i], "gs_data_shieldsio.json")
+        commit_file(
+            root,
+            json.dumps({"schemaVersion": 1, "message": str(total), "n": i}),
+            TIMES[i],
+            "gs_data_shieldsio.json",
+        )
     git(root, "checkout", "-q", "main")
     return root
 
@@ -252,12 +342,19 @@ def test_import_git_five_versions_then_nothing(repo: Path, tmp_path: Path) -> No
     assert record.fetched_at == datetime.fromtimestamp(TIMES[4], timezone.utc)
     # The newest snapshot was imported, so the outputs were rebuilt from it.
     gs = json.loads((data / SID / "gs_data.json").read_text(encoding="utf-8"))
-    assert gs["citedby"] == 140 and gs["updated"] == NAMES[4][:4] + "-" + NAMES[4][4:6] + "-" + NAMES[4][6:8] + "T12:34:56Z"
-    before = {p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file() and p.name != ".scholar-stats.lock"}
+    assert (
+        gs["citedby"] == 140
+        and gs["updated"] == NAMES[4][:4] + "-" + NAMES[4][4:6] + "-" + NAMES[4][6:8] + "T12:34:56Z"
+    )
+    before = {
+        p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file() and p.name != ".scholar-stats.lock"
+    }
 
     code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
     assert code == 0 and "imported 0, already there 5" in err
-    after = {p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file() and p.name != ".scholar-stats.lock"}
+    after = {
+        p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file() and p.name != ".scholar-stats.lock"
+    }
     assert after == before
 
 
@@ -304,8 +401,10 @@ def test_no_usable_version_is_refused(tmp_path: Path) -> None:
     commit_file(root, "null", TIMES[1])
     code, _, err = cli("import-git", "--repo", root, "--author", SID, "--data-dir", tmp_path / "data")
     assert code == 2
-    assert err.endswith(f"error: none of the 2 committed versions of gs_data.json on google-scholar-stats in {root} "
-                        "is a gs_data.json author object\n")
+    assert err.endswith(
+        f"error: none of the 2 committed versions of gs_data.json on google-scholar-stats in {root} "
+        "is a gs_data.json author object\n"
+    )
     assert not (tmp_path / "data" / SID / "snapshots").exists()
 
 
@@ -313,7 +412,10 @@ def test_no_usable_version_is_refused(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--branch", "gh-pages"], "no branch gh-pages (nor origin/gh-pages) in"),
-        (["--path", "results/gs_data.json"], "results/gs_data.json was never committed on google-scholar-stats"),
+        (
+            ["--path", "results/gs_data.json"],
+            "results/gs_data.json was never committed on google-scholar-stats",
+        ),
         (["--author", "short"], "not a Google Scholar ID"),
     ],
 )
@@ -335,7 +437,9 @@ def test_guard_refuses_a_sharp_drop_against_the_snapshot_before(repo: Path, tmp_
     data = tmp_path / "data"
     code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
     assert code == 6
-    assert "total citations fell from 140 to 20" in err and err.splitlines()[-1].startswith("error: refused by the guard: commit ")
+    assert "total citations fell from 140 to 20" in err and err.splitlines()[-1].startswith(
+        "error: refused by the guard: commit "
+    )
     assert snapshot_names(data) == NAMES[:5]
     code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data, "--accept-drop")
     assert code == 0 and "imported 1, already there 5" in err
@@ -343,17 +447,22 @@ def test_guard_refuses_a_sharp_drop_against_the_snapshot_before(repo: Path, tmp_
 
 
 def test_a_versions_of_another_author_is_refused(repo: Path, tmp_path: Path) -> None:
-    code, _, err = cli("import-git", "--repo", repo, "--author", "sOmEoNeElSe1", "--data-dir", tmp_path / "data")
+    code, _, err = cli(
+        "import-git", "--repo", repo, "--author", "sOmEoNeElSe1", "--data-dir", tmp_path / "data"
+    )
     assert code == 6 and f"the page is the profile of {SID}, not sOmEoNeElSe1" in err
 
 
 def test_older_history_does_not_touch_newer_outputs(repo: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     newer = record_from_gs_data(acad(150, {"x": 130, "yy": 15, "z": 5}), SID).with_fetched_at(
-        datetime(2025, 6, 1, tzinfo=timezone.utc))
+        datetime(2025, 6, 1, tzinfo=timezone.utc)
+    )
     AuthorStore(data, SID).write_snapshot(newer)
     write_outputs(data, newer, BadgeStyle())
-    outputs = {p: p.read_bytes() for p in (data / SID).rglob("*") if p.is_file() and "snapshots" not in p.parts}
+    outputs = {
+        p: p.read_bytes() for p in (data / SID).rglob("*") if p.is_file() and "snapshots" not in p.parts
+    }
     code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
     assert code == 0, err
     assert len(snapshot_names(data)) == 6
@@ -369,8 +478,13 @@ def test_an_imported_run_snapshot_is_not_duplicated(tmp_path: Path) -> None:
     git(root, "init", "-q", "-b", "google-scholar-stats")
     for i, total in enumerate((10, 12)):
         record = RICH.with_fetched_at(datetime.fromtimestamp(TIMES[i] - 30, timezone.utc))
-        record = AuthorRecord(**{**{f: getattr(record, f) for f in record.__slots__}, "metrics": Metrics(citations=total),
-                                 "complete": True})
+        record = AuthorRecord(
+            **{
+                **{f: getattr(record, f) for f in record.__slots__},
+                "metrics": Metrics(citations=total),
+                "complete": True,
+            }
+        )
         AuthorStore(data, SID).write_snapshot(record)
         commit_file(root, json.dumps(gs_data_dict(record, updated=record.fetched_at)), TIMES[i])
     code, _, err = cli("import-git", "--repo", root, "--author", SID, "--data-dir", data)
@@ -396,7 +510,9 @@ def test_import_html_dated_by_mtime_then_nothing_new(tmp_path: Path) -> None:
     code, _, err = cli("import-html", page, "--author", DENNER, "--data-dir", data)
     assert code == 0, err
     assert snapshot_names(data, DENNER) == ["20251114T060000Z.json"]
-    record = record_from_dict(json.loads((data / DENNER / "snapshots" / "20251114T060000Z.json").read_text("utf-8")))
+    record = record_from_dict(
+        json.loads((data / DENNER / "snapshots" / "20251114T060000Z.json").read_text("utf-8"))
+    )
     assert (record.metrics.citations, record.metrics.h_index, len(record.publications)) == (1799, 17, 176)
     assert record.profile.name == "Carlos Denner dos Santos" and record.complete
     assert json.loads((data / DENNER / "gs_data.json").read_text("utf-8"))["citedby"] == 1799
@@ -407,10 +523,14 @@ def test_import_html_dated_by_mtime_then_nothing_new(tmp_path: Path) -> None:
 def test_import_html_with_date(tmp_path: Path) -> None:
     page = copy_fixture(tmp_path, "bohlooli_en_50rows.html")
     data = tmp_path / "data"
-    code, _, err = cli("import-html", page, "--author", "cIn8pGEAAAAJ", "--date", "2022-08-09", "--data-dir", data)
+    code, _, err = cli(
+        "import-html", page, "--author", "cIn8pGEAAAAJ", "--date", "2022-08-09", "--data-dir", data
+    )
     assert code == 0, err
     assert snapshot_names(data, "cIn8pGEAAAAJ") == ["20220809T000000Z.json"]
-    code, _, err = cli("import-html", page, page, "--author", "cIn8pGEAAAAJ", "--date", "2022-08-09", "--data-dir", data)
+    code, _, err = cli(
+        "import-html", page, page, "--author", "cIn8pGEAAAAJ", "--date", "2022-08-09", "--data-dir", data
+    )
     assert code == 2 and "--date dates a single FILE" in err
 
 
@@ -438,7 +558,9 @@ def test_partial_page_is_refused_unless_allowed(tmp_path: Path) -> None:
         ("README.md", 5, ""),
     ],
 )
-def test_import_html_refuses_other_pages_naming_the_file(tmp_path: Path, name: str, code: int, message: str) -> None:
+def test_import_html_refuses_other_pages_naming_the_file(
+    tmp_path: Path, name: str, code: int, message: str
+) -> None:
     good = copy_fixture(tmp_path, "denner_pt-PT_176rows_browser-saved.html")
     page = copy_fixture(tmp_path, name)
     exit_code, _, err = cli("import-html", good, page, "--author", DENNER, "--data-dir", tmp_path / "data")
@@ -454,23 +576,52 @@ def test_import_html_guard_checks_the_snapshot_before(tmp_path: Path) -> None:
     kid = "8daWuo4AAAAJ"
     store = AuthorStore(data, kid)
     page = copy_fixture(tmp_path, "kietzig_en_2021_pagesize2.html")
-    for when, total in ((datetime(2019, 1, 1, tzinfo=timezone.utc), 1300), (datetime(2024, 1, 1, tzinfo=timezone.utc), 5000)):
-        store.write_snapshot(AuthorRecord(
-            profile=Profile(scholar_id=kid, name="Anne Kietzig"), metrics=Metrics(citations=total),
-            publications=tuple(Publication(f"{kid}:{i:012d}", f"t{i}") for i in range(2)), fetched_at=when,
-        ))
+    for when, total in (
+        (datetime(2019, 1, 1, tzinfo=timezone.utc), 1300),
+        (datetime(2024, 1, 1, tzinfo=timezone.utc), 5000),
+    ):
+        store.write_snapshot(
+            AuthorRecord(
+                profile=Profile(scholar_id=kid, name="Anne Kietzig"),
+                metrics=Metrics(citations=total),
+                publications=tuple(Publication(f"{kid}:{i:012d}", f"t{i}") for i in range(2)),
+                fetched_at=when,
+            )
+        )
     outputs_before = sorted((data / kid).iterdir())
     # Against the 2024 snapshot this page (1338 citations) would be a drop from 5000; against 2019 it is growth.
-    code, _, err = cli("import-html", page, "--author", kid, "--date", "2021-08-01T10:00:00+02:00", "--data-dir", data,
-                       "--allow-partial")
+    code, _, err = cli(
+        "import-html",
+        page,
+        "--author",
+        kid,
+        "--date",
+        "2021-08-01T10:00:00+02:00",
+        "--data-dir",
+        data,
+        "--allow-partial",
+    )
     assert code == 0, err
-    assert snapshot_names(data, kid) == ["20190101T000000Z.json", "20210801T080000Z.json", "20240101T000000Z.json"]
+    assert snapshot_names(data, kid) == [
+        "20190101T000000Z.json",
+        "20210801T080000Z.json",
+        "20240101T000000Z.json",
+    ]
     # Not the newest snapshot: the outputs are left alone.
     assert sorted((data / kid).iterdir()) == outputs_before
     # The same page in French says the same thing at that time: nothing new.
     fr = copy_fixture(tmp_path, "kietzig_fr_2019_pagesize2.html")
-    code, _, err = cli("import-html", fr, "--author", kid, "--date", "2021-08-01T08:00:00Z", "--data-dir", data,
-                       "--allow-partial")
+    code, _, err = cli(
+        "import-html",
+        fr,
+        "--author",
+        kid,
+        "--date",
+        "2021-08-01T08:00:00Z",
+        "--data-dir",
+        data,
+        "--allow-partial",
+    )
     assert code == 0 and "imported 0, already there 1" in err
 
 
@@ -500,4 +651,6 @@ def test_import_html_refuses_a_page_mixing_two_profiles(tmp_path: Path) -> None:
     code, _, err = cli("import-html", mixed, "--author", "cIn8pGEAAAAJ", "--data-dir", data)
     assert code == 5, err
     assert f"{mixed}: the page mixes the profiles cIn8pGEAAAAJ, sOmEoNeElSe1" in err
-    assert not (data / "cIn8pGEAAAAJ" / "snapshots").exists() or not any((data / "cIn8pGEAAAAJ" / "snapshots").iterdir())
+    assert not (data / "cIn8pGEAAAAJ" / "snapshots").exists() or not any(
+        (data / "cIn8pGEAAAAJ" / "snapshots").iterdir()
+    )

@@ -193,7 +193,10 @@ def test_a_cache_shields_io_would_refuse_is_a_config_error_before_any_request(tm
     config.write_text('[[authors]]\nid = "aliceAAAAAAJ"\n[badge]\ncache_seconds = 9007199254740992\n')
     proc = subprocess.run(
         [sys.executable, "-m", "crawler", "run", "--config", str(config), "--base-url", "http://127.0.0.1:9"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: {config}:4: badge.cache_seconds:")
@@ -479,7 +482,9 @@ def test_real_parsed_record_badges_validate(
     assert read_json(tmp_path / "badges" / "citations.json")["message"] == str(expected["citedby"])
     assert read_json(tmp_path / "badges" / "h-index.json")["message"] == str(expected["hindex"])
     assert read_json(tmp_path / "badges" / "i10-index.json")["message"] == str(expected["i10index"])
-    assert read_json(tmp_path / "badges" / "publications.json")["message"] == str(expected["n_publication_rows"])
+    assert read_json(tmp_path / "badges" / "publications.json")["message"] == str(
+        expected["n_publication_rows"]
+    )
 
     pub_ids = {p.author_pub_id for p in record.publications if p.citations is not None}
     pub_jsons = [p for p in jsons if p.parent.name == "pubs"]
@@ -622,7 +627,9 @@ def test_source_in_label(source: str, source_in_label: bool, expected: str, tmp_
     assert read_json(pub_badge.with_name(pub_badge.name + ".json"))["label"] == expected
     h_label = read_json(tmp_path / "badges" / "h-index.json")["label"]
     assert h_label == expected.replace("citations", "h-index")
-    title = svg_root((tmp_path / "badges" / "citations.svg").read_text(encoding="utf-8")).find(f"{SVG_NS}title")
+    title = svg_root((tmp_path / "badges" / "citations.svg").read_text(encoding="utf-8")).find(
+        f"{SVG_NS}title"
+    )
     assert title is not None and title.text == f"{expected}: 1799"
 
 
@@ -693,9 +700,16 @@ def test_a_publication_id_given_twice_is_one_publication_everywhere(tmp_path: Pa
     from crawler.models import record_from_dict, record_to_dict
     from crawler.outputs.gs_data import gs_data_dict
 
-    twice = (("AoKJ_g4AAAAJ:5ugPr518TE4C", 471), ("AoKJ_g4AAAAJ:LkGwnXOMwfcC", 153), ("AoKJ_g4AAAAJ:5ugPr518TE4C", 9))
+    twice = (
+        ("AoKJ_g4AAAAJ:5ugPr518TE4C", 471),
+        ("AoKJ_g4AAAAJ:LkGwnXOMwfcC", 153),
+        ("AoKJ_g4AAAAJ:5ugPr518TE4C", 9),
+    )
     record = make_record(pubs=twice)
-    assert [p.author_pub_id for p in record.publications] == ["AoKJ_g4AAAAJ:5ugPr518TE4C", "AoKJ_g4AAAAJ:LkGwnXOMwfcC"]
+    assert [p.author_pub_id for p in record.publications] == [
+        "AoKJ_g4AAAAJ:5ugPr518TE4C",
+        "AoKJ_g4AAAAJ:LkGwnXOMwfcC",
+    ]
     assert record.publications[0].citations == 471  # the first row listed wins
     write_badges(tmp_path, record, BadgeStyle())
     assert json.loads((tmp_path / "badges" / "publications.json").read_text())["message"] == "2"

@@ -109,15 +109,19 @@ def click_bookmark(page: Any) -> None:
     """What clicking the bookmark does: run the javascript: URL's code in the page."""
     link = bookmarklet()
     assert link.startswith("javascript:") and "\n" not in link
-    page.add_script_tag(content=unquote(link[len("javascript:"):]))
+    page.add_script_tag(content=unquote(link[len("javascript:") :]))
 
 
-def test_bookmarklet_shows_more_until_complete_and_saves_the_page(tab: Any, site: str, tmp_path: Path) -> None:
+def test_bookmarklet_shows_more_until_complete_and_saves_the_page(
+    tab: Any, site: str, tmp_path: Path
+) -> None:
     tab.goto(f"{site}/citations?user={SID}&hl=en")
     with tab.expect_download(timeout=60_000) as info:
         click_bookmark(tab)
     download = info.value
-    assert download.suggested_filename.startswith(f"scholar-{SID}-") and download.suggested_filename.endswith(".html")
+    assert download.suggested_filename.startswith(f"scholar-{SID}-") and download.suggested_filename.endswith(
+        ".html"
+    )
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert tab.evaluate("window.showMoreClicks") == 2  # 20 -> 40 -> 47, then disabled
@@ -132,7 +136,9 @@ def test_bookmarklet_shows_more_until_complete_and_saves_the_page(tab: Any, site
     data = tmp_path / "data"
     result = subprocess.run(
         ["scholar-stats", "import-html", str(saved), "--author", SID, "--data-dir", str(data)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     (snapshot,) = (data / SID / "snapshots").glob("*.json")
@@ -153,6 +159,8 @@ def test_bookmarklet_command_prints_the_link_and_its_source() -> None:
     link = subprocess.run(["scholar-stats", "bookmarklet"], capture_output=True, text=True, timeout=60)
     assert link.returncode == 0 and link.stdout.startswith("javascript:") and link.stdout.count("\n") == 1
     assert " " not in link.stdout.strip()  # a bookmark's address holds no raw space
-    readable = subprocess.run(["scholar-stats", "bookmarklet", "--source"], capture_output=True, text=True, timeout=60)
+    readable = subprocess.run(
+        ["scholar-stats", "bookmarklet", "--source"], capture_output=True, text=True, timeout=60
+    )
     assert readable.stdout == source() + "\n"
     assert "gsc_bpf_more" in readable.stdout

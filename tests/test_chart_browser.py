@@ -55,7 +55,11 @@ def make_branch(tmp: Path, name: str) -> tuple[Path, list[AuthorRecord]]:
             publications=tuple(Publication(f"{A}:{k}", k, citations=v) for k, v in counts.items()),
             fetched_at=START + timedelta(days=day),
         )
-        if records and records[-1].metrics == record.metrics and records[-1].publications == record.publications:
+        if (
+            records
+            and records[-1].metrics == record.metrics
+            and records[-1].publications == record.publications
+        ):
             continue
         store.write_snapshot(record)
         write_outputs(data, record, BadgeStyle())
@@ -65,11 +69,11 @@ def make_branch(tmp: Path, name: str) -> tuple[Path, list[AuthorRecord]]:
     publish(data, repo=repo, push=False)
     served = tmp / "served"
     served.mkdir()
-    archive = subprocess.run(["git", "archive", "google-scholar-stats"], cwd=repo, capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "google-scholar-stats"], cwd=repo, capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(served)], input=archive, check=True)
     return served, records
-
-
 
 
 def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
@@ -162,8 +166,16 @@ def test_page_unchanged_when_the_history_cannot_be_read(browser: Any, tmp_path: 
         assert HOSTILE in (page.get_attribute("#author svg", "aria-label") or "")
         assert page.eval_on_selector_all("#author img", "n => n.length") == 0
         result["context"].close()
-        for broken in ("", "{", json.dumps({"format": 1, "scholar_id": A, "start": "2024-06-01", "citations": "<b>", "papers": []}),
-                       json.dumps({"format": 1, "scholar_id": "someoneElse1", "start": "2024-06-01", "citations": [0, 1]})):
+        for broken in (
+            "",
+            "{",
+            json.dumps(
+                {"format": 1, "scholar_id": A, "start": "2024-06-01", "citations": "<b>", "papers": []}
+            ),
+            json.dumps(
+                {"format": 1, "scholar_id": "someoneElse1", "start": "2024-06-01", "citations": [0, 1]}
+            ),
+        ):
             for path in (served / HISTORY_FILE, served / A / HISTORY_FILE):
                 path.write_text(broken, encoding="utf-8")
             page, errors, _, result = visit(browser, served, base)

@@ -44,7 +44,11 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def modules() -> list[str]:
-    return sorted(info.name for info in pkgutil.walk_packages(crawler.__path__, "crawler.") if info.name != "crawler.__main__")
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(crawler.__path__, "crawler.")
+        if info.name != "crawler.__main__"
+    )
 
 
 # --- every module imports on its own
@@ -53,7 +57,9 @@ def modules() -> list[str]:
 @pytest.mark.slow
 def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
     def import_alone(name: str) -> tuple[str, str]:
-        result = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, timeout=120
+        )
         return name, "" if result.returncode == 0 else result.stderr.strip().splitlines()[-1]
 
     names = modules()
@@ -63,7 +69,9 @@ def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
     assert failures == {}
 
 
-@pytest.mark.parametrize("first", ["crawler.commands.run", "crawler.commands.fetch", "crawler.commands.history"])
+@pytest.mark.parametrize(
+    "first", ["crawler.commands.run", "crawler.commands.fetch", "crawler.commands.history"]
+)
 def test_a_command_module_imported_first_leaves_the_whole_group_usable(first: str) -> None:
     code = f"import {first}\nfrom crawler.cli import main\nmain(['run', '--help'], standalone_mode=False)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -107,7 +115,10 @@ def test_group_help_lists_every_command_without_importing_it() -> None:
 
 def test_script_help_loads_no_heavy_library() -> None:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "crawler", "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-X", "importtime", "-m", "crawler", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0
     loaded = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
@@ -161,7 +172,11 @@ def git(cwd: Path, *args: str) -> str:
 def cli(home: Path, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "crawler", *map(str, args)],
-        cwd=home, env=clean_env(**env), capture_output=True, text=True, timeout=300,
+        cwd=home,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -171,14 +186,23 @@ def history_repo(tmp_path: Path) -> Path:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "google-scholar-stats")
     for when, citedby in ((1700000000, 10), (1700086400, 12)):
-        gs_data = {"name": "Ada Example", "scholar_id": GIT_ID, "citedby": citedby, "hindex": 2, "i10index": 0,
-                   "cites_per_year": {"2023": citedby}, "publications": {}}
+        gs_data = {
+            "name": "Ada Example",
+            "scholar_id": GIT_ID,
+            "citedby": citedby,
+            "hindex": 2,
+            "i10index": 0,
+            "cites_per_year": {"2023": citedby},
+            "publications": {},
+        }
         (repo / "gs_data.json").write_text(json.dumps(gs_data))
         git(repo, "add", "gs_data.json")
         stamp = f"@{when} +0000"
         subprocess.run(
             ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "Update"],
-            cwd=repo, check=True, env=clean_env(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp),
+            cwd=repo,
+            check=True,
+            env=clean_env(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp),
         )
     return repo
 
@@ -221,7 +245,10 @@ def test_every_command_follows_the_configs_data_folder(replay: ReplayServer, tmp
     assert (tmp_path / "plot.png").stat().st_size > 0
 
     ok("publish")
-    assert json.loads(git(bare, "show", f"google-scholar-stats:{SID}/gs_data.json"))["citedby"] == expected.citations
+    assert (
+        json.loads(git(bare, "show", f"google-scholar-stats:{SID}/gs_data.json"))["citedby"]
+        == expected.citations
+    )
     # The root files are those of the configuration's first author.
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == expected.citations
 
@@ -230,8 +257,21 @@ def test_every_command_follows_the_configs_data_folder(replay: ReplayServer, tmp
     assert (stats / SID / "gs_data.json").is_file()
 
     shutil.rmtree(stats / SID)
-    process = Process([sys.executable, "-m", "crawler", "schedule", "--run-now", "--cron", "17 8 * * *", "--timezone", "UTC"],
-                      cwd=home, env=clean_env())
+    process = Process(
+        [
+            sys.executable,
+            "-m",
+            "crawler",
+            "schedule",
+            "--run-now",
+            "--cron",
+            "17 8 * * *",
+            "--timezone",
+            "UTC",
+        ],
+        cwd=home,
+        env=clean_env(),
+    )
     try:
         process.wait_for_line("next run at")
         process.stop()
@@ -264,9 +304,11 @@ def test_the_data_folder_resolves_flag_then_environment_then_file(
     assert "from-other" in folder_named(["--config", "other.toml"])
 
 
-def test_a_broken_config_file_in_the_folder_is_named_by_every_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_config_file_in_the_folder_is_named_by_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "scholar-stats.toml").write_text('data_dir = 3\n')
+    (tmp_path / "scholar-stats.toml").write_text("data_dir = 3\n")
     for args in (["export"], ["report"], ["publish", "--no-push"], ["run"], ["fetch", SID]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, (args, result.output)
@@ -275,7 +317,15 @@ def test_a_broken_config_file_in_the_folder_is_named_by_every_command(tmp_path: 
 
 def test_every_option_with_a_config_key_reads_its_environment_variable() -> None:
     keys = {
-        "data_dir", "delay", "timeout", "deadline", "retries", "base_url", "proxy", "root_author", "on_block",
+        "data_dir",
+        "delay",
+        "timeout",
+        "deadline",
+        "retries",
+        "base_url",
+        "proxy",
+        "root_author",
+        "on_block",
         "stale_after_days",
     }
     ctx = click.Context(main)
@@ -312,12 +362,17 @@ def test_fixed_sets_are_enums_offered_by_value(command: str, option: str, choice
     param = next(p for p in load_command(command).params if option in p.opts)
     assert isinstance(param.type, ValueChoice)
     assert list(param.type.choices) == list(choices)
-    assert f"[{'|'.join(c.value for c in choices)}]" in CliRunner().invoke(main, [command, "--help"], terminal_width=1000).output
+    assert (
+        f"[{'|'.join(c.value for c in choices)}]"
+        in CliRunner().invoke(main, [command, "--help"], terminal_width=1000).output
+    )
 
 
 def test_a_word_of_a_fixed_set_is_that_word_everywhere() -> None:
     # What mypy deems impossible is the point: an enum member is its text for any code that compares or looks up.
-    assert Status.REFUSED == "refused" and str(Status.REFUSED) == "refused" and f"{Status.REFUSED}" == "refused"  # type: ignore[comparison-overlap]
+    assert (
+        Status.REFUSED == "refused" and str(Status.REFUSED) == "refused" and f"{Status.REFUSED}" == "refused"
+    )  # type: ignore[comparison-overlap]
     assert {"refused": 1}[Status.REFUSED] == 1 and {Status.REFUSED: 1}["refused"] == 1  # type: ignore[index]
     assert json.dumps({"status": Status.UPDATED}) == '{"status": "updated"}'
     assert Status("unchanged") is Status.UNCHANGED

@@ -26,7 +26,12 @@ def write(tmp_path: Path, text: str, name: str = "scholar-stats.toml") -> Path:
 
 def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*SCHOLAR_STATS, *map(str, args)], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=60
+        [*SCHOLAR_STATS, *map(str, args)],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -77,19 +82,39 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     assert config.path == path
     assert config.data_dir == tmp_path / "out"  # relative to the file, not the working folder
     assert config.sources == ("scholar", "openalex")
-    assert (config.http.delay, config.http.timeout, config.http.deadline, config.http.retries) == (2.5, 7.0, 60.0, 1)
+    assert (config.http.delay, config.http.timeout, config.http.deadline, config.http.retries) == (
+        2.5,
+        7.0,
+        60.0,
+        1,
+    )
     assert config.http.proxy == "socks5://127.0.0.1:9050"
     assert config.base_url == "http://127.0.0.1:9"
     assert config.root_author == SID
     assert config.guard == GuardOptions(max_citation_drop=0.2, max_publication_drop=0.3, max_rise_factor=4.5)
     assert config.badge == BadgeStyle(
-        number_format="comma", color="blue", label_color="555", logo=None, style="for-the-badge",
-        cache_seconds=7200, source_in_label=False, labels=BadgeLabels(citations="cited", h_index="h"),
+        number_format="comma",
+        color="blue",
+        label_color="555",
+        logo=None,
+        style="for-the-badge",
+        cache_seconds=7200,
+        source_in_label=False,
+        labels=BadgeLabels(citations="cited", h_index="h"),
     )
     first, second = config.authors
-    assert (first.scholar_id, first.label, first.sources, dict(first.ids)) == (SID, "First Author", ("scholar",), {})
+    assert (first.scholar_id, first.label, first.sources, dict(first.ids)) == (
+        SID,
+        "First Author",
+        ("scholar",),
+        {},
+    )
     assert second.scholar_id == OTHER and second.label is None and second.sources == ()
-    assert dict(second.ids) == {"openalex": "A5023888391", "orcid": "0000-0002-1825-0097", "semantic-scholar": "1741101"}
+    assert dict(second.ids) == {
+        "openalex": "A5023888391",
+        "orcid": "0000-0002-1825-0097",
+        "semantic-scholar": "1741101",
+    }
     assert config.chain_for(first) == ("scholar",)
     assert config.chain_for(second) == ("scholar", "openalex")
 
@@ -100,15 +125,24 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.sources == ("scholar",)
     assert config.guard == GuardOptions(0.05, 0.10, 3.0)
     assert config.badge == BadgeStyle()
-    assert (config.http.delay, config.http.timeout, config.http.deadline, config.http.retries) == (5.0, 20.0, 300.0, 3)
+    assert (config.http.delay, config.http.timeout, config.http.deadline, config.http.retries) == (
+        5.0,
+        20.0,
+        300.0,
+        3,
+    )
     assert config.base_url is None and config.root_author is None
 
 
 def test_command_line_values_win(tmp_path: Path) -> None:
     path = write(tmp_path, FULL)
     config = load_config(
-        path, authors=[OTHER, OTHER], data_dir=tmp_path / "elsewhere", base_url="http://127.0.0.1:1",
-        sources=["openalex"], http={"delay": 0.0, "timeout": None},
+        path,
+        authors=[OTHER, OTHER],
+        data_dir=tmp_path / "elsewhere",
+        base_url="http://127.0.0.1:1",
+        sources=["openalex"],
+        http={"delay": 0.0, "timeout": None},
     )
     assert [a.scholar_id for a in config.authors] == [OTHER]  # repeated --author counts once
     assert dict(config.authors[0].ids)["openalex"] == "A5023888391"  # the file's entry is kept
@@ -125,7 +159,9 @@ def test_author_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert config.path is None and config.data_dir == Path("data")
 
 
-def test_default_file_is_read_from_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_file_is_read_from_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path, f'[[authors]]\nid = "{SID}"\n')
     monkeypatch.chdir(tmp_path)
     config = load_config(None)
@@ -141,7 +177,10 @@ def test_no_author_at_all_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.M
     empty = write(tmp_path, "delay = 1\n")
     with pytest.raises(ConfigError) as info:
         load_config(empty)
-    assert str(info.value) == f"{empty}: no author to follow: add an [[authors]] entry or pass --author SCHOLAR_ID"
+    assert (
+        str(info.value)
+        == f"{empty}: no author to follow: add an [[authors]] entry or pass --author SCHOLAR_ID"
+    )
 
 
 BAD_FILES = [
@@ -149,34 +188,88 @@ BAD_FILES = [
     (f'delay = 1\n[[authors]]\nid = "{SID}"\nlabel = \n', 4, None, "not valid TOML"),
     (f'[[authors]]\nid = "{SID}"\n[[authors]\n', 3, None, "not valid TOML"),
     (f'delay = 1\ndelya = 3\n[[authors]]\nid = "{SID}"\n', 2, "delya", "unknown key"),
-    (f'[[authors]]\nid = "{SID}"\n\n[[authors]]\nlabel = "x"\nid = "not-an-id"\n', 6, "authors[1].id",
-     "not a Google Scholar ID: 'not-an-id'"),
+    (
+        f'[[authors]]\nid = "{SID}"\n\n[[authors]]\nlabel = "x"\nid = "not-an-id"\n',
+        6,
+        "authors[1].id",
+        "not a Google Scholar ID: 'not-an-id'",
+    ),
     (f'[[authors]]\nid = "{SID}"\nwebsite = "x"\n', 3, "authors[0].website", "unknown key"),
     (f'[[authors]]\nid = "{SID}"\n[[authors]]\nid = "{SID}"\n', 4, "authors[1].id", "listed twice"),
     ('[[authors]]\nlabel = "no id"\n', 1, "authors[0].id", "missing"),
     (f'sources = ["scholar", "googl"]\n[[authors]]\nid = "{SID}"\n', 1, "sources", "unknown source 'googl'"),
     (f'[[authors]]\nid = "{SID}"\nsources = ["nope"]\n', 3, "authors[0].sources", "unknown source 'nope'"),
-    (f'timeout = 3\ndelay = -1\n[[authors]]\nid = "{SID}"\n', 2, "delay", "must be a number ≥ 0 and ≤ 3600, not -1"),
+    (
+        f'timeout = 3\ndelay = -1\n[[authors]]\nid = "{SID}"\n',
+        2,
+        "delay",
+        "must be a number ≥ 0 and ≤ 3600, not -1",
+    ),
     (f'retries = 1.5\n[[authors]]\nid = "{SID}"\n', 1, "retries", "whole number"),
     (f'data_dir = 3\n[[authors]]\nid = "{SID}"\n', 1, "data_dir", "must be a string"),
-    (f'[[authors]]\nid = "{SID}"\n\n[badge]\ncolor = "red"\ncache_seconds = 100\n', 6, "badge.cache_seconds",
-     "at least 300"),
-    (f'[[authors]]\nid = "{SID}"\n[badge]\nnumber_format = "roman"\n', 4, "badge.number_format", "plain, comma, short"),
-    (f'[[authors]]\nid = "{SID}"\n[badge]\nlabels = {{ foo = "x" }}\n', 4, "badge.labels", "unknown badge label 'foo'"),
-    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_citation_drop = "x"\n', 4, "guard.max_citation_drop", "between 0 and 1"),
-    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_citation_drop = 0.1\nmax_publication_drop = 5\n', 5,
-     "guard.max_publication_drop", "between 0 and 1"),
+    (
+        f'[[authors]]\nid = "{SID}"\n\n[badge]\ncolor = "red"\ncache_seconds = 100\n',
+        6,
+        "badge.cache_seconds",
+        "at least 300",
+    ),
+    (
+        f'[[authors]]\nid = "{SID}"\n[badge]\nnumber_format = "roman"\n',
+        4,
+        "badge.number_format",
+        "plain, comma, short",
+    ),
+    (
+        f'[[authors]]\nid = "{SID}"\n[badge]\nlabels = {{ foo = "x" }}\n',
+        4,
+        "badge.labels",
+        "unknown badge label 'foo'",
+    ),
+    (
+        f'[[authors]]\nid = "{SID}"\n[guard]\nmax_citation_drop = "x"\n',
+        4,
+        "guard.max_citation_drop",
+        "between 0 and 1",
+    ),
+    (
+        f'[[authors]]\nid = "{SID}"\n[guard]\nmax_citation_drop = 0.1\nmax_publication_drop = 5\n',
+        5,
+        "guard.max_publication_drop",
+        "between 0 and 1",
+    ),
     (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_drop = 0.1\n', 4, "guard.max_drop", "unknown key"),
-    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = 0.5\n', 4, "guard.max_rise_factor", "at least 1"),
-    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = nan\n', 4, "guard.max_rise_factor", "at least 1"),
-    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = inf\n', 4, "guard.max_rise_factor", "at least 1"),
-    (f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = "3"\n', 4, "guard.max_rise_factor", "at least 1"),
+    (
+        f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = 0.5\n',
+        4,
+        "guard.max_rise_factor",
+        "at least 1",
+    ),
+    (
+        f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = nan\n',
+        4,
+        "guard.max_rise_factor",
+        "at least 1",
+    ),
+    (
+        f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = inf\n',
+        4,
+        "guard.max_rise_factor",
+        "at least 1",
+    ),
+    (
+        f'[[authors]]\nid = "{SID}"\n[guard]\nmax_rise_factor = "3"\n',
+        4,
+        "guard.max_rise_factor",
+        "at least 1",
+    ),
     (f'root_author = "nobody"\n[[authors]]\nid = "{SID}"\n', 1, "root_author", "not a Google Scholar ID"),
 ]
 
 
 @pytest.mark.parametrize(("text", "line", "key", "words"), BAD_FILES)
-def test_bad_file_names_file_line_and_key(tmp_path: Path, text: str, line: int, key: str | None, words: str) -> None:
+def test_bad_file_names_file_line_and_key(
+    tmp_path: Path, text: str, line: int, key: str | None, words: str
+) -> None:
     path = write(tmp_path, text, "my.toml")
     with pytest.raises(ConfigError) as info:
         load_config(path)
@@ -205,7 +298,9 @@ def test_bad_file_stops_the_run_before_any_request(
     replay.add_profile(SID, 3)
     path = write(tmp_path, text, "bad.toml")
     data = tmp_path / "data"
-    result = cli("run", "--config", path, "--data-dir", data, "--base-url", replay.url, "--delay", "0", cwd=tmp_path)
+    result = cli(
+        "run", "--config", path, "--data-dir", data, "--base-url", replay.url, "--delay", "0", cwd=tmp_path
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
@@ -221,7 +316,9 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 
 def test_bad_author_option_is_a_usage_error_before_any_request(replay: ReplayServer, tmp_path: Path) -> None:
-    result = cli("run", "--author", "amIMrIE", "--data-dir", tmp_path / "d", "--base-url", replay.url, cwd=tmp_path)
+    result = cli(
+        "run", "--author", "amIMrIE", "--data-dir", tmp_path / "d", "--base-url", replay.url, cwd=tmp_path
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: not a Google Scholar ID: 'amIMrIE'")
     assert replay.requests == []
@@ -253,10 +350,14 @@ def test_config_file_drives_a_run(replay: ReplayServer, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value", ["0.5", "nan", "inf", "-3"])
-def test_bad_max_rise_factor_option_is_a_usage_error(replay: ReplayServer, tmp_path: Path, value: str) -> None:
+def test_bad_max_rise_factor_option_is_a_usage_error(
+    replay: ReplayServer, tmp_path: Path, value: str
+) -> None:
     result = cli("run", "--author", SID, "--max-rise-factor", value, "--base-url", replay.url, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.count("\n") == 1 and "max_rise_factor must be a number of at least 1" in result.stderr
+    assert (
+        result.stderr.count("\n") == 1 and "max_rise_factor must be a number of at least 1" in result.stderr
+    )
     assert replay.requests == []
 
 

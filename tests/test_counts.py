@@ -21,7 +21,9 @@ SID = "nUlLcOuNt001"
 
 def snapshot(**changes: Any) -> dict[str, Any]:
     record = AuthorRecord(
-        profile=Profile(SID, "Ada Example"), metrics=Metrics(citations=30, h_index=2), cites_per_year=((2023, 10), (2024, 20))
+        profile=Profile(SID, "Ada Example"),
+        metrics=Metrics(citations=30, h_index=2),
+        cites_per_year=((2023, 10), (2024, 20)),
     )
     data = record_to_dict(record)
     data.update(changes)

@@ -13,7 +13,9 @@ import pytest
 from crawler.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+DOCS = "\n".join(
+    p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+)
 
 
 def commands() -> list[tuple[str, click.Command]]:
@@ -49,15 +51,17 @@ def test_readme_has_the_two_setup_commands() -> None:
     )
     assert setup in readme
     # A real public profile, one whose saved page is among the fixtures: not a placeholder that exits 2.
-    assert "amIMrIEAAAAJ" in (ROOT / "tests" / "fixtures" / "scholar" / "cherukuri_en_20rows_showmore.html").read_text(
-        encoding="utf-8", errors="replace"
-    )
+    assert "amIMrIEAAAAJ" in (
+        ROOT / "tests" / "fixtures" / "scholar" / "cherukuri_en_20rows_showmore.html"
+    ).read_text(encoding="utf-8", errors="replace")
     test_command = 'python -m pip install -e ".[test]" && python -m pytest'
     assert test_command in readme
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
-EXAMPLES = re.findall(r"^\$ (scholar-stats .+)$", (ROOT / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+EXAMPLES = re.findall(
+    r"^\$ (scholar-stats .+)$", (ROOT / "README.md").read_text(encoding="utf-8"), re.MULTILINE
+)
 
 
 @pytest.mark.parametrize("line", EXAMPLES)
@@ -87,4 +91,6 @@ def test_help_points_to_documentation_a_wheel_user_can_reach() -> None:
         texts += [p.help or "" for p in command.params if isinstance(p, click.Option)]
     for text in texts:
         for match in re.finditer(r"[^\s(]*docs/[\w-]+\.md", text):
-            assert match.group(0).startswith("https://"), f"{match.group(0)!r} in help: not reachable from a wheel"
+            assert match.group(0).startswith("https://"), (
+                f"{match.group(0)!r} in help: not reachable from a wheel"
+            )

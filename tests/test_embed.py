@@ -16,7 +16,13 @@ from crawler.outputs.embed import js_literal, make_options, render_html, script_
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "index.html"
 DOCS = ROOT / "docs" / "homepage.md"
-EXAMPLE_COMMAND = ["embed", "--repo", "your-github-name/your-github-name.github.io", "--author", "ExampleAAAAJ"]
+EXAMPLE_COMMAND = [
+    "embed",
+    "--repo",
+    "your-github-name/your-github-name.github.io",
+    "--author",
+    "ExampleAAAAJ",
+]
 
 JSDELIVR = "https://cdn.jsdelivr.net/gh/{repo}@{branch}/{path}"
 RAW = "https://raw.githubusercontent.com/{repo}/{branch}/{path}"
@@ -67,8 +73,15 @@ def test_default_snippet_tries_jsdelivr_then_raw_github() -> None:
 
 def test_branch_author_and_timeout_go_into_the_urls() -> None:
     result = invoke(
-        "embed", "--repo", "me/me.github.io", "--branch", "stats/daily", "--timeout-ms", "2500",
-        "--author", "https://scholar.google.com/citations?user=amIMrIEAAAAJ&hl=en",
+        "embed",
+        "--repo",
+        "me/me.github.io",
+        "--branch",
+        "stats/daily",
+        "--timeout-ms",
+        "2500",
+        "--author",
+        "https://scholar.google.com/citations?user=amIMrIEAAAAJ&hl=en",
     )
     assert result.exit_code == 0, result.output
     path = "amIMrIEAAAAJ/gs_data.json"
@@ -83,11 +96,19 @@ def test_branch_author_and_timeout_go_into_the_urls() -> None:
 
 def test_explicit_urls_replace_the_cdn_pair_in_order() -> None:
     result = invoke(
-        "embed", "--url", "https://data.example.org/gs_data.json", "--url", "/assets/gs_data.json",
-        "--repo", "ignored/when-urls-given",
+        "embed",
+        "--url",
+        "https://data.example.org/gs_data.json",
+        "--url",
+        "/assets/gs_data.json",
+        "--repo",
+        "ignored/when-urls-given",
     )
     assert result.exit_code == 0, result.output
-    assert config_of(result.stdout)["urls"] == ["https://data.example.org/gs_data.json", "/assets/gs_data.json"]
+    assert config_of(result.stdout)["urls"] == [
+        "https://data.example.org/gs_data.json",
+        "/assets/gs_data.json",
+    ]
 
 
 def test_js_format_is_the_bare_script() -> None:
@@ -95,7 +116,10 @@ def test_js_format_is_the_bare_script() -> None:
     assert result.exit_code == 0, result.output
     assert "<script" not in result.stdout and "<!--" not in result.stdout
     assert result.stdout.startswith("/*")
-    assert config_of(result.stdout)["urls"][0] == "https://cdn.jsdelivr.net/gh/a/b@google-scholar-stats/gs_data.json"
+    assert (
+        config_of(result.stdout)["urls"][0]
+        == "https://cdn.jsdelivr.net/gh/a/b@google-scholar-stats/gs_data.json"
+    )
 
 
 def test_repo_is_required_without_url() -> None:
@@ -104,7 +128,19 @@ def test_repo_is_required_without_url() -> None:
 
 @pytest.mark.parametrize(
     "repo",
-    ["noslash", "a/b/c", "-a/b", "a-/b", "a/..", "a b/c", 'a/b"', "a/b</script>", "a/", "/b", "a" * 40 + "/b"],
+    [
+        "noslash",
+        "a/b/c",
+        "-a/b",
+        "a-/b",
+        "a/..",
+        "a b/c",
+        'a/b"',
+        "a/b</script>",
+        "a/",
+        "/b",
+        "a" * 40 + "/b",
+    ],
 )
 def test_bad_repo_is_a_usage_error(repo: str) -> None:
     assert_usage_error(invoke("embed", "--repo", repo), "--repo")
@@ -112,7 +148,22 @@ def test_bad_repo_is_a_usage_error(repo: str) -> None:
 
 @pytest.mark.parametrize(
     "branch",
-    ['x"</script>', "../x", "a..b", "-x", "a b", "x.lock", "a//b", "/a", "a/", "a@{1}", "a\\b", "é", "a\u2028b", ""],
+    [
+        'x"</script>',
+        "../x",
+        "a..b",
+        "-x",
+        "a b",
+        "x.lock",
+        "a//b",
+        "/a",
+        "a/",
+        "a@{1}",
+        "a\\b",
+        "é",
+        "a\u2028b",
+        "",
+    ],
 )
 def test_bad_branch_is_a_usage_error(branch: str) -> None:
     assert_usage_error(invoke("embed", "--repo", "a/b", "--branch", branch), "--branch")
@@ -124,7 +175,17 @@ def test_bad_author_is_a_usage_error(author: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "//cdn.example.org/gs_data.json", "http://a b/x", "ftp://x/gs_data.json", "http:///x", "http://x/\u2028", "http://[", "https://[::1/gs_data.json"],
+    "url",
+    [
+        "javascript:alert(1)",
+        "//cdn.example.org/gs_data.json",
+        "http://a b/x",
+        "ftp://x/gs_data.json",
+        "http:///x",
+        "http://x/\u2028",
+        "http://[",
+        "https://[::1/gs_data.json",
+    ],
 )
 def test_bad_url_is_a_usage_error(url: str) -> None:
     assert_usage_error(invoke("embed", "--url", url), "--url")
@@ -166,13 +227,20 @@ def test_example_page_holds_the_current_snippet() -> None:
     result = invoke(*EXAMPLE_COMMAND)
     assert result.exit_code == 0, result.output
     page = EXAMPLE.read_text(encoding="utf-8")
-    assert result.stdout in page, "examples/index.html is out of date: regenerate its snippet with " + " ".join(
-        ["scholar-stats", *EXAMPLE_COMMAND]
+    assert result.stdout in page, (
+        "examples/index.html is out of date: regenerate its snippet with "
+        + " ".join(["scholar-stats", *EXAMPLE_COMMAND])
     )
     assert result.stdout == render_html(
         make_options(repo="your-github-name/your-github-name.github.io", author="ExampleAAAAJ")
     )
-    for marker in ('id="total_cit"', 'class="show_paper_citations"', 'id="h_index"', 'id="i10_index"', 'id="gs_updated"'):
+    for marker in (
+        'id="total_cit"',
+        'class="show_paper_citations"',
+        'id="h_index"',
+        'id="i10_index"',
+        'id="gs_updated"',
+    ):
         assert marker in page, marker
 
 

@@ -154,9 +154,24 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Data]:
     with ReplayServer() as replay:
         profile = replay.add_profile(SCHOLAR_ID, N_PUBLICATIONS, name="Ada Example")
         proc = subprocess.run(
-            [sys.executable, "-m", "crawler", "run", "--author", SCHOLAR_ID, "--data-dir", str(folder),
-             "--base-url", replay.url, "--delay", "0"],
-            capture_output=True, text=True, timeout=120, cwd=folder,
+            [
+                sys.executable,
+                "-m",
+                "crawler",
+                "run",
+                "--author",
+                SCHOLAR_ID,
+                "--data-dir",
+                str(folder),
+                "--base-url",
+                replay.url,
+                "--delay",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=folder,
             # Keep a CI job's summary page out of it.
             env={k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"},
         )
@@ -178,13 +193,13 @@ def variant(data: Data, tmp_path: Path, **changes: Any) -> Path:
             gs_data.pop(key, None)
         else:
             gs_data[key] = value
-    (folder / SCHOLAR_ID / "gs_data.json").write_text(json.dumps(gs_data, ensure_ascii=False), encoding="utf-8")
+    (folder / SCHOLAR_ID / "gs_data.json").write_text(
+        json.dumps(gs_data, ensure_ascii=False), encoding="utf-8"
+    )
     return folder
 
 
 # -- the browser -------------------------------------------------------------
-
-
 
 
 @dataclass
@@ -215,12 +230,15 @@ class Visit:
 
     def text(self, selector: str) -> str | None:
         text: str | None = self.page.evaluate(
-            "s => { const e = document.querySelector(s); return e === null ? null : e.textContent; }", selector
+            "s => { const e = document.querySelector(s); return e === null ? null : e.textContent; }",
+            selector,
         )
         return text
 
     def title(self, selector: str) -> str | None:
-        title: str | None = self.page.evaluate("s => document.querySelector(s).getAttribute('title')", selector)
+        title: str | None = self.page.evaluate(
+            "s => document.querySelector(s).getAttribute('title')", selector
+        )
         return title
 
     def script_errors(self) -> list[str]:
@@ -233,7 +251,12 @@ def visit(browser: Any, sites: Sites) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def go(
-        urls: list[str], *, page: str | None = None, head: bool = False, external: bool = False, collapse: bool = False
+        urls: list[str],
+        *,
+        page: str | None = None,
+        head: bool = False,
+        external: bool = False,
+        collapse: bool = False,
     ) -> Visit:
         html = page if page is not None else EXAMPLE.read_text(encoding="utf-8")
         assert EXAMPLE_SNIPPET in html
@@ -284,8 +307,11 @@ def citations(data: Data, *ids: str) -> int:
 
 
 P1, P2, P3A, P3B, P4 = (
-    f"{SCHOLAR_ID}:OHD2zAxuxZaa", f"{SCHOLAR_ID}:foVuExX66Kzq", f"{SCHOLAR_ID}:DWRXrHFgm0vo",
-    f"{SCHOLAR_ID}:RqjEp9UDrG4w", f"{SCHOLAR_ID}:xiKK1bwQVruh",
+    f"{SCHOLAR_ID}:OHD2zAxuxZaa",
+    f"{SCHOLAR_ID}:foVuExX66Kzq",
+    f"{SCHOLAR_ID}:DWRXrHFgm0vo",
+    f"{SCHOLAR_ID}:RqjEp9UDrG4w",
+    f"{SCHOLAR_ID}:xiKK1bwQVruh",
 )
 
 
@@ -311,7 +337,11 @@ def test_example_page_shows_the_numbers_from_the_data(data: Data, sites: Sites, 
     assert v.text('[data-scholar-stats="since_year"]') == str(p.since_year)
     assert v.text('[data-scholar-stats="publications"]') == str(N_PUBLICATIONS)
     by_id = {pub.author_pub_id: pub.citations for pub in p.publications}
-    assert v.text("#paper-1 .show_paper_citations") == f"| Citations: {by_id[P1]}" == f"| Citations: {citations(data, P1)}"
+    assert (
+        v.text("#paper-1 .show_paper_citations")
+        == f"| Citations: {by_id[P1]}"
+        == f"| Citations: {citations(data, P1)}"
+    )
     assert v.text("#paper-2 .show_paper_citations") == f"| Citations: {by_id[P2]}"
     # "A, B": the two counts add up.
     assert v.text("#paper-3 .show_paper_citations") == f"| Citations: {by_id[P3A] + by_id[P3B]}"
@@ -366,7 +396,9 @@ def test_snippet_in_head_waits_for_the_page(data: Data, sites: Sites, visit: Any
         ("missing", "HTTP 404"),
     ],
 )
-def test_falls_back_to_the_second_url(failure: str, reason: str, data: Data, sites: Sites, visit: Any) -> None:
+def test_falls_back_to_the_second_url(
+    failure: str, reason: str, data: Data, sites: Sites, visit: Any
+) -> None:
     first = sites.jsdelivr.data_url()
     if failure == "refused":
         first = refused_url()
@@ -434,7 +466,10 @@ def test_acadhomepage_data_is_google_scholars(data: Data, sites: Sites, visit: A
     """AcadHomepage's own crawler dumps scholarly's author dict: ``"source": "AUTHOR_PROFILE_PAGE"``,
     ``"filled"`` and ``"updated": str(datetime.now())``."""
     sites.jsdelivr.root = variant(
-        data, tmp_path, source="AUTHOR_PROFILE_PAGE", updated="2024-05-01 12:34:56.123456",
+        data,
+        tmp_path,
+        source="AUTHOR_PROFILE_PAGE",
+        updated="2024-05-01 12:34:56.123456",
         filled=["basics", "indices", "counts", "publications"],
     )
     v = visit([sites.jsdelivr.data_url()])

@@ -68,8 +68,13 @@ def make_record(
     return AuthorRecord(
         profile=Profile(scholar_id=scholar_id, name=name, affiliation="Analytical Engines"),
         metrics=Metrics(
-            citations=total, citations_since=since, h_index=h, h_index_since=h, i10_index=i10,
-            i10_index_since=None, since_year=2021,
+            citations=total,
+            citations_since=since,
+            h_index=h,
+            h_index_since=h,
+            i10_index=i10,
+            i10_index_since=None,
+            since_year=2021,
         ),
         cites_per_year=cites_per_year,
         publications=tuple(
@@ -89,12 +94,28 @@ def put(data: Path, record: AuthorRecord) -> Path:
 def data(tmp_path: Path) -> Path:
     """Two authors; B written first so that row order cannot come from writing order."""
     folder = tmp_path / "data"
-    put(folder, make_record(B, at(0), [("p1", "Solo", 2020, 5)], name="Grace Hopper", since=None, h=None,
-                            cites_per_year=((2025, 5),)))
+    put(
+        folder,
+        make_record(
+            B,
+            at(0),
+            [("p1", "Solo", 2020, 5)],
+            name="Grace Hopper",
+            since=None,
+            h=None,
+            cites_per_year=((2025, 5),),
+        ),
+    )
     put(folder, make_record(A, at(0), [("p1", "First, paper", 2024, 10), ("p2", TRICKY, None, 2)]))
-    put(folder, make_record(A, at(1), [("p1", "First, paper", 2024, 12), ("p2", TRICKY, None, None),
-                                       ("p3", 'Third "one"', 2025, 0)],
-                            cites_per_year=((2024, 10), (2025, 22), (2026, 1))))
+    put(
+        folder,
+        make_record(
+            A,
+            at(1),
+            [("p1", "First, paper", 2024, 12), ("p2", TRICKY, None, None), ("p3", 'Third "one"', 2025, 0)],
+            cites_per_year=((2024, 10), (2025, 22), (2026, 1)),
+        ),
+    )
     return folder
 
 
@@ -126,13 +147,13 @@ def test_publications_csv_exact_text(data: Path) -> None:
     assert code == 0, err
     assert out == (
         "date,scholar_id,author_pub_id,title,year,citations,change\r\n"
-        "2026-01-01T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p1,\"First, paper\",2024,10,\r\n"
-        "2026-01-01T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p2,\"Commas, \"\"quotes\"\"\nand a new line; "
-        "naïve café — ünïcode\",,2,\r\n"
-        "2026-01-02T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p1,\"First, paper\",2024,12,2\r\n"
-        "2026-01-02T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p2,\"Commas, \"\"quotes\"\"\nand a new line; "
-        "naïve café — ünïcode\",,,\r\n"
-        "2026-01-02T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p3,\"Third \"\"one\"\"\",2025,0,\r\n"
+        '2026-01-01T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p1,"First, paper",2024,10,\r\n'
+        '2026-01-01T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p2,"Commas, ""quotes""\nand a new line; '
+        'naïve café — ünïcode",,2,\r\n'
+        '2026-01-02T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p1,"First, paper",2024,12,2\r\n'
+        '2026-01-02T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p2,"Commas, ""quotes""\nand a new line; '
+        'naïve café — ünïcode",,,\r\n'
+        '2026-01-02T06:00:00Z,aaaaaaaaaaaA,aaaaaaaaaaaA:p3,"Third ""one""",2025,0,\r\n'
         "2026-01-01T06:00:00Z,bbbbbbbbbbbB,bbbbbbbbbbbB:p1,Solo,2020,5,\r\n"
     )
 
@@ -166,8 +187,12 @@ def test_titles_round_trip_through_pandas_and_csv_module(data: Path, tmp_path: P
         rows = list(csv.reader(handle))
     assert rows[0] == list(PUBLICATION_COLUMNS)
     assert [r[3] for r in rows[1:]] == titles
-    table = pd.read_csv(out, dtype={"year": "Int64", "citations": "Int64", "change": "Int64"}, keep_default_na=False,
-                        na_values={"year": [""], "citations": [""], "change": [""]})
+    table = pd.read_csv(
+        out,
+        dtype={"year": "Int64", "citations": "Int64", "change": "Int64"},
+        keep_default_na=False,
+        na_values={"year": [""], "citations": [""], "change": [""]},
+    )
     assert list(table.columns) == list(PUBLICATION_COLUMNS)
     assert list(table["title"]) == titles
     assert table["change"].tolist() == [pd.NA, pd.NA, 2, pd.NA, pd.NA, pd.NA]
@@ -178,9 +203,13 @@ def test_titles_round_trip_through_pandas_and_csv_module(data: Path, tmp_path: P
 
 def test_csv_writer_matches_pandas_to_csv() -> None:
     values: dict[str, list[Any]] = {
-        "date": ["2026-01-01T00:00:00Z"] * 5, "scholar_id": [A] * 5, "author_pub_id": ["x:1", "x:2", "x:3", "x:4", "x:5"],
-        "title": [TRICKY, " lead and trail ", "only\rcarriage", 'a"b', ""], "year": [2020, None, 1999, None, 2001],
-        "citations": [None, 0, 3, 10**12, 7], "change": [1, None, -4, 0, None],
+        "date": ["2026-01-01T00:00:00Z"] * 5,
+        "scholar_id": [A] * 5,
+        "author_pub_id": ["x:1", "x:2", "x:3", "x:4", "x:5"],
+        "title": [TRICKY, " lead and trail ", "only\rcarriage", 'a"b', ""],
+        "year": [2020, None, 1999, None, 2001],
+        "citations": [None, 0, 3, 10**12, 7],
+        "change": [1, None, -4, 0, None],
     }
     ours = encode(values, PUBLICATION_COLUMNS, "csv").decode("utf-8")
     theirs = frame(PUBLICATION_COLUMNS, values).to_csv(header=False, index=False, lineterminator="\r\n")
@@ -219,10 +248,16 @@ def metrics_dates(folder: Path, *args: str) -> list[str]:
 
 def test_since_until_accept_dates_and_times(daily: Path) -> None:
     assert metrics_dates(daily, "--since", "2026-01-03", "--until", "2026-01-04") == [
-        "2026-01-03T06:00:00Z", "2026-01-03T18:00:00Z", "2026-01-04T06:00:00Z", "2026-01-04T18:00:00Z",
+        "2026-01-03T06:00:00Z",
+        "2026-01-03T18:00:00Z",
+        "2026-01-04T06:00:00Z",
+        "2026-01-04T18:00:00Z",
     ]
-    assert metrics_dates(daily, "--since", "2026-01-03T12:00:00Z", "--until", "2026-01-04T06:00:00+00:00") == [
-        "2026-01-03T18:00:00Z", "2026-01-04T06:00:00Z",
+    assert metrics_dates(
+        daily, "--since", "2026-01-03T12:00:00Z", "--until", "2026-01-04T06:00:00+00:00"
+    ) == [
+        "2026-01-03T18:00:00Z",
+        "2026-01-04T06:00:00Z",
     ]
     # A time without a zone is UTC; another zone is converted.
     assert metrics_dates(daily, "--since", "2026-01-05T07:00:00+02:00", "--until", "2026-01-05T06:00") == [
@@ -234,9 +269,15 @@ def test_freq_takes_the_last_snapshot_of_each_period(daily: Path) -> None:
     assert metrics_dates(daily, "--freq", "monthly") == ["2026-01-31T18:00:00Z", "2026-02-28T18:00:00Z"]
     weekly = metrics_dates(daily, "--freq", "weekly", "--until", "2026-01-20")
     # ISO weeks end on Sunday: 2026-01-04, 01-11, 01-18, then the partial week up to --until.
-    assert weekly == ["2026-01-04T18:00:00Z", "2026-01-11T18:00:00Z", "2026-01-18T18:00:00Z", "2026-01-20T18:00:00Z"]
+    assert weekly == [
+        "2026-01-04T18:00:00Z",
+        "2026-01-11T18:00:00Z",
+        "2026-01-18T18:00:00Z",
+        "2026-01-20T18:00:00Z",
+    ]
     assert metrics_dates(daily, "--freq", "daily", "--since", "2026-02-27") == [
-        "2026-02-27T18:00:00Z", "2026-02-28T18:00:00Z",
+        "2026-02-27T18:00:00Z",
+        "2026-02-28T18:00:00Z",
     ]
 
 
@@ -245,7 +286,10 @@ def test_publication_change_is_against_the_previous_exported_row(daily: Path) ->
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))[1:]
     # January ends at 61 citations, February at 117: the change is month over month.
-    assert [(r[0], r[5], r[6]) for r in rows] == [("2026-01-31T18:00:00Z", "61", ""), ("2026-02-28T18:00:00Z", "117", "56")]
+    assert [(r[0], r[5], r[6]) for r in rows] == [
+        ("2026-01-31T18:00:00Z", "61", ""),
+        ("2026-02-28T18:00:00Z", "117", "56"),
+    ]
     code, out, _ = cli("export", "--data-dir", daily, "--what", "publications", "--since", "2026-02-28")
     rows = list(csv.reader(io.StringIO(out)))[1:]
     # The first row in the window is compared with the last snapshot before --since.
@@ -287,7 +331,9 @@ def test_missing_data_folder_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_author_accepts_a_profile_url(data: Path) -> None:
-    code, out, _ = cli("export", "--data-dir", data, "--author", f"https://scholar.google.com/citations?user={B}&hl=en")
+    code, out, _ = cli(
+        "export", "--data-dir", data, "--author", f"https://scholar.google.com/citations?user={B}&hl=en"
+    )
     assert code == 0 and out.count("\r\n") == 2 and "Grace Hopper" in out
 
 
@@ -303,7 +349,10 @@ def test_corrupt_snapshots_are_named_and_skipped(daily: Path) -> None:
     assert code == 0
     assert "20260131T180000Z.json" in err and "20260228T180000Z.json" in err and "notes.json" in err
     # Each month falls back to its last readable snapshot.
-    assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["2026-01-31T06:00:00Z", "2026-02-28T06:00:00Z"]
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == [
+        "2026-01-31T06:00:00Z",
+        "2026-02-28T06:00:00Z",
+    ]
     code, out, err = cli("export", "--data-dir", daily, "--what", "publications", "--since", "2026-02-28")
     assert "20260228T180000Z.json" in err
     assert len(out.splitlines()) == 2
@@ -328,7 +377,10 @@ def test_header_reader_agrees_with_the_full_reader(data: Path, tmp_path: Path) -
         assert header.publication_count == len(record.publications)
         assert header.cites_per_year == record.cites_per_year
         assert (header.name, header.source, header.date, header.complete) == (
-            record.profile.name, record.source, record.fetched_at, record.complete
+            record.profile.name,
+            record.source,
+            record.fetched_at,
+            record.complete,
         )
         # The same snapshot in another layout (compact JSON, keys reordered) goes the slow way, same answer.
         other = tmp_path / ref.path.name
@@ -346,7 +398,9 @@ def test_a_title_that_looks_like_a_key_does_not_fool_the_counter(tmp_path: Path)
     assert header.publication_count == 2 and header.metrics.citations == 3
 
 
-def test_header_reader_stops_before_the_publication_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_header_reader_stops_before_the_publication_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pubs: list[tuple[str, str, int | None, int | None]] = [
         (f"{i:012d}", f"A title long enough to matter, number {i}", 2000 + i % 25, i) for i in range(300)
     ]
@@ -368,7 +422,9 @@ def test_header_reader_stops_before_the_publication_list(tmp_path: Path, monkeyp
 
 def test_snapshot_names_are_times() -> None:
     assert snapshot_time(Path("20260102T030405Z.json")) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    assert snapshot_time(Path("20260102T030405Z_2.json")) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert snapshot_time(Path("20260102T030405Z_2.json")) == datetime(
+        2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc
+    )
     assert snapshot_time(Path("20261302T030405Z.json")) is None
     assert snapshot_time(Path("latest.json")) is None
 
@@ -381,7 +437,9 @@ def test_snapshots_without_a_written_count_are_counted(data: Path, tmp_path: Pat
         assert '\n  "publication_count": ' in text
         ref.path.write_text(re.sub(r'\n  "publication_count": \d+,', "", text), encoding="utf-8")
         header = read_header(ref)
-        assert header.publication_count == len(AuthorStore(data, ref.path.parent.parent.name).read_snapshot(ref.path).publications)
+        assert header.publication_count == len(
+            AuthorStore(data, ref.path.parent.parent.name).read_snapshot(ref.path).publications
+        )
     assert cli("export", "--data-dir", data)[1] == before
 
 
@@ -389,11 +447,22 @@ def test_snapshots_without_a_written_count_are_counted(data: Path, tmp_path: Pat
 
 
 def test_json_is_an_array_of_objects_in_column_order(data: Path) -> None:
-    code, out, _ = cli("export", "--data-dir", data, "--what", "publications", "--format", "json", "--author", B)
+    code, out, _ = cli(
+        "export", "--data-dir", data, "--what", "publications", "--format", "json", "--author", B
+    )
     assert code == 0
     rows = json.loads(out)
-    assert rows == [{"date": "2026-01-01T06:00:00Z", "scholar_id": B, "author_pub_id": f"{B}:p1", "title": "Solo",
-                     "year": 2020, "citations": 5, "change": None}]
+    assert rows == [
+        {
+            "date": "2026-01-01T06:00:00Z",
+            "scholar_id": B,
+            "author_pub_id": f"{B}:p1",
+            "title": "Solo",
+            "year": 2020,
+            "citations": 5,
+            "change": None,
+        }
+    ]
     assert list(rows[0]) == list(PUBLICATION_COLUMNS)
     code, out, _ = cli("export", "--data-dir", data, "--format", "json")
     assert [r["publications"] for r in json.loads(out)] == [2, 3, 1]
@@ -402,7 +471,9 @@ def test_json_is_an_array_of_objects_in_column_order(data: Path) -> None:
 def test_parquet_round_trip(data: Path, tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     out = tmp_path / "pubs.parquet"
-    code, _, err = cli("export", "--data-dir", data, "--what", "publications", "--format", "parquet", "--out", out)
+    code, _, err = cli(
+        "export", "--data-dir", data, "--what", "publications", "--format", "parquet", "--out", out
+    )
     assert code == 0, err
     table = pd.read_parquet(out)
     assert list(table.columns) == list(PUBLICATION_COLUMNS)
@@ -412,7 +483,9 @@ def test_parquet_round_trip(data: Path, tmp_path: Path) -> None:
     assert table["date"].iloc[0] == pd.Timestamp("2026-01-01T06:00:00Z")
     # An empty export is a valid file with the columns.
     empty = tmp_path / "empty.parquet"
-    code, _, _ = cli("export", "--data-dir", data, "--since", "2030-01-01", "--format", "parquet", "--out", empty)
+    code, _, _ = cli(
+        "export", "--data-dir", data, "--since", "2030-01-01", "--format", "parquet", "--out", empty
+    )
     assert code == 0 and list(pd.read_parquet(empty).columns) == list(METRICS_COLUMNS)
 
 
@@ -423,7 +496,9 @@ def test_parquet_to_stdout(data: Path) -> None:
     assert pd.read_parquet(io.BytesIO(result.stdout_bytes))["citations"].tolist() == [12, 12, 5]
 
 
-def test_parquet_without_pyarrow_names_the_extra(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parquet_without_pyarrow_names_the_extra(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     code, out, err = cli("export", "--data-dir", data, "--format", "parquet", "--out", tmp_path / "x.parquet")
@@ -484,7 +559,9 @@ def test_export_of_a_history_built_by_run(replay, tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     sid = "eXpOrTpRoF01"
     data = tmp_path / "data"
-    config = load_config(None, authors=[sid], data_dir=data, base_url=replay.url, http={"delay": 0, "retries": 0})
+    config = load_config(
+        None, authors=[sid], data_dir=data, base_url=replay.url, http={"delay": 0, "retries": 0}
+    )
     totals = [1000, 1040, 1040, 1100]
     profiles = []
     for day, total in enumerate(totals):
@@ -493,16 +570,26 @@ def test_export_of_a_history_built_by_run(replay, tmp_path: Path, monkeypatch: p
         assert run(config).exit_code == 0
     # The third run found nothing new: three snapshots, not four.
     assert [r.path.name for r in snapshot_refs(data, sid)] == [
-        "20260101T120000Z.json", "20260102T120000Z.json", "20260104T120000Z.json"
+        "20260101T120000Z.json",
+        "20260102T120000Z.json",
+        "20260104T120000Z.json",
     ]
     metrics = pd.read_csv(io.StringIO(cli("export", "--data-dir", data)[1]))
     assert metrics["citations"].tolist() == [1000, 1040, 1100]
     assert metrics["publications"].tolist() == [150, 150, 150]
-    assert metrics["date"].tolist() == ["2026-01-01T12:00:00Z", "2026-01-02T12:00:00Z", "2026-01-04T12:00:00Z"]
+    assert metrics["date"].tolist() == [
+        "2026-01-01T12:00:00Z",
+        "2026-01-02T12:00:00Z",
+        "2026-01-04T12:00:00Z",
+    ]
     assert set(metrics["source"]) == {"scholar"} and set(metrics["name"]) == {profiles[0].name}
 
-    pubs = pd.read_csv(io.StringIO(cli("export", "--data-dir", data, "--what", "publications")[1]),
-                       dtype={"change": "Int64"}, keep_default_na=False, na_values={"change": [""], "year": [""]})
+    pubs = pd.read_csv(
+        io.StringIO(cli("export", "--data-dir", data, "--what", "publications")[1]),
+        dtype={"change": "Int64"},
+        keep_default_na=False,
+        na_values={"change": [""], "year": [""]},
+    )
     assert len(pubs) == 450 and list(pubs.columns) == list(PUBLICATION_COLUMNS)
     for day in (0, 1, 3):
         rows = pubs[pubs["date"] == f"2026-01-0{day + 1}T12:00:00Z"]
@@ -512,9 +599,13 @@ def test_export_of_a_history_built_by_run(replay, tmp_path: Path, monkeypatch: p
         assert rows["citations"].tolist() == [p.citations for p in expected]
     # Each publication's change is its own difference with the snapshot before; new ones have none.
     for before, after in ((profiles[0], profiles[1]), (profiles[1], profiles[3])):
-        rows = pubs[pubs["date"] == ("2026-01-02T12:00:00Z" if after is profiles[1] else "2026-01-04T12:00:00Z")]
+        rows = pubs[
+            pubs["date"] == ("2026-01-02T12:00:00Z" if after is profiles[1] else "2026-01-04T12:00:00Z")
+        ]
         old = {p.author_pub_id: p.citations for p in before.publications}
-        expected_change = [p.citations - old[p.author_pub_id] if p.author_pub_id in old else None for p in after.publications]
+        expected_change = [
+            p.citations - old[p.author_pub_id] if p.author_pub_id in old else None for p in after.publications
+        ]
         assert [None if pd.isna(c) else c for c in rows["change"]] == expected_change
         assert any(c is not None for c in expected_change)
     assert pubs["change"][:150].isna().all()

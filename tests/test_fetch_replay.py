@@ -60,12 +60,19 @@ def test_whole_profile_in_ceil_n_over_100_requests(replay: ReplayServer, n: int)
     assert [p.author_pub_id for p in record.publications] == [p.author_pub_id for p in expected.publications]
     for got, want in zip(record.publications, expected.publications, strict=True):
         assert (got.title, got.year, got.citations or 0, got.cites_id) == (
-            want.title, want.year, want.citations, want.cites_id,
+            want.title,
+            want.year,
+            want.citations,
+            want.cites_id,
         )
     m = record.metrics
     assert (m.citations, m.citations_since, m.h_index, m.h_index_since, m.i10_index, m.i10_index_since) == (
-        expected.citations, expected.citations_since, expected.h_index,
-        expected.h_index_since, expected.i10_index, expected.i10_index_since,
+        expected.citations,
+        expected.citations_since,
+        expected.h_index,
+        expected.h_index_since,
+        expected.i10_index,
+        expected.i10_index_since,
     )
     assert m.citations == sum(p.citations or 0 for p in record.publications)
     assert record.cites_per_year_map == {y: v for y, v in expected.cites_per_year.items() if v} | {
@@ -165,7 +172,9 @@ def cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
 
 
-def run_fetch(replay: ReplayServer, *options: str, scholar_id: str = SID) -> tuple[subprocess.CompletedProcess[str], float]:
+def run_fetch(
+    replay: ReplayServer, *options: str, scholar_id: str = SID
+) -> tuple[subprocess.CompletedProcess[str], float]:
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and k != "SCHOLAR_STATS_BASE_URL"}
     env["NO_PROXY"] = "127.0.0.1,localhost"
     command = [*cli(), "fetch", scholar_id, "--base-url", replay.url, "--delay", "0", *options]
@@ -221,7 +230,9 @@ def test_cli_unknown_profile_exits_4(replay: ReplayServer) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", [scenarios.Slow(60), scenarios.DripFeed(0.05)], ids=["slow", "drip-feed"])
+@pytest.mark.parametrize(
+    "scenario", [scenarios.Slow(60), scenarios.DripFeed(0.05)], ids=["slow", "drip-feed"]
+)
 def test_cli_deadline_bounds_a_slow_server(profile: ReplayServer, scenario: Scenario) -> None:
     profile.set_scenario(SID, scenario)
     done, seconds = run_fetch(profile, "--deadline", "3", "--timeout", "20")
@@ -267,23 +278,33 @@ def test_cli_a_later_page_of_another_profile_exits_5(replay: ReplayServer) -> No
 
 def mocked_source(pages: dict[int, bytes]) -> Any:
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=pages[int(request.url.params.get("cstart") or 0)],
-                              headers={"content-type": "text/html; charset=utf-8"})
+        return httpx.Response(
+            200,
+            content=pages[int(request.url.params.get("cstart") or 0)],
+            headers={"content-type": "text/html; charset=utf-8"},
+        )
 
     options = HttpOptions(delay=0.0, retries=0, deadline=30.0)
-    return open_source(SourceSettings(http=options, base_url="http://scholar.test", transport=httpx.MockTransport(answer)))
+    return open_source(
+        SourceSettings(http=options, base_url="http://scholar.test", transport=httpx.MockTransport(answer))
+    )
 
 
 def generated_pages(scholar_id: str, n: int, seed: int = 0) -> dict[int, bytes]:
     with ReplayServer() as server:
         server.add_profile(scholar_id, n, seed=seed)
-        return {c: httpx.get(server.profile_url(scholar_id, cstart=c, pagesize=100)).content for c in range(0, n, 100)}
+        return {
+            c: httpx.get(server.profile_url(scholar_id, cstart=c, pagesize=100)).content
+            for c in range(0, n, 100)
+        }
 
 
 def test_a_later_page_whose_rows_belong_to_another_profile_is_refused() -> None:
     pages = generated_pages(SID, 150)
     # The header still names SID; only the rows' publication IDs are another's.
-    pages[100] = pages[100].replace(f"citation_for_view={SID}:".encode(), f"citation_for_view={OTHER}:".encode())
+    pages[100] = pages[100].replace(
+        f"citation_for_view={SID}:".encode(), f"citation_for_view={OTHER}:".encode()
+    )
     source = mocked_source(pages)
     with pytest.raises(ParseError, match=f"cstart=100 mixes the profiles {OTHER}, {SID}"):
         source.fetch(AuthorRef(SID))
@@ -300,6 +321,8 @@ def test_a_page_that_names_no_profile_is_refused() -> None:
 
 def test_a_first_page_mixing_two_profiles_is_refused() -> None:
     pages = generated_pages(SID, 50)
-    pages[0] = pages[0].replace(f"citation_for_view={SID}:".encode(), f"citation_for_view={OTHER}:".encode(), 1)
+    pages[0] = pages[0].replace(
+        f"citation_for_view={SID}:".encode(), f"citation_for_view={OTHER}:".encode(), 1
+    )
     with pytest.raises(ParseError, match="cstart=0 mixes the profiles"):
         mocked_source(pages).fetch(AuthorRef(SID))

@@ -21,22 +21,55 @@ _ = no_proxy  # autouse, from the run tests: proxies and a CI step summary stay 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = ("LaBmEmBeR01A", "LaBmEmBeR02B", "LaBmEmBeR03C")
 # The test lab: three papers written together, on several members' profiles.
-SHARED_ALL = GeneratedPublication("", "Federated sensing for river basins", "A Brown, B Chen, C Dubois", "Nature Communications 12, 1-9, 2021", 2021, 120, "4000000000000000001")
-SHARED_TWO = GeneratedPublication("", "Causal inference for power grids", "A Brown, B Chen", "Physical Review Letters 3, 4-5, 2019", 2019, 40, "4000000000000000002")
-SHARED_UNCITED = GeneratedPublication("", "A note on café supply chains", "B Chen, C Dubois", "Revista Brasileira 1, 2-3, 2024", 2024, 0, None)
-LAB_PAPERS = {LAB[0]: (SHARED_ALL, SHARED_TWO), LAB[1]: (SHARED_ALL, SHARED_TWO, SHARED_UNCITED), LAB[2]: (SHARED_ALL, SHARED_UNCITED)}
+SHARED_ALL = GeneratedPublication(
+    "",
+    "Federated sensing for river basins",
+    "A Brown, B Chen, C Dubois",
+    "Nature Communications 12, 1-9, 2021",
+    2021,
+    120,
+    "4000000000000000001",
+)
+SHARED_TWO = GeneratedPublication(
+    "",
+    "Causal inference for power grids",
+    "A Brown, B Chen",
+    "Physical Review Letters 3, 4-5, 2019",
+    2019,
+    40,
+    "4000000000000000002",
+)
+SHARED_UNCITED = GeneratedPublication(
+    "", "A note on café supply chains", "B Chen, C Dubois", "Revista Brasileira 1, 2-3, 2024", 2024, 0, None
+)
+LAB_PAPERS = {
+    LAB[0]: (SHARED_ALL, SHARED_TWO),
+    LAB[1]: (SHARED_ALL, SHARED_TWO, SHARED_UNCITED),
+    LAB[2]: (SHARED_ALL, SHARED_UNCITED),
+}
 
 
-def pub(title: str, citations: int | None, cites_id: str | None = None, year: int | None = 2020, pid: str | None = None) -> Publication:
+def pub(
+    title: str,
+    citations: int | None,
+    cites_id: str | None = None,
+    year: int | None = 2020,
+    pid: str | None = None,
+) -> Publication:
     # A record lists a publication ID once, so each row gets its own unless one is given.
-    return Publication(author_pub_id=pid or f"x:{title}", title=title, year=year, citations=citations, cites_id=cites_id)
+    return Publication(
+        author_pub_id=pid or f"x:{title}", title=title, year=year, citations=citations, cites_id=cites_id
+    )
 
 
 def record(sid: str, *pubs: Publication, cites_per_year: tuple[tuple[int, int], ...] = ()) -> AuthorRecord:
     total = sum(p.citations or 0 for p in pubs)
     return AuthorRecord(
-        Profile(sid, f"Member {sid}"), Metrics(citations=total, h_index=1), cites_per_year=cites_per_year,
-        publications=pubs, fetched_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        Profile(sid, f"Member {sid}"),
+        Metrics(citations=total, h_index=1),
+        cites_per_year=cites_per_year,
+        publications=pubs,
+        fetched_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
     )
 
 
@@ -73,7 +106,9 @@ def test_uncited_rows_match_by_normalised_title_and_year() -> None:
     a = record("AAAAAAAAAAAA", pub("Ångström-scale  Imaging: a Review!", 0, None, 2024))
     b = record("BBBBBBBBBBBB", pub("angstrom-scale imaging - a review", None, None, 2024))
     c = record("CCCCCCCCCCCC", pub("Angstrom scale imaging a review", 0, None, 2023))
-    assert normalised_title("Ångström-scale  Imaging: a Review!") == normalised_title("angstrom scale imaging: a review")
+    assert normalised_title("Ångström-scale  Imaging: a Review!") == normalised_title(
+        "angstrom scale imaging: a review"
+    )
     totals = group_totals([a, b, c])
     assert (totals.citations, totals.publications, totals.shared_publications) == (0, 2, 1)
     # An uncited row joins a cited row of the same title and year (its citations just lag).
@@ -86,10 +121,20 @@ def test_members_without_data_or_stale_are_shown_as_such() -> None:
     a = record("AAAAAAAAAAAA", pub("Mine", 5, "1"))
     data = group_dict([Member("AAAAAAAAAAAA", a, "2026-11-20T06:00:00Z"), Member("BBBBBBBBBBBB", None)])
     first, second = data["members"]
-    assert first["stale"] is True and first["stale_since"] == "2026-11-20T06:00:00Z" and first["citations"] == 5
+    assert (
+        first["stale"] is True and first["stale_since"] == "2026-11-20T06:00:00Z" and first["citations"] == 5
+    )
     assert second == {
-        "scholar_id": "BBBBBBBBBBBB", "name": None, "citations": None, "h_index": None, "i10_index": None,
-        "publications": None, "source": None, "updated": None, "stale": True, "stale_since": None,
+        "scholar_id": "BBBBBBBBBBBB",
+        "name": None,
+        "citations": None,
+        "h_index": None,
+        "i10_index": None,
+        "publications": None,
+        "source": None,
+        "updated": None,
+        "stale": True,
+        "stale_since": None,
     }
     assert data["totals"]["members"] == 2 and data["totals"]["members_with_data"] == 1
     assert data["totals"]["stale_members"] == 1
@@ -109,10 +154,13 @@ def test_group_badges_are_valid_and_rewritten_only_on_change(tmp_path: Path) -> 
 @pytest.fixture
 def lab(replay: ReplayServer, tmp_path: Path) -> tuple[Path, Path]:
     for index, sid in enumerate(LAB):
-        replay.add_profile(sid, 4, citations=30 + 10 * index, shared=LAB_PAPERS[sid], name=f"Member {index + 1}")
+        replay.add_profile(
+            sid, 4, citations=30 + 10 * index, shared=LAB_PAPERS[sid], name=f"Member {index + 1}"
+        )
     config = tmp_path / "scholar-stats.toml"
     config.write_text(
-        f'data_dir = "data"\nbase_url = "{replay.url}"\ndelay = 0\n' + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in LAB),
+        f'data_dir = "data"\nbase_url = "{replay.url}"\ndelay = 0\n'
+        + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in LAB),
         encoding="utf-8",
     )
     result = scholar_stats("run", "--config", config)
@@ -134,7 +182,10 @@ def test_a_run_of_the_lab_writes_group_json_and_badges(lab: tuple[Path, Path]) -
     assert totals["shared_publications"] == 3
     assert [m["scholar_id"] for m in group["members"]] == list(LAB)
     assert not any(m["stale"] for m in group["members"])
-    for name, value in (("group-citations", totals["citations"]), ("group-publications", totals["publications"])):
+    for name, value in (
+        ("group-citations", totals["citations"]),
+        ("group-publications", totals["publications"]),
+    ):
         badge = read_json(data / "badges" / f"{name}.json")
         assert endpoint_problems(badge) == []
         assert badge["message"] == str(value)
@@ -170,7 +221,11 @@ def test_a_blocked_member_is_stale_in_group_json_and_keeps_its_numbers(
     after = read_json(data / "group.json")
     assert after["totals"]["citations"] == before["totals"]["citations"]
     member = after["members"][1]
-    assert member["stale"] is True and member["stale_since"] and member["citations"] == before["members"][1]["citations"]
+    assert (
+        member["stale"] is True
+        and member["stale_since"]
+        and member["citations"] == before["members"][1]["citations"]
+    )
     assert after["totals"]["stale_members"] == 1
 
 
@@ -201,7 +256,9 @@ def test_export_group_history(replay: ReplayServer, lab: tuple[Path, Path]) -> N
     totals = read_json(data / "group.json")["totals"]
     last = rows[-1]
     assert (last["citations"], last["publications"], last["citations_sum"]) == (
-        totals["citations"], totals["publications"], totals["citations_sum"],
+        totals["citations"],
+        totals["publications"],
+        totals["citations_sum"],
     )
     assert last["members_with_data"] == 3
     assert [r["members_with_data"] for r in rows] == sorted(r["members_with_data"] for r in rows)
@@ -209,7 +266,10 @@ def test_export_group_history(replay: ReplayServer, lab: tuple[Path, Path]) -> N
     csv_out = scholar_stats("export", "--data-dir", data, "--what", "group", "--freq", "daily")
     assert csv_out.returncode == 0, csv_out.stderr
     lines = csv_out.stdout.splitlines()
-    assert lines[0] == "date,members,members_with_data,citations,publications,shared_publications,citations_sum,publications_sum"
+    assert (
+        lines[0]
+        == "date,members,members_with_data,citations,publications,shared_publications,citations_sum,publications_sum"
+    )
     assert len(lines) == 2  # one day
 
 
@@ -226,6 +286,8 @@ def test_publish_puts_group_json_at_the_branch_root(lab: tuple[Path, Path], tmp_
     assert result.returncode == 0, result.stderr
     listing = subprocess.run(
         ["git", "--git-dir", str(remote), "ls-tree", "-r", "--name-only", "google-scholar-stats"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert {"group.json", "badges/group-citations.json", "badges/group-publications.svg"} <= set(listing)

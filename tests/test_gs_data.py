@@ -17,8 +17,21 @@ FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
 
 SCHOLARLY_KEYS = [
-    "name", "affiliation", "interests", "email_domain", "homepage", "url_picture", "citedby", "citedby5y",
-    "hindex", "hindex5y", "i10index", "i10index5y", "cites_per_year", "scholar_id", "publications",
+    "name",
+    "affiliation",
+    "interests",
+    "email_domain",
+    "homepage",
+    "url_picture",
+    "citedby",
+    "citedby5y",
+    "hindex",
+    "hindex5y",
+    "i10index",
+    "i10index5y",
+    "cites_per_year",
+    "scholar_id",
+    "publications",
 ]
 
 
@@ -84,7 +97,9 @@ def test_cli_gs_data_matches_library() -> None:
     name = "cherukuri_en_20rows_showmore.html"
     out = subprocess.run(
         ["scholar-stats", "parse", str(FIXTURES / name), "--format", "gs-data"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     data = json.loads(out)
     record = page_to_record(parse_profile((FIXTURES / name).read_bytes()))

@@ -18,10 +18,14 @@ A = "aaaaaaaaaaaA"
 START = datetime(2025, 3, 1, 6, 0, tzinfo=timezone.utc)
 
 
-def record(when: datetime, counts: dict[str, int | None], *, total: int | None = None, source: str = "scholar") -> AuthorRecord:
+def record(
+    when: datetime, counts: dict[str, int | None], *, total: int | None = None, source: str = "scholar"
+) -> AuthorRecord:
     return AuthorRecord(
         profile=Profile(A, "Ada"),
-        metrics=Metrics(sum(c or 0 for c in counts.values()) if total is None else total, None, 2, None, 1, None, None),
+        metrics=Metrics(
+            sum(c or 0 for c in counts.values()) if total is None else total, None, 2, None, 1, None, None
+        ),
         publications=tuple(Publication(f"{A}:{k}", k.upper(), citations=v) for k, v in counts.items()),
         source=source,
         fetched_at=when,
@@ -115,7 +119,9 @@ def test_an_unreadable_history_or_snapshot_is_rebuilt_around(tmp_path: Path) -> 
     data = tmp_path / "data"
     store = AuthorStore(data, A)
     paths = [store.write_snapshot(record(START + timedelta(days=d), {"p1": d})) for d in range(5)]
-    (data / A / HISTORY_FILE).write_text('{"format": 1, "scholar_id": "aaaaaaaaaaaA", "start": "x"', encoding="utf-8")
+    (data / A / HISTORY_FILE).write_text(
+        '{"format": 1, "scholar_id": "aaaaaaaaaaaA", "start": "x"', encoding="utf-8"
+    )
     paths[2].write_text("{", encoding="utf-8")
     assert write_history(data, A)
     history = json.loads((data / A / HISTORY_FILE).read_bytes())

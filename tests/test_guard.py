@@ -20,19 +20,33 @@ SID = "gUaRdTeStId_"
 DEFAULT = GuardOptions()
 
 
-def rec(citations: int | None = 1000, n_pubs: int = 100, *, source: str = "scholar", sid: str = SID,
-        complete: bool = True) -> AuthorRecord:
+def rec(
+    citations: int | None = 1000,
+    n_pubs: int = 100,
+    *,
+    source: str = "scholar",
+    sid: str = SID,
+    complete: bool = True,
+) -> AuthorRecord:
     pubs = tuple(Publication(f"{sid}:p{i:04d}", f"Paper {i}", citations=1) for i in range(n_pubs))
     # An h-index the other numbers allow (h² ≤ citations, h ≤ publications).
     h_index = min(5, math.isqrt(citations or 0), n_pubs)
     return AuthorRecord(
-        Profile(sid, "A. Author"), Metrics(citations=citations, h_index=h_index), publications=pubs,
-        complete=complete, source=source, fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        Profile(sid, "A. Author"),
+        Metrics(citations=citations, h_index=h_index),
+        publications=pubs,
+        complete=complete,
+        source=source,
+        fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
     )
 
 
-def passes(previous: AuthorRecord | None, new: AuthorRecord, options: GuardOptions = DEFAULT,
-           accept_drop: bool = False) -> list[str]:
+def passes(
+    previous: AuthorRecord | None,
+    new: AuthorRecord,
+    options: GuardOptions = DEFAULT,
+    accept_drop: bool = False,
+) -> list[str]:
     return check(previous, new, expected_id=SID, options=options, accept_drop=accept_drop)
 
 
@@ -173,7 +187,9 @@ def test_a_rise_within_the_factor_or_the_margin_passes(old: int, new: int) -> No
 
 
 def test_a_publication_count_rise_past_the_factor_is_refused() -> None:
-    assert "publications rose from 20 to 71 (more than 3 times as many)" in refused(rec(n_pubs=20), rec(n_pubs=71))
+    assert "publications rose from 20 to 71 (more than 3 times as many)" in refused(
+        rec(n_pubs=20), rec(n_pubs=71)
+    )
     assert passes(rec(n_pubs=20), rec(n_pubs=60)) == []
     assert passes(rec(n_pubs=2), rec(n_pubs=12)) == []
 
@@ -202,13 +218,37 @@ def test_accept_drop_takes_a_real_rise_too() -> None:
         ({"citations": 1_000_000_000, "h_index": 5000}, 3, "h-index 5000 is above the 3 publications listed"),
         ({"citations": 100, "h_index": 11}, 50, "h-index 11 needs at least 121 citations, the page says 100"),
         ({"citations": 90, "h_index": 3, "i10_index": 10}, 50, "i10-index 10 needs at least 100 citations"),
-        ({"citations": 5000, "h_index": 3, "i10_index": 60}, 50, "i10-index 60 is above the 50 publications listed"),
+        (
+            {"citations": 5000, "h_index": 3, "i10_index": 60},
+            50,
+            "i10-index 60 is above the 50 publications listed",
+        ),
         ({"citations": 5000, "h_index": 20, "i10_index": 19}, 50, "i10-index 19 is below h-index 20"),
-        ({"citations": 425, "citations_since": 426, "since_year": 2021}, 50, "citations since 2021 (426) is above the all-time 425"),
-        ({"citations": 425, "h_index": 11, "h_index_since": 12}, 50, "h-index since the since year (12) is above the all-time 11"),
-        ({"citations": 425, "h_index": 5, "i10_index": 11, "i10_index_since": 12}, 50, "i10-index since the since year (12) is above the all-time 11"),
-        ({"citations": 425, "citations_since": 100, "h_index_since": 11}, 50, "h-index since 11 needs at least 121 citations, the page says 100"),
-        ({"citations": 425, "citations_since": 100, "h_index_since": 10, "i10_index_since": 9}, 50, "i10-index since 9 is below h-index since 10"),
+        (
+            {"citations": 425, "citations_since": 426, "since_year": 2021},
+            50,
+            "citations since 2021 (426) is above the all-time 425",
+        ),
+        (
+            {"citations": 425, "h_index": 11, "h_index_since": 12},
+            50,
+            "h-index since the since year (12) is above the all-time 11",
+        ),
+        (
+            {"citations": 425, "h_index": 5, "i10_index": 11, "i10_index_since": 12},
+            50,
+            "i10-index since the since year (12) is above the all-time 11",
+        ),
+        (
+            {"citations": 425, "citations_since": 100, "h_index_since": 11},
+            50,
+            "h-index since 11 needs at least 121 citations, the page says 100",
+        ),
+        (
+            {"citations": 425, "citations_since": 100, "h_index_since": 10, "i10_index_since": 9},
+            50,
+            "i10-index since 9 is below h-index since 10",
+        ),
     ],
 )
 def test_numbers_that_contradict_each_other_are_refused_even_with_accept_drop(
@@ -242,9 +282,18 @@ def test_every_generated_replay_profile_is_consistent(n: int) -> None:
     profile = generate_profile(SID, n, seed=n)
     record = AuthorRecord(
         Profile(SID, profile.name),
-        Metrics(profile.citations, profile.citations_since, profile.h_index, profile.h_index_since,
-                profile.i10_index, profile.i10_index_since, profile.since_year),
-        publications=tuple(Publication(p.author_pub_id, p.title, citations=p.citations) for p in profile.publications),
+        Metrics(
+            profile.citations,
+            profile.citations_since,
+            profile.h_index,
+            profile.h_index_since,
+            profile.i10_index,
+            profile.i10_index_since,
+            profile.since_year,
+        ),
+        publications=tuple(
+            Publication(p.author_pub_id, p.title, citations=p.citations) for p in profile.publications
+        ),
     )
     assert inconsistencies(record) == []
 
@@ -260,7 +309,11 @@ def test_a_forged_page_never_becomes_the_baseline(tmp_path: Path) -> None:
     with pytest.raises(GuardRefused, match="rose from 367 to 1000000000"):
         accept_record(tmp_path, forged, guard=DEFAULT, badge=BadgeStyle())
     # The real numbers are still compared with the real ones, and pass.
-    again = accept_record(tmp_path, real.with_fetched_at(datetime(2027, 1, 1, tzinfo=timezone.utc)),
-                          guard=DEFAULT, badge=BadgeStyle())
+    again = accept_record(
+        tmp_path,
+        real.with_fetched_at(datetime(2027, 1, 1, tzinfo=timezone.utc)),
+        guard=DEFAULT,
+        badge=BadgeStyle(),
+    )
     assert not again.changed
     assert len(list((tmp_path / real.scholar_id / "snapshots").glob("*.json"))) == 1

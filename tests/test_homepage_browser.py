@@ -37,7 +37,12 @@ def scholar_stats(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
     env.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
     return subprocess.run(
-        [sys.executable, "-m", "crawler", *args], cwd=cwd, capture_output=True, text=True, timeout=180, env=env
+        [sys.executable, "-m", "crawler", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
     )
 
 
@@ -58,15 +63,25 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     git(scratch, "remote", "add", "origin", str(bare))
     with ReplayServer() as replay:
         profile = replay.add_profile(SCHOLAR_ID, 12, name="Ada Example")
-        run = scholar_stats("run", "--author", SCHOLAR_ID, "--data-dir", str(tmp / "data"),
-                            "--base-url", replay.url, "--delay", "0", cwd=tmp)
+        run = scholar_stats(
+            "run",
+            "--author",
+            SCHOLAR_ID,
+            "--data-dir",
+            str(tmp / "data"),
+            "--base-url",
+            replay.url,
+            "--delay",
+            "0",
+            cwd=tmp,
+        )
     assert run.returncode == 0, run.stderr
-    pub = scholar_stats("publish", "--repo", str(scratch), "--branch", BRANCH, "--data-dir", str(tmp / "data"), cwd=tmp)
+    pub = scholar_stats(
+        "publish", "--repo", str(scratch), "--branch", BRANCH, "--data-dir", str(tmp / "data"), cwd=tmp
+    )
     assert pub.returncode == 0, pub.stderr
     gs_data = json.loads(git(bare, "show", f"{BRANCH}:gs_data.json"))
     yield {"bare": bare, "gs_data": gs_data, "profile": profile}
-
-
 
 
 def show(browser: Any, published: dict[str, Any], html: str, tmp: Path) -> Any:
@@ -79,17 +94,24 @@ def show(browser: Any, published: dict[str, Any], html: str, tmp: Path) -> Any:
         url = route.request.url
         asked.append(url)
         path = url.split(CDN if url.startswith(CDN) else RAW, 1)[1]
-        proc = subprocess.run(["git", "-C", str(bare), "show", f"{BRANCH}:{path}"], capture_output=True, check=False)
+        proc = subprocess.run(
+            ["git", "-C", str(bare), "show", f"{BRANCH}:{path}"], capture_output=True, check=False
+        )
         if proc.returncode != 0:
             route.fulfill(status=404, body="Not Found")
             return
-        route.fulfill(status=200, body=proc.stdout, content_type="application/json",
-                      headers={"Access-Control-Allow-Origin": "*"})
+        route.fulfill(
+            status=200,
+            body=proc.stdout,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
 
     context = browser.new_context()
     # Routes added later win: nothing but the local page and the two CDNs is reachable.
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(home.url)
-                  else route.abort())
+    context.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(home.url) else route.abort()
+    )
     context.route(f"{CDN}**", from_branch)
     context.route(f"{RAW}**", from_branch)
     page = context.new_page()

@@ -21,8 +21,14 @@ BRANCH = "google-scholar-stats"
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
     env.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
-    return subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=180, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +37,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("doctor-data") / "data"
     with ReplayServer() as replay:
         replay.add_profile(SCHOLAR_ID, 12, name="Ada Example")
-        proc = cli("run", "--author", SCHOLAR_ID, "--data-dir", str(folder), "--base-url", replay.url, "--delay", "0")
+        proc = cli(
+            "run", "--author", SCHOLAR_ID, "--data-dir", str(folder), "--base-url", replay.url, "--delay", "0"
+        )
     assert proc.returncode == 0, proc.stderr
     return folder
 
@@ -105,7 +113,11 @@ def _moving_ref(site: Path) -> None:
 
 
 def _no_author(site: Path) -> None:
-    edit(site / WORKFLOW, "        with:\n          scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}\n          config: scholar-stats.toml\n", "")
+    edit(
+        site / WORKFLOW,
+        "        with:\n          scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}\n          config: scholar-stats.toml\n",
+        "",
+    )
 
 
 def _broken_yaml(site: Path) -> None:
@@ -117,12 +129,22 @@ def _no_workflow(site: Path) -> None:
 
 
 def _old_crawler(site: Path) -> None:
-    shutil.copy(Path(__file__).parent / "fixtures" / "sites" / "acadhomepage" / ".github" / "workflows"
-                / "google_scholar_crawler.yaml", site / ".github" / "workflows" / "google_scholar_crawler.yaml")
+    shutil.copy(
+        Path(__file__).parent
+        / "fixtures"
+        / "sites"
+        / "acadhomepage"
+        / ".github"
+        / "workflows"
+        / "google_scholar_crawler.yaml",
+        site / ".github" / "workflows" / "google_scholar_crawler.yaml",
+    )
 
 
 def _paper_typo(site: Path) -> None:
-    edit(site / "_pages" / "about.md", f"data='{SCHOLAR_ID}:foVuExX66Kzq'", f"data='{SCHOLAR_ID}:foVuExX66Kzz'")
+    edit(
+        site / "_pages" / "about.md", f"data='{SCHOLAR_ID}:foVuExX66Kzq'", f"data='{SCHOLAR_ID}:foVuExX66Kzz'"
+    )
 
 
 def _no_total(site: Path) -> None:
@@ -203,15 +225,26 @@ def test_root_files_missing_and_a_stale_author(tmp_path: Path, data: Path) -> No
     folder = tmp_path / "data-copy"
     shutil.copytree(data, folder)
     (folder / "gs_data_shieldsio.json").unlink(missing_ok=True)
-    (folder / SCHOLAR_ID / "state.json").write_text(json.dumps({
-        "stale": True, "stale_since": "2026-11-23T19:52:40Z", "last_attempt": "2026-11-24T07:00:03Z",
-        "error": "Blocked", "reason": "Google Scholar answered with its CAPTCHA page", "exit_code": 3,
-    }))
+    (folder / SCHOLAR_ID / "state.json").write_text(
+        json.dumps(
+            {
+                "stale": True,
+                "stale_since": "2026-11-23T19:52:40Z",
+                "last_attempt": "2026-11-24T07:00:03Z",
+                "error": "Blocked",
+                "reason": "Google Scholar answered with its CAPTCHA page",
+                "exit_code": 3,
+            }
+        )
+    )
     code, findings = doctor(site, "--data-dir", str(folder))
     messages = [f["message"] for f in findings]
     assert code == 1
     assert any("gs_data_shieldsio.json is missing" in m for m in messages)
-    assert any(m.startswith(f"{SCHOLAR_ID} is stale since 2026-11-23T19:52:40Z: Google Scholar answered") for m in messages)
+    assert any(
+        m.startswith(f"{SCHOLAR_ID} is stale since 2026-11-23T19:52:40Z: Google Scholar answered")
+        for m in messages
+    )
 
 
 def test_al_folio_bibtex_ids_not_in_the_data(tmp_path: Path, data: Path) -> None:
@@ -241,8 +274,12 @@ def test_a_site_never_set_up(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [(["--data-dir", "x", "--branch", "y"], "not both"), (["--branch", "../x"], "--branch"),
-     (["--data-dir", "/nonexistent/folder"], "not a folder"), (["--format", "xml"], "--format")],
+    [
+        (["--data-dir", "x", "--branch", "y"], "not both"),
+        (["--branch", "../x"], "--branch"),
+        (["--data-dir", "/nonexistent/folder"], "not a folder"),
+        (["--format", "xml"], "--format"),
+    ],
 )
 def test_usage_errors(tmp_path: Path, args: list[str], words: str) -> None:
     proc = cli("doctor", "--repo", str(tmp_path), *args)

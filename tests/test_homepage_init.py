@@ -35,7 +35,10 @@ def _local_action_remote(monkeypatch: pytest.MonkeyPatch, action_release: tuple[
 def init(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "crawler", "init", "--repo", str(site), *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull},
     )
 
 
@@ -111,12 +114,14 @@ def test_acadhomepage_init_replaces_the_crawler_and_keeps_the_include(tmp_path: 
     scripts_before = (site / "_includes" / "scripts.html").read_bytes()
     proc = init(site)
     assert proc.returncode == 0, proc.stderr
-    assert status(site) == sorted([
-        "?? .github/workflows/scholar-stats.yml",
-        "?? scholar-stats.toml",
-        " M _includes/fetch_google_scholar_stats.html",
-        " D .github/workflows/google_scholar_crawler.yaml",
-    ])
+    assert status(site) == sorted(
+        [
+            "?? .github/workflows/scholar-stats.yml",
+            "?? scholar-stats.toml",
+            " M _includes/fetch_google_scholar_stats.html",
+            " D .github/workflows/google_scholar_crawler.yaml",
+        ]
+    )
     include = (site / "_includes" / "fetch_google_scholar_stats.html").read_text()
     assert "https://cdn.jsdelivr.net/gh/alice/alice.github.io@google-scholar-stats/gs_data.json" in include
     assert "{{" not in include and "{%" not in include  # nothing for Liquid to mangle
@@ -136,13 +141,18 @@ def test_acadhomepage_init_replaces_the_crawler_and_keeps_the_include(tmp_path: 
 def test_al_folio_init_disables_its_citation_updater(tmp_path: Path) -> None:
     site = make_site(tmp_path, "al-folio")
     proc = init(site)
-    assert (proc.returncode, status(site)) == (0, sorted([
-        "?? .github/workflows/scholar-stats.yml",
-        "?? scholar-stats.toml",
-        "?? _includes/scholar-stats.liquid",
-        " M _layouts/default.liquid",
-        " D .github/workflows/update-citations.yml",
-    ])), proc.stderr
+    assert (proc.returncode, status(site)) == (
+        0,
+        sorted(
+            [
+                "?? .github/workflows/scholar-stats.yml",
+                "?? scholar-stats.toml",
+                "?? _includes/scholar-stats.liquid",
+                " M _layouts/default.liquid",
+                " D .github/workflows/update-citations.yml",
+            ]
+        ),
+    ), proc.stderr
     step = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")["jobs"]["update"]["steps"][-1]
     assert step["with"]["al-folio-citations"] is True
     config = (site / "scholar-stats.toml").read_text()
@@ -162,9 +172,13 @@ def test_academicpages_init_uses_the_custom_footer_slot(tmp_path: Path) -> None:
     assert footer.startswith("<!-- start custom footer snippets -->")
     assert footer.count(BEGIN) == 1 and footer.count(END) == 1
     assert footer.index(END) < footer.index("<!-- end custom footer snippets -->")
-    assert status(site) == sorted([
-        "?? .github/workflows/scholar-stats.yml", "?? scholar-stats.toml", " M _includes/footer/custom.html",
-    ])
+    assert status(site) == sorted(
+        [
+            "?? .github/workflows/scholar-stats.yml",
+            "?? scholar-stats.toml",
+            " M _includes/footer/custom.html",
+        ]
+    )
 
 
 def test_plain_site_gets_a_script_file(tmp_path: Path) -> None:
@@ -240,7 +254,10 @@ def test_generated_workflow_is_valid_least_privilege_and_pinned(
     checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
     assert checker
     proc = subprocess.run(
-        [checker, "--builtin-schema", "vendor.github-workflows", str(path)], capture_output=True, text=True, timeout=120
+        [checker, "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = load_yaml(path)
@@ -262,7 +279,9 @@ def test_generated_workflow_is_valid_least_privilege_and_pinned(
     assert zizmor
     audit = subprocess.run(
         [zizmor, "--offline", "--no-progress", "--min-severity", "medium", str(path)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
@@ -431,8 +450,12 @@ def test_import_git_flag_asks_the_first_run_to_import_and_stays(tmp_path: Path) 
     assert IMPORT_GIT_LINE in path.read_text().splitlines()
     checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
     assert checker
-    valid = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(path)],
-                           capture_output=True, text=True, timeout=120)
+    valid = subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert valid.returncode == 0, valid.stdout + valid.stderr
     # The input it writes is one the action has.
     action = load_yaml(Path(__file__).resolve().parent.parent / "action.yml")

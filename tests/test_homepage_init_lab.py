@@ -47,7 +47,9 @@ def test_lab_writes_the_matrix_workflow_pinned_and_is_idempotent(
     # Every step but the header, the schedule, the shards and the install is the example's.
     example = EXAMPLE.read_text(encoding="utf-8")
     differs = [line for line in text.splitlines() if line not in example.splitlines()]
-    assert len(differs) == 4 + 2 + 1 + 1 + 2 * 2, differs  # header, cron and its comment, SHARDS, matrix, 2 installs
+    assert len(differs) == 4 + 2 + 1 + 1 + 2 * 2, (
+        differs
+    )  # header, cron and its comment, SHARDS, matrix, 2 installs
     # The settings: written, as there were none, listing no one yet.
     assert "# [[authors]]" in (site / CONFIG).read_text(encoding="utf-8")
     assert not (site / WORKFLOW).exists()
@@ -63,13 +65,19 @@ def test_lab_writes_the_matrix_workflow_pinned_and_is_idempotent(
     # Another N rewrites only what depends on it.
     wider = init(site, "--lab", "--shards", "12", "--dry-run")
     assert wider.returncode == 0
-    changed = [line for line in wider.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
-    assert sorted(changed) == sorted([
-        '-  SHARDS: "4"', '+  SHARDS: "12"',
-        "-        shard: [1, 2, 3, 4]", "+        shard: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]",
-        "-# Written by `scholar-stats init --lab --shards 4`: every day, N shard jobs fetch the",
-        "+# Written by `scholar-stats init --lab --shards 12`: every day, N shard jobs fetch the",
-    ])
+    changed = [
+        line for line in wider.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert sorted(changed) == sorted(
+        [
+            '-  SHARDS: "4"',
+            '+  SHARDS: "12"',
+            "-        shard: [1, 2, 3, 4]",
+            "+        shard: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]",
+            "-# Written by `scholar-stats init --lab --shards 4`: every day, N shard jobs fetch the",
+            "+# Written by `scholar-stats init --lab --shards 12`: every day, N shard jobs fetch the",
+        ]
+    )
     assert tree_bytes(site) == before
 
 
@@ -116,7 +124,9 @@ def test_lab_refuses_to_overwrite_uncommitted_edits(tmp_path: Path) -> None:
         (("--lab", "--import-git"), "--import-git is for one author's workflow"),
     ],
 )
-def test_bad_shards_is_one_line_and_writes_nothing(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+def test_bad_shards_is_one_line_and_writes_nothing(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
     site = make_site(tmp_path, "acadhomepage")
     before = tree_bytes(site)
     proc = init(site, *args)
@@ -133,10 +143,16 @@ def test_the_written_workflow_is_valid_and_zizmor_clean(tmp_path: Path, shards: 
     path = site / LAB_WORKFLOW
     proc = subprocess.run(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    serious = [f["ident"] for f in zizmor(path) if f["determinations"]["severity"] not in ("Informational", "Low", "Unknown")]
+    serious = [
+        f["ident"]
+        for f in zizmor(path)
+        if f["determinations"]["severity"] not in ("Informational", "Low", "Unknown")
+    ]
     assert serious == []
 
 

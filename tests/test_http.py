@@ -37,7 +37,9 @@ def client_for(
     return PoliteClient(http, opts, clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
 
 
-def answers(*responses: httpx.Response) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
+def answers(
+    *responses: httpx.Response,
+) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
     seen: list[httpx.Request] = []
     queue = list(responses)
 
@@ -190,7 +192,9 @@ def test_request_log_masks_api_keys(caplog: pytest.LogCaptureFixture) -> None:
         (httpx.Response(302, headers={"location": "https://scholar.example/x?api_key=SeCrEt99"}), FetchError),
     ],
 )
-def test_every_error_the_client_raises_comes_out_masked(response: httpx.Response, error: type[FetchError]) -> None:
+def test_every_error_the_client_raises_comes_out_masked(
+    response: httpx.Response, error: type[FetchError]
+) -> None:
     """A key in the query string never leaves the client inside an error, whatever the caller does with it."""
     clock = FakeClock()
     handler, _ = answers(response)

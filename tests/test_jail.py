@@ -104,7 +104,9 @@ def test_links_that_stay_inside_the_data_folder_are_followed(replay: ReplayServe
     assert len(list((data / "kept" / SID / "snapshots").iterdir())) == 1
 
 
-def test_a_data_folder_that_is_itself_a_link_is_the_users_choice(replay: ReplayServer, tmp_path: Path) -> None:
+def test_a_data_folder_that_is_itself_a_link_is_the_users_choice(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
     replay.add_profile(SID, 30)
     real = tmp_path / "mounted"
     real.mkdir()
@@ -136,7 +138,9 @@ def test_every_writer_refuses_the_link(linked: tuple[Path, Path]) -> None:
         lambda: remove_file(data / SID / "citations.svg", jail=data),
         lambda: remove_temp_files(data / SID, jail=data),
         lambda: AuthorStore(data, SID).write_snapshot(
-            AuthorRecord(Profile(SID, "A"), Metrics(citations=1), fetched_at=datetime(2026, 1, 2, tzinfo=timezone.utc))
+            AuthorRecord(
+                Profile(SID, "A"), Metrics(citations=1), fetched_at=datetime(2026, 1, 2, tzinfo=timezone.utc)
+            )
         ),
         lambda: mark_stale(data, SID, RuntimeError("down"), when=datetime(2026, 1, 2, tzinfo=timezone.utc)),
     ]

@@ -37,10 +37,16 @@ CONTEXT = {"github.token": "not-a-real-token", "secrets.SCHOLAR_STATS_PROXY": ""
 def test_valid_against_githubs_schema_and_zizmor_clean() -> None:
     proc = subprocess.run(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(LAB)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    serious = [f["ident"] for f in zizmor(LAB) if f["determinations"]["severity"] not in ("Informational", "Low", "Unknown")]
+    serious = [
+        f["ident"]
+        for f in zizmor(LAB)
+        if f["determinations"]["severity"] not in ("Informational", "Low", "Unknown")
+    ]
     assert serious == []
 
 
@@ -66,7 +72,11 @@ def test_matrix_least_privilege_and_pins() -> None:
                 assert step["with"]["persist-credentials"] is False
             secrets = [v for v in step.get("env", {}).values() if "secrets." in str(v)]
             assert not secrets or step.get("id") == "run", step["name"]
-    for line in (ln for ln in LAB.read_text(encoding="utf-8").splitlines() if "uses:" in ln and not ln.lstrip().startswith("#")):
+    for line in (
+        ln
+        for ln in LAB.read_text(encoding="utf-8").splitlines()
+        if "uses:" in ln and not ln.lstrip().startswith("#")
+    ):
         assert line.rstrip().split(" # v")[-1].count(".") == 2, line
     upload = step_named(LAB, "Upload")
     assert upload["with"]["name"] == "${{ matrix.shard }}".join(["shard-", ""])
@@ -76,7 +86,11 @@ def test_matrix_least_privilege_and_pins() -> None:
 
 
 def shard_day(
-    github: dict[str, Any], day: str, *, lost: set[int] = frozenset(), workflow: Path = LAB  # type: ignore[assignment]
+    github: dict[str, Any],
+    day: str,
+    *,
+    lost: set[int] = frozenset(),
+    workflow: Path = LAB,  # type: ignore[assignment]
 ) -> dict[int, int]:
     """Every shard job on its own fresh runner; returns each shard's exit code.
     Shards in ``lost`` die before uploading (no artifact)."""
@@ -121,7 +135,8 @@ def lab_repo(github: dict[str, Any]) -> dict[str, Any]:
         replay.add_profile(sid, 3, citations=100 + index)
     seed = github["tmp"] / "seed"
     (seed / "scholar-stats.toml").write_text(
-        "delay = 0\nretries = 0\n" + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in AUTHORS), encoding="utf-8"
+        "delay = 0\nretries = 0\n" + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in AUTHORS),
+        encoding="utf-8",
     )
     git(seed, "add", "scholar-stats.toml")
     git(seed, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "lab")
@@ -191,13 +206,19 @@ def test_each_action_is_pinned_to_one_commit_everywhere() -> None:
     """The same action at the same commit, with the same version comment, in every file that
     names one: the workflows, the action, the examples, the docs and what `init` writes."""
     files = [
-        *(ROOT / ".github" / "workflows").glob("*.yml"), ROOT / "action.yml", *(ROOT / "examples").glob("*.yml"),
-        *(ROOT / "docs").glob("*.md"), ROOT / "README.md", *(ROOT / "crawler").rglob("*.py"),
+        *(ROOT / ".github" / "workflows").glob("*.yml"),
+        ROOT / "action.yml",
+        *(ROOT / "examples").glob("*.yml"),
+        *(ROOT / "docs").glob("*.md"),
+        ROOT / "README.md",
+        *(ROOT / "crawler").rglob("*.py"),
     ]
     seen: dict[str, dict[str, set[str]]] = {}
     for path in files:
         for action, sha, version in PINNED.findall(path.read_text(encoding="utf-8")):
-            seen.setdefault(action, {}).setdefault(sha, set()).add(f"{path.relative_to(ROOT)} {version}".strip())
+            seen.setdefault(action, {}).setdefault(sha, set()).add(
+                f"{path.relative_to(ROOT)} {version}".strip()
+            )
     assert {"actions/checkout", "actions/upload-artifact", "actions/download-artifact"} <= seen.keys()
     for action, shas in seen.items():
         assert len(shas) == 1, f"{action} is pinned to several commits: {shas}"
@@ -213,7 +234,10 @@ def test_the_workflow_init_lab_writes_runs_a_day(lab_repo: dict[str, Any], tmp_p
     git(bare.parent, "clone", "--quiet", str(bare), str(site))
     init = subprocess.run(
         [*SCHOLAR_STATS, "init", "--repo", str(site), "--lab", "--shards", "3"],
-        capture_output=True, text=True, timeout=120, env=clean_env(SCHOLAR_STATS_ACTION_REMOTE=str(tmp_path / "offline")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(SCHOLAR_STATS_ACTION_REMOTE=str(tmp_path / "offline")),
     )
     assert init.returncode == 0, init.stderr
     workflow = site / ".github" / "workflows" / "scholar-stats-lab.yml"

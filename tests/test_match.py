@@ -29,13 +29,17 @@ PAGE = FIXTURES_DIR / "denner_pt-PT_176rows_browser-saved.html"
 SID = "AoKJ_g4AAAAJ"
 
 
-def pub(key: str, title: str, year: int | None = 2020, citations: int | None = 1, doi: str | None = None) -> Publication:
+def pub(
+    key: str, title: str, year: int | None = 2020, citations: int | None = 1, doi: str | None = None
+) -> Publication:
     return Publication(author_pub_id=key, title=title, year=year, citations=citations, doi=doi)
 
 
 @pytest.fixture(scope="module")
 def scholar() -> AuthorRecord:
-    return page_to_record(parse_profile(PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SID}"))
+    return page_to_record(
+        parse_profile(PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SID}")
+    )
 
 
 def openalex_record(*pages: str) -> AuthorRecord:
@@ -51,7 +55,7 @@ def openalex_record(*pages: str) -> AuthorRecord:
     [
         ("Deep Learning for Graphs", "DEEP LEARNING FOR GRAPHS"),
         ("Deep learning: for graphs!", "Deep learning - for graphs"),
-        ("Tom &amp; Jerry&#39;s “model”", "Tom & Jerry's \"model\""),
+        ("Tom &amp; Jerry&#39;s “model”", 'Tom & Jerry\'s "model"'),
         ("Tom &amp;amp; Jerry", "Tom & Jerry"),  # escaped twice by a feed
         ("Superconductivity in BaFe<sub>2</sub>As<sub>2</sub>", "Superconductivity in BaFe2As2"),
         ("Superconductivity in $\\mathrm{BaFe}_2\\mathrm{As}_2$", "Superconductivity in BaFe2As2"),
@@ -74,19 +78,31 @@ def test_a_formula_is_one_word_not_three() -> None:
 def test_a_dropped_subtitle_matches_below_an_exact_title() -> None:
     full = pub("S:1", "Artificial intelligence regulation: a framework for governance")
     assert score(full, pub("W1", "Artificial intelligence regulation")) == (0.9, "subtitle")
-    assert score(full, pub("W1", "artificial intelligence regulation: A framework for governance")) == (1.0, "title")
+    assert score(full, pub("W1", "artificial intelligence regulation: A framework for governance")) == (
+        1.0,
+        "title",
+    )
 
 
 def test_a_truncated_title_matches_only_when_marked_as_cut() -> None:
     full = pub("S:1", "Open source software projects' attractiveness, activeness, and efficiency as a path")
-    assert score(full, pub("W1", "Open source software projects' attractiveness, activeness…")) == (0.9, "truncated")
-    assert score(full, pub("W1", "Open source software projects' attractiveness, activeness...")) == (0.9, "truncated")
+    assert score(full, pub("W1", "Open source software projects' attractiveness, activeness…")) == (
+        0.9,
+        "truncated",
+    )
+    assert score(full, pub("W1", "Open source software projects' attractiveness, activeness...")) == (
+        0.9,
+        "truncated",
+    )
     # The same words without the ellipsis are a different, shorter title.
     assert score(full, pub("W1", "Open source software projects' attractiveness, activeness")) is None
 
 
 def test_a_short_prefix_is_not_evidence() -> None:
-    assert score(pub("S:1", "Iodine: characteristics, sources and health implications"), pub("W1", "Iodine")) is None
+    assert (
+        score(pub("S:1", "Iodine: characteristics, sources and health implications"), pub("W1", "Iodine"))
+        is None
+    )
 
 
 def test_a_translated_title_is_no_match() -> None:
@@ -120,8 +136,13 @@ def test_a_typo_is_similar_but_a_different_paper_is_not() -> None:
 
 
 def test_a_paper_listed_twice_on_the_profile_is_left_unmatched_with_both_candidates() -> None:
-    scholar = [pub("S:a", "Whose stake in open source software projects"), pub("S:b", "WHOSE STAKE IN OPEN SOURCE SOFTWARE PROJECTS.")]
-    result = match_publications(scholar, [pub("W1", "Whose Stake in Open Source Software Projects")], source="openalex")
+    scholar = [
+        pub("S:a", "Whose stake in open source software projects"),
+        pub("S:b", "WHOSE STAKE IN OPEN SOURCE SOFTWARE PROJECTS."),
+    ]
+    result = match_publications(
+        scholar, [pub("W1", "Whose Stake in Open Source Software Projects")], source="openalex"
+    )
     assert result.pairs == ()
     (left,) = result.unmatched_other
     assert left.reason.startswith("ambiguous")
@@ -151,12 +172,21 @@ def test_openalex_works_with_real_differences(scholar: AuthorRecord) -> None:
     result = match_records(scholar, other)
     assert (len(result.pairs), result.other_count, result.scholar_count) == (109, 135, 176)
     by_other = {p.other: p for p in result.pairs}
-    works = {w["display_name"]: w["id"].rsplit("/", 1)[1] for w in load("openalex_works_variants.json")["results"]}
+    works = {
+        w["display_name"]: w["id"].rsplit("/", 1)[1] for w in load("openalex_works_variants.json")["results"]
+    }
     # Upper case, markup and entities, a later year, a cut title, other punctuation: matched.
-    assert by_other[works["THE ATTRACTION OF CONTRIBUTORS IN FREE AND OPEN SOURCE SOFTWARE PROJECTS"]].how == "title"
-    assert by_other[works["<i>Grupo</i> Focal: aplicações na pesquisa nacional em Administração"]].how == "title"
+    assert (
+        by_other[works["THE ATTRACTION OF CONTRIBUTORS IN FREE AND OPEN SOURCE SOFTWARE PROJECTS"]].how
+        == "title"
+    )
+    assert (
+        by_other[works["<i>Grupo</i> Focal: aplicações na pesquisa nacional em Administração"]].how == "title"
+    )
     assert by_other[works["Algunas consideraciones sobre la rabia humana…"]].how == "truncated"
-    assert by_other[works["Understanding environmental terrorism in times of climate change"]].how == "subtitle"
+    assert (
+        by_other[works["Understanding environmental terrorism in times of climate change"]].how == "subtitle"
+    )
     assert by_other[works["Motivations  of crowdsourcing contributors"]].how == "title"
     unmatched = {u.pub.title: u.reason for u in result.unmatched_other}
     # Translated titles and works not on the profile: never guessed.
@@ -206,7 +236,9 @@ def test_overrides_pair_and_unpair(tmp_path: Path) -> None:
     assert read_overrides(tmp_path, "semantic-scholar") == Overrides()
 
 
-@pytest.mark.parametrize("text", ['[openalex]\n"S:a" = 3\n', '[openalex]\n"S:a" = true\n', "openalex = 1\n", "[openalex\n"])
+@pytest.mark.parametrize(
+    "text", ['[openalex]\n"S:a" = 3\n', '[openalex]\n"S:a" = true\n', "openalex = 1\n", "[openalex\n"]
+)
 def test_a_bad_overrides_file_is_a_config_error_naming_it(tmp_path: Path, text: str) -> None:
     (tmp_path / "matches.toml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"matches\.toml"):
@@ -222,7 +254,9 @@ def write_snapshot(folder: Path, record: AuthorRecord, name: str = "20261120T061
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crawler", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_match_command_lists_pairs_and_both_unmatched_sides(tmp_path: Path, scholar: AuthorRecord) -> None:
@@ -231,11 +265,16 @@ def test_match_command_lists_pairs_and_both_unmatched_sides(tmp_path: Path, scho
     data = tmp_path / "data"
     when = datetime(2026, 11, 20, 6, 12, 41, tzinfo=timezone.utc)
     write_snapshot(data / SID / "snapshots", scholar.with_fetched_at(when))
-    write_snapshot(data / SID / "sources" / "openalex" / "snapshots", openalex_record("openalex_works_variants.json").with_fetched_at(when))
+    write_snapshot(
+        data / SID / "sources" / "openalex" / "snapshots",
+        openalex_record("openalex_works_variants.json").with_fetched_at(when),
+    )
     result = cli("match", "--author", SID, "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.startswith("openalex: 109 of 135 works matched (81%); 67 of 176 Scholar publications unmatched")
+    assert out.startswith(
+        "openalex: 109 of 135 works matched (81%); 67 of 176 Scholar publications unmatched"
+    )
     assert "Innovation in the public sector: theory, trends and cases in Brazil: no candidate" in out
     assert f"{SID}:5ugPr518TE4C = W1072179852  1.00 title" in out
     assert "unmatched Scholar publications:" in out
@@ -246,7 +285,12 @@ def test_match_command_lists_pairs_and_both_unmatched_sides(tmp_path: Path, scho
     as_json = cli("match", "--author", SID, "--data-dir", str(data), "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
     kept = json.loads(as_json.stdout)["openalex"]
-    assert {"scholar": f"{SID}:gsN89kCJA0AC", "other": "W7286179257", "confidence": 1.0, "by": "matches.toml"} in kept["matched"]
+    assert {
+        "scholar": f"{SID}:gsN89kCJA0AC",
+        "other": "W7286179257",
+        "confidence": 1.0,
+        "by": "matches.toml",
+    } in kept["matched"]
     assert len(kept["matched"]) == 110
 
     (data / SID / "matches.toml").write_text("[openalex]\nx = 1\n", encoding="utf-8")
@@ -258,7 +302,10 @@ def test_match_command_lists_pairs_and_both_unmatched_sides(tmp_path: Path, scho
 def test_match_command_without_data_says_what_to_do(tmp_path: Path) -> None:
     result = cli("match", "--author", SID, "--data-dir", str(tmp_path))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: no Google Scholar snapshot of {SID} in {tmp_path}: nothing to match against"
+    assert (
+        result.stderr.strip()
+        == f"error: no Google Scholar snapshot of {SID} in {tmp_path}: nothing to match against"
+    )
     assert cli("match", "--author", "nope", "--data-dir", str(tmp_path)).returncode == 2
 
 

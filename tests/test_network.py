@@ -111,7 +111,9 @@ def read_request_head(conn: socket.socket) -> bytes:
     return data
 
 
-def drip(conn: socket.socket, stop: threading.Event, first: bytes, interval: float, filler: bytes = b"a") -> None:
+def drip(
+    conn: socket.socket, stop: threading.Event, first: bytes, interval: float, filler: bytes = b"a"
+) -> None:
     """Send ``first``, then one byte of ``filler`` every ``interval`` seconds, for ever."""
     conn.sendall(first)
     while not stop.wait(interval):
@@ -185,7 +187,13 @@ def test_no_request_thread_outlives_its_cut() -> None:
             error, _ = timed_get(client, server.url + "/citations")
             assert isinstance(error, DeadlineExceeded)
         assert wait_until(
-            lambda: not [t for t in threading.enumerate() if t.name == "scholar-stats-request" and t.ident not in before]
+            lambda: (
+                not [
+                    t
+                    for t in threading.enumerate()
+                    if t.name == "scholar-stats-request" and t.ident not in before
+                ]
+            )
         )
 
 
@@ -237,9 +245,26 @@ def test_cli_run_with_dripped_headers_stops_at_the_deadline(tmp_path: Path) -> N
     with serving(drip_headers(1.0)) as server:
         started = time.monotonic()
         done = subprocess.run(
-            [*SCHOLAR_STATS, "run", "--author", SID, "--data-dir", tmp_path / "data", "--base-url", server.url,
-             "--delay", "0", "--timeout", "5", "--deadline", "10"],
-            capture_output=True, text=True, timeout=90, env=dict(os.environ),
+            [
+                *SCHOLAR_STATS,
+                "run",
+                "--author",
+                SID,
+                "--data-dir",
+                tmp_path / "data",
+                "--base-url",
+                server.url,
+                "--delay",
+                "0",
+                "--timeout",
+                "5",
+                "--deadline",
+                "10",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env=dict(os.environ),
         )
         seconds = time.monotonic() - started
     assert done.returncode == 1, done.stderr
@@ -251,10 +276,21 @@ def test_cli_run_with_dripped_headers_stops_at_the_deadline(tmp_path: Path) -> N
 # -- option values ------------------------------------------------------------------
 
 ABSURD = [
-    ("delay", "nan"), ("delay", "inf"), ("delay", "-1"), ("delay", "1e9"),
-    ("timeout", "nan"), ("timeout", "inf"), ("timeout", "0"), ("timeout", "1e300"),
-    ("deadline", "nan"), ("deadline", "-inf"), ("deadline", "0"), ("deadline", "1e12"),
-    ("retries", "-1"), ("retries", "1000000"), ("retries", "1.5"),
+    ("delay", "nan"),
+    ("delay", "inf"),
+    ("delay", "-1"),
+    ("delay", "1e9"),
+    ("timeout", "nan"),
+    ("timeout", "inf"),
+    ("timeout", "0"),
+    ("timeout", "1e300"),
+    ("deadline", "nan"),
+    ("deadline", "-inf"),
+    ("deadline", "0"),
+    ("deadline", "1e12"),
+    ("retries", "-1"),
+    ("retries", "1000000"),
+    ("retries", "1.5"),
 ]
 
 
@@ -269,7 +305,9 @@ def test_absurd_values_in_the_config_file_are_refused(tmp_path: Path, key: str, 
 
 @pytest.mark.parametrize(("key", "value"), ABSURD)
 def test_absurd_values_on_the_command_line_exit_2(tmp_path: Path, key: str, value: str) -> None:
-    done = CliRunner().invoke(main, ["run", "--author", SID, "--data-dir", str(tmp_path / "data"), f"--{key}", value])
+    done = CliRunner().invoke(
+        main, ["run", "--author", SID, "--data-dir", str(tmp_path / "data"), f"--{key}", value]
+    )
     assert done.exit_code == 2, done.output
     assert f"--{key}" in done.stderr and ("must be" in done.stderr or "not a whole number" in done.stderr)
     assert done.exception is None or isinstance(done.exception, SystemExit)
@@ -336,7 +374,9 @@ def test_a_stacked_gzip_bomb_is_small_on_the_wire() -> None:
 
 
 # Content-Encoding lists the layers in the order they were applied.
-@pytest.mark.parametrize("encodings", ["gzip", "gzip, gzip", "gzip, deflate", "gzip, identity, deflate", "gzip, deflate, gzip"])
+@pytest.mark.parametrize(
+    "encodings", ["gzip", "gzip, gzip", "gzip, deflate", "gzip, identity, deflate", "gzip, deflate, gzip"]
+)
 def test_a_decompression_bomb_is_refused_without_inflating_it(encodings: str) -> None:
     body = bomb(encodings)
     tracemalloc.start()
@@ -382,7 +422,9 @@ def test_cli_peak_memory_stays_small_against_a_gzip_gzip_bomb() -> None:
     assert peak < 150, f"peak RSS {peak:.0f} MB"
 
 
-@pytest.mark.parametrize("encodings", ["gzip", "deflate", "gzip, gzip", "deflate, gzip", "identity", "gzip, identity"])
+@pytest.mark.parametrize(
+    "encodings", ["gzip", "deflate", "gzip, gzip", "deflate, gzip", "identity", "gzip, identity"]
+)
 def test_honest_encoded_pages_are_read(encodings: str) -> None:
     page = b"<html><body>" + b"citations " * 50_000 + b"</body></html>"
     body = page
@@ -426,7 +468,10 @@ def test_only_encodings_the_client_can_bound_are_asked_for() -> None:
 
 
 def test_a_corrupt_gzip_body_is_a_fetch_error() -> None:
-    with serving(serve_body(b"\x1f\x8b\x08\x00garbage-not-gzip", "gzip")) as server, polite(deadline=30, retries=0) as client:
+    with (
+        serving(serve_body(b"\x1f\x8b\x08\x00garbage-not-gzip", "gzip")) as server,
+        polite(deadline=30, retries=0) as client,
+    ):
         error, _ = timed_get(client, server.url + "/citations")
     assert isinstance(error, FetchError), error
     assert "gzip" in str(error)
@@ -441,7 +486,9 @@ class Socks5Proxy:
     It only connects to 127.0.0.1, so no test can reach further through it; ``seen``
     lists the (user, host, port) of each tunnel it opened."""
 
-    def __init__(self, user: str | None = None, password: str | None = None, drip: float | None = None) -> None:
+    def __init__(
+        self, user: str | None = None, password: str | None = None, drip: float | None = None
+    ) -> None:
         self.user, self.password, self.drip = user, password, drip
         self.seen: list[tuple[str | None, str, int]] = []
         self.refused_auth = 0
@@ -527,7 +574,10 @@ def socks() -> Iterator[Socks5Proxy]:
 def fetch_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*SCHOLAR_STATS, "fetch", SID, "--delay", "0", *args],
-        capture_output=True, text=True, timeout=90, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -542,20 +592,28 @@ def test_fetch_through_a_socks5_proxy(replay: ReplayServer, socks: Socks5Proxy, 
     done = fetch_cli("--base-url", replay.url, "--proxy", socks.url("lab", "s3cr3t-pw", scheme))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["scholar_id"] == SID
-    assert socks.seen and all(user == "lab" and port == int(replay.url.rsplit(":", 1)[1]) for user, _, port in socks.seen)
+    assert socks.seen and all(
+        user == "lab" and port == int(replay.url.rsplit(":", 1)[1]) for user, _, port in socks.seen
+    )
     assert len(replay.profile_requests(SID)) == 1
 
 
 def test_socks_proxy_from_the_config_file(replay: ReplayServer, socks: Socks5Proxy, tmp_path: Path) -> None:
     replay.add_profile(SID, 3)
     path = tmp_path / "scholar-stats.toml"
-    path.write_text(f'delay = 0\nproxy = "{socks.url("lab", "s3cr3t-pw")}"\nbase_url = "{replay.url}"\n[[authors]]\nid = "{SID}"\n')
-    done = subprocess.run([*SCHOLAR_STATS, "run", "--config", str(path)], capture_output=True, text=True, timeout=90)
+    path.write_text(
+        f'delay = 0\nproxy = "{socks.url("lab", "s3cr3t-pw")}"\nbase_url = "{replay.url}"\n[[authors]]\nid = "{SID}"\n'
+    )
+    done = subprocess.run(
+        [*SCHOLAR_STATS, "run", "--config", str(path)], capture_output=True, text=True, timeout=90
+    )
     assert done.returncode == 0, done.stderr
     assert socks.seen
 
 
-def test_socks_proxy_refusing_the_password_is_one_line_without_it(replay: ReplayServer, socks: Socks5Proxy) -> None:
+def test_socks_proxy_refusing_the_password_is_one_line_without_it(
+    replay: ReplayServer, socks: Socks5Proxy
+) -> None:
     done = fetch_cli("--base-url", replay.url, "--proxy", socks.url("lab", "WrongPass99"), "--retries", "3")
     assert done.returncode == 1, done.stderr
     assert_one_error_line(done.stderr)
@@ -567,7 +625,9 @@ def test_socks_proxy_that_is_not_there_says_so(replay: ReplayServer) -> None:
     closed = socket.create_server(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
-    done = fetch_cli("--base-url", replay.url, "--proxy", f"socks5://lab:s3cr3t-pw@127.0.0.1:{port}", "--retries", "1")
+    done = fetch_cli(
+        "--base-url", replay.url, "--proxy", f"socks5://lab:s3cr3t-pw@127.0.0.1:{port}", "--retries", "1"
+    )
     assert done.returncode == 1, done.stderr
     assert_one_error_line(done.stderr)
     assert "cannot reach 127.0.0.1: check the network or proxy" in done.stderr
@@ -611,15 +671,21 @@ BAD_PROXIES = [
 
 
 @pytest.mark.parametrize(("proxy", "words"), BAD_PROXIES)
-def test_bad_proxy_on_the_command_line_is_refused_without_its_password(tmp_path: Path, proxy: str, words: str) -> None:
-    done = CliRunner().invoke(main, ["run", "--author", SID, "--data-dir", str(tmp_path / "data"), "--proxy", proxy])
+def test_bad_proxy_on_the_command_line_is_refused_without_its_password(
+    tmp_path: Path, proxy: str, words: str
+) -> None:
+    done = CliRunner().invoke(
+        main, ["run", "--author", SID, "--data-dir", str(tmp_path / "data"), "--proxy", proxy]
+    )
     assert done.exit_code == 2, done.output
     assert words in done.stderr and "S3CRETPW" not in done.output
     assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.parametrize(("proxy", "words"), BAD_PROXIES)
-def test_bad_proxy_in_the_config_file_is_refused_without_its_password(tmp_path: Path, proxy: str, words: str) -> None:
+def test_bad_proxy_in_the_config_file_is_refused_without_its_password(
+    tmp_path: Path, proxy: str, words: str
+) -> None:
     path = tmp_path / "scholar-stats.toml"
     path.write_text(f'proxy = "{proxy}"\n[[authors]]\nid = "{SID}"\n')
     with pytest.raises(ConfigError) as info:
@@ -633,7 +699,10 @@ def test_bad_proxy_in_the_config_file_is_refused_without_its_password(tmp_path: 
 def test_bad_proxy_in_the_environment_is_refused_without_its_password(tmp_path: Path, variable: str) -> None:
     done = subprocess.run(
         [*SCHOLAR_STATS, "run", "--author", SID, "--data-dir", str(tmp_path / "data")],
-        capture_output=True, text=True, timeout=60, env={**os.environ, variable: "socks4://lab:S3CRETPW@proxy.example:1080"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, variable: "socks4://lab:S3CRETPW@proxy.example:1080"},
     )
     assert done.returncode == 2, done.stderr
     assert "S3CRETPW" not in done.stderr and "Traceback" not in done.stderr
@@ -647,9 +716,21 @@ def test_the_issue_case_leaves_no_password_anywhere(tmp_path: Path) -> None:
     data = tmp_path / "data"
     summary = tmp_path / "summary.json"
     done = subprocess.run(
-        [*SCHOLAR_STATS, "run", "--author", SID, "--data-dir", str(data), "--summary", str(summary),
-         "--proxy", "lab:S3CRETPW@proxy.example:1080"],
-        capture_output=True, text=True, timeout=60,
+        [
+            *SCHOLAR_STATS,
+            "run",
+            "--author",
+            SID,
+            "--data-dir",
+            str(data),
+            "--summary",
+            str(summary),
+            "--proxy",
+            "lab:S3CRETPW@proxy.example:1080",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2, done.stderr
     assert "Invalid value for '--proxy'" in done.stderr and "Traceback" not in done.stderr
@@ -710,7 +791,9 @@ def test_refused_connections_are_retried_and_each_attempt_is_logged(caplog: pyte
         pytest.raises(FetchError) as info,
     ):
         client.get(f"http://127.0.0.1:{port}/citations", deadline=client.deadline())
-    assert str(info.value).startswith("cannot reach 127.0.0.1: check the network or proxy (connection refused")
+    assert str(info.value).startswith(
+        "cannot reach 127.0.0.1: check the network or proxy (connection refused"
+    )
     assert len(sleeps) == 2
     lines = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
     assert len(lines) == 2
@@ -721,15 +804,26 @@ def test_refused_connections_are_retried_and_each_attempt_is_logged(caplog: pyte
 # -- secrets ----------------------------------------------------------------------------
 
 SECRET_TEXTS = [
-    ("https://serpapi.com/search.json?engine=google_scholar_author&api_key=SeCrEt123&hl=en", "SeCrEt123", "hl=en"),
+    (
+        "https://serpapi.com/search.json?engine=google_scholar_author&api_key=SeCrEt123&hl=en",
+        "SeCrEt123",
+        "hl=en",
+    ),
     ("https://api.openalex.org/authors/A1?api_key=SeCrEt123&mailto=me%40lab.org", "SeCrEt123", "A1"),
     ("mailto=me@lab.org&per-page=1", "me@lab.org", "per-page=1"),
     ("lab:SeCrEt123@proxy.example:1080 is not a proxy URL", "SeCrEt123", "proxy.example:1080"),
     ("socks5://lab:SeCrEt123@127.0.0.1:1080", "SeCrEt123", "socks5://lab:***@127.0.0.1:1080"),
     ("http://lab:p@ss:SeCrEt123@proxy.example:3128", "SeCrEt123", "proxy.example:3128"),
-    ("fatal: unable to access 'https://user:SeCrEt123@github.com/o/r.git/': Could not resolve host",
-     "SeCrEt123", "Could not resolve host"),
-    ("https://x-access-token:ghs_abcdefghijklmnopqrstuvwxyz12@github.com/o/r.git", "ghs_abcdef", "github.com/o/r.git"),
+    (
+        "fatal: unable to access 'https://user:SeCrEt123@github.com/o/r.git/': Could not resolve host",
+        "SeCrEt123",
+        "Could not resolve host",
+    ),
+    (
+        "https://x-access-token:ghs_abcdefghijklmnopqrstuvwxyz12@github.com/o/r.git",
+        "ghs_abcdef",
+        "github.com/o/r.git",
+    ),
     ("remote: https://ghp_abcdefghijklmnopqrstuvwxyz123456@github.com/o/r", "ghp_abcdef", "github.com/o/r"),
     ("push with github_pat_11ABCDEFG0123456789_abcdefghijklmnop failed", "github_pat_11", "failed"),
     ('SerpApi: {"error": "Invalid API key", "api_key": "SeCrEt123"}', "SeCrEt123", "Invalid API key"),
@@ -761,10 +855,12 @@ def test_redact_leaves_ordinary_text_alone(text: str) -> None:
 def test_a_secret_echoed_by_a_server_reaches_no_file_and_no_stderr(tmp_path: Path) -> None:
     """SerpApi echoes what it was sent; the echo must be masked wherever the error goes."""
     key = "sk-live-0123456789abcdef"
-    echoed = json.dumps({
-        "error": f"Invalid API key. Your key sent was used at https://serpapi.com/search.json?api_key={key} "
-                 f"through http://lab:{key}@proxy.example:3128"
-    }).encode()
+    echoed = json.dumps(
+        {
+            "error": f"Invalid API key. Your key sent was used at https://serpapi.com/search.json?api_key={key} "
+            f"through http://lab:{key}@proxy.example:3128"
+        }
+    ).encode()
 
     def handler(conn: socket.socket, stop: threading.Event) -> None:
         read_request_head(conn)
@@ -775,9 +871,26 @@ def test_a_secret_echoed_by_a_server_reaches_no_file_and_no_stderr(tmp_path: Pat
     summary = tmp_path / "summary.json"
     with serving(handler) as server:
         done = subprocess.run(
-            [*SCHOLAR_STATS, "-v", "run", "--author", SID, "--source", "serpapi", "--data-dir", str(data),
-             "--delay", "0", "--retries", "0", "--summary", str(summary)],
-            capture_output=True, text=True, timeout=90,
+            [
+                *SCHOLAR_STATS,
+                "-v",
+                "run",
+                "--author",
+                SID,
+                "--source",
+                "serpapi",
+                "--data-dir",
+                str(data),
+                "--delay",
+                "0",
+                "--retries",
+                "0",
+                "--summary",
+                str(summary),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
             env={**os.environ, "SERPAPI_KEY": key, "SCHOLAR_STATS_SERPAPI_URL": server.url},
         )
     assert done.returncode == 1, done.stderr
@@ -789,7 +902,9 @@ def test_a_secret_echoed_by_a_server_reaches_no_file_and_no_stderr(tmp_path: Pat
         assert key not in path.read_text(errors="replace"), path
 
 
-def test_a_traceback_in_the_log_is_masked_too(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_traceback_in_the_log_is_masked_too(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     from crawler.cli import _setup_logging
 
     _setup_logging(0)
@@ -807,7 +922,9 @@ def test_an_error_line_is_masked_whatever_raised_it(capsys: pytest.CaptureFixtur
 
     @handle_errors
     def push() -> None:
-        raise PublishError("git push failed: fatal: unable to access 'https://lab:SeCrEt123@github.com/o/r.git/'")
+        raise PublishError(
+            "git push failed: fatal: unable to access 'https://lab:SeCrEt123@github.com/o/r.git/'"
+        )
 
     with pytest.raises(SystemExit) as info:
         push()

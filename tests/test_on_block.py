@@ -68,14 +68,22 @@ def openalex_answer(stand_in: StandIn, profile: GeneratedProfile, growth: dict[i
     author["summary_stats"]["h_index"] = sum(1 for rank, c in enumerate(counts, 1) if c >= rank)
     author["summary_stats"]["i10_index"] = sum(1 for c in counts if c >= 10)
     author["works_count"] = len(works)
-    author["counts_by_year"] = [{"year": 2026, "works_count": 1, "cited_by_count": 100 + sum(growth.values())}]
-    page = {"meta": {"count": len(works), "per_page": 100, "next_cursor": None}, "results": works, "group_by": []}
+    author["counts_by_year"] = [
+        {"year": 2026, "works_count": 1, "cited_by_count": 100 + sum(growth.values())}
+    ]
+    page = {
+        "meta": {"count": len(works), "per_page": 100, "next_cursor": None},
+        "results": works,
+        "group_by": [],
+    }
     stand_in.on(f"/authors/{OPENALEX_ID}", json_reply(author))
     stand_in.on("/works", json_reply(page))
     return ids
 
 
-def run(tmp: Path, replay: ReplayServer, stand_in: StandIn, policy: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def run(
+    tmp: Path, replay: ReplayServer, stand_in: StandIn, policy: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
     config = tmp / "scholar-stats.toml"
     config.write_text(
         f'data_dir = "data"\ndelay = 0\nretries = 0\non_block = "{policy}"\n\n'
@@ -85,9 +93,21 @@ def run(tmp: Path, replay: ReplayServer, stand_in: StandIn, policy: str, *extra:
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
     env["SCHOLAR_STATS_OPENALEX_URL"] = stand_in.url
     return subprocess.run(
-        ["scholar-stats", "run", "--config", str(config), "--base-url", replay.url,
-         "--summary", str(tmp / "summary.json"), *extra],
-        capture_output=True, text=True, env=env, timeout=180,
+        [
+            "scholar-stats",
+            "run",
+            "--config",
+            str(config),
+            "--base-url",
+            replay.url,
+            "--summary",
+            str(tmp / "summary.json"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
     )
 
 
@@ -103,8 +123,6 @@ def badge(author: Path, name: str) -> dict[str, Any]:
 # -- the page ---------------------------------------------------------------------------------
 
 
-
-
 class Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -112,7 +130,10 @@ class Quiet(SimpleHTTPRequestHandler):
 
 def page_text(browser: Any, tmp: Path, pub_ids: list[str]) -> dict[str, Any]:
     """What a homepage with the snippet shows, served with the data folder from 127.0.0.1."""
-    papers = "\n".join(f'<p id="p{i}"><span class="show_paper_citations" data="{pid}"></span></p>' for i, pid in enumerate(pub_ids))
+    papers = "\n".join(
+        f'<p id="p{i}"><span class="show_paper_citations" data="{pid}"></span></p>'
+        for i, pid in enumerate(pub_ids)
+    )
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
@@ -153,7 +174,9 @@ def page_text(browser: Any, tmp: Path, pub_ids: list[str]) -> dict[str, Any]:
 GROWTH = {0: 3, 1: 2, -1: 1}  # OpenAlex counts 6 more on the blocked day: 3 + 2 on matched papers
 
 
-def first_day(tmp_path: Path, replay: ReplayServer, openalex: StandIn, policy: str) -> tuple[GeneratedProfile, Path]:
+def first_day(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn, policy: str
+) -> tuple[GeneratedProfile, Path]:
     profile = replay.add_profile(SID, 12, citations=425)
     openalex_answer(openalex, profile, {})
     result = run(tmp_path, replay, openalex, policy)
@@ -166,12 +189,16 @@ def first_day(tmp_path: Path, replay: ReplayServer, openalex: StandIn, policy: s
     return profile, author
 
 
-def blocked_day(tmp_path: Path, replay: ReplayServer, openalex: StandIn, profile: GeneratedProfile, policy: str) -> dict[int, str]:
+def blocked_day(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn, profile: GeneratedProfile, policy: str
+) -> dict[int, str]:
     replay.set_scenario(SID, Captcha())
     return openalex_answer(openalex, profile, GROWTH)
 
 
-def test_keep_shows_the_last_numbers_marked_stale(tmp_path: Path, replay: ReplayServer, openalex: StandIn, browser: Any) -> None:
+def test_keep_shows_the_last_numbers_marked_stale(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn, browser: Any
+) -> None:
     profile, author = first_day(tmp_path, replay, openalex, "keep")
     day1 = read(author / "gs_data.json")
     pubs_day1 = sorted(p.name for p in (author / "badges" / "pubs").iterdir())
@@ -191,7 +218,9 @@ def test_keep_shows_the_last_numbers_marked_stale(tmp_path: Path, replay: Replay
     assert sorted(p.name for p in (author / "badges" / "pubs").iterdir()) == pubs_day1
     # OpenAlex was fetched and kept as its own series, not shown.
     (side,) = (author / "sources" / "openalex" / "snapshots").glob("*.json")
-    assert read(side)["metrics"]["citations"] == sum(p.citations * 4 // 5 for p in profile.publications) + 2 + 6
+    assert (
+        read(side)["metrics"]["citations"] == sum(p.citations * 4 // 5 for p in profile.publications) + 2 + 6
+    )
     assert len(read(author / "matches" / "openalex.json")["matched"]) == 12
     summary = read(tmp_path / "summary.json")["authors"][0]
     assert summary["shown"] == "kept" and summary["policy"] == "keep"
@@ -224,7 +253,9 @@ def test_keep_shows_the_last_numbers_marked_stale(tmp_path: Path, replay: Replay
     assert not (author / "state.json").exists()
 
 
-def test_bridge_shows_an_estimate_labelled_everywhere(tmp_path: Path, replay: ReplayServer, openalex: StandIn, browser: Any) -> None:
+def test_bridge_shows_an_estimate_labelled_everywhere(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn, browser: Any
+) -> None:
     profile, author = first_day(tmp_path, replay, openalex, "bridge")
     # On a day Scholar answers, the fallback is measured too: the base of later estimates.
     (base,) = (author / "sources" / "openalex" / "snapshots").glob("*.json")
@@ -238,7 +269,10 @@ def test_bridge_shows_an_estimate_labelled_everywhere(tmp_path: Path, replay: Re
     gs = read(author / "gs_data.json")
     assert gs["citedby"] == 431 and gs["estimated"] is True
     assert gs["estimate"] == {
-        "source": "openalex", "since": read(base)["fetched_at"], "papers_matched": 12, "papers": 12,
+        "source": "openalex",
+        "since": read(base)["fetched_at"],
+        "papers_matched": 12,
+        "papers": 12,
         "citations_growth": 6,
     }
     p0, p1, p2 = profile.publications[:3]
@@ -258,7 +292,10 @@ def test_bridge_shows_an_estimate_labelled_everywhere(tmp_path: Path, replay: Re
     assert shown["total"] == "≈ 431"
     assert shown["papers"] == [f"| Citations: ≈ {p0.citations + 3}", f"| Citations: ≈ {p2.citations}"]
     assert shown["title"].startswith("Estimate: Google Scholar's numbers of ")
-    assert "plus the growth openalex counted since" in shown["title"] and "(12 of 12 papers matched)" in shown["title"]
+    assert (
+        "plus the growth openalex counted since" in shown["title"]
+        and "(12 of 12 papers matched)" in shown["title"]
+    )
 
     # Scholar answers again: its real numbers replace the estimate, compared with Scholar's.
     replay.set_scenario(SID, None)
@@ -271,8 +308,12 @@ def test_bridge_shows_an_estimate_labelled_everywhere(tmp_path: Path, replay: Re
     assert badge(author, "citations")["message"] == "440"
 
 
-def test_bridge_without_a_base_keeps_the_last_numbers(tmp_path: Path, replay: ReplayServer, openalex: StandIn) -> None:
-    profile, author = first_day(tmp_path, replay, openalex, "keep")  # keep: no fallback measured beside Scholar
+def test_bridge_without_a_base_keeps_the_last_numbers(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn
+) -> None:
+    profile, author = first_day(
+        tmp_path, replay, openalex, "keep"
+    )  # keep: no fallback measured beside Scholar
     blocked_day(tmp_path, replay, openalex, profile, "bridge")
     result = run(tmp_path, replay, openalex, "bridge")
     assert result.returncode == 3, result.stderr
@@ -281,7 +322,9 @@ def test_bridge_without_a_base_keeps_the_last_numbers(tmp_path: Path, replay: Re
     assert gs["citedby"] == 425 and "estimated" not in gs and "stale_since" in gs
 
 
-def test_replace_shows_the_fallback_under_scholar_keys(tmp_path: Path, replay: ReplayServer, openalex: StandIn, browser: Any) -> None:
+def test_replace_shows_the_fallback_under_scholar_keys(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn, browser: Any
+) -> None:
     profile, author = first_day(tmp_path, replay, openalex, "replace")
     ids = blocked_day(tmp_path, replay, openalex, profile, "replace")
 
@@ -300,7 +343,9 @@ def test_replace_shows_the_fallback_under_scholar_keys(tmp_path: Path, replay: R
     assert shield["label"] == "citations (OpenAlex)" and shield["message"] == str(openalex_total)
     assert "namedLogo" not in shield and "namedLogo" not in badge(author, "h-index")
     pubs = {p.stem for p in (author / "badges" / "pubs").glob("*.json")}
-    assert pubs == {p.author_pub_id for p in profile.publications if p.citations * 4 // 5 is not None} | {ids[-1]}
+    assert pubs == {p.author_pub_id for p in profile.publications if p.citations * 4 // 5 is not None} | {
+        ids[-1]
+    }
     assert read(author / "badges" / "pubs" / f"{p0.author_pub_id}.json")["label"] == "citations (OpenAlex)"
 
     shown = page_text(browser, tmp_path, [p0.author_pub_id])
@@ -309,7 +354,9 @@ def test_replace_shows_the_fallback_under_scholar_keys(tmp_path: Path, replay: R
     assert shown["title"].startswith("Counted by openalex, not by Google Scholar")
 
 
-def test_first_run_blocked_with_nothing_to_keep_shows_the_fallback(tmp_path: Path, replay: ReplayServer, openalex: StandIn) -> None:
+def test_first_run_blocked_with_nothing_to_keep_shows_the_fallback(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn
+) -> None:
     profile = replay.add_profile(SID, 12, citations=425)
     replay.set_scenario(SID, Captcha())
     openalex_answer(openalex, profile, {})
@@ -324,15 +371,34 @@ def test_blocked_without_fallback_or_data_still_fails(tmp_path: Path, replay: Re
     replay.set_scenario(SID, Captcha())
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
     result = subprocess.run(
-        ["scholar-stats", "run", "--author", SID, "--data-dir", str(tmp_path / "data"), "--base-url", replay.url,
-         "--delay", "0", "--retries", "0", "--on-block", "bridge"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            "scholar-stats",
+            "run",
+            "--author",
+            SID,
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--base-url",
+            replay.url,
+            "--delay",
+            "0",
+            "--retries",
+            "0",
+            "--on-block",
+            "bridge",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert result.returncode == 3, result.stderr
     assert not (tmp_path / "data" / SID / "gs_data.json").exists()
 
 
-def test_stale_since_is_when_scholar_first_failed(tmp_path: Path, replay: ReplayServer, openalex: StandIn) -> None:
+def test_stale_since_is_when_scholar_first_failed(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn
+) -> None:
     profile, author = first_day(tmp_path, replay, openalex, "keep")
     blocked_day(tmp_path, replay, openalex, profile, "keep")
     assert run(tmp_path, replay, openalex, "keep").returncode == 3
@@ -350,17 +416,32 @@ def test_stale_since_is_when_scholar_first_failed(tmp_path: Path, replay: Replay
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('on_block = "skip"\n[[authors]]\nid = "blockAAAAAAJ"\n', "scholar-stats.toml:1: on_block: must be one of keep, bridge, replace, not 'skip'"),
-        ('[[authors]]\nid = "blockAAAAAAJ"\non_block = 1\n', "scholar-stats.toml:3: authors[0].on_block: must be one of keep, bridge, replace, not 1"),
-        ('stale_after_days = -1\n[[authors]]\nid = "blockAAAAAAJ"\n', "scholar-stats.toml:1: stale_after_days: must be a number of days from 0 to 3650, not -1"),
-        ('[[authors]]\nid = "blockAAAAAAJ"\nstale_after_days = "7"\n', "scholar-stats.toml:3: authors[0].stale_after_days: must be a number of days from 0 to 3650, not '7'"),
+        (
+            'on_block = "skip"\n[[authors]]\nid = "blockAAAAAAJ"\n',
+            "scholar-stats.toml:1: on_block: must be one of keep, bridge, replace, not 'skip'",
+        ),
+        (
+            '[[authors]]\nid = "blockAAAAAAJ"\non_block = 1\n',
+            "scholar-stats.toml:3: authors[0].on_block: must be one of keep, bridge, replace, not 1",
+        ),
+        (
+            'stale_after_days = -1\n[[authors]]\nid = "blockAAAAAAJ"\n',
+            "scholar-stats.toml:1: stale_after_days: must be a number of days from 0 to 3650, not -1",
+        ),
+        (
+            '[[authors]]\nid = "blockAAAAAAJ"\nstale_after_days = "7"\n',
+            "scholar-stats.toml:3: authors[0].stale_after_days: must be a number of days from 0 to 3650, not '7'",
+        ),
     ],
 )
 def test_a_bad_policy_is_named_with_its_line(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "scholar-stats.toml").write_text(text, encoding="utf-8")
     result = subprocess.run(
         ["scholar-stats", "run", "--config", str(tmp_path / "scholar-stats.toml")],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert result.returncode == 2
     assert result.stderr.strip().endswith(message), result.stderr

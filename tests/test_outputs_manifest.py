@@ -24,7 +24,9 @@ WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 def record(when: datetime = WHEN, citations: int = 50) -> AuthorRecord:
     pubs = tuple(Publication(f"{SID}:paper{i:07d}", f"Paper {i}", citations=10 - i) for i in range(5))
     return AuthorRecord(
-        Profile(SID, "M. Anifest"), Metrics(citations=citations, h_index=4, i10_index=1), publications=pubs,
+        Profile(SID, "M. Anifest"),
+        Metrics(citations=citations, h_index=4, i10_index=1),
+        publications=pubs,
         fetched_at=when,
     )
 

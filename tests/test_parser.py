@@ -74,7 +74,9 @@ def test_publications(name: str) -> None:
         assert got.venue == want["venue"]
     last = expected["last_row"]
     assert (pubs[-1].title, pubs[-1].citations, pubs[-1].year) == (
-        last["title"], last["num_citations"], last["year"],
+        last["title"],
+        last["num_citations"],
+        last["year"],
     )
     assert sum(1 for p in pubs if p.year is None) == expected["rows_with_empty_year"]
     # expected.json sums the raw cells, struck-through duplicates included; those
@@ -137,7 +139,11 @@ def test_title_with_inline_markup() -> None:
 def test_histogram_gap_years_are_zero_not_shifted() -> None:
     body = page("cherukuri_en_20rows_showmore.html").decode("utf-8")
     # Drop the bar of 2022 (23 citations): Scholar omits bars of zero-citation years.
-    gap = re.sub(r'<a href="javascript:void\(0\)" class="gsc_g_a" style="[^"]*z-index:5"><span class="gsc_g_al">23</span></a>', "", body)
+    gap = re.sub(
+        r'<a href="javascript:void\(0\)" class="gsc_g_a" style="[^"]*z-index:5"><span class="gsc_g_al">23</span></a>',
+        "",
+        body,
+    )
     assert gap != body
     years = dict(parse_profile(gap.encode("utf-8")).cites_per_year)
     assert years[2022] == 0
@@ -204,15 +210,26 @@ def with_first_stat(text: str) -> bytes:
 
 def with_first_row_count(text: str) -> bytes:
     body = page(CHERUKURI).decode("utf-8")
-    changed = re.sub(r'(class="gsc_a_ac gs_ibl">)131(</a>)', lambda m: m.group(1) + text + m.group(2), body, count=1)
+    changed = re.sub(
+        r'(class="gsc_a_ac gs_ibl">)131(</a>)', lambda m: m.group(1) + text + m.group(2), body, count=1
+    )
     assert changed != body
     return changed.encode("utf-8")
 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("425", 425), ("1,234", 1234), ("1.234", 1234), ("1 234", 1234), ("1\u00a0234", 1234),
-     ("1\u202f234", 1234), ("1'234", 1234), ("12,345,678", 12345678), (" 425 ", 425)],
+    [
+        ("425", 425),
+        ("1,234", 1234),
+        ("1.234", 1234),
+        ("1 234", 1234),
+        ("1\u00a0234", 1234),
+        ("1\u202f234", 1234),
+        ("1'234", 1234),
+        ("12,345,678", 12345678),
+        (" 425 ", 425),
+    ],
 )
 def test_counts_in_every_grouping(text: str, value: int) -> None:
     assert parse_profile(with_first_stat(text)).metrics.citations == value
@@ -220,10 +237,30 @@ def test_counts_in_every_grouping(text: str, value: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["-5", "1e9", "1E9", "+5", "4.5", "1,23", "1,2345", "1,234.567", "12abc", "abc", "5%", "0x10", "\u0665", "1 234,5", "1,234 567"]
+    "text",
+    [
+        "-5",
+        "1e9",
+        "1E9",
+        "+5",
+        "4.5",
+        "1,23",
+        "1,2345",
+        "1,234.567",
+        "12abc",
+        "abc",
+        "5%",
+        "0x10",
+        "\u0665",
+        "1 234,5",
+        "1,234 567",
+    ],
 )
 def test_what_is_not_a_count_is_refused(text: str) -> None:
-    for body, what in ((with_first_stat(text), "stats table's citations"), (with_first_row_count(text), "citation count of")):
+    for body, what in (
+        (with_first_stat(text), "stats table's citations"),
+        (with_first_row_count(text), "citation count of"),
+    ):
         with pytest.raises(ParseError) as info:
             parse_profile(body)
         assert what in str(info.value) and "not a count" in str(info.value)
@@ -231,7 +268,11 @@ def test_what_is_not_a_count_is_refused(text: str) -> None:
 
 
 def test_a_bar_that_is_not_a_count_is_refused() -> None:
-    body = page(CHERUKURI).decode("utf-8").replace('<span class="gsc_g_al">23</span>', '<span class="gsc_g_al">-23</span>', 1)
+    body = (
+        page(CHERUKURI)
+        .decode("utf-8")
+        .replace('<span class="gsc_g_al">23</span>', '<span class="gsc_g_al">-23</span>', 1)
+    )
     with pytest.raises(ParseError, match="citations-per-year chart"):
         parse_profile(body.encode("utf-8"))
 
@@ -255,7 +296,9 @@ def test_a_publication_listed_twice_is_counted_once() -> None:
 
 
 def test_parse_warns_when_the_list_is_incomplete(tmp_path: Path) -> None:
-    done = subprocess.run(["scholar-stats", "parse", str(FIXTURES / CHERUKURI)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["scholar-stats", "parse", str(FIXTURES / CHERUKURI)], capture_output=True, text=True
+    )
     assert done.returncode == 0
     assert json.loads(done.stdout)["complete"] is False
     warning = done.stderr.strip().splitlines()
@@ -264,7 +307,9 @@ def test_parse_warns_when_the_list_is_incomplete(tmp_path: Path) -> None:
 
 
 def test_parse_of_a_complete_page_says_nothing() -> None:
-    done = subprocess.run(["scholar-stats", "parse", str(FIXTURES / "bohlooli_en_50rows.html")], capture_output=True, text=True)
+    done = subprocess.run(
+        ["scholar-stats", "parse", str(FIXTURES / "bohlooli_en_50rows.html")], capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stderr == ""
 
 
@@ -278,7 +323,14 @@ def _with_href(body: bytes, marker: bytes, href: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("href", HOSTILE_HREFS)
-@pytest.mark.parametrize("marker", [b'rel="canonical" href=', b'id="gsc_prf_pup-img" srcset=', b'alt="Ali Bohlooli" sizes="print 60px,97px" src='])
+@pytest.mark.parametrize(
+    "marker",
+    [
+        b'rel="canonical" href=',
+        b'id="gsc_prf_pup-img" srcset=',
+        b'alt="Ali Bohlooli" sizes="print 60px,97px" src=',
+    ],
+)
 def test_malformed_urls_are_no_value(marker: bytes, href: bytes) -> None:
     body = _with_href(page("bohlooli_en_50rows.html"), marker, href)
     result = parse_profile(body)
@@ -299,7 +351,12 @@ def test_malformed_request_url_is_no_value(href: bytes) -> None:
 
 @pytest.mark.parametrize("charset", ["idna", "undefined", "base64", "rot13"])
 def test_charsets_that_cannot_decode_fall_back(charset: str) -> None:
-    body = re.sub(rb"<meta[^>]+charset=[^>]*>", f'<meta charset="{charset}">'.encode(), page("bohlooli_en_50rows.html"), count=1)
+    body = re.sub(
+        rb"<meta[^>]+charset=[^>]*>",
+        f'<meta charset="{charset}">'.encode(),
+        page("bohlooli_en_50rows.html"),
+        count=1,
+    )
     assert f'charset="{charset}"'.encode() in body
     assert parse_profile(body).profile.name == EXPECTED["bohlooli_en_50rows.html"]["name"]
     assert decode(b"<html>\xff</html>", f"text/html; charset={charset}") == "<html>\ufffd</html>"

@@ -65,7 +65,11 @@ def _inside_canonical_href(name: str) -> int:
 @given(name=page_names, junk=st.binary(max_size=200), at=st.floats(min_value=0, max_value=1))
 # Found by hypothesis: a canonical link starting "http://[" made urllib raise
 # "Invalid IPv6 URL" out of the parser.
-@example(name="bohlooli_en_50rows.html", junk=b"http://[", at=_inside_canonical_href("bohlooli_en_50rows.html") / len(PAGES["bohlooli_en_50rows.html"]))
+@example(
+    name="bohlooli_en_50rows.html",
+    junk=b"http://[",
+    at=_inside_canonical_href("bohlooli_en_50rows.html") / len(PAGES["bohlooli_en_50rows.html"]),
+)
 def test_junk_inserted(name: str, junk: bytes, at: float) -> None:
     body = PAGES[name]
     cut = round(len(body) * at)

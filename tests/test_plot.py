@@ -25,13 +25,22 @@ def record(day: int, citations: int | None, *, source: str = "scholar", sid: str
     return AuthorRecord(
         profile=Profile(scholar_id=sid, name="Émilie du Châtelet"),
         metrics=Metrics(citations=citations, h_index=4),
-        cites_per_year=tuple((2018 + i, 10 * i + day) for i in range(7) if i != 3),  # 2021: no bar, as on Scholar
+        cites_per_year=tuple(
+            (2018 + i, 10 * i + day) for i in range(7) if i != 3
+        ),  # 2021: no bar, as on Scholar
         source=source,
         fetched_at=datetime(2025, 3, 1, 8, tzinfo=timezone.utc) + timedelta(days=day * 30),
     )
 
 
-HISTORY = [(0, 100, "scholar"), (1, 130, "scholar"), (2, None, "scholar"), (3, 170, "scholar"), (4, 90, "openalex"), (5, 95, "openalex")]
+HISTORY = [
+    (0, 100, "scholar"),
+    (1, 130, "scholar"),
+    (2, None, "scholar"),
+    (3, 170, "scholar"),
+    (4, 90, "openalex"),
+    (5, 95, "openalex"),
+]
 
 
 @pytest.fixture
@@ -118,8 +127,11 @@ def test_plot_errors(data: Path, tmp_path: Path, setup: str, args: list[str], me
 
 def test_one_snapshot_without_histogram_still_draws(tmp_path: Path) -> None:
     folder = tmp_path / "data"
-    bare = AuthorRecord(profile=Profile(scholar_id=SID, name="N"), metrics=Metrics(citations=3),
-                        fetched_at=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    bare = AuthorRecord(
+        profile=Profile(scholar_id=SID, name="N"),
+        metrics=Metrics(citations=3),
+        fetched_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+    )
     AuthorStore(folder, SID).write_snapshot(bare)
     figure = history_figure(folder, SID)
     line: Any = figure.axes[0].get_lines()[0]

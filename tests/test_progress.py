@@ -12,8 +12,18 @@ from replay import ReplayServer
 
 def command(replay: ReplayServer, data: Path) -> list[str]:
     return [
-        "scholar-stats", "run", "--author", "abcdefghijkl", "--author", "bbcdefghijkl",
-        "--data-dir", str(data), "--base-url", replay.url, "--delay", "0",
+        "scholar-stats",
+        "run",
+        "--author",
+        "abcdefghijkl",
+        "--author",
+        "bbcdefghijkl",
+        "--data-dir",
+        str(data),
+        "--base-url",
+        replay.url,
+        "--delay",
+        "0",
     ]
 
 

@@ -47,7 +47,13 @@ def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_DIR"):
+    for var in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "GIT_DIR",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("SCHOLAR_STATS_JSDELIVR_PURGE_URL", raising=False)
 
@@ -96,7 +102,9 @@ def tree_files(repo: Path, rev: str) -> dict[str, bytes]:
         ["git", "ls-tree", "-r", "-z", "--name-only", rev], cwd=repo, capture_output=True, check=True
     ).stdout.split(b"\0")
     return {
-        n.decode(): subprocess.run(["git", "show", f"{rev}:{n.decode()}"], cwd=repo, capture_output=True, check=True).stdout
+        n.decode(): subprocess.run(
+            ["git", "show", f"{rev}:{n.decode()}"], cwd=repo, capture_output=True, check=True
+        ).stdout
         for n in names
         if n
     }
@@ -105,7 +113,9 @@ def tree_files(repo: Path, rev: str) -> dict[str, bytes]:
 def remote_log(remote: Path) -> list[tuple[str, str]]:
     """(commit, parents) of the remote data branch, newest first."""
     out = git(remote, "log", "--format=%H %P", BRANCH)
-    return [(line.split(" ", 1)[0], line.split(" ", 1)[1] if " " in line else "") for line in out.splitlines()]
+    return [
+        (line.split(" ", 1)[0], line.split(" ", 1)[1] if " " in line else "") for line in out.splitlines()
+    ]
 
 
 def user_state(repo: Path) -> tuple[str, str, str, str, bytes]:
@@ -120,14 +130,21 @@ def user_state(repo: Path) -> tuple[str, str, str, str, bytes]:
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "crawler", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-m", "crawler", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 
 # --- history
 
 
-def test_three_publishes_make_three_commits_each_on_the_previous(user: Path, remote: Path, data: Path) -> None:
+def test_three_publishes_make_three_commits_each_on_the_previous(
+    user: Path, remote: Path, data: Path
+) -> None:
     commits = []
     for citations in (100, 101, 105):
         write_author(data, ALICE, citations)
@@ -182,12 +199,22 @@ def test_branch_tree_is_the_folder_plus_the_root_files(user: Path, remote: Path,
     assert sorted(files) == sorted(result.files)
     assert result.root_author == ALICE
     assert sorted(files) == sorted(
-        [".scholar-stats", "gs_data.json", "gs_data_shieldsio.json", PUB_BADGE, UNICODE_FILE,
-         f"{ALICE}/gs_data.json", f"{ALICE}/gs_data_shieldsio.json", f"{ALICE}/snapshots/20250101T000000Z.json"]
+        [
+            ".scholar-stats",
+            "gs_data.json",
+            "gs_data_shieldsio.json",
+            PUB_BADGE,
+            UNICODE_FILE,
+            f"{ALICE}/gs_data.json",
+            f"{ALICE}/gs_data_shieldsio.json",
+            f"{ALICE}/snapshots/20250101T000000Z.json",
+        ]
     )
 
 
-def test_root_author_defaults_to_the_first_folder_and_can_be_chosen(user: Path, remote: Path, data: Path) -> None:
+def test_root_author_defaults_to_the_first_folder_and_can_be_chosen(
+    user: Path, remote: Path, data: Path
+) -> None:
     write_author(data, BOB, 7)
     assert publish(data, repo=user, sleep=no_sleep).root_author == ALICE  # "aliceAAAAAAJ" < "bobbbBBBBBBJ"
     assert json.loads(tree_files(remote, BRANCH)["gs_data.json"])["scholar_id"] == ALICE
@@ -210,7 +237,9 @@ def test_root_author_without_files_is_an_error(user: Path, data: Path) -> None:
         publish(data, repo=user, root_author=BOB)
 
 
-def test_first_publish_on_another_machine_continues_the_remote_branch(remote: Path, tmp_path: Path, data: Path) -> None:
+def test_first_publish_on_another_machine_continues_the_remote_branch(
+    remote: Path, tmp_path: Path, data: Path
+) -> None:
     first = publish(data, repo=clone(remote, tmp_path / "laptop"), sleep=no_sleep)
     write_author(data, ALICE, 150)
     second = publish(data, repo=clone(remote, tmp_path / "server"), sleep=no_sleep)
@@ -245,7 +274,17 @@ def concurrent_commit(remote: Path, where: Path, path: str, content: bytes) -> s
     (other / path).parent.mkdir(parents=True, exist_ok=True)
     (other / path).write_bytes(content)
     git(other, "add", "--all")
-    git(other, "-c", "user.name=Other", "-c", "user.email=o@example.org", "commit", "--quiet", "-m", "elsewhere")
+    git(
+        other,
+        "-c",
+        "user.name=Other",
+        "-c",
+        "user.email=o@example.org",
+        "commit",
+        "--quiet",
+        "-m",
+        "elsewhere",
+    )
     git(other, "push", "--quiet", "origin", BRANCH)
     return git(other, "rev-parse", "HEAD")
 
@@ -301,7 +340,9 @@ def test_retries_are_bounded(
     monkeypatch.setattr(module, "_push", push_after_someone_else)
     write_author(data, ALICE, 131)
     waits: list[float] = []
-    with pytest.raises(PublishError, match=r"still rejected after 2 retries \(\[rejected\] \(fetch first\)\)"):
+    with pytest.raises(
+        PublishError, match=r"still rejected after 2 retries \(\[rejected\] \(fetch first\)\)"
+    ):
         publish(data, repo=user, retries=2, sleep=waits.append)
     assert len(waits) == 2 and all(0 < w <= 12 for w in waits)
     assert next(moves) == 3  # three pushes tried: the first and two retries
@@ -311,12 +352,17 @@ def test_replay_keeps_snapshots_published_elsewhere(
     user: Path, remote: Path, data: Path, tmp_path: Path
 ) -> None:
     publish(data, repo=user, sleep=no_sleep)
-    theirs = concurrent_commit(remote, tmp_path / "other", f"{ALICE}/snapshots/20250301T000000Z.json", b"{}\n")
+    theirs = concurrent_commit(
+        remote, tmp_path / "other", f"{ALICE}/snapshots/20250301T000000Z.json", b"{}\n"
+    )
     write_author(data, ALICE, 140, snapshot="20250401T000000Z")
     result = publish(data, repo=user, sleep=no_sleep)
     assert result.pushed and result.parent == theirs
     files = tree_files(remote, BRANCH)
-    assert {f"{ALICE}/snapshots/{name}.json" for name in ("20250101T000000Z", "20250301T000000Z", "20250401T000000Z")} <= set(files)
+    assert {
+        f"{ALICE}/snapshots/{name}.json"
+        for name in ("20250101T000000Z", "20250301T000000Z", "20250401T000000Z")
+    } <= set(files)
     assert json.loads(files["gs_data.json"])["citedby"] == 140
     # The other machine's snapshot is in this folder now, so the next publish keeps it too.
     assert (data / ALICE / "snapshots" / "20250301T000000Z.json").read_bytes() == b"{}\n"
@@ -365,7 +411,9 @@ def test_restore_before_the_branch_exists_writes_nothing(user: Path, tmp_path: P
     assert "restored 0 file(s)" in proc.stderr
 
 
-def test_publishing_without_snapshots_the_branch_has_is_refused(user: Path, data: Path, tmp_path: Path) -> None:
+def test_publishing_without_snapshots_the_branch_has_is_refused(
+    user: Path, data: Path, tmp_path: Path
+) -> None:
     publish(data, repo=user, sleep=no_sleep)
     fresh = tmp_path / "forgot-to-restore"
     write_author(fresh, ALICE, 101, snapshot="20250701T000000Z")
@@ -407,7 +455,10 @@ def test_outside_a_repository_is_one_line(tmp_path: Path, data: Path) -> None:
     elsewhere.mkdir()
     proc = cli("publish", "--data-dir", str(data), cwd=elsewhere)
     assert proc.returncode == 9
-    assert proc.stderr == f"error: not a git repository: {elsewhere.resolve()} (run inside your repository or pass --repo)\n"
+    assert (
+        proc.stderr
+        == f"error: not a git repository: {elsewhere.resolve()} (run inside your repository or pass --repo)\n"
+    )
 
 
 def test_a_missing_data_folder_is_one_line(user: Path, tmp_path: Path) -> None:
@@ -522,7 +573,11 @@ def test_repo_slug(url: str, slug: str | None) -> None:
 
 
 def test_a_commit_message_never_carries_credentials(user: Path, remote: Path, data: Path) -> None:
-    message = "Update from https://x-access-token:ghs_TOKEN123456789@github.com/a/b (api_key=KEY123, ghp_" + "b" * 36 + ")"
+    message = (
+        "Update from https://x-access-token:ghs_TOKEN123456789@github.com/a/b (api_key=KEY123, ghp_"
+        + "b" * 36
+        + ")"
+    )
     result = publish(data, repo=user, message=message, sleep=no_sleep)
     assert result.pushed
     logged = git(remote, "log", "--format=%B", BRANCH)

@@ -40,7 +40,10 @@ def machine(remote: Path, where: Path) -> tuple[Path, Path]:
 def publish_in_another_process(repo: Path, data: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "crawler", "publish", "--repo", str(repo), "--data-dir", str(data)],
-        capture_output=True, text=True, timeout=120, env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
     )
 
 
@@ -97,14 +100,20 @@ def test_the_loser_replays_onto_the_winners_push(
     files = tree_files(remote, BRANCH)
     snapshots = {name for name in files if "/snapshots/" in name}
     expected = {f"{ALICE}/snapshots/20250101T000000Z.json", f"{ALICE}/snapshots/20250301T000000Z.json"}
-    expected.add(f"{ALICE}/snapshots/20250201T000000Z.json" if theirs == "same author" else f"{BOB}/snapshots/20250201T000000Z.json")
+    expected.add(
+        f"{ALICE}/snapshots/20250201T000000Z.json"
+        if theirs == "same author"
+        else f"{BOB}/snapshots/20250201T000000Z.json"
+    )
     assert snapshots == expected
     # What the loser fetched is the newest word on its own files.
     assert json.loads(files[f"{ALICE}/gs_data.json"])["citedby"] == 130
     if theirs == "another author":
         assert json.loads(files[f"{BOB}/gs_data.json"])["citedby"] == 7
     # The winner's commit is the loser's parent: nothing of it was rewritten.
-    assert git(remote, "rev-parse", f"{BRANCH}~1") == git(winner_repo, "rev-parse", f"refs/remotes/origin/{BRANCH}")
+    assert git(remote, "rev-parse", f"{BRANCH}~1") == git(
+        winner_repo, "rev-parse", f"refs/remotes/origin/{BRANCH}"
+    )
 
 
 def test_the_loser_through_the_command_line_exits_0(published: Path, tmp_path: Path) -> None:
@@ -122,7 +131,9 @@ def test_the_loser_through_the_command_line_exits_0(published: Path, tmp_path: P
     assert {f"{ALICE}/snapshots/2025{m}01T000000Z.json" for m in ("01", "02", "03")} <= names
 
 
-def test_a_snapshot_the_loser_deleted_stays_deleted_unless_the_winner_changed_it(published: Path, tmp_path: Path) -> None:
+def test_a_snapshot_the_loser_deleted_stays_deleted_unless_the_winner_changed_it(
+    published: Path, tmp_path: Path
+) -> None:
     remote = published
     winner_repo, winner_data = machine(remote, tmp_path / "winner")
     loser_repo, loser_data = machine(remote, tmp_path / "loser")

@@ -78,7 +78,9 @@ def test_force_branch_writes_onto_it_and_keeps_its_history(elsewhere: Path, remo
     assert MARKER in files and "index.md" not in files
 
 
-def test_every_commit_carries_the_marker_and_the_next_publish_accepts_it(user: Path, remote: Path, data: Path) -> None:
+def test_every_commit_carries_the_marker_and_the_next_publish_accepts_it(
+    user: Path, remote: Path, data: Path
+) -> None:
     publish(data, repo=user, sleep=no_sleep)
     assert MARKER in tree_files(remote, BRANCH)
     write_author(data, ALICE, 120, snapshot="20250102T000000Z")
@@ -86,14 +88,28 @@ def test_every_commit_carries_the_marker_and_the_next_publish_accepts_it(user: P
     assert second.commit is not None and second.pushed
 
 
-def test_an_acadhomepage_data_branch_is_taken_over(user: Path, remote: Path, data: Path, tmp_path: Path) -> None:
+def test_an_acadhomepage_data_branch_is_taken_over(
+    user: Path, remote: Path, data: Path, tmp_path: Path
+) -> None:
     """AcadHomepage's own workflow pushes only gs_data.json and gs_data_shieldsio.json."""
     old = tmp_path / "acad"
     git(tmp_path, "init", "--quiet", "-b", BRANCH, str(old))
     (old / "gs_data.json").write_text(json.dumps({"citedby": 90, "source": "AUTHOR_PROFILE_PAGE"}))
-    (old / "gs_data_shieldsio.json").write_text(json.dumps({"schemaVersion": 1, "label": "citation", "message": "90"}))
+    (old / "gs_data_shieldsio.json").write_text(
+        json.dumps({"schemaVersion": 1, "label": "citation", "message": "90"})
+    )
     git(old, "add", ".")
-    git(old, "-c", "user.name=GitHub Action", "-c", "user.email=action@github.com", "commit", "--quiet", "-m", "Updated")
+    git(
+        old,
+        "-c",
+        "user.name=GitHub Action",
+        "-c",
+        "user.email=action@github.com",
+        "commit",
+        "--quiet",
+        "-m",
+        "Updated",
+    )
     git(old, "push", "--quiet", str(remote), f"HEAD:{BRANCH}")
     before = git(remote, "rev-parse", BRANCH)
 
@@ -104,7 +120,9 @@ def test_an_acadhomepage_data_branch_is_taken_over(user: Path, remote: Path, dat
     assert MARKER in tree_files(remote, BRANCH)
 
 
-def test_restore_from_a_branch_that_is_not_a_data_branch_writes_nothing(elsewhere: Path, tmp_path: Path) -> None:
+def test_restore_from_a_branch_that_is_not_a_data_branch_writes_nothing(
+    elsewhere: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "fresh"
     folder.mkdir()
     proc = cli("publish", "--restore", "--data-dir", str(folder), "--branch", "main", cwd=elsewhere)
@@ -118,8 +136,22 @@ def test_restore_from_a_branch_that_is_not_a_data_branch_writes_nothing(elsewher
 
 @pytest.mark.parametrize(
     "branch",
-    ["origin/main", "refs/heads/main", "heads/x", "HEAD", "@", "@{-1}", "-x", "--upload-pack=x", "a..b",
-     "x.lock", "has space", "", "tags/v1", "remotes/origin/main"],
+    [
+        "origin/main",
+        "refs/heads/main",
+        "heads/x",
+        "HEAD",
+        "@",
+        "@{-1}",
+        "-x",
+        "--upload-pack=x",
+        "a..b",
+        "x.lock",
+        "has space",
+        "",
+        "tags/v1",
+        "remotes/origin/main",
+    ],
 )
 def test_confusing_branch_names_are_refused(user: Path, remote: Path, data: Path, branch: str) -> None:
     before_local, before_remote = refs(user), refs(remote)
@@ -132,8 +164,13 @@ def test_confusing_branch_names_are_refused(user: Path, remote: Path, data: Path
 @pytest.mark.parametrize("restore_flag", [False, True])
 @pytest.mark.parametrize(
     "template",
-    ["--upload-pack=touch {marker}", "--receive-pack=touch {marker}", "-u touch {marker}",
-     "ext::sh -c touch% {marker}", "--exec=touch {marker}"],
+    [
+        "--upload-pack=touch {marker}",
+        "--receive-pack=touch {marker}",
+        "-u touch {marker}",
+        "ext::sh -c touch% {marker}",
+        "--exec=touch {marker}",
+    ],
 )
 def test_a_remote_that_is_an_option_runs_nothing(
     user: Path, data: Path, tmp_path: Path, template: str, restore_flag: bool
@@ -172,8 +209,10 @@ def test_a_sites_own_data_files_are_left_out_and_named(user: Path, remote: Path,
 
     assert proc.returncode == 0, proc.stderr
     files = set(tree_files(remote, BRANCH))
-    assert all(name.startswith(f"{ALICE}/") or name in (MARKER, "gs_data.json", "gs_data_shieldsio.json")
-               for name in files), files
+    assert all(
+        name.startswith(f"{ALICE}/") or name in (MARKER, "gs_data.json", "gs_data_shieldsio.json")
+        for name in files
+    ), files
     assert f"{ALICE}/.outputs.json" not in files
     assert json.loads(tree_files(remote, BRANCH)["gs_data.json"])["citedby"] == 100
     warning = [line for line in proc.stderr.splitlines() if "left out" in line]
@@ -182,7 +221,9 @@ def test_a_sites_own_data_files_are_left_out_and_named(user: Path, remote: Path,
         assert name in warning[0]
 
 
-def test_restore_writes_only_author_folders(elsewhere: Path, remote: Path, data: Path, tmp_path: Path) -> None:
+def test_restore_writes_only_author_folders(
+    elsewhere: Path, remote: Path, data: Path, tmp_path: Path
+) -> None:
     """Not the marker, not the root copies, not a site's files on a branch taken over by force."""
     publish(data, repo=elsewhere, branch="main", force_branch=True, sleep=no_sleep)
     git(elsewhere, "fetch", "--quiet", "origin")

@@ -43,8 +43,20 @@ def runner(tmp: Path, cwd: Path, tag: str = TAG, sha: str = "0" * 40) -> Runner:
 def copy_of_repo(tmp: Path) -> Path:
     """The files a tag's checkout has: what git tracks, plus this change's files not yet committed."""
     work = tmp / "checkout"
-    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "build", "dist", ".pytest_cache",
-                                    ".mypy_cache", ".ruff_cache", ".hypothesis", "bench", "tests")
+    ignore = shutil.ignore_patterns(
+        ".git",
+        ".venv",
+        "__pycache__",
+        "*.egg-info",
+        "build",
+        "dist",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        "bench",
+        "tests",
+    )
     shutil.copytree(ROOT, work, ignore=ignore)
     return work
 
@@ -61,7 +73,11 @@ def test_triggers_and_least_privilege() -> None:
         "pypi": {"id-token": "write"},
         "github": {"contents": "write"},
     }
-    assert jobs["build"]["needs"] == "test" and jobs["pypi"]["needs"] == "build" and jobs["github"]["needs"] == "pypi"
+    assert (
+        jobs["build"]["needs"] == "test"
+        and jobs["pypi"]["needs"] == "build"
+        and jobs["github"]["needs"] == "pypi"
+    )
     assert jobs["pypi"]["environment"]["name"] == "pypi"
     # Trusted publishing: no token or password is handed to the PyPI action.
     publish = next(s for s in jobs["pypi"]["steps"] if "pypi-publish" in s.get("uses", ""))
@@ -76,7 +92,10 @@ def test_version_check_passes_the_right_tag_and_stops_a_wrong_one(tmp_path: Path
     assert runner(tmp_path, ROOT).run(step).returncode == 0
     wrong = runner(tmp_path, ROOT, tag="v9.9.9").run(step)
     assert wrong.returncode == 1
-    assert f"::error title=Tag and version differ::The tag is v9.9.9 but crawler/__init__.py says {__version__}." in wrong.stdout
+    assert (
+        f"::error title=Tag and version differ::The tag is v9.9.9 but crawler/__init__.py says {__version__}."
+        in wrong.stdout
+    )
 
 
 def test_version_check_wants_a_changelog_entry(tmp_path: Path) -> None:
@@ -100,7 +119,10 @@ def test_build_makes_an_sdist_and_a_wheel_with_license_and_urls(tmp_path: Path) 
     assert "crawler/assets/scholar-stats.js" in names
     assert not any(n.startswith(("docs/", "tests/")) for n in names)
     assert f"Version: {__version__}\n" in metadata and "License-Expression: MIT" in metadata
-    assert "Project-URL: Documentation, https://github.com/scholar-stats/scholar-stats/tree/main/docs" in metadata
+    assert (
+        "Project-URL: Documentation, https://github.com/scholar-stats/scholar-stats/tree/main/docs"
+        in metadata
+    )
     with tarfile.open(work / "dist" / dist[1]) as sdist:
         assert f"scholar_stats-{__version__}/LICENSE" in sdist.getnames()
 
@@ -141,27 +163,42 @@ def test_release_notes_stop_at_the_next_version(tmp_path: Path) -> None:
 def test_github_release_gets_the_files_and_the_notes(tmp_path: Path) -> None:
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "gh").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{fake}/args"\nprintf "%s" "$GH_TOKEN" > "{fake}/token"\n')
+    (fake / "gh").write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > "{fake}/args"\nprintf "%s" "$GH_TOKEN" > "{fake}/token"\n'
+    )
     (fake / "gh").chmod(0o755)
     work = tmp_path / "w"
     (work / "dist").mkdir(parents=True)
     for name in (f"scholar_stats-{__version__}.tar.gz", f"scholar_stats-{__version__}-py3-none-any.whl"):
         (work / "dist" / name).write_bytes(b"x")
     run = runner(tmp_path, work)
-    proc = run.run(step_named(RELEASE, "Create the GitHub release"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    proc = run.run(
+        step_named(RELEASE, "Create the GitHub release"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    )
     assert proc.returncode == 0, proc.stderr
     args = (fake / "args").read_text().splitlines()
     assert args[:2] == ["release", "create"] and args[2] == TAG
-    assert sorted(a for a in args if a.startswith("dist/")) == sorted(f"dist/{p.name}" for p in (work / "dist").iterdir())
+    assert sorted(a for a in args if a.startswith("dist/")) == sorted(
+        f"dist/{p.name}" for p in (work / "dist").iterdir()
+    )
     assert "--verify-tag" in args
     assert args[args.index("--notes-file") + 1] == str(tmp_path / "runner-temp" / "notes.md")
     assert (fake / "token").read_text() == "not-a-real-token"
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "M",
-           "GIT_AUTHOR_EMAIL": "m@example.org", "GIT_COMMITTER_NAME": "M", "GIT_COMMITTER_EMAIL": "m@example.org"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "M",
+        "GIT_AUTHOR_EMAIL": "m@example.org",
+        "GIT_COMMITTER_NAME": "M",
+        "GIT_COMMITTER_EMAIL": "m@example.org",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_major_tag_moves_to_each_release(tmp_path: Path) -> None:
@@ -190,11 +227,20 @@ def test_major_tag_moves_to_each_release(tmp_path: Path) -> None:
     assert "not-a-real-token" not in (checkout / ".git" / "config").read_text()
 
 
-@pytest.mark.parametrize("name", ["Check the tag", "Build the sdist", "Release notes", "Create the GitHub release",
-                                  "Move the major tag"])
+@pytest.mark.parametrize(
+    "name",
+    ["Check the tag", "Build the sdist", "Release notes", "Create the GitHub release", "Move the major tag"],
+)
 def test_each_shell_step_is_tested_here(name: str) -> None:
     assert "run" in step_named(RELEASE, name)
     runs = [s["name"] for job in load(RELEASE)["jobs"].values() for s in job["steps"] if "run" in s]
-    assert sorted(runs) == sorted(["Run the tests (bash .ci/run)", "Check the tag against the version and the changelog",
-                                   "Build the sdist and the wheel", "Release notes from CHANGELOG.md",
-                                   "Create the GitHub release", "Move the major tag"])
+    assert sorted(runs) == sorted(
+        [
+            "Run the tests (bash .ci/run)",
+            "Check the tag against the version and the changelog",
+            "Build the sdist and the wheel",
+            "Release notes from CHANGELOG.md",
+            "Create the GitHub release",
+            "Move the major tag",
+        ]
+    )

@@ -79,8 +79,12 @@ def test_pages_needed_and_every_row_served_once(replay: ReplayServer, n: int) ->
     assert len(replay.profile_requests(SID)) == pages
     stats = [int(v) for v in STD_RE.findall(first)]
     assert stats == [
-        profile.citations, profile.citations_since, profile.h_index,
-        profile.h_index_since, profile.i10_index, profile.i10_index_since,
+        profile.citations,
+        profile.citations_since,
+        profile.h_index,
+        profile.h_index_since,
+        profile.i10_index,
+        profile.i10_index_since,
     ]
     assert profile.citations == sum(p.citations for p in profile.publications)
 
@@ -217,7 +221,9 @@ def test_fixture_pages_served_verbatim(
 
 def test_fixture_page_under_another_id(replay: ReplayServer, fixtures_dir: Path) -> None:
     replay.add_fixture_page("SoMeOtHeRiD0", "kietzig_en_2021_pagesize2.html")
-    assert get(replay, "SoMeOtHeRiD0").content == (fixtures_dir / "kietzig_en_2021_pagesize2.html").read_bytes()
+    assert (
+        get(replay, "SoMeOtHeRiD0").content == (fixtures_dir / "kietzig_en_2021_pagesize2.html").read_bytes()
+    )
 
 
 def test_unknown_profile_is_404(replay: ReplayServer) -> None:
@@ -392,8 +398,11 @@ def test_changed_markup_on_a_fixture_page(replay: ReplayServer) -> None:
 def test_requests_are_recorded_and_reset(replay: ReplayServer) -> None:
     replay.add_profile(SID, 3)
     replay.set_scenario(SID, Forbidden())
-    httpx.get(replay.profile_url(SID, pagesize=100, cstart=0), headers={"User-Agent": "probe/1", "Accept-Language": "fr"})
-    (path, query, headers), = replay.requests
+    httpx.get(
+        replay.profile_url(SID, pagesize=100, cstart=0),
+        headers={"User-Agent": "probe/1", "Accept-Language": "fr"},
+    )
+    ((path, query, headers),) = replay.requests
     assert path == "/citations"
     assert query == {"user": SID, "hl": "en", "pagesize": "100", "cstart": "0"}
     assert headers["user-agent"] == "probe/1" and headers["accept-language"] == "fr"

@@ -33,15 +33,35 @@ def day(n: int) -> datetime:
     return datetime(2026, 3, 1, 9, tzinfo=timezone.utc) + timedelta(days=n)
 
 
-def rec(n: int, total: int, pubs: dict[str, int | None], *, h: int = 5, source: str = "scholar", since_year: int = 2021,
-        complete: bool = True, sid: str = SID) -> AuthorRecord:
+def rec(
+    n: int,
+    total: int,
+    pubs: dict[str, int | None],
+    *,
+    h: int = 5,
+    source: str = "scholar",
+    since_year: int = 2021,
+    complete: bool = True,
+    sid: str = SID,
+) -> AuthorRecord:
     return AuthorRecord(
         profile=Profile(scholar_id=sid, name="Rosalind Franklin"),
-        metrics=Metrics(citations=total, citations_since=total // 2, h_index=h, h_index_since=h - 1, i10_index=3,
-                        i10_index_since=None, since_year=since_year),
+        metrics=Metrics(
+            citations=total,
+            citations_since=total // 2,
+            h_index=h,
+            h_index_since=h - 1,
+            i10_index=3,
+            i10_index_since=None,
+            since_year=since_year,
+        ),
         publications=tuple(
-            Publication(author_pub_id=f"{sid}:{key}", title=f"Paper {key} | with a pipe" if key == "c" else f"Paper {key}",
-                        year=2020, citations=count)
+            Publication(
+                author_pub_id=f"{sid}:{key}",
+                title=f"Paper {key} | with a pipe" if key == "c" else f"Paper {key}",
+                year=2020,
+                citations=count,
+            )
             for key, count in pubs.items()
         ),
         source=source,
@@ -88,7 +108,10 @@ def test_last_n_and_since(data: Path) -> None:
     assert "| citations | 100 | 140 | +40 |" in text
     assert "**New publications (2)**" in text
     text = markdown_report(data, last=9)
-    assert "Changes from 2026-03-01T09:00:00Z" in text and "(only 3 earlier snapshots; compared with the oldest.)" in text
+    assert (
+        "Changes from 2026-03-01T09:00:00Z" in text
+        and "(only 3 earlier snapshots; compared with the oldest.)" in text
+    )
     text = markdown_report(data, since="2026-03-02T12:00:00Z")
     assert "Changes from 2026-03-02T09:00:00Z to 2026-03-04T09:00:00Z" in text
     text = markdown_report(data, since="2026-03-02")
@@ -101,20 +124,30 @@ def test_source_switch_and_new_since_year(data: Path) -> None:
     store = AuthorStore(data, SID)
     store.write_snapshot(rec(4, 90, {"a": 40}, source="openalex", since_year=2022))
     text = markdown_report(data)
-    assert ("- **Source**: source changed from Google Scholar to OpenAlex on 2026-03-05T09:00:00Z: "
-            "numbers are not compared across sources.") in text
+    assert (
+        "- **Source**: source changed from Google Scholar to OpenAlex on 2026-03-05T09:00:00Z: "
+        "numbers are not compared across sources."
+    ) in text
     assert "| citations since 2021 → 2022 | 70 | 45 | n/a |" in text
     # Totals of two sources are not one series: no change is computed between them.
     assert "| citations | 140 | 90 | n/a |" in text and "| publications | 4 | 1 | n/a |" in text
 
 
 def test_stale_author_says_why(data: Path) -> None:
-    state = {"stale": True, "stale_since": "2026-03-05T09:00:00Z", "last_attempt": "2026-03-06T09:00:00Z",
-             "error": "Blocked", "reason": "Google Scholar asks for a CAPTCHA", "exit_code": 3}
+    state = {
+        "stale": True,
+        "stale_since": "2026-03-05T09:00:00Z",
+        "last_attempt": "2026-03-06T09:00:00Z",
+        "error": "Blocked",
+        "reason": "Google Scholar asks for a CAPTCHA",
+        "exit_code": 3,
+    }
     (data / SID / "state.json").write_text(json.dumps(state), encoding="utf-8")
     text = markdown_report(data)
-    assert ("> **Stale**: the last fetch failed (2026-03-06T09:00:00Z): Google Scholar asks for a CAPTCHA. "
-            "Stale since 2026-03-05T09:00:00Z. The numbers below are the last good ones.") in text
+    assert (
+        "> **Stale**: the last fetch failed (2026-03-06T09:00:00Z): Google Scholar asks for a CAPTCHA. "
+        "Stale since 2026-03-05T09:00:00Z. The numbers below are the last good ones."
+    ) in text
 
 
 def test_one_snapshot_and_none(tmp_path: Path) -> None:
@@ -152,7 +185,9 @@ def test_cli(data: Path) -> None:
         assert code == 2 and out == "" and message in err, err
 
 
-def test_append_step_summary(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_append_step_summary(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     target = tmp_path / "summary.md"
     append_step_summary(data, [SID])
     assert not target.exists()
@@ -170,7 +205,9 @@ def test_append_step_summary(data: Path, tmp_path: Path, monkeypatch: pytest.Mon
     assert "could not write the report" in caplog.text
 
 
-def test_run_appends_the_report_when_on_github(replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_run_appends_the_report_when_on_github(
+    replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     for name in list(os.environ):
         if "proxy" in name.lower():
             monkeypatch.delenv(name)
@@ -179,7 +216,9 @@ def test_run_appends_the_report_when_on_github(replay, tmp_path: Path, monkeypat
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(target))
     sid = "sUmMaRyPrOf1"
     data = tmp_path / "data"
-    config = load_config(None, authors=[sid], data_dir=data, base_url=replay.url, http={"delay": 0, "retries": 0})
+    config = load_config(
+        None, authors=[sid], data_dir=data, base_url=replay.url, http={"delay": 0, "retries": 0}
+    )
     for n, total in enumerate((500, 520)):
         replay.add_profile(sid, 30, citations=total)
         monkeypatch.setattr(scholar_source, "utc_now", lambda n=n: day(n))
@@ -202,8 +241,14 @@ def assert_inert(text: str) -> None:
 
 @pytest.mark.parametrize("field", ["last_attempt", "stale_since", "reason", "error"])
 def test_every_field_of_state_json_is_escaped(data: Path, field: str) -> None:
-    state = {"stale": True, "stale_since": "2026-03-05T09:00:00Z", "last_attempt": "2026-03-06T09:00:00Z",
-             "error": "Blocked", "reason": "" if field == "error" else "Blocked", "exit_code": 3}
+    state = {
+        "stale": True,
+        "stale_since": "2026-03-05T09:00:00Z",
+        "last_attempt": "2026-03-06T09:00:00Z",
+        "error": "Blocked",
+        "reason": "" if field == "error" else "Blocked",
+        "exit_code": 3,
+    }
     state[field] = HOSTILE
     (data / SID / "state.json").write_text(json.dumps(state), encoding="utf-8")
     stale = next(line for line in markdown_report(data).splitlines() if line.startswith("> **Stale**"))
@@ -240,12 +285,18 @@ def test_a_folder_name_with_a_backtick_is_not_a_code_span(tmp_path: Path) -> Non
     assert "## a\\`b\\<i\\>\n" in text
 
 
-def test_a_stale_reason_from_an_older_version_is_masked(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stale_reason_from_an_older_version_is_masked(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # state.json written before reasons were redacted: the report masks at read time.
-    state = {"stale": True, "stale_since": "2026-03-05T09:00:00Z token=SINCESECRET",
-             "last_attempt": "2026-03-06T09:00:00Z https://u:ATTEMPTPW@h.example",
-             "error": "ProxyError", "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080 (?api_key=KEY123)",
-             "exit_code": 4}
+    state = {
+        "stale": True,
+        "stale_since": "2026-03-05T09:00:00Z token=SINCESECRET",
+        "last_attempt": "2026-03-06T09:00:00Z https://u:ATTEMPTPW@h.example",
+        "error": "ProxyError",
+        "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080 (?api_key=KEY123)",
+        "exit_code": 4,
+    }
     (data / SID / "state.json").write_text(json.dumps(state), encoding="utf-8")
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

@@ -55,11 +55,18 @@ def no_proxy(clean_environment: None) -> None:
 
 def scholar_stats(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*SCHOLAR_STATS, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd, env=dict(os.environ)
+        [*SCHOLAR_STATS, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=dict(os.environ),
     )
 
 
-def run_cli(replay: ReplayServer, data: Path, *authors: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    replay: ReplayServer, data: Path, *authors: str, extra: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     ids = [a for sid in (authors or (SID,)) for a in ("--author", sid)]
     result = scholar_stats("run", *ids, "--data-dir", data, "--base-url", replay.url, "--delay", "0", *extra)
     assert "Traceback" not in result.stderr, result.stderr
@@ -76,7 +83,9 @@ def tree(folder: Path) -> dict[str, str]:
 
 
 def mtimes(folder: Path) -> dict[str, int]:
-    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def without_state(files: dict[str, str], *sids: str) -> dict[str, str]:
@@ -185,12 +194,19 @@ def test_run_writes_every_file_with_the_right_numbers(
             assert endpoint_problems(read_json(path)) == [], path
     assert not (author / STATE_FILE).exists()
     assert sorted(p.name for p in author.iterdir()) == [
-        ".outputs.json", "badges", "gs_data.json", "gs_data_shieldsio.json", "gs_history.json", "snapshots",
+        ".outputs.json",
+        "badges",
+        "gs_data.json",
+        "gs_data_shieldsio.json",
+        "gs_history.json",
+        "snapshots",
     ]
     # The homepage chart's history: one point, the snapshot's numbers.
     history = read_json(author / "gs_history.json")
     assert history["citations"] == [0, profile.citations] and history["last"] == snap.name
-    assert history["papers"] == {p.author_pub_id: [0, p.citations] for p in profile.publications if p.citations is not None}
+    assert history["papers"] == {
+        p.author_pub_id: [0, p.citations] for p in profile.publications if p.citations is not None
+    }
     assert not [p for p in data.rglob("*.tmp")]
 
     summary = read_json(summary_path)
@@ -206,7 +222,9 @@ def test_number_format_from_the_config(replay: ReplayServer, tmp_path: Path) -> 
     config = tmp_path / "scholar-stats.toml"
     config.write_text(f'[badge]\nnumber_format = "short"\n[[authors]]\nid = "{SID}"\n')
     data = tmp_path / "d"
-    result = scholar_stats("run", "--config", config, "--data-dir", data, "--base-url", replay.url, "--delay", "0")
+    result = scholar_stats(
+        "run", "--config", config, "--data-dir", data, "--base-url", replay.url, "--delay", "0"
+    )
     assert result.returncode == 0, result.stderr
     assert profile.citations == 12_345
     assert read_json(data / SID / "gs_data_shieldsio.json")["message"] == "12k"
@@ -260,11 +278,19 @@ def test_a_change_writes_a_new_snapshot_and_new_outputs(
 # -- 3. blocked, refused, incomplete: old data kept, stale marker, exit code ---------------------
 
 
-BLOCKS: list[Scenario] = [Captcha(), Forbidden(), SigninRedirect(), SigninRedirect(offhost=True), SorryRedirect(),
-                          RateLimited(retry_after=3600)]
+BLOCKS: list[Scenario] = [
+    Captcha(),
+    Forbidden(),
+    SigninRedirect(),
+    SigninRedirect(offhost=True),
+    SorryRedirect(),
+    RateLimited(retry_after=3600),
+]
 
 
-@pytest.mark.parametrize("scenario", BLOCKS, ids=lambda s: type(s).__name__ + ("-offhost" if getattr(s, "offhost", False) else ""))
+@pytest.mark.parametrize(
+    "scenario", BLOCKS, ids=lambda s: type(s).__name__ + ("-offhost" if getattr(s, "offhost", False) else "")
+)
 def test_blocked_run_keeps_everything_but_marks_stale(
     replay: ReplayServer, data: Path, first_run: dict[str, str], scenario: Scenario
 ) -> None:
@@ -286,10 +312,14 @@ def test_blocked_run_keeps_everything_but_marks_stale(
     assert line.startswith(f"{SID}: KEPT last good numbers: ")
     state = read_json(data / SID / STATE_FILE)
     assert state["stale"] is True and state["error"] == "Blocked" and state["exit_code"] == 3
-    assert line == f"{SID}: KEPT last good numbers: 0 citations; {state['reason']}".replace("0 citations", f"{gs_data['citedby']} citations")
+    assert line == f"{SID}: KEPT last good numbers: 0 citations; {state['reason']}".replace(
+        "0 citations", f"{gs_data['citedby']} citations"
+    )
     assert read_json(data / SID / "gs_data.json") == {**gs_data, "stale_since": state["stale_since"]}
     assert "wait a few hours" in state["reason"]
-    assert not [r for r in replay.requests if r.path not in ("/citations", "/v3/signin/identifier", "/sorry/index")]
+    assert not [
+        r for r in replay.requests if r.path not in ("/citations", "/v3/signin/identifier", "/sorry/index")
+    ]
 
     # Unblocked: the next run clears the marker and leaves everything else as it was.
     replay.set_scenario(SID, None)
@@ -339,7 +369,9 @@ def test_sharp_drop_is_refused_then_accepted_with_accept_drop(
     assert not (data / SID / STATE_FILE).exists()
 
 
-def test_small_decrease_passes(replay: ReplayServer, data: Path, profile: GeneratedProfile, first_run: dict[str, str]) -> None:
+def test_small_decrease_passes(
+    replay: ReplayServer, data: Path, profile: GeneratedProfile, first_run: dict[str, str]
+) -> None:
     smaller = profile.citations - profile.citations // 20  # 5 % at most
     replay.add_profile(SID, N_PUBS, citations=smaller)
     result = run_cli(replay, data)
@@ -364,13 +396,17 @@ def test_fewer_publications_by_more_than_ten_percent_is_refused(
     assert len(read_json(data / SID / "gs_data.json")["publications"]) == N_PUBS - N_PUBS // 10
 
 
-def test_page_of_another_profile_is_refused(replay: ReplayServer, data: Path, first_run: dict[str, str]) -> None:
+def test_page_of_another_profile_is_refused(
+    replay: ReplayServer, data: Path, first_run: dict[str, str]
+) -> None:
     # A complete saved page (no "show more") that names cIn8pGEAAAAJ, served for our ID.
     replay.add_fixture_page(SID, "bohlooli_en_50rows.html")
     result = run_cli(replay, data)
     assert result.returncode == 6, result.stderr
     assert without_state(tree(data)) == first_run
-    assert report_lines(result.stderr) == [f"{SID}: REFUSED: the page is the profile of cIn8pGEAAAAJ, not {SID}"]
+    assert report_lines(result.stderr) == [
+        f"{SID}: REFUSED: the page is the profile of cIn8pGEAAAAJ, not {SID}"
+    ]
     assert not (data / "cIn8pGEAAAAJ").exists()
 
 
@@ -400,7 +436,9 @@ INCOMPLETE: list[tuple[Scenario, int]] = [
 ]
 
 
-@pytest.mark.parametrize(("second_page", "code"), INCOMPLETE, ids=lambda v: type(v).__name__ if not isinstance(v, int) else str(v))
+@pytest.mark.parametrize(
+    ("second_page", "code"), INCOMPLETE, ids=lambda v: type(v).__name__ if not isinstance(v, int) else str(v)
+)
 def test_incomplete_fetch_keeps_the_old_data(
     replay: ReplayServer, data: Path, first_run: dict[str, str], second_page: Scenario, code: int
 ) -> None:
@@ -425,7 +463,9 @@ def test_incomplete_fetch_keeps_the_old_data(
     assert tree(data) == first_run
 
 
-def test_first_run_blocked_writes_only_the_marker(replay: ReplayServer, data: Path, profile: GeneratedProfile) -> None:
+def test_first_run_blocked_writes_only_the_marker(
+    replay: ReplayServer, data: Path, profile: GeneratedProfile
+) -> None:
     replay.set_scenario(SID, Captcha())
     result = run_cli(replay, data)
     assert result.returncode == 3
@@ -501,8 +541,12 @@ def test_accept_record_library_call(replay: ReplayServer, tmp_path: Path) -> Non
     summary = run(config)
     assert summary.exit_code == 0
     record = AuthorStore(tmp_path, SID).read_snapshot(snapshots(tmp_path)[0])
-    again = accept_record(tmp_path, record.with_fetched_at(record.fetched_at.replace(year=2099)),  # type: ignore[union-attr]
-                          guard=config.guard, badge=config.badge)
+    again = accept_record(
+        tmp_path,
+        record.with_fetched_at(record.fetched_at.replace(year=2099)),  # type: ignore[union-attr]
+        guard=config.guard,
+        badge=config.badge,
+    )
     assert again.changed is False and again.snapshot is None and again.written == ()
     assert again.record == record
 
@@ -550,7 +594,9 @@ def test_unwritable_data_folder(
             folder.chmod(0o755)
     assert result.returncode == 8
     (line,) = report_lines(result.stderr)
-    assert re.fullmatch(rf"{SID}: FAILED: cannot write {re.escape(str(data / SID))}/\S+: permission denied", line), line
+    assert re.fullmatch(
+        rf"{SID}: FAILED: cannot write {re.escape(str(data / SID))}/\S+: permission denied", line
+    ), line
     assert tree(data) == first_run
 
 
@@ -583,11 +629,20 @@ STORAGE_FAILURES = [
 ]
 
 
-@pytest.mark.parametrize(("error", "message", "allow"), STORAGE_FAILURES,
-                         ids=[f"{errno.errorcode[e]}-after-{n}" for e, _, n in STORAGE_FAILURES])
+@pytest.mark.parametrize(
+    ("error", "message", "allow"),
+    STORAGE_FAILURES,
+    ids=[f"{errno.errorcode[e]}-after-{n}" for e, _, n in STORAGE_FAILURES],
+)
 def test_storage_failure_loses_nothing_and_the_next_run_completes(
-    replay: ReplayServer, data: Path, profile: GeneratedProfile, first_run: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch, allow: int, error: int, message: str,
+    replay: ReplayServer,
+    data: Path,
+    profile: GeneratedProfile,
+    first_run: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    allow: int,
+    error: int,
+    message: str,
 ) -> None:
     old_snapshot = snapshots(data)[0]
     grown = replay.add_profile(SID, N_PUBS, citations=profile.citations + 50)
@@ -623,7 +678,9 @@ def tiny_tmpfs(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
     try:
@@ -644,14 +701,19 @@ def test_full_tmpfs(replay: ReplayServer, tmp_path: Path) -> None:
         result = run_cli(replay, data, extra=("--accept-drop",))
         assert result.returncode == 8, result.stderr
         (line,) = report_lines(result.stderr)
-        assert re.fullmatch(rf"{SID}: FAILED: disk full while writing {re.escape(str(data / SID))}/\S+", line), line
+        assert re.fullmatch(
+            rf"{SID}: FAILED: disk full while writing {re.escape(str(data / SID))}/\S+", line
+        ), line
         after = tree(data)
         assert not [name for name in after if name.endswith(".tmp")]
         for name in before:
             if "snapshots" in name:
                 assert after[name] == before[name]
         check_folder_is_valid(data)
-        assert read_json(data / SID / "gs_data.json")["citedby"] in (small.citations, small.citations + 10_000)
+        assert read_json(data / SID / "gs_data.json")["citedby"] in (
+            small.citations,
+            small.citations + 10_000,
+        )
 
 
 def check_folder_is_valid(data: Path) -> None:
@@ -695,7 +757,9 @@ def test_corrupt_newest_snapshot_is_reported_skipped_and_kept(
     assert result.returncode == 8, result.stderr
     warning = [line for line in result.stderr.splitlines() if str(newest) in line]
     assert warning and all("corrupt snapshot" in line for line in warning)
-    assert report_lines(result.stderr)[0].startswith(f"{SID}: updated: {profile.citations + 10} citations; corrupt snapshot {newest}")
+    assert report_lines(result.stderr)[0].startswith(
+        f"{SID}: updated: {profile.citations + 10} citations; corrupt snapshot {newest}"
+    )
     assert newest.read_bytes() == corrupt
     paths = snapshots(data)
     assert paths[:2] == [oldest, newest] and len(paths) == 3
@@ -712,7 +776,9 @@ def test_corrupt_newest_snapshot_is_reported_skipped_and_kept(
     assert newest.read_bytes() == corrupt
 
 
-def test_only_snapshot_corrupt_is_reported_and_kept(replay: ReplayServer, data: Path, first_run: dict[str, str]) -> None:
+def test_only_snapshot_corrupt_is_reported_and_kept(
+    replay: ReplayServer, data: Path, first_run: dict[str, str]
+) -> None:
     (snap,) = snapshots(data)
     snap.write_bytes(b"\x00\x01 not json")
     result = run_cli(replay, data)

@@ -35,9 +35,23 @@ pytestmark = pytest.mark.slow
 
 def start(replay: ReplayServer, data: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [*SCHOLAR_STATS, "run", "--author", SID, "--data-dir", str(data), "--base-url", replay.url,
-         "--delay", "0", "--retries", "0"],
-        env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            *SCHOLAR_STATS,
+            "run",
+            "--author",
+            SID,
+            "--data-dir",
+            str(data),
+            "--base-url",
+            replay.url,
+            "--delay",
+            "0",
+            "--retries",
+            "0",
+        ],
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -123,7 +137,11 @@ def test_sigkill_at_any_moment_leaves_every_file_valid(replay: ReplayServer, tmp
         else:
             # Timed from the first new file in the snapshot folder: writing has begun.
             deadline = time.monotonic() + 60
-            while process.poll() is None and not (entries(snapshot_dir) - before) and time.monotonic() < deadline:
+            while (
+                process.poll() is None
+                and not (entries(snapshot_dir) - before)
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.0005)
             time.sleep(rng.choice((0, 0, 0.001, 0.005, 0.02, 0.05)))
         if process.poll() is None:
@@ -157,4 +175,6 @@ def test_sigkill_at_any_moment_leaves_every_file_valid(replay: ReplayServer, tmp
     assert pubs == {f"{p.author_pub_id}{ext}" for p in final.publications for ext in (".json", ".svg")}
     latest = AuthorStore(data, SID).latest()
     assert latest is not None and latest[1].metrics.citations == final.citations
-    print(f"\n{killed_alive} kills of a running process, {mid_write} while writing, {temps_seen} temporary files seen")
+    print(
+        f"\n{killed_alive} kills of a running process, {mid_write} while writing, {temps_seen} temporary files seen"
+    )

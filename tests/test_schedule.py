@@ -321,8 +321,20 @@ def test_schedule_command_runs_publishes_and_stops_cleanly(replay, tmp_path: Pat
     )
     # No git identity, as on a fresh machine: publishing falls back to its own.
     env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-    command = [sys.executable, "-m", "crawler", "schedule", "--config", str(config), "--run-now", "--publish",
-               "--cron", "17 8 * * *", "--timezone", "UTC"]
+    command = [
+        sys.executable,
+        "-m",
+        "crawler",
+        "schedule",
+        "--config",
+        str(config),
+        "--run-now",
+        "--publish",
+        "--cron",
+        "17 8 * * *",
+        "--timezone",
+        "UTC",
+    ]
     process = Process(command, cwd=home, env=env)
     try:
         process.wait_for_line("published")
@@ -365,7 +377,9 @@ def test_the_publishing_job_restores_first_and_never_publishes_a_failed_run(
         data = home / "data"
 
         def load():  # type: ignore[no-untyped-def]
-            return load_config(None, authors=[SID], data_dir=data, base_url=replay.url, http={"delay": 0.0, "retries": 0})
+            return load_config(
+                None, authors=[SID], data_dir=data, base_url=replay.url, http={"delay": 0.0, "retries": 0}
+            )
 
         return data, make_job(load, publish_options=PublishOptions(repo=home))
 
@@ -381,7 +395,9 @@ def test_the_publishing_job_restores_first_and_never_publishes_a_failed_run(
     assert server_job() == 0  # type: ignore[operator]
     second = git(bare, "rev-parse", "google-scholar-stats")
     assert git(bare, "rev-parse", f"{second}^") == first
-    snapshots = [f for f in git(bare, "ls-tree", "-r", "--name-only", second).splitlines() if "/snapshots/" in f]
+    snapshots = [
+        f for f in git(bare, "ls-tree", "-r", "--name-only", second).splitlines() if "/snapshots/" in f
+    ]
     assert len(snapshots) == 2
     assert len(list((server_data / SID / "snapshots").glob("*.json"))) == 2
 

@@ -98,10 +98,16 @@ def test_per_shard_proxy_and_delay_lists(tmp_path: Path) -> None:
     )
     config = load_config(path)
     assert config.http.proxy == "http://a.example:3128" and config.http.delay == 1.0
-    got = [(for_shard(config, Shard(k, 5)).http.proxy, for_shard(config, Shard(k, 5)).http.delay) for k in range(1, 6)]
+    got = [
+        (for_shard(config, Shard(k, 5)).http.proxy, for_shard(config, Shard(k, 5)).http.delay)
+        for k in range(1, 6)
+    ]
     assert got == [
-        ("http://a.example:3128", 1.0), ("http://b.example:3128", 2.0), ("http://a.example:3128", 3.0),
-        ("http://b.example:3128", 1.0), ("http://a.example:3128", 2.0),
+        ("http://a.example:3128", 1.0),
+        ("http://b.example:3128", 2.0),
+        ("http://a.example:3128", 3.0),
+        ("http://b.example:3128", 1.0),
+        ("http://a.example:3128", 2.0),
     ]
     # One value on the command line is for every shard.
     config = load_config(path, http={"proxy": "http://c.example:3128", "delay": 0.5})
@@ -155,7 +161,9 @@ def test_each_shard_leaves_through_its_own_proxy(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", ["0/2", "3/2", "x", "1/0"])
-def test_run_with_a_bad_shard_exits_2_before_any_request(replay: ReplayServer, tmp_path: Path, bad: str) -> None:
+def test_run_with_a_bad_shard_exits_2_before_any_request(
+    replay: ReplayServer, tmp_path: Path, bad: str
+) -> None:
     replay.add_profile("rUnTeStPrOf1", 3)
     result = run_cli(replay, tmp_path / "data", "rUnTeStPrOf1", extra=("--shard", bad))
     assert result.returncode == 2
@@ -184,7 +192,9 @@ def test_shard_with_author_splits_the_given_authors(replay: ReplayServer, tmp_pa
 def test_an_empty_shard_is_success_and_writes_nothing(replay: ReplayServer, tmp_path: Path) -> None:
     replay.add_profile("rUnTeStPrOf1", 3)
     empty = next(k for k in range(1, 4) if assign(["rUnTeStPrOf1"], 3).get("rUnTeStPrOf1") != k)
-    result = run_cli(replay, tmp_path / "data", "rUnTeStPrOf1", extra=("--shard", f"{empty}/3", "--summary", "-"))
+    result = run_cli(
+        replay, tmp_path / "data", "rUnTeStPrOf1", extra=("--shard", f"{empty}/3", "--summary", "-")
+    )
     assert result.returncode == 0, result.stderr
     assert f"shard {empty}/3 has no authors" in result.stderr
     assert json.loads(result.stdout)["authors"] == []
@@ -245,7 +255,9 @@ def test_an_author_in_two_shards_is_exit_2_naming_it_and_nothing_is_written(
     into = tmp_path / "merged"
     result = scholar_stats("merge", *dirs, "--into", into)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: ") and moved.name in result.stderr and result.stderr.count("\n") == 1
+    assert (
+        result.stderr.startswith("error: ") and moved.name in result.stderr and result.stderr.count("\n") == 1
+    )
     assert not into.exists()
 
 
@@ -271,8 +283,9 @@ def test_a_failed_shard_keeps_the_last_good_data_marked_stale_and_nothing_else_i
         assert state["stale"] is True and state["error"] == "ShardMissing"
         # The last good numbers, and outputs that say since when they are stale, as a blocked
         # run's do; the history, the badges and everything else as they were.
-        gs_data, last_good = read_json(into / sid / "gs_data.json"), json.loads(
-            (dirs[1] / sid / "gs_data.json").read_bytes()
+        gs_data, last_good = (
+            read_json(into / sid / "gs_data.json"),
+            json.loads((dirs[1] / sid / "gs_data.json").read_bytes()),
         )
         assert gs_data.pop("stale_since") == state["stale_since"]
         assert gs_data == last_good
@@ -280,9 +293,14 @@ def test_a_failed_shard_keeps_the_last_good_data_marked_stale_and_nothing_else_i
         assert {k: v for k, v in after.items() if k.startswith(sid + "/") and k not in rewritten} == {
             k: v for k, v in before.items() if k.startswith(sid + "/") and k not in rewritten
         }
+
     def others(files: dict[str, str]) -> dict[str, str]:
         # group.json changes with its members' staleness; it is the merge's own output.
-        return {k: v for k, v in files.items() if not any(k.startswith(s + "/") for s in lost) and k != "group.json"}
+        return {
+            k: v
+            for k, v in files.items()
+            if not any(k.startswith(s + "/") for s in lost) and k != "group.json"
+        }
 
     assert others(after) == others(before)
     assert after["notes.txt"] == before["notes.txt"] and "zzzzzzzzAAAJ/keep.json" in after
@@ -325,7 +343,9 @@ def test_an_author_blocked_in_its_shard_keeps_its_history_and_is_stale(
     assert read_json(into / victim / "state.json")["exit_code"] == 3
 
 
-def test_merge_keeps_history_a_shard_did_not_restore(two_shards: tuple[list[str], list[Path]], merged: Path) -> None:
+def test_merge_keeps_history_a_shard_did_not_restore(
+    two_shards: tuple[list[str], list[Path]], merged: Path
+) -> None:
     dirs, into = two_shards[1], merged
     sid = sorted(p.name for p in dirs[0].iterdir() if p.is_dir())[0]
     old = snapshots(into, sid)[0]
@@ -391,10 +411,19 @@ def test_a_shards_stale_marker_from_an_older_version_is_masked_when_merged(
     fresh = tmp_path / "shard-1-old"
     (fresh / victim).mkdir(parents=True)
     # Written by a version that did not redact reasons; this shard has no snapshot of it.
-    (fresh / victim / "state.json").write_text(json.dumps({
-        "stale": True, "stale_since": "2026-03-05T09:00:00Z", "last_attempt": "2026-03-05T09:00:00Z",
-        "error": "ProxyError", "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080", "exit_code": 4,
-    }), encoding="utf-8")
+    (fresh / victim / "state.json").write_text(
+        json.dumps(
+            {
+                "stale": True,
+                "stale_since": "2026-03-05T09:00:00Z",
+                "last_attempt": "2026-03-05T09:00:00Z",
+                "error": "ProxyError",
+                "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080",
+                "exit_code": 4,
+            }
+        ),
+        encoding="utf-8",
+    )
     result = scholar_stats("merge", fresh, dirs[1], "--into", into)
     assert result.returncode == 0, result.stderr
     state = read_json(into / victim / "state.json")

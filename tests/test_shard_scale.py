@@ -42,7 +42,11 @@ pytestmark = pytest.mark.slow
 
 def scholar_stats(*args: str | Path) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*SCHOLAR_STATS, *map(str, args)], capture_output=True, text=True, timeout=PROCESS_TIMEOUT, env=clean_env()
+        [*SCHOLAR_STATS, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+        env=clean_env(),
     )
     assert "Traceback" not in result.stderr, result.stderr
     return result
@@ -100,12 +104,16 @@ def new_numbers(replay: ReplayServer, day: int) -> None:
 def wait_for_request(replay: ReplayServer, sid: str, processes: dict[int, subprocess.Popen[str]]) -> None:
     deadline = time.monotonic() + PROCESS_TIMEOUT
     while not replay.profile_requests(sid):
-        assert processes[KILLED_SHARD].poll() is None, "the shard to kill ended before it asked for its stuck author"
+        assert processes[KILLED_SHARD].poll() is None, (
+            "the shard to kill ended before it asked for its stuck author"
+        )
         assert time.monotonic() < deadline, f"{sid} was never asked for"
         time.sleep(0.05)
 
 
-def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: ReplayServer, tmp_path: Path) -> None:
+def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(
+    replay: ReplayServer, tmp_path: Path
+) -> None:
     config = write_config(tmp_path / "scholar-stats.toml", replay)
     shards = assign(AUTHORS, N_SHARDS)
     members = {k: [sid for sid in AUTHORS if shards[sid] == k] for k in range(1, N_SHARDS + 1)}
@@ -137,8 +145,21 @@ def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: Repla
     for k, folder in folders.items():
         restore(base, folder, members[k])
         processes[k] = subprocess.Popen(
-            [*SCHOLAR_STATS, "-q", "run", "--config", str(config), "--data-dir", str(folder), "--shard", f"{k}/{N_SHARDS}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_env(),
+            [
+                *SCHOLAR_STATS,
+                "-q",
+                "run",
+                "--config",
+                str(config),
+                "--data-dir",
+                str(folder),
+                "--shard",
+                f"{k}/{N_SHARDS}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
         )
     wait_for_request(replay, stuck, processes)
     processes[KILLED_SHARD].send_signal(signal.SIGKILL)
@@ -147,9 +168,13 @@ def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: Repla
         _, stderr = process.communicate(timeout=PROCESS_TIMEOUT)
         assert "Traceback" not in stderr, stderr
         codes[k] = process.returncode
-    assert codes == {k: (-signal.SIGKILL if k == KILLED_SHARD else 3 if k == BLOCKED_SHARD else 0) for k in members}
+    assert codes == {
+        k: (-signal.SIGKILL if k == KILLED_SHARD else 3 if k == BLOCKED_SHARD else 0) for k in members
+    }
     killed = folders[KILLED_SHARD]
-    done_before_kill = [sid for sid in members[KILLED_SHARD] if len(list((killed / sid / "snapshots").glob("*.json"))) == 2]
+    done_before_kill = [
+        sid for sid in members[KILLED_SHARD] if len(list((killed / sid / "snapshots").glob("*.json"))) == 2
+    ]
     assert done_before_kill == members[KILLED_SHARD][: len(done_before_kill)]
     assert 0 < len(done_before_kill) < len(members[KILLED_SHARD])
 
@@ -167,11 +192,17 @@ def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: Repla
             # The last good data, as the data branch held it, and a marker that says why.
             state = json.loads((merged / sid / "state.json").read_bytes())
             assert state["stale"] is True, sid
-            assert state["error"] == ("ShardMissing" if shards[sid] == KILLED_SHARD else "Blocked"), (sid, state)
+            assert state["error"] == ("ShardMissing" if shards[sid] == KILLED_SHARD else "Blocked"), (
+                sid,
+                state,
+            )
             # Its outputs say since when they are stale (gs_data's stale_since, so the
             # manifest's sizes too), whether its shard said so or the merge did for a shard
             # that brought nothing; the numbers and the history are the last good ones.
-            assert json.loads((merged / sid / "gs_data.json").read_bytes())["stale_since"] == state["stale_since"]
+            assert (
+                json.loads((merged / sid / "gs_data.json").read_bytes())["stale_since"]
+                == state["stale_since"]
+            )
             view, last_good = author_view(merged / sid), author_view(base / sid)
             assert view.pop(".outputs.json") != last_good.pop(".outputs.json")
             assert view == last_good, sid
@@ -203,7 +234,9 @@ def test_500_authors_in_10_shard_processes_equal_one_unsharded_run(replay: Repla
     for k in (BLOCKED_SHARD, KILLED_SHARD):
         shutil.rmtree(folders[k])
         restore(merged, folders[k], members[k])
-        rerun = scholar_stats("-q", "run", "--config", config, "--data-dir", folders[k], "--shard", f"{k}/{N_SHARDS}")
+        rerun = scholar_stats(
+            "-q", "run", "--config", config, "--data-dir", folders[k], "--shard", f"{k}/{N_SHARDS}"
+        )
         assert rerun.returncode == 0, rerun.stderr
     final = scholar_stats("merge", *folders.values(), "--into", merged, "--config", config)
     assert final.returncode == 0 and " 0 stale" in final.stderr, final.stderr

@@ -49,7 +49,9 @@ def record(
         profile=Profile(scholar_id, name),
         metrics=Metrics(total, total // 2, h, h - 1, i10, i10, 2020),
         cites_per_year=years,
-        publications=tuple(Publication(f"{scholar_id}:{pid}", title, year=2020, citations=c) for pid, title, c in pubs),
+        publications=tuple(
+            Publication(f"{scholar_id}:{pid}", title, year=2020, citations=c) for pid, title, c in pubs
+        ),
         source=source,
         fetched_at=when,
     )
@@ -85,7 +87,15 @@ def write_lab(
             pubs.append(("p3", "Later work", day - 200))
         if day >= 400:
             pubs = pubs[1:]
-        store.write_snapshot(record(A, START + timedelta(days=day), pubs, source="openalex" if 240 <= day < 280 else "scholar", h=3 + day // 100))
+        store.write_snapshot(
+            record(
+                A,
+                START + timedelta(days=day),
+                pubs,
+                source="openalex" if 240 <= day < 280 else "scholar",
+                h=3 + day // 100,
+            )
+        )
     store = AuthorStore(data, B)
     for day in range(300, 480, 30):
         store.write_snapshot(record(B, START + timedelta(days=day), [("q", "Q", day)], name="Bob"))
@@ -116,7 +126,10 @@ def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> No
         assert int(card.attributes["data-citations"] or "") == newest[a].metrics.citations
     # A's 30-day change: same source both ends; 365 days back the source was the same too.
     a_page = page(out / A / "index.html")
-    rows = {one(row, "th").text(): [c.text() for c in row.css("td")] for row in a_page.css("table.metrics tbody tr")}
+    rows = {
+        one(row, "th").text(): [c.text() for c in row.css("td")]
+        for row in a_page.css("table.metrics tbody tr")
+    }
     new = newest[A].metrics
     then30, then365 = at(A, AS_OF - timedelta(days=30)).metrics, at(A, AS_OF - timedelta(days=365)).metrics
     assert number(rows["Citations"][0]) == new.citations
@@ -144,13 +157,19 @@ def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> No
     assert table[f"{A}:p3"].css("td")[6].text() == first_p3.fetched_at.strftime("%Y-%m-%d")  # type: ignore[union-attr]
     gone = table[f"{A}:p1"]
     assert "vanished" in (gone.attributes.get("class") or "")
-    first_without = next(r for r in records[A] if not any(p.author_pub_id == f"{A}:p1" for p in r.publications))
+    first_without = next(
+        r for r in records[A] if not any(p.author_pub_id == f"{A}:p1" for p in r.publications)
+    )
     assert f"vanished {first_without.fetched_at:%Y-%m-%d}" in gone.text()
     last_with = [r for r in records[A] if any(p.author_pub_id == f"{A}:p1" for p in r.publications)][-1]
-    assert number(gone.css("td")[2].text()) == next(p.citations for p in last_with.publications if p.author_pub_id == f"{A}:p1")
+    assert number(gone.css("td")[2].text()) == next(
+        p.citations for p in last_with.publications if p.author_pub_id == f"{A}:p1"
+    )
 
     # The histogram and the monthly table.
-    years = [(int(r.css("td")[0].text()), number(r.css("td")[1].text())) for r in a_page.css("#years tbody tr")]
+    years = [
+        (int(r.css("td")[0].text()), number(r.css("td")[1].text())) for r in a_page.css("#years tbody tr")
+    ]
     assert years == list(newest[A].cites_per_year)
     monthly = a_page.css("#monthly tbody tr")
     assert len(monthly) == len({r.fetched_at.strftime("%Y-%m") for r in records[A]})  # type: ignore[union-attr]
@@ -218,7 +237,15 @@ def test_hostile_strings_are_escaped_everywhere(tmp_path: Path) -> None:
     data = tmp_path / "data"
     store = AuthorStore(data, A)
     for day in range(3):
-        store.write_snapshot(record(A, START + timedelta(days=day), [(HOSTILE[:40], HOSTILE, 5 + day)], name=HOSTILE, source=HOSTILE if day == 2 else "scholar"))
+        store.write_snapshot(
+            record(
+                A,
+                START + timedelta(days=day),
+                [(HOSTILE[:40], HOSTILE, 5 + day)],
+                name=HOSTILE,
+                source=HOSTILE if day == 2 else "scholar",
+            )
+        )
     mark_stale(data, A, RuntimeError(HOSTILE), when=START + timedelta(days=4))
     out = tmp_path / "site"
     build_site(data, out, title=HOSTILE, as_of=START + timedelta(days=5))
@@ -227,7 +254,12 @@ def test_hostile_strings_are_escaped_everywhere(tmp_path: Path) -> None:
         assert "<script>window" not in text and "<img" not in text and "</title>&" not in text
         tree = LexborHTMLParser(text)
         scripts = tree.css("script")
-        assert all(s.attributes.get("src") == "../assets/dashboard.js" or s.attributes.get("src") == "assets/dashboard.js" or s.attributes.get("type") == "application/json" for s in scripts)
+        assert all(
+            s.attributes.get("src") == "../assets/dashboard.js"
+            or s.attributes.get("src") == "assets/dashboard.js"
+            or s.attributes.get("type") == "application/json"
+            for s in scripts
+        )
         for node in tree.css("*"):
             assert not any(name.lower().startswith("on") for name in node.attributes), node.html
         for block in tree.css('script[type="application/json"]'):
@@ -289,7 +321,9 @@ def test_cli_defaults_and_errors(lab: Path) -> None:
     assert no_folder.exit_code == 2 and "Traceback" not in no_folder.stderr
 
 
-def test_corrupt_snapshot_is_skipped_and_named(lab: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupt_snapshot_is_skipped_and_named(
+    lab: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     refs = snapshot_refs(lab, A)
     refs[-3].path.write_text('{"format": 1, "scholar_id": ', encoding="utf-8")
     result = build_site(lab, tmp_path / "site", as_of=AS_OF)
@@ -310,12 +344,24 @@ def test_a_stale_reason_from_an_older_version_is_masked_on_the_public_page(tmp_p
     data = tmp_path / "data"
     AuthorStore(data, A).write_snapshot(record(A, START, [("p", "P", 5)]))
     # A state.json written before reasons were redacted.
-    (data / A / "state.json").write_text(json.dumps({
-        "stale": True, "stale_since": "2025-01-02T06:00:00Z", "last_attempt": "2025-01-03T06:00:00Z",
-        "error": "ProxyError", "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080 ?api_key=KEY123",
-    }), encoding="utf-8")
+    (data / A / "state.json").write_text(
+        json.dumps(
+            {
+                "stale": True,
+                "stale_since": "2025-01-02T06:00:00Z",
+                "last_attempt": "2025-01-03T06:00:00Z",
+                "error": "ProxyError",
+                "reason": "cannot reach socks5://bob:hunter2@proxy.example:1080 ?api_key=KEY123",
+            }
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "site"
     build_site(data, out, as_of=START + timedelta(days=5))
-    pages = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".csv"))
+    pages = "".join(
+        p.read_text(encoding="utf-8")
+        for p in out.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".json", ".csv")
+    )
     assert "proxy.example" in pages
     assert "hunter2" not in pages and "KEY123" not in pages

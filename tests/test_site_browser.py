@@ -63,8 +63,6 @@ def server(lab: Path) -> Iterator[str]:
         httpd.server_close()
 
 
-
-
 @dataclass
 class Tab:
     page: Any
@@ -72,7 +70,11 @@ class Tab:
     requests: list[str] = field(default_factory=list)
 
     def foreign(self) -> list[str]:
-        return [u for u in self.requests if urlsplit(u).scheme not in ("file", "data") and urlsplit(u).hostname != "127.0.0.1"]
+        return [
+            u
+            for u in self.requests
+            if urlsplit(u).scheme not in ("file", "data") and urlsplit(u).hostname != "127.0.0.1"
+        ]
 
     def texts(self, selector: str) -> list[str]:
         return self.page.eval_on_selector_all(selector, "nodes => nodes.map(n => n.textContent.trim())")  # type: ignore[no-any-return]
@@ -139,7 +141,9 @@ def test_numbers_shown_are_the_snapshots(open_page: Any, server: str, lab: Path)
     newest_record = records(lab, A)[-1]
     shown = {
         row[0]: number(row[2])
-        for row in author.page.eval_on_selector_all("#pubs tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent.trim()))")
+        for row in author.page.eval_on_selector_all(
+            "#pubs tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent.trim()))"
+        )
     }
     for pub in newest_record.publications:
         assert shown[pub.title] == pub.citations
@@ -162,6 +166,7 @@ def test_tooltip_shows_the_snapshot_under_the_pointer(open_page: Any, server: st
 
 def test_sorting_and_filtering(open_page: Any, server: str) -> None:
     tab = open_page(server + f"{A}/index.html")
+
     def titles() -> list[str]:
         return [t.split(" vanished")[0] for t in tab.texts("#pubs tbody tr:not([hidden]) td:first-child")]
 
@@ -169,6 +174,7 @@ def test_sorting_and_filtering(open_page: Any, server: str) -> None:
     assert titles() == sorted(titles(), key=str.lower)
     tab.page.click("#pubs th:nth-child(1) button")
     assert titles() == sorted(titles(), key=str.lower, reverse=True)
+
     # A number column sorts largest first, then the other way.
     def counts() -> list[int | None]:
         return [number(t) for t in tab.texts("#pubs tbody tr td:nth-child(3)")]

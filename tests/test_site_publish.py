@@ -27,7 +27,10 @@ def no_proxy(clean_environment: None) -> None:
 def test_run_with_site_true_keeps_the_dashboard(replay: ReplayServer, tmp_path: Path) -> None:
     replay.add_profile(SID, 30, citations=700)
     config = tmp_path / "scholar-stats.toml"
-    config.write_text(f'data_dir = "data"\nsite = true\nsite_title = "The lab"\n\n[[authors]]\nid = "{SID}"\n', encoding="utf-8")
+    config.write_text(
+        f'data_dir = "data"\nsite = true\nsite_title = "The lab"\n\n[[authors]]\nid = "{SID}"\n',
+        encoding="utf-8",
+    )
     runner = CliRunner()
     args = ["run", "--config", str(config), "--base-url", replay.url, "--delay", "0", "--summary", "-"]
     first = runner.invoke(main, args)
@@ -68,7 +71,12 @@ def test_action_site_input_puts_the_dashboard_on_the_data_branch(github: dict[st
         proc = runner.run(step)
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
     files = git(bare, "ls-tree", "-r", "--name-only", "google-scholar-stats").splitlines()
-    assert {"site/index.html", f"site/{SID}/index.html", f"site/{SID}/metrics.csv", "site/assets/dashboard.js"} <= set(files)
+    assert {
+        "site/index.html",
+        f"site/{SID}/index.html",
+        f"site/{SID}/metrics.csv",
+        "site/assets/dashboard.js",
+    } <= set(files)
     index = git(bare, "show", "google-scholar-stats:site/index.html")
     assert 'data-field="citations">700<' in index
 

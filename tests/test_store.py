@@ -246,8 +246,15 @@ def test_a_snapshot_read_again_is_the_file_as_it_is_now(tmp_path: Path) -> None:
     store_ = AuthorStore(tmp_path, "abcdefghijkl")
     first = AuthorRecord(
         profile=Profile(scholar_id="abcdefghijkl", name="A"),
-        metrics=Metrics(citations=10, citations_since=None, h_index=1, h_index_since=None, i10_index=None,
-                        i10_index_since=None, since_year=None),
+        metrics=Metrics(
+            citations=10,
+            citations_since=None,
+            h_index=1,
+            h_index_since=None,
+            i10_index=None,
+            i10_index_since=None,
+            since_year=None,
+        ),
         fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
     )
     path = store_.write_snapshot(first)

@@ -63,13 +63,20 @@ def step_named(path: Path, prefix: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("path", "schema"),
-    [(CI, "vendor.github-workflows"), (SCHEDULED, "vendor.github-workflows"), (RELEASE, "vendor.github-workflows"),
-     (ACTION, "vendor.github-actions")],
+    [
+        (CI, "vendor.github-workflows"),
+        (SCHEDULED, "vendor.github-workflows"),
+        (RELEASE, "vendor.github-workflows"),
+        (ACTION, "vendor.github-actions"),
+    ],
     ids=lambda v: v.name if isinstance(v, Path) else v,
 )
 def test_valid_against_githubs_schema(path: Path, schema: str) -> None:
     proc = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", schema, str(path)], capture_output=True, text=True, timeout=120
+        [tool("check-jsonschema"), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ok -- validation done" in proc.stdout
@@ -80,7 +87,9 @@ def test_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
     broken.write_text("on: push\njobs:\n  x:\n    steps:\n      - run: true\n")  # no runs-on
     proc = subprocess.run(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(broken)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
 
@@ -88,7 +97,9 @@ def test_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
 def zizmor(*paths: Path) -> list[dict[str, Any]]:
     proc = subprocess.run(
         [tool("zizmor"), "--offline", "--no-progress", "--format", "json", *map(str, paths)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode in (0, 10, 11, 12, 13, 14), proc.stderr  # 10+: findings; anything else: a failure
     findings: list[dict[str, Any]] = json.loads(proc.stdout)
@@ -108,7 +119,9 @@ def test_zizmor_finds_nothing_above_low() -> None:
 def test_zizmor_with_min_severity_medium_exits_0() -> None:
     proc = subprocess.run(
         [tool("zizmor"), "--offline", "--no-progress", "--min-severity", "medium", *map(str, ALL_FILES)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -134,7 +147,9 @@ def test_every_action_is_pinned_by_full_sha_with_its_version() -> None:
             assert SHA_PIN.match(ref), f"{path.name}: {ref} is not pinned by a full commit SHA"
         text = path.read_text(encoding="utf-8")
         for line in (ln for ln in text.splitlines() if "uses:" in ln and not ln.lstrip().startswith("#")):
-            assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{path.name}: no # vX.Y.Z on {line.strip()}"
+            assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), (
+                f"{path.name}: no # vX.Y.Z on {line.strip()}"
+            )
 
 
 def test_checkouts_do_not_keep_credentials() -> None:
@@ -192,9 +207,16 @@ def test_no_expression_is_expanded_inside_a_script() -> None:
 def test_secrets_reach_only_the_run_step() -> None:
     is_set = re.compile(r"^\$\{\{ secrets\.\w+ != '' \}\}$")  # whether a secret is set, not its value
     for step in steps_of(SCHEDULED):
-        secrets = [v for v in step.get("env", {}).values() if "secrets." in str(v) and not is_set.match(str(v))]
+        secrets = [
+            v for v in step.get("env", {}).values() if "secrets." in str(v) and not is_set.match(str(v))
+        ]
         if step.get("id") == "run":
-            assert set(step["env"]) == {"GOOGLE_SCHOLAR_ID", "SCHOLAR_STATS_PROXY", "SERPAPI_KEY", "OPENALEX_API_KEY"}
+            assert set(step["env"]) == {
+                "GOOGLE_SCHOLAR_ID",
+                "SCHOLAR_STATS_PROXY",
+                "SERPAPI_KEY",
+                "OPENALEX_API_KEY",
+            }
         else:
             assert not secrets, step.get("name")
 
@@ -217,7 +239,16 @@ def test_action_interface() -> None:
     doc = load(ACTION)
     assert doc["runs"]["using"] == "composite"
     inputs = doc["inputs"]
-    for name in ("scholar-id", "config", "branch", "data-dir", "proxy", "python-version", "publish", "source"):
+    for name in (
+        "scholar-id",
+        "config",
+        "branch",
+        "data-dir",
+        "proxy",
+        "python-version",
+        "publish",
+        "source",
+    ):
         assert name in inputs and inputs[name].get("description"), name
     assert inputs["branch"]["default"] == "google-scholar-stats"
     assert inputs["data-dir"]["default"] == ""
@@ -227,9 +258,15 @@ def test_action_interface() -> None:
     assert set(doc["outputs"]) == {"changed", "citations", "data-dir"}
     assert doc["outputs"]["changed"]["value"] == "${{ steps.summary.outputs.changed }}"
     install = step_named(ACTION, "Install")
-    assert install["env"] == {"ACTION_PATH": "${{ github.action_path }}", "SITE": "${{ inputs.site }}",
-                              "CONFIG": "${{ inputs.config }}"}
-    assert "--require-hashes --no-deps" in install["run"] and '"$ACTION_PATH/requirements/action.txt"' in install["run"]
+    assert install["env"] == {
+        "ACTION_PATH": "${{ github.action_path }}",
+        "SITE": "${{ inputs.site }}",
+        "CONFIG": "${{ inputs.config }}",
+    }
+    assert (
+        "--require-hashes --no-deps" in install["run"]
+        and '"$ACTION_PATH/requirements/action.txt"' in install["run"]
+    )
     # pip's cache is keyed on the lock files (tests/test_action_lock.py installs the lock for real).
     cache = step_named(ACTION, "Cache the locked wheels")
     assert cache["with"] == {"path": "${{ steps.lock.outputs.dir }}", "key": "${{ steps.lock.outputs.key }}"}
@@ -262,7 +299,9 @@ class Runner:
 
         return EXPRESSION.sub(expand, str(value))
 
-    def run(self, step: dict[str, Any], extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, step: dict[str, Any], extra_env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         self.count += 1
         output = self.tmp / f"github-output-{self.count}"
         output.write_text("")
@@ -272,7 +311,11 @@ class Runner:
         env.update({k: self.render(v) for k, v in step.get("env", {}).items()})
         proc = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=self.cwd, env=env, capture_output=True, text=True, timeout=300,
+            cwd=self.cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if step.get("id"):
             for line in output.read_text().splitlines():
@@ -291,7 +334,9 @@ class Runner:
         condition = match.group(1) if match else condition
 
         def value(found: re.Match[str]) -> str:
-            return repr(self.context.get(found.group(0), "skipped" if found.group(0).endswith(".outcome") else ""))
+            return repr(
+                self.context.get(found.group(0), "skipped" if found.group(0).endswith(".outcome") else "")
+            )
 
         python = re.sub(r"\b(?:inputs|steps)\.[\w.-]+", value, condition)
         python = python.replace("success()", f"({not self.failed})").replace("cancelled()", "False")
@@ -449,9 +494,17 @@ def test_scheduled_workflow_never_publishes_a_failed_run(github: dict[str, Any])
 
     replay.set_scenario(SID, Captcha())
     job = load(SCHEDULED)["jobs"]["update"]
-    runner = fresh_runner(github, "blocked", {"secrets.GOOGLE_SCHOLAR_ID": SID, "secrets.SCHOLAR_STATS_PROXY": "",
-                                              "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""},
-                          checkout=True)
+    runner = fresh_runner(
+        github,
+        "blocked",
+        {
+            "secrets.GOOGLE_SCHOLAR_ID": SID,
+            "secrets.SCHOLAR_STATS_PROXY": "",
+            "secrets.SERPAPI_KEY": "",
+            "secrets.OPENALEX_API_KEY": "",
+        },
+        checkout=True,
+    )
     proc = runner.run(step_named(SCHEDULED, "Fetch"), job["env"])
     assert proc.returncode == 3, proc.stderr
     assert runner.context["steps.run.outputs.exit-code"] == "3"
@@ -460,8 +513,13 @@ def test_scheduled_workflow_never_publishes_a_failed_run(github: dict[str, Any])
     assert git(github["bare"], "branch", "--list", "google-scholar-stats") == ""
 
 
-NO_SECRETS = {"secrets.GOOGLE_SCHOLAR_ID": "", "secrets.GOOGLE_SCHOLAR_ID != ''": "false",
-              "secrets.SCHOLAR_STATS_PROXY": "", "secrets.SERPAPI_KEY": "", "secrets.OPENALEX_API_KEY": ""}
+NO_SECRETS = {
+    "secrets.GOOGLE_SCHOLAR_ID": "",
+    "secrets.GOOGLE_SCHOLAR_ID != ''": "false",
+    "secrets.SCHOLAR_STATS_PROXY": "",
+    "secrets.SERPAPI_KEY": "",
+    "secrets.OPENALEX_API_KEY": "",
+}
 
 
 def test_scheduled_workflow_without_the_secret_is_skipped_with_a_notice(github: dict[str, Any]) -> None:
@@ -476,7 +534,7 @@ def test_scheduled_workflow_without_the_secret_is_skipped_with_a_notice(github: 
     assert runner.context["steps.author.outputs.ready"] == "false"
     # Every later step (setup-python, install, restore, fetch, publish) waits for an author.
     steps = job["steps"]
-    for step in steps[steps.index(check) + 1:]:
+    for step in steps[steps.index(check) + 1 :]:
         assert "steps.author.outputs.ready == 'true'" in step["if"], step["name"]
     # The secret's value never reaches the check: only whether it is set.
     assert check["env"] == {"HAS_SECRET": "${{ secrets.GOOGLE_SCHOLAR_ID != '' }}"}
@@ -496,7 +554,9 @@ def test_scheduled_workflow_runs_with_the_secret_or_a_config(github: dict[str, A
     assert runner.context["steps.author.outputs.ready"] == "true"
 
 
-def test_scheduled_workflow_fetch_step_still_says_what_to_do_without_an_author(github: dict[str, Any]) -> None:
+def test_scheduled_workflow_fetch_step_still_says_what_to_do_without_an_author(
+    github: dict[str, Any],
+) -> None:
     job = load(SCHEDULED)["jobs"]["update"]
     runner = fresh_runner(github, "noauthor", dict(NO_SECRETS), checkout=True)
     proc = runner.run(step_named(SCHEDULED, "Fetch"), job["env"])
@@ -528,7 +588,17 @@ def test_action_without_a_checkout_publishes_and_sets_its_outputs(github: dict[s
         names.append(step["name"])
         assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
         assert "::warning::" not in proc.stdout, f"{step['name']}: {proc.stdout}"
-    assert [n.split()[0] for n in names] == ["Key", "Choose", "Restore", "Import", "Fetch", "Read", "Publish", "Update", "Fail"]
+    assert [n.split()[0] for n in names] == [
+        "Key",
+        "Choose",
+        "Restore",
+        "Import",
+        "Fetch",
+        "Read",
+        "Publish",
+        "Update",
+        "Fail",
+    ]
     assert runner.context["steps.summary.outputs.changed"] == "true"
     assert runner.context["steps.summary.outputs.citations"] == "700"
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 700
@@ -551,8 +621,12 @@ def test_action_branch_input_never_overwrites_the_sites_branch(github: dict[str,
     replay, bare = github["replay"], github["bare"]
     replay.add_profile(SID, 30, citations=700)
     main_before = git(bare, "rev-parse", "main")
-    runner = fresh_runner(github, "wrong-branch", action_context(scholar_id=SID, branch="main"), checkout=False)
-    restore_step, fetch_step, publish_step = (step_named(ACTION, name) for name in ("Restore", "Fetch", "Publish"))
+    runner = fresh_runner(
+        github, "wrong-branch", action_context(scholar_id=SID, branch="main"), checkout=False
+    )
+    restore_step, fetch_step, publish_step = (
+        step_named(ACTION, name) for name in ("Restore", "Fetch", "Publish")
+    )
     proc = runner.run(restore_step)
     assert proc.returncode == 9
     assert "not a data branch" in proc.stderr
@@ -578,13 +652,19 @@ def write_fake_cli(folder: Path, exit_code: int) -> Path:
 def test_action_run_step_lets_only_success_and_fallback_through(
     github: dict[str, Any], code: int, step_exit: int
 ) -> None:
-    runner = fresh_runner(github, f"fake{code}", action_context(scholar_id=SID, source="scholar, serpapi"), checkout=False)
+    runner = fresh_runner(
+        github, f"fake{code}", action_context(scholar_id=SID, source="scholar, serpapi"), checkout=False
+    )
     fake = write_fake_cli(runner.tmp / "fakebin", code)
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == step_exit
     assert runner.context["steps.run.outputs.exit-code"] == str(code)
     args = (fake / "args").read_text().splitlines()
-    assert args[:3] == ["run", "--data-dir", str(Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data")]
+    assert args[:3] == [
+        "run",
+        "--data-dir",
+        str(Path(runner.env["RUNNER_TEMP"]).resolve() / "scholar-stats-data"),
+    ]
     assert args[-6:] == ["--author", SID, "--source", "scholar", "--source", "serpapi"]
 
 
@@ -595,7 +675,13 @@ def test_action_summary_step_reads_the_run_summary(github: dict[str, Any]) -> No
         "changed": True,
         "authors": [
             {"scholar_id": SID, "status": "unchanged", "changed": False, "citations": 1234, "reason": None},
-            {"scholar_id": "otherAAAAAAJ", "status": "updated", "changed": True, "citations": None, "reason": None},
+            {
+                "scholar_id": "otherAAAAAAJ",
+                "status": "updated",
+                "changed": True,
+                "citations": None,
+                "reason": None,
+            },
         ],
     }
     Path(runner.env["RUNNER_TEMP"], "scholar-stats-summary.json").write_text(json.dumps(summary))
@@ -620,7 +706,17 @@ def al_folio_site(github: dict[str, Any]) -> Path:
         encoding="utf-8",
     )
     git(seed, "add", "_data")
-    git(seed, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "al-folio data")
+    git(
+        seed,
+        "-c",
+        "user.name=A",
+        "-c",
+        "user.email=a@example.org",
+        "commit",
+        "--quiet",
+        "-m",
+        "al-folio data",
+    )
     git(seed, "push", "--quiet", "origin", "HEAD:main")
     return seed
 
@@ -690,8 +786,12 @@ def test_action_al_folio_refuses_a_branch_name_that_is_an_option(github: dict[st
     replay = github["replay"]
     al_folio_site(github)
     replay.add_profile(SID, 5, citations=50)
-    runner = fresh_runner(github, "alfolio-bad", action_context(scholar_id=SID, al_folio_citations="true",
-                                                                site_branch="--upload-pack=touch x"), checkout=False)
+    runner = fresh_runner(
+        github,
+        "alfolio-bad",
+        action_context(scholar_id=SID, al_folio_citations="true", site_branch="--upload-pack=touch x"),
+        checkout=False,
+    )
     step = step_named(ACTION, "Update al-folio")
     proc = runner.run(step)
     assert proc.returncode == 2
@@ -723,7 +823,9 @@ def test_action_blocked_day_is_a_warning_and_publishes_the_kept_numbers(github: 
     assert "::warning title=Google Scholar blocked this runner::Blocked since " in fetch
     assert "(0 of 3 days allowed); the homepage keeps Google Scholar's numbers of " in fetch
     # The author's own one-line reason, worded for the action: its proxy: input, not the CLI's --proxy.
-    reason = next(line for line in fetch.splitlines() if line.startswith(f"::warning title=scholar-stats%3A {SID}::"))
+    reason = next(
+        line for line in fetch.splitlines() if line.startswith(f"::warning title=scholar-stats%3A {SID}::")
+    )
     assert "CAPTCHA" in reason or "captcha" in reason.lower(), reason
     assert "the action's proxy: input" in reason and "--proxy" not in fetch
     assert runner.context["steps.run.outputs.exit-code"] == "3"
@@ -744,14 +846,19 @@ def test_action_blocked_past_the_limit_fails_with_an_error_after_publishing(gith
     from replay import Captcha
 
     replay.set_scenario(SID, Captcha())
-    runner = fresh_runner(github, "week", action_context(scholar_id=SID, fail_after_stale_days="0"), checkout=False)
+    runner = fresh_runner(
+        github, "week", action_context(scholar_id=SID, fail_after_stale_days="0"), checkout=False
+    )
     results = {step["name"].split()[0]: runner.run(step) for step in action_steps()}
     assert results["Fetch"].returncode == 0 and results["Publish"].returncode == 0
     assert "::warning" not in results["Fetch"].stdout
     fail = results["Fail"]
     assert fail.returncode == 3
     since = runner.context["steps.run.outputs.stale-since"]
-    assert f"::error title=Google Scholar has blocked this runner for 0 days::Blocked since {since}" in fail.stdout
+    assert (
+        f"::error title=Google Scholar has blocked this runner for 0 days::Blocked since {since}"
+        in fail.stdout
+    )
     assert "Try: a fallback source" in fail.stdout and "bookmarklet" in fail.stdout
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["stale_since"] == since
 
@@ -762,7 +869,8 @@ def write_fake_blocked_cli(folder: Path, authors: list[dict[str, Any]]) -> Path:
     (folder / "summary.json").write_text(json.dumps({"exit_code": 3, "authors": authors}))
     fake = folder / "scholar-stats"
     fake.write_text(
-        '#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then cp "' + str(folder / "summary.json")
+        '#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then cp "'
+        + str(folder / "summary.json")
         + '" "$2"; fi; shift; done\nexit 3\n'
     )
     fake.chmod(0o755)
@@ -770,8 +878,15 @@ def write_fake_blocked_cli(folder: Path, authors: list[dict[str, Any]]) -> Path:
 
 
 def kept(days: float, status: str = "kept") -> dict[str, Any]:
-    return {"scholar_id": SID, "status": status, "exit_code": 3, "shown": "kept" if status == "kept" else None,
-            "stale_since": "2026-11-20T06:17:00Z", "stale_days": days, "scholar_as_of": "2026-11-19T06:17:40Z"}
+    return {
+        "scholar_id": SID,
+        "status": status,
+        "exit_code": 3,
+        "shown": "kept" if status == "kept" else None,
+        "stale_since": "2026-11-20T06:17:00Z",
+        "stale_days": days,
+        "scholar_as_of": "2026-11-19T06:17:40Z",
+    }
 
 
 @pytest.mark.parametrize(
@@ -785,8 +900,12 @@ def kept(days: float, status: str = "kept") -> dict[str, Any]:
         ([], "3", "true"),  # no summary worth the name
     ],
 )
-def test_action_counts_the_days_of_a_block(github: dict[str, Any], authors: list[dict[str, Any]], limit: str, too_long: str) -> None:
-    runner = fresh_runner(github, "days", action_context(scholar_id=SID, fail_after_stale_days=limit), checkout=False)
+def test_action_counts_the_days_of_a_block(
+    github: dict[str, Any], authors: list[dict[str, Any]], limit: str, too_long: str
+) -> None:
+    runner = fresh_runner(
+        github, "days", action_context(scholar_id=SID, fail_after_stale_days=limit), checkout=False
+    )
     fake = write_fake_blocked_cli(runner.tmp / "fakebin", authors)
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 0, proc.stderr
@@ -801,7 +920,9 @@ def test_action_counts_the_days_of_a_block(github: dict[str, Any], authors: list
 
 @pytest.mark.parametrize("value", ["abc", "-1", "3; rm -rf /", ""])
 def test_action_refuses_a_bad_day_count(github: dict[str, Any], value: str) -> None:
-    runner = fresh_runner(github, "bad", action_context(scholar_id=SID, fail_after_stale_days=value), checkout=False)
+    runner = fresh_runner(
+        github, "bad", action_context(scholar_id=SID, fail_after_stale_days=value), checkout=False
+    )
     fake = write_fake_cli(runner.tmp / "fakebin", 0)
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
@@ -822,8 +943,12 @@ def test_action_passes_on_block_through(github: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "key", "expected"),
-    [("A5023888391", "openalex", "A5023888391"), (" https://openalex.org/A5023888391 ", "openalex", "https://openalex.org/A5023888391"),
-     ("0000-0001-6187-6610", "orcid", "0000-0001-6187-6610"), ("https://orcid.org/0000-0002-1825-009X", "orcid", "https://orcid.org/0000-0002-1825-009X")],
+    [
+        ("A5023888391", "openalex", "A5023888391"),
+        (" https://openalex.org/A5023888391 ", "openalex", "https://openalex.org/A5023888391"),
+        ("0000-0001-6187-6610", "orcid", "0000-0001-6187-6610"),
+        ("https://orcid.org/0000-0002-1825-009X", "orcid", "https://orcid.org/0000-0002-1825-009X"),
+    ],
 )
 def test_action_openalex_id_input_gives_openalex_the_authors_id(
     github: dict[str, Any], value: str, key: str, expected: str
@@ -831,7 +956,9 @@ def test_action_openalex_id_input_gives_openalex_the_authors_id(
     from crawler.config import read_config_file
     from crawler.sources.openalex import author_key
 
-    runner = fresh_runner(github, "openalex", action_context(scholar_id=SID, openalex_id=value), checkout=False)
+    runner = fresh_runner(
+        github, "openalex", action_context(scholar_id=SID, openalex_id=value), checkout=False
+    )
     fake = write_fake_cli(runner.tmp / "fakebin", 0)
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -847,8 +974,12 @@ def test_action_openalex_id_input_gives_openalex_the_authors_id(
 
 
 def test_action_openalex_id_input_keeps_quotes_as_text(github: dict[str, Any]) -> None:
-    runner = fresh_runner(github, "openalex-bad",
-                          action_context(scholar_id=SID, openalex_id='A1"\nsources = ["x"]'), checkout=False)
+    runner = fresh_runner(
+        github,
+        "openalex-bad",
+        action_context(scholar_id=SID, openalex_id='A1"\nsources = ["x"]'),
+        checkout=False,
+    )
     fake = write_fake_cli(runner.tmp / "fakebin", 0)
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
@@ -859,17 +990,26 @@ def test_action_openalex_id_input_keeps_quotes_as_text(github: dict[str, Any]) -
 @pytest.mark.parametrize("source", ["scholar,openalex", "openalex", "scholar, openalex ,serpapi"])
 def test_action_refuses_openalex_without_its_id_on_day_one(github: dict[str, Any], source: str) -> None:
     """Not on the first blocked day, weeks later: the first run says what is missing."""
-    runner = fresh_runner(github, "openalex-missing", action_context(scholar_id=SID, source=source), checkout=False)
+    runner = fresh_runner(
+        github, "openalex-missing", action_context(scholar_id=SID, source=source), checkout=False
+    )
     fake = write_fake_cli(runner.tmp / "fakebin", 0)
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
-    assert "::error title=Bad input::A source chain with openalex needs the author's OpenAlex ID: set the openalex-id input" in proc.stdout
+    assert (
+        "::error title=Bad input::A source chain with openalex needs the author's OpenAlex ID: set the openalex-id input"
+        in proc.stdout
+    )
     assert not (fake / "args").exists()
 
 
 def test_action_openalex_id_with_a_config_is_refused(github: dict[str, Any]) -> None:
-    runner = fresh_runner(github, "openalex-config",
-                          action_context(config="scholar-stats.toml", openalex_id="A5023888391"), checkout=False)
+    runner = fresh_runner(
+        github,
+        "openalex-config",
+        action_context(config="scholar-stats.toml", openalex_id="A5023888391"),
+        checkout=False,
+    )
     fake = write_fake_cli(runner.tmp / "fakebin", 0)
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
@@ -927,7 +1067,9 @@ def test_action_leaves_a_sites_own_data_folder_alone(github: dict[str, Any]) -> 
 def test_action_data_dir_input_still_chooses_the_folder(github: dict[str, Any]) -> None:
     replay, bare = github["replay"], github["bare"]
     replay.add_profile(SID, 30, citations=700)
-    runner = fresh_runner(github, "chosen", action_context(scholar_id=SID, data_dir="numbers"), checkout=False)
+    runner = fresh_runner(
+        github, "chosen", action_context(scholar_id=SID, data_dir="numbers"), checkout=False
+    )
     results = runner.run_all(action_steps())
     assert all(proc is None or proc.returncode == 0 for proc in results.values()), results
     assert runner.context["steps.folder.outputs.data-dir"] == str((runner.cwd / "numbers").resolve())
@@ -937,7 +1079,9 @@ def test_action_data_dir_input_still_chooses_the_folder(github: dict[str, Any]) 
 
 @pytest.mark.parametrize("value", [".", "/", "./", "a\nb"])
 def test_action_data_dir_must_be_a_folder_of_its_own(github: dict[str, Any], value: str) -> None:
-    runner = fresh_runner(github, "own", {**action_context(scholar_id=SID), "inputs.data-dir": ""}, checkout=False)
+    runner = fresh_runner(
+        github, "own", {**action_context(scholar_id=SID), "inputs.data-dir": ""}, checkout=False
+    )
     runner.context["inputs.data-dir"] = value
     proc = runner.run(step_named(ACTION, "Choose"))
     assert proc.returncode == 2
@@ -984,8 +1128,12 @@ def test_two_overlapping_action_runs_both_land_in_a_straight_history(github: dic
     replay, bare = github["replay"], github["bare"]
     replay.add_profile(SID, 30, citations=700)
     run_action_day(github, "day0")
-    first, second = (fresh_runner(github, name, action_context(scholar_id=SID), checkout=False) for name in ("one", "two"))
-    before_publish = [s for s in action_steps() if s["name"].split()[0] in ("Choose", "Restore", "Fetch", "Read")]
+    first, second = (
+        fresh_runner(github, name, action_context(scholar_id=SID), checkout=False) for name in ("one", "two")
+    )
+    before_publish = [
+        s for s in action_steps() if s["name"].split()[0] in ("Choose", "Restore", "Fetch", "Read")
+    ]
     replay.add_profile(SID, 30, citations=710)
     assert all(p is None or p.returncode == 0 for p in first.run_all(before_publish).values())
     time.sleep(1.1)  # snapshot names carry the second
@@ -1013,13 +1161,31 @@ def acadhomepage_branch(github: dict[str, Any], versions: list[int]) -> str:
     old = github["tmp"] / "old-crawler"
     git(github["tmp"], "init", "--quiet", "-b", "google-scholar-stats", str(old))
     for index, total in enumerate(versions):
-        (old / "gs_data.json").write_text(json.dumps(acad(total, {"x": total - 20, "yy": 15, "z": 5})), encoding="utf-8")
-        (old / "gs_data_shieldsio.json").write_text(json.dumps({"schemaVersion": 1, "label": "citations", "message": str(total)}))
+        (old / "gs_data.json").write_text(
+            json.dumps(acad(total, {"x": total - 20, "yy": 15, "z": 5})), encoding="utf-8"
+        )
+        (old / "gs_data_shieldsio.json").write_text(
+            json.dumps({"schemaVersion": 1, "label": "citations", "message": str(total)})
+        )
         git(old, "add", "-A")
         when = f"2024-01-0{index + 1}T06:00:00Z"  # import-git dates each version by its commit time
-        subprocess.run(["git", "-c", "user.name=github-actions", "-c", "user.email=a@example.org", "commit", "--quiet",
-                        "-m", "Updated Citation & Stars Badge"], cwd=old, check=True, capture_output=True,
-                       env={**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=github-actions",
+                "-c",
+                "user.email=a@example.org",
+                "commit",
+                "--quiet",
+                "-m",
+                "Updated Citation & Stars Badge",
+            ],
+            cwd=old,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when},
+        )
     git(old, "push", "--quiet", str(github["bare"]), "google-scholar-stats")
     return OLD_SID
 
@@ -1037,22 +1203,38 @@ def test_action_imports_the_old_branchs_history_on_the_first_run_only(github: di
     assert len(snapshots) == 3 and snapshots[0].endswith("20240101T060000Z.json")
     assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 120
     # The old commits stay under the new one.
-    assert git(bare, "log", "--format=%s", "google-scholar-stats").splitlines()[1:] == ["Updated Citation & Stars Badge"] * 2
+    assert (
+        git(bare, "log", "--format=%s", "google-scholar-stats").splitlines()[1:]
+        == ["Updated Citation & Stars Badge"] * 2
+    )
 
     # The next day the folder restored from the branch has snapshots: nothing is imported again.
     runner = fresh_runner(github, "second", action_context(scholar_id=sid, import_git="true"), checkout=False)
     results = runner.run_all(action_steps())
-    assert "already has snapshots: nothing to import" in (results["Import"] or pytest.fail("no import step")).stdout
+    assert (
+        "already has snapshots: nothing to import"
+        in (results["Import"] or pytest.fail("no import step")).stdout
+    )
 
 
 def test_action_import_without_an_old_branch_or_an_id_does_not_stop_the_run(github: dict[str, Any]) -> None:
     replay = github["replay"]
     replay.add_profile(SID, 3, citations=50)
-    runner = fresh_runner(github, "noid", action_context(config="scholar-stats.toml", import_git="true"), checkout=False)
+    runner = fresh_runner(
+        github, "noid", action_context(config="scholar-stats.toml", import_git="true"), checkout=False
+    )
     runner.run(step_named(ACTION, "Restore"))
     proc = runner.run(step_named(ACTION, "Import"))
-    assert proc.returncode == 0 and "::warning title=import-git::import-git needs the scholar-id input" in proc.stdout
-    runner = fresh_runner(github, "nobranch", action_context(scholar_id=SID, import_git="true"), checkout=False)
+    assert (
+        proc.returncode == 0
+        and "::warning title=import-git::import-git needs the scholar-id input" in proc.stdout
+    )
+    runner = fresh_runner(
+        github, "nobranch", action_context(scholar_id=SID, import_git="true"), checkout=False
+    )
     results = runner.run_all(action_steps())
     assert all(p is None or p.returncode == 0 for p in results.values()), results
-    assert "No branch google-scholar-stats yet: nothing to import." in (results["Import"] or pytest.fail("skipped")).stdout
+    assert (
+        "No branch google-scholar-stats yet: nothing to import."
+        in (results["Import"] or pytest.fail("skipped")).stdout
+    )

@@ -141,12 +141,41 @@ def _check_proxy(ctx: click.Context, param: click.Parameter, value: str | None) 
 def http_options() -> list[Callable[[Any], Any]]:
     """The options every command that talks to a source shares (each a key of the config file)."""
     return [
-        click.option("--base-url", envvar="SCHOLAR_STATS_BASE_URL", help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL."),
-        click.option("--delay", envvar="SCHOLAR_STATS_DELAY", type=HttpNumber("delay"), help="Minimum seconds between two requests to the same host, plus random jitter; env SCHOLAR_STATS_DELAY [default: 5]."),
-        click.option("--timeout", envvar="SCHOLAR_STATS_TIMEOUT", type=HttpNumber("timeout"), help="Seconds allowed for one request; env SCHOLAR_STATS_TIMEOUT [default: 20]."),
-        click.option("--deadline", envvar="SCHOLAR_STATS_DEADLINE", type=HttpNumber("deadline"), help="Seconds allowed for the whole fetch of one author, retries included; env SCHOLAR_STATS_DEADLINE [default: 300]."),
-        click.option("--retries", envvar="SCHOLAR_STATS_RETRIES", type=HttpNumber("retries"), help="Retries for timeouts, connection errors, 5xx and 429; env SCHOLAR_STATS_RETRIES [default: 3]."),
-        click.option("--proxy", envvar="SCHOLAR_STATS_PROXY", callback=_check_proxy, help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too."),
+        click.option(
+            "--base-url",
+            envvar="SCHOLAR_STATS_BASE_URL",
+            help="Google Scholar's address (a mirror or a replay server); env SCHOLAR_STATS_BASE_URL.",
+        ),
+        click.option(
+            "--delay",
+            envvar="SCHOLAR_STATS_DELAY",
+            type=HttpNumber("delay"),
+            help="Minimum seconds between two requests to the same host, plus random jitter; env SCHOLAR_STATS_DELAY [default: 5].",
+        ),
+        click.option(
+            "--timeout",
+            envvar="SCHOLAR_STATS_TIMEOUT",
+            type=HttpNumber("timeout"),
+            help="Seconds allowed for one request; env SCHOLAR_STATS_TIMEOUT [default: 20].",
+        ),
+        click.option(
+            "--deadline",
+            envvar="SCHOLAR_STATS_DEADLINE",
+            type=HttpNumber("deadline"),
+            help="Seconds allowed for the whole fetch of one author, retries included; env SCHOLAR_STATS_DEADLINE [default: 300].",
+        ),
+        click.option(
+            "--retries",
+            envvar="SCHOLAR_STATS_RETRIES",
+            type=HttpNumber("retries"),
+            help="Retries for timeouts, connection errors, 5xx and 429; env SCHOLAR_STATS_RETRIES [default: 3].",
+        ),
+        click.option(
+            "--proxy",
+            envvar="SCHOLAR_STATS_PROXY",
+            callback=_check_proxy,
+            help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too.",
+        ),
     ]
 
 

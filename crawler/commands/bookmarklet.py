@@ -8,7 +8,12 @@ from crawler.commands._options import handle_errors
 
 
 @click.command("bookmarklet")
-@click.option("--source", "show_source", is_flag=True, help="Print the readable JavaScript instead of the javascript: link.")
+@click.option(
+    "--source",
+    "show_source",
+    is_flag=True,
+    help="Print the readable JavaScript instead of the javascript: link.",
+)
 @handle_errors
 def bookmarklet_command(show_source: bool) -> None:
     """Print a bookmarklet that saves your complete Scholar profile page for import-html.

@@ -43,12 +43,43 @@ def render(record: AuthorRecord, fmt: RecordFormat) -> str:
 @click.command()
 @click.argument("scholar_id")
 @with_http_options
-@click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Where to fetch from (repeat for a fallback chain) [default: the config's chain for this author, else scholar].")
-@click.option("--id", "ids", multiple=True, metavar="KIND=ID", help="The author's ID at another source, e.g. openalex=A5023888391 or orcid=0000-0002-1825-0097.")
-@click.option("--format", "fmt", type=ValueChoice(RecordFormat), default=RecordFormat.JSON.value, show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(list(SOURCES)),
+    help="Where to fetch from (repeat for a fallback chain) [default: the config's chain for this author, else scholar].",
+)
+@click.option(
+    "--id",
+    "ids",
+    multiple=True,
+    metavar="KIND=ID",
+    help="The author's ID at another source, e.g. openalex=A5023888391 or orcid=0000-0002-1825-0097.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=ValueChoice(RecordFormat),
+    default=RecordFormat.JSON.value,
+    show_default=True,
+    help="json: our record; gs-data: AcadHomepage's author object.",
+)
 @config_option(", for the author's entry and the fetch settings")
 @handle_errors
-def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], ids: tuple[str, ...], fmt: RecordFormat, config_path: Path | None) -> None:
+def fetch(
+    scholar_id: str,
+    base_url: str | None,
+    delay: float | None,
+    timeout: float | None,
+    deadline: float | None,
+    retries: int | None,
+    proxy: str | None,
+    sources: tuple[str, ...],
+    ids: tuple[str, ...],
+    fmt: RecordFormat,
+    config_path: Path | None,
+) -> None:
     """Fetch one profile completely and print it.
 
     SCHOLAR_ID is the 12-character ID from the profile URL (the URL itself works too).
@@ -57,19 +88,25 @@ def fetch(scholar_id: str, base_url: str | None, delay: float | None, timeout: f
     extra_ids = parse_ids(ids)
     # The configuration's entry for this author (IDs at other sources, source
     # chain) applies as it does for `run`; options win over it.
-    config = load_config(config_path, authors=[scholar_id_argument(scholar_id)], base_url=base_url, sources=sources, http=given)
+    config = load_config(
+        config_path, authors=[scholar_id_argument(scholar_id)], base_url=base_url, sources=sources, http=given
+    )
     known = config.authors[0]
     author = dataclasses.replace(known, ids={**known.ids, **extra_ids})
     result = fetch_with_fallback(
         author,
         config.chain_for(author),
-        lambda name: SourceSettings(http=config.http, base_url=config.base_url if name in SCHOLAR_PAGES else None),
+        lambda name: SourceSettings(
+            http=config.http, base_url=config.base_url if name in SCHOLAR_PAGES else None
+        ),
     )
     for name, exc in result.failures:
         click.echo(redacted_text(f"warning: source {name} failed: {exc}"), err=True)
     served = result.record.profile.scholar_id
     if served != author.scholar_id:
-        raise GuardRefused(f"asked for {author.scholar_id}, the source served the profile of {served or 'nobody'}")
+        raise GuardRefused(
+            f"asked for {author.scholar_id}, the source served the profile of {served or 'nobody'}"
+        )
     click.echo(render(result.record, fmt))
 
 
@@ -85,7 +122,14 @@ def parse_ids(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
-@click.option("--format", "fmt", type=ValueChoice(RecordFormat), default=RecordFormat.JSON.value, show_default=True, help="json: our record; gs-data: AcadHomepage's author object.")
+@click.option(
+    "--format",
+    "fmt",
+    type=ValueChoice(RecordFormat),
+    default=RecordFormat.JSON.value,
+    show_default=True,
+    help="json: our record; gs-data: AcadHomepage's author object.",
+)
 @handle_errors
 def parse(file: Path, fmt: RecordFormat) -> None:
     """Parse a profile page saved from a browser and print it.
@@ -105,7 +149,6 @@ def parse(file: Path, fmt: RecordFormat) -> None:
         shown = f" ({page.range_text})" if page.range_text else ""
         click.echo(
             f"warning: the publication list is incomplete: the page shows {len(page.publications)} "
-            f"publications{shown} and its \"Show more\" button is still enabled; the record says \"complete\": false",
+            f'publications{shown} and its "Show more" button is still enabled; the record says "complete": false',
             err=True,
         )
-

@@ -30,17 +30,67 @@ _WHERE = [data_dir_option(), config_option(", for its data_dir")]
 
 @click.command("export")
 @apply(_WHERE)
-@click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
-@click.option("--what", type=ValueChoice(What), default=What.METRICS.value, show_default=True, help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; group: the group's totals over time, each paper counted once (https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md); al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.")
-@click.option("--all", "all_snapshots", is_flag=True, help="With --what years: the histogram of every snapshot, with its date, not only the latest.")
-@click.option("--since", metavar="DATE", help="Only snapshots at or after DATE (YYYY-MM-DD or ISO-8601; UTC when no zone).")
-@click.option("--until", metavar="DATE", help="Only snapshots at or before DATE (a YYYY-MM-DD date includes that whole day).")
-@click.option("--freq", type=click.Choice(FREQUENCIES), help="Keep the last snapshot of each UTC day, ISO week or month.")
-@click.option("--out", metavar="FILE", default="-", show_default=True, help="Where to write; - is standard output.")
-@click.option("--format", "fmt", type=ValueChoice(Format), default=Format.CSV.value, show_default=True, help="csv (RFC 4180, UTF-8), json (an array of objects) or parquet (needs pyarrow).")
+@click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    metavar="ID",
+    help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].",
+)
+@click.option(
+    "--what",
+    type=ValueChoice(What),
+    default=What.METRICS.value,
+    show_default=True,
+    help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; group: the group's totals over time, each paper counted once (https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md); al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.",
+)
+@click.option(
+    "--all",
+    "all_snapshots",
+    is_flag=True,
+    help="With --what years: the histogram of every snapshot, with its date, not only the latest.",
+)
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only snapshots at or after DATE (YYYY-MM-DD or ISO-8601; UTC when no zone).",
+)
+@click.option(
+    "--until",
+    metavar="DATE",
+    help="Only snapshots at or before DATE (a YYYY-MM-DD date includes that whole day).",
+)
+@click.option(
+    "--freq",
+    type=click.Choice(FREQUENCIES),
+    help="Keep the last snapshot of each UTC day, ISO week or month.",
+)
+@click.option(
+    "--out", metavar="FILE", default="-", show_default=True, help="Where to write; - is standard output."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=ValueChoice(Format),
+    default=Format.CSV.value,
+    show_default=True,
+    help="csv (RFC 4180, UTF-8), json (an array of objects) or parquet (needs pyarrow).",
+)
 @click.pass_context
 @handle_errors
-def export_command(ctx: click.Context, data_dir: Path | None, config_path: Path | None, authors: tuple[str, ...], what: What, all_snapshots: bool, since: str | None, until: str | None, freq: str | None, out: str, fmt: Format) -> None:
+def export_command(
+    ctx: click.Context,
+    data_dir: Path | None,
+    config_path: Path | None,
+    authors: tuple[str, ...],
+    what: What,
+    all_snapshots: bool,
+    since: str | None,
+    until: str | None,
+    freq: str | None,
+    out: str,
+    fmt: Format,
+) -> None:
     """Write the citation history as a table: CSV, JSON or Parquet.
 
     Columns and row order are fixed (see
@@ -52,9 +102,16 @@ def export_command(ctx: click.Context, data_dir: Path | None, config_path: Path 
     or title changed.
     """
     if what == What.AL_FOLIO:
-        table_only = {"all_snapshots": "--all", "since": "--since", "until": "--until", "freq": "--freq", "fmt": "--format"}
+        table_only = {
+            "all_snapshots": "--all",
+            "since": "--since",
+            "until": "--until",
+            "freq": "--freq",
+            "fmt": "--format",
+        }
         given = [
-            flag for name, flag in table_only.items()
+            flag
+            for name, flag in table_only.items()
             if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
         ]
         if given:
@@ -95,15 +152,27 @@ def export_al_folio(data_dir: Path, authors: tuple[str, ...], out: Path | None) 
         if out.parent != Path() and not out.parent.is_dir():
             raise StorageError(f"the folder {out.parent} does not exist (is this the site's root?)")
         atomic_write_bytes(out, result.text.encode("utf-8"))
-    click.echo(f"{where}: {result.papers} paper{'s' if result.papers != 1 else ''}; {result.summary}", err=True)
+    click.echo(
+        f"{where}: {result.papers} paper{'s' if result.papers != 1 else ''}; {result.summary}", err=True
+    )
 
 
 @click.command("plot")
 @apply(_WHERE)
-@click.option("--author", metavar="ID", help="Whose history (Scholar ID or profile URL); needed when the folder has several authors.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="PNG or SVG file to write, by its extension [default: <ID>-citations.png].")
+@click.option(
+    "--author",
+    metavar="ID",
+    help="Whose history (Scholar ID or profile URL); needed when the folder has several authors.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG or SVG file to write, by its extension [default: <ID>-citations.png].",
+)
 @handle_errors
-def plot_command(data_dir: Path | None, config_path: Path | None, author: str | None, out: Path | None) -> None:
+def plot_command(
+    data_dir: Path | None, config_path: Path | None, author: str | None, out: Path | None
+) -> None:
     """Draw total citations over time and the latest per-year histogram.
 
     The top panel has one point per snapshot (a new line when the source
@@ -121,11 +190,30 @@ def plot_command(data_dir: Path | None, config_path: Path | None, author: str | 
 
 @click.command("report")
 @apply(_WHERE)
-@click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (repeatable) [default: every author in the folder].")
-@click.option("--since", metavar="DATE", help="Compare the latest snapshot with the last one taken before DATE.")
-@click.option("--last", type=click.IntRange(min=1), metavar="N", help="Compare the latest snapshot with the Nth one before it [default: 1, the previous one].")
+@click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    metavar="ID",
+    help="Only this author (repeatable) [default: every author in the folder].",
+)
+@click.option(
+    "--since", metavar="DATE", help="Compare the latest snapshot with the last one taken before DATE."
+)
+@click.option(
+    "--last",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Compare the latest snapshot with the Nth one before it [default: 1, the previous one].",
+)
 @handle_errors
-def report_command(data_dir: Path | None, config_path: Path | None, authors: tuple[str, ...], since: str | None, last: int | None) -> None:
+def report_command(
+    data_dir: Path | None,
+    config_path: Path | None,
+    authors: tuple[str, ...],
+    since: str | None,
+    last: int | None,
+) -> None:
     """Print a Markdown summary of what changed between two snapshots.
 
     Totals, h-index and i10-index with their change, the publications that
@@ -162,10 +250,19 @@ def _summarise(outcome: ImportOutcome, total: int) -> None:
 
 
 _IMPORT_OPTIONS = [
-    click.option("--author", required=True, metavar="ID", help="The author whose history this is (Scholar ID or profile URL)."),
+    click.option(
+        "--author",
+        required=True,
+        metavar="ID",
+        help="The author whose history this is (Scholar ID or profile URL).",
+    ),
     data_dir_option(),
     config_option(", for its data_dir, [guard] limits and [badge] style"),
-    click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications against the snapshot before."),
+    click.option(
+        "--accept-drop",
+        is_flag=True,
+        help="Accept a sharp drop, or a rise past the rise factor, in citations or publications against the snapshot before.",
+    ),
 ]
 
 
@@ -173,12 +270,32 @@ _import_options = apply(_IMPORT_OPTIONS)
 
 
 @click.command("import-git")
-@click.option("--repo", required=True, type=click.Path(file_okay=False, path_type=Path), help="A clone of the repository whose history holds gs_data.json (e.g. your AcadHomepage site).")
-@click.option("--branch", default=DEFAULT_BRANCH, show_default=True, help="Branch to read (origin/BRANCH is used when there is no local one).")
-@click.option("--path", "file_path", default=DEFAULT_PATH, show_default=True, help="The file's path in the repository.")
+@click.option(
+    "--repo",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A clone of the repository whose history holds gs_data.json (e.g. your AcadHomepage site).",
+)
+@click.option(
+    "--branch",
+    default=DEFAULT_BRANCH,
+    show_default=True,
+    help="Branch to read (origin/BRANCH is used when there is no local one).",
+)
+@click.option(
+    "--path", "file_path", default=DEFAULT_PATH, show_default=True, help="The file's path in the repository."
+)
 @_import_options
 @handle_errors
-def import_git_command(repo: Path, branch: str, file_path: str, author: str, data_dir: Path | None, config_path: Path | None, accept_drop: bool) -> None:
+def import_git_command(
+    repo: Path,
+    branch: str,
+    file_path: str,
+    author: str,
+    data_dir: Path | None,
+    config_path: Path | None,
+    accept_drop: bool,
+) -> None:
     """Turn every committed version of a gs_data.json into a snapshot.
 
     Each version is dated by its commit time (UTC) and goes through the same
@@ -187,18 +304,43 @@ def import_git_command(repo: Path, branch: str, file_path: str, author: str, dat
     """
     scholar_id = scholar_id_argument(author)
     folder, guard, badge = _settings(config_path, data_dir)
-    outcome = import_git(folder, repo, scholar_id=scholar_id, branch=branch, path=file_path, guard=guard, badge=badge, accept_drop=accept_drop)
+    outcome = import_git(
+        folder,
+        repo,
+        scholar_id=scholar_id,
+        branch=branch,
+        path=file_path,
+        guard=guard,
+        badge=badge,
+        accept_drop=accept_drop,
+    )
     total = len(outcome.imported) + len(outcome.skipped) + len(outcome.refused) + len(outcome.invalid)
     _summarise(outcome, total)
 
 
 @click.command("import-html")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--date", metavar="DATE", help="When the page was saved (YYYY-MM-DD or ISO-8601) [default: the file's modification time]; one FILE only.")
-@click.option("--allow-partial", is_flag=True, help="Import a page whose 'Show more' is still enabled, marked incomplete.")
+@click.option(
+    "--date",
+    metavar="DATE",
+    help="When the page was saved (YYYY-MM-DD or ISO-8601) [default: the file's modification time]; one FILE only.",
+)
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Import a page whose 'Show more' is still enabled, marked incomplete.",
+)
 @_import_options
 @handle_errors
-def import_html_command(files: tuple[Path, ...], date: str | None, allow_partial: bool, author: str, data_dir: Path | None, config_path: Path | None, accept_drop: bool) -> None:
+def import_html_command(
+    files: tuple[Path, ...],
+    date: str | None,
+    allow_partial: bool,
+    author: str,
+    data_dir: Path | None,
+    config_path: Path | None,
+    accept_drop: bool,
+) -> None:
     """Add a snapshot from each Google Scholar profile page saved in a browser.
 
     The page must be the profile of --author, and complete (every publication
@@ -207,8 +349,13 @@ def import_html_command(files: tuple[Path, ...], date: str | None, allow_partial
     scholar_id = scholar_id_argument(author)
     folder, guard, badge = _settings(config_path, data_dir)
     outcome = import_html(
-        folder, list(files), scholar_id=scholar_id, date=date, guard=guard, badge=badge,
-        accept_drop=accept_drop, allow_partial=allow_partial,
+        folder,
+        list(files),
+        scholar_id=scholar_id,
+        date=date,
+        guard=guard,
+        badge=badge,
+        accept_drop=accept_drop,
+        allow_partial=allow_partial,
     )
     _summarise(outcome, len(files))
-

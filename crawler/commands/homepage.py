@@ -16,18 +16,60 @@ from crawler.outputs.embed import check_branch
 
 
 @click.command()
-@click.option("--repo", "root", type=click.Path(path_type=Path), default=".", show_default=True, help="The homepage repository's folder.")
-@click.option("--scholar-id", metavar="ID", help="The author's Google Scholar ID or profile URL (default: what the site names, e.g. al-folio's scholar_userid; else the GOOGLE_SCHOLAR_ID secret).")
-@click.option("--template", type=click.Choice(["auto", *TEMPLATES]), default="auto", show_default=True, help="The site's template; auto tells it from the site's files.")
-@click.option("--source", "chain", metavar="CHAIN", help="Source chain for scholar-stats.toml, comma-separated, e.g. scholar,openalex (default: scholar).")
-@click.option("--import-git", "import_git", is_flag=True, help="Have the workflow's first run import the history of the old data branch's gs_data.json (AcadHomepage's google-scholar-stats branch) as snapshots, before it fetches (the action's import-git input).")
-@click.option("--lab", is_flag=True, help="A lab or a department: write the matrix workflow that fetches scholar-stats.toml's authors in shards and publishes once, instead of one author's workflow and page script.")
-@click.option("--shards", type=int, metavar="N", help="With --lab: the number of shard jobs (1-256; default 10, about one per 25-50 authors).")
+@click.option(
+    "--repo",
+    "root",
+    type=click.Path(path_type=Path),
+    default=".",
+    show_default=True,
+    help="The homepage repository's folder.",
+)
+@click.option(
+    "--scholar-id",
+    metavar="ID",
+    help="The author's Google Scholar ID or profile URL (default: what the site names, e.g. al-folio's scholar_userid; else the GOOGLE_SCHOLAR_ID secret).",
+)
+@click.option(
+    "--template",
+    type=click.Choice(["auto", *TEMPLATES]),
+    default="auto",
+    show_default=True,
+    help="The site's template; auto tells it from the site's files.",
+)
+@click.option(
+    "--source",
+    "chain",
+    metavar="CHAIN",
+    help="Source chain for scholar-stats.toml, comma-separated, e.g. scholar,openalex (default: scholar).",
+)
+@click.option(
+    "--import-git",
+    "import_git",
+    is_flag=True,
+    help="Have the workflow's first run import the history of the old data branch's gs_data.json (AcadHomepage's google-scholar-stats branch) as snapshots, before it fetches (the action's import-git input).",
+)
+@click.option(
+    "--lab",
+    is_flag=True,
+    help="A lab or a department: write the matrix workflow that fetches scholar-stats.toml's authors in shards and publishes once, instead of one author's workflow and page script.",
+)
+@click.option(
+    "--shards",
+    type=int,
+    metavar="N",
+    help="With --lab: the number of shard jobs (1-256; default 10, about one per 25-50 authors).",
+)
 @click.option("--dry-run", is_flag=True, help="Print a unified diff of every change and change nothing.")
 @handle_errors
 def init(
-    root: Path, scholar_id: str | None, template: str, chain: str | None, import_git: bool, lab: bool,
-    shards: int | None, dry_run: bool,
+    root: Path,
+    scholar_id: str | None,
+    template: str,
+    chain: str | None,
+    import_git: bool,
+    lab: bool,
+    shards: int | None,
+    dry_run: bool,
 ) -> None:
     """Set a homepage repository up: the daily workflow, its settings and the page script.
 
@@ -46,7 +88,11 @@ def init(
     if import_git and lab:
         raise UsageError("--import-git is for one author's workflow, not --lab")
     plan = setup.plan_init(
-        root, template=template, scholar_id=scholar_id, chain=chain, import_git=import_git,
+        root,
+        template=template,
+        scholar_id=scholar_id,
+        chain=chain,
+        import_git=import_git,
         lab_shards=(10 if shards is None else shards) if lab else None,
     )
     for warning in plan.warnings:
@@ -62,10 +108,32 @@ def init(
 
 
 @click.command()
-@click.option("--repo", "root", type=click.Path(path_type=Path), default=".", show_default=True, help="The homepage repository's folder.")
-@click.option("--data-dir", type=click.Path(path_type=Path), envvar="SCHOLAR_STATS_DATA_DIR", help="Check this data folder instead of the data branch (env SCHOLAR_STATS_DATA_DIR).")
-@click.option("--branch", help="The data branch to check (default: the workflow's, else google-scholar-stats); local, else remote-tracking.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text: one line per finding; json: findings and facts for scripts.")
+@click.option(
+    "--repo",
+    "root",
+    type=click.Path(path_type=Path),
+    default=".",
+    show_default=True,
+    help="The homepage repository's folder.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    envvar="SCHOLAR_STATS_DATA_DIR",
+    help="Check this data folder instead of the data branch (env SCHOLAR_STATS_DATA_DIR).",
+)
+@click.option(
+    "--branch",
+    help="The data branch to check (default: the workflow's, else google-scholar-stats); local, else remote-tracking.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per finding; json: findings and facts for scripts.",
+)
 @handle_errors
 def doctor(root: Path, data_dir: Path | None, branch: str | None, fmt: str) -> None:
     """Say why a homepage's numbers do not show: one line per finding, with what to do.

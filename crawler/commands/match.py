@@ -20,12 +20,27 @@ from crawler.sources import SOURCES
 
 
 @click.command("match")
-@click.option("--author", "author", required=True, metavar="ID", help="The author (Scholar ID or profile URL).")
+@click.option(
+    "--author", "author", required=True, metavar="ID", help="The author (Scholar ID or profile URL)."
+)
 @apply([data_dir_option(), config_option(", for its data_dir")])
-@click.option("--source", type=click.Choice([s for s in SOURCES if s != "scholar"]), help="Only this fallback source [default: every one kept beside Scholar].")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="text for a person, json as kept in matches/<source>.json.")
+@click.option(
+    "--source",
+    type=click.Choice([s for s in SOURCES if s != "scholar"]),
+    help="Only this fallback source [default: every one kept beside Scholar].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a person, json as kept in matches/<source>.json.",
+)
 @handle_errors
-def match_command(author: str, data_dir: Path | None, config_path: Path | None, source: str | None, fmt: str) -> None:
+def match_command(
+    author: str, data_dir: Path | None, config_path: Path | None, source: str | None, fmt: str
+) -> None:
     """Show which fallback works match which Scholar publications, and what is unmatched on both sides.
 
     Compares the newest Scholar snapshot with the newest snapshot of each
@@ -42,5 +57,3 @@ def match_command(author: str, data_dir: Path | None, config_path: Path | None, 
             click.echo("")
         for line in describe(result, scholar.publications):
             click.echo(line)
-
-

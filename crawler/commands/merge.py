@@ -15,7 +15,13 @@ from crawler.shard import author_folders, merge
 
 @click.command("merge")
 @click.argument("shard_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path), help="The data folder to merge into (restored from the data branch first).")
+@click.option(
+    "--into",
+    "into",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The data folder to merge into (restored from the data branch first).",
+)
 @config_option(", whose authors are expected: one that no shard brought keeps its data, marked stale")
 @handle_errors
 def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | None) -> None:

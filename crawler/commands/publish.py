@@ -32,20 +32,73 @@ def resolve_publish_settings(
 
 @click.command("publish")
 @data_dir_option("Data folder to publish")
-@click.option("--branch", default=DEFAULT_BRANCH, show_default=True, help="The data branch; it keeps one commit per change.")
-@click.option("--remote", default=DEFAULT_REMOTE, show_default=True, help="Remote name (or URL) to push the branch to.")
-@click.option("--push/--no-push", default=True, show_default=True, help="Push the branch after committing; --no-push only commits locally.")
-@click.option("--root-author", envvar="SCHOLAR_STATS_ROOT_AUTHOR", metavar="ID", help="Whose gs_data.json and gs_data_shieldsio.json also go to the branch root; env SCHOLAR_STATS_ROOT_AUTHOR (default: the config's root_author or first author, else the first author folder in sorted order).")
+@click.option(
+    "--branch",
+    default=DEFAULT_BRANCH,
+    show_default=True,
+    help="The data branch; it keeps one commit per change.",
+)
+@click.option(
+    "--remote", default=DEFAULT_REMOTE, show_default=True, help="Remote name (or URL) to push the branch to."
+)
+@click.option(
+    "--push/--no-push",
+    default=True,
+    show_default=True,
+    help="Push the branch after committing; --no-push only commits locally.",
+)
+@click.option(
+    "--root-author",
+    envvar="SCHOLAR_STATS_ROOT_AUTHOR",
+    metavar="ID",
+    help="Whose gs_data.json and gs_data_shieldsio.json also go to the branch root; env SCHOLAR_STATS_ROOT_AUTHOR (default: the config's root_author or first author, else the first author folder in sorted order).",
+)
 @config_option(", for its data_dir and root author")
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="The git repository to publish from (default: the one containing the current directory); your checkout, index and branch are not touched.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The git repository to publish from (default: the one containing the current directory); your checkout, index and branch are not touched.",
+)
 @click.option("--message", help="Commit message (default: names the authors whose data changed).")
-@click.option("--purge-cdn", is_flag=True, help="After pushing, ask jsDelivr to drop its cached root files (env SCHOLAR_STATS_JSDELIVR_PURGE_URL overrides the purge address); a failure is only a warning.")
-@click.option("--retries", type=click.IntRange(min=0, max=20), default=3, show_default=True, help="Times to fetch, commit on top and push again when the remote branch moved meanwhile.")
-@click.option("--allow-removals", is_flag=True, help="Publish even if the data folder lacks snapshots the branch has (they stay in the branch's history).")
-@click.option("--force-branch", is_flag=True, help="Write onto (or --restore from) an existing branch even though it does not look like a data branch (no .scholar-stats marker, files other than author folders and gs_data*.json); its files are replaced by the data.")
-@click.option("--site", "site", is_flag=True, help="Rebuild the dashboard into <data-dir>/site first, so it is published with the data (also when the config says site = true).")
-@click.option("--site-title", metavar="TEXT", help="The dashboard's title with --site [default: the config's site_title, else Citations].")
-@click.option("--restore", "restore_only", is_flag=True, help="Instead of publishing, write the branch's files the data folder lacks into it (a fresh CI checkout does this before `run`).")
+@click.option(
+    "--purge-cdn",
+    is_flag=True,
+    help="After pushing, ask jsDelivr to drop its cached root files (env SCHOLAR_STATS_JSDELIVR_PURGE_URL overrides the purge address); a failure is only a warning.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0, max=20),
+    default=3,
+    show_default=True,
+    help="Times to fetch, commit on top and push again when the remote branch moved meanwhile.",
+)
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Publish even if the data folder lacks snapshots the branch has (they stay in the branch's history).",
+)
+@click.option(
+    "--force-branch",
+    is_flag=True,
+    help="Write onto (or --restore from) an existing branch even though it does not look like a data branch (no .scholar-stats marker, files other than author folders and gs_data*.json); its files are replaced by the data.",
+)
+@click.option(
+    "--site",
+    "site",
+    is_flag=True,
+    help="Rebuild the dashboard into <data-dir>/site first, so it is published with the data (also when the config says site = true).",
+)
+@click.option(
+    "--site-title",
+    metavar="TEXT",
+    help="The dashboard's title with --site [default: the config's site_title, else Citations].",
+)
+@click.option(
+    "--restore",
+    "restore_only",
+    is_flag=True,
+    help="Instead of publishing, write the branch's files the data folder lacks into it (a fresh CI checkout does this before `run`).",
+)
 @click.pass_context
 @handle_errors
 def publish_command(
@@ -110,4 +163,3 @@ def publish_command(
     if not quiet:
         where = f"pushed to {remote}" if result.pushed else "not pushed"
         click.echo(f"published {len(result.files)} file(s) on {branch}, {where}", err=True)
-

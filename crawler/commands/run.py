@@ -26,8 +26,12 @@ from crawler.store import atomic_write_bytes
 
 # Failures shout, so they stand out in a log of many authors.
 _MARK = {
-    Status.UPDATED: "updated", Status.UNCHANGED: "unchanged", Status.FAILED: "FAILED", Status.REFUSED: "REFUSED",
-    Status.KEPT: "KEPT last good numbers", Status.ESTIMATED: "ESTIMATED",
+    Status.UPDATED: "updated",
+    Status.UNCHANGED: "unchanged",
+    Status.FAILED: "FAILED",
+    Status.REFUSED: "REFUSED",
+    Status.KEPT: "KEPT last good numbers",
+    Status.ESTIMATED: "ESTIMATED",
 }
 
 
@@ -41,9 +45,15 @@ def _report(outcome: AuthorOutcome) -> None:
         detail = f"{detail}; {outcome.reason}" if detail else outcome.reason
     # Reasons and notes can carry what a server echoed back (an API key, a proxy's password).
     detail = redacted_text(detail)
-    click.echo(f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}", err=True)
+    click.echo(
+        f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}",
+        err=True,
+    )
     if outcome.stale_since:
-        click.echo(f"  note: Google Scholar has failed since {outcome.stale_since} (on_block = {outcome.policy})", err=True)
+        click.echo(
+            f"  note: Google Scholar has failed since {outcome.stale_since} (on_block = {outcome.policy})",
+            err=True,
+        )
     for note in outcome.notes:
         click.echo(f"  note: {redacted_text(note)}", err=True)
 
@@ -66,29 +76,94 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
         return run(config, accept_drop=accept_drop, progress=report, group=group)
 
 
-@click.command("run", epilog=f"Exit codes: {exit_codes_help(tuple(c for c in ExitCode if c != ExitCode.PUBLISH))}.")
+@click.command(
+    "run", epilog=f"Exit codes: {exit_codes_help(tuple(c for c in ExitCode if c != ExitCode.PUBLISH))}."
+)
 @config_option()
-@click.option("--author", "authors", multiple=True, metavar="ID", help="A Google Scholar ID or profile URL to follow (repeatable), instead of the config's list; works without a config file.")
+@click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    metavar="ID",
+    help="A Google Scholar ID or profile URL to follow (repeatable), instead of the config's list; works without a config file.",
+)
 @data_dir_option()
 @with_http_options
-@click.option("--source", "sources", multiple=True, type=click.Choice(list(SOURCES)), help="Source chain for every author (repeat for fallbacks), overriding the config.")
-@click.option("--on-block", envvar="SCHOLAR_STATS_ON_BLOCK", type=click.Choice(POLICIES), help="What a day Google Scholar blocks shows, for every author: keep (last good numbers, marked stale), bridge (an estimate grown by the fallback source) or replace (the fallback's own numbers); env SCHOLAR_STATS_ON_BLOCK [default: the config's on_block, else keep].")
-@click.option("--stale-after-days", envvar="SCHOLAR_STATS_STALE_AFTER_DAYS", type=click.FloatRange(0, 3650), help="Days of a block after which kept numbers get neutral badges; env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7].")
-@click.option("--accept-drop", is_flag=True, help="Accept a sharp drop, or a rise past the rise factor, in citations or publications for this run.")
-@click.option("--max-rise-factor", type=float, metavar="FACTOR", help="Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) [default: 3, or the config's].")
-@click.option("--shard", "shard_text", metavar="K/N", help="Fetch only shard K of N (1-based): a stable, balanced share of the authors, for one job of a matrix (https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md).")
-@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a machine-readable JSON summary of the run here (use - for stdout).")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(list(SOURCES)),
+    help="Source chain for every author (repeat for fallbacks), overriding the config.",
+)
+@click.option(
+    "--on-block",
+    envvar="SCHOLAR_STATS_ON_BLOCK",
+    type=click.Choice(POLICIES),
+    help="What a day Google Scholar blocks shows, for every author: keep (last good numbers, marked stale), bridge (an estimate grown by the fallback source) or replace (the fallback's own numbers); env SCHOLAR_STATS_ON_BLOCK [default: the config's on_block, else keep].",
+)
+@click.option(
+    "--stale-after-days",
+    envvar="SCHOLAR_STATS_STALE_AFTER_DAYS",
+    type=click.FloatRange(0, 3650),
+    help="Days of a block after which kept numbers get neutral badges; env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7].",
+)
+@click.option(
+    "--accept-drop",
+    is_flag=True,
+    help="Accept a sharp drop, or a rise past the rise factor, in citations or publications for this run.",
+)
+@click.option(
+    "--max-rise-factor",
+    type=float,
+    metavar="FACTOR",
+    help="Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) [default: 3, or the config's].",
+)
+@click.option(
+    "--shard",
+    "shard_text",
+    metavar="K/N",
+    help="Fetch only shard K of N (1-based): a stable, balanced share of the authors, for one job of a matrix (https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md).",
+)
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a machine-readable JSON summary of the run here (use - for stdout).",
+)
 @handle_errors
-def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Path | None, base_url: str | None, delay: float | None, timeout: float | None, deadline: float | None, retries: int | None, proxy: str | None, sources: tuple[str, ...], on_block: str | None, stale_after_days: float | None, accept_drop: bool, max_rise_factor: float | None, shard_text: str | None, summary_path: Path | None) -> None:
+def run_command(
+    config_path: Path | None,
+    authors: tuple[str, ...],
+    data_dir: Path | None,
+    base_url: str | None,
+    delay: float | None,
+    timeout: float | None,
+    deadline: float | None,
+    retries: int | None,
+    proxy: str | None,
+    sources: tuple[str, ...],
+    on_block: str | None,
+    stale_after_days: float | None,
+    accept_drop: bool,
+    max_rise_factor: float | None,
+    shard_text: str | None,
+    summary_path: Path | None,
+) -> None:
     """Fetch every author, guard the numbers, store snapshots and write the outputs.
 
     A failed or implausible fetch never replaces good data: the author is
     marked stale and the exit code says why.
     """
     config = load_config(
-        config_path, authors=authors, data_dir=data_dir, base_url=base_url, sources=sources,
+        config_path,
+        authors=authors,
+        data_dir=data_dir,
+        base_url=base_url,
+        sources=sources,
         http={"delay": delay, "timeout": timeout, "deadline": deadline, "retries": retries, "proxy": proxy},
-        on_block=on_block, stale_after_days=stale_after_days,
+        on_block=on_block,
+        stale_after_days=stale_after_days,
         guard={"max_rise_factor": max_rise_factor},
     )
     quiet = bool(root_flag("quiet"))
@@ -101,7 +176,10 @@ def run_command(config_path: Path | None, authors: tuple[str, ...], data_dir: Pa
         if not config.authors:
             # More shards than authors: this job has nothing to do, which is not a failure.
             if not quiet:
-                click.echo(f"shard {shard} has no authors ({everyone} over {shard.count} shards); nothing to do", err=True)
+                click.echo(
+                    f"shard {shard} has no authors ({everyone} over {shard.count} shards); nothing to do",
+                    err=True,
+                )
             _write_summary(RunSummary(started=utc_now(), finished=utc_now()), summary_path)
             sys.exit(0)
     if sys.stderr.isatty() and not quiet and len(config.authors) > 1:

@@ -12,11 +12,31 @@ from crawler.config import read_settings
 
 @click.command("site")
 @apply([data_dir_option(), config_option(", for its data_dir and site_title")])
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder to write the site to [default: <data-dir>/site]; must be new, empty, or an earlier site.")
-@click.option("--title", metavar="TEXT", help="Title of the index page [default: the config's site_title, else Citations].")
-@click.option("--author", "authors", multiple=True, metavar="ID", help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the site to [default: <data-dir>/site]; must be new, empty, or an earlier site.",
+)
+@click.option(
+    "--title",
+    metavar="TEXT",
+    help="Title of the index page [default: the config's site_title, else Citations].",
+)
+@click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    metavar="ID",
+    help="Only this author (Scholar ID or profile URL; repeatable) [default: every author in the folder].",
+)
 @handle_errors
-def site_command(data_dir: Path | None, config_path: Path | None, out: Path | None, title: str | None, authors: tuple[str, ...]) -> None:
+def site_command(
+    data_dir: Path | None,
+    config_path: Path | None,
+    out: Path | None,
+    title: str | None,
+    authors: tuple[str, ...],
+) -> None:
     """Write a static dashboard of the citation history: index.html and a page per author.
 
     Charts are drawn on the server (readable with JavaScript off), nothing is

@@ -112,7 +112,9 @@ def import_records(
     outcome = ImportOutcome()
     store = AuthorStore(data_dir, scholar_id)
     written: dict[Path, AuthorRecord] = {}
-    ordered = sorted(candidates, key=lambda c: c.record.fetched_at or datetime.min.replace(tzinfo=timezone.utc))
+    ordered = sorted(
+        candidates, key=lambda c: c.record.fetched_at or datetime.min.replace(tzinfo=timezone.utc)
+    )
     with locked(data_dir):
         for candidate in ordered:
             record = candidate.record
@@ -127,7 +129,12 @@ def import_records(
             partial = allow_partial and not record.complete
             try:
                 notes = check(
-                    previous, record, expected_id=scholar_id, options=guard, accept_drop=accept_drop, partial=partial
+                    previous,
+                    record,
+                    expected_id=scholar_id,
+                    options=guard,
+                    accept_drop=accept_drop,
+                    partial=partial,
                 )
             except GuardRefused as exc:
                 log.warning("%s: refused: %s", candidate.label, exc)
@@ -176,7 +183,9 @@ def _resolve_branch(git: Git, branch: str, where: Path) -> str:
     raise UsageError(f"no branch {branch} (nor origin/{branch}) in {where}")
 
 
-def git_versions(repo: Path, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH) -> tuple[Git, list[GitVersion]]:
+def git_versions(
+    repo: Path, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH
+) -> tuple[Git, list[GitVersion]]:
     """The repository, and the commits on ``branch`` that changed ``path``, oldest first, with their committer time (UTC)."""
     git = open_repository(repo)
     rev = _resolve_branch(git, branch, repo)
@@ -198,7 +207,12 @@ def git_file(git: Git, sha: str, path: str) -> bytes | None:
 
 
 def git_candidates(
-    repo: Path, *, scholar_id: str, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH, outcome: ImportOutcome
+    repo: Path,
+    *,
+    scholar_id: str,
+    branch: str = DEFAULT_BRANCH,
+    path: str = DEFAULT_PATH,
+    outcome: ImportOutcome,
 ) -> list[Candidate]:
     """One candidate per usable committed version; unusable ones are warned about and listed in ``outcome.invalid``."""
     git, versions = git_versions(repo, branch, path)
@@ -215,11 +229,17 @@ def git_candidates(
             record = record_from_gs_data(json.loads(body), scholar_id)
         except ValueError as exc:
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
-            log.warning("%s (commit %s): not a gs_data.json author object: %s; skipped", path, version.sha, exc)
+            log.warning(
+                "%s (commit %s): not a gs_data.json author object: %s; skipped", path, version.sha, exc
+            )
             outcome.invalid.append(f"{label}: {exc}")
             continue
-        candidates.append(Candidate(f"commit {version.sha[:12]} ({format_time(version.time)})",
-                                    record.with_fetched_at(version.time)))
+        candidates.append(
+            Candidate(
+                f"commit {version.sha[:12]} ({format_time(version.time)})",
+                record.with_fetched_at(version.time),
+            )
+        )
     if not candidates:
         raise UsageError(
             f"none of the {len(versions)} committed versions of {path} on {branch} in {repo} "
@@ -242,7 +262,9 @@ def import_git(
     """Every committed version of ``path`` on ``branch`` as a snapshot dated by its commit (see the module docstring)."""
     outcome = ImportOutcome()
     candidates = git_candidates(repo, scholar_id=scholar_id, branch=branch, path=path, outcome=outcome)
-    result = import_records(data_dir, candidates, scholar_id=scholar_id, guard=guard, badge=badge, accept_drop=accept_drop)
+    result = import_records(
+        data_dir, candidates, scholar_id=scholar_id, guard=guard, badge=badge, accept_drop=accept_drop
+    )
     result.invalid = outcome.invalid
     return result
 
@@ -256,7 +278,9 @@ def _name_file(exc: ScholarStatsError, name: str) -> None:
     exc.args = (exc.message,)
 
 
-def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datetime | None = None) -> list[Candidate]:
+def html_candidates(
+    files: Sequence[Path], *, scholar_id: str, date: str | datetime | None = None
+) -> list[Candidate]:
     """One record per saved profile page, dated by ``date`` or the file's modification time.
 
     Every file is read and checked before anything is imported: a page that is
@@ -284,14 +308,24 @@ def html_candidates(files: Sequence[Path], *, scholar_id: str, date: str | datet
         if len(page.named_ids) > 1:
             raise ParseError(f"{path}: the page {whose(page)}; nothing was imported")
         if page.profile.scholar_id != scholar_id:
-            raise GuardRefused(f"{path}: the page is the profile of {page.profile.scholar_id or 'nobody'}, not {scholar_id}")
+            raise GuardRefused(
+                f"{path}: the page is the profile of {page.profile.scholar_id or 'nobody'}, not {scholar_id}"
+            )
         record = page_to_record(page)
         if not record.complete:
-            record = replace(record, notes=(*record.notes, (
-                f"imported from a saved page that shows {len(record.publications)} publications "
-                "with 'Show more' still enabled"
-            )))
-        candidates.append(Candidate(str(path), record.with_fetched_at((when_given or mtime).replace(microsecond=0))))
+            record = replace(
+                record,
+                notes=(
+                    *record.notes,
+                    (
+                        f"imported from a saved page that shows {len(record.publications)} publications "
+                        "with 'Show more' still enabled"
+                    ),
+                ),
+            )
+        candidates.append(
+            Candidate(str(path), record.with_fetched_at((when_given or mtime).replace(microsecond=0)))
+        )
     return candidates
 
 
@@ -317,6 +351,11 @@ def import_html(
                     "disabled before saving, or pass --allow-partial"
                 )
     return import_records(
-        data_dir, candidates, scholar_id=scholar_id, guard=guard, badge=badge,
-        accept_drop=accept_drop, allow_partial=allow_partial,
+        data_dir,
+        candidates,
+        scholar_id=scholar_id,
+        guard=guard,
+        badge=badge,
+        accept_drop=accept_drop,
+        allow_partial=allow_partial,
     )

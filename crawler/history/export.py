@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class What(TextEnum):
     """Which table ``export`` writes (``--what``); al-folio's file is written by ``crawler.outputs.alfolio``."""
 
@@ -87,8 +86,18 @@ class Format(TextEnum):
 WHATS = (What.METRICS.value, What.PUBLICATIONS.value, What.YEARS.value, What.GROUP.value)
 FORMATS = tuple(f.value for f in Format)
 METRICS_COLUMNS = (
-    "date", "scholar_id", "name", "citations", "citations_since", "since_year", "h_index", "h_index_since",
-    "i10_index", "i10_index_since", "publications", "source",
+    "date",
+    "scholar_id",
+    "name",
+    "citations",
+    "citations_since",
+    "since_year",
+    "h_index",
+    "h_index_since",
+    "i10_index",
+    "i10_index_since",
+    "publications",
+    "source",
 )
 PUBLICATION_COLUMNS = ("date", "scholar_id", "author_pub_id", "title", "year", "citations", "change")
 YEARS_COLUMNS = ("scholar_id", "year", "citations")
@@ -184,8 +193,17 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
         if count:
             m = header.metrics
             values: tuple[Any, ...] = (
-                header.date_text, job.scholar_id, header.name, m.citations, m.citations_since, m.since_year,
-                m.h_index, m.h_index_since, m.i10_index, m.i10_index_since, header.publication_count,
+                header.date_text,
+                job.scholar_id,
+                header.name,
+                m.citations,
+                m.citations_since,
+                m.since_year,
+                m.h_index,
+                m.h_index_since,
+                m.i10_index,
+                m.i10_index_since,
+                header.publication_count,
                 header.source,
             )
             for name, value in zip(columns, values, strict=True):
@@ -227,7 +245,12 @@ def _publication_rows(job: _PublicationJob) -> tuple[Any, int, list[BadSnapshot]
             continue
         ref, pubs = picked
         if pubs.scholar_id != job.scholar_id:
-            report_bad(bad, ref.path, f"it holds the record of {pubs.scholar_id}, not {job.scholar_id}", quiet=job.quiet)
+            report_bad(
+                bad,
+                ref.path,
+                f"it holds the record of {pubs.scholar_id}, not {job.scholar_id}",
+                quiet=job.quiet,
+            )
             continue
         n = len(pubs.author_pub_ids)
         out["date"].extend([format_time(pubs.date)] * n)
@@ -318,9 +341,9 @@ def iter_chunks(
         for a in authors:
             groups, before = _author_groups(data_dir, a, options, result.bad)
             for start in range(0, len(groups), CHUNK_SNAPSHOTS):
-                previous_groups = groups[max(0, start - 5):start]
+                previous_groups = groups[max(0, start - 5) : start]
                 baseline = [r for g in reversed(previous_groups) for r in reversed(g)] or before[:5]
-                yield _PublicationJob(a, groups[start:start + CHUNK_SNAPSHOTS], baseline, encode_as, quiet)
+                yield _PublicationJob(a, groups[start : start + CHUNK_SNAPSHOTS], baseline, encode_as, quiet)
 
     for encoded, rows, bad in run_jobs(_publication_rows, publication_jobs(), n_workers):
         if quiet:
@@ -339,13 +362,19 @@ def count_files(data_dir: Path, scholar_id: str) -> int:
         return 0
 
 
-def export_frame(data_dir: Path, options: ExportOptions | None = None, *, workers: int | None = None) -> pd.DataFrame:
+def export_frame(
+    data_dir: Path, options: ExportOptions | None = None, *, workers: int | None = None
+) -> pd.DataFrame:
     """The whole export as one DataFrame (``date`` as UTC timestamps); for a small history or a notebook."""
     import pandas as pd
 
     options = options or ExportOptions()
     chunks = list(iter_chunks(data_dir, options, fmt="frame", workers=workers))
-    data = pd.concat(chunks, ignore_index=True) if chunks else frame(options.columns, empty_columns(options.columns))
+    data = (
+        pd.concat(chunks, ignore_index=True)
+        if chunks
+        else frame(options.columns, empty_columns(options.columns))
+    )
     return with_dates(data)
 
 

@@ -21,8 +21,14 @@ from crawler.outputs.group import group_totals
 from crawler.store import BadSnapshot, snapshot_refs
 
 GROUP_COLUMNS = (
-    "date", "members", "members_with_data", "citations", "publications", "shared_publications",
-    "citations_sum", "publications_sum",
+    "date",
+    "members",
+    "members_with_data",
+    "citations",
+    "publications",
+    "shared_publications",
+    "citations_sum",
+    "publications_sum",
 )
 
 
@@ -47,8 +53,14 @@ def group_rows(
     def emit(when: datetime) -> None:
         totals = group_totals(list(current.values()))
         values = (
-            format_time(when), len(scholar_ids), len(current), totals.citations, totals.publications,
-            totals.shared_publications, totals.citations_sum, totals.publications_sum,
+            format_time(when),
+            len(scholar_ids),
+            len(current),
+            totals.citations,
+            totals.publications,
+            totals.shared_publications,
+            totals.citations_sum,
+            totals.publications_sum,
         )
         for name, value in zip(GROUP_COLUMNS, values, strict=True):
             rows[name].append(value)

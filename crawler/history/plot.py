@@ -83,8 +83,13 @@ def history_figure(data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | Non
     sources = {source for source, _, _ in runs}
     for source, dates, counts in runs:
         totals.plot(
-            dates, counts, marker="o" if len(dates) < 60 else None, markersize=3, linewidth=1.6,
-            color=LINE_COLOR if len(sources) == 1 else None, label=source_label(source),
+            dates,
+            counts,
+            marker="o" if len(dates) < 60 else None,
+            markersize=3,
+            linewidth=1.6,
+            color=LINE_COLOR if len(sources) == 1 else None,
+            label=source_label(source),
         )
     if len(sources) > 1:
         totals.legend(title="source", loc="upper left")
@@ -94,20 +99,30 @@ def history_figure(data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | Non
     totals.yaxis.set_major_locator(MaxNLocator(integer=True))
     totals.set_title(
         f"Total citations over time ({len(history)} snapshot{'s' if len(history) != 1 else ''}, "
-        f"last {latest.date_text})", fontsize=10,
+        f"last {latest.date_text})",
+        fontsize=10,
     )
     totals.set_xlabel("snapshot date (UTC)")
     totals.set_ylabel("total citations")
     totals.grid(True, alpha=0.3)
     if not runs:
-        totals.text(0.5, 0.5, "no citation totals in the snapshots", ha="center", va="center", transform=totals.transAxes)
+        totals.text(
+            0.5,
+            0.5,
+            "no citation totals in the snapshots",
+            ha="center",
+            va="center",
+            transform=totals.transAxes,
+        )
 
     years = [year for year, _ in latest.cites_per_year]
     counts = [count for _, count in latest.cites_per_year]
     container = bars.bar(years, counts, color=BAR_COLOR, width=0.8)
     if 0 < len(years) <= 30:
         bars.bar_label(container, fontsize=7, padding=2)
-    bars.set_title(f"Citations received per year (histogram of the snapshot of {latest.date_text})", fontsize=10)
+    bars.set_title(
+        f"Citations received per year (histogram of the snapshot of {latest.date_text})", fontsize=10
+    )
     bars.set_xlabel("year")
     bars.set_ylabel("citations in that year")
     bars.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -115,7 +130,14 @@ def history_figure(data_dir: Path, scholar_id: str, bad: list[BadSnapshot] | Non
     bars.grid(True, axis="y", alpha=0.3)
     bars.margins(y=0.12)
     if not years:
-        bars.text(0.5, 0.5, "no per-year histogram in the latest snapshot", ha="center", va="center", transform=bars.transAxes)
+        bars.text(
+            0.5,
+            0.5,
+            "no per-year histogram in the latest snapshot",
+            ha="center",
+            va="center",
+            transform=bars.transAxes,
+        )
     return figure
 
 

@@ -70,7 +70,9 @@ class Comparison:
     note: str | None = None
 
 
-def _readable(refs: Sequence[SnapshotRef], bad: list[BadSnapshot] | None) -> tuple[SnapshotRef, AuthorRecord] | None:
+def _readable(
+    refs: Sequence[SnapshotRef], bad: list[BadSnapshot] | None
+) -> tuple[SnapshotRef, AuthorRecord] | None:
     """The newest snapshot of ``refs`` that reads."""
     for ref in reversed(refs):
         record = read_record_or_none(ref, bad=bad)
@@ -79,7 +81,9 @@ def _readable(refs: Sequence[SnapshotRef], bad: list[BadSnapshot] | None) -> tup
     return None
 
 
-def _oldest_readable(refs: Sequence[SnapshotRef], bad: list[BadSnapshot] | None) -> tuple[SnapshotRef, AuthorRecord] | None:
+def _oldest_readable(
+    refs: Sequence[SnapshotRef], bad: list[BadSnapshot] | None
+) -> tuple[SnapshotRef, AuthorRecord] | None:
     for ref in refs:
         record = read_record_or_none(ref, bad=bad)
         if record is not None:
@@ -111,7 +115,11 @@ def choose(
     steps = last or 1
     if steps > len(earlier):
         old = _oldest_readable(earlier, bad)
-        return Comparison(new, old, f"only {len(earlier)} earlier snapshot{'s' if len(earlier) != 1 else ''}; compared with the oldest")
+        return Comparison(
+            new,
+            old,
+            f"only {len(earlier)} earlier snapshot{'s' if len(earlier) != 1 else ''}; compared with the oldest",
+        )
     return Comparison(new, _readable(earlier[: len(earlier) - steps + 1], bad))
 
 
@@ -121,7 +129,9 @@ def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
     n, o = new.metrics, old.metrics if old else None
     same_source = old is None or old.source == new.source
     since_same = o is not None and o.since_year == n.since_year and same_source
-    since_label = f"since {n.since_year}" if since_same or o is None else f"since {o.since_year} → {n.since_year}"
+    since_label = (
+        f"since {n.since_year}" if since_same or o is None else f"since {o.since_year} → {n.since_year}"
+    )
 
     def row(label: str, before: int | None, now: int | None, comparable: bool = True) -> None:
         change = _delta(before, now) if comparable else "n/a"
@@ -129,8 +139,15 @@ def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
 
     for key, label in (("citations", "citations"), ("h_index", "h-index"), ("i10_index", "i10-index")):
         row(label, getattr(o, key) if o else None, getattr(n, key), same_source)
-        if getattr(n, f"{key}_since") is not None or (o is not None and getattr(o, f"{key}_since") is not None):
-            row(f"{label} {since_label}", getattr(o, f"{key}_since") if o else None, getattr(n, f"{key}_since"), since_same)
+        if getattr(n, f"{key}_since") is not None or (
+            o is not None and getattr(o, f"{key}_since") is not None
+        ):
+            row(
+                f"{label} {since_label}",
+                getattr(o, f"{key}_since") if o else None,
+                getattr(n, f"{key}_since"),
+                since_same,
+            )
     row("publications", len(old.publications) if old else None, len(new.publications), same_source)
     return rows
 
@@ -152,14 +169,25 @@ def _publication_changes(old: AuthorRecord, new: AuthorRecord) -> list[str]:
             gains.append((-(pub.citations - prev.citations), index, pub, prev))
     if gains:
         gains.sort(key=lambda g: (g[0], g[1]))
-        lines += ["", "**Gained the most citations**", "", "| publication | before | now | gained |", "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "**Gained the most citations**",
+            "",
+            "| publication | before | now | gained |",
+            "|---|---:|---:|---:|",
+        ]
         for _, _, pub, prev in gains[:TOP_GAINED]:
-            lines.append(f"| {_title(pub)} | {_num(prev.citations)} | {_num(pub.citations)} | {_delta(prev.citations, pub.citations)} |")
+            lines.append(
+                f"| {_title(pub)} | {_num(prev.citations)} | {_num(pub.citations)} | {_delta(prev.citations, pub.citations)} |"
+            )
         if len(gains) > TOP_GAINED:
             lines.append(f"\n{len(gains) - TOP_GAINED} more publications gained citations.")
     added = [p for p in new.publications if p.author_pub_id not in before]
     gone = [p for p in old.publications if p.author_pub_id not in now_ids]
-    for heading, pubs, verb in (("New publications", added, "citations"), ("Vanished publications", gone, "citations when last seen")):
+    for heading, pubs, verb in (
+        ("New publications", added, "citations"),
+        ("Vanished publications", gone, "citations when last seen"),
+    ):
         if not pubs:
             continue
         lines += ["", f"**{heading} ({len(pubs)})**", ""]
@@ -243,7 +271,7 @@ def author_report(
         lines.append(f"({_md(comparison.note)}.)")
     if old is not None and old_ref is not None:
         start = refs.index(old_ref)
-        switches = _source_switches(data_dir, scholar_id, refs[start: refs.index(new_ref) + 1])
+        switches = _source_switches(data_dir, scholar_id, refs[start : refs.index(new_ref) + 1])
         if switches:
             lines += ["", *(f"- **Source**: {s}." for s in switches)]
     lines += ["", *_metric_rows(old, new)]
@@ -259,7 +287,9 @@ def _ids(authors: Sequence[str] | None, data_dir: Path) -> list[str]:
         folder = Path(data_dir)
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".") and (p / SNAPSHOTS).is_dir())
+        return sorted(
+            p.name for p in folder.iterdir() if not p.name.startswith(".") and (p / SNAPSHOTS).is_dir()
+        )
     seen: list[str] = []
     for raw in authors:
         try:

@@ -119,7 +119,9 @@ def resolve_authors(data_dir: Path, authors: Sequence[str] = ()) -> list[str]:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         if not (Path(data_dir) / scholar_id).is_dir():
-            raise UsageError(f"no data for author {scholar_id} in {data_dir} (no folder {Path(data_dir) / scholar_id})")
+            raise UsageError(
+                f"no data for author {scholar_id} in {data_dir} (no folder {Path(data_dir) / scholar_id})"
+            )
         ids.append(scholar_id)
     return sorted(set(ids))
 
@@ -229,12 +231,12 @@ def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | OSError]:
 
     heads: list[bytes | OSError] = []
     for start in range(0, len(refs), _READ_BATCH):
-        part = refs[start:start + _READ_BATCH]
+        part = refs[start : start + _READ_BATCH]
         began = time.perf_counter()
         heads.extend(batch(part))
         if (time.perf_counter() - began) / len(part) > _COLD_READ_SECONDS:
-            rest = refs[start + _READ_BATCH:]
-            parts = [rest[i:i + _READ_BATCH] for i in range(0, len(rest), _READ_BATCH)]
+            rest = refs[start + _READ_BATCH :]
+            parts = [rest[i : i + _READ_BATCH] for i in range(0, len(rest), _READ_BATCH)]
             with ThreadPoolExecutor(_READ_THREADS) as pool:
                 for done in pool.map(batch, parts):
                     heads.extend(done)
@@ -248,6 +250,7 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
     ``head``, when given, is the file's first 4 KiB already read (``read_heads``).
     Raises ``StorageError`` naming the file when it cannot be read.
     """
+
     def from_written_count(data: Mapping[str, Any]) -> SnapshotHeader | None:
         """The header when the file carries its publication count (or none is wanted)."""
         written = _written_count(data)
@@ -326,7 +329,7 @@ def read_publications(ref: SnapshotRef) -> PublicationColumns:
         with open(ref.file, "rb") as handle:
             data = json.loads(handle.read())
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError("not a snapshot (no \"format\": 1 object)")
+            raise ValueError('not a snapshot (no "format": 1 object)')
         scholar_id = data.get("scholar_id")
         pubs = data.get("publications") or []
         if not isinstance(scholar_id, str) or not scholar_id or not isinstance(pubs, list):
@@ -401,7 +404,12 @@ class HeaderReader:
             report_bad(self.bad, ref.path, str(exc.__cause__ or exc), quiet=self.quiet)
             return None
         if header.scholar_id != self.scholar_id:
-            report_bad(self.bad, ref.path, f"it holds the record of {header.scholar_id}, not {self.scholar_id}", quiet=self.quiet)
+            report_bad(
+                self.bad,
+                ref.path,
+                f"it holds the record of {header.scholar_id}, not {self.scholar_id}",
+                quiet=self.quiet,
+            )
             return None
         return header
 
@@ -413,7 +421,9 @@ def read_record_or_none(
     return _read_or_report(lambda ref: read_snapshot(ref.path), ref, bad, quiet)
 
 
-def first_readable(group: Sequence[SnapshotRef], read: Callable[[SnapshotRef], T | None]) -> tuple[SnapshotRef, T] | None:
+def first_readable(
+    group: Sequence[SnapshotRef], read: Callable[[SnapshotRef], T | None]
+) -> tuple[SnapshotRef, T] | None:
     """The newest snapshot of ``group`` that ``read`` can read, with what it read."""
     for ref in reversed(group):
         value = read(ref)

@@ -24,11 +24,25 @@ from crawler.store import atomic_writer
 if TYPE_CHECKING:
     import pandas as pd
 
-INTEGER_COLUMNS = frozenset({
-    "citations", "citations_since", "since_year", "h_index", "h_index_since", "i10_index", "i10_index_since",
-    "publications", "year", "change",
-    "members", "members_with_data", "shared_publications", "citations_sum", "publications_sum",
-})
+INTEGER_COLUMNS = frozenset(
+    {
+        "citations",
+        "citations_since",
+        "since_year",
+        "h_index",
+        "h_index_since",
+        "i10_index",
+        "i10_index_since",
+        "publications",
+        "year",
+        "change",
+        "members",
+        "members_with_data",
+        "shared_publications",
+        "citations_sum",
+        "publications_sum",
+    }
+)
 LINE_END = "\r\n"
 PARQUET_HINT = "pip install scholar-stats[parquet]"
 
@@ -111,7 +125,9 @@ def with_dates(data: pd.DataFrame) -> pd.DataFrame:
     if "date" not in data.columns:
         return data
     data = data.copy()
-    data["date"] = pd.to_datetime(data["date"], format="%Y-%m-%dT%H:%M:%SZ", utc=True).astype("datetime64[s, UTC]")
+    data["date"] = pd.to_datetime(data["date"], format="%Y-%m-%dT%H:%M:%SZ", utc=True).astype(
+        "datetime64[s, UTC]"
+    )
     return data
 
 

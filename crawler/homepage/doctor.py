@@ -42,11 +42,17 @@ _PAPER_RE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _TOTAL_RE = re.compile(r"""\bid\s*=\s*["']total_cit["']""", re.IGNORECASE)
-_BIB_ENTRY_RE = re.compile(r"@(?P<kind>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,(?P<body>.*?)(?=^\s*@\w+\s*\{|\Z)", re.DOTALL | re.MULTILINE)
+_BIB_ENTRY_RE = re.compile(
+    r"@(?P<kind>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,(?P<body>.*?)(?=^\s*@\w+\s*\{|\Z)", re.DOTALL | re.MULTILINE
+)
 _BIB_GSID_RE = re.compile(r"""\bgoogle_scholar_id\s*=\s*[{"]\s*(?P<id>[^}"\s]+)\s*[}"]""", re.IGNORECASE)
 _DATA_URL_RES = (
-    re.compile(r"https://cdn\.jsdelivr\.net/gh/(?P<repo>[\w.-]+/[\w.-]+)@(?P<branch>[\w./-]+?)/(?:[\w-]{12}/)?gs_data\.json"),
-    re.compile(r"https://raw\.githubusercontent\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?P<branch>[\w./-]+?)/(?:[\w-]{12}/)?gs_data\.json"),
+    re.compile(
+        r"https://cdn\.jsdelivr\.net/gh/(?P<repo>[\w.-]+/[\w.-]+)@(?P<branch>[\w./-]+?)/(?:[\w-]{12}/)?gs_data\.json"
+    ),
+    re.compile(
+        r"https://raw\.githubusercontent\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?P<branch>[\w./-]+?)/(?:[\w-]{12}/)?gs_data\.json"
+    ),
 )
 
 
@@ -67,10 +73,19 @@ class Report:
         self.findings.append(Finding(check, message, where))
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"ok": not self.findings, "findings": [asdict(f) for f in self.findings], "facts": self.facts},
-            indent=2, sort_keys=True, ensure_ascii=False,
-        ) + "\n"
+        return (
+            json.dumps(
+                {
+                    "ok": not self.findings,
+                    "findings": [asdict(f) for f in self.findings],
+                    "facts": self.facts,
+                },
+                indent=2,
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
 
     def lines(self) -> Iterator[str]:
         for finding in self.findings:
@@ -84,7 +99,9 @@ class Report:
 class PublishedData:
     """The files of the data branch (read with git, nothing checked out) or of a data folder."""
 
-    def __init__(self, label: str, files: dict[str, Path] | None = None, git: tuple[Path, str] | None = None) -> None:
+    def __init__(
+        self, label: str, files: dict[str, Path] | None = None, git: tuple[Path, str] | None = None
+    ) -> None:
         self.label = label
         self._files = files or {}
         self._git = git
@@ -102,8 +119,12 @@ class PublishedData:
     @classmethod
     def from_branch(cls, root: Path, branch: str) -> PublishedData | None:
         """The branch, local first, else a remote-tracking one; None when there is neither."""
-        refs = _git(root, "for-each-ref", "--format=%(refname)", f"refs/heads/{branch}", "refs/remotes/*/" + branch)
-        names = [r for r in refs.decode("utf-8", "replace").splitlines() if r.strip()] if refs is not None else []
+        refs = _git(
+            root, "for-each-ref", "--format=%(refname)", f"refs/heads/{branch}", "refs/remotes/*/" + branch
+        )
+        names = (
+            [r for r in refs.decode("utf-8", "replace").splitlines() if r.strip()] if refs is not None else []
+        )
         if not names:
             return None
         return cls(names[0].removeprefix("refs/heads/").removeprefix("refs/remotes/"), git=(root, names[0]))
@@ -180,7 +201,10 @@ def _shape_problem(doc: Any) -> str | None:
         permissions = job.get("permissions", doc.get("permissions"))
         if permissions is not None and not (
             permissions in ("read-all", "write-all", {})
-            or (isinstance(permissions, dict) and all(v in ("read", "write", "none") for v in permissions.values()))
+            or (
+                isinstance(permissions, dict)
+                and all(v in ("read", "write", "none") for v in permissions.values())
+            )
         ):
             return f"job {name}: `permissions:` is not read-all, write-all or a map of read/write/none"
     return None
@@ -191,9 +215,13 @@ def _our_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(steps, list):
         return []
     return [
-        s for s in steps
+        s
+        for s in steps
         if isinstance(s, dict)
-        and (str(s.get("uses", "")).lower().startswith(f"{ACTION_REPO}@") or "scholar-stats publish" in str(s.get("run", "")))
+        and (
+            str(s.get("uses", "")).lower().startswith(f"{ACTION_REPO}@")
+            or "scholar-stats publish" in str(s.get("run", ""))
+        )
     ]
 
 
@@ -208,7 +236,11 @@ def check_workflows(root: Path, report: Report) -> list[Runner]:
     folder = root / sites.WORKFLOWS
     runners: list[Runner] = []
     broken = False
-    paths = sorted(p for p in folder.glob("*") if p.suffix in (".yml", ".yaml") and p.is_file()) if folder.is_dir() else []
+    paths = (
+        sorted(p for p in folder.glob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+        if folder.is_dir()
+        else []
+    )
     for path in paths:
         relative = f"{sites.WORKFLOWS}/{path.name}"
         text = sites.read_text(path) or ""
@@ -219,14 +251,22 @@ def check_workflows(root: Path, report: Report) -> list[Runner]:
         if problem:
             if ACTION_REPO in text or "scholar-stats publish" in text:
                 broken = True
-                report.add("workflow", f"not a valid workflow ({problem}): GitHub will not run it; fix it or run `scholar-stats init` again", relative)
+                report.add(
+                    "workflow",
+                    f"not a valid workflow ({problem}): GitHub will not run it; fix it or run `scholar-stats init` again",
+                    relative,
+                )
             continue
         for name, job in doc["jobs"].items():
             steps = _our_steps(job)
             if not steps:
                 continue
             if not _can_write_contents(doc, job):
-                report.add("workflow", f"job {name} cannot push the data branch: give it `permissions: contents: write`", relative)
+                report.add(
+                    "workflow",
+                    f"job {name} cannot push the data branch: give it `permissions: contents: write`",
+                    relative,
+                )
             branch = DEFAULT_BRANCH
             al_folio = False
             for step in steps:
@@ -235,10 +275,18 @@ def check_workflows(root: Path, report: Report) -> list[Runner]:
                 if uses:
                     ref = uses.partition("@")[2]
                     if not (_SHA_RE.match(ref) or _RELEASE_RE.match(ref)):
-                        report.add("workflow", f"{uses} follows a moving ref: pin a release (@v1, @vX.Y.Z or a commit SHA)", relative)
+                        report.add(
+                            "workflow",
+                            f"{uses} follows a moving ref: pin a release (@v1, @vX.Y.Z or a commit SHA)",
+                            relative,
+                        )
                     author = str(with_.get("scholar-id", "")) + str(with_.get("config", ""))
                     if not author.strip():
-                        report.add("workflow", "the step names no author: add `scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}` (or `config:`)", relative)
+                        report.add(
+                            "workflow",
+                            "the step names no author: add `scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}` (or `config:`)",
+                            relative,
+                        )
                     secret = re.search(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)", str(with_.get("scholar-id", "")))
                     if secret:
                         report.facts.setdefault("secrets", []).append(secret.group(1))
@@ -248,9 +296,17 @@ def check_workflows(root: Path, report: Report) -> list[Runner]:
     if not runners and not broken:
         report.add("workflow", "no workflow runs scholar-stats: run `scholar-stats init`", sites.WORKFLOWS)
     for old in sites.old_crawler_workflows(root):
-        report.add("workflow", "AcadHomepage's crawler still runs and force-pushes the data branch, wiping its history: remove it (`scholar-stats init` does)", old)
+        report.add(
+            "workflow",
+            "AcadHomepage's crawler still runs and force-pushes the data branch, wiping its history: remove it (`scholar-stats init` does)",
+            old,
+        )
     if any(r.al_folio for r in runners) and (root / sites.ALFOLIO_CITATIONS_WORKFLOW).exists():
-        report.add("workflow", "al-folio's own citation updater also writes _data/citations.yml: remove it (`scholar-stats init` does)", sites.ALFOLIO_CITATIONS_WORKFLOW)
+        report.add(
+            "workflow",
+            "al-folio's own citation updater also writes _data/citations.yml: remove it (`scholar-stats init` does)",
+            sites.ALFOLIO_CITATIONS_WORKFLOW,
+        )
     report.facts["workflows"] = [r.path for r in runners]
     return runners
 
@@ -265,7 +321,10 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
     gs_data: dict[str, Any] | None = None
     for name in ("gs_data.json", "gs_data_shieldsio.json"):
         if name not in names:
-            report.add("data", f"{name} is missing at the root of {data.label}: the page reads it there; run the workflow (publish puts it there)")
+            report.add(
+                "data",
+                f"{name} is missing at the root of {data.label}: the page reads it there; run the workflow (publish puts it there)",
+            )
     raw = data.read("gs_data.json")
     if raw is not None:
         try:
@@ -278,8 +337,11 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
             else:
                 report.add("data", f"gs_data.json in {data.label} has no publications: publish again")
     snapshots = sorted(
-        (n.rsplit("/", 1)[1], n) for n in names
-        if n.count("/") == 2 and n.split("/")[1] == "snapshots" and SNAPSHOT_NAME_RE.match(n.rsplit("/", 1)[1])
+        (n.rsplit("/", 1)[1], n)
+        for n in names
+        if n.count("/") == 2
+        and n.split("/")[1] == "snapshots"
+        and SNAPSHOT_NAME_RE.match(n.rsplit("/", 1)[1])
     )
     if snapshots:
         newest = snapshots[-1][0]
@@ -287,7 +349,9 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
         report.facts["newest_snapshot"] = snapshots[-1][1]
         report.facts["newest_snapshot_age_days"] = round((now - when).total_seconds() / 86400, 1)
     elif names:
-        report.add("data", f"no snapshots in {data.label}: history is not kept; is it published by scholar-stats?")
+        report.add(
+            "data", f"no snapshots in {data.label}: history is not kept; is it published by scholar-stats?"
+        )
     for name in sorted(n for n in names if n.count("/") == 1 and n.endswith("/state.json")):
         try:
             state = json.loads(data.read(name) or b"")
@@ -317,7 +381,9 @@ def source_files(root: Path) -> Iterator[Path]:
             if entry.is_dir():
                 if entry.name not in SKIP_DIRS:
                     stack.append(entry)
-            elif entry.suffix.lower() in SOURCE_SUFFIXES or (entry.suffix == ".js" and "scholar-stats" in entry.name):
+            elif entry.suffix.lower() in SOURCE_SUFFIXES or (
+                entry.suffix == ".js" and "scholar-stats" in entry.name
+            ):
                 yield entry
 
 
@@ -344,7 +410,11 @@ def check_papers(root: Path, texts: dict[str, str], gs_data: dict[str, Any], rep
                 if pub_id and "{{" not in pub_id and pub_id not in publications:
                     unknown.setdefault(pub_id, f"{relative}:{_line_of(text, match.start())}")
     for pub_id, where in unknown.items():
-        report.add("papers", f"paper ID {pub_id} is not in the data: a typo, or a paper Scholar merged (find its ID on your profile)", where)
+        report.add(
+            "papers",
+            f"paper ID {pub_id} is not in the data: a typo, or a paper Scholar merged (find its ID on your profile)",
+            where,
+        )
     bib_folder = root / "_bibliography"
     for bib in sorted(bib_folder.glob("*.bib")) if bib_folder.is_dir() else []:
         text = sites.read_text(bib) or ""
@@ -367,21 +437,40 @@ def check_snippet(site: sites.Site, texts: dict[str, str], branch: str, report: 
             found += [(relative, m.group("repo"), m.group("branch")) for m in pattern.finditer(text)]
     for relative, repo, used in sorted(set(found)):
         if site.repo and repo.lower() != site.repo.lower():
-            report.add("snippet", f"the page script reads {repo}, not this repository ({site.repo}): run `scholar-stats init` (or `embed --repo {site.repo}`)", relative)
+            report.add(
+                "snippet",
+                f"the page script reads {repo}, not this repository ({site.repo}): run `scholar-stats init` (or `embed --repo {site.repo}`)",
+                relative,
+            )
         if used != branch:
-            report.add("snippet", f"the page script reads branch {used}, but the data is published to {branch}: regenerate it", relative)
+            report.add(
+                "snippet",
+                f"the page script reads branch {used}, but the data is published to {branch}: regenerate it",
+                relative,
+            )
     include = texts.get(sites.ACAD_INCLUDE, "")
     if site.template == "acadhomepage" and "$.getJSON" in include:
-        report.add("snippet", "AcadHomepage's own script is still in place (it stops at the first unknown paper): run `scholar-stats init`", sites.ACAD_INCLUDE)
+        report.add(
+            "snippet",
+            "AcadHomepage's own script is still in place (it stops at the first unknown paper): run `scholar-stats init`",
+            sites.ACAD_INCLUDE,
+        )
     elif not found and site.template != "al-folio":
-        report.add("snippet", "no page script reads the data: run `scholar-stats init` (or paste `scholar-stats embed`'s output)")
+        report.add(
+            "snippet",
+            "no page script reads the data: run `scholar-stats init` (or paste `scholar-stats embed`'s output)",
+        )
     if site.template == "acadhomepage" and not any(_TOTAL_RE.search(t) for t in texts.values()):
-        report.add("snippet", "no element with id total_cit: AcadHomepage's page shows the total in <span id='total_cit'></span>")
+        report.add(
+            "snippet",
+            "no element with id total_cit: AcadHomepage's page shows the total in <span id='total_cit'></span>",
+        )
     report.facts["snippets"] = sorted({r for r, _, _ in found})
 
 
-def diagnose(root: Path, *, data_dir: Path | None = None, branch: str | None = None,
-             now: datetime | None = None) -> Report:
+def diagnose(
+    root: Path, *, data_dir: Path | None = None, branch: str | None = None, now: datetime | None = None
+) -> Report:
     report = Report()
     site = sites.inspect(root)
     report.facts.update({"template": site.template, "repository": site.repo})
@@ -393,7 +482,10 @@ def diagnose(root: Path, *, data_dir: Path | None = None, branch: str | None = N
     else:
         data = PublishedData.from_branch(root, branch)
         if data is None:
-            report.add("data", f"no branch {branch} here or on a remote: run the workflow once, then `git fetch origin {branch}`")
+            report.add(
+                "data",
+                f"no branch {branch} here or on a remote: run the workflow once, then `git fetch origin {branch}`",
+            )
     gs_data = check_data(data, report, now or datetime.now(timezone.utc)) if data is not None else None
     texts = {}
     for path in source_files(root):

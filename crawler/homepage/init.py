@@ -102,7 +102,10 @@ def action_ref(existing: str | None = None) -> tuple[str, str | None]:
     try:
         proc = subprocess.run(
             ["git", "ls-remote", "--tags", remote, f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"],
-            capture_output=True, text=True, timeout=20, check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         )
         listed = proc.stdout.splitlines()
@@ -128,9 +131,7 @@ def parse_chain(chain: str | None) -> tuple[str, ...]:
     names = tuple(part.strip() for part in chain.split(",") if part.strip())
     unknown = [name for name in names if name not in SOURCES]
     if not names or unknown:
-        raise UsageError(
-            f"--source must be a comma-separated chain of {', '.join(SOURCES)}, not {chain!r}"
-        )
+        raise UsageError(f"--source must be a comma-separated chain of {', '.join(SOURCES)}, not {chain!r}")
     if len(set(names)) != len(names):
         raise UsageError(f"--source names a source twice: {chain!r}")
     return names
@@ -170,8 +171,7 @@ def workflow_text(site: Site, *, al_folio: bool, action: str, import_git: bool =
         "    runs-on: ubuntu-latest",
         "    timeout-minutes: 20",
         "    permissions:",
-        "      contents: write # to push the data branch"
-        + (" and _data/citations.yml" if al_folio else ""),
+        "      contents: write # to push the data branch" + (" and _data/citations.yml" if al_folio else ""),
         "    steps:",
         f"      - name: Check out (for {CONFIG})",
         f"        uses: {CHECKOUT}",
@@ -204,7 +204,9 @@ def config_text(site: Site, chain: Sequence[str]) -> str:
         lines += ["", "[[authors]]", f'id = "{site.scholar_id}"']
         for name in chain:
             if name in _OTHER_ID:
-                lines.append(f'# {_OTHER_ID[name]} = "..."   # the author\'s {name} ID, needed by that source')
+                lines.append(
+                    f'# {_OTHER_ID[name]} = "..."   # the author\'s {name} ID, needed by that source'
+                )
     else:
         lines += ["", f"# The author's Scholar ID comes from the {SECRET} secret."]
     return "\n".join(lines) + "\n"
@@ -234,14 +236,20 @@ def _template_files(site: Site) -> list[tuple[str, str | None, str]]:
     root = site.root
     files: list[tuple[str, str | None, str]] = []
     if site.template == "acadhomepage":
-        files.append((sites.ACAD_INCLUDE, _snippet(site), "the page script, reading the published gs_data.json"))
+        files.append(
+            (sites.ACAD_INCLUDE, _snippet(site), "the page script, reading the published gs_data.json")
+        )
         scripts = sites.read_text(root / ACADHOMEPAGE_SCRIPTS)
         if scripts is not None and "fetch_google_scholar_stats.html" not in scripts:
-            files.append((
-                ACADHOMEPAGE_SCRIPTS,
-                scripts + ("" if scripts.endswith("\n") else "\n") + "{% include fetch_google_scholar_stats.html %}\n",
-                "load the page script",
-            ))
+            files.append(
+                (
+                    ACADHOMEPAGE_SCRIPTS,
+                    scripts
+                    + ("" if scripts.endswith("\n") else "\n")
+                    + "{% include fetch_google_scholar_stats.html %}\n",
+                    "load the page script",
+                )
+            )
         for path in sites.old_crawler_workflows(root):
             files.append((path, None, "AcadHomepage's crawler workflow, replaced by scholar-stats.yml"))
     elif site.template == "al-folio":
@@ -257,10 +265,13 @@ def _template_files(site: Site) -> list[tuple[str, str | None, str]]:
                 updated = layout + ("" if layout.endswith("\n") else "\n") + include + "\n"
             files.append((ALFOLIO_LAYOUT, updated, "load the page script"))
         if (root / sites.ALFOLIO_CITATIONS_WORKFLOW).exists():
-            files.append((
-                sites.ALFOLIO_CITATIONS_WORKFLOW, None,
-                "al-folio's own citation updater would overwrite _data/citations.yml",
-            ))
+            files.append(
+                (
+                    sites.ALFOLIO_CITATIONS_WORKFLOW,
+                    None,
+                    "al-folio's own citation updater would overwrite _data/citations.yml",
+                )
+            )
     elif site.template == "academicpages":
         footer = sites.read_text(root / sites.ACADEMICPAGES_FOOTER) or ""
         updated = _insert_block(footer, _snippet(site), before="<!-- end custom footer snippets -->")
@@ -283,7 +294,9 @@ def _check_path(root: Path, relative: str) -> Path:
     for part in relative.split("/"):
         path = path / part
         if path.is_symlink():
-            raise UsageError(f"{relative}: {path.relative_to(root)} is a symbolic link; init does not follow it")
+            raise UsageError(
+                f"{relative}: {path.relative_to(root)} is a symbolic link; init does not follow it"
+            )
     return path
 
 
@@ -297,7 +310,11 @@ def _read_bytes(path: Path) -> bytes | None:
 
 
 def plan_init(
-    root: Path, *, template: str = "auto", scholar_id: str | None = None, chain: str | None = None,
+    root: Path,
+    *,
+    template: str = "auto",
+    scholar_id: str | None = None,
+    chain: str | None = None,
     import_git: bool = False,
     lab_shards: int | None = None,
 ) -> Plan:
@@ -317,9 +334,7 @@ def plan_init(
         site = Site(site.root, site.template, given, None, site.repo)
     needs_entry = [name for name in sources if name in _OTHER_ID]
     if needs_entry and site.scholar_id is None:
-        raise UsageError(
-            f"the {needs_entry[0]} source needs the author in {CONFIG}: pass --scholar-id ID"
-        )
+        raise UsageError(f"the {needs_entry[0]} source needs the author in {CONFIG}: pass --scholar-id ID")
     al_folio = site.template == "al-folio"
     if lab_shards is not None:
         action, warning = action_ref(sites.read_text(_check_path(root, lab.LAB_WORKFLOW)))
@@ -330,7 +345,11 @@ def plan_init(
         # Once asked for, the import stays: a later `init` without the flag changes nothing.
         import_git = import_git or (existing is not None and IMPORT_GIT_LINE in existing.splitlines())
         planned = [
-            (WORKFLOW, workflow_text(site, al_folio=al_folio, action=action, import_git=import_git), "fetch and publish every day"),
+            (
+                WORKFLOW,
+                workflow_text(site, al_folio=al_folio, action=action, import_git=import_git),
+                "fetch and publish every day",
+            ),
             (CONFIG, config_text(site, sources), "the settings the workflow reads"),
             *_template_files(site),
         ]
@@ -349,7 +368,9 @@ def _lab_todo(changes: Sequence[FileChange]) -> list[str]:
     todo = [f"List every member in {CONFIG}, one [[authors]] entry each (about 25 to 50 authors per shard)"]
     if changes:
         paths = " ".join(c.path for c in changes)
-        todo.append(f"Review and commit the changes: git add -A -- {paths} && git commit -m 'Lab citation numbers by scholar-stats' && git push")
+        todo.append(
+            f"Review and commit the changes: git add -A -- {paths} && git commit -m 'Lab citation numbers by scholar-stats' && git push"
+        )
     todo.append(
         "On GitHub: enable Actions if this repository is a fork (Actions tab), then run the workflow once "
         "(Actions > Google Scholar stats (lab) > Run workflow)"
@@ -370,7 +391,13 @@ def lab_files(
         ),
     ]
     if _read_bytes(_check_path(root, CONFIG)) is None:
-        files.append((CONFIG, lab.lab_config_text(site.scholar_id, sources, DOCS_URL), "the lab's members, for the workflow to read"))
+        files.append(
+            (
+                CONFIG,
+                lab.lab_config_text(site.scholar_id, sources, DOCS_URL),
+                "the lab's members, for the workflow to read",
+            )
+        )
     if (root / WORKFLOW).exists():
         files.append((WORKFLOW, None, "replaced by the lab workflow: both would push the data branch"))
     return files
@@ -380,7 +407,9 @@ def _todo(site: Site, changes: Sequence[FileChange], sources: Sequence[str]) -> 
     todo = []
     if changes:
         paths = " ".join(c.path for c in changes)
-        todo.append(f"Review and commit the changes: git add -A -- {paths} && git commit -m 'Citation numbers by scholar-stats' && git push")
+        todo.append(
+            f"Review and commit the changes: git add -A -- {paths} && git commit -m 'Citation numbers by scholar-stats' && git push"
+        )
     if site.scholar_id is None:
         todo.append(
             f"Add the repository secret {SECRET} (Settings > Secrets and variables > Actions), "
@@ -388,7 +417,7 @@ def _todo(site: Site, changes: Sequence[FileChange], sources: Sequence[str]) -> 
         )
     for name in sources:
         if name in _OTHER_ID:
-            todo.append(f"Put the author's {name} ID in {CONFIG} ({_OTHER_ID[name]} = \"...\")")
+            todo.append(f'Put the author\'s {name} ID in {CONFIG} ({_OTHER_ID[name]} = "...")')
     todo.append(
         "On GitHub: enable Actions if this repository is a fork (Actions tab), then run the workflow once "
         "(Actions > Google Scholar stats > Run workflow)"
@@ -416,7 +445,8 @@ def uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
         return []
     proc = subprocess.run(
         ["git", "-C", str(root), "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     if proc.returncode != 0:
         reason = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
@@ -439,7 +469,7 @@ def uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
         status, name = entry[:2], entry[3:].decode("utf-8", errors="replace")
         if status[:1] in (b"R", b"C"):
             skip = True  # the next entry is the rename's source
-        dirty.add(name[len(prefix):] if prefix and name.startswith(prefix) else name)
+        dirty.add(name[len(prefix) :] if prefix and name.startswith(prefix) else name)
     return [p for p in paths if p in dirty]
 
 

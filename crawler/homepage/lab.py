@@ -20,13 +20,16 @@ from crawler.shard import MAX_SHARDS
 LAB_WORKFLOW = ".github/workflows/scholar-stats-lab.yml"
 EXAMPLE_INSTALL = "OWNER/scholar-stats@v1"
 _HEADER_END = "name: Google Scholar stats (lab)\n"
-_CRON_RE = re.compile(r'^(    # Daily at )\d\d:\d\d( UTC: .*\n.*\n    - cron: )"41 5 \* \* \*"$', re.MULTILINE)
+_CRON_RE = re.compile(
+    r'^(    # Daily at )\d\d:\d\d( UTC: .*\n.*\n    - cron: )"41 5 \* \* \*"$', re.MULTILINE
+)
 _SHARDS_RE = re.compile(r'^(  SHARDS: )"\d+"$', re.MULTILINE)
 _MATRIX_RE = re.compile(r"^(        shard: )\[[\d, ]+\]$", re.MULTILINE)
 _INSTALL_RE = re.compile(
-    r'^(        # )OWNER/scholar-stats at a commit you trust, as with any action\.\n'
+    r"^(        # )OWNER/scholar-stats at a commit you trust, as with any action\.\n"
     r'(        run: python -m pip install --disable-pip-version-check "scholar-stats @ git\+https://github\.com/)'
-    + re.escape(EXAMPLE_INSTALL) + r'"$',
+    + re.escape(EXAMPLE_INSTALL)
+    + r'"$',
     re.MULTILINE,
 )
 
@@ -37,7 +40,9 @@ def example_text() -> str:
 
 def check_shards(shards: int) -> int:
     if not 1 <= shards <= MAX_SHARDS:
-        raise UsageError(f"--shards must be between 1 and {MAX_SHARDS} (the most jobs a GitHub matrix runs), not {shards}")
+        raise UsageError(
+            f"--shards must be between 1 and {MAX_SHARDS} (the most jobs a GitHub matrix runs), not {shards}"
+        )
     return shards
 
 
@@ -54,7 +59,8 @@ def lab_workflow_text(shards: int, action: str, docs_url: str, at: tuple[int, in
         f"# How it works and what to do when a shard fails: {docs_url}/labs.md\n"
     )
     how = (
-        f"scholar-stats {version}, pinned by its commit like an action." if version
+        f"scholar-stats {version}, pinned by its commit like an action."
+        if version
         else f"scholar-stats {ref.partition('@')[2]} by its tag: run init again online to pin its commit."
     )
     hour, minute = at
@@ -65,7 +71,7 @@ def lab_workflow_text(shards: int, action: str, docs_url: str, at: tuple[int, in
         (_MATRIX_RE, lambda m: f"{m[1]}[{shard_list}]"),
         (_INSTALL_RE, lambda m: f'{m[1]}{how}\n{m[2]}{ref}"' + (f" # {version}" if version else "")),
     ]
-    body = text[text.index(_HEADER_END):]
+    body = text[text.index(_HEADER_END) :]
     for pattern, replacement in replacements:
         body, count = pattern.subn(replacement, body)
         if count == 0:  # pragma: no cover - the shipped example and this module change together

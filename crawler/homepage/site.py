@@ -37,9 +37,13 @@ WORKFLOWS = ".github/workflows"
 # sample author): a site that still has them has not named its own profile.
 TEMPLATE_EXAMPLE_IDS = frozenset({"qc6CJjYAAAAJ", "PS_CX0AAAAAJ"})
 # Likewise the `repository:` the templates ship, which forks often keep.
-TEMPLATE_EXAMPLE_REPOS = frozenset({
-    "academicpages/academicpages.github.io", "rayeren/acad-homepage.github.io", "alshedivat/al-folio",
-})
+TEMPLATE_EXAMPLE_REPOS = frozenset(
+    {
+        "academicpages/academicpages.github.io",
+        "rayeren/acad-homepage.github.io",
+        "alshedivat/al-folio",
+    }
+)
 
 _TOP_KEY = r"^{key}[ \t]*:[ \t]*(?P<value>[^\n]*)$"
 _GITHUB_REMOTE_RE = re.compile(r"github\.com[:/]", re.IGNORECASE)
@@ -136,7 +140,10 @@ def find_scholar_id(root: Path, template: str) -> tuple[str | None, str | None]:
     """The author's Scholar ID as the site names it, and the file it was read from."""
     config = read_text(root / "_config.yml") or ""
     if template == "al-folio":
-        for name, text in ((ALFOLIO_SOCIALS, read_text(root / ALFOLIO_SOCIALS) or ""), ("_config.yml", config)):
+        for name, text in (
+            (ALFOLIO_SOCIALS, read_text(root / ALFOLIO_SOCIALS) or ""),
+            ("_config.yml", config),
+        ):
             found = _own_id(yaml_scalar(text, "scholar_userid"))
             if found:
                 return found, name

@@ -99,7 +99,9 @@ def read_existing(text: str | None, where: str) -> tuple[str | None, Papers]:
     if data is None:
         return None, {}
     if not isinstance(data, dict) or not isinstance(data.get("papers", {}), dict):
-        raise StorageError(f"{where} is not al-folio's citations file (no 'papers' mapping); it is left as it is")
+        raise StorageError(
+            f"{where} is not al-folio's citations file (no 'papers' mapping); it is left as it is"
+        )
     metadata = data.get("metadata")
     last = metadata.get("last_updated") if isinstance(metadata, dict) else None
     papers = data.get("papers") or {}
@@ -155,14 +157,18 @@ def dump(last_updated: str, papers: Mapping[str, Any]) -> str:
     )
 
 
-def build(data_dir: Path, scholar_ids: Sequence[str], existing: str | None, *, where: str = DEFAULT_PATH) -> AlFolioCitations:
+def build(
+    data_dir: Path, scholar_ids: Sequence[str], existing: str | None, *, where: str = DEFAULT_PATH
+) -> AlFolioCitations:
     """The file for these authors, given the existing file's text (or None)."""
     old_date, old_papers = read_existing(existing, where)
     records = []
     for scholar_id in scholar_ids:
         record = newest_scholar_record(AuthorStore(data_dir, scholar_id))
         if record is None:
-            raise UsageError(f"no Google Scholar snapshot of {scholar_id} in {data_dir} yet: run `scholar-stats run` first")
+            raise UsageError(
+                f"no Google Scholar snapshot of {scholar_id} in {data_dir} yet: run `scholar-stats run` first"
+            )
         records.append(record)
     ours = {record.scholar_id for record in records}
     papers: Papers = {k: v for k, v in old_papers.items() if _owner(k) not in ours}
@@ -174,4 +180,6 @@ def build(data_dir: Path, scholar_ids: Sequence[str], existing: str | None, *, w
     dates = [r.fetched_at for r in records if r.fetched_at is not None]
     last_updated = max(dates).date().isoformat() if dates else (old_date or "")
     # The summary goes into a commit message (the Action's al-folio step): titles are Scholar's text.
-    return AlFolioCitations(dump(last_updated, papers), True, redacted_text(_describe(old_papers, papers)), len(papers))
+    return AlFolioCitations(
+        dump(last_updated, papers), True, redacted_text(_describe(old_papers, papers)), len(papers)
+    )

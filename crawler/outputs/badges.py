@@ -370,7 +370,9 @@ class _Writer:
 APPROXIMATE = "≈ "
 
 
-def _put_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, out: _Writer, prefix: str = "") -> None:
+def _put_pair(
+    stem: Path, label: str, value: int | None, style: BadgeStyle, out: _Writer, prefix: str = ""
+) -> None:
     """Write ``stem.json`` and ``stem.svg`` for ``value``, or remove both when it is unknown."""
     json_path, svg_path = Path(f"{stem}.json"), Path(f"{stem}.svg")
     if value is None:
@@ -400,7 +402,11 @@ def style_for(record: AuthorRecord, style: BadgeStyle, *, neutral: bool = False)
     """``style`` as it applies to ``record``: no Google Scholar logo on another
     source's numbers, the neutral colour for numbers kept through a long block."""
     changes: dict[str, Any] = {}
-    if record.source not in SCHOLAR_NUMBERS and style.logo is not None and style.logo.strip().lower() == SCHOLAR_LOGO:
+    if (
+        record.source not in SCHOLAR_NUMBERS
+        and style.logo is not None
+        and style.logo.strip().lower() == SCHOLAR_LOGO
+    ):
         changes["logo"] = None
     if neutral:
         changes["color"] = style.stale_color
@@ -480,7 +486,9 @@ def write_badges(
     return out.flush()
 
 
-def write_badge_pair(stem: Path, label: str, value: int | None, style: BadgeStyle, *, jail: Path) -> list[Path]:
+def write_badge_pair(
+    stem: Path, label: str, value: int | None, style: BadgeStyle, *, jail: Path
+) -> list[Path]:
     """``stem.json`` and ``stem.svg`` for one number (removed when it is unknown); the files written."""
     out = _Writer(jail)
     _put_pair(stem, label, value, style, out)

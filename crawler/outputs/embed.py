@@ -36,7 +36,6 @@ MAX_TIMEOUT_MS = 120_000
 DATA_FILE = "gs_data.json"
 
 
-
 class Format(TextEnum):
     """``html``: a <script> element with the script inlined; ``js``: the bare script."""
 
@@ -129,7 +128,9 @@ def make_options(
 ) -> EmbedOptions:
     """Check the options; explicit ``urls`` replace the jsDelivr / raw.githubusercontent.com pair."""
     if not MIN_TIMEOUT_MS <= timeout_ms <= MAX_TIMEOUT_MS:
-        raise UsageError(f"--timeout-ms must be between {MIN_TIMEOUT_MS} and {MAX_TIMEOUT_MS}, not {timeout_ms}")
+        raise UsageError(
+            f"--timeout-ms must be between {MIN_TIMEOUT_MS} and {MAX_TIMEOUT_MS}, not {timeout_ms}"
+        )
     if urls:
         return EmbedOptions(urls=tuple(check_url(u) for u in urls), timeout_ms=timeout_ms)
     if repo is None:

@@ -214,7 +214,9 @@ def group_files(data_dir: Path) -> list[str]:
     badges = data_dir / BADGE_DIR
     if badges.is_dir() and not badges.is_symlink():
         names += sorted(
-            f"{BADGE_DIR}/{p.name}" for p in badges.iterdir() if p.name.startswith("group-") and p.suffix in (".json", ".svg")
+            f"{BADGE_DIR}/{p.name}"
+            for p in badges.iterdir()
+            if p.name.startswith("group-") and p.suffix in (".json", ".svg")
         )
     return names
 
@@ -234,9 +236,17 @@ def write_group(data_dir: Path, scholar_ids: Sequence[str], style: BadgeStyle) -
     have = totals["members_with_data"] > 0
     labels = style.labels
     written += write_badge_pair(
-        data_dir / BADGE_DIR / "group-citations", f"group {labels.citations}", totals["citations"] if have else None, style, jail=data_dir
+        data_dir / BADGE_DIR / "group-citations",
+        f"group {labels.citations}",
+        totals["citations"] if have else None,
+        style,
+        jail=data_dir,
     )
     written += write_badge_pair(
-        data_dir / BADGE_DIR / "group-publications", f"group {labels.publications}", totals["publications"] if have else None, style, jail=data_dir
+        data_dir / BADGE_DIR / "group-publications",
+        f"group {labels.publications}",
+        totals["publications"] if have else None,
+        style,
+        jail=data_dir,
     )
     return written

@@ -107,7 +107,11 @@ class History:
         if record.fetched_at is None:
             raise ValueError(f"{snapshot_name}: a snapshot without fetched_at")
         self.add_point(
-            snapshot_name, record.fetched_at, record.profile.name, record.metrics.citations, record.source,
+            snapshot_name,
+            record.fetched_at,
+            record.profile.name,
+            record.metrics.citations,
+            record.source,
             ((pub.author_pub_id, pub.citations) for pub in record.publications),
         )
 
@@ -195,7 +199,9 @@ def build_history(snapshots: Iterable[Path], scholar_id: str) -> History | None:
     return history
 
 
-def _read_point(path: Path, scholar_id: str) -> tuple[datetime, str, int | None, str, list[tuple[str, int | None]]] | None:
+def _read_point(
+    path: Path, scholar_id: str
+) -> tuple[datetime, str, int | None, str, list[tuple[str, int | None]]] | None:
     data = json.loads(path.read_bytes())
     if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError("not a snapshot")

@@ -193,7 +193,9 @@ def _logo_image(logo_svg: str, x: float, geo: _Geometry) -> str:
     # Embedded as a data: URI so the badge still needs nothing from outside.
     data = base64.b64encode(logo_svg.encode("utf-8")).decode("ascii")
     y = (geo.height - 14) / 2
-    return f'<image x="{_num(x)}" y="{_num(y)}" width="14" height="14" href="data:image/svg+xml;base64,{data}"/>'
+    return (
+        f'<image x="{_num(x)}" y="{_num(y)}" width="14" height="14" href="data:image/svg+xml;base64,{data}"/>'
+    )
 
 
 def render_svg(
@@ -279,7 +281,9 @@ def _plain_body(
         )
     clip = ""
     if geo.radius:
-        shapes.append(f'<clipPath id="r"><rect width="{total_w}" height="{h}" rx="{geo.radius}" fill="#fff"/></clipPath>')
+        shapes.append(
+            f'<clipPath id="r"><rect width="{total_w}" height="{h}" rx="{geo.radius}" fill="#fff"/></clipPath>'
+        )
         clip = ' clip-path="url(#r)"'
     rects = ""
     if label_w:

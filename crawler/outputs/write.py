@@ -59,14 +59,21 @@ def write_outputs(
     if skip_current and outputs_current(author_dir, print_):
         return []
     written = []
-    gs_data = json_bytes(gs_data_dict(record, updated=record.fetched_at, stale_since=stale_since, estimate=estimate))
+    gs_data = json_bytes(
+        gs_data_dict(record, updated=record.fetched_at, stale_since=stale_since, estimate=estimate)
+    )
     produced: dict[Path, int] = {author_dir / "gs_data.json": len(gs_data)}
     if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
         written.append(author_dir / "gs_data.json")
     written.extend(
         write_badges(
-            author_dir, record, badge, jail=data_dir, produced=produced,
-            approximate=estimate is not None, neutral=neutral,
+            author_dir,
+            record,
+            badge,
+            jail=data_dir,
+            produced=produced,
+            approximate=estimate is not None,
+            neutral=neutral,
         )
     )
     if write_history(data_dir, record.scholar_id):

@@ -156,7 +156,9 @@ def fetch_with_fallback(
                 # The caller reports the failure that ends the chain; only a fall
                 # back to the next source is worth a line here.
                 if name != chain[-1]:
-                    log.warning("source %s failed for %s: %s; trying the next source", name, author.scholar_id, exc)
+                    log.warning(
+                        "source %s failed for %s: %s; trying the next source", name, author.scholar_id, exc
+                    )
                 failures.append((name, exc))
                 continue
             return ChainResult(record, failures)

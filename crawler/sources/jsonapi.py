@@ -151,7 +151,12 @@ class JsonApi:
         answered = tuple(status for status, refusal in self.statuses.items() if refusal.said)
         try:
             response, body = self.client.get(
-                url, params=params, headers=headers, deadline=deadline, blocked_statuses=(), answered_statuses=answered
+                url,
+                params=params,
+                headers=headers,
+                deadline=deadline,
+                blocked_statuses=(),
+                answered_statuses=answered,
             )
         except Blocked as exc:
             raise self.rate_limited(exc) from exc
@@ -324,7 +329,9 @@ def as_dict(value: Any, where: str, *, url: str | None = None) -> Mapping[str, A
     return value
 
 
-def cites_per_year(entries: list[Any], where: str, year_key: str, count_key: str) -> tuple[tuple[int, int], ...]:
+def cites_per_year(
+    entries: list[Any], where: str, year_key: str, count_key: str
+) -> tuple[tuple[int, int], ...]:
     """Citations per year from ``[{year_key: ..., count_key: ...}]``; a year without a count is left out, not 0."""
     years: dict[int, int] = {}
     for index, entry in enumerate(entries):
@@ -334,4 +341,3 @@ def cites_per_year(entries: list[Any], where: str, year_key: str, count_key: str
         if year is not None and count is not None:
             years[year] = count
     return tuple(sorted(years.items()))
-

@@ -48,9 +48,13 @@ NAME = "openalex"
 API_KEY_ENV = "OPENALEX_API_KEY"
 MAILTO_ENV = "OPENALEX_MAILTO"
 KEY_ADVICE = f"set {API_KEY_ENV} (a free key from https://openalex.org/settings/api)"
-RATE_ADVICE = f"OpenAlex's daily budget or its per-second limit is used up: wait until tomorrow, or {KEY_ADVICE}"
+RATE_ADVICE = (
+    f"OpenAlex's daily budget or its per-second limit is used up: wait until tomorrow, or {KEY_ADVICE}"
+)
 # OpenAlex allows 100 requests a second; a tenth of a second between pages is polite.
-API = jsonapi.Api(NAME, "OpenAlex", "https://api.openalex.org", API_KEY_ENV, delay=0.1, rate_advice=RATE_ADVICE)
+API = jsonapi.Api(
+    NAME, "OpenAlex", "https://api.openalex.org", API_KEY_ENV, delay=0.1, rate_advice=RATE_ADVICE
+)
 _STATUSES = {
     400: jsonapi.Refusal(FetchError, "OpenAlex refused the request for the {what}", said=True),
     # OpenAlex documents 403 as "rate limit exceeded".
@@ -79,7 +83,10 @@ _ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX]
 def author_key(author: AuthorRef) -> str:
     """The path segment OpenAlex knows this author by: ``A123`` or ``orcid:0000-...``."""
     openalex = jsonapi.configured_id(
-        author, "openalex", _OPENALEX_ID_RE, 'an OpenAlex author ID (an "A" and digits, e.g. openalex = "A5023888391")'
+        author,
+        "openalex",
+        _OPENALEX_ID_RE,
+        'an OpenAlex author ID (an "A" and digits, e.g. openalex = "A5023888391")',
     )
     if openalex:
         return openalex.upper()
@@ -87,7 +94,7 @@ def author_key(author: AuthorRef) -> str:
     if orcid:
         return f"orcid:{orcid.upper()}"
     raise UsageError(
-        f"OpenAlex does not know Google Scholar IDs: add openalex = \"A...\" or orcid = \"0000-...\" "
+        f'OpenAlex does not know Google Scholar IDs: add openalex = "A..." or orcid = "0000-..." '
         f"to the entry of author {author.scholar_id} in the configuration"
     )
 
@@ -181,7 +188,9 @@ def _publication(index: int, work: Any) -> Publication | None:
         return None
     names = []
     for authorship in as_list(work.get("authorships"), f"works[{index}].authorships"):
-        name = opt_str(as_dict(as_dict(authorship, "authorship").get("author"), "authorship.author").get("display_name"))
+        name = opt_str(
+            as_dict(as_dict(authorship, "authorship").get("author"), "authorship.author").get("display_name")
+        )
         if name:
             names.append(name)
     location = as_dict(work.get("primary_location"), f"works[{index}].primary_location")
@@ -211,7 +220,9 @@ def record_from_json(scholar_id: str, data: Mapping[str, Any], works: list[Any])
         h_index=opt_int(stats.get("h_index"), "summary_stats.h_index"),
         i10_index=opt_int(stats.get("i10_index"), "summary_stats.i10_index"),
     )
-    per_year = jsonapi.cites_per_year(as_list(data.get("counts_by_year"), "counts_by_year"), "counts_by_year", "year", "cited_by_count")
+    per_year = jsonapi.cites_per_year(
+        as_list(data.get("counts_by_year"), "counts_by_year"), "counts_by_year", "year", "cited_by_count"
+    )
     works_read, _unnamed, repeated = jsonapi.publications(works, _publication)
     notes = ["OpenAlex has no 'since YEAR' column: the since-year metrics are not provided", *repeated]
     if per_year:

@@ -69,7 +69,9 @@ class ScholarSource:
                 url, params=params, deadline=deadline, redirect_policy=refuse_block_redirects
             )
         except NotFound as exc:
-            raise NotFound(f"no Google Scholar profile with ID {scholar_id}", url=exc.url, status=exc.status) from exc
+            raise NotFound(
+                f"no Google Scholar profile with ID {scholar_id}", url=exc.url, status=exc.status
+            ) from exc
         return parse_profile(body, content_type=response.headers.get("content-type"), url=str(response.url))
 
     def _not_the_profile(self, page: ProfilePage, scholar_id: str, cstart: int) -> ParseError:
@@ -89,7 +91,9 @@ class ScholarSource:
             # Another person's profile: reading the rest of it would only cost
             # requests.  The record says whose it is and that it is partial; the
             # guard refuses it.
-            log.warning("asked for %s, Scholar served the profile of %s", scholar_id, first.profile.scholar_id)
+            log.warning(
+                "asked for %s, Scholar served the profile of %s", scholar_id, first.profile.scholar_id
+            )
             return page_to_record(first, complete=False).with_fetched_at(utc_now())
         publications: list[Publication] = list(first.publications)
         repeated: list[str] = list(first.repeated)

@@ -89,7 +89,12 @@ HTTPX_ADVICE = (
     f"routed mode ({PROXY_MODE_ENV}=none) with --proxy"
 )
 # What scholarly itself looks for in a page to call it a CAPTCHA.
-_CAPTCHA_MARKERS = (b'id="gs_captcha_ccl"', b'id="recaptcha"', b'id="captcha-form"', b'class="rc-doscaptcha-body"')
+_CAPTCHA_MARKERS = (
+    b'id="gs_captcha_ccl"',
+    b'id="recaptcha"',
+    b'id="captcha-form"',
+    b'class="rc-doscaptcha-body"',
+)
 # Headers that described the body as sent; the body handed back is already decoded.
 _HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
 
@@ -130,7 +135,9 @@ class ScholarTransport(httpx.BaseTransport):
             self.deadline = self.client.deadline()
         url = self.target(request.url)
         try:
-            response, body = self.client.get(url, deadline=self.deadline, redirect_policy=refuse_block_redirects)
+            response, body = self.client.get(
+                url, deadline=self.deadline, redirect_policy=refuse_block_redirects
+            )
         except ScholarStatsError as exc:
             raise _Abort(exc) from exc
         if any(marker in body for marker in _CAPTCHA_MARKERS):
@@ -218,14 +225,18 @@ def scholarly_proxy_generator(package: Any, mode: str, settings: SourceSettings)
             works = bool(result.get("proxy_works")) if isinstance(result, Mapping) else bool(result)
     except TypeError as exc:
         if "proxies" in str(exc):
-            raise SourceUnavailable(f"scholarly's {mode!r} proxy mode cannot run with this httpx: {HTTPX_ADVICE}") from exc
+            raise SourceUnavailable(
+                f"scholarly's {mode!r} proxy mode cannot run with this httpx: {HTTPX_ADVICE}"
+            ) from exc
         raise
     except ScholarStatsError:
         raise
     except Exception as exc:
         raise SourceUnavailable(f"scholarly could not set up its {mode!r} proxy: {exc}") from exc
     if not works:
-        raise SourceUnavailable(f"scholarly could not set up its {mode!r} proxy (it reported that the proxy does not work)")
+        raise SourceUnavailable(
+            f"scholarly could not set up its {mode!r} proxy (it reported that the proxy does not work)"
+        )
     return generator
 
 
@@ -266,7 +277,9 @@ class ScholarlySource:
     def fetch(self, author: AuthorRef) -> AuthorRecord:
         scholar_id = author.scholar_id
         if not SCHOLAR_ID_RE.match(scholar_id):
-            raise UsageError(f"scholarly needs a Google Scholar ID (12 characters, e.g. amIMrIEAAAAJ), not {scholar_id!r}")
+            raise UsageError(
+                f"scholarly needs a Google Scholar ID (12 characters, e.g. amIMrIEAAAAJ), not {scholar_id!r}"
+            )
         package = _import_scholarly()
         from scholarly._proxy_generator import DOSException, MaxTriesExceededException
         from scholarly.data_types import AuthorSource
@@ -335,7 +348,9 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def record_from_author(scholar_id: str, author: Mapping[str, Any], *, base_url: str = SCHOLAR_ORIGIN) -> AuthorRecord:
+def record_from_author(
+    scholar_id: str, author: Mapping[str, Any], *, base_url: str = SCHOLAR_ORIGIN
+) -> AuthorRecord:
     """Our record from scholarly's filled author dict."""
     name = _text(author.get("name"))
     if name is None:
@@ -366,7 +381,11 @@ def record_from_author(scholar_id: str, author: Mapping[str, Any], *, base_url: 
         metrics = Metrics()
     per_year = author.get("cites_per_year") or {}
     cites_per_year = tuple(
-        sorted((year, count) for year, count in ((_int(y), _int(c)) for y, c in per_year.items()) if year is not None and count is not None)
+        sorted(
+            (year, count)
+            for year, count in ((_int(y), _int(c)) for y, c in per_year.items())
+            if year is not None and count is not None
+        )
     )
     publications: list[Publication] = []
     seen: set[str] = set()

@@ -42,10 +42,16 @@ RATE_ADVICE = (
 # A key is granted one request a second; the keyless pool is shared and
 # answers 429 under load, so one second between requests suits both.
 API = jsonapi.Api(NAME, "Semantic Scholar", "https://api.semanticscholar.org", API_KEY_ENV, 1.0, RATE_ADVICE)
-_KEY_REFUSED = jsonapi.Refusal(SourceUnavailable, f"Semantic Scholar refused the API key (check {API_KEY_ENV})")
+_KEY_REFUSED = jsonapi.Refusal(
+    SourceUnavailable, f"Semantic Scholar refused the API key (check {API_KEY_ENV})"
+)
 # Without a key, 401 and 403 are the shared pool turning requests away.
 _POOL_REFUSED = jsonapi.Refusal(Blocked, "Semantic Scholar refused the request")
-STATUSES_WITH_KEY = {401: _KEY_REFUSED, 403: _KEY_REFUSED, 404: jsonapi.Refusal(NotFound, "Semantic Scholar has no {what}")}
+STATUSES_WITH_KEY = {
+    401: _KEY_REFUSED,
+    403: _KEY_REFUSED,
+    404: jsonapi.Refusal(NotFound, "Semantic Scholar has no {what}"),
+}
 STATUSES_WITHOUT_KEY = {**STATUSES_WITH_KEY, 401: _POOL_REFUSED, 403: _POOL_REFUSED}
 PAGE_SIZE = 100
 MAX_PAGES = 200
@@ -79,14 +85,18 @@ class SemanticScholarSource:
     def close(self) -> None:
         self.api.close()
 
-    def get_json(self, path: str, params: Mapping[str, str | int], deadline: Deadline, what: str) -> dict[str, Any]:
+    def get_json(
+        self, path: str, params: Mapping[str, str | int], deadline: Deadline, what: str
+    ) -> dict[str, Any]:
         headers = {"x-api-key": self.api_key} if self.api_key else None
         return self.api.get(path, params, deadline, what, headers=headers)[0]
 
     def fetch(self, author: AuthorRef) -> AuthorRecord:
         s2_id = author_id(author)
         deadline = self.client.deadline()
-        data = self.get_json(f"/graph/v1/author/{s2_id}", {"fields": AUTHOR_FIELDS}, deadline, f"author {s2_id}")
+        data = self.get_json(
+            f"/graph/v1/author/{s2_id}", {"fields": AUTHOR_FIELDS}, deadline, f"author {s2_id}"
+        )
         papers = self.fetch_papers(s2_id, deadline)
         return record_from_json(author.scholar_id, data, papers).with_fetched_at(utc_now())
 
@@ -112,7 +122,9 @@ def _publication(index: int, paper: Any) -> Publication | None:
         return None
     names = [
         name
-        for name in (opt_str(as_dict(a, "authors[]").get("name")) for a in as_list(paper.get("authors"), "authors"))
+        for name in (
+            opt_str(as_dict(a, "authors[]").get("name")) for a in as_list(paper.get("authors"), "authors")
+        )
         if name
     ]
     return Publication(

@@ -57,7 +57,9 @@ RATE_ADVICE = (
 API = jsonapi.Api(NAME, "SerpApi", "https://serpapi.com", API_KEY_ENV, delay=0.5, rate_advice=RATE_ADVICE)
 STATUSES = {
     401: jsonapi.Refusal(SourceUnavailable, f"SerpApi refused the API key (check {API_KEY_ENV})"),
-    403: jsonapi.Refusal(SourceUnavailable, "SerpApi refused the request for this account (deleted or without permission)"),
+    403: jsonapi.Refusal(
+        SourceUnavailable, "SerpApi refused the request for this account (deleted or without permission)"
+    ),
     404: jsonapi.Refusal(NotFound, "SerpApi found no {what}"),
 }
 DEFAULT_DELAY = API.delay
@@ -109,7 +111,9 @@ class SerpApiSource:
             )
         scholar_id = author.scholar_id
         if not SCHOLAR_ID_RE.match(scholar_id):
-            raise UsageError(f"SerpApi needs a Google Scholar ID (12 characters, e.g. amIMrIEAAAAJ), not {scholar_id!r}")
+            raise UsageError(
+                f"SerpApi needs a Google Scholar ID (12 characters, e.g. amIMrIEAAAAJ), not {scholar_id!r}"
+            )
         deadline = self.client.deadline()
         pages: list[Mapping[str, Any]] = []
 
@@ -123,7 +127,9 @@ class SerpApiSource:
             articles = as_list(answer.get("articles"), "articles")
             return articles, _next_start(answer, start, len(articles))
 
-        articles = jsonapi.collect(page, 0, label="SerpApi", max_pages=MAX_PAGES, what=f"articles of {scholar_id}")
+        articles = jsonapi.collect(
+            page, 0, label="SerpApi", max_pages=MAX_PAGES, what=f"articles of {scholar_id}"
+        )
         return record_from_json(scholar_id, pages[0], articles).with_fetched_at(utc_now())
 
 
@@ -144,7 +150,9 @@ def _next_start(page: Mapping[str, Any], start: int, received: int) -> int | Non
     except ValueError:
         raise ParseError("SerpApi's next page link is not a URL", url=next_url) from None
     # isdigit() alone would let "²" through to int().
-    offsets = [v[0] for v in (query.get("cstart"), query.get("start")) if v and v[0].isascii() and v[0].isdigit()]
+    offsets = [
+        v[0] for v in (query.get("cstart"), query.get("start")) if v and v[0].isascii() and v[0].isdigit()
+    ]
     next_start = int(offsets[0]) if offsets else start + received
     if next_start <= start:
         raise ParseError(f"SerpApi's next page starts at {next_start}, not after {start}", url=next_url)
@@ -208,7 +216,10 @@ def record_from_json(scholar_id: str, first: Mapping[str, Any], articles: list[A
     domains = _DOMAIN_RE.findall(email) if email else []
     interests = tuple(
         title
-        for title in (opt_str(as_dict(i, "author.interests[]").get("title")) for i in as_list(author.get("interests"), "author.interests"))
+        for title in (
+            opt_str(as_dict(i, "author.interests[]").get("title"))
+            for i in as_list(author.get("interests"), "author.interests")
+        )
         if title
     )
     profile = Profile(
@@ -232,7 +243,9 @@ def record_from_json(scholar_id: str, first: Mapping[str, Any], articles: list[A
     metrics = _metrics(cited_by)
     if metrics.since_year is None and metrics.citations is not None:
         notes.append("SerpApi gave no 'since YEAR' column")
-    per_year = jsonapi.cites_per_year(as_list(cited_by.get("graph"), "cited_by.graph"), "cited_by.graph", "year", "citations")
+    per_year = jsonapi.cites_per_year(
+        as_list(cited_by.get("graph"), "cited_by.graph"), "cited_by.graph", "year", "citations"
+    )
     return AuthorRecord(profile, metrics, per_year, articles_read, source=NAME, notes=tuple(notes))
 
 

@@ -24,7 +24,9 @@ DATA_DIR = Path(__file__).parent / "data"
 
 def quiet_client(http: HttpOptions, sleeps: list[float] | None = None) -> PoliteClient:
     """A client that records its waits in ``sleeps`` instead of sleeping."""
-    return PoliteClient(build_client(http), http, sleep=sleeps.append if sleeps is not None else (lambda s: None))
+    return PoliteClient(
+        build_client(http), http, sleep=sleeps.append if sleeps is not None else (lambda s: None)
+    )
 
 
 def load(name: str) -> Any:
@@ -123,7 +125,9 @@ class StandIn:
         httpd.daemon_threads = True
         self._httpd = httpd
         self.url = f"http://127.0.0.1:{httpd.server_port}"
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -33,8 +33,20 @@ def run(tmp_path: Path, replay: ReplayServer, stand_in: StandIn) -> subprocess.C
     )
     env = {**os.environ, "SCHOLAR_STATS_OPENALEX_URL": stand_in.url}
     return subprocess.run(
-        ["scholar-stats", "run", "--config", str(config), "--base-url", replay.url, "--summary", str(tmp_path / "summary.json")],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            "scholar-stats",
+            "run",
+            "--config",
+            str(config),
+            "--base-url",
+            replay.url,
+            "--summary",
+            str(tmp_path / "summary.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -43,7 +55,9 @@ def read(path: Path) -> dict[str, Any]:
     return data
 
 
-def test_captcha_switches_to_openalex_and_says_so(tmp_path: Path, replay: ReplayServer, stand_in: StandIn) -> None:
+def test_captcha_switches_to_openalex_and_says_so(
+    tmp_path: Path, replay: ReplayServer, stand_in: StandIn
+) -> None:
     replay.add_fixture_page(SCHOLAR_ID, "denner_pt-PT_176rows_browser-saved.html")
     replay.set_scenario(SCHOLAR_ID, Captcha())
     serve_openalex(stand_in)
@@ -70,7 +84,9 @@ def test_captcha_switches_to_openalex_and_says_so(tmp_path: Path, replay: Replay
     assert len(snapshots) == 1 and read(snapshots[0])["source"] == "openalex"
 
 
-def test_back_on_scholar_a_new_series_not_a_drop(tmp_path: Path, replay: ReplayServer, stand_in: StandIn) -> None:
+def test_back_on_scholar_a_new_series_not_a_drop(
+    tmp_path: Path, replay: ReplayServer, stand_in: StandIn
+) -> None:
     replay.add_fixture_page(SCHOLAR_ID, "denner_pt-PT_176rows_browser-saved.html")
     replay.set_scenario(SCHOLAR_ID, Captcha())
     serve_openalex(stand_in)

@@ -22,9 +22,13 @@ def serve_openalex(stand_in: StandIn) -> None:
     stand_in.on("/works", json_reply({"meta": {"count": 0, "next_cursor": None}, "results": []}))
 
 
-def settings_for(stand_in: StandIn, http: HttpOptions, serpapi_key: str | None = "k") -> Callable[[str], SourceSettings]:
+def settings_for(
+    stand_in: StandIn, http: HttpOptions, serpapi_key: str | None = "k"
+) -> Callable[[str], SourceSettings]:
     def settings(name: str) -> SourceSettings:
-        return SourceSettings(http=http, base_url=stand_in.url, api_key=serpapi_key if name == "serpapi" else None)
+        return SourceSettings(
+            http=http, base_url=stand_in.url, api_key=serpapi_key if name == "serpapi" else None
+        )
 
     return settings
 
@@ -43,7 +47,10 @@ def test_falls_back_when_serpapi_has_no_key(stand_in: StandIn, fast_http: HttpOp
 
 def test_falls_back_when_serpapi_is_rate_limited(stand_in: StandIn, fast_http: HttpOptions) -> None:
     serve_openalex(stand_in)
-    stand_in.on("/search.json", json_reply({"error": "Your account has run out of searches."}, 429, {"Retry-After": "0"}))
+    stand_in.on(
+        "/search.json",
+        json_reply({"error": "Your account has run out of searches."}, 429, {"Retry-After": "0"}),
+    )
     result = fetch_with_fallback(AUTHOR, CHAIN, settings_for(stand_in, fast_http))
     assert result.record.source == "openalex"
     [(name, error)] = result.failures
@@ -59,7 +66,9 @@ def test_falls_back_when_serpapi_refuses_the_key(stand_in: StandIn, fast_http: H
     assert isinstance(result.failures[0][1], SourceUnavailable)
 
 
-def test_does_not_fall_back_when_the_profile_does_not_exist(stand_in: StandIn, fast_http: HttpOptions) -> None:
+def test_does_not_fall_back_when_the_profile_does_not_exist(
+    stand_in: StandIn, fast_http: HttpOptions
+) -> None:
     serve_openalex(stand_in)
     stand_in.on("/search.json", file_reply("serpapi_no_results.json"))
     with pytest.raises(NotFound):

@@ -29,7 +29,11 @@ def serve_author(stand_in: StandIn, author_path: str = f"/authors/{OPENALEX_ID}"
 
 
 def source_for(
-    stand_in: StandIn, http: HttpOptions, *, key: str | None = None, mailto: str | None = None,
+    stand_in: StandIn,
+    http: HttpOptions,
+    *,
+    key: str | None = None,
+    mailto: str | None = None,
     sleeps: list[float] | None = None,
 ) -> OpenAlexSource:
     return OpenAlexSource(quiet_client(http, sleeps), stand_in.url, api_key=key, mailto=mailto)
@@ -43,13 +47,20 @@ def test_author_and_every_works_page(stand_in: StandIn, fast_http: HttpOptions) 
     assert record.profile.scholar_id == SCHOLAR_ID
     assert record.profile.name == "Carlos Denner dos Santos"
     assert record.profile.affiliation == "Universidade de Brasília"
-    assert (record.profile.email_domain, record.profile.homepage, record.profile.picture_url) == (None, None, None)
+    assert (record.profile.email_domain, record.profile.homepage, record.profile.picture_url) == (
+        None,
+        None,
+        None,
+    )
     assert record.profile.interests == ()
     metrics = record.metrics
     assert (metrics.citations, metrics.h_index, metrics.i10_index) == (1355, 15, 22)
     # No "since" column in OpenAlex: not provided, never 0.
     assert (metrics.citations_since, metrics.h_index_since, metrics.i10_index_since, metrics.since_year) == (
-        None, None, None, None,
+        None,
+        None,
+        None,
+        None,
     )
     years = dict(record.cites_per_year)
     assert min(years) == 2016 and max(years) == 2025
@@ -115,15 +126,22 @@ def test_open_source_reads_url_key_and_mailto_from_the_environment(
         ({"orcid": "0000-0002-6416"}, "not an ORCID"),
     ],
 )
-def test_ids_of_the_wrong_kind_are_usage_errors(stand_in: StandIn, fast_http: HttpOptions, ids: dict[str, str], message: str) -> None:
+def test_ids_of_the_wrong_kind_are_usage_errors(
+    stand_in: StandIn, fast_http: HttpOptions, ids: dict[str, str], message: str
+) -> None:
     with pytest.raises(UsageError, match=message):
         source_for(stand_in, fast_http).fetch(AuthorRef(SCHOLAR_ID, ids=ids))
     assert stand_in.requests == []
 
 
 def test_author_keys() -> None:
-    assert author_key(AuthorRef(SCHOLAR_ID, ids={"openalex": "https://openalex.org/a5023888391"})) == "A5023888391"
-    assert author_key(AuthorRef(SCHOLAR_ID, ids={"orcid": "0000-0001-6187-661x"})) == "orcid:0000-0001-6187-661X"
+    assert (
+        author_key(AuthorRef(SCHOLAR_ID, ids={"openalex": "https://openalex.org/a5023888391"}))
+        == "A5023888391"
+    )
+    assert (
+        author_key(AuthorRef(SCHOLAR_ID, ids={"orcid": "0000-0001-6187-661x"})) == "orcid:0000-0001-6187-661X"
+    )
     both = AuthorRef(SCHOLAR_ID, ids={"openalex": "A1", "orcid": ORCID})
     assert author_key(both) == "A1"
 
@@ -150,8 +168,12 @@ def test_rate_limit_honours_retry_after_then_succeeds(stand_in: StandIn, fast_ht
     assert [r.query.get("cursor") for r in stand_in.requests] == [None, "*", CURSOR1, CURSOR1, CURSOR2]
 
 
-def test_rate_limit_that_persists_is_blocked_without_leaking_the_key(stand_in: StandIn, fast_http: HttpOptions) -> None:
-    stand_in.on(f"/authors/{OPENALEX_ID}", json_reply({"error": "Rate limit exceeded"}, 429, {"Retry-After": "1"}))
+def test_rate_limit_that_persists_is_blocked_without_leaking_the_key(
+    stand_in: StandIn, fast_http: HttpOptions
+) -> None:
+    stand_in.on(
+        f"/authors/{OPENALEX_ID}", json_reply({"error": "Rate limit exceeded"}, 429, {"Retry-After": "1"})
+    )
     with pytest.raises(Blocked) as caught:
         source_for(stand_in, fast_http, key="very-secret").fetch(AUTHOR)
     assert caught.value.status == 429
@@ -160,14 +182,20 @@ def test_rate_limit_that_persists_is_blocked_without_leaking_the_key(stand_in: S
 
 
 def test_forbidden_is_blocked(stand_in: StandIn, fast_http: HttpOptions) -> None:
-    stand_in.on(f"/authors/{OPENALEX_ID}", json_reply({"error": "Forbidden", "message": "Rate limit exceeded"}, 403))
+    stand_in.on(
+        f"/authors/{OPENALEX_ID}", json_reply({"error": "Forbidden", "message": "Rate limit exceeded"}, 403)
+    )
     with pytest.raises(Blocked) as caught:
         source_for(stand_in, fast_http).fetch(AUTHOR)
     assert caught.value.status == 403
 
 
-@pytest.mark.parametrize(("key", "words"), [(None, "asks for an API key"), ("bad-key", "refused the API key")])
-def test_unauthorised_is_source_unavailable(stand_in: StandIn, fast_http: HttpOptions, key: str | None, words: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "words"), [(None, "asks for an API key"), ("bad-key", "refused the API key")]
+)
+def test_unauthorised_is_source_unavailable(
+    stand_in: StandIn, fast_http: HttpOptions, key: str | None, words: str
+) -> None:
     stand_in.on(f"/authors/{OPENALEX_ID}", file_reply("openalex_author.json"))
     stand_in.on("/works", json_reply({"error": "Unauthorized", "message": "API key required"}, 401))
     with pytest.raises(SourceUnavailable, match=words) as caught:
@@ -177,7 +205,10 @@ def test_unauthorised_is_source_unavailable(stand_in: StandIn, fast_http: HttpOp
 
 
 def test_a_body_that_is_not_json_is_a_parse_error(stand_in: StandIn, fast_http: HttpOptions) -> None:
-    stand_in.on(f"/authors/{OPENALEX_ID}", Reply(200, b'{"id": "https://openalex.org/A50', {"Content-Type": "application/json"}))
+    stand_in.on(
+        f"/authors/{OPENALEX_ID}",
+        Reply(200, b'{"id": "https://openalex.org/A50', {"Content-Type": "application/json"}),
+    )
     with pytest.raises(ParseError, match="not JSON"):
         source_for(stand_in, fast_http).fetch(AUTHOR)
 
@@ -185,7 +216,9 @@ def test_a_body_that_is_not_json_is_a_parse_error(stand_in: StandIn, fast_http: 
 # -- httpx.MockTransport unit cases -------------------------------------------------
 
 
-def mock_source(author: dict[str, Any], pages: list[dict[str, Any]], http: HttpOptions) -> tuple[OpenAlexSource, list[str]]:
+def mock_source(
+    author: dict[str, Any], pages: list[dict[str, Any]], http: HttpOptions
+) -> tuple[OpenAlexSource, list[str]]:
     cursors: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -201,7 +234,12 @@ def mock_source(author: dict[str, Any], pages: list[dict[str, Any]], http: HttpO
 
 
 def work(n: int) -> dict[str, Any]:
-    return {"id": f"https://openalex.org/W{1000 + n}", "display_name": f"Work {n}", "publication_year": 2020, "cited_by_count": n}
+    return {
+        "id": f"https://openalex.org/W{1000 + n}",
+        "display_name": f"Work {n}",
+        "publication_year": 2020,
+        "cited_by_count": n,
+    }
 
 
 def test_many_pages_are_joined_in_order(fast_http: HttpOptions) -> None:
@@ -219,7 +257,9 @@ def test_many_pages_are_joined_in_order(fast_http: HttpOptions) -> None:
 
 def test_missing_fields_stay_not_provided(fast_http: HttpOptions) -> None:
     author = {"id": f"https://openalex.org/{OPENALEX_ID}", "display_name": "A. Person"}
-    pages = [{"meta": {"next_cursor": None}, "results": [{"id": "https://openalex.org/W1", "display_name": None}]}]
+    pages = [
+        {"meta": {"next_cursor": None}, "results": [{"id": "https://openalex.org/W1", "display_name": None}]}
+    ]
     source, _ = mock_source(author, pages, fast_http)
     record = source.fetch(AUTHOR)
     assert (record.metrics.citations, record.metrics.h_index, record.metrics.i10_index) == (None, None, None)
@@ -258,14 +298,22 @@ BAD_REQUEST = {
 }
 
 
-def test_a_bad_request_keeps_openalexs_own_message_on_one_line(stand_in: StandIn, fast_http: HttpOptions) -> None:
+def test_a_bad_request_keeps_openalexs_own_message_on_one_line(
+    stand_in: StandIn, fast_http: HttpOptions
+) -> None:
     stand_in.on(f"/authors/{OPENALEX_ID}", file_reply("openalex_author.json"))
-    stand_in.on("/works", json_reply({**BAD_REQUEST, "message": BAD_REQUEST["message"] + " key very-secret\nnext line"}, 400))
+    stand_in.on(
+        "/works",
+        json_reply({**BAD_REQUEST, "message": BAD_REQUEST["message"] + " key very-secret\nnext line"}, 400),
+    )
     with pytest.raises(FetchError) as caught:
         source_for(stand_in, fast_http, key="very-secret").fetch(AUTHOR)
     text = str(caught.value)
     assert caught.value.status == 400 and caught.value.exit_code == 1
-    assert "OpenAlex refused the request for the works list for author A5041365215: Invalid query parameters error: " in text
+    assert (
+        "OpenAlex refused the request for the works list for author A5041365215: Invalid query parameters error: "
+        in text
+    )
     assert "author.idx is not a valid field" in text
     # One line; OpenAlex's own text is cut, whatever the URL after it (masked) adds.
     assert "\n" not in text and len(caught.value.message) < 450
@@ -274,8 +322,13 @@ def test_a_bad_request_keeps_openalexs_own_message_on_one_line(stand_in: StandIn
 
 
 def test_a_bad_request_without_json_still_says_what_came(stand_in: StandIn, fast_http: HttpOptions) -> None:
-    stand_in.on(f"/authors/{OPENALEX_ID}", Reply(400, b"Bad Request: <b>cursor</b>\n", {"Content-Type": "text/html"}))
-    with pytest.raises(FetchError, match="OpenAlex refused the request for the author A5041365215: Bad Request: <b>cursor</b>"):
+    stand_in.on(
+        f"/authors/{OPENALEX_ID}", Reply(400, b"Bad Request: <b>cursor</b>\n", {"Content-Type": "text/html"})
+    )
+    with pytest.raises(
+        FetchError,
+        match="OpenAlex refused the request for the author A5041365215: Bad Request: <b>cursor</b>",
+    ):
         source_for(stand_in, fast_http).fetch(AUTHOR)
 
 
@@ -286,7 +339,19 @@ def test_cli_bad_request_is_one_line_with_openalexs_message(stand_in: StandIn) -
 
     stand_in.on(f"/authors/{OPENALEX_ID}", json_reply(BAD_REQUEST, 400))
     result = CliRunner().invoke(
-        main, ["fetch", SCHOLAR_ID, "--source", "openalex", "--id", f"openalex={OPENALEX_ID}", "--delay", "0", "--retries", "0"],
+        main,
+        [
+            "fetch",
+            SCHOLAR_ID,
+            "--source",
+            "openalex",
+            "--id",
+            f"openalex={OPENALEX_ID}",
+            "--delay",
+            "0",
+            "--retries",
+            "0",
+        ],
         env={"SCHOLAR_STATS_OPENALEX_URL": stand_in.url},
     )
     assert result.exit_code == 1
@@ -298,7 +363,9 @@ def test_cli_bad_request_is_one_line_with_openalexs_message(stand_in: StandIn) -
 def test_every_year_the_answer_lists_is_kept(fast_http: HttpOptions) -> None:
     # Real answers often list more than the ten years the documentation promises.
     author = load("openalex_author.json")
-    author["counts_by_year"] = [{"year": y, "works_count": 1, "cited_by_count": y - 2000} for y in range(2025, 2011, -1)]
+    author["counts_by_year"] = [
+        {"year": y, "works_count": 1, "cited_by_count": y - 2000} for y in range(2025, 2011, -1)
+    ]
     source, _ = mock_source(author, [{"meta": {"next_cursor": None}, "results": []}], fast_http)
     record = source.fetch(AUTHOR)
     assert dict(record.cites_per_year) == {y: y - 2000 for y in range(2012, 2026)}

@@ -92,7 +92,9 @@ def test_same_record_as_the_scholar_source_field_by_field(
     assert any("authors" in note for note in theirs["notes"])
 
 
-def test_one_source_serves_several_authors(replay: ReplayServer, settings: SourceSettings, no_pause: None) -> None:
+def test_one_source_serves_several_authors(
+    replay: ReplayServer, settings: SourceSettings, no_pause: None
+) -> None:
     # A run opens each source once for all authors; scholarly drops and closes
     # its old sessions in between, which must not close our client.
     replay.add_profile(SCHOLAR_ID, 12, seed=1)
@@ -108,7 +110,9 @@ def test_one_source_serves_several_authors(replay: ReplayServer, settings: Sourc
     assert second.profile.scholar_id == "ABCDEFabcdef"
 
 
-def test_a_saved_page_through_a_mock_transport(fast_http: HttpOptions, expected_values: dict[str, Any], no_pause: None) -> None:
+def test_a_saved_page_through_a_mock_transport(
+    fast_http: HttpOptions, expected_values: dict[str, Any], no_pause: None
+) -> None:
     body = (FIXTURES / "bohlooli_en_50rows.html").read_bytes()
     seen: list[str] = []
 
@@ -124,15 +128,23 @@ def test_a_saved_page_through_a_mock_transport(fast_http: HttpOptions, expected_
     assert record.profile.affiliation == want["affiliation"]
     assert list(record.profile.interests) == want["interests"]
     assert record.profile.email_domain == "eng.ui.ac.ir"
-    assert (record.metrics.citations, record.metrics.citations_since) == (want["citedby"], want["citedby_since"])
-    assert (record.metrics.h_index, record.metrics.i10_index_since) == (want["hindex"], want["i10index_since"])
+    assert (record.metrics.citations, record.metrics.citations_since) == (
+        want["citedby"],
+        want["citedby_since"],
+    )
+    assert (record.metrics.h_index, record.metrics.i10_index_since) == (
+        want["hindex"],
+        want["i10index_since"],
+    )
     assert record.cites_per_year_map == {int(y): c for y, c in want["cites_per_year"].items()}
     assert len(record.publications) == want["n_publication_rows"]
     for pub, first in zip(record.publications, want["first3"], strict=False):
         assert (pub.title, pub.citations, pub.year) == (first["title"], first["num_citations"], first["year"])
 
 
-def test_unknown_profile_is_not_found_at_once(replay: ReplayServer, settings: SourceSettings, no_pause: None) -> None:
+def test_unknown_profile_is_not_found_at_once(
+    replay: ReplayServer, settings: SourceSettings, no_pause: None
+) -> None:
     with pytest.raises(NotFound, match="unknownIDxyz"):
         fetch("scholarly", settings, "unknownIDxyz")
     # scholarly alone would ask ten times; our transport stops at the first 404.
@@ -141,7 +153,12 @@ def test_unknown_profile_is_not_found_at_once(replay: ReplayServer, settings: So
 
 @pytest.mark.parametrize(
     ("scenario", "kind"),
-    [(Captcha(), "captcha"), (Forbidden(), "http-403"), (SorryRedirect(), "sorry"), (SigninRedirect(), "sign-in")],
+    [
+        (Captcha(), "captcha"),
+        (Forbidden(), "http-403"),
+        (SorryRedirect(), "sorry"),
+        (SigninRedirect(), "sign-in"),
+    ],
 )
 def test_blocking_stops_the_fetch_at_once(
     replay: ReplayServer, settings: SourceSettings, no_pause: None, scenario: Any, kind: str
@@ -164,7 +181,9 @@ def test_a_cut_off_page_is_not_read_as_a_shorter_profile(
         fetch("scholarly", settings)
 
 
-def test_rate_limit_is_retried_after_retry_after(replay: ReplayServer, settings: SourceSettings, no_pause: None) -> None:
+def test_rate_limit_is_retried_after_retry_after(
+    replay: ReplayServer, settings: SourceSettings, no_pause: None
+) -> None:
     replay.add_profile(SCHOLAR_ID, 30)
     replay.queue(SCHOLAR_ID, RateLimited(retry_after=0))
     record = fetch("scholarly", settings)
@@ -209,7 +228,10 @@ def failing_fill(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[BaseException
     ],
 )
 def test_scholarly_exceptions_are_translated(
-    failing_fill: list[BaseException], fast_http: HttpOptions, exception: BaseException, error: type[Exception]
+    failing_fill: list[BaseException],
+    fast_http: HttpOptions,
+    exception: BaseException,
+    error: type[Exception],
 ) -> None:
     failing_fill.append(exception)
     with pytest.raises(error) as caught:
@@ -223,9 +245,12 @@ def test_scholarly_exceptions_are_translated(
 
 
 @pytest.mark.skipif(
-    tuple(int(p) for p in httpx.__version__.split(".")[:2]) < (0, 28), reason="the proxies= removal is httpx 0.28's"
+    tuple(int(p) for p in httpx.__version__.split(".")[:2]) < (0, 28),
+    reason="the proxies= removal is httpx 0.28's",
 )
-def test_proxy_mode_under_httpx_028_is_source_unavailable(monkeypatch: pytest.MonkeyPatch, fast_http: HttpOptions) -> None:
+def test_proxy_mode_under_httpx_028_is_source_unavailable(
+    monkeypatch: pytest.MonkeyPatch, fast_http: HttpOptions
+) -> None:
     # scholarly checks a proxy by fetching httpbin.org through it; that probe is
     # the one thing replaced here, so the real session set-up runs and fails.
     monkeypatch.setattr(scholarly.ProxyGenerator, "_check_proxy", lambda self, proxies: True)
@@ -241,7 +266,9 @@ def test_unknown_proxy_mode_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, fa
         fetch("scholarly", SourceSettings(http=fast_http))
 
 
-def test_scraperapi_mode_without_key_is_source_unavailable(monkeypatch: pytest.MonkeyPatch, fast_http: HttpOptions) -> None:
+def test_scraperapi_mode_without_key_is_source_unavailable(
+    monkeypatch: pytest.MonkeyPatch, fast_http: HttpOptions
+) -> None:
     monkeypatch.setenv("SCHOLAR_STATS_SCHOLARLY_PROXY", "scraperapi")
     with pytest.raises(SourceUnavailable, match="SCRAPERAPI_KEY"):
         fetch("scholarly", SourceSettings(http=fast_http))
@@ -251,7 +278,9 @@ def test_base_url_rewrite_keeps_path_and_query() -> None:
     transport = module.ScholarTransport.__new__(module.ScholarTransport)
     transport.base_url = "http://127.0.0.1:8123/mirror"
     url = httpx.URL("https://scholar.google.com/citations?hl=en&user=abcdefABCDEF&pagesize=100")
-    assert transport.target(url) == "http://127.0.0.1:8123/mirror/citations?hl=en&user=abcdefABCDEF&pagesize=100"
+    assert (
+        transport.target(url) == "http://127.0.0.1:8123/mirror/citations?hl=en&user=abcdefABCDEF&pagesize=100"
+    )
     transport.base_url = "https://scholar.google.com"
     assert transport.target(url) == str(url)
 
@@ -261,8 +290,14 @@ def test_hostile_author_fields_are_no_value() -> None:
     # int(), and urllib refuses a picture link such as "http://[".
     record = module.record_from_author(
         "amIMrIEAAAAJ",
-        {"name": "A", "url_picture": "http://[", "citedby": "\u00b2", "hindex": "9" * 5000, "i10index": "7",
-         "cites_per_year": {"2020": "\u00b3", "2021": "4"}},
+        {
+            "name": "A",
+            "url_picture": "http://[",
+            "citedby": "\u00b2",
+            "hindex": "9" * 5000,
+            "i10index": "7",
+            "cites_per_year": {"2020": "\u00b3", "2021": "4"},
+        },
     )
     assert record.profile.picture_url is None
     assert record.metrics.citations is None and record.metrics.h_index is None

@@ -34,7 +34,11 @@ def test_author_and_every_papers_page(stand_in: StandIn, fast_http: HttpOptions)
     serve_author(stand_in)
     record = source_for(stand_in, fast_http).fetch(AUTHOR)
 
-    assert (record.source, record.profile.scholar_id, record.profile.name) == ("semantic-scholar", SCHOLAR_ID, "C. D. Santos")
+    assert (record.source, record.profile.scholar_id, record.profile.name) == (
+        "semantic-scholar",
+        SCHOLAR_ID,
+        "C. D. Santos",
+    )
     assert record.profile.affiliation == "Universidade de Brasília; Videns AI"
     assert record.profile.homepage == "https://www.linkedin.com/in/carlosdenner/"
     assert (record.metrics.citations, record.metrics.h_index) == (1270, 15)
@@ -62,7 +66,9 @@ def test_author_and_every_papers_page(stand_in: StandIn, fast_http: HttpOptions)
     assert stand_in.unmatched == []
 
 
-def test_key_goes_in_the_header(stand_in: StandIn, fast_http: HttpOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_goes_in_the_header(
+    stand_in: StandIn, fast_http: HttpOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     serve_author(stand_in)
     monkeypatch.setenv("SEMANTIC_SCHOLAR_API_KEY", "s2-key")
     monkeypatch.setenv("SCHOLAR_STATS_SEMANTIC_SCHOLAR_URL", stand_in.url)
@@ -126,7 +132,9 @@ def test_a_body_that_is_not_json_is_a_parse_error(stand_in: StandIn, fast_http: 
 
 
 @pytest.mark.parametrize("ids", [{}, {"semantic-scholar": "C. D. Santos"}, {"openalex": "A5041365215"}])
-def test_ids_of_the_wrong_kind_are_usage_errors(stand_in: StandIn, fast_http: HttpOptions, ids: dict[str, str]) -> None:
+def test_ids_of_the_wrong_kind_are_usage_errors(
+    stand_in: StandIn, fast_http: HttpOptions, ids: dict[str, str]
+) -> None:
     with pytest.raises(UsageError, match="Semantic Scholar"):
         source_for(stand_in, fast_http).fetch(AuthorRef(SCHOLAR_ID, ids=ids))
     assert stand_in.requests == []
@@ -161,7 +169,9 @@ def test_missing_fields_stay_not_provided(fast_http: HttpOptions) -> None:
 def test_an_offset_that_does_not_move_on_is_a_parse_error(fast_http: HttpOptions) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == PAPERS_PATH:
-            return httpx.Response(200, json={"offset": 0, "next": 0, "data": load("s2_papers_offset100.json")["data"]})
+            return httpx.Response(
+                200, json={"offset": 0, "next": 0, "data": load("s2_papers_offset100.json")["data"]}
+            )
         return httpx.Response(200, json=load("s2_author.json"))
 
     client = PoliteClient(build_client(fast_http, transport=httpx.MockTransport(handler)), fast_http)

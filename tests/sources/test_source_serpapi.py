@@ -27,7 +27,9 @@ def serve_profile(stand_in: StandIn) -> None:
     stand_in.on("/search.json", file_reply("serpapi_author_start100.json"), query={"start": "100"})
 
 
-def source_for(stand_in: StandIn, http: HttpOptions, *, key: str | None = KEY, sleeps: list[float] | None = None) -> SerpApiSource:
+def source_for(
+    stand_in: StandIn, http: HttpOptions, *, key: str | None = KEY, sleeps: list[float] | None = None
+) -> SerpApiSource:
     return SerpApiSource(quiet_client(http, sleeps), stand_in.url, key)
 
 
@@ -45,7 +47,11 @@ def test_profile_across_two_pages_matches_the_scholar_page(stand_in: StandIn, fa
     assert record.profile.email_domain == "videns.ai"
     assert record.profile.homepage == "https://www.linkedin.com/in/carlosdenner/"
     assert record.metrics == page.metrics
-    assert (record.metrics.citations, record.metrics.citations_since, record.metrics.since_year) == (1799, 1134, 2020)
+    assert (record.metrics.citations, record.metrics.citations_since, record.metrics.since_year) == (
+        1799,
+        1134,
+        2020,
+    )
     assert (record.metrics.h_index, record.metrics.i10_index_since) == (17, 19)
     assert record.cites_per_year == page.cites_per_year
     assert len(record.publications) == 176
@@ -101,7 +107,9 @@ def test_rate_limit_honours_retry_after_then_succeeds(stand_in: StandIn, fast_ht
     assert [r.query["start"] for r in stand_in.requests] == ["0", "0", "100"]
 
 
-def test_rate_limit_that_persists_is_blocked_without_leaking_the_key(stand_in: StandIn, fast_http: HttpOptions) -> None:
+def test_rate_limit_that_persists_is_blocked_without_leaking_the_key(
+    stand_in: StandIn, fast_http: HttpOptions
+) -> None:
     stand_in.on("/search.json", json_reply({"error": "Too many requests"}, 429, {"Retry-After": "1"}))
     with pytest.raises(Blocked) as caught:
         source_for(stand_in, fast_http).fetch(AuthorRef(SCHOLAR_ID))
@@ -129,7 +137,9 @@ def test_forbidden_account_is_source_unavailable(stand_in: StandIn, fast_http: H
     assert caught.value.status == 403
 
 
-def test_missing_key_is_source_unavailable_without_a_request(stand_in: StandIn, fast_http: HttpOptions) -> None:
+def test_missing_key_is_source_unavailable_without_a_request(
+    stand_in: StandIn, fast_http: HttpOptions
+) -> None:
     with pytest.raises(SourceUnavailable, match="SERPAPI_KEY"):
         source_for(stand_in, fast_http, key=None).fetch(AuthorRef(SCHOLAR_ID))
     assert stand_in.requests == []
@@ -149,7 +159,9 @@ def test_http_404_is_not_found(stand_in: StandIn, fast_http: HttpOptions) -> Non
 
 
 def test_a_body_that_is_not_json_is_a_parse_error(stand_in: StandIn, fast_http: HttpOptions) -> None:
-    stand_in.on("/search.json", Reply(200, b"<html><body>Bad gateway</body></html>", {"Content-Type": "text/html"}))
+    stand_in.on(
+        "/search.json", Reply(200, b"<html><body>Bad gateway</body></html>", {"Content-Type": "text/html"})
+    )
     with pytest.raises(ParseError, match="not JSON"):
         source_for(stand_in, fast_http).fetch(AuthorRef(SCHOLAR_ID))
 
@@ -184,7 +196,11 @@ def test_the_since_column_is_read_whatever_its_year(fast_http: HttpOptions) -> N
     source, _ = mock_source({0: first}, fast_http)
     record = source.fetch(AuthorRef(SCHOLAR_ID))
     assert record.metrics.since_year == 2031
-    assert (record.metrics.citations_since, record.metrics.h_index_since, record.metrics.i10_index_since) == (1134, 14, 19)
+    assert (record.metrics.citations_since, record.metrics.h_index_since, record.metrics.i10_index_since) == (
+        1134,
+        14,
+        19,
+    )
     assert len(record.publications) == 100
 
 
@@ -215,7 +231,9 @@ def test_a_later_page_without_results_ends_the_list(fast_http: HttpOptions) -> N
 def test_a_next_link_that_does_not_move_on_is_a_parse_error(fast_http: HttpOptions) -> None:
     first = load("serpapi_author_start0.json")
     looping = copy.deepcopy(load("serpapi_author_start100.json"))
-    looping["serpapi_pagination"] = {"next": "https://serpapi.com/search.json?engine=google_scholar_author&start=100"}
+    looping["serpapi_pagination"] = {
+        "next": "https://serpapi.com/search.json?engine=google_scholar_author&start=100"
+    }
     source, starts = mock_source({0: first, 100: looping}, fast_http)
     with pytest.raises(ParseError, match="starts at 100"):
         source.fetch(AuthorRef(SCHOLAR_ID))
@@ -237,12 +255,15 @@ def test_api_delay_replaces_only_the_scholar_default() -> None:
         slow.close()
 
 
-
 # -- the next page's offset, in every form SerpApi writes it ------------------------
 
 
-@pytest.mark.parametrize("first_page", ["serpapi_author_start0.json", "serpapi_author_start0_next_start.json"])
-def test_the_next_offset_is_read_as_cstart_or_start(stand_in: StandIn, fast_http: HttpOptions, first_page: str) -> None:
+@pytest.mark.parametrize(
+    "first_page", ["serpapi_author_start0.json", "serpapi_author_start0_next_start.json"]
+)
+def test_the_next_offset_is_read_as_cstart_or_start(
+    stand_in: StandIn, fast_http: HttpOptions, first_page: str
+) -> None:
     stand_in.on("/search.json", file_reply(first_page), query={"start": "0"})
     stand_in.on("/search.json", file_reply("serpapi_author_start100.json"), query={"start": "100"})
     record = source_for(stand_in, fast_http).fetch(AuthorRef(SCHOLAR_ID))
@@ -257,13 +278,18 @@ def test_the_real_next_link_names_cstart() -> None:
     assert "&start=100" in load("serpapi_author_start0_next_start.json")["serpapi_pagination"]["next"]
 
 
-@pytest.mark.parametrize("next_link", [
-    "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&engine=google_scholar_author&hl=en",
-    "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&cstart=next&engine=google_scholar_author",
-    # A digit to str.isdigit() that int() refuses.
-    "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&cstart=\u00b2&engine=google_scholar_author",
-])
-def test_a_next_link_without_an_offset_goes_on_after_the_articles_received(fast_http: HttpOptions, next_link: str) -> None:
+@pytest.mark.parametrize(
+    "next_link",
+    [
+        "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&engine=google_scholar_author&hl=en",
+        "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&cstart=next&engine=google_scholar_author",
+        # A digit to str.isdigit() that int() refuses.
+        "https://serpapi.com/search.json?author_id=AoKJ_g4AAAAJ&cstart=\u00b2&engine=google_scholar_author",
+    ],
+)
+def test_a_next_link_without_an_offset_goes_on_after_the_articles_received(
+    fast_http: HttpOptions, next_link: str
+) -> None:
     first = load("serpapi_author_start0.json")
     first["serpapi_pagination"] = {"next": next_link}
     source, starts = mock_source({0: first, 100: load("serpapi_author_start100.json")}, fast_http)
@@ -286,7 +312,9 @@ def test_three_pages_with_cstart_links(fast_http: HttpOptions) -> None:
     first = load("serpapi_author_start0.json")
     second = copy.deepcopy(first)
     second["articles"] = [dict(a, citation_id=a["citation_id"] + "x") for a in first["articles"]]
-    second["serpapi_pagination"] = {"next": first["serpapi_pagination"]["next"].replace("cstart=100", "cstart=200")}
+    second["serpapi_pagination"] = {
+        "next": first["serpapi_pagination"]["next"].replace("cstart=100", "cstart=200")
+    }
     third = load("serpapi_author_start100.json")
     source, starts = mock_source({0: first, 100: second, 200: third}, fast_http)
     record = source.fetch(AuthorRef(SCHOLAR_ID))
@@ -311,4 +339,6 @@ def test_an_article_listed_twice_counts_once_and_is_noted(fast_http: HttpOptions
     source, _ = mock_source({0: first}, fast_http)
     record = source.fetch(AuthorRef(SCHOLAR_ID))
     assert len(record.publications) == 100
-    assert any("listed twice" in note and first["articles"][0]["citation_id"] in note for note in record.notes)
+    assert any(
+        "listed twice" in note and first["articles"][0]["citation_id"] in note for note in record.notes
+    )

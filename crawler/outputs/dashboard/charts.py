@@ -123,7 +123,10 @@ class _Frame:
 
 
 def _step_path(
-    points: Sequence[tuple[float, int | None]], x: Callable[[float], float], y: Callable[[float], float], end_x: float
+    points: Sequence[tuple[float, int | None]],
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+    end_x: float,
 ) -> str:
     """An SVG path of a step line, one vertex pair per pixel column at most."""
     parts: list[str] = []
@@ -205,14 +208,18 @@ def line_chart(
     for value in ticks:
         y = _n(frame.y(value))
         out.append(f'<line class="grid" x1="{frame.x0}" x2="{frame.x1}" y1="{y}" y2="{y}"/>')
-        out.append(f'<text class="tick" x="{frame.x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>')
+        out.append(
+            f'<text class="tick" x="{frame.x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>'
+        )
     for when, label in _time_ticks(frame.t0, frame.t1):
         x = _n(frame.x(when))
         out.append(f'<line class="axis" x1="{x}" x2="{x}" y1="{frame.y0}" y2="{frame.y0 + 4}"/>')
         # A label at either end would stick out of the chart: it is aligned to that end instead.
         px = frame.x(when)
         anchor = "end" if px > width - 30 else "start" if px < 30 else "middle"
-        out.append(f'<text class="tick" x="{x}" y="{frame.y0 + 17}" text-anchor="{anchor}">{escape(label)}</text>')
+        out.append(
+            f'<text class="tick" x="{x}" y="{frame.y0 + 17}" text-anchor="{anchor}">{escape(label)}</text>'
+        )
     out.append(f'<line class="axis" x1="{frame.x0}" x2="{frame.x1}" y1="{frame.y0}" y2="{frame.y0}"/>')
     for marker in markers:
         x = _n(frame.x(marker.time))
@@ -224,16 +231,28 @@ def line_chart(
     for index, line in enumerate(lines):
         path = _step_path(line.points, frame.x, frame.y, end_x)
         if path:
-            out.append(f'<path class="line line-{index}" d="{path}"><title>{escape(line.label)}</title></path>')
+            out.append(
+                f'<path class="line line-{index}" d="{path}"><title>{escape(line.label)}</title></path>'
+            )
     out.append("</svg>")
     return Markup("".join(out))
 
 
-def sparkline(points: Sequence[tuple[float, int | None]], t0: float, t1: float, *, label: str, width: int = 120, height: int = 28) -> Markup:
+def sparkline(
+    points: Sequence[tuple[float, int | None]],
+    t0: float,
+    t1: float,
+    *,
+    label: str,
+    width: int = 120,
+    height: int = 28,
+) -> Markup:
     """A tiny line of ``points`` over [t0, t1] (the same span for every row, so rows compare)."""
     values = [v for _, v in points if v is not None]
     if not values:
-        return Markup(f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}"></svg>')
+        return Markup(
+            f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}"></svg>'
+        )
     low, high = min(values), max(values)
     span_t = (t1 - t0) or 1.0
     span_v = (high - low) or 1
@@ -252,7 +271,9 @@ def sparkline(points: Sequence[tuple[float, int | None]], t0: float, t1: float, 
     )
 
 
-def bar_chart(bars: Sequence[tuple[int, int]], *, title: str, desc: str, width: int = WIDTH, height: int = 200) -> Markup:
+def bar_chart(
+    bars: Sequence[tuple[int, int]], *, title: str, desc: str, width: int = WIDTH, height: int = 200
+) -> Markup:
     """Scholar's citations-per-year histogram: one bar per year, its value in its tooltip."""
     out = [
         f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
@@ -269,7 +290,9 @@ def bar_chart(bars: Sequence[tuple[int, int]], *, title: str, desc: str, width: 
         for value in ticks:
             y = _n(y0 - value / top * (y0 - y1))
             out.append(f'<line class="grid" x1="{x0}" x2="{x1}" y1="{y}" y2="{y}"/>')
-            out.append(f'<text class="tick" x="{x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>')
+            out.append(
+                f'<text class="tick" x="{x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>'
+            )
         label_every = max(1, math.ceil(len(years) / 12))
         for i, year in enumerate(years):
             value = by_year.get(year, 0)
@@ -280,7 +303,9 @@ def bar_chart(bars: Sequence[tuple[int, int]], *, title: str, desc: str, width: 
                 f"<title>{year}: {number(value)}</title></rect>"
             )
             if i % label_every == 0 or i == len(years) - 1:
-                out.append(f'<text class="tick" x="{_n(x + slot * 0.35)}" y="{y0 + 17}" text-anchor="middle">{year}</text>')
+                out.append(
+                    f'<text class="tick" x="{_n(x + slot * 0.35)}" y="{y0 + 17}" text-anchor="middle">{year}</text>'
+                )
         out.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{y0}" y2="{y0}"/>')
     out.append("</svg>")
     return Markup("".join(out))

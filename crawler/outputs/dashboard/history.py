@@ -112,7 +112,9 @@ class AuthorHistory:
 
     def source_switches(self) -> list[int]:
         """Indexes of the snapshots whose source differs from the one before."""
-        return [i for i in range(1, len(self.headers)) if self.headers[i].source != self.headers[i - 1].source]
+        return [
+            i for i in range(1, len(self.headers)) if self.headers[i].source != self.headers[i - 1].source
+        ]
 
 
 def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
@@ -129,7 +131,9 @@ def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
         value = state.get(key)
         return redact(value) if isinstance(value, str) else None
 
-    return Stale(text("stale_since"), text("last_attempt"), text("reason") or text("error") or "no reason recorded")
+    return Stale(
+        text("stale_since"), text("last_attempt"), text("reason") or text("error") or "no reason recorded"
+    )
 
 
 class _PublicationReader:
@@ -210,8 +214,14 @@ def load_author(
     # The name's time orders the files (and so the search by time); fetched_at is what is shown.
     times = [r.time.timestamp() for r in kept_refs]
     history = AuthorHistory(
-        scholar_id=scholar_id, as_of=as_of, headers=headers, times=times, publications=[],
-        spark_indexes=_spark_indexes(times, spark_points), stale=read_stale(data_dir, scholar_id), bad=bad,
+        scholar_id=scholar_id,
+        as_of=as_of,
+        headers=headers,
+        times=times,
+        publications=[],
+        spark_indexes=_spark_indexes(times, spark_points),
+        stale=read_stale(data_dir, scholar_id),
+        bad=bad,
     )
     if headers:
         _load_publications(history, kept_refs)
@@ -270,17 +280,21 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
             old = then.get(pub_id) if then is not None else None
             changes[days] = None if not present or old is None or citations is None else citations - old
         spark = [(i, (pubs.read[i] or {}).get(pub_id)) for i in spark_read if pub_id in (pubs.read[i] or {})]
-        rows.append(PublicationRow(
-            author_pub_id=pub_id,
-            title=title,
-            year=year,
-            citations=citations,
-            first_seen=headers[first_seen[pub_id]].date_text,
-            last_seen=headers[last_seen[pub_id]].date_text,
-            vanished=None if present else headers[gone_at[pub_id]].date_text,
-            changes=changes,
-            spark=spark,
-        ))
+        rows.append(
+            PublicationRow(
+                author_pub_id=pub_id,
+                title=title,
+                year=year,
+                citations=citations,
+                first_seen=headers[first_seen[pub_id]].date_text,
+                last_seen=headers[last_seen[pub_id]].date_text,
+                vanished=None if present else headers[gone_at[pub_id]].date_text,
+                changes=changes,
+                spark=spark,
+            )
+        )
     # Scholar's own order: most cited first; vanished ones after the present ones.
-    rows.sort(key=lambda r: (r.vanished is not None, -(r.citations or 0), r.title.casefold(), r.author_pub_id))
+    rows.sort(
+        key=lambda r: (r.vanished is not None, -(r.citations or 0), r.title.casefold(), r.author_pub_id)
+    )
     history.publications = rows

@@ -52,7 +52,15 @@ MARKER = SITE_MARKER
 ASSETS = ("dashboard.css", "dashboard.js")
 DEFAULT_TITLE = "Citations"
 PUBLICATION_COLUMNS = (
-    "author_pub_id", "title", "year", "citations", "change_30d", "change_365d", "first_seen", "last_seen", "vanished",
+    "author_pub_id",
+    "title",
+    "year",
+    "citations",
+    "change_30d",
+    "change_365d",
+    "first_seen",
+    "last_seen",
+    "vanished",
 )
 # Above this many snapshots in all, authors are read by worker processes.
 PARALLEL_MIN_SNAPSHOTS = 2000
@@ -104,7 +112,9 @@ def _env() -> Any:
         _ENV.filters["number"] = charts.number
         _ENV.filters["signed"] = charts.signed
         _ENV.filters["day"] = lambda text: (text or "")[:10]
-        _ENV.filters["trend"] = lambda value: "up" if value is not None and value > 0 else "down" if value is not None and value < 0 else ""
+        _ENV.filters["trend"] = lambda value: (
+            "up" if value is not None and value > 0 else "down" if value is not None and value < 0 else ""
+        )
     return _ENV
 
 
@@ -156,13 +166,15 @@ def _metric_cards(history: AuthorHistory) -> list[dict[str, Any]]:
         ("h-index", "h_index", "h_index_since"),
         ("i10-index", "i10_index", "i10_index_since"),
     ):
-        rows.append({
-            "label": label,
-            "key": name,
-            "value": getattr(m, name),
-            "since": getattr(m, since_name),
-            "changes": {days: history.change(name, days) for days in WINDOWS},
-        })
+        rows.append(
+            {
+                "label": label,
+                "key": name,
+                "value": getattr(m, name),
+                "since": getattr(m, since_name),
+                "changes": {days: history.change(name, days) for days in WINDOWS},
+            }
+        )
     return rows
 
 
@@ -172,20 +184,28 @@ def _stale_bands(history: AuthorHistory) -> list[charts.Band]:
         return []
     start = stale.since or stale.last_attempt
     try:
-        began = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else history.times[-1]
+        began = (
+            datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else history.times[-1]
+        )
     except ValueError:
         began = history.times[-1]
-    return [charts.Band(began, axis_end(history.as_of), f"stale since {start or 'an unknown time'}: {stale.reason}")]
+    return [
+        charts.Band(
+            began, axis_end(history.as_of), f"stale since {start or 'an unknown time'}: {stale.reason}"
+        )
+    ]
 
 
 def _markers(history: AuthorHistory) -> list[charts.Marker]:
     markers = []
     for i in history.source_switches():
         before, after = history.headers[i - 1], history.headers[i]
-        markers.append(charts.Marker(
-            history.times[i],
-            f"{after.date_text[:10]}: source changed from {_label(before.source)} to {_label(after.source)}",
-        ))
+        markers.append(
+            charts.Marker(
+                history.times[i],
+                f"{after.date_text[:10]}: source changed from {_label(before.source)} to {_label(after.source)}",
+            )
+        )
     return markers
 
 
@@ -195,8 +215,13 @@ def _monthly_rows(history: AuthorHistory) -> list[dict[str, Any]]:
     for header in history.headers:
         m = header.metrics
         rows[header.date_text[:7]] = {
-            "date": header.date_text, "citations": m.citations, "citations_since": m.citations_since,
-            "since_year": m.since_year, "h_index": m.h_index, "i10_index": m.i10_index, "source": _label(header.source),
+            "date": header.date_text,
+            "citations": m.citations,
+            "citations_since": m.citations_since,
+            "since_year": m.since_year,
+            "h_index": m.h_index,
+            "i10_index": m.i10_index,
+            "source": _label(header.source),
         }
     return list(rows.values())
 
@@ -210,8 +235,17 @@ def _series_block(history: AuthorHistory) -> str:
             name: _deltas([getattr(h.metrics, name) for h in headers])
             for name in ("citations", "citations_since", "h_index", "i10_index")
         },
-        "labels": {"citations": "Citations", "citations_since": "Since year", "h_index": "h-index", "i10_index": "i10-index"},
-        "sources": [[i, _label(h.source)] for i, h in enumerate(headers) if i == 0 or h.source != headers[i - 1].source],
+        "labels": {
+            "citations": "Citations",
+            "citations_since": "Since year",
+            "h_index": "h-index",
+            "i10_index": "i10-index",
+        },
+        "sources": [
+            [i, _label(h.source)]
+            for i, h in enumerate(headers)
+            if i == 0 or h.source != headers[i - 1].source
+        ],
     }
     return script_json(data)
 
@@ -225,7 +259,10 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
     since_year = latest.metrics.since_year if latest else None
     citations = charts.line_chart(
         [
-            charts.Line("Citations, all time", [(t, h.metrics.citations) for t, h in zip(history.times, headers, strict=True)]),
+            charts.Line(
+                "Citations, all time",
+                [(t, h.metrics.citations) for t, h in zip(history.times, headers, strict=True)],
+            ),
             charts.Line(
                 f"Citations since {since_year}" if since_year else "Citations since year",
                 [(t, h.metrics.citations_since) for t, h in zip(history.times, headers, strict=True)],
@@ -233,16 +270,30 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
         ],
         title=f"Citations of {history.name} over time",
         desc=_describe(history, "citations", "citations"),
-        t0=t0, t1=t1, markers=markers, bands=bands, series_id="series", keys=("citations", "citations_since"),
+        t0=t0,
+        t1=t1,
+        markers=markers,
+        bands=bands,
+        series_id="series",
+        keys=("citations", "citations_since"),
     )
     indexes = charts.line_chart(
         [
-            charts.Line("h-index", [(t, h.metrics.h_index) for t, h in zip(history.times, headers, strict=True)]),
-            charts.Line("i10-index", [(t, h.metrics.i10_index) for t, h in zip(history.times, headers, strict=True)]),
+            charts.Line(
+                "h-index", [(t, h.metrics.h_index) for t, h in zip(history.times, headers, strict=True)]
+            ),
+            charts.Line(
+                "i10-index", [(t, h.metrics.i10_index) for t, h in zip(history.times, headers, strict=True)]
+            ),
         ],
         title=f"h-index and i10-index of {history.name} over time",
         desc=_describe(history, "h_index", "h-index") + " " + _describe(history, "i10_index", "i10-index"),
-        t0=t0, t1=t1, markers=markers, bands=bands, series_id="series", keys=("h_index", "i10_index"),
+        t0=t0,
+        t1=t1,
+        markers=markers,
+        bands=bands,
+        series_id="series",
+        keys=("h_index", "i10_index"),
     )
     years = list(latest.cites_per_year) if latest else []
     histogram = charts.bar_chart(
@@ -254,10 +305,17 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
     publications = []
     for row in history.publications:
         spark_points = [(history.times[i], v) for i, v in row.spark]
-        publications.append({
-            "row": row,
-            "spark": charts.sparkline(spark_points, spark_t0, spark_t1, label=f"citations of this publication over time: {_spark_words(history, row.spark)}"),
-        })
+        publications.append(
+            {
+                "row": row,
+                "spark": charts.sparkline(
+                    spark_points,
+                    spark_t0,
+                    spark_t1,
+                    label=f"citations of this publication over time: {_spark_words(history, row.spark)}",
+                ),
+            }
+        )
     return {
         "title": title,
         "history": history,
@@ -283,7 +341,11 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
 
 
 def _describe(history: AuthorHistory, name: str, label: str) -> str:
-    values = [(h.date_text[:10], getattr(h.metrics, name)) for h in history.headers if getattr(h.metrics, name) is not None]
+    values = [
+        (h.date_text[:10], getattr(h.metrics, name))
+        for h in history.headers
+        if getattr(h.metrics, name) is not None
+    ]
     if not values:
         return f"No {label} recorded."
     (d0, v0), (d1, v1) = values[0], values[-1]
@@ -308,8 +370,20 @@ def _exports(history: AuthorHistory) -> dict[str, bytes]:
         m = h.metrics
         for name, value in zip(
             METRICS_COLUMNS,
-            (h.date_text, history.scholar_id, h.name, m.citations, m.citations_since, m.since_year, m.h_index,
-             m.h_index_since, m.i10_index, m.i10_index_since, h.publication_count, h.source),
+            (
+                h.date_text,
+                history.scholar_id,
+                h.name,
+                m.citations,
+                m.citations_since,
+                m.since_year,
+                m.h_index,
+                m.h_index_since,
+                m.i10_index,
+                m.i10_index_since,
+                h.publication_count,
+                h.source,
+            ),
             strict=True,
         ):
             metrics[name].append(value)
@@ -317,8 +391,17 @@ def _exports(history: AuthorHistory) -> dict[str, bytes]:
     for r in history.publications:
         for name, value in zip(
             PUBLICATION_COLUMNS,
-            (r.author_pub_id, r.title, r.year, r.citations, r.changes.get(30), r.changes.get(365), r.first_seen,
-             r.last_seen, r.vanished),
+            (
+                r.author_pub_id,
+                r.title,
+                r.year,
+                r.citations,
+                r.changes.get(30),
+                r.changes.get(365),
+                r.first_seen,
+                r.last_seen,
+                r.vanished,
+            ),
             strict=True,
         ):
             pubs[name].append(value)
@@ -412,7 +495,9 @@ def daily(points: list[tuple[float, int]]) -> list[tuple[float, int]]:
 
 
 def _index_context(cards: list[dict[str, Any]], title: str, as_of: datetime) -> dict[str, Any]:
-    times = [t for card in cards for t, _ in card["series"][:1]] + [t for card in cards for t, _ in card["series"][-1:]]
+    times = [t for card in cards for t, _ in card["series"][:1]] + [
+        t for card in cards for t, _ in card["series"][-1:]
+    ]
     t0 = min(times) if times else as_of.timestamp()
     t1 = max(max(times) if times else t0, axis_end(as_of))
     for card in cards:
@@ -429,16 +514,22 @@ def _index_context(cards: list[dict[str, Any]], title: str, as_of: datetime) -> 
                 desc=(
                     f"The sum of the {len(cards)} authors' citations went from {charts.number(totals[0][1])} on "
                     f"{charts.day(totals[0][0])} to {charts.number(totals[-1][1])} on {charts.day(totals[-1][0])}."
-                    if totals else "No citations recorded."
+                    if totals
+                    else "No citations recorded."
                 ),
-                t0=t0, t1=t1, series_id="group", keys=("total",),
+                t0=t0,
+                t1=t1,
+                series_id="group",
+                keys=("total",),
             ),
-            "block": script_json({
-                "t": _deltas([int(t) for t, _ in totals]),
-                "v": {"total": _deltas([v for _, v in totals])},
-                "labels": {"total": "Citations, all authors"},
-                "sources": [],
-            }),
+            "block": script_json(
+                {
+                    "t": _deltas([int(t) for t, _ in totals]),
+                    "v": {"total": _deltas([v for _, v in totals])},
+                    "labels": {"total": "Citations, all authors"},
+                    "sources": [],
+                }
+            ),
             "latest": totals[-1][1] if totals else None,
             "yearly": _yearly(totals),
         }
@@ -540,8 +631,19 @@ def build_site(
         files.extend(author_files)
         result.written.extend(written)
         result.largest_page = max(result.largest_page, size)
-    cards.sort(key=lambda c: (-(c["cards"][0]["value"] or 0) if c["cards"] else 0, c["name"].casefold(), c["scholar_id"]))
-    _write(out, "index.html", _render("index.html", root="", **_index_context(cards, title, as_of)), result.written)
+    cards.sort(
+        key=lambda c: (
+            -(c["cards"][0]["value"] or 0) if c["cards"] else 0,
+            c["name"].casefold(),
+            c["scholar_id"],
+        )
+    )
+    _write(
+        out,
+        "index.html",
+        _render("index.html", root="", **_index_context(cards, title, as_of)),
+        result.written,
+    )
     files.append("index.html")
     for name in ASSETS:
         data = resources.files("crawler.outputs.dashboard").joinpath("assets", name).read_bytes()
@@ -552,4 +654,3 @@ def build_site(
     _write(out, MARKER, marker, result.written)
     sync_folders([out, out / "assets"])
     return result
-

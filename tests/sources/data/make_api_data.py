@@ -146,22 +146,35 @@ def serpapi(page: ProfilePage) -> None:
     }
     write("serpapi_author_start0.json", first)
     # The same page with the offset named as the request parameter, ``start``.
-    write("serpapi_author_start0_next_start.json", first | {
-        "serpapi_pagination": {
-            "next": f"https://serpapi.com/search.json?author_id={SCHOLAR_ID}&engine=google_scholar_author&hl=en&num=100&start=100",
+    write(
+        "serpapi_author_start0_next_start.json",
+        first
+        | {
+            "serpapi_pagination": {
+                "next": f"https://serpapi.com/search.json?author_id={SCHOLAR_ID}&engine=google_scholar_author&hl=en&num=100&start=100",
+            },
         },
-    })
+    )
     write("serpapi_author_start100.json", second)
-    write("serpapi_invalid_key.json", {"error": "Invalid API key. Your API key should be here: https://serpapi.com/manage-api-key"})
-    write("serpapi_no_results.json", metadata(0) | {
-        "search_metadata": metadata(0)["search_metadata"] | {"status": "Error"},  # type: ignore[operator]
-        "error": "Google hasn't returned any results for this query.",
-    })
+    write(
+        "serpapi_invalid_key.json",
+        {"error": "Invalid API key. Your API key should be here: https://serpapi.com/manage-api-key"},
+    )
+    write(
+        "serpapi_no_results.json",
+        metadata(0)
+        | {
+            "search_metadata": metadata(0)["search_metadata"] | {"status": "Error"},  # type: ignore[operator]
+            "error": "Google hasn't returned any results for this query.",
+        },
+    )
 
 
 def indexed(page: ProfilePage) -> list[Publication]:
     """The publications a bibliographic database finds: those with a venue and a year."""
-    return [pub for pub in page.publications if pub.venue and pub.year and "Publication period" not in pub.title]
+    return [
+        pub for pub in page.publications if pub.venue and pub.year and "Publication period" not in pub.title
+    ]
 
 
 def openalex(page: ProfilePage) -> None:
@@ -206,9 +219,12 @@ def openalex(page: ProfilePage) -> None:
                 },
                 "authorships": [
                     {
-                        "author_position": "first" if i == 0 else ("last" if i == len(names) - 1 else "middle"),
+                        "author_position": "first"
+                        if i == 0
+                        else ("last" if i == len(names) - 1 else "middle"),
                         "author": {
-                            "id": "https://openalex.org/A" + ("5041365215" if "Santos" in n else digits(n, 10)),
+                            "id": "https://openalex.org/A"
+                            + ("5041365215" if "Santos" in n else digits(n, 10)),
                             "display_name": n,
                             "orcid": None,
                         },
@@ -230,10 +246,18 @@ def openalex(page: ProfilePage) -> None:
         "id": f"https://openalex.org/{OPENALEX_ID}",
         "orcid": f"https://orcid.org/{ORCID}",
         "display_name": "Carlos Denner dos Santos",
-        "display_name_alternatives": ["Carlos Denner dos Santos Júnior", "C. D. Santos", "Carlos Denner Santos"],
+        "display_name_alternatives": [
+            "Carlos Denner dos Santos Júnior",
+            "C. D. Santos",
+            "Carlos Denner Santos",
+        ],
         "works_count": len(works),
         "cited_by_count": sum(counts),
-        "summary_stats": {"2yr_mean_citedness": 2.371, "h_index": h_index(counts), "i10_index": sum(1 for c in counts if c >= 10)},
+        "summary_stats": {
+            "2yr_mean_citedness": 2.371,
+            "h_index": h_index(counts),
+            "i10_index": sum(1 for c in counts if c >= 10),
+        },
         "ids": {"openalex": f"https://openalex.org/{OPENALEX_ID}", "orcid": f"https://orcid.org/{ORCID}"},
         "affiliations": [
             {
@@ -241,15 +265,16 @@ def openalex(page: ProfilePage) -> None:
                 "years": [2023, 2022, 2021, 2020, 2019, 2018],
             }
         ],
-        "last_known_institutions": [
-            dict(BRASILIA)
-        ],
+        "last_known_institutions": [dict(BRASILIA)],
         "topics": [
             {
                 "id": "https://openalex.org/T11044",
                 "display_name": "Open Source Software Innovations",
                 "count": 21,
-                "subfield": {"id": "https://openalex.org/subfields/1710", "display_name": "Information Systems"},
+                "subfield": {
+                    "id": "https://openalex.org/subfields/1710",
+                    "display_name": "Information Systems",
+                },
                 "field": {"id": "https://openalex.org/fields/17", "display_name": "Computer Science"},
                 "domain": {"id": "https://openalex.org/domains/3", "display_name": "Physical Sciences"},
             }
@@ -265,11 +290,26 @@ def openalex(page: ProfilePage) -> None:
     write("openalex_author.json", author)
     cursor1 = "IlsxNTcsICdodHRwczovL29wZW5hbGV4Lm9yZy9XMjk1OTgxMDM5NCddIg=="
     cursor2 = "IlszLCAnaHR0cHM6Ly9vcGVuYWxleC5vcmcvVzQzODc1NDI3ODQnXSI="
-    meta = {"count": len(works), "db_response_time_ms": 41, "page": None, "per_page": 100, "groups_count": None}
-    write("openalex_works_page1.json", {"meta": meta | {"next_cursor": cursor1}, "results": works[:100], "group_by": []})
-    write("openalex_works_page2.json", {"meta": meta | {"next_cursor": cursor2}, "results": works[100:], "group_by": []})
+    meta = {
+        "count": len(works),
+        "db_response_time_ms": 41,
+        "page": None,
+        "per_page": 100,
+        "groups_count": None,
+    }
+    write(
+        "openalex_works_page1.json",
+        {"meta": meta | {"next_cursor": cursor1}, "results": works[:100], "group_by": []},
+    )
+    write(
+        "openalex_works_page2.json",
+        {"meta": meta | {"next_cursor": cursor2}, "results": works[100:], "group_by": []},
+    )
     write("openalex_works_page3.json", {"meta": meta | {"next_cursor": None}, "results": [], "group_by": []})
-    write("openalex_not_found.json", {"error": "404 Not Found", "message": "The author A9999999999 does not exist."})
+    write(
+        "openalex_not_found.json",
+        {"error": "404 Not Found", "message": "The author A9999999999 does not exist."},
+    )
 
 
 def semantic_scholar(page: ProfilePage) -> None:
@@ -286,9 +326,7 @@ def semantic_scholar(page: ProfilePage) -> None:
                 "year": pub.year,
                 "venue": venue if "Ipea" not in (pub.venue or "") else "",
                 "citationCount": (pub.citations or 0) * 3 // 4,
-                "authors": [
-                    {"authorId": S2_ID if "Santos" in n else digits(n, 9), "name": n} for n in names
-                ],
+                "authors": [{"authorId": S2_ID if "Santos" in n else digits(n, 9), "name": n} for n in names],
             }
         )
     counts = [int(p["citationCount"]) for p in papers]
@@ -320,12 +358,9 @@ def semantic_scholar(page: ProfilePage) -> None:
 # Titles as OpenAlex gives them where a database's record of a paper differs from
 # the author's Scholar profile: an English title for a paper listed in Portuguese.
 TRANSLATED = {
-    "Inovação no setor público: teoria, tendências e casos no Brasil":
-        "Innovation in the public sector: theory, trends and cases in Brazil",
-    "A influência das variáveis ambientais e organizacionais no desempenho de startups":
-        "The influence of environmental and organizational variables on the performance of startups",
-    "Gestão de riscos no setor público: revisão bibliométrica e proposta de agenda de pesquisa":
-        "Risk management in the public sector: a bibliometric review and a research agenda",
+    "Inovação no setor público: teoria, tendências e casos no Brasil": "Innovation in the public sector: theory, trends and cases in Brazil",
+    "A influência das variáveis ambientais e organizacionais no desempenho de startups": "The influence of environmental and organizational variables on the performance of startups",
+    "Gestão de riscos no setor público: revisão bibliométrica e proposta de agenda de pesquisa": "Risk management in the public sector: a bibliometric review and a research agenda",
 }
 
 
@@ -342,7 +377,9 @@ def openalex_variants() -> None:
     English where the profile lists them in Portuguese; two are duplicates (a
     preprint beside the article); three are works the profile does not list.
     """
-    works = load_json("openalex_works_page1.json")["results"] + load_json("openalex_works_page2.json")["results"]
+    works = (
+        load_json("openalex_works_page1.json")["results"] + load_json("openalex_works_page2.json")["results"]
+    )
     out = []
     for index, work in enumerate(works):
         work = json.loads(json.dumps(work))
@@ -384,7 +421,9 @@ def openalex_variants() -> None:
         stranger["cited_by_count"] = 1
         out.append(stranger)
     meta = {"count": len(out), "db_response_time_ms": 38, "page": None, "per_page": 200, "groups_count": None}
-    write("openalex_works_variants.json", {"meta": meta | {"next_cursor": None}, "results": out, "group_by": []})
+    write(
+        "openalex_works_variants.json", {"meta": meta | {"next_cursor": None}, "results": out, "group_by": []}
+    )
 
 
 def load_json(name: str) -> dict[str, Any]:
@@ -393,7 +432,9 @@ def load_json(name: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    page = parse_profile(PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SCHOLAR_ID}&hl=en")
+    page = parse_profile(
+        PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SCHOLAR_ID}&hl=en"
+    )
     serpapi(page)
     openalex(page)
     semantic_scholar(page)
