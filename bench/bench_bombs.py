@@ -130,7 +130,8 @@ def main() -> int:
         if peak >= TARGET_MB or ratio > 2 or (label.startswith("1 GiB") and "larger than" not in message):
             missed = True
     print(
-        f"\ntarget: every peak < {TARGET_MB:g} MB and within 2x the honest page: {'MISSED' if missed else 'met'}"
+        f"\ntarget: every peak < {TARGET_MB:g} MB and within 2x the honest page: "
+        f"{'MISSED' if missed else 'met'}"
     )
     return 1 if missed else 0
 

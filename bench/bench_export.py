@@ -500,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print_setting(args, files, on_disk, generation)
         print(
-            "| export | page cache | processes | runs | time (s), median (min-max) | CPU (s) | peak PSS (MiB) | "
+            "| export | page cache | processes | runs | time (s), median (min-max) | "
+            "CPU (s) | peak PSS (MiB) | "
             "peak RSS sum (MiB) | output (MiB) | CSV lines |"
         )
         print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -509,8 +510,10 @@ def main(argv: list[str] | None = None) -> int:
             spread = f" ({times[0]:.1f}-{times[-1]:.1f})" if len(times) > 1 else ""
             failed = "" if all(r.status == 0 for r in results) else " (failed)"
             print(
-                f"| `--what {label}`{failed} | {cache} | {variant} | {len(results)} | {statistics.median(times):.1f}{spread} | "
-                f"{statistics.median(r.cpu_seconds for r in results):.1f} | {max(r.pss_mib for r in results):.0f} | "
+                f"| `--what {label}`{failed} | {cache} | {variant} | {len(results)} | "
+                f"{statistics.median(times):.1f}{spread} | "
+                f"{statistics.median(r.cpu_seconds for r in results):.1f} | "
+                f"{max(r.pss_mib for r in results):.0f} | "
                 f"{max(r.rss_mib for r in results):.0f} | {size / 2**20:.1f} | {records:,} |"
             )
         metrics_rows = [r for r in rows if r[0] == "metrics" and r[2] == "command"]
@@ -523,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         print()
         print(
-            f"Target for `--what metrics`: under {METRICS_SECONDS_TARGET:.0f} s and {METRICS_MB_TARGET:.0f} MB: "
+            f"Target for `--what metrics`: under {METRICS_SECONDS_TARGET:.0f} s and "
+            f"{METRICS_MB_TARGET:.0f} MB: "
             + ("met" if not missed else "missed (" + ", ".join(r[1] for r in missed) + ")")
         )
         print(f"Measured {format_time(datetime.now(timezone.utc))}.")

@@ -351,7 +351,8 @@ def main() -> int:
             "| measure | MiB |",
             "|---|---:|",
             f"| peak resident set of the fetching process (VmHWM) | {peak_mb:.1f} |",
-            f"| of which reached before the fetch (interpreter and imports) | {memory['after_imports_kib'] / 1024:.1f} |",
+            "| of which reached before the fetch (interpreter and imports) | "
+            f"{memory['after_imports_kib'] / 1024:.1f} |",
         ]
         if memory["publications"] != 999:
             failed.append(f"memory run got {memory['publications']} publications")

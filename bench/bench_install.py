@@ -86,13 +86,15 @@ def main() -> int:
         before, now = results.values()
         for name, result in results.items():
             rows.append(
-                f"| {name} | {result['cold'][0]:.1f} s | {result['warm'][0]:.1f} s | {result['cold'][1]:.0f} MB |"
+                f"| {name} | {result['cold'][0]:.1f} s | {result['warm'][0]:.1f} s | "
+                f"{result['cold'][1]:.0f} MB |"
             )
     print("| install | cold (empty pip cache) | warm (cache kept) | venv size |")
     print("|---|---|---|---|")
     print("\n".join(rows))
     print(
-        f"\ncold: {before['cold'][0] / now['cold'][0]:.1f}x faster; warm: {before['warm'][0] / now['warm'][0]:.1f}x faster; "
+        f"\ncold: {before['cold'][0] / now['cold'][0]:.1f}x faster; "
+        f"warm: {before['warm'][0] / now['warm'][0]:.1f}x faster; "
         f"target: lock cold < {TARGET:g} s"
     )
     return 0 if now["cold"][0] < TARGET else 1

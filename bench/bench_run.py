@@ -194,7 +194,8 @@ def main() -> int:
     print(
         f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
         f"{files} files in the data folder; "
-        f"{f'{args.latency * 1000:g} ms added to each request; ' if args.latency else ''}median of {args.repeat} "
+        f"{f'{args.latency * 1000:g} ms added to each request; ' if args.latency else ''}"
+        f"median of {args.repeat} "
         f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs)\n"
     )
     print("| measure | seconds | x bare requests | target |")

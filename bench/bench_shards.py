@@ -121,17 +121,20 @@ def main() -> int:
         merged = sharded - fetched
 
     print(
-        f"{args.authors} authors x {args.publications} publications, {requests} requests, {args.latency:g} s per request, "
+        f"{args.authors} authors x {args.publications} publications, {requests} requests, "
+        f"{args.latency:g} s per request, "
         f"delay 0; {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs\n"
     )
     print("| run | wall time | per author | vs. unsharded |")
     print("|---|---|---|---|")
     print(f"| unsharded, 1 process | {unsharded:.1f} s | {unsharded / args.authors * 1000:.0f} ms | 1.0x |")
     print(
-        f"| {args.shards} shards in parallel (fetch only) | {fetched:.1f} s | {fetched / args.authors * 1000:.0f} ms | {unsharded / fetched:.1f}x faster |"
+        f"| {args.shards} shards in parallel (fetch only) | {fetched:.1f} s | "
+        f"{fetched / args.authors * 1000:.0f} ms | {unsharded / fetched:.1f}x faster |"
     )
     print(
-        f"| {args.shards} shards in parallel + merge | {sharded:.1f} s | {sharded / args.authors * 1000:.0f} ms | {unsharded / sharded:.1f}x faster |"
+        f"| {args.shards} shards in parallel + merge | {sharded:.1f} s | "
+        f"{sharded / args.authors * 1000:.0f} ms | {unsharded / sharded:.1f}x faster |"
     )
     print(f"| of which the merge | {merged:.1f} s | {merged / args.authors * 1000:.0f} ms | |")
     return 0

@@ -1,7 +1,7 @@
 """The dashboard at lab scale: ``scholar-stats site`` beside ``export --what metrics`` on the same data.
 
-    python bench/bench_site.py                       # 50 authors x 3,650 snapshots x 300 publications
-    python bench/bench_site.py --data-dir DIR        # a folder kept by bench_export.py --keep (or this --keep)
+    python bench/bench_site.py                      # 50 authors x 3,650 snapshots x 300 publications
+    python bench/bench_site.py --data-dir DIR       # a folder kept by bench_export.py --keep (or this --keep)
     python bench/bench_site.py --authors 5 --snapshots 365 --publications 100   # a quick look
 
 1. Generates the data folder as ``bench_export.py`` does (daily snapshots,
@@ -116,16 +116,19 @@ def main(argv: list[str] | None = None) -> int:
                 site_cpu = statistics.median(m.cpu_seconds for m in results[("site", cache)])
                 ratios[cache] = site_s / export_s
                 print(
-                    f"\n{cache}: site / export = {site_s / export_s:.2f} (wall), {site_cpu / export_cpu:.2f} (CPU)"
+                    f"\n{cache}: site / export = {site_s / export_s:.2f} (wall), "
+                    f"{site_cpu / export_cpu:.2f} (CPU)"
                 )
         print(
-            f"\nSite: {len(pages)} author pages, largest {largest / 1e6:.2f} MB ({pages[-1].parent.name if pages else '-'}), "
+            f"\nSite: {len(pages)} author pages, largest {largest / 1e6:.2f} MB "
+            f"({pages[-1].parent.name if pages else '-'}), "
             f"index.html {index_bytes / 1e6:.2f} MB, {site_bytes / 2**20:.1f} MiB in all (with the exports)"
         )
         failed = any(m.status for ms in results.values() for m in ms)
         missed = failed or ratios.get("warm", 99) > RATIO_TARGET or largest > PAGE_BYTES_TARGET
         print(
-            f"Targets (warm ratio at most {RATIO_TARGET:.0f}, no author page over 1 MB): {'missed' if missed else 'met'}."
+            f"Targets (warm ratio at most {RATIO_TARGET:.0f}, no author page over 1 MB): "
+            f"{'missed' if missed else 'met'}."
         )
         print(f"Measured {format_time(datetime.now(timezone.utc))}.")
         return 1 if missed else 0

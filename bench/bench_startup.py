@@ -59,7 +59,8 @@ def main() -> int:
     ratio = statistics.median(times["scholar-stats --help"]) / base
     met = ratio <= TARGET
     print(
-        f"\n`scholar-stats --help`: {ratio:.1f}× `python -c pass` (target ≤ {TARGET:g}×): {'met' if met else 'MISSED'}"
+        f"\n`scholar-stats --help`: {ratio:.1f}× `python -c pass` (target ≤ {TARGET:g}×): "
+        f"{'met' if met else 'MISSED'}"
     )
     return 0 if met else 1
 

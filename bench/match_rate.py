@@ -69,7 +69,8 @@ def main() -> None:
         parse_profile(PAGE.read_bytes(), url=f"https://scholar.google.com/citations?user={SID}")
     )
     print(
-        "| other side | works | matched | share of works | Scholar papers matched | ambiguous | no candidate | ms |"
+        "| other side | works | matched | share of works | Scholar papers matched | "
+        "ambiguous | no candidate | ms |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, other in others():

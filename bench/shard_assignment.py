@@ -68,7 +68,8 @@ def main() -> int:
         f"{args.changes} additions and {args.changes} removals per list\n"
     )
     print(
-        "| assignment | size spread: mean (max) | others moved when one is added: mean (max) | when one is removed: mean (max) |"
+        "| assignment | size spread: mean (max) | others moved when one is added: mean (max) | "
+        "when one is removed: mean (max) |"
     )
     print("|---|---|---|---|")
     for name, how in (("bounded (what `run --shard` uses)", assign), ("pure rendezvous", rendezvous)):

@@ -80,7 +80,8 @@ def confine(path: Path, jail: Path | None, *, whole: bool = False) -> None:
             leads_to = os.path.realpath(current)
             if not _inside(leads_to, os.path.realpath(jail_abs)):
                 raise StorageError(
-                    f"{Path(jail, *parts[: n + 1])} is a symbolic link to {leads_to}, outside the data folder {jail}; "
+                    f"{Path(jail, *parts[: n + 1])} is a symbolic link to {leads_to}, "
+                    f"outside the data folder {jail}; "
                     "refusing to write through it (remove the link or make it a folder)"
                 )
 

@@ -179,7 +179,9 @@ def author_folders(data_dir: Path) -> list[str]:
 
 
 def choose_root_author(data_dir: Path, root_author: str | None) -> str | None:
-    """The author whose files go to the branch root: the one asked for, else the first folder in sorted order."""
+    """The author whose files go to the branch root: the one asked for, else the first folder
+    in sorted order.
+    """
     if root_author is not None:
         if not (data_dir / root_author / ROOT_FILES[0]).is_file():
             raise PublishError(

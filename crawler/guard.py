@@ -165,7 +165,8 @@ def _sharp_changes(
     if old_c is not None and new_c is not None:
         if _fell_too_far(old_c, new_c, options.max_citation_drop):
             changes.append(
-                f"total citations fell from {old_c} to {new_c} (more than {_percent(options.max_citation_drop)})"
+                f"total citations fell from {old_c} to {new_c} "
+                f"(more than {_percent(options.max_citation_drop)})"
             )
         if _rose_too_far(old_c, new_c, options.max_rise_factor, RISE_MARGIN_CITATIONS):
             changes.append(f"total citations rose from {old_c} to {new_c} (more than {factor} times as many)")

@@ -64,7 +64,9 @@ class ProfilePage:
 
 
 def whose(page: ProfilePage) -> str:
-    """Whose page this is, in words: "is the profile of X", "mixes the profiles X, Y" or "names no profile"."""
+    """Whose page this is, in words: "is the profile of X", "mixes the profiles X, Y" or
+    "names no profile".
+    """
     named = sorted(page.named_ids)
     if not named:
         return "names no profile"

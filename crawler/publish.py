@@ -342,7 +342,8 @@ def _push_with_replay(
             raise PublishError(f"git push to {remote} refused {result.branch}: {outcome.message}")
         if attempt > retries:
             raise PublishError(
-                f"git push to {remote} still rejected after {retries} retries ({outcome.message}); try again later"
+                f"git push to {remote} still rejected after {retries} retries ({outcome.message}); "
+                "try again later"
             )
         log.warning(
             "push rejected (%s); fetching %s and committing on top of it", outcome.message, result.branch

@@ -129,7 +129,8 @@ def cron_trigger(
     fields = text.split()
     if len(fields) != 5:
         raise UsageError(
-            f"a schedule needs 5 fields (minute hour day-of-month month day-of-week), not {len(fields)}: {expression!r}"
+            f"a schedule needs 5 fields (minute hour day-of-month month day-of-week), not {len(fields)}: "
+            f"{expression!r}"
         )
     minute, hour, day, month, weekday = fields
     zone = _zone(timezone)

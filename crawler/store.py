@@ -11,7 +11,8 @@ Layout (every path relative to the data folder)::
     <scholar_id>/state.json                           present only while the data is stale
     <scholar_id>/.outputs.json                        what the outputs were built from (a local cache)
     <scholar_id>/sources/<source>/snapshots/*.json    a fallback source's own series (crawler.on_block)
-    <scholar_id>/matches/<source>.json                which of its works is which Scholar paper (crawler.match)
+    <scholar_id>/matches/<source>.json                which of its works is which Scholar paper
+                                                      (crawler.match)
 
 Every file is written all at once (a temporary file renamed over the old one),
 only when its content changes, and never through a symbolic link out of the
@@ -137,7 +138,9 @@ _NAME_TIME_RE = re.compile(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z(?:_\d+)?$"
 
 
 def time_from_name(name: str) -> datetime | None:
-    """The UTC time in a snapshot's file name (``20260102T030405Z.json``, ``..._1.json``); None for another name."""
+    """The UTC time in a snapshot's file name (``20260102T030405Z.json``, ``..._1.json``);
+    None for another name.
+    """
     if not name.endswith(SNAPSHOT_SUFFIX):
         return None
     match = _NAME_TIME_RE.match(name[: -len(SNAPSHOT_SUFFIX)])

@@ -105,14 +105,17 @@ def page(folder: Path, url: str, policy: str, papers: list[str]) -> str:
   <div class="page">
     Cited <strong><span id="total_cit">…</span></strong> times (Google Scholar) ·
     h-index <span id="h_index">…</span><br>
-    Bayesian sensing for software repositories. <strong><span class="show_paper_citations" data="{papers[0]}"></span></strong><br>
-    Thermal modelling for graph data. <strong><span class="show_paper_citations" data="{papers[1]}"></span></strong>
+    Bayesian sensing for software repositories. <strong><span class="show_paper_citations" \
+data="{papers[0]}"></span></strong><br>
+    Thermal modelling for graph data. <strong><span class="show_paper_citations" \
+data="{papers[1]}"></span></strong>
     <div class="tip">tooltip: <span id="tip"></span></div>
   </div>
 </div>
 {snippet}
 <script>window.scholarStats.then(function () {{
-  document.getElementById('tip').textContent = document.getElementById('total_cit').getAttribute('title') || '(none)';
+  document.getElementById('tip').textContent = \
+document.getElementById('total_cit').getAttribute('title') || '(none)';
   document.body.setAttribute('data-done', '1');
 }});</script>"""
 

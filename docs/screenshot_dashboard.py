@@ -1,6 +1,6 @@
 """Make the dashboard pictures of the README and docs/dashboard.md.
 
-    python docs/screenshot_dashboard.py          # writes docs/dashboard-index.png and docs/dashboard-author.png
+    python docs/screenshot_dashboard.py  # writes docs/dashboard-index.png and docs/dashboard-author.png
 
 Builds a small lab in a temporary folder (three authors, three years of
 weekly snapshots written by ``AuthorStore`` as ``run`` writes them, with a

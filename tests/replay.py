@@ -380,7 +380,10 @@ def generate_profile(
         )
         # Real pages have rows without a year (about 1 in 10 on the saved ones).
         year = None if rng.random() < 0.08 else rng.randint(1998, 2025)
-        volume = f"{rng.choice(_JOURNALS)} {rng.randint(1, 60)} ({rng.randint(1, 12)}), {rng.randint(1, 900)}-{rng.randint(901, 999)}"
+        volume = (
+            f"{rng.choice(_JOURNALS)} {rng.randint(1, 60)} ({rng.randint(1, 12)}), "
+            f"{rng.randint(1, 900)}-{rng.randint(901, 999)}"
+        )
         venue = volume + (f", {year}" if year is not None else "")
         cites_id = str(rng.randrange(10**17, 10**19)) if count > 0 else None
         pubs.append(

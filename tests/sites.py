@@ -39,7 +39,8 @@ def git(cwd: Path, *args: str, check: bool = True) -> str:
 
 
 def seeded_remote(tmp: Path, bare: Path) -> Path:
-    """A bare repository at ``bare`` whose main branch holds one commit (``index.md``): a homepage's GitHub remote."""
+    """A bare repository at ``bare`` whose main branch holds one commit (``index.md``):
+    a homepage's GitHub remote."""
     bare.parent.mkdir(parents=True, exist_ok=True)
     git(tmp, "init", "--quiet", "--bare", "-b", "main", str(bare))
     seed = tmp / "seed"

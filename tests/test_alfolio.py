@@ -41,11 +41,13 @@ papers:
     year: '2020'
   WtO-bN8AAAAJ:3fE2CSJIrl8C:
     citations: 29
-    title: "Deep-learning\\u2013based app sensitive behavior surveillance for Android powered cyber\\u2013physical systems"
+    title: "Deep-learning\\u2013based app sensitive behavior surveillance for Android powered \
+cyber\\u2013physical systems"
     year: '2020'
   WtO-bN8AAAAJ:cxS_fjKIGZMC:
     citations: 0
-    title: 'Revealing the Dark Side of Smart Accounts: An Empirical Study of EIP-7702 Incurred Risks in Blockchain Ecosystem'
+    title: 'Revealing the Dark Side of Smart Accounts: An Empirical Study of EIP-7702 Incurred Risks \
+in Blockchain Ecosystem'
     year: Unknown Year
 """
 
@@ -93,7 +95,8 @@ def site(tmp_path: Path) -> Path:
     (root / "_data").mkdir(parents=True)
     (root / "_bibliography").mkdir()
     (root / "_data" / "socials.yml").write_text(
-        f"# social media\nemail: you@example.com\nscholar_userid: {DENNER_ID}\norcid_id: 0000-0002-1825-0097\n",
+        f"# social media\nemail: you@example.com\nscholar_userid: {DENNER_ID}\n"
+        "orcid_id: 0000-0002-1825-0097\n",
         encoding="utf-8",
     )
     return root
@@ -116,7 +119,8 @@ def test_the_file_equals_the_snapshot_number_by_number_and_every_bib_id_is_found
         pub_id = pub["author_pub_id"].split(":", 1)[1]
         field = f"{{{pub_id}}}" if n % 2 == 0 else f'"{pub_id}"'
         bib.append(
-            f"@article{{paper{n},\n  title = {{{pub['title']}}},\n  year = {{2020}},\n  google_scholar_id = {field},\n}}\n"
+            f"@article{{paper{n},\n  title = {{{pub['title']}}},\n  year = {{2020}},\n"
+            f"  google_scholar_id = {field},\n}}\n"
         )
     (site / "_bibliography" / "papers.bib").write_text("\n".join(bib), encoding="utf-8")
 
@@ -191,7 +195,10 @@ def test_a_file_from_al_folios_own_updater_is_taken_over_and_its_other_papers_ke
     # Another author's entries (a co-author's, or kept by hand) are left as they were.
     assert papers["WtO-bN8AAAAJ:3fE2CSJIrl8C"] == {
         "citations": 29,
-        "title": "Deep-learning–based app sensitive behavior surveillance for Android powered cyber–physical systems",
+        "title": (
+            "Deep-learning–based app sensitive behavior surveillance for Android powered "
+            "cyber–physical systems"
+        ),
         "year": "2020",
     }
     assert papers["WtO-bN8AAAAJ:cxS_fjKIGZMC"]["year"] == "Unknown Year"

@@ -1,4 +1,5 @@
-"""The action's annotations: one line per blocked or failed author, escaped, redacted, worded for the action."""
+"""The action's annotations: one line per blocked or failed author, escaped, redacted,
+worded for the action."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Backfill: gs_data.json <-> record, `import-git` over a real git history, `import-html` over real saved pages."""
+"""Backfill: gs_data.json <-> record, `import-git` over a real git history,
+`import-html` over real saved pages."""
 
 from __future__ import annotations
 
@@ -171,7 +172,8 @@ def acad(
     int_years: bool = False,
     updated: str = "2024-05-01 03:04:05.123456",
 ) -> dict[str, Any]:
-    """What AcadHomepage's workflow commits: scholarly's filled author, publications keyed by author_pub_id."""
+    """What AcadHomepage's workflow commits: scholarly's filled author,
+    publications keyed by author_pub_id."""
     entries = {
         f"{SID}:{key}": {
             "container_type": "Publication",
@@ -571,7 +573,8 @@ def test_import_html_refuses_other_pages_naming_the_file(
 
 
 def test_import_html_guard_checks_the_snapshot_before(tmp_path: Path) -> None:
-    """An older page goes before a newer snapshot; it is checked against what came before it, not the newest."""
+    """An older page goes before a newer snapshot; it is checked against what came before it,
+    not the newest."""
     data = tmp_path / "data"
     kid = "8daWuo4AAAAJ"
     store = AuthorStore(data, kid)
@@ -589,7 +592,8 @@ def test_import_html_guard_checks_the_snapshot_before(tmp_path: Path) -> None:
             )
         )
     outputs_before = sorted((data / kid).iterdir())
-    # Against the 2024 snapshot this page (1338 citations) would be a drop from 5000; against 2019 it is growth.
+    # Against the 2024 snapshot this page (1338 citations) would be a drop from 5000;
+    # against 2019 it is growth.
     code, _, err = cli(
         "import-html",
         page,

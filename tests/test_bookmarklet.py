@@ -42,7 +42,8 @@ SHOW_MORE = """<script>
       for (var i = 0; i < batch && body.rows.length < total; i++) {
         var row = template.cloneNode(true), n = body.rows.length + 1;
         var link = row.querySelector('a.gsc_a_at');
-        link.setAttribute('href', link.getAttribute('href').replace(/:[^:&]+$/, ':more' + ('000000' + n).slice(-7)));
+        link.setAttribute('href', link.getAttribute('href').replace(/:[^:&]+$/, ':more' + \
+('000000' + n).slice(-7)));
         link.textContent = 'A later paper number ' + n;
         row.querySelector('a.gsc_a_ac').textContent = String(n % 5);
         body.appendChild(row);

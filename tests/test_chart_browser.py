@@ -86,7 +86,8 @@ def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>home</title><link rel="icon" href="data:,"></head><body>
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>home</title>\
+<link rel="icon" href="data:,"></head><body>
 <span id="total_cit">?</span>
 <div class="scholar_stats_chart" id="author" data-author="{a}">{fallback}</div>
 <div class="scholar_stats_chart" id="paper" data-paper="{a}:p2"></div>

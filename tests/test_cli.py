@@ -104,7 +104,8 @@ def test_group_help_lists_every_command_without_importing_it() -> None:
         "import sys\nfrom crawler.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-        f"{HEAVY!r} or m.startswith('crawler.commands.') and m != 'crawler.commands._options')), file=sys.stderr)"
+        f"{HEAVY!r} or m.startswith('crawler.commands.') and m != 'crawler.commands._options')), "
+        "file=sys.stderr)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -215,7 +216,8 @@ def test_every_command_follows_the_configs_data_folder(replay: ReplayServer, tmp
     home = tmp_path / "home"
     git(tmp_path, "clone", "-q", str(bare), str(home))
     (home / "scholar-stats.toml").write_text(
-        f'data_dir = "stats"\ndelay = 0\nretries = 0\nbase_url = "{replay.url}"\n\n[[authors]]\nid = "{SID}"\n'
+        f'data_dir = "stats"\ndelay = 0\nretries = 0\nbase_url = "{replay.url}"\n\n'
+        f'[[authors]]\nid = "{SID}"\n'
     )
     stats = home / "stats"
 
@@ -369,7 +371,8 @@ def test_fixed_sets_are_enums_offered_by_value(command: str, option: str, choice
 
 
 def test_a_word_of_a_fixed_set_is_that_word_everywhere() -> None:
-    # What mypy deems impossible is the point: an enum member is its text for any code that compares or looks up.
+    # What mypy deems impossible is the point: an enum member is its text for any code
+    # that compares or looks up.
     assert (
         Status.REFUSED == "refused" and str(Status.REFUSED) == "refused" and f"{Status.REFUSED}" == "refused"
     )  # type: ignore[comparison-overlap]

@@ -290,7 +290,8 @@ def visit(browser: Any, sites: Sites) -> Iterator[Any]:
         tab.on("console", lambda msg: console_warnings.append(msg.text) if msg.type == "warning" else None)
         # The body as parsed, before the data can arrive: what "unchanged" is measured against.
         tab.add_init_script(
-            "document.addEventListener('DOMContentLoaded', () => { window.__bodyAtLoad = document.body.innerHTML; });"
+            "document.addEventListener('DOMContentLoaded', () => { "
+            "window.__bodyAtLoad = document.body.innerHTML; });"
         )
         tab.goto(f"{sites.home.url}/index.html")
         result = tab.evaluate("window.scholarStats")
@@ -515,6 +516,7 @@ def test_unknown_paper_ids_make_one_warning_in_all(data: Data, sites: Sites, vis
     v = visit([sites.jsdelivr.data_url()], page=page)
     unknown = [w for w in v.console_warnings if "unknown paper" in w]
     assert unknown == [
-        f"scholar-stats: unknown paper IDs {SCHOLAR_ID}:gone0000000, {SCHOLAR_ID}:gone1111111, {SCHOLAR_ID}:NotOnScholar"
+        f"scholar-stats: unknown paper IDs {SCHOLAR_ID}:gone0000000, {SCHOLAR_ID}:gone1111111, "
+        f"{SCHOLAR_ID}:NotOnScholar"
     ]
     assert v.text("#paper-2 .show_paper_citations") == f"| Citations: {citations(data, P2)}"

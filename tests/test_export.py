@@ -512,7 +512,8 @@ def test_parquet_without_pyarrow_names_the_extra(
 
 @pytest.fixture
 def long_history(tmp_path: Path) -> Path:
-    """Two authors with a snapshot a day for 520 days: past the size where a publications export starts workers."""
+    """Two authors with a snapshot a day for 520 days: past the size where a publications
+    export starts workers."""
     folder = tmp_path / "long"
     for scholar_id in (A, B):
         snapshots = folder / scholar_id / "snapshots"

@@ -266,9 +266,9 @@ def test_export_group_history(replay: ReplayServer, lab: tuple[Path, Path]) -> N
     csv_out = scholar_stats("export", "--data-dir", data, "--what", "group", "--freq", "daily")
     assert csv_out.returncode == 0, csv_out.stderr
     lines = csv_out.stdout.splitlines()
-    assert (
-        lines[0]
-        == "date,members,members_with_data,citations,publications,shared_publications,citations_sum,publications_sum"
+    assert lines[0] == (
+        "date,members,members_with_data,citations,publications,shared_publications,"
+        "citations_sum,publications_sum"
     )
     assert len(lines) == 2  # one day
 

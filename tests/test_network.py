@@ -602,7 +602,8 @@ def test_socks_proxy_from_the_config_file(replay: ReplayServer, socks: Socks5Pro
     replay.add_profile(SID, 3)
     path = tmp_path / "scholar-stats.toml"
     path.write_text(
-        f'delay = 0\nproxy = "{socks.url("lab", "s3cr3t-pw")}"\nbase_url = "{replay.url}"\n[[authors]]\nid = "{SID}"\n'
+        f'delay = 0\nproxy = "{socks.url("lab", "s3cr3t-pw")}"\nbase_url = "{replay.url}"\n'
+        f'[[authors]]\nid = "{SID}"\n'
     )
     done = subprocess.run(
         [*SCHOLAR_STATS, "run", "--config", str(path)], capture_output=True, text=True, timeout=90
@@ -857,14 +858,18 @@ def test_a_secret_echoed_by_a_server_reaches_no_file_and_no_stderr(tmp_path: Pat
     key = "sk-live-0123456789abcdef"
     echoed = json.dumps(
         {
-            "error": f"Invalid API key. Your key sent was used at https://serpapi.com/search.json?api_key={key} "
+            "error": "Invalid API key. Your key sent was used at "
+            f"https://serpapi.com/search.json?api_key={key} "
             f"through http://lab:{key}@proxy.example:3128"
         }
     ).encode()
 
     def handler(conn: socket.socket, stop: threading.Event) -> None:
         read_request_head(conn)
-        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(echoed)}\r\nConnection: close\r\n\r\n"
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(echoed)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
         conn.sendall(head.encode() + echoed)
 
     data = tmp_path / "data"

@@ -156,7 +156,8 @@ def page_text(browser: Any, tmp: Path, pub_ids: list[str]) -> dict[str, Any]:
                     total: document.getElementById('total_cit').textContent,
                     title: document.getElementById('total_cit').getAttribute('title'),
                     h: document.getElementById('h_index').textContent,
-                    papers: Array.from(document.querySelectorAll('.show_paper_citations')).map(e => e.textContent),
+                    papers: Array.from(document.querySelectorAll('.show_paper_citations'))\
+.map(e => e.textContent),
                 })"""
             )
             shown["errors"] = errors
@@ -230,7 +231,8 @@ def test_keep_shows_the_last_numbers_marked_stale(
     assert shown["errors"] == []
     assert shown["total"] == "425"
     assert shown["title"] == (
-        f"Google Scholar's numbers as of {day1['updated'][:10]} (Google Scholar unreachable since {state['stale_since'][:10]})"
+        f"Google Scholar's numbers as of {day1['updated'][:10]} "
+        f"(Google Scholar unreachable since {state['stale_since'][:10]})"
     )
     assert shown["papers"] == [f"| Citations: {p.citations}" for p in profile.publications[:3]]
 
@@ -430,7 +432,8 @@ def test_stale_since_is_when_scholar_first_failed(
         ),
         (
             '[[authors]]\nid = "blockAAAAAAJ"\nstale_after_days = "7"\n',
-            "scholar-stats.toml:3: authors[0].stale_after_days: must be a number of days from 0 to 3650, not '7'",
+            "scholar-stats.toml:3: authors[0].stale_after_days: "
+            "must be a number of days from 0 to 3650, not '7'",
         ),
     ],
 )

@@ -140,7 +140,8 @@ def test_histogram_gap_years_are_zero_not_shifted() -> None:
     body = page("cherukuri_en_20rows_showmore.html").decode("utf-8")
     # Drop the bar of 2022 (23 citations): Scholar omits bars of zero-citation years.
     gap = re.sub(
-        r'<a href="javascript:void\(0\)" class="gsc_g_a" style="[^"]*z-index:5"><span class="gsc_g_al">23</span></a>',
+        r'<a href="javascript:void\(0\)" class="gsc_g_a" style="[^"]*z-index:5">'
+        r'<span class="gsc_g_al">23</span></a>',
         "",
         body,
     )
@@ -159,7 +160,10 @@ def test_block_pages_are_blocked_never_profiles(name: str, kind: str) -> None:
 
 
 def test_sorry_page_is_blocked() -> None:
-    body = b"<html><body><div>Our systems have detected unusual traffic from your computer network.</div></body></html>"
+    body = (
+        b"<html><body><div>Our systems have detected unusual traffic from your computer network.</div>"
+        b"</body></html>"
+    )
     with pytest.raises(Blocked) as info:
         parse_profile(body)
     assert info.value.kind == "sorry"

@@ -19,7 +19,13 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff() -> None:
-    result = run_tool("ruff", "check", "crawler", "tests", "bench")
+    result = run_tool("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    """The whole tree is as ``ruff format`` writes it (line length in pyproject.toml)."""
+    result = run_tool("ruff", "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

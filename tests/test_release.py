@@ -153,7 +153,8 @@ def test_release_notes_stop_at_the_next_version(tmp_path: Path) -> None:
     work = tmp_path / "w"
     work.mkdir()
     (work / "CHANGELOG.md").write_text(
-        "# Changelog\n\n## [Unreleased]\n\n## [2.0.0] - 2027-01-01\n\n- two\n\n## [1.0.0] - 2026-12-01\n\n- one\n\n"
+        "# Changelog\n\n## [Unreleased]\n\n## [2.0.0] - 2027-01-01\n\n- two\n\n"
+        "## [1.0.0] - 2026-12-01\n\n- one\n\n"
         "[2.0.0]: https://example.org/2\n"
     )
     assert notes(tmp_path, tag="v2.0.0", cwd=work)[1] == "\n- two\n\n"

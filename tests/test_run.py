@@ -824,7 +824,8 @@ def test_second_run_on_a_locked_folder_exits_8_at_once(
         result = run_cli(replay, data)
     assert result.returncode == 8
     assert result.stderr == (
-        f"error: another scholar-stats run is writing {data} (lock {data / '.scholar-stats.lock'}); try again later\n"
+        f"error: another scholar-stats run is writing {data} (lock {data / '.scholar-stats.lock'}); "
+        "try again later\n"
     )
     assert replay.requests == []
     assert tree(data) == first_run

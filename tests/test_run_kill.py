@@ -176,5 +176,6 @@ def test_sigkill_at_any_moment_leaves_every_file_valid(replay: ReplayServer, tmp
     latest = AuthorStore(data, SID).latest()
     assert latest is not None and latest[1].metrics.citations == final.citations
     print(
-        f"\n{killed_alive} kills of a running process, {mid_write} while writing, {temps_seen} temporary files seen"
+        f"\n{killed_alive} kills of a running process, {mid_write} while writing, "
+        f"{temps_seen} temporary files seen"
     )

@@ -94,7 +94,8 @@ def test_pure_hashing_would_leave_shards_far_apart() -> None:
 def test_per_shard_proxy_and_delay_lists(tmp_path: Path) -> None:
     path = config_file(
         tmp_path,
-        'proxy = ["http://a.example:3128", "http://b.example:3128"]\ndelay = [1, 2, 3]\n[[authors]]\nid = "amIMrIEAAAAJ"\n',
+        'proxy = ["http://a.example:3128", "http://b.example:3128"]\ndelay = [1, 2, 3]\n'
+        '[[authors]]\nid = "amIMrIEAAAAJ"\n',
     )
     config = load_config(path)
     assert config.http.proxy == "http://a.example:3128" and config.http.delay == 1.0
@@ -145,8 +146,8 @@ def test_each_shard_leaves_through_its_own_proxy(tmp_path: Path) -> None:
                 server.add_profile(sid, 3)
         config = tmp_path / "scholar-stats.toml"
         config.write_text(
-            f'proxy = ["{first.url}", "{second.url}"]\nbase_url = "http://scholar.invalid"\ndelay = 0\nretries = 0\n'
-            + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids),
+            f'proxy = ["{first.url}", "{second.url}"]\nbase_url = "http://scholar.invalid"\n'
+            "delay = 0\nretries = 0\n" + "".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids),
             encoding="utf-8",
         )
         for k in (1, 2):

@@ -772,7 +772,8 @@ def test_action_al_folio_commit_replays_onto_a_tip_that_moved(github: dict[str, 
     marker = github["tmp"] / "refused-once"
     hook = bare / "hooks" / "pre-receive"
     hook.write_text(
-        f'#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ] && [ ! -e "{marker}" ]; then\n'
+        "#!/bin/sh\nwhile read old new ref; do\n"
+        f'  if [ "$ref" = refs/heads/main ] && [ ! -e "{marker}" ]; then\n'
         f'    touch "{marker}"; echo "main moved" >&2; exit 1\n  fi\ndone\nexit 0\n'
     )
     hook.chmod(0o755)
@@ -997,8 +998,8 @@ def test_action_refuses_openalex_without_its_id_on_day_one(github: dict[str, Any
     proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 2
     assert (
-        "::error title=Bad input::A source chain with openalex needs the author's OpenAlex ID: set the openalex-id input"
-        in proc.stdout
+        "::error title=Bad input::A source chain with openalex needs the author's OpenAlex ID: "
+        "set the openalex-id input" in proc.stdout
     )
     assert not (fake / "args").exists()
 

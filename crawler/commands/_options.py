@@ -150,7 +150,10 @@ def http_options() -> list[Callable[[Any], Any]]:
             "--delay",
             envvar="SCHOLAR_STATS_DELAY",
             type=HttpNumber("delay"),
-            help="Minimum seconds between two requests to the same host, plus random jitter; env SCHOLAR_STATS_DELAY [default: 5].",
+            help=(
+                "Minimum seconds between two requests to the same host, plus random jitter; "
+                "env SCHOLAR_STATS_DELAY [default: 5]."
+            ),
         ),
         click.option(
             "--timeout",
@@ -162,19 +165,28 @@ def http_options() -> list[Callable[[Any], Any]]:
             "--deadline",
             envvar="SCHOLAR_STATS_DEADLINE",
             type=HttpNumber("deadline"),
-            help="Seconds allowed for the whole fetch of one author, retries included; env SCHOLAR_STATS_DEADLINE [default: 300].",
+            help=(
+                "Seconds allowed for the whole fetch of one author, retries included; "
+                "env SCHOLAR_STATS_DEADLINE [default: 300]."
+            ),
         ),
         click.option(
             "--retries",
             envvar="SCHOLAR_STATS_RETRIES",
             type=HttpNumber("retries"),
-            help="Retries for timeouts, connection errors, 5xx and 429; env SCHOLAR_STATS_RETRIES [default: 3].",
+            help=(
+                "Retries for timeouts, connection errors, 5xx and 429; "
+                "env SCHOLAR_STATS_RETRIES [default: 3]."
+            ),
         ),
         click.option(
             "--proxy",
             envvar="SCHOLAR_STATS_PROXY",
             callback=_check_proxy,
-            help="Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. are honoured too.",
+            help=(
+                "Proxy URL (http://, https://, socks5://); env SCHOLAR_STATS_PROXY; HTTPS_PROXY etc. "
+                "are honoured too."
+            ),
         ),
     ]
 

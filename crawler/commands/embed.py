@@ -18,14 +18,20 @@ from crawler.outputs.embed import DEFAULT_BRANCH, DEFAULT_TIMEOUT_MS, Format, ma
 @click.option(
     "--author",
     metavar="SCHOLAR_ID",
-    help="Read <SCHOLAR_ID>/gs_data.json instead of gs_data.json at the branch's root (for a branch holding several authors).",
+    help=(
+        "Read <SCHOLAR_ID>/gs_data.json instead of gs_data.json at the branch's root "
+        "(for a branch holding several authors)."
+    ),
 )
 @click.option(
     "--url",
     "urls",
     multiple=True,
     metavar="URL",
-    help="A data URL to try, in order (repeatable); replaces the jsDelivr / raw.githubusercontent.com pair. A path such as /data/gs_data.json means the homepage's own site.",
+    help=(
+        "A data URL to try, in order (repeatable); replaces the jsDelivr / raw.githubusercontent.com pair. "
+        "A path such as /data/gs_data.json means the homepage's own site."
+    ),
 )
 @click.option(
     "--timeout-ms",
@@ -40,7 +46,10 @@ from crawler.outputs.embed import DEFAULT_BRANCH, DEFAULT_TIMEOUT_MS, Format, ma
     type=ValueChoice(Format),
     default=Format.HTML.value,
     show_default=True,
-    help="html: a <script> element with the script inlined; js: the bare script, to save as a .js file and load with <script src=... defer>.",
+    help=(
+        "html: a <script> element with the script inlined; js: the bare script, "
+        "to save as a .js file and load with <script src=... defer>."
+    ),
 )
 @handle_errors
 def embed(

@@ -48,7 +48,10 @@ def render(record: AuthorRecord, fmt: RecordFormat) -> str:
     "sources",
     multiple=True,
     type=click.Choice(list(SOURCES)),
-    help="Where to fetch from (repeat for a fallback chain) [default: the config's chain for this author, else scholar].",
+    help=(
+        "Where to fetch from (repeat for a fallback chain) "
+        "[default: the config's chain for this author, else scholar]."
+    ),
 )
 @click.option(
     "--id",
@@ -149,6 +152,7 @@ def parse(file: Path, fmt: RecordFormat) -> None:
         shown = f" ({page.range_text})" if page.range_text else ""
         click.echo(
             f"warning: the publication list is incomplete: the page shows {len(page.publications)} "
-            f'publications{shown} and its "Show more" button is still enabled; the record says "complete": false',
+            f'publications{shown} and its "Show more" button is still enabled; '
+            'the record says "complete": false',
             err=True,
         )

@@ -42,7 +42,12 @@ _WHERE = [data_dir_option(), config_option(", for its data_dir")]
     type=ValueChoice(What),
     default=What.METRICS.value,
     show_default=True,
-    help="metrics: totals per snapshot; publications: one row per publication per snapshot; years: the per-year histogram; group: the group's totals over time, each paper counted once (https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md); al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot.",
+    help=(
+        "metrics: totals per snapshot; publications: one row per publication per snapshot; "
+        "years: the per-year histogram; group: the group's totals over time, each paper counted once "
+        "(https://github.com/scholar-stats/scholar-stats/blob/main/docs/labs.md); "
+        "al-folio: al-folio's _data/citations.yml from the newest Scholar snapshot."
+    ),
 )
 @click.option(
     "--all",
@@ -98,8 +103,8 @@ def export_command(
     a header-only file.  Corrupt snapshots are named on stderr and skipped.
 
     --what al-folio writes al-folio's _data/citations.yml instead (see
-    https://github.com/scholar-stats/scholar-stats/blob/main/docs/al-folio.md): the newest Scholar numbers, rewritten only when a count
-    or title changed.
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/al-folio.md): the newest Scholar
+    numbers, rewritten only when a count or title changed.
     """
     if what == What.AL_FOLIO:
         table_only = {
@@ -228,7 +233,9 @@ def report_command(
 
 
 def _settings(config_path: Path | None, data_dir: Path | None) -> tuple[Path, GuardOptions, BadgeStyle]:
-    """Data folder, guard limits and badge style: the options, else the configuration file's, else the defaults."""
+    """Data folder, guard limits and badge style: the options, else the configuration file's,
+    else the defaults.
+    """
     config = read_settings(config_path)
     return (data_dir if data_dir is not None else config.data_dir), config.guard, config.badge
 
@@ -261,7 +268,10 @@ _IMPORT_OPTIONS = [
     click.option(
         "--accept-drop",
         is_flag=True,
-        help="Accept a sharp drop, or a rise past the rise factor, in citations or publications against the snapshot before.",
+        help=(
+            "Accept a sharp drop, or a rise past the rise factor, in citations or publications "
+            "against the snapshot before."
+        ),
     ),
 ]
 
@@ -323,7 +333,10 @@ def import_git_command(
 @click.option(
     "--date",
     metavar="DATE",
-    help="When the page was saved (YYYY-MM-DD or ISO-8601) [default: the file's modification time]; one FILE only.",
+    help=(
+        "When the page was saved (YYYY-MM-DD or ISO-8601) [default: the file's modification time]; "
+        "one FILE only."
+    ),
 )
 @click.option(
     "--allow-partial",

@@ -27,7 +27,10 @@ from crawler.outputs.embed import check_branch
 @click.option(
     "--scholar-id",
     metavar="ID",
-    help="The author's Google Scholar ID or profile URL (default: what the site names, e.g. al-folio's scholar_userid; else the GOOGLE_SCHOLAR_ID secret).",
+    help=(
+        "The author's Google Scholar ID or profile URL (default: what the site names, "
+        "e.g. al-folio's scholar_userid; else the GOOGLE_SCHOLAR_ID secret)."
+    ),
 )
 @click.option(
     "--template",
@@ -46,12 +49,19 @@ from crawler.outputs.embed import check_branch
     "--import-git",
     "import_git",
     is_flag=True,
-    help="Have the workflow's first run import the history of the old data branch's gs_data.json (AcadHomepage's google-scholar-stats branch) as snapshots, before it fetches (the action's import-git input).",
+    help=(
+        "Have the workflow's first run import the history of the old data branch's gs_data.json "
+        "(AcadHomepage's google-scholar-stats branch) as snapshots, before it fetches "
+        "(the action's import-git input)."
+    ),
 )
 @click.option(
     "--lab",
     is_flag=True,
-    help="A lab or a department: write the matrix workflow that fetches scholar-stats.toml's authors in shards and publishes once, instead of one author's workflow and page script.",
+    help=(
+        "A lab or a department: write the matrix workflow that fetches scholar-stats.toml's authors in "
+        "shards and publishes once, instead of one author's workflow and page script."
+    ),
 )
 @click.option(
     "--shards",
@@ -124,7 +134,10 @@ def init(
 )
 @click.option(
     "--branch",
-    help="The data branch to check (default: the workflow's, else google-scholar-stats); local, else remote-tracking.",
+    help=(
+        "The data branch to check (default: the workflow's, else google-scholar-stats); local, "
+        "else remote-tracking."
+    ),
 )
 @click.option(
     "--format",

@@ -46,6 +46,7 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
         click.echo(f"{sid}: STALE: its shard could not fetch it; the last good data is kept", err=True)
     click.echo(
         f"merged {len(summary.merged)} authors from {len(shard_dirs)} shard folders into {into}; "
-        f"{len(set(summary.stale))} stale, {len(summary.written)} files written, {len(summary.removed)} removed",
+        f"{len(set(summary.stale))} stale, {len(summary.written)} files written, "
+        f"{len(summary.removed)} removed",
         err=True,
     )

@@ -51,19 +51,29 @@ def resolve_publish_settings(
     "--root-author",
     envvar="SCHOLAR_STATS_ROOT_AUTHOR",
     metavar="ID",
-    help="Whose gs_data.json and gs_data_shieldsio.json also go to the branch root; env SCHOLAR_STATS_ROOT_AUTHOR (default: the config's root_author or first author, else the first author folder in sorted order).",
+    help=(
+        "Whose gs_data.json and gs_data_shieldsio.json also go to the branch root; "
+        "env SCHOLAR_STATS_ROOT_AUTHOR (default: the config's root_author or first author, "
+        "else the first author folder in sorted order)."
+    ),
 )
 @config_option(", for its data_dir and root author")
 @click.option(
     "--repo",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The git repository to publish from (default: the one containing the current directory); your checkout, index and branch are not touched.",
+    help=(
+        "The git repository to publish from (default: the one containing the current directory); "
+        "your checkout, index and branch are not touched."
+    ),
 )
 @click.option("--message", help="Commit message (default: names the authors whose data changed).")
 @click.option(
     "--purge-cdn",
     is_flag=True,
-    help="After pushing, ask jsDelivr to drop its cached root files (env SCHOLAR_STATS_JSDELIVR_PURGE_URL overrides the purge address); a failure is only a warning.",
+    help=(
+        "After pushing, ask jsDelivr to drop its cached root files "
+        "(env SCHOLAR_STATS_JSDELIVR_PURGE_URL overrides the purge address); a failure is only a warning."
+    ),
 )
 @click.option(
     "--retries",
@@ -75,18 +85,27 @@ def resolve_publish_settings(
 @click.option(
     "--allow-removals",
     is_flag=True,
-    help="Publish even if the data folder lacks snapshots the branch has (they stay in the branch's history).",
+    help=(
+        "Publish even if the data folder lacks snapshots the branch has (they stay in the branch's history)."
+    ),
 )
 @click.option(
     "--force-branch",
     is_flag=True,
-    help="Write onto (or --restore from) an existing branch even though it does not look like a data branch (no .scholar-stats marker, files other than author folders and gs_data*.json); its files are replaced by the data.",
+    help=(
+        "Write onto (or --restore from) an existing branch even though it does not look like a data branch "
+        "(no .scholar-stats marker, files other than author folders and gs_data*.json); "
+        "its files are replaced by the data."
+    ),
 )
 @click.option(
     "--site",
     "site",
     is_flag=True,
-    help="Rebuild the dashboard into <data-dir>/site first, so it is published with the data (also when the config says site = true).",
+    help=(
+        "Rebuild the dashboard into <data-dir>/site first, so it is published with the data "
+        "(also when the config says site = true)."
+    ),
 )
 @click.option(
     "--site-title",
@@ -97,7 +116,10 @@ def resolve_publish_settings(
     "--restore",
     "restore_only",
     is_flag=True,
-    help="Instead of publishing, write the branch's files the data folder lacks into it (a fresh CI checkout does this before `run`).",
+    help=(
+        "Instead of publishing, write the branch's files the data folder lacks into it "
+        "(a fresh CI checkout does this before `run`)."
+    ),
 )
 @click.pass_context
 @handle_errors

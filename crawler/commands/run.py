@@ -85,7 +85,10 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
     "authors",
     multiple=True,
     metavar="ID",
-    help="A Google Scholar ID or profile URL to follow (repeatable), instead of the config's list; works without a config file.",
+    help=(
+        "A Google Scholar ID or profile URL to follow (repeatable), instead of the config's list; "
+        "works without a config file."
+    ),
 )
 @data_dir_option()
 @with_http_options
@@ -100,13 +103,20 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
     "--on-block",
     envvar="SCHOLAR_STATS_ON_BLOCK",
     type=click.Choice(POLICIES),
-    help="What a day Google Scholar blocks shows, for every author: keep (last good numbers, marked stale), bridge (an estimate grown by the fallback source) or replace (the fallback's own numbers); env SCHOLAR_STATS_ON_BLOCK [default: the config's on_block, else keep].",
+    help=(
+        "What a day Google Scholar blocks shows, for every author: keep (last good numbers, marked stale), "
+        "bridge (an estimate grown by the fallback source) or replace (the fallback's own numbers); "
+        "env SCHOLAR_STATS_ON_BLOCK [default: the config's on_block, else keep]."
+    ),
 )
 @click.option(
     "--stale-after-days",
     envvar="SCHOLAR_STATS_STALE_AFTER_DAYS",
     type=click.FloatRange(0, 3650),
-    help="Days of a block after which kept numbers get neutral badges; env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7].",
+    help=(
+        "Days of a block after which kept numbers get neutral badges; "
+        "env SCHOLAR_STATS_STALE_AFTER_DAYS [default: the config's stale_after_days, else 7]."
+    ),
 )
 @click.option(
     "--accept-drop",
@@ -117,7 +127,10 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
     "--max-rise-factor",
     type=float,
     metavar="FACTOR",
-    help="Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) [default: 3, or the config's].",
+    help=(
+        "Refuse citations or publications rising to more than FACTOR times the last good value (>= 1) "
+        "[default: 3, or the config's]."
+    ),
 )
 @click.option(
     "--shard",

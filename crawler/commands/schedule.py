@@ -32,7 +32,10 @@ def _show_scheduler_logs(quiet: bool, verbose: int) -> None:
     "--cron",
     default=DEFAULT_CRON,
     show_default=True,
-    help="When to run, as a crontab line (5 fields, 0 or 7 = Sunday, or @daily/@hourly/...); pick an odd minute.",
+    help=(
+        "When to run, as a crontab line (5 fields, 0 or 7 = Sunday, or @daily/@hourly/...); "
+        "pick an odd minute."
+    ),
 )
 @config_option("; re-read before every run")
 @click.option(

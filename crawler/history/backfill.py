@@ -186,7 +186,9 @@ def _resolve_branch(git: Git, branch: str, where: Path) -> str:
 def git_versions(
     repo: Path, branch: str = DEFAULT_BRANCH, path: str = DEFAULT_PATH
 ) -> tuple[Git, list[GitVersion]]:
-    """The repository, and the commits on ``branch`` that changed ``path``, oldest first, with their committer time (UTC)."""
+    """The repository, and the commits on ``branch`` that changed ``path``, oldest first, with
+    their committer time (UTC).
+    """
     git = open_repository(repo)
     rev = _resolve_branch(git, branch, repo)
     result = git.run("log", "--reverse", "--format=%H %ct", rev, "--", path, env=_C_LOCALE, check=False)
@@ -214,7 +216,9 @@ def git_candidates(
     path: str = DEFAULT_PATH,
     outcome: ImportOutcome,
 ) -> list[Candidate]:
-    """One candidate per usable committed version; unusable ones are warned about and listed in ``outcome.invalid``."""
+    """One candidate per usable committed version; unusable ones are warned about and listed
+    in ``outcome.invalid``.
+    """
     git, versions = git_versions(repo, branch, path)
     if not versions:
         raise UsageError(f"{path} was never committed on {branch} in {repo}")
@@ -259,7 +263,9 @@ def import_git(
     badge: BadgeStyle | None = None,
     accept_drop: bool = False,
 ) -> ImportOutcome:
-    """Every committed version of ``path`` on ``branch`` as a snapshot dated by its commit (see the module docstring)."""
+    """Every committed version of ``path`` on ``branch`` as a snapshot dated by its commit
+    (see the module docstring).
+    """
     outcome = ImportOutcome()
     candidates = git_candidates(repo, scholar_id=scholar_id, branch=branch, path=path, outcome=outcome)
     result = import_records(
@@ -346,9 +352,9 @@ def import_html(
         for candidate in candidates:
             if not candidate.record.complete:
                 raise GuardRefused(
-                    f"{candidate.label}: the page shows {len(candidate.record.publications)} publications and its "
-                    "'Show more' button is still enabled, so the list is incomplete; click 'Show more' until it is "
-                    "disabled before saving, or pass --allow-partial"
+                    f"{candidate.label}: the page shows {len(candidate.record.publications)} publications "
+                    "and its 'Show more' button is still enabled, so the list is incomplete; "
+                    "click 'Show more' until it is disabled before saving, or pass --allow-partial"
                 )
     return import_records(
         data_dir,

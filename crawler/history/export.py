@@ -66,7 +66,9 @@ log = logging.getLogger(__name__)
 
 
 class What(TextEnum):
-    """Which table ``export`` writes (``--what``); al-folio's file is written by ``crawler.outputs.alfolio``."""
+    """Which table ``export`` writes (``--what``); al-folio's file is written by
+    ``crawler.outputs.alfolio``.
+    """
 
     METRICS = "metrics"
     PUBLICATIONS = "publications"
@@ -272,7 +274,9 @@ def _publication_rows(job: _PublicationJob) -> tuple[Any, int, list[BadSnapshot]
 
 
 def run_jobs(func: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
-    """``func`` over ``jobs``, results in order; with workers, at most two jobs per worker ahead of the reader."""
+    """``func`` over ``jobs``, results in order; with workers, at most two jobs per worker ahead
+    of the reader.
+    """
     if workers <= 1:
         yield from map(func, jobs)
         return

@@ -118,13 +118,18 @@ def choose(
         return Comparison(
             new,
             old,
-            f"only {len(earlier)} earlier snapshot{'s' if len(earlier) != 1 else ''}; compared with the oldest",
+            (
+                f"only {len(earlier)} earlier snapshot{'s' if len(earlier) != 1 else ''}; "
+                "compared with the oldest"
+            ),
         )
     return Comparison(new, _readable(earlier[: len(earlier) - steps + 1], bad))
 
 
 def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
-    """The totals table; a change is only given between numbers of the same source and the same 'since' year."""
+    """The totals table; a change is only given between numbers of the same source and the same
+    'since' year.
+    """
     rows = ["| | before | now | change |", "|---|---:|---:|---:|"]
     n, o = new.metrics, old.metrics if old else None
     same_source = old is None or old.source == new.source
@@ -178,7 +183,8 @@ def _publication_changes(old: AuthorRecord, new: AuthorRecord) -> list[str]:
         ]
         for _, _, pub, prev in gains[:TOP_GAINED]:
             lines.append(
-                f"| {_title(pub)} | {_num(prev.citations)} | {_num(pub.citations)} | {_delta(prev.citations, pub.citations)} |"
+                f"| {_title(pub)} | {_num(prev.citations)} | {_num(pub.citations)} | "
+                f"{_delta(prev.citations, pub.citations)} |"
             )
         if len(gains) > TOP_GAINED:
             lines.append(f"\n{len(gains) - TOP_GAINED} more publications gained citations.")
@@ -325,14 +331,18 @@ def markdown_report(
 
 
 def group_line(data_dir: Path, scholar_ids: Sequence[str]) -> str | None:
-    """One line of the group's numbers, each paper counted once (see crawler.outputs.group); None for one author."""
+    """One line of the group's numbers, each paper counted once (see crawler.outputs.group);
+    None for one author.
+    """
     if len(scholar_ids) < 2:
         return None
     totals = group_dict(read_members(data_dir, scholar_ids))["totals"]
     return (
         f"**Group** ({totals['members']} members, {totals['stale_members']} stale): "
-        f"{totals['citations']} citations with each paper counted once (plain sum {totals['citations_sum']}), "
-        f"{totals['publications']} publications ({totals['shared_publications']} shared; plain sum {totals['publications_sum']})."
+        f"{totals['citations']} citations with each paper counted once "
+        f"(plain sum {totals['citations_sum']}), "
+        f"{totals['publications']} publications "
+        f"({totals['shared_publications']} shared; plain sum {totals['publications_sum']})."
     )
 
 

@@ -253,7 +253,10 @@ def check_workflows(root: Path, report: Report) -> list[Runner]:
                 broken = True
                 report.add(
                     "workflow",
-                    f"not a valid workflow ({problem}): GitHub will not run it; fix it or run `scholar-stats init` again",
+                    (
+                        f"not a valid workflow ({problem}): GitHub will not run it; "
+                        "fix it or run `scholar-stats init` again"
+                    ),
                     relative,
                 )
             continue
@@ -284,7 +287,10 @@ def check_workflows(root: Path, report: Report) -> list[Runner]:
                     if not author.strip():
                         report.add(
                             "workflow",
-                            "the step names no author: add `scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}` (or `config:`)",
+                            (
+                                "the step names no author: "
+                                "add `scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}` (or `config:`)"
+                            ),
                             relative,
                         )
                     secret = re.search(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)", str(with_.get("scholar-id", "")))
@@ -298,13 +304,19 @@ def check_workflows(root: Path, report: Report) -> list[Runner]:
     for old in sites.old_crawler_workflows(root):
         report.add(
             "workflow",
-            "AcadHomepage's crawler still runs and force-pushes the data branch, wiping its history: remove it (`scholar-stats init` does)",
+            (
+                "AcadHomepage's crawler still runs and force-pushes the data branch, wiping its history: "
+                "remove it (`scholar-stats init` does)"
+            ),
             old,
         )
     if any(r.al_folio for r in runners) and (root / sites.ALFOLIO_CITATIONS_WORKFLOW).exists():
         report.add(
             "workflow",
-            "al-folio's own citation updater also writes _data/citations.yml: remove it (`scholar-stats init` does)",
+            (
+                "al-folio's own citation updater also writes _data/citations.yml: "
+                "remove it (`scholar-stats init` does)"
+            ),
             sites.ALFOLIO_CITATIONS_WORKFLOW,
         )
     report.facts["workflows"] = [r.path for r in runners]
@@ -323,7 +335,10 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
         if name not in names:
             report.add(
                 "data",
-                f"{name} is missing at the root of {data.label}: the page reads it there; run the workflow (publish puts it there)",
+                (
+                    f"{name} is missing at the root of {data.label}: the page reads it there; "
+                    "run the workflow (publish puts it there)"
+                ),
             )
     raw = data.read("gs_data.json")
     if raw is not None:
@@ -412,7 +427,10 @@ def check_papers(root: Path, texts: dict[str, str], gs_data: dict[str, Any], rep
     for pub_id, where in unknown.items():
         report.add(
             "papers",
-            f"paper ID {pub_id} is not in the data: a typo, or a paper Scholar merged (find its ID on your profile)",
+            (
+                f"paper ID {pub_id} is not in the data: a typo, or a paper Scholar merged "
+                "(find its ID on your profile)"
+            ),
             where,
         )
     bib_folder = root / "_bibliography"
@@ -423,7 +441,10 @@ def check_papers(root: Path, texts: dict[str, str], gs_data: dict[str, Any], rep
             if found and not _known(found.group("id"), publications, author):
                 report.add(
                     "papers",
-                    f"BibTeX entry {entry.group('key')}: google_scholar_id {found.group('id')} is not in the data (a typo, or a merged paper)",
+                    (
+                        f"BibTeX entry {entry.group('key')}: google_scholar_id {found.group('id')} "
+                        "is not in the data (a typo, or a merged paper)"
+                    ),
                     f"{bib.relative_to(root).as_posix()}:{_line_of(text, entry.start())}",
                 )
 
@@ -439,7 +460,10 @@ def check_snippet(site: sites.Site, texts: dict[str, str], branch: str, report: 
         if site.repo and repo.lower() != site.repo.lower():
             report.add(
                 "snippet",
-                f"the page script reads {repo}, not this repository ({site.repo}): run `scholar-stats init` (or `embed --repo {site.repo}`)",
+                (
+                    f"the page script reads {repo}, not this repository ({site.repo}): "
+                    f"run `scholar-stats init` (or `embed --repo {site.repo}`)"
+                ),
                 relative,
             )
         if used != branch:
@@ -452,18 +476,27 @@ def check_snippet(site: sites.Site, texts: dict[str, str], branch: str, report: 
     if site.template == "acadhomepage" and "$.getJSON" in include:
         report.add(
             "snippet",
-            "AcadHomepage's own script is still in place (it stops at the first unknown paper): run `scholar-stats init`",
+            (
+                "AcadHomepage's own script is still in place (it stops at the first unknown paper): "
+                "run `scholar-stats init`"
+            ),
             sites.ACAD_INCLUDE,
         )
     elif not found and site.template != "al-folio":
         report.add(
             "snippet",
-            "no page script reads the data: run `scholar-stats init` (or paste `scholar-stats embed`'s output)",
+            (
+                "no page script reads the data: "
+                "run `scholar-stats init` (or paste `scholar-stats embed`'s output)"
+            ),
         )
     if site.template == "acadhomepage" and not any(_TOTAL_RE.search(t) for t in texts.values()):
         report.add(
             "snippet",
-            "no element with id total_cit: AcadHomepage's page shows the total in <span id='total_cit'></span>",
+            (
+                "no element with id total_cit: "
+                "AcadHomepage's page shows the total in <span id='total_cit'></span>"
+            ),
         )
     report.facts["snippets"] = sorted({r for r, _, _ in found})
 
@@ -484,7 +517,10 @@ def diagnose(
         if data is None:
             report.add(
                 "data",
-                f"no branch {branch} here or on a remote: run the workflow once, then `git fetch origin {branch}`",
+                (
+                    f"no branch {branch} here or on a remote: run the workflow once, "
+                    f"then `git fetch origin {branch}`"
+                ),
             )
     gs_data = check_data(data, report, now or datetime.now(timezone.utc)) if data is not None else None
     texts = {}

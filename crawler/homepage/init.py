@@ -369,7 +369,8 @@ def _lab_todo(changes: Sequence[FileChange]) -> list[str]:
     if changes:
         paths = " ".join(c.path for c in changes)
         todo.append(
-            f"Review and commit the changes: git add -A -- {paths} && git commit -m 'Lab citation numbers by scholar-stats' && git push"
+            f"Review and commit the changes: git add -A -- {paths} "
+            "&& git commit -m 'Lab citation numbers by scholar-stats' && git push"
         )
     todo.append(
         "On GitHub: enable Actions if this repository is a fork (Actions tab), then run the workflow once "
@@ -408,7 +409,8 @@ def _todo(site: Site, changes: Sequence[FileChange], sources: Sequence[str]) -> 
     if changes:
         paths = " ".join(c.path for c in changes)
         todo.append(
-            f"Review and commit the changes: git add -A -- {paths} && git commit -m 'Citation numbers by scholar-stats' && git push"
+            f"Review and commit the changes: git add -A -- {paths} "
+            "&& git commit -m 'Citation numbers by scholar-stats' && git push"
         )
     if site.scholar_id is None:
         todo.append(

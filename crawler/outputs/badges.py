@@ -101,7 +101,8 @@ class BadgeStyle:
             )
         if self.cache_seconds > MAX_CACHE_SECONDS:
             raise ValueError(
-                f"badge cache_seconds must be at most {MAX_CACHE_SECONDS} (2^53-1, the largest shields.io accepts), "
+                f"badge cache_seconds must be at most {MAX_CACHE_SECONDS} "
+                "(2^53-1, the largest shields.io accepts), "
                 f"not {self.cache_seconds}"
             )
         _check_color("color", self.color)

@@ -184,8 +184,9 @@ def group_dict(members: Sequence[Member]) -> dict[str, Any]:
         },
         "counting": (
             "citations and publications count each paper once: rows of several members' profiles with a "
-            "shared Scholar cluster ID (cites_id), or without one and with the same normalised title and year, "
-            "are one paper, with the largest citation count shown for it; *_sum are plain sums over members "
+            "shared Scholar cluster ID (cites_id), or without one and with the same normalised title "
+            "and year, are one paper, with the largest citation count shown for it; "
+            "*_sum are plain sums over members "
             "(cites_per_year_sum too: profile pages give no per-paper histogram)"
         ),
     }

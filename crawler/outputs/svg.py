@@ -282,7 +282,8 @@ def _plain_body(
     clip = ""
     if geo.radius:
         shapes.append(
-            f'<clipPath id="r"><rect width="{total_w}" height="{h}" rx="{geo.radius}" fill="#fff"/></clipPath>'
+            f'<clipPath id="r"><rect width="{total_w}" height="{h}" rx="{geo.radius}" '
+            'fill="#fff"/></clipPath>'
         )
         clip = ' clip-path="url(#r)"'
     rects = ""

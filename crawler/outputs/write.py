@@ -44,7 +44,8 @@ def write_outputs(
     estimate: Estimate | None = None,
     neutral: bool = False,
 ) -> list[Path]:
-    """gs_data.json, gs_history.json and every badge of ``record``; only files whose content changes are written.
+    """gs_data.json, gs_history.json and every badge of ``record``; only files whose content
+    changes are written.
 
     ``updated`` is when the data last changed: the time of the record's snapshot.
     With ``skip_current``, outputs the manifest says were built from this very

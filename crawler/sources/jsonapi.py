@@ -332,7 +332,9 @@ def as_dict(value: Any, where: str, *, url: str | None = None) -> Mapping[str, A
 def cites_per_year(
     entries: list[Any], where: str, year_key: str, count_key: str
 ) -> tuple[tuple[int, int], ...]:
-    """Citations per year from ``[{year_key: ..., count_key: ...}]``; a year without a count is left out, not 0."""
+    """Citations per year from ``[{year_key: ..., count_key: ...}]``; a year without a count
+    is left out, not 0.
+    """
     years: dict[int, int] = {}
     for index, entry in enumerate(entries):
         entry = as_dict(entry, f"{where}[{index}]")

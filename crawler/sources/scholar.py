@@ -77,7 +77,10 @@ class ScholarSource:
     def _not_the_profile(self, page: ProfilePage, scholar_id: str, cstart: int) -> ParseError:
         """The error for a page that is not only the profile asked for."""
         return ParseError(
-            f"asked for {scholar_id}, but the page at cstart={cstart} {whose(page)}; nothing of the fetch was kept",
+            (
+                f"asked for {scholar_id}, but the page at cstart={cstart} {whose(page)}; "
+                "nothing of the fetch was kept"
+            ),
             url=f"{self.base_url}/citations?user={scholar_id}" + (f"&cstart={cstart}" if cstart else ""),
         )
 

@@ -311,8 +311,8 @@ def test_a_bad_request_keeps_openalexs_own_message_on_one_line(
     text = str(caught.value)
     assert caught.value.status == 400 and caught.value.exit_code == 1
     assert (
-        "OpenAlex refused the request for the works list for author A5041365215: Invalid query parameters error: "
-        in text
+        "OpenAlex refused the request for the works list for author A5041365215: "
+        "Invalid query parameters error: " in text
     )
     assert "author.idx is not a valid field" in text
     # One line; OpenAlex's own text is cut, whatever the URL after it (masked) adds.

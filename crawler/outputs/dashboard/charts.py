@@ -209,7 +209,8 @@ def line_chart(
         y = _n(frame.y(value))
         out.append(f'<line class="grid" x1="{frame.x0}" x2="{frame.x1}" y1="{y}" y2="{y}"/>')
         out.append(
-            f'<text class="tick" x="{frame.x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>'
+            f'<text class="tick" x="{frame.x0 - 6}" y="{y}" text-anchor="end" '
+            f'dy="4">{number(int(value))}</text>'
         )
     for when, label in _time_ticks(frame.t0, frame.t1):
         x = _n(frame.x(when))
@@ -251,7 +252,8 @@ def sparkline(
     values = [v for _, v in points if v is not None]
     if not values:
         return Markup(
-            f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}"></svg>'
+            f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape(label)}"></svg>'
         )
     low, high = min(values), max(values)
     span_t = (t1 - t0) or 1.0
@@ -266,7 +268,8 @@ def sparkline(
     path = _step_path(points, x, y, x(t1))
     # No text inside: the line may stretch to whatever box the page gives it.
     return Markup(
-        f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" aria-label="{escape(label)}">'
+        f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
+        f'aria-label="{escape(label)}">'
         f'<path class="line line-0" d="{path}"/></svg>'
     )
 
@@ -291,7 +294,8 @@ def bar_chart(
             y = _n(y0 - value / top * (y0 - y1))
             out.append(f'<line class="grid" x1="{x0}" x2="{x1}" y1="{y}" y2="{y}"/>')
             out.append(
-                f'<text class="tick" x="{x0 - 6}" y="{y}" text-anchor="end" dy="4">{number(int(value))}</text>'
+                f'<text class="tick" x="{x0 - 6}" y="{y}" text-anchor="end" '
+                f'dy="4">{number(int(value))}</text>'
             )
         label_every = max(1, math.ceil(len(years) / 12))
         for i, year in enumerate(years):
@@ -304,7 +308,8 @@ def bar_chart(
             )
             if i % label_every == 0 or i == len(years) - 1:
                 out.append(
-                    f'<text class="tick" x="{_n(x + slot * 0.35)}" y="{y0 + 17}" text-anchor="middle">{year}</text>'
+                    f'<text class="tick" x="{_n(x + slot * 0.35)}" y="{y0 + 17}" '
+                    f'text-anchor="middle">{year}</text>'
                 )
         out.append(f'<line class="axis" x1="{x0}" x2="{x1}" y1="{y0}" y2="{y0}"/>')
     out.append("</svg>")

@@ -203,7 +203,10 @@ def _markers(history: AuthorHistory) -> list[charts.Marker]:
         markers.append(
             charts.Marker(
                 history.times[i],
-                f"{after.date_text[:10]}: source changed from {_label(before.source)} to {_label(after.source)}",
+                (
+                    f"{after.date_text[:10]}: source changed "
+                    f"from {_label(before.source)} to {_label(after.source)}"
+                ),
             )
         )
     return markers
@@ -512,8 +515,9 @@ def _index_context(cards: list[dict[str, Any]], title: str, as_of: datetime) -> 
                 [charts.Line("Citations, all authors", totals)],
                 title="Citations of the group over time",
                 desc=(
-                    f"The sum of the {len(cards)} authors' citations went from {charts.number(totals[0][1])} on "
-                    f"{charts.day(totals[0][0])} to {charts.number(totals[-1][1])} on {charts.day(totals[-1][0])}."
+                    f"The sum of the {len(cards)} authors' citations went from "
+                    f"{charts.number(totals[0][1])} on {charts.day(totals[0][0])} "
+                    f"to {charts.number(totals[-1][1])} on {charts.day(totals[-1][0])}."
                     if totals
                     else "No citations recorded."
                 ),

@@ -113,8 +113,14 @@ def serpapi(page: ProfilePage) -> None:
             "interests": [
                 {
                     "title": t,
-                    "link": f"https://scholar.google.com/citations?view_op=search_authors&hl=en&mauthors=label:{t.lower().replace(' ', '_')}",
-                    "serpapi_link": f"https://serpapi.com/search.json?engine=google_scholar_profiles&hl=en&mauthors=label%3A{t.lower().replace(' ', '_')}",
+                    "link": (
+                        "https://scholar.google.com/citations?view_op=search_authors&hl=en"
+                        f"&mauthors=label:{t.lower().replace(' ', '_')}"
+                    ),
+                    "serpapi_link": (
+                        "https://serpapi.com/search.json?engine=google_scholar_profiles&hl=en"
+                        f"&mauthors=label%3A{t.lower().replace(' ', '_')}"
+                    ),
                 }
                 for t in p.interests
             ],
@@ -348,7 +354,10 @@ def semantic_scholar(page: ProfilePage) -> None:
     write(
         "s2_rate_limited.json",
         {
-            "message": "Too Many Requests. Please wait and try again or apply for a key for higher rate limits. https://www.semanticscholar.org/product/api#api-key-form",
+            "message": (
+                "Too Many Requests. Please wait and try again or apply for a key for higher rate limits. "
+                "https://www.semanticscholar.org/product/api#api-key-form"
+            ),
             "code": "429",
         },
     )
@@ -358,9 +367,15 @@ def semantic_scholar(page: ProfilePage) -> None:
 # Titles as OpenAlex gives them where a database's record of a paper differs from
 # the author's Scholar profile: an English title for a paper listed in Portuguese.
 TRANSLATED = {
-    "Inovação no setor público: teoria, tendências e casos no Brasil": "Innovation in the public sector: theory, trends and cases in Brazil",
-    "A influência das variáveis ambientais e organizacionais no desempenho de startups": "The influence of environmental and organizational variables on the performance of startups",
-    "Gestão de riscos no setor público: revisão bibliométrica e proposta de agenda de pesquisa": "Risk management in the public sector: a bibliometric review and a research agenda",
+    "Inovação no setor público: teoria, tendências e casos no Brasil": (
+        "Innovation in the public sector: theory, trends and cases in Brazil"
+    ),
+    "A influência das variáveis ambientais e organizacionais no desempenho de startups": (
+        "The influence of environmental and organizational variables on the performance of startups"
+    ),
+    "Gestão de riscos no setor público: revisão bibliométrica e proposta de agenda de pesquisa": (
+        "Risk management in the public sector: a bibliometric review and a research agenda"
+    ),
 }
 
 
