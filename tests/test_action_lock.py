@@ -18,6 +18,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from replay import ReplayServer
 from test_workflows import purge  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,8 +134,8 @@ def test_the_site_lock_holds_only_the_dashboards_templates() -> None:
 
 @pytest.mark.slow
 def test_a_fresh_venv_with_only_the_lock_runs_the_action(
-    tmp_path: Path, replay, request: pytest.FixtureRequest
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, replay: ReplayServer, request: pytest.FixtureRequest
+) -> None:
     cdn = request.getfixturevalue("purge")
     from test_workflows import ACTION, action_context, action_steps, fresh_runner, git, step_named
 

@@ -89,8 +89,8 @@ def shard_day(
     github: dict[str, Any],
     day: str,
     *,
-    lost: set[int] = frozenset(),
-    workflow: Path = LAB,  # type: ignore[assignment]
+    lost: frozenset[int] | set[int] = frozenset(),
+    workflow: Path = LAB,
 ) -> dict[int, int]:
     """Every shard job on its own fresh runner; returns each shard's exit code.
     Shards in ``lost`` die before uploading (no artifact)."""

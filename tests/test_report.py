@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from replay import ReplayServer
 
 import crawler.sources.scholar as scholar_source
 from crawler.cli import main
@@ -206,8 +207,8 @@ def test_append_step_summary(
 
 
 def test_run_appends_the_report_when_on_github(
-    replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in list(os.environ):
         if "proxy" in name.lower():
             monkeypatch.delenv(name)
