@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,11 +54,6 @@ from crawler.models import normalize_scholar_id
 from crawler.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
 from crawler.outputs.badges import BadgeStyle
 from crawler.sources import SOURCES, AuthorRef
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_CONFIG = "scholar-stats.toml"
 DEFAULT_DATA_DIR = Path("data")

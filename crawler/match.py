@@ -35,7 +35,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
-import sys
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,11 +44,6 @@ from typing import Any
 
 from crawler.errors import ConfigError
 from crawler.models import AuthorRecord, Publication, format_time
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MIN_CONFIDENCE = 0.85
 MARGIN = 0.05

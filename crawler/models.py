@@ -21,16 +21,13 @@ from typing import Any
 SNAPSHOT_FORMAT = 1
 
 
-class TextEnum(str, enum.Enum):
+class TextEnum(enum.StrEnum):
     """One word of a fixed set (a status, a format): it compares, hashes, prints
     and goes into JSON as that word, so code and files that hold the plain
     string keep working; ``crawler.commands._options.ValueChoice`` offers it
     on the command line."""
 
     __hash__ = str.__hash__
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 SCHOLAR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")

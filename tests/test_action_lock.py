@@ -8,13 +8,14 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
-from packaging.markers import default_environment
+from packaging.markers import Marker, default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -24,62 +25,93 @@ from test_workflows import purge  # noqa: F401
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements" / "action.txt"
 SITE_LOCK = ROOT / "requirements" / "action-site.txt"
+TEST_LOCK = ROOT / "requirements" / "test.txt"
 PYTHONS = ("3.11", "3.12", "3.13")
 # What pyproject declares that the action's commands never import: the history extras
 # (export to CSV, plots) and the scheduler.  A new dependency must be put in a lock or here.
-NOT_FOR_THE_ACTION = {"pandas", "matplotlib", "apscheduler", "tomli"}
-PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)")
+NOT_FOR_THE_ACTION = {"pandas", "matplotlib", "apscheduler"}
+PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 
 
-def locked(path: Path) -> dict[str, tuple[Version, list[str]]]:
-    pins: dict[str, tuple[Version, list[str]]] = {}
-    name = None
+@dataclass
+class Pin:
+    """One package of a lock file: its version, the marker that says where it applies, its
+    hashes, and (in the action's locks) its own requirements as the lock script read them."""
+
+    version: Version
+    marker: Marker | None = None
+    hashes: list[str] = field(default_factory=list)
+    requires: list[Requirement] = field(default_factory=list)
+
+
+def pins_of(path: Path) -> list[tuple[str, Pin]]:
+    pins: list[tuple[str, Pin]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         match = PIN.match(line)
         if match:
-            name = canonicalize_name(match.group(1))
-            pins[name] = (Version(match.group(2)), [])
-        elif "--hash=sha256:" in line and name is not None:
-            pins[name][1].append(line.split("--hash=sha256:")[1].rstrip(" \\"))
+            marker = Marker(match.group(3)) if match.group(3) else None
+            pins.append((canonicalize_name(match.group(1)), Pin(Version(match.group(2)), marker)))
+        elif "--hash=sha256:" in line and pins:
+            pins[-1][1].hashes.append(line.split("--hash=sha256:")[1].rstrip(" \\"))
+        elif line.strip().startswith("# requires:") and pins:
+            pins[-1][1].requires.append(Requirement(line.split("# requires:", 1)[1].strip()))
     return pins
 
 
-def declared() -> list[Requirement]:
-    doc = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return [Requirement(spec) for spec in doc["project"]["dependencies"]]
+def locked(path: Path) -> dict[str, Pin]:
+    return dict(pins_of(path))
 
 
-def environments() -> list[dict[str, str]]:
+def declared(extra: str | None = None) -> list[Requirement]:
+    doc = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = doc["optional-dependencies"][extra] if extra else doc["dependencies"]
+    return [Requirement(spec) for spec in specs]
+
+
+def environments(
+    pythons: tuple[str, ...] = PYTHONS, platforms: tuple[str, ...] = ("linux",)
+) -> list[dict[str, str]]:
+    """The marker environments a lock covers: CPython ``pythons`` on x86_64 ``platforms``."""
+    systems = {"linux": ("Linux", "posix"), "darwin": ("Darwin", "posix"), "win32": ("Windows", "nt")}
     envs = []
-    for version in PYTHONS:
-        env: dict[str, Any] = dict(default_environment())
-        env.update(
-            python_version=version,
-            python_full_version=f"{version}.0",
-            sys_platform="linux",
-            platform_system="Linux",
-            platform_machine="x86_64",
-            implementation_name="cpython",
-        )
-        envs.append(env)
+    for platform in platforms:
+        for version in pythons:
+            env: dict[str, Any] = dict(default_environment())
+            env.update(
+                python_version=version,
+                python_full_version=f"{version}.0",
+                sys_platform=platform,
+                platform_system=systems[platform][0],
+                os_name=systems[platform][1],
+                platform_machine="x86_64" if platform != "win32" else "AMD64",
+                implementation_name="cpython",
+                platform_python_implementation="CPython",
+                extra="",
+            )
+            envs.append(env)
     return envs
 
 
 def test_every_pin_has_a_sha256_and_the_locks_match_their_sources() -> None:
+    tested = locked(TEST_LOCK)
     for lock in (LOCK, SITE_LOCK):
         pins = locked(lock)
         assert pins
-        for name, (_version, hashes) in pins.items():
-            assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), name
+        for name, pin in pins.items():
+            assert pin.hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in pin.hashes), name
         source = lock.with_suffix(".in").read_text(encoding="utf-8")
         wanted = {
-            canonicalize_name(m.group(1)): Version(m.group(2))
-            for m in map(PIN.match, source.splitlines())
-            if m
+            canonicalize_name(line.split("#")[0].strip())
+            for line in source.splitlines()
+            if line.split("#")[0].strip()
         }
-        assert wanted == {name: version for name, (version, _) in pins.items()}, (
-            f"run .ci/lock-action ({lock.name})"
-        )
+        assert wanted == set(pins), f"run .ci/lock-action ({lock.name})"
+        # The suite runs on the releases the action installs.
+        for name, pin in pins.items():
+            assert name in tested and tested[name].version == pin.version, (
+                f"{name}: the action locks {pin.version}, the tests "
+                f"{tested[name].version if name in tested else 'nothing'}: run .ci/lock-action"
+            )
 
 
 def test_the_lock_agrees_with_pyprojects_ranges() -> None:
@@ -92,36 +124,61 @@ def test_the_lock_agrees_with_pyprojects_ranges() -> None:
         assert name in pins, (
             f"pyproject needs {name}: lock it for the action, or say why not (NOT_FOR_THE_ACTION)"
         )
-        assert requirement.specifier.contains(pins[name][0], prereleases=True), (
-            f"{name} {pins[name][0]} not in {requirement}"
+        assert requirement.specifier.contains(pins[name].version, prereleases=True), (
+            f"{name} {pins[name].version} not in {requirement}"
         )
 
 
-def test_the_lock_holds_every_dependency_of_what_it_locks() -> None:
-    """Installed with --no-deps, nothing may be missing: each locked package's own requirements
-    (and the extras pyproject asks for, httpx[socks]) are locked too, on every Python the lock covers."""
-    pins = {**locked(LOCK), **locked(SITE_LOCK)}
-    extras: dict[str, set[str]] = {canonicalize_name(r.name): set(r.extras) for r in declared()}
+def unmet(pins: dict[str, Pin], envs: list[dict[str, str]], extras: dict[str, set[str]]) -> list[str]:
+    """What the locked packages' own requirements ask for that the lock does not hold, per
+    environment: the lock's own record of each package's Requires-Dist, not what is installed."""
     missing = []
-    for name, (version, _) in pins.items():
-        try:
-            installed = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pytest.fail(f"{name} is not installed here to read its requirements")
-        assert Version(installed) == version, (
-            f"{name}: locked {version}, installed {installed}: run .ci/lock-action"
-        )
-        for spec in metadata.requires(name) or []:
-            requirement = Requirement(spec)
-            for env in environments():
+    for name, pin in pins.items():
+        for requirement in pin.requires:
+            for env in envs:
                 for extra in ["", *extras.get(name, set[str]())]:
                     if requirement.marker is None or requirement.marker.evaluate({**env, "extra": extra}):
                         dep = canonicalize_name(requirement.name)
                         if dep not in pins:
                             missing.append(f"{name} needs {dep} on Python {env['python_version']}")
-                        elif not requirement.specifier.contains(pins[dep][0], prereleases=True):
-                            missing.append(f"{name} needs {requirement}, locked {pins[dep][0]}")
-    assert sorted(set(missing)) == []
+                        elif not requirement.specifier.contains(pins[dep].version, prereleases=True):
+                            missing.append(f"{name} needs {requirement}, locked {pins[dep].version}")
+    return sorted(set(missing))
+
+
+def test_the_lock_holds_every_dependency_of_what_it_locks() -> None:
+    """Installed with --no-deps, nothing may be missing: each locked package's own requirements
+    (and the extras pyproject asks for, httpx[socks]) are locked too, on every Python the lock
+    covers.  The requirements are the wheels' own, recorded by .ci/lock-action: the check reads
+    the lock, never the machine, so a newer release installed here changes nothing."""
+    pins = {**locked(LOCK), **locked(SITE_LOCK)}
+    extras: dict[str, set[str]] = {canonicalize_name(r.name): set(r.extras) for r in declared()}
+    assert unmet(pins, environments(), extras) == []
+    # The record is the wheels' METADATA: wherever this machine has the locked release, they agree.
+    for name, pin in pins.items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if Version(installed) == pin.version:
+            assert {str(Requirement(r)) for r in metadata.requires(name) or []} <= {
+                str(r) for r in pin.requires
+            }, f"{name}: the lock's record of its requirements is not its METADATA: run .ci/lock-action"
+
+
+def test_the_dependency_check_finds_what_a_lock_leaves_out() -> None:
+    pins = {
+        "httpx": Pin(Version("0.28.1"), requires=[Requirement("anyio"), Requirement("certifi")]),
+        "anyio": Pin(Version("4.0"), requires=[Requirement('exceptiongroup>=1; python_version < "3.12"')]),
+        "certifi": Pin(Version("2020.1.1")),
+        "socksio": Pin(Version("0.9")),
+    }
+    pins["httpx"].requires.append(Requirement("socksio==1.*; extra == 'socks'"))
+    assert unmet(pins, environments(), {}) == ["anyio needs exceptiongroup on Python 3.11"]
+    assert unmet(pins, environments(), {"httpx": {"socks"}}) == [
+        "anyio needs exceptiongroup on Python 3.11",
+        'httpx needs socksio==1.*; extra == "socks", locked 0.9',
+    ]
 
 
 def test_the_site_lock_holds_only_the_dashboards_templates() -> None:

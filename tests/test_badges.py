@@ -677,10 +677,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "badges.md"
 
 
 def test_docs_config_example_is_a_valid_badge_table() -> None:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    import tomllib
+
     block = re.search(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
     assert block is not None
     style = BadgeStyle.from_table(tomllib.loads(block.group(1))["badge"])

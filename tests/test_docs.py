@@ -54,7 +54,10 @@ def test_readme_has_the_two_setup_commands() -> None:
     assert "amIMrIEAAAAJ" in (
         ROOT / "tests" / "fixtures" / "scholar" / "cherukuri_en_20rows_showmore.html"
     ).read_text(encoding="utf-8", errors="replace")
-    test_command = 'python -m pip install -e ".[test]" && python -m pytest'
+    test_command = (
+        "python -m pip install --require-hashes -r requirements/test.txt "
+        "&& python -m pip install --no-deps --no-build-isolation -e . && python -m pytest"
+    )
     assert test_command in readme
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
