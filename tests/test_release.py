@@ -110,6 +110,8 @@ def test_build_makes_an_sdist_and_a_wheel_with_license_and_urls(tmp_path: Path) 
     work = copy_of_repo(tmp_path)
     proc = runner(tmp_path, work).run(step_named(RELEASE, "Build the sdist"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # twine check --strict: the README renders as the PyPI page, for both files.
+    assert proc.stdout.count("PASSED") == 2, proc.stdout
     dist = sorted(p.name for p in (work / "dist").iterdir())
     assert dist == [f"scholar_stats-{__version__}-py3-none-any.whl", f"scholar_stats-{__version__}.tar.gz"]
     with zipfile.ZipFile(work / "dist" / dist[0]) as wheel:
@@ -239,7 +241,7 @@ def test_each_shell_step_is_tested_here(name: str) -> None:
         [
             "Run the tests (bash .ci/run)",
             "Check the tag against the version and the changelog",
-            "Build the sdist and the wheel",
+            "Build the sdist and the wheel, and check them",
             "Release notes from CHANGELOG.md",
             "Create the GitHub release",
             "Move the major tag",
