@@ -1,3 +1,3 @@
 """scholar-stats: fetch, guard, keep and publish Google Scholar citation numbers."""
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"

@@ -11,6 +11,7 @@ tag (pushed to a real bare repository).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -18,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 from test_workflows import RELEASE, ROOT, Runner, load, step_named
 
 from crawler import __version__
@@ -247,3 +249,52 @@ def test_each_shell_step_is_tested_here(name: str) -> None:
             "Move the major tag",
         ]
     )
+
+
+def changelog_sections() -> dict[str, str]:
+    """CHANGELOG.md's sections by version ("Unreleased" included), each its text."""
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## \[([^\]]+)\][^\n]*\n", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_the_inputs_init_writes_are_in_the_action_and_in_the_release_it_pins(tmp_path: Path) -> None:
+    """The workflow init writes pins v{__version__}: every input it may use exists in action.yml
+    and was released by then (the changelog says so in that version's section or an older one)."""
+    from packaging.version import Version
+
+    from crawler.homepage.init import ACTION_REPO, action_ref, workflow_text
+    from crawler.homepage.site import Site
+
+    env = {**os.environ, "SCHOLAR_STATS_ACTION_REMOTE": str(tmp_path / "no-such-remote")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", env)
+        action, warning = action_ref()
+    assert action == f"{ACTION_REPO}@v{__version__}" and warning
+    site = Site(tmp_path, "acadhomepage", "AAAAAAAAAAAJ", None, "alice/alice.github.io")
+    written: set[str] = set()
+    for al_folio in (False, True):
+        for import_git in (False, True):
+            doc = YAML(typ="safe").load(
+                workflow_text(site, al_folio=al_folio, action=action, import_git=import_git)
+            )
+            steps = [s for job in doc["jobs"].values() for s in job["steps"]]
+            (step,) = [s for s in steps if str(s.get("uses", "")).startswith(ACTION_REPO)]
+            assert step["uses"] == action
+            written |= set(step["with"])
+    assert {"scholar-id", "config", "al-folio-citations", "import-git"} <= written
+
+    inputs = set(load(ROOT / "action.yml")["inputs"])
+    assert written <= inputs, f"init writes inputs the action lacks: {written - inputs}"
+    sections = changelog_sections()
+    assert __version__ in sections, f"CHANGELOG.md has no section for {__version__}"
+    released = "".join(
+        text
+        for version, text in sections.items()
+        if version != "Unreleased" and Version(version) <= Version(__version__)
+    )
+    # An input is listed in a bullet that speaks of inputs (`import-git` is also a command).
+    bullets = [b for b in re.split(r"^- ", released, flags=re.MULTILINE) if "input" in b]
+    unlisted = sorted(name for name in inputs if not any(f"`{name}`" in b for b in bullets))
+    assert unlisted == [], f"inputs no released section of CHANGELOG.md lists: {unlisted}"
+    assert f"[{__version__}]: https://github.com/{ACTION_REPO}/" in (ROOT / "CHANGELOG.md").read_text()
