@@ -265,12 +265,14 @@ def fake_python(folder: Path, version: str, machine: str) -> Path:
         ("3.13", "Linux x86_64", "false", "site = true\n", ["action.txt", "action-site.txt"]),
         ("3.13", "Linux x86_64", "false", "site = false\n", ["action.txt"]),
         ("3.13", "Linux x86_64", "false", "not toml [", ["action.txt"]),
-        ("3.10", "Linux x86_64", "false", "", None),
+        ("3.10", "Linux x86_64", "false", "", "too old"),
+        ("3.9", "Linux aarch64", "false", "", "too old"),
+        ("3.14", "Linux x86_64", "false", "", None),
         ("3.12", "Linux aarch64", "false", "", None),
     ],
 )
 def test_install_step_picks_the_locks_or_falls_back(
-    tmp_path: Path, version: str, machine: str, site: str, config: str, locks: list[str] | None
+    tmp_path: Path, version: str, machine: str, site: str, config: str, locks: list[str] | str | None
 ) -> None:
     import yaml
 
@@ -294,6 +296,11 @@ def test_install_step_picks_the_locks_or_falls_back(
         text=True,
         timeout=120,
     )
+    if locks == "too old":
+        assert proc.returncode == 1 and not (fake / "pip-args").exists()
+        assert "::error title=scholar-stats needs Python 3.11 or newer::" in proc.stdout
+        assert f"The job's Python is {version}: set the action's python-version input" in proc.stdout
+        return
     assert proc.returncode == 0, proc.stdout + proc.stderr
     args = (fake / "pip-args").read_text().splitlines()
     if locks is None:
