@@ -25,7 +25,8 @@ pages saved years ago backfill the history exactly (docs/history.md lists them):
 A Wayback Machine capture (served or saved from web.archive.org) is read as
 the page it archived: the toolbar is dropped, rewritten links are followed to
 the original address, and ``ProfilePage.captured_at`` is the capture's time
-from its address (``/web/20150208123456/...``).
+from its address (``/web/20150208123456/...``); for a page the SingleFile
+extension saved, the time it wrote in its comment.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class ProfilePage:
     repeated: tuple[str, ...] = ()
     """Publication IDs listed more than once on the page (each kept once)."""
     captured_at: datetime | None = None
-    """When the page was captured, where the page itself says so (a Wayback Machine capture)."""
+    """When the page was captured, where the page itself says so: a Wayback Machine capture's
+    time, else the time the SingleFile extension saved it."""
     notes: tuple[str, ...] = ()
     """What the page could not say, in words (e.g. a per-year chart that is only an image)."""
 
@@ -302,6 +304,27 @@ def _capture_time(text: str, tree: HTMLParser) -> datetime | None:
         except ValueError:
             return None
     return None
+
+
+# The SingleFile extension puts a comment first in <html>: the address, and the time it
+# saved the page as JavaScript prints a date ("Fri Nov 14 2025 07:30:05 GMT+0100 (...)").
+_SINGLEFILE_RE = re.compile(
+    r"<!--\s*(?:Page saved with|Archive processed by) SingleFile\s+url:[^\n]*\n\s*saved date: "
+    r"[A-Z][a-z]{2} ([A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d) GMT([+-]\d{4})"
+)
+
+
+def _saved_date(text: str) -> datetime | None:
+    """When the SingleFile extension saved the page, from the comment it writes first."""
+    head = text[:8192]
+    match = _SINGLEFILE_RE.search(head) if "SingleFile" in head else None
+    if match is None:
+        return None
+    try:
+        saved = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%b %d %Y %H:%M:%S %z")
+    except ValueError:
+        return None
+    return saved.astimezone(timezone.utc)
 
 
 def _ends_whole(text: str) -> bool:
@@ -703,7 +726,12 @@ _CIT_CHART_COARSE = (
 
 
 def _parse_cit(
-    tree: HTMLParser, name_node: Node, base_url: str, url: str | None, captured_at: datetime | None
+    tree: HTMLParser,
+    name_node: Node,
+    base_url: str,
+    url: str | None,
+    captured_at: datetime | None,
+    capture: bool,
 ) -> ProfilePage:
     table = tree.css_first("table#stats")
     if table is None:
@@ -721,7 +749,7 @@ def _parse_cit(
     if cites_per_year is None:
         notes = (_CIT_CHART_COARSE if chart is not None else _CIT_CHART_MISSING,)
     return ProfilePage(
-        profile=_cit_profile(tree, name_node, base_url, url, captured_at is not None),
+        profile=_cit_profile(tree, name_node, base_url, url, capture),
         metrics=_cit_metrics(table, url),
         cites_per_year=cites_per_year or (),
         publications=publications,
@@ -757,14 +785,17 @@ def parse_profile(body: bytes, *, content_type: str | None = None, url: str | No
     if truncated:
         raise TruncatedPage(f"the profile page ends early ({len(body)} bytes, no </html>)", url=url)
     captured_at = _capture_time(text, tree) if archived else None
+    # Links of an archived page lead through the archive; those of any other page are as they are.
+    capture = captured_at is not None
+    captured_at = captured_at or _saved_date(text)
     base_url = url or SCHOLAR_URL
     if old_name is not None:
-        return _parse_cit(tree, old_name, base_url, url, captured_at)
+        return _parse_cit(tree, old_name, base_url, url, captured_at, capture)
     assert name_node is not None
     table = tree.css_first("#gsc_rsb_st")
     if table is None:
         raise ParseError("a profile page without its stats table (#gsc_rsb_st); the markup changed", url=url)
-    profile = _profile(tree, name_node, base_url, url, captured_at is not None)
+    profile = _profile(tree, name_node, base_url, url, capture)
     rows = [pub for pub in (_publication(row, url) for row in _rows(tree)) if pub is not None]
     publications, repeated = unique_publications(rows)
     range_node = tree.css_first("#gsc_a_nn")

@@ -263,3 +263,38 @@ def test_a_live_page_linking_to_the_archive_is_no_capture() -> None:
     )
     assert result.profile.homepage == archived_home.decode()
     assert result.captured_at is None
+
+
+# -- the date a page carries itself ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["Page saved with SingleFile", "Archive processed by SingleFile"])
+def test_a_page_saved_with_singlefile_is_dated_by_its_saved_date(header: str) -> None:
+    """The SingleFile extension writes the address and the time it saved the page first in <html>."""
+    body = (CURRENT / "denner_pt-PT_176rows_browser-saved.html").read_bytes()
+    comment = (
+        f"<!--\n {header} \n url: https://scholar.google.com/citations?user=AoKJ_g4AAAAJ&hl=pt-PT \n"
+        " saved date: Fri Nov 14 2025 07:30:05 GMT+0100 (Central European Standard Time) \n-->"
+    ).encode()
+    at = body.index(b">", body.lower().index(b"<html")) + 1
+    result = parse_profile(body[:at] + comment + body[at:])
+    assert result.captured_at == datetime(2025, 11, 14, 6, 30, 5, tzinfo=timezone.utc)
+    assert result.metrics.citations == 1799
+    # The same words elsewhere on a page (a title, a post) date nothing.
+    quoted = body.replace(b"<title>", b"<title>Page saved with SingleFile saved date: Fri Nov 14 2025 ", 1)
+    assert parse_profile(quoted).captured_at is None
+
+
+def test_a_wayback_capture_saved_with_singlefile_keeps_the_capture_date() -> None:
+    """When Scholar served the page is the capture's time, not when someone saved the capture."""
+    body = wayback.capture(
+        page("leek_en_2017_readlines.html"), url=SCHOLAR.format("HI-I6C0AAAAJ"), timestamp="20170304120000"
+    )
+    at = body.index(b"<head>")
+    comment = (
+        b"<!--\n Page saved with SingleFile \n url: x \n"
+        b" saved date: Mon Dec 07 2026 10:00:00 GMT+0000 (UTC) \n-->"
+    )
+    assert parse_profile(body[:at] + comment + body[at:]).captured_at == datetime(
+        2017, 3, 4, 12, tzinfo=timezone.utc
+    )

@@ -334,8 +334,8 @@ def import_git_command(
     "--date",
     metavar="DATE",
     help=(
-        "When the page was saved (YYYY-MM-DD or ISO-8601) [default: a Wayback Machine capture's "
-        "date, else the file's modification time]; one FILE only."
+        "When the page was saved (YYYY-MM-DD or ISO-8601) [default: the page's own date (a Wayback "
+        "Machine capture's, SingleFile's), else the file's modification time]; one FILE only."
     ),
 )
 @click.option(

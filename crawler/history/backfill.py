@@ -288,7 +288,7 @@ def html_candidates(
     files: Sequence[Path], *, scholar_id: str, date: str | datetime | None = None
 ) -> list[Candidate]:
     """One record per saved profile page, dated by ``date``, else by the page's own date (a
-    Wayback Machine capture's time), else by the file's modification time.
+    Wayback Machine capture's time, SingleFile's saved date), else by the file's modification time.
 
     Every file is read and checked before anything is imported: a page that is
     not a profile raises the parser's error (``Blocked`` exit 3, ``ParseError``
@@ -298,8 +298,8 @@ def html_candidates(
 
     if date is not None and len(files) > 1:
         raise UsageError(
-            "--date dates a single FILE; without it each file is dated by its own date "
-            "(a Wayback Machine capture's) or else its modification time"
+            "--date dates a single FILE; without it each file is dated by the page's own date "
+            "(a Wayback Machine capture's, SingleFile's) or else its modification time"
         )
     when_given = parse_date(date, option="--date") if date is not None else None
     candidates = []
@@ -337,7 +337,7 @@ def html_candidates(
             when = when_given
         elif page.captured_at is not None:
             when = page.captured_at
-            log.info("%s: dated %s by its capture", path, format_time(when))
+            log.info("%s: dated %s by the page itself", path, format_time(when))
         else:
             when = mtime
             log.info(
