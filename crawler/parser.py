@@ -720,8 +720,8 @@ _CIT_CHART_MISSING = (
     "does not describe; no per-year counts were read"
 )
 _CIT_CHART_COARSE = (
-    "the page's per-year chart (2011-2014 layout) is scaled too coarsely to give exact "
-    "counts; no per-year counts were read"
+    "the page's per-year chart (2011-2014 layout) gives each year as a share of the tallest "
+    "bar, too coarse here to be an exact count; no per-year counts were read"
 )
 
 

@@ -298,3 +298,21 @@ def test_a_wayback_capture_saved_with_singlefile_keeps_the_capture_date() -> Non
     assert parse_profile(body[:at] + comment + body[at:]).captured_at == datetime(
         2017, 3, 4, 12, tzinfo=timezone.utc
     )
+
+
+@pytest.mark.parametrize(
+    ("chart", "years", "note"),
+    [
+        (LEEK_2014_CHART, 10, False),
+        (LEEK_2014_CHART.replace("chxr=1,0,537,537", "chxr=1,0,5370,5370"), 0, True),
+    ],
+)
+def test_a_2014_page_whose_chart_address_survived(chart: str, years: int, note: bool) -> None:
+    """A capture keeps the chart's address where a browser's "Save page as" kept only the image."""
+    body = page("spjuth_en_2014_cit_browser-saved.html").replace(
+        b'src="./sample1_files/chart"', b'src="' + chart.replace("&", "&amp;").encode() + b'"'
+    )
+    result = parse_profile(body)
+    assert len(result.cites_per_year) == years
+    assert any("share of the tallest" in n for n in result.notes) is note
+    assert result.metrics.citations == 437
