@@ -316,3 +316,18 @@ def test_a_2014_page_whose_chart_address_survived(chart: str, years: int, note: 
     assert len(result.cites_per_year) == years
     assert any("share of the tallest" in n for n in result.notes) is note
     assert result.metrics.citations == 437
+
+
+def test_more_rows_follow_while_next_is_enabled() -> None:
+    """Scholar disables "Show more" at 1000 rows while "Next" still pages on; older pages may have
+    only "Next".  Either enabled means the page does not hold the whole list."""
+    body = page("xue_zh-CN_2016_raw.html")
+    more = b'<button type="button" id="gsc_bpf_more" class=" gs_btn_smd">'
+    nxt = b'<button type="button" id="gsc_bpf_next" aria-label'
+    assert more in body and nxt in body
+    more_off = body.replace(more, more.replace(b"<button ", b"<button disabled "))
+    both_off = more_off.replace(nxt, nxt.replace(b"<button ", b"<button disabled "))
+    no_more = body.replace(b'id="gsc_bpf_more"', b'id="gsc_bpf_gone"')
+    assert parse_profile(more_off).has_more and parse_profile(no_more).has_more
+    assert not parse_profile(both_off).has_more
+    assert page_to_record(parse_profile(both_off)).complete
