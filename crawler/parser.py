@@ -704,15 +704,23 @@ _RANGE_RE = re.compile(r"^(\d+)\s*[-\u2013]\s*(\d+)$")
 
 def _cit_paging(tree: HTMLParser) -> tuple[str | None, bool]:
     """The range shown ("1-20") and whether a link pages on past it: this layout had
-    "< Prev" and "Next >" links (``cstart=``) where today's has "Show more"."""
-    pager = tree.css_first("select")
-    box = pager.parent if pager is not None else None
-    if box is None:
-        return None, False
-    shown = next((m for m in (_RANGE_RE.match(_text(s)) for s in box.css("span")) if m), None)
-    range_text, shown_to = (shown.group(0), int(shown.group(2))) if shown else (None, 0)
-    starts = [_query_value(_unarchive(a.attributes.get("href") or ""), "cstart") for a in box.css("a[href]")]
-    return range_text, any(s is not None and s.isdigit() and int(s) >= shown_to for s in starts)
+    "< Prev" and "Next >" links (``cstart=``) beside a "Show: 20/100" menu where
+    today's has "Show more"."""
+    for menu in tree.css("select"):
+        box = menu.parent
+        if box is None:
+            continue
+        shown = next((m for m in (_RANGE_RE.match(_text(s)) for s in box.css("span")) if m), None)
+        if shown is None:
+            continue
+        shown_to = int(shown.group(2))
+        starts = [
+            _query_value(_unarchive(a.attributes.get("href") or ""), "cstart") for a in box.css("a[href]")
+        ]
+        return shown.group(0), any(s is not None and s.isdigit() and int(s) >= shown_to for s in starts)
+    # No pager: the links alone say whether another page follows.
+    starts = [_query_value(_unarchive(a.attributes.get("href") or ""), "cstart") for a in tree.css("a[href]")]
+    return None, any(s is not None and s.isdigit() and int(s) > 0 for s in starts)
 
 
 _CIT_CHART_MISSING = (

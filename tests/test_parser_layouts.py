@@ -331,3 +331,17 @@ def test_more_rows_follow_while_next_is_enabled() -> None:
     assert parse_profile(more_off).has_more and parse_profile(no_more).has_more
     assert not parse_profile(both_off).has_more
     assert page_to_record(parse_profile(both_off)).complete
+
+
+def test_a_2014_page_without_next_holds_the_whole_list() -> None:
+    body = page("spjuth_en_2014_cit_browser-saved.html")
+    nxt = (
+        b'<a href="http://scholar.google.ca/citations?hl=en&user=oSJgw2cAAAAJ&view_op=list_works&cstart=20"'
+        b' class="cit-dark-link">Next &gt;</a>'
+    )
+    assert body.count(nxt) == 2
+    last = parse_profile(body.replace(nxt, b""))
+    assert (last.has_more, last.range_text) == (False, "1-20")
+    # "< Prev" pages back, not on.
+    prev = nxt.replace(b"cstart=20", b"cstart=0").replace(b"Next &gt;", b"&lt; Prev")
+    assert parse_profile(body.replace(nxt, prev)).has_more is False
