@@ -249,11 +249,12 @@ _ARCHIVED_ON_RE = re.compile(
 _TOOLBAR_RE = re.compile(
     r"<!--\s*BEGIN WAYBACK TOOLBAR INSERT\s*-->.*?<!--\s*END WAYBACK TOOLBAR INSERT\s*-->", re.DOTALL
 )
-_ARCHIVE_MARKERS = ("__wm.", "web.archive.org", "WAYBACK TOOLBAR", "FILE ARCHIVED ON")
 
 
 def _is_archived(text: str) -> bool:
-    return any(marker in text for marker in _ARCHIVE_MARKERS)
+    """Whether the page may come from the archive: its playback script and toolbar name
+    web.archive.org, and it ends with a ``FILE ARCHIVED ON`` comment (one scan of the page)."""
+    return "web.archive.org" in text or "FILE ARCHIVED ON" in text[-16384:]
 
 
 def _timestamp(stamp: str) -> datetime | None:
