@@ -10,12 +10,31 @@ before anything is read, each kind with its own error:
 * an empty or cut-off body                                              -> ``TruncatedPage``
 * any other page without a profile                                      -> ``NotAProfile``
 * a profile page whose markup changed (no stats table)                  -> ``ParseError``
+
+Every layout Scholar has served since profiles began (2011) is read, so that
+pages saved years ago backfill the history exactly (docs/history.md lists them):
+
+* ``gsc_`` ids (2014 onwards): the stats table with or without ``<thead>``
+  (before about 2018 its first row held the ``<th>`` headers), histogram bars
+  placed by ``right:`` or ``left:`` and counted from the right by ``z-index``;
+* ``cit-`` ids (2011-2014): ``#cit-name-display``, ``table#stats``, rows
+  ``tr.cit-table.item``, a "Next >" link instead of "Show more", and the
+  histogram as a Google Chart image whose address carries the bars in tenths
+  of a percent of the tallest (read only when that is exact to one citation).
+
+A Wayback Machine capture (served or saved from web.archive.org) is read as
+the page it archived: the toolbar is dropped, rewritten links are followed to
+the original address, and ``ProfilePage.captured_at`` is the capture's time
+from its address (``/web/20150208123456/...``); for a page the SingleFile
+extension saved, the time it wrote in its comment.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -38,7 +57,8 @@ _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)
 _HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _USER_RE = re.compile(r"^([A-Za-z0-9_-]{12}):")
 _YEAR_RE = re.compile(r"(1[89]\d\d|2\d\d\d)")
-_PX_RE = re.compile(r"right\s*:\s*(-?\d+(?:\.\d+)?)px")
+# Bars and labels are placed from the right today, from the left until about 2017.
+_PX_RE = re.compile(r"(left|right)\s*:\s*(-?\d+(?:\.\d+)?)px")
 _Z_RE = re.compile(r"z-index\s*:\s*(\d+)")
 _DOMAIN_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
 # Bidi isolation marks Scholar wraps around names in titles.
@@ -61,6 +81,11 @@ class ProfilePage:
     ``profile.scholar_id`` may come from the request URL when it names none."""
     repeated: tuple[str, ...] = ()
     """Publication IDs listed more than once on the page (each kept once)."""
+    captured_at: datetime | None = None
+    """When the page was captured, where the page itself says so: a Wayback Machine capture's
+    time, else the time the SingleFile extension saved it."""
+    notes: tuple[str, ...] = ()
+    """What the page could not say, in words (e.g. a per-year chart that is only an image)."""
 
 
 def whose(page: ProfilePage) -> str:
@@ -82,7 +107,8 @@ def page_to_record(
     complete: bool | None = None,
     source: str = "scholar",
 ) -> AuthorRecord:
-    """A record from a page, with the publications of every page when given."""
+    """A record from a page, with the publications of every page when given; dated when the
+    page carries its own date (``captured_at``), else left for the caller to date."""
     return AuthorRecord(
         profile=page.profile,
         metrics=page.metrics,
@@ -90,7 +116,8 @@ def page_to_record(
         publications=page.publications if publications is None else publications,
         complete=(not page.has_more) if complete is None else complete,
         source=source,
-        notes=repeated_note(page.repeated),
+        fetched_at=page.captured_at,
+        notes=(*page.notes, *repeated_note(page.repeated)),
     )
 
 
@@ -210,6 +237,108 @@ def _classify_non_profile(text: str, tree: HTMLParser, url: str | None) -> Excep
     return NotAProfile(f"not a Google Scholar profile page (title {title[:80]!r})", url=url)
 
 
+# -- Wayback Machine captures -----------------------------------------------------
+
+# The playback script of every capture names the original address and the capture's time.
+_WOMBAT_RE = re.compile(r"""__wm\.wombat\(\s*["'][^"']*["']\s*,\s*["'](\d{14})["']""")
+_SAVED_FROM_RE = re.compile(r"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.IGNORECASE)
+_ARCHIVED_RE = re.compile(r"^(?:https?://web\.archive\.org)?/web/(\d{14})(?:[a-z]{2}_)?/(.+)$")
+_ARCHIVED_ON_RE = re.compile(
+    r"FILE ARCHIVED ON (\d{1,2}:\d\d:\d\d [A-Z][a-z]{2} \d{1,2}, \d{4}) AND RETRIEVED"
+)
+_TOOLBAR_RE = re.compile(
+    r"<!--\s*BEGIN WAYBACK TOOLBAR INSERT\s*-->.*?<!--\s*END WAYBACK TOOLBAR INSERT\s*-->", re.DOTALL
+)
+
+
+def _is_archived(text: str) -> bool:
+    """Whether the page may come from the archive: its playback script and toolbar name
+    web.archive.org, and it ends with a ``FILE ARCHIVED ON`` comment (one scan of the page)."""
+    return "web.archive.org" in text or "FILE ARCHIVED ON" in text[-16384:]
+
+
+def _timestamp(stamp: str) -> datetime | None:
+    try:
+        return datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _unarchive(href: str) -> str:
+    """The original address behind a Wayback Machine link (``/web/<time>[im_]/<url>``)."""
+    match = _ARCHIVED_RE.match(href)
+    return match.group(2) if match else href
+
+
+def _capture_time(text: str, tree: HTMLParser) -> datetime | None:
+    """When the Wayback Machine captured the page, from the capture's own address.
+
+    In order: the playback script, the address a browser saved the page from,
+    the rewritten canonical link, the time most of the page's own links carry
+    (the toolbar, which links to the captures before and after, is gone by
+    now), and the ``FILE ARCHIVED ON`` comment the archive appends.
+    """
+    match = _WOMBAT_RE.search(text)
+    if match:
+        return _timestamp(match.group(1))
+    saved = _SAVED_FROM_RE.search(text[:4096])
+    archived = _ARCHIVED_RE.match(saved.group(1)) if saved else None
+    if archived:
+        return _timestamp(archived.group(1))
+    canonical = tree.css_first('link[rel="canonical"]')
+    archived = _ARCHIVED_RE.match(canonical.attributes.get("href") or "") if canonical is not None else None
+    if archived:
+        return _timestamp(archived.group(1))
+    # Only links to Scholar count: a live page may link to an archived homepage.
+    stamps = Counter(
+        found.group(1)
+        for found in (_ARCHIVED_RE.match(a.attributes.get("href") or "") for a in tree.css("a[href]"))
+        if found and "scholar.google." in found.group(2)
+    )
+    stamp, seen = stamps.most_common(1)[0] if stamps else ("", 0)
+    if seen >= 2:
+        return _timestamp(stamp)
+    match = _ARCHIVED_ON_RE.search(text)
+    if match:
+        try:
+            return datetime.strptime(match.group(1), "%H:%M:%S %b %d, %Y").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    return None
+
+
+# The SingleFile extension puts a comment first in <html>: the address, and the time it
+# saved the page as JavaScript prints a date ("Fri Nov 14 2025 07:30:05 GMT+0100 (...)").
+_SINGLEFILE_RE = re.compile(
+    r"<!--\s*(?:Page saved with|Archive processed by) SingleFile\s+url:[^\n]*\n\s*saved date: "
+    r"[A-Z][a-z]{2} ([A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d) GMT([+-]\d{4})"
+)
+
+
+def _saved_date(text: str) -> datetime | None:
+    """When the SingleFile extension saved the page, from the comment it writes first."""
+    head = text[:8192]
+    match = _SINGLEFILE_RE.search(head) if "SingleFile" in head else None
+    if match is None:
+        return None
+    try:
+        saved = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%b %d %Y %H:%M:%S %z")
+    except ValueError:
+        return None
+    return saved.astimezone(timezone.utc)
+
+
+def _ends_whole(text: str) -> bool:
+    """Whether the page reaches its ``</html>`` (comments after it, like the archive's, aside)."""
+    tail = text[-65536:].rstrip()
+    while tail.endswith("-->"):
+        start = tail.rfind("<!--")
+        if start < 0:
+            break
+        tail = tail[:start].rstrip()
+    return "</html>" in tail[-4096:].lower()
+
+
 # -- the profile parts -----------------------------------------------------------
 
 
@@ -240,7 +369,7 @@ def _scholar_id(tree: HTMLParser, url: str | None) -> str:
             found = _query_value(value, "user") if attr == "href" else value
             if found:
                 return found
-    row_link = tree.css_first("a.gsc_a_at")
+    row_link = tree.css_first("a.gsc_a_at") or tree.css_first("tr.cit-table.item td a")
     if row_link is not None:
         href = row_link.attributes.get("href") or ""
         if not href.startswith("http") and not href.startswith("/"):
@@ -251,32 +380,50 @@ def _scholar_id(tree: HTMLParser, url: str | None) -> str:
     return (_query_value(url, "user") if url else None) or ""
 
 
-def _profile(tree: HTMLParser, name_node: Node, base_url: str, url: str | None) -> Profile:
+def _link(node: Node | None, base_url: str | None = None, *, capture: bool = False) -> str | None:
+    """A node's ``href`` (or ``src``), absolute when ``base_url`` is given; in a capture,
+    the original address the archive rewrote."""
+    if node is None:
+        return None
+    value = node.attributes.get("href") or node.attributes.get("src")
+    if not value:
+        return None
+    if capture:
+        value = _unarchive(value)
+    if base_url is None:
+        return value
+    try:
+        return urljoin(base_url, value)
+    except ValueError:
+        return None
+
+
+def _is_label_link(node: Node) -> bool:
+    return "label:" in (node.attributes.get("href") or "")
+
+
+def _profile(tree: HTMLParser, name_node: Node, base_url: str, url: str | None, capture: bool) -> Profile:
     affiliation = None
     email_domain = None
     homepage = None
     for node in tree.css("#gsc_prf_i .gsc_prf_il"):
         node_id = node.attributes.get("id")
+        links = node.css("a")
         if node_id is None and affiliation is None:
-            affiliation = _text(node) or None
+            # Until about 2017 the interests were a second line of label links, not #gsc_prf_int.
+            if not links or not all(_is_label_link(a) for a in links):
+                affiliation = _text(node) or None
         elif node_id == "gsc_prf_ivh":
             # "Verified email at dc.gov - Homepage", in the page's language: take the
             # domain from the text before the homepage link, whatever the words around it.
-            link = node.css_first("a")
-            if link is not None:
-                homepage = link.attributes.get("href") or None
+            homepage = _link(node.css_first("a"), capture=capture)
             domains = _DOMAIN_RE.findall(_own_text(node))
             email_domain = domains[-1] if domains else None
-    interests = tuple(t for t in (_text(a) for a in tree.css("#gsc_prf_int a")) if t)
-    picture = tree.css_first("#gsc_prf_pup-img")
-    picture_url = None
-    if picture is not None:
-        src = picture.attributes.get("src")
-        if src:
-            try:
-                picture_url = urljoin(base_url, src)
-            except ValueError:
-                picture_url = None
+    interest_links = tree.css("#gsc_prf_int a") or [
+        a for a in tree.css("#gsc_prf_i a.gsc_prf_ila") if _is_label_link(a)
+    ]
+    interests = tuple(t for t in (_text(a) for a in interest_links) if t)
+    picture = tree.css_first("#gsc_prf_pup-img") or tree.css_first("img#gsc_prf_pup")
     return Profile(
         scholar_id=_scholar_id(tree, url),
         name=_own_text(name_node) or _text(name_node),
@@ -284,31 +431,44 @@ def _profile(tree: HTMLParser, name_node: Node, base_url: str, url: str | None) 
         interests=interests,
         email_domain=email_domain,
         homepage=homepage,
-        picture_url=picture_url,
+        picture_url=_link(picture, base_url, capture=capture),
     )
 
 
 _STAT_NAMES = ("citations", "h-index", "i10-index")
 
 
-def _metrics(table: Node, url: str | None) -> Metrics:
-    rows = table.css("tbody tr")
+def _stats(table: Node, number_cell: str, header_cells: list[Node], url: str | None) -> Metrics:
+    """The stats table read by position: the first three rows of cells, all then since;
+    the since-year from the third header cell.  Header rows hold no numbers: rows of
+    ``<th>`` (before about 2018 they sat in the body, with no ``<thead>``) and the
+    cit- layout's caption row."""
+    rows = [
+        row
+        for row in table.css("tr")
+        if row.css_first("td") is not None and "cit-headerrow" not in _classes(row)
+    ]
     values: list[tuple[int | None, int | None]] = []
     for index, row in enumerate(rows[:3]):
-        cells = row.css("td.gsc_rsb_std")
+        cells = row.css(number_cell)
         if len(cells) < 2:
             raise ParseError("the stats table has a row without two numbers; the markup changed", url=url)
         what = f"the stats table's {_STAT_NAMES[index]}"
         values.append((_count(_text(cells[0]), what, url), _count(_text(cells[1]), f"{what} (since)", url)))
     if len(values) < 3:
         raise ParseError(f"the stats table has {len(values)} rows, expected 3; the markup changed", url=url)
-    headers = table.css("thead th")
     since_year = None
-    if len(headers) >= 3:
-        match = _YEAR_RE.search(_text(headers[2]))
+    if len(header_cells) >= 3:
+        match = _YEAR_RE.search(_text(header_cells[2]))
         since_year = int(match.group(1)) if match else None
     (c_all, c_since), (h_all, h_since), (i_all, i_since) = values
     return Metrics(c_all, c_since, h_all, h_since, i_all, i_since, since_year)
+
+
+def _metrics(table: Node, url: str | None) -> Metrics:
+    header_row = next((row for row in table.css("tr") if row.css_first("th") is not None), None)
+    headers = header_row.css("th") if header_row is not None else []
+    return _stats(table, "td.gsc_rsb_std", headers, url)
 
 
 def _style_number(style: str, pattern: re.Pattern[str]) -> float | None:
@@ -316,14 +476,19 @@ def _style_number(style: str, pattern: re.Pattern[str]) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def _position(style: str) -> tuple[str, float] | None:
+    match = _PX_RE.search(style)
+    return (match.group(1), float(match.group(2))) if match else None
+
+
 def _cites_per_year(tree: HTMLParser, url: str | None) -> tuple[tuple[int, int], ...]:
     """Bars mapped to years by position: years with zero citations have no bar,
     so zipping labels with bars would shift every count after a gap."""
-    labels: list[tuple[float | None, int]] = []
+    labels: list[tuple[tuple[str, float] | None, int]] = []
     for node in tree.css(".gsc_g_t"):
         match = _YEAR_RE.search(_text(node))
         if match:
-            labels.append((_style_number(node.attributes.get("style") or "", _PX_RE), int(match.group(1))))
+            labels.append((_position(node.attributes.get("style") or ""), int(match.group(1))))
     if not labels:
         return ()
     counts = {year: 0 for _, year in labels}
@@ -338,8 +503,16 @@ def _cites_per_year(tree: HTMLParser, url: str | None) -> tuple[tuple[int, int],
             # z-index counts from the right: the rightmost (latest) bar is 1.
             year = labels[len(labels) - int(z)][1]
         else:
-            right = _style_number(style, _PX_RE)
-            placed = [(abs(r - right), y) for r, y in labels if r is not None] if right is not None else []
+            here = _position(style)
+            placed = (
+                [
+                    (abs(where[1] - here[1]), y)
+                    for where, y in labels
+                    if where is not None and where[0] == here[0]
+                ]
+                if here is not None
+                else []
+            )
             if placed:
                 year = min(placed)[1]
         if year is not None:
@@ -347,9 +520,6 @@ def _cites_per_year(tree: HTMLParser, url: str | None) -> tuple[tuple[int, int],
     return tuple(sorted(counts.items()))
 
 
-# Every part of every row in one query, in document order: a row's parts are the
-# nodes between its <tr> and the next one.  One selector walk for the page
-# instead of five per row (the rows are most of the parsing time).
 _ROW_PARTS = ", ".join(
     (
         "tr.gsc_a_tr",
@@ -426,6 +596,181 @@ def _publication(row: _Row, url: str | None) -> Publication | None:
     )
 
 
+# -- the cit- layout (2011-2014) -------------------------------------------------
+
+_CHART_DATA_RE = re.compile(r"^t:(-?\d+(?:\.\d+)?(?:,-?\d+(?:\.\d+)?)*)$")
+
+
+def chart_cites_per_year(src: str) -> tuple[tuple[int, int], ...] | None:
+    """Citations per year from the Google Chart address the 2011-2014 layout drew its
+    histogram with, or None when the address does not give them exactly.
+
+    The chart carries each bar as a percentage of the tallest with one or two
+    decimals (``chd=t:1.5,8.0,...,100.0``), the tallest bar's count as the
+    axis range (``chxr=1,0,537,537``) and a label every few years
+    (``chxl=0:|2005|||2008``).  A count is taken only when exactly one whole
+    number of citations gives that percentage: above a thousand citations a
+    year one tenth of a percent spans several, and a guess is not a count.
+    """
+    query = _unarchive(src).split("?", 1)[-1]
+    params = parse_qs(query.replace("&amp;", "&"))
+    data = _CHART_DATA_RE.match((params.get("chd") or [""])[0])
+    axis = (params.get("chxr") or [""])[0].split(",")
+    labels_param = (params.get("chxl") or [""])[0]
+    if not data or len(axis) < 3 or not labels_param.startswith("0:|"):
+        return None
+    try:
+        tallest = int(float(axis[2]))
+    except ValueError:
+        return None
+    shares = data.group(1).split(",")
+    if tallest <= 0 or not any(float(share) == 100 for share in shares):
+        return None
+    labels = labels_param[3:].split("|")[: len(shares)]
+    first = None
+    for index, label in enumerate(labels):
+        if label:
+            if not label.isdigit():
+                return None
+            if first is None:
+                first = int(label) - index
+            elif int(label) != first + index:
+                return None
+    if first is None:
+        return None
+    counts = []
+    for index, share in enumerate(shares):
+        value = float(share)
+        # Half a step of the printed precision, and a hair for the float arithmetic.
+        tolerance = 10 ** -(len(share.split(".")[1]) if "." in share else 0) / 2 + 1e-9
+        near = round(value * tallest / 100)
+        fits = [
+            c for c in range(near - 2, near + 3) if c >= 0 and abs(c * 100 / tallest - value) <= tolerance
+        ]
+        if len(fits) != 1:
+            return None
+        counts.append((first + index, fits[0]))
+    return tuple(counts)
+
+
+def _cit_profile(tree: HTMLParser, name_node: Node, base_url: str, url: str | None, capture: bool) -> Profile:
+    domain_line = _text(tree.css_first("#cit-domain-display"))
+    domains = _DOMAIN_RE.findall(domain_line)
+    picture = tree.css_first(".cit-user-info img")
+    picture_url = _link(picture, base_url, capture=capture)
+    return Profile(
+        scholar_id=_scholar_id(tree, url),
+        name=_own_text(name_node) or _text(name_node),
+        affiliation=_text(tree.css_first("#cit-affiliation-display")) or None,
+        interests=tuple(t for t in (_text(a) for a in tree.css("#cit-int-read a")) if t),
+        email_domain=domains[-1] if domains else None,
+        homepage=_link(tree.css_first("#cit-homepage-read a"), capture=capture),
+        # A saved page points at its own copy of the photo: only Scholar's address is one.
+        picture_url=picture_url if picture_url and "view_photo" in picture_url else None,
+    )
+
+
+def _cit_metrics(table: Node, url: str | None) -> Metrics:
+    header_row = table.css_first("tr.cit-headerrow")
+    headers = header_row.css("td") if header_row is not None else []
+    return _stats(table, "td.cit-data", headers, url)
+
+
+def _cit_publication(row: Node, url: str | None) -> Publication | None:
+    link = row.css_first("td#col-title a")
+    author_pub_id = _param(_PUB_ID_RE, link.attributes.get("href") or "") if link is not None else None
+    if link is None or not author_pub_id:
+        return None
+    grays = row.css("span.cit-gray")
+    cell = row.css_first("td#col-citedby a")
+    citations = 0
+    cites_id = None
+    if cell is not None:
+        citations = _count(_text(cell), f"the citation count of {author_pub_id}", url) or 0
+        cites_id = _param(_CITES_RE, cell.attributes.get("href") or "") if citations else None
+    year_match = _YEAR_RE.search(_text(row.css_first("td#col-year")))
+    return Publication(
+        author_pub_id=author_pub_id,
+        title=_text(link),
+        authors=_text(grays[0]) or None if grays else None,
+        venue=_text(grays[1]) or None if len(grays) > 1 else None,
+        year=int(year_match.group(1)) if year_match else None,
+        citations=citations,
+        cites_id=cites_id,
+    )
+
+
+_RANGE_RE = re.compile(r"^(\d+)\s*[-\u2013]\s*(\d+)$")
+
+
+def _cit_paging(tree: HTMLParser) -> tuple[str | None, bool]:
+    """The range shown ("1-20") and whether a link pages on past it: this layout had
+    "< Prev" and "Next >" links (``cstart=``) beside a "Show: 20/100" menu where
+    today's has "Show more"."""
+    for menu in tree.css("select"):
+        box = menu.parent
+        if box is None:
+            continue
+        shown = next((m for m in (_RANGE_RE.match(_text(s)) for s in box.css("span")) if m), None)
+        if shown is None:
+            continue
+        shown_to = int(shown.group(2))
+        starts = [
+            _query_value(_unarchive(a.attributes.get("href") or ""), "cstart") for a in box.css("a[href]")
+        ]
+        return shown.group(0), any(s is not None and s.isdigit() and int(s) >= shown_to for s in starts)
+    # No pager: the links alone say whether another page follows.
+    starts = [_query_value(_unarchive(a.attributes.get("href") or ""), "cstart") for a in tree.css("a[href]")]
+    return None, any(s is not None and s.isdigit() and int(s) > 0 for s in starts)
+
+
+_CIT_CHART_MISSING = (
+    "the page's layout (2011-2014) drew citations per year as a chart image the page "
+    "does not describe; no per-year counts were read"
+)
+_CIT_CHART_COARSE = (
+    "the page's per-year chart (2011-2014 layout) gives each year as a share of the tallest "
+    "bar, too coarse here to be an exact count; no per-year counts were read"
+)
+
+
+def _parse_cit(
+    tree: HTMLParser,
+    name_node: Node,
+    base_url: str,
+    url: str | None,
+    captured_at: datetime | None,
+    capture: bool,
+) -> ProfilePage:
+    table = tree.css_first("table#stats")
+    if table is None:
+        raise ParseError("a profile page without its stats table (#stats); the markup changed", url=url)
+    rows = [
+        pub
+        for pub in (_cit_publication(row, url) for row in tree.css("tr.cit-table.item"))
+        if pub is not None
+    ]
+    publications, repeated = unique_publications(rows)
+    range_text, has_more = _cit_paging(tree)
+    chart = tree.css_first('img[src*="chd="]')
+    cites_per_year = chart_cites_per_year(chart.attributes.get("src") or "") if chart is not None else None
+    notes: tuple[str, ...] = ()
+    if cites_per_year is None:
+        notes = (_CIT_CHART_COARSE if chart is not None else _CIT_CHART_MISSING,)
+    return ProfilePage(
+        profile=_cit_profile(tree, name_node, base_url, url, capture),
+        metrics=_cit_metrics(table, url),
+        cites_per_year=cites_per_year or (),
+        publications=publications,
+        has_more=has_more,
+        range_text=range_text,
+        named_ids=_named_ids(tree, publications),
+        repeated=repeated,
+        captured_at=captured_at,
+        notes=notes,
+    )
+
+
 # -- the entry point -------------------------------------------------------------
 
 
@@ -434,32 +779,53 @@ def parse_profile(body: bytes, *, content_type: str | None = None, url: str | No
     if not body or not body.strip():
         raise TruncatedPage("empty response body", url=url)
     text = decode(body, content_type)
+    archived = _is_archived(text)
+    if archived and "WAYBACK TOOLBAR" in text:
+        # The archive's toolbar links to other captures and carries a form of its own.
+        text = _TOOLBAR_RE.sub("", text)
     tree = HTMLParser(text)
     name_node = tree.css_first("#gsc_prf_in")
-    table = tree.css_first("#gsc_rsb_st")
-    truncated = "</html>" not in text[-4096:].lower()
-    if name_node is None:
+    old_name = tree.css_first("#cit-name-display") if name_node is None else None
+    truncated = not _ends_whole(text)
+    if name_node is None and old_name is None:
         if truncated and "gsc_" in text:
             raise TruncatedPage(f"the page ends early ({len(body)} bytes, no </html>)", url=url)
         raise _classify_non_profile(text, tree, url)
     if truncated:
         raise TruncatedPage(f"the profile page ends early ({len(body)} bytes, no </html>)", url=url)
+    captured_at = _capture_time(text, tree) if archived else None
+    # Links of an archived page lead through the archive; those of any other page are as they are.
+    capture = captured_at is not None
+    captured_at = captured_at or _saved_date(text)
+    base_url = url or SCHOLAR_URL
+    if old_name is not None:
+        return _parse_cit(tree, old_name, base_url, url, captured_at, capture)
+    assert name_node is not None
+    table = tree.css_first("#gsc_rsb_st")
     if table is None:
         raise ParseError("a profile page without its stats table (#gsc_rsb_st); the markup changed", url=url)
-    base_url = url or SCHOLAR_URL
-    profile = _profile(tree, name_node, base_url, url)
+    profile = _profile(tree, name_node, base_url, url, capture)
     rows = [pub for pub in (_publication(row, url) for row in _rows(tree)) if pub is not None]
     publications, repeated = unique_publications(rows)
-    more = tree.css_first("#gsc_bpf_more")
-    has_more = more is not None and "disabled" not in more.attributes
     range_node = tree.css_first("#gsc_a_nn")
     return ProfilePage(
         profile=profile,
         metrics=_metrics(table, url),
         cites_per_year=_cites_per_year(tree, url),
         publications=publications,
-        has_more=has_more,
+        has_more=_has_more(tree),
         range_text=_text(range_node) or None if range_node is not None else None,
         named_ids=_named_ids(tree, publications),
         repeated=repeated,
+        captured_at=captured_at,
     )
+
+
+def _has_more(tree: HTMLParser) -> bool:
+    """Whether "Show more" or "Next" is enabled: Scholar disables "Show more" at 1000 rows
+    while "Next" still pages on, and pages before about 2018 may have only "Next"."""
+    for selector in ("#gsc_bpf_more", "#gsc_bpf_next"):
+        button = tree.css_first(selector)
+        if button is not None and "disabled" not in button.attributes:
+            return True
+    return False

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import wayback
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -658,3 +659,75 @@ def test_import_html_refuses_a_page_mixing_two_profiles(tmp_path: Path) -> None:
     assert not (data / "cIn8pGEAAAAJ" / "snapshots").exists() or not any(
         (data / "cIn8pGEAAAAJ" / "snapshots").iterdir()
     )
+
+
+# -- import-html of Wayback Machine captures and older layouts -------------------------------------
+
+LAYOUTS = Path(__file__).parent / "fixtures" / "scholar_layouts"
+
+
+def archived_copy(tmp_path: Path, source: Path, sid: str, timestamp: str, mtime: int = 1700000000) -> Path:
+    target = tmp_path / "pages" / f"{source.stem}_{timestamp}.html"
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(
+        wayback.capture(
+            source.read_bytes(),
+            url=f"http://scholar.google.com/citations?user={sid}&hl=en",
+            timestamp=timestamp,
+        )
+    )
+    os.utime(target, (mtime, mtime))
+    return target
+
+
+def test_import_html_dates_each_capture_by_its_capture_not_the_file(tmp_path: Path) -> None:
+    kid = "8daWuo4AAAAJ"
+    first = archived_copy(tmp_path, FIXTURES / "kietzig_fr_2019_pagesize2.html", kid, "20190305101500")
+    second = archived_copy(tmp_path, FIXTURES / "kietzig_en_2021_pagesize2.html", kid, "20210801000000")
+    data = tmp_path / "data"
+    code, _, err = cli("import-html", first, second, "--author", kid, "--data-dir", data, "--allow-partial")
+    assert code == 0, err
+    # The second capture says what the first said: nothing new at its time.
+    assert "imported 1, already there 1" in err
+    assert snapshot_names(data, kid) == ["20190305T101500Z.json"]
+
+
+def test_import_html_of_older_layouts_keeps_what_the_page_cannot_say(tmp_path: Path) -> None:
+    leek, spjuth = "HI-I6C0AAAAJ", "oSJgw2cAAAAJ"
+    data = tmp_path / "data"
+    page = archived_copy(tmp_path, LAYOUTS / "leek_en_2017_readlines.html", leek, "20170304120000")
+    code, _, err = cli("import-html", page, "--author", leek, "--data-dir", data, "--allow-partial")
+    assert code == 0, err
+    latest = AuthorStore(data, leek).latest()
+    assert latest is not None
+    assert latest[1].fetched_at == datetime(2017, 3, 4, 12, tzinfo=timezone.utc)
+    assert (latest[1].metrics.citations, latest[1].metrics.since_year) == (4623, 2012)
+    assert dict(latest[1].cites_per_year)[2016] == 1014
+    # A 2014 page saved by a browser: its chart was an image, so no per-year counts, and a note.
+    page = copy_fixture_from(tmp_path, LAYOUTS / "spjuth_en_2014_cit_browser-saved.html", mtime=1392456600)
+    code, _, err = cli("import-html", page, "--author", spjuth, "--data-dir", data, "--allow-partial")
+    assert code == 0, err
+    latest = AuthorStore(data, spjuth).latest()
+    assert latest is not None
+    assert latest[1].fetched_at == datetime(2014, 2, 15, 9, 30, tzinfo=timezone.utc)
+    assert latest[1].cites_per_year == () and latest[1].metrics.citations == 437
+    assert any("per-year" in note for note in latest[1].notes)
+    assert json.loads((data / spjuth / "gs_data.json").read_text("utf-8"))["citedby"] == 437
+
+
+def test_import_html_date_option_wins_over_the_capture(tmp_path: Path) -> None:
+    page = archived_copy(tmp_path, FIXTURES / "bohlooli_en_50rows.html", "cIn8pGEAAAAJ", "20220809120000")
+    data = tmp_path / "data"
+    code, _, err = cli(
+        "import-html", page, "--author", "cIn8pGEAAAAJ", "--date", "2022-08-10", "--data-dir", data
+    )
+    assert code == 0, err
+    assert snapshot_names(data, "cIn8pGEAAAAJ") == ["20220810T000000Z.json"]
+
+
+def copy_fixture_from(tmp_path: Path, source: Path, mtime: int) -> Path:
+    target = tmp_path / "pages" / source.name
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(source, target)
+    os.utime(target, (mtime, mtime))
+    return target

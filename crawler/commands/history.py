@@ -334,8 +334,8 @@ def import_git_command(
     "--date",
     metavar="DATE",
     help=(
-        "When the page was saved (YYYY-MM-DD or ISO-8601) [default: the file's modification time]; "
-        "one FILE only."
+        "When the page was saved (YYYY-MM-DD or ISO-8601) [default: the page's own date (a Wayback "
+        "Machine capture's, SingleFile's), else the file's modification time]; one FILE only."
     ),
 )
 @click.option(
@@ -356,8 +356,10 @@ def import_html_command(
 ) -> None:
     """Add a snapshot from each Google Scholar profile page saved in a browser.
 
-    The page must be the profile of --author, and complete (every publication
-    shown) unless --allow-partial.  Same guard and atomic writes as `run`.
+    Pages of every layout Scholar has served since 2011 are read, and Wayback
+    Machine captures (dated by the capture).  The page must be the profile of
+    --author, and complete (every publication shown) unless --allow-partial.
+    Same guard and atomic writes as `run`.
     """
     scholar_id = scholar_id_argument(author)
     folder, guard, badge = _settings(config_path, data_dir)

@@ -287,7 +287,8 @@ def _name_file(exc: ScholarStatsError, name: str) -> None:
 def html_candidates(
     files: Sequence[Path], *, scholar_id: str, date: str | datetime | None = None
 ) -> list[Candidate]:
-    """One record per saved profile page, dated by ``date`` or the file's modification time.
+    """One record per saved profile page, dated by ``date``, else by the page's own date (a
+    Wayback Machine capture's time, SingleFile's saved date), else by the file's modification time.
 
     Every file is read and checked before anything is imported: a page that is
     not a profile raises the parser's error (``Blocked`` exit 3, ``ParseError``
@@ -296,7 +297,10 @@ def html_candidates(
     from crawler.parser import page_to_record, parse_profile, whose
 
     if date is not None and len(files) > 1:
-        raise UsageError("--date dates a single FILE; without it each file is dated by its modification time")
+        raise UsageError(
+            "--date dates a single FILE; without it each file is dated by the page's own date "
+            "(a Wayback Machine capture's, SingleFile's) or else its modification time"
+        )
     when_given = parse_date(date, option="--date") if date is not None else None
     candidates = []
     for file in files:
@@ -329,9 +333,17 @@ def html_candidates(
                     ),
                 ),
             )
-        candidates.append(
-            Candidate(str(path), record.with_fetched_at((when_given or mtime).replace(microsecond=0)))
-        )
+        if when_given is not None:
+            when = when_given
+        elif page.captured_at is not None:
+            when = page.captured_at
+            log.info("%s: dated %s by the page itself", path, format_time(when))
+        else:
+            when = mtime
+            log.info(
+                "%s: dated %s by the file's modification time", path, format_time(when.replace(microsecond=0))
+            )
+        candidates.append(Candidate(str(path), record.with_fetched_at(when.replace(microsecond=0))))
     return candidates
 
 

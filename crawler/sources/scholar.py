@@ -132,7 +132,8 @@ class ScholarSource:
                 )
             log.info("%s: %d publications so far", scholar_id, len(publications))
         record = page_to_record(first, tuple(publications), complete=True)
-        return replace(record, notes=repeated_note(tuple(dict.fromkeys(repeated)))).with_fetched_at(utc_now())
+        notes = (*first.notes, *repeated_note(tuple(dict.fromkeys(repeated))))
+        return replace(record, notes=notes).with_fetched_at(utc_now())
 
 
 def open_source(settings: SourceSettings) -> ScholarSource:
