@@ -145,7 +145,7 @@ def test_chart_draws_the_snapshots_from_the_published_branch(browser: Any, tmp_p
         assert page.get_attribute("#paper", "data-scholar-stats-drawn") == str(p2[-1])
         assert f": {p2[0]} citations on" in (page.get_attribute("#paper svg", "aria-label") or "")
         # The path has one step per change point of the paper, not one per snapshot.
-        steps = (page.get_attribute("#paper svg path", "d") or "").count("V")
+        steps = (page.get_attribute("#paper svg path.scholar_stats_chart_line", "d") or "").count("V")
         assert steps == sum(1 for a, b in itertools.pairwise(p2) if a != b)
         # Unknown paper and a malformed ID: left exactly as they were.
         assert inner(page, "#unknown-paper") == FALLBACK
