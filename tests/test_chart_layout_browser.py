@@ -302,6 +302,12 @@ def test_chart_on_acadhomepage(browser: Any, site: dict[str, Any], width: int, s
             assert chart["stale"] is not None and chart["carried"], name
             assert f"Google Scholar not reached since {branch.stale_since:%Y-%m-%d}" in chart["label"]
             assert chart["stale"][0] + chart["stale"][1] == pytest.approx(chart["plotRight"], abs=0.6)
+            note = f"not updated since {short(branch.stale_since)}"
+            if branch.stale_since.year == today.year:
+                note = note[:-5]  # the year is the one under the chart
+            # Said on the chart where there is room for it (not in a 250 px sidebar).
+            notes = [t["text"] for t in texts if t["cls"] == "scholar_stats_chart_note"]
+            assert notes == ([note] if chart["width"] >= 300 else [])
         else:
             # Carried to today.
             assert chart["stale"] is None and not chart["carried"]

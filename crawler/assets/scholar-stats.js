@@ -493,11 +493,20 @@
     });
     if (staleDay !== null) {
       var note = 'not updated since ' + shortDay(staleDay);
-      var room = x(end) - x(staleDay);
-      if (room >= textWidth(note, FONT) + 6) {
+      if (shortDay(staleDay).slice(-4) === shortDay(end).slice(-4)) note = note.slice(0, -5);
+      var wide = textWidth(note, FONT);
+      var dates = textWidth(shortDay(first[0]), FONT) + textWidth(shortDay(end), FONT);
+      var free = size.width - box.left - box.right - dates;
+      /* In the shaded days if they have room, else between the two dates, else only in the words. */
+      if (x(end) - x(staleDay) >= wide + 6) {
         svgText(svg, note, {
           x: (x(end) - 3).toFixed(1), y: (size.height - box.bottom - 4).toFixed(1), 'text-anchor': 'end',
           class: 'scholar_stats_chart_note'
+        });
+      } else if (free >= wide + 16) {
+        svgText(svg, note, {
+          x: (box.left + textWidth(shortDay(first[0]), FONT) + free / 2).toFixed(1), y: bottom,
+          'text-anchor': 'middle', 'font-style': 'italic', class: 'scholar_stats_chart_note'
         });
       }
     }
