@@ -87,12 +87,14 @@ def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
 
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>home</title>\
-<link rel="icon" href="data:,"></head><body>
+<link rel="icon" href="data:,"><style>.scholar_stats_chart {{ width: 300px; }}</style></head><body>
 <span id="total_cit">?</span>
 <div class="scholar_stats_chart" id="author" data-author="{a}">{fallback}</div>
 <div class="scholar_stats_chart" id="paper" data-paper="{a}:p2"></div>
 <div class="scholar_stats_chart" id="unknown-paper" data-paper="{a}:nope">{fallback}</div>
 <div class="scholar_stats_chart" id="bad-id" data-author="x&quot;><script>">{fallback}</div>
+<div class="scholar_stats_chart" id="bad-kind" data-author="{a}" data-chart="pie">{fallback}</div>
+<div class="scholar_stats_chart" id="paper-years" data-paper="{a}:p2" data-chart="years">{fallback}</div>
 {snippet}
 </body></html>"""
 
@@ -150,6 +152,13 @@ def test_chart_draws_the_snapshots_from_the_published_branch(browser: Any, tmp_p
         # Unknown paper and a malformed ID: left exactly as they were.
         assert inner(page, "#unknown-paper") == FALLBACK
         assert inner(page, "#bad-id") == FALLBACK
+        # A chart kind that does not exist, or bars of one paper: left as they were.
+        assert inner(page, "#bad-kind") == FALLBACK and inner(page, "#paper-years") == FALLBACK
+        # The chart follows its element's width: drawn again when that changes.
+        assert page.get_attribute("#author svg", "width") == "300"
+        page.eval_on_selector("#author", "e => { e.style.width = '220px'; }")
+        page.wait_for_function("document.querySelector('#author svg').getAttribute('width') === '220'")
+        assert page.get_attribute("#author", "data-scholar-stats-drawn") == str(last.metrics.citations)
         assert inner(page, "#total_cit") == str(last.metrics.citations)
         result["context"].close()
     finally:

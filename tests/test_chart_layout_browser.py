@@ -43,17 +43,19 @@ NAMES = ("Ada Example", "Grace Example", "Emmy Example")
 DAYS = 41
 STALE_DAYS = 4
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-# AcadHomepage's widths (minimal-mistakes): a 250 px sidebar beside the content column on a wide
-# screen, both stacked on a phone.  Dark mode the way its _dark-mode.scss does it: light text on dark.
+# AcadHomepage's look, from its _sass/_variables.scss: 15 px Inter-or-system text in #334155 on
+# white, the layout 1280 px at most ($x-large), the sidebar beside the content column from 925 px
+# ($large) up and above it below; the sidebar's width (250 px) is approximate.  Dark mode the way
+# its _dark-mode.scss does it: light text on dark.
 STYLE = """<style>
-body { margin: 0; font: 16px/1.5 -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-  color: #494e52; background: #fff; }
-#main { max-width: 1280px; margin: 0 auto; padding: 0 1em; }
+body { margin: 0; font: 15px/1.5 Inter, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+  color: #334155; background: #fff; }
+#main { max-width: 1280px; margin: 0 auto; padding: 0 1em; box-sizing: border-box; }
 .sidebar { float: left; width: 250px; margin-top: 2em; }
 .page { float: right; width: calc(100% - 290px); }
 #main::after { content: ""; display: table; clear: both; }
-@media (max-width: 1024px) { .sidebar, .page { float: none; width: auto; } }
-@media (prefers-color-scheme: dark) { body { color: #e0e0e0; background: #1e1e1e; } }
+@media (max-width: 925px) { .sidebar, .page { float: none; width: auto; } }
+@media (prefers-color-scheme: dark) { body { color: #e2e8f0; background: #0f172a; } }
 </style>"""
 SIDEBAR = """<div class="sidebar"><div class="author__content"><h3>Ada Example</h3>
 <div class="scholar_stats_chart" id="side" data-author="{a}"></div></div></div>
