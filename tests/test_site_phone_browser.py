@@ -175,6 +175,16 @@ def test_dashboard_at_width(browser: Any, site: dict[str, Any], width: int, sche
     context, page, errors, requests = visit(browser, site["url"] + f"{scholar_id}/index.html", width, scheme)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.evaluate(SMALLEST_CHART_TEXT) >= 11
+    # The charts shown take the column's width, drawn about 1:1 on a phone.
+    shown = page.eval_on_selector_all(
+        "svg.chart",
+        "s => s.map(e => [e.getBoundingClientRect().width, e.viewBox.baseVal.width]).filter(([w]) => w > 0)",
+    )
+    assert len(shown) == 3
+    for rendered, drawn in shown:
+        assert 300 <= rendered <= width - 32
+        if width < 500:
+            assert rendered / drawn == pytest.approx(1, abs=0.05)
     # The tables shown open fit their width: no hidden sideways scroller (the monthly numbers,
     # folded away in a <details>, may scroll once opened).
     wide = page.eval_on_selector_all(
