@@ -93,6 +93,8 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>home</title>\
 <div class="scholar_stats_chart" id="paper" data-paper="{a}:p2"></div>
 <div class="scholar_stats_chart" id="unknown-paper" data-paper="{a}:nope">{fallback}</div>
 <div class="scholar_stats_chart" id="bad-id" data-author="x&quot;><script>">{fallback}</div>
+<div class="scholar_stats_chart" id="sized" data-author="{a}" data-height="90" data-max-width="640"
+  style="width: 600px"></div>
 <div class="scholar_stats_chart" id="bad-kind" data-author="{a}" data-chart="pie">{fallback}</div>
 <div class="scholar_stats_chart" id="paper-years" data-paper="{a}:p2" data-chart="years">{fallback}</div>
 {snippet}
@@ -134,7 +136,14 @@ def test_chart_draws_the_snapshots_from_the_published_branch(browser: Any, tmp_p
         page, errors, requests, result = visit(browser, served, base)
         assert errors == []
         assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
-        assert result["charts"] == 2
+        assert result["charts"] == 3
+        # data-height and data-max-width: 90 px tall and the element's 600 px (not the default 480 at most).
+        assert page.eval_on_selector(
+            "#sized svg", "e => [e.getAttribute('width'), e.getAttribute('height')]"
+        ) == [
+            "600",
+            "90",
+        ]
         first, last = records[0], records[-1]
         label = page.get_attribute("#author svg", "aria-label")
         assert label == (
