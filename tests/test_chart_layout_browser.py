@@ -12,7 +12,6 @@ machine, no sideways scrolling, and that each file is fetched once, from the URL
 from __future__ import annotations
 
 import functools
-import os
 import re
 import socket
 import subprocess
@@ -238,10 +237,6 @@ def test_chart_on_acadhomepage(browser: Any, site: dict[str, Any], width: int, s
     result = page.evaluate("window.scholarStats")
     charts = page.evaluate(MEASURE)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    if os.environ.get("SCHOLAR_STATS_SHOTS"):
-        page.screenshot(
-            path=f"{os.environ['SCHOLAR_STATS_SHOTS']}/chart-{width}-{scheme}.png", full_page=True
-        )
     context.close()
 
     assert errors == [] and overflow <= 0
