@@ -302,9 +302,9 @@ def test_chart_on_acadhomepage(browser: Any, site: dict[str, Any], width: int, s
             note = f"not updated since {short(branch.stale_since)}"
             if branch.stale_since.year == today.year:
                 note = note[:-5]  # the year is the one under the chart
-            # Said on the chart where there is room for it (not in a 250 px sidebar).
+            # Said on the chart: in the shaded days, between the dates, or above the plot (a sidebar).
             notes = [t["text"] for t in texts if t["cls"] == "scholar_stats_chart_note"]
-            assert notes == ([note] if chart["width"] >= 300 else [])
+            assert notes == [note]
         else:
             # Carried to today.
             assert chart["stale"] is None and not chart["carried"]

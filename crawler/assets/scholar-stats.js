@@ -482,8 +482,9 @@
     }
     var value = grouped(last[1]);
     var endY = y(last[1]);
+    var valueY = endY - 5 >= FONT ? endY - 5 : endY + FONT + 4;
     svgText(svg, value, {
-      x: size.width - box.right, y: (endY - 5 >= FONT ? endY - 5 : endY + FONT + 4).toFixed(1),
+      x: size.width - box.right, y: valueY.toFixed(1),
       'text-anchor': 'end', 'font-weight': 'bold', 'font-size': FONT + 1, class: 'scholar_stats_chart_value'
     });
     var bottom = size.height - 4;
@@ -497,7 +498,8 @@
       var wide = textWidth(note, FONT);
       var dates = textWidth(shortDay(first[0]), FONT) + textWidth(shortDay(end), FONT);
       var free = size.width - box.left - box.right - dates;
-      /* In the shaded days if they have room, else between the two dates, else only in the words. */
+      /* In the shaded days if they have room, else between the two dates, else above the plot
+       * (clear of the count at the line's end), else only in the words. */
       if (x(end) - x(staleDay) >= wide + 6) {
         svgText(svg, note, {
           x: (x(end) - 3).toFixed(1), y: (size.height - box.bottom - 4).toFixed(1), 'text-anchor': 'end',
@@ -508,6 +510,14 @@
           x: (box.left + textWidth(shortDay(first[0]), FONT) + free / 2).toFixed(1), y: bottom,
           'text-anchor': 'middle', 'font-style': 'italic', class: 'scholar_stats_chart_note'
         });
+      } else {
+        var valueLeft = size.width - box.right - textWidth(value, FONT + 1);
+        var clear = valueY - FONT - 1 > FONT || box.left + 4 + wide + 6 <= valueLeft;
+        if (clear && box.left + 4 + wide <= size.width - box.right) {
+          svgText(svg, note, {
+            x: box.left + 4, y: FONT - 2, 'font-style': 'italic', class: 'scholar_stats_chart_note'
+          });
+        }
       }
     }
     return { svg: svg, drawn: String(last[1]), width: size.width };
