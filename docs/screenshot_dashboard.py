@@ -1,11 +1,12 @@
 """Make the dashboard pictures of the README and docs/dashboard.md.
 
-    python docs/screenshot_dashboard.py  # writes docs/dashboard-index.png and docs/dashboard-author.png
+    python docs/screenshot_dashboard.py  # writes docs/dashboard-index.png, docs/dashboard-author.png
+                                         # and docs/dashboard-phone.png (375 px, dark)
 
 Builds a small lab in a temporary folder (three authors, three years of
 weekly snapshots written by ``AuthorStore`` as ``run`` writes them, with a
 week of OpenAlex numbers, a stale author and a publication that vanished),
-runs ``scholar-stats site`` on it, and photographs two pages with headless
+runs ``scholar-stats site`` on it, and photographs two pages (and one at a phone's width) with headless
 Chromium (``/usr/bin/chromium``, through playwright).  The numbers are made
 up and say so on the page title.
 """
@@ -74,7 +75,7 @@ def make_author(
         factor = 0.8 if source == "openalex" else 1.0
         total = int(sum(shown) * factor)
         record = AuthorRecord(
-            profile=Profile(scholar_id, name),
+            profile=Profile(scholar_id, name, affiliation="Example Institute of Technology"),
             metrics=Metrics(
                 total,
                 int(total * 0.7),
@@ -89,6 +90,8 @@ def make_author(
                 Publication(
                     f"{scholar_id}:{i:04d}",
                     TITLES[i % len(TITLES)] + ("" if i < len(TITLES) else f" ({i // len(TITLES) + 1})"),
+                    authors=f"{name.split()[0][0]} {name.split()[-1]}, J Doe, M Rossi",
+                    venue=f"Journal of Example Studies {10 + i % 7} ({1 + i % 4})",
                     year=2015 + i % 11,
                     citations=int(counts[i] * factor),
                 )
@@ -139,9 +142,17 @@ def main() -> int:
             page.screenshot(path=str(HERE / "dashboard-index.png"), full_page=True)
             page.goto((out / "wEtTiNgLaB01" / "index.html").as_uri())
             page.screenshot(path=str(HERE / "dashboard-author.png"), full_page=False)
+            phone = browser.new_page(
+                viewport={"width": 375, "height": 1400}, device_scale_factor=1, color_scheme="dark"
+            )
+            phone.goto((out / "wEtTiNgLaB01" / "index.html").as_uri())
+            phone.screenshot(path=str(HERE / "dashboard-phone.png"), full_page=False)
+            phone.locator("#pubs-h").scroll_into_view_if_needed()
+            phone.screenshot(path="/tmp/h21-phone-pubs.png", full_page=True)
             browser.close()
     print(HERE / "dashboard-index.png")
     print(HERE / "dashboard-author.png")
+    print(HERE / "dashboard-phone.png")
     return 0
 
 

@@ -87,12 +87,16 @@ def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
 
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>home</title>\
-<link rel="icon" href="data:,"></head><body>
+<link rel="icon" href="data:,"><style>.scholar_stats_chart {{ width: 300px; }}</style></head><body>
 <span id="total_cit">?</span>
 <div class="scholar_stats_chart" id="author" data-author="{a}">{fallback}</div>
 <div class="scholar_stats_chart" id="paper" data-paper="{a}:p2"></div>
 <div class="scholar_stats_chart" id="unknown-paper" data-paper="{a}:nope">{fallback}</div>
 <div class="scholar_stats_chart" id="bad-id" data-author="x&quot;><script>">{fallback}</div>
+<div class="scholar_stats_chart" id="sized" data-author="{a}" data-height="90" data-max-width="640"
+  style="width: 600px"></div>
+<div class="scholar_stats_chart" id="bad-kind" data-author="{a}" data-chart="pie">{fallback}</div>
+<div class="scholar_stats_chart" id="paper-years" data-paper="{a}:p2" data-chart="years">{fallback}</div>
 {snippet}
 </body></html>"""
 
@@ -132,7 +136,14 @@ def test_chart_draws_the_snapshots_from_the_published_branch(browser: Any, tmp_p
         page, errors, requests, result = visit(browser, served, base)
         assert errors == []
         assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
-        assert result["charts"] == 2
+        assert result["charts"] == 3
+        # data-height and data-max-width: 90 px tall and the element's 600 px (not the default 480 at most).
+        assert page.eval_on_selector(
+            "#sized svg", "e => [e.getAttribute('width'), e.getAttribute('height')]"
+        ) == [
+            "600",
+            "90",
+        ]
         first, last = records[0], records[-1]
         label = page.get_attribute("#author svg", "aria-label")
         assert label == (
@@ -145,11 +156,18 @@ def test_chart_draws_the_snapshots_from_the_published_branch(browser: Any, tmp_p
         assert page.get_attribute("#paper", "data-scholar-stats-drawn") == str(p2[-1])
         assert f": {p2[0]} citations on" in (page.get_attribute("#paper svg", "aria-label") or "")
         # The path has one step per change point of the paper, not one per snapshot.
-        steps = (page.get_attribute("#paper svg path", "d") or "").count("V")
+        steps = (page.get_attribute("#paper svg path.scholar_stats_chart_line", "d") or "").count("V")
         assert steps == sum(1 for a, b in itertools.pairwise(p2) if a != b)
         # Unknown paper and a malformed ID: left exactly as they were.
         assert inner(page, "#unknown-paper") == FALLBACK
         assert inner(page, "#bad-id") == FALLBACK
+        # A chart kind that does not exist, or bars of one paper: left as they were.
+        assert inner(page, "#bad-kind") == FALLBACK and inner(page, "#paper-years") == FALLBACK
+        # The chart follows its element's width: drawn again when that changes.
+        assert page.get_attribute("#author svg", "width") == "300"
+        page.eval_on_selector("#author", "e => { e.style.width = '220px'; }")
+        page.wait_for_function("document.querySelector('#author svg').getAttribute('width') === '220'")
+        assert page.get_attribute("#author", "data-scholar-stats-drawn") == str(last.metrics.citations)
         assert inner(page, "#total_cit") == str(last.metrics.citations)
         result["context"].close()
     finally:

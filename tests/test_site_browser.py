@@ -151,7 +151,7 @@ def test_numbers_shown_are_the_snapshots(open_page: Any, server: str, lab: Path)
 
 def test_tooltip_shows_the_snapshot_under_the_pointer(open_page: Any, server: str, lab: Path) -> None:
     tab = open_page(server + f"{A}/index.html")
-    chart = tab.page.locator("svg.chart").first
+    chart = tab.page.locator("svg.chart >> visible=true").first
     box = chart.bounding_box()
     tab.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     tip = tab.page.locator(".tooltip")
@@ -204,7 +204,10 @@ def test_readable_without_javascript_in_dark_and_on_a_phone(open_page: Any, serv
     tab = open_page(server + f"{A}/index.html", java_script_enabled=False)
     newest = records(lab, A)[-1].metrics
     assert number(tab.texts('table.metrics [data-field="citations"]')[0]) == newest.citations
-    assert tab.page.locator("svg.chart").count() == 3
+    assert (
+        tab.page.locator(".wide svg.chart").count() == 3
+        and tab.page.locator(".narrow svg.chart").count() == 3
+    )
     assert tab.page.locator("#pubs tbody tr").count() == 4
 
     dark = open_page(server + "index.html", color_scheme="dark")

@@ -26,15 +26,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from crawler.errors import StorageError
 from crawler.history.snapshots import (
     HeaderReader,
     PublicationColumns,
     SnapshotHeader,
     read_publications_or_none,
 )
+from crawler.models import AuthorRecord
 from crawler.redact import redact
 from crawler.stale import STATE_FILE, read_state
-from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
+from crawler.store import BadSnapshot, SnapshotRef, read_snapshot, snapshot_refs
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ class AuthorHistory:
     stale: Stale | None
     bad: list[BadSnapshot]
     snapshots_read: int = 0
+    newest: AuthorRecord | None = None
+    """The newest snapshot in full: the profile (affiliation) and each paper's authors and venue."""
 
     @property
     def latest(self) -> SnapshotHeader | None:
@@ -225,6 +229,11 @@ def load_author(
     )
     if headers:
         _load_publications(history, kept_refs)
+        try:
+            history.newest = read_snapshot(Path(kept_refs[-1].file))
+        except StorageError as exc:
+            # Its header was read; without the rest the page lacks only the links' details.
+            log.warning("%s", exc)
     return history
 
 

@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 MARKER = SITE_MARKER
 ASSETS = ("dashboard.css", "dashboard.js")
 DEFAULT_TITLE = "Citations"
+# A phone's copy of each chart: drawn at about a phone's width, so that its text is 11 px as shown.
+PHONE_WIDTH = 340
+PHONE_HEIGHT = 220
+SCHOLAR = "https://scholar.google.com/citations"
 PUBLICATION_COLUMNS = (
     "author_pub_id",
     "title",
@@ -189,11 +193,41 @@ def _stale_bands(history: AuthorHistory) -> list[charts.Band]:
         )
     except ValueError:
         began = history.times[-1]
-    return [
-        charts.Band(
-            began, axis_end(history.as_of), f"stale since {start or 'an unknown time'}: {stale.reason}"
-        )
-    ]
+    return [charts.Band(began, axis_end(history.as_of), stale_words(history) or "stale")]
+
+
+def short_day(text: str | None, as_of: datetime) -> str:
+    """``2026-12-05T06:00:00Z`` as "5 Dec" (with the year when it is not ``as_of``'s)."""
+    try:
+        when = datetime.fromisoformat((text or "").replace("Z", "+00:00"))
+    except ValueError:
+        return (text or "")[:10]
+    words = f"{when.day} {when:%b}"
+    return words if when.year == as_of.year else f"{words} {when.year}"
+
+
+def stale_words(history: AuthorHistory) -> str | None:
+    """The stale notice for visitors, in words; the fetch error itself is for the maintainer
+    (``report``, the step summary), never on the public page."""
+    stale = history.stale
+    if stale is None:
+        return None
+    since = stale.since or stale.last_attempt
+    sentence = "Google Scholar has not answered"
+    sentence += f" since {short_day(since, history.as_of)}" if since else " lately"
+    latest = history.latest
+    if latest is not None:
+        return f"{sentence}; these are the numbers of {short_day(latest.date_text, history.as_of)}."
+    return f"{sentence}; no numbers were kept yet."
+
+
+def profile_url(scholar_id: str) -> str:
+    return f"{SCHOLAR}?user={scholar_id}"
+
+
+def paper_url(scholar_id: str, author_pub_id: str) -> str:
+    """The paper's page on Scholar (its citations and versions), as the profile links it."""
+    return f"{SCHOLAR}?view_op=view_citation&user={scholar_id}&citation_for_view={author_pub_id}"
 
 
 def _markers(history: AuthorHistory) -> list[charts.Marker]:
@@ -236,11 +270,11 @@ def _series_block(history: AuthorHistory) -> str:
         "t": _deltas([int(t) for t in history.times]),
         "v": {
             name: _deltas([getattr(h.metrics, name) for h in headers])
-            for name in ("citations", "citations_since", "h_index", "i10_index")
+            for name in ("citations", "citations_since", "h_index", "i10_index", "since_year")
         },
         "labels": {
             "citations": "Citations",
-            "citations_since": "Since year",
+            "citations_since": "Since",
             "h_index": "h-index",
             "i10_index": "i10-index",
         },
@@ -260,7 +294,16 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
     t1 = max(axis_end(history.as_of), history.times[-1] if headers else t0)
     markers, bands = _markers(history), _stale_bands(history)
     since_year = latest.metrics.since_year if latest else None
-    citations = charts.line_chart(
+
+    def both(draw: Any, *args: Any, **kwargs: Any) -> dict[str, str]:
+        """The chart at the page's width and a copy drawn for a phone's."""
+        return {
+            "wide": draw(*args, **kwargs),
+            "narrow": draw(*args, width=PHONE_WIDTH, height=PHONE_HEIGHT, **kwargs),
+        }
+
+    citations = both(
+        charts.line_chart,
         [
             charts.Line(
                 "Citations, all time",
@@ -280,7 +323,8 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
         series_id="series",
         keys=("citations", "citations_since"),
     )
-    indexes = charts.line_chart(
+    indexes = both(
+        charts.line_chart,
         [
             charts.Line(
                 "h-index", [(t, h.metrics.h_index) for t, h in zip(history.times, headers, strict=True)]
@@ -299,18 +343,22 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
         keys=("h_index", "i10_index"),
     )
     years = list(latest.cites_per_year) if latest else []
-    histogram = charts.bar_chart(
+    histogram = both(
+        charts.bar_chart,
         years,
         title=f"Citations per year of {history.name}, as Scholar shows them",
         desc=", ".join(f"{y}: {charts.number(c)}" for y, c in years) or "no per-year numbers",
     )
     spark_t0, spark_t1 = t0, (history.times[-1] if headers else t0)
     publications = []
+    details = {p.author_pub_id: p for p in history.newest.publications} if history.newest else {}
     for row in history.publications:
         spark_points = [(history.times[i], v) for i, v in row.spark]
         publications.append(
             {
                 "row": row,
+                "url": paper_url(history.scholar_id, row.author_pub_id),
+                "details": details.get(row.author_pub_id),
                 "spark": charts.sparkline(
                     spark_points,
                     spark_t0,
@@ -337,6 +385,9 @@ def _author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
         "series": _series_block(history),
         "switches": [m.label for m in markers],
         "stale": history.stale,
+        "stale_words": stale_words(history),
+        "profile_url": profile_url(history.scholar_id),
+        "affiliation": history.newest.profile.affiliation if history.newest else None,
         "publications": publications,
         "vanished": sum(1 for r in history.publications if r.vanished),
         "since_year": since_year,
@@ -432,6 +483,8 @@ def _card(history: AuthorHistory) -> dict[str, Any]:
         "fallback": bool(latest and latest.source != "scholar"),
         "complete": bool(latest.complete) if latest else True,
         "stale": history.stale,
+        "stale_words": stale_words(history),
+        "profile_url": profile_url(history.scholar_id),
         "cards": _metric_cards(history),
         "spark": [(history.times[i], history.headers[i].metrics.citations) for i in history.spark_indexes],
         "series": [(t, h.metrics.citations) for t, h in zip(history.times, history.headers, strict=True)],
@@ -511,21 +564,29 @@ def _index_context(cards: list[dict[str, Any]], title: str, as_of: datetime) -> 
     if len(cards) > 1:
         totals = daily(group_totals([card["series"] for card in cards]))
         group = {
-            "chart": charts.line_chart(
-                [charts.Line("Citations, all authors", totals)],
-                title="Citations of the group over time",
-                desc=(
-                    f"The sum of the {len(cards)} authors' citations went from "
-                    f"{charts.number(totals[0][1])} on {charts.day(totals[0][0])} "
-                    f"to {charts.number(totals[-1][1])} on {charts.day(totals[-1][0])}."
-                    if totals
-                    else "No citations recorded."
-                ),
-                t0=t0,
-                t1=t1,
-                series_id="group",
-                keys=("total",),
-            ),
+            "chart": {
+                name: charts.line_chart(
+                    [charts.Line("Citations, all authors", totals)],
+                    title="Citations of the group over time",
+                    desc=(
+                        f"The sum of the {len(cards)} authors' citations went from "
+                        f"{charts.number(totals[0][1])} on {charts.day(totals[0][0])} "
+                        f"to {charts.number(totals[-1][1])} on {charts.day(totals[-1][0])}."
+                        if totals
+                        else "No citations recorded."
+                    ),
+                    t0=t0,
+                    t1=t1,
+                    series_id="group",
+                    keys=("total",),
+                    width=width,
+                    height=height,
+                )
+                for name, (width, height) in (
+                    ("wide", (charts.WIDTH, charts.HEIGHT)),
+                    ("narrow", (PHONE_WIDTH, PHONE_HEIGHT)),
+                )
+            },
             "block": script_json(
                 {
                     "t": _deltas([int(t) for t, _ in totals]),

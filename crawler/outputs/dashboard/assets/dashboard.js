@@ -89,7 +89,13 @@
       cursor.style.display = "";
       var parts = [day(series.t[lo])];
       for (var k = 0; k < keys.length; k++) {
-        if (series.v[keys[k]]) parts.push((series.labels[keys[k]] || keys[k]) + " " + fmt(series.v[keys[k]][lo]));
+        if (!series.v[keys[k]]) continue;
+        var label = series.labels[keys[k]] || keys[k];
+        /* "Since 2021": the year Scholar's since-numbers counted from in that snapshot. */
+        if (keys[k] === "citations_since" && series.v.since_year && series.v.since_year[lo] !== null) {
+          label += " " + series.v.since_year[lo];
+        }
+        parts.push(label + " " + fmt(series.v[keys[k]][lo]));
       }
       var source = sourceAt(series, lo);
       if (source) parts.push(source);
