@@ -51,6 +51,7 @@ from crawler.atomic import (
 )
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, record_from_dict, record_to_dict
+from crawler.readfile import MAX_SNAPSHOT_BYTES, read_bounded
 
 # The data folder's interface, the write primitives of crawler.atomic included.
 __all__ = [
@@ -243,7 +244,7 @@ def snapshot_refs(
 def read_snapshot(path: Path) -> AuthorRecord:
     """A snapshot in full; ``StorageError`` naming the file when it cannot be read."""
     try:
-        data = Path(path).read_bytes()
+        data = read_bounded(path, limit=MAX_SNAPSHOT_BYTES)
         key = (os.fspath(path), hashlib.blake2b(data, digest_size=20).digest())
         cached = _read_cache.get(key)
         if cached is not None:

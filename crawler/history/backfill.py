@@ -38,6 +38,7 @@ from crawler.models import (
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_data import record_from_gs_data
 from crawler.outputs.write import write_outputs
+from crawler.readfile import MAX_PAGE_BYTES, read_bounded
 from crawler.store import AuthorStore, locked, snapshot_refs
 
 log = logging.getLogger(__name__)
@@ -302,7 +303,7 @@ def html_candidates(
     for file in files:
         path = Path(file)
         try:
-            body = path.read_bytes()
+            body = read_bounded(path, limit=MAX_PAGE_BYTES, follow=True, error=UsageError)
             mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
