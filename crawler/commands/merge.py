@@ -38,6 +38,8 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
     members = expected or author_folders(into)
     if len(members) > 1:
         write_group(into, members, config.badge if config is not None else BadgeStyle())
+    for line in summary.skipped:
+        click.echo(f"skipped: {line}", err=True)
     for note in summary.notes:
         click.echo(f"note: {note}", err=True)
     for sid in summary.missing:
