@@ -408,6 +408,13 @@ def _newest_snapshot(
     return None
 
 
+def _same_bytes(theirs: Path, ours: Path) -> bool:
+    try:
+        return read_bounded(theirs, limit=MAX_SNAPSHOT_BYTES) == read_bounded(ours, limit=MAX_SNAPSHOT_BYTES)
+    except (OSError, StorageError):
+        return False
+
+
 def _is_history(rel: str) -> bool:
     kind = layout_kind(rel)
     return kind is not None and kind.history
@@ -447,18 +454,16 @@ def _merge_author(
     for rel in brought.snapshots:
         if rel in brought.refused:
             continue
+        if rel in ours_set:
+            # Ours stays whatever the shard's says: only compared (bytes, no parsing:
+            # a lab's shards bring back every snapshot they restored).
+            if not _same_bytes(source / scholar_id / rel, target / rel):
+                summary.notes.append(f"{scholar_id}: {rel} differs in {source}; the copy in {into} is kept")
+            continue
         try:
             data = _read_checked(source / scholar_id, rel, _SNAPSHOT, scholar_id)
         except ValueError as exc:
             refuse(rel, exc)
-            continue
-        if rel in ours_set:
-            try:
-                same = read_bounded(target / rel, limit=MAX_SNAPSHOT_BYTES) == data
-            except (OSError, StorageError):
-                same = False
-            if not same:
-                summary.notes.append(f"{scholar_id}: {rel} differs in {source}; the copy in {into} is kept")
             continue
         _write(target / rel, data, summary, durable=True)
     if our_latest is not None and our_latest[0] > their_latest[0]:

@@ -232,7 +232,6 @@ def test_every_reader_of_a_data_or_homepage_file_goes_through_readfile() -> None
         "crawler/atomic.py": 1,
         "crawler/history/report.py": 1,
         "crawler/annotations.py": 3,
-        "crawler/commands/history.py": 1,
         # git hash-object of a file publish lists itself (crawler.databranch checks them).
         "crawler/git.py": 1,
         # A docstring: each source module has ``open(settings)``.
