@@ -21,10 +21,11 @@ The bounds, one per kind of file, are far above what any real profile writes
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from crawler.errors import ScholarStatsError, StorageError
 
@@ -176,3 +177,12 @@ def read_stream_bounded(
     if len(data) > limit:
         raise error(f"{name} holds more than the {limit} bytes a file of its kind may be; not read")
     return data
+
+
+def json_value(data: bytes | str) -> Any:
+    """``json.loads``, with a value nested deeper than Python's recursion limit (``[[[[…``,
+    a few hundred KiB) a ``ValueError`` like any other JSON that does not read."""
+    try:
+        return json.loads(data)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc

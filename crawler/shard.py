@@ -11,6 +11,12 @@ Actions matrix job) and ``merge`` puts their data folders back together::
                                                    an author no shard brought keeps its
                                                    last good data, marked stale
 
+A shard folder is another machine's output: merge takes from it only the files
+the data layout names (``layout_kind``), each read within its size bound
+(``crawler.readfile``) and checked (a snapshot of this very author, valid JSON
+of the right format).  Anything else is skipped with a line, and nothing
+skipped replaces or removes what the data folder holds.
+
 Assignment.  Every author ranks the N shards by a hash of its Scholar ID and the
 shard number (rendezvous hashing); authors, taken in the order of a hash of
 their ID, each go to the first shard of their ranking that still has room, a
@@ -28,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import os
 import re
@@ -53,6 +58,7 @@ from crawler.readfile import (
     MAX_SETTINGS_BYTES,
     MAX_SNAPSHOT_BYTES,
     MAX_STATE_BYTES,
+    json_value,
     read_bounded,
 )
 from crawler.redact import redacted_text
@@ -203,10 +209,7 @@ def _author_folders(shard_dir: Path) -> list[str]:
 
 
 def _json(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except RecursionError as exc:  # "[[[[...": nested deeper than any file of ours
-        raise ValueError("nested too deeply to be one of our files") from exc
+    return json_value(data)
 
 
 def _check_snapshot(data: bytes, scholar_id: str) -> None:
@@ -404,7 +407,7 @@ def _newest_snapshot(
         except ValueError as exc:
             bad(rel, exc)
             continue
-        return key, record_from_dict(json.loads(data))
+        return key, record_from_dict(json_value(data))
     return None
 
 
@@ -530,7 +533,7 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     path = into / scholar_id / STATE_FILE
     confine(path, into)
     try:
-        old = json.loads(read_bounded(path, limit=MAX_STATE_BYTES))
+        old = json_value(read_bounded(path, limit=MAX_STATE_BYTES))
     except (OSError, ValueError, StorageError):
         old = None
     if (

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from replay import ReplayServer
@@ -247,3 +248,34 @@ def test_every_reader_of_a_data_or_homepage_file_goes_through_readfile() -> None
         if count:
             found[rel] = count
     assert found == allowed
+
+
+def test_a_snapshot_nested_too_deeply_is_skipped_not_a_traceback(tmp_path: Path) -> None:
+    from crawler.history.snapshots import HeaderReader
+    from crawler.outputs.gs_history import write_history
+    from crawler.stale import read_state, stale_since_of
+    from crawler.store import snapshot_refs
+
+    folder = tmp_path / "data" / SID / "snapshots"
+    folder.mkdir(parents=True)
+    deep = folder / "29990101T000000Z.json"
+    deep.write_text("[" * 100_000, encoding="utf-8")
+    (tmp_path / "data" / SID / "state.json").write_text("[" * 100_000, encoding="utf-8")
+    # Our own layout's header, read from the first 4 KiB alone, nested too deeply inside.
+    header = folder / "29980101T000000Z.json"
+    header.write_text('{\n  "format": 1,\n  "x": ' + "[" * 3000 + ',\n  "publications": []}', "utf-8")
+    store = AuthorStore(tmp_path / "data", SID)
+    assert store.latest() is None
+    assert [bad.path for bad in store.bad_snapshots] == [deep, header]
+    refs = snapshot_refs(tmp_path / "data", SID)
+    assert [ref.path for ref in refs] == [header, deep]
+    bad: list[Any] = []
+    reader = HeaderReader(SID, bad=bad, quiet=True)
+    reader.prefetch(refs)
+    assert [reader.read(ref) for ref in refs] == [None, None] and len(bad) == 2
+    # Nothing readable: no history is written, and no traceback.
+    assert write_history(tmp_path / "data", SID) is False
+    assert not (tmp_path / "data" / SID / "gs_history.json").exists()
+    assert stale_since_of(tmp_path / "data", SID) is None
+    with pytest.raises(ValueError):
+        read_state(tmp_path / "data", SID)

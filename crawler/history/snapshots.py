@@ -23,7 +23,6 @@ report).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -48,7 +47,7 @@ from crawler.models import (
     record_from_dict,
     snapshot_head,
 )
-from crawler.readfile import MAX_SNAPSHOT_BYTES, open_regular, read_bounded, read_fd
+from crawler.readfile import MAX_SNAPSHOT_BYTES, json_value, open_regular, read_bounded, read_fd
 from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, read_snapshot, report_bad
 
 log = logging.getLogger(__name__)
@@ -172,7 +171,7 @@ def _parse_head(head: bytes) -> tuple[dict[str, Any], int] | None:
     if cut < 0:
         return None
     try:
-        data = json.loads(head[:cut].rstrip(b",") + b"\n}")
+        data = json_value(head[:cut].rstrip(b",") + b"\n}")
     except ValueError:
         return None
     return (data, cut) if isinstance(data, dict) else None
@@ -284,7 +283,7 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
             whole = whole or _read_rest(fd, head, ref.file)
         finally:
             os.close(fd)
-        record = record_from_dict(json.loads(whole))
+        record = record_from_dict(json_value(whole))
     except (OSError, ValueError) as exc:
         raise StorageError(f"corrupt snapshot {ref.path}: {exc}") from exc
     return SnapshotHeader(
@@ -326,7 +325,7 @@ def read_publications(ref: SnapshotRef) -> PublicationColumns:
     halves the time, and a publications export reads every snapshot.
     """
     try:
-        data = json.loads(read_bounded(ref.file, limit=MAX_SNAPSHOT_BYTES))
+        data = json_value(read_bounded(ref.file, limit=MAX_SNAPSHOT_BYTES))
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise ValueError('not a snapshot (no "format": 1 object)')
         scholar_id = data.get("scholar_id")

@@ -45,7 +45,7 @@ from typing import Any
 
 from crawler.errors import StorageError
 from crawler.models import SNAPSHOT_FORMAT, AuthorRecord, format_time, opt_int, parse_time
-from crawler.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES, read_bounded
+from crawler.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES, json_value, read_bounded
 from crawler.store import AuthorStore, write_if_changed
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def build_history(snapshots: Iterable[Path], scholar_id: str) -> History | None:
 def _read_point(
     path: Path, scholar_id: str
 ) -> tuple[datetime, str, int | None, str, list[tuple[str, int | None]]] | None:
-    data = json.loads(read_bounded(path, limit=MAX_SNAPSHOT_BYTES))
+    data = json_value(read_bounded(path, limit=MAX_SNAPSHOT_BYTES))
     if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError("not a snapshot")
     if data.get("scholar_id") != scholar_id:
@@ -239,7 +239,7 @@ def write_history(data_dir: Path, scholar_id: str) -> bool:
         return False
     history: History | None = None
     try:
-        history = History.from_dict(json.loads(read_bounded(target, limit=MAX_OUTPUT_BYTES)), scholar_id)
+        history = History.from_dict(json_value(read_bounded(target, limit=MAX_OUTPUT_BYTES)), scholar_id)
     except FileNotFoundError:
         history = None
     except (OSError, ValueError, KeyError, TypeError, StorageError) as exc:

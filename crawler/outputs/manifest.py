@@ -26,7 +26,7 @@ from pathlib import Path
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, record_to_dict
 from crawler.outputs.badges import BadgeStyle
-from crawler.readfile import MAX_OUTPUT_BYTES, read_bounded
+from crawler.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
 from crawler.store import OUTPUTS_MANIFEST, json_bytes, write_if_changed
 
 MANIFEST = OUTPUTS_MANIFEST
@@ -57,7 +57,7 @@ def fingerprint(record: AuthorRecord, style: BadgeStyle, view: str = "") -> str:
 def outputs_current(author_dir: Path, print_: str) -> bool:
     """Whether the manifest says the outputs were built for ``print_`` and every file is still whole."""
     try:
-        manifest = json.loads(read_bounded(author_dir / MANIFEST, limit=MAX_OUTPUT_BYTES))
+        manifest = json_value(read_bounded(author_dir / MANIFEST, limit=MAX_OUTPUT_BYTES))
         if manifest.get("fingerprint") != print_:
             return False
         base = os.fspath(author_dir) + os.sep
