@@ -31,14 +31,12 @@ from fractions import Fraction
 
 from crawler.errors import GuardRefused
 from crawler.models import AuthorRecord, record_to_dict
+from crawler.sources import SCHOLAR_NUMBERS
 
 # More citations than any real profile holds: the most cited profiles on Google
 # Scholar hold about 1.5 million (2026), so a total or a paper above this is a
 # forged or garbled page, whatever the last good record says (docs/run.md).
 MAX_PLAUSIBLE_CITATIONS = 10_000_000
-# Sources whose totals are Scholar's own sums over the papers they list (OpenAlex
-# counts an author's citations apart from its works', so its numbers may differ).
-_SUMMED_SOURCES = frozenset({"scholar", "scholarly", "serpapi"})
 
 # A rise is implausible only when it is both many-fold and more than this:
 # a young profile going from 3 to 40 citations is ordinary.
@@ -121,7 +119,9 @@ def inconsistencies(record: AuthorRecord, *, partial: bool = False) -> list[str]
         for name, value in (("h-index", m.h_index), ("i10-index", m.i10_index)):
             if value is not None and value > count:
                 problems.append(f"{name} {value} is above the {count} publications listed")
-        if record.source in _SUMMED_SOURCES:
+        # Google Scholar's totals are sums over the papers it lists; OpenAlex and
+        # Semantic Scholar count an author's citations apart from its works'.
+        if record.source in SCHOLAR_NUMBERS:
             problems.extend(_against_papers(record))
     return problems
 
