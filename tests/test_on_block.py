@@ -546,3 +546,19 @@ def test_the_bridged_h_index_and_i10_index_are_recomputed_from_the_bridged_paper
     # Never below Scholar's own.
     unchanged = _bridged({"a": 3, "b": 2, "c": 2}, {"a": 3, "b": 2, "c": 2}, {"a": 3, "b": 2, "c": 2})
     assert (unchanged.metrics.h_index, unchanged.metrics.i10_index) == (2, 0)
+
+
+def test_a_fallback_work_counted_10_to_the_18_never_reaches_a_badge(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn
+) -> None:
+    profile, author = first_day(tmp_path, replay, openalex, "bridge")
+    replay.set_scenario(SID, Captcha())
+    openalex_answer(openalex, profile, {0: 10**18})
+    result = run(tmp_path, replay, openalex, "bridge")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 3 and "impossible numbers" in result.stderr, result.stderr
+    gs = read(author / "gs_data.json")
+    counts = [p["num_citations"] for p in gs["publications"].values()]
+    assert len(counts) == 12 and max(counts) < 10**6 and gs["citedby"] == 425
+    shown = [read(p)["message"] for p in sorted((author / "badges" / "pubs").glob("*.json"))]
+    assert len(shown) == 12 and not any("1000000000000000000" in m for m in shown)
