@@ -175,16 +175,44 @@ def write_if_changed(path: Path, data: bytes, *, jail: Path | None = None, durab
     """Write ``data`` unless ``path`` already holds exactly it; return whether it wrote."""
     path = Path(path)
     confine(path, jail)
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if _holds(path, data):
+        return False
     atomic_write_bytes(path, data, durable=durable)
     return True
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file holding exactly ``data``.
+
+    Only a regular file of the same size is read, and only that many bytes: a
+    link, a FIFO (whose ``open`` would wait forever) or a huge file planted
+    where an output goes is simply replaced by the rename.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):
+            return False
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return False
+        os.set_blocking(fd, True)
+        held = bytearray()
+        while len(held) <= len(data):
+            piece = os.read(fd, len(data) + 1 - len(held))
+            if not piece:
+                break
+            held += piece
+        return held == data
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
 
 
 def write_all_if_changed(items: Sequence[tuple[Path, bytes]], *, durable: bool = False) -> list[Path]:

@@ -53,6 +53,7 @@ from crawler.http import HttpOptions, check_environment_proxies, check_option, c
 from crawler.models import normalize_scholar_id
 from crawler.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
 from crawler.outputs.badges import BadgeStyle
+from crawler.readfile import MAX_SETTINGS_BYTES, read_bounded
 from crawler.sources import SOURCES, AuthorRef
 
 DEFAULT_CONFIG = "scholar-stats.toml"
@@ -308,7 +309,7 @@ def _toml_error_position(exc: Exception, text: str) -> tuple[int | None, str]:
 
 def read_config_file(path: Path) -> Config:
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, limit=MAX_SETTINGS_BYTES, follow=True, error=ConfigError)
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: no such configuration file") from exc
     except OSError as exc:

@@ -1,11 +1,17 @@
 """The guard: a new record replaces the last good one only if it is complete and plausible.
 
-Three kinds of check, in this order::
+Four kinds of check, in this order::
 
     whose and how complete   the profile asked for, every page came back     never overridable
     consistent in itself     h-index ≤ publications, h² ≤ citations, ...     never overridable
+                             a complete list adds up to its totals
+    possible at all          no more citations than any real profile has     never overridable
     plausible against the    a sharp drop, or a rise past max_rise_factor    --accept-drop
     last good record
+
+The first three hold on the first run too: a page claiming a billion
+citations must not become the baseline that every real page is then refused
+against.
 
 Scholar's numbers do go down a little (merged duplicates, re-indexed venues),
 so small decreases pass; a sharp drop is far more often a partial or wrong page
@@ -25,6 +31,12 @@ from fractions import Fraction
 
 from crawler.errors import GuardRefused
 from crawler.models import AuthorRecord, record_to_dict
+from crawler.sources import SCHOLAR_NUMBERS
+
+# More citations than any real profile holds: the most cited profiles on Google
+# Scholar hold about 1.5 million (2026), so a total or a paper above this is a
+# forged or garbled page, whatever the last good record says (docs/run.md).
+MAX_PLAUSIBLE_CITATIONS = 10_000_000
 
 # A rise is implausible only when it is both many-fold and more than this:
 # a young profile going from 3 to 40 citations is ordinary.
@@ -107,6 +119,63 @@ def inconsistencies(record: AuthorRecord, *, partial: bool = False) -> list[str]
         for name, value in (("h-index", m.h_index), ("i10-index", m.i10_index)):
             if value is not None and value > count:
                 problems.append(f"{name} {value} is above the {count} publications listed")
+        # Google Scholar's totals are sums over the papers it lists; OpenAlex and
+        # Semantic Scholar count an author's citations apart from its works'.
+        if record.source in SCHOLAR_NUMBERS:
+            problems.extend(_against_papers(record))
+    return problems
+
+
+def _h_index(counts: list[int]) -> int:
+    ordered = sorted(counts, reverse=True)
+    return sum(1 for rank, count in enumerate(ordered, 1) if count >= rank)
+
+
+def _against_papers(record: AuthorRecord) -> list[str]:
+    """A complete list of Scholar's papers is where its totals come from: the total is
+    the sum of the papers' counts, the h-index and i10-index are those of the papers.
+
+    Only what cannot be is refused: totals above what the papers allow.  A total
+    or an index below them (Scholar's stats box is refreshed apart from the
+    papers, a paper's count can rise first) inflates nothing and passes.
+    """
+    m = record.metrics
+    counts = [p.citations or 0 for p in record.publications]
+    problems = []
+    summed = sum(counts)
+    if m.citations is not None and m.citations > summed:
+        problems.append(
+            f"total citations {m.citations} are more than the {summed} its {len(counts)} papers add up to"
+        )
+    h = _h_index(counts)
+    if m.h_index is not None and m.h_index > h:
+        problems.append(f"h-index {m.h_index} cannot come from its papers, whose h-index is {h}")
+    i10 = sum(1 for c in counts if c >= 10)
+    if m.i10_index is not None and m.i10_index > i10:
+        problems.append(
+            f"i10-index {m.i10_index} cannot come from its papers, {i10} of which have 10 or more"
+        )
+    return problems
+
+
+def impossibilities(record: AuthorRecord) -> list[str]:
+    """Numbers no real profile has (``MAX_PLAUSIBLE_CITATIONS``), in the totals or in a paper."""
+    ceiling = MAX_PLAUSIBLE_CITATIONS
+    problems = []
+    m = record.metrics
+    for name, value in (("total citations", m.citations), ("citations since", m.citations_since)):
+        if value is not None and value > ceiling:
+            problems.append(f"{name} {value} are more than any real profile has (at most {ceiling})")
+    worst = max(
+        (p for p in record.publications if p.citations is not None),
+        key=lambda p: p.citations or 0,
+        default=None,
+    )
+    if worst is not None and (worst.citations or 0) > ceiling:
+        problems.append(
+            f"paper {worst.author_pub_id} has {worst.citations} citations, "
+            f"more than any real profile has (at most {ceiling})"
+        )
     return problems
 
 
@@ -137,6 +206,9 @@ def check(
         raise GuardRefused(
             "the numbers contradict each other: " + "; ".join(problems) + "; kept the last good data"
         )
+    impossible = impossibilities(new)
+    if impossible:
+        raise GuardRefused("impossible numbers: " + "; ".join(impossible) + "; kept the last good data")
     if new.metrics.citations is None and previous is not None and previous.metrics.citations is not None:
         raise GuardRefused("the new record has no citation count where the last one had")
     if previous is None:

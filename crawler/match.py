@@ -44,6 +44,7 @@ from typing import Any
 
 from crawler.errors import ConfigError
 from crawler.models import AuthorRecord, Publication, format_time
+from crawler.readfile import MAX_SETTINGS_BYTES, read_bounded
 
 MIN_CONFIDENCE = 0.85
 MARGIN = 0.05
@@ -250,6 +251,11 @@ def match_publications(
         if o_id not in other_by_id:
             notes.append(f"{OVERRIDES_FILE}: {source} has no work {o_id} (for {s_id}); entry ignored")
             continue
+        if o_id in taken_o:
+            notes.append(
+                f"{OVERRIDES_FILE}: {o_id} is already matched to another paper (for {s_id}); entry ignored"
+            )
+            continue
         taken_o.add(o_id)
         pairs.append(Pair(s_id, o_id, 1.0, "matches.toml"))
         notes.append(f"{OVERRIDES_FILE}: {s_id} = {o_id}")
@@ -333,8 +339,8 @@ def read_overrides(author_dir: Path, source: str) -> Overrides:
     """The ``[source]`` table of ``<author>/matches.toml``; an absent file overrides nothing."""
     path = Path(author_dir) / OVERRIDES_FILE
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        text = read_bounded(path, limit=MAX_SETTINGS_BYTES, error=ConfigError).decode("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
         return Overrides()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
@@ -355,6 +361,16 @@ def read_overrides(author_dir: Path, source: str) -> Overrides:
             raise ConfigError(
                 f"{path}: {source}.{key}: must be the {source} work's ID (a string) or false, not {value!r}"
             )
+    # One work is one paper: a work named for two would have its growth counted twice.
+    named: dict[str, str] = {}
+    for key, work in pairs.items():
+        if work is not None and work in named:
+            raise ConfigError(
+                f"{path}: [{source}] maps both {named[work]} and {key} to {work}; "
+                "a work can be matched to one Scholar paper only"
+            )
+        if work is not None:
+            named[work] = key
     return Overrides(pairs)
 
 

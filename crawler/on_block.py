@@ -83,6 +83,12 @@ def bridge(
     duplicate, a re-indexed venue) leaves Scholar's number as it was rather than
     take it below what Scholar said.  A paper without a match, or whose work
     the base did not list, keeps Scholar's count.
+
+    The papers' growth is bounded by the author's: what the fallback's author
+    total grew since the base.  Taken paper by paper in Scholar's order, each
+    gets at most what is left of it, so the papers together never grow by more
+    than the total does (a work counted 10^18 times grows nothing past it).
+    The h-index and i10-index are those of the bridged papers, never below Scholar's.
     """
     growth = max(0, (today.metrics.citations or 0) - (base.metrics.citations or 0))
     base_counts = {p.author_pub_id: p.citations for p in base.publications}
@@ -90,12 +96,15 @@ def bridge(
     other_of = matches.scholar_to_other()
     publications: list[Publication] = []
     matched = 0
+    left = growth
     for pub in scholar.publications:
         work = other_of.get(pub.author_pub_id)
         then, now = base_counts.get(work or ""), today_counts.get(work or "")
         if work is not None and then is not None and now is not None:
             matched += 1
-            publications.append(replace(pub, citations=(pub.citations or 0) + max(0, now - then)))
+            grew = min(left, max(0, now - then))
+            left -= grew
+            publications.append(replace(pub, citations=(pub.citations or 0) + grew))
         else:
             publications.append(pub)
     m = scholar.metrics
@@ -111,9 +120,12 @@ def bridge(
     )
     per_year = dict(scholar.cites_per_year)
     base_years, today_years = dict(base.cites_per_year), dict(today.cites_per_year)
-    for year, count in today_years.items():
+    left = growth
+    for year, count in sorted(today_years.items(), reverse=True):
         if year in per_year and year in base_years:
-            per_year[year] += max(0, count - base_years[year])
+            grew = min(left, max(0, count - base_years[year]))
+            left -= grew
+            per_year[year] += grew
     estimate = Estimate(
         source=today.source,
         since=base.fetched_at or today.fetched_at or utc_now(),

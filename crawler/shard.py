@@ -11,6 +11,12 @@ Actions matrix job) and ``merge`` puts their data folders back together::
                                                    an author no shard brought keeps its
                                                    last good data, marked stale
 
+A shard folder is another machine's output: merge takes from it only the files
+the data layout names (``layout_kind``), each read within its size bound
+(``crawler.readfile``) and checked (a snapshot of this very author, valid JSON
+of the right format).  Anything else is skipped with a line, and nothing
+skipped replaces or removes what the data folder holds.
+
 Assignment.  Every author ranks the N shards by a hash of its Scholar ID and the
 shard number (rendezvous hashing); authors, taken in the order of a hash of
 their ID, each go to the first shard of their ranking that still has room, a
@@ -28,23 +34,41 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
-from crawler.models import SCHOLAR_ID_RE, record_from_dict, utc_now
+from crawler.match import MATCHES_DIR, OVERRIDES_FILE, pairs_from_dict
+from crawler.models import SCHOLAR_ID_RE, AuthorRecord, parse_time, record_from_dict, utc_now
 from crawler.on_block import is_overdue
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, SHIELDS_FILE, BadgeStyle
+from crawler.outputs.gs_data import record_from_gs_data
+from crawler.outputs.gs_history import HISTORY_FILE, History
 from crawler.outputs.write import write_outputs
+from crawler.readfile import (
+    MAX_BADGE_BYTES,
+    MAX_OUTPUT_BYTES,
+    MAX_SETTINGS_BYTES,
+    MAX_SNAPSHOT_BYTES,
+    MAX_STATE_BYTES,
+    json_value,
+    read_bounded,
+)
 from crawler.redact import redacted_text
 from crawler.sources import AuthorRef
 from crawler.stale import STATE_FILE, mark_stale, stale_since_of
 from crawler.store import (
+    LOCK_NAME,
+    OUTPUTS_MANIFEST,
+    SERIES_DIR,
+    SNAPSHOT_NAME_RE,
     TEMP_NAME_RE,
     AuthorStore,
     confine,
@@ -55,12 +79,20 @@ from crawler.store import (
     write_if_changed,
 )
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 log = logging.getLogger(__name__)
 
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 MAX_SHARDS = 256
 """GitHub Actions runs at most 256 jobs from one matrix."""
 SNAPSHOT_DIR = "snapshots"
+# What a shard's run writes beside its authors' folders: its lock, and the group's
+# numbers of a run that was not sharded; merge builds the group's own.
+_SHARD_OWN = frozenset({LOCK_NAME, "group.json", "badges", "site"})
 
 
 # -- which shard fetches whom --------------------------------------------------
@@ -150,6 +182,8 @@ class MergeSummary:
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """One line for each file of a shard that was not merged: not in the data layout, or failing its check."""
 
 
 def _author_folders(shard_dir: Path) -> list[str]:
@@ -171,60 +205,246 @@ def _author_folders(shard_dir: Path) -> list[str]:
     return ids
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    """Every regular file below ``folder`` by its relative path; links and temporary files are left out."""
-    return {
-        rel: read_inside(folder, rel, checked=True)
-        for rel in walk_inside(folder)
-        if not TEMP_NAME_RE.match(rel.rpartition("/")[2])
-    }
+# -- what a shard may bring: the files ``run`` writes, each read bounded and checked --
 
 
-def _latest_snapshot(
-    scholar_id: str, files: dict[str, bytes], where: Path
-) -> tuple[tuple[str, int], str] | None:
-    """The sort key and name of the newest snapshot among ``files`` that reads as this author's."""
-    snapshots = []
-    for rel in files:
+def _json(data: bytes) -> Any:
+    return json_value(data)
+
+
+def _check_snapshot(data: bytes, scholar_id: str) -> None:
+    record = record_from_dict(_json(data))
+    if record.scholar_id != scholar_id:
+        raise ValueError(f"a snapshot of {record.scholar_id}, not of {scholar_id}")
+
+
+def _check_gs_data(data: bytes, scholar_id: str) -> None:
+    value = _json(data)
+    if not isinstance(value, dict) or value.get("scholar_id") != scholar_id:
+        raise ValueError(f"not the gs_data.json of {scholar_id}")
+    record_from_gs_data(value, scholar_id)
+
+
+def _check_history(data: bytes, scholar_id: str) -> None:
+    History.from_dict(_json(data), scholar_id)
+
+
+def _check_endpoint(data: bytes, scholar_id: str) -> None:
+    value = _json(data)
+    if (
+        not isinstance(value, dict)
+        or value.get("schemaVersion") != 1
+        or not isinstance(value.get("label"), str)
+        or not isinstance(value.get("message"), str)
+    ):
+        raise ValueError("not a shields.io endpoint badge")
+
+
+def _check_svg(data: bytes, scholar_id: str) -> None:
+    text = data.decode("utf-8")
+    if (
+        not text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+        or not text.rstrip().endswith("</svg>")
+        or "<script" in text.lower()
+        or "<foreignobject" in text.lower()
+    ):
+        raise ValueError("not an SVG badge of ours")
+
+
+def _check_state(data: bytes, scholar_id: str) -> None:
+    value = _json(data)
+    if (
+        not isinstance(value, dict)
+        or value.get("stale") is not True
+        or not isinstance(value.get("stale_since"), str)
+    ):
+        raise ValueError("not a stale marker")
+    parse_time(value["stale_since"])
+
+
+def _check_manifest(data: bytes, scholar_id: str) -> None:
+    value = _json(data)
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("fingerprint"), str)
+        or not isinstance(value.get("files"), dict)
+    ):
+        raise ValueError("not an outputs manifest")
+
+
+def _check_matches(data: bytes, scholar_id: str) -> None:
+    pairs_from_dict(_json(data))
+
+
+def _check_overrides(data: bytes, scholar_id: str) -> None:
+    tomllib.loads(data.decode("utf-8"))
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """A kind of file in an author's folder: its bound and its check (``ValueError`` when it fails)."""
+
+    limit: int
+    check: Callable[[bytes, str], None]
+    history: bool = False
+    """A snapshot: only ever added, never replaced or removed."""
+
+
+_SNAPSHOT = _Kind(MAX_SNAPSHOT_BYTES, _check_snapshot, history=True)
+_TOP_FILES = {
+    "gs_data.json": _Kind(MAX_OUTPUT_BYTES, _check_gs_data),
+    SHIELDS_FILE: _Kind(MAX_BADGE_BYTES, _check_endpoint),
+    HISTORY_FILE: _Kind(MAX_OUTPUT_BYTES, _check_history),
+    STATE_FILE: _Kind(MAX_STATE_BYTES, _check_state),
+    OUTPUTS_MANIFEST: _Kind(MAX_OUTPUT_BYTES, _check_manifest),
+    OVERRIDES_FILE: _Kind(MAX_SETTINGS_BYTES, _check_overrides),
+}
+_BADGE_JSON = _Kind(MAX_BADGE_BYTES, _check_endpoint)
+_BADGE_SVG = _Kind(MAX_BADGE_BYTES, _check_svg)
+_MATCHES = _Kind(MAX_OUTPUT_BYTES, _check_matches)
+# A badge's file name is a badge name or an author_pub_id (crawler.outputs.badges);
+# a source's folder name is a source's name.
+_FILE_STEM_RE = re.compile(r"^[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,199}$")
+_SOURCE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def layout_kind(rel: str) -> _Kind | None:
+    """What the file ``rel`` of an author's folder is in the data layout (``crawler.store``);
+    ``None`` for a file ``run`` never writes there."""
+    parts = rel.split("/")
+    name = parts[-1]
+    if len(parts) == 1:
+        return _TOP_FILES.get(name)
+    if parts[:-1] == [SNAPSHOT_DIR] or (
+        len(parts) == 4
+        and parts[0] == SERIES_DIR
+        and _SOURCE_NAME_RE.match(parts[1])
+        and parts[2] == SNAPSHOT_DIR
+    ):
+        return _SNAPSHOT if SNAPSHOT_NAME_RE.match(name) else None
+    if len(parts) == 2 and parts[0] == MATCHES_DIR:
+        return _MATCHES if name.endswith(".json") and _SOURCE_NAME_RE.match(name[:-5]) else None
+    if parts[:-1] in ([BADGE_DIR], [BADGE_DIR, PUBS_DIR]):
+        stem, _, suffix = name.rpartition(".")
+        if _FILE_STEM_RE.match(stem):
+            return {"json": _BADGE_JSON, "svg": _BADGE_SVG}.get(suffix)
+    return None
+
+
+@dataclass
+class _Brought:
+    """What one shard brought of an author: its outputs, read and checked; the names of
+    its snapshots (each read and checked when it is copied); the names that failed."""
+
+    outputs: dict[str, bytes] = field(default_factory=dict)
+    snapshots: list[str] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
+
+
+def _read_checked(folder: Path, rel: str, kind: _Kind, scholar_id: str) -> bytes:
+    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check; ``ValueError`` saying why not."""
+    try:
+        data = read_bounded(os.path.join(folder, rel), limit=kind.limit)
+    except FileNotFoundError as exc:
+        raise ValueError("it is gone") from exc
+    except StorageError as exc:
+        raise ValueError(str(exc)) from exc
+    try:
+        kind.check(data, scholar_id)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{folder / rel}: {exc}") from exc
+    return data
+
+
+def _brought(scholar_id: str, folder: Path, summary: MergeSummary) -> _Brought:
+    """Every file of a shard's author folder that the layout names and that passes its check;
+    each other file is skipped with a line."""
+    brought = _Brought()
+    ignored: list[str] = []
+    names = walk_inside(folder, ignored)
+    brought.refused.update(ignored)
+    for rel in names:
+        if TEMP_NAME_RE.match(rel.rpartition("/")[2]):
+            continue
+        kind = layout_kind(rel)
+        if kind is None:
+            summary.skipped.append(f"{folder / rel}: not a file scholar-stats writes; not merged")
+            continue
+        try:
+            data = _read_checked(folder, rel, kind, scholar_id)
+        except ValueError as exc:
+            summary.skipped.append(f"{exc}; not merged")
+            brought.refused.add(rel)
+            continue
+        if kind.history:
+            brought.snapshots.append(rel)
+            continue
+        try:
+            data = _read_checked(folder, rel, kind, scholar_id)
+        except ValueError as exc:
+            summary.skipped.append(f"{exc}; not merged")
+            brought.refused.add(rel)
+            continue
+        brought.outputs[rel] = data
+    return brought
+
+
+def _newest_snapshot(
+    scholar_id: str, folder: Path, names: list[str], bad: Callable[[str, ValueError], None]
+) -> tuple[tuple[str, int], AuthorRecord] | None:
+    """The sort key and record of the newest snapshot among ``names`` that reads as
+    this author's; each newer one that does not is passed to ``bad``."""
+    keyed = []
+    for rel in names:
         parts = rel.split("/")
         if len(parts) == 2 and parts[0] == SNAPSHOT_DIR:
             key = snapshot_sort_key(Path(parts[1]))
             if key is not None:
-                snapshots.append((key, rel))
-    for key, rel in sorted(snapshots, reverse=True):
+                keyed.append((key, rel))
+    for key, rel in sorted(keyed, reverse=True):
         try:
-            record = record_from_dict(json.loads(files[rel]))
+            data = _read_checked(folder, rel, _SNAPSHOT, scholar_id)
         except ValueError as exc:
-            log.warning("%s: unreadable snapshot (%s); skipped", where / rel, exc)
+            bad(rel, exc)
             continue
-        if record.scholar_id != scholar_id:
-            log.warning(
-                "%s: a snapshot of %s in the folder of %s; skipped",
-                where / rel,
-                record.scholar_id,
-                scholar_id,
-            )
-            continue
-        return key, rel
+        return key, record_from_dict(json_value(data))
     return None
 
 
-def _is_snapshot(rel: str) -> bool:
-    return rel.startswith(SNAPSHOT_DIR + "/")
+def _same_bytes(theirs: Path, ours: Path) -> bool:
+    try:
+        return read_bounded(theirs, limit=MAX_SNAPSHOT_BYTES) == read_bounded(ours, limit=MAX_SNAPSHOT_BYTES)
+    except (OSError, StorageError):
+        return False
 
 
-def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSummary) -> None:
-    theirs = _files(source / scholar_id)
+def _is_history(rel: str) -> bool:
+    kind = layout_kind(rel)
+    return kind is not None and kind.history
+
+
+def _merge_author(
+    scholar_id: str, source: Path, into: Path, summary: MergeSummary, config: Config | None
+) -> None:
+    brought = _brought(scholar_id, source / scholar_id, summary)
     target = into / scholar_id
-    ours = _files(target) if target.is_dir() else {}
-    their_latest = _latest_snapshot(scholar_id, theirs, source / scholar_id)
-    our_latest = _latest_snapshot(scholar_id, ours, target)
+    ours = walk_inside(target) if target.is_dir() else []
+
+    def refuse(rel: str, exc: ValueError) -> None:
+        summary.skipped.append(f"{exc}; not merged")
+        brought.refused.add(rel)
+
+    def ours_bad(rel: str, exc: ValueError) -> None:
+        log.warning("%s; skipped", exc)
+
+    their_latest = _newest_snapshot(scholar_id, source / scholar_id, brought.snapshots, refuse)
+    our_latest = _newest_snapshot(scholar_id, target, ours, ours_bad)
     if their_latest is None:
         # The shard ran but has no history of this author (its restore or its
         # fetch failed): the data we hold stays; only the shard's stale marker,
         # which says why, is taken.
-        if STATE_FILE in theirs:
-            _write(target / STATE_FILE, _redacted_state(theirs[STATE_FILE]), summary)
+        if STATE_FILE in brought.outputs:
+            _write(target / STATE_FILE, _redacted_state(brought.outputs[STATE_FILE]), summary)
             summary.stale.append(scholar_id)
             summary.kept.append(scholar_id)
         else:
@@ -233,12 +453,22 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
     summary.merged.append(scholar_id)
     # History is only ever added to: a snapshot the shard does not have (its
     # restore missed it) stays, and one with the same name is never replaced.
-    for rel, data in sorted(theirs.items()):
-        if _is_snapshot(rel) and snapshot_sort_key(Path(rel)) is not None:
-            if rel in ours and ours[rel] != data:
+    ours_set = set(ours)
+    for rel in brought.snapshots:
+        if rel in brought.refused:
+            continue
+        if rel in ours_set:
+            # Ours stays whatever the shard's says: only compared (bytes, no parsing:
+            # a lab's shards bring back every snapshot they restored).
+            if not _same_bytes(source / scholar_id / rel, target / rel):
                 summary.notes.append(f"{scholar_id}: {rel} differs in {source}; the copy in {into} is kept")
-                continue
-            _write(target / rel, data, summary, durable=True)
+            continue
+        try:
+            data = _read_checked(source / scholar_id, rel, _SNAPSHOT, scholar_id)
+        except ValueError as exc:
+            refuse(rel, exc)
+            continue
+        _write(target / rel, data, summary, durable=True)
     if our_latest is not None and our_latest[0] > their_latest[0]:
         summary.notes.append(
             f"{scholar_id}: {into} holds a newer snapshot than {source}; its outputs are kept"
@@ -246,14 +476,29 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
         return
     # Everything else (outputs, badges, the stale marker) is the shard's: the
     # author's folder becomes what its shard made of it.
-    for rel, data in sorted(theirs.items()):
-        if not _is_snapshot(rel):
-            _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
-    for rel in sorted(ours):
-        if rel not in theirs and not _is_snapshot(rel) and remove_file(target / rel, jail=into):
+    for rel, data in sorted(brought.outputs.items()):
+        _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
+    for rel in ours:
+        if (
+            rel not in brought.outputs
+            and rel not in brought.refused
+            and layout_kind(rel) is not None
+            and not _is_history(rel)
+            and remove_file(target / rel, jail=into)
+        ):
             summary.removed.append(target / rel)
-    if STATE_FILE in theirs:
+    if STATE_FILE in brought.outputs:
         summary.stale.append(scholar_id)
+    if "gs_data.json" not in brought.outputs or any(not _is_history(rel) for rel in brought.refused):
+        # An output that failed its check (or is missing) is not taken, and the rest
+        # may not match what stayed: every output is built again from the newest snapshot.
+        summary.notes.append(
+            f"{scholar_id}: outputs in {source} failed their checks; rebuilt from its newest snapshot"
+        )
+        style = config.badge if config is not None else BadgeStyle()
+        summary.written.extend(
+            write_outputs(into, their_latest[1], style, stale_since=stale_since_of(into, scholar_id))
+        )
 
 
 def _redacted_state(data: bytes) -> bytes:
@@ -288,8 +533,8 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     path = into / scholar_id / STATE_FILE
     confine(path, into)
     try:
-        old = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        old = json_value(read_bounded(path, limit=MAX_STATE_BYTES))
+    except (OSError, ValueError, StorageError):
         old = None
     if (
         isinstance(old, dict)
@@ -333,15 +578,21 @@ def merge(
     """
     into = Path(into)
     owners: dict[str, Path] = {}
+    summary = MergeSummary(into=into)
     for shard_dir in shard_dirs:
         shard_dir = Path(shard_dir)
-        for sid in _author_folders(shard_dir):
+        ids = _author_folders(shard_dir)
+        summary.skipped.extend(
+            f"{shard_dir / name}: not an author's folder; not merged"
+            for name in sorted(os.listdir(shard_dir))
+            if name not in ids and name not in _SHARD_OWN and not SCHOLAR_ID_RE.match(name)
+        )
+        for sid in ids:
             if sid in owners:
                 raise UsageError(f"{sid} is in two shard folders: {owners[sid]} and {shard_dir}")
             owners[sid] = shard_dir
     if into.exists() and any(Path(d).resolve() == into.resolve() for d in shard_dirs):
         raise UsageError(f"{into} is both a shard folder and the folder to merge into")
-    summary = MergeSummary(into=into)
     with locked(into):
         # A link planted in the data folder stops the merge before its first
         # write.  ``confine`` checks the folders on the way, not the last name
@@ -352,7 +603,7 @@ def merge(
         for folder in sorted(folders):
             confine(into / folder / STATE_FILE, into)
         for sid, source in sorted(owners.items()):
-            _merge_author(sid, source, into, summary)
+            _merge_author(sid, source, into, summary, config)
         for sid in expected:
             if sid not in owners:
                 _mark_missing(into, sid, summary, "its shard failed or was not downloaded")
@@ -376,10 +627,11 @@ def author_folders(data_dir: Path) -> list[str]:
 # -- reading a folder that came from elsewhere, never outside it --------------
 
 
-def walk_inside(folder: Path) -> list[str]:
+def walk_inside(folder: Path, ignored: list[str] | None = None) -> list[str]:
     """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
 
-    Symbolic links are reported and left out, never followed.
+    Symbolic links are reported and left out, never followed; so are FIFOs,
+    devices and sockets, which are never opened; ``ignored`` collects their paths.
     """
     found: list[str] = []
     pending = [(os.fspath(folder), "")]
@@ -391,27 +643,16 @@ def walk_inside(folder: Path) -> list[str]:
                     rel = prefix + entry.name
                     if entry.is_symlink():
                         log.warning("%s is a symbolic link; ignored", entry.path)
+                        if ignored is not None:
+                            ignored.append(rel)
                     elif entry.is_dir(follow_symlinks=False):
                         pending.append((entry.path, rel + "/"))
                     elif entry.is_file(follow_symlinks=False):
                         found.append(rel)
+                    else:
+                        log.warning("%s is not a regular file; ignored", entry.path)
+                        if ignored is not None:
+                            ignored.append(rel)
     except OSError as exc:
         raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
     return sorted(found)
-
-
-def read_inside(folder: Path, rel: str, *, checked: bool = False) -> bytes:
-    """The bytes of ``folder/rel``, refusing a symbolic link out of ``folder`` on the way, or as the file.
-
-    ``checked``: ``rel`` comes from :func:`walk_inside`, which never goes
-    through a link, so only the file itself is refused if it became one.
-    """
-    path = os.path.join(folder, rel)
-    if not checked:
-        confine(Path(path), folder)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc

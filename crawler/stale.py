@@ -8,26 +8,32 @@ read it.  Nothing else in the author's folder is touched.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import ExitCode
+from crawler.errors import ExitCode, StorageError
 from crawler.http import redacted_text
 from crawler.models import format_time, parse_time
+from crawler.readfile import MAX_STATE_BYTES, json_value, read_bounded
 from crawler.store import json_bytes, remove_file, write_if_changed
 
 STATE_FILE = "state.json"
 
 
+def _read(path: Path) -> bytes:
+    return read_bounded(path, limit=MAX_STATE_BYTES)
+
+
 def read_state(data_dir: Path, scholar_id: str) -> Mapping[str, Any] | None:
     """The author's stale marker; ``None`` when there is none, ``ValueError`` when it cannot be read."""
     try:
-        state = json.loads((Path(data_dir) / scholar_id / STATE_FILE).read_bytes())
-    except FileNotFoundError:
+        state = json_value(_read(Path(data_dir) / scholar_id / STATE_FILE))
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except StorageError as exc:
+        raise ValueError(str(exc)) from exc
     except OSError as exc:
         raise ValueError(f"cannot read {STATE_FILE}: {exc.strerror or exc}") from exc
     if not isinstance(state, dict):
@@ -40,10 +46,10 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
     path = Path(data_dir) / scholar_id / STATE_FILE
     since = format_time(when)
     try:
-        old = json.loads(path.read_bytes())
+        old = json_value(_read(path))
         if isinstance(old, dict) and isinstance(old.get("stale_since"), str):
             since = old["stale_since"]
-    except (OSError, ValueError):
+    except (OSError, ValueError, StorageError):
         pass
     state = {
         "stale": True,
@@ -63,7 +69,7 @@ def clear_stale(data_dir: Path, scholar_id: str) -> bool:
 def stale_since_of(data_dir: Path, scholar_id: str) -> datetime | None:
     """When the author's source first failed, from ``state.json``; None when it is not stale."""
     try:
-        state = json.loads((Path(data_dir) / scholar_id / STATE_FILE).read_bytes())
+        state = json_value(_read(Path(data_dir) / scholar_id / STATE_FILE))
         return parse_time(state["stale_since"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, StorageError):
         return None

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import re
@@ -51,6 +50,7 @@ from crawler.atomic import (
 )
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, record_from_dict, record_to_dict
+from crawler.readfile import MAX_SNAPSHOT_BYTES, json_value, read_bounded
 
 # The data folder's interface, the write primitives of crawler.atomic included.
 __all__ = [
@@ -243,12 +243,12 @@ def snapshot_refs(
 def read_snapshot(path: Path) -> AuthorRecord:
     """A snapshot in full; ``StorageError`` naming the file when it cannot be read."""
     try:
-        data = Path(path).read_bytes()
+        data = read_bounded(path, limit=MAX_SNAPSHOT_BYTES)
         key = (os.fspath(path), hashlib.blake2b(data, digest_size=20).digest())
         cached = _read_cache.get(key)
         if cached is not None:
             return cached
-        record = record_from_dict(json.loads(data))
+        record = record_from_dict(json_value(data))
     except (OSError, ValueError) as exc:
         # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
         raise StorageError(f"corrupt snapshot {path}: {exc}") from exc

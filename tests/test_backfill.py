@@ -731,3 +731,23 @@ def copy_fixture_from(tmp_path: Path, source: Path, mtime: int) -> Path:
     shutil.copyfile(source, target)
     os.utime(target, (mtime, mtime))
     return target
+
+
+def test_import_git_skips_a_committed_version_above_the_bound_without_reading_it(
+    repo: Path, tmp_path: Path
+) -> None:
+    from crawler.readfile import MAX_OUTPUT_BYTES
+
+    git(repo, "checkout", "-q", "google-scholar-stats")
+    commit_file(repo, b"[" * (MAX_OUTPUT_BYTES + 1), TIMES[5])
+    commit_file(repo, b"[" * 100_000, TIMES[5] + 100)  # small, but nested past the recursion limit
+    git(repo, "checkout", "-q", "main")
+    data = tmp_path / "data"
+    code, _, err = cli("import-git", "--repo", repo, "--author", SID, "--data-dir", data)
+    assert code == 0, err
+    assert (
+        f"is {MAX_OUTPUT_BYTES + 1} bytes, more than the {MAX_OUTPUT_BYTES} a file of its kind may be" in err
+    )
+    assert "JSON nested too deeply" in err
+    assert "7 versions: imported 5" in err
+    assert snapshot_names(data) == NAMES[:5]

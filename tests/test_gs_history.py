@@ -141,3 +141,21 @@ def test_history_of_another_author_is_not_extended(tmp_path: Path) -> None:
     (data / A / HISTORY_FILE).write_bytes(history_bytes(other))
     assert write_history(data, A)
     assert json.loads((data / A / HISTORY_FILE).read_bytes())["scholar_id"] == A
+
+
+def test_a_same_day_revert_leaves_no_repeated_point(tmp_path: Path) -> None:
+    # Day 1 rises and falls back within the day: the day's value is the day before's,
+    # so day 1 is no change point at all, in the totals or in a paper's line.
+    data = tmp_path / "data"
+    store = AuthorStore(data, A)
+    store.write_snapshot(record(START, {"p1": 425}))
+    store.write_snapshot(record(START + timedelta(days=1), {"p1": 430}))
+    store.write_snapshot(record(START + timedelta(days=1, hours=5), {"p1": 425}))
+    store.write_snapshot(record(START + timedelta(days=2), {"p1": 431}))
+    assert write_history(data, A)
+    history = json.loads((data / A / HISTORY_FILE).read_bytes())
+    assert decode(history["citations"]) == [(0, 425), (2, 431)]
+    assert decode(history["papers"][f"{A}:p1"]) == [(0, 425), (2, 431)]
+    # Built at once or one snapshot at a time, the same.
+    built = build_history(AuthorStore(data, A).snapshot_paths(), A)
+    assert built is not None and history_bytes(built) == (data / A / HISTORY_FILE).read_bytes()

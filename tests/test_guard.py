@@ -12,7 +12,14 @@ import pytest
 from replay import generate_profile
 
 from crawler.errors import GuardRefused
-from crawler.guard import GuardOptions, check, inconsistencies, same_content
+from crawler.guard import (
+    MAX_PLAUSIBLE_CITATIONS,
+    GuardOptions,
+    check,
+    impossibilities,
+    inconsistencies,
+    same_content,
+)
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.parser import page_to_record, parse_profile
 
@@ -28,9 +35,13 @@ def rec(
     sid: str = SID,
     complete: bool = True,
 ) -> AuthorRecord:
-    pubs = tuple(Publication(f"{sid}:p{i:04d}", f"Paper {i}", citations=1) for i in range(n_pubs))
-    # An h-index the other numbers allow (h² ≤ citations, h ≤ publications).
-    h_index = min(5, math.isqrt(citations or 0), n_pubs)
+    # Papers whose counts add up to the total, as a complete page's do.
+    share, extra = divmod(citations or 0, n_pubs) if n_pubs else (0, 0)
+    pubs = tuple(
+        Publication(f"{sid}:p{i:04d}", f"Paper {i}", citations=share + (i < extra)) for i in range(n_pubs)
+    )
+    # An h-index the other numbers allow (h² ≤ citations, h ≤ publications, h ≤ the papers').
+    h_index = min(5, math.isqrt(citations or 0), n_pubs, max(0, share + (extra > 0)))
     return AuthorRecord(
         Profile(sid, "A. Author"),
         Metrics(citations=citations, h_index=h_index),
@@ -174,7 +185,7 @@ def with_metrics(record: AuthorRecord, **metrics: int | None) -> AuthorRecord:
     return replace(record, metrics=replace(record.metrics, **metrics))
 
 
-@pytest.mark.parametrize(("old", "new"), [(425, 1_000_000_000), (1000, 3001), (100, 351), (0, 51), (3, 54)])
+@pytest.mark.parametrize(("old", "new"), [(425, 1_000_000), (1000, 3001), (100, 351), (0, 51), (3, 54)])
 def test_a_rise_past_the_factor_is_refused(old: int, new: int) -> None:
     message = refused(rec(old), rec(new))
     assert f"total citations rose from {old} to {new} (more than 3 times as many)" in message
@@ -208,8 +219,8 @@ def test_rise_factor_refuses_nonsense(value: object) -> None:
 
 
 def test_accept_drop_takes_a_real_rise_too() -> None:
-    notes = passes(rec(425), rec(1_000_000_000), accept_drop=True)
-    assert notes == ["accepted: total citations rose from 425 to 1000000000 (more than 3 times as many)"]
+    notes = passes(rec(425), rec(1_000_000), accept_drop=True)
+    assert notes == ["accepted: total citations rose from 425 to 1000000 (more than 3 times as many)"]
 
 
 @pytest.mark.parametrize(
@@ -306,7 +317,7 @@ def test_a_forged_page_never_becomes_the_baseline(tmp_path: Path) -> None:
     first = accept_record(tmp_path, real, guard=DEFAULT, badge=BadgeStyle())
     assert first.changed
     forged = with_metrics(real, citations=1_000_000_000)
-    with pytest.raises(GuardRefused, match="rose from 367 to 1000000000"):
+    with pytest.raises(GuardRefused, match="more than the 367 its 50 papers add up to"):
         accept_record(tmp_path, forged, guard=DEFAULT, badge=BadgeStyle())
     # The real numbers are still compared with the real ones, and pass.
     again = accept_record(
@@ -317,3 +328,87 @@ def test_a_forged_page_never_becomes_the_baseline(tmp_path: Path) -> None:
     )
     assert not again.changed
     assert len(list((tmp_path / real.scholar_id / "snapshots").glob("*.json"))) == 1
+
+
+# -- impossible numbers, first run included -------------------------------------------
+
+
+def _denner(**metrics: int | None) -> AuthorRecord:
+    record = page_to_record(
+        parse_profile((FIXTURES / "denner_pt-PT_176rows_browser-saved.html").read_bytes())
+    )
+    record = replace(record, profile=replace(record.profile, scholar_id=SID))
+    return with_metrics(record, **metrics) if metrics else record
+
+
+@pytest.mark.parametrize("previous", [None, "real"])
+@pytest.mark.parametrize(
+    ("metrics", "said"),
+    [
+        # The issue's example: a first page claiming a billion citations over papers summing 1799.
+        (
+            {"citations": 1_000_000_000},
+            "total citations 1000000000 are more than the 1799 its 176 papers add up to",
+        ),
+        ({"citations": 1800}, "total citations 1800 are more than the 1799 its 176 papers add up to"),
+        ({"h_index": 18}, "h-index 18 cannot come from its papers, whose h-index is 17"),
+        ({"i10_index": 32}, "i10-index 32 cannot come from its papers, 31 of which have 10 or more"),
+    ],
+)
+def test_a_complete_page_whose_totals_its_papers_cannot_give_never_becomes_the_baseline(
+    metrics: dict[str, int], said: str, previous: str | None
+) -> None:
+    real = _denner()
+    assert real.complete and real.metrics.citations == 1799
+    with pytest.raises(GuardRefused) as info:
+        check(
+            real if previous else None, _denner(**metrics), expected_id=SID, options=DEFAULT, accept_drop=True
+        )
+    assert said in str(info.value) and info.value.exit_code == 6
+
+
+def test_the_paper_rules_are_exact_at_the_boundary() -> None:
+    # The totals the papers give pass; lower totals or indices (the stats box lagging
+    # behind a paper's new citation) pass too: they inflate nothing.
+    assert check(None, _denner(), expected_id=SID, options=DEFAULT) == []
+    assert (
+        check(None, _denner(citations=1798, h_index=16, i10_index=30), expected_id=SID, options=DEFAULT) == []
+    )
+
+
+def test_the_paper_rules_hold_only_for_a_complete_list_of_scholars_papers() -> None:
+    forged = _denner(citations=5000, h_index=18, i10_index=40)
+    # A page listing only some papers (its "show more" not followed) is not held to their sum.
+    assert inconsistencies(replace(forged, complete=False)) == []
+    assert inconsistencies(forged, partial=True) == []
+    # OpenAlex counts an author's citations apart from its works': no sum to hold it to.
+    assert inconsistencies(replace(forged, source="openalex")) == []
+    assert len(inconsistencies(replace(forged, source="serpapi"))) == 3
+
+
+@pytest.mark.parametrize("previous", [None, "real"])
+def test_a_total_above_any_real_profile_is_impossible_even_with_accept_drop(previous: str | None) -> None:
+    # Papers that add up, from a source without a sum rule: only the ceiling refuses it.
+    big = rec(MAX_PLAUSIBLE_CITATIONS + 1, 100_000, source="openalex")
+    with pytest.raises(GuardRefused) as info:
+        check(rec(1000) if previous else None, big, expected_id=SID, options=DEFAULT, accept_drop=True)
+    assert f"total citations {MAX_PLAUSIBLE_CITATIONS + 1} are more than any real profile has" in str(
+        info.value
+    )
+    assert (
+        check(
+            None, rec(MAX_PLAUSIBLE_CITATIONS, 100_000, source="openalex"), expected_id=SID, options=DEFAULT
+        )
+        == []
+    )
+
+
+def test_a_paper_above_any_real_profile_is_impossible() -> None:
+    record = rec(1000, 10, source="openalex")
+    pubs = (replace(record.publications[0], citations=10**18), *record.publications[1:])
+    record = replace(record, publications=pubs)
+    with pytest.raises(
+        GuardRefused, match="has 1000000000000000000 citations, more than any real profile has"
+    ):
+        check(None, record, expected_id=SID, options=DEFAULT, partial=True)
+    assert impossibilities(rec(1000)) == []

@@ -245,6 +245,31 @@ def test_a_bad_overrides_file_is_a_config_error_naming_it(tmp_path: Path, text: 
         read_overrides(tmp_path, "openalex")
 
 
+def test_two_papers_mapped_to_one_work_is_refused_with_a_line(tmp_path: Path) -> None:
+    (tmp_path / "matches.toml").write_text('[openalex]\n"S:a" = "W1"\n"S:b" = " W1 "\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        read_overrides(tmp_path, "openalex")
+    assert str(info.value) == (
+        f"{tmp_path / 'matches.toml'}: [openalex] maps both S:a and S:b to W1; "
+        "a work can be matched to one Scholar paper only"
+    )
+    # Two papers never matched, or one paper each, are fine.
+    (tmp_path / "matches.toml").write_text(
+        '[openalex]\n"S:a" = false\n"S:b" = false\n"S:c" = "W1"\n', "utf-8"
+    )
+    assert read_overrides(tmp_path, "openalex").pairs == {"S:a": None, "S:b": None, "S:c": "W1"}
+
+
+def test_overrides_built_by_hand_never_match_one_work_twice() -> None:
+    scholar = [pub("S:a", "A study of graphs"), pub("S:b", "Another study")]
+    works = [pub("W1", "A study of graphs")]
+    result = match_publications(
+        scholar, works, source="openalex", overrides=Overrides({"S:a": "W1", "S:b": "W1"})
+    )
+    assert [(p.scholar, p.other) for p in result.pairs] == [("S:a", "W1")]
+    assert "matches.toml: W1 is already matched to another paper (for S:b); entry ignored" in result.overrides
+
+
 # -- the command ----------------------------------------------------------------------------------
 
 

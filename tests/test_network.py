@@ -936,3 +936,37 @@ def test_an_error_line_is_masked_whatever_raised_it(capsys: pytest.CaptureFixtur
     assert info.value.code == 9
     err = capsys.readouterr().err
     assert err.startswith("error: git push failed") and "SeCrEt123" not in err
+
+
+# -- the layer cap, on the inflater itself ----------------------------------------------
+
+
+def _encoded(page: bytes, names: list[str]) -> bytes:
+    for name in names:
+        packer = _compressor(name)
+        page = packer.compress(page) + packer.flush()
+    return page
+
+
+@pytest.mark.parametrize("names", [["gzip"] * 3, ["deflate", "gzip", "deflate"]])
+def test_as_many_layers_as_the_cap_are_undone(names: list[str]) -> None:
+    from crawler.inflate import MAX_ENCODING_LAYERS, Inflater
+
+    assert len(names) == MAX_ENCODING_LAYERS == 3
+    page = b"<html>" + b"citations " * 10_000 + b"</html>"
+    inflater = Inflater(", ".join(names))
+    body = _encoded(page, names)
+    got = (
+        b"".join(inflater.feed(body[:100])) + b"".join(inflater.feed(body[100:])) + b"".join(inflater.flush())
+    )
+    assert got == page and inflater.size == len(page)
+
+
+@pytest.mark.parametrize("names", [["gzip"] * 4, ["gzip", "deflate", "gzip", "deflate", "gzip"]])
+def test_one_layer_past_the_cap_is_refused_before_any_byte_is_inflated(names: list[str]) -> None:
+    from crawler.inflate import Inflater
+
+    with pytest.raises(FetchError, match=f"Content-Encoding with {len(names)} layers refused"):
+        Inflater(", ".join(names), url="http://127.0.0.1/x")
+    # identity layers are no layers.
+    assert len(Inflater("gzip, identity, gzip, identity, gzip").layers) == 3

@@ -26,7 +26,9 @@ import pytest
 from clitools import config_file
 from replay import Captcha, GeneratedProfile, ReplayServer
 
-from crawler.models import format_time, parse_time, utc_now
+from crawler.match import MatchResult, Pair
+from crawler.models import AuthorRecord, Metrics, Profile, Publication, format_time, parse_time, utc_now
+from crawler.on_block import bridge
 from crawler.outputs.embed import make_options, render_html
 from crawler.sources import AuthorRef
 
@@ -203,6 +205,7 @@ def test_keep_shows_the_last_numbers_marked_stale(
     profile, author = first_day(tmp_path, replay, openalex, "keep")
     day1 = read(author / "gs_data.json")
     pubs_day1 = sorted(p.name for p in (author / "badges" / "pubs").iterdir())
+    assert len(pubs_day1) == 2 * 12  # a JSON and an SVG badge for each paper
     assert not (author / "sources").exists()  # keep fetches the fallback only on blocked days
     blocked_day(tmp_path, replay, openalex, profile, "keep")
 
@@ -234,6 +237,7 @@ def test_keep_shows_the_last_numbers_marked_stale(
         f"Google Scholar's numbers as of {day1['updated'][:10]} "
         f"(Google Scholar unreachable since {state['stale_since'][:10]})"
     )
+    assert len(profile.publications) == 12
     assert shown["papers"] == [f"| Citations: {p.citations}" for p in profile.publications[:3]]
 
     # A week on: the same numbers, in the neutral colour.
@@ -339,15 +343,16 @@ def test_replace_shows_the_fallback_under_scholar_keys(
     p0 = profile.publications[0]
     # Matched works under the Scholar keys, so .show_paper_citations keeps working.
     assert gs["publications"][p0.author_pub_id]["num_citations"] == p0.citations * 4 // 5 + 3
+    assert len(profile.publications) == 12
     assert {p.author_pub_id for p in profile.publications} <= set(gs["publications"])
     assert ids[-1] in gs["publications"]  # the unmatched work keeps its own key
     shield = read(author / "gs_data_shieldsio.json")
     assert shield["label"] == "citations (OpenAlex)" and shield["message"] == str(openalex_total)
     assert "namedLogo" not in shield and "namedLogo" not in badge(author, "h-index")
     pubs = {p.stem for p in (author / "badges" / "pubs").glob("*.json")}
-    assert pubs == {p.author_pub_id for p in profile.publications if p.citations * 4 // 5 is not None} | {
-        ids[-1]
-    }
+    # Every work has a count: a badge for each of the 12 papers, and one for the unmatched work.
+    assert pubs == {p.author_pub_id for p in profile.publications} | {ids[-1]}
+    assert len(pubs) == 13
     assert read(author / "badges" / "pubs" / f"{p0.author_pub_id}.json")["label"] == "citations (OpenAlex)"
 
     shown = page_text(browser, tmp_path, [p0.author_pub_id])
@@ -467,3 +472,93 @@ def test_policy_per_author_over_the_file_and_the_option_over_both(tmp_path: Path
     assert {overridden.policy_for(a) for a in overridden.authors} == {"keep"}
     assert {overridden.stale_after_for(a) for a in overridden.authors} == {10.0}
     assert load_config(None, authors=["blockAAAAAAJ"]).policy_for(AuthorRef("blockAAAAAAJ")) == "keep"
+
+
+# -- bridge, as a pure function ----------------------------------------------------------------
+
+
+def _record(source: str, counts: dict[str, int], total: int, h: int | None = None) -> AuthorRecord:
+    ordered = sorted(counts.values(), reverse=True)
+    return AuthorRecord(
+        Profile(SID, "A. Author"),
+        Metrics(
+            citations=total,
+            h_index=sum(1 for rank, c in enumerate(ordered, 1) if c >= rank) if h is None else h,
+            i10_index=sum(1 for c in ordered if c >= 10),
+        ),
+        publications=tuple(Publication(key, f"Paper {key}", citations=c) for key, c in counts.items()),
+        source=source,
+        fetched_at=parse_time("2026-03-01T00:00:00Z"),
+    )
+
+
+def _pairs(*keys: str) -> MatchResult:
+    return MatchResult("openalex", tuple(Pair(k, f"W{k}", 1.0, "title") for k in keys), (), ())
+
+
+def _bridged(scholar: dict[str, int], base: dict[str, int], today: dict[str, int]) -> AuthorRecord:
+    record, _ = bridge(
+        _record("scholar", scholar, sum(scholar.values())),
+        _record("openalex", {f"W{k}": c for k, c in base.items()}, sum(base.values())),
+        _record("openalex", {f"W{k}": c for k, c in today.items()}, sum(today.values())),
+        _pairs(*scholar),
+    )
+    return record
+
+
+def _counts(record: AuthorRecord) -> dict[str, int | None]:
+    return {p.author_pub_id: p.citations for p in record.publications}
+
+
+def test_bridge_never_lowers_a_paper_or_the_total() -> None:
+    # OpenAlex counts fewer today (a merged duplicate): Scholar's numbers stay as they were.
+    record = _bridged({"a": 12, "b": 9, "c": 4}, {"a": 10, "b": 8, "c": 3}, {"a": 2, "b": 8, "c": 3})
+    assert _counts(record) == {"a": 12, "b": 9, "c": 4}
+    assert record.metrics.citations == 25
+    # One paper loses 5, another gains 7, the author's total 2: the loser stays, the
+    # gainer grows by no more than the author did.
+    record = _bridged({"a": 12, "b": 9, "c": 4}, {"a": 10, "b": 8, "c": 3}, {"a": 5, "b": 8, "c": 10})
+    assert _counts(record) == {"a": 12, "b": 9, "c": 6}
+    assert record.metrics.citations == 27
+
+
+def test_a_papers_growth_is_bounded_by_the_authors_growth() -> None:
+    # The example: a fallback work counted 10^18 times, the author's total grew by 100.
+    scholar = _record("scholar", {"a": 50, "b": 30}, 80)
+    base = _record("openalex", {"Wa": 40, "Wb": 25}, 100)
+    today = _record("openalex", {"Wa": 10**18, "Wb": 25}, 200)
+    record, estimate = bridge(scholar, base, today, _pairs("a", "b"))
+    assert estimate.citations_growth == 100
+    assert _counts(record) == {"a": 150, "b": 30}
+    assert record.metrics.citations == 180
+    # Several papers share what the total grew, never more between them.
+    today = _record("openalex", {"Wa": 140, "Wb": 125}, 130)
+    record, _ = bridge(scholar, base, today, _pairs("a", "b"))
+    assert _counts(record) == {"a": 80, "b": 30}
+    assert record.metrics.citations == 110 == sum(c or 0 for c in _counts(record).values())
+
+
+def test_the_bridged_h_index_and_i10_index_are_recomputed_from_the_bridged_papers() -> None:
+    # Scholar: h-index 2 (papers 3, 2, 2), no i10 paper.  The fallback's papers grow past both.
+    record = _bridged({"a": 3, "b": 2, "c": 2}, {"a": 3, "b": 2, "c": 2}, {"a": 12, "b": 3, "c": 3})
+    assert _counts(record) == {"a": 12, "b": 3, "c": 3}
+    assert (record.metrics.h_index, record.metrics.i10_index) == (3, 1)
+    # Never below Scholar's own.
+    unchanged = _bridged({"a": 3, "b": 2, "c": 2}, {"a": 3, "b": 2, "c": 2}, {"a": 3, "b": 2, "c": 2})
+    assert (unchanged.metrics.h_index, unchanged.metrics.i10_index) == (2, 0)
+
+
+def test_a_fallback_work_counted_10_to_the_18_never_reaches_a_badge(
+    tmp_path: Path, replay: ReplayServer, openalex: StandIn
+) -> None:
+    profile, author = first_day(tmp_path, replay, openalex, "bridge")
+    replay.set_scenario(SID, Captcha())
+    openalex_answer(openalex, profile, {0: 10**18})
+    result = run(tmp_path, replay, openalex, "bridge")
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 3 and "impossible numbers" in result.stderr, result.stderr
+    gs = read(author / "gs_data.json")
+    counts = [p["num_citations"] for p in gs["publications"].values()]
+    assert len(counts) == 12 and max(counts) < 10**6 and gs["citedby"] == 425
+    shown = [read(p)["message"] for p in sorted((author / "badges" / "pubs").glob("*.json"))]
+    assert len(shown) == 12 and not any("1000000000000000000" in m for m in shown)

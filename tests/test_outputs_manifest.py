@@ -22,7 +22,9 @@ WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 
 
 def record(when: datetime = WHEN, citations: int = 50) -> AuthorRecord:
-    pubs = tuple(Publication(f"{SID}:paper{i:07d}", f"Paper {i}", citations=10 - i) for i in range(5))
+    # Papers of 10, 9, 8, 7 and 6 citations, the first one taking the rest of the total.
+    counts = [10 - i + (citations - 40 if i == 0 else 0) for i in range(5)]
+    pubs = tuple(Publication(f"{SID}:paper{i:07d}", f"Paper {i}", citations=c) for i, c in enumerate(counts))
     return AuthorRecord(
         Profile(SID, "M. Anifest"),
         Metrics(citations=citations, h_index=4, i10_index=1),

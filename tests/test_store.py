@@ -267,3 +267,71 @@ def test_a_snapshot_read_again_is_the_file_as_it_is_now(tmp_path: Path) -> None:
     path.write_bytes(b"{broken")
     with pytest.raises(StorageError, match="corrupt snapshot"):
         store_.read_snapshot(path)
+
+
+# -- durability: the fsyncs a power cut needs, in their order ----------------------------
+
+
+@pytest.fixture
+def synced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every fsync (of a file or a folder, by what the descriptor is) and every rename, in order."""
+    import stat
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        events.append(("fsync-dir" if stat.S_ISDIR(info.st_mode) else "fsync-file", str(info.st_ino)))
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        events.append(("rename", str(os.stat(dst).st_ino)))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return events
+
+
+def test_a_durable_write_fsyncs_the_file_then_renames_then_fsyncs_its_folder(
+    tmp_path: Path, synced: list[tuple[str, str]]
+) -> None:
+    from crawler.store import atomic_write_bytes
+
+    folder = tmp_path / "data" / "a" / "snapshots"
+    folder.mkdir(parents=True)
+    path = folder / "20260101T000000Z.json"
+    atomic_write_bytes(path, b"{}\n", jail=tmp_path / "data")
+    file_ino, folder_ino = str(path.stat().st_ino), str(folder.stat().st_ino)
+    assert synced == [("fsync-file", file_ino), ("rename", file_ino), ("fsync-dir", folder_ino)]
+
+
+def test_a_snapshot_written_by_the_store_is_durable(tmp_path: Path, synced: list[tuple[str, str]]) -> None:
+    store = AuthorStore(tmp_path / "data", SID)
+    path = store.write_snapshot(record(100))
+    assert synced[-1] == ("fsync-dir", str(path.parent.stat().st_ino))
+    assert ("fsync-file", str(path.stat().st_ino)) in synced
+
+
+def test_derived_files_fsync_each_folder_once_after_their_renames(
+    tmp_path: Path, synced: list[tuple[str, str]]
+) -> None:
+    from crawler.store import sync_folders, write_if_changed
+
+    folders = [tmp_path / "a", tmp_path / "a" / "badges"]
+    paths = [folders[0] / "gs_data.json", folders[1] / "citations.json", folders[1] / "h-index.json"]
+    for path in paths:
+        assert write_if_changed(path, b"{}\n", durable=False)
+    assert [kind for kind, _ in synced] == ["rename"] * 3
+    sync_folders(p.parent for p in paths)
+    assert sorted(synced[3:]) == sorted(("fsync-dir", str(f.stat().st_ino)) for f in folders)
+
+
+def test_removing_a_file_fsyncs_its_folder(tmp_path: Path, synced: list[tuple[str, str]]) -> None:
+    from crawler.store import remove_file
+
+    path = tmp_path / "state.json"
+    path.write_text("{}", encoding="utf-8")
+    assert remove_file(path, jail=tmp_path)
+    assert synced == [("fsync-dir", str(tmp_path.stat().st_ino))]

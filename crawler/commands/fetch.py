@@ -22,6 +22,7 @@ from crawler.http import redacted_text
 from crawler.models import AuthorRecord, TextEnum, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.parser import page_to_record, parse_profile
+from crawler.readfile import MAX_PAGE_BYTES, read_bounded, read_stream_bounded
 from crawler.sources import SCHOLAR_PAGES, SOURCES, SourceSettings, fetch_with_fallback
 
 
@@ -141,7 +142,13 @@ def parse(file: Path, fmt: RecordFormat) -> None:
     the page held them all ("complete").  Use - to read standard input.
     """
     try:
-        body = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        body = (
+            read_stream_bounded(
+                sys.stdin.buffer, limit=MAX_PAGE_BYTES, name="standard input", error=UsageError
+            )
+            if str(file) == "-"
+            else read_bounded(file, limit=MAX_PAGE_BYTES, follow=True, error=UsageError)
+        )
     except OSError as exc:
         raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from exc
     page = parse_profile(body, url=None)

@@ -23,6 +23,7 @@ from crawler.history.periods import FREQUENCIES, parse_date
 from crawler.history.report import markdown_report
 from crawler.history.snapshots import resolve_authors
 from crawler.outputs.badges import BadgeStyle
+from crawler.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
 
 # Where the history is read from: each of export, plot and report.
 _WHERE = [data_dir_option(), config_option(", for its data_dir")]
@@ -145,9 +146,8 @@ def export_al_folio(data_dir: Path, authors: tuple[str, ...], out: Path | None) 
     existing = None
     if out is not None:
         try:
-            existing = out.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            existing = None
+            raw = read_bounded_or_none(out, limit=MAX_HOMEPAGE_FILE_BYTES, follow=True)
+            existing = None if raw is None else raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise StorageError(f"cannot read {out}: {exc}") from exc
     result = build(data_dir, ids, existing, where=where)

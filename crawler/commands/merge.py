@@ -29,8 +29,11 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
 
     Each author's folder comes from exactly one shard (an author in two is exit
     2, naming it, before anything is written).  An expected author that no shard
-    brought keeps its last good data, marked stale.  Nothing else in the data
-    folder is touched, and merging again changes nothing.
+    brought keeps its last good data, marked stale.  Only the files `run` writes
+    are taken from a shard, each within its size bound and checked (this
+    author's, valid, of the right format); any other file is skipped with a
+    line.  Nothing else in the data folder is touched, and merging again
+    changes nothing.
     """
     config = read_settings(config_path) if find_config(config_path) is not None else None
     expected = [a.scholar_id for a in config.authors] if config is not None else []
@@ -38,6 +41,8 @@ def merge_command(shard_dirs: tuple[Path, ...], into: Path, config_path: Path | 
     members = expected or author_folders(into)
     if len(members) > 1:
         write_group(into, members, config.badge if config is not None else BadgeStyle())
+    for line in summary.skipped:
+        click.echo(f"skipped: {line}", err=True)
     for note in summary.notes:
         click.echo(f"note: {note}", err=True)
     for sid in summary.missing:

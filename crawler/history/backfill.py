@@ -19,7 +19,6 @@ next to its writer.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +37,7 @@ from crawler.models import (
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_data import record_from_gs_data
 from crawler.outputs.write import write_outputs
+from crawler.readfile import MAX_OUTPUT_BYTES, MAX_PAGE_BYTES, json_value, read_bounded
 from crawler.store import AuthorStore, locked, snapshot_refs
 
 log = logging.getLogger(__name__)
@@ -202,8 +202,19 @@ def git_versions(
     return git, versions
 
 
-def git_file(git: Git, sha: str, path: str) -> bytes | None:
-    """``path`` as committed in ``sha``; ``None`` when that commit deleted it."""
+def git_file(git: Git, sha: str, path: str, *, limit: int = MAX_OUTPUT_BYTES) -> bytes | None:
+    """``path`` as committed in ``sha``; ``None`` when that commit deleted it.
+
+    A version larger than ``limit`` is a ``ValueError`` saying so, and is never
+    read (``cat-file -s`` first): a repository is someone else's to fill.
+    """
+    size = git.run("cat-file", "-s", f"{sha}:{path}", env=_C_LOCALE, check=False)
+    if size.returncode != 0:
+        return None
+    if int(size.stdout.strip() or 0) > limit:
+        raise ValueError(
+            f"{sha[:12]}:{path} is {int(size.stdout)} bytes, more than the {limit} a file of its kind may be"
+        )
     result = git.run("show", f"{sha}:{path}", env=_C_LOCALE, check=False)
     return result.stdout if result.returncode == 0 else None
 
@@ -225,12 +236,12 @@ def git_candidates(
     candidates = []
     for version in versions:
         label = f"{version.sha[:12]}:{path}"
-        body = git_file(git, version.sha, path)
-        if body is None:
-            log.info("%s: deleted in this commit; skipped", label)
-            continue
         try:
-            record = record_from_gs_data(json.loads(body), scholar_id)
+            body = git_file(git, version.sha, path)
+            if body is None:
+                log.info("%s: deleted in this commit; skipped", label)
+                continue
+            record = record_from_gs_data(json_value(body), scholar_id)
         except ValueError as exc:
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
             log.warning(
@@ -306,7 +317,7 @@ def html_candidates(
     for file in files:
         path = Path(file)
         try:
-            body = path.read_bytes()
+            body = read_bounded(path, limit=MAX_PAGE_BYTES, follow=True, error=UsageError)
             mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -23,7 +23,6 @@ report).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -48,6 +47,7 @@ from crawler.models import (
     record_from_dict,
     snapshot_head,
 )
+from crawler.readfile import MAX_SNAPSHOT_BYTES, json_value, open_regular, read_bounded, read_fd
 from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, read_snapshot, report_bad
 
 log = logging.getLogger(__name__)
@@ -158,11 +158,9 @@ def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: i
     )
 
 
-def _read_rest(fd: int, start: bytes) -> bytes:
-    chunks = [start]
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _read_rest(fd: int, start: bytes, file: str) -> bytes:
+    size = max(0, os.fstat(fd).st_size - len(start))
+    return start + read_fd(fd, size, limit=MAX_SNAPSHOT_BYTES - len(start), path=file, error=StorageError)
 
 
 def _parse_head(head: bytes) -> tuple[dict[str, Any], int] | None:
@@ -173,7 +171,7 @@ def _parse_head(head: bytes) -> tuple[dict[str, Any], int] | None:
     if cut < 0:
         return None
     try:
-        data = json.loads(head[:cut].rstrip(b",") + b"\n}")
+        data = json_value(head[:cut].rstrip(b",") + b"\n}")
     except ValueError:
         return None
     return (data, cut) if isinstance(data, dict) else None
@@ -193,7 +191,8 @@ def _counted(whole: bytes, cut: int) -> int | None:
 
 
 def _open(file: str) -> int:
-    fd = os.open(file, os.O_RDONLY)
+    """``file`` opened if it is a regular file within the snapshot bound (``StorageError`` otherwise)."""
+    fd, _ = open_regular(file, limit=MAX_SNAPSHOT_BYTES)
     if _FADVISE_RANDOM is not None:
         # No read-ahead: the header is all we want, and from a cold disk the
         # kernel would otherwise fetch the first 16-128 KiB of every file.
@@ -211,7 +210,7 @@ def read_head(ref: SnapshotRef) -> bytes:
         os.close(fd)
 
 
-def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | OSError]:
+def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | Exception]:
     """``read_head`` of each; from a cold disk, by a few threads at once.
 
     From a cold disk each read waits for the device, and those waits overlap
@@ -220,16 +219,16 @@ def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | OSError]:
     are read in batches, one thread, until a batch shows the disk is cold.
     """
 
-    def batch(part: Sequence[SnapshotRef]) -> list[bytes | OSError]:
-        out: list[bytes | OSError] = []
+    def batch(part: Sequence[SnapshotRef]) -> list[bytes | Exception]:
+        out: list[bytes | Exception] = []
         for ref in part:
             try:
                 out.append(read_head(ref))
-            except OSError as exc:
+            except (OSError, StorageError) as exc:
                 out.append(exc)
         return out
 
-    heads: list[bytes | OSError] = []
+    heads: list[bytes | Exception] = []
     for start in range(0, len(refs), _READ_BATCH):
         part = refs[start : start + _READ_BATCH]
         began = time.perf_counter()
@@ -269,22 +268,22 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
             head = os.read(fd, _HEAD_BYTES)
             whole = None
             if _PUBLICATIONS_KEY not in head:
-                head = whole = _read_rest(fd, head)
+                head = whole = _read_rest(fd, head, ref.file)
             parsed = _parse_head(head)
             if parsed is not None:
                 data, cut = parsed
                 header = from_written_count(data)
                 if header is not None:
                     return header
-                whole = whole or _read_rest(fd, head)
+                whole = whole or _read_rest(fd, head, ref.file)
                 counted = _counted(whole, cut)
                 if counted is not None:
                     return _header_from_dict(data, ref.time, counted)
             # Not our layout: read it the slow, general way.
-            whole = whole or _read_rest(fd, head)
+            whole = whole or _read_rest(fd, head, ref.file)
         finally:
             os.close(fd)
-        record = record_from_dict(json.loads(whole))
+        record = record_from_dict(json_value(whole))
     except (OSError, ValueError) as exc:
         raise StorageError(f"corrupt snapshot {ref.path}: {exc}") from exc
     return SnapshotHeader(
@@ -326,8 +325,7 @@ def read_publications(ref: SnapshotRef) -> PublicationColumns:
     halves the time, and a publications export reads every snapshot.
     """
     try:
-        with open(ref.file, "rb") as handle:
-            data = json.loads(handle.read())
+        data = json_value(read_bounded(ref.file, limit=MAX_SNAPSHOT_BYTES))
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise ValueError('not a snapshot (no "format": 1 object)')
         scholar_id = data.get("scholar_id")

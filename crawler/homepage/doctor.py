@@ -28,8 +28,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from crawler.errors import UsageError
 from crawler.homepage import site as sites
 from crawler.homepage.init import ACTION_REPO
+from crawler.readfile import MAX_OUTPUT_BYTES, read_bounded
 from crawler.store import SNAPSHOT_NAME_RE
 
 DEFAULT_BRANCH = "google-scholar-stats"
@@ -144,7 +146,7 @@ class PublishedData:
                 return None
             return _git(self._git[0], "cat-file", "blob", f"{self._git[1]}:{name}")
         path = self._files.get(name)
-        return path.read_bytes() if path is not None else None
+        return read_bounded(path, limit=MAX_OUTPUT_BYTES, error=UsageError) if path is not None else None
 
 
 def _git(root: Path, *args: str) -> bytes | None:

@@ -38,6 +38,7 @@ from crawler.homepage import site as sites
 from crawler.homepage.site import Site
 from crawler.models import normalize_scholar_id
 from crawler.outputs.embed import DEFAULT_BRANCH, make_options, render_html, render_js
+from crawler.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
 from crawler.sources import SOURCES
 from crawler.store import atomic_write_bytes
 
@@ -301,12 +302,9 @@ def _check_path(root: Path, relative: str) -> Path:
 
 
 def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError as exc:
-        raise UsageError(f"{path} is a folder where init would write a file") from exc
+    if path.is_dir() and not path.is_symlink():
+        raise UsageError(f"{path} is a folder where init would write a file")
+    return read_bounded_or_none(path, limit=MAX_HOMEPAGE_FILE_BYTES, error=UsageError)
 
 
 def plan_init(

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.cdn import repo_slug
+from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
+from crawler.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
 
 TEMPLATES = ("acadhomepage", "al-folio", "academicpages", "plain")
 
@@ -61,10 +63,12 @@ class Site:
 
 
 def read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    """A file of the homepage repository, ``None`` where there is none; a link, a FIFO, a
+    device or a file above ``MAX_HOMEPAGE_FILE_BYTES`` is a ``UsageError`` naming it."""
+    if path.is_dir() and not path.is_symlink():
         return None
+    data = read_bounded_or_none(path, limit=MAX_HOMEPAGE_FILE_BYTES, error=UsageError)
+    return None if data is None else data.decode("utf-8", errors="replace")
 
 
 def yaml_scalar(text: str, key: str) -> str | None:

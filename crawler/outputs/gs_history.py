@@ -43,7 +43,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from crawler.errors import StorageError
 from crawler.models import SNAPSHOT_FORMAT, AuthorRecord, format_time, opt_int, parse_time
+from crawler.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES, json_value, read_bounded
 from crawler.store import AuthorStore, write_if_changed
 
 log = logging.getLogger(__name__)
@@ -187,7 +189,7 @@ def build_history(snapshots: Iterable[Path], scholar_id: str) -> History | None:
     for path in snapshots:
         try:
             point = _read_point(path, scholar_id)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, StorageError) as exc:
             log.warning("corrupt snapshot %s: %s; left out of %s", path, exc, HISTORY_FILE)
             continue
         if point is None:
@@ -202,7 +204,7 @@ def build_history(snapshots: Iterable[Path], scholar_id: str) -> History | None:
 def _read_point(
     path: Path, scholar_id: str
 ) -> tuple[datetime, str, int | None, str, list[tuple[str, int | None]]] | None:
-    data = json.loads(path.read_bytes())
+    data = json_value(read_bounded(path, limit=MAX_SNAPSHOT_BYTES))
     if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError("not a snapshot")
     if data.get("scholar_id") != scholar_id:
@@ -237,10 +239,10 @@ def write_history(data_dir: Path, scholar_id: str) -> bool:
         return False
     history: History | None = None
     try:
-        history = History.from_dict(json.loads(target.read_bytes()), scholar_id)
+        history = History.from_dict(json_value(read_bounded(target, limit=MAX_OUTPUT_BYTES)), scholar_id)
     except FileNotFoundError:
         history = None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, StorageError) as exc:
         log.info("%s cannot be extended (%s); rebuilt from the snapshots", target, exc)
         history = None
     names = [p.name for p in paths]

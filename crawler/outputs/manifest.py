@@ -23,8 +23,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from crawler.errors import StorageError
 from crawler.models import AuthorRecord, record_to_dict
 from crawler.outputs.badges import BadgeStyle
+from crawler.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
 from crawler.store import OUTPUTS_MANIFEST, json_bytes, write_if_changed
 
 MANIFEST = OUTPUTS_MANIFEST
@@ -55,14 +57,14 @@ def fingerprint(record: AuthorRecord, style: BadgeStyle, view: str = "") -> str:
 def outputs_current(author_dir: Path, print_: str) -> bool:
     """Whether the manifest says the outputs were built for ``print_`` and every file is still whole."""
     try:
-        manifest = json.loads((author_dir / MANIFEST).read_bytes())
+        manifest = json_value(read_bounded(author_dir / MANIFEST, limit=MAX_OUTPUT_BYTES))
         if manifest.get("fingerprint") != print_:
             return False
         base = os.fspath(author_dir) + os.sep
         for name, size in manifest["files"].items():
             if os.stat(base + name).st_size != size:
                 return False
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, StorageError):
         return False
     return True
 

@@ -43,6 +43,7 @@ from crawler.history.tables import table_bytes
 from crawler.models import SCHOLAR_ID_RE, format_time, utc_now
 from crawler.outputs.dashboard import charts
 from crawler.outputs.dashboard.history import WINDOWS, AuthorHistory, load_author
+from crawler.readfile import MAX_SETTINGS_BYTES, json_value, read_bounded
 from crawler.sources import source_label
 from crawler.store import SITE_MARKER, BadSnapshot, sync_folders, write_if_changed
 
@@ -617,7 +618,7 @@ def _check_out(out: Path) -> list[str]:
     if not out.exists():
         return []
     try:
-        previous = json.loads(marker.read_bytes())
+        previous = json_value(read_bounded(marker, limit=MAX_SETTINGS_BYTES, error=UsageError))
     except FileNotFoundError:
         if any(out.iterdir()):
             raise UsageError(

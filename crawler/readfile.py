@@ -1,0 +1,188 @@
+"""Reading a file of bounded size: a regular file only, never through a link, never more than its kind.
+
+Every file scholar-stats reads from a data folder, a shard folder or a homepage
+repository comes through here.  Such a file may be anything another machine or
+another person left there: a link to ``/dev/zero`` (read until memory runs
+out), a FIFO (``open`` waits for a writer forever), a 3 GB file.  So a file is::
+
+    opened    without following a link (O_NOFOLLOW) and without waiting (O_NONBLOCK)
+    checked   fstat of what was opened: a regular file, no larger than its kind allows
+    read      at most that many bytes, even if it grows in between
+
+and anything else is a one-line ``StorageError`` (or the error class the caller
+names) that says what the file is.  Links are followed only for a file the user
+named on the command line (``follow=True``), and even then what they lead to
+must be a regular file of bounded size.
+
+The bounds, one per kind of file, are far above what any real profile writes
+(docs/run.md, "Files the tool reads, and their bounds").
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from crawler.errors import ScholarStatsError, StorageError
+
+KiB = 1024
+MiB = 1024 * KiB
+
+MAX_SNAPSHOT_BYTES = 32 * MiB
+"""A snapshot (``snapshots/*.json``, a fallback's series): the largest real profile
+(about 5,000 publications) writes under 3 MiB."""
+MAX_OUTPUT_BYTES = 32 * MiB
+"""A JSON output of an author (``gs_data.json``, ``gs_history.json``, ``matches/*.json``,
+``.outputs.json``): the same order as a snapshot."""
+MAX_BADGE_BYTES = 1 * MiB
+"""A badge (``*_shieldsio.json``, ``badges/**``): a few hundred bytes."""
+MAX_STATE_BYTES = 256 * KiB
+"""``state.json``, the stale marker: a time and a one-line reason."""
+MAX_SETTINGS_BYTES = 4 * MiB
+"""A settings file: ``scholar-stats.toml``, ``matches.toml``, the dashboard's marker."""
+MAX_HOMEPAGE_FILE_BYTES = 8 * MiB
+"""A file of a homepage repository read by ``init`` and ``doctor`` (``_config.yml``,
+``_data/socials.yml``, layouts, scripts, ``papers.bib``)."""
+MAX_PAGE_BYTES = 20 * MiB
+"""A saved profile page (``import-html``, ``parse``): the same bound as a fetched
+response's body (``crawler.inflate.MAX_BODY_BYTES``)."""
+
+_READ_PIECE = 64 * KiB
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFLNK: "a symbolic link",
+}
+
+
+def what_is(mode: int) -> str:
+    """``a FIFO``, ``a folder``, ... for a file mode that is not a regular file's."""
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _refuse(error: type[ScholarStatsError], path: Path | str, why: str) -> ScholarStatsError:
+    return error(f"{path} {why}; not read")
+
+
+def open_regular(
+    path: Path | str,
+    *,
+    limit: int,
+    follow: bool = False,
+    error: type[ScholarStatsError] = StorageError,
+) -> tuple[int, int]:
+    """An open descriptor of ``path`` and its size, if it is a regular file of at most ``limit`` bytes.
+
+    Raises ``FileNotFoundError`` (``NotADirectoryError``) when there is nothing there (callers decide
+    what a missing file means) and ``error`` for everything else.  The caller
+    closes the descriptor.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise _refuse(error, path, "is a symbolic link, which is not followed") from None
+        if exc.errno == errno.ENXIO:
+            # A socket, or a FIFO on some systems, cannot even be opened.
+            raise _refuse(error, path, "is not a regular file") from None
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _refuse(error, path, f"is {what_is(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise _refuse(
+                error, path, f"is {info.st_size} bytes, more than the {limit} a file of its kind may be"
+            )
+        # Back to ordinary blocking reads: a regular file never blocks anyway.
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+def read_fd(fd: int, size: int, *, limit: int, path: Path | str, error: type[ScholarStatsError]) -> bytes:
+    """At most ``limit`` bytes of an open file of ``size`` bytes (its fstat); ``error`` if it
+    holds more than ``limit`` (it grew since).  Each read asks for what is left to
+    read, never more than one byte past the bound: ``os.read`` allocates what it is asked for."""
+    pieces: list[bytes] = []
+    total = 0
+    while True:
+        try:
+            piece = os.read(fd, min(max(size + 1 - total, _READ_PIECE), limit + 1 - total))
+        except OSError as exc:
+            raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if not piece:
+            break
+        pieces.append(piece)
+        total += len(piece)
+        if total > limit:
+            raise _refuse(error, path, f"holds more than the {limit} bytes a file of its kind may be")
+    return b"".join(pieces)
+
+
+def read_bounded(
+    path: Path | str,
+    *,
+    limit: int,
+    follow: bool = False,
+    error: type[ScholarStatsError] = StorageError,
+) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them (see the module docstring).
+
+    ``FileNotFoundError`` when nothing is there; ``error`` for a link (unless
+    ``follow``), a FIFO, a device, a folder, a file larger than ``limit``, or
+    one that cannot be read.
+    """
+    fd, size = open_regular(path, limit=limit, follow=follow, error=error)
+    try:
+        return read_fd(fd, size, limit=limit, path=path, error=error)
+    finally:
+        os.close(fd)
+
+
+def read_bounded_or_none(
+    path: Path | str,
+    *,
+    limit: int,
+    follow: bool = False,
+    error: type[ScholarStatsError] = StorageError,
+) -> bytes | None:
+    """``read_bounded``, with ``None`` where there is no file (or no folder on the way)."""
+    try:
+        return read_bounded(path, limit=limit, follow=follow, error=error)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def read_stream_bounded(
+    stream: BinaryIO, *, limit: int, name: str, error: type[ScholarStatsError] = StorageError
+) -> bytes:
+    """At most ``limit`` bytes of a binary stream (standard input); ``error`` if it holds more."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise error(f"{name} holds more than the {limit} bytes a file of its kind may be; not read")
+    return data
+
+
+def json_value(data: bytes | str) -> Any:
+    """``json.loads``, with a value nested deeper than Python's recursion limit (``[[[[…``,
+    a few hundred KiB) a ``ValueError`` like any other JSON that does not read."""
+    try:
+        return json.loads(data)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
