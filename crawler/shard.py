@@ -37,7 +37,7 @@ import hashlib
 import logging
 import os
 import re
-import sys
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -78,11 +78,6 @@ from crawler.store import (
     sync_folders,
     write_if_changed,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 log = logging.getLogger(__name__)
 
