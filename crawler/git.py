@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from crawler.errors import PublishError, ScholarStatsError
+from crawler.redact import mask_url, remember_url
 
 ZERO_SHA = "0" * 40
 LOCAL_TIMEOUT = 120.0
@@ -136,7 +137,8 @@ class Git:
         if remote in self.remotes():
             return f"refs/remotes/{remote}/{branch}"
         # A URL given as the remote: keep its tip out of the user's namespaces.
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", remote).strip("-.") or "remote"
+        # Named after the URL with its credentials masked: a token never lands in a ref name.
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", mask_url(remote)).strip("-.") or "remote"
         return f"refs/scholar-stats/{slug}/{branch}"
 
     def remote_tip(self, remote: str, branch: str) -> str | None:
@@ -299,6 +301,7 @@ def check_branch_name(git: Git, branch: str) -> None:
 
 def check_remote(git: Git, remote: str) -> None:
     """A remote is the name of one of the repository's remotes, a URL, or a local path."""
+    remember_url(remote)
     if remote in git.remotes():
         return
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in remote) or remote.startswith("-") or not remote:
