@@ -329,3 +329,41 @@ def test_the_left_out_warning_names_only_what_is_left_out(user: Path, remote: Pa
     warning = [line for line in proc.stderr.splitlines() if "left out" in line]
     assert len(warning) == 1 and "badges/notes.txt" in warning[0]
     assert "group.json" not in warning[0] and "group-citations" not in warning[0]
+
+
+@pytest.mark.parametrize("branch", ["origin/main", "upstream/google-scholar-stats"])
+def test_a_branch_named_like_a_remote_branch_is_refused_without_such_a_remote(
+    data: Path, tmp_path: Path, remote: Path, branch: str
+) -> None:
+    bare = tmp_path / "scratch.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(bare))
+    before = refs(bare)
+    proc = cli(
+        "publish",
+        "--data-dir",
+        str(data),
+        "--repo",
+        str(bare),
+        "--remote",
+        str(remote),
+        "--branch",
+        branch,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 9, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert repr(branch) in line and "remote" in line
+    assert refs(bare) == before and git(remote, "branch", "--list", branch) == ""
+
+
+def test_a_remote_that_fails_says_what_git_said_not_only_its_last_line(data: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "scratch.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(bare))
+    missing = tmp_path / "no-such-repo.git"
+    proc = cli(
+        "publish", "--data-dir", str(data), "--repo", str(bare), "--remote", f"file://{missing}", cwd=tmp_path
+    )
+    assert proc.returncode == 9, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert "does not appear to be a git repository" in line, line
+    assert "Please make sure" not in line
