@@ -16,7 +16,7 @@ from typing import Any
 
 from crawler.errors import ExitCode
 from crawler.http import redacted_text
-from crawler.models import format_time, parse_time
+from crawler.models import format_time, parse_time, utc_now
 from crawler.store import json_bytes, remove_file, write_if_changed
 
 STATE_FILE = "state.json"
@@ -41,9 +41,11 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
     since = format_time(when)
     try:
         old = json.loads(path.read_bytes())
-        if isinstance(old, dict) and isinstance(old.get("stale_since"), str):
-            since = old["stale_since"]
-    except (OSError, ValueError):
+        first = parse_time(old["stale_since"])
+        # A first failure after this one (a clock set wrong, an edited file) is not kept.
+        if first <= when:
+            since = format_time(first)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     state = {
         "stale": True,
@@ -64,6 +66,7 @@ def stale_since_of(data_dir: Path, scholar_id: str) -> datetime | None:
     """When the author's source first failed, from ``state.json``; None when it is not stale."""
     try:
         state = json.loads((Path(data_dir) / scholar_id / STATE_FILE).read_bytes())
-        return parse_time(state["stale_since"])
-    except (OSError, ValueError, KeyError, TypeError):
+        # Never later than now: a date in the future would make the age negative.
+        return min(parse_time(state["stale_since"]), utc_now())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
