@@ -435,3 +435,21 @@ def test_a_complete_snapshot_drops_a_paper_scholar_no_longer_lists(tmp_path: Pat
     AuthorStore(data, SID).write_snapshot(alfolio_record({"p1": 12}, complete=True, day=20))
     papers = yaml.safe_load(build(data, [SID], None).text)["papers"]
     assert list(papers) == [f"{SID}:p1"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Line\x85break (NEL)",
+        "Line\u2028separator",
+        "Para\u2029graph",
+        "Tab\there",
+        "BOM\ufeffinside",
+        "Trailing\x85",
+    ],
+)
+def test_a_title_with_a_line_break_yaml_knows_round_trips(title: str) -> None:
+    text = dump("2026-11-20", {f"{SID}:p1": {"citations": 3, "title": title, "year": "2020"}})
+    assert yaml.safe_load(text)["papers"][f"{SID}:p1"]["title"] == title
+    # Written escaped on one line, as every YAML reader (Jekyll's Psych too) reads it back.
+    assert all(ch not in text for ch in "\x85\u2028\u2029")

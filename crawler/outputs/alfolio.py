@@ -174,14 +174,27 @@ def _describe(old: Papers, new: Papers) -> str:
     return f"{'; '.join(parts)}; citations in the file {total(old)} → {total(new)}"
 
 
+# Line breaks YAML knows besides \n and \r: written raw inside a quoted scalar they
+# are folded on reading (NEL comes back as a space), so they are written escaped.
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def dump(last_updated: str, papers: Mapping[str, Any]) -> str:
     import yaml
 
+    def represent_str(dumper: Any, value: str) -> Any:
+        style = '"' if any(ch in value for ch in _YAML_BREAKS) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    # A dumper of its own, so the safe one everybody shares is left as it is.
+    dumper: Any = type("AlFolioDumper", (yaml.SafeDumper,), {})
+    dumper.add_representer(str, represent_str)
     # The same writer and settings as al-folio's own script (sorted keys, long
     # lines kept whole), with UTF-8 titles rather than \u escapes.
     return str(
-        yaml.safe_dump(
+        yaml.dump(
             {"metadata": {"last_updated": last_updated}, "papers": dict(papers)},
+            Dumper=dumper,
             sort_keys=True,
             width=1000,
             allow_unicode=True,
