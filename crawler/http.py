@@ -47,7 +47,7 @@ import httpx
 import tenacity
 from socksio import ProtocolError as SocksProtocolError
 
-from crawler.deadline import Cutter, Deadline, Trace
+from crawler.deadline import Cutter, Deadline, NoAnswer, Trace
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ScholarStatsError, UsageError
 from crawler.inflate import ACCEPT_ENCODING, MAX_BODY_BYTES, Inflater
 from crawler.redact import mask_url, redact, redacted_text, remember_url, userinfo
@@ -416,7 +416,13 @@ class PoliteClient:
                 raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
 
         try:
-            return self._cutter.run(exchange, deadline, url)
+            # --timeout bounds the wait for the answer as a whole, not only each read:
+            # a server or proxy that drips its headers or handshake cannot stretch it.
+            return self._cutter.run(exchange, deadline, url, answer_within=timeout.read)
+        except NoAnswer as exc:
+            raise _Retryable(
+                FetchError(f"timed out after {exc.seconds:g}s waiting for the answer's headers", url=url)
+            ) from None
         finally:
             self._last_request[host] = self.clock()
 
