@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
@@ -48,6 +49,7 @@ from crawler.store import (
     TEMP_NAME_RE,
     AuthorStore,
     confine,
+    json_bytes,
     locked,
     remove_file,
     snapshot_sort_key,
@@ -258,12 +260,27 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
 
 def _redacted_state(data: bytes) -> bytes:
     """A shard's stale marker with credentials masked: a shard run by an older
-    version may have written a password into its reason, and the merged folder is published."""
+    version may have written a password into its reason, and the merged folder is published.
+    Only its strings are masked, so a secret that is also a JSON word (``true``, a
+    number) cannot break the file."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
-    return redacted_text(text).encode("utf-8")
+        state = json.loads(data)
+    except ValueError:
+        try:
+            return redacted_text(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return json_bytes(_redacted_strings(state))
+
+
+def _redacted_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redacted_text(value)
+    if isinstance(value, list):
+        return [_redacted_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted_strings(item) for key, item in value.items()}
+    return value
 
 
 def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:

@@ -250,3 +250,22 @@ def test_a_random_password_never_leaves_the_process(
                 assert spelled not in content, (
                     f"{spelled!r} found in {place}: {content[max(0, content.find(spelled) - 300) :][:600]!r}"
                 )
+
+
+def test_a_merged_stale_marker_stays_json_whatever_the_secret() -> None:
+    """The merge masks a shard's state.json string by string: a secret that is also a
+    JSON word cannot turn ``true`` or a number into ``***``."""
+    from crawler.shard import _redacted_state
+
+    for secret in ("true", "2026", "stale"):
+        forget_all()
+        remember(secret)
+        state = {
+            "stale": True,
+            "stale_since": "2026-03-05T09:00:00Z",
+            "exit_code": 2026,
+            "reason": f"pw {secret}",
+        }
+        masked = json.loads(_redacted_state(json.dumps(state).encode()))
+        assert masked["stale"] is True and masked["exit_code"] == 2026
+        assert masked["reason"] == "pw ***"
