@@ -25,6 +25,7 @@ messages all go through ``redact``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -139,19 +140,25 @@ def forget_all() -> None:
 
 
 def _known_secrets() -> list[str]:
-    found = set(_remembered)
-    for name in SECRET_VARIABLES:
-        value = os.environ.get(name)
+    values = tuple(os.environ.get(name) or "" for name in SECRET_VARIABLES)
+    return _secrets_with(values, frozenset(_remembered))
+
+
+@functools.lru_cache(maxsize=8)
+def _secrets_with(values: tuple[str, ...], remembered: frozenset[str]) -> list[str]:
+    """Every spelling to mask, longest first (a secret that holds a shorter one goes whole);
+    cached, as the environment and the remembered secrets rarely change within a run."""
+    found = set(remembered)
+    for name, value in zip(SECRET_VARIABLES, values, strict=True):
         if not value:
             continue
-        if "PROXY" in name.upper() or name.endswith("_URL") or name.endswith("_REMOTE"):
+        if "PROXY" in name.upper() or name.endswith(("_URL", "_REMOTE")):
             info = userinfo(value if "://" in value else f"http://{value}")
             if info:
                 user, colon, password = info.partition(":")
                 found.update(_spellings(password if colon else user))
         else:
             found.update(_spellings(value))
-    # Longest first, so a secret that holds a shorter one goes whole.
     return sorted(found, key=len, reverse=True)
 
 
