@@ -49,11 +49,12 @@ from typing import Any
 
 from crawler.errors import ConfigError, UsageError
 from crawler.guard import GuardOptions
-from crawler.http import HttpOptions, check_environment_proxies, check_option, check_proxy
+from crawler.http import HttpOptions, check_base_url, check_environment_proxies, check_option, check_proxy
 from crawler.models import normalize_scholar_id
 from crawler.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
 from crawler.outputs.badges import BadgeStyle
 from crawler.readfile import MAX_SETTINGS_BYTES, read_bounded
+from crawler.redact import remember_url
 from crawler.sources import SOURCES, AuthorRef
 
 DEFAULT_CONFIG = "scholar-stats.toml"
@@ -110,6 +111,10 @@ class Config:
     """A ``proxy`` list: shard K of ``run --shard K/N`` uses entry (K-1) mod len (see crawler.shard)."""
     delays: tuple[float, ...] = ()
     """A ``delay`` list, used the same way."""
+
+    def __post_init__(self) -> None:
+        # A mirror's address may carry a password; whatever echoes it later finds it masked.
+        remember_url(self.base_url)
 
     def chain_for(self, author: AuthorRef) -> tuple[str, ...]:
         return author.sources or self.sources
@@ -211,6 +216,13 @@ def _proxy(where: _Where, value: Any) -> str:
         return str(check_proxy(_string(where, value, "proxy")))
     except ValueError as exc:
         raise where.error(str(exc), "proxy") from exc
+
+
+def _base_url(where: _Where, value: Any) -> str:
+    try:
+        return check_base_url(_string(where, value, "base_url"))
+    except ValueError as exc:
+        raise where.error(str(exc), "base_url") from exc
 
 
 def _chain(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> tuple[str, ...]:
@@ -375,7 +387,7 @@ def read_config_file(path: Path) -> Config:
         authors=authors,
         data_dir=data_dir,
         http=HttpOptions(**http_kwargs),
-        base_url=data.get("base_url"),
+        base_url=_base_url(where, data["base_url"]) if "base_url" in data else None,
         sources=_chain(where, data["sources"], "sources") if "sources" in data else ("scholar",),
         guard=_dataclass_from(where, GuardOptions, "guard", data["guard"])
         if "guard" in data
@@ -457,7 +469,10 @@ def load_config(
     if data_dir is not None:
         changes["data_dir"] = data_dir
     if base_url:
-        changes["base_url"] = base_url
+        try:
+            changes["base_url"] = check_base_url(base_url)
+        except ValueError as exc:
+            raise UsageError(f"--base-url: {exc}") from None
     if sources:
         unknown = [s for s in sources if s not in SOURCES]
         if unknown:

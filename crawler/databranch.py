@@ -25,7 +25,9 @@ from pathlib import Path
 from crawler.errors import PublishError
 from crawler.git import Git
 from crawler.models import SCHOLAR_ID_RE
-from crawler.outputs.group import group_files
+from crawler.outputs.badges import BADGE_DIR
+from crawler.outputs.group import GROUP_FILE, group_files
+from crawler.outputs.group import is_group_badge as _is_group_badge
 from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER
 
 log = logging.getLogger(__name__)
@@ -61,23 +63,44 @@ class Tree:
 
 
 def _is_data_branch_tree(git: Git, commit: str) -> tuple[bool, str | None]:
-    """Whether ``commit``'s tree is a data branch's; else a top-level name that says it is not."""
+    """Whether ``commit``'s tree is a data branch's; else a name in it that says it is not.
+
+    Every top-level entry must be one a data layout explains (this tool's or
+    AcadHomepage's): the marker, author folders, the dashboard's folder, the root
+    files and the group's files.  The marker alone proves nothing: a branch that
+    holds it beside a README, ``src/`` or a Pages ``CNAME`` is someone's work."""
     listing = git.run("ls-tree", "-z", "--full-tree", commit).stdout
-    strange: str | None = None
     for record in listing.split(b"\0"):
         if not record:
             continue
         info, _, raw_name = record.partition(b"\t")
         name = os.fsdecode(raw_name)
         kind = info.split()[1] if len(info.split()) > 1 else b""
-        if name == MARKER and kind == b"blob":
-            return True, None
-        fits = (kind == b"tree" and (SCHOLAR_ID_RE.match(name) or name == SITE_FOLDER)) or (
-            kind == b"blob" and _ACADHOMEPAGE_FILE_RE.match(name)
-        )
-        if not fits and strange is None:
-            strange = name
-    return strange is None, strange
+        if kind == b"blob":
+            fits = name in (MARKER, GROUP_FILE, *ROOT_FILES) or _ACADHOMEPAGE_FILE_RE.match(name) is not None
+        elif kind == b"tree" and name == BADGE_DIR:
+            strange = _foreign_group_badge(git, commit)
+            if strange is not None:
+                return False, strange
+            fits = True
+        else:
+            fits = kind == b"tree" and (SCHOLAR_ID_RE.match(name) is not None or name == SITE_FOLDER)
+        if not fits:
+            return False, name
+    return True, None
+
+
+def _foreign_group_badge(git: Git, commit: str) -> str | None:
+    """The first entry of the branch's ``badges/`` that is not a group badge, if any."""
+    listing = git.run("ls-tree", "-z", "--full-tree", f"{commit}:{BADGE_DIR}").stdout
+    for record in listing.split(b"\0"):
+        if not record:
+            continue
+        info, _, raw_name = record.partition(b"\t")
+        name = os.fsdecode(raw_name)
+        if info.split()[1:2] != [b"blob"] or not _is_group_badge(name):
+            return f"{BADGE_DIR}/{name}"
+    return None
 
 
 def check_data_branch(git: Git, branch: str, commit: str, *, force: bool) -> None:
@@ -87,7 +110,7 @@ def check_data_branch(git: Git, branch: str, commit: str, *, force: bool) -> Non
     ok, strange = _is_data_branch_tree(git, commit)
     if not ok:
         raise PublishError(
-            f"the branch {branch} is not a data branch (it has {strange!r}, and no {MARKER} file); "
+            f"the branch {branch} is not a data branch (it has {strange!r}, which no data layout explains); "
             "choose another --branch, or pass --force-branch to replace its files with the data"
         )
 
@@ -120,16 +143,25 @@ def _is_published_folder(path: Path) -> bool:
 
 
 def left_out(data_dir: Path) -> list[str]:
-    """Names at the data folder's root that are not this tool's and are not published, sorted."""
+    """What at the data folder's root is not published (not this tool's), sorted: the
+    names the warning gives, so it never names a file that is published after all."""
     try:
         entries = sorted(Path(data_dir).iterdir())
     except OSError:
         return []
-    return [
-        p.name + ("/" if p.is_dir() and not p.is_symlink() else "")
-        for p in entries
-        if not _is_skipped(p.name) and not _is_published_folder(p)
-    ]
+    published = {name for name in group_files(Path(data_dir)) if not (Path(data_dir) / name).is_symlink()}
+    names: list[str] = []
+    for p in entries:
+        if _is_skipped(p.name) or _is_published_folder(p) or p.name in published:
+            continue
+        if p.name == BADGE_DIR and p.is_dir() and not p.is_symlink():
+            # The group's badges are published; only the rest of the folder is left out.
+            names += sorted(
+                f"{BADGE_DIR}/{q.name}" for q in p.iterdir() if f"{BADGE_DIR}/{q.name}" not in published
+            )
+            continue
+        names.append(p.name + ("/" if p.is_dir() and not p.is_symlink() else ""))
+    return names
 
 
 def data_files(data_dir: Path) -> list[tuple[str, Path]]:

@@ -52,6 +52,18 @@ class _Cancelled(Exception):
     """Raised inside an abandoned request at its next step, so it goes no further."""
 
 
+class NoAnswer(Exception):
+    """The response's headers had not all arrived within the time allowed for an answer."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no complete answer within {seconds:g}s")
+        self.seconds = seconds
+
+
+# httpcore's trace events once a response's headers are all in: the answer has come.
+_ANSWERED = ("http11.receive_response_headers.complete", "http2.receive_response_headers.complete")
+
+
 class Cutter:
     """Runs each request so that it can be cut off at the deadline, whatever the server does.
 
@@ -87,13 +99,15 @@ class Cutter:
             # and reconnects, which is cheap next to guessing which one is stuck.
             _shutdown(sock)
 
-    def _trace(self, cancelled: threading.Event) -> Trace:
+    def _trace(self, cancelled: threading.Event, answered: threading.Event) -> Trace:
         last: list[socket.socket] = []
         handshake: list[socket.socket] = []
 
         def trace(event: str, info: Mapping[str, Any]) -> None:
             if cancelled.is_set() and event.endswith(".started"):
                 raise _Cancelled(event)
+            if event in _ANSWERED:
+                answered.set()
             stream: Any = info.get("return_value")
             sock = stream.get_extra_info("socket") if hasattr(stream, "get_extra_info") else None
             if isinstance(sock, socket.socket):
@@ -114,25 +128,41 @@ class Cutter:
 
         return trace
 
-    def run(self, exchange: Callable[[Trace], _T], deadline: Deadline, url: str) -> _T:
+    def run(
+        self,
+        exchange: Callable[[Trace], _T],
+        deadline: Deadline,
+        url: str,
+        *,
+        answer_within: float | None = None,
+    ) -> _T:
+        """``exchange`` run so that it ends by the deadline; with ``answer_within``, also so
+        that the response's headers have all arrived within that many seconds (``NoAnswer``):
+        connecting, a proxy's handshake, TLS and the headers together, however slowly
+        their bytes drip."""
         cancelled = threading.Event()
         done = threading.Event()
+        answered = threading.Event()
         outcome: dict[str, Any] = {}
 
         def work() -> None:
             try:
-                outcome["value"] = exchange(self._trace(cancelled))
+                outcome["value"] = exchange(self._trace(cancelled, answered))
             except BaseException as exc:  # handed to the caller, whatever it is
                 outcome["error"] = exc
             finally:
+                answered.set()
                 done.set()
 
         if self._worker is None:
             self._worker = _Worker()
         worker = self._worker
         worker.jobs.put(work)
+        no_answer = False
         try:
-            finished = done.wait(max(0.0, deadline.remaining()))
+            if answer_within is not None and answer_within < deadline.remaining():
+                no_answer = not answered.wait(answer_within)
+            finished = not no_answer and done.wait(max(0.0, deadline.remaining()))
         finally:
             if not done.is_set():
                 cancelled.set()
@@ -143,6 +173,8 @@ class Cutter:
                 # the next request gets a fresh one.
                 worker.retire()
                 self._worker = None
+        if no_answer and answer_within is not None:
+            raise NoAnswer(answer_within)
         if not finished:
             host = urlsplit(url).hostname or url
             raise DeadlineExceeded(

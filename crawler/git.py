@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from crawler.errors import PublishError, ScholarStatsError
+from crawler.redact import mask_url, remember_url
 
 ZERO_SHA = "0" * 40
 LOCAL_TIMEOUT = 120.0
@@ -94,7 +95,7 @@ class Git:
         except OSError as exc:
             raise self.error(f"cannot run git: {exc.strerror or exc}") from exc
         if check and proc.returncode != 0:
-            raise self.error(f"git {args[0]} failed: {last_line(proc.stderr)}")
+            raise self.error(f"git {args[0]} failed: {git_reason(proc.stderr)}")
         return proc
 
     def out(self, *args: str, **kwargs: object) -> str:
@@ -121,7 +122,7 @@ class Git:
     def update_ref(self, ref: str, new: str, old: str | None) -> None:
         proc = self.run("update-ref", "-m", "scholar-stats publish", ref, new, old or ZERO_SHA, check=False)
         if proc.returncode != 0:
-            raise self.error(f"{ref} moved while publishing ({last_line(proc.stderr)}); try again")
+            raise self.error(f"{ref} moved while publishing ({git_reason(proc.stderr)}); try again")
 
     def remotes(self) -> list[str]:
         return self.out("remote").split()
@@ -136,7 +137,8 @@ class Git:
         if remote in self.remotes():
             return f"refs/remotes/{remote}/{branch}"
         # A URL given as the remote: keep its tip out of the user's namespaces.
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", remote).strip("-.") or "remote"
+        # Named after the URL with its credentials masked: a token never lands in a ref name.
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", mask_url(remote)).strip("-.") or "remote"
         return f"refs/scholar-stats/{slug}/{branch}"
 
     def remote_tip(self, remote: str, branch: str) -> str | None:
@@ -153,7 +155,7 @@ class Git:
         if proc.returncode == 2:
             return None
         if proc.returncode != 0:
-            raise self.error(f"cannot reach remote {remote}: {last_line(proc.stderr)}")
+            raise self.error(f"cannot reach remote {remote}: {git_reason(proc.stderr)}")
         sha = proc.stdout.decode().split()[0]
         tracking = self.tracking_ref(remote, branch)
         self.run(
@@ -269,9 +271,28 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def last_line(stderr: bytes) -> str:
+# What git adds after the reason of a failed fetch or push: advice, not the reason.
+_GIT_BOILERPLATE = (
+    "fatal: could not read from remote repository.",
+    "please make sure you have the correct access rights",
+    "and the repository exists.",
+    "hint:",
+)
+_REASON_LIMIT = 500
+
+
+def git_reason(stderr: bytes) -> str:
+    """What git said went wrong, in one line: every line of its stderr but the advice it
+    appends (``Please make sure you have the correct access rights…``), joined with ``; ``."""
     lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
+    reasons = [line for line in lines if not line.lower().startswith(_GIT_BOILERPLATE)] or lines[-1:]
+    text = "; ".join(reasons) or "no message"
+    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
+
+
+# Remote names so common that "origin/main" means the remote's branch even where no
+# remote of that name is configured (a scratch repository, a fresh CI checkout).
+_USUAL_REMOTES = ("origin", "upstream")
 
 
 def check_branch_name(git: Git, branch: str) -> None:
@@ -289,8 +310,8 @@ def check_branch_name(git: Git, branch: str) -> None:
         why = "it names a commit, not a branch"
     elif first in ("refs", "heads", "remotes", "tags"):
         why = f"give the plain branch name, without {first}/"
-    elif "/" in branch and first in git.remotes():
-        why = f"{first}/ is a remote; give the plain branch name and --remote {first}"
+    elif "/" in branch and (first in git.remotes() or first in _USUAL_REMOTES):
+        why = f"{first}/ names a remote; give the plain branch name and --remote {first}"
     elif git.run("check-ref-format", f"refs/heads/{branch}", check=False).returncode != 0:
         why = "git does not accept it as a branch name"
     if why is not None:
@@ -299,6 +320,7 @@ def check_branch_name(git: Git, branch: str) -> None:
 
 def check_remote(git: Git, remote: str) -> None:
     """A remote is the name of one of the repository's remotes, a URL, or a local path."""
+    remember_url(remote)
     if remote in git.remotes():
         return
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in remote) or remote.startswith("-") or not remote:

@@ -47,10 +47,10 @@ import httpx
 import tenacity
 from socksio import ProtocolError as SocksProtocolError
 
-from crawler.deadline import Cutter, Deadline, Trace
+from crawler.deadline import Cutter, Deadline, NoAnswer, Trace
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ScholarStatsError, UsageError
 from crawler.inflate import ACCEPT_ENCODING, MAX_BODY_BYTES, Inflater
-from crawler.redact import redact, redacted_text
+from crawler.redact import mask_url, redact, redacted_text, remember_url, userinfo
 
 __all__ = ["Deadline", "HttpOptions", "PoliteClient", "build_client", "redact", "redacted_text"]
 
@@ -122,12 +122,23 @@ class HttpOptions:
 
 def check_proxy(url: str) -> str:
     """``url`` if it is a proxy URL httpx can use; else ``ValueError`` saying why, the password masked."""
-    shown = redact(url)
+    if isinstance(url, str):
+        remember_url(url)
+    shown = mask_url(url) if isinstance(url, str) else ""
     if not isinstance(url, str) or not url.strip():
         raise ValueError("must be a proxy URL such as socks5://host:1080")
     if "://" not in url:
         raise ValueError(f"{shown} is not a proxy URL: it needs a scheme, e.g. socks5://{shown}")
-    parts = urlsplit(url.strip())
+    info = userinfo(url)
+    if info and any(ch in info for ch in "/?#"):
+        # urllib (and httpx) would end the host at the first of them and read the rest as a path.
+        raise ValueError(
+            f"{shown}: the user name or password holds '/', '?' or '#': percent-encode them (%2F, %3F, %23)"
+        )
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise ValueError(f"{shown}: not a valid URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in PROXY_SCHEMES:
         raise ValueError(
@@ -143,6 +154,34 @@ def check_proxy(url: str) -> str:
         raise ValueError(f"{shown}: a proxy URL has no path, query or fragment")
     try:
         httpx.Proxy(url.strip())
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise ValueError(f"{shown}: {redact(str(exc))}") from None
+    return url.strip()
+
+
+def check_base_url(url: str) -> str:
+    """``url`` if it is an http(s) address a source can be moved to (a mirror, a replay
+    server); else ``ValueError`` saying why, its credentials masked."""
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("must be an http:// or https:// URL")
+    remember_url(url)
+    shown = mask_url(url)
+    info = userinfo(url)
+    if info and any(ch in info for ch in "/?#"):
+        raise ValueError(
+            f"{shown}: the user name or password holds '/', '?' or '#': percent-encode them (%2F, %3F, %23)"
+        )
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - reading it is the check
+    except ValueError as exc:
+        raise ValueError(f"{shown}: not a valid URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{shown}: must be an http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError(f"{shown}: no host")
+    try:
+        httpx.URL(url.strip())
     except (ValueError, httpx.InvalidURL) as exc:
         raise ValueError(f"{shown}: {redact(str(exc))}") from None
     return url.strip()
@@ -377,7 +416,13 @@ class PoliteClient:
                 raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
 
         try:
-            return self._cutter.run(exchange, deadline, url)
+            # --timeout bounds the wait for the answer as a whole, not only each read:
+            # a server or proxy that drips its headers or handshake cannot stretch it.
+            return self._cutter.run(exchange, deadline, url, answer_within=timeout.read)
+        except NoAnswer as exc:
+            raise _Retryable(
+                FetchError(f"timed out after {exc.seconds:g}s waiting for the answer's headers", url=url)
+            ) from None
         finally:
             self._last_request[host] = self.clock()
 

@@ -34,6 +34,21 @@ SCHOLAR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}$")
 _ID_IN_URL_RE = re.compile(r"[?&]user=([A-Za-z0-9_-]{12})(?:[&#]|$)")
 
 
+# Scholar's publication ID, ``USERID:PUBID`` (``citation_for_view``, SerpApi's ``citation_id``):
+# the author's 12-character ID, a colon, and a short token of the same alphabet (12 on
+# every page seen; a little room either way).  Anything else is not Scholar's.
+SCHOLAR_PUB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{12}:[A-Za-z0-9_-]{1,64}$")
+
+
+def check_scholar_pub_id(value: str) -> str:
+    """``value`` if it is shaped like Scholar's ``USERID:PUBID``; else ``ValueError`` saying so."""
+    if not SCHOLAR_PUB_ID_RE.match(value):
+        raise ValueError(
+            f"publication ID {value[:80]!r} is not Scholar's (USERID:PUBID, letters, digits, '-' and '_')"
+        )
+    return value
+
+
 def normalize_scholar_id(value: str) -> str:
     """Return the 12-character Scholar ID in ``value`` (an ID or a profile URL).
 

@@ -46,6 +46,7 @@ from crawler.models import (
     Metrics,
     Profile,
     Publication,
+    check_scholar_pub_id,
     parse_count,
     repeated_note,
     unique_publications,
@@ -204,6 +205,25 @@ def _query_value(url: str, key: str) -> str | None:
 # several times faster than urlsplit + parse_qs and sees the same value.
 _PUB_ID_RE = re.compile(r"[?&](?:amp;)?citation_for_view=([^&#\s]+)")
 _CITES_RE = re.compile(r"[?&](?:amp;)?cites=([^&#\s]+)")
+
+
+# What may follow the ID in a row's link: the end, or the next parameter (name=).
+_AFTER_PUB_ID_RE = re.compile(r"(?:$|&(?:amp;)?[\w.-]+=)")
+
+
+def _pub_id(href: str, url: str | None) -> str | None:
+    """The row's ``citation_for_view``, whole and Scholar-shaped; ``ParseError`` for one that is
+    not, or that a ``#`` or a bare ``&`` would cut (two papers would then become one)."""
+    match = _PUB_ID_RE.search(href)
+    if match is None:
+        return None
+    value = unquote(match.group(1))
+    if not _AFTER_PUB_ID_RE.match(href, match.end()):
+        value += href[match.end() : match.end() + 20]
+    try:
+        return check_scholar_pub_id(value)
+    except ValueError as exc:
+        raise ParseError(f"{exc}; the page is not understood", url=url) from None
 
 
 def _param(pattern: re.Pattern[str], url: str) -> str | None:
@@ -575,7 +595,7 @@ def _publication(row: _Row, url: str | None) -> Publication | None:
     href = attributes.get("href") or ""
     if not href or href.startswith("javascript"):
         href = attributes.get("data-href") or ""
-    author_pub_id = _param(_PUB_ID_RE, href)
+    author_pub_id = _pub_id(href, url)
     if not author_pub_id:
         return None
     grays = row.grays or ()

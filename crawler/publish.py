@@ -49,7 +49,7 @@ from pathlib import Path
 from crawler.cdn import purge_jsdelivr, repo_slug
 from crawler.databranch import Tree, build_tree, check_data_branch, check_removals, tree_paths
 from crawler.errors import PublishError, ScholarStatsError
-from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, last_line
+from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, git_reason
 from crawler.redact import redacted_text
 from crawler.store import locked
 
@@ -159,7 +159,7 @@ def _push(git: Git, remote: str, commit: str, branch: str) -> _PushOutcome:
                 and any(r in summary for r in _RETRYABLE_SERVER_REJECTIONS)
             )
             return _PushOutcome(False, retryable, summary)
-    return _PushOutcome(False, False, last_line(proc.stderr))
+    return _PushOutcome(False, False, git_reason(proc.stderr))
 
 
 def _backoff(attempt: int) -> float:

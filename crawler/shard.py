@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import re
@@ -72,6 +73,7 @@ from crawler.store import (
     TEMP_NAME_RE,
     AuthorStore,
     confine,
+    json_bytes,
     locked,
     remove_file,
     snapshot_sort_key,
@@ -498,12 +500,27 @@ def _merge_author(
 
 def _redacted_state(data: bytes) -> bytes:
     """A shard's stale marker with credentials masked: a shard run by an older
-    version may have written a password into its reason, and the merged folder is published."""
+    version may have written a password into its reason, and the merged folder is published.
+    Only its strings are masked, so a secret that is also a JSON word (``true``, a
+    number) cannot break the file."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
-    return redacted_text(text).encode("utf-8")
+        state = json.loads(data)
+    except ValueError:
+        try:
+            return redacted_text(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return json_bytes(_redacted_strings(state))
+
+
+def _redacted_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redacted_text(value)
+    if isinstance(value, list):
+        return [_redacted_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted_strings(item) for key, item in value.items()}
+    return value
 
 
 def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:

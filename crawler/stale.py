@@ -15,7 +15,7 @@ from typing import Any
 
 from crawler.errors import ExitCode, StorageError
 from crawler.http import redacted_text
-from crawler.models import format_time, parse_time
+from crawler.models import format_time, parse_time, utc_now
 from crawler.readfile import MAX_STATE_BYTES, json_value, read_bounded
 from crawler.store import json_bytes, remove_file, write_if_changed
 
@@ -47,9 +47,11 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
     since = format_time(when)
     try:
         old = json_value(_read(path))
-        if isinstance(old, dict) and isinstance(old.get("stale_since"), str):
-            since = old["stale_since"]
-    except (OSError, ValueError, StorageError):
+        first = parse_time(old["stale_since"])
+        # A first failure after this one (a clock set wrong, an edited file) is not kept.
+        if first <= when:
+            since = format_time(first)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StorageError):
         pass
     state = {
         "stale": True,
@@ -70,6 +72,7 @@ def stale_since_of(data_dir: Path, scholar_id: str) -> datetime | None:
     """When the author's source first failed, from ``state.json``; None when it is not stale."""
     try:
         state = json_value(_read(Path(data_dir) / scholar_id / STATE_FILE))
-        return parse_time(state["stale_since"])
-    except (OSError, ValueError, KeyError, TypeError, StorageError):
+        # Never later than now: a date in the future would make the age negative.
+        return min(parse_time(state["stale_since"]), utc_now())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StorageError):
         return None

@@ -363,3 +363,93 @@ def test_the_summary_for_a_commit_message_masks_credentials(tmp_path: Path) -> N
         assert secret not in result.summary
     # The file itself keeps Scholar's titles as they are: it is data, not a message.
     assert "hunter2" in result.text
+
+
+# -- an incomplete snapshot keeps what it does not show -------------------------------------
+
+
+def alfolio_record(
+    citations: dict[str, int], *, complete: bool, day: int, titles: dict[str, str] | None = None
+) -> Any:
+    from datetime import datetime, timezone
+
+    from crawler.models import AuthorRecord, Metrics, Profile, Publication
+
+    return AuthorRecord(
+        profile=Profile(scholar_id=SID, name="A"),
+        metrics=Metrics(citations=sum(citations.values())),
+        publications=tuple(
+            Publication(
+                author_pub_id=f"{SID}:{key}",
+                title=(titles or {}).get(key, f"Paper {key}"),
+                year=2020,
+                citations=n,
+            )
+            for key, n in citations.items()
+        ),
+        source="scholar",
+        complete=complete,
+        fetched_at=datetime(2026, 11, day, tzinfo=timezone.utc),
+    )
+
+
+def test_papers_missing_from_a_partial_snapshot_keep_their_last_complete_counts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tmp_path / "data"
+    AuthorStore(data, SID).write_snapshot(
+        alfolio_record({"p1": 10, "p2": 20, "p3": 30}, complete=True, day=1)
+    )
+    # import-html --allow-partial of a page that shows only the newest paper.
+    AuthorStore(data, SID).write_snapshot(alfolio_record({"p1": 12}, complete=False, day=20))
+
+    with caplog.at_level("WARNING"):
+        papers = yaml.safe_load(build(data, [SID], None).text)["papers"]
+
+    assert {k: v["citations"] for k, v in papers.items()} == {
+        f"{SID}:p1": 12,
+        f"{SID}:p2": 20,
+        f"{SID}:p3": 30,
+    }
+    warning = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warning) == 1 and "incomplete" in warning[0] and "2 papers" in warning[0]
+
+
+def test_without_a_complete_snapshot_the_files_own_counts_are_kept(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    AuthorStore(data, SID).write_snapshot(alfolio_record({"p1": 12}, complete=False, day=20))
+    old = dump(
+        "2026-11-01",
+        {
+            f"{SID}:p1": {"citations": 10, "title": "Paper p1", "year": "2020"},
+            f"{SID}:p2": {"citations": 20, "title": "Paper p2", "year": "2020"},
+        },
+    )
+    papers = yaml.safe_load(build(data, [SID], old).text)["papers"]
+    assert {k: v["citations"] for k, v in papers.items()} == {f"{SID}:p1": 12, f"{SID}:p2": 20}
+
+
+def test_a_complete_snapshot_drops_a_paper_scholar_no_longer_lists(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    AuthorStore(data, SID).write_snapshot(alfolio_record({"p1": 10, "p2": 20}, complete=True, day=1))
+    AuthorStore(data, SID).write_snapshot(alfolio_record({"p1": 12}, complete=True, day=20))
+    papers = yaml.safe_load(build(data, [SID], None).text)["papers"]
+    assert list(papers) == [f"{SID}:p1"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Line\x85break (NEL)",
+        "Line\u2028separator",
+        "Para\u2029graph",
+        "Tab\there",
+        "BOM\ufeffinside",
+        "Trailing\x85",
+    ],
+)
+def test_a_title_with_a_line_break_yaml_knows_round_trips(title: str) -> None:
+    text = dump("2026-11-20", {f"{SID}:p1": {"citations": 3, "title": title, "year": "2020"}})
+    assert yaml.safe_load(text)["papers"][f"{SID}:p1"]["title"] == title
+    # Written escaped on one line, as every YAML reader (Jekyll's Psych too) reads it back.
+    assert all(ch not in text for ch in "\x85\u2028\u2029")

@@ -472,3 +472,24 @@ def test_without_the_flag_no_import_is_written(tmp_path: Path) -> None:
     assert init(site).returncode == 0
     step = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")["jobs"]["update"]["steps"][-1]
     assert "import-git" not in step["with"]
+
+
+# --- never rewrite bytes it cannot read exactly
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [b"\xff\xfe", b"<!-- caf\xe9 (Latin-1) -->\n"],
+    ids=["utf-16-bom", "latin-1-byte"],
+)
+def test_a_file_to_edit_that_is_not_utf8_is_refused_and_kept_byte_for_byte(
+    tmp_path: Path, prefix: bytes
+) -> None:
+    site = make_site(tmp_path, "al-folio")
+    layout = site / "_layouts" / "default.liquid"
+    layout.write_bytes(prefix + layout.read_bytes())
+    git(site, "commit", "--quiet", "-am", "an editor saved it its own way")
+    before = tree_bytes(site)
+    error = one_line_error(init(site))
+    assert "_layouts/default.liquid" in error and "UTF-8" in error
+    assert tree_bytes(site) == before

@@ -8,6 +8,8 @@ files outside are byte-identical afterwards and that the message names the link.
 
 from __future__ import annotations
 
+import ast
+import shutil
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +20,7 @@ from test_run import run_cli, tree
 
 from crawler.errors import ExitCode, StorageError
 from crawler.models import AuthorRecord, Metrics, Profile
+from crawler.outputs.dashboard.site import build_site
 from crawler.stale import mark_stale
 from crawler.store import (
     AuthorStore,
@@ -177,3 +180,154 @@ def test_the_last_name_may_be_a_link_it_is_replaced_not_followed(tmp_path: Path)
     assert victim.read_text() == "keep\n"
     assert not (data / "gs_data.json").is_symlink()
     assert (data / "gs_data.json").read_bytes() == b"new\n"
+
+
+# -- the dashboard writes and removes inside its folder only -------------------------------
+
+OTHER = "jAiLtEsTiD_B"
+
+
+def snapshot_of(data: Path, scholar_id: str) -> None:
+    AuthorStore(data, scholar_id).write_snapshot(
+        AuthorRecord(
+            Profile(scholar_id, "A"),
+            Metrics(citations=5),
+            fetched_at=datetime(2026, 1, 2, tzinfo=timezone.utc),
+        )
+    )
+
+
+def test_the_dashboard_never_writes_through_a_link_out_of_its_folder(tmp_path: Path) -> None:
+    data, out = tmp_path / "data", tmp_path / "data" / "site"
+    snapshot_of(data, SID)
+    build_site(data, out, authors=[SID])
+    outside = outside_folder(tmp_path)
+    shutil.rmtree(out / SID)
+    (out / SID).symlink_to(outside, target_is_directory=True)
+    before = tree(outside)
+    with pytest.raises(StorageError, match="symbolic link"):
+        build_site(data, out, authors=[SID])
+    assert tree(outside) == before
+
+
+def test_the_dashboard_never_removes_through_a_link_out_of_its_folder(tmp_path: Path) -> None:
+    data, out = tmp_path / "data", tmp_path / "data" / "site"
+    snapshot_of(data, SID)
+    snapshot_of(data, OTHER)
+    build_site(data, out, authors=[SID, OTHER])
+    # The old author's pages are now a link to someone else's files of the same names.
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for page in (out / OTHER).iterdir():
+        (outside / page.name).write_text("precious\n")
+    shutil.rmtree(out / OTHER)
+    (out / OTHER).symlink_to(outside, target_is_directory=True)
+    before = tree(outside)
+    with pytest.raises(StorageError, match="symbolic link"):
+        build_site(data, out, authors=[SID])
+    assert tree(outside) == before
+
+
+# -- every writer is known: a new one cannot bypass the jail unnoticed ---------------------
+
+# Calls that write, rename or remove a file.  The jailed ones (crawler.atomic's, given a
+# jail) need no entry; every other one is listed below with why it may write where it does.
+_WRITING_CALLS = {
+    "write_if_changed",
+    "atomic_write_bytes",
+    "write_all_if_changed",
+    "remove_file",
+    "remove_temp_files",
+    "atomic_writer",
+    "write_bytes",
+    "write_text",
+    "unlink",
+    "rmdir",
+    "rename",
+    "replace",
+    "remove",
+    "rmtree",
+    "copy",
+    "copy2",
+    "copyfile",
+    "copytree",
+    "move",
+    "symlink_to",
+    "touch",
+    "open",
+}
+UNJAILED_WRITERS = {
+    # Files the user named on the command line (--out, --summary), not the data folder's.
+    "crawler/history/plot.py:write_plot:atomic_write_bytes": "--out, a file the user named",
+    "crawler/history/tables.py:output:atomic_writer": "--out, a file the user named",
+    "crawler/history/tables.py:output:open": "--out, a file the user named",
+    "crawler/commands/history.py:export_al_folio:atomic_write_bytes": "--out, a file the user named",
+    "crawler/commands/run.py:_write_summary:atomic_write_bytes": "--summary, a file the user named",
+    # Files GitHub Actions names in its environment.
+    "crawler/history/report.py:append_step_summary:open": "GITHUB_STEP_SUMMARY, appended to",
+    "crawler/annotations.py:main:open": "GITHUB_OUTPUT, appended to",
+    # An emptied folder of the dashboard, once remove_file has confined the way to it.
+    "crawler/outputs/dashboard/site.py:_remove_old:rmdir": "after remove_file(jail=out)",
+    # The homepage repository's own jail (homepage.init._check_path refuses links and '..').
+    "crawler/homepage/init.py:apply:atomic_write_bytes": "a path checked by _check_path",
+    "crawler/homepage/init.py:apply:unlink": "a path checked by _check_path",
+    # Badges: _Writer confines each folder once (confine(path, self.jail)) before queueing.
+    "crawler/outputs/badges.py:flush:write_all_if_changed": "paths confined by _Writer._confine",
+    "crawler/outputs/badges.py:flush:remove_file": "paths confined by _Writer._confine",
+    # merge: every folder on the way is confined under the lock before the first write.
+    "crawler/shard.py:_write:write_if_changed": "folders confined by merge before writing",
+}
+
+
+def _writer_calls() -> set[str]:
+    """``file:function:call`` for every writing call in crawler/ that passes no jail."""
+    root = Path(__file__).resolve().parent.parent
+    found: set[str] = set()
+    for path in sorted((root / "crawler").rglob("*.py")):
+        if path.name == "atomic.py":
+            continue  # the jail itself
+        tree_ = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree_):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = (
+                    node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                )
+                if name not in _WRITING_CALLS or not _writes(node, name):
+                    continue
+                jail = next((k.value for k in node.keywords if k.arg == "jail"), None)
+                if jail is not None and not (isinstance(jail, ast.Constant) and jail.value is None):
+                    continue
+                found.add(f"{path.relative_to(root).as_posix()}:{function.name}:{name}")
+    return found
+
+
+def _writes(call: ast.Call, name: str) -> bool:
+    """Whether a call of that name writes: ``open`` only in a writing mode, ``replace``
+    only as ``os.replace``/``Path.replace`` with one argument (not ``str.replace``)."""
+    if name == "open":
+        method = isinstance(call.func, ast.Attribute)
+        if method and isinstance(call.func.value, ast.Name) and call.func.value.id == "os":  # type: ignore[attr-defined]
+            return False  # os.open: descriptors opened read-only (O_RDONLY) here
+        # open(path, mode) or path.open(mode).
+        positional = call.args[0:1] if method else call.args[1:2]
+        modes = positional + [k.value for k in call.keywords if k.arg == "mode"]
+        return any(isinstance(m, ast.Constant) and any(c in str(m.value) for c in "wax+") for m in modes)
+    if name in ("replace", "remove", "copy", "move"):
+        owner = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(owner, ast.Name) and owner.id in ("os", "shutil"):
+            return True
+        return name == "replace" and len(call.args) == 1 and not call.keywords
+    return True
+
+
+def test_every_writer_outside_the_jail_is_known() -> None:
+    found = _writer_calls()
+    assert found, "the scan found no writer at all"
+    new = sorted(found - set(UNJAILED_WRITERS))
+    assert not new, f"writers that pass no jail (give them jail=, or list them with a reason): {new}"
+    gone = sorted(set(UNJAILED_WRITERS) - found)
+    assert not gone, f"listed writers that no longer exist: {gone}"

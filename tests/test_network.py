@@ -970,3 +970,38 @@ def test_one_layer_past_the_cap_is_refused_before_any_byte_is_inflated(names: li
         Inflater(", ".join(names), url="http://127.0.0.1/x")
     # identity layers are no layers.
     assert len(Inflater("gzip, identity, gzip, identity, gzip").layers) == 3
+
+
+# -- --timeout bounds the wait for an answer, however it is stretched ------------------------
+
+
+def test_dripped_headers_end_at_the_timeout_well_before_the_deadline() -> None:
+    with serving(drip_headers(0.2)) as server, polite(deadline=60, timeout=1.0, retries=0) as client:
+        error, seconds = timed_get(client, server.url + "/citations?user=" + SID)
+    assert isinstance(error, FetchError) and not isinstance(error, DeadlineExceeded), repr(error)
+    assert "timed out after 1s" in str(error)
+    assert seconds < 5
+
+
+def test_a_socks_handshake_that_stalls_ends_at_the_timeout() -> None:
+    """httpcore reads a SOCKS proxy's handshake replies without any timeout of its own."""
+
+    def handler(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(64)  # the greeting, never answered
+        stop.wait(30)
+
+    with (
+        serving(handler) as proxy,
+        polite(deadline=60, timeout=1.0, retries=0, proxy=f"socks5://127.0.0.1:{proxy.port}") as client,
+    ):
+        error, seconds = timed_get(client, "http://127.0.0.1:9/citations")
+        assert isinstance(error, FetchError) and not isinstance(error, DeadlineExceeded), repr(error)
+        assert "timed out after 1s" in str(error)
+        assert seconds < 5
+
+
+def test_each_retry_gets_its_own_timeout_and_the_deadline_still_caps_them() -> None:
+    with serving(drip_headers(0.2)) as server, polite(deadline=2.5, timeout=1.0, retries=5) as client:
+        error, seconds = timed_get(client, server.url + "/citations")
+    assert isinstance(error, (FetchError, DeadlineExceeded)), repr(error)
+    assert seconds < 7

@@ -364,3 +364,50 @@ def test_charsets_that_cannot_decode_fall_back(charset: str) -> None:
     assert f'charset="{charset}"'.encode() in body
     assert parse_profile(body).profile.name == EXPECTED["bohlooli_en_50rows.html"]["name"]
     assert decode(b"<html>\xff</html>", f"text/html; charset={charset}") == "<html>\ufffd</html>"
+
+
+# -- publication IDs: Scholar's shape, whole --------------------------------------------
+
+BOHLOOLI_ID = "cIn8pGEAAAAJ"
+
+
+def with_row_ids(*replacements: tuple[str, str]) -> bytes:
+    """Bohlooli's page with the first rows' ``citation_for_view`` values replaced, in order."""
+    body = page("bohlooli_en_50rows.html").decode("utf-8")
+    ids = re.findall(r"citation_for_view=([\w-]+:[\w-]+)", body)
+    for n, (_, new) in enumerate(replacements):
+        body = body.replace(f"citation_for_view={ids[n]}", f"citation_for_view={new}")
+    return body.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "<script>alert(1)</script>",
+        "..%2F..%2Fetc",
+        f"{BOHLOOLI_ID}:a b",
+        "notascholarid:u5HHmVD_uO8C",
+        f"{BOHLOOLI_ID}:",
+        f"{BOHLOOLI_ID}:u5HHmVD%3Cx",
+    ],
+)
+def test_a_publication_id_not_shaped_like_scholars_is_refused(bad: str) -> None:
+    with pytest.raises(ParseError, match="publication ID"):
+        parse_profile(with_row_ids(("", bad)))
+
+
+@pytest.mark.parametrize("joiner", ["%23", "#", "&", "%26"])
+def test_ids_that_differ_after_a_hash_or_ampersand_are_not_truncated_into_one(joiner: str) -> None:
+    same = f"{BOHLOOLI_ID}:u5HHmVD_uO8C"
+    body = with_row_ids(("", f"{same}{joiner}1"), ("", f"{same}{joiner}2"))
+    with pytest.raises(ParseError, match="publication ID"):
+        parse_profile(body)
+
+
+def test_every_saved_pages_ids_are_scholar_shaped() -> None:
+    for path in sorted(FIXTURES.glob("*.html")):
+        try:
+            record = page_to_record(parse_profile(path.read_bytes()))
+        except (Blocked, NotAProfile, TruncatedPage):
+            continue
+        assert all(re.fullmatch(r"[\w-]{12}:[\w-]{12}", p.author_pub_id) for p in record.publications), path

@@ -246,3 +246,124 @@ def test_restore_never_writes_through_a_link_out_of_the_data_folder(
     assert proc.returncode == 8
     assert str(fresh / ALICE) in one_error_line(proc.stderr)
     assert list(outside.iterdir()) == []
+
+
+# -- never rewrite or remove what is not ours ---------------------------------------------------
+
+
+def branch_with(remote: Path, tmp_path: Path, files: dict[str, str]) -> str:
+    """Push a branch ``BRANCH`` holding ``files`` to the remote; its tip."""
+    work = tmp_path / "crafted"
+    git(tmp_path, "init", "--quiet", "-b", BRANCH, str(work))
+    for name, text in files.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(text)
+    git(work, "add", ".")
+    git(work, "-c", "user.name=A", "-c", "user.email=a@example.org", "commit", "--quiet", "-m", "site")
+    git(work, "push", "--quiet", str(remote), f"HEAD:{BRANCH}")
+    return git(remote, "rev-parse", BRANCH)
+
+
+@pytest.mark.parametrize(
+    ("foreign", "named"),
+    [
+        ({"README.md": "# my project\n"}, "README.md"),
+        ({"src/main.py": "print(1)\n"}, "src"),
+        ({"CNAME": "alice.example.org\n"}, "CNAME"),
+        ({"badges/my-own.svg": "<svg/>\n"}, "badges/my-own.svg"),
+    ],
+)
+def test_a_branch_with_the_marker_and_files_no_layout_explains_is_refused(
+    user: Path, remote: Path, data: Path, tmp_path: Path, foreign: dict[str, str], named: str
+) -> None:
+    tip = branch_with(
+        remote,
+        tmp_path,
+        {
+            MARKER: "This branch holds citation data published by scholar-stats.\n",
+            "gs_data.json": "{}\n",
+            **foreign,
+        },
+    )
+    proc = cli("publish", "--data-dir", str(data), cwd=user)
+    assert proc.returncode == 9, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert "not a data branch" in line and repr(named) in line and "--force-branch" in line
+    assert git(remote, "rev-parse", BRANCH) == tip
+    with pytest.raises(PublishError, match="not a data branch"):
+        restore(tmp_path / "fresh", repo=user)
+
+
+def test_a_branch_with_every_file_a_data_layout_has_is_accepted(
+    user: Path, remote: Path, data: Path, tmp_path: Path
+) -> None:
+    branch_with(
+        remote,
+        tmp_path,
+        {
+            MARKER: "marker\n",
+            "gs_data.json": "{}\n",
+            "gs_data_shieldsio.json": "{}\n",
+            "gs_history.json": "{}\n",
+            "group.json": "{}\n",
+            "badges/group-citations.json": "{}\n",
+            f"{ALICE}/gs_data.json": "{}\n",
+            "site/index.html": "<p>\n",
+        },
+    )
+    assert publish(data, repo=user, sleep=no_sleep).pushed
+
+
+def test_the_left_out_warning_names_only_what_is_left_out(user: Path, remote: Path, data: Path) -> None:
+    """The group's files are published: the warning must not say they are left out."""
+    (data / "group.json").write_text('{"format": 1}\n')
+    (data / "badges").mkdir()
+    (data / "badges" / "group-citations.json").write_text("{}\n")
+    (data / "badges" / "notes.txt").write_text("mine\n")
+
+    proc = cli("publish", "--data-dir", str(data), cwd=user)
+
+    assert proc.returncode == 0, proc.stderr
+    files = set(tree_files(remote, BRANCH))
+    assert {"group.json", "badges/group-citations.json"} <= files and "badges/notes.txt" not in files
+    warning = [line for line in proc.stderr.splitlines() if "left out" in line]
+    assert len(warning) == 1 and "badges/notes.txt" in warning[0]
+    assert "group.json" not in warning[0] and "group-citations" not in warning[0]
+
+
+@pytest.mark.parametrize("branch", ["origin/main", "upstream/google-scholar-stats"])
+def test_a_branch_named_like_a_remote_branch_is_refused_without_such_a_remote(
+    data: Path, tmp_path: Path, remote: Path, branch: str
+) -> None:
+    bare = tmp_path / "scratch.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(bare))
+    before = refs(bare)
+    proc = cli(
+        "publish",
+        "--data-dir",
+        str(data),
+        "--repo",
+        str(bare),
+        "--remote",
+        str(remote),
+        "--branch",
+        branch,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 9, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert repr(branch) in line and "remote" in line
+    assert refs(bare) == before and git(remote, "branch", "--list", branch) == ""
+
+
+def test_a_remote_that_fails_says_what_git_said_not_only_its_last_line(data: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "scratch.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(bare))
+    missing = tmp_path / "no-such-repo.git"
+    proc = cli(
+        "publish", "--data-dir", str(data), "--repo", str(bare), "--remote", f"file://{missing}", cwd=tmp_path
+    )
+    assert proc.returncode == 9, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert "does not appear to be a git repository" in line, line
+    assert "Please make sure" not in line

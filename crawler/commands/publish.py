@@ -11,6 +11,7 @@ from crawler.config import Config, read_settings
 from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
 from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish
+from crawler.redact import mask_url, remember_url
 from crawler.restore import restore
 
 
@@ -151,6 +152,7 @@ def publish_command(
     committed when nothing changed.  Prints the new commit's id on stdout.
     """
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
+    remember_url(remote)
     folder, author, config = resolve_publish_settings(config_path, data_dir, root_author)
     if restore_only:
         written = restore(folder, repo=repo, branch=branch, remote=remote, force_branch=force_branch)
@@ -183,5 +185,5 @@ def publish_command(
     if result.commit is not None:
         click.echo(result.commit)
     if not quiet:
-        where = f"pushed to {remote}" if result.pushed else "not pushed"
+        where = f"pushed to {mask_url(remote)}" if result.pushed else "not pushed"
         click.echo(f"published {len(result.files)} file(s) on {branch}, {where}", err=True)

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from crawler.errors import GuardRefused, ParseError, ScholarStatsError, UsageError
-from crawler.git import Git, last_line
+from crawler.git import Git, git_reason
 from crawler.guard import GuardOptions, check, same_content
 from crawler.history.periods import parse_date
 from crawler.history.snapshots import read_record_or_none
@@ -193,7 +193,7 @@ def git_versions(
     rev = _resolve_branch(git, branch, repo)
     result = git.run("log", "--reverse", "--format=%H %ct", rev, "--", path, env=_C_LOCALE, check=False)
     if result.returncode != 0:
-        raise UsageError(f"git log failed in {repo}: {last_line(result.stderr)}")
+        raise UsageError(f"git log failed in {repo}: {git_reason(result.stderr)}")
     versions = []
     for line in result.stdout.decode().splitlines():
         sha, _, stamp = line.partition(" ")

@@ -307,6 +307,18 @@ def _read_bytes(path: Path) -> bytes | None:
     return read_bounded_or_none(path, limit=MAX_HOMEPAGE_FILE_BYTES, error=UsageError)
 
 
+def _check_utf8(relative: str, data: bytes) -> None:
+    """Refuse to edit a file that is not UTF-8: its edit was made on a decoded copy, and
+    writing it back would replace bytes it does not understand (``\\xff\\xfe`` → U+FFFD)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{relative} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "init edits only UTF-8 files and left it as it is: save it as UTF-8 and run init again"
+        ) from None
+
+
 def plan_init(
     root: Path,
     *,
@@ -356,6 +368,8 @@ def plan_init(
         path = _check_path(root, relative)
         before = _read_bytes(path)
         after = None if text is None else text.encode("utf-8")
+        if before is not None and after is not None and before != after:
+            _check_utf8(relative, before)
         if before != after:
             changes.append(FileChange(relative, before, after, why))
     todo = _lab_todo(changes) if lab_shards is not None else _todo(site, changes, sources)

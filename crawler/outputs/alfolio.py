@@ -23,12 +23,17 @@ blocked or refused day, which writes no snapshot, changes nothing here.
 A count Scholar did not give is left out rather than written as 0, and so is an
 unknown year; the tag then shows what it shows for an unknown paper.
 
+A snapshot that does not list every paper (``import-html --allow-partial``)
+updates the papers it shows; the others keep their last known counts, from the
+newest complete Scholar snapshot, else from the existing file, with a warning.
+
 Papers of authors not exported (keys whose user part is not one of theirs) are
 kept as the file had them, so a hand-kept entry or a co-author's survives.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +44,8 @@ from crawler.models import AuthorRecord
 from crawler.redact import redacted_text
 from crawler.sources import SCHOLAR_NUMBERS
 from crawler.store import AuthorStore
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PATH = "_data/citations.yml"
 
@@ -56,16 +63,42 @@ class AlFolioCitations:
     papers: int
 
 
-def newest_scholar_record(store: AuthorStore) -> AuthorRecord | None:
-    """The newest readable snapshot whose numbers are Google Scholar's; corrupt ones are skipped."""
+def newest_scholar_record(store: AuthorStore, *, complete: bool = False) -> AuthorRecord | None:
+    """The newest readable snapshot whose numbers are Google Scholar's (with ``complete``,
+    the newest that lists every paper); corrupt ones are skipped."""
     for path in reversed(store.snapshot_paths()):
         try:
             record = store.read_snapshot(path)
         except StorageError:
             continue
-        if record.source in SCHOLAR_NUMBERS:
+        if record.source in SCHOLAR_NUMBERS and (record.complete or not complete):
             return record
     return None
+
+
+def _papers_kept(record: AuthorRecord, store: AuthorStore, old_papers: Papers) -> Papers:
+    """The papers an incomplete snapshot does not show, with their last known counts:
+    from the newest complete Scholar snapshot, else from the existing file."""
+    shown = {pub.author_pub_id for pub in record.publications}
+    earlier = newest_scholar_record(store, complete=True)
+    if earlier is not None:
+        known, where = papers_of(earlier), f"the complete snapshot of {_day(earlier)}"
+    else:
+        known, where = {k: v for k, v in old_papers.items() if _owner(k) == record.scholar_id}, "the file"
+    kept = {k: v for k, v in known.items() if k not in shown}
+    log.warning(
+        "%s: the newest Google Scholar snapshot (%s) is incomplete; %d papers not on it keep "
+        "their last known counts, from %s",
+        record.scholar_id,
+        _day(record),
+        len(kept),
+        where,
+    )
+    return kept
+
+
+def _day(record: AuthorRecord) -> str:
+    return record.fetched_at.date().isoformat() if record.fetched_at is not None else "an unknown day"
 
 
 def papers_of(record: AuthorRecord) -> Papers:
@@ -141,14 +174,27 @@ def _describe(old: Papers, new: Papers) -> str:
     return f"{'; '.join(parts)}; citations in the file {total(old)} → {total(new)}"
 
 
+# Line breaks YAML knows besides \n and \r: written raw inside a quoted scalar they
+# are folded on reading (NEL comes back as a space), so they are written escaped.
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def dump(last_updated: str, papers: Mapping[str, Any]) -> str:
     import yaml
 
+    def represent_str(dumper: Any, value: str) -> Any:
+        style = '"' if any(ch in value for ch in _YAML_BREAKS) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    # A dumper of its own, so the safe one everybody shares is left as it is.
+    dumper: Any = type("AlFolioDumper", (yaml.SafeDumper,), {})
+    dumper.add_representer(str, represent_str)
     # The same writer and settings as al-folio's own script (sorted keys, long
     # lines kept whole), with UTF-8 titles rather than \u escapes.
     return str(
-        yaml.safe_dump(
+        yaml.dump(
             {"metadata": {"last_updated": last_updated}, "papers": dict(papers)},
+            Dumper=dumper,
             sort_keys=True,
             width=1000,
             allow_unicode=True,
@@ -173,6 +219,10 @@ def build(
     ours = {record.scholar_id for record in records}
     papers: Papers = {k: v for k, v in old_papers.items() if _owner(k) not in ours}
     for record in records:
+        if not record.complete:
+            # A partial import (import-html --allow-partial) shows some papers: the rest keep
+            # their last known counts rather than vanishing (al-folio would show 0 for them).
+            papers.update(_papers_kept(record, AuthorStore(data_dir, record.scholar_id), old_papers))
         papers.update(papers_of(record))
     papers = dict(sorted(papers.items()))
     if existing is not None and old_papers == papers:

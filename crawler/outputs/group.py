@@ -214,12 +214,13 @@ def group_files(data_dir: Path) -> list[str]:
     names = [GROUP_FILE] if (data_dir / GROUP_FILE).is_file() else []
     badges = data_dir / BADGE_DIR
     if badges.is_dir() and not badges.is_symlink():
-        names += sorted(
-            f"{BADGE_DIR}/{p.name}"
-            for p in badges.iterdir()
-            if p.name.startswith("group-") and p.suffix in (".json", ".svg")
-        )
+        names += sorted(f"{BADGE_DIR}/{p.name}" for p in badges.iterdir() if is_group_badge(p.name))
     return names
+
+
+def is_group_badge(name: str) -> bool:
+    """Whether a file of ``badges/`` at the data folder's root is one of the group's badges."""
+    return name.startswith("group-") and Path(name).suffix in (".json", ".svg")
 
 
 def write_group(data_dir: Path, scholar_ids: Sequence[str], style: BadgeStyle) -> list[Path]:

@@ -29,6 +29,7 @@ import httpx
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import HttpOptions
 from crawler.models import AuthorRecord
+from crawler.redact import remember, remember_url
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ class SourceSettings:
     """Overrides the key a source reads from its environment variable."""
     transport: httpx.BaseTransport | None = None
     """An httpx transport to route requests through (tests)."""
+
+    def __post_init__(self) -> None:
+        # Whatever echoes a setting later (an error, state.json) finds its secrets masked.
+        remember_url(self.base_url)
+        remember(self.api_key)
 
 
 class Source(Protocol):

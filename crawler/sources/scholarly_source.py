@@ -66,7 +66,15 @@ from crawler.errors import (
     UsageError,
 )
 from crawler.http import Deadline, HttpOptions, PoliteClient, build_client
-from crawler.models import SCHOLAR_ID_RE, AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.models import (
+    SCHOLAR_ID_RE,
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    check_scholar_pub_id,
+    utc_now,
+)
 from crawler.parser import parse_profile
 from crawler.sources import AuthorRef, SourceSettings
 from crawler.sources.scholar import base_url_from, refuse_block_redirects
@@ -393,6 +401,10 @@ def record_from_author(
         pub_id = _text(pub.get("author_pub_id"))
         if pub_id is None or pub_id in seen:
             continue
+        try:
+            check_scholar_pub_id(pub_id)
+        except ValueError as exc:
+            raise ParseError(f"scholarly's publication: {exc}") from None
         seen.add(pub_id)
         bib = pub.get("bib") or {}
         cites = pub.get("cites_id")

@@ -40,7 +40,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.errors import FetchError, NotFound, ParseError, SourceUnavailable, UsageError
 from crawler.http import Deadline, PoliteClient
-from crawler.models import SCHOLAR_ID_RE, AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.models import (
+    SCHOLAR_ID_RE,
+    AuthorRecord,
+    Metrics,
+    Profile,
+    Publication,
+    check_scholar_pub_id,
+    utc_now,
+)
 from crawler.sources import AuthorRef, SourceSettings, jsonapi
 from crawler.sources.jsonapi import as_dict, as_list, opt_int, opt_str
 
@@ -193,6 +201,10 @@ def _publication(index: int, article: Any) -> Publication | None:
     pub_id = opt_str(article.get("citation_id"))
     if pub_id is None:
         return None
+    try:
+        check_scholar_pub_id(pub_id)
+    except ValueError as exc:
+        raise ParseError(f"articles[{index}].citation_id: {exc}") from None
     cited_by = as_dict(article.get("cited_by"), f"articles[{index}].cited_by")
     year = opt_int(article.get("year"), f"articles[{index}].year")
     return Publication(

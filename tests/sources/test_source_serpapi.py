@@ -342,3 +342,13 @@ def test_an_article_listed_twice_counts_once_and_is_noted(fast_http: HttpOptions
     assert any(
         "listed twice" in note and first["articles"][0]["citation_id"] in note for note in record.notes
     )
+
+
+@pytest.mark.parametrize(
+    "citation_id", [f"{SCHOLAR_ID}:abc#1", "W1072179852", f"{SCHOLAR_ID}:a&b", "<b>x</b>"]
+)
+def test_a_citation_id_not_shaped_like_scholars_is_refused(fast_http: HttpOptions, citation_id: str) -> None:
+    page = {"author": {"name": "A. Person"}, "articles": [{"title": "T", "citation_id": citation_id}]}
+    source, _ = mock_source({0: page}, fast_http)
+    with pytest.raises(ParseError, match="publication ID"):
+        source.fetch(AuthorRef(SCHOLAR_ID))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -45,7 +46,7 @@ from crawler.outputs.dashboard import charts
 from crawler.outputs.dashboard.history import WINDOWS, AuthorHistory, load_author
 from crawler.readfile import MAX_SETTINGS_BYTES, json_value, read_bounded
 from crawler.sources import source_label
-from crawler.store import SITE_MARKER, BadSnapshot, sync_folders, write_if_changed
+from crawler.store import SITE_MARKER, BadSnapshot, remove_file, sync_folders, write_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +496,8 @@ def _card(history: AuthorHistory) -> dict[str, Any]:
 
 def _write(out: Path, relative: str, data: bytes, written: list[str]) -> None:
     # Derived files: renamed into place without an fsync each, one per folder after (sync_folders).
-    if write_if_changed(out / relative, data, durable=False):
+    # The output folder is the jail: a link inside it leading out is never written through.
+    if write_if_changed(out / relative, data, jail=out, durable=False):
         written.append(relative)
 
 
@@ -634,22 +636,20 @@ def _check_out(out: Path) -> list[str]:
 
 def _remove_old(out: Path, old: list[str], keep: set[str]) -> list[str]:
     removed = []
-    root = out.resolve()
+    root = os.path.abspath(out)
     for relative in old:
         if relative in keep:
             continue
-        path = (out / relative).resolve()
+        path = out / relative
         # Only files inside the folder: the marker is data, not a list to trust.
-        if root not in path.parents:
+        if not os.path.abspath(path).startswith(root + os.sep):
             continue
-        with contextlib.suppress(FileNotFoundError):
-            try:
-                path.unlink()
-            except OSError as exc:
-                raise StorageError(f"cannot remove {path}: {exc.strerror or exc}") from exc
+        # remove_file refuses a way through a link leading out of the folder (the jail).
+        if remove_file(path, jail=out, durable=False):
             removed.append(relative)
             with contextlib.suppress(OSError):
-                path.parent.rmdir()
+                if path.parent != out and not path.parent.is_symlink():
+                    path.parent.rmdir()
     return removed
 
 
