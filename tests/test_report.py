@@ -41,7 +41,7 @@ def rec(
     *,
     h: int = 5,
     source: str = "scholar",
-    since_year: int = 2021,
+    since_year: int | None = 2021,
     complete: bool = True,
     sid: str = SID,
 ) -> AuthorRecord:
@@ -306,3 +306,18 @@ def test_a_stale_reason_from_an_older_version_is_masked(
         assert "**Stale**" in text and "proxy.example" in text
         for secret in ("hunter2", "KEY123", "ATTEMPTPW", "SINCESECRET"):
             assert secret not in text
+
+
+def test_history_without_the_since_year_says_so(tmp_path: Path) -> None:
+    # AcadHomepage's gs_data.json has citedby5y and hindex5y, but not the year they count from.
+    folder = tmp_path / "data"
+    store = AuthorStore(folder, SID)
+    store.write_snapshot(rec(0, 100, {"a": 100}, since_year=None))
+    store.write_snapshot(rec(1, 110, {"a": 110}, since_year=None))
+    text = markdown_report(folder)
+    assert "None" not in text
+    assert "| citations since (year not recorded) | 50 | 55 | +5 |" in text
+    store.write_snapshot(rec(2, 120, {"a": 120}))
+    text = markdown_report(folder)
+    assert "None" not in text
+    assert "| citations since (year not recorded) → 2021 | 55 | 60 | n/a |" in text

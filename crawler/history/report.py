@@ -126,6 +126,13 @@ def choose(
     return Comparison(new, _readable(earlier[: len(earlier) - steps + 1], bad))
 
 
+def _year(since_year: int | None) -> str:
+    """The year of Scholar's "since" column; history imported from AcadHomepage's gs_data.json has
+    the column's numbers but not its year.
+    """
+    return str(since_year) if since_year is not None else "(year not recorded)"
+
+
 def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
     """The totals table; a change is only given between numbers of the same source and the same
     'since' year.
@@ -135,7 +142,9 @@ def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
     same_source = old is None or old.source == new.source
     since_same = o is not None and o.since_year == n.since_year and same_source
     since_label = (
-        f"since {n.since_year}" if since_same or o is None else f"since {o.since_year} → {n.since_year}"
+        f"since {_year(n.since_year)}"
+        if since_same or o is None
+        else f"since {_year(o.since_year)} → {_year(n.since_year)}"
     )
 
     def row(label: str, before: int | None, now: int | None, comparable: bool = True) -> None:
