@@ -34,16 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ExitCode
+from crawler.interface import for_the_action
 from crawler.redact import redacted_text
 
-# The command line's advice, and what the action calls the same thing.
-_FOR_THE_ACTION = (
-    (re.compile(r"\(--proxy URL or HTTPS_PROXY\)"), "(the action's proxy: input, from a secret)"),
-    (re.compile(r"--proxy(?: URL)?\b"), "the action's proxy: input"),
-    (re.compile(r"--source\b"), "the action's source: input"),
-    (re.compile(r"--on-block\b"), "the action's on-block: input"),
-    (re.compile(r"--author\b"), "the action's scholar-id: input"),
-)
 _MAX_MESSAGE = 1000
 _ERROR_LINE = re.compile(r"^error: (.+)$")
 
@@ -56,13 +49,6 @@ def escape_data(text: str) -> str:
 def escape_property(text: str) -> str:
     """A workflow command's property (``title=``): also ``:`` and ``,``, which end it."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def for_the_action(text: str) -> str:
-    """``text`` with the command line's options named as the action's inputs."""
-    for pattern, replacement in _FOR_THE_ACTION:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def annotation(level: str, title: str, message: str) -> str:

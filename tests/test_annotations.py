@@ -15,11 +15,11 @@ from crawler.annotations import (
     annotation,
     escape_data,
     escape_property,
-    for_the_action,
     last_error_line,
     verdict,
 )
 from crawler.errors import Blocked
+from crawler.interface import for_the_action
 
 SID = "annotAAAAAAJ"
 

@@ -37,6 +37,7 @@ _MARK = {
 
 def _report(outcome: AuthorOutcome) -> None:
     from crawler.http import redacted_text
+    from crawler.interface import for_the_user
 
     detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
     if outcome.source and outcome.source != "scholar":
@@ -44,7 +45,7 @@ def _report(outcome: AuthorOutcome) -> None:
     if outcome.reason:
         detail = f"{detail}; {outcome.reason}" if detail else outcome.reason
     # Reasons and notes can carry what a server echoed back (an API key, a proxy's password).
-    detail = redacted_text(detail)
+    detail = for_the_user(redacted_text(detail))
     click.echo(
         f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}",
         err=True,
@@ -55,7 +56,7 @@ def _report(outcome: AuthorOutcome) -> None:
             err=True,
         )
     for note in outcome.notes:
-        click.echo(f"  note: {redacted_text(note)}", err=True)
+        click.echo(f"  note: {for_the_user(redacted_text(note))}", err=True)
 
 
 def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> RunSummary:
