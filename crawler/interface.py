@@ -46,3 +46,27 @@ def for_the_action(text: str) -> str:
 def for_the_user(text: str) -> str:
     """``text`` worded for the interface the user is in."""
     return for_the_action(text) if in_the_action() else text
+
+
+# A blocked first run: nothing kept, nothing to show.  What to try, easiest first, in each interface.
+_FIRST_DAY_CLI = (
+    "try a proxy (--proxy URL or HTTPS_PROXY); another source for the days Google Scholar blocks "
+    '(--source scholar --source openalex, with the author\'s openalex = "A..." in the config); '
+    "another network, such as your own machine (scholar-stats schedule); your own browser "
+    "(scholar-stats bookmarklet, then scholar-stats import-html PAGE --author ID); or, for an "
+    "AcadHomepage site, the history on its old google-scholar-stats branch (scholar-stats import-git)"
+)
+_FIRST_DAY_ACTION = (
+    "try the proxy: input (from a secret); source: scholar,openalex with openalex-id: (the author's "
+    "OpenAlex ID or ORCID); a self-hosted runner (runs-on: self-hosted) on a network Google Scholar "
+    "trusts; import-git: true on an AcadHomepage site whose google-scholar-stats branch holds its old "
+    "numbers; or the bookmarklet (scholar-stats bookmarklet) in your own browser, then "
+    "scholar-stats import-html and scholar-stats publish from your machine (docs/github-actions.md)"
+)
+
+
+def first_day_advice(action: bool | None = None) -> str:
+    """What to try when Google Scholar blocks an author with no numbers yet; ``action`` defaults to
+    where the tool runs.
+    """
+    return _FIRST_DAY_ACTION if (in_the_action() if action is None else action) else _FIRST_DAY_CLI

@@ -398,7 +398,8 @@ def _blocked_day(
     stale_since = stale_since_of(data_dir, sid) or now
     outcome.stale_since = format_time(stale_since)
     outcome.stale_days = stale_days(stale_since, now)
-    outcome.notes.append(redacted_text(f"{source_label('scholar')} failed: {exc}"))
+    # Said where the numbers shown come from another source; where they do not, the reason says it.
+    scholar_failed = redacted_text(f"{source_label('scholar')} failed: {exc}")
     other = None
     if fallbacks:
         other = _fetch_fallback(
@@ -411,6 +412,7 @@ def _blocked_day(
     matches = _match(config, scholar, other, outcome) if other is not None and scholar is not None else None
 
     if other is not None and (outcome.policy == "replace" or latest is None):
+        outcome.notes.append(scholar_failed)
         if latest is None and outcome.policy != "replace":
             outcome.notes.append(f"no numbers to keep yet: showing {source_label(other.source)}'s own")
         shown = with_scholar_keys(other, matches) if matches is not None else other
@@ -437,6 +439,7 @@ def _blocked_day(
         if base is not None:
             estimated, estimate = bridge(scholar, base, other, matches)
             write_outputs(data_dir, estimated, config.badge, stale_since=stale_since, estimate=estimate)
+            outcome.notes.append(scholar_failed)
             outcome.status = Status.ESTIMATED
             outcome.shown = "estimate"
             outcome.source = other.source

@@ -1295,3 +1295,32 @@ def test_action_documents_accept_drop_with_the_guard_keys() -> None:
     assert load(ACTION)["inputs"]["accept-drop"]["default"] == "false"
     docs = (ROOT / "docs" / "github-actions.md").read_text(encoding="utf-8")
     assert "accept-drop:" in docs and "[guard]" in docs
+
+
+def test_action_first_run_blocked_says_nothing_was_fetched_names_inputs_and_fails(
+    github: dict[str, Any],
+) -> None:
+    from replay import Captcha
+
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    replay.set_scenario(SID, Captcha())
+    runner = fresh_runner(github, "dayone", action_context(scholar_id=SID), checkout=False)
+    results = {step["name"].split()[0]: runner.run(step) for step in action_steps()}
+    fetch, fail = results["Fetch"], results["Fail"]
+    assert fetch.returncode == 0, fetch.stdout + fetch.stderr
+    said = fetch.stdout + fetch.stderr + fail.stdout
+    summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    for text in (said, summary):
+        # Nothing was kept: no "0 days", no "numbers of none", no "last good ones".
+        assert "of none" not in text and "for 0 days" not in text and "last good" not in text, text
+        assert "nothing has been fetched" in text.lower() or "nothing fetched yet" in text.lower(), text
+        for advice in ("proxy:", "source: scholar,openalex", "openalex-id:", "self-hosted", "import-git:"):
+            assert advice in text, (advice, text)
+        assert "bookmarklet" in text
+        assert "--proxy" not in text and "--source" not in text and "HTTPS_PROXY" not in text, text
+    # The job fails, and says so.
+    assert fail.returncode == 3
+    assert "::error title=" in fail.stdout and "this job fails" in fail.stdout
+    assert results["Publish"].returncode == 0
+    assert git(bare, "branch", "--list", "google-scholar-stats") == ""

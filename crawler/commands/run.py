@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -35,9 +36,10 @@ _MARK = {
 }
 
 
-def _report(outcome: AuthorOutcome) -> None:
+def _report(outcome: AuthorOutcome, data_dir: Path) -> None:
     from crawler.http import redacted_text
-    from crawler.interface import for_the_user
+    from crawler.interface import first_day_advice, for_the_user, in_the_action
+    from crawler.stale import STATE_FILE
 
     detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
     if outcome.source and outcome.source != "scholar":
@@ -50,13 +52,23 @@ def _report(outcome: AuthorOutcome) -> None:
         f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}",
         err=True,
     )
-    if outcome.stale_since:
+    if outcome.stale_since and outcome.status in (Status.KEPT, Status.ESTIMATED):
         click.echo(
             f"  note: Google Scholar has failed since {outcome.stale_since} (on_block = {outcome.policy})",
             err=True,
         )
     for note in outcome.notes:
         click.echo(f"  note: {for_the_user(redacted_text(note))}", err=True)
+    if outcome.status == Status.FAILED and outcome.exit_code == ExitCode.BLOCKED and outcome.shown is None:
+        # A blocked first run: nothing was kept because nothing was ever fetched.
+        where = (
+            "" if in_the_action() else f" ({data_dir / outcome.scholar_id / STATE_FILE} says why until then)"
+        )
+        click.echo(
+            f"  nothing has been fetched for {outcome.scholar_id} yet, so there are no numbers to show"
+            f"{where}; {first_day_advice()}",
+            err=True,
+        )
 
 
 def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> RunSummary:
@@ -71,7 +83,7 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
 
         def report(outcome: AuthorOutcome) -> None:
             # While the bar is live, rich prints what goes to stderr above it.
-            _report(outcome)
+            _report(outcome, config.data_dir)
             bar.advance(task)
 
         return run(config, accept_drop=accept_drop, progress=report, group=group)
@@ -199,7 +211,12 @@ def run_command(
     if sys.stderr.isatty() and not quiet and len(config.authors) > 1:
         summary = _run_with_progress_bar(config, accept_drop, group)
     else:
-        summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report, group=group)
+        summary = run(
+            config,
+            accept_drop=accept_drop,
+            progress=None if quiet else functools.partial(_report, data_dir=config.data_dir),
+            group=group,
+        )
     _write_summary(summary, summary_path)
     sys.exit(summary.exit_code)
 
