@@ -225,7 +225,7 @@ def test_root_files_missing_and_a_stale_author(tmp_path: Path, data: Path) -> No
     site = healthy(tmp_path, "al-folio", data)
     folder = tmp_path / "data-copy"
     shutil.copytree(data, folder)
-    (folder / "gs_data_shieldsio.json").unlink(missing_ok=True)
+    (folder / SCHOLAR_ID / "gs_data_shieldsio.json").unlink()
     (folder / SCHOLAR_ID / "state.json").write_text(
         json.dumps(
             {
@@ -285,3 +285,28 @@ def test_a_site_never_set_up(tmp_path: Path) -> None:
 def test_usage_errors(tmp_path: Path, args: list[str], words: str) -> None:
     proc = cli("doctor", "--repo", str(tmp_path), *args)
     assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_data_folder_run_writes_is_understood(tmp_path: Path, data: Path) -> None:
+    # `run` writes data/<ID>/gs_data.json; `publish` puts the root author's files at the branch's root.
+    assert not (data / "gs_data.json").exists() and (data / SCHOLAR_ID / "gs_data.json").is_file()
+    site = healthy(tmp_path, "acadhomepage", data)
+    code, findings = doctor(site, "--data-dir", str(data))
+    assert findings == [] and code == 0
+    report = json.loads(
+        cli("doctor", "--repo", str(site), "--format", "json", "--data-dir", str(data)).stdout
+    )
+    assert report["facts"]["root_author"] == SCHOLAR_ID
+    # A paper ID the page asks for is still checked against that author's numbers.
+    _paper_typo(site)
+    code, findings = doctor(site, "--data-dir", str(data))
+    assert code == 1 and [f["check"] for f in findings] == ["papers"]
+
+
+def test_an_empty_data_folder_says_run_first(tmp_path: Path, data: Path) -> None:
+    site = healthy(tmp_path, "al-folio", data)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, findings = doctor(site, "--data-dir", str(empty))
+    assert code == 1
+    assert any("scholar-stats run" in f["message"] for f in findings), findings

@@ -105,6 +105,8 @@ class PublishedData:
         self.label = label
         self._files = files or {}
         self._git = git
+        self.is_folder = git is None
+        """A data folder (as ``run`` writes it), not a branch (as ``publish`` does)."""
         self._names: list[str] | None = None
 
     @classmethod
@@ -331,21 +333,43 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
     names = set(data.names())
     report.facts["data"] = data.label
     gs_data: dict[str, Any] | None = None
-    for name in ("gs_data.json", "gs_data_shieldsio.json"):
-        if name not in names:
+    prefix = ""
+    authors = sorted(n.split("/")[0] for n in names if n.count("/") == 1 and n.endswith("/gs_data.json"))
+    if data.is_folder and "gs_data.json" not in names:
+        if authors:
+            # The folder `run` writes: data/<ID>/gs_data.json.  `publish` puts the first author's
+            # files (in this order, unless --root-author) at the root of the branch.
+            prefix = authors[0] + "/"
+            report.facts["root_author"] = authors[0]
+        elif not names:
             report.add(
-                "data",
-                (
-                    f"{name} is missing at the root of {data.label}: the page reads it there; "
-                    "run the workflow (publish puts it there)"
-                ),
+                "data", f"{data.label} is empty: run `scholar-stats run --data-dir {data.label}` first"
             )
-    raw = data.read("gs_data.json")
+    for name in ("gs_data.json", "gs_data_shieldsio.json"):
+        if prefix + name in names:
+            continue
+        if prefix:
+            message = (
+                f"{name} is missing in {data.label}/{prefix[:-1]}: `publish` puts that author's files "
+                "at the root of the branch, where the page reads them; run again"
+            )
+        elif data.is_folder:
+            message = (
+                f"{name} is missing in {data.label} and in its author folders: "
+                f"run `scholar-stats run --data-dir {data.label}`"
+            )
+        else:
+            message = (
+                f"{name} is missing at the root of {data.label}: the page reads it there; "
+                "run the workflow (publish puts it there)"
+            )
+        report.add("data", message)
+    raw = data.read(prefix + "gs_data.json")
     if raw is not None:
         try:
             loaded = json.loads(raw)
         except ValueError:
-            report.add("data", f"gs_data.json in {data.label} is not JSON: publish again")
+            report.add("data", f"{prefix}gs_data.json in {data.label} is not JSON: publish again")
         else:
             if isinstance(loaded, dict) and isinstance(loaded.get("publications"), dict):
                 gs_data = loaded
