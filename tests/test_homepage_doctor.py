@@ -58,6 +58,10 @@ def healthy(tmp: Path, template: str, data: Path) -> Path:
     """A site set up by init, committed, with its data branch published."""
     site = make_site(tmp, template)
     assert cli("init", "--repo", str(site)).returncode == 0
+    if template == "academicpages":
+        # The theme has no element for the numbers: the one init's next steps say to add.
+        with (site / "_pages" / "about.md").open("a", encoding="utf-8") as about:
+            about.write('\nCited by <span id="total_cit"></span> times on Google Scholar.\n')
     git(site, "add", "-A")
     git(site, "commit", "--quiet", "-m", "scholar-stats")
     publish(site, data)
@@ -310,3 +314,18 @@ def test_an_empty_data_folder_says_run_first(tmp_path: Path, data: Path) -> None
     code, findings = doctor(site, "--data-dir", str(empty))
     assert code == 1
     assert any("scholar-stats run" in f["message"] for f in findings), findings
+
+
+def test_a_site_where_no_element_shows_a_number(tmp_path: Path, data: Path) -> None:
+    # academicpages as it ships: the script is loaded, but nothing on the site is filled by it.
+    site = make_site(tmp_path, "academicpages")
+    assert cli("init", "--repo", str(site)).returncode == 0
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "scholar-stats")
+    publish(site, data)
+    code, findings = doctor(site)
+    assert code == 1
+    (finding,) = findings
+    assert finding["check"] == "snippet"
+    assert finding["message"].startswith("no element on the site shows a number")
+    assert '<span id="total_cit"></span>' in finding["message"]

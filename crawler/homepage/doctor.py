@@ -33,8 +33,6 @@ from crawler.homepage.init import ACTION_REPO
 from crawler.store import SNAPSHOT_NAME_RE
 
 DEFAULT_BRANCH = "google-scholar-stats"
-SOURCE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".liquid")
-SKIP_DIRS = {".git", "_site", "node_modules", "vendor", ".bundle", ".jekyll-cache", ".sass-cache", "public"}
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _RELEASE_RE = re.compile(r"^v\d+(\.\d+){0,2}$")
 _PAPER_RE = re.compile(
@@ -406,26 +404,6 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
 # --- the site's sources
 
 
-def source_files(root: Path) -> Iterator[Path]:
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_symlink():
-                continue
-            if entry.is_dir():
-                if entry.name not in SKIP_DIRS:
-                    stack.append(entry)
-            elif entry.suffix.lower() in SOURCE_SUFFIXES or (
-                entry.suffix == ".js" and "scholar-stats" in entry.name
-            ):
-                yield entry
-
-
 def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
@@ -514,6 +492,18 @@ def check_snippet(site: sites.Site, texts: dict[str, str], branch: str, report: 
                 "run `scholar-stats init` (or paste `scholar-stats embed`'s output)"
             ),
         )
+    if site.template in ("academicpages", "plain") and not any(
+        sites.has_number_element(t) for t in texts.values()
+    ):
+        report.add(
+            "snippet",
+            (
+                "no element on the site shows a number: the page script fills "
+                '<span id="total_cit"></span> (the total), id="h_index", id="i10_index" and '
+                '<span class="show_paper_citations" data="SCHOLAR_ID:PAPER_ID"></span>; '
+                "put them where the numbers should appear (docs/homepage.md)"
+            ),
+        )
     if site.template == "acadhomepage" and not any(_TOTAL_RE.search(t) for t in texts.values()):
         report.add(
             "snippet",
@@ -548,7 +538,7 @@ def diagnose(
             )
     gs_data = check_data(data, report, now or datetime.now(timezone.utc)) if data is not None else None
     texts = {}
-    for path in source_files(root):
+    for path in sites.source_files(root):
         text = sites.read_text(path)
         if text is not None and len(text) < 4_000_000:
             texts[path.relative_to(root).as_posix()] = text
