@@ -329,3 +329,43 @@ def test_a_site_where_no_element_shows_a_number(tmp_path: Path, data: Path) -> N
     assert finding["check"] == "snippet"
     assert finding["message"].startswith("no element on the site shows a number")
     assert '<span id="total_cit"></span>' in finding["message"]
+
+
+OLD_ALFOLIO_LINE = (
+    '{% if entry.google_scholar_id %}<span class="show_paper_citations" '
+    'data="{{ site.scholar_userid }}:{{ entry.google_scholar_id }}"></span>{% endif %}\n'
+)
+
+
+def _docs_alfolio_line() -> str:
+    docs = (Path(__file__).parent.parent / "docs" / "homepage.md").read_text(encoding="utf-8")
+    (line,) = [line for line in docs.splitlines() if line.startswith("{% if entry.google_scholar_id %}<span")]
+    return line + "\n"
+
+
+def test_an_element_whose_id_expands_empty_is_reported(tmp_path: Path, data: Path) -> None:
+    # Current al-folio keeps the Scholar ID in _data/socials.yml; site.scholar_userid is not set.
+    site = healthy(tmp_path, "al-folio", data)
+    (site / "_layouts" / "bib.liquid").write_text("<div>\n" + OLD_ALFOLIO_LINE + "</div>\n")
+    code, findings = doctor(site)
+    assert code == 1
+    (finding,) = findings
+    assert finding["check"] == "papers" and finding["where"] == "_layouts/bib.liquid:2"
+    assert "{{ site.scholar_userid }}" in finding["message"] and "expands empty" in finding["message"]
+    assert "site.data.socials.scholar_userid" in finding["message"]
+
+
+def test_the_al_folio_line_docs_give_expands_to_the_id(tmp_path: Path, data: Path) -> None:
+    site = healthy(tmp_path, "al-folio", data)
+    line = _docs_alfolio_line()
+    assert "site.data.socials.scholar_userid" in line
+    (site / "_layouts" / "bib.liquid").write_text("<div>\n" + line + "</div>\n")
+    code, findings = doctor(site)
+    assert findings == [] and code == 0
+    # Older al-folio kept it in _config.yml: the same line still finds it there.
+    socials = site / "_data" / "socials.yml"
+    socials.write_text(socials.read_text().replace(f"scholar_userid: {SCHOLAR_ID}", "# scholar_userid:"))
+    config = site / "_config.yml"
+    config.write_text(config.read_text() + f"\nscholar_userid: {SCHOLAR_ID}\n")
+    code, findings = doctor(site)
+    assert findings == [] and code == 0

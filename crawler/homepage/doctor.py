@@ -417,6 +417,61 @@ def _known(pub_id: str, publications: dict[str, Any], author: str | None) -> boo
     return ":" not in pub_id and any(key.endswith(f":{pub_id}") for key in publications)
 
 
+_LIQUID_OUTPUT_RE = re.compile(r"\{\{(?P<expr>.*?)\}\}", re.DOTALL)
+_SITE_VARIABLE_RE = re.compile(r"^\s*(?P<name>site(?:\.[A-Za-z_][\w-]*)+)\s*$")
+
+
+def _site_value(root: Path, name: str) -> str | None:
+    """What Jekyll gives ``site.KEY`` (``_config.yml``) or ``site.data.FILE.KEY`` (``_data/FILE.yml``);
+    only top-level keys, read as init reads them.
+    """
+    parts = name.split(".")[1:]
+    if len(parts) == 1:
+        return sites.yaml_scalar(sites.read_text(root / "_config.yml") or "", parts[0])
+    if len(parts) == 3 and parts[0] == "data":
+        for suffix in (".yml", ".yaml"):
+            text = sites.read_text(root / "_data" / f"{parts[1]}{suffix}")
+            if text is not None:
+                return sites.yaml_scalar(text, parts[2])
+    return None
+
+
+def _expands_empty(root: Path, expression: str) -> str | None:
+    """The site variable of a Liquid output that expands to nothing (no filter but ``default``
+    is understood; anything else is given the benefit of the doubt)."""
+    head, *filters = expression.split("|")
+    names = [head]
+    for item in filters:
+        key, _, argument = item.partition(":")
+        if key.strip() != "default":
+            return None
+        names.append(argument)
+    found = [_SITE_VARIABLE_RE.match(n) for n in names]
+    if not all(found):
+        return None  # entry.*, page.*, a literal: not the site's to say
+    return None if any(_site_value(root, m.group("name")) for m in found if m) else "{{" + expression + "}}"
+
+
+def check_empty_ids(root: Path, texts: dict[str, str], report: Report) -> None:
+    """Paper elements whose ID is built from a site variable that is not set: they show nothing."""
+    for relative, text in texts.items():
+        for match in _PAPER_RE.finditer(text):
+            for output in _LIQUID_OUTPUT_RE.finditer(match.group("ids")):
+                empty = _expands_empty(root, output.group("expr"))
+                if empty is None:
+                    continue
+                hint = (
+                    " (al-folio keeps the ID in _data/socials.yml: use site.data.socials.scholar_userid)"
+                    if "scholar_userid" in empty and "site.data.socials" not in empty
+                    else ""
+                )
+                report.add(
+                    "papers",
+                    f"{empty} expands empty: the site does not set it, so this element shows nothing{hint}",
+                    f"{relative}:{_line_of(text, match.start())}",
+                )
+
+
 def check_papers(root: Path, texts: dict[str, str], gs_data: dict[str, Any], report: Report) -> None:
     publications = gs_data.get("publications") or {}
     author = str(gs_data.get("scholar_id") or "") or None
@@ -542,6 +597,7 @@ def diagnose(
         text = sites.read_text(path)
         if text is not None and len(text) < 4_000_000:
             texts[path.relative_to(root).as_posix()] = text
+    check_empty_ids(root, texts, report)
     if gs_data is not None:
         check_papers(root, texts, gs_data, report)
     check_snippet(site, texts, branch, report)
