@@ -46,6 +46,7 @@ from crawler.on_block import bridge, is_overdue, stale_days, with_scholar_keys
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
 from crawler.outputs.group import write_group
 from crawler.outputs.write import accept_record, write_outputs
+from crawler.progress import report as report_progress
 from crawler.sources import (
     FALLBACK_ON,
     SCHOLAR_NUMBERS,
@@ -485,7 +486,8 @@ def run(
     summary = RunSummary(started=utc_now())
     with locked(config.data_dir), SourcePool(settings_for or _settings_for(config)) as pool:
         forget_reads()
-        for author in config.authors:
+        for index, author in enumerate(config.authors, 1):
+            report_progress("author", index=index, total=len(config.authors), scholar_id=author.scholar_id)
             _clean_temp_files(config.data_dir, author.scholar_id)
             outcome = run_author(config, author, pool, accept_drop=accept_drop)
             summary.authors.append(outcome)
