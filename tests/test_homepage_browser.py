@@ -155,6 +155,12 @@ def test_acadhomepage_after_init(tmp_path: Path, browser: Any, published: dict[s
 def test_al_folio_after_init(tmp_path: Path, browser: Any, published: dict[str, Any]) -> None:
     site = make_site(tmp_path, "al-folio")
     assert scholar_stats("init", "--repo", str(site), cwd=tmp_path).returncode == 0
+    # al-folio's about page has no element for the total: the one docs/homepage.md says to add.
+    docs = (Path(__file__).parent.parent / "docs" / "homepage.md").read_text(encoding="utf-8")
+    element = '<span id="total_cit"></span> citations'
+    assert f"`_pages/about.md`:\n`{element}`" in docs
+    with (site / "_pages" / "about.md").open("a", encoding="utf-8") as about:
+        about.write(f"\nCited: {element}.\n")
     html = render_page(site, "_layouts/default.liquid", "_pages/about.md")
     shown = show(browser, published, html, tmp_path)
     assert shown["total"] == str(published["gs_data"]["citedby"])
