@@ -557,3 +557,20 @@ def test_init_help_links_the_page_that_documents_init() -> None:
     assert anchor in proc.stdout.replace("\n", "").replace(" ", ""), proc.stdout
     docs = (Path(__file__).parent.parent / "docs" / "github-actions.md").read_text(encoding="utf-8")
     assert "## Set a site up in one command: `scholar-stats init`" in docs
+
+
+def test_the_workflow_can_accept_a_drop_for_one_run(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    assert init(site).returncode == 0
+    workflow = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")
+    # YAML reads the key `on` as True.
+    dispatch = (workflow.get("on") or workflow[True])["workflow_dispatch"]  # type: ignore[index]
+    assert dispatch["inputs"]["accept-drop"] == {
+        "description": "Accept a drop the guard refused (papers merged or removed on Scholar)",
+        "type": "boolean",
+        "default": False,
+    }
+    step = workflow["jobs"]["update"]["steps"][-1]
+    assert step["with"]["accept-drop"] == "${{ inputs.accept-drop || false }}"
+    # The schedule never sets it: the guard stays on every day but the one run asked for.
+    assert "schedule" in (workflow.get("on") or workflow[True])  # type: ignore[index]

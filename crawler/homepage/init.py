@@ -157,6 +157,12 @@ def workflow_text(site: Site, *, al_folio: bool, action: str, import_git: bool =
         "    # Once a day at an odd minute: GitHub delays or drops runs at the top of the hour.",
         f'    - cron: "{minute} {hour} * * *"',
         "  workflow_dispatch:",
+        "    inputs:",
+        "      accept-drop:",
+        "        # Tick it for the one run that takes numbers the guard refused; the schedule never does.",
+        "        description: Accept a drop the guard refused (papers merged or removed on Scholar)",
+        "        type: boolean",
+        "        default: false",
         "",
         "permissions: {}",
         "",
@@ -183,6 +189,7 @@ def workflow_text(site: Site, *, al_folio: bool, action: str, import_git: bool =
         "        with:",
         f"          scholar-id: ${{{{ secrets.{SECRET} }}}}",
         f"          config: {CONFIG}",
+        "          accept-drop: ${{ inputs.accept-drop || false }}",
     ]
     if al_folio:
         lines.append("          al-folio-citations: true")
