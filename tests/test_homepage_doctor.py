@@ -119,8 +119,7 @@ def _moving_ref(site: Path) -> None:
 def _no_author(site: Path) -> None:
     edit(
         site / WORKFLOW,
-        "        with:\n          scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}\n"
-        "          config: scholar-stats.toml\n",
+        "          scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}\n          config: scholar-stats.toml\n",
         "",
     )
 
