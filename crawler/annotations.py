@@ -149,8 +149,15 @@ def _fail_annotation(
     fail_after: float,
 ) -> str:
     """The ``::error`` the action's Fail step prints when a block fails the job."""
-    if nothing_yet or not blocked:
-        who = ", ".join(nothing_yet) or "the authors"
+    if not blocked:
+        return annotation(
+            "error",
+            "Google Scholar blocked this runner",
+            "The run exited with code 3 (blocked), but its summary could not be read, so whether any "
+            "numbers were kept is not known; this job fails. See the log of the Fetch step.",
+        )
+    if nothing_yet:
+        who = ", ".join(nothing_yet)
         return annotation(
             "error",
             "Google Scholar blocked this runner before any numbers were fetched",
