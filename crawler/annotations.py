@@ -16,7 +16,8 @@ The advice the command line gives (``--proxy URL``) is worded for the action
     python -m crawler.annotations --summary FILE --stderr FILE --exit-code N --fail-after DAYS
 
 prints the annotations and, for a blocked run (exit code 3), appends
-``blocked-too-long``, ``stale-days``, ``stale-since`` and ``scholar-as-of`` to
+``blocked-too-long``, ``stale-days``, ``stale-since``, ``scholar-as-of`` and
+``fail-annotation`` (the ``::error`` line the Fail step prints) to
 ``$GITHUB_OUTPUT``.
 """
 
@@ -34,16 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ExitCode
+from crawler.interface import first_day_advice, for_the_action
 from crawler.redact import redacted_text
 
-# The command line's advice, and what the action calls the same thing.
-_FOR_THE_ACTION = (
-    (re.compile(r"\(--proxy URL or HTTPS_PROXY\)"), "(the action's proxy: input, from a secret)"),
-    (re.compile(r"--proxy(?: URL)?\b"), "the action's proxy: input"),
-    (re.compile(r"--source\b"), "the action's source: input"),
-    (re.compile(r"--on-block\b"), "the action's on-block: input"),
-    (re.compile(r"--author\b"), "the action's scholar-id: input"),
-)
 _MAX_MESSAGE = 1000
 _ERROR_LINE = re.compile(r"^error: (.+)$")
 
@@ -56,13 +50,6 @@ def escape_data(text: str) -> str:
 def escape_property(text: str) -> str:
     """A workflow command's property (``title=``): also ``:`` and ``,``, which end it."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def for_the_action(text: str) -> str:
-    """``text`` with the command line's options named as the action's inputs."""
-    for pattern, replacement in _FOR_THE_ACTION:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def annotation(level: str, title: str, message: str) -> str:
@@ -100,22 +87,29 @@ def verdict(
             "stale-days": "",
             "stale-since": "",
             "scholar-as-of": "",
+            "fail-annotation": "",
         }
         return result
     failed = [a for a in authors if a.get("exit_code") not in (None, ExitCode.OK, ExitCode.FALLBACK_USED)]
+    nothing_yet: list[str] = []
     if exit_code == ExitCode.BLOCKED:
         blocked = [a for a in failed if a.get("exit_code") == ExitCode.BLOCKED]
         kept = [a for a in blocked if a.get("status") in ("kept", "estimated")]
-        days = max((float(a.get("stale_days") or 0) for a in blocked), default=0.0)
-        since = min((str(a.get("stale_since") or "") for a in blocked), default="") or "this run"
+        # Blocked before anything was ever fetched: no numbers kept, nothing published.
+        nothing_yet = [str(a.get("scholar_id") or "an author") for a in blocked if a not in kept]
+        days = max((float(a.get("stale_days") or 0) for a in kept), default=0.0)
+        since = min((str(a.get("stale_since") or "") for a in kept), default="") or "this run"
         as_of = min((str(a.get("scholar_as_of") or "") for a in kept), default="")[:10] or "none"
         # Nothing kept (a first run, or a broken summary): there is nothing to wait for.
-        too_long = not blocked or len(kept) < len(blocked) or days >= fail_after
+        too_long = not blocked or bool(nothing_yet) or days >= fail_after
         result.outputs = {
             "blocked-too-long": "true" if too_long else "false",
             "stale-days": f"{days:g}",
             "stale-since": _one_line(since),
             "scholar-as-of": _one_line(as_of),
+            "fail-annotation": _fail_annotation(nothing_yet, blocked, days, since, as_of, fail_after)
+            if too_long
+            else "",
         }
         if not too_long:
             shown = ", ".join(sorted({str(a.get("shown") or "nothing") for a in blocked})) or "nothing"
@@ -133,9 +127,10 @@ def verdict(
     for author in failed:
         level = level_of_blocked if author.get("exit_code") == ExitCode.BLOCKED else "error"
         reason = str(author.get("reason") or f"failed with exit code {author.get('exit_code')}")
-        result.lines.append(
-            annotation(level, f"scholar-stats: {author.get('scholar_id') or 'an author'}", reason)
-        )
+        title = f"scholar-stats: {author.get('scholar_id') or 'an author'}"
+        if str(author.get("scholar_id") or "an author") in nothing_yet:
+            title += ": nothing fetched yet"
+        result.lines.append(annotation(level, title, reason))
     if not failed:
         reason = (
             last_error_line(stderr)
@@ -143,6 +138,42 @@ def verdict(
         )
         result.lines.append(annotation("error", "scholar-stats run failed", reason))
     return result
+
+
+def _fail_annotation(
+    nothing_yet: Sequence[str],
+    blocked: Sequence[Mapping[str, Any]],
+    days: float,
+    since: str,
+    as_of: str,
+    fail_after: float,
+) -> str:
+    """The ``::error`` the action's Fail step prints when a block fails the job."""
+    if not blocked:
+        return annotation(
+            "error",
+            "Google Scholar blocked this runner",
+            "The run exited with code 3 (blocked), but its summary could not be read, so whether any "
+            "numbers were kept is not known; this job fails. See the log of the Fetch step.",
+        )
+    if nothing_yet:
+        who = ", ".join(nothing_yet)
+        return annotation(
+            "error",
+            "Google Scholar blocked this runner before any numbers were fetched",
+            f"Nothing has been fetched yet for {who}: there are no numbers to keep, nothing was published "
+            f"for them, and this job fails until a run gets numbers. To get past the block, "
+            f"{first_day_advice(action=True)}.",
+        )
+    return annotation(
+        "error",
+        f"Google Scholar has blocked this runner for {days:g} days",
+        f"Blocked since {since} (fail-after-stale-days is {fail_after:g}); the homepage shows Google "
+        f"Scholar's numbers of {as_of}, and this job fails until a run gets new ones. Try: a fallback "
+        "source (source: scholar,openalex with openalex-id: and on-block: bridge), a proxy (the proxy: "
+        "input), a self-hosted runner at home, or scholar-stats bookmarklet then import-html. "
+        "See docs/github-actions.md.",
+    )
 
 
 def _one_line(text: str) -> str:

@@ -28,7 +28,7 @@ from crawler.models import SCHOLAR_ID_RE
 from crawler.outputs.badges import BADGE_DIR
 from crawler.outputs.group import GROUP_FILE, group_files
 from crawler.outputs.group import is_group_badge as _is_group_badge
-from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER
+from crawler.store import ATTEMPT_FILE, LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,10 @@ def check_data_branch(git: Git, branch: str, commit: str, *, force: bool) -> Non
 
 
 def _is_skipped(name: str) -> bool:
-    return name in (LOCK_NAME, OUTPUTS_MANIFEST, ".git") or (name.startswith(".") and name.endswith(".tmp"))
+    # ATTEMPT_FILE moves on every blocked day: published, it would make each one a commit.
+    return name in (LOCK_NAME, OUTPUTS_MANIFEST, ATTEMPT_FILE, ".git") or (
+        name.startswith(".") and name.endswith(".tmp")
+    )
 
 
 def _is_author_folder(path: Path) -> bool:

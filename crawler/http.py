@@ -47,6 +47,7 @@ import httpx
 import tenacity
 from socksio import ProtocolError as SocksProtocolError
 
+from crawler import progress
 from crawler.deadline import Cutter, Deadline, NoAnswer, Trace
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ScholarStatsError, UsageError
 from crawler.inflate import ACCEPT_ENCODING, MAX_BODY_BYTES, Inflater
@@ -330,6 +331,7 @@ class PoliteClient:
             raise DeadlineExceeded(
                 f"deadline of {deadline.seconds:g}s would pass while {why} ({seconds:.1f}s)", url=url
             )
+        progress.report("wait", seconds=seconds, why=why)
         self._sleep(seconds)
 
     def _pace(self, url: str, deadline: Deadline) -> None:

@@ -47,10 +47,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.cdn import purge_jsdelivr, repo_slug
-from crawler.databranch import Tree, build_tree, check_data_branch, check_removals, tree_paths
+from crawler.databranch import (
+    Tree,
+    author_folders,
+    build_tree,
+    check_data_branch,
+    check_removals,
+    data_files,
+    tree_paths,
+)
 from crawler.errors import PublishError, ScholarStatsError
 from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, git_reason
 from crawler.redact import redacted_text
+from crawler.stale import STATE_FILE
 from crawler.store import locked
 
 log = logging.getLogger(__name__)
@@ -200,6 +209,15 @@ def publish(
     ref = f"refs/heads/{branch}"
 
     with locked(data_dir, timeout=LOCK_TIMEOUT):
+        if not author_folders(data_dir) and data_files(data_dir):
+            # Only stale markers (a blocked first run): a branch of them would give a homepage
+            # nothing to show, and would hide an AcadHomepage branch's numbers from the page.
+            log.warning(
+                "nothing to publish yet: no author in %s has numbers (each one's %s says why)",
+                data_dir,
+                STATE_FILE,
+            )
+            return PublishResult(commit=None, pushed=False, files=(), branch=branch)
         tree = build_tree(git, data_dir, root_author)
     files = tuple(os.fsdecode(p) for p in tree.paths)
 
@@ -304,6 +322,14 @@ def _optional_remote_tip(git: Git, remote: str, branch: str, *, required: bool) 
     except PublishError as exc:
         if required:
             raise
+        # Unreachable now, but fetched before: its last known tip holds the history to build on.
+        # A new root commit would drop that history at the next push.
+        known = git.rev_parse(git.tracking_ref(remote, branch))
+        if known is not None:
+            log.warning(
+                "%s; building on %s as last fetched (%s)", exc, git.tracking_ref(remote, branch), known[:12]
+            )
+            return known
         log.warning("%s; starting from the local state", exc)
         return None
 

@@ -46,6 +46,7 @@ from crawler.on_block import bridge, is_overdue, stale_days, with_scholar_keys
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
 from crawler.outputs.group import write_group
 from crawler.outputs.write import accept_record, write_outputs
+from crawler.progress import report as report_progress
 from crawler.sources import (
     FALLBACK_ON,
     SCHOLAR_NUMBERS,
@@ -398,7 +399,8 @@ def _blocked_day(
     stale_since = stale_since_of(data_dir, sid) or now
     outcome.stale_since = format_time(stale_since)
     outcome.stale_days = stale_days(stale_since, now)
-    outcome.notes.append(redacted_text(f"{source_label('scholar')} failed: {exc}"))
+    # Said where the numbers shown come from another source; where they do not, the reason says it.
+    scholar_failed = redacted_text(f"{source_label('scholar')} failed: {exc}")
     other = None
     if fallbacks:
         other = _fetch_fallback(
@@ -411,6 +413,7 @@ def _blocked_day(
     matches = _match(config, scholar, other, outcome) if other is not None and scholar is not None else None
 
     if other is not None and (outcome.policy == "replace" or latest is None):
+        outcome.notes.append(scholar_failed)
         if latest is None and outcome.policy != "replace":
             outcome.notes.append(f"no numbers to keep yet: showing {source_label(other.source)}'s own")
         shown = with_scholar_keys(other, matches) if matches is not None else other
@@ -437,6 +440,7 @@ def _blocked_day(
         if base is not None:
             estimated, estimate = bridge(scholar, base, other, matches)
             write_outputs(data_dir, estimated, config.badge, stale_since=stale_since, estimate=estimate)
+            outcome.notes.append(scholar_failed)
             outcome.status = Status.ESTIMATED
             outcome.shown = "estimate"
             outcome.source = other.source
@@ -482,7 +486,8 @@ def run(
     summary = RunSummary(started=utc_now())
     with locked(config.data_dir), SourcePool(settings_for or _settings_for(config)) as pool:
         forget_reads()
-        for author in config.authors:
+        for index, author in enumerate(config.authors, 1):
+            report_progress("author", index=index, total=len(config.authors), scholar_id=author.scholar_id)
             _clean_temp_files(config.data_dir, author.scholar_id)
             outcome = run_author(config, author, pool, accept_drop=accept_drop)
             summary.authors.append(outcome)

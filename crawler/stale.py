@@ -1,9 +1,14 @@
 """The stale marker: ``<id>/state.json``, present while an author's last fetch failed.
 
 ``run`` writes it when an author's fetch fails (``mark_stale``: when it first
-failed, the last attempt, the error and its masked reason) and removes it on
-the next success (``clear_stale``); the reports, the dashboard and ``merge``
-read it.  Nothing else in the author's folder is touched.
+failed, the error and its masked reason) and removes it on the next success
+(``clear_stale``); the reports, the dashboard and ``merge`` read it.  Nothing
+else in the author's folder is touched.
+
+The marker is published, so it changes only when its news does: when it first
+appears, or when the error or the reason changes.  The time of the last attempt,
+which moves on every blocked day, is kept beside it in ``<id>/.attempt.json``,
+which the data branch never gets: a blocked week adds one commit, not seven.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ExitCode, StorageError
-from crawler.http import redacted_text
 from crawler.models import format_time, parse_time, utc_now
 from crawler.readfile import MAX_STATE_BYTES, json_value, read_bounded
-from crawler.store import json_bytes, remove_file, write_if_changed
+from crawler.redact import redacted_text
+from crawler.store import ATTEMPT_FILE, json_bytes, remove_file, write_if_changed
 
 STATE_FILE = "state.json"
 
@@ -56,15 +61,31 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
     state = {
         "stale": True,
         "stale_since": since,
-        "last_attempt": format_time(when),
         "error": type(error).__name__,
         "reason": redacted_text(error),
         "exit_code": int(getattr(error, "exit_code", ExitCode.ERROR)),
     }
     write_if_changed(path, json_bytes(state), jail=data_dir)
+    attempt = {"last_attempt": format_time(when)}
+    write_if_changed(path.with_name(ATTEMPT_FILE), json_bytes(attempt), jail=data_dir)
+
+
+def last_attempt(data_dir: Path, scholar_id: str, state: Mapping[str, Any]) -> str | None:
+    """When the last failed attempt was: from the local ``.attempt.json``, else from a marker
+    written by an older version (which kept it in ``state.json``).
+    """
+    try:
+        attempt = json_value(_read(Path(data_dir) / scholar_id / ATTEMPT_FILE))
+    except (OSError, ValueError, StorageError):
+        attempt = None
+    for source in (attempt, state):
+        if isinstance(source, dict) and isinstance(source.get("last_attempt"), str):
+            return str(source["last_attempt"])
+    return None
 
 
 def clear_stale(data_dir: Path, scholar_id: str) -> bool:
+    remove_file(Path(data_dir) / scholar_id / ATTEMPT_FILE, jail=data_dir)
     return remove_file(Path(data_dir) / scholar_id / STATE_FILE, jail=data_dir)
 
 

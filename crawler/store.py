@@ -93,6 +93,8 @@ LOCK_NAME = ".scholar-stats.lock"
 SERIES_DIR = "sources"
 # What an author's outputs were built from (crawler.outputs.manifest): a local cache, never published.
 OUTPUTS_MANIFEST = ".outputs.json"
+ATTEMPT_FILE = ".attempt.json"
+"""Local only, never published (crawler.stale): when an author's last failed attempt was."""
 # The dashboard `scholar-stats site` keeps in the data folder (``site = true``), published with
 # the data; the marker file lists what the last build wrote and makes the folder recognisable.
 SITE_FOLDER = "site"

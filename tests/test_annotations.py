@@ -15,11 +15,11 @@ from crawler.annotations import (
     annotation,
     escape_data,
     escape_property,
-    for_the_action,
     last_error_line,
     verdict,
 )
 from crawler.errors import Blocked
+from crawler.interface import for_the_action
 
 SID = "annotAAAAAAJ"
 
@@ -146,3 +146,22 @@ def test_the_module_runs_as_the_action_calls_it(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1] == f"::warning title=scholar-stats%3A {SID}::blocked%0Aby %25TEMP%25"
     assert "blocked-too-long=false\nstale-days=0.5\n" in output.read_text()
+
+
+def test_a_blocked_first_run_fails_and_says_nothing_was_fetched() -> None:
+    reason = "Google Scholar answered with its CAPTCHA page; use a proxy (--proxy URL or HTTPS_PROXY)"
+    author = {"scholar_id": "wflowAAAAAAJ", "status": "failed", "exit_code": 3, "shown": None}
+    result = verdict([{**author, "reason": reason, "stale_days": 0.0}], 3, 3.0)
+    assert result.outputs["blocked-too-long"] == "true"
+    (line,) = result.lines
+    assert line.startswith("::error title=scholar-stats%3A wflowAAAAAAJ%3A nothing fetched yet::")
+    fail = result.outputs["fail-annotation"]
+    assert "Nothing has been fetched yet for wflowAAAAAAJ" in fail and "this job fails" in fail
+    assert "of none" not in fail and "0 days" not in fail and "--proxy" not in fail + line
+    assert "proxy: input" in fail and "openalex-id:" in fail and "import-git: true" in fail
+
+
+def test_a_block_with_an_unreadable_summary_claims_nothing() -> None:
+    result = verdict([], 3, 3.0)
+    fail = result.outputs["fail-annotation"]
+    assert "summary could not be read" in fail and "Nothing has been fetched" not in fail

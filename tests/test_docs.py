@@ -97,3 +97,45 @@ def test_help_points_to_documentation_a_wheel_user_can_reach() -> None:
             assert match.group(0).startswith("https://"), (
                 f"{match.group(0)!r} in help: not reachable from a wheel"
             )
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+PROJECT = "https://github.com/scholar-stats/scholar-stats"
+# The README is the PyPI page too, where a relative link or image resolves against pypi.org.
+_TARGETS = re.findall(r"\]\(([^)\s]+)\)|\bsrc=\"([^\"]+)\"|^\[[^\]]+\]:\s*(\S+)", README, re.MULTILINE)
+
+
+def test_readme_links_and_images_are_absolute() -> None:
+    targets = [next(t for t in found if t) for found in _TARGETS]
+    assert len(targets) > 30
+    relative = [t for t in targets if not re.match(r"https?://", t)]
+    assert not relative, f"README.md links or images that break on PyPI: {relative}"
+
+
+def test_readme_links_into_the_project_name_files_that_exist() -> None:
+    prefixes = (f"{PROJECT}/blob/main/", f"{PROJECT}/tree/main/", f"{PROJECT}/raw/main/")
+    missing = []
+    for found in _TARGETS:
+        target = next(t for t in found if t)
+        for prefix in prefixes:
+            if target.startswith(prefix):
+                path = target[len(prefix) :].split("#", 1)[0]
+                if not (ROOT / path).exists():
+                    missing.append(target)
+    assert not missing, f"README.md links to files the repository does not have: {missing}"
+
+
+def test_readme_says_how_to_install_from_pypi() -> None:
+    assert "pip install scholar-stats" in README
+    assert "pipx run scholar-stats" in README
+
+
+def test_the_action_is_named_by_its_real_repository() -> None:
+    from crawler.homepage.init import ACTION_REPO
+
+    for path in [ROOT / "README.md", ROOT / "action.yml", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        assert "OWNER/scholar-stats@" not in text, path.name
+    assert f"uses: {ACTION_REPO}@v1" in README
+    assert f"uses: {ACTION_REPO}@v1" in (ROOT / "action.yml").read_text(encoding="utf-8")
+    assert f"uses: {ACTION_REPO}@v1" in (ROOT / "docs" / "github-actions.md").read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -154,6 +155,12 @@ def test_acadhomepage_after_init(tmp_path: Path, browser: Any, published: dict[s
 def test_al_folio_after_init(tmp_path: Path, browser: Any, published: dict[str, Any]) -> None:
     site = make_site(tmp_path, "al-folio")
     assert scholar_stats("init", "--repo", str(site), cwd=tmp_path).returncode == 0
+    # al-folio's about page has no element for the total: the one docs/homepage.md says to add.
+    docs = (Path(__file__).parent.parent / "docs" / "homepage.md").read_text(encoding="utf-8")
+    element = '<span id="total_cit"></span> citations'
+    assert f"`_pages/about.md`:\n`{element}`" in docs
+    with (site / "_pages" / "about.md").open("a", encoding="utf-8") as about:
+        about.write(f"\nCited: {element}.\n")
     html = render_page(site, "_layouts/default.liquid", "_pages/about.md")
     shown = show(browser, published, html, tmp_path)
     assert shown["total"] == str(published["gs_data"]["citedby"])
@@ -161,7 +168,18 @@ def test_al_folio_after_init(tmp_path: Path, browser: Any, published: dict[str, 
 
 def test_academicpages_after_init(tmp_path: Path, browser: Any, published: dict[str, Any]) -> None:
     site = make_site(tmp_path, "academicpages")
-    assert scholar_stats("init", "--repo", str(site), cwd=tmp_path).returncode == 0
+    proc = scholar_stats("init", "--repo", str(site), cwd=tmp_path)
+    assert proc.returncode == 0
+    # The theme has no element for the numbers: add those init's next steps name, where they say.
+    total_line = re.search(r'Cited by <span id="total_cit"></span> times on Google Scholar\.', proc.stdout)
+    paper_line = re.search(
+        r'<span class="show_paper_citations" data="SCHOLAR_ID:PAPER_ID"></span>', proc.stdout
+    )
+    assert total_line and paper_line, proc.stdout
+    with (site / "_pages" / "about.md").open("a", encoding="utf-8") as about_md:
+        about_md.write("\n" + total_line.group(0) + "\n")
+    with (site / "_publications" / "2021-example-learning.md").open("a", encoding="utf-8") as paper_md:
+        paper_md.write("\nCited " + paper_line.group(0).replace("SCHOLAR_ID:PAPER_ID", PAPER_1) + ".\n")
     about = render_page(site, "_layouts/default.html", "_pages/about.md")
     assert show(browser, published, about, tmp_path)["total"] == str(published["gs_data"]["citedby"])
     paper = render_page(site, "_layouts/default.html", "_publications/2021-example-learning.md")

@@ -58,6 +58,10 @@ def healthy(tmp: Path, template: str, data: Path) -> Path:
     """A site set up by init, committed, with its data branch published."""
     site = make_site(tmp, template)
     assert cli("init", "--repo", str(site)).returncode == 0
+    if template == "academicpages":
+        # The theme has no element for the numbers: the one init's next steps say to add.
+        with (site / "_pages" / "about.md").open("a", encoding="utf-8") as about:
+            about.write('\nCited by <span id="total_cit"></span> times on Google Scholar.\n')
     git(site, "add", "-A")
     git(site, "commit", "--quiet", "-m", "scholar-stats")
     publish(site, data)
@@ -115,8 +119,7 @@ def _moving_ref(site: Path) -> None:
 def _no_author(site: Path) -> None:
     edit(
         site / WORKFLOW,
-        "        with:\n          scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}\n"
-        "          config: scholar-stats.toml\n",
+        "          scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}\n          config: scholar-stats.toml\n",
         "",
     )
 
@@ -225,7 +228,7 @@ def test_root_files_missing_and_a_stale_author(tmp_path: Path, data: Path) -> No
     site = healthy(tmp_path, "al-folio", data)
     folder = tmp_path / "data-copy"
     shutil.copytree(data, folder)
-    (folder / "gs_data_shieldsio.json").unlink(missing_ok=True)
+    (folder / SCHOLAR_ID / "gs_data_shieldsio.json").unlink()
     (folder / SCHOLAR_ID / "state.json").write_text(
         json.dumps(
             {
@@ -285,3 +288,83 @@ def test_a_site_never_set_up(tmp_path: Path) -> None:
 def test_usage_errors(tmp_path: Path, args: list[str], words: str) -> None:
     proc = cli("doctor", "--repo", str(tmp_path), *args)
     assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_data_folder_run_writes_is_understood(tmp_path: Path, data: Path) -> None:
+    # `run` writes data/<ID>/gs_data.json; `publish` puts the root author's files at the branch's root.
+    assert not (data / "gs_data.json").exists() and (data / SCHOLAR_ID / "gs_data.json").is_file()
+    site = healthy(tmp_path, "acadhomepage", data)
+    code, findings = doctor(site, "--data-dir", str(data))
+    assert findings == [] and code == 0
+    report = json.loads(
+        cli("doctor", "--repo", str(site), "--format", "json", "--data-dir", str(data)).stdout
+    )
+    assert report["facts"]["root_author"] == SCHOLAR_ID
+    # A paper ID the page asks for is still checked against that author's numbers.
+    _paper_typo(site)
+    code, findings = doctor(site, "--data-dir", str(data))
+    assert code == 1 and [f["check"] for f in findings] == ["papers"]
+
+
+def test_an_empty_data_folder_says_run_first(tmp_path: Path, data: Path) -> None:
+    site = healthy(tmp_path, "al-folio", data)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, findings = doctor(site, "--data-dir", str(empty))
+    assert code == 1
+    assert any("scholar-stats run" in f["message"] for f in findings), findings
+
+
+def test_a_site_where_no_element_shows_a_number(tmp_path: Path, data: Path) -> None:
+    # academicpages as it ships: the script is loaded, but nothing on the site is filled by it.
+    site = make_site(tmp_path, "academicpages")
+    assert cli("init", "--repo", str(site)).returncode == 0
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "scholar-stats")
+    publish(site, data)
+    code, findings = doctor(site)
+    assert code == 1
+    (finding,) = findings
+    assert finding["check"] == "snippet"
+    assert finding["message"].startswith("no element on the site shows a number")
+    assert '<span id="total_cit"></span>' in finding["message"]
+
+
+OLD_ALFOLIO_LINE = (
+    '{% if entry.google_scholar_id %}<span class="show_paper_citations" '
+    'data="{{ site.scholar_userid }}:{{ entry.google_scholar_id }}"></span>{% endif %}\n'
+)
+
+
+def _docs_alfolio_line() -> str:
+    docs = (Path(__file__).parent.parent / "docs" / "homepage.md").read_text(encoding="utf-8")
+    (line,) = [line for line in docs.splitlines() if line.startswith("{% if entry.google_scholar_id %}<span")]
+    return line + "\n"
+
+
+def test_an_element_whose_id_expands_empty_is_reported(tmp_path: Path, data: Path) -> None:
+    # Current al-folio keeps the Scholar ID in _data/socials.yml; site.scholar_userid is not set.
+    site = healthy(tmp_path, "al-folio", data)
+    (site / "_layouts" / "bib.liquid").write_text("<div>\n" + OLD_ALFOLIO_LINE + "</div>\n")
+    code, findings = doctor(site)
+    assert code == 1
+    (finding,) = findings
+    assert finding["check"] == "papers" and finding["where"] == "_layouts/bib.liquid:2"
+    assert "{{ site.scholar_userid }}" in finding["message"] and "expands empty" in finding["message"]
+    assert "site.data.socials.scholar_userid" in finding["message"]
+
+
+def test_the_al_folio_line_docs_give_expands_to_the_id(tmp_path: Path, data: Path) -> None:
+    site = healthy(tmp_path, "al-folio", data)
+    line = _docs_alfolio_line()
+    assert "site.data.socials.scholar_userid" in line
+    (site / "_layouts" / "bib.liquid").write_text("<div>\n" + line + "</div>\n")
+    code, findings = doctor(site)
+    assert findings == [] and code == 0
+    # Older al-folio kept it in _config.yml: the same line still finds it there.
+    socials = site / "_data" / "socials.yml"
+    socials.write_text(socials.read_text().replace(f"scholar_userid: {SCHOLAR_ID}", "# scholar_userid:"))
+    config = site / "_config.yml"
+    config.write_text(config.read_text() + f"\nscholar_userid: {SCHOLAR_ID}\n")
+    code, findings = doctor(site)
+    assert findings == [] and code == 0

@@ -133,7 +133,7 @@ def test_acadhomepage_init_replaces_the_crawler_and_keeps_the_include(tmp_path: 
     assert step["with"]["scholar-id"] == "${{ secrets.GOOGLE_SCHOLAR_ID }}"
     assert "al-folio-citations" not in step["with"]
     todo = proc.stdout.splitlines()
-    assert 2 <= len(todo) <= 3, proc.stdout
+    assert 2 <= len(todo) <= 4, proc.stdout
     assert any("GOOGLE_SCHOLAR_ID" in line for line in todo)
     assert todo[-1].endswith("(Actions > Google Scholar stats > Run workflow)")
 
@@ -493,3 +493,105 @@ def test_a_file_to_edit_that_is_not_utf8_is_refused_and_kept_byte_for_byte(
     error = one_line_error(init(site))
     assert "_layouts/default.liquid" in error and "UTF-8" in error
     assert tree_bytes(site) == before
+
+
+# --- the next steps, template by template
+
+
+def _without_the_id(site: Path, template: str) -> None:
+    if template == "al-folio":
+        path, old, new = site / "_data" / "socials.yml", f"scholar_userid: {SCHOLAR_ID}", "# scholar_userid:"
+    elif template == "academicpages":
+        path, old, new = site / "_config.yml", f"user={SCHOLAR_ID}", "user=YOUR_ID"
+    else:
+        return  # AcadHomepage's _config.yml keeps the template's placeholder
+    path.write_text(path.read_text().replace(old, new))
+    git(site, "commit", "--quiet", "-am", "no ID yet")
+
+
+@pytest.mark.parametrize("template", TEMPLATE_DIRS)
+def test_the_secret_step_speaks_of_the_template_at_hand(tmp_path: Path, template: str) -> None:
+    site = make_site(tmp_path, template)
+    _without_the_id(site, template)
+    proc = init(site)
+    assert proc.returncode == 0, proc.stderr
+    (secret,) = [line for line in proc.stdout.splitlines() if "GOOGLE_SCHOLAR_ID" in line]
+    assert ("AcadHomepage" in secret) is (template == "acadhomepage"), secret
+
+
+def test_acadhomepage_next_steps_say_what_to_do_with_the_crawler_folder(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    proc = init(site)
+    assert proc.returncode == 0, proc.stderr
+    assert "git rm -r google_scholar_crawler" in proc.stdout
+    shutil.rmtree(site / "google_scholar_crawler")
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "crawler gone")
+    assert "google_scholar_crawler" not in init(site).stdout
+
+
+def test_an_old_data_branch_on_origin_suggests_import_git(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    # What `git clone` of an AcadHomepage site brings: the crawler's branch, remote-tracking.
+    git(site, "update-ref", "refs/remotes/origin/google-scholar-stats", "HEAD")
+    proc = init(site, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    proc = init(site)
+    assert proc.returncode == 0, proc.stderr
+    assert "scholar-stats init --import-git" in proc.stdout
+    git(site, "checkout", "--quiet", "--", ".")
+    git(site, "clean", "--quiet", "-fd")
+    proc = init(site, "--import-git")
+    assert proc.returncode == 0, proc.stderr
+    assert "--import-git" not in proc.stdout
+
+
+def test_no_old_data_branch_no_import_git_suggestion(tmp_path: Path) -> None:
+    proc = init(make_site(tmp_path, "acadhomepage"))
+    assert proc.returncode == 0 and "--import-git" not in proc.stdout
+
+
+def test_the_templates_own_example_repository_is_named_as_such(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage", remote=None)
+    config = site / "_config.yml"
+    config.write_text(config.read_text().replace("alice/alice.github.io", "RayeRen/acad-homepage.github.io"))
+    git(site, "commit", "--quiet", "-am", "as forked")
+    error = one_line_error(init(site))
+    assert "RayeRen/acad-homepage.github.io" in error and "template's own example" in error
+    assert "git remote add origin" in error
+
+
+def test_academicpages_next_steps_say_exactly_what_shows_a_number(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "academicpages")
+    proc = init(site)
+    assert proc.returncode == 0, proc.stderr
+    # The theme has no element the page script fills: the user is told what to add, and where.
+    assert '<span id="total_cit"></span>' in proc.stdout and "_pages/about.md" in proc.stdout
+    assert 'class="show_paper_citations"' in proc.stdout
+
+
+def test_init_help_links_the_page_that_documents_init() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler", "init", "--help"], capture_output=True, text=True, timeout=60
+    )
+    anchor = "docs/github-actions.md#set-a-site-up-in-one-command-scholar-stats-init"
+    assert anchor in proc.stdout.replace("\n", "").replace(" ", ""), proc.stdout
+    docs = (Path(__file__).parent.parent / "docs" / "github-actions.md").read_text(encoding="utf-8")
+    assert "## Set a site up in one command: `scholar-stats init`" in docs
+
+
+def test_the_workflow_can_accept_a_drop_for_one_run(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "acadhomepage")
+    assert init(site).returncode == 0
+    workflow = load_yaml(site / ".github" / "workflows" / "scholar-stats.yml")
+    # YAML reads the key `on` as True.
+    dispatch = (workflow.get("on") or workflow[True])["workflow_dispatch"]  # type: ignore[index]
+    assert dispatch["inputs"]["accept-drop"] == {
+        "description": "Accept a drop the guard refused (papers merged or removed on Scholar)",
+        "type": "boolean",
+        "default": False,
+    }
+    step = workflow["jobs"]["update"]["steps"][-1]
+    assert step["with"]["accept-drop"] == "${{ inputs.accept-drop || false }}"
+    # The schedule never sets it: the guard stays on every day but the one run asked for.
+    assert "schedule" in (workflow.get("on") or workflow[True])  # type: ignore[index]

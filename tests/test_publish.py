@@ -584,3 +584,35 @@ def test_a_commit_message_never_carries_credentials(user: Path, remote: Path, da
     assert "github.com/a/b" in logged
     for secret in ("ghs_TOKEN123456789", "KEY123", "b" * 36):
         assert secret not in logged
+
+
+def test_no_push_with_an_unreachable_origin_builds_on_the_remote_tracking_branch(
+    user: Path, remote: Path, data: Path, tmp_path: Path
+) -> None:
+    first = publish(data, repo=user, sleep=no_sleep)
+    assert first.pushed and first.commit is not None
+    # A fresh clone knows origin/google-scholar-stats but has no local branch; then origin goes away.
+    other = clone(remote, tmp_path / "other")
+    assert git(other, "rev-parse", f"origin/{BRANCH}") == first.commit
+    git(other, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    write_author(data, ALICE, 101, snapshot="20250102T000000Z")
+    result = publish(data, repo=other, push=False)
+    assert result.commit is not None and not result.pushed
+    # On top of the history, not a new root commit that would drop it.
+    assert result.parent == first.commit
+    assert git(other, "rev-parse", f"{result.commit}^") == first.commit
+
+
+def test_a_data_folder_with_no_numbers_yet_publishes_nothing(
+    user: Path, remote: Path, tmp_path: Path
+) -> None:
+    # A blocked first run leaves only the author's state.json: nothing for a homepage to show.
+    folder = tmp_path / "blocked"
+    (folder / ALICE).mkdir(parents=True)
+    (folder / ALICE / "state.json").write_bytes(json_bytes({"stale": True, "exit_code": 3}))
+    result = publish(folder, repo=user, sleep=no_sleep)
+    assert result.commit is None and not result.pushed
+    assert git(remote, "rev-parse", "--verify", "--quiet", BRANCH, check=False) == ""
+    proc = cli("publish", "--data-dir", str(folder), cwd=user)
+    assert proc.returncode == 0, proc.stderr
+    assert "no author" in proc.stderr and "numbers" in proc.stderr

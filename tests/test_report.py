@@ -41,7 +41,7 @@ def rec(
     *,
     h: int = 5,
     source: str = "scholar",
-    since_year: int = 2021,
+    since_year: int | None = 2021,
     complete: bool = True,
     sid: str = SID,
 ) -> AuthorRecord:
@@ -306,3 +306,38 @@ def test_a_stale_reason_from_an_older_version_is_masked(
         assert "**Stale**" in text and "proxy.example" in text
         for secret in ("hunter2", "KEY123", "ATTEMPTPW", "SINCESECRET"):
             assert secret not in text
+
+
+def test_history_without_the_since_year_says_so(tmp_path: Path) -> None:
+    # AcadHomepage's gs_data.json has citedby5y and hindex5y, but not the year they count from.
+    folder = tmp_path / "data"
+    store = AuthorStore(folder, SID)
+    store.write_snapshot(rec(0, 100, {"a": 100}, since_year=None))
+    store.write_snapshot(rec(1, 110, {"a": 110}, since_year=None))
+    text = markdown_report(folder)
+    assert "None" not in text
+    assert "| citations since (year not recorded) | 50 | 55 | +5 |" in text
+    store.write_snapshot(rec(2, 120, {"a": 120}))
+    text = markdown_report(folder)
+    assert "None" not in text
+    assert "| citations since (year not recorded) → 2021 | 55 | 60 | n/a |" in text
+
+
+def test_a_blocked_first_run_says_nothing_was_fetched_and_what_to_try(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "data"
+    (folder / SID).mkdir(parents=True)
+    reason = "Google Scholar answered with its CAPTCHA page; use a proxy (--proxy URL or HTTPS_PROXY)"
+    state = {"stale": True, "stale_since": "2026-03-06T09:00:00Z", "error": "Blocked", "reason": reason}
+    (folder / SID / "state.json").write_text(json.dumps({**state, "exit_code": 3}), encoding="utf-8")
+    text = markdown_report(folder, [SID])
+    assert "last good ones" not in text and "numbers below" not in text
+    assert "**Nothing fetched yet**: the last fetch failed (2026-03-06T09:00:00Z)" in text
+    assert "--proxy" in text and "scholar-stats bookmarklet" in text and "input" not in text
+    # In the action, the same summary names the action's inputs.
+    monkeypatch.setenv("SCHOLAR_STATS_INTERFACE", "action")
+    text = markdown_report(folder, [SID])
+    assert "--proxy" not in text and "HTTPS\\_PROXY" not in text
+    for advice in ("proxy:", "openalex-id:", "self-hosted", "import-git:", "bookmarklet"):
+        assert advice in text, advice

@@ -40,7 +40,7 @@ from crawler.outputs.badges import endpoint_problems
 from crawler.outputs.write import accept_record
 from crawler.run import run
 from crawler.stale import STATE_FILE
-from crawler.store import AuthorStore, locked
+from crawler.store import ATTEMPT_FILE, AuthorStore, locked
 
 SID = "rUnTeStPrOf1"
 OTHER = "rUnTeStPrOf2"
@@ -89,7 +89,7 @@ def mtimes(folder: Path) -> dict[str, int]:
 
 
 def without_state(files: dict[str, str], *sids: str) -> dict[str, str]:
-    drop = {f"{sid}/{STATE_FILE}" for sid in (sids or (SID,))}
+    drop = {f"{sid}/{name}" for sid in (sids or (SID,)) for name in (STATE_FILE, ATTEMPT_FILE)}
     return {k: v for k, v in files.items() if k not in drop}
 
 
@@ -317,6 +317,8 @@ def test_blocked_run_keeps_everything_but_marks_stale(
     )
     assert read_json(data / SID / "gs_data.json") == {**gs_data, "stale_since": state["stale_since"]}
     assert "wait a few hours" in state["reason"]
+    assert result.stderr.count(state["reason"]) == 1, result.stderr  # the reason once, not in notes too
+    assert "on_block = keep" in result.stderr  # the numbers were kept: the policy that kept them is named
     assert not [
         r for r in replay.requests if r.path not in ("/citations", "/v3/signin/identifier", "/sorry/index")
     ]
@@ -339,8 +341,38 @@ def test_stale_marker_keeps_the_time_the_data_went_stale(
     assert run_cli(replay, data).returncode == 3
     second = read_json(data / SID / STATE_FILE)
     assert second["stale_since"] == first["stale_since"]
-    assert second["last_attempt"] > first["last_attempt"]
     assert "HTTP 403" in second["reason"]
+    # The time of the last attempt is kept beside it, in a file the data branch never gets.
+    assert read_json(data / SID / ATTEMPT_FILE)["last_attempt"] > first["stale_since"]
+
+
+def test_a_blocked_day_changes_the_published_files_only_when_the_marker_appears(
+    replay: ReplayServer, data: Path, first_run: dict[str, str]
+) -> None:
+    from crawler.databranch import data_files
+
+    def published() -> dict[str, str]:
+        files = tree(data)
+        return {name: files[name] for name, _ in data_files(data)}
+
+    replay.set_scenario(SID, Captcha())
+    assert run_cli(replay, data).returncode == 3
+    day_one = published()
+    assert f"{SID}/{STATE_FILE}" in day_one and day_one != {
+        k: v for k, v in first_run.items() if k in day_one
+    }
+    time.sleep(1.1)
+    assert run_cli(replay, data).returncode == 3
+    # Another blocked day, the same reason: nothing for the data branch to commit.
+    assert published() == day_one
+    assert ATTEMPT_FILE not in {Path(name).name for name, _ in data_files(data)}
+    # A new reason is news: the marker says it.
+    replay.set_scenario(SID, Forbidden())
+    assert run_cli(replay, data).returncode == 3
+    assert published()[f"{SID}/{STATE_FILE}"] != day_one[f"{SID}/{STATE_FILE}"]
+    replay.set_scenario(SID, None)
+    assert run_cli(replay, data).returncode == 0
+    assert tree(data) == first_run
 
 
 def test_sharp_drop_is_refused_then_accepted_with_accept_drop(
@@ -469,14 +501,50 @@ def test_first_run_blocked_writes_only_the_marker(
     replay.set_scenario(SID, Captcha())
     result = run_cli(replay, data)
     assert result.returncode == 3
-    assert sorted(tree(data)) == [".scholar-stats.lock", f"{SID}/{STATE_FILE}"]
+    # The marker says why there are no numbers yet (report, merge of shards); nothing else is written.
+    assert sorted(tree(data)) == [".scholar-stats.lock", f"{SID}/{ATTEMPT_FILE}", f"{SID}/{STATE_FILE}"]
+
+
+def test_first_run_blocked_says_what_is_true_once(
+    replay: ReplayServer, data: Path, profile: GeneratedProfile
+) -> None:
+    replay.set_scenario(SID, Captcha())
+    result = run_cli(replay, data)
+    assert result.returncode == 3
+    said = result.stderr
+    # The reason once, no claim of numbers kept, and what to try with this command line's flags.
+    assert said.count("CAPTCHA") == 1, said
+    assert "on_block" not in said and "kept" not in said.lower(), said
+    assert "nothing has been fetched" in said.lower()
+    for advice in ("--proxy", "--source", "scholar-stats bookmarklet", "scholar-stats import-git"):
+        assert advice in said, (advice, said)
+    assert "input" not in said and "proxy:" not in said
+    assert f"{SID}/{STATE_FILE}" in said  # what is left behind, and why
+
+
+def test_first_run_blocked_in_the_action_names_its_inputs(
+    replay: ReplayServer, data: Path, profile: GeneratedProfile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCHOLAR_STATS_INTERFACE", "action")
+    replay.set_scenario(SID, Captcha())
+    result = run_cli(replay, data)
+    assert result.returncode == 3
+    said = result.stderr
+    assert said.count("CAPTCHA") == 1, said
+    for advice in ("proxy:", "source:", "openalex-id:", "self-hosted", "import-git:", "bookmarklet"):
+        assert advice in said, (advice, said)
+    assert "--proxy" not in said and "--source" not in said
 
 
 def test_unknown_profile_is_exit_4_and_marked_stale(replay: ReplayServer, data: Path) -> None:
     result = run_cli(replay, data, "nOsUcHpRoFiL")
     assert result.returncode == 4
     assert "no Google Scholar profile with ID nOsUcHpRoFiL" in report_lines(result.stderr, "nOsUcHpRoFiL")[0]
-    assert sorted(tree(data)) == [".scholar-stats.lock", f"nOsUcHpRoFiL/{STATE_FILE}"]
+    assert sorted(tree(data)) == [
+        ".scholar-stats.lock",
+        f"nOsUcHpRoFiL/{ATTEMPT_FILE}",
+        f"nOsUcHpRoFiL/{STATE_FILE}",
+    ]
 
 
 # -- 4. several authors ---------------------------------------------------------------------
@@ -493,7 +561,7 @@ def test_one_author_blocked_the_other_updated(replay: ReplayServer, data: Path, 
     assert report_lines(result.stderr, SID)[0].startswith(f"{SID}: FAILED: access refused (HTTP 403")
     assert read_json(data / OTHER / "gs_data.json")["citedby"] == other.citations
     assert len(snapshots(data, OTHER)) == 1 and not (data / OTHER / STATE_FILE).exists()
-    assert sorted(p.name for p in (data / SID).iterdir()) == [STATE_FILE]
+    assert sorted(p.name for p in (data / SID).iterdir()) == [ATTEMPT_FILE, STATE_FILE]
 
     summary = read_json(summary_path)
     assert summary["exit_code"] == 3 and summary["changed"] is True

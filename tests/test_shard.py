@@ -290,7 +290,12 @@ def test_a_failed_shard_keeps_the_last_good_data_marked_stale_and_nothing_else_i
         )
         assert gs_data.pop("stale_since") == state["stale_since"]
         assert gs_data == last_good
-        rewritten = {f"{sid}/state.json", f"{sid}/gs_data.json", f"{sid}/.outputs.json"}
+        rewritten = {
+            f"{sid}/state.json",
+            f"{sid}/.attempt.json",
+            f"{sid}/gs_data.json",
+            f"{sid}/.outputs.json",
+        }
         assert {k: v for k, v in after.items() if k.startswith(sid + "/") and k not in rewritten} == {
             k: v for k, v in before.items() if k.startswith(sid + "/") and k not in rewritten
         }

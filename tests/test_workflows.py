@@ -1240,3 +1240,88 @@ def test_action_import_without_an_old_branch_or_an_id_does_not_stop_the_run(gith
         "No branch google-scholar-stats yet: nothing to import."
         in (results["Import"] or pytest.fail("skipped")).stdout
     )
+
+
+# --- a real drop (papers merged or removed on Scholar) can be accepted from the workflow
+
+
+@pytest.mark.parametrize(("value", "passed"), [("true", True), ("false", False), ("", False)])
+def test_action_passes_accept_drop_through(github: dict[str, Any], value: str, passed: bool) -> None:
+    runner = fresh_runner(github, "drop", action_context(scholar_id=SID, accept_drop=value), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("--accept-drop" in (fake / "args").read_text().splitlines()) is passed
+
+
+def test_action_refuses_an_accept_drop_that_is_not_a_boolean(github: dict[str, Any]) -> None:
+    runner = fresh_runner(github, "drop", action_context(scholar_id=SID, accept_drop="yes"), checkout=False)
+    fake = write_fake_cli(runner.tmp / "fakebin", 0)
+    proc = runner.run(step_named(ACTION, "Fetch"), {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 2
+    assert '::error title=Bad input::accept-drop must be "true" or "false"' in proc.stdout
+    assert not (fake / "args").exists()
+
+
+def test_action_guard_refusal_names_the_accept_drop_input(github: dict[str, Any]) -> None:
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    runner = fresh_runner(github, "sunny", action_context(scholar_id=SID), checkout=False)
+    for step in action_steps():
+        assert runner.run(step).returncode == 0, step["name"]
+    replay.add_profile(SID, 30, citations=500)  # papers merged on Scholar: a real drop
+    runner = fresh_runner(github, "drop", action_context(scholar_id=SID), checkout=False)
+    for step in action_steps():
+        if step["name"].startswith("Fetch"):
+            break
+        assert runner.run(step).returncode == 0, step["name"]
+    fetch = runner.run(step_named(ACTION, "Fetch"))
+    assert fetch.returncode == 6
+    said = fetch.stdout + fetch.stderr
+    assert "--accept-drop" not in said, said
+    assert "accept-drop: true" in said and "::error title=scholar-stats%3A" in fetch.stdout
+    # With the input, the same run takes the new numbers.
+    runner = fresh_runner(
+        github, "accepted", action_context(scholar_id=SID, accept_drop="true"), checkout=False
+    )
+    for step in action_steps():
+        proc = runner.run(step)
+        assert proc.returncode == 0, f"{step['name']}: {proc.stdout}{proc.stderr}"
+    assert json.loads(git(bare, "show", "google-scholar-stats:gs_data.json"))["citedby"] == 500
+
+
+def test_action_documents_accept_drop_with_the_guard_keys() -> None:
+    description = load(ACTION)["inputs"]["accept-drop"]["description"]
+    assert "[guard]" in description and "max_citation_drop" in description
+    assert load(ACTION)["inputs"]["accept-drop"]["default"] == "false"
+    docs = (ROOT / "docs" / "github-actions.md").read_text(encoding="utf-8")
+    assert "accept-drop:" in docs and "[guard]" in docs
+
+
+def test_action_first_run_blocked_says_nothing_was_fetched_names_inputs_and_fails(
+    github: dict[str, Any],
+) -> None:
+    from replay import Captcha
+
+    replay, bare = github["replay"], github["bare"]
+    replay.add_profile(SID, 30, citations=700)
+    replay.set_scenario(SID, Captcha())
+    runner = fresh_runner(github, "dayone", action_context(scholar_id=SID), checkout=False)
+    results = {step["name"].split()[0]: runner.run(step) for step in action_steps()}
+    fetch, fail = results["Fetch"], results["Fail"]
+    assert fetch.returncode == 0, fetch.stdout + fetch.stderr
+    said = fetch.stdout + fetch.stderr + fail.stdout
+    summary = Path(runner.env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    for text in (said, summary):
+        # Nothing was kept: no "0 days", no "numbers of none", no "last good ones".
+        assert "of none" not in text and "for 0 days" not in text and "last good" not in text, text
+        assert "nothing has been fetched" in text.lower() or "nothing fetched yet" in text.lower(), text
+        for advice in ("proxy:", "source: scholar,openalex", "openalex-id:", "self-hosted", "import-git:"):
+            assert advice in text, (advice, text)
+        assert "bookmarklet" in text
+        assert "--proxy" not in text and "--source" not in text and "HTTPS_PROXY" not in text, text
+    # The job fails, and says so.
+    assert fail.returncode == 3
+    assert "::error title=" in fail.stdout and "this job fails" in fail.stdout
+    assert results["Publish"].returncode == 0
+    assert git(bare, "branch", "--list", "google-scholar-stats") == ""

@@ -40,8 +40,9 @@ class ValueChoice(click.Choice):  # type: ignore[type-arg]
 def fail(message: str, code: int) -> None:
     # Imported here: the error path may pay for httpx, --help must not.
     from crawler.http import redacted_text
+    from crawler.interface import for_the_user
 
-    click.echo(f"error: {redacted_text(message)}", err=True)
+    click.echo(f"error: {for_the_user(redacted_text(message))}", err=True)
     sys.exit(int(code))
 
 

@@ -87,7 +87,7 @@ def init(
     where the template loads its scripts; removes the citation workflow it replaces.
     Never commits, and refuses (exit 2) to touch a file with uncommitted edits.
     Then prints the few steps only you can do. See
-    https://github.com/scholar-stats/scholar-stats/blob/main/docs/homepage.md
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/github-actions.md#set-a-site-up-in-one-command-scholar-stats-init
 
     With --lab: .github/workflows/scholar-stats-lab.yml (N shard jobs, one merge
     and publish), scholar-stats.toml if there is none, and one author's workflow
@@ -154,7 +154,7 @@ def doctor(root: Path, data_dir: Path | None, branch: str | None, fmt: str) -> N
     Checks the workflow, the data branch (or --data-dir), the paper IDs in the
     site's pages and BibTeX, and the page script. Exit 0 when all is well,
     1 with findings. See
-    https://github.com/scholar-stats/scholar-stats/blob/main/docs/github-actions.md
+    https://github.com/scholar-stats/scholar-stats/blob/main/docs/github-actions.md#why-are-my-numbers-not-showing-scholar-stats-doctor
     """
     if data_dir is not None and branch is not None:
         raise UsageError("give --data-dir or --branch, not both")

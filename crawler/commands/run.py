@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -19,6 +22,7 @@ from crawler.config import Config, load_config
 from crawler.errors import ExitCode, exit_codes_help
 from crawler.models import utc_now
 from crawler.on_block import POLICIES
+from crawler.progress import Event, listening
 from crawler.run import AuthorOutcome, RunSummary, Status, run
 from crawler.shard import for_shard, parse_shard
 from crawler.sources import SOURCES
@@ -35,8 +39,10 @@ _MARK = {
 }
 
 
-def _report(outcome: AuthorOutcome) -> None:
+def _report(outcome: AuthorOutcome, data_dir: Path) -> None:
     from crawler.http import redacted_text
+    from crawler.interface import first_day_advice, for_the_user, in_the_action
+    from crawler.stale import STATE_FILE
 
     detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
     if outcome.source and outcome.source != "scholar":
@@ -44,36 +50,132 @@ def _report(outcome: AuthorOutcome) -> None:
     if outcome.reason:
         detail = f"{detail}; {outcome.reason}" if detail else outcome.reason
     # Reasons and notes can carry what a server echoed back (an API key, a proxy's password).
-    detail = redacted_text(detail)
+    detail = for_the_user(redacted_text(detail))
     click.echo(
         f"{outcome.scholar_id}: {_MARK.get(outcome.status, outcome.status)}{': ' + detail if detail else ''}",
         err=True,
     )
-    if outcome.stale_since:
+    if outcome.stale_since and outcome.status in (Status.KEPT, Status.ESTIMATED):
         click.echo(
             f"  note: Google Scholar has failed since {outcome.stale_since} (on_block = {outcome.policy})",
             err=True,
         )
     for note in outcome.notes:
-        click.echo(f"  note: {redacted_text(note)}", err=True)
+        click.echo(f"  note: {for_the_user(redacted_text(note))}", err=True)
+    if outcome.status == Status.FAILED and outcome.exit_code == ExitCode.BLOCKED and outcome.shown is None:
+        # A blocked first run: nothing was kept because nothing was ever fetched.
+        where = (
+            "" if in_the_action() else f" ({data_dir / outcome.scholar_id / STATE_FILE} says why until then)"
+        )
+        click.echo(
+            f"  nothing has been fetched for {outcome.scholar_id} yet, so there are no numbers to show"
+            f"{where}; {first_day_advice()}",
+            err=True,
+        )
+
+
+# In a log, a line this often (seconds) while the work goes on; tests set it to 0.
+PROGRESS_EVERY_ENV = "SCHOLAR_STATS_PROGRESS_SECONDS"
+DEFAULT_PROGRESS_EVERY = 30.0
+
+
+class _Where:
+    """Where the run is, from crawler.progress's events."""
+
+    def __init__(self) -> None:
+        self.index = self.total = self.page = self.publications = 0
+        self.scholar_id = ""
+        self.waiting: float | None = None
+
+    def update(self, event: Event) -> None:
+        fields = event.fields
+        if event.kind == "author":
+            self.index, self.total = int(fields["index"]), int(fields["total"])
+            self.scholar_id = str(fields["scholar_id"])
+            self.page = self.publications = 0
+            self.waiting = None
+        elif event.kind == "page":
+            self.page, self.publications = int(fields["page"]), int(fields["publications"])
+            self.waiting = None
+        elif event.kind == "wait":
+            self.waiting = float(fields["seconds"])
+
+    def text(self) -> str:
+        said = f"author {self.index} of {self.total} ({self.scholar_id})"
+        if self.page:
+            said += f": page {self.page}, {self.publications} publications so far"
+        if self.waiting is not None:
+            said += f"; waiting {self.waiting:.1f}s between requests"
+        return said
+
+    def short(self) -> str:
+        """The same for a bar, which already shows k/n."""
+        said = self.scholar_id
+        if self.page:
+            said += f" page {self.page}, {self.publications} publications"
+        if self.waiting is not None:
+            said += f", waiting {self.waiting:.1f}s"
+        return said
+
+
+def _progress_every() -> float:
+    try:
+        return max(0.0, float(os.environ.get(PROGRESS_EVERY_ENV, DEFAULT_PROGRESS_EVERY)))
+    except ValueError:
+        return DEFAULT_PROGRESS_EVERY
+
+
+def _run_with_log_lines(config: Config, accept_drop: bool, group: bool) -> RunSummary:
+    """In a log (CI, a pipe): a line per author, and one now and then while an author takes long."""
+    where, every = _Where(), _progress_every()
+    started = last = time.monotonic()
+
+    def listen(event: Event) -> None:
+        nonlocal last
+        where.update(event)
+        now = time.monotonic()
+        if event.kind != "author" and now - last >= every:
+            last = now
+            click.echo(f"  progress: {where.text()}; {now - started:.0f}s so far", err=True)
+
+    with listening(listen):
+        return run(
+            config,
+            accept_drop=accept_drop,
+            progress=functools.partial(_report, data_dir=config.data_dir),
+            group=group,
+        )
 
 
 def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> RunSummary:
-    """A bar over the authors, only on a terminal (rich honours NO_COLOR)."""
+    """A bar on a terminal: author k of n, the page being read, the wait between requests (rich
+    honours NO_COLOR)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("fetching"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    where = _Where()
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("authors", total=len(config.authors))
+        task = bar.add_task("", total=len(config.authors))
+
+        def listen(event: Event) -> None:
+            where.update(event)
+            bar.update(task, description=where.short())
 
         def report(outcome: AuthorOutcome) -> None:
             # While the bar is live, rich prints what goes to stderr above it.
-            _report(outcome)
+            _report(outcome, config.data_dir)
             bar.advance(task)
 
-        return run(config, accept_drop=accept_drop, progress=report, group=group)
+        with listening(listen):
+            return run(config, accept_drop=accept_drop, progress=report, group=group)
 
 
 @click.command(
@@ -195,10 +297,12 @@ def run_command(
                 )
             _write_summary(RunSummary(started=utc_now(), finished=utc_now()), summary_path)
             sys.exit(0)
-    if sys.stderr.isatty() and not quiet and len(config.authors) > 1:
+    if quiet:
+        summary = run(config, accept_drop=accept_drop, progress=None, group=group)
+    elif sys.stderr.isatty():
         summary = _run_with_progress_bar(config, accept_drop, group)
     else:
-        summary = run(config, accept_drop=accept_drop, progress=None if quiet else _report, group=group)
+        summary = _run_with_log_lines(config, accept_drop, group)
     _write_summary(summary, summary_path)
     sys.exit(summary.exit_code)
 

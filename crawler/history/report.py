@@ -22,14 +22,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from crawler.errors import UsageError
+from crawler.errors import ExitCode, UsageError
 from crawler.history.periods import parse_date
 from crawler.history.snapshots import SNAPSHOTS, HeaderReader, read_record_or_none
+from crawler.interface import first_day_advice, for_the_user
 from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
 from crawler.outputs.group import group_dict, read_members
 from crawler.redact import redacted_text
 from crawler.sources import source_label
-from crawler.stale import STATE_FILE, read_state
+from crawler.stale import STATE_FILE, last_attempt, read_state
 from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,13 @@ def choose(
     return Comparison(new, _readable(earlier[: len(earlier) - steps + 1], bad))
 
 
+def _year(since_year: int | None) -> str:
+    """The year of Scholar's "since" column; history imported from AcadHomepage's gs_data.json has
+    the column's numbers but not its year.
+    """
+    return str(since_year) if since_year is not None else "(year not recorded)"
+
+
 def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
     """The totals table; a change is only given between numbers of the same source and the same
     'since' year.
@@ -135,7 +143,9 @@ def _metric_rows(old: AuthorRecord | None, new: AuthorRecord) -> list[str]:
     same_source = old is None or old.source == new.source
     since_same = o is not None and o.since_year == n.since_year and same_source
     since_label = (
-        f"since {n.since_year}" if since_same or o is None else f"since {o.since_year} → {n.since_year}"
+        f"since {_year(n.since_year)}"
+        if since_same or o is None
+        else f"since {_year(o.since_year)} → {_year(n.since_year)}"
     )
 
     def row(label: str, before: int | None, now: int | None, comparable: bool = True) -> None:
@@ -223,8 +233,10 @@ def _source_switches(data_dir: Path, scholar_id: str, refs: Sequence[SnapshotRef
     return switches
 
 
-def stale_note(data_dir: Path, scholar_id: str) -> str | None:
-    """A sentence saying the last fetch failed and why, when ``<id>/state.json`` is there."""
+def stale_note(data_dir: Path, scholar_id: str, *, has_numbers: bool = True) -> str | None:
+    """A sentence saying the last fetch failed and why, when ``<id>/state.json`` is there; with
+    nothing stored yet (``has_numbers`` false), it says so and what to try.
+    """
     try:
         state = read_state(data_dir, scholar_id)
     except ValueError:
@@ -234,9 +246,15 @@ def stale_note(data_dir: Path, scholar_id: str) -> str | None:
     # Every field is the file's word, not ours: a hand-edited or hostile
     # state.json must not put Markdown or HTML into a step summary, and one
     # written by an older version may still hold a password in its reason.
-    when = redacted_text(state.get("last_attempt") or "an unknown time")
     since = state.get("stale_since")
-    reason = _md(redacted_text(state.get("reason") or state.get("error") or "no reason recorded"))
+    when = redacted_text(last_attempt(data_dir, scholar_id, state) or since or "an unknown time")
+    reason = redacted_text(state.get("reason") or state.get("error") or "no reason recorded")
+    # The advice inside a reason names the flags of the command line, or the action's inputs.
+    reason = _md(for_the_user(reason))
+    if not has_numbers:
+        blocked = state.get("exit_code") == ExitCode.BLOCKED
+        text = f"**Nothing fetched yet**: the last fetch failed ({_md(when)}): {reason}."
+        return text + (f" There are no numbers to show; {_md(first_day_advice())}." if blocked else "")
     text = f"**Stale**: the last fetch failed ({_md(when)}): {reason}."
     if since and str(since) != when:
         text += f" Stale since {_md(redacted_text(since))}."
@@ -256,11 +274,9 @@ def author_report(
     refs = snapshot_refs(data_dir, scholar_id, bad)
     comparison = choose(refs, since=since, last=last, bad=bad)
     hashes = "#" * level
-    stale = stale_note(data_dir, scholar_id)
+    stale = stale_note(data_dir, scholar_id, has_numbers=comparison.new is not None)
     if comparison.new is None:
-        lines = [f"{hashes} {_code(scholar_id)}", "", "No snapshots yet."]
-        if stale:
-            lines += ["", "> " + stale]
+        lines = [f"{hashes} {_code(scholar_id)}", "", "> " + stale if stale else "No snapshots yet."]
         return "\n".join(lines) + "\n"
     new_ref, new = comparison.new
     lines = [f"{hashes} {_md(new.profile.name)} ({_code(scholar_id)})", ""]

@@ -35,8 +35,6 @@ from crawler.readfile import MAX_OUTPUT_BYTES, read_bounded
 from crawler.store import SNAPSHOT_NAME_RE
 
 DEFAULT_BRANCH = "google-scholar-stats"
-SOURCE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".liquid")
-SKIP_DIRS = {".git", "_site", "node_modules", "vendor", ".bundle", ".jekyll-cache", ".sass-cache", "public"}
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _RELEASE_RE = re.compile(r"^v\d+(\.\d+){0,2}$")
 _PAPER_RE = re.compile(
@@ -107,6 +105,8 @@ class PublishedData:
         self.label = label
         self._files = files or {}
         self._git = git
+        self.is_folder = git is None
+        """A data folder (as ``run`` writes it), not a branch (as ``publish`` does)."""
         self._names: list[str] | None = None
 
     @classmethod
@@ -333,21 +333,43 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
     names = set(data.names())
     report.facts["data"] = data.label
     gs_data: dict[str, Any] | None = None
-    for name in ("gs_data.json", "gs_data_shieldsio.json"):
-        if name not in names:
+    prefix = ""
+    authors = sorted(n.split("/")[0] for n in names if n.count("/") == 1 and n.endswith("/gs_data.json"))
+    if data.is_folder and "gs_data.json" not in names:
+        if authors:
+            # The folder `run` writes: data/<ID>/gs_data.json.  `publish` puts the first author's
+            # files (in this order, unless --root-author) at the root of the branch.
+            prefix = authors[0] + "/"
+            report.facts["root_author"] = authors[0]
+        elif not names:
             report.add(
-                "data",
-                (
-                    f"{name} is missing at the root of {data.label}: the page reads it there; "
-                    "run the workflow (publish puts it there)"
-                ),
+                "data", f"{data.label} is empty: run `scholar-stats run --data-dir {data.label}` first"
             )
-    raw = data.read("gs_data.json")
+    for name in ("gs_data.json", "gs_data_shieldsio.json"):
+        if prefix + name in names:
+            continue
+        if prefix:
+            message = (
+                f"{name} is missing in {data.label}/{prefix[:-1]}: `publish` puts that author's files "
+                "at the root of the branch, where the page reads them; run again"
+            )
+        elif data.is_folder:
+            message = (
+                f"{name} is missing in {data.label} and in its author folders: "
+                f"run `scholar-stats run --data-dir {data.label}`"
+            )
+        else:
+            message = (
+                f"{name} is missing at the root of {data.label}: the page reads it there; "
+                "run the workflow (publish puts it there)"
+            )
+        report.add("data", message)
+    raw = data.read(prefix + "gs_data.json")
     if raw is not None:
         try:
             loaded = json.loads(raw)
         except ValueError:
-            report.add("data", f"gs_data.json in {data.label} is not JSON: publish again")
+            report.add("data", f"{prefix}gs_data.json in {data.label} is not JSON: publish again")
         else:
             if isinstance(loaded, dict) and isinstance(loaded.get("publications"), dict):
                 gs_data = loaded
@@ -384,26 +406,6 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
 # --- the site's sources
 
 
-def source_files(root: Path) -> Iterator[Path]:
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_symlink():
-                continue
-            if entry.is_dir():
-                if entry.name not in SKIP_DIRS:
-                    stack.append(entry)
-            elif entry.suffix.lower() in SOURCE_SUFFIXES or (
-                entry.suffix == ".js" and "scholar-stats" in entry.name
-            ):
-                yield entry
-
-
 def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
@@ -415,6 +417,61 @@ def _known(pub_id: str, publications: dict[str, Any], author: str | None) -> boo
         return True
     # al-folio's bib.liquid, last: any key containing the ID.
     return ":" not in pub_id and any(key.endswith(f":{pub_id}") for key in publications)
+
+
+_LIQUID_OUTPUT_RE = re.compile(r"\{\{(?P<expr>.*?)\}\}", re.DOTALL)
+_SITE_VARIABLE_RE = re.compile(r"^\s*(?P<name>site(?:\.[A-Za-z_][\w-]*)+)\s*$")
+
+
+def _site_value(root: Path, name: str) -> str | None:
+    """What Jekyll gives ``site.KEY`` (``_config.yml``) or ``site.data.FILE.KEY`` (``_data/FILE.yml``);
+    only top-level keys, read as init reads them.
+    """
+    parts = name.split(".")[1:]
+    if len(parts) == 1:
+        return sites.yaml_scalar(sites.read_text(root / "_config.yml") or "", parts[0])
+    if len(parts) == 3 and parts[0] == "data":
+        for suffix in (".yml", ".yaml"):
+            text = sites.read_text(root / "_data" / f"{parts[1]}{suffix}")
+            if text is not None:
+                return sites.yaml_scalar(text, parts[2])
+    return None
+
+
+def _expands_empty(root: Path, expression: str) -> str | None:
+    """The site variable of a Liquid output that expands to nothing (no filter but ``default``
+    is understood; anything else is given the benefit of the doubt)."""
+    head, *filters = expression.split("|")
+    names = [head]
+    for item in filters:
+        key, _, argument = item.partition(":")
+        if key.strip() != "default":
+            return None
+        names.append(argument)
+    found = [_SITE_VARIABLE_RE.match(n) for n in names]
+    if not all(found):
+        return None  # entry.*, page.*, a literal: not the site's to say
+    return None if any(_site_value(root, m.group("name")) for m in found if m) else "{{" + expression + "}}"
+
+
+def check_empty_ids(root: Path, texts: dict[str, str], report: Report) -> None:
+    """Paper elements whose ID is built from a site variable that is not set: they show nothing."""
+    for relative, text in texts.items():
+        for match in _PAPER_RE.finditer(text):
+            for output in _LIQUID_OUTPUT_RE.finditer(match.group("ids")):
+                empty = _expands_empty(root, output.group("expr"))
+                if empty is None:
+                    continue
+                hint = (
+                    " (al-folio keeps the ID in _data/socials.yml: use site.data.socials.scholar_userid)"
+                    if "scholar_userid" in empty and "site.data.socials" not in empty
+                    else ""
+                )
+                report.add(
+                    "papers",
+                    f"{empty} expands empty: the site does not set it, so this element shows nothing{hint}",
+                    f"{relative}:{_line_of(text, match.start())}",
+                )
 
 
 def check_papers(root: Path, texts: dict[str, str], gs_data: dict[str, Any], report: Report) -> None:
@@ -492,6 +549,18 @@ def check_snippet(site: sites.Site, texts: dict[str, str], branch: str, report: 
                 "run `scholar-stats init` (or paste `scholar-stats embed`'s output)"
             ),
         )
+    if site.template in ("academicpages", "plain") and not any(
+        sites.has_number_element(t) for t in texts.values()
+    ):
+        report.add(
+            "snippet",
+            (
+                "no element on the site shows a number: the page script fills "
+                '<span id="total_cit"></span> (the total), id="h_index", id="i10_index" and '
+                '<span class="show_paper_citations" data="SCHOLAR_ID:PAPER_ID"></span>; '
+                "put them where the numbers should appear (docs/homepage.md)"
+            ),
+        )
     if site.template == "acadhomepage" and not any(_TOTAL_RE.search(t) for t in texts.values()):
         report.add(
             "snippet",
@@ -526,10 +595,11 @@ def diagnose(
             )
     gs_data = check_data(data, report, now or datetime.now(timezone.utc)) if data is not None else None
     texts = {}
-    for path in source_files(root):
+    for path in sites.source_files(root):
         text = sites.read_text(path)
         if text is not None and len(text) < 4_000_000:
             texts[path.relative_to(root).as_posix()] = text
+    check_empty_ids(root, texts, report)
     if gs_data is not None:
         check_papers(root, texts, gs_data, report)
     check_snippet(site, texts, branch, report)

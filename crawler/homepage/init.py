@@ -158,6 +158,12 @@ def workflow_text(site: Site, *, al_folio: bool, action: str, import_git: bool =
         "    # Once a day at an odd minute: GitHub delays or drops runs at the top of the hour.",
         f'    - cron: "{minute} {hour} * * *"',
         "  workflow_dispatch:",
+        "    inputs:",
+        "      accept-drop:",
+        "        # Tick it for the one run that takes numbers the guard refused; the schedule never does.",
+        "        description: Accept a drop the guard refused (papers merged or removed on Scholar)",
+        "        type: boolean",
+        "        default: false",
         "",
         "permissions: {}",
         "",
@@ -184,6 +190,7 @@ def workflow_text(site: Site, *, al_folio: bool, action: str, import_git: bool =
         "        with:",
         f"          scholar-id: ${{{{ secrets.{SECRET} }}}}",
         f"          config: {CONFIG}",
+        "          accept-drop: ${{ inputs.accept-drop || false }}",
     ]
     if al_folio:
         lines.append("          al-folio-citations: true")
@@ -215,6 +222,13 @@ def config_text(site: Site, chain: Sequence[str]) -> str:
 
 def _snippet(site: Site) -> str:
     if site.repo is None:
+        example = sites.example_repo(site.root)
+        if example is not None:
+            raise UsageError(
+                f"_config.yml's repository: {example} is the template's own example, not your site, and "
+                f"{site.root} has no GitHub remote: add one (git remote add origin "
+                "https://github.com/OWNER/NAME) or set `repository: OWNER/NAME` in _config.yml to your site's"
+            )
         raise UsageError(
             f"cannot tell which GitHub repository {site.root} is: add a GitHub remote "
             "(git remote add origin https://github.com/OWNER/NAME) or `repository: OWNER/NAME` to _config.yml"
@@ -372,7 +386,9 @@ def plan_init(
             _check_utf8(relative, before)
         if before != after:
             changes.append(FileChange(relative, before, after, why))
-    todo = _lab_todo(changes) if lab_shards is not None else _todo(site, changes, sources)
+    todo = (
+        _lab_todo(changes) if lab_shards is not None else _todo(site, changes, sources, import_git=import_git)
+    )
     return Plan(site, tuple(changes), tuple(todo), (warning,) if warning else ())
 
 
@@ -416,8 +432,48 @@ def lab_files(
     return files
 
 
-def _todo(site: Site, changes: Sequence[FileChange], sources: Sequence[str]) -> list[str]:
+def _old_data_branch(root: Path) -> bool:
+    """Whether the clone knows a ``google-scholar-stats`` branch (AcadHomepage's crawler pushed one)."""
+    proc = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(root),
+            "for-each-ref",
+            "--format=%(refname)",
+            f"refs/heads/{DEFAULT_BRANCH}",
+            f"refs/remotes/*/{DEFAULT_BRANCH}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode == 0 and bool(proc.stdout.strip())
+
+
+def _todo(
+    site: Site, changes: Sequence[FileChange], sources: Sequence[str], *, import_git: bool = False
+) -> list[str]:
     todo = []
+    if not import_git and _old_data_branch(site.root):
+        todo.append(
+            f"This repository already has a {DEFAULT_BRANCH} branch (AcadHomepage's crawler keeps its "
+            "numbers there): run `scholar-stats init --import-git` before committing, so the first run "
+            "turns its history into snapshots and the guard starts from the numbers your page shows"
+        )
+    if site.template == "acadhomepage" and (site.root / sites.ACAD_CRAWLER).is_dir():
+        todo.append(
+            f"AcadHomepage's {sites.ACAD_CRAWLER}/ folder is no longer run (its workflow is removed): "
+            f"delete it with git rm -r {sites.ACAD_CRAWLER}"
+        )
+    if site.template in ("academicpages", "plain") and not sites.shows_a_number(site.root):
+        todo.append(
+            "Show the numbers: the page script fills elements your pages do not have yet. Put "
+            '<span id="total_cit"></span> where the total should appear (for example in _pages/about.md: '
+            'Cited by <span id="total_cit"></span> times on Google Scholar.) and '
+            '<span class="show_paper_citations" data="SCHOLAR_ID:PAPER_ID"></span> beside a paper '
+            f"({DOCS_URL}/homepage.md)"
+        )
     if changes:
         paths = " ".join(c.path for c in changes)
         todo.append(
@@ -425,9 +481,14 @@ def _todo(site: Site, changes: Sequence[FileChange], sources: Sequence[str]) -> 
             "&& git commit -m 'Citation numbers by scholar-stats' && git push"
         )
     if site.scholar_id is None:
+        already = (
+            "; an AcadHomepage site set up by its README already has it"
+            if site.template == "acadhomepage"
+            else ""
+        )
         todo.append(
             f"Add the repository secret {SECRET} (Settings > Secrets and variables > Actions), "
-            "your 12-character Scholar ID; AcadHomepage sites already have it"
+            f"your 12-character Scholar ID{already}"
         )
     for name in sources:
         if name in _OTHER_ID:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,24 @@ TEMPLATE_EXAMPLE_REPOS = frozenset(
         "alshedivat/al-folio",
     }
 )
+
+SOURCE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".liquid")
+SKIP_DIRS = {".git", "_site", "node_modules", "vendor", ".bundle", ".jekyll-cache", ".sass-cache", "public"}
+# The elements the page script fills (crawler/assets/scholar-stats.js): without one, nothing shows.
+NUMBER_ELEMENT_RE = re.compile(
+    r"""\bid\s*=\s*["'](?:total_cit|h_index|i10_index|gs_updated)["']"""
+    r"""|\bclass\s*=\s*["'][^"']*\bshow_paper_citations\b|\bdata-scholar-stats\s*=""",
+    re.IGNORECASE,
+)
+
+# A script's own text (the snippet names the elements it fills) is not an element on the page.
+_SCRIPT_RE = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def has_number_element(text: str) -> bool:
+    """Whether ``text`` (a page source) has an element the page script fills."""
+    return NUMBER_ELEMENT_RE.search(_SCRIPT_RE.sub("", text)) is not None
+
 
 _TOP_KEY = r"^{key}[ \t]*:[ \t]*(?P<value>[^\n]*)$"
 _GITHUB_REMOTE_RE = re.compile(r"github\.com[:/]", re.IGNORECASE)
@@ -180,3 +199,38 @@ def inspect(root: Path, template: str = "auto") -> Site:
     kind = detect_template(root) if template == "auto" else template
     scholar_id, source = find_scholar_id(root, kind)
     return Site(root=root, template=kind, scholar_id=scholar_id, scholar_id_from=source, repo=find_repo(root))
+
+
+def source_files(root: Path) -> Iterator[Path]:
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if entry.name not in SKIP_DIRS:
+                    stack.append(entry)
+            elif entry.suffix.lower() in SOURCE_SUFFIXES or (
+                entry.suffix == ".js" and "scholar-stats" in entry.name
+            ):
+                yield entry
+
+
+def shows_a_number(root: Path) -> bool:
+    """Whether any page source of the site has an element the page script fills."""
+    for path in source_files(root):
+        text = read_text(path)
+        if text is not None and has_number_element(text):
+            return True
+    return False
+
+
+def example_repo(root: Path) -> str | None:
+    """The template's own ``repository:`` when ``_config.yml`` still names it (a fork kept it)."""
+    configured = yaml_scalar(read_text(root / "_config.yml") or "", "repository")
+    return configured if configured and configured.lower() in TEMPLATE_EXAMPLE_REPOS else None

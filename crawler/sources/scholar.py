@@ -15,6 +15,7 @@ import os
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from crawler import progress
 from crawler.errors import Blocked, NotFound, ParseError
 from crawler.http import Deadline, PoliteClient, build_client
 from crawler.models import AuthorRecord, Publication, repeated_note, utc_now
@@ -102,6 +103,7 @@ class ScholarSource:
         repeated: list[str] = list(first.repeated)
         seen = {p.author_pub_id for p in publications}
         page, cstart, pages = first, 0, 1
+        progress.report("page", scholar_id=scholar_id, page=pages, publications=len(publications))
         while page.has_more:
             if not page.publications or pages >= MAX_PAGES:
                 # "Show more" enabled on an empty page: following it would loop.
@@ -131,6 +133,7 @@ class ScholarSource:
                     url=self.base_url,
                 )
             log.info("%s: %d publications so far", scholar_id, len(publications))
+            progress.report("page", scholar_id=scholar_id, page=pages, publications=len(publications))
         record = page_to_record(first, tuple(publications), complete=True)
         notes = (*first.notes, *repeated_note(tuple(dict.fromkeys(repeated))))
         return replace(record, notes=notes).with_fetched_at(utc_now())
