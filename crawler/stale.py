@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ExitCode
-from crawler.http import redacted_text
 from crawler.models import format_time, parse_time
+from crawler.redact import redacted_text
 from crawler.store import json_bytes, remove_file, write_if_changed
 
 STATE_FILE = "state.json"

@@ -38,8 +38,7 @@ class ValueChoice(click.Choice):  # type: ignore[type-arg]
 
 
 def fail(message: str, code: int) -> None:
-    # Imported here: the error path may pay for httpx, --help must not.
-    from crawler.http import redacted_text
+    from crawler.redact import redacted_text
 
     click.echo(f"error: {redacted_text(message)}", err=True)
     sys.exit(int(code))
@@ -115,7 +114,7 @@ class HttpNumber(click.ParamType):  # type: ignore[type-arg]
         self.name = "integer" if option == "retries" else "float"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from crawler.http import check_option
+        from crawler.http_options import check_option
 
         try:
             number = int(value) if self.option == "retries" else float(value)
@@ -130,7 +129,7 @@ def _check_proxy(ctx: click.Context, param: click.Parameter, value: str | None) 
     """The proxy URL checked before any request; the message never shows its password."""
     if value is None:
         return None
-    from crawler.http import check_proxy
+    from crawler.http_options import check_proxy
 
     try:
         return check_proxy(value)
