@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -83,6 +85,36 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+class _TlsWhenNeeded(httpx.BaseTransport):
+    """httpx's own transport, with the verified TLS context made at the first
+    ``https://`` request rather than with the client.
+
+    Loading the CA bundle is most of what building a client costs; a fetch from
+    a plain-http server (a mirror, a replay server, a test) never needs it.
+    Plain requests go through a pool whose context has no CA loaded and still
+    requires a verified certificate, so nothing sent there could fall back to
+    unverified TLS.
+    """
+
+    def __init__(self) -> None:
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":
+            if self._plain is None:
+                self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            return self._plain.handle_request(request)
+        if self._tls is None:
+            self._tls = httpx.HTTPTransport()
+        return self._tls.handle_request(request)
+
+    def close(self) -> None:
+        for transport in (self._plain, self._tls):
+            if transport is not None:
+                transport.close()
+
+
 def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """The one place an ``httpx.Client`` is made.
 
@@ -103,6 +135,9 @@ def build_client(options: HttpOptions, *, transport: httpx.BaseTransport | None 
         kwargs["proxy"] = options.proxy
     else:
         check_environment_proxies()
+        # httpx mounts the environment's proxies only when it makes the transport itself.
+        if not any(os.environ.get(name) for name in (*PROXY_VARIABLES, *map(str.lower, PROXY_VARIABLES))):
+            kwargs["transport"] = _TlsWhenNeeded()
     return httpx.Client(**kwargs)
 
 
