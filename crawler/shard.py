@@ -48,6 +48,7 @@ from crawler.store import (
     TEMP_NAME_RE,
     AuthorStore,
     confine,
+    link_if_changed,
     locked,
     remove_file,
     snapshot_sort_key,
@@ -238,7 +239,7 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
             if rel in ours and ours[rel] != data:
                 summary.notes.append(f"{scholar_id}: {rel} differs in {source}; the copy in {into} is kept")
                 continue
-            _write(target / rel, data, summary, durable=True)
+            _write(target / rel, data, summary, durable=True, source=source / scholar_id / rel)
     if our_latest is not None and our_latest[0] > their_latest[0]:
         summary.notes.append(
             f"{scholar_id}: {into} holds a newer snapshot than {source}; its outputs are kept"
@@ -248,7 +249,10 @@ def _merge_author(scholar_id: str, source: Path, into: Path, summary: MergeSumma
     # author's folder becomes what its shard made of it.
     for rel, data in sorted(theirs.items()):
         if not _is_snapshot(rel):
-            _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
+            if rel == STATE_FILE:
+                _write(target / rel, _redacted_state(data), summary)
+            else:
+                _write(target / rel, data, summary, source=source / scholar_id / rel)
     for rel in sorted(ours):
         if rel not in theirs and not _is_snapshot(rel) and remove_file(target / rel, jail=into):
             summary.removed.append(target / rel)
@@ -266,15 +270,23 @@ def _redacted_state(data: bytes) -> bytes:
     return redacted_text(text).encode("utf-8")
 
 
-def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
+def _write(
+    path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False, source: Path | None = None
+) -> None:
     """Snapshots are fsynced one by one, as ``run`` does; outputs (rebuilt from
     them) only through one fsync of each folder at the end of the merge.
 
     Every folder on the way was confined before the first write (``merge``),
     under the lock, so no link can have appeared since: not checking again for
-    each of a lab's 26,000 files halves the merge.
+    each of a lab's 26,000 files halves the merge.  A file taken as it is from
+    ``source`` (a shard's file) is hard-linked into place, not written again,
+    where the file system allows.
     """
-    if write_if_changed(path, data, jail=None, durable=durable):
+    if source is not None:
+        changed = link_if_changed(path, source, data, durable=durable)
+    else:
+        changed = write_if_changed(path, data, jail=None, durable=durable)
+    if changed:
         summary.written.append(path)
 
 
