@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,31 @@ def test_run_help_still_lists_every_source_and_policy() -> None:
     flat = " ".join(result.stdout.split())
     for name in (*SOURCES, *POLICIES):
         assert name in flat, name
+
+
+def test_site_and_export_load_no_http_stack(tmp_path: Path) -> None:
+    """They read the data folder and never fetch: the configuration they read
+    must not bring httpx (nor the lock, nor the HTML parser) along."""
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    for argv in (
+        ["site", "--data-dir", str(data), "--out", str(tmp_path / "site")],
+        ["export", "--data-dir", str(data), "--what", "metrics", "--out", str(tmp_path / "m.csv")],
+    ):
+        code = (
+            "import sys\n"
+            "from crawler.cli import main\n"
+            "try:\n"
+            f"    main({argv!r})\n"
+            "except SystemExit as exc:\n"
+            "    assert exc.code in (0, None), exc.code\n"
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        loaded = set(result.stderr.split())
+        assert "crawler.config" in loaded, argv[0]
+        assert sorted(m for m in loaded if m.split(".")[0] in ("httpx", "filelock", "selectolax")) == [], (
+            argv[0]
+        )
