@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data_dir or work / "data"
     try:
         generation, on_disk, files = prepare_folder(data, args)
-        exe = [sys.executable, "-m", "crawler"]
+        # -P: the working folder is not put first on the path, so PYTHONPATH decides
+        # which checkout runs (--before).
+        exe = [sys.executable, "-P", "-m", "crawler"]
         out_csv, out_site = work / "metrics.csv", work / "site"
         export_cmd = [*exe, "export", "--data-dir", str(data), "--what", "metrics", "--out", str(out_csv)]
         site_cmd = [*exe, "site", "--data-dir", str(data), "--out", str(out_site)]
