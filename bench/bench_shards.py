@@ -1,6 +1,7 @@
 """A department's run: one runner for every author, or N shard processes side by side.
 
     python bench/bench_shards.py [--authors 500] [--shards 10] [--latency 0.4] [--publications 20]
+                                 [--merges N] [--before CHECKOUT]
 
 Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
 leaves the machine), every request answered after ``--latency`` seconds (what
@@ -14,6 +15,11 @@ a Scholar profile page takes to arrive), ``--authors`` generated profiles of
 The polite delay between requests is 0 here, so the figures are the network
 and the work; with a delay of D seconds each request adds D on one runner and
 D / N of wall time when sharded (see docs/labs.md).  Prints a Markdown table.
+
+With ``--merges N`` the merge alone is then timed N more times into new
+folders, side by side with its floor, ``bench/floor_copy.py`` (every file of
+the shard folders copied, nothing else), in turn; ``--before CHECKOUT`` adds
+the merge of another checkout of the project (``PYTHONPATH``) to the turns.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +51,8 @@ def main() -> int:
     parser.add_argument("--shards", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.4)
     parser.add_argument("--publications", type=int, default=20)
+    parser.add_argument("--merges", type=int, default=0, help="time the merge alone N more times")
+    parser.add_argument("--before", metavar="CHECKOUT", help="another checkout whose merge is timed too")
     args = parser.parse_args()
     env = clean_env()
     with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp_name:
@@ -119,6 +128,9 @@ def main() -> int:
             return 1
         sharded = time.perf_counter() - start
         merged = sharded - fetched
+        shard_dirs = [str(tmp / f"shard-{k}") for k in range(1, args.shards + 1)]
+        turns = merge_turns(tmp, shard_dirs, config, env, args.merges, args.before)
+        files = sum(len(names) for d in shard_dirs for _, _, names in os.walk(d))
 
     print(
         f"{args.authors} authors x {args.publications} publications, {requests} requests, "
@@ -137,7 +149,46 @@ def main() -> int:
         f"{sharded / args.authors * 1000:.0f} ms | {unsharded / sharded:.1f}x faster |"
     )
     print(f"| of which the merge | {merged:.1f} s | {merged / args.authors * 1000:.0f} ms | |")
+    if turns:
+        floor = statistics.median(turns["bare copy (bench/floor_copy.py)"])
+        print(f"\nThe merge alone, {args.merges} turns, {files:,} files in {args.shards} shard folders:\n")
+        print("| merge | median (s) | min-max (s) | x bare copy | ÷ unsharded run |")
+        print("|---|---:|---:|---:|---:|")
+        for name, times in turns.items():
+            median = statistics.median(times)
+            print(
+                f"| {name} | {median:.2f} | {min(times):.2f}-{max(times):.2f} | "
+                f"{median / floor:.2f}x | {median / unsharded:.3f} |"
+            )
     return 0
+
+
+def merge_turns(
+    tmp: Path, shard_dirs: list[str], config: Path, env: dict[str, str], count: int, before: str | None
+) -> dict[str, list[float]]:
+    """The merge (and the merge of ``before``) and the bare copy, ``count`` times each in turn."""
+    commands = {
+        "`scholar-stats merge`": ([*SCHOLAR_STATS, "-q", "merge", *shard_dirs, "--config", str(config)], env),
+        "bare copy (bench/floor_copy.py)": (
+            [sys.executable, str(ROOT / "bench" / "floor_copy.py"), *shard_dirs],
+            env,
+        ),
+    }
+    if before:
+        commands["`scholar-stats merge` (before)"] = (
+            [sys.executable, "-m", "crawler", "-q", "merge", *shard_dirs, "--config", str(config)],
+            {**env, "PYTHONPATH": before},
+        )
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for turn in range(count):
+        for n, (name, (command, command_env)) in enumerate(commands.items()):
+            dest = tmp / f"merge-{turn}-{n}"
+            into = ["--into", str(dest)] if "merge" in name else [str(dest)]
+            start = time.perf_counter()
+            subprocess.run([*command, *into], env=command_env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - start)
+            subprocess.run(["rm", "-rf", str(dest)], check=True)
+    return times
 
 
 if __name__ == "__main__":

@@ -11,9 +11,16 @@
    one after the other, first each from a cold page cache, then ``--repeat``
    times each from a warm one, so that both see the same machine.  For each:
    wall time, CPU time, peak memory of the process tree.
-3. Prints a Markdown table, the ratio of the medians, the largest author page
-   and the site's size; exits 1 if a target is missed: ``site`` within twice
-   the time of ``export --what metrics`` (warm), no author page over 1 MB.
+3. Beside them, in the same turns, their floors (``bench/floor_export_metrics.py``:
+   every snapshot's totals read the shortest way and written as CSV;
+   ``bench/floor_site.py``: one HTML page with an SVG chart per author, from
+   every snapshot's totals and the newest snapshot whole), ``site`` again into
+   the folder it just wrote (a day with nothing new), and with ``--before
+   CHECKOUT`` the same commands of another checkout (``PYTHONPATH``).
+4. Prints a Markdown table, the ratio of the medians, each command against its
+   floor, the largest author page and the site's size; exits 1 if a target is
+   missed: ``site`` within twice the time of ``export --what metrics`` (warm),
+   no author page over 1 MB.
 
 The folder is about 20 GB for the full size; the free space is checked first.
 """
@@ -61,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = folder_arguments(__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="warm runs of each command (median reported)")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-cache runs")
+    parser.add_argument("--before", metavar="CHECKOUT", help="another checkout whose commands are timed too")
     args = parser.parse_args(argv)
 
     tmp_root = args.tmp or Path(tempfile.gettempdir())
@@ -72,18 +80,39 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data_dir or work / "data"
     try:
         generation, on_disk, files = prepare_folder(data, args)
-        exe = [sys.executable, "-m", "crawler"]
+        # -P: the working folder is not put first on the path, so PYTHONPATH decides
+        # which checkout runs (--before).
+        exe = [sys.executable, "-P", "-m", "crawler"]
         out_csv, out_site = work / "metrics.csv", work / "site"
         export_cmd = [*exe, "export", "--data-dir", str(data), "--what", "metrics", "--out", str(out_csv)]
         site_cmd = [*exe, "site", "--data-dir", str(data), "--out", str(out_site)]
 
-        def run(command: list[str], cold: bool) -> Measure:
-            shutil.rmtree(out_site, ignore_errors=True)
+        bench = Path(__file__).resolve().parent
+        floors = {
+            "export floor": [sys.executable, str(bench / "floor_export_metrics.py"), str(data), str(out_csv)],
+            "site floor": [sys.executable, str(bench / "floor_site.py"), str(data), str(out_site)],
+        }
+
+        def run(command: list[str], cold: bool, env: dict[str, str] = env, fresh: bool = True) -> Measure:
+            if fresh:
+                shutil.rmtree(out_site, ignore_errors=True)
             out_csv.unlink(missing_ok=True)
             if cold:
                 evict(data)
-            print(f"{command[3]} ({'cold' if cold else 'warm'}) ...", file=sys.stderr)
+            print(f"{' '.join(command[1:4])} ({'cold' if cold else 'warm'}) ...", file=sys.stderr)
             return measure(command, env)
+
+        others: dict[str, tuple[list[str], dict[str, str], bool]] = {
+            "export floor": (floors["export floor"], env, True),
+            "site floor": (floors["site floor"], env, True),
+            # A day with nothing new: the folder the previous `site` wrote, built again.
+            "site again": (site_cmd, env, False),
+        }
+        if args.before:
+            before_env = {**env, "PYTHONPATH": args.before}
+            others["export (before)"] = (export_cmd, before_env, True)
+            others["site (before)"] = (site_cmd, before_env, True)
+            others["site again (before)"] = (site_cmd, before_env, False)
 
         results: dict[tuple[str, str], list[Measure]] = {}
         if not args.no_cold:
@@ -95,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             for name, command in (("export", export_cmd), ("site", site_cmd)):
                 results.setdefault((name, "warm"), []).append(run(command, False))
+            for name, (command, command_env, fresh) in others.items():
+                if not fresh:
+                    run(command, False, command_env)  # the site it builds again
+                results.setdefault((name, "warm"), []).append(run(command, False, command_env, fresh))
+        # The pages measured below are the current checkout's.
+        run(site_cmd, False)
 
         pages = sorted(out_site.glob("*/index.html"), key=lambda p: p.stat().st_size)
         largest = pages[-1].stat().st_size if pages else 0
@@ -106,7 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---:|---:|---:|---:|")
         labels = {"export": "`export --what metrics`", "site": "`site`"}
         for (name, cache), measured in sorted(results.items(), key=lambda kv: (kv[0][1] != "cold", kv[0][0])):
-            print(_row(labels[name], cache, measured))
+            print(_row(labels.get(name, name), cache, measured))
+        print("\n| command (warm) | × its floor, wall | × its floor, CPU |")
+        print("|---|---:|---:|")
+        for name in sorted(n for (n, c) in results if c == "warm" and "floor" not in n):
+            floor = "export floor" if name.startswith("export") else "site floor"
+            if (floor, "warm") not in results:
+                continue
+            wall = statistics.median(m.seconds for m in results[(name, "warm")])
+            cpu = statistics.median(m.cpu_seconds for m in results[(name, "warm")])
+            floor_wall = statistics.median(m.seconds for m in results[(floor, "warm")])
+            floor_cpu = statistics.median(m.cpu_seconds for m in results[(floor, "warm")])
+            print(f"| {labels.get(name, name)} | {wall / floor_wall:.2f}× | {cpu / floor_cpu:.2f}× |")
         ratios = {}
         for cache in ("cold", "warm"):
             if (("export", cache) in results) and (("site", cache) in results):

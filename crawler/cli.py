@@ -127,10 +127,10 @@ class LazyGroup(click.Group):
 
 
 class _RedactingFormatter(logging.Formatter):
-    """Log lines, tracebacks included, with credentials masked (``crawler.http.redact``)."""
+    """Log lines, tracebacks included, with credentials masked (``crawler.redact``)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        from crawler.http import redacted_text
+        from crawler.redact import redacted_text
 
         return redacted_text(super().format(record))
 

@@ -49,7 +49,13 @@ from typing import Any
 
 from crawler.errors import ConfigError, UsageError
 from crawler.guard import GuardOptions
-from crawler.http import HttpOptions, check_base_url, check_environment_proxies, check_option, check_proxy
+from crawler.http_options import (
+    HttpOptions,
+    check_base_url,
+    check_environment_proxies,
+    check_option,
+    check_proxy,
+)
 from crawler.models import normalize_scholar_id
 from crawler.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
 from crawler.outputs.badges import BadgeStyle

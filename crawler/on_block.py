@@ -23,9 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from crawler.match import MatchResult
 from crawler.models import AuthorRecord, Metrics, Publication, utc_now
+
+if TYPE_CHECKING:
+    # Only named in signatures; loading the matcher (difflib, unicodedata) is the caller's affair.
+    from crawler.match import MatchResult
 
 POLICIES = ("keep", "bridge", "replace")
 DEFAULT_POLICY = "keep"

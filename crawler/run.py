@@ -32,7 +32,6 @@ from typing import Any
 from crawler.config import Config
 from crawler.errors import ExitCode, GuardRefused, NotFound, ScholarStatsError, StorageError
 from crawler.guard import GuardOptions, check, same_content
-from crawler.http import redacted_text
 from crawler.match import (
     MATCHES_DIR,
     MatchResult,
@@ -47,6 +46,7 @@ from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
 from crawler.outputs.group import write_group
 from crawler.outputs.write import accept_record, write_outputs
 from crawler.progress import report as report_progress
+from crawler.redact import redacted_text
 from crawler.sources import (
     FALLBACK_ON,
     SCHOLAR_NUMBERS,

@@ -33,8 +33,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import filelock
-
 from crawler.atomic import (
     TEMP_NAME_RE,
     atomic_write_bytes,
@@ -42,6 +40,7 @@ from crawler.atomic import (
     confine,
     describe_os_error,
     json_bytes,
+    link_if_changed,
     remove_file,
     remove_temp_files,
     sync_folders,
@@ -71,6 +70,7 @@ __all__ = [
     "confine",
     "forget_reads",
     "json_bytes",
+    "link_if_changed",
     "locked",
     "read_snapshot",
     "remove_file",
@@ -112,6 +112,8 @@ def locked(data_dir: Path, *, timeout: float = 0) -> Iterator[None]:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(describe_os_error(exc, data_dir)) from exc
+    import filelock  # only a writer takes the lock; reading the store (and --help) does not need it
+
     lock = filelock.FileLock(str(data_dir / LOCK_NAME))
     try:
         lock.acquire(timeout=timeout)

@@ -358,6 +358,22 @@ def test_corrupt_snapshots_are_named_and_skipped(daily: Path) -> None:
     assert len(out.splitlines()) == 2
 
 
+def test_a_damaged_histogram_costs_the_years_export_not_the_metrics(daily: Path) -> None:
+    """Each export reads and checks what its rows need: a metrics row never uses
+    the per-year histogram, so a bad one there does not drop the day's numbers."""
+    path = daily / A / "snapshots" / "20260131T180000Z.json"
+    record = json.loads(path.read_bytes())
+    record["cites_per_year"] = {"2026": "many"}
+    path.write_bytes(json_bytes(record))
+    code, out, err = cli("export", "--data-dir", daily, "--freq", "monthly")
+    assert code == 0 and err == ""
+    assert out.splitlines()[1].split(",")[:4] == ["2026-01-31T18:00:00Z", A, "Ada Lovelace", "61"]
+    code, out, err = cli(
+        "export", "--data-dir", daily, "--what", "years", "--all", "--until", "2026-01-31T23:00"
+    )
+    assert code == 0 and "20260131T180000Z.json" in err and "cites_per_year" in err
+
+
 def test_snapshot_of_another_author_is_skipped(data: Path) -> None:
     stray = make_record(B, at(5), [("p9", "Stray", 2020, 1)])
     (data / A / "snapshots" / "20260106T060000Z.json").write_bytes(json_bytes(record_to_dict(stray)))

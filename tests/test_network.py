@@ -12,6 +12,7 @@ import logging
 import os
 import select
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -1005,3 +1006,64 @@ def test_each_retry_gets_its_own_timeout_and_the_deadline_still_caps_them() -> N
         error, seconds = timed_get(client, server.url + "/citations")
     assert isinstance(error, (FetchError, DeadlineExceeded)), repr(error)
     assert seconds < 7
+
+
+def counting_tls_contexts(monkeypatch: pytest.MonkeyPatch) -> list[ssl.SSLContext]:
+    """Every verified TLS context made from here on (httpx makes them with
+    ``ssl.create_default_context``, loading the CA bundle: the costly part)."""
+    made: list[ssl.SSLContext] = []
+    original = ssl.create_default_context
+
+    def create_default_context(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", create_default_context)
+    return made
+
+
+def answer_ok(conn: socket.socket, stop: threading.Event) -> None:
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+
+def test_a_plain_http_fetch_builds_no_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = counting_tls_contexts(monkeypatch)
+    with serving(answer_ok) as server, polite(deadline=10) as client:
+        response, body = client.get(f"{server.url}/citations", deadline=client.deadline())
+    assert (response.status_code, body) == (200, b"ok")
+    assert made == []
+
+
+def test_an_https_fetch_still_verifies_the_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = counting_tls_contexts(monkeypatch)
+
+    def not_tls(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(4096)  # the ClientHello, answered with plain HTTP
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    with serving(answer_ok) as plain, serving(not_tls) as server, polite(deadline=10, retries=0) as client:
+        client.get(f"{plain.url}/citations", deadline=client.deadline())
+        assert made == []
+        error, _ = timed_get(client, f"https://127.0.0.1:{server.port}/citations")
+        assert isinstance(error, FetchError), error
+    assert len(made) == 1
+    assert made[0].verify_mode == ssl.CERT_REQUIRED and made[0].check_hostname
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_a_proxy_from_the_environment_carries_plain_http_requests(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    seen: list[bytes] = []
+
+    def proxy(conn: socket.socket, stop: threading.Event) -> None:
+        seen.append(read_request_head(conn))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nproxied")
+
+    with serving(proxy) as server:
+        monkeypatch.setenv(variable, server.url)
+        with polite(deadline=10) as client:
+            _response, body = client.get("http://scholar.invalid/citations", deadline=client.deadline())
+    assert body == b"proxied"
+    assert seen and seen[0].startswith(b"GET http://scholar.invalid/citations HTTP/1.1")

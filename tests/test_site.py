@@ -9,6 +9,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -372,3 +373,31 @@ def test_a_stale_reason_from_an_older_version_is_masked_on_the_public_page(tmp_p
     # The fetch error is for the maintainer (report, the step summary); visitors read a sentence.
     assert "proxy.example" not in pages and "hunter2" not in pages and "KEY123" not in pages
     assert "Google Scholar has not answered since 2 Jan; these are the numbers of 1 Jan." in pages
+
+
+def test_templates_are_compiled_once_for_every_worker(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers are forked from the process that compiled the templates, so
+    none of them compiles a template again."""
+    import os
+
+    import jinja2
+
+    import crawler.outputs.dashboard.site as site_module
+
+    compiled = tmp_path / "compiled.txt"
+    original = jinja2.Environment._parse
+
+    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
+        with open(compiled, "a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()} {name}\n")
+        return original(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    monkeypatch.setattr(site_module, "_ENV", None)
+    monkeypatch.setattr(site_module, "PARALLEL_MIN_SNAPSHOTS", 0)
+    result = build_site(lab, tmp_path / "site", as_of=AS_OF, workers=2)
+    assert len(result.authors) == 2
+    names = [line.split()[1] for line in compiled.read_text(encoding="utf-8").splitlines()]
+    assert sorted(names) == ["author.html", "base.html", "index.html"]

@@ -38,9 +38,8 @@ class ValueChoice(click.Choice):  # type: ignore[type-arg]
 
 
 def fail(message: str, code: int) -> None:
-    # Imported here: the error path may pay for httpx, --help must not.
-    from crawler.http import redacted_text
     from crawler.interface import for_the_user
+    from crawler.redact import redacted_text
 
     click.echo(f"error: {for_the_user(redacted_text(message))}", err=True)
     sys.exit(int(code))
@@ -116,7 +115,7 @@ class HttpNumber(click.ParamType):  # type: ignore[type-arg]
         self.name = "integer" if option == "retries" else "float"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from crawler.http import check_option
+        from crawler.http_options import check_option
 
         try:
             number = int(value) if self.option == "retries" else float(value)
@@ -131,7 +130,7 @@ def _check_proxy(ctx: click.Context, param: click.Parameter, value: str | None) 
     """The proxy URL checked before any request; the message never shows its password."""
     if value is None:
         return None
-    from crawler.http import check_proxy
+    from crawler.http_options import check_proxy
 
     try:
         return check_proxy(value)

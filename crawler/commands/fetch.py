@@ -18,11 +18,11 @@ from crawler.commands._options import (
 )
 from crawler.config import load_config
 from crawler.errors import GuardRefused, UsageError
-from crawler.http import redacted_text
 from crawler.models import AuthorRecord, TextEnum, record_to_dict
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.parser import page_to_record, parse_profile
 from crawler.readfile import MAX_PAGE_BYTES, read_bounded, read_stream_bounded
+from crawler.redact import redacted_text
 from crawler.sources import SCHOLAR_PAGES, SOURCES, SourceSettings, fetch_with_fallback
 
 

@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,30 +19,32 @@ from crawler.commands._options import (
     root_flag,
     with_http_options,
 )
-from crawler.config import Config, load_config
 from crawler.errors import ExitCode, exit_codes_help
-from crawler.models import utc_now
 from crawler.on_block import POLICIES
 from crawler.progress import Event, listening
-from crawler.run import AuthorOutcome, RunSummary, Status, run
-from crawler.shard import for_shard, parse_shard
 from crawler.sources import SOURCES
-from crawler.store import atomic_write_bytes
 
-# Failures shout, so they stand out in a log of many authors.
+if TYPE_CHECKING:
+    # The pipeline is imported when the command runs: `run --help` needs none of it.
+    from crawler.config import Config
+    from crawler.run import AuthorOutcome, RunSummary
+
+# Failures shout, so they stand out in a log of many authors.  Keyed by the
+# words of crawler.run.Status, which compare equal to its members.
 _MARK = {
-    Status.UPDATED: "updated",
-    Status.UNCHANGED: "unchanged",
-    Status.FAILED: "FAILED",
-    Status.REFUSED: "REFUSED",
-    Status.KEPT: "KEPT last good numbers",
-    Status.ESTIMATED: "ESTIMATED",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "failed": "FAILED",
+    "refused": "REFUSED",
+    "kept": "KEPT last good numbers",
+    "estimated": "ESTIMATED",
 }
 
 
 def _report(outcome: AuthorOutcome, data_dir: Path) -> None:
-    from crawler.http import redacted_text
     from crawler.interface import first_day_advice, for_the_user, in_the_action
+    from crawler.redact import redacted_text
+    from crawler.run import Status
     from crawler.stale import STATE_FILE
 
     detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
@@ -127,6 +130,8 @@ def _progress_every() -> float:
 
 def _run_with_log_lines(config: Config, accept_drop: bool, group: bool) -> RunSummary:
     """In a log (CI, a pipe): a line per author, and one now and then while an author takes long."""
+    from crawler.run import run
+
     where, every = _Where(), _progress_every()
     started = last = time.monotonic()
 
@@ -152,6 +157,8 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
     honours NO_COLOR)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from crawler.run import run
 
     console = Console(stderr=True)
     columns = (
@@ -270,6 +277,11 @@ def run_command(
     A failed or implausible fetch never replaces good data: the author is
     marked stale and the exit code says why.
     """
+    from crawler.config import load_config
+    from crawler.models import utc_now
+    from crawler.run import RunSummary, run
+    from crawler.shard import for_shard, parse_shard
+
     config = load_config(
         config_path,
         authors=authors,
@@ -310,6 +322,8 @@ def run_command(
 def _write_summary(summary: RunSummary, summary_path: Path | None) -> None:
     if summary_path is None:
         return
+    from crawler.store import atomic_write_bytes
+
     data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
     if str(summary_path) == "-":
         sys.stdout.buffer.write(data)

@@ -181,7 +181,8 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
     count = options.what == "metrics"
     columns = options.columns
     out = empty_columns(columns)
-    reader = HeaderReader(job.scholar_id, count=count, bad=bad, quiet=job.quiet)
+    # Each export reads only what its rows need: the metrics never the per-year histogram.
+    reader = HeaderReader(job.scholar_id, count=count, years=not count, bad=bad, quiet=job.quiet)
     if options.what == "metrics" or options.all_snapshots:
         reader.prefetch([group[-1] for group in groups])
     if options.what == "years" and not options.all_snapshots:

@@ -129,18 +129,25 @@ def resolve_authors(data_dir: Path, authors: Sequence[str] = ()) -> list[str]:
 # -- reading -------------------------------------------------------------------------
 
 
-def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: int | None) -> SnapshotHeader:
-    """The header fields of a snapshot dict, checked as ``record_from_dict`` checks them."""
+def _header_from_dict(
+    data: Mapping[str, Any], fallback_time: datetime, count: int | None, *, years: bool = True
+) -> SnapshotHeader:
+    """The header fields of a snapshot dict, checked as ``record_from_dict`` checks them;
+    without ``years`` the per-year histogram is neither read nor checked (left empty)."""
     scholar_id, name, _profile, metrics = snapshot_head(data)
     values = [metrics.get(key) for key in _METRIC_KEYS]
     if not all(v is None or type(v) is int for v in values):
         for key, value in zip(_METRIC_KEYS, values, strict=True):
             opt_int(value, f"metrics.{key}")
-    cpy = data.get("cites_per_year") or {}
-    if isinstance(cpy, dict) and all(k.isdigit() for k in cpy) and all(type(v) is int for v in cpy.values()):
-        years = sorted(zip(map(int, cpy), cpy.values(), strict=True))
+    cpy = (data.get("cites_per_year") or {}) if years else {}
+    if not cpy:
+        histogram: list[tuple[int, int]] = []
+    elif (
+        isinstance(cpy, dict) and all(k.isdigit() for k in cpy) and all(type(v) is int for v in cpy.values())
+    ):
+        histogram = sorted(zip(map(int, cpy), cpy.values(), strict=True))
     else:
-        years = cites_per_year_from(cpy)
+        histogram = cites_per_year_from(cpy)
     fetched = data.get("fetched_at")
     if type(fetched) is str and _CANONICAL_TIME_RE.match(fetched):
         when = fetched
@@ -153,7 +160,7 @@ def _header_from_dict(data: Mapping[str, Any], fallback_time: datetime, count: i
         date_text=when,
         complete=bool(data.get("complete", True)),
         metrics=Metrics(*values),
-        cites_per_year=tuple(years),
+        cites_per_year=tuple(histogram),
         publication_count=count,
     )
 
@@ -243,7 +250,9 @@ def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | Exception]:
     return heads
 
 
-def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = None) -> SnapshotHeader:
+def read_header(
+    ref: SnapshotRef, *, count: bool = True, head: bytes | None = None, years: bool = True
+) -> SnapshotHeader:
     """One snapshot's header (and publication count), reading as little as its layout allows.
 
     ``head``, when given, is the file's first 4 KiB already read (``read_heads``).
@@ -254,7 +263,7 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
         """The header when the file carries its publication count (or none is wanted)."""
         written = _written_count(data)
         if written is not None or not count:
-            return _header_from_dict(data, ref.time, written if count else None)
+            return _header_from_dict(data, ref.time, written if count else None, years=years)
         return None
 
     try:
@@ -278,7 +287,7 @@ def read_header(ref: SnapshotRef, *, count: bool = True, head: bytes | None = No
                 whole = whole or _read_rest(fd, head, ref.file)
                 counted = _counted(whole, cut)
                 if counted is not None:
-                    return _header_from_dict(data, ref.time, counted)
+                    return _header_from_dict(data, ref.time, counted, years=years)
             # Not our layout: read it the slow, general way.
             whole = whole or _read_rest(fd, head, ref.file)
         finally:
@@ -381,11 +390,13 @@ class HeaderReader:
         scholar_id: str,
         *,
         count: bool = True,
+        years: bool = True,
         bad: list[BadSnapshot] | None = None,
         quiet: bool = False,
     ) -> None:
         self.scholar_id = scholar_id
         self.count = count
+        self.years = years
         self.bad = bad
         self.quiet = quiet
         self.heads: dict[str, bytes] = {}
@@ -397,7 +408,7 @@ class HeaderReader:
 
     def read(self, ref: SnapshotRef) -> SnapshotHeader | None:
         try:
-            header = read_header(ref, count=self.count, head=self.heads.pop(ref.file, None))
+            header = read_header(ref, count=self.count, head=self.heads.pop(ref.file, None), years=self.years)
         except StorageError as exc:
             report_bad(self.bad, ref.path, str(exc.__cause__ or exc), quiet=self.quiet)
             return None

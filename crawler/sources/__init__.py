@@ -22,14 +22,15 @@ import importlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import HttpOptions
+from crawler.http_options import HttpOptions
 from crawler.models import AuthorRecord
 from crawler.redact import remember, remember_url
+
+if TYPE_CHECKING:  # a source's module loads httpx when it is opened; naming them does not
+    import httpx
 
 log = logging.getLogger(__name__)
 

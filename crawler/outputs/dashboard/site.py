@@ -124,6 +124,14 @@ def _env() -> Any:
     return _ENV
 
 
+def _compile_templates() -> None:
+    """Compile every template now, in the process the workers are forked from,
+    so that they inherit the compiled templates instead of each compiling them."""
+    env = _env()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+
+
 def _render(template: str, **context: Any) -> bytes:
     page: str = _env().get_template(template).render(csp=CSP, **context)
     return page.encode("utf-8")
@@ -686,6 +694,7 @@ def build_site(
     n_workers = (workers or default_workers("metrics")) if total >= PARALLEL_MIN_SNAPSHOTS else 1
     quiet = n_workers > 1
     jobs = [_AuthorJob(data_dir, out, a, as_of, title, quiet) for a in ids]
+    _compile_templates()
     cards: list[dict[str, Any]] = []
     files: list[str] = []
     for card, author_files, written, bad, size in run_jobs(_author_job, jobs, n_workers):

@@ -1,0 +1,99 @@
+"""Start-up stays honest: printing help loads only what printing help needs.
+
+Each check runs the command in a fresh interpreter and reads ``sys.modules``
+afterwards, so an import added anywhere on the way (a command module, the
+configuration, a source's registry) shows up here rather than as a slower
+``--help`` weeks later.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Libraries that printing help never needs: the HTTP stack, the data stack, the
+# template engine, the lock, the HTML parser.
+NOT_FOR_HELP = ("httpx", "pandas", "matplotlib", "jinja2", "filelock", "selectolax")
+# Parts of the pipeline `run --help` has no use for (the issue's profile found
+# each of them loaded).
+NOT_FOR_RUN_HELP = (
+    "crawler.http",
+    "crawler.run",
+    "crawler.shard",
+    "crawler.store",
+    "crawler.guard",
+    "crawler.outputs.badges",
+)
+
+
+def modules_after(argv: list[str]) -> set[str]:
+    code = (
+        "import sys\n"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    return set(result.stderr.split())
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"]], ids=" ".join)
+def test_help_loads_no_heavy_library(argv: list[str]) -> None:
+    loaded = modules_after(argv)
+    assert "click" in loaded  # the check sees imports at all
+    assert sorted(m for m in loaded if m.split(".")[0] in NOT_FOR_HELP) == []
+
+
+def test_run_help_loads_no_stage_of_the_pipeline() -> None:
+    loaded = modules_after(["run", "--help"])
+    assert "crawler.commands.run" in loaded
+    assert sorted(loaded & set(NOT_FOR_RUN_HELP)) == []
+
+
+def test_run_help_still_lists_every_source_and_policy() -> None:
+    from crawler.on_block import POLICIES
+    from crawler.sources import SOURCES
+
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler", "run", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    flat = " ".join(result.stdout.split())
+    for name in (*SOURCES, *POLICIES):
+        assert name in flat, name
+
+
+def test_site_and_export_load_no_http_stack(tmp_path: Path) -> None:
+    """They read the data folder and never fetch: the configuration they read
+    must not bring httpx (nor the lock, nor the HTML parser) along."""
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    for argv in (
+        ["site", "--data-dir", str(data), "--out", str(tmp_path / "site")],
+        ["export", "--data-dir", str(data), "--what", "metrics", "--out", str(tmp_path / "m.csv")],
+    ):
+        code = (
+            "import sys\n"
+            "from crawler.cli import main\n"
+            "try:\n"
+            f"    main({argv!r})\n"
+            "except SystemExit as exc:\n"
+            "    assert exc.code in (0, None), exc.code\n"
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        loaded = set(result.stderr.split())
+        assert "crawler.config" in loaded, argv[0]
+        assert sorted(m for m in loaded if m.split(".")[0] in ("httpx", "filelock", "selectolax")) == [], (
+            argv[0]
+        )
