@@ -215,61 +215,6 @@ def _holds(path: Path, data: bytes) -> bool:
         os.close(fd)
 
 
-def link_if_changed(path: Path, source: Path, data: bytes, *, durable: bool = True) -> bool:
-    """``write_if_changed`` for ``data`` read from the file ``source``: ``path``
-    becomes a second name of ``source`` (a hard link made beside ``path``, then
-    renamed over it) instead of a copy; return whether it changed ``path``.
-
-    Where no link can be made (another file system, one without hard links,
-    ``source`` changed since it was read) ``data`` is written as a copy.  The
-    caller has confined ``path`` to the data folder, as for ``write_all_if_changed``.
-    """
-    path = Path(path)
-    if _holds(path, data):
-        return False
-    if not _link_into_place(Path(source), path, data, durable):
-        atomic_write_bytes(path, data, durable=durable)
-    return True
-
-
-def _link_into_place(source: Path, path: Path, data: bytes, durable: bool) -> bool:
-    folder = os.fspath(path.parent)
-    name = None
-    try:
-        for attempt in range(100):
-            candidate = f"{folder}{os.sep}.{path.name}.{os.getpid()}-{next(_temp_counter)}.tmp"
-            try:
-                os.link(source, candidate, follow_symlinks=False)
-            except FileExistsError:
-                continue
-            except FileNotFoundError:
-                if attempt or not os.path.exists(source):
-                    return False
-                path.parent.mkdir(parents=True, exist_ok=True)
-                continue
-            name = candidate
-            break
-        if name is None or not stat.S_ISREG(os.lstat(name).st_mode):
-            return False  # never a symbolic link into the data folder
-        # What is renamed into place is exactly what was read and checked.
-        with open(name, "rb") as handle:
-            if handle.read() != data:
-                return False
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(name, path)
-        name = None
-        if durable:
-            _fsync_dir(path.parent)
-        return True
-    except OSError:
-        return False
-    finally:
-        if name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
-
-
 def write_all_if_changed(items: Sequence[tuple[Path, bytes]], *, durable: bool = False) -> list[Path]:
     """``write_if_changed`` for each ``(path, data)``, in order; the paths written.
 

@@ -74,7 +74,6 @@ from crawler.store import (
     AuthorStore,
     confine,
     json_bytes,
-    link_if_changed,
     locked,
     remove_file,
     snapshot_sort_key,
@@ -466,7 +465,7 @@ def _merge_author(
         except ValueError as exc:
             refuse(rel, exc)
             continue
-        _write(target / rel, data, summary, durable=True, source=source / scholar_id / rel)
+        _write(target / rel, data, summary, durable=True)
     if our_latest is not None and our_latest[0] > their_latest[0]:
         summary.notes.append(
             f"{scholar_id}: {into} holds a newer snapshot than {source}; its outputs are kept"
@@ -475,10 +474,7 @@ def _merge_author(
     # Everything else (outputs, badges, the stale marker) is the shard's: the
     # author's folder becomes what its shard made of it.
     for rel, data in sorted(brought.outputs.items()):
-        if rel == STATE_FILE:
-            _write(target / rel, _redacted_state(data), summary)
-        else:
-            _write(target / rel, data, summary, source=source / scholar_id / rel)
+        _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
     for rel in ours:
         if (
             rel not in brought.outputs
@@ -527,22 +523,17 @@ def _redacted_strings(value: Any) -> Any:
     return value
 
 
-def _write(
-    path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False, source: Path | None = None
-) -> None:
+def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
     """Snapshots are fsynced one by one, as ``run`` does; outputs (rebuilt from
     them) only through one fsync of each folder at the end of the merge.
 
     Every folder on the way was confined before the first write (``merge``),
     under the lock, so no link can have appeared since: not checking again for
-    each of a lab's 26,000 files halves the merge.  A file taken as it is from
-    ``source`` (a shard's file) is hard-linked into place, not written again,
-    where the file system allows.
+    each of a lab's 26,000 files halves the merge.  A shard's file is
+    written again, never linked: the shard folder is not ours, and a file it
+    still names could be changed in place after the merge.
     """
-    if source is not None:
-        changed = link_if_changed(path, source, data, durable=durable)
-    else:
-        changed = write_if_changed(path, data, jail=None, durable=durable)
+    changed = write_if_changed(path, data, jail=None, durable=durable)
     if changed:
         summary.written.append(path)
 

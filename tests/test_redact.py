@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 from crawler import redact as redact_module
 from crawler.cli import main
 from crawler.http import check_proxy
+from crawler.outputs.badges import BadgeStyle
+from crawler.outputs.write import write_outputs
 from crawler.parser import page_to_record, parse_profile
 from crawler.redact import SECRET_VARIABLES, forget_all, mask_url, redact, remember, remember_url, userinfo
 from crawler.store import AuthorStore
@@ -147,6 +149,7 @@ def seed_data(data: Path) -> str:
     page = parse_profile((FIXTURES / "bohlooli_en_50rows.html").read_bytes())
     record = dataclasses.replace(page_to_record(page), fetched_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
     AuthorStore(data, record.scholar_id).write_snapshot(record)
+    write_outputs(data, record, BadgeStyle())  # gs_data.json and badges, as that run wrote them
     return record.scholar_id
 
 

@@ -335,26 +335,3 @@ def test_removing_a_file_fsyncs_its_folder(tmp_path: Path, synced: list[tuple[st
     path.write_text("{}", encoding="utf-8")
     assert remove_file(path, jail=tmp_path)
     assert synced == [("fsync-dir", str(tmp_path.stat().st_ino))]
-
-
-def test_link_if_changed_links_writes_a_copy_or_nothing(tmp_path: Path) -> None:
-    from crawler.store import link_if_changed
-
-    source = tmp_path / "shard" / "a.json"
-    source.parent.mkdir()
-    source.write_bytes(b"one\n")
-    into = tmp_path / "data" / "sub" / "a.json"
-    assert link_if_changed(into, source, b"one\n", durable=True)
-    assert into.stat().st_ino == source.stat().st_ino
-    assert not link_if_changed(into, source, b"one\n")
-    # The source changed since it was read: what was read is written, as a copy.
-    other = tmp_path / "data" / "b.json"
-    assert link_if_changed(other, source, b"read before\n")
-    assert other.read_bytes() == b"read before\n" and other.stat().st_ino != source.stat().st_ino
-    # A symbolic link is never linked into the data folder.
-    link = tmp_path / "shard" / "link.json"
-    link.symlink_to(source)
-    third = tmp_path / "data" / "c.json"
-    assert link_if_changed(third, link, b"one\n")
-    assert not third.is_symlink() and third.read_bytes() == b"one\n"
-    assert sorted(p.name for p in (tmp_path / "data").rglob("*")) == ["a.json", "b.json", "c.json", "sub"]
