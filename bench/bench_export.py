@@ -5,7 +5,7 @@
 
 1. Generates a data folder in a temporary directory (removed afterwards unless
    ``--keep``): daily snapshots over ten years with citations that grow, written
-   byte for byte as ``crawler.store`` writes them (``json_bytes(record_to_dict(r))``;
+   byte for byte as ``crawler.storage.store`` writes them (``json_bytes(record_to_dict(r))``;
    the first snapshot of each author is checked against that).  Generation is
    split over ``--workers`` processes.
 2. Runs ``scholar-stats export`` in a child process, writing to a file in the
@@ -46,7 +46,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, format_time, record_to_dict
-from crawler.store import json_bytes, snapshot_name
+from crawler.storage.store import json_bytes, snapshot_name
 
 START = datetime(2016, 1, 1, 6, 0, 0, tzinfo=timezone.utc)
 # Bytes per publication in a snapshot and per row of the CSV, measured on generated data;

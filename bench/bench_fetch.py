@@ -9,7 +9,7 @@ Everything runs against the local Google Scholar of ``tests/replay.py``
    (``crawler.sources.scholar``) and scholarly's (``search_author_id`` then
    ``fill(sections=['basics', 'indices', 'counts', 'publications'])``, its
    httpx clients pointed at the replay server, its sleeps switched off);
-2. parse time per real saved page: ours (``crawler.parser.parse_profile``) and
+2. parse time per real saved page: ours (``crawler.sources.scholar_page.parse_profile``) and
    scholarly's own parsing of the same bytes (decode, BeautifulSoup with
    ``html.parser``, then its ``_fill_basics``, ``_fill_indices``,
    ``_fill_counts`` and ``_fill_publications``);
@@ -47,10 +47,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from replay import FIXTURES_DIR, ReplayServer, declared_charset  # noqa: E402
 
-from crawler.http import HttpOptions  # noqa: E402
-from crawler.parser import parse_profile  # noqa: E402
+from crawler.net.http import HttpOptions  # noqa: E402
 from crawler.sources import AuthorRef, SourceSettings  # noqa: E402
 from crawler.sources.scholar import open_source  # noqa: E402
+from crawler.sources.scholar_page import parse_profile  # noqa: E402
 
 SIZES = (12, 250, 999)
 PAGES = (

@@ -15,10 +15,10 @@ import json
 import time
 from pathlib import Path
 
-from crawler.match import match_records
 from crawler.models import AuthorRecord
-from crawler.parser import page_to_record, parse_profile
+from crawler.policy.match import match_records
 from crawler.sources import openalex, semantic_scholar, serpapi
+from crawler.sources.scholar_page import page_to_record, parse_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "sources" / "data"

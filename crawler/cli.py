@@ -127,10 +127,10 @@ class LazyGroup(click.Group):
 
 
 class _RedactingFormatter(logging.Formatter):
-    """Log lines, tracebacks included, with credentials masked (``crawler.redact``)."""
+    """Log lines, tracebacks included, with credentials masked (``crawler.net.redact``)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        from crawler.redact import redacted_text
+        from crawler.net.redact import redacted_text
 
         return redacted_text(super().format(record))
 
@@ -142,7 +142,7 @@ def _setup_logging(verbosity: int) -> None:
     root = logging.getLogger("crawler")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # -vv shows every request through crawler.http's own DEBUG line, whose URL has
+    # -vv shows every request through crawler.net.http's own DEBUG line, whose URL has
     # API keys masked; httpx's log would print them in the clear, so it stays off.
 
 

@@ -13,7 +13,7 @@
     # proxy = ["socks5://a:1080", "socks5://b:1080"]   one per shard: K uses entry (K-1) mod len
     # delay = [5, 8]                                   the same, for run --shard K/N
     root_author = "amIMrIEAAAAJ"    # whose files `publish` puts at the branch root
-    on_block = "keep"               # keep | bridge | replace: what a blocked day shows (crawler.on_block)
+    on_block = "keep"               # keep | bridge | replace: what a blocked day shows
     stale_after_days = 7            # then kept numbers get neutral badges
 
     [guard]
@@ -48,20 +48,20 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ConfigError, UsageError
-from crawler.guard import GuardOptions
-from crawler.http_options import (
+from crawler.models import normalize_scholar_id
+from crawler.net.options import (
     HttpOptions,
     check_base_url,
     check_environment_proxies,
     check_option,
     check_proxy,
 )
-from crawler.models import normalize_scholar_id
-from crawler.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
+from crawler.net.redact import remember_url
 from crawler.outputs.badges import BadgeStyle
-from crawler.readfile import MAX_SETTINGS_BYTES, read_bounded
-from crawler.redact import remember_url
+from crawler.policy.guard import GuardOptions
+from crawler.policy.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
 from crawler.sources import SOURCES, AuthorRef
+from crawler.storage.readfile import MAX_SETTINGS_BYTES, read_bounded
 
 DEFAULT_CONFIG = "scholar-stats.toml"
 DEFAULT_DATA_DIR = Path("data")
@@ -168,17 +168,6 @@ class _Where:
         where = f"{self.path}:{line}" if line else str(self.path)
         name = f"{table}[{index}].{key}" if table == "authors" else (f"{table}.{key}" if table else key)
         return ConfigError(f"{where}: {name}: {message}")
-
-
-def _number(
-    where: _Where, data: Mapping[str, Any], key: str, *, minimum: float = 0, integer: bool = False
-) -> Any:
-    value = data[key]
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
-        kind = "a whole number" if integer else "a number"
-        raise where.error(f"must be {kind} ≥ {minimum:g}, not {value!r}", key)
-    return value
 
 
 def _policy(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> str:

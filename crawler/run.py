@@ -13,10 +13,10 @@ changes no file in the data folder.
 The chain is split in two: the sources of Google Scholar's own numbers
 (scholar, scholarly, serpapi) are tried first; when none answers it is a
 blocked day, and the author's ``on_block`` policy says what the outputs show
-(``crawler.on_block``): the last good numbers marked stale (``keep``), an
+(``crawler.policy.on_block``): the last good numbers marked stale (``keep``), an
 estimate grown by a fallback source (``bridge``), or the fallback's own
 numbers (``replace``).  A fallback source's records are kept as their own
-series beside Scholar's, and matched to Scholar's papers (``crawler.match``).
+series beside Scholar's, and matched to Scholar's papers (``crawler.policy.match``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,14 @@ from typing import Any
 
 from crawler.config import Config
 from crawler.errors import ExitCode, GuardRefused, NotFound, ScholarStatsError, StorageError
-from crawler.guard import GuardOptions, check, same_content
-from crawler.match import (
+from crawler.models import AuthorRecord, TextEnum, format_time, utc_now
+from crawler.net.progress import report as report_progress
+from crawler.net.redact import redacted_text
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
+from crawler.outputs.group_numbers import write_group
+from crawler.outputs.write import accept_record, write_outputs
+from crawler.policy.guard import GuardOptions, check, same_content
+from crawler.policy.match import (
     MATCHES_DIR,
     MatchResult,
     latest_scholar,
@@ -40,13 +46,7 @@ from crawler.match import (
     read_overrides,
     save_matches,
 )
-from crawler.models import AuthorRecord, TextEnum, format_time, utc_now
-from crawler.on_block import bridge, is_overdue, stale_days, with_scholar_keys
-from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
-from crawler.outputs.group import write_group
-from crawler.outputs.write import accept_record, write_outputs
-from crawler.progress import report as report_progress
-from crawler.redact import redacted_text
+from crawler.policy.on_block import Show, bridge, decide, is_overdue, stale_days, with_scholar_keys
 from crawler.sources import (
     FALLBACK_ON,
     SCHOLAR_NUMBERS,
@@ -57,8 +57,8 @@ from crawler.sources import (
     fetch_with_fallback,
     source_label,
 )
-from crawler.stale import clear_stale, mark_stale, stale_since_of
-from crawler.store import (
+from crawler.storage.stale import clear_stale, mark_stale, stale_since_of
+from crawler.storage.store import (
     SERIES_DIR,
     SNAPSHOT_DIR,
     AuthorStore,
@@ -392,15 +392,14 @@ def _blocked_day(
     *,
     accept_drop: bool,
 ) -> AuthorOutcome:
-    """No source of Scholar's own numbers answered: the policy decides what is shown."""
+    """No source of Scholar's own numbers answered: gather what there is, let the
+    policy decide what is shown (``policy.on_block.decide``), and show it."""
     data_dir, sid = config.data_dir, author.scholar_id
     now = utc_now()
     mark_stale(data_dir, sid, exc, when=now)
     stale_since = stale_since_of(data_dir, sid) or now
     outcome.stale_since = format_time(stale_since)
     outcome.stale_days = stale_days(stale_since, now)
-    # Said where the numbers shown come from another source; where they do not, the reason says it.
-    scholar_failed = redacted_text(f"{source_label('scholar')} failed: {exc}")
     other = None
     if fallbacks:
         other = _fetch_fallback(
@@ -411,56 +410,109 @@ def _blocked_day(
     if scholar is not None and scholar.fetched_at is not None:
         outcome.scholar_as_of = format_time(scholar.fetched_at)
     matches = _match(config, scholar, other, outcome) if other is not None and scholar is not None else None
-
-    if other is not None and (outcome.policy == "replace" or latest is None):
-        outcome.notes.append(scholar_failed)
-        if latest is None and outcome.policy != "replace":
-            outcome.notes.append(f"no numbers to keep yet: showing {source_label(other.source)}'s own")
-        shown = with_scholar_keys(other, matches) if matches is not None else other
-        accepted = accept_record(
-            data_dir, shown, guard=config.guard, badge=config.badge, accept_drop=accept_drop, expected_id=sid
-        )
-        outcome.notes.extend(accepted.notes)
-        outcome.changed = accepted.changed
-        outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
-        outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
-        outcome.citations = accepted.record.metrics.citations
-        outcome.source = other.source
-        outcome.shown = "fallback"
-        outcome.exit_code = int(ExitCode.FALLBACK_USED)
-        outcome.reason = (
-            f"primary source {config.chain_for(author)[0]} failed; numbers from {source_label(other.source)}"
-        )
-        _flag_bad_snapshots(outcome, accepted.bad_snapshots)
-        return outcome
-    if latest is None:
-        raise exc
-    if outcome.policy == "bridge" and other is not None and scholar is not None and matches is not None:
+    decision = decide(
+        outcome.policy,
+        kept=latest is not None,
+        fallback=other.source if other is not None else None,
+        matched=matches is not None,
+    )
+    base = None
+    if decision.show is Show.ESTIMATE and other is not None:
         base = base_for_estimate(data_dir, sid, other.source, before=stale_since)
-        if base is not None:
-            estimated, estimate = bridge(scholar, base, other, matches)
-            write_outputs(data_dir, estimated, config.badge, stale_since=stale_since, estimate=estimate)
-            outcome.notes.append(scholar_failed)
-            outcome.status = Status.ESTIMATED
-            outcome.shown = "estimate"
-            outcome.source = other.source
-            outcome.citations = estimated.metrics.citations
-            outcome.exit_code = int(ExitCode.FALLBACK_USED)
-            outcome.reason = (
-                f"{source_label('scholar')} failed; showing an estimate: its numbers of "
-                f"{format_time(scholar.fetched_at or now)[:10]} plus the growth {source_label(other.source)} "
-                f"counted since ({estimate.papers_matched} of {estimate.papers} papers matched)"
-            )
-            return outcome
-        outcome.notes.append(
-            f"no {source_label(other.source)} snapshot from a day Google Scholar answered: "
-            "nothing to measure growth from, so the last numbers are kept"
-        )
-    record = latest[1]
+        if base is None:
+            decision = decision.without_base(other.source)
+    if decision.show is Show.NOTHING:
+        raise exc
+    # Said where the numbers shown come from another source; where they do not, the reason says it.
+    if decision.show is not Show.KEPT:
+        outcome.notes.append(redacted_text(f"{source_label('scholar')} failed: {exc}"))
+    if decision.note:
+        outcome.notes.append(decision.note)
+    if decision.show is Show.FALLBACK and other is not None:
+        return _show_fallback(config, author, outcome, other, matches, accept_drop=accept_drop)
+    if decision.show is Show.ESTIMATE:
+        # decide() estimates only with matched papers, and without_base() saw to the base.
+        assert other is not None and scholar is not None and matches is not None and base is not None
+        return _show_estimate(config, outcome, scholar, base, other, matches, stale_since, now)
+    assert latest is not None
+    return _show_kept(config, author, outcome, latest[1], exc, stale_since, now)
+
+
+def _show_fallback(
+    config: Config,
+    author: AuthorRef,
+    outcome: AuthorOutcome,
+    other: AuthorRecord,
+    matches: MatchResult | None,
+    *,
+    accept_drop: bool,
+) -> AuthorOutcome:
+    """The fallback's own numbers, under the keys of the Scholar papers they matched, stored."""
+    sid = author.scholar_id
+    shown = with_scholar_keys(other, matches) if matches is not None else other
+    accepted = accept_record(
+        config.data_dir,
+        shown,
+        guard=config.guard,
+        badge=config.badge,
+        accept_drop=accept_drop,
+        expected_id=sid,
+    )
+    outcome.notes.extend(accepted.notes)
+    outcome.changed = accepted.changed
+    outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
+    outcome.snapshot = str(accepted.snapshot) if accepted.snapshot else None
+    outcome.citations = accepted.record.metrics.citations
+    outcome.source = other.source
+    outcome.shown = Show.FALLBACK.value
+    outcome.exit_code = int(ExitCode.FALLBACK_USED)
+    outcome.reason = (
+        f"primary source {config.chain_for(author)[0]} failed; numbers from {source_label(other.source)}"
+    )
+    _flag_bad_snapshots(outcome, accepted.bad_snapshots)
+    return outcome
+
+
+def _show_estimate(
+    config: Config,
+    outcome: AuthorOutcome,
+    scholar: AuthorRecord,
+    base: AuthorRecord,
+    other: AuthorRecord,
+    matches: MatchResult,
+    stale_since: datetime,
+    now: datetime,
+) -> AuthorOutcome:
+    """Scholar's last numbers grown by what the fallback counted since a day Scholar answered."""
+    estimated, estimate = bridge(scholar, base, other, matches)
+    write_outputs(config.data_dir, estimated, config.badge, stale_since=stale_since, estimate=estimate)
+    outcome.status = Status.ESTIMATED
+    outcome.shown = Show.ESTIMATE.value
+    outcome.source = other.source
+    outcome.citations = estimated.metrics.citations
+    outcome.exit_code = int(ExitCode.FALLBACK_USED)
+    outcome.reason = (
+        f"{source_label('scholar')} failed; showing an estimate: its numbers of "
+        f"{format_time(scholar.fetched_at or now)[:10]} plus the growth {source_label(other.source)} "
+        f"counted since ({estimate.papers_matched} of {estimate.papers} papers matched)"
+    )
+    return outcome
+
+
+def _show_kept(
+    config: Config,
+    author: AuthorRef,
+    outcome: AuthorOutcome,
+    record: AuthorRecord,
+    exc: Exception,
+    stale_since: datetime,
+    now: datetime,
+) -> AuthorOutcome:
+    """The last good numbers, marked stale (neutral badges once stale for long)."""
     neutral = is_overdue(stale_since, now, config.stale_after_for(author))
-    write_outputs(data_dir, record, config.badge, stale_since=stale_since, neutral=neutral)
+    write_outputs(config.data_dir, record, config.badge, stale_since=stale_since, neutral=neutral)
     outcome.status = Status.KEPT
-    outcome.shown = "kept"
+    outcome.shown = Show.KEPT.value
     outcome.source = record.source
     outcome.citations = record.metrics.citations
     outcome.exit_code = int(getattr(exc, "exit_code", ExitCode.ERROR))
@@ -510,7 +562,7 @@ def _update_site(config: Config, summary: RunSummary) -> None:
     A site that cannot be written is reported, never a reason to lose the
     run: the data is stored and the exit code stays what the fetches made it.
     """
-    from crawler.outputs.dashboard import update_site
+    from crawler.history.dashboard import update_site
 
     try:
         summary.site = str(update_site(config.data_dir, title=config.site_title).out / "index.html")

@@ -40,11 +40,13 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import astimezone
 
+from crawler.branch import DEFAULT_REMOTE
+from crawler.branch.publish import publish
+from crawler.branch.restore import restore
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, UsageError
-from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish
-from crawler.restore import restore
 from crawler.run import AuthorOutcome, run
+from crawler.storage.store import DEFAULT_BRANCH
 
 log = logging.getLogger(__name__)
 

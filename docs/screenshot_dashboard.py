@@ -21,8 +21,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
-from crawler.stale import mark_stale
-from crawler.store import AuthorStore
+from crawler.storage.stale import mark_stale
+from crawler.storage.store import AuthorStore
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2023, 12, 4, 6, 0, tzinfo=timezone.utc)

@@ -15,7 +15,7 @@ from clitools import is_foreign_setting
 from replay import FIXTURES_DIR, ReplayServer
 from standin import StandIn
 
-from crawler.http import HttpOptions
+from crawler.net.http import HttpOptions
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from replay import Captcha, ReplayServer
 
 from crawler.models import record_from_dict
 from crawler.outputs.alfolio import build, dump
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 # Each test drives the whole tool through git and several commands.
 pytestmark = pytest.mark.slow

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from crawler.annotations import (
+from crawler.errors import Blocked
+from crawler.outputs.advice import for_the_action
+from crawler.outputs.annotations import (
     annotation,
     escape_data,
     escape_property,
     last_error_line,
     verdict,
 )
-from crawler.errors import Blocked
-from crawler.interface import for_the_action
 
 SID = "annotAAAAAAJ"
 
@@ -128,7 +128,7 @@ def test_the_module_runs_as_the_action_calls_it(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "crawler.annotations",
+            "crawler.outputs.annotations",
             "--summary",
             str(summary),
             "--stderr",

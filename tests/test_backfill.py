@@ -22,7 +22,7 @@ from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_f
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_data import gs_data_dict, record_from_gs_data
 from crawler.outputs.write import write_outputs
-from crawler.store import AuthorStore, snapshot_refs
+from crawler.storage.store import AuthorStore, snapshot_refs
 
 SID = "gItHiStOrY01"
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
@@ -736,7 +736,7 @@ def copy_fixture_from(tmp_path: Path, source: Path, mtime: int) -> Path:
 def test_import_git_skips_a_committed_version_above_the_bound_without_reading_it(
     repo: Path, tmp_path: Path
 ) -> None:
-    from crawler.readfile import MAX_OUTPUT_BYTES
+    from crawler.storage.readfile import MAX_OUTPUT_BYTES
 
     git(repo, "checkout", "-q", "google-scholar-stats")
     commit_file(repo, b"[" * (MAX_OUTPUT_BYTES + 1), TIMES[5])

@@ -467,7 +467,7 @@ def check_badge_folder(author_dir: Path) -> list[Path]:
 def test_real_parsed_record_badges_validate(
     name: str, fixtures_dir: Path, expected_values: dict[str, Any], tmp_path: Path
 ) -> None:
-    parser = pytest.importorskip("crawler.parser")
+    parser = pytest.importorskip("crawler.sources.scholar_page")
     page = parser.parse_profile((fixtures_dir / name).read_bytes())
     record = parser.page_to_record(page)
     expected = expected_values[name]

@@ -16,8 +16,8 @@ from urllib.parse import unquote
 import pytest
 from chromium import launched
 
-from crawler.bookmarklet import bookmarklet, source
-from crawler.parser import parse_profile
+from crawler.sources.bookmarklet import bookmarklet, source
+from crawler.sources.scholar_page import parse_profile
 
 pytestmark = pytest.mark.browser
 

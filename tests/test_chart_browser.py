@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.branch.publish import publish
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.embed import make_options, render_html
 from crawler.outputs.gs_history import HISTORY_FILE
 from crawler.outputs.write import write_outputs
-from crawler.publish import publish
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 pytestmark = pytest.mark.browser
 

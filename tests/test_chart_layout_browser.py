@@ -28,12 +28,12 @@ import pytest
 from sites import make_site, render_page
 from test_chart_browser import git
 
+from crawler.branch.publish import publish
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.embed import make_options, render_html
 from crawler.outputs.write import write_outputs
-from crawler.publish import publish
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from replay import ReplayServer
 
 from crawler.config import Config, load_config
 from crawler.errors import ConfigError, UsageError
-from crawler.guard import GuardOptions
 from crawler.outputs.badges import BadgeLabels, BadgeStyle
+from crawler.policy.guard import GuardOptions
 
 SID = "cOnFiGtEsT01"
 OTHER = "cOnFiGtEsT02"

@@ -14,7 +14,7 @@ from crawler.errors import StorageError
 from crawler.history.snapshots import read_header
 from crawler.models import AuthorRecord, Metrics, Profile, record_from_dict, record_to_dict
 from crawler.outputs.gs_data import record_from_gs_data
-from crawler.store import snapshot_refs
+from crawler.storage.store import snapshot_refs
 
 SID = "nUlLcOuNt001"
 

@@ -32,7 +32,7 @@ from crawler.history.snapshots import read_header
 from crawler.history.tables import encode, frame
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_to_dict
 from crawler.run import run
-from crawler.store import (
+from crawler.storage.store import (
     AuthorStore,
     BadSnapshot,
     SnapshotRef,

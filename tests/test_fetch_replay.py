@@ -18,8 +18,8 @@ import replay as scenarios
 from replay import ReplayServer, Scenario
 
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ParseError
-from crawler.http import HttpOptions
 from crawler.models import AuthorRecord
+from crawler.net.http import HttpOptions
 from crawler.sources import AuthorRef, SourceSettings
 from crawler.sources.scholar import open_source
 

@@ -15,7 +15,7 @@ from test_run import no_proxy, read_json, scholar_stats, tree
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle, endpoint_problems
-from crawler.outputs.group import Member, group_dict, group_totals, normalised_title, write_group
+from crawler.outputs.group_numbers import Member, group_dict, group_totals, normalised_title, write_group
 
 _ = no_proxy  # autouse, from the run tests: proxies and a CI step summary stay out
 ROOT = Path(__file__).resolve().parent.parent

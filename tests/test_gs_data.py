@@ -11,7 +11,7 @@ import pytest
 
 from crawler.models import parse_time
 from crawler.outputs.gs_data import gs_data_dict
-from crawler.parser import page_to_record, parse_profile
+from crawler.sources.scholar_page import page_to_record, parse_profile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

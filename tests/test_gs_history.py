@@ -12,7 +12,7 @@ from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_history import HISTORY_FILE, History, build_history, history_bytes, write_history
 from crawler.outputs.write import write_outputs
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 A = "aaaaaaaaaaaA"
 START = datetime(2025, 3, 1, 6, 0, tzinfo=timezone.utc)

@@ -12,7 +12,8 @@ import pytest
 from replay import generate_profile
 
 from crawler.errors import GuardRefused
-from crawler.guard import (
+from crawler.models import AuthorRecord, Metrics, Profile, Publication
+from crawler.policy.guard import (
     MAX_PLAUSIBLE_CITATIONS,
     GuardOptions,
     check,
@@ -20,8 +21,7 @@ from crawler.guard import (
     inconsistencies,
     same_content,
 )
-from crawler.models import AuthorRecord, Metrics, Profile, Publication
-from crawler.parser import page_to_record, parse_profile
+from crawler.sources.scholar_page import page_to_record, parse_profile
 
 SID = "gUaRdTeStId_"
 DEFAULT = GuardOptions()

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from sites import REPO, SCHOLAR_ID, TEMPLATE_DIRS, action_remote, git, make_site, status, tree_bytes
 
 from crawler import __version__
-from crawler.homepage import site as sites
+from crawler.homepage import repository as sites
 from crawler.homepage.init import ACTION_REMOTE_ENV, BEGIN, END, plan_init, schedule_for
 
 BIN = Path(sys.executable).parent

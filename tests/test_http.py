@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound
-from crawler.http import HttpOptions, PoliteClient, build_client, parse_retry_after
+from crawler.net.http import HttpOptions, PoliteClient, build_client, parse_retry_after
 from crawler.sources.scholar import refuse_block_redirects
 
 URL = "https://scholar.example/citations"
@@ -175,7 +175,7 @@ def test_parse_retry_after_forms() -> None:
 def test_request_log_masks_api_keys(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
     handler, _ = answers(httpx.Response(200, text="ok"))
-    with caplog.at_level("DEBUG", logger="crawler.http"), client_for(handler, clock) as client:
+    with caplog.at_level("DEBUG", logger="crawler.net.http"), client_for(handler, clock) as client:
         client.get(URL, params={"api_key": "s3cret", "q": "x"}, deadline=client.deadline())
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "api_key=***" in logged and "q=x" in logged

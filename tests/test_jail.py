@@ -19,10 +19,10 @@ from replay import ReplayServer
 from test_run import run_cli, tree
 
 from crawler.errors import ExitCode, StorageError
+from crawler.history.dashboard.build import build_site
 from crawler.models import AuthorRecord, Metrics, Profile
-from crawler.outputs.dashboard.site import build_site
-from crawler.stale import mark_stale
-from crawler.store import (
+from crawler.storage.stale import mark_stale
+from crawler.storage.store import (
     AuthorStore,
     atomic_write_bytes,
     confine,
@@ -230,7 +230,7 @@ def test_the_dashboard_never_removes_through_a_link_out_of_its_folder(tmp_path: 
 
 # -- every writer is known: a new one cannot bypass the jail unnoticed ---------------------
 
-# Calls that write, rename or remove a file.  The jailed ones (crawler.atomic's, given a
+# Calls that write, rename or remove a file.  The jailed ones (crawler.storage.atomic's, given a
 # jail) need no entry; every other one is listed below with why it may write where it does.
 _WRITING_CALLS = {
     "write_if_changed",
@@ -265,9 +265,9 @@ UNJAILED_WRITERS = {
     "crawler/commands/run.py:_write_summary:atomic_write_bytes": "--summary, a file the user named",
     # Files GitHub Actions names in its environment.
     "crawler/history/report.py:append_step_summary:open": "GITHUB_STEP_SUMMARY, appended to",
-    "crawler/annotations.py:main:open": "GITHUB_OUTPUT, appended to",
+    "crawler/outputs/annotations.py:main:open": "GITHUB_OUTPUT, appended to",
     # An emptied folder of the dashboard, once remove_file has confined the way to it.
-    "crawler/outputs/dashboard/site.py:_remove_old:rmdir": "after remove_file(jail=out)",
+    "crawler/history/dashboard/build.py:_remove_old:rmdir": "after remove_file(jail=out)",
     # The homepage repository's own jail (homepage.init._check_path refuses links and '..').
     "crawler/homepage/init.py:apply:atomic_write_bytes": "a path checked by _check_path",
     "crawler/homepage/init.py:apply:unlink": "a path checked by _check_path",
@@ -275,7 +275,7 @@ UNJAILED_WRITERS = {
     "crawler/outputs/badges.py:flush:write_all_if_changed": "paths confined by _Writer._confine",
     "crawler/outputs/badges.py:flush:remove_file": "paths confined by _Writer._confine",
     # merge: every folder on the way is confined under the lock before the first write.
-    "crawler/shard.py:_write:write_if_changed": "folders confined by merge before writing",
+    "crawler/merge.py:_write:write_if_changed": "folders confined by merge before writing",
 }
 
 

@@ -12,7 +12,8 @@ from replay import FIXTURES_DIR
 from standin import load
 
 from crawler.errors import ConfigError
-from crawler.match import (
+from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_to_dict
+from crawler.policy.match import (
     MIN_CONFIDENCE,
     Overrides,
     match_publications,
@@ -21,9 +22,8 @@ from crawler.match import (
     read_overrides,
     score,
 )
-from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_to_dict
-from crawler.parser import page_to_record, parse_profile
 from crawler.sources import openalex, semantic_scholar, serpapi
+from crawler.sources.scholar_page import page_to_record, parse_profile
 
 PAGE = FIXTURES_DIR / "denner_pt-PT_176rows_browser-saved.html"
 SID = "AoKJ_g4AAAAJ"

@@ -30,7 +30,7 @@ from replay import ReplayServer
 from crawler.cli import main
 from crawler.config import load_config
 from crawler.errors import ConfigError, DeadlineExceeded, FetchError
-from crawler.http import HttpOptions, PoliteClient, build_client, redact
+from crawler.net.http import HttpOptions, PoliteClient, build_client, redact
 
 SID = "nEtWoRkTeSt1"
 _SCRIPT = Path(sys.executable).with_name("scholar-stats")
@@ -788,7 +788,7 @@ def test_refused_connections_are_retried_and_each_attempt_is_logged(caplog: pyte
     sleeps: list[float] = []
     opts = HttpOptions(delay=0.0, retries=2, deadline=300)
     with (
-        caplog.at_level("INFO", logger="crawler.http"),
+        caplog.at_level("INFO", logger="crawler.net.http"),
         PoliteClient(build_client(opts), opts, sleep=sleeps.append) as client,
         pytest.raises(FetchError) as info,
     ):
@@ -951,7 +951,7 @@ def _encoded(page: bytes, names: list[str]) -> bytes:
 
 @pytest.mark.parametrize("names", [["gzip"] * 3, ["deflate", "gzip", "deflate"]])
 def test_as_many_layers_as_the_cap_are_undone(names: list[str]) -> None:
-    from crawler.inflate import MAX_ENCODING_LAYERS, Inflater
+    from crawler.net.inflate import MAX_ENCODING_LAYERS, Inflater
 
     assert len(names) == MAX_ENCODING_LAYERS == 3
     page = b"<html>" + b"citations " * 10_000 + b"</html>"
@@ -965,7 +965,7 @@ def test_as_many_layers_as_the_cap_are_undone(names: list[str]) -> None:
 
 @pytest.mark.parametrize("names", [["gzip"] * 4, ["gzip", "deflate", "gzip", "deflate", "gzip"]])
 def test_one_layer_past_the_cap_is_refused_before_any_byte_is_inflated(names: list[str]) -> None:
-    from crawler.inflate import Inflater
+    from crawler.net.inflate import Inflater
 
     with pytest.raises(FetchError, match=f"Content-Encoding with {len(names)} layers refused"):
         Inflater(", ".join(names), url="http://127.0.0.1/x")

@@ -26,10 +26,10 @@ import pytest
 from clitools import config_file
 from replay import Captcha, GeneratedProfile, ReplayServer
 
-from crawler.match import MatchResult, Pair
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, format_time, parse_time, utc_now
-from crawler.on_block import bridge
 from crawler.outputs.embed import make_options, render_html
+from crawler.policy.match import MatchResult, Pair
+from crawler.policy.on_block import bridge
 from crawler.sources import AuthorRef
 
 ROOT = Path(__file__).resolve().parent
@@ -562,3 +562,59 @@ def test_a_fallback_work_counted_10_to_the_18_never_reaches_a_badge(
     assert len(counts) == 12 and max(counts) < 10**6 and gs["citedby"] == 425
     shown = [read(p)["message"] for p in sorted((author / "badges" / "pubs").glob("*.json"))]
     assert len(shown) == 12 and not any("1000000000000000000" in m for m in shown)
+
+
+# -- the decision itself: what a blocked day shows, from what is there --------------------------
+
+DECISIONS = [
+    # policy, kept, fallback, matched -> show, note
+    ("keep", True, None, False, "kept", None),
+    ("keep", True, "openalex", True, "kept", None),
+    ("keep", False, None, False, "nothing", None),
+    ("keep", False, "openalex", False, "fallback", "no numbers to keep yet: showing OpenAlex's own"),
+    ("replace", True, "openalex", True, "fallback", None),
+    ("replace", False, "openalex", False, "fallback", None),
+    ("replace", True, None, False, "kept", None),
+    ("replace", False, None, False, "nothing", None),
+    ("bridge", True, "openalex", True, "estimate", None),
+    ("bridge", True, "openalex", False, "kept", None),
+    ("bridge", True, None, False, "kept", None),
+    ("bridge", False, "semantic-scholar", True, "fallback", "no numbers to keep yet: showing Semantic Scholar's own"),  # noqa: E501
+    ("bridge", False, None, False, "nothing", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("policy", "kept", "fallback", "matched", "show", "note"), DECISIONS)
+def test_decide_what_a_blocked_day_shows(
+    policy: str, kept: bool, fallback: str | None, matched: bool, show: str, note: str | None
+) -> None:
+    from crawler.policy.on_block import BlockedDay, Show, decide
+
+    assert decide(policy, kept=kept, fallback=fallback, matched=matched) == BlockedDay(Show(show), note)
+
+
+def test_every_policy_and_situation_is_in_the_table() -> None:
+    from crawler.policy.on_block import POLICIES
+
+    covered = {(p, k, f is not None) for p, k, f, _m, _s, _n in DECISIONS}
+    assert covered == {(p, k, f) for p in POLICIES for k in (True, False) for f in (True, False)}
+
+
+def test_an_estimate_without_a_base_keeps_the_last_numbers_and_says_why() -> None:
+    from crawler.policy.on_block import BlockedDay, Show, decide
+
+    decision = decide("bridge", kept=True, fallback="openalex", matched=True).without_base("openalex")
+    assert decision == BlockedDay(
+        Show.KEPT,
+        "no OpenAlex snapshot from a day Google Scholar answered: "
+        "nothing to measure growth from, so the last numbers are kept",
+    )
+    kept = BlockedDay(Show.KEPT)
+    assert kept.without_base("openalex") is kept
+
+
+def test_an_unknown_policy_is_refused() -> None:
+    from crawler.policy.on_block import decide
+
+    with pytest.raises(ValueError):
+        decide("ignore", kept=True, fallback=None, matched=False)

@@ -11,11 +11,11 @@ import pytest
 
 import crawler.outputs.badges
 import crawler.outputs.write
-from crawler.guard import GuardOptions
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.manifest import MANIFEST
 from crawler.outputs.write import Accepted, accept_record
+from crawler.policy.guard import GuardOptions
 
 SID = "mAnIfEsTtEsT"
 WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.errors import Blocked, NotAProfile, ParseError, TruncatedPage
-from crawler.parser import decode, page_to_record, parse_profile
+from crawler.sources.scholar_page import decode, page_to_record, parse_profile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

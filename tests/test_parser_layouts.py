@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from crawler.cli import main
 from crawler.errors import Blocked, NotAProfile
-from crawler.parser import chart_cites_per_year, page_to_record, parse_profile
+from crawler.sources.scholar_page import chart_cites_per_year, page_to_record, parse_profile
 
 LAYOUTS = Path(__file__).parent / "fixtures" / "scholar_layouts"
 CURRENT = Path(__file__).parent / "fixtures" / "scholar"

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crawler.errors import Blocked, ParseError
-from crawler.parser import ProfilePage, parse_profile
+from crawler.sources.scholar_page import ProfilePage, parse_profile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 PAGES = {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.html")) if p.stat().st_size < 500_000}

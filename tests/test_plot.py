@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from crawler.cli import main
 from crawler.history.plot import history_figure, render
 from crawler.models import AuthorRecord, Metrics, Profile
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 SID = "pLoTpRoFiLe1"
 OTHER = "pLoTpRoFiLe2"

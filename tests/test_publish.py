@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sites import seeded_remote
 
-from crawler.cdn import repo_slug
-from crawler.databranch import data_files
+from crawler.branch.git import Git
+from crawler.branch.layout import data_files
+from crawler.branch.publish import FALLBACK_EMAIL, FALLBACK_NAME, publish
+from crawler.branch.restore import restore
 from crawler.errors import PublishError
-from crawler.git import Git
-from crawler.publish import FALLBACK_EMAIL, FALLBACK_NAME, publish
-from crawler.restore import restore
-from crawler.store import LOCK_NAME, json_bytes
+from crawler.net.cdn import repo_slug
+from crawler.storage.store import LOCK_NAME, json_bytes
 
 ALICE = "aliceAAAAAAJ"
 BOB = "bobbbBBBBBBJ"
@@ -325,7 +325,7 @@ def test_rejected_push_whose_content_is_already_on_the_remote_makes_no_commit(
 def test_retries_are_bounded(
     user: Path, remote: Path, data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import crawler.publish as module
+    import crawler.branch.publish as module
 
     publish(data, repo=user, sleep=no_sleep)
     real_push = module._push

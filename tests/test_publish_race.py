@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from test_publish import ALICE, BOB, BRANCH, git, isolated_git, no_sleep, tree_files, write_author  # noqa: F401
 
-import crawler.publish as module
-from crawler.publish import publish
-from crawler.restore import restore
+import crawler.branch.publish as module
+from crawler.branch.publish import publish
+from crawler.branch.restore import restore
 
 # Each test runs git and a second scholar-stats process.
 pytestmark = pytest.mark.slow

@@ -11,11 +11,11 @@ import pytest
 import test_publish
 from test_publish import ALICE, BRANCH, cli, git, no_sleep, tree_files, write_author
 
-from crawler.databranch import MARKER
+from crawler.branch.layout import MARKER
+from crawler.branch.publish import publish
+from crawler.branch.restore import restore
 from crawler.errors import PublishError
-from crawler.publish import publish
-from crawler.restore import restore
-from crawler.store import LOCK_NAME
+from crawler.storage.store import LOCK_NAME
 
 # The same real repositories as test_publish: a bare "GitHub" remote, a clone, a data folder.
 isolated_git = test_publish.isolated_git

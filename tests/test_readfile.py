@@ -1,5 +1,5 @@
 """Only regular files, of bounded size: every file read from a data folder, a shard or a
-homepage repository goes through ``crawler.readfile``; a link, a FIFO, a device or a huge
+homepage repository goes through ``crawler.storage.readfile``; a link, a FIFO, a device or a huge
 file is a one-line error, never a hang or a ``MemoryError``."""
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from sites import make_site
 from test_run import SID, run_cli, snapshots
 
 from crawler.errors import StorageError, UsageError
-from crawler.readfile import (
+from crawler.storage.readfile import (
     MAX_PAGE_BYTES,
     MAX_SNAPSHOT_BYTES,
     read_bounded,
     read_bounded_or_none,
     read_fd,
 )
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -221,20 +221,20 @@ def test_parse_reads_standard_input_up_to_the_bound(tmp_path: Path) -> None:
 
 def test_every_reader_of_a_data_or_homepage_file_goes_through_readfile() -> None:
     """A new ``read_bytes``/``read_text``/``open`` in the package must be one of the few that
-    read the package's own files or a file the user names, or go through crawler.readfile."""
+    read the package's own files or a file the user names, or go through crawler.storage.readfile."""
     allowed = {
         # The package's own assets and sources.
-        "crawler/bookmarklet.py": 1,
+        "crawler/sources/bookmarklet.py": 1,
         "crawler/outputs/embed.py": 1,
         "crawler/homepage/lab.py": 1,
-        "crawler/outputs/dashboard/site.py": 1,
+        "crawler/history/dashboard/build.py": 1,
         "crawler/outputs/manifest.py": 1,
         # Files written, not read: the atomic writer's temporary file, --out, the CI summary.
-        "crawler/atomic.py": 1,
+        "crawler/storage/atomic.py": 1,
         "crawler/history/report.py": 1,
-        "crawler/annotations.py": 3,
-        # git hash-object of a file publish lists itself (crawler.databranch checks them).
-        "crawler/git.py": 1,
+        "crawler/outputs/annotations.py": 3,
+        # git hash-object of a file publish lists itself (crawler.branch.layout checks them).
+        "crawler/branch/git.py": 1,
         # A docstring: each source module has ``open(settings)``.
         "crawler/sources/__init__.py": 1,
     }
@@ -242,7 +242,7 @@ def test_every_reader_of_a_data_or_homepage_file_goes_through_readfile() -> None
     found: dict[str, int] = {}
     for path in sorted((ROOT / "crawler").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        if rel == "crawler/readfile.py":
+        if rel == "crawler/storage/readfile.py":
             continue
         count = len(calls.findall(path.read_text(encoding="utf-8")))
         if count:
@@ -253,8 +253,8 @@ def test_every_reader_of_a_data_or_homepage_file_goes_through_readfile() -> None
 def test_a_snapshot_nested_too_deeply_is_skipped_not_a_traceback(tmp_path: Path) -> None:
     from crawler.history.snapshots import HeaderReader
     from crawler.outputs.gs_history import write_history
-    from crawler.stale import read_state, stale_since_of
-    from crawler.store import snapshot_refs
+    from crawler.storage.stale import read_state, stale_since_of
+    from crawler.storage.store import snapshot_refs
 
     folder = tmp_path / "data" / SID / "snapshots"
     folder.mkdir(parents=True)

@@ -1,7 +1,7 @@
 """Secrets with ordinary characters: masked on the URL's userinfo, wherever they are echoed.
 
 A password is whatever the user chose: quotes, spaces, ``/ ? # @ :``, raw or
-percent-encoded.  The unit tests pin ``crawler.redact``'s rules; the property
+percent-encoded.  The unit tests pin ``crawler.net.redact``'s rules; the property
 test runs ``run`` and ``publish`` with a random password in the proxy, the
 mirror address and the remote, and looks for it in every file of the data
 folder, every object of the data branch's repository, stdout and stderr.
@@ -25,14 +25,22 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crawler import redact as redact_module
 from crawler.cli import main
-from crawler.http import check_proxy
+from crawler.net import redact as redact_module
+from crawler.net.http import check_proxy
+from crawler.net.redact import (
+    SECRET_VARIABLES,
+    forget_all,
+    mask_url,
+    redact,
+    remember,
+    remember_url,
+    userinfo,
+)
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.write import write_outputs
-from crawler.parser import page_to_record, parse_profile
-from crawler.redact import SECRET_VARIABLES, forget_all, mask_url, redact, remember, remember_url, userinfo
-from crawler.store import AuthorStore
+from crawler.sources.scholar_page import page_to_record, parse_profile
+from crawler.storage.store import AuthorStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 CRAWLER = Path(redact_module.__file__).parent
@@ -258,7 +266,7 @@ def test_a_random_password_never_leaves_the_process(
 def test_a_merged_stale_marker_stays_json_whatever_the_secret() -> None:
     """The merge masks a shard's state.json string by string: a secret that is also a
     JSON word cannot turn ``true`` or a number into ``***``."""
-    from crawler.shard import _redacted_state
+    from crawler.merge import _redacted_state
 
     for secret in ("true", "2026", "stale"):
         forget_all()

@@ -19,7 +19,7 @@ from crawler.config import load_config
 from crawler.history.report import append_step_summary, markdown_report
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.run import run
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 SID = "rEpOrTpRoFi1"
 OTHER = "rEpOrTpRoFi2"

@@ -39,8 +39,8 @@ from crawler.models import format_time, record_from_dict
 from crawler.outputs.badges import endpoint_problems
 from crawler.outputs.write import accept_record
 from crawler.run import run
-from crawler.stale import STATE_FILE
-from crawler.store import ATTEMPT_FILE, AuthorStore, locked
+from crawler.storage.stale import STATE_FILE
+from crawler.storage.store import ATTEMPT_FILE, AuthorStore, locked
 
 SID = "rUnTeStPrOf1"
 OTHER = "rUnTeStPrOf2"
@@ -349,7 +349,7 @@ def test_stale_marker_keeps_the_time_the_data_went_stale(
 def test_a_blocked_day_changes_the_published_files_only_when_the_marker_appears(
     replay: ReplayServer, data: Path, first_run: dict[str, str]
 ) -> None:
-    from crawler.databranch import data_files
+    from crawler.branch.layout import data_files
 
     def published() -> dict[str, str]:
         files = tree(data)
@@ -902,7 +902,7 @@ def test_second_run_on_a_locked_folder_exits_8_at_once(
 def test_a_site_error_in_the_summary_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import datetime, timezone
 
-    import crawler.outputs.dashboard as dashboard
+    import crawler.history.dashboard as dashboard
     from crawler.errors import StorageError
     from crawler.run import RunSummary, _update_site
 

@@ -25,7 +25,7 @@ from replay import GeneratedProfile, ReplayServer, Slow
 
 from crawler.models import record_from_dict
 from crawler.outputs.badges import endpoint_problems
-from crawler.store import LOCK_NAME, OUTPUTS_MANIFEST, AuthorStore
+from crawler.storage.store import LOCK_NAME, OUTPUTS_MANIFEST, AuthorStore
 
 SID = "kIlLtEsTpRoF"
 KILLS = 26

@@ -17,7 +17,8 @@ from test_run import no_proxy, read_json, run_cli, scholar_stats, snapshots, tre
 
 from crawler.config import load_config
 from crawler.errors import StorageError, UsageError
-from crawler.shard import Shard, _hash, assign, for_shard, merge, parse_shard, select
+from crawler.merge import merge
+from crawler.shard import Shard, _hash, assign, for_shard, parse_shard, select
 from crawler.sources import AuthorRef
 
 ALPHABET = string.ascii_letters + string.digits + "_-"
@@ -238,7 +239,7 @@ def test_merge_equals_one_unsharded_run_and_is_idempotent(
     merged = tree(into)
     merged.pop(".scholar-stats.lock", None)
     group = {k for k in merged if k == "group.json" or k.startswith("badges/group-")}
-    assert len(group) == 5  # group.json and the two group badges (crawler.outputs.group)
+    assert len(group) == 5  # group.json and the two group badges (crawler.outputs.group_numbers)
     assert {k: v for k, v in merged.items() if k not in group} == expected
     mtimes = {p: p.stat().st_mtime_ns for p in into.rglob("*") if p.is_file()}
     again = scholar_stats("merge", *dirs, "--into", into, "--config", config)

@@ -65,11 +65,12 @@ def without_times(value: Any) -> Any:
 def author_view(folder: Path) -> dict[str, Any]:
     """What an author's folder says, times aside: its snapshots in order, and every other file
     (JSON files read, times left out; the rest byte for byte).  The stale marker is left to the
-    caller: it says when and why, which a run and a merge of the same data may word apart."""
+    caller: it says when and why, which a run and a merge of the same data may word apart; the
+    time of the last attempt (``.attempt.json``, never published) is a time."""
     view: dict[str, Any] = {"snapshots": []}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if not path.is_file() or rel == "state.json":
+        if not path.is_file() or rel in ("state.json", ".attempt.json"):
             continue
         data = path.read_bytes()
         content = without_times(json.loads(data)) if path.suffix == ".json" else data

@@ -13,9 +13,10 @@ import pytest
 from test_run import read_json, scholar_stats, snapshots, tree
 from test_shard import two_shards, write_config
 
-from crawler.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES
-from crawler.shard import layout_kind, merge
-from crawler.store import AuthorStore
+from crawler.merge import merge
+from crawler.outputs.formats import layout_kind
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES
+from crawler.storage.store import AuthorStore
 
 _ = two_shards  # the fixture, from the shard tests
 

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.cli import main
+from crawler.history.dashboard import build_site
+from crawler.history.dashboard.build import MARKER, group_totals
+from crawler.history.dashboard.timeline import load_author
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
-from crawler.outputs.dashboard import build_site
-from crawler.outputs.dashboard.history import load_author
-from crawler.outputs.dashboard.site import MARKER, group_totals
-from crawler.stale import mark_stale
-from crawler.store import AuthorStore, snapshot_refs
+from crawler.storage.stale import mark_stale
+from crawler.storage.store import AuthorStore, snapshot_refs
 
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"
@@ -384,7 +384,7 @@ def test_templates_are_compiled_once_for_every_worker(
 
     import jinja2
 
-    import crawler.outputs.dashboard.site as site_module
+    import crawler.history.dashboard.build as site_module
 
     compiled = tmp_path / "compiled.txt"
     original = jinja2.Environment._parse

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 from test_site import AS_OF, HOSTILE, START, A, B, record, write_lab
 
+from crawler.history.dashboard import build_site
 from crawler.models import AuthorRecord
-from crawler.outputs.dashboard import build_site
-from crawler.stale import mark_stale
-from crawler.store import AuthorStore, snapshot_refs
+from crawler.storage.stale import mark_stale
+from crawler.storage.store import AuthorStore, snapshot_refs
 
 pytestmark = pytest.mark.browser
 

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.history.dashboard import build_site
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
-from crawler.outputs.dashboard import build_site
-from crawler.stale import mark_stale
-from crawler.store import AuthorStore
+from crawler.storage.stale import mark_stale
+from crawler.storage.store import AuthorStore
 
 pytestmark = pytest.mark.browser
 

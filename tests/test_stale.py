@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crawler.models import format_time, utc_now
-from crawler.stale import STATE_FILE, last_attempt, mark_stale, stale_since_of
+from crawler.storage.stale import STATE_FILE, last_attempt, mark_stale, stale_since_of
 
 SID = "sTaLeTeStId_"
 WHEN = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)

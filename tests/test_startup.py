@@ -20,11 +20,11 @@ NOT_FOR_HELP = ("httpx", "pandas", "matplotlib", "jinja2", "filelock", "selectol
 # Parts of the pipeline `run --help` has no use for (the issue's profile found
 # each of them loaded).
 NOT_FOR_RUN_HELP = (
-    "crawler.http",
+    "crawler.net.http",
     "crawler.run",
     "crawler.shard",
-    "crawler.store",
-    "crawler.guard",
+    "crawler.storage.store",
+    "crawler.policy.guard",
     "crawler.outputs.badges",
 )
 
@@ -59,7 +59,7 @@ def test_run_help_loads_no_stage_of_the_pipeline() -> None:
 
 
 def test_run_help_still_lists_every_source_and_policy() -> None:
-    from crawler.on_block import POLICIES
+    from crawler.policy.on_block import POLICIES
     from crawler.sources import SOURCES
 
     result = subprocess.run(

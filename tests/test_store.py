@@ -12,7 +12,7 @@ import pytest
 
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, Metrics, Profile, record_to_dict
-from crawler.store import (
+from crawler.storage.store import (
     AuthorStore,
     atomic_write_bytes,
     json_bytes,
@@ -219,7 +219,7 @@ def test_lock_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("count", [3, 200])
 def test_a_batch_writes_only_what_changed_and_says_what_in_order(tmp_path: Path, count: int) -> None:
-    from crawler.store import write_all_if_changed
+    from crawler.storage.store import write_all_if_changed
 
     items = [(tmp_path / "pubs" / f"p{n:03d}.json", f"{n}\n".encode()) for n in range(count)]
     assert write_all_if_changed(items) == [path for path, _ in items]
@@ -230,7 +230,7 @@ def test_a_batch_writes_only_what_changed_and_says_what_in_order(tmp_path: Path,
 
 
 def test_a_batch_stops_at_the_first_error_leaving_whole_files(tmp_path: Path) -> None:
-    from crawler.store import write_all_if_changed
+    from crawler.storage.store import write_all_if_changed
 
     (tmp_path / "blocked").write_text("a file where a folder should be")
     items = [(tmp_path / ("blocked" if n == 50 else "ok") / f"p{n:03d}.json", b"{}\n") for n in range(100)]
@@ -297,7 +297,7 @@ def synced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 def test_a_durable_write_fsyncs_the_file_then_renames_then_fsyncs_its_folder(
     tmp_path: Path, synced: list[tuple[str, str]]
 ) -> None:
-    from crawler.store import atomic_write_bytes
+    from crawler.storage.store import atomic_write_bytes
 
     folder = tmp_path / "data" / "a" / "snapshots"
     folder.mkdir(parents=True)
@@ -317,7 +317,7 @@ def test_a_snapshot_written_by_the_store_is_durable(tmp_path: Path, synced: list
 def test_derived_files_fsync_each_folder_once_after_their_renames(
     tmp_path: Path, synced: list[tuple[str, str]]
 ) -> None:
-    from crawler.store import sync_folders, write_if_changed
+    from crawler.storage.store import sync_folders, write_if_changed
 
     folders = [tmp_path / "a", tmp_path / "a" / "badges"]
     paths = [folders[0] / "gs_data.json", folders[1] / "citations.json", folders[1] / "h-index.json"]
@@ -329,7 +329,7 @@ def test_derived_files_fsync_each_folder_once_after_their_renames(
 
 
 def test_removing_a_file_fsyncs_its_folder(tmp_path: Path, synced: list[tuple[str, str]]) -> None:
-    from crawler.store import remove_file
+    from crawler.storage.store import remove_file
 
     path = tmp_path / "state.json"
     path.write_text("{}", encoding="utf-8")

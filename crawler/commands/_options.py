@@ -38,8 +38,8 @@ class ValueChoice(click.Choice):  # type: ignore[type-arg]
 
 
 def fail(message: str, code: int) -> None:
-    from crawler.interface import for_the_user
-    from crawler.redact import redacted_text
+    from crawler.net.redact import redacted_text
+    from crawler.outputs.advice import for_the_user
 
     click.echo(f"error: {for_the_user(redacted_text(message))}", err=True)
     sys.exit(int(code))
@@ -115,7 +115,7 @@ class HttpNumber(click.ParamType):  # type: ignore[type-arg]
         self.name = "integer" if option == "retries" else "float"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from crawler.http_options import check_option
+        from crawler.net.options import check_option
 
         try:
             number = int(value) if self.option == "retries" else float(value)
@@ -130,7 +130,7 @@ def _check_proxy(ctx: click.Context, param: click.Parameter, value: str | None) 
     """The proxy URL checked before any request; the message never shows its password."""
     if value is None:
         return None
-    from crawler.http_options import check_proxy
+    from crawler.net.options import check_proxy
 
     try:
         return check_proxy(value)

@@ -22,6 +22,6 @@ def bookmarklet_command(show_source: bool) -> None:
     it clicks "Show more" until the list is complete, then downloads the page,
     which `scholar-stats import-html FILE --author ID` turns into a snapshot.
     """
-    from crawler.bookmarklet import bookmarklet, source
+    from crawler.sources.bookmarklet import bookmarklet, source
 
     click.echo(source() if show_source else bookmarklet())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from crawler.commands._options import ValueChoice, handle_errors
-from crawler.outputs.embed import DEFAULT_BRANCH, DEFAULT_TIMEOUT_MS, Format, make_options, render
+from crawler.outputs.embed import DEFAULT_TIMEOUT_MS, Format, make_options, render
+from crawler.storage.store import DEFAULT_BRANCH
 
 
 @click.command()

@@ -19,11 +19,11 @@ from crawler.commands._options import (
 from crawler.config import load_config
 from crawler.errors import GuardRefused, UsageError
 from crawler.models import AuthorRecord, TextEnum, record_to_dict
+from crawler.net.redact import redacted_text
 from crawler.outputs.gs_data import gs_data_dict
-from crawler.parser import page_to_record, parse_profile
-from crawler.readfile import MAX_PAGE_BYTES, read_bounded, read_stream_bounded
-from crawler.redact import redacted_text
 from crawler.sources import SCHOLAR_PAGES, SOURCES, SourceSettings, fetch_with_fallback
+from crawler.sources.scholar_page import page_to_record, parse_profile
+from crawler.storage.readfile import MAX_PAGE_BYTES, read_bounded, read_stream_bounded
 
 
 class RecordFormat(TextEnum):

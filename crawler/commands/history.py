@@ -16,14 +16,15 @@ from crawler.commands._options import (
 )
 from crawler.config import read_settings, resolve_data_dir
 from crawler.errors import GuardRefused, StorageError, UsageError
-from crawler.guard import GuardOptions
-from crawler.history.backfill import DEFAULT_BRANCH, DEFAULT_PATH, ImportOutcome, import_git, import_html
+from crawler.history.backfill import DEFAULT_PATH, ImportOutcome, import_git, import_html
 from crawler.history.export import ExportOptions, Format, What, write_export
 from crawler.history.periods import FREQUENCIES, parse_date
 from crawler.history.report import markdown_report
 from crawler.history.snapshots import resolve_authors
 from crawler.outputs.badges import BadgeStyle
-from crawler.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
+from crawler.policy.guard import GuardOptions
+from crawler.storage.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
+from crawler.storage.store import DEFAULT_BRANCH
 
 # Where the history is read from: each of export, plot and report.
 _WHERE = [data_dir_option(), config_option(", for its data_dir")]
@@ -137,7 +138,7 @@ def export_command(
 
 def export_al_folio(data_dir: Path, authors: tuple[str, ...], out: Path | None) -> None:
     from crawler.outputs.alfolio import build
-    from crawler.store import atomic_write_bytes
+    from crawler.storage.store import atomic_write_bytes
 
     ids = resolve_authors(data_dir, authors)
     if not ids:

@@ -11,7 +11,7 @@ from crawler.commands._options import handle_errors
 from crawler.errors import UsageError
 from crawler.homepage import init as setup
 from crawler.homepage.doctor import diagnose
-from crawler.homepage.site import TEMPLATES
+from crawler.homepage.repository import TEMPLATES
 from crawler.outputs.embed import check_branch
 
 

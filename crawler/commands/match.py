@@ -15,7 +15,7 @@ from crawler.commands._options import (
     scholar_id_argument,
 )
 from crawler.config import resolve_data_dir
-from crawler.match import describe, match_in_folder, result_to_dict
+from crawler.policy.match import describe, match_in_folder, result_to_dict
 from crawler.sources import SOURCES
 
 

@@ -8,9 +8,9 @@ import click
 
 from crawler.commands._options import config_option, handle_errors
 from crawler.config import find_config, read_settings
+from crawler.merge import author_folders, merge
 from crawler.outputs.badges import BadgeStyle
-from crawler.outputs.group import write_group
-from crawler.shard import author_folders, merge
+from crawler.outputs.group_numbers import write_group
 
 
 @click.command("merge")

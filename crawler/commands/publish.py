@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
+from crawler.branch import DEFAULT_REMOTE
+from crawler.branch.publish import publish
+from crawler.branch.restore import restore
 from crawler.commands._options import config_option, data_dir_option, handle_errors
 from crawler.config import Config, read_settings
 from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
-from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, publish
-from crawler.redact import mask_url, remember_url
-from crawler.restore import restore
+from crawler.net.redact import mask_url, remember_url
+from crawler.storage.store import DEFAULT_BRANCH
 
 
 def resolve_publish_settings(
@@ -160,7 +162,7 @@ def publish_command(
             click.echo(f"restored {len(written)} file(s) from {branch} into {folder}", err=True)
         return
     if site or config.site:
-        from crawler.outputs.dashboard import update_site
+        from crawler.history.dashboard import update_site
 
         built = update_site(folder, title=site_title or config.site_title)
         if not quiet:

@@ -20,8 +20,8 @@ from crawler.commands._options import (
     with_http_options,
 )
 from crawler.errors import ExitCode, exit_codes_help
-from crawler.on_block import POLICIES
-from crawler.progress import Event, listening
+from crawler.net.progress import Event, listening
+from crawler.policy.on_block import POLICIES
 from crawler.sources import SOURCES
 
 if TYPE_CHECKING:
@@ -42,10 +42,10 @@ _MARK = {
 
 
 def _report(outcome: AuthorOutcome, data_dir: Path) -> None:
-    from crawler.interface import first_day_advice, for_the_user, in_the_action
-    from crawler.redact import redacted_text
+    from crawler.net.redact import redacted_text
+    from crawler.outputs.advice import first_day_advice, for_the_user, in_the_action
     from crawler.run import Status
-    from crawler.stale import STATE_FILE
+    from crawler.storage.stale import STATE_FILE
 
     detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
     if outcome.source and outcome.source != "scholar":
@@ -83,7 +83,7 @@ DEFAULT_PROGRESS_EVERY = 30.0
 
 
 class _Where:
-    """Where the run is, from crawler.progress's events."""
+    """Where the run is, from crawler.net.progress's events."""
 
     def __init__(self) -> None:
         self.index = self.total = self.page = self.publications = 0
@@ -322,7 +322,7 @@ def run_command(
 def _write_summary(summary: RunSummary, summary_path: Path | None) -> None:
     if summary_path is None:
         return
-    from crawler.store import atomic_write_bytes
+    from crawler.storage.store import atomic_write_bytes
 
     data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
     if str(summary_path) == "-":

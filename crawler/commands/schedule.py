@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
+from crawler.branch import DEFAULT_REMOTE
 from crawler.commands._options import config_option, data_dir_option, handle_errors
 from crawler.config import Config, load_config
-from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE
 from crawler.schedule import DEFAULT_CRON, PublishOptions, cron_trigger, make_job, serve
+from crawler.storage.store import DEFAULT_BRANCH
 
 
 def _show_scheduler_logs(quiet: bool, verbose: int) -> None:

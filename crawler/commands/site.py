@@ -45,7 +45,7 @@ def site_command(
     https://github.com/scholar-stats/scholar-stats/blob/main/docs/dashboard.md
     """
     # The dashboard (and jinja2) load only for this command.
-    from crawler.outputs.dashboard import SITE_FOLDER, build_site
+    from crawler.history.dashboard import SITE_FOLDER, build_site
 
     settings = read_settings(config_path)
     data_dir = data_dir if data_dir is not None else settings.data_dir

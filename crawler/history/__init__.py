@@ -9,5 +9,5 @@
     backfill.py    snapshots from an AcadHomepage git history or saved profile pages
 
 Everything here reads the data folder; only ``backfill`` writes to it, through
-the guard, the lock and the atomic writes of ``crawler.store``, as ``run`` does.
+the guard, the lock and the atomic writes of ``crawler.storage.store``, as ``run`` does.
 """

@@ -6,7 +6,7 @@ treats a fetched one, but at its own time in the past:
 * it is skipped when the data folder already says the same thing at that
   time (a snapshot at the same second with the same content, or the snapshot
   just before it has the same content), so importing twice adds nothing;
-* it passes the guard (``crawler.guard.check``) against the snapshot
+* it passes the guard (``crawler.policy.guard.check``) against the snapshot
   immediately before it in time, not the newest;
 * it is written atomically by ``AuthorStore.write_snapshot`` under the data
   folder's lock;
@@ -25,9 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from crawler.branch.git import Git, git_reason
 from crawler.errors import GuardRefused, ParseError, ScholarStatsError, UsageError
-from crawler.git import Git, git_reason
-from crawler.guard import GuardOptions, check, same_content
 from crawler.history.periods import parse_date
 from crawler.history.snapshots import read_record_or_none
 from crawler.models import (
@@ -37,12 +36,12 @@ from crawler.models import (
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.gs_data import record_from_gs_data
 from crawler.outputs.write import write_outputs
-from crawler.readfile import MAX_OUTPUT_BYTES, MAX_PAGE_BYTES, json_value, read_bounded
-from crawler.store import AuthorStore, locked, snapshot_refs
+from crawler.policy.guard import GuardOptions, check, same_content
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, MAX_PAGE_BYTES, json_value, read_bounded
+from crawler.storage.store import DEFAULT_BRANCH, AuthorStore, locked, snapshot_refs
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_PATH = "gs_data.json"
 _C_LOCALE = {"LC_ALL": "C"}
 
@@ -305,7 +304,7 @@ def html_candidates(
     not a profile raises the parser's error (``Blocked`` exit 3, ``ParseError``
     exit 5) and a page of another author ``GuardRefused``, each naming the file.
     """
-    from crawler.parser import page_to_record, parse_profile, whose
+    from crawler.sources.scholar_page import page_to_record, parse_profile, whose
 
     if date is not None and len(files) > 1:
         raise UsageError(

@@ -57,7 +57,7 @@ from crawler.history.tables import (
     with_dates,
 )
 from crawler.models import TextEnum, format_time
-from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, report_bad, snapshot_refs
+from crawler.storage.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, report_bad, snapshot_refs
 
 if TYPE_CHECKING:
     import pandas as pd

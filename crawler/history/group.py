@@ -3,7 +3,7 @@
 One row per moment a member's snapshot was taken (with ``freq``: per UTC
 day, week or month, the state at the end of it): the group as it stood then,
 each member by its newest snapshot at or before that moment.  The totals are
-those of ``group.json`` (see ``crawler.outputs.group``): citations and
+those of ``group.json`` (see ``crawler.outputs.group_numbers``): citations and
 publications with each paper counted once, beside the plain sums.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 from crawler.history.periods import in_window, period_key
 from crawler.history.snapshots import read_record_or_none
 from crawler.models import AuthorRecord, format_time
-from crawler.outputs.group import group_totals
-from crawler.store import BadSnapshot, snapshot_refs
+from crawler.outputs.group_numbers import group_totals
+from crawler.storage.store import BadSnapshot, snapshot_refs
 
 GROUP_COLUMNS = (
     "date",

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from crawler.errors import UsageError
 from crawler.models import parse_time
-from crawler.store import SnapshotRef
+from crawler.storage.store import SnapshotRef
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 

@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 from crawler.errors import UsageError
 from crawler.history.snapshots import HeaderReader, SnapshotHeader, author_ids, resolve_authors
 from crawler.sources import source_label
-from crawler.store import BadSnapshot, atomic_write_bytes, snapshot_refs
+from crawler.storage.store import BadSnapshot, atomic_write_bytes, snapshot_refs
 
 PLOT_FORMATS = {".png": "png", ".svg": "svg"}
 LINE_COLOR = "#1f77b4"

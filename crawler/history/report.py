@@ -25,13 +25,13 @@ from pathlib import Path
 from crawler.errors import ExitCode, UsageError
 from crawler.history.periods import parse_date
 from crawler.history.snapshots import SNAPSHOTS, HeaderReader, read_record_or_none
-from crawler.interface import first_day_advice, for_the_user
 from crawler.models import AuthorRecord, Publication, format_time, normalize_scholar_id
-from crawler.outputs.group import group_dict, read_members
-from crawler.redact import redacted_text
+from crawler.net.redact import redacted_text
+from crawler.outputs.advice import first_day_advice, for_the_user
+from crawler.outputs.group_numbers import group_dict, read_members
 from crawler.sources import source_label
-from crawler.stale import STATE_FILE, last_attempt, read_state
-from crawler.store import BadSnapshot, SnapshotRef, snapshot_refs
+from crawler.storage.stale import STATE_FILE, last_attempt, read_state
+from crawler.storage.store import BadSnapshot, SnapshotRef, snapshot_refs
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +347,7 @@ def markdown_report(
 
 
 def group_line(data_dir: Path, scholar_ids: Sequence[str]) -> str | None:
-    """One line of the group's numbers, each paper counted once (see crawler.outputs.group);
+    """One line of the group's numbers, each paper counted once (see crawler.outputs.group_numbers);
     None for one author.
     """
     if len(scholar_ids) < 2:

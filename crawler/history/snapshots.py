@@ -47,8 +47,8 @@ from crawler.models import (
     record_from_dict,
     snapshot_head,
 )
-from crawler.readfile import MAX_SNAPSHOT_BYTES, json_value, open_regular, read_bounded, read_fd
-from crawler.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, read_snapshot, report_bad
+from crawler.storage.readfile import MAX_SNAPSHOT_BYTES, json_value, open_regular, read_bounded, read_fd
+from crawler.storage.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, read_snapshot, report_bad
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from crawler.errors import StorageError, UsageError
-from crawler.store import atomic_writer
+from crawler.storage.store import atomic_writer
 
 if TYPE_CHECKING:
     import pandas as pd

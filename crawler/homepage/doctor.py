@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import UsageError
-from crawler.homepage import site as sites
+from crawler.homepage import repository as sites
 from crawler.homepage.init import ACTION_REPO
-from crawler.readfile import MAX_OUTPUT_BYTES, read_bounded
-from crawler.store import SNAPSHOT_NAME_RE
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, read_bounded
+from crawler.storage.store import DEFAULT_BRANCH, SNAPSHOT_NAME_RE
 
-DEFAULT_BRANCH = "google-scholar-stats"
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _RELEASE_RE = re.compile(r"^v\d+(\.\d+){0,2}$")
 _PAPER_RE = re.compile(

@@ -34,13 +34,13 @@ from pathlib import Path
 from crawler import __version__
 from crawler.errors import UsageError
 from crawler.homepage import lab
-from crawler.homepage import site as sites
-from crawler.homepage.site import Site
+from crawler.homepage import repository as sites
+from crawler.homepage.repository import Site
 from crawler.models import normalize_scholar_id
-from crawler.outputs.embed import DEFAULT_BRANCH, make_options, render_html, render_js
-from crawler.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
+from crawler.outputs.embed import make_options, render_html, render_js
 from crawler.sources import SOURCES
-from crawler.store import atomic_write_bytes
+from crawler.storage.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
+from crawler.storage.store import DEFAULT_BRANCH, atomic_write_bytes
 
 ACTION_REPO = "scholar-stats/scholar-stats"
 WORKFLOW = ".github/workflows/scholar-stats.yml"

@@ -41,9 +41,9 @@ from typing import Any
 
 from crawler.errors import StorageError, UsageError
 from crawler.models import AuthorRecord
-from crawler.redact import redacted_text
+from crawler.net.redact import redacted_text
 from crawler.sources import SCHOLAR_NUMBERS
-from crawler.store import AuthorStore
+from crawler.storage.store import AuthorStore
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Badges: shields.io endpoint JSON and self-contained SVG for an author's numbers.
 
-Files written in an author's folder (see ``crawler.store``)::
+Files written in an author's folder (see ``crawler.storage.store``)::
 
     gs_data_shieldsio.json            total citations, the file AcadHomepage reads
     badges/citations.json|.svg        total citations
@@ -17,7 +17,7 @@ record: badges of publications no longer in it are removed.
 Numbers that do not come from Google Scholar say where they come from in the
 label ("citations (OpenAlex)"), unless the style turns that off, and never
 carry the Google Scholar logo.  An estimate reads "≈ 431"; numbers kept
-through a long block turn ``stale_color`` (see ``crawler.on_block``).
+through a long block turn ``stale_color`` (see ``crawler.policy.on_block``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 from crawler.models import AuthorRecord
 from crawler.outputs.svg import STYLES, render_svg, svg_color
 from crawler.sources import SCHOLAR_NUMBERS, source_label
-from crawler.store import confine, json_bytes, remove_file, write_all_if_changed
+from crawler.storage.store import confine, json_bytes, remove_file, write_all_if_changed
 
 log = logging.getLogger(__name__)
 

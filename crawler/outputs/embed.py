@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from crawler.errors import UsageError
 from crawler.models import TextEnum, normalize_scholar_id
+from crawler.storage.store import DEFAULT_BRANCH
 
-DEFAULT_BRANCH = "google-scholar-stats"
 DEFAULT_TIMEOUT_MS = 5000
 MIN_TIMEOUT_MS = 100
 MAX_TIMEOUT_MS = 120_000

@@ -34,7 +34,7 @@ from crawler.models import (
     opt_str,
     parse_time,
 )
-from crawler.on_block import Estimate
+from crawler.policy.on_block import Estimate
 from crawler.sources import SOURCES
 
 SCHOLAR_WEB = "https://scholar.google.com"

@@ -45,8 +45,8 @@ from typing import Any
 
 from crawler.errors import StorageError
 from crawler.models import SNAPSHOT_FORMAT, AuthorRecord, format_time, opt_int, parse_time
-from crawler.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES, json_value, read_bounded
-from crawler.store import AuthorStore, write_if_changed
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES, json_value, read_bounded
+from crawler.storage.store import AuthorStore, write_if_changed
 
 log = logging.getLogger(__name__)
 

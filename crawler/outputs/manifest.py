@@ -26,8 +26,8 @@ from pathlib import Path
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, record_to_dict
 from crawler.outputs.badges import BadgeStyle
-from crawler.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
-from crawler.store import OUTPUTS_MANIFEST, json_bytes, write_if_changed
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
+from crawler.storage.store import OUTPUTS_MANIFEST, json_bytes, write_if_changed
 
 MANIFEST = OUTPUTS_MANIFEST
 # The modules whose code decides the bytes of the outputs: a new version of any

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from crawler.guard import GuardOptions, check, same_content
 from crawler.models import AuthorRecord, format_time, utc_now
-from crawler.on_block import Estimate
 from crawler.outputs.badges import BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.outputs.gs_history import HISTORY_FILE, write_history
 from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
-from crawler.store import AuthorStore, BadSnapshot, json_bytes, sync_folders, write_if_changed
+from crawler.policy.guard import GuardOptions, check, same_content
+from crawler.policy.on_block import Estimate
+from crawler.storage.store import AuthorStore, BadSnapshot, json_bytes, sync_folders, write_if_changed
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def write_outputs(
     With ``skip_current``, outputs the manifest says were built from this very
     record are left unread (see ``crawler.outputs.manifest``).  ``stale_since``,
     ``estimate`` and ``neutral`` say how a blocked day's numbers are to be read
-    (``crawler.on_block``).
+    (``crawler.policy.on_block``).
     """
     data_dir = Path(data_dir)
     author_dir = data_dir / record.scholar_id

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http_options import HttpOptions
 from crawler.models import AuthorRecord
-from crawler.redact import remember, remember_url
+from crawler.net.options import HttpOptions
+from crawler.net.redact import remember, remember_url
 
 if TYPE_CHECKING:  # a source's module loads httpx when it is opened; naming them does not
     import httpx
@@ -63,7 +63,7 @@ class AuthorRef:
     ids: Mapping[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     on_block: str | None = None
-    """keep | bridge | replace for this author (crawler.on_block); None: the configuration's."""
+    """keep | bridge | replace for this author (crawler.policy.on_block); None: the configuration's."""
     stale_after_days: float | None = None
 
 

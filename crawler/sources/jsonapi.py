@@ -33,7 +33,8 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from crawler.errors import Blocked, FetchError, ParseError, ScholarStatsError, UsageError
-from crawler.http import (
+from crawler.models import Publication, parse_count, repeated_note, unique_publications
+from crawler.net.http import (
     DEFAULT_HEADERS,
     Deadline,
     HttpOptions,
@@ -43,7 +44,6 @@ from crawler.http import (
     redact,
     redacted_text,
 )
-from crawler.models import Publication, parse_count, repeated_note, unique_publications
 from crawler.sources import AuthorRef, SourceSettings
 
 log = logging.getLogger(__name__)

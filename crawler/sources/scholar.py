@@ -15,12 +15,12 @@ import os
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from crawler import progress
 from crawler.errors import Blocked, NotFound, ParseError
-from crawler.http import Deadline, PoliteClient, build_client
 from crawler.models import AuthorRecord, Publication, repeated_note, utc_now
-from crawler.parser import ProfilePage, page_to_record, parse_profile, whose
+from crawler.net import progress
+from crawler.net.http import Deadline, PoliteClient, build_client
 from crawler.sources import AuthorRef, SourceSettings
+from crawler.sources.scholar_page import ProfilePage, page_to_record, parse_profile, whose
 
 log = logging.getLogger(__name__)
 

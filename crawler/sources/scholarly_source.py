@@ -65,7 +65,6 @@ from crawler.errors import (
     TruncatedPage,
     UsageError,
 )
-from crawler.http import Deadline, HttpOptions, PoliteClient, build_client
 from crawler.models import (
     SCHOLAR_ID_RE,
     AuthorRecord,
@@ -75,9 +74,10 @@ from crawler.models import (
     check_scholar_pub_id,
     utc_now,
 )
-from crawler.parser import parse_profile
+from crawler.net.http import Deadline, HttpOptions, PoliteClient, build_client
 from crawler.sources import AuthorRef, SourceSettings
 from crawler.sources.scholar import base_url_from, refuse_block_redirects
+from crawler.sources.scholar_page import parse_profile
 
 log = logging.getLogger(__name__)
 

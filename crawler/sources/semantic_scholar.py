@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import Deadline, PoliteClient
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, utc_now
+from crawler.net.http import Deadline, PoliteClient
 from crawler.sources import AuthorRef, SourceSettings, jsonapi
 from crawler.sources.jsonapi import as_dict, as_list, opt_int, opt_str
 

@@ -39,7 +39,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.errors import FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import Deadline, PoliteClient
 from crawler.models import (
     SCHOLAR_ID_RE,
     AuthorRecord,
@@ -49,6 +48,7 @@ from crawler.models import (
     check_scholar_pub_id,
     utc_now,
 )
+from crawler.net.http import Deadline, PoliteClient
 from crawler.sources import AuthorRef, SourceSettings, jsonapi
 from crawler.sources.jsonapi import as_dict, as_list, opt_int, opt_str
 

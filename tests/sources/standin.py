@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from crawler.http import HttpOptions, PoliteClient, build_client
+from crawler.net.http import HttpOptions, PoliteClient, build_client
 
 DATA_DIR = Path(__file__).parent / "data"
 

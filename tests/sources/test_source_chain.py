@@ -8,7 +8,7 @@ import pytest
 from standin import StandIn, file_reply, json_reply
 
 from crawler.errors import Blocked, NotFound, SourceUnavailable
-from crawler.http import HttpOptions
+from crawler.net.http import HttpOptions
 from crawler.sources import AuthorRef, SourceSettings, fetch_with_fallback
 
 SCHOLAR_ID = "AoKJ_g4AAAAJ"

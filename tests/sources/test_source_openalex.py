@@ -9,7 +9,7 @@ import pytest
 from standin import Reply, StandIn, file_reply, json_reply, load, quiet_client
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import HttpOptions, PoliteClient, build_client
+from crawler.net.http import HttpOptions, PoliteClient, build_client
 from crawler.sources import AuthorRef, SourceSettings, open_source
 from crawler.sources.openalex import PER_PAGE, OpenAlexSource, author_key
 

@@ -28,8 +28,8 @@ from crawler.errors import (
     TruncatedPage,
     UsageError,
 )
-from crawler.http import HttpOptions
 from crawler.models import record_to_dict
+from crawler.net.http import HttpOptions
 from crawler.sources import AuthorRef, SourceSettings, open_source
 from crawler.sources import scholarly_source as module
 

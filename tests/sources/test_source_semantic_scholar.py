@@ -7,7 +7,7 @@ import pytest
 from standin import Reply, StandIn, file_reply, load, quiet_client
 
 from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import HttpOptions, PoliteClient, build_client
+from crawler.net.http import HttpOptions, PoliteClient, build_client
 from crawler.sources import AuthorRef, SourceSettings, open_source
 from crawler.sources.semantic_scholar import AUTHOR_FIELDS, PAPER_FIELDS, SemanticScholarSource, author_id
 

@@ -11,10 +11,10 @@ import pytest
 from standin import Reply, StandIn, file_reply, json_reply, load, quiet_client
 
 from crawler.errors import Blocked, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.http import HttpOptions, PoliteClient, build_client
-from crawler.parser import parse_profile
+from crawler.net.http import HttpOptions, PoliteClient, build_client
 from crawler.sources import AuthorRef, SourceSettings, open_source
 from crawler.sources import serpapi as serpapi_module
+from crawler.sources.scholar_page import parse_profile
 from crawler.sources.serpapi import SerpApiSource
 
 SCHOLAR_ID = "AoKJ_g4AAAAJ"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.models import Publication
-from crawler.parser import ProfilePage, parse_profile
+from crawler.sources.scholar_page import ProfilePage, parse_profile
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = ROOT / "tests" / "fixtures" / "scholar" / "denner_pt-PT_176rows_browser-saved.html"

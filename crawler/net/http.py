@@ -8,17 +8,17 @@ proxy) and one class, ``PoliteClient``, wraps it with what every source needs:
   can fix: timeouts, connection errors, 5xx, and 429 (honouring ``Retry-After``);
 * a total deadline for the whole fetch, kept by the wall clock: every wait is
   checked against it, and each request runs on a worker thread that is cut
-  off when it passes (``crawler.deadline``), so no server, resolver, proxy or
+  off when it passes (``crawler.net.deadline``), so no server, resolver, proxy or
   TLS handshake can make a fetch outlast it;
 * redirects followed by hand, so a redirect to a sign-in wall or ``/sorry/``
   is seen (and never followed off to the internet);
-* bodies read raw and inflated layer by layer (``crawler.inflate``), counting
+* bodies read raw and inflated layer by layer (``crawler.net.inflate``), counting
   every byte produced, so no ``Content-Encoding`` (stacked or not) can inflate a small
   body into gigabytes;
 * translation of httpx's exceptions and of HTTP statuses into ours, with a
   network that is down told apart (``cannot reach HOST``) and not retried
   when the name does not resolve;
-* ``redact`` (``crawler.redact``, offered here), the one function that masks
+* ``redact`` (``crawler.net.redact``, offered here), the one function that masks
   credentials (URL userinfo, key-like query values, tokens) in any text before
   it reaches a log, a file or stderr; every error the client raises has its URL
   and message masked already, so callers never pass a key along by accident;
@@ -46,10 +46,11 @@ import httpx
 import tenacity
 from socksio import ProtocolError as SocksProtocolError
 
-from crawler import progress
-from crawler.deadline import Cutter, Deadline, NoAnswer, Trace
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound, ScholarStatsError
-from crawler.http_options import (
+from crawler.net import progress
+from crawler.net.deadline import Cutter, Deadline, NoAnswer, Trace
+from crawler.net.inflate import ACCEPT_ENCODING, MAX_BODY_BYTES, Inflater
+from crawler.net.options import (
     DEFAULT_HEADERS,
     DEFAULT_USER_AGENT,
     MAX_REDIRECTS,
@@ -62,10 +63,9 @@ from crawler.http_options import (
     check_option,
     check_proxy,
 )
-from crawler.inflate import ACCEPT_ENCODING, MAX_BODY_BYTES, Inflater
-from crawler.redact import redact, redacted_text
+from crawler.net.redact import redact, redacted_text
 
-# The options and their checks live in crawler.http_options (no httpx there); offered here too.
+# The options and their checks live in crawler.net.options (no httpx there); offered here too.
 __all__ = [
     "DEFAULT_HEADERS",
     "DEFAULT_USER_AGENT",
@@ -220,7 +220,6 @@ class PoliteClient:
         self._sleep = sleep
         self._rng = rng
         self._last_request: dict[str, float] = {}
-        self.requests_sent = 0
         self.request_log: list[str] = []
         self._cutter = Cutter()
 
@@ -271,7 +270,6 @@ class PoliteClient:
         left = deadline.check("sending a request", url)
         timeout = httpx.Timeout(min(self.options.timeout, left))
         host = urlsplit(url).netloc
-        self.requests_sent += 1
 
         def exchange(trace: Trace) -> tuple[httpx.Response, bytes]:
             extensions = {"trace": trace}

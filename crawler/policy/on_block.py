@@ -25,15 +25,82 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from crawler.models import AuthorRecord, Metrics, Publication, utc_now
+from crawler.models import AuthorRecord, Metrics, Publication, TextEnum, utc_now
+from crawler.sources import source_label
 
 if TYPE_CHECKING:
     # Only named in signatures; loading the matcher (difflib, unicodedata) is the caller's affair.
-    from crawler.match import MatchResult
+    from crawler.policy.match import MatchResult
 
-POLICIES = ("keep", "bridge", "replace")
-DEFAULT_POLICY = "keep"
+
+class Policy(TextEnum):
+    """``on_block``: what a homepage shows on a day Google Scholar blocks the runner."""
+
+    KEEP = "keep"
+    BRIDGE = "bridge"
+    REPLACE = "replace"
+
+
+POLICIES = tuple(policy.value for policy in Policy)
+DEFAULT_POLICY = Policy.KEEP.value
 DEFAULT_STALE_AFTER_DAYS = 7.0
+
+
+class Show(TextEnum):
+    """What the outputs of a blocked day hold (``AuthorOutcome.shown``)."""
+
+    FALLBACK = "fallback"
+    """The fallback source's own numbers, stored as the author's record."""
+    ESTIMATE = "estimate"
+    """Scholar's last numbers plus the growth the fallback counted since (``bridge``)."""
+    KEPT = "kept"
+    """The last good numbers, marked stale."""
+    NOTHING = "nothing"
+    """Nothing was ever fetched and no fallback answered: the author fails."""
+
+
+@dataclass(frozen=True)
+class BlockedDay:
+    """The decision for one author's blocked day, and a note when it is not what the policy asked."""
+
+    show: Show
+    note: str | None = None
+
+    def without_base(self, fallback: str) -> BlockedDay:
+        """An estimate needs the fallback's snapshot of a day Scholar answered; without one the
+        last numbers are kept, and the note says why."""
+        if self.show is not Show.ESTIMATE:
+            return self
+        return BlockedDay(
+            Show.KEPT,
+            f"no {source_label(fallback)} snapshot from a day Google Scholar answered: "
+            "nothing to measure growth from, so the last numbers are kept",
+        )
+
+
+def decide(policy: str, *, kept: bool, fallback: str | None, matched: bool) -> BlockedDay:
+    """What a blocked day shows, from what is there (pure: the driver applies it).
+
+    ``kept``: a good record is stored; ``fallback``: the fallback source that answered today,
+    if any; ``matched``: its works are matched to the last Scholar record's papers.  The
+    fallback's own numbers are shown under ``replace``, and under any policy while nothing is
+    kept (better than nothing, labelled); with nothing kept and no fallback there is nothing to
+    show.  ``bridge`` estimates where papers are matched (the driver then looks for the base,
+    ``without_base`` when there is none); otherwise the last numbers are kept.
+    """
+    chosen = Policy(policy)
+    if fallback is not None and (chosen is Policy.REPLACE or not kept):
+        note = (
+            None
+            if chosen is Policy.REPLACE
+            else f"no numbers to keep yet: showing {source_label(fallback)}'s own"
+        )
+        return BlockedDay(Show.FALLBACK, note)
+    if not kept:
+        return BlockedDay(Show.NOTHING)
+    if chosen is Policy.BRIDGE and fallback is not None and matched:
+        return BlockedDay(Show.ESTIMATE)
+    return BlockedDay(Show.KEPT)
 
 
 @dataclass(frozen=True)
@@ -46,17 +113,6 @@ class Estimate:
     papers_matched: int
     papers: int
     citations_growth: int
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What the outputs show for an author, and how it is to be read."""
-
-    record: AuthorRecord
-    stale_since: datetime | None = None
-    neutral: bool = False
-    """Stale for ``stale_after_days`` or longer: badges in the neutral colour."""
-    estimate: Estimate | None = None
 
 
 def is_overdue(stale_since: datetime | None, now: datetime, days: float) -> bool:

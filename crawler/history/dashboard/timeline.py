@@ -34,15 +34,14 @@ from crawler.history.snapshots import (
     read_publications_or_none,
 )
 from crawler.models import AuthorRecord
-from crawler.redact import redact
-from crawler.stale import STATE_FILE, read_state
-from crawler.store import BadSnapshot, SnapshotRef, read_snapshot, snapshot_refs
+from crawler.net.redact import redact
+from crawler.storage.stale import STATE_FILE, read_state
+from crawler.storage.store import BadSnapshot, SnapshotRef, read_snapshot, snapshot_refs
 
 log = logging.getLogger(__name__)
 
 SPARK_POINTS = 40
 WINDOWS = (30, 365)
-METRIC_NAMES = ("citations", "citations_since", "h_index", "h_index_since", "i10_index", "i10_index_since")
 
 
 @dataclass(frozen=True, slots=True)

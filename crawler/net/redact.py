@@ -18,7 +18,7 @@ Two layers, both applied by ``redact``:
   each run of non-space characters, and key-like query values
   (``api_key=``, ``token=``…), bearer and GitHub tokens go too.
 
-The HTTP client (``crawler.http``) masks every error it raises with it; the
+The HTTP client (``crawler.net.http``) masks every error it raises with it; the
 command line, ``state.json``, the run summary, reports, annotations and commit
 messages all go through ``redact``.
 """

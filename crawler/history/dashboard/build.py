@@ -38,15 +38,15 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import StorageError, UsageError
+from crawler.history.dashboard import charts
+from crawler.history.dashboard.timeline import WINDOWS, AuthorHistory, load_author
 from crawler.history.export import METRICS_COLUMNS, YEARS_COLUMNS, count_files, default_workers, run_jobs
 from crawler.history.snapshots import resolve_authors
 from crawler.history.tables import table_bytes
 from crawler.models import SCHOLAR_ID_RE, format_time, utc_now
-from crawler.outputs.dashboard import charts
-from crawler.outputs.dashboard.history import WINDOWS, AuthorHistory, load_author
-from crawler.readfile import MAX_SETTINGS_BYTES, json_value, read_bounded
 from crawler.sources import source_label
-from crawler.store import SITE_MARKER, BadSnapshot, remove_file, sync_folders, write_if_changed
+from crawler.storage.readfile import MAX_SETTINGS_BYTES, json_value, read_bounded
+from crawler.storage.store import SITE_MARKER, BadSnapshot, remove_file, sync_folders, write_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _env() -> Any:
         import jinja2
 
         _ENV = jinja2.Environment(
-            loader=jinja2.PackageLoader("crawler.outputs.dashboard", "templates"),
+            loader=jinja2.PackageLoader("crawler.history.dashboard", "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -721,7 +721,7 @@ def build_site(
     )
     files.append("index.html")
     for name in ASSETS:
-        data = resources.files("crawler.outputs.dashboard").joinpath("assets", name).read_bytes()
+        data = resources.files("crawler.history.dashboard").joinpath("assets", name).read_bytes()
         _write(out, f"assets/{name}", data, result.written)
         files.append(f"assets/{name}")
     result.removed = _remove_old(out, old, set(files))

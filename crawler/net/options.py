@@ -1,8 +1,8 @@
 """The HTTP options every source shares, and the checks on them.
 
-Kept apart from ``crawler.http`` so that reading a configuration (``site``,
+Kept apart from ``crawler.net.http`` so that reading a configuration (``site``,
 ``export``, every command's ``--help``) does not load httpx: only a proxy
-URL, when one is given, is handed to httpx to be checked.  ``crawler.http``
+URL, when one is given, is handed to httpx to be checked.  ``crawler.net.http``
 offers all of these under their old names.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawler.errors import UsageError
-from crawler.redact import mask_url, redact, remember_url, userinfo
+from crawler.net.redact import mask_url, redact, remember_url, userinfo
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"

@@ -33,8 +33,8 @@ from typing import Any
 
 from crawler.models import AuthorRecord, Publication, format_time
 from crawler.outputs.badges import BADGE_DIR, BadgeStyle, write_badge_pair
-from crawler.stale import read_state
-from crawler.store import AuthorStore, json_bytes, write_if_changed
+from crawler.storage.stale import read_state
+from crawler.storage.store import AuthorStore, json_bytes, write_if_changed
 
 GROUP_FILE = "group.json"
 GROUP_FORMAT = 1

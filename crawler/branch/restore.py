@@ -11,11 +11,11 @@ import logging
 import os
 from pathlib import Path
 
-from crawler.databranch import check_data_branch
-from crawler.git import Git, check_branch_name, check_remote
+from crawler.branch import DEFAULT_REMOTE, LOCK_TIMEOUT
+from crawler.branch.git import Git, check_branch_name, check_remote
+from crawler.branch.layout import check_data_branch
 from crawler.models import SCHOLAR_ID_RE
-from crawler.publish import DEFAULT_BRANCH, DEFAULT_REMOTE, LOCK_TIMEOUT
-from crawler.store import SITE_FOLDER, atomic_write_bytes, locked
+from crawler.storage.store import DEFAULT_BRANCH, SITE_FOLDER, atomic_write_bytes, locked
 
 log = logging.getLogger(__name__)
 

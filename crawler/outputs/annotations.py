@@ -13,7 +13,7 @@ a reason cannot end the annotation early or start a command of its own.
 The advice the command line gives (``--proxy URL``) is worded for the action
 (its ``proxy:`` input).
 
-    python -m crawler.annotations --summary FILE --stderr FILE --exit-code N --fail-after DAYS
+    python -m crawler.outputs.annotations --summary FILE --stderr FILE --exit-code N --fail-after DAYS
 
 prints the annotations and, for a blocked run (exit code 3), appends
 ``blocked-too-long``, ``stale-days``, ``stale-since``, ``scholar-as-of`` and
@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ExitCode
-from crawler.interface import first_day_advice, for_the_action
-from crawler.redact import redacted_text
+from crawler.net.redact import redacted_text
+from crawler.outputs.advice import first_day_advice, for_the_action
 
 _MAX_MESSAGE = 1000
 _ERROR_LINE = re.compile(r"^error: (.+)$")
@@ -192,7 +192,7 @@ def _read_authors(path: Path) -> list[Mapping[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m crawler.annotations", description=__doc__.splitlines()[0]
+        prog="python -m crawler.outputs.annotations", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--stderr", type=Path)

@@ -49,7 +49,7 @@ MAX_HOMEPAGE_FILE_BYTES = 8 * MiB
 ``_data/socials.yml``, layouts, scripts, ``papers.bib``)."""
 MAX_PAGE_BYTES = 20 * MiB
 """A saved profile page (``import-html``, ``parse``): the same bound as a fetched
-response's body (``crawler.inflate.MAX_BODY_BYTES``)."""
+response's body (``crawler.net.inflate.MAX_BODY_BYTES``)."""
 
 _READ_PIECE = 64 * KiB
 

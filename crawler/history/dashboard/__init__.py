@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.outputs.dashboard.site import SiteResult, build_site
-from crawler.store import SITE_FOLDER
+from crawler.history.dashboard.build import SiteResult, build_site
+from crawler.storage.store import SITE_FOLDER
 
 
 def update_site(data_dir: Path, *, title: str | None = None) -> SiteResult:

@@ -10,7 +10,7 @@ touched.
 The data folder is a jail: every writer passes it as ``jail``, and a write,
 rename or removal whose way there goes through a symbolic link leading out of
 it is refused (``confine``).  Links that stay inside are followed.
-``crawler.store`` offers all of this with the data folder's layout.
+``crawler.storage.store`` offers all of this with the data folder's layout.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from typing import Any
 
 from crawler.errors import ConfigError
 from crawler.models import AuthorRecord, Publication, format_time
-from crawler.readfile import MAX_SETTINGS_BYTES, read_bounded
+from crawler.storage.readfile import MAX_SETTINGS_BYTES, read_bounded
 
 MIN_CONFIDENCE = 0.85
 MARGIN = 0.05
@@ -452,7 +452,7 @@ def is_scholar(record: AuthorRecord) -> bool:
 
 def latest_scholar(data_dir: Path, scholar_id: str) -> AuthorRecord | None:
     """The newest snapshot that holds Google Scholar's own numbers."""
-    from crawler.store import AuthorStore
+    from crawler.storage.store import AuthorStore
 
     found = AuthorStore(data_dir, scholar_id).latest_where(is_scholar)
     return found[1] if found else None
@@ -464,7 +464,7 @@ def match_in_folder(
     """Match the newest Scholar snapshot with the newest snapshot of each fallback
     series (or only ``source``'s), ``matches.toml`` applied."""
     from crawler.errors import UsageError
-    from crawler.store import AuthorStore
+    from crawler.storage.store import AuthorStore
 
     scholar = latest_scholar(data_dir, scholar_id)
     if scholar is None:
@@ -499,7 +499,7 @@ def save_matches(
     data_dir: Path, result: MatchResult, scholar: AuthorRecord, other: AuthorRecord
 ) -> Path | None:
     """Keep ``result`` in ``<author>/matches/<source>.json``; return the path when it changed."""
-    from crawler.store import json_bytes, write_if_changed
+    from crawler.storage.store import json_bytes, write_if_changed
 
     path = Path(data_dir) / scholar.scholar_id / MATCHES_DIR / f"{result.source}.json"
     data = json_bytes(result_to_dict(result, scholar, other))

@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.cdn import repo_slug
 from crawler.errors import UsageError
 from crawler.models import normalize_scholar_id
-from crawler.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
+from crawler.net.cdn import repo_slug
+from crawler.storage.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
 
 TEMPLATES = ("acadhomepage", "al-folio", "academicpages", "plain")
 

@@ -29,7 +29,7 @@ meanwhile, its snapshots or another author, stays), then pushed again, a
 bounded number of times.  The files the other machine added are then written
 into the data folder too, so the next publish from here keeps them.
 
-``crawler.restore`` does the opposite for a fresh machine (a CI runner): it fills the
+``crawler.branch.restore`` does the opposite for a fresh machine (a CI runner): it fills the
 data folder with the files of the branch it lacks, so that ``run`` sees the
 previous snapshots and ``publish`` does not drop them.  A publish that would
 remove snapshots the branch has is refused unless removals are allowed.
@@ -46,8 +46,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.cdn import purge_jsdelivr, repo_slug
-from crawler.databranch import (
+from crawler.branch import DEFAULT_REMOTE, LOCK_TIMEOUT
+from crawler.branch.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, git_reason
+from crawler.branch.layout import (
     Tree,
     author_folders,
     build_tree,
@@ -57,18 +58,15 @@ from crawler.databranch import (
     tree_paths,
 )
 from crawler.errors import PublishError, ScholarStatsError
-from crawler.git import NETWORK_TIMEOUT, Git, check_branch_name, check_remote, git_reason
-from crawler.redact import redacted_text
-from crawler.stale import STATE_FILE
-from crawler.store import locked
+from crawler.net.cdn import purge_jsdelivr, repo_slug
+from crawler.net.redact import redacted_text
+from crawler.storage.stale import STATE_FILE
+from crawler.storage.store import DEFAULT_BRANCH, locked
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BRANCH = "google-scholar-stats"
-DEFAULT_REMOTE = "origin"
 FALLBACK_NAME = "scholar-stats"
 FALLBACK_EMAIL = "scholar-stats@users.noreply.github.com"
-LOCK_TIMEOUT = 60.0
 # How a rejected push that retrying can fix reads in `git push --porcelain`.
 _RETRYABLE_REJECTIONS = ("fetch first", "non-fast-forward", "stale info")
 # Two pushes inside the server at once: the later one finds the branch moved under it.
@@ -309,7 +307,7 @@ def _fill_after_replay(
     be refused (or, allowed, drop them)."""
     if result.attempts < 2:
         return
-    from crawler.restore import restore  # restore reads the branch the way publish writes it
+    from crawler.branch.restore import restore  # restore reads the branch the way publish writes it
 
     restore(data_dir, repo=git.git_dir, branch=branch, fetch=False, force_branch=force_branch)
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from crawler.errors import ExitCode, StorageError
 from crawler.models import format_time, parse_time, utc_now
-from crawler.readfile import MAX_STATE_BYTES, json_value, read_bounded
-from crawler.redact import redacted_text
-from crawler.store import ATTEMPT_FILE, json_bytes, remove_file, write_if_changed
+from crawler.net.redact import redacted_text
+from crawler.storage.readfile import MAX_STATE_BYTES, json_value, read_bounded
+from crawler.storage.store import ATTEMPT_FILE, json_bytes, remove_file, write_if_changed
 
 STATE_FILE = "state.json"
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from crawler.errors import PublishError, ScholarStatsError
-from crawler.redact import mask_url, remember_url
+from crawler.net.redact import mask_url, remember_url
 
 ZERO_SHA = "0" * 40
 LOCAL_TIMEOUT = 120.0

@@ -10,13 +10,13 @@ Layout (every path relative to the data folder)::
     <scholar_id>/badges/pubs/<author_pub_id>.json     one badge per publication
     <scholar_id>/state.json                           present only while the data is stale
     <scholar_id>/.outputs.json                        what the outputs were built from (a local cache)
-    <scholar_id>/sources/<source>/snapshots/*.json    a fallback source's own series (crawler.on_block)
+    <scholar_id>/sources/<source>/snapshots/*.json    a fallback source's own series (crawler.policy.on_block)
     <scholar_id>/matches/<source>.json                which of its works is which Scholar paper
-                                                      (crawler.match)
+                                                      (crawler.policy.match)
 
 Every file is written all at once (a temporary file renamed over the old one),
 only when its content changes, and never through a symbolic link out of the
-data folder: the primitives are in ``crawler.atomic`` and offered here with the
+data folder: the primitives are in ``crawler.storage.atomic`` and offered here with the
 layout.  Snapshots, the source of truth, are also fsynced.
 """
 
@@ -33,7 +33,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from crawler.atomic import (
+from crawler.errors import StorageError
+from crawler.models import AuthorRecord, record_from_dict, record_to_dict
+from crawler.storage.atomic import (
     TEMP_NAME_RE,
     atomic_write_bytes,
     atomic_writer,
@@ -46,11 +48,9 @@ from crawler.atomic import (
     write_all_if_changed,
     write_if_changed,
 )
-from crawler.errors import StorageError
-from crawler.models import AuthorRecord, record_from_dict, record_to_dict
-from crawler.readfile import MAX_SNAPSHOT_BYTES, json_value, read_bounded
+from crawler.storage.readfile import MAX_SNAPSHOT_BYTES, json_value, read_bounded
 
-# The data folder's interface, the write primitives of crawler.atomic included.
+# The data folder's interface, the write primitives of crawler.storage.atomic included.
 __all__ = [
     "LOCK_NAME",
     "OUTPUTS_MANIFEST",
@@ -92,9 +92,11 @@ SERIES_DIR = "sources"
 # What an author's outputs were built from (crawler.outputs.manifest): a local cache, never published.
 OUTPUTS_MANIFEST = ".outputs.json"
 ATTEMPT_FILE = ".attempt.json"
-"""Local only, never published (crawler.stale): when an author's last failed attempt was."""
+"""Local only, never published (crawler.storage.stale): when an author's last failed attempt was."""
 # The dashboard `scholar-stats site` keeps in the data folder (``site = true``), published with
 # the data; the marker file lists what the last build wrote and makes the folder recognisable.
+# The branch a data folder is published to and homepages read from, unless told otherwise.
+DEFAULT_BRANCH = "google-scholar-stats"
 SITE_FOLDER = "site"
 SITE_MARKER = ".scholar-stats-site"
 SNAPSHOT_SUFFIX = ".json"

@@ -9,7 +9,7 @@ marker file ``.scholar-stats``.  ``build_tree`` writes that tree into a
 repository with git plumbing (a temporary index, never the user's);
 ``check_data_branch`` refuses a branch that is not a data branch;
 ``check_removals`` refuses a tree that would drop snapshots the branch has.
-``crawler.publish`` commits and pushes the tree; ``crawler.restore`` fills a
+``crawler.branch.publish`` commits and pushes the tree; ``crawler.branch.restore`` fills a
 data folder from the branch.
 """
 
@@ -22,13 +22,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crawler.branch.git import Git
 from crawler.errors import PublishError
-from crawler.git import Git
 from crawler.models import SCHOLAR_ID_RE
 from crawler.outputs.badges import BADGE_DIR
-from crawler.outputs.group import GROUP_FILE, group_files
-from crawler.outputs.group import is_group_badge as _is_group_badge
-from crawler.store import ATTEMPT_FILE, LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER
+from crawler.outputs.group_numbers import GROUP_FILE, group_files
+from crawler.outputs.group_numbers import is_group_badge as _is_group_badge
+from crawler.storage.store import ATTEMPT_FILE, LOCK_NAME, OUTPUTS_MANIFEST, SITE_FOLDER, SITE_MARKER
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,6 @@ MARKER_TEXT = (
 _ACADHOMEPAGE_FILE_RE = re.compile(r"^gs_data[A-Za-z0-9_.-]*\.json$")
 # The files of this tool that make a folder named like a Scholar ID an author folder.
 _AUTHOR_FOLDER_SIGNS = ("gs_data.json", "snapshots", "state.json")
-
-
-@dataclass(frozen=True)
-class _Entry:
-    path: bytes
-    """Path in the tree, as git stores it (bytes, '/'-separated)."""
-    source: Path
 
 
 @dataclass
@@ -194,7 +187,7 @@ def data_files(data_dir: Path) -> list[tuple[str, Path]]:
                 if path.is_symlink() or not path.is_file():
                     continue
                 found.append((path.relative_to(data_dir).as_posix(), path))
-    # Beside them, the group's numbers (crawler.outputs.group), at the root of the branch.
+    # Beside them, the group's numbers (crawler.outputs.group_numbers), at the root of the branch.
     for name in group_files(Path(data_dir)):
         path = Path(data_dir) / name
         if not path.is_symlink() and path.is_file():

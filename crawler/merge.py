@@ -1,0 +1,443 @@
+"""Merging the data folders of a sharded run (``run --shard K/N``) back into one.
+
+    merge(shard folders, into=data) ─► each author from exactly one shard;
+                                       an author no shard brought keeps its
+                                       last good data, marked stale
+
+A shard folder is another machine's output: merge takes from it only the files
+the data layout names (``layout_kind``), each read within its size bound
+(``crawler.storage.readfile``) and checked (a snapshot of this very author, valid JSON
+of the right format).  Anything else is skipped with a line, and nothing
+skipped replaces or removes what the data folder holds.  Each file is written
+anew, never linked to the shard's: the shard folder is not ours.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from crawler.config import Config
+from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
+from crawler.models import SCHOLAR_ID_RE, AuthorRecord, record_from_dict, utc_now
+from crawler.net.redact import redacted_text
+from crawler.outputs.badges import BadgeStyle
+from crawler.outputs.formats import SNAPSHOT, FileKind, is_history, layout_kind
+from crawler.outputs.write import write_outputs
+from crawler.policy.on_block import is_overdue
+from crawler.storage.readfile import (
+    MAX_SNAPSHOT_BYTES,
+    MAX_STATE_BYTES,
+    json_value,
+    read_bounded,
+)
+from crawler.storage.stale import STATE_FILE, mark_stale, stale_since_of
+from crawler.storage.store import (
+    ATTEMPT_FILE,
+    LOCK_NAME,
+    SNAPSHOT_DIR,
+    TEMP_NAME_RE,
+    AuthorStore,
+    confine,
+    json_bytes,
+    locked,
+    remove_file,
+    snapshot_sort_key,
+    sync_folders,
+    write_if_changed,
+)
+
+log = logging.getLogger(__name__)
+
+# What a shard's run writes beside its authors' folders: its lock, and the group's
+# numbers of a run that was not sharded; merge builds the group's own.
+_SHARD_OWN = frozenset({LOCK_NAME, "group.json", "badges", "site"})
+
+
+class ShardMissing(ScholarStatsError):
+    """No shard brought this author's folder (its shard failed or was not downloaded)."""
+
+    exit_code = ExitCode.ERROR
+
+
+@dataclass
+class MergeSummary:
+    merged: list[str] = field(default_factory=list)
+    """Authors whose folder came from a shard."""
+    stale: list[str] = field(default_factory=list)
+    """Authors whose data is stale: their shard failed for them, or no shard brought them."""
+    missing: list[str] = field(default_factory=list)
+    """Expected authors no shard brought; their last good data is kept and marked stale."""
+    kept: list[str] = field(default_factory=list)
+    """Stale authors whose outputs here are not their shard's: shown again as kept (stale)."""
+    into: Path = Path()
+    written: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """One line for each file of a shard that was not merged: not in the data layout, or failing its check."""
+
+
+def _author_folders(shard_dir: Path) -> list[str]:
+    """The author folders of one shard folder; anything else in it is not ours to merge."""
+    try:
+        entries = sorted(shard_dir.iterdir())
+    except FileNotFoundError as exc:
+        raise UsageError(f"{shard_dir}: no such shard folder") from exc
+    except NotADirectoryError as exc:
+        raise UsageError(f"{shard_dir}: not a folder") from exc
+    except OSError as exc:
+        raise StorageError(f"cannot list {shard_dir}: {exc.strerror or exc}") from exc
+    ids = []
+    for entry in entries:
+        if SCHOLAR_ID_RE.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+            ids.append(entry.name)
+        elif entry.is_symlink() and SCHOLAR_ID_RE.match(entry.name):
+            log.warning("%s is a symbolic link; ignored", entry)
+    return ids
+
+
+# -- what a shard may bring: the files ``run`` writes, each read bounded and checked --
+
+
+@dataclass
+class _Brought:
+    """What one shard brought of an author: its outputs, read and checked; the names of
+    its snapshots (each read and checked when it is copied); the names that failed."""
+
+    outputs: dict[str, bytes] = field(default_factory=dict)
+    snapshots: list[str] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
+
+
+def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> bytes:
+    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check; ``ValueError`` saying why not."""
+    try:
+        data = read_bounded(os.path.join(folder, rel), limit=kind.limit)
+    except FileNotFoundError as exc:
+        raise ValueError("it is gone") from exc
+    except StorageError as exc:
+        raise ValueError(str(exc)) from exc
+    try:
+        kind.check(data, scholar_id)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{folder / rel}: {exc}") from exc
+    return data
+
+
+def _brought(scholar_id: str, folder: Path, summary: MergeSummary) -> _Brought:
+    """Every file of a shard's author folder that the layout names and that passes its check;
+    each other file is skipped with a line."""
+    brought = _Brought()
+    ignored: list[str] = []
+    names = walk_inside(folder, ignored)
+    brought.refused.update(ignored)
+    for rel in names:
+        if TEMP_NAME_RE.match(rel.rpartition("/")[2]) or rel == ATTEMPT_FILE:
+            # A write cut short, and the shard's own note of its last attempt (never
+            # published; the folder merged into keeps its own): nothing to take.
+            continue
+        kind = layout_kind(rel)
+        if kind is None:
+            summary.skipped.append(f"{folder / rel}: not a file scholar-stats writes; not merged")
+            continue
+        try:
+            data = _read_checked(folder, rel, kind, scholar_id)
+        except ValueError as exc:
+            summary.skipped.append(f"{exc}; not merged")
+            brought.refused.add(rel)
+            continue
+        if kind.history:
+            brought.snapshots.append(rel)
+            continue
+        try:
+            data = _read_checked(folder, rel, kind, scholar_id)
+        except ValueError as exc:
+            summary.skipped.append(f"{exc}; not merged")
+            brought.refused.add(rel)
+            continue
+        brought.outputs[rel] = data
+    return brought
+
+
+def _newest_snapshot(
+    scholar_id: str, folder: Path, names: list[str], bad: Callable[[str, ValueError], None]
+) -> tuple[tuple[str, int], AuthorRecord] | None:
+    """The sort key and record of the newest snapshot among ``names`` that reads as
+    this author's; each newer one that does not is passed to ``bad``."""
+    keyed = []
+    for rel in names:
+        parts = rel.split("/")
+        if len(parts) == 2 and parts[0] == SNAPSHOT_DIR:
+            key = snapshot_sort_key(Path(parts[1]))
+            if key is not None:
+                keyed.append((key, rel))
+    for key, rel in sorted(keyed, reverse=True):
+        try:
+            data = _read_checked(folder, rel, SNAPSHOT, scholar_id)
+        except ValueError as exc:
+            bad(rel, exc)
+            continue
+        return key, record_from_dict(json_value(data))
+    return None
+
+
+def _same_bytes(theirs: Path, ours: Path) -> bool:
+    try:
+        return read_bounded(theirs, limit=MAX_SNAPSHOT_BYTES) == read_bounded(ours, limit=MAX_SNAPSHOT_BYTES)
+    except (OSError, StorageError):
+        return False
+
+
+def _merge_author(
+    scholar_id: str, source: Path, into: Path, summary: MergeSummary, config: Config | None
+) -> None:
+    brought = _brought(scholar_id, source / scholar_id, summary)
+    target = into / scholar_id
+    ours = walk_inside(target) if target.is_dir() else []
+
+    def refuse(rel: str, exc: ValueError) -> None:
+        summary.skipped.append(f"{exc}; not merged")
+        brought.refused.add(rel)
+
+    def ours_bad(rel: str, exc: ValueError) -> None:
+        log.warning("%s; skipped", exc)
+
+    their_latest = _newest_snapshot(scholar_id, source / scholar_id, brought.snapshots, refuse)
+    our_latest = _newest_snapshot(scholar_id, target, ours, ours_bad)
+    if their_latest is None:
+        # The shard ran but has no history of this author (its restore or its
+        # fetch failed): the data we hold stays; only the shard's stale marker,
+        # which says why, is taken.
+        if STATE_FILE in brought.outputs:
+            _write(target / STATE_FILE, _redacted_state(brought.outputs[STATE_FILE]), summary)
+            summary.stale.append(scholar_id)
+            summary.kept.append(scholar_id)
+        else:
+            _mark_missing(into, scholar_id, summary, f"shard folder {source} holds no snapshot of it")
+        return
+    summary.merged.append(scholar_id)
+    # History is only ever added to: a snapshot the shard does not have (its
+    # restore missed it) stays, and one with the same name is never replaced.
+    ours_set = set(ours)
+    for rel in brought.snapshots:
+        if rel in brought.refused:
+            continue
+        if rel in ours_set:
+            # Ours stays whatever the shard's says: only compared (bytes, no parsing:
+            # a lab's shards bring back every snapshot they restored).
+            if not _same_bytes(source / scholar_id / rel, target / rel):
+                summary.notes.append(f"{scholar_id}: {rel} differs in {source}; the copy in {into} is kept")
+            continue
+        try:
+            data = _read_checked(source / scholar_id, rel, SNAPSHOT, scholar_id)
+        except ValueError as exc:
+            refuse(rel, exc)
+            continue
+        _write(target / rel, data, summary, durable=True)
+    if our_latest is not None and our_latest[0] > their_latest[0]:
+        summary.notes.append(
+            f"{scholar_id}: {into} holds a newer snapshot than {source}; its outputs are kept"
+        )
+        return
+    # Everything else (outputs, badges, the stale marker) is the shard's: the
+    # author's folder becomes what its shard made of it.
+    for rel, data in sorted(brought.outputs.items()):
+        _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
+    for rel in ours:
+        if (
+            rel not in brought.outputs
+            and rel not in brought.refused
+            and layout_kind(rel) is not None
+            and not is_history(rel)
+            and remove_file(target / rel, jail=into)
+        ):
+            summary.removed.append(target / rel)
+    if STATE_FILE in brought.outputs:
+        summary.stale.append(scholar_id)
+    if "gs_data.json" not in brought.outputs or any(not is_history(rel) for rel in brought.refused):
+        # An output that failed its check (or is missing) is not taken, and the rest
+        # may not match what stayed: every output is built again from the newest snapshot.
+        summary.notes.append(
+            f"{scholar_id}: outputs in {source} failed their checks; rebuilt from its newest snapshot"
+        )
+        style = config.badge if config is not None else BadgeStyle()
+        summary.written.extend(
+            write_outputs(into, their_latest[1], style, stale_since=stale_since_of(into, scholar_id))
+        )
+
+
+def _redacted_state(data: bytes) -> bytes:
+    """A shard's stale marker with credentials masked: a shard run by an older
+    version may have written a password into its reason, and the merged folder is published.
+    Only its strings are masked, so a secret that is also a JSON word (``true``, a
+    number) cannot break the file."""
+    try:
+        state = json.loads(data)
+    except ValueError:
+        try:
+            return redacted_text(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return json_bytes(_redacted_strings(state))
+
+
+def _redacted_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redacted_text(value)
+    if isinstance(value, list):
+        return [_redacted_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted_strings(item) for key, item in value.items()}
+    return value
+
+
+def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
+    """Snapshots are fsynced one by one, as ``run`` does; outputs (rebuilt from
+    them) only through one fsync of each folder at the end of the merge.
+
+    Every folder on the way was confined before the first write (``merge``),
+    under the lock, so no link can have appeared since: not checking again for
+    each of a lab's 26,000 files halves the merge.  A shard's file is
+    written again, never linked: the shard folder is not ours, and a file it
+    still names could be changed in place after the merge.
+    """
+    changed = write_if_changed(path, data, jail=None, durable=durable)
+    if changed:
+        summary.written.append(path)
+
+
+def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) -> None:
+    """Keep the last good data and say it is stale; the marker is rewritten only
+    when it does not already say so, so merging again changes nothing."""
+    summary.missing.append(scholar_id)
+    summary.stale.append(scholar_id)
+    summary.kept.append(scholar_id)
+    error = ShardMissing(f"no shard brought this author's data ({why}); the last good data is kept")
+    path = into / scholar_id / STATE_FILE
+    confine(path, into)
+    try:
+        old = json_value(read_bounded(path, limit=MAX_STATE_BYTES))
+    except (OSError, ValueError, StorageError):
+        old = None
+    if (
+        isinstance(old, dict)
+        and old.get("stale")
+        and old.get("error") == type(error).__name__
+        and old.get("reason") == redacted_text(error)
+    ):
+        return
+    mark_stale(into, scholar_id, error, when=utc_now())
+    summary.written.append(path)
+
+
+def _show_kept(into: Path, config: Config, summary: MergeSummary) -> None:
+    """The outputs of the authors whose shard failed say so, as a blocked run's do:
+    the last good numbers with ``stale_since`` (neutral badges once overdue)."""
+    now = utc_now()
+    authors = {a.scholar_id: a for a in config.authors}
+    for sid in summary.kept:
+        latest = AuthorStore(into, sid).latest()
+        if latest is None:
+            continue
+        since = stale_since_of(into, sid) or now
+        neutral = sid in authors and is_overdue(since, now, config.stale_after_for(authors[sid]))
+        summary.written.extend(
+            write_outputs(
+                into, latest[1], config.badge, skip_current=True, stale_since=since, neutral=neutral
+            )
+        )
+
+
+def merge(
+    shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (), config: Config | None = None
+) -> MergeSummary:
+    """Merge the author folders of ``shard_dirs`` into the data folder ``into``.
+
+    Each author's folder must come from exactly one shard (``UsageError`` naming
+    the author otherwise, before anything is written).  Each ``expected`` author
+    that no shard brought keeps its data in ``into`` and is marked stale; with
+    ``config``, its outputs say so too (``stale_since``, the badge style of the
+    configuration).  Nothing else in ``into`` is touched; merging twice changes nothing.
+    """
+    into = Path(into)
+    owners: dict[str, Path] = {}
+    summary = MergeSummary(into=into)
+    for shard_dir in shard_dirs:
+        shard_dir = Path(shard_dir)
+        ids = _author_folders(shard_dir)
+        summary.skipped.extend(
+            f"{shard_dir / name}: not an author's folder; not merged"
+            for name in sorted(os.listdir(shard_dir))
+            if name not in ids and name not in _SHARD_OWN and not SCHOLAR_ID_RE.match(name)
+        )
+        for sid in ids:
+            if sid in owners:
+                raise UsageError(f"{sid} is in two shard folders: {owners[sid]} and {shard_dir}")
+            owners[sid] = shard_dir
+    if into.exists() and any(Path(d).resolve() == into.resolve() for d in shard_dirs):
+        raise UsageError(f"{into} is both a shard folder and the folder to merge into")
+    with locked(into):
+        # A link planted in the data folder stops the merge before its first
+        # write.  ``confine`` checks the folders on the way, not the last name
+        # (a rename replaces a link, never writes through it): once per folder.
+        folders = {PurePosixPath(sid)} | {PurePosixPath(sid) for sid in expected}
+        for sid, source in owners.items():
+            folders.update(PurePosixPath(sid, rel).parent for rel in walk_inside(source / sid))
+        for folder in sorted(folders):
+            confine(into / folder / STATE_FILE, into)
+        for sid, source in sorted(owners.items()):
+            _merge_author(sid, source, into, summary, config)
+        for sid in expected:
+            if sid not in owners:
+                _mark_missing(into, sid, summary, "its shard failed or was not downloaded")
+        if config is not None:
+            _show_kept(into, config, summary)
+        sync_folders(path.parent for path in (*summary.written, *summary.removed))
+    return summary
+
+
+def author_folders(data_dir: Path) -> list[str]:
+    """The Scholar IDs of the author folders in ``data_dir`` that hold a snapshot, sorted."""
+    if not Path(data_dir).is_dir():
+        return []
+    return [sid for sid in _author_folders(Path(data_dir)) if (Path(data_dir) / sid / SNAPSHOT_DIR).is_dir()]
+
+
+# -- reading a folder that came from elsewhere, never outside it --------------
+
+
+def walk_inside(folder: Path, ignored: list[str] | None = None) -> list[str]:
+    """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
+
+    Symbolic links are reported and left out, never followed; so are FIFOs,
+    devices and sockets, which are never opened; ``ignored`` collects their paths.
+    """
+    found: list[str] = []
+    pending = [(os.fspath(folder), "")]
+    try:
+        while pending:
+            path, prefix = pending.pop()
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    rel = prefix + entry.name
+                    if entry.is_symlink():
+                        log.warning("%s is a symbolic link; ignored", entry.path)
+                        if ignored is not None:
+                            ignored.append(rel)
+                    elif entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, rel + "/"))
+                    elif entry.is_file(follow_symlinks=False):
+                        found.append(rel)
+                    else:
+                        log.warning("%s is not a regular file; ignored", entry.path)
+                        if ignored is not None:
+                            ignored.append(rel)
+    except OSError as exc:
+        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+    return sorted(found)

@@ -1,0 +1,1 @@
+"""Decisions about what a homepage shows: the guard, the blocked-day policy, cross-source matching."""
