@@ -42,13 +42,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, format_time, record_to_dict
 from crawler.storage.store import json_bytes, snapshot_name
 
-START = datetime(2016, 1, 1, 6, 0, 0, tzinfo=timezone.utc)
+START = datetime(2016, 1, 1, 6, 0, 0, tzinfo=UTC)
 # Bytes per publication in a snapshot and per row of the CSV, measured on generated data;
 # used only to check the disk has room before writing.
 SNAPSHOT_BYTES_PER_PUB = 440
@@ -530,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{METRICS_MB_TARGET:.0f} MB: "
             + ("met" if not missed else "missed (" + ", ".join(r[1] for r in missed) + ")")
         )
-        print(f"Measured {format_time(datetime.now(timezone.utc))}.")
+        print(f"Measured {format_time(datetime.now(UTC))}.")
         return 1 if missed else 0
     finally:
         if args.keep and args.data_dir is None:

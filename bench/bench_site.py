@@ -32,7 +32,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Targets (warm ratio at most {RATIO_TARGET:.0f}, no author page over 1 MB): "
             f"{'missed' if missed else 'met'}."
         )
-        print(f"Measured {format_time(datetime.now(timezone.utc))}.")
+        print(f"Measured {format_time(datetime.now(UTC))}.")
         return 1 if missed else 0
     finally:
         if args.keep and args.data_dir is None:

@@ -17,7 +17,7 @@ import random
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
@@ -25,7 +25,7 @@ from crawler.storage.stale import mark_stale
 from crawler.storage.store import AuthorStore
 
 HERE = Path(__file__).resolve().parent
-START = datetime(2023, 12, 4, 6, 0, tzinfo=timezone.utc)
+START = datetime(2023, 12, 4, 6, 0, tzinfo=UTC)
 TITLES = (
     "Wetting transitions on laser-textured copper surfaces",
     "Boiling heat transfer of nanofluids: a review",

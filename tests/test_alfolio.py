@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import subprocess
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -322,7 +323,7 @@ def test_stdout_when_no_out(tmp_path: Path) -> None:
 
 def test_the_summary_for_a_commit_message_masks_credentials(tmp_path: Path) -> None:
     # Titles are Scholar's text and the summary becomes the Action's commit message.
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from crawler.models import AuthorRecord, Metrics, Profile, Publication
 
@@ -350,7 +351,7 @@ def test_the_summary_for_a_commit_message_masks_credentials(tmp_path: Path) -> N
         ),
         source="scholar",
         complete=True,
-        fetched_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        fetched_at=datetime(2026, 11, 20, tzinfo=UTC),
     )
     AuthorStore(data, SID).write_snapshot(record)
     old = dump(
@@ -371,7 +372,7 @@ def test_the_summary_for_a_commit_message_masks_credentials(tmp_path: Path) -> N
 def alfolio_record(
     citations: dict[str, int], *, complete: bool, day: int, titles: dict[str, str] | None = None
 ) -> Any:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from crawler.models import AuthorRecord, Metrics, Profile, Publication
 
@@ -389,7 +390,7 @@ def alfolio_record(
         ),
         source="scholar",
         complete=complete,
-        fetched_at=datetime(2026, 11, day, tzinfo=timezone.utc),
+        fetched_at=datetime(2026, 11, day, tzinfo=UTC),
     )
 
 

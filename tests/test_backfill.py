@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ RICH = AuthorRecord(
     ),
     complete=False,
     source="openalex",
-    fetched_at=datetime(2026, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+    fetched_at=datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC),
     notes=("counts_by_year covers only the last 10 years",),
 )
 
@@ -152,7 +152,7 @@ def records(draw: st.DrawFn) -> AuthorRecord:
             | st.datetimes(
                 min_value=datetime(2000, 1, 1),
                 max_value=datetime(2099, 1, 1),
-                timezones=st.just(timezone.utc),
+                timezones=st.just(UTC),
             ).map(lambda d: d.replace(microsecond=0))
         ),
         notes=tuple(draw(st.lists(text_st, max_size=2))),
@@ -294,7 +294,7 @@ def git(repo: Path, *args: str, when: int | None = None) -> str:
 
 # Commit times (UTC epoch seconds): 2024-01-01T00:00:00Z and then every 10 days at 12:34:56.
 TIMES = [1704067200 + i * 864000 + 45296 for i in range(6)]
-NAMES = [datetime.fromtimestamp(t, timezone.utc).strftime("%Y%m%dT%H%M%SZ.json") for t in TIMES]
+NAMES = [datetime.fromtimestamp(t, UTC).strftime("%Y%m%dT%H%M%SZ.json") for t in TIMES]
 
 
 def commit_file(repo: Path, content: bytes | str, when: int, path: str = "gs_data.json") -> None:
@@ -342,7 +342,7 @@ def test_import_git_five_versions_then_nothing(repo: Path, tmp_path: Path) -> No
     assert latest is not None
     record = latest[1]
     assert (record.metrics.citations, len(record.publications), record.source) == (140, 4, "scholar")
-    assert record.fetched_at == datetime.fromtimestamp(TIMES[4], timezone.utc)
+    assert record.fetched_at == datetime.fromtimestamp(TIMES[4], UTC)
     # The newest snapshot was imported, so the outputs were rebuilt from it.
     gs = json.loads((data / SID / "gs_data.json").read_text(encoding="utf-8"))
     assert (
@@ -459,7 +459,7 @@ def test_a_versions_of_another_author_is_refused(repo: Path, tmp_path: Path) -> 
 def test_older_history_does_not_touch_newer_outputs(repo: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     newer = record_from_gs_data(acad(150, {"x": 130, "yy": 15, "z": 5}), SID).with_fetched_at(
-        datetime(2025, 6, 1, tzinfo=timezone.utc)
+        datetime(2025, 6, 1, tzinfo=UTC)
     )
     AuthorStore(data, SID).write_snapshot(newer)
     write_outputs(data, newer, BadgeStyle())
@@ -480,7 +480,7 @@ def test_an_imported_run_snapshot_is_not_duplicated(tmp_path: Path) -> None:
     root.mkdir()
     git(root, "init", "-q", "-b", "google-scholar-stats")
     for i, total in enumerate((10, 12)):
-        record = RICH.with_fetched_at(datetime.fromtimestamp(TIMES[i] - 30, timezone.utc))
+        record = RICH.with_fetched_at(datetime.fromtimestamp(TIMES[i] - 30, UTC))
         record = AuthorRecord(
             **{
                 **{f: getattr(record, f) for f in record.__slots__},
@@ -581,8 +581,8 @@ def test_import_html_guard_checks_the_snapshot_before(tmp_path: Path) -> None:
     store = AuthorStore(data, kid)
     page = copy_fixture(tmp_path, "kietzig_en_2021_pagesize2.html")
     for when, total in (
-        (datetime(2019, 1, 1, tzinfo=timezone.utc), 1300),
-        (datetime(2024, 1, 1, tzinfo=timezone.utc), 5000),
+        (datetime(2019, 1, 1, tzinfo=UTC), 1300),
+        (datetime(2024, 1, 1, tzinfo=UTC), 5000),
     ):
         store.write_snapshot(
             AuthorRecord(
@@ -700,7 +700,7 @@ def test_import_html_of_older_layouts_keeps_what_the_page_cannot_say(tmp_path: P
     assert code == 0, err
     latest = AuthorStore(data, leek).latest()
     assert latest is not None
-    assert latest[1].fetched_at == datetime(2017, 3, 4, 12, tzinfo=timezone.utc)
+    assert latest[1].fetched_at == datetime(2017, 3, 4, 12, tzinfo=UTC)
     assert (latest[1].metrics.citations, latest[1].metrics.since_year) == (4623, 2012)
     assert dict(latest[1].cites_per_year)[2016] == 1014
     # A 2014 page saved by a browser: its chart was an image, so no per-year counts, and a note.
@@ -709,7 +709,7 @@ def test_import_html_of_older_layouts_keeps_what_the_page_cannot_say(tmp_path: P
     assert code == 0, err
     latest = AuthorStore(data, spjuth).latest()
     assert latest is not None
-    assert latest[1].fetched_at == datetime(2014, 2, 15, 9, 30, tzinfo=timezone.utc)
+    assert latest[1].fetched_at == datetime(2014, 2, 15, 9, 30, tzinfo=UTC)
     assert latest[1].cites_per_year == () and latest[1].metrics.citations == 437
     assert any("per-year" in note for note in latest[1].notes)
     assert json.loads((data / spjuth / "gs_data.json").read_text("utf-8"))["citedby"] == 437

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ def make_record(
             for i, (pub_id, cites) in enumerate(pubs)
         ),
         source=source,
-        fetched_at=datetime(2025, 11, 14, 12, 0, 0, tzinfo=timezone.utc),
+        fetched_at=datetime(2025, 11, 14, 12, 0, 0, tzinfo=UTC),
     )
 
 
@@ -529,7 +529,7 @@ def test_second_write_changes_nothing(tmp_path: Path) -> None:
     record = make_record()
     assert write_badges(tmp_path, record, BadgeStyle())
     before = all_files(tmp_path)
-    assert write_badges(tmp_path, record.with_fetched_at(datetime.now(timezone.utc)), BadgeStyle()) == []
+    assert write_badges(tmp_path, record.with_fetched_at(datetime.now(UTC)), BadgeStyle()) == []
     assert all_files(tmp_path) == before
 
 

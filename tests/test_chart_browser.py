@@ -9,7 +9,7 @@ import itertools
 import json
 import subprocess
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from crawler.storage.store import AuthorStore
 pytestmark = pytest.mark.browser
 
 A = "cHaRtAuThOr1"
-START = datetime(2024, 6, 1, 7, 0, tzinfo=timezone.utc)
+START = datetime(2024, 6, 1, 7, 0, tzinfo=UTC)
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
 FALLBACK = '<em id="fallback">a picture of my citations</em>'
 

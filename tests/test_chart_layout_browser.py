@@ -18,7 +18,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,7 @@ class Branch:
 def build_branch(tmp: Path) -> Branch:
     """41 daily runs of three authors ending yesterday; the root author's last four days were kept
     through a block (``stale_since``)."""
-    today = datetime.now(timezone.utc).replace(hour=6, minute=0, second=0, microsecond=0)
+    today = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=DAYS)
     stale_since = today - timedelta(days=STALE_DAYS)
     data = tmp / "data"
@@ -254,7 +254,7 @@ def test_chart_on_acadhomepage(browser: Any, site: dict[str, Any], width: int, s
             f"{site['base']}/{AUTHORS[2]}/gs_history.json",
         ]
     )
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     for name, chart in charts.items():
         assert chart is not None, name
         # Small: at most 480 px wide and 120 px tall, never wider than its element, drawn 1:1.

@@ -9,7 +9,7 @@ import json
 import os
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ TRICKY = 'Commas, "quotes"\nand a new line; naïve café — ünïcode'
 
 
 def at(day: int, hour: int = 6, minute: int = 0) -> datetime:
-    return datetime(2026, 1, 1, hour, minute, tzinfo=timezone.utc) + timedelta(days=day)
+    return datetime(2026, 1, 1, hour, minute, tzinfo=UTC) + timedelta(days=day)
 
 
 def make_record(
@@ -437,10 +437,8 @@ def test_header_reader_stops_before_the_publication_list(
 
 
 def test_snapshot_names_are_times() -> None:
-    assert snapshot_time(Path("20260102T030405Z.json")) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    assert snapshot_time(Path("20260102T030405Z_2.json")) == datetime(
-        2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc
-    )
+    assert snapshot_time(Path("20260102T030405Z.json")) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert snapshot_time(Path("20260102T030405Z_2.json")) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert snapshot_time(Path("20261302T030405Z.json")) is None
     assert snapshot_time(Path("latest.json")) is None
 

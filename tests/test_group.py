@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -69,7 +69,7 @@ def record(sid: str, *pubs: Publication, cites_per_year: tuple[tuple[int, int], 
         Metrics(citations=total, h_index=1),
         cites_per_year=cites_per_year,
         publications=pubs,
-        fetched_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
     )
 
 

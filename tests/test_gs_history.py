@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
@@ -15,7 +15,7 @@ from crawler.outputs.write import write_outputs
 from crawler.storage.store import AuthorStore
 
 A = "aaaaaaaaaaaA"
-START = datetime(2025, 3, 1, 6, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 
 
 def record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def rec(
         publications=pubs,
         complete=complete,
         source=source,
-        fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
 
 
@@ -161,7 +161,7 @@ def test_guard_options_refuse_nonsense(value: object) -> None:
 
 def test_same_content_ignores_fetched_at_only() -> None:
     a = rec()
-    later = a.with_fetched_at(datetime(2027, 6, 1, tzinfo=timezone.utc))
+    later = a.with_fetched_at(datetime(2027, 6, 1, tzinfo=UTC))
     assert same_content(a, later)
     assert same_content(a, replace(a, fetched_at=None))
     assert not same_content(a, replace(a, metrics=replace(a.metrics, h_index=6)))
@@ -322,7 +322,7 @@ def test_a_forged_page_never_becomes_the_baseline(tmp_path: Path) -> None:
     # The real numbers are still compared with the real ones, and pass.
     again = accept_record(
         tmp_path,
-        real.with_fetched_at(datetime(2027, 1, 1, tzinfo=timezone.utc)),
+        real.with_fetched_at(datetime(2027, 1, 1, tzinfo=UTC)),
         guard=DEFAULT,
         badge=BadgeStyle(),
     )

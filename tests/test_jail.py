@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import shutil
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -141,11 +141,9 @@ def test_every_writer_refuses_the_link(linked: tuple[Path, Path]) -> None:
         lambda: remove_file(data / SID / "citations.svg", jail=data),
         lambda: remove_temp_files(data / SID, jail=data),
         lambda: AuthorStore(data, SID).write_snapshot(
-            AuthorRecord(
-                Profile(SID, "A"), Metrics(citations=1), fetched_at=datetime(2026, 1, 2, tzinfo=timezone.utc)
-            )
+            AuthorRecord(Profile(SID, "A"), Metrics(citations=1), fetched_at=datetime(2026, 1, 2, tzinfo=UTC))
         ),
-        lambda: mark_stale(data, SID, RuntimeError("down"), when=datetime(2026, 1, 2, tzinfo=timezone.utc)),
+        lambda: mark_stale(data, SID, RuntimeError("down"), when=datetime(2026, 1, 2, tzinfo=UTC)),
     ]
     for attempt in attempts:
         with pytest.raises(StorageError, match="symbolic link"):
@@ -192,7 +190,7 @@ def snapshot_of(data: Path, scholar_id: str) -> None:
         AuthorRecord(
             Profile(scholar_id, "A"),
             Metrics(citations=5),
-            fetched_at=datetime(2026, 1, 2, tzinfo=timezone.utc),
+            fetched_at=datetime(2026, 1, 2, tzinfo=UTC),
         )
     )
 

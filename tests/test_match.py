@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -285,10 +286,10 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_match_command_lists_pairs_and_both_unmatched_sides(tmp_path: Path, scholar: AuthorRecord) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     data = tmp_path / "data"
-    when = datetime(2026, 11, 20, 6, 12, 41, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 20, 6, 12, 41, tzinfo=UTC)
     write_snapshot(data / SID / "snapshots", scholar.with_fetched_at(when))
     write_snapshot(
         data / SID / "sources" / "openalex" / "snapshots",

@@ -4,7 +4,7 @@ emptied output (a power cut after a rename without fsync) is always rebuilt."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from crawler.outputs.write import Accepted, accept_record
 from crawler.policy.guard import GuardOptions
 
 SID = "mAnIfEsTtEsT"
-WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 def record(when: datetime = WHEN, citations: int = 50) -> AuthorRecord:

@@ -7,7 +7,7 @@ came from) and ``expected.json`` holds the values read from each page by hand.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -156,7 +156,7 @@ def test_a_wayback_capture_reads_as_the_page_and_is_dated_by_the_capture(
         browser_saved=browser_saved,
     )
     plain, archived = parse_profile(page(name)), parse_profile(body)
-    assert archived.captured_at == datetime(2015, 2, 8, 12, 34, 56, tzinfo=timezone.utc)
+    assert archived.captured_at == datetime(2015, 2, 8, 12, 34, 56, tzinfo=UTC)
     assert archived.profile.scholar_id == want["scholar_id"]
     # Links the archive rewrote are read at their original address.
     assert archived.profile.homepage == plain.profile.homepage == want["homepage"]
@@ -174,7 +174,7 @@ def test_a_capture_of_todays_layout_too() -> None:
     archived = parse_profile(
         wayback.capture(body, url=SCHOLAR.format("AoKJ_g4AAAAJ"), timestamp="20251114083000")
     )
-    assert archived.captured_at == datetime(2025, 11, 14, 8, 30, tzinfo=timezone.utc)
+    assert archived.captured_at == datetime(2025, 11, 14, 8, 30, tzinfo=UTC)
     assert (archived.metrics.citations, len(archived.publications), archived.has_more) == (1799, 176, False)
 
 
@@ -187,10 +187,10 @@ def test_the_capture_date_comes_from_the_capture_not_the_toolbar_links() -> None
         before="20170101000000",
         after="20170401000000",
     )
-    assert parse_profile(body).captured_at == datetime(2017, 3, 4, 12, tzinfo=timezone.utc)
+    assert parse_profile(body).captured_at == datetime(2017, 3, 4, 12, tzinfo=UTC)
     # Without the playback script, the rewritten links of the page itself still say when.
     stripped = body.replace(b"__wm.wombat(", b"__wm.wombat_gone(")
-    assert parse_profile(stripped).captured_at == datetime(2017, 3, 4, 12, tzinfo=timezone.utc)
+    assert parse_profile(stripped).captured_at == datetime(2017, 3, 4, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -278,7 +278,7 @@ def test_a_page_saved_with_singlefile_is_dated_by_its_saved_date(header: str) ->
     ).encode()
     at = body.index(b">", body.lower().index(b"<html")) + 1
     result = parse_profile(body[:at] + comment + body[at:])
-    assert result.captured_at == datetime(2025, 11, 14, 6, 30, 5, tzinfo=timezone.utc)
+    assert result.captured_at == datetime(2025, 11, 14, 6, 30, 5, tzinfo=UTC)
     assert result.metrics.citations == 1799
     # The same words elsewhere on a page (a title, a post) date nothing.
     quoted = body.replace(b"<title>", b"<title>Page saved with SingleFile saved date: Fri Nov 14 2025 ", 1)
@@ -295,9 +295,7 @@ def test_a_wayback_capture_saved_with_singlefile_keeps_the_capture_date() -> Non
         b"<!--\n Page saved with SingleFile \n url: x \n"
         b" saved date: Mon Dec 07 2026 10:00:00 GMT+0000 (UTC) \n-->"
     )
-    assert parse_profile(body[:at] + comment + body[at:]).captured_at == datetime(
-        2017, 3, 4, 12, tzinfo=timezone.utc
-    )
+    assert parse_profile(body[:at] + comment + body[at:]).captured_at == datetime(2017, 3, 4, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

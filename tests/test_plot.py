@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ def record(day: int, citations: int | None, *, source: str = "scholar", sid: str
             (2018 + i, 10 * i + day) for i in range(7) if i != 3
         ),  # 2021: no bar, as on Scholar
         source=source,
-        fetched_at=datetime(2025, 3, 1, 8, tzinfo=timezone.utc) + timedelta(days=day * 30),
+        fetched_at=datetime(2025, 3, 1, 8, tzinfo=UTC) + timedelta(days=day * 30),
     )
 
 
@@ -59,7 +59,7 @@ def test_lines_and_bars_hold_the_snapshot_values(data: Path) -> None:
     patches: list[Any] = list(bars.patches)
     # One line per run of one source; the snapshot without a total is left out.
     assert [line.get_label() for line in lines] == ["Google Scholar", "OpenAlex"]
-    start = datetime(2025, 3, 1, 8, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 1, 8, tzinfo=UTC)
     expected = [
         ([start + timedelta(days=d * 30) for d in (0, 1, 3)], [100, 130, 170]),
         ([start + timedelta(days=d * 30) for d in (4, 5)], [90, 95]),
@@ -130,7 +130,7 @@ def test_one_snapshot_without_histogram_still_draws(tmp_path: Path) -> None:
     bare = AuthorRecord(
         profile=Profile(scholar_id=SID, name="N"),
         metrics=Metrics(citations=3),
-        fetched_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+        fetched_at=datetime(2025, 1, 1, tzinfo=UTC),
     )
     AuthorStore(folder, SID).write_snapshot(bare)
     figure = history_figure(folder, SID)

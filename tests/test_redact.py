@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -155,7 +155,7 @@ def git(cwd: Path, *args: str) -> str:
 def seed_data(data: Path) -> str:
     """An author's last good snapshot, as an earlier run left it; the author's ID."""
     page = parse_profile((FIXTURES / "bohlooli_en_50rows.html").read_bytes())
-    record = dataclasses.replace(page_to_record(page), fetched_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    record = dataclasses.replace(page_to_record(page), fetched_at=datetime(2026, 11, 1, tzinfo=UTC))
     AuthorStore(data, record.scholar_id).write_snapshot(record)
     write_outputs(data, record, BadgeStyle())  # gs_data.json and badges, as that run wrote them
     return record.scholar_id

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ def not_on_github(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def day(n: int) -> datetime:
-    return datetime(2026, 3, 1, 9, tzinfo=timezone.utc) + timedelta(days=n)
+    return datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(days=n)
 
 
 def rec(

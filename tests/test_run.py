@@ -15,6 +15,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -900,7 +901,7 @@ def test_second_run_on_a_locked_folder_exits_8_at_once(
 
 
 def test_a_site_error_in_the_summary_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import crawler.history.dashboard as dashboard
     from crawler.errors import StorageError
@@ -910,7 +911,7 @@ def test_a_site_error_in_the_summary_is_masked(tmp_path: Path, monkeypatch: pyte
         raise StorageError("cannot write https://bob:hunter2@host.example/site?token=TOKEN42")
 
     monkeypatch.setattr(dashboard, "update_site", failing)
-    summary = RunSummary(started=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    summary = RunSummary(started=datetime(2026, 1, 1, tzinfo=UTC))
     _update_site(load_config(None, authors=["aaaaaaaaaaaA"], data_dir=tmp_path), summary)
     text = json.dumps(summary.to_dict())
     assert "host.example" in text and "hunter2" not in text and "TOKEN42" not in text

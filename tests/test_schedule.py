@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from replay import ReplayServer
 from crawler.errors import UsageError
 from crawler.schedule import cron_day_of_week, cron_trigger, cron_weekdays
 
-UTC = timezone.utc
+UTC = UTC
 # Wednesday 1 January 2025, midnight UTC.
 WEDNESDAY = datetime(2025, 1, 1, tzinfo=UTC)
 # Generous: these are waits for something to happen, never assertions on speed.

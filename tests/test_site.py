@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from crawler.storage.store import AuthorStore, snapshot_refs
 
 A = "aaaaaaaaaaaA"
 B = "bbbbbbbbbbbB"
-START = datetime(2025, 1, 1, 6, 0, tzinfo=timezone.utc)
+START = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
 AS_OF = START + timedelta(days=500)
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">&amp;"\'</title>'
 

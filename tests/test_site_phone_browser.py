@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from crawler.storage.store import AuthorStore
 
 pytestmark = pytest.mark.browser
 
-START = datetime(2026, 10, 26, 6, 0, tzinfo=timezone.utc)
+START = datetime(2026, 10, 26, 6, 0, tzinfo=UTC)
 DAYS = 41
 AS_OF = START + timedelta(days=DAYS)
 IDS = ("PhOnEaUtHr01", "PhOnEaUtHr02", "PhOnEaUtHr03", "PhOnEaUtHr04", "PhOnEaUtHr05")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from crawler.models import format_time, utc_now
 from crawler.storage.stale import STATE_FILE, last_attempt, mark_stale, stale_since_of
 
 SID = "sTaLeTeStId_"
-WHEN = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 def write_state(data: Path, stale_since: object) -> None:

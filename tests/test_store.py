@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from crawler.storage.store import (
 )
 
 SID = "stOrEtEsTiD_"
-WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def record(citations: int = 10, when: datetime = WHEN) -> AuthorRecord:
@@ -255,7 +255,7 @@ def test_a_snapshot_read_again_is_the_file_as_it_is_now(tmp_path: Path) -> None:
             i10_index_since=None,
             since_year=None,
         ),
-        fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     path = store_.write_snapshot(first)
     assert store_.read_snapshot(path) == first

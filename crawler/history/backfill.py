@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.branch.git import Git, git_reason
@@ -111,15 +111,13 @@ def import_records(
     outcome = ImportOutcome()
     store = AuthorStore(data_dir, scholar_id)
     written: dict[Path, AuthorRecord] = {}
-    ordered = sorted(
-        candidates, key=lambda c: c.record.fetched_at or datetime.min.replace(tzinfo=timezone.utc)
-    )
+    ordered = sorted(candidates, key=lambda c: c.record.fetched_at or datetime.min.replace(tzinfo=UTC))
     with locked(data_dir):
         for candidate in ordered:
             record = candidate.record
             if record.fetched_at is None:
                 raise ValueError(f"{candidate.label}: an imported record needs a time")
-            record = record.with_fetched_at(record.fetched_at.astimezone(timezone.utc).replace(microsecond=0))
+            record = record.with_fetched_at(record.fetched_at.astimezone(UTC).replace(microsecond=0))
             reason, previous = _already_there(store, record)
             if reason is not None:
                 log.info("%s: skipped, %s", candidate.label, reason)
@@ -197,7 +195,7 @@ def git_versions(
     for line in result.stdout.decode().splitlines():
         sha, _, stamp = line.partition(" ")
         if sha and stamp.strip().isdigit():
-            versions.append(GitVersion(sha, datetime.fromtimestamp(int(stamp), timezone.utc)))
+            versions.append(GitVersion(sha, datetime.fromtimestamp(int(stamp), UTC)))
     return git, versions
 
 
@@ -317,7 +315,7 @@ def html_candidates(
         path = Path(file)
         try:
             body = read_bounded(path, limit=MAX_PAGE_BYTES, follow=True, error=UsageError)
-            mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
         try:

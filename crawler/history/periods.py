@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from crawler.errors import UsageError
 from crawler.models import parse_time
@@ -21,14 +21,14 @@ def parse_date(text: str | datetime | date, *, end_of_day: bool = False, option:
     A time without a zone is UTC.  Anything else is a ``UsageError`` naming ``option``.
     """
     if isinstance(text, datetime):
-        return text.replace(tzinfo=timezone.utc) if text.tzinfo is None else text.astimezone(timezone.utc)
+        return text.replace(tzinfo=UTC) if text.tzinfo is None else text.astimezone(UTC)
     if isinstance(text, date):
-        day = datetime(text.year, text.month, text.day, tzinfo=timezone.utc)
+        day = datetime(text.year, text.month, text.day, tzinfo=UTC)
         return day + timedelta(days=1, microseconds=-1) if end_of_day else day
     value = text.strip()
     try:
         if _DATE_RE.match(value):
-            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
             return day + timedelta(days=1, microseconds=-1) if end_of_day else day
         return parse_time(value)
     except ValueError as exc:
@@ -38,7 +38,7 @@ def parse_date(text: str | datetime | date, *, end_of_day: bool = False, option:
 
 
 def period_key(when: datetime, freq: str) -> tuple[int, ...]:
-    when = when.astimezone(timezone.utc)
+    when = when.astimezone(UTC)
     if freq == "daily":
         return (when.year, when.month, when.day)
     if freq == "weekly":

@@ -24,7 +24,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -383,7 +383,7 @@ def check_data(data: PublishedData, report: Report, now: datetime) -> dict[str, 
     )
     if snapshots:
         newest = snapshots[-1][0]
-        when = datetime.strptime(newest[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        when = datetime.strptime(newest[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         report.facts["newest_snapshot"] = snapshots[-1][1]
         report.facts["newest_snapshot_age_days"] = round((now - when).total_seconds() / 86400, 1)
     elif names:
@@ -592,7 +592,7 @@ def diagnose(
                     f"then `git fetch origin {branch}`"
                 ),
             )
-    gs_data = check_data(data, report, now or datetime.now(timezone.utc)) if data is not None else None
+    gs_data = check_data(data, report, now or datetime.now(UTC)) if data is not None else None
     texts = {}
     for path in sites.source_files(root):
         text = sites.read_text(path)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ FORMAT = 1
 
 
 def _day(when: datetime) -> date:
-    return when.astimezone(timezone.utc).date()
+    return when.astimezone(UTC).date()
 
 
 class _Series:

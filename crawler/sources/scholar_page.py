@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -279,7 +279,7 @@ def _is_archived(text: str) -> bool:
 
 def _timestamp(stamp: str) -> datetime | None:
     try:
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        return datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -321,7 +321,7 @@ def _capture_time(text: str, tree: HTMLParser) -> datetime | None:
     match = _ARCHIVED_ON_RE.search(text)
     if match:
         try:
-            return datetime.strptime(match.group(1), "%H:%M:%S %b %d, %Y").replace(tzinfo=timezone.utc)
+            return datetime.strptime(match.group(1), "%H:%M:%S %b %d, %Y").replace(tzinfo=UTC)
         except ValueError:
             return None
     return None
@@ -345,7 +345,7 @@ def _saved_date(text: str) -> datetime | None:
         saved = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%b %d %Y %H:%M:%S %z")
     except ValueError:
         return None
-    return saved.astimezone(timezone.utc)
+    return saved.astimezone(UTC)
 
 
 def _ends_whole(text: str) -> bool:

@@ -29,7 +29,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ def locked(data_dir: Path, *, timeout: float = 0) -> Iterator[None]:
 def snapshot_name(when: datetime) -> str:
     """The file name of a snapshot fetched at ``when``, in UTC whatever its zone."""
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
+        when = when.astimezone(UTC)
     return when.strftime("%Y%m%dT%H%M%SZ") + SNAPSHOT_SUFFIX
 
 
@@ -153,7 +153,7 @@ def time_from_name(name: str) -> datetime | None:
     try:
         # Cheaper than strptime, which matters for 182,500 names.
         year, month, day, hour, minute, second = map(int, match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
 

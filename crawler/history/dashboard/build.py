@@ -32,7 +32,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -677,7 +677,7 @@ def build_site(
     ``out`` that is not ours, ``StorageError`` when a file cannot be written.
     """
     data_dir, out = Path(data_dir), Path(out)
-    as_of = (as_of or utc_now()).astimezone(timezone.utc)
+    as_of = (as_of or utc_now()).astimezone(UTC)
     title = title or DEFAULT_TITLE
     ids = resolve_authors(data_dir, authors)
     odd = [a for a in ids if not SCHOLAR_ID_RE.match(a)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
@@ -66,7 +66,7 @@ def signed(value: int | None) -> str:
 
 
 def _day(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d")
 
 
 def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -82,14 +82,14 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
 
 
 def _time_ticks(t0: float, t1: float) -> list[tuple[float, str]]:
-    start = datetime.fromtimestamp(t0, timezone.utc)
-    end = datetime.fromtimestamp(t1, timezone.utc)
+    start = datetime.fromtimestamp(t0, UTC)
+    end = datetime.fromtimestamp(t1, UTC)
     years = end.year - start.year
     ticks = []
     if years >= 2:
         step = max(1, math.ceil(years / 8))
         for year in range(start.year + 1, end.year + 1, step):
-            ticks.append((datetime(year, 1, 1, tzinfo=timezone.utc).timestamp(), str(year)))
+            ticks.append((datetime(year, 1, 1, tzinfo=UTC).timestamp(), str(year)))
     else:
         month = start.month + 1
         year = start.year
@@ -99,7 +99,7 @@ def _time_ticks(t0: float, t1: float) -> list[tuple[float, str]]:
             if month > 12:
                 month -= 12
                 year += 1
-            when = datetime(year, month, 1, tzinfo=timezone.utc)
+            when = datetime(year, month, 1, tzinfo=UTC)
             if when.timestamp() > t1:
                 break
             ticks.append((when.timestamp(), when.strftime("%b %Y")))
