@@ -43,7 +43,6 @@ MAX_FUNCTION_LINES = 80
 # each leaves its list when it is split (ARCHITECTURE.md, "Still to split").
 LONG_MODULES: dict[str, int] = {
     "crawler.config": 514,
-    "crawler.history.dashboard.build": 731,
     "crawler.homepage.doctor": 605,
     "crawler.homepage.init": 564,
     "crawler.policy.match": 506,
@@ -54,7 +53,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "crawler.branch.publish.publish": 120,
     "crawler.config.read_config_file": 87,
     "crawler.config.load_config": 88,
-    "crawler.history.dashboard.build._author_context": 105,
     "crawler.homepage.doctor.check_workflows": 89,
     "crawler.net.http._send": 83,
     "crawler.policy.match.match_publications": 95,

@@ -17,7 +17,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.cli import main
 from crawler.history.dashboard import build_site
-from crawler.history.dashboard.build import MARKER, group_totals
+from crawler.history.dashboard.build import MARKER
+from crawler.history.dashboard.index_page import group_totals
 from crawler.history.dashboard.timeline import load_author
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.storage.stale import mark_stale

@@ -14,10 +14,12 @@ the file stays small.  The exact numbers are in the tables and the tooltips.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -318,3 +320,35 @@ def bar_chart(
 
 def day(seconds: float) -> str:
     return _day(seconds)
+
+
+# A phone's copy of each chart: drawn at about a phone's width, so that its text is 11 px as shown.
+PHONE_WIDTH = 340
+
+
+PHONE_HEIGHT = 220
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` to end it early."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def deltas(values: list[Any]) -> list[Any]:
+    """Each number as its difference from the previous number (``None`` kept): small JSON."""
+    out: list[Any] = []
+    base: float = 0
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        out.append(value - base)
+        base = value
+    return out
+
+
+def axis_end(as_of: datetime) -> float:
+    """Where the time axes end: the end of ``as_of``'s UTC day.  Not ``as_of`` itself,
+    so that two builds on one day with the same data give the same bytes."""
+    return (as_of.timestamp() // 86400 + 1) * 86400
