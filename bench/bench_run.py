@@ -53,7 +53,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from replay import ReplayServer  # noqa: E402
 
 from crawler.config import load_config  # noqa: E402
-from crawler.run import RunSummary, run  # noqa: E402
+from crawler.outputs.run_summary import RunSummary  # noqa: E402
+from crawler.run import run  # noqa: E402
 
 LAB_TARGET = 3.0
 NOOP_TARGET = 2.0

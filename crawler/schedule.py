@@ -45,7 +45,8 @@ from crawler.branch.publish import publish
 from crawler.branch.restore import restore
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, UsageError
-from crawler.run import AuthorOutcome, run
+from crawler.outputs.run_summary import AuthorOutcome
+from crawler.run import run
 from crawler.storage.store import DEFAULT_BRANCH
 
 log = logging.getLogger(__name__)

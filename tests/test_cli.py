@@ -30,7 +30,7 @@ from crawler.history.export import Format as ExportFormat
 from crawler.history.export import What
 from crawler.models import TextEnum
 from crawler.outputs.embed import Format as SnippetFormat
-from crawler.run import Status
+from crawler.outputs.run_summary import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 SID = "cOnFiGhOuSe1"

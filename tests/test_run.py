@@ -905,7 +905,8 @@ def test_a_site_error_in_the_summary_is_masked(tmp_path: Path, monkeypatch: pyte
 
     import crawler.history.dashboard as dashboard
     from crawler.errors import StorageError
-    from crawler.run import RunSummary, _update_site
+    from crawler.outputs.run_summary import RunSummary
+    from crawler.run import _update_site
 
     def failing(*_: object, **__: object) -> None:
         raise StorageError("cannot write https://bob:hunter2@host.example/site?token=TOKEN42")

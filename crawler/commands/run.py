@@ -27,10 +27,10 @@ from crawler.sources import SOURCES
 if TYPE_CHECKING:
     # The pipeline is imported when the command runs: `run --help` needs none of it.
     from crawler.config import Config
-    from crawler.run import AuthorOutcome, RunSummary
+    from crawler.outputs.run_summary import AuthorOutcome, RunSummary
 
 # Failures shout, so they stand out in a log of many authors.  Keyed by the
-# words of crawler.run.Status, which compare equal to its members.
+# words of crawler.outputs.run_summary.Status, which compare equal to its members.
 _MARK = {
     "updated": "updated",
     "unchanged": "unchanged",
@@ -44,7 +44,7 @@ _MARK = {
 def _report(outcome: AuthorOutcome, data_dir: Path) -> None:
     from crawler.net.redact import redacted_text
     from crawler.outputs.advice import first_day_advice, for_the_user, in_the_action
-    from crawler.run import Status
+    from crawler.outputs.run_summary import Status
     from crawler.storage.stale import STATE_FILE
 
     detail = f"{outcome.citations} citations" if outcome.citations is not None else ""
@@ -279,7 +279,8 @@ def run_command(
     """
     from crawler.config import load_config
     from crawler.models import utc_now
-    from crawler.run import RunSummary, run
+    from crawler.outputs.run_summary import RunSummary
+    from crawler.run import run
     from crawler.shard import for_shard, parse_shard
 
     config = load_config(
