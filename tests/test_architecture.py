@@ -27,7 +27,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "run": {"net", "sources", "storage", "policy", "outputs", "history", "config"},
     "shard": {"sources", "config"},
     "merge": {"net", "sources", "storage", "policy", "outputs", "config"},
-    "schedule": {"storage", "branch", "config", "run"},
+    "schedule": {"storage", "outputs", "branch", "config", "run"},
     "homepage": {"net", "sources", "storage", "outputs", "shard"},
     "commands": {
         "net", "sources", "storage", "policy", "outputs", "branch", "history",
