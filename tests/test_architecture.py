@@ -45,7 +45,6 @@ LONG_MODULES: dict[str, int] = {
     "crawler.config": 514,
     "crawler.homepage.doctor": 605,
     "crawler.homepage.init": 564,
-    "crawler.policy.match": 506,
     "crawler.run": 517,
     "crawler.sources.scholar_page": 851,
 }
@@ -55,7 +54,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "crawler.config.load_config": 88,
     "crawler.homepage.doctor.check_workflows": 89,
     "crawler.net.http._send": 83,
-    "crawler.policy.match.match_publications": 95,
 }
 
 

@@ -15,14 +15,12 @@ from standin import load
 from crawler.errors import ConfigError
 from crawler.models import AuthorRecord, Metrics, Profile, Publication, record_to_dict
 from crawler.policy.match import (
-    MIN_CONFIDENCE,
     Overrides,
     match_publications,
     match_records,
-    normalize_title,
     read_overrides,
-    score,
 )
+from crawler.policy.titles import MIN_CONFIDENCE, normalize_title, score
 from crawler.sources import openalex, semantic_scholar, serpapi
 from crawler.sources.scholar_page import page_to_record, parse_profile
 

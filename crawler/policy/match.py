@@ -32,11 +32,7 @@ Matches are kept in ``<author>/matches/<source>.json`` with their confidence.
 
 from __future__ import annotations
 
-import difflib
-import html
-import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,137 +40,13 @@ from typing import Any
 
 from crawler.errors import ConfigError
 from crawler.models import AuthorRecord, Publication, format_time
+from crawler.policy.titles import MIN_CONFIDENCE, TitleKey, score
 from crawler.storage.readfile import MAX_SETTINGS_BYTES, read_bounded
 
-MIN_CONFIDENCE = 0.85
 MARGIN = 0.05
-WEAK_CONFIDENCE = 0.6
-SIMILAR_RATIO = 0.93
 MATCHES_DIR = "matches"
 OVERRIDES_FILE = "matches.toml"
 MATCHES_FORMAT = 1
-
-_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
-_TEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
-_NOT_WORD_RE = re.compile(r"[^0-9a-z]+")
-_SUBTITLE_RE = re.compile(r"\s*(?::|\s[-–—]\s|[?!]\s|\.\s)")
-_TRUNCATED_RE = re.compile(r"(?:\.\.\.|…)\s*$")
-_DOI_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
-# A shorter title explains a longer one only when it says enough by itself.
-_MIN_PREFIX_WORDS = 3
-_MIN_PREFIX_CHARS = 20
-
-
-def _plain(title: str) -> str:
-    """The title as text: entities decoded (twice, for double-escaped feeds), markup
-    and TeX commands dropped, so ``BaFe<sub>2</sub>`` and ``$\\mathrm{BaFe}_2$`` read ``BaFe2``."""
-    text = html.unescape(html.unescape(title))
-    text = _TAG_RE.sub("", text)
-    text = _TEX_COMMAND_RE.sub("", text)
-    return re.sub(r"[${}_^]", "", text)
-
-
-def normalize_title(title: str) -> str:
-    """Lower-case ASCII words separated by single spaces: accents, case, punctuation,
-    entities and inline markup make no difference."""
-    text = unicodedata.normalize("NFKD", _plain(title))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return _NOT_WORD_RE.sub(" ", text).strip()
-
-
-def main_title(title: str) -> str:
-    """The normalised title before its subtitle (``Title: subtitle``, ``Title - subtitle``)."""
-    parts = _SUBTITLE_RE.split(_plain(title).strip(), maxsplit=1)
-    return normalize_title(parts[0])
-
-
-def normalize_doi(value: str | None) -> str | None:
-    if not value:
-        return None
-    match = _DOI_RE.match(value.strip())
-    return match.group(1).lower() if match else None
-
-
-@dataclass(frozen=True)
-class _Key:
-    """What the matcher compares of one publication, computed once."""
-
-    pub: Publication
-    title: str
-    main: str
-    words: frozenset[str]
-    truncated: bool
-    doi: str | None
-
-    @classmethod
-    def of(cls, pub: Publication) -> _Key:
-        title = normalize_title(pub.title)
-        return cls(
-            pub,
-            title,
-            main_title(pub.title),
-            frozenset(title.split()),
-            bool(_TRUNCATED_RE.search(pub.title.strip())),
-            normalize_doi(pub.doi),
-        )
-
-
-def _prefix_match(short: _Key, long: _Key) -> str | None:
-    """``subtitle`` or ``truncated`` when ``short`` is ``long`` cut at a boundary that explains it."""
-    if len(short.title.split()) < _MIN_PREFIX_WORDS or len(short.title) < _MIN_PREFIX_CHARS:
-        return None
-    if not long.title.startswith(short.title + " "):
-        return None
-    if short.truncated:
-        return "truncated"
-    if long.main == short.title:
-        return "subtitle"
-    return None
-
-
-def score(
-    scholar: Publication | _Key, other: Publication | _Key, *, same_keys: bool = False
-) -> tuple[float, str] | None:
-    """The confidence that ``other`` is ``scholar``, and on what evidence; ``None`` when it is not.
-
-    ``same_keys``: the other source keys works as Scholar does (SerpApi), so an
-    equal key is proof.
-    """
-    s = scholar if isinstance(scholar, _Key) else _Key.of(scholar)
-    o = other if isinstance(other, _Key) else _Key.of(other)
-    if same_keys and s.pub.author_pub_id == o.pub.author_pub_id:
-        return 1.0, "id"
-    if s.doi and o.doi:
-        return (1.0, "doi") if s.doi == o.doi else None
-    if not s.title or not o.title:
-        return None
-    if s.title == o.title:
-        confidence, how = 1.0, "title"
-    else:
-        how_prefix = _prefix_match(s, o) or _prefix_match(o, s)
-        if how_prefix:
-            confidence, how = 0.9, how_prefix
-        else:
-            shared = len(s.words & o.words) / max(len(s.words), len(o.words))
-            if shared < 0.6:
-                return None
-            ratio = difflib.SequenceMatcher(None, s.title, o.title, autojunk=False).ratio()
-            if ratio < WEAK_CONFIDENCE:
-                return None
-            # Below SIMILAR_RATIO a pair is never kept, only listed as weak.
-            confidence, how = (
-                (ratio if ratio >= SIMILAR_RATIO else min(ratio, MIN_CONFIDENCE - 0.01)),
-                "similar",
-            )
-    ys, yo = s.pub.year, o.pub.year
-    if ys is not None and yo is not None:
-        if abs(ys - yo) > 1:
-            return None
-        if ys != yo:
-            confidence *= 0.95
-    elif ys is not None or yo is not None:
-        confidence *= 0.95
-    return round(confidence, 3), how
 
 
 @dataclass(frozen=True)
@@ -224,6 +96,109 @@ class Overrides:
     pairs: Mapping[str, str | None] = field(default_factory=dict)
 
 
+@dataclass
+class _Matching:
+    """The state of one matching as it goes through its stages."""
+
+    scholar_by_id: dict[str, Publication]
+    other_by_id: dict[str, Publication]
+    pairs: list[Pair] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    taken_s: set[str] = field(default_factory=set)
+    taken_o: set[str] = field(default_factory=set)
+    unmatched: dict[str, Unmatched] = field(default_factory=dict)
+
+    def take(self, pair: Pair) -> None:
+        self.taken_s.add(pair.scholar)
+        self.taken_o.add(pair.other)
+        self.pairs.append(pair)
+
+
+def _apply_overrides(state: _Matching, overrides: Overrides, source: str) -> None:
+    """Stage 1: the user's own pairs (``matches.toml``) settle what they name."""
+    for s_id, o_id in overrides.pairs.items():
+        if s_id not in state.scholar_by_id:
+            state.notes.append(f"{OVERRIDES_FILE}: {s_id} is not on the Scholar profile; entry ignored")
+            continue
+        state.taken_s.add(s_id)
+        if o_id is None:
+            state.notes.append(f"{OVERRIDES_FILE}: {s_id} is never matched")
+            continue
+        if o_id not in state.other_by_id:
+            state.notes.append(f"{OVERRIDES_FILE}: {source} has no work {o_id} (for {s_id}); entry ignored")
+            continue
+        if o_id in state.taken_o:
+            state.notes.append(
+                f"{OVERRIDES_FILE}: {o_id} is already matched to another paper (for {s_id}); entry ignored"
+            )
+            continue
+        state.take(Pair(s_id, o_id, 1.0, "matches.toml"))
+        state.notes.append(f"{OVERRIDES_FILE}: {s_id} = {o_id}")
+
+
+def _candidates(
+    state: _Matching, scholar: Sequence[Publication], other: Sequence[Publication], same_keys: bool
+) -> dict[str, list[Pair]]:
+    """Stage 2: equal keys (a source that reads Scholar itself), then every other work's scored
+    candidates among the Scholar papers still free, best first."""
+    if same_keys:
+        # The other source reads Scholar itself: an equal key settles it, whatever
+        # look-alike titles the profile also lists.
+        for o in other:
+            o_id = o.author_pub_id
+            if o_id in state.scholar_by_id and o_id not in state.taken_s and o_id not in state.taken_o:
+                state.take(Pair(o_id, o_id, 1.0, "id"))
+    s_keys = [TitleKey.of(p) for p in scholar if p.author_pub_id not in state.taken_s]
+    candidates: dict[str, list[Pair]] = {}
+    for o in other:
+        if o.author_pub_id in state.taken_o:
+            continue
+        o_key = TitleKey.of(o)
+        found = []
+        for s_key in s_keys:
+            result = score(s_key, o_key, same_keys=same_keys)
+            if result is not None:
+                found.append(Pair(s_key.pub.author_pub_id, o.author_pub_id, *result))
+        candidates[o.author_pub_id] = sorted(found, key=lambda p: (-p.confidence, p.scholar))
+    return candidates
+
+
+def _claims(state: _Matching, candidates: dict[str, list[Pair]]) -> dict[str, list[Pair]]:
+    """Stage 3: each work claims its best Scholar paper, if it is strong and clear of the next."""
+    claims: dict[str, list[Pair]] = {}
+    for o_id, found in candidates.items():
+        strong = [p for p in found if p.confidence >= MIN_CONFIDENCE]
+        if not strong:
+            reason = "weak: best candidate below the threshold" if found else "no candidate"
+            state.unmatched[o_id] = Unmatched(state.other_by_id[o_id], reason, tuple(found[:3]))
+        elif len(found) > 1 and found[0].confidence - found[1].confidence < MARGIN:
+            state.unmatched[o_id] = Unmatched(
+                state.other_by_id[o_id], "ambiguous: fits several Scholar publications", tuple(found[:3])
+            )
+        else:
+            claims.setdefault(strong[0].scholar, []).append(strong[0])
+    return claims
+
+
+def _settle(state: _Matching, claims: dict[str, list[Pair]]) -> None:
+    """Stage 4: a Scholar paper claimed by several works goes to the clearly best, or to none."""
+    for s_id, claimants in claims.items():
+        claimants.sort(key=lambda p: (-p.confidence, p.other))
+        if len(claimants) > 1 and claimants[0].confidence - claimants[1].confidence < MARGIN:
+            for pair in claimants:
+                state.unmatched[pair.other] = Unmatched(
+                    state.other_by_id[pair.other],
+                    f"ambiguous: several works fit {s_id}",
+                    tuple(claimants[:3]),
+                )
+            continue
+        state.pairs.append(claimants[0])
+        for pair in claimants[1:]:
+            state.unmatched[pair.other] = Unmatched(
+                state.other_by_id[pair.other], f"{claimants[0].other} fits {s_id} better", (pair,)
+            )
+
+
 def match_publications(
     scholar: Sequence[Publication],
     other: Sequence[Publication],
@@ -232,90 +207,22 @@ def match_publications(
     same_keys: bool = False,
     overrides: Overrides | None = None,
 ) -> MatchResult:
-    """Match every work of ``other`` to at most one Scholar publication, and the reverse."""
-    overrides = overrides or Overrides()
-    scholar_by_id = {p.author_pub_id: p for p in scholar}
-    other_by_id = {p.author_pub_id: p for p in other}
-    pairs: list[Pair] = []
-    notes: list[str] = []
-    taken_s: set[str] = set()
-    taken_o: set[str] = set()
-    for s_id, o_id in overrides.pairs.items():
-        if s_id not in scholar_by_id:
-            notes.append(f"{OVERRIDES_FILE}: {s_id} is not on the Scholar profile; entry ignored")
-            continue
-        taken_s.add(s_id)
-        if o_id is None:
-            notes.append(f"{OVERRIDES_FILE}: {s_id} is never matched")
-            continue
-        if o_id not in other_by_id:
-            notes.append(f"{OVERRIDES_FILE}: {source} has no work {o_id} (for {s_id}); entry ignored")
-            continue
-        if o_id in taken_o:
-            notes.append(
-                f"{OVERRIDES_FILE}: {o_id} is already matched to another paper (for {s_id}); entry ignored"
-            )
-            continue
-        taken_o.add(o_id)
-        pairs.append(Pair(s_id, o_id, 1.0, "matches.toml"))
-        notes.append(f"{OVERRIDES_FILE}: {s_id} = {o_id}")
-
-    if same_keys:
-        # The other source reads Scholar itself: an equal key settles it, whatever
-        # look-alike titles the profile also lists.
-        for o in other:
-            o_id = o.author_pub_id
-            if o_id in scholar_by_id and o_id not in taken_s and o_id not in taken_o:
-                taken_s.add(o_id)
-                taken_o.add(o_id)
-                pairs.append(Pair(o_id, o_id, 1.0, "id"))
-    s_keys = [_Key.of(p) for p in scholar if p.author_pub_id not in taken_s]
-    candidates: dict[str, list[Pair]] = {}
-    for o in other:
-        if o.author_pub_id in taken_o:
-            continue
-        o_key = _Key.of(o)
-        found = []
-        for s_key in s_keys:
-            result = score(s_key, o_key, same_keys=same_keys)
-            if result is not None:
-                found.append(Pair(s_key.pub.author_pub_id, o.author_pub_id, *result))
-        candidates[o.author_pub_id] = sorted(found, key=lambda p: (-p.confidence, p.scholar))
-
-    unmatched: dict[str, Unmatched] = {}
-    claims: dict[str, list[Pair]] = {}
-    for o_id, found in candidates.items():
-        strong = [p for p in found if p.confidence >= MIN_CONFIDENCE]
-        if not strong:
-            reason = "weak: best candidate below the threshold" if found else "no candidate"
-            unmatched[o_id] = Unmatched(other_by_id[o_id], reason, tuple(found[:3]))
-        elif len(found) > 1 and found[0].confidence - found[1].confidence < MARGIN:
-            unmatched[o_id] = Unmatched(
-                other_by_id[o_id], "ambiguous: fits several Scholar publications", tuple(found[:3])
-            )
-        else:
-            claims.setdefault(strong[0].scholar, []).append(strong[0])
-    for s_id, claimants in claims.items():
-        claimants.sort(key=lambda p: (-p.confidence, p.other))
-        if len(claimants) > 1 and claimants[0].confidence - claimants[1].confidence < MARGIN:
-            for pair in claimants:
-                unmatched[pair.other] = Unmatched(
-                    other_by_id[pair.other], f"ambiguous: several works fit {s_id}", tuple(claimants[:3])
-                )
-            continue
-        pairs.append(claimants[0])
-        for pair in claimants[1:]:
-            unmatched[pair.other] = Unmatched(
-                other_by_id[pair.other], f"{claimants[0].other} fits {s_id} better", (pair,)
-            )
-    matched_s = {p.scholar for p in pairs}
+    """Match every work of ``other`` to at most one Scholar publication, and the reverse:
+    the user's overrides, then equal keys, then scored candidates, each Scholar paper to
+    the clearly best of the works that claim it."""
+    state = _Matching({p.author_pub_id: p for p in scholar}, {p.author_pub_id: p for p in other})
+    _apply_overrides(state, overrides or Overrides(), source)
+    _settle(state, _claims(state, _candidates(state, scholar, other, same_keys)))
+    matched_s = {p.scholar for p in state.pairs}
     order = {p.author_pub_id: i for i, p in enumerate(other)}
     return MatchResult(
         source=source,
-        pairs=tuple(sorted(pairs, key=lambda p: order.get(p.other, 0))),
+        pairs=tuple(sorted(state.pairs, key=lambda p: order.get(p.other, 0))),
         unmatched_scholar=tuple(p for p in scholar if p.author_pub_id not in matched_s),
-        unmatched_other=tuple(sorted(unmatched.values(), key=lambda u: order.get(u.pub.author_pub_id, 0))),
-        overrides=tuple(notes),
+        unmatched_other=tuple(
+            sorted(state.unmatched.values(), key=lambda u: order.get(u.pub.author_pub_id, 0))
+        ),
+        overrides=tuple(state.notes),
         scholar_count=len(scholar),
         other_count=len(other),
     )
