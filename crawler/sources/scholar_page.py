@@ -32,9 +32,8 @@ extension saved, the time it wrote in its comment.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -51,6 +50,7 @@ from crawler.models import (
     repeated_note,
     unique_publications,
 )
+from crawler.sources.captures import TOOLBAR_RE, capture_time, ends_whole, is_archived, saved_date, unarchive
 
 SCHOLAR_URL = "https://scholar.google.com/"
 
@@ -257,108 +257,6 @@ def _classify_non_profile(text: str, tree: HTMLParser, url: str | None) -> Excep
     return NotAProfile(f"not a Google Scholar profile page (title {title[:80]!r})", url=url)
 
 
-# -- Wayback Machine captures -----------------------------------------------------
-
-# The playback script of every capture names the original address and the capture's time.
-_WOMBAT_RE = re.compile(r"""__wm\.wombat\(\s*["'][^"']*["']\s*,\s*["'](\d{14})["']""")
-_SAVED_FROM_RE = re.compile(r"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.IGNORECASE)
-_ARCHIVED_RE = re.compile(r"^(?:https?://web\.archive\.org)?/web/(\d{14})(?:[a-z]{2}_)?/(.+)$")
-_ARCHIVED_ON_RE = re.compile(
-    r"FILE ARCHIVED ON (\d{1,2}:\d\d:\d\d [A-Z][a-z]{2} \d{1,2}, \d{4}) AND RETRIEVED"
-)
-_TOOLBAR_RE = re.compile(
-    r"<!--\s*BEGIN WAYBACK TOOLBAR INSERT\s*-->.*?<!--\s*END WAYBACK TOOLBAR INSERT\s*-->", re.DOTALL
-)
-
-
-def _is_archived(text: str) -> bool:
-    """Whether the page may come from the archive: its playback script and toolbar name
-    web.archive.org, and it ends with a ``FILE ARCHIVED ON`` comment (one scan of the page)."""
-    return "web.archive.org" in text or "FILE ARCHIVED ON" in text[-16384:]
-
-
-def _timestamp(stamp: str) -> datetime | None:
-    try:
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def _unarchive(href: str) -> str:
-    """The original address behind a Wayback Machine link (``/web/<time>[im_]/<url>``)."""
-    match = _ARCHIVED_RE.match(href)
-    return match.group(2) if match else href
-
-
-def _capture_time(text: str, tree: HTMLParser) -> datetime | None:
-    """When the Wayback Machine captured the page, from the capture's own address.
-
-    In order: the playback script, the address a browser saved the page from,
-    the rewritten canonical link, the time most of the page's own links carry
-    (the toolbar, which links to the captures before and after, is gone by
-    now), and the ``FILE ARCHIVED ON`` comment the archive appends.
-    """
-    match = _WOMBAT_RE.search(text)
-    if match:
-        return _timestamp(match.group(1))
-    saved = _SAVED_FROM_RE.search(text[:4096])
-    archived = _ARCHIVED_RE.match(saved.group(1)) if saved else None
-    if archived:
-        return _timestamp(archived.group(1))
-    canonical = tree.css_first('link[rel="canonical"]')
-    archived = _ARCHIVED_RE.match(canonical.attributes.get("href") or "") if canonical is not None else None
-    if archived:
-        return _timestamp(archived.group(1))
-    # Only links to Scholar count: a live page may link to an archived homepage.
-    stamps = Counter(
-        found.group(1)
-        for found in (_ARCHIVED_RE.match(a.attributes.get("href") or "") for a in tree.css("a[href]"))
-        if found and "scholar.google." in found.group(2)
-    )
-    stamp, seen = stamps.most_common(1)[0] if stamps else ("", 0)
-    if seen >= 2:
-        return _timestamp(stamp)
-    match = _ARCHIVED_ON_RE.search(text)
-    if match:
-        try:
-            return datetime.strptime(match.group(1), "%H:%M:%S %b %d, %Y").replace(tzinfo=UTC)
-        except ValueError:
-            return None
-    return None
-
-
-# The SingleFile extension puts a comment first in <html>: the address, and the time it
-# saved the page as JavaScript prints a date ("Fri Nov 14 2025 07:30:05 GMT+0100 (...)").
-_SINGLEFILE_RE = re.compile(
-    r"<!--\s*(?:Page saved with|Archive processed by) SingleFile\s+url:[^\n]*\n\s*saved date: "
-    r"[A-Z][a-z]{2} ([A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d) GMT([+-]\d{4})"
-)
-
-
-def _saved_date(text: str) -> datetime | None:
-    """When the SingleFile extension saved the page, from the comment it writes first."""
-    head = text[:8192]
-    match = _SINGLEFILE_RE.search(head) if "SingleFile" in head else None
-    if match is None:
-        return None
-    try:
-        saved = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%b %d %Y %H:%M:%S %z")
-    except ValueError:
-        return None
-    return saved.astimezone(UTC)
-
-
-def _ends_whole(text: str) -> bool:
-    """Whether the page reaches its ``</html>`` (comments after it, like the archive's, aside)."""
-    tail = text[-65536:].rstrip()
-    while tail.endswith("-->"):
-        start = tail.rfind("<!--")
-        if start < 0:
-            break
-        tail = tail[:start].rstrip()
-    return "</html>" in tail[-4096:].lower()
-
-
 # -- the profile parts -----------------------------------------------------------
 
 
@@ -409,7 +307,7 @@ def _link(node: Node | None, base_url: str | None = None, *, capture: bool = Fal
     if not value:
         return None
     if capture:
-        value = _unarchive(value)
+        value = unarchive(value)
     if base_url is None:
         return value
     try:
@@ -632,7 +530,7 @@ def chart_cites_per_year(src: str) -> tuple[tuple[int, int], ...] | None:
     number of citations gives that percentage: above a thousand citations a
     year one tenth of a percent spans several, and a guess is not a count.
     """
-    query = _unarchive(src).split("?", 1)[-1]
+    query = unarchive(src).split("?", 1)[-1]
     params = parse_qs(query.replace("&amp;", "&"))
     data = _CHART_DATA_RE.match((params.get("chd") or [""])[0])
     axis = (params.get("chxr") or [""])[0].split(",")
@@ -736,11 +634,11 @@ def _cit_paging(tree: HTMLParser) -> tuple[str | None, bool]:
             continue
         shown_to = int(shown.group(2))
         starts = [
-            _query_value(_unarchive(a.attributes.get("href") or ""), "cstart") for a in box.css("a[href]")
+            _query_value(unarchive(a.attributes.get("href") or ""), "cstart") for a in box.css("a[href]")
         ]
         return shown.group(0), any(s is not None and s.isdigit() and int(s) >= shown_to for s in starts)
     # No pager: the links alone say whether another page follows.
-    starts = [_query_value(_unarchive(a.attributes.get("href") or ""), "cstart") for a in tree.css("a[href]")]
+    starts = [_query_value(unarchive(a.attributes.get("href") or ""), "cstart") for a in tree.css("a[href]")]
     return None, any(s is not None and s.isdigit() and int(s) > 0 for s in starts)
 
 
@@ -799,24 +697,24 @@ def parse_profile(body: bytes, *, content_type: str | None = None, url: str | No
     if not body or not body.strip():
         raise TruncatedPage("empty response body", url=url)
     text = decode(body, content_type)
-    archived = _is_archived(text)
+    archived = is_archived(text)
     if archived and "WAYBACK TOOLBAR" in text:
         # The archive's toolbar links to other captures and carries a form of its own.
-        text = _TOOLBAR_RE.sub("", text)
+        text = TOOLBAR_RE.sub("", text)
     tree = HTMLParser(text)
     name_node = tree.css_first("#gsc_prf_in")
     old_name = tree.css_first("#cit-name-display") if name_node is None else None
-    truncated = not _ends_whole(text)
+    truncated = not ends_whole(text)
     if name_node is None and old_name is None:
         if truncated and "gsc_" in text:
             raise TruncatedPage(f"the page ends early ({len(body)} bytes, no </html>)", url=url)
         raise _classify_non_profile(text, tree, url)
     if truncated:
         raise TruncatedPage(f"the profile page ends early ({len(body)} bytes, no </html>)", url=url)
-    captured_at = _capture_time(text, tree) if archived else None
+    captured_at = capture_time(text, tree) if archived else None
     # Links of an archived page lead through the archive; those of any other page are as they are.
     capture = captured_at is not None
-    captured_at = captured_at or _saved_date(text)
+    captured_at = captured_at or saved_date(text)
     base_url = url or SCHOLAR_URL
     if old_name is not None:
         return _parse_cit(tree, old_name, base_url, url, captured_at, capture)
