@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -47,3 +48,25 @@ def launched() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def local_page(context: Any, *, warnings: bool = True) -> tuple[Any, list[str], list[str]]:
+    """A page of ``context`` that may reach 127.0.0.1 only (any other request is aborted), and
+    the lists it fills: every request's URL, and every console error (and warning, with
+    ``warnings``) or uncaught exception."""
+    requests: list[str] = []
+    errors: list[str] = []
+    kinds = ("error", "warning") if warnings else ("error",)
+
+    def route(r: Any) -> None:
+        requests.append(r.request.url)
+        if urlsplit(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type in kinds else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, requests, errors

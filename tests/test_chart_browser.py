@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from chromium import local_page
 
 from crawler.branch.publish import publish
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
@@ -105,20 +106,7 @@ def visit(browser: Any, folder: Path, base: str) -> tuple[Any, list[str], list[s
     snippet = render_html(make_options(urls=[f"{base}/gs_data.json"], timeout_ms=3000))
     (folder / "index.html").write_text(PAGE.format(a=A, fallback=FALLBACK, snippet=snippet), encoding="utf-8")
     context = browser.new_context()
-    errors: list[str] = []
-    requests: list[str] = []
-
-    def route(r: Any) -> None:
-        requests.append(r.request.url)
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, requests, errors = local_page(context, warnings=False)
     page.goto(f"{base}/index.html")
     result = page.evaluate("window.scholarStats")
     return page, errors, requests, result | {"context": context}

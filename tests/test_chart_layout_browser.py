@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from chromium import local_page
 from sites import make_site, render_page
 from test_chart_browser import git
 
@@ -219,20 +220,7 @@ def overlaps(a: list[float], b: list[float]) -> bool:
 def test_chart_on_acadhomepage(browser: Any, site: dict[str, Any], width: int, scheme: str) -> None:
     branch: Branch = site["branch"]
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    requests: list[str] = []
-    errors: list[str] = []
-
-    def route(r: Any) -> None:
-        requests.append(r.request.url)
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, requests, errors = local_page(context)
     page.goto(site["url"])
     result = page.evaluate("window.scholarStats")
     charts = page.evaluate(MEASURE)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from chromium import local_page
 
 from crawler.history.dashboard import build_site
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
@@ -93,20 +94,7 @@ def visit(browser: Any, url: str, width: int, scheme: str) -> tuple[Any, Any, li
         is_mobile=width < 500,
         has_touch=width < 500,
     )
-    errors: list[str] = []
-    requests: list[str] = []
-
-    def route(r: Any) -> None:
-        requests.append(r.request.url)
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, requests, errors = local_page(context)
     page.goto(url, wait_until="load")
     return context, page, errors, requests
 
