@@ -49,7 +49,6 @@ LONG_MODULES: dict[str, int] = {
     "crawler.sources.scholar_page": 749,
 }
 LONG_FUNCTIONS: dict[str, int] = {
-    "crawler.branch.publish.publish": 120,
     "crawler.config.read_config_file": 87,
     "crawler.config.load_config": 88,
     "crawler.homepage.doctor.check_workflows": 89,

@@ -204,6 +204,7 @@ def publish(
         )
     if push or remote in git.remotes():
         check_remote(git, remote)
+    plan = _PushPlan(remote, message, retries, allow_removals, sleep, purge_cdn, purge_base_url, force_branch)
     ref = f"refs/heads/{branch}"
 
     with locked(data_dir, timeout=LOCK_TIMEOUT):
@@ -219,17 +220,7 @@ def publish(
         tree = build_tree(git, data_dir, root_author)
     files = tuple(os.fsdecode(p) for p in tree.paths)
 
-    local = git.rev_parse(ref)
-    base = local
-    if local is not None:
-        check_data_branch(git, branch, local, force=force_branch)
-    else:
-        remote_tip = _optional_remote_tip(git, remote, branch, required=push)
-        if remote_tip is not None:
-            check_data_branch(git, f"{branch} of {remote}", remote_tip, force=force_branch)
-            git.update_ref(ref, remote_tip, None)
-            base = remote_tip
-
+    base = _base(git, branch, remote, push=push, force_branch=force_branch)
     result = PublishResult(
         commit=None,
         pushed=False,
@@ -243,23 +234,7 @@ def publish(
         if push and git.rev_parse(git.tracking_ref(remote, branch)) != base:
             # An earlier publish committed but could not push; push that commit now.
             log.info("pushing %s, committed earlier but not pushed", base[:12])
-            result = _push_with_replay(
-                git,
-                result,
-                tree,
-                base,
-                remote,
-                message,
-                retries,
-                allow_removals,
-                sleep,
-                purge_cdn,
-                purge_base_url,
-                made=None,
-                force_branch=force_branch,
-            )
-            _fill_after_replay(data_dir, git, branch, result, force_branch)
-            return result
+            return _push_and_fill(data_dir, git, result, tree, base, plan, made=None)
         log.info("nothing to publish: %s already holds the data folder's content", branch)
         return result
 
@@ -268,48 +243,61 @@ def publish(
     commit = _commit(git, tree.sha, base, message or _default_message(git, base, tree.sha))
     git.update_ref(ref, commit, base)
     log.info("committed %s on %s (parent %s)", commit[:12], branch, base[:12] if base else "none")
-    result = PublishResult(
-        commit=commit,
-        pushed=False,
-        files=files,
-        branch=branch,
-        parent=base,
-        root_author=tree.root_author,
-        tip=commit,
-    )
+    result = dataclasses.replace(result, commit=commit, tip=commit)
     if not push:
         return result
-    result = _push_with_replay(
-        git,
-        result,
-        tree,
-        commit,
-        remote,
-        message,
-        retries,
-        allow_removals,
-        sleep,
-        purge_cdn,
-        purge_base_url,
-        made=commit,
-        force_branch=force_branch,
-    )
-    _fill_after_replay(data_dir, git, branch, result, force_branch)
+    return _push_and_fill(data_dir, git, result, tree, commit, plan, made=commit)
+
+
+@dataclass(frozen=True)
+class _PushPlan:
+    """How a commit is pushed: where, how often a rejected push is replayed and retried,
+    and what follows (the CDN purge)."""
+
+    remote: str
+    message: str | None
+    retries: int
+    allow_removals: bool
+    sleep: Callable[[float], None]
+    purge: bool
+    purge_base_url: str | None
+    force_branch: bool
+
+
+def _push_and_fill(
+    data_dir: Path,
+    git: Git,
+    result: PublishResult,
+    tree: Tree,
+    commit: str,
+    plan: _PushPlan,
+    *,
+    made: str | None,
+) -> PublishResult:
+    """Push ``commit`` (replayed onto the remote's tip as often as it moved), then, after a
+    replay, write what the other machine published into the data folder: without it the next
+    publish from this folder would lack those snapshots and be refused (or, allowed, drop them)."""
+    result = _push_with_replay(git, result, tree, commit, plan, made=made)
+    if result.attempts >= 2:
+        from crawler.branch.restore import restore  # restore reads the branch the way publish writes it
+
+        restore(data_dir, repo=git.git_dir, branch=result.branch, fetch=False, force_branch=plan.force_branch)
     return result
 
 
-def _fill_after_replay(
-    data_dir: Path, git: Git, branch: str, result: PublishResult, force_branch: bool
-) -> None:
-    """After a replay, write what the other machine published into the data folder.
-
-    Without it the next publish from this folder would lack those snapshots and
-    be refused (or, allowed, drop them)."""
-    if result.attempts < 2:
-        return
-    from crawler.branch.restore import restore  # restore reads the branch the way publish writes it
-
-    restore(data_dir, repo=git.git_dir, branch=branch, fetch=False, force_branch=force_branch)
+def _base(git: Git, branch: str, remote: str, *, push: bool, force_branch: bool) -> str | None:
+    """The commit to build on: the local branch, else the remote's (fetched into the local
+    branch), each checked to be a data branch; ``None`` for a branch's first commit."""
+    ref = f"refs/heads/{branch}"
+    local = git.rev_parse(ref)
+    if local is not None:
+        check_data_branch(git, branch, local, force=force_branch)
+        return local
+    remote_tip = _optional_remote_tip(git, remote, branch, required=push)
+    if remote_tip is not None:
+        check_data_branch(git, f"{branch} of {remote}", remote_tip, force=force_branch)
+        git.update_ref(ref, remote_tip, None)
+    return remote_tip
 
 
 def _optional_remote_tip(git: Git, remote: str, branch: str, *, required: bool) -> str | None:
@@ -333,21 +321,9 @@ def _optional_remote_tip(git: Git, remote: str, branch: str, *, required: bool) 
 
 
 def _push_with_replay(
-    git: Git,
-    result: PublishResult,
-    tree: Tree,
-    commit: str,
-    remote: str,
-    message: str | None,
-    retries: int,
-    allow_removals: bool,
-    sleep: Callable[[float], None],
-    purge: bool,
-    purge_base_url: str | None,
-    *,
-    made: str | None,
-    force_branch: bool = False,
+    git: Git, result: PublishResult, tree: Tree, commit: str, plan: _PushPlan, *, made: str | None
 ) -> PublishResult:
+    remote, retries = plan.remote, plan.retries
     ref = f"refs/heads/{result.branch}"
     parent = result.parent
     attempt = 0
@@ -372,12 +348,12 @@ def _push_with_replay(
         log.warning(
             "push rejected (%s); fetching %s and committing on top of it", outcome.message, result.branch
         )
-        sleep(_backoff(attempt - 1))
+        plan.sleep(_backoff(attempt - 1))
         remote_tip = git.remote_tip(remote, result.branch)
         if remote_tip is None:
             # The branch was deleted on the remote meanwhile: push ours as it is.
             continue
-        check_data_branch(git, f"{result.branch} of {remote}", remote_tip, force=force_branch)
+        check_data_branch(git, f"{result.branch} of {remote}", remote_tip, force=plan.force_branch)
         # Our change (from the commit ours was built on to our tree) goes on top of theirs:
         # what the other machine published meanwhile (its snapshots, another author) stays.
         merged = git.replay_tree(git.rev_parse(f"{commit}^"), git.tree_of(commit), remote_tip)
@@ -393,15 +369,15 @@ def _push_with_replay(
             git,
             remote_tip,
             dataclasses.replace(tree, sha=merged, paths=tuple(sorted(tree_paths(git, merged)))),
-            allow_removals,
+            plan.allow_removals,
         )
-        replayed = _commit(git, merged, remote_tip, message or _default_message(git, remote_tip, merged))
+        replayed = _commit(git, merged, remote_tip, plan.message or _default_message(git, remote_tip, merged))
         git.update_ref(ref, replayed, commit)
         commit, parent, made = replayed, remote_tip, replayed
 
     purged: tuple[str, ...] = ()
-    if purge:
-        purged = _purge_after_push(git, remote, result.branch, tree, purge_base_url)
+    if plan.purge:
+        purged = _purge_after_push(git, remote, result.branch, tree, plan.purge_base_url)
     return dataclasses.replace(
         result, commit=made, pushed=True, parent=parent, attempts=attempt, purged=purged, tip=commit
     )
