@@ -43,7 +43,6 @@ MAX_FUNCTION_LINES = 80
 # each leaves its list when it is split (ARCHITECTURE.md, "Still to split").
 LONG_MODULES: dict[str, int] = {
     "crawler.config": 514,
-    "crawler.homepage.doctor": 605,
     "crawler.homepage.init": 564,
     "crawler.run": 517,
     "crawler.sources.scholar_page": 749,
@@ -51,7 +50,6 @@ LONG_MODULES: dict[str, int] = {
 LONG_FUNCTIONS: dict[str, int] = {
     "crawler.config.read_config_file": 87,
     "crawler.config.load_config": 88,
-    "crawler.homepage.doctor.check_workflows": 89,
     "crawler.net.http._send": 83,
 }
 

@@ -22,20 +22,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from crawler.errors import UsageError
 from crawler.homepage import repository as sites
-from crawler.homepage.init import ACTION_REPO
+from crawler.homepage.findings import Report
+from crawler.homepage.workflow_checks import check_workflows
 from crawler.storage.readfile import MAX_OUTPUT_BYTES, read_bounded
 from crawler.storage.store import DEFAULT_BRANCH, SNAPSHOT_NAME_RE
 
-_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
-_RELEASE_RE = re.compile(r"^v\d+(\.\d+){0,2}$")
 _PAPER_RE = re.compile(
     r"""<[a-z]+\b(?=[^>]*\bclass\s*=\s*["'][^"']*\bshow_paper_citations\b)[^>]*\bdata\s*=\s*(["'])(?P<ids>.*?)\1""",
     re.IGNORECASE | re.DOTALL,
@@ -53,43 +50,6 @@ _DATA_URL_RES = (
         r"https://raw\.githubusercontent\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?P<branch>[\w./-]+?)/(?:[\w-]{12}/)?gs_data\.json"
     ),
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    message: str
-    """What is wrong and what to do, one line."""
-    where: str | None = None
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, check: str, message: str, where: str | None = None) -> None:
-        self.findings.append(Finding(check, message, where))
-
-    def to_json(self) -> str:
-        return (
-            json.dumps(
-                {
-                    "ok": not self.findings,
-                    "findings": [asdict(f) for f in self.findings],
-                    "facts": self.facts,
-                },
-                indent=2,
-                sort_keys=True,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
-
-    def lines(self) -> Iterator[str]:
-        for finding in self.findings:
-            where = f" ({finding.where})" if finding.where else ""
-            yield f"{finding.check}: {finding.message}{where}"
 
 
 # --- the published data: a branch or a folder
@@ -151,177 +111,6 @@ class PublishedData:
 def _git(root: Path, *args: str) -> bytes | None:
     proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
     return proc.stdout if proc.returncode == 0 else None
-
-
-# --- workflows
-
-
-@dataclass(frozen=True)
-class Runner:
-    """What doctor learned from the workflow that runs scholar-stats."""
-
-    path: str
-    branch: str
-    al_folio: bool
-
-
-def _load_yaml(text: str) -> tuple[Any, str | None]:
-    import yaml
-
-    try:
-        return yaml.safe_load(text), None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        return None, f"{where}{getattr(exc, 'problem', None) or exc}"
-
-
-def _shape_problem(doc: Any) -> str | None:
-    """What keeps ``doc`` from being a workflow GitHub runs (the parts of its schema that matter here)."""
-    if not isinstance(doc, dict):
-        return "not a mapping"
-    # PyYAML reads YAML 1.1, where a bare `on` is the boolean true.
-    if "on" not in doc and True not in doc:
-        return "no `on:` (what starts it)"
-    jobs = doc.get("jobs")
-    if not isinstance(jobs, dict) or not jobs:
-        return "no `jobs:`"
-    for name, job in jobs.items():
-        if not isinstance(job, dict):
-            return f"job {name} is not a mapping"
-        if "uses" not in job and "runs-on" not in job:
-            return f"job {name} has no `runs-on:`"
-        steps = job.get("steps", [])
-        if "uses" not in job and (not isinstance(steps, list) or not steps):
-            return f"job {name} has no steps"
-        for index, step in enumerate(steps if isinstance(steps, list) else []):
-            if not isinstance(step, dict) or ("uses" in step) == ("run" in step):
-                return f"job {name}, step {index + 1}: needs exactly one of `uses:` or `run:`"
-            if "with" in step and not isinstance(step["with"], dict):
-                return f"job {name}, step {index + 1}: `with:` is not a mapping"
-        permissions = job.get("permissions", doc.get("permissions"))
-        if permissions is not None and not (
-            permissions in ("read-all", "write-all", {})
-            or (
-                isinstance(permissions, dict)
-                and all(v in ("read", "write", "none") for v in permissions.values())
-            )
-        ):
-            return f"job {name}: `permissions:` is not read-all, write-all or a map of read/write/none"
-    return None
-
-
-def _our_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
-    steps = job.get("steps")
-    if not isinstance(steps, list):
-        return []
-    return [
-        s
-        for s in steps
-        if isinstance(s, dict)
-        and (
-            str(s.get("uses", "")).lower().startswith(f"{ACTION_REPO}@")
-            or "scholar-stats publish" in str(s.get("run", ""))
-        )
-    ]
-
-
-def _can_write_contents(doc: dict[str, Any], job: dict[str, Any]) -> bool:
-    permissions = job["permissions"] if "permissions" in job else doc.get("permissions")
-    if permissions == "write-all":
-        return True
-    return isinstance(permissions, dict) and permissions.get("contents") == "write"
-
-
-def check_workflows(root: Path, report: Report) -> list[Runner]:
-    folder = root / sites.WORKFLOWS
-    runners: list[Runner] = []
-    broken = False
-    paths = (
-        sorted(p for p in folder.glob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
-        if folder.is_dir()
-        else []
-    )
-    for path in paths:
-        relative = f"{sites.WORKFLOWS}/{path.name}"
-        text = sites.read_text(path) or ""
-        if "scholar-stats" not in text:
-            continue
-        doc, error = _load_yaml(text)
-        problem = error or _shape_problem(doc)
-        if problem:
-            if ACTION_REPO in text or "scholar-stats publish" in text:
-                broken = True
-                report.add(
-                    "workflow",
-                    (
-                        f"not a valid workflow ({problem}): GitHub will not run it; "
-                        "fix it or run `scholar-stats init` again"
-                    ),
-                    relative,
-                )
-            continue
-        for name, job in doc["jobs"].items():
-            steps = _our_steps(job)
-            if not steps:
-                continue
-            if not _can_write_contents(doc, job):
-                report.add(
-                    "workflow",
-                    f"job {name} cannot push the data branch: give it `permissions: contents: write`",
-                    relative,
-                )
-            branch = DEFAULT_BRANCH
-            al_folio = False
-            for step in steps:
-                uses = str(step.get("uses", ""))
-                with_ = step.get("with") or {}
-                if uses:
-                    ref = uses.partition("@")[2]
-                    if not (_SHA_RE.match(ref) or _RELEASE_RE.match(ref)):
-                        report.add(
-                            "workflow",
-                            f"{uses} follows a moving ref: pin a release (@v1, @vX.Y.Z or a commit SHA)",
-                            relative,
-                        )
-                    author = str(with_.get("scholar-id", "")) + str(with_.get("config", ""))
-                    if not author.strip():
-                        report.add(
-                            "workflow",
-                            (
-                                "the step names no author: "
-                                "add `scholar-id: ${{ secrets.GOOGLE_SCHOLAR_ID }}` (or `config:`)"
-                            ),
-                            relative,
-                        )
-                    secret = re.search(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)", str(with_.get("scholar-id", "")))
-                    if secret:
-                        report.facts.setdefault("secrets", []).append(secret.group(1))
-                    branch = str(with_.get("branch") or DEFAULT_BRANCH)
-                    al_folio = str(with_.get("al-folio-citations", "")).lower() == "true"
-            runners.append(Runner(relative, branch, al_folio))
-    if not runners and not broken:
-        report.add("workflow", "no workflow runs scholar-stats: run `scholar-stats init`", sites.WORKFLOWS)
-    for old in sites.old_crawler_workflows(root):
-        report.add(
-            "workflow",
-            (
-                "AcadHomepage's crawler still runs and force-pushes the data branch, wiping its history: "
-                "remove it (`scholar-stats init` does)"
-            ),
-            old,
-        )
-    if any(r.al_folio for r in runners) and (root / sites.ALFOLIO_CITATIONS_WORKFLOW).exists():
-        report.add(
-            "workflow",
-            (
-                "al-folio's own citation updater also writes _data/citations.yml: "
-                "remove it (`scholar-stats init` does)"
-            ),
-            sites.ALFOLIO_CITATIONS_WORKFLOW,
-        )
-    report.facts["workflows"] = [r.path for r in runners]
-    return runners
 
 
 # --- the data
