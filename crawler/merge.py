@@ -266,9 +266,9 @@ def _merge_author(
         summary.notes.append(
             f"{scholar_id}: outputs in {source} failed their checks; rebuilt from its newest snapshot"
         )
-        style = config.badge if config is not None else BadgeStyle()
+        style, since = config.badge if config is not None else BadgeStyle(), stale_since_of(into, scholar_id)
         summary.written.extend(
-            write_outputs(into, their_latest[1], style, stale_since=stale_since_of(into, scholar_id))
+            write_outputs(AuthorStore(into, scholar_id), their_latest[1], style, stale_since=since)
         )
 
 
@@ -342,14 +342,15 @@ def _show_kept(into: Path, config: Config, summary: MergeSummary) -> None:
     now = utc_now()
     authors = {a.scholar_id: a for a in config.authors}
     for sid in summary.kept:
-        latest = AuthorStore(into, sid).latest()
+        store = AuthorStore(into, sid)
+        latest = store.latest()
         if latest is None:
             continue
         since = stale_since_of(into, sid) or now
         neutral = sid in authors and is_overdue(since, now, config.stale_after_for(authors[sid]))
         summary.written.extend(
             write_outputs(
-                into, latest[1], config.badge, skip_current=True, stale_since=since, neutral=neutral
+                store, latest[1], config.badge, skip_current=True, stale_since=since, neutral=neutral
             )
         )
 

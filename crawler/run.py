@@ -33,11 +33,10 @@ from crawler.errors import ExitCode, GuardRefused, NotFound, ScholarStatsError, 
 from crawler.models import AuthorRecord, format_time, utc_now
 from crawler.net.progress import report as report_progress
 from crawler.net.redact import redacted_text
-from crawler.outputs.badges import BADGE_DIR, PUBS_DIR
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle
 from crawler.outputs.group_numbers import write_group
 from crawler.outputs.run_summary import AuthorOutcome, RunSummary, Status
 from crawler.outputs.write import accept_record, write_outputs
-from crawler.policy.guard import GuardOptions, check, same_content
 from crawler.policy.match import (
     MATCHES_DIR,
     MatchResult,
@@ -47,6 +46,7 @@ from crawler.policy.match import (
     save_matches,
 )
 from crawler.policy.on_block import Show, bridge, decide, is_overdue, stale_days, with_scholar_keys
+from crawler.policy.series import BESIDE_SCHOLAR, base_for_estimate, keep_series
 from crawler.sources import (
     FALLBACK_ON,
     SCHOLAR_NUMBERS,
@@ -69,10 +69,6 @@ from crawler.storage.store import (
 )
 
 log = logging.getLogger(__name__)
-
-# In the notes of a fallback's record fetched on a day Scholar answered too: only
-# such a record is a base an estimate may grow from (same day, both sources).
-BESIDE_SCHOLAR = "fetched on a day Google Scholar answered too"
 
 
 def split_chain(chain: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -124,30 +120,30 @@ def run_author(
     )
     chain = config.chain_for(author)
     primary, fallbacks = split_chain(chain)
+    # The author's folder, opened once: every stage below reads and writes through it.
+    store = AuthorStore(config.data_dir, author.scholar_id)
+    _clean_temp_files(store)
     try:
         try:
             result = fetch_with_fallback(author, primary, pool.settings_for, pool=pool)
         except NotFound:
             raise  # a profile that does not exist is not a blocked day
         except FALLBACK_ON as exc:
-            return _blocked_day(config, author, pool, outcome, exc, fallbacks, accept_drop=accept_drop)
+            return _blocked_day(config, store, author, pool, outcome, exc, fallbacks, accept_drop=accept_drop)
         record = result.record
         outcome.source = record.source
         for name, failure in result.failures:
             outcome.notes.append(redacted_text(f"{source_label(name)} failed: {failure}"))
         accepted = accept_record(
-            config.data_dir,
-            record,
-            guard=config.guard,
-            badge=config.badge,
-            accept_drop=accept_drop,
-            expected_id=author.scholar_id,
+            store, record, guard=config.guard, badge=config.badge, accept_drop=accept_drop
         )
         clear_stale(config.data_dir, author.scholar_id)
         if fallbacks and outcome.policy == "bridge" and accepted.record.source in SCHOLAR_NUMBERS:
             # Measure the fallback on the same day as Scholar, so that a later
             # blocked day has a base to grow an estimate from.
-            _fetch_beside(config, author, pool, fallbacks, accepted.record, outcome, accept_drop=accept_drop)
+            _fetch_beside(
+                config, store, author, pool, fallbacks, accepted.record, outcome, accept_drop=accept_drop
+            )
     except GuardRefused as exc:
         return _fail(outcome, config, exc, status=Status.REFUSED, exit_code=int(exc.exit_code))
     except ScholarStatsError as exc:
@@ -187,25 +183,9 @@ def _flag_bad_snapshots(outcome: AuthorOutcome, bad: Sequence[BadSnapshot]) -> N
         outcome.reason = "; ".join(b.reason for b in bad) + " (fix or remove it)"
 
 
-def keep_series(
-    data_dir: Path, record: AuthorRecord, *, guard: GuardOptions, expected_id: str, accept_drop: bool = False
-) -> bool:
-    """Store a fallback's record in its own series beside Scholar's, guarded against
-    that series only; return whether a snapshot was written.  Raises ``GuardRefused``."""
-    if record.fetched_at is None:
-        record = record.with_fetched_at(utc_now())
-    store = AuthorStore(data_dir, expected_id, series=record.source)
-    latest = store.latest()
-    previous = latest[1] if latest else None
-    check(previous, record, expected_id=expected_id, options=guard, accept_drop=accept_drop)
-    if previous is not None and same_content(previous, record):
-        return False
-    store.write_snapshot(record)
-    return True
-
-
 def _fetch_fallback(
     config: Config,
+    store: AuthorStore,
     author: AuthorRef,
     pool: SourcePool,
     fallbacks: Sequence[str],
@@ -228,13 +208,7 @@ def _fetch_fallback(
     if beside_scholar:
         record = replace(record, notes=(*record.notes, BESIDE_SCHOLAR))
     try:
-        keep_series(
-            config.data_dir,
-            record,
-            guard=config.guard,
-            expected_id=author.scholar_id,
-            accept_drop=accept_drop,
-        )
+        keep_series(store, record, guard=config.guard, accept_drop=accept_drop)
     except GuardRefused as exc:
         outcome.notes.append(redacted_text(f"{source_label(record.source)}'s numbers were refused: {exc}"))
         return None
@@ -242,20 +216,21 @@ def _fetch_fallback(
 
 
 def _match(
-    config: Config, scholar: AuthorRecord, other: AuthorRecord, outcome: AuthorOutcome
+    store: AuthorStore, scholar: AuthorRecord, other: AuthorRecord, outcome: AuthorOutcome
 ) -> MatchResult | None:
     try:
-        overrides = read_overrides(Path(config.data_dir) / scholar.scholar_id, other.source)
+        overrides = read_overrides(store.root, other.source)
     except ScholarStatsError as exc:
         outcome.notes.append(f"matches.toml ignored: {exc}")
         overrides = None
     result = match_records(scholar, other, overrides=overrides)
-    save_matches(config.data_dir, result, scholar, other)
+    save_matches(store, result, scholar, other)
     return result
 
 
 def _fetch_beside(
     config: Config,
+    store: AuthorStore,
     author: AuthorRef,
     pool: SourcePool,
     fallbacks: Sequence[str],
@@ -265,39 +240,15 @@ def _fetch_beside(
     accept_drop: bool,
 ) -> None:
     other = _fetch_fallback(
-        config, author, pool, fallbacks, outcome, beside_scholar=True, accept_drop=accept_drop
+        config, store, author, pool, fallbacks, outcome, beside_scholar=True, accept_drop=accept_drop
     )
     if other is not None:
-        _match(config, scholar, other, outcome)
-
-
-def base_for_estimate(data_dir: Path, scholar_id: str, source: str, before: datetime) -> AuthorRecord | None:
-    """The fallback's newest snapshot taken beside Scholar before the block began."""
-    return next(
-        (
-            record
-            for record in _series_newest_first(data_dir, scholar_id, source)
-            if BESIDE_SCHOLAR in record.notes
-            and record.fetched_at is not None
-            and record.fetched_at <= before
-        ),
-        None,
-    )
-
-
-def _series_newest_first(data_dir: Path, scholar_id: str, source: str) -> list[AuthorRecord]:
-    store = AuthorStore(data_dir, scholar_id, series=source)
-    records = []
-    for path in reversed(store.snapshot_paths()):
-        try:
-            records.append(store.read_snapshot(path))
-        except StorageError as exc:
-            log.warning("%s; skipped", exc)
-    return records
+        _match(store, scholar, other, outcome)
 
 
 def _blocked_day(
     config: Config,
+    store: AuthorStore,
     author: AuthorRef,
     pool: SourcePool,
     outcome: AuthorOutcome,
@@ -317,13 +268,13 @@ def _blocked_day(
     other = None
     if fallbacks:
         other = _fetch_fallback(
-            config, author, pool, fallbacks, outcome, beside_scholar=False, accept_drop=accept_drop
+            config, store, author, pool, fallbacks, outcome, beside_scholar=False, accept_drop=accept_drop
         )
-    latest = AuthorStore(data_dir, sid).latest()
-    scholar = latest_scholar(data_dir, sid)
+    latest = store.latest()
+    scholar = latest_scholar(store)
     if scholar is not None and scholar.fetched_at is not None:
         outcome.scholar_as_of = format_time(scholar.fetched_at)
-    matches = _match(config, scholar, other, outcome) if other is not None and scholar is not None else None
+    matches = _match(store, scholar, other, outcome) if other is not None and scholar is not None else None
     decision = decide(
         outcome.policy,
         kept=latest is not None,
@@ -332,7 +283,7 @@ def _blocked_day(
     )
     base = None
     if decision.show is Show.ESTIMATE and other is not None:
-        base = base_for_estimate(data_dir, sid, other.source, before=stale_since)
+        base = base_for_estimate(store, other.source, before=stale_since)
         if base is None:
             decision = decision.without_base(other.source)
     if decision.show is Show.NOTHING:
@@ -343,17 +294,18 @@ def _blocked_day(
     if decision.note:
         outcome.notes.append(decision.note)
     if decision.show is Show.FALLBACK and other is not None:
-        return _show_fallback(config, author, outcome, other, matches, accept_drop=accept_drop)
+        return _show_fallback(config, store, author, outcome, other, matches, accept_drop=accept_drop)
     if decision.show is Show.ESTIMATE:
         # decide() estimates only with matched papers, and without_base() saw to the base.
         assert other is not None and scholar is not None and matches is not None and base is not None
-        return _show_estimate(config, outcome, scholar, base, other, matches, stale_since, now)
+        return _show_estimate(store, outcome, scholar, base, other, matches, stale_since, now, config.badge)
     assert latest is not None
-    return _show_kept(config, author, outcome, latest[1], exc, stale_since, now)
+    return _show_kept(config, store, author, outcome, latest[1], exc, stale_since, now)
 
 
 def _show_fallback(
     config: Config,
+    store: AuthorStore,
     author: AuthorRef,
     outcome: AuthorOutcome,
     other: AuthorRecord,
@@ -362,16 +314,8 @@ def _show_fallback(
     accept_drop: bool,
 ) -> AuthorOutcome:
     """The fallback's own numbers, under the keys of the Scholar papers they matched, stored."""
-    sid = author.scholar_id
     shown = with_scholar_keys(other, matches) if matches is not None else other
-    accepted = accept_record(
-        config.data_dir,
-        shown,
-        guard=config.guard,
-        badge=config.badge,
-        accept_drop=accept_drop,
-        expected_id=sid,
-    )
+    accepted = accept_record(store, shown, guard=config.guard, badge=config.badge, accept_drop=accept_drop)
     outcome.notes.extend(accepted.notes)
     outcome.changed = accepted.changed
     outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
@@ -388,7 +332,7 @@ def _show_fallback(
 
 
 def _show_estimate(
-    config: Config,
+    store: AuthorStore,
     outcome: AuthorOutcome,
     scholar: AuthorRecord,
     base: AuthorRecord,
@@ -396,10 +340,11 @@ def _show_estimate(
     matches: MatchResult,
     stale_since: datetime,
     now: datetime,
+    badge: BadgeStyle,
 ) -> AuthorOutcome:
     """Scholar's last numbers grown by what the fallback counted since a day Scholar answered."""
     estimated, estimate = bridge(scholar, base, other, matches)
-    write_outputs(config.data_dir, estimated, config.badge, stale_since=stale_since, estimate=estimate)
+    write_outputs(store, estimated, badge, stale_since=stale_since, estimate=estimate)
     outcome.status = Status.ESTIMATED
     outcome.shown = Show.ESTIMATE.value
     outcome.source = other.source
@@ -415,6 +360,7 @@ def _show_estimate(
 
 def _show_kept(
     config: Config,
+    store: AuthorStore,
     author: AuthorRef,
     outcome: AuthorOutcome,
     record: AuthorRecord,
@@ -424,7 +370,7 @@ def _show_kept(
 ) -> AuthorOutcome:
     """The last good numbers, marked stale (neutral badges once stale for long)."""
     neutral = is_overdue(stale_since, now, config.stale_after_for(author))
-    write_outputs(config.data_dir, record, config.badge, stale_since=stale_since, neutral=neutral)
+    write_outputs(store, record, config.badge, stale_since=stale_since, neutral=neutral)
     outcome.status = Status.KEPT
     outcome.shown = Show.KEPT.value
     outcome.source = record.source
@@ -454,7 +400,6 @@ def run(
         forget_reads()
         for index, author in enumerate(config.authors, 1):
             report_progress("author", index=index, total=len(config.authors), scholar_id=author.scholar_id)
-            _clean_temp_files(config.data_dir, author.scholar_id)
             outcome = run_author(config, author, pool, accept_drop=accept_drop)
             summary.authors.append(outcome)
             if progress is not None:
@@ -485,14 +430,14 @@ def _update_site(config: Config, summary: RunSummary) -> None:
         log.error("the dashboard was not updated: %s", exc)
 
 
-def _clean_temp_files(data_dir: Path, scholar_id: str) -> None:
+def _clean_temp_files(store: AuthorStore) -> None:
     """Remove what a killed run left half-written in this author's folders.
 
     Readers already ignore these files; removing them keeps the folder (and a
     data branch built from it) tidy.  Safe because the lock is held.
     """
-    root = Path(data_dir) / scholar_id
-    series = AuthorStore(data_dir, scholar_id).series_names()
+    root, data_dir = store.root, store.data_dir
+    series = store.series_names()
     folders = [root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR, root / MATCHES_DIR]
     folders.extend(root / SERIES_DIR / name / SNAPSHOT_DIR for name in series)
     for folder in folders:

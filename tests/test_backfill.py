@@ -462,7 +462,7 @@ def test_older_history_does_not_touch_newer_outputs(repo: Path, tmp_path: Path) 
         datetime(2025, 6, 1, tzinfo=UTC)
     )
     AuthorStore(data, SID).write_snapshot(newer)
-    write_outputs(data, newer, BadgeStyle())
+    write_outputs(AuthorStore(data, newer.scholar_id), newer, BadgeStyle())
     outputs = {
         p: p.read_bytes() for p in (data / SID).rglob("*") if p.is_file() and "snapshots" not in p.parts
     }

@@ -63,7 +63,7 @@ def make_branch(tmp: Path, name: str) -> tuple[Path, list[AuthorRecord]]:
         ):
             continue
         store.write_snapshot(record)
-        write_outputs(data, record, BadgeStyle())
+        write_outputs(AuthorStore(data, record.scholar_id), record, BadgeStyle())
         records.append(record)
     repo = tmp / "repo"
     git(tmp, "init", "--quiet", str(repo))

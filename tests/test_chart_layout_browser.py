@@ -111,10 +111,15 @@ def build_branch(tmp: Path) -> Branch:
             )
             if blocked:
                 # Kept through a block: no new snapshot, the outputs say since when.
-                write_outputs(data, records[author][-1], BadgeStyle(), stale_since=stale_since)
+                write_outputs(
+                    AuthorStore(data, records[author][-1].scholar_id),
+                    records[author][-1],
+                    BadgeStyle(),
+                    stale_since=stale_since,
+                )
                 continue
             store.write_snapshot(record)
-            write_outputs(data, record, BadgeStyle())
+            write_outputs(AuthorStore(data, record.scholar_id), record, BadgeStyle())
             records[author].append(record)
     repo = tmp / "repo"
     git(tmp, "init", "--quiet", str(repo))

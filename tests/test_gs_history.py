@@ -69,7 +69,7 @@ def test_change_points_equal_the_snapshots(tmp_path: Path) -> None:
         if day == 10:
             # A second snapshot the same day: the later count is the day's.
             store.write_snapshot(record(when + timedelta(hours=5), {**counts, "p1": counts["p1"] + 1}))  # type: ignore[operator]
-    assert write_history(data, A)
+    assert write_history(AuthorStore(data, A))
     history = json.loads((data / A / HISTORY_FILE).read_bytes())
     assert history["start"] == "2025-03-01" and history["snapshots"] == 61
     totals = decode(history["citations"])
@@ -96,11 +96,11 @@ def test_one_append_equals_a_rebuild_and_a_rewrite_changes_nothing(tmp_path: Pat
     for day in range(30):
         counts["p1"] += day % 3
         store.write_snapshot(record(START + timedelta(days=day), dict(counts)))
-        write_outputs(data, series(data)[-1], BadgeStyle())
+        write_outputs(AuthorStore(data, series(data)[-1].scholar_id), series(data)[-1], BadgeStyle())
     appended = (data / A / HISTORY_FILE).read_bytes()
     rebuilt = build_history(store.snapshot_paths(), A)
     assert rebuilt is not None and history_bytes(rebuilt) == appended
-    assert not write_history(data, A)
+    assert not write_history(AuthorStore(data, A))
 
 
 def test_a_snapshot_imported_into_the_past_rebuilds(tmp_path: Path) -> None:
@@ -108,9 +108,9 @@ def test_a_snapshot_imported_into_the_past_rebuilds(tmp_path: Path) -> None:
     store = AuthorStore(data, A)
     for day in (0, 10, 20):
         store.write_snapshot(record(START + timedelta(days=day), {"p1": 10 + day}))
-    write_history(data, A)
+    write_history(AuthorStore(data, A))
     store.write_snapshot(record(START + timedelta(days=5), {"p1": 13}))
-    assert write_history(data, A)
+    assert write_history(AuthorStore(data, A))
     points = decode(json.loads((data / A / HISTORY_FILE).read_bytes())["citations"])
     assert points == [(0, 10), (5, 13), (10, 20), (20, 30)]
 
@@ -123,13 +123,13 @@ def test_an_unreadable_history_or_snapshot_is_rebuilt_around(tmp_path: Path) -> 
         '{"format": 1, "scholar_id": "aaaaaaaaaaaA", "start": "x"', encoding="utf-8"
     )
     paths[2].write_text("{", encoding="utf-8")
-    assert write_history(data, A)
+    assert write_history(AuthorStore(data, A))
     history = json.loads((data / A / HISTORY_FILE).read_bytes())
     assert decode(history["citations"]) == [(0, 0), (1, 1), (3, 3), (4, 4)]
     assert history["snapshots"] == 5
     # The unreadable snapshot counts as seen: the next one is appended, not rebuilt.
     store.write_snapshot(record(START + timedelta(days=6), {"p1": 9}))
-    assert write_history(data, A)
+    assert write_history(AuthorStore(data, A))
     assert decode(json.loads((data / A / HISTORY_FILE).read_bytes())["citations"])[-1] == (6, 9)
 
 
@@ -139,7 +139,7 @@ def test_history_of_another_author_is_not_extended(tmp_path: Path) -> None:
     store.write_snapshot(record(START, {"p1": 1}))
     other = History("bbbbbbbbbbbB", START.date())
     (data / A / HISTORY_FILE).write_bytes(history_bytes(other))
-    assert write_history(data, A)
+    assert write_history(AuthorStore(data, A))
     assert json.loads((data / A / HISTORY_FILE).read_bytes())["scholar_id"] == A
 
 
@@ -152,7 +152,7 @@ def test_a_same_day_revert_leaves_no_repeated_point(tmp_path: Path) -> None:
     store.write_snapshot(record(START + timedelta(days=1), {"p1": 430}))
     store.write_snapshot(record(START + timedelta(days=1, hours=5), {"p1": 425}))
     store.write_snapshot(record(START + timedelta(days=2), {"p1": 431}))
-    assert write_history(data, A)
+    assert write_history(AuthorStore(data, A))
     history = json.loads((data / A / HISTORY_FILE).read_bytes())
     assert decode(history["citations"]) == [(0, 425), (2, 431)]
     assert decode(history["papers"][f"{A}:p1"]) == [(0, 425), (2, 431)]

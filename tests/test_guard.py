@@ -312,16 +312,17 @@ def test_every_generated_replay_profile_is_consistent(n: int) -> None:
 def test_a_forged_page_never_becomes_the_baseline(tmp_path: Path) -> None:
     from crawler.outputs.badges import BadgeStyle
     from crawler.outputs.write import accept_record
+    from crawler.storage.store import AuthorStore
 
     real = page_to_record(parse_profile((FIXTURES / "bohlooli_en_50rows.html").read_bytes()))
-    first = accept_record(tmp_path, real, guard=DEFAULT, badge=BadgeStyle())
+    first = accept_record(AuthorStore(tmp_path, real.scholar_id), real, guard=DEFAULT, badge=BadgeStyle())
     assert first.changed
     forged = with_metrics(real, citations=1_000_000_000)
     with pytest.raises(GuardRefused, match="more than the 367 its 50 papers add up to"):
-        accept_record(tmp_path, forged, guard=DEFAULT, badge=BadgeStyle())
+        accept_record(AuthorStore(tmp_path, real.scholar_id), forged, guard=DEFAULT, badge=BadgeStyle())
     # The real numbers are still compared with the real ones, and pass.
     again = accept_record(
-        tmp_path,
+        AuthorStore(tmp_path, real.scholar_id),
         real.with_fetched_at(datetime(2027, 1, 1, tzinfo=UTC)),
         guard=DEFAULT,
         badge=BadgeStyle(),

@@ -16,6 +16,7 @@ from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.manifest import MANIFEST
 from crawler.outputs.write import Accepted, accept_record
 from crawler.policy.guard import GuardOptions
+from crawler.storage.store import AuthorStore
 
 SID = "mAnIfEsTtEsT"
 WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -34,7 +35,9 @@ def record(when: datetime = WHEN, citations: int = 50) -> AuthorRecord:
 
 
 def accept(data: Path, rec: AuthorRecord, style: BadgeStyle | None = None) -> Accepted:
-    return accept_record(data, rec, guard=GuardOptions(), badge=style or BadgeStyle())
+    return accept_record(
+        AuthorStore(data, rec.scholar_id), rec, guard=GuardOptions(), badge=style or BadgeStyle()
+    )
 
 
 def outputs(data: Path) -> dict[str, bytes]:

@@ -274,7 +274,7 @@ def test_a_snapshot_nested_too_deeply_is_skipped_not_a_traceback(tmp_path: Path)
     reader.prefetch(refs)
     assert [reader.read(ref) for ref in refs] == [None, None] and len(bad) == 2
     # Nothing readable: no history is written, and no traceback.
-    assert write_history(tmp_path / "data", SID) is False
+    assert write_history(AuthorStore(tmp_path / "data", SID)) is False
     assert not (tmp_path / "data" / SID / "gs_history.json").exists()
     assert stale_since_of(tmp_path / "data", SID) is None
     with pytest.raises(ValueError):

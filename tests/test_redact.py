@@ -157,7 +157,9 @@ def seed_data(data: Path) -> str:
     page = parse_profile((FIXTURES / "bohlooli_en_50rows.html").read_bytes())
     record = dataclasses.replace(page_to_record(page), fetched_at=datetime(2026, 11, 1, tzinfo=UTC))
     AuthorStore(data, record.scholar_id).write_snapshot(record)
-    write_outputs(data, record, BadgeStyle())  # gs_data.json and badges, as that run wrote them
+    write_outputs(
+        AuthorStore(data, record.scholar_id), record, BadgeStyle()
+    )  # gs_data.json and badges, as that run wrote them
     return record.scholar_id
 
 

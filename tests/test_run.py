@@ -589,10 +589,10 @@ def test_a_bug_for_one_author_does_not_stop_the_others(
     other = replay.add_profile(OTHER, 5, seed=2)
     real = accept_record
 
-    def broken(data_dir: Path, record: Any, **kwargs: Any) -> Any:
+    def broken(store: AuthorStore, record: Any, **kwargs: Any) -> Any:
         if record.scholar_id == SID:
             raise RuntimeError("boom")
-        return real(data_dir, record, **kwargs)
+        return real(store, record, **kwargs)
 
     # run calls the accept_record it imported: that name is the one to break.
     monkeypatch.setattr("crawler.run.accept_record", broken)
@@ -604,6 +604,33 @@ def test_a_bug_for_one_author_does_not_stop_the_others(
     assert read_json(data / OTHER / "gs_data.json")["citedby"] == other.citations
 
 
+def test_each_author_folder_is_opened_once_per_run(
+    replay: ReplayServer, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The author's store is opened by the driver and handed down: a good day, a day with nothing
+    new and a blocked day each open each author's folder once (the group's numbers, written at
+    the end from every author's newest snapshot, open their own)."""
+    replay.add_profile(SID, 5)
+    replay.add_profile(OTHER, 5, seed=2)
+    opened: list[tuple[str, str | None]] = []
+    real_init = AuthorStore.__init__
+
+    def counting(self: AuthorStore, data_dir: Path, scholar_id: str, series: str | None = None) -> None:
+        opened.append((scholar_id, series))
+        real_init(self, data_dir, scholar_id, series)
+
+    monkeypatch.setattr(AuthorStore, "__init__", counting)
+    config = load_config(None, authors=[SID, OTHER], data_dir=data, base_url=replay.url, http={"delay": 0.0})
+    for day in ("good", "nothing new", "blocked"):
+        if day == "blocked":
+            replay.set_scenario(SID, Captcha())
+        opened.clear()
+        summary = run(config, group=False)
+        assert [a.status for a in summary.authors][1] in ("updated", "unchanged"), day
+        assert sorted(opened) == sorted([(SID, None), (OTHER, None)]), day
+    assert summary.authors[0].status == "kept"
+
+
 def test_accept_record_library_call(replay: ReplayServer, tmp_path: Path) -> None:
     config = load_config(None, authors=[SID], data_dir=tmp_path, base_url=replay.url, http={"delay": 0.0})
     replay.add_profile(SID, 3)
@@ -611,7 +638,7 @@ def test_accept_record_library_call(replay: ReplayServer, tmp_path: Path) -> Non
     assert summary.exit_code == 0
     record = AuthorStore(tmp_path, SID).read_snapshot(snapshots(tmp_path)[0])
     again = accept_record(
-        tmp_path,
+        AuthorStore(tmp_path, SID),
         record.with_fetched_at(record.fetched_at.replace(year=2099)),  # type: ignore[union-attr]
         guard=config.guard,
         badge=config.badge,

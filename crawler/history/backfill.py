@@ -145,13 +145,9 @@ def import_records(
         refs = snapshot_refs(data_dir, scholar_id)
         newest = refs[-1].path if refs else None
         if newest is not None and newest in written:
-            outcome.outputs = _rebuild_outputs(Path(data_dir), written[newest], badge or BadgeStyle())
+            outcome.outputs = write_outputs(store, written[newest], badge or BadgeStyle())
             outcome.outputs_rebuilt = True
     return outcome
-
-
-def _rebuild_outputs(data_dir: Path, record: AuthorRecord, badge: BadgeStyle) -> list[Path]:
-    return write_outputs(data_dir, record, badge)
 
 
 # -- git ------------------------------------------------------------------------------

@@ -230,11 +230,11 @@ def history_bytes(history: History) -> bytes:
     return (json.dumps(history.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def write_history(data_dir: Path, scholar_id: str) -> bool:
+def write_history(store: AuthorStore) -> bool:
     """Bring ``<id>/gs_history.json`` up to date with the author's snapshots; return whether it changed."""
-    store = AuthorStore(data_dir, scholar_id)
+    scholar_id = store.scholar_id
     paths = store.snapshot_paths()
-    target = Path(data_dir) / scholar_id / HISTORY_FILE
+    target = store.root / HISTORY_FILE
     if not paths:
         return False
     history: History | None = None
@@ -258,10 +258,10 @@ def write_history(data_dir: Path, scholar_id: str) -> bool:
         newest = store.read_snapshot(paths[-1])
         if newest.fetched_at is not None and newest.fetched_at >= parse_time(history.updated):
             history.add(newest, names[-1])
-            return write_if_changed(target, history_bytes(history), jail=Path(data_dir), durable=False)
+            return write_if_changed(target, history_bytes(history), jail=store.data_dir, durable=False)
     rebuilt = build_history(paths, scholar_id)
     if rebuilt is None:
         return False
     # Unreadable snapshots count as seen: the next run extends instead of rebuilding.
     rebuilt.snapshots, rebuilt.last = len(names), names[-1]
-    return write_if_changed(target, history_bytes(rebuilt), jail=Path(data_dir), durable=False)
+    return write_if_changed(target, history_bytes(rebuilt), jail=store.data_dir, durable=False)

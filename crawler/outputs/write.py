@@ -35,7 +35,7 @@ class Accepted:
 
 
 def write_outputs(
-    data_dir: Path,
+    store: AuthorStore,
     record: AuthorRecord,
     badge: BadgeStyle,
     *,
@@ -53,8 +53,9 @@ def write_outputs(
     ``estimate`` and ``neutral`` say how a blocked day's numbers are to be read
     (``crawler.policy.on_block``).
     """
-    data_dir = Path(data_dir)
-    author_dir = data_dir / record.scholar_id
+    data_dir, author_dir = store.data_dir, store.root
+    if record.scholar_id != store.scholar_id:
+        raise ValueError(f"the record of {record.scholar_id} is not {store.scholar_id}'s")
     view = repr((format_time(stale_since) if stale_since else None, estimate, neutral))
     print_ = fingerprint(record, badge, view)
     if skip_current and outputs_current(author_dir, print_):
@@ -77,7 +78,7 @@ def write_outputs(
             neutral=neutral,
         )
     )
-    if write_history(data_dir, record.scholar_id):
+    if write_history(store):
         written.append(author_dir / HISTORY_FILE)
     if (author_dir / HISTORY_FILE).is_file():
         produced[author_dir / HISTORY_FILE] = (author_dir / HISTORY_FILE).stat().st_size
@@ -88,24 +89,23 @@ def write_outputs(
 
 
 def accept_record(
-    data_dir: Path,
+    store: AuthorStore,
     record: AuthorRecord,
     *,
     guard: GuardOptions,
     badge: BadgeStyle,
     accept_drop: bool = False,
-    expected_id: str | None = None,
 ) -> Accepted:
-    """Guard ``record`` against the latest good snapshot; store it if it says something new.
+    """Guard ``record`` against the latest good snapshot in ``store`` (the folder of the author
+    asked for); store it if it says something new.
 
     Raises ``GuardRefused`` (nothing written) or ``StorageError``.
     """
     if record.fetched_at is None:
         record = record.with_fetched_at(utc_now())
-    expected = expected_id or record.scholar_id
-    # The folder of the author asked for, not of whoever the page names: a wrong
-    # page must be compared with (and refused against) the right history.
-    store = AuthorStore(data_dir, expected)
+    # The folder of the author asked for (the store's), not of whoever the page names:
+    # a wrong page must be compared with (and refused against) the right history.
+    expected = store.scholar_id
     latest = store.latest()
     previous = latest[1] if latest else None
     bad = tuple(store.bad_snapshots)
@@ -114,8 +114,8 @@ def accept_record(
         # Nothing new: outputs are rebuilt from the stored snapshot, so they come
         # out byte-identical and nothing is written (unless one went missing);
         # when the manifest vouches for them they are not even read.
-        written = write_outputs(data_dir, previous, badge, skip_current=True)
+        written = write_outputs(store, previous, badge, skip_current=True)
         return Accepted(False, None, previous, tuple(notes), tuple(written), bad)
     snapshot = store.write_snapshot(record)
-    written = write_outputs(data_dir, record, badge)
+    written = write_outputs(store, record, badge)
     return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written), bad)

@@ -38,10 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import ConfigError
+from crawler.errors import ConfigError, UsageError
 from crawler.models import AuthorRecord, Publication, format_time
 from crawler.policy.titles import MIN_CONFIDENCE, TitleKey, score
+from crawler.sources import SCHOLAR_NUMBERS
 from crawler.storage.readfile import MAX_SETTINGS_BYTES, read_bounded
+from crawler.storage.store import AuthorStore, json_bytes, write_if_changed
 
 MARGIN = 0.05
 MATCHES_DIR = "matches"
@@ -231,8 +233,6 @@ def match_publications(
 def match_records(
     scholar: AuthorRecord, other: AuthorRecord, *, overrides: Overrides | None = None
 ) -> MatchResult:
-    from crawler.sources import SCHOLAR_NUMBERS
-
     return match_publications(
         scholar.publications,
         other.publications,
@@ -352,16 +352,12 @@ def describe(result: MatchResult, scholar: Iterable[Publication]) -> list[str]:
 
 
 def is_scholar(record: AuthorRecord) -> bool:
-    from crawler.sources import SCHOLAR_NUMBERS
-
     return record.source in SCHOLAR_NUMBERS
 
 
-def latest_scholar(data_dir: Path, scholar_id: str) -> AuthorRecord | None:
-    """The newest snapshot that holds Google Scholar's own numbers."""
-    from crawler.storage.store import AuthorStore
-
-    found = AuthorStore(data_dir, scholar_id).latest_where(is_scholar)
+def latest_scholar(store: AuthorStore) -> AuthorRecord | None:
+    """The newest snapshot in ``store`` that holds Google Scholar's own numbers."""
+    found = store.latest_where(is_scholar)
     return found[1] if found else None
 
 
@@ -370,15 +366,13 @@ def match_in_folder(
 ) -> list[tuple[MatchResult, AuthorRecord, AuthorRecord]]:
     """Match the newest Scholar snapshot with the newest snapshot of each fallback
     series (or only ``source``'s), ``matches.toml`` applied."""
-    from crawler.errors import UsageError
-    from crawler.storage.store import AuthorStore
-
-    scholar = latest_scholar(data_dir, scholar_id)
+    store = AuthorStore(data_dir, scholar_id)
+    scholar = latest_scholar(store)
     if scholar is None:
         raise UsageError(
             f"no Google Scholar snapshot of {scholar_id} in {data_dir}: nothing to match against"
         )
-    names = AuthorStore(data_dir, scholar_id).series_names()
+    names = store.series_names()
     if source is not None:
         if source not in names:
             raise UsageError(
@@ -393,21 +387,19 @@ def match_in_folder(
         )
     results = []
     for name in names:
-        latest = AuthorStore(data_dir, scholar_id, series=name).latest()
+        latest = store.series_store(name).latest()
         if latest is None:
             continue
         other = latest[1]
-        overrides = read_overrides(Path(data_dir) / scholar_id, other.source)
+        overrides = read_overrides(store.root, other.source)
         results.append((match_records(scholar, other, overrides=overrides), scholar, other))
     return results
 
 
 def save_matches(
-    data_dir: Path, result: MatchResult, scholar: AuthorRecord, other: AuthorRecord
+    store: AuthorStore, result: MatchResult, scholar: AuthorRecord, other: AuthorRecord
 ) -> Path | None:
     """Keep ``result`` in ``<author>/matches/<source>.json``; return the path when it changed."""
-    from crawler.storage.store import json_bytes, write_if_changed
-
-    path = Path(data_dir) / scholar.scholar_id / MATCHES_DIR / f"{result.source}.json"
+    path = store.root / MATCHES_DIR / f"{result.source}.json"
     data = json_bytes(result_to_dict(result, scholar, other))
-    return path if write_if_changed(path, data, jail=Path(data_dir), durable=False) else None
+    return path if write_if_changed(path, data, jail=store.data_dir, durable=False) else None

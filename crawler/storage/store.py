@@ -273,6 +273,10 @@ class AuthorStore:
         self.snapshot_dir = base / SNAPSHOT_DIR
         self.bad_snapshots: list[BadSnapshot] = []
 
+    def series_store(self, name: str) -> AuthorStore:
+        """The same author's series of the fallback source ``name``."""
+        return AuthorStore(self.data_dir, self.scholar_id, series=name)
+
     def series_names(self) -> list[str]:
         """The fallback sources that have a series of their own beside the main one."""
         folder = self.root / SERIES_DIR
