@@ -148,6 +148,52 @@ def test_group_badges_are_valid_and_rewritten_only_on_change(tmp_path: Path) -> 
     assert read_json(tmp_path / "group.json")["totals"]["citations"] == 0
 
 
+def test_the_group_is_counted_again_only_when_a_member_or_a_file_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawler.outputs import group_numbers
+    from crawler.storage.store import AuthorStore
+
+    a = record("AAAAAAAAAAAA", pub("Shared", 10, "c1"), pub("Own", 3))
+    b = record("BBBBBBBBBBBB", pub("Shared", 12, "c1"))
+    for member in (a, b):
+        AuthorStore(tmp_path, member.scholar_id).write_snapshot(member)
+    counted: list[int] = []
+    real = group_numbers.group_dict
+
+    def counting(members: list[Member]) -> dict[str, object]:
+        counted.append(len(members))
+        return real(members)
+
+    monkeypatch.setattr(group_numbers, "group_dict", counting)
+    ids = [a.scholar_id, b.scholar_id]
+    first = write_group(tmp_path, ids, BadgeStyle())
+    assert tmp_path / "group.json" in first and counted == [2]
+    assert read_json(tmp_path / "group.json")["totals"]["citations"] == 15
+    # Nothing changed: nothing counted, nothing written.
+    assert write_group(tmp_path, ids, BadgeStyle()) == [] and counted == [2]
+    # A file gone or cut short: counted again and written back.
+    (tmp_path / "badges" / "group-citations.svg").unlink()
+    assert write_group(tmp_path, ids, BadgeStyle()) == [tmp_path / "badges" / "group-citations.svg"]
+    (tmp_path / "group.json").write_bytes(b"{")
+    assert write_group(tmp_path, ids, BadgeStyle()) == [tmp_path / "group.json"]
+    assert counted == [2, 2, 2]
+    # Another style, another member list, a new snapshot: each counts again.
+    write_group(tmp_path, ids, BadgeStyle(number_format="short"))
+    write_group(tmp_path, ids[:1], BadgeStyle(number_format="short"))
+    AuthorStore(tmp_path, b.scholar_id).write_snapshot(
+        record(b.scholar_id, pub("Shared", 20, "c1")).with_fetched_at(datetime(2026, 11, 2, tzinfo=UTC))
+    )
+    write_group(tmp_path, ids, BadgeStyle(number_format="short"))
+    assert counted == [2, 2, 2, 2, 1, 2]
+    assert read_json(tmp_path / "group.json")["totals"]["citations"] == 23
+    # The cache is the data folder's own: it is not published.
+    from crawler.branch.layout import data_files
+
+    assert ".outputs.json" not in {name for name, _ in data_files(tmp_path)}
+    assert (tmp_path / ".outputs.json").is_file()
+
+
 # -- through a real run against the local Scholar ------------------------------------------
 
 

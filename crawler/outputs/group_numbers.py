@@ -33,6 +33,7 @@ from typing import Any
 
 from crawler.models import AuthorRecord, Publication, format_time
 from crawler.outputs.badges import BADGE_DIR, BadgeStyle, write_badge_pair
+from crawler.outputs.manifest import inputs_fingerprint, outputs_current, record_outputs
 from crawler.storage.stale import read_state
 from crawler.storage.store import AuthorStore, json_bytes, write_if_changed
 
@@ -47,6 +48,8 @@ class Member:
     record: AuthorRecord | None
     """The latest readable snapshot; None when there is none yet."""
     stale_since: str | None = None
+    snapshot: str | None = None
+    """What the record was read from: the snapshot's name, size and modification time."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,11 @@ def read_members(data_dir: Path, scholar_ids: Sequence[str]) -> list[Member]:
     members = []
     for sid in scholar_ids:
         latest = AuthorStore(data_dir, sid).latest()
-        members.append(Member(sid, latest[1] if latest else None, stale_since(data_dir, sid)))
+        snapshot = None
+        if latest is not None:
+            stat = latest[0].stat()
+            snapshot = f"{latest[0].name} {stat.st_size} {stat.st_mtime_ns}"
+        members.append(Member(sid, latest[1] if latest else None, stale_since(data_dir, sid), snapshot))
     return members
 
 
@@ -230,25 +237,31 @@ def write_group(data_dir: Path, scholar_ids: Sequence[str], style: BadgeStyle) -
     leaves them as they are.
     """
     data_dir = Path(data_dir)
-    data = group_dict(read_members(data_dir, scholar_ids))
+    members = read_members(data_dir, scholar_ids)
+    # Counting each paper once reads every member's publications: when no member's snapshot
+    # or staleness changed since the files were built, and they are all still there, it is skipped.
+    inputs = repr([(m.scholar_id, m.snapshot, m.stale_since) for m in members])
+    print_ = inputs_fingerprint(style, inputs, (Path(__file__),))
+    if outputs_current(data_dir, print_):
+        return []
+    data = group_dict(members)
     written = []
-    if write_if_changed(data_dir / GROUP_FILE, json_bytes(data), jail=data_dir):
+    group_json = json_bytes(data)
+    if write_if_changed(data_dir / GROUP_FILE, group_json, jail=data_dir):
         written.append(data_dir / GROUP_FILE)
     totals = data["totals"]
     have = totals["members_with_data"] > 0
     labels = style.labels
-    written += write_badge_pair(
-        data_dir / BADGE_DIR / "group-citations",
-        f"group {labels.citations}",
-        totals["citations"] if have else None,
-        style,
-        jail=data_dir,
-    )
-    written += write_badge_pair(
-        data_dir / BADGE_DIR / "group-publications",
-        f"group {labels.publications}",
-        totals["publications"] if have else None,
-        style,
-        jail=data_dir,
-    )
+    produced = {data_dir / GROUP_FILE: len(group_json)}
+    for name, label, value in (
+        ("group-citations", labels.citations, totals["citations"]),
+        ("group-publications", labels.publications, totals["publications"]),
+    ):
+        written += write_badge_pair(
+            data_dir / BADGE_DIR / name, f"group {label}", value if have else None, style, jail=data_dir
+        )
+        for path in (data_dir / BADGE_DIR / f"{name}.json", data_dir / BADGE_DIR / f"{name}.svg"):
+            if path.is_file():
+                produced[path] = path.stat().st_size
+    record_outputs(data_dir, print_, produced, jail=data_dir)
     return written

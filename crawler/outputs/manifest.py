@@ -44,6 +44,17 @@ def _renderer_digest() -> bytes:
     return digest.digest()
 
 
+def inputs_fingerprint(style: BadgeStyle, inputs: str, renderers: tuple[Path, ...] = ()) -> str:
+    """A fingerprint of outputs built from ``inputs`` (a text that names everything else they
+    depend on) with ``style``, by the code of the author outputs' renderers and ``renderers``."""
+    digest = hashlib.sha256(_renderer_digest())
+    for path in renderers:
+        digest.update(path.read_bytes())
+    digest.update(repr(style).encode("utf-8"))
+    digest.update(inputs.encode("utf-8"))
+    return digest.hexdigest()
+
+
 def fingerprint(record: AuthorRecord, style: BadgeStyle, view: str = "") -> str:
     """``view``: how the numbers are to be read (stale, estimated), which the record does not say."""
     digest = hashlib.sha256(_renderer_digest())
@@ -55,7 +66,9 @@ def fingerprint(record: AuthorRecord, style: BadgeStyle, view: str = "") -> str:
 
 
 def outputs_current(author_dir: Path, print_: str) -> bool:
-    """Whether the manifest says the outputs were built for ``print_`` and every file is still whole."""
+    """Whether the manifest says the outputs were built for ``print_`` and every file is still whole.
+
+    ``author_dir`` is an author's folder, or the data folder for the group's files."""
     try:
         manifest = json_value(read_bounded(author_dir / MANIFEST, limit=MAX_OUTPUT_BYTES))
         if manifest.get("fingerprint") != print_:

@@ -13,6 +13,8 @@ Layout (every path relative to the data folder)::
     <scholar_id>/sources/<source>/snapshots/*.json    a fallback source's own series (crawler.policy.on_block)
     <scholar_id>/matches/<source>.json                which of its works is which Scholar paper
                                                       (crawler.policy.match)
+    group.json, badges/group-*                        a group's numbers (crawler.outputs.group_numbers)
+    .outputs.json                                     what the group's files were built from (a local cache)
 
 Every file is written all at once (a temporary file renamed over the old one),
 only when its content changes, and never through a symbolic link out of the
