@@ -248,6 +248,49 @@ def test_restore_never_writes_through_a_link_out_of_the_data_folder(
     assert list(outside.iterdir()) == []
 
 
+def test_restore_reads_years_of_files_a_piece_at_a_time(
+    user: Path, data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lab's branch holds gigabytes of snapshots after some years: they are never all in memory."""
+    from crawler.branch import restore as restore_module
+    from crawler.branch.git import Git
+
+    for day in range(1, 21):
+        (data / ALICE / "snapshots" / f"202502{day:02d}T000000Z.json").write_bytes(b"x" * 1000)
+    publish(data, repo=user, sleep=no_sleep)
+    reads: list[int] = []
+    real = Git.read_blobs
+
+    def counting(self: Git, shas: list[str]) -> list[bytes]:
+        bodies = real(self, shas)
+        reads.append(sum(map(len, bodies)))
+        return bodies
+
+    monkeypatch.setattr(Git, "read_blobs", counting)
+    monkeypatch.setattr(restore_module, "CHUNK_BYTES", 4000)
+    fresh = tmp_path / "fresh"
+    written = restore(fresh, repo=user)
+    assert len(reads) >= 5 and max(reads) <= 4000, reads
+    expected = {p.relative_to(data) for p in data.rglob("*") if p.is_file() and p.parent != data}
+    expected -= {Path(ALICE) / ".gs_data.json.x1y2.tmp"}
+    assert {p.relative_to(fresh) for p in written} == expected
+    for rel in expected:
+        assert (fresh / rel).read_bytes() == (data / rel).read_bytes()
+
+
+def test_restore_leaves_out_a_file_larger_than_its_kind_may_be(
+    user: Path, data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 3 MiB "badge" on the branch is not one this tool wrote (a badge is at most 1 MiB)."""
+    (data / ALICE / "badges" / "huge.svg").write_bytes(b"<svg>" + b" " * (3 * 1024 * 1024) + b"</svg>")
+    publish(data, repo=user, sleep=no_sleep)
+    fresh = tmp_path / "fresh"
+    written = restore(fresh, repo=user)
+    assert fresh / ALICE / "gs_data.json" in written
+    assert not (fresh / ALICE / "badges" / "huge.svg").exists()
+    assert f"not restored: {ALICE}/badges/huge.svg is 3145739 bytes" in caplog.text
+
+
 # -- never rewrite or remove what is not ours ---------------------------------------------------
 
 

@@ -203,6 +203,21 @@ class Git:
                 shas[path] = self.out("hash-object", "-w", "--no-filters", "--stdin", input=path.read_bytes())
         return [shas[p] for p in paths]
 
+    def blob_sizes(self, shas: list[str]) -> list[int]:
+        """The sizes of the blobs ``shas``, in order, without reading them (``cat-file --batch-check``)."""
+        if not shas:
+            return []
+        out = self.run("cat-file", "--batch-check", input="".join(f"{s}\n" for s in shas).encode()).stdout
+        sizes = []
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) != 3 or fields[1] != b"blob":
+                raise self.error(f"git cat-file: unexpected answer {line!r}")
+            sizes.append(int(fields[2]))
+        if len(sizes) != len(shas):
+            raise self.error(f"git cat-file: {len(sizes)} answers for {len(shas)} blobs")
+        return sizes
+
     def read_blobs(self, shas: list[str]) -> list[bytes]:
         """The bodies of the blobs ``shas``, in order, read in one ``cat-file --batch``."""
         out = self.run("cat-file", "--batch", input="".join(f"{s}\n" for s in shas).encode()).stdout

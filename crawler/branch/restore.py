@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from crawler.branch import DEFAULT_REMOTE, LOCK_TIMEOUT
 from crawler.branch.git import Git, check_branch_name, check_remote
 from crawler.branch.layout import check_data_branch
 from crawler.models import SCHOLAR_ID_RE
+from crawler.outputs.formats import layout_kind
+from crawler.storage.readfile import MAX_OUTPUT_BYTES
 from crawler.storage.store import DEFAULT_BRANCH, SITE_FOLDER, atomic_write_bytes, locked
 
 log = logging.getLogger(__name__)
+
+# How much of the branch's files is held in memory at once while they are written out.
+CHUNK_BYTES = 64 * 1024 * 1024
 
 
 def restore(
@@ -90,11 +96,46 @@ def restore(
     if not wanted:
         return written
     with locked(data_dir, timeout=LOCK_TIMEOUT):
-        bodies = git.read_blobs([blob for blob, _ in wanted])
-        for (_, target), body in zip(wanted, bodies, strict=True):
-            if target.exists():
-                continue
-            atomic_write_bytes(target, body, jail=data_dir)
-            written.append(target)
+        for chunk in _chunks(git, wanted, data_dir):
+            bodies = git.read_blobs([blob for blob, _ in chunk])
+            for (_, target), body in zip(chunk, bodies, strict=True):
+                if target.exists():
+                    continue
+                atomic_write_bytes(target, body, jail=data_dir)
+                written.append(target)
     log.info("restored %d file(s) from %s into %s", len(written), branch, data_dir)
     return written
+
+
+def _limit(rel: tuple[str, ...]) -> int:
+    """The largest file ``rel`` (author or site folder first) may be, as the data layout bounds it."""
+    if rel[0] == SITE_FOLDER:
+        return MAX_OUTPUT_BYTES
+    kind = layout_kind("/".join(rel[1:]))
+    return kind.limit if kind is not None else MAX_OUTPUT_BYTES
+
+
+def _chunks(git: Git, wanted: list[tuple[str, Path]], data_dir: Path) -> Iterator[list[tuple[str, Path]]]:
+    """``wanted`` in groups of at most ``CHUNK_BYTES`` of blobs (one larger blob alone): years of
+    snapshots are read a piece at a time, never all at once.  A blob larger than its kind of file
+    may be is not restored, and said so: such a file is not one this tool wrote."""
+    sizes = git.blob_sizes([blob for blob, _ in wanted])
+    chunk: list[tuple[str, Path]] = []
+    total = 0
+    for (blob, target), size in zip(wanted, sizes, strict=True):
+        rel = target.relative_to(data_dir).parts
+        if size > _limit(rel):
+            log.warning(
+                "not restored: %s is %d bytes, more than such a file may be (%d)",
+                "/".join(rel),
+                size,
+                _limit(rel),
+            )
+            continue
+        if chunk and total + size > CHUNK_BYTES:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append((blob, target))
+        total += size
+    if chunk:
+        yield chunk
