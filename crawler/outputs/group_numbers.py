@@ -241,7 +241,7 @@ def write_group(data_dir: Path, scholar_ids: Sequence[str], style: BadgeStyle) -
     # Counting each paper once reads every member's publications: when no member's snapshot
     # or staleness changed since the files were built, and they are all still there, it is skipped.
     inputs = repr([(m.scholar_id, m.snapshot, m.stale_since) for m in members])
-    print_ = inputs_fingerprint(style, inputs, (Path(__file__),))
+    print_ = inputs_fingerprint(style, inputs)
     if outputs_current(data_dir, print_):
         return []
     data = group_dict(members)

@@ -32,7 +32,7 @@ from crawler.storage.store import OUTPUTS_MANIFEST, json_bytes, write_if_changed
 MANIFEST = OUTPUTS_MANIFEST
 # The modules whose code decides the bytes of the outputs: a new version of any
 # of them must rebuild (and so compare) every file once.
-_RENDERERS = ("gs_data.py", "gs_history.py", "badges.py", "svg.py", "manifest.py")
+_RENDERERS = ("gs_data.py", "gs_history.py", "badges.py", "svg.py", "manifest.py", "group_numbers.py")
 
 
 @functools.cache
@@ -44,12 +44,10 @@ def _renderer_digest() -> bytes:
     return digest.digest()
 
 
-def inputs_fingerprint(style: BadgeStyle, inputs: str, renderers: tuple[Path, ...] = ()) -> str:
+def inputs_fingerprint(style: BadgeStyle, inputs: str) -> str:
     """A fingerprint of outputs built from ``inputs`` (a text that names everything else they
-    depend on) with ``style``, by the code of the author outputs' renderers and ``renderers``."""
+    depend on) with ``style``, by the renderers' code."""
     digest = hashlib.sha256(_renderer_digest())
-    for path in renderers:
-        digest.update(path.read_bytes())
     digest.update(repr(style).encode("utf-8"))
     digest.update(inputs.encode("utf-8"))
     return digest.hexdigest()
