@@ -280,3 +280,13 @@ def test_a_merged_stale_marker_stays_json_whatever_the_secret() -> None:
         masked = json.loads(_redacted_state(json.dumps(state).encode()))
         assert masked["stale"] is True and masked["exit_code"] == 2026
         assert masked["reason"] == "pw ***"
+
+
+def test_a_merged_stale_marker_that_is_not_json_is_masked_as_text() -> None:
+    """Even JSON nested past Python's recursion limit: it is text, masked as such."""
+    from crawler.merge import _redacted_state
+
+    forget_all()
+    remember("hunter2")
+    assert _redacted_state(b"[" * 200_000 + b' "hunter2"') == b"[" * 200_000 + b' "***"'
+    assert _redacted_state(b'{"reason": hunter2') == b'{"reason": ***'

@@ -351,18 +351,12 @@ def describe(result: MatchResult, scholar: Iterable[Publication]) -> list[str]:
     return lines
 
 
-def is_scholar(record: AuthorRecord) -> bool:
-    from crawler.sources import SCHOLAR_NUMBERS
-
-    return record.source in SCHOLAR_NUMBERS
-
-
 def latest_scholar(data_dir: Path, scholar_id: str) -> AuthorRecord | None:
     """The newest snapshot that holds Google Scholar's own numbers."""
+    from crawler.sources import SCHOLAR_NUMBERS
     from crawler.storage.store import AuthorStore
 
-    found = AuthorStore(data_dir, scholar_id).latest_where(is_scholar)
-    return found[1] if found else None
+    return AuthorStore(data_dir, scholar_id).latest_from(SCHOLAR_NUMBERS)
 
 
 def match_in_folder(
