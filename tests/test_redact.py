@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from crawler.cli import main
@@ -173,6 +173,14 @@ def every_object(repo: Path) -> bytes:
     return dump + git(repo, "for-each-ref").encode()
 
 
+# Hypothesis also draws the string constants of the code under test: a password the program or
+# the profile spells anyway (``citedby_``, a key of gs_data.json) cannot be told apart from them.
+OWN_WORDS = b"\n".join(
+    path.read_bytes()
+    for path in sorted(
+        [*(Path(__file__).parent.parent / "crawler").rglob("*.py"), FIXTURES / "bohlooli_en_50rows.html"]
+    )
+)
 PASSWORDS = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=8, max_size=24).filter(
     lambda pw: len(set(pw)) >= 5 and pw.strip() == pw
 )
@@ -193,6 +201,7 @@ def test_a_random_password_never_leaves_the_process(
     forget_all()
     spellings = {password.encode(), quote(password, safe="").encode(), json.dumps(password)[1:-1].encode()}
     spellings = {s for s in spellings if len(s) >= 8}
+    assume(not any(spelled in OWN_WORDS for spelled in spellings))
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
