@@ -9,8 +9,8 @@ does can be reviewed with ``git diff`` and undone with ``git checkout``.
 
 What is planned: the workflow and ``scholar-stats.toml`` (``author_workflow``),
 or the lab's (``lab``), and what the template needs (``template_files``, one
-module per template); this module detects the site, plans, writes, and says
-what is left to do.
+module per template); this module drives them: it finds out what the site is
+(``repository``), plans, writes, and says what is left to do.
 """
 
 from __future__ import annotations
