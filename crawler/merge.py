@@ -14,7 +14,6 @@ anew, never linked to the shard's: the shard folder is not ours.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -32,11 +31,10 @@ from crawler.outputs.write import write_outputs
 from crawler.policy.on_block import is_overdue
 from crawler.storage.readfile import (
     MAX_SNAPSHOT_BYTES,
-    MAX_STATE_BYTES,
     json_value,
     read_bounded,
 )
-from crawler.storage.stale import STATE_FILE, mark_stale, stale_since_of
+from crawler.storage.stale import STATE_FILE, mark_stale, parse_state, read_state, stale_since_of
 from crawler.storage.store import (
     ATTEMPT_FILE,
     LOCK_NAME,
@@ -278,7 +276,7 @@ def _redacted_state(data: bytes) -> bytes:
     Only its strings are masked, so a secret that is also a JSON word (``true``, a
     number) cannot break the file."""
     try:
-        state = json.loads(data)
+        state = parse_state(data)
     except ValueError:
         try:
             return redacted_text(data.decode("utf-8")).encode("utf-8")
@@ -322,11 +320,11 @@ def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) 
     path = into / scholar_id / STATE_FILE
     confine(path, into)
     try:
-        old = json_value(read_bounded(path, limit=MAX_STATE_BYTES))
-    except (OSError, ValueError, StorageError):
+        old = read_state(into, scholar_id)
+    except ValueError:
         old = None
     if (
-        isinstance(old, dict)
+        old is not None
         and old.get("stale")
         and old.get("error") == type(error).__name__
         and old.get("reason") == redacted_text(error)

@@ -131,7 +131,7 @@ def test_readme_says_how_to_install_from_pypi() -> None:
 
 
 def test_the_action_is_named_by_its_real_repository() -> None:
-    from crawler.homepage.init import ACTION_REPO
+    from crawler.homepage.author_workflow import ACTION_REPO
 
     for path in [ROOT / "README.md", ROOT / "action.yml", *sorted((ROOT / "docs").glob("*.md"))]:
         text = path.read_text(encoding="utf-8")

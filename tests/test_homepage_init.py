@@ -16,7 +16,9 @@ from sites import REPO, SCHOLAR_ID, TEMPLATE_DIRS, action_remote, git, make_site
 
 from crawler import __version__
 from crawler.homepage import repository as sites
-from crawler.homepage.init import ACTION_REMOTE_ENV, BEGIN, END, plan_init, schedule_for
+from crawler.homepage.author_workflow import ACTION_REMOTE_ENV, schedule_for
+from crawler.homepage.init import plan_init
+from crawler.homepage.template_files.academicpages import BEGIN, END
 
 BIN = Path(sys.executable).parent
 
@@ -439,7 +441,7 @@ def test_openalex_without_a_scholar_id_asks_for_one(tmp_path: Path) -> None:
 
 
 def test_import_git_flag_asks_the_first_run_to_import_and_stays(tmp_path: Path) -> None:
-    from crawler.homepage.init import IMPORT_GIT_LINE
+    from crawler.homepage.author_workflow import IMPORT_GIT_LINE
 
     site = make_site(tmp_path, "acadhomepage")
     proc = init(site, "--import-git")

@@ -13,7 +13,7 @@ from test_homepage_init import load_yaml as load
 from test_workflows import SHA_PIN, tool, zizmor
 
 from crawler import __version__
-from crawler.homepage.init import ACTION_REMOTE_ENV, CONFIG, WORKFLOW
+from crawler.homepage.author_workflow import ACTION_REMOTE_ENV, CONFIG, WORKFLOW
 from crawler.homepage.lab import LAB_WORKFLOW
 
 _ = (_local_action_remote, action_release)  # fixtures: init asks a local "GitHub" for the release's commit

@@ -263,7 +263,7 @@ def test_the_inputs_init_writes_are_in_the_action_and_in_the_release_it_pins(tmp
     and was released by then (the changelog says so in that version's section or an older one)."""
     from packaging.version import Version
 
-    from crawler.homepage.init import ACTION_REPO, action_ref, workflow_text
+    from crawler.homepage.author_workflow import ACTION_REPO, action_ref, workflow_text
     from crawler.homepage.repository import Site
 
     env = {**os.environ, "SCHOLAR_STATS_ACTION_REMOTE": str(tmp_path / "no-such-remote")}

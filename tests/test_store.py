@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -196,6 +197,22 @@ def test_snapshot_that_parses_but_is_not_a_record_is_corrupt(tmp_path: Path) -> 
     (author.snapshot_dir / "20260101T000000Z.json").write_text('{"format": 1, "scholar_id": 5}\n')
     assert author.latest() is None
     assert "profile" in author.bad_snapshots[0].reason
+
+
+def test_the_newest_snapshot_from_some_sources_skips_others_and_corrupt_ones(tmp_path: Path) -> None:
+    author = AuthorStore(tmp_path, SID)
+    assert author.latest_from({"scholar"}) is None
+    day = timedelta(days=1)
+    complete = record(1, WHEN)
+    partial = replace(record(2, WHEN + day), complete=False)
+    other = replace(record(3, WHEN + 2 * day), source="openalex")
+    for each in (complete, partial, other):
+        author.write_snapshot(each)
+    (author.snapshot_dir / "20990101T000000Z.json").write_text('{"format": 1, "scholar_id": ')
+    assert author.latest_from({"scholar", "serpapi"}) == partial
+    assert author.latest_from({"scholar", "serpapi"}, complete=True) == complete
+    assert author.latest_from({"openalex"}) == other
+    assert author.latest_from({"serpapi"}) is None
 
 
 # -- the lock ------------------------------------------------------------------------------

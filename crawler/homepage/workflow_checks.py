@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.homepage import repository as sites
+from crawler.homepage.author_workflow import ACTION_REPO
 from crawler.homepage.findings import Report
-from crawler.homepage.init import ACTION_REPO
 from crawler.storage.store import DEFAULT_BRANCH
 
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")

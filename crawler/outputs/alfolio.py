@@ -63,24 +63,11 @@ class AlFolioCitations:
     papers: int
 
 
-def newest_scholar_record(store: AuthorStore, *, complete: bool = False) -> AuthorRecord | None:
-    """The newest readable snapshot whose numbers are Google Scholar's (with ``complete``,
-    the newest that lists every paper); corrupt ones are skipped."""
-    for path in reversed(store.snapshot_paths()):
-        try:
-            record = store.read_snapshot(path)
-        except StorageError:
-            continue
-        if record.source in SCHOLAR_NUMBERS and (record.complete or not complete):
-            return record
-    return None
-
-
 def _papers_kept(record: AuthorRecord, store: AuthorStore, old_papers: Papers) -> Papers:
     """The papers an incomplete snapshot does not show, with their last known counts:
     from the newest complete Scholar snapshot, else from the existing file."""
     shown = {pub.author_pub_id for pub in record.publications}
-    earlier = newest_scholar_record(store, complete=True)
+    earlier = store.latest_from(SCHOLAR_NUMBERS, complete=True)
     if earlier is not None:
         known, where = papers_of(earlier), f"the complete snapshot of {_day(earlier)}"
     else:
@@ -210,7 +197,7 @@ def build(
     old_date, old_papers = read_existing(existing, where)
     records = []
     for scholar_id in scholar_ids:
-        record = newest_scholar_record(AuthorStore(data_dir, scholar_id))
+        record = AuthorStore(data_dir, scholar_id).latest_from(SCHOLAR_NUMBERS)
         if record is None:
             raise UsageError(
                 f"no Google Scholar snapshot of {scholar_id} in {data_dir} yet: run `scholar-stats run` first"

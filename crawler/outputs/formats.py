@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.models import parse_time, record_from_dict
+from crawler.models import record_from_dict
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, SHIELDS_FILE
 from crawler.outputs.gs_data import record_from_gs_data
 from crawler.outputs.gs_history import HISTORY_FILE, History
@@ -23,7 +23,7 @@ from crawler.storage.readfile import (
     MAX_STATE_BYTES,
     json_value,
 )
-from crawler.storage.stale import STATE_FILE
+from crawler.storage.stale import STATE_FILE, parse_state
 from crawler.storage.store import OUTPUTS_MANIFEST, SERIES_DIR, SNAPSHOT_DIR, SNAPSHOT_NAME_RE
 
 
@@ -71,14 +71,7 @@ def _check_svg(data: bytes, scholar_id: str) -> None:
 
 
 def _check_state(data: bytes, scholar_id: str) -> None:
-    value = _json(data)
-    if (
-        not isinstance(value, dict)
-        or value.get("stale") is not True
-        or not isinstance(value.get("stale_since"), str)
-    ):
-        raise ValueError("not a stale marker")
-    parse_time(value["stale_since"])
+    parse_state(data, strict=True)
 
 
 def _check_manifest(data: bytes, scholar_id: str) -> None:

@@ -351,14 +351,9 @@ def describe(result: MatchResult, scholar: Iterable[Publication]) -> list[str]:
     return lines
 
 
-def is_scholar(record: AuthorRecord) -> bool:
-    return record.source in SCHOLAR_NUMBERS
-
-
 def latest_scholar(store: AuthorStore) -> AuthorRecord | None:
     """The newest snapshot in ``store`` that holds Google Scholar's own numbers."""
-    found = store.latest_where(is_scholar)
-    return found[1] if found else None
+    return store.latest_from(SCHOLAR_NUMBERS)
 
 
 def match_in_folder(

@@ -3,7 +3,8 @@
 ``run`` writes it when an author's fetch fails (``mark_stale``: when it first
 failed, the error and its masked reason) and removes it on the next success
 (``clear_stale``); the reports, the dashboard and ``merge`` read it.  Nothing
-else in the author's folder is touched.
+else in the author's folder is touched.  Its bytes are parsed here only
+(``parse_state``), by every reader: ours, and the check of a shard's marker.
 
 The marker is published, so it changes only when its news does: when it first
 appears, or when the error or the reason changes.  The time of the last attempt,
@@ -31,19 +32,38 @@ def _read(path: Path) -> bytes:
     return read_bounded(path, limit=MAX_STATE_BYTES)
 
 
+def parse_state(data: bytes, *, strict: bool = False) -> dict[str, Any]:
+    """A stale marker's bytes, read: a JSON object, else ``ValueError``.
+
+    Every reader of a marker goes through here.  ``strict`` is for a marker from
+    elsewhere (a shard's folder), taken only if it says what ours say: ``stale``
+    true, since a time that reads.
+    """
+    state = json_value(data)
+    if strict:
+        if (
+            not isinstance(state, dict)
+            or state.get("stale") is not True
+            or not isinstance(state.get("stale_since"), str)
+        ):
+            raise ValueError("not a stale marker")
+        parse_time(state["stale_since"])
+    if not isinstance(state, dict):
+        raise ValueError(f"{STATE_FILE} is not a JSON object")
+    return state
+
+
 def read_state(data_dir: Path, scholar_id: str) -> Mapping[str, Any] | None:
     """The author's stale marker; ``None`` when there is none, ``ValueError`` when it cannot be read."""
     try:
-        state = json_value(_read(Path(data_dir) / scholar_id / STATE_FILE))
+        data = _read(Path(data_dir) / scholar_id / STATE_FILE)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except StorageError as exc:
         raise ValueError(str(exc)) from exc
     except OSError as exc:
         raise ValueError(f"cannot read {STATE_FILE}: {exc.strerror or exc}") from exc
-    if not isinstance(state, dict):
-        raise ValueError(f"{STATE_FILE} is not a JSON object")
-    return state
+    return parse_state(data)
 
 
 def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datetime) -> None:
@@ -51,8 +71,7 @@ def mark_stale(data_dir: Path, scholar_id: str, error: Exception, *, when: datet
     path = Path(data_dir) / scholar_id / STATE_FILE
     since = format_time(when)
     try:
-        old = json_value(_read(path))
-        first = parse_time(old["stale_since"])
+        first = parse_time(parse_state(_read(path))["stale_since"])
         # A first failure after this one (a clock set wrong, an edited file) is not kept.
         if first <= when:
             since = format_time(first)
@@ -92,7 +111,7 @@ def clear_stale(data_dir: Path, scholar_id: str) -> bool:
 def stale_since_of(data_dir: Path, scholar_id: str) -> datetime | None:
     """When the author's source first failed, from ``state.json``; None when it is not stale."""
     try:
-        state = json_value(_read(Path(data_dir) / scholar_id / STATE_FILE))
+        state = parse_state(_read(Path(data_dir) / scholar_id / STATE_FILE))
         # Never later than now: a date in the future would make the age negative.
         return min(parse_time(state["stale_since"]), utc_now())
     except (OSError, ValueError, KeyError, TypeError, AttributeError, StorageError):

@@ -29,7 +29,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -337,6 +337,14 @@ class AuthorStore:
             if wanted(record):
                 return path, record
         return None
+
+    def latest_from(self, sources: Collection[str], *, complete: bool = False) -> AuthorRecord | None:
+        """The newest readable snapshot one of ``sources`` gave (``sources.SCHOLAR_NUMBERS``: the
+        newest Scholar snapshot); with ``complete``, the newest that lists every paper."""
+        found = self.latest_where(
+            lambda record: record.source in sources and (record.complete or not complete)
+        )
+        return found[1] if found else None
 
     def write_snapshot(self, record: AuthorRecord) -> Path:
         if record.fetched_at is None:
