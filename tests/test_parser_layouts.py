@@ -15,7 +15,7 @@ import wayback
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.errors import Blocked, NotAProfile
+from crawler.errors import Blocked, NotAProfile, ParseError
 from crawler.sources.scholar_page import chart_cites_per_year, page_to_record, parse_profile
 
 LAYOUTS = Path(__file__).parent / "fixtures" / "scholar_layouts"
@@ -224,6 +224,43 @@ def test_a_cit_layout_page_that_is_not_a_profile_is_refused() -> None:
     start, end = body.index(b'<div class="cit-user-info">'), body.index(b'<table id="stats"')
     with pytest.raises(NotAProfile):
         parse_profile(body[:start] + body[end:].replace(b'id="stats"', b'id="something"'))
+
+
+SPJUTH_ID = "oSJgw2cAAAAJ"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "<script>alert(1)</script>",
+        f"{SPJUTH_ID}:a b",
+        "notascholarid:u5HHmVD_uO8C",
+        f"{SPJUTH_ID}:",
+        f"{SPJUTH_ID}:u5HHmVD%3Cx",
+    ],
+)
+def test_a_cit_layout_publication_id_not_shaped_like_scholars_is_refused(bad: str) -> None:
+    """The 2011-2014 rows are checked as today's are: a malformed ID is not stored."""
+    body = page("spjuth_en_2014_cit_browser-saved.html")
+    first = f"citation_for_view={SPJUTH_ID}:u5HHmVD_uO8C".encode()
+    assert first in body
+    with pytest.raises(ParseError, match="publication ID"):
+        parse_profile(body.replace(first, b"citation_for_view=" + bad.encode(), 1))
+
+
+@pytest.mark.parametrize("joiner", ["%23", "#", "&"])
+def test_cit_layout_ids_that_differ_after_a_hash_or_ampersand_are_not_cut_into_one(joiner: str) -> None:
+    body = page("spjuth_en_2014_cit_browser-saved.html")
+    ids = [b"u5HHmVD_uO8C", b"u-x6o8ySG0sC"]
+    for n, old in enumerate(ids):
+        new = f"u5HHmVD_uO8C{joiner}{n}".encode()
+        body = body.replace(
+            f"citation_for_view={SPJUTH_ID}:".encode() + old,
+            f"citation_for_view={SPJUTH_ID}:".encode() + new,
+            1,
+        )
+    with pytest.raises(ParseError, match="publication ID"):
+        parse_profile(body)
 
 
 # -- the commands ---------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from crawler.sources.captures import unarchive
 from crawler.sources.scholar_page_readers import (
     CITES_RE,
     DOMAIN_RE,
-    PUB_ID_RE,
     YEAR_RE,
     ProfilePage,
     cell_count,
+    checked_pub_id,
     link_param,
     node_link,
     node_text,
@@ -114,7 +114,8 @@ def _cit_metrics(table: Node, url: str | None) -> Metrics:
 
 def _cit_publication(row: Node, url: str | None) -> Publication | None:
     link = row.css_first("td#col-title a")
-    author_pub_id = link_param(PUB_ID_RE, link.attributes.get("href") or "") if link is not None else None
+    # Checked as today's rows are: a malformed or cut ID is refused, never stored.
+    author_pub_id = checked_pub_id(link.attributes.get("href") or "", url) if link is not None else None
     if link is None or not author_pub_id:
         return None
     grays = row.css("span.cit-gray")

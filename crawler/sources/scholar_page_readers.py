@@ -104,7 +104,7 @@ def query_value(url: str, key: str) -> str | None:
 
 # Row links are read for one parameter each, a hundred times a page: a regex is
 # several times faster than urlsplit + parse_qs and sees the same value.
-PUB_ID_RE = re.compile(r"[?&](?:amp;)?citation_for_view=([^&#\s]+)")
+_PUB_ID_RE = re.compile(r"[?&](?:amp;)?citation_for_view=([^&#\s]+)")
 CITES_RE = re.compile(r"[?&](?:amp;)?cites=([^&#\s]+)")
 
 
@@ -115,7 +115,7 @@ _AFTER_PUB_ID_RE = re.compile(r"(?:$|&(?:amp;)?[\w.-]+=)")
 def checked_pub_id(href: str, url: str | None) -> str | None:
     """The row's ``citation_for_view``, whole and Scholar-shaped; ``ParseError`` for one that is
     not, or that a ``#`` or a bare ``&`` would cut (two papers would then become one)."""
-    match = PUB_ID_RE.search(href)
+    match = _PUB_ID_RE.search(href)
     if match is None:
         return None
     value = unquote(match.group(1))
