@@ -92,6 +92,18 @@ def test_the_2017_stats_table_used_to_be_refused() -> None:
     assert parse_profile(body).metrics.citations == 4623
 
 
+def test_the_2013_page_reads_as_the_lecture_that_printed_it_read_it() -> None:
+    """January 2013: the lecture that printed the page also printed its "Cited by" column as
+    R's XML package read it from the same address: the parser gives the same counts."""
+    result = parse_profile(page("leek_en_2013_cit_readlines.html"))
+    lecture = [338, 171, 140, 133, 107, 95, 78, 78, 53, 16, 10, 9, 9, 8, 8, 6, 6, 6, 5, 3]
+    assert [p.citations for p in result.publications] == lecture
+    # The chart's address survived (the page was printed, not saved by a browser): every year
+    # is exact, the tallest bar being the axis maximum (chxr=1,0,402,402).
+    assert max(c for _, c in result.cites_per_year) == dict(result.cites_per_year)[2012] == 402
+    assert page_to_record(result).notes == ()
+
+
 # -- the chart of the cit- layout ---------------------------------------------------------------
 
 # The chart on Jeff Leek's profile in January 2014: bars in tenths of a percent of
@@ -271,6 +283,15 @@ def test_parse_reads_the_2017_layout(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["metrics"]["citations"] == 4623 and len(record["publications"]) == 20
+    assert "incomplete" in result.stderr
+
+
+def test_parse_reads_the_2013_layout() -> None:
+    result = CliRunner().invoke(main, ["parse", str(LAYOUTS / "leek_en_2013_cit_readlines.html")])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (record["metrics"]["citations"], record["metrics"]["since_year"]) == (1285, 2008)
+    assert record["cites_per_year"]["2013"] == 34 and len(record["publications"]) == 20
     assert "incomplete" in result.stderr
 
 
