@@ -50,7 +50,7 @@ class ProfilePage:
     """What the page could not say, in words (e.g. a per-year chart that is only an image)."""
 
 
-def clean(text: str | None) -> str:
+def _clean(text: str | None) -> str:
     if not text:
         return ""
     if not text.isascii():
@@ -60,7 +60,8 @@ def clean(text: str | None) -> str:
 
 
 def node_text(node: Node | None) -> str:
-    return clean(node.text(deep=True)) if node is not None else ""
+    """A node's text, spaces folded and Scholar's bidi marks dropped; "" for no node."""
+    return _clean(node.text(deep=True)) if node is not None else ""
 
 
 def own_text(node: Node) -> str:
@@ -71,7 +72,7 @@ def own_text(node: Node) -> str:
         if child.tag == "-text":
             parts.append(child.text_content or "")
         child = child.next
-    return clean("".join(parts))
+    return _clean("".join(parts))
 
 
 def cell_count(text: str, what: str, url: str | None) -> int | None:
@@ -128,6 +129,7 @@ def checked_pub_id(href: str, url: str | None) -> str | None:
 
 
 def link_param(pattern: re.Pattern[str], url: str) -> str | None:
+    """The parameter ``pattern`` finds in a link, unquoted; None when absent."""
     match = pattern.search(url)
     return unquote(match.group(1)) if match else None
 
@@ -152,6 +154,8 @@ def profile_ids_named(tree: HTMLParser, publications: tuple[Publication, ...]) -
 
 
 def page_scholar_id(tree: HTMLParser, url: str | None) -> str:
+    """The profile's ID: its canonical link, its form, its first row's link (either layout),
+    else the request URL's ``user=``."""
     for selector, attr in (('link[rel="canonical"]', "href"), ('input[name="user"]', "value")):
         node = tree.css_first(selector)
         value = node.attributes.get(attr) if node is not None else None
@@ -228,4 +232,5 @@ _CLASS_SEP_RE = re.compile(r"[ \t\n\r\f]+")
 
 
 def class_names(node: Node) -> list[str]:
+    """A node's classes, split as HTML splits them."""
     return _CLASS_SEP_RE.split(node.attributes.get("class") or "")
