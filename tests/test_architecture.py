@@ -43,7 +43,6 @@ MAX_FUNCTION_LINES = 80
 # each leaves its list when it is split (ARCHITECTURE.md, "Still to split").
 LONG_MODULES: dict[str, int] = {
     "crawler.config": 514,
-    "crawler.sources.scholar_page": 749,
 }
 LONG_FUNCTIONS: dict[str, int] = {
     "crawler.config.read_config_file": 87,

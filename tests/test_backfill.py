@@ -715,6 +715,32 @@ def test_import_html_of_older_layouts_keeps_what_the_page_cannot_say(tmp_path: P
     assert json.loads((data / spjuth / "gs_data.json").read_text("utf-8"))["citedby"] == 437
 
 
+def test_import_html_of_a_2013_page_keeps_its_chart_exactly(tmp_path: Path) -> None:
+    """January 2013: the chart's address is whole, so the years are stored as the page gives them."""
+    leek = "HI-I6C0AAAAJ"
+    page = copy_fixture_from(tmp_path, LAYOUTS / "leek_en_2013_cit_readlines.html", mtime=1359331200)
+    data = tmp_path / "data"
+    code, _, err = cli("import-html", page, "--author", leek, "--data-dir", data, "--allow-partial")
+    assert code == 0, err
+    latest = AuthorStore(data, leek).latest()
+    assert latest is not None
+    record = latest[1]
+    assert record.fetched_at == datetime(2013, 1, 28, tzinfo=UTC)
+    assert (record.metrics.citations, record.metrics.since_year) == (1285, 2008)
+    assert dict(record.cites_per_year) == {
+        2005: 10,
+        2006: 41,
+        2007: 77,
+        2008: 120,
+        2009: 108,
+        2010: 190,
+        2011: 275,
+        2012: 402,
+        2013: 34,
+    }
+    assert not any("per-year" in note for note in record.notes)
+
+
 def test_import_html_date_option_wins_over_the_capture(tmp_path: Path) -> None:
     page = archived_copy(tmp_path, FIXTURES / "bohlooli_en_50rows.html", "cIn8pGEAAAAJ", "20220809120000")
     data = tmp_path / "data"

@@ -15,7 +15,7 @@ import wayback
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.errors import Blocked, NotAProfile
+from crawler.errors import Blocked, NotAProfile, ParseError
 from crawler.sources.scholar_page import chart_cites_per_year, page_to_record, parse_profile
 
 LAYOUTS = Path(__file__).parent / "fixtures" / "scholar_layouts"
@@ -90,6 +90,18 @@ def test_the_2017_stats_table_used_to_be_refused() -> None:
     body = page("leek_en_2017_readlines.html")
     assert b'<table id="gsc_rsb_st"><tr><th' in body
     assert parse_profile(body).metrics.citations == 4623
+
+
+def test_the_2013_page_reads_as_the_lecture_that_printed_it_read_it() -> None:
+    """January 2013: the lecture that printed the page also printed its "Cited by" column as
+    R's XML package read it from the same address: the parser gives the same counts."""
+    result = parse_profile(page("leek_en_2013_cit_readlines.html"))
+    lecture = [338, 171, 140, 133, 107, 95, 78, 78, 53, 16, 10, 9, 9, 8, 8, 6, 6, 6, 5, 3]
+    assert [p.citations for p in result.publications] == lecture
+    # The chart's address survived (the page was printed, not saved by a browser): every year
+    # is exact, the tallest bar being the axis maximum (chxr=1,0,402,402).
+    assert max(c for _, c in result.cites_per_year) == dict(result.cites_per_year)[2012] == 402
+    assert page_to_record(result).notes == ()
 
 
 # -- the chart of the cit- layout ---------------------------------------------------------------
@@ -226,6 +238,43 @@ def test_a_cit_layout_page_that_is_not_a_profile_is_refused() -> None:
         parse_profile(body[:start] + body[end:].replace(b'id="stats"', b'id="something"'))
 
 
+SPJUTH_ID = "oSJgw2cAAAAJ"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "<script>alert(1)</script>",
+        f"{SPJUTH_ID}:a b",
+        "notascholarid:u5HHmVD_uO8C",
+        f"{SPJUTH_ID}:",
+        f"{SPJUTH_ID}:u5HHmVD%3Cx",
+    ],
+)
+def test_a_cit_layout_publication_id_not_shaped_like_scholars_is_refused(bad: str) -> None:
+    """The 2011-2014 rows are checked as today's are: a malformed ID is not stored."""
+    body = page("spjuth_en_2014_cit_browser-saved.html")
+    first = f"citation_for_view={SPJUTH_ID}:u5HHmVD_uO8C".encode()
+    assert first in body
+    with pytest.raises(ParseError, match="publication ID"):
+        parse_profile(body.replace(first, b"citation_for_view=" + bad.encode(), 1))
+
+
+@pytest.mark.parametrize("joiner", ["%23", "#", "&"])
+def test_cit_layout_ids_that_differ_after_a_hash_or_ampersand_are_not_cut_into_one(joiner: str) -> None:
+    body = page("spjuth_en_2014_cit_browser-saved.html")
+    ids = [b"u5HHmVD_uO8C", b"u-x6o8ySG0sC"]
+    for n, old in enumerate(ids):
+        new = f"u5HHmVD_uO8C{joiner}{n}".encode()
+        body = body.replace(
+            f"citation_for_view={SPJUTH_ID}:".encode() + old,
+            f"citation_for_view={SPJUTH_ID}:".encode() + new,
+            1,
+        )
+    with pytest.raises(ParseError, match="publication ID"):
+        parse_profile(body)
+
+
 # -- the commands ---------------------------------------------------------------------------------
 
 
@@ -234,6 +283,15 @@ def test_parse_reads_the_2017_layout(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["metrics"]["citations"] == 4623 and len(record["publications"]) == 20
+    assert "incomplete" in result.stderr
+
+
+def test_parse_reads_the_2013_layout() -> None:
+    result = CliRunner().invoke(main, ["parse", str(LAYOUTS / "leek_en_2013_cit_readlines.html")])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (record["metrics"]["citations"], record["metrics"]["since_year"]) == (1285, 2008)
+    assert record["cites_per_year"]["2013"] == 34 and len(record["publications"]) == 20
     assert "incomplete" in result.stderr
 
 
