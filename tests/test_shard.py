@@ -238,8 +238,9 @@ def test_merge_equals_one_unsharded_run_and_is_idempotent(
     expected.pop(".scholar-stats.lock", None)
     merged = tree(into)
     merged.pop(".scholar-stats.lock", None)
-    group = {k for k in merged if k == "group.json" or k.startswith("badges/group-")}
-    assert len(group) == 5  # group.json and the two group badges (crawler.outputs.group_numbers)
+    group = {k for k in merged if k in ("group.json", ".outputs.json") or k.startswith("badges/group-")}
+    # group.json, the two group badges (crawler.outputs.group_numbers) and what they were built from.
+    assert len(group) == 6
     assert {k: v for k, v in merged.items() if k not in group} == expected
     mtimes = {p: p.stat().st_mtime_ns for p in into.rglob("*") if p.is_file()}
     again = scholar_stats("merge", *dirs, "--into", into, "--config", config)
@@ -302,11 +303,11 @@ def test_a_failed_shard_keeps_the_last_good_data_marked_stale_and_nothing_else_i
         }
 
     def others(files: dict[str, str]) -> dict[str, str]:
-        # group.json changes with its members' staleness; it is the merge's own output.
+        # group.json (and what it was built from) changes with its members' staleness: the merge's own.
         return {
             k: v
             for k, v in files.items()
-            if not any(k.startswith(s + "/") for s in lost) and k != "group.json"
+            if not any(k.startswith(s + "/") for s in lost) and k not in ("group.json", ".outputs.json")
         }
 
     assert others(after) == others(before)
