@@ -42,18 +42,32 @@ def _metric_cards(history: AuthorHistory) -> list[dict[str, Any]]:
     return rows
 
 
-def _stale_bands(history: AuthorHistory) -> list[charts.Band]:
+def _stale_start(history: AuthorHistory) -> float | None:
+    """When the stale marker says the fetches began failing (``None``: not stale, or not said)."""
     stale = history.stale
-    if stale is None or not history.headers:
-        return []
-    start = stale.since or stale.last_attempt
+    start = (stale.since or stale.last_attempt) if stale is not None else None
     try:
-        began = (
-            datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else history.times[-1]
-        )
+        return datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else None
     except ValueError:
-        began = history.times[-1]
-    return [charts.Band(began, axis_end(history.as_of), stale_words(history) or "stale")]
+        return None
+
+
+def time_axis_end(history: AuthorHistory) -> float:
+    """Where the author's time axes end: the end of the newest snapshot's day, or of the day the
+    fetches began failing when that is later (so that the stale band shows).  Both are in the
+    author's files, so the page changes only when they do."""
+    end = axis_end(history.as_of)
+    began = _stale_start(history)
+    if began is not None:
+        end = max(end, (began // 86400 + 1) * 86400)
+    return max(end, history.times[-1]) if history.times else end
+
+
+def _stale_bands(history: AuthorHistory, end: float) -> list[charts.Band]:
+    if history.stale is None or not history.headers:
+        return []
+    began = _stale_start(history)
+    return [charts.Band(history.times[-1] if began is None else began, end, stale_words(history) or "stale")]
 
 
 def short_day(text: str | None, as_of: datetime) -> str:
@@ -160,7 +174,7 @@ def _over_time(history: AuthorHistory, *, t0: float, t1: float) -> tuple[dict[st
     headers, times = history.headers, history.times
     latest = history.latest
     since_year = latest.metrics.since_year if latest else None
-    markers, bands = _markers(history), _stale_bands(history)
+    markers, bands = _markers(history), _stale_bands(history, t1)
 
     def points(metric: str) -> list[tuple[float, int | None]]:
         return [(t, getattr(h.metrics, metric)) for t, h in zip(times, headers, strict=True)]
@@ -215,7 +229,7 @@ def author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
     """What ``author.html`` is rendered from."""
     latest = history.latest
     t0 = history.times[0] if history.headers else history.as_of.timestamp()
-    t1 = max(axis_end(history.as_of), history.times[-1] if history.headers else t0)
+    t1 = max(time_axis_end(history), t0)
     citations, indexes = _over_time(history, t0=t0, t1=t1)
     years = list(latest.cites_per_year) if latest else []
     histogram = _both(
@@ -283,9 +297,10 @@ def author_card(history: AuthorHistory) -> dict[str, Any]:
         "source": _label(latest.source) if latest else None,
         "fallback": bool(latest and latest.source != "scholar"),
         "complete": bool(latest.complete) if latest else True,
-        "stale": history.stale,
+        "stale": history.stale is not None,
         "stale_words": stale_words(history),
         "profile_url": profile_url(history.scholar_id),
+        "as_of": history.as_of.timestamp() if history.headers else None,
         "cards": _metric_cards(history),
         "spark": [(history.times[i], history.headers[i].metrics.citations) for i in history.spark_indexes],
         "series": [(t, h.metrics.citations) for t, h in zip(history.times, history.headers, strict=True)],

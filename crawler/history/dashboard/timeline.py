@@ -7,7 +7,7 @@ page costs what ``export --what metrics`` costs for that author.
 Publications come from whole snapshots, which are 40 times dearer to read,
 so only a few are read: about ``SPARK_POINTS`` spread over the history (the
 points of each publication's sparkline), the newest one, the ones 30 and 365
-days before the reference time (``as_of``), and every snapshot whose
+days before the newest one (``as_of``), and every snapshot whose
 publication count differs from the one before it, with that one before.
 Wherever two snapshots read one after the other disagree on which
 publications there are but have unread snapshots between them, the middle
@@ -201,7 +201,11 @@ def _spark_indexes(times: list[float], points: int) -> list[int]:
 def load_author(
     data_dir: Path, scholar_id: str, *, as_of: datetime, spark_points: int = SPARK_POINTS, quiet: bool = False
 ) -> AuthorHistory:
-    """Read what the dashboard shows of one author (see the module's docstring for what is read)."""
+    """Read what the dashboard shows of one author (see the module's docstring for what is read).
+
+    Snapshots taken after ``as_of`` are left out; the history's ``as_of`` is the
+    time of the newest snapshot kept (``as_of`` itself when there is none).
+    """
     bad: list[BadSnapshot] = []
     refs = snapshot_refs(data_dir, scholar_id, bad, quiet=quiet)
     refs = [r for r in refs if r.time <= as_of] if refs and refs[-1].time > as_of else refs
@@ -218,7 +222,8 @@ def load_author(
     times = [r.time.timestamp() for r in kept_refs]
     history = AuthorHistory(
         scholar_id=scholar_id,
-        as_of=as_of,
+        # The page counts back from the newest snapshot, so that it changes only when the data does.
+        as_of=kept_refs[-1].time if kept_refs else as_of,
         headers=headers,
         times=times,
         publications=[],
