@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from test_site import AS_OF, START, A, B, record, write_lab
 
-import crawler.history.dashboard.build as build_module
 import crawler.history.dashboard.fingerprints as fingerprints
+import crawler.history.dashboard.timeline as timeline
 import crawler.history.snapshots as snapshots_module
 import crawler.storage.atomic as atomic_module
 import crawler.storage.store as store_module
@@ -51,9 +51,9 @@ class Spies:
             return wrapped
 
         monkeypatch.setattr(
-            build_module,
+            timeline,
             "load_author",
-            spy(self.loaded, vars(build_module)["load_author"], lambda d, a, **k: a),
+            spy(self.loaded, timeline.load_author, lambda d, a, **k: a),
         )
         # Every way a snapshot is opened: headers and columns (snapshots), whole records (store).
         monkeypatch.setattr(

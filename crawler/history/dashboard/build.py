@@ -22,7 +22,9 @@ not made by this command is refused, so ``--out .`` cannot overwrite a
 homepage.
 
 Each author is read and written by a worker process (as ``export`` does);
-the main process only gathers the cards and draws the index.
+the main process only gathers the cards and draws the index.  What draws
+the pages is loaded only when a page is to be drawn: a build with nothing
+new to draw loads neither the template engine nor the readers.
 """
 
 from __future__ import annotations
@@ -39,9 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import StorageError, UsageError
-from crawler.history.dashboard import charts
-from crawler.history.dashboard.author_page import author_card, author_context
-from crawler.history.dashboard.exports import author_exports
 from crawler.history.dashboard.fingerprints import (
     MARKER_FORMAT,
     author_fingerprint,
@@ -50,9 +49,6 @@ from crawler.history.dashboard.fingerprints import (
     site_version,
     snapshot_names,
 )
-from crawler.history.dashboard.index_page import index_context
-from crawler.history.dashboard.timeline import load_author
-from crawler.history.export import default_workers, run_jobs
 from crawler.history.snapshots import resolve_authors
 from crawler.models import SCHOLAR_ID_RE, utc_now
 from crawler.storage.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
@@ -103,6 +99,8 @@ def _env() -> Any:
     if _ENV is None:
         import jinja2
 
+        from crawler.history.dashboard import charts
+
         _ENV = jinja2.Environment(
             loader=jinja2.PackageLoader("crawler.history.dashboard", "templates"),
             autoescape=True,
@@ -143,6 +141,10 @@ def _write(out: Path, relative: str, data: bytes, written: list[str]) -> None:
 
 
 def _author_job(job: _AuthorJob) -> tuple[dict[str, Any], list[str], list[str], list[BadSnapshot], int]:
+    from crawler.history.dashboard.author_page import author_card, author_context
+    from crawler.history.dashboard.exports import author_exports
+    from crawler.history.dashboard.timeline import load_author
+
     history = load_author(job.data_dir, job.scholar_id, as_of=job.as_of, quiet=job.quiet)
     page = _render("author.html", root="../", **author_context(history, job.title))
     written: list[str] = []
@@ -317,6 +319,8 @@ def build_site(
                 c["scholar_id"],
             ),
         )
+        from crawler.history.dashboard.index_page import index_context
+
         page = _render("index.html", root="", **index_context(ordered, title, index_as_of))
         _write(out, "index.html", page, result.written)
     files.append("index.html")
@@ -348,6 +352,8 @@ def _draw_authors(
         }
     if not plan.jobs:
         return cards, entries
+    from crawler.history.export import default_workers, run_jobs
+
     many = plan.snapshots >= PARALLEL_MIN_SNAPSHOTS and len(plan.jobs) > 1
     n_workers = (workers or default_workers("metrics")) if many else 1
     jobs = [replace(job, quiet=n_workers > 1) for job in plan.jobs]

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler import __version__
-from crawler.history.dashboard.charts import deltas
 from crawler.storage.readfile import MAX_SETTINGS_BYTES, MAX_STATE_BYTES, read_bounded
 from crawler.storage.stale import STATE_FILE
 from crawler.storage.store import SNAPSHOT_DIR, SNAPSHOT_SUFFIX, snapshot_name
@@ -86,8 +85,21 @@ def author_fingerprint(
 # -- the card of the index, kept in the marker ---------------------------------------------
 
 
+def _deltas(values: Sequence[int | None]) -> list[int | None]:
+    """Each number as its difference from the previous number (``None`` kept), as ``charts.deltas``."""
+    out: list[int | None] = []
+    base = 0
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        out.append(value - base)
+        base = value
+    return out
+
+
 def _sums(values: Sequence[int | None]) -> list[int | None]:
-    """The numbers ``charts.deltas`` made differences of (``None`` kept)."""
+    """The numbers ``_deltas`` made differences of (``None`` kept)."""
     out: list[int | None] = []
     total = 0
     for value in values:
@@ -105,8 +117,8 @@ def card_to_json(card: Mapping[str, Any]) -> dict[str, Any]:
     value["cards"] = [{**m, "changes": [[d, c] for d, c in m["changes"].items()]} for m in card["cards"]]
     for key in ("spark", "series"):
         value[key] = {
-            "t": deltas([int(t) for t, _ in card[key]]),
-            "v": deltas([v for _, v in card[key]]),
+            "t": _deltas([int(t) for t, _ in card[key]]),
+            "v": _deltas([v for _, v in card[key]]),
         }
     return value
 
