@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from crawler.history.dashboard import charts
 from crawler.history.dashboard.charts import PHONE_HEIGHT, PHONE_WIDTH, axis_end, deltas, script_json
 from crawler.history.dashboard.timeline import WINDOWS, AuthorHistory
@@ -209,20 +211,60 @@ def _publication_rows(history: AuthorHistory, t0: float) -> list[dict[str, Any]]
     """Each publication with its Scholar link, what Scholar says of it, and its sparkline."""
     t1 = history.times[-1] if history.headers else t0
     details = {p.author_pub_id: p for p in history.newest.publications} if history.newest else {}
+    lines = charts.Sparklines(t0, t1)
+    times = history.times
     return [
         {
             "row": row,
             "url": paper_url(history.scholar_id, row.author_pub_id),
             "details": details.get(row.author_pub_id),
-            "spark": charts.sparkline(
-                [(history.times[i], v) for i, v in row.spark],
-                t0,
-                t1,
+            "spark": lines.draw(
+                [(times[i], v) for i, v in row.spark],
                 label=f"citations of this publication over time: {_spark_words(history, row.spark)}",
             ),
         }
         for row in history.publications
     ]
+
+
+def _trend(value: int | None) -> str:
+    return "up" if value is not None and value > 0 else "down" if value is not None and value < 0 else ""
+
+
+def _value(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def publication_rows(items: list[dict[str, Any]]) -> Markup:
+    """The rows of the publication table, one ``<tr>`` a line each cell (300 rows a page: joined
+    here rather than looped over in the template, for the same bytes in a tenth of the time)."""
+    out: list[str] = []
+    for item in items:
+        row, details = item["row"], item["details"]
+        title = f'<a href="{escape(item["url"])}">{escape(row.title)}</a>'
+        if details and details.authors:
+            title += f'<span class="byline">{escape(details.authors)}</span>'
+        if details and details.venue:
+            title += f'<span class="venue">{escape(details.venue)}</span>'
+        if row.vanished:
+            title += f' <span class="tag">vanished {escape(row.vanished[:10])}</span>'
+        recent, year_long = row.changes[WINDOWS[0]], row.changes[WINDOWS[1]]
+        vanished = ' class="vanished"' if row.vanished else ""
+        first_seen, first_day = escape(row.first_seen), escape(row.first_seen[:10])
+        out.append(
+            f'<tr{vanished} data-pub-id="{escape(row.author_pub_id)}">\n'
+            f"<td>{title}</td>\n"
+            f'<td class="num opt" data-value="{_value(row.year)}">{_value(row.year)}</td>\n'
+            f'<td class="num" data-value="{_value(row.citations)}">{charts.number(row.citations)}</td>\n'
+            f'<td class="num change {_trend(recent)}" data-value="{_value(recent)}">'
+            f"{charts.signed(recent)}</td>\n"
+            f'<td class="num opt change {_trend(year_long)}" data-value="{_value(year_long)}">'
+            f"{charts.signed(year_long)}</td>\n"
+            f'<td class="opt">{item["spark"]}</td>\n'
+            f'<td class="opt first-seen" data-value="{first_seen}">{first_day}</td>\n'
+            "</tr>\n"
+        )
+    return Markup("".join(out))
 
 
 def author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
@@ -231,6 +273,7 @@ def author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
     t0 = history.times[0] if history.headers else history.as_of.timestamp()
     t1 = max(time_axis_end(history), t0)
     citations, indexes = _over_time(history, t0=t0, t1=t1)
+    publications = _publication_rows(history, t0)
     years = list(latest.cites_per_year) if latest else []
     histogram = _both(
         charts.bar_chart,
@@ -259,7 +302,8 @@ def author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
         "stale_words": stale_words(history),
         "profile_url": profile_url(history.scholar_id),
         "affiliation": history.newest.profile.affiliation if history.newest else None,
-        "publications": _publication_rows(history, t0),
+        "publications": publications,
+        "publication_rows": publication_rows(publications),
         "vanished": sum(1 for r in history.publications if r.vanished),
         "since_year": latest.metrics.since_year if latest else None,
     }

@@ -124,6 +124,25 @@ class _Frame:
         return self.y0 + (v - self.v0) / (self.v1 - self.v0) * (self.y1 - self.y0)
 
 
+Vertex = tuple[int, str, str] | None
+"""A point of a line as drawn: its pixel column and its coordinates as written; ``None`` breaks the line."""
+
+
+def _vertices(
+    points: Sequence[tuple[float, int | None]],
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+) -> list[Vertex]:
+    out: list[Vertex] = []
+    for t, v in points:
+        if v is None:
+            out.append(None)
+            continue
+        px = x(t)
+        out.append((int(px), _n(px), _n(y(v))))
+    return out
+
+
 def _step_path(
     points: Sequence[tuple[float, int | None]],
     x: Callable[[float], float],
@@ -131,22 +150,25 @@ def _step_path(
     end_x: float,
 ) -> str:
     """An SVG path of a step line, one vertex pair per pixel column at most."""
+    return _path(_vertices(points, x, y), _n(end_x))
+
+
+def _path(vertices: Sequence[Vertex], end_x: str) -> str:
+    """The step line through ``vertices`` (see ``_step_path``), carried on to ``end_x``."""
     parts: list[str] = []
     last_col: int | None = None
     last_y: str | None = None
     pending: tuple[str, str] | None = None
     drawing = False
-    for t, v in points:
-        if v is None:
+    for vertex in vertices:
+        if vertex is None:
             if pending is not None and drawing:
                 parts.append(f"H{pending[0]}")
             drawing = False
             pending = None
             last_col = None
             continue
-        px, py = x(t), y(v)
-        sx, sy = _n(px), _n(py)
-        col = int(px)
+        col, sx, sy = vertex
         if not drawing:
             parts.append(f"M{sx} {sy}")
             drawing, last_col, last_y, pending = True, col, sy, None
@@ -165,7 +187,7 @@ def _step_path(
     if drawing:
         if pending is not None and pending[1] != last_y:
             parts.append(f"H{pending[0]}V{pending[1]}")
-        parts.append(f"H{_n(end_x)}")
+        parts.append(f"H{end_x}")
     return "".join(parts)
 
 
@@ -241,6 +263,50 @@ def line_chart(
     return Markup("".join(out))
 
 
+class Sparklines:
+    """Tiny lines over one span [t0, t1] (the same for every row, so rows compare), drawn many
+    at a time: each time's column is worked out once for all of them."""
+
+    def __init__(self, t0: float, t1: float, *, width: int = 120, height: int = 28) -> None:
+        self.t0, self.span_t = t0, (t1 - t0) or 1.0
+        self.width, self.height = width, height
+        self.columns: dict[float, tuple[int, str]] = {}
+        self.end = _n(self._x(t1))
+
+    def _x(self, t: float) -> float:
+        return 1 + (t - self.t0) / self.span_t * (self.width - 2)
+
+    def _column(self, t: float) -> tuple[int, str]:
+        px = self._x(t)
+        column = self.columns[t] = (int(px), _n(px))
+        return column
+
+    def draw(self, points: Sequence[tuple[float, int | None]], *, label: str) -> Markup:
+        width, height = self.width, self.height
+        values = [v for _, v in points if v is not None]
+        if not values:
+            return Markup(
+                f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" '
+                f'aria-label="{escape(label)}"></svg>'
+            )
+        low, high = min(values), max(values)
+        span_v, inner, bottom = (high - low) or 1, height - 4, height - 2
+        columns = self.columns
+        vertices: list[Vertex] = []
+        for t, v in points:
+            if v is None:
+                vertices.append(None)
+                continue
+            col, sx = columns.get(t) or self._column(t)
+            vertices.append((col, sx, str(round(bottom - (v - low) / span_v * inner))))
+        # No text inside: the line may stretch to whatever box the page gives it.
+        return Markup(
+            f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
+            f'aria-label="{escape(label)}">'
+            f'<path class="line line-0" d="{_path(vertices, self.end)}"/></svg>'
+        )
+
+
 def sparkline(
     points: Sequence[tuple[float, int | None]],
     t0: float,
@@ -251,29 +317,7 @@ def sparkline(
     height: int = 28,
 ) -> Markup:
     """A tiny line of ``points`` over [t0, t1] (the same span for every row, so rows compare)."""
-    values = [v for _, v in points if v is not None]
-    if not values:
-        return Markup(
-            f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(label)}"></svg>'
-        )
-    low, high = min(values), max(values)
-    span_t = (t1 - t0) or 1.0
-    span_v = (high - low) or 1
-
-    def x(t: float) -> float:
-        return 1 + (t - t0) / span_t * (width - 2)
-
-    def y(v: float) -> float:
-        return height - 2 - (v - low) / span_v * (height - 4)
-
-    path = _step_path(points, x, y, x(t1))
-    # No text inside: the line may stretch to whatever box the page gives it.
-    return Markup(
-        f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
-        f'aria-label="{escape(label)}">'
-        f'<path class="line line-0" d="{path}"/></svg>'
-    )
+    return Sparklines(t0, t1, width=width, height=height).draw(points, label=label)
 
 
 def bar_chart(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from crawler.history.snapshots import (
 )
 from crawler.models import AuthorRecord
 from crawler.net.redact import redact
+from crawler.storage.readfile import MAX_SNAPSHOT_BYTES, read_bounded
 from crawler.storage.stale import STATE_FILE, read_state
 from crawler.storage.store import BadSnapshot, SnapshotRef, read_snapshot, snapshot_refs
 
@@ -139,28 +141,78 @@ def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
     )
 
 
-class _PublicationReader:
-    """Whole snapshots of one author, each read at most once, as ``{id: citations}`` plus titles."""
+# A snapshot as ``json_bytes(record_to_dict(...))`` writes it: each publication's ID, then four
+# lines (title, authors, venue, year), then its citations.  An ID with an escape in it does not
+# match, and the snapshot is then read the general way.
+_HEAD_START = b'{\n  "format": 1,\n'
+_TAIL = b"\n    }\n  ]\n}\n"
+_ID_CITATIONS = re.compile(
+    rb'\n      "author_pub_id": "([^"\\\n]*)",\n(?:.*\n){4}      "citations": (null|\d+),\n'
+)
+_PUBLICATION_START = b"\n    {\n"
 
-    def __init__(self, scholar_id: str, refs: list[SnapshotRef], bad: list[BadSnapshot]) -> None:
+
+def citations_by_id(data: bytes, count: int | None) -> dict[str, int | None] | None:
+    """Each publication's citations in a snapshot's bytes, read without parsing the JSON;
+    ``None`` unless the file has our layout and exactly ``count`` publications (the count its
+    header gives), every one of them found, so nothing is guessed."""
+    if count is None or not data.startswith(_HEAD_START) or not (data.endswith(_TAIL) or count == 0):
+        return None
+    found = _ID_CITATIONS.findall(data)
+    if len(found) != count or data.count(_PUBLICATION_START) != count:
+        return None
+    return {pub_id.decode("utf-8"): None if c == b"null" else int(c) for pub_id, c in found}
+
+
+class _PublicationReader:
+    """Whole snapshots of one author, each read at most once, as ``{id: citations}``; the titles
+    and years of the publications the newest snapshot has come from it (``newest``)."""
+
+    def __init__(
+        self, scholar_id: str, refs: list[SnapshotRef], headers: list[SnapshotHeader], bad: list[BadSnapshot]
+    ) -> None:
         self.scholar_id = scholar_id
         self.refs = refs
+        self.headers = headers
         self.bad = bad
         self.read: dict[int, dict[str, int | None] | None] = {}
         self.titles: dict[str, tuple[int, str, int | None]] = {}
-        """Each publication's title and year as of the newest snapshot read that has it."""
+        """Each publication's title and year as of the newest snapshot read that has it, for the
+        snapshots read whole (``columns``)."""
 
-    def get(self, index: int) -> dict[str, int | None] | None:
-        if index in self.read:
-            return self.read[index]
+    def use_record(self, index: int, record: AuthorRecord) -> None:
+        """The snapshot at ``index``, already read whole."""
+        self.read[index] = {p.author_pub_id: p.citations for p in record.publications}
+        for p in record.publications:
+            self._title(index, p.author_pub_id, p.title, p.year)
+
+    def _title(self, index: int, pub_id: str, title: str, year: int | None) -> None:
+        known = self.titles.get(pub_id)
+        if known is None or known[0] < index:
+            self.titles[pub_id] = (index, title, year)
+
+    def columns(self, index: int) -> dict[str, int | None] | None:
+        """The snapshot at ``index`` read whole, checked as ``record_from_dict`` checks it."""
         pubs: PublicationColumns | None = read_publications_or_none(self.refs[index], bad=self.bad)
         counts: dict[str, int | None] | None = None
         if pubs is not None and pubs.scholar_id == self.scholar_id:
             counts = dict(zip(pubs.author_pub_ids, pubs.citations, strict=True))
             for pub_id, title, year in zip(pubs.author_pub_ids, pubs.titles, pubs.years, strict=True):
-                known = self.titles.get(pub_id)
-                if known is None or known[0] < index:
-                    self.titles[pub_id] = (index, title, year)
+                self._title(index, pub_id, title, year)
+        self.read[index] = counts
+        return counts
+
+    def get(self, index: int) -> dict[str, int | None] | None:
+        if index in self.read:
+            return self.read[index]
+        try:
+            data = read_bounded(self.refs[index].file, limit=MAX_SNAPSHOT_BYTES)
+        except (OSError, StorageError):
+            return self.columns(index)  # which says why it cannot be read
+        # Its header was read and checked (the author, the count): only the list is left.
+        counts = citations_by_id(data, self.headers[index].publication_count)
+        if counts is None:
+            return self.columns(index)
         self.read[index] = counts
         return counts
 
@@ -232,24 +284,25 @@ def load_author(
         bad=bad,
     )
     if headers:
-        _load_publications(history, kept_refs)
         try:
             history.newest = read_snapshot(Path(kept_refs[-1].file))
         except StorageError as exc:
             # Its header was read; without the rest the page lacks only the links' details.
             log.warning("%s", exc)
+        _load_publications(history, kept_refs)
     return history
 
 
-def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
+def _read_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> _PublicationReader:
+    """The snapshots the page needs, read (see the module's docstring for which)."""
     headers = history.headers
     last = len(headers) - 1
-    pubs = _PublicationReader(history.scholar_id, refs, history.bad)
+    pubs = _PublicationReader(history.scholar_id, refs, headers, history.bad)
+    if history.newest is not None:
+        pubs.use_record(last, history.newest)
     wanted = set(history.spark_indexes) | {0, last}
-    window_index: dict[int, int | None] = {}
     for days in WINDOWS:
         index = history.index_at(history.as_of - timedelta(days=days))
-        window_index[days] = index
         if index is not None:
             wanted.add(index)
     for i in range(1, len(headers)):
@@ -261,10 +314,14 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
     for a, b in itertools.pairwise(readable):
         pubs.pin_changes(a, b)
     history.snapshots_read = len(pubs.read)
+    return pubs
 
+
+def _seen(
+    pubs: _PublicationReader,
+) -> tuple[list[int], dict[str, int], dict[str, int], dict[str, int]]:
+    """The snapshots read, and where each publication was first seen, last seen and gone."""
     order = [i for i in sorted(pubs.read) if pubs.read[i] is not None]
-    if not order:
-        return
     first_seen: dict[str, int] = {}
     last_seen: dict[str, int] = {}
     gone_at: dict[str, int] = {}
@@ -278,21 +335,42 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
         for pub_id in previous - counts.keys():
             gone_at[pub_id] = index
         previous = set(counts)
+    return order, first_seen, last_seen, gone_at
+
+
+def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
+    headers = history.headers
+    pubs = _read_publications(history, refs)
+    window_index = {days: history.index_at(history.as_of - timedelta(days=days)) for days in WINDOWS}
+    # Titles and years as of the last snapshot that has each publication: that one is read whole
+    # where only its citations were (the newest was read whole already).  One that cannot be read
+    # whole counts as unreadable, as it would for a reader of every snapshot.
+    while True:
+        order, first_seen, last_seen, gone_at = _seen(pubs)
+        untitled = {i for pub_id, i in last_seen.items() if pubs.titles.get(pub_id, (-1,))[0] != i}
+        if not untitled:
+            break
+        for index in sorted(untitled):
+            pubs.columns(index)
+    if not order:
+        return
     newest_index = order[-1]
     newest = pubs.read[newest_index] or {}
     spark_read = [i for i in history.spark_indexes if pubs.read.get(i) is not None]
     if newest_index not in spark_read:
         spark_read.append(newest_index)
+    spark_counts = [(i, pubs.read[i] or {}) for i in spark_read]
+    window_counts = {days: pubs.read.get(i) if i is not None else None for days, i in window_index.items()}
     rows = []
-    for pub_id, (_, title, year) in pubs.titles.items():
+    for pub_id in first_seen:
+        _, title, year = pubs.titles[pub_id]
         present = pub_id in newest
         citations = newest.get(pub_id) if present else (pubs.read[last_seen[pub_id]] or {}).get(pub_id)
         changes: dict[int, int | None] = {}
-        for days, index in window_index.items():
-            then = pubs.read.get(index) if index is not None else None
+        for days, then in window_counts.items():
             old = then.get(pub_id) if then is not None else None
             changes[days] = None if not present or old is None or citations is None else citations - old
-        spark = [(i, (pubs.read[i] or {}).get(pub_id)) for i in spark_read if pub_id in (pubs.read[i] or {})]
+        spark = [(i, counts[pub_id]) for i, counts in spark_counts if pub_id in counts]
         rows.append(
             PublicationRow(
                 author_pub_id=pub_id,
