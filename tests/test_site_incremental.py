@@ -1,5 +1,6 @@
 """`scholar-stats site` into the folder it wrote before: only what a new snapshot changes is read
-and written, and a day with nothing new reads no snapshot and writes no file."""
+and written, and a day with nothing new reads no snapshot and writes no file; and what is read is
+read the light way only where that gives what reading it whole gives."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,11 @@ import crawler.storage.atomic as atomic_module
 import crawler.storage.store as store_module
 from crawler.history.dashboard import build_site
 from crawler.history.dashboard.build import MARKER
+from crawler.history.dashboard.timeline import citations_by_id, load_author
+from crawler.models import Publication, record_to_dict
+from crawler.storage.atomic import json_bytes
 from crawler.storage.stale import mark_stale
-from crawler.storage.store import AuthorStore
+from crawler.storage.store import AuthorStore, snapshot_refs
 
 
 def files_of(out: Path) -> dict[str, tuple[int, int, bytes]]:
@@ -199,3 +204,39 @@ def test_a_snapshot_after_as_of_is_left_out_and_the_page_drawn(
     assert spies.loaded == [B]
     assert "5,000" not in (out / B / "index.html").read_text(encoding="utf-8")
     assert set(result.written) <= {MARKER}
+
+
+def snapshot_bytes(pubs: list[Publication]) -> bytes:
+    return json_bytes(record_to_dict(replace(record(A, START, []), publications=tuple(pubs))))
+
+
+def test_citations_are_read_by_id_only_from_a_snapshot_of_our_layout() -> None:
+    pubs = [
+        Publication(f"{A}:p1", 'A "quoted" title \\ with ünïcode', year=2020, citations=7, doi="10.1/x"),
+        Publication(f"{A}:p2", "No count", authors="A B", venue="V", citations=None),
+        Publication(f"{A}:p3", "Third", year=None, citations=0, cites_id="123"),
+    ]
+    data = snapshot_bytes(pubs)
+    assert citations_by_id(data, 3) == {f"{A}:p1": 7, f"{A}:p2": None, f"{A}:p3": 0}
+    assert citations_by_id(snapshot_bytes([]), 0) == {}
+    # Anything else is left to the general reader: another count than the header's, a file cut
+    # short, another layout, an ID the pattern does not take whole.
+    assert citations_by_id(data, 2) is None
+    assert citations_by_id(data, None) is None
+    assert citations_by_id(data[:-40], 3) is None
+    compact = json.dumps(json.loads(data), separators=(",", ":")).encode("utf-8")
+    assert citations_by_id(compact, 3) is None
+    odd = snapshot_bytes([*pubs[:2], Publication(f'{A}:p"3', "Third", citations=1)])
+    assert citations_by_id(odd, 3) is None
+
+
+def test_a_snapshot_the_light_reader_leaves_is_read_whole(tmp_path: Path) -> None:
+    """Where the layout is not ours, the page shows what reading every snapshot whole shows."""
+    data = tmp_path / "data"
+    write_lab(data)
+    expected = load_author(data, A, as_of=AS_OF)
+    for ref in snapshot_refs(data, A)[:-1]:
+        ref.path.write_bytes(json.dumps(json.loads(ref.path.read_bytes())).encode("utf-8"))
+    again = load_author(data, A, as_of=AS_OF)
+    assert again.publications == expected.publications
+    assert again.bad == []

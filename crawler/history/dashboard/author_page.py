@@ -211,15 +211,14 @@ def _publication_rows(history: AuthorHistory, t0: float) -> list[dict[str, Any]]
     """Each publication with its Scholar link, what Scholar says of it, and its sparkline."""
     t1 = history.times[-1] if history.headers else t0
     details = {p.author_pub_id: p for p in history.newest.publications} if history.newest else {}
-    lines = charts.Sparklines(t0, t1)
-    times = history.times
+    lines = charts.Sparklines(t0, t1, times=history.times)
     return [
         {
             "row": row,
             "url": paper_url(history.scholar_id, row.author_pub_id),
             "details": details.get(row.author_pub_id),
             "spark": lines.draw(
-                [(times[i], v) for i, v in row.spark],
+                row.spark,
                 label=f"citations of this publication over time: {_spark_words(history, row.spark)}",
             ),
         }
@@ -324,12 +323,14 @@ def _describe(history: AuthorHistory, name: str, label: str) -> str:
 
 
 def _spark_words(history: AuthorHistory, spark: list[tuple[int, int | None]]) -> str:
-    known = [(history.headers[i].date_text[:10], v) for i, v in spark if v is not None]
+    known = [k for k, (_, v) in enumerate(spark) if v is not None]
     if not known:
         return "no counts"
+    (i0, v0), (i1, v1) = spark[known[0]], spark[known[-1]]
+    first = f"{charts.number(v0)} on {history.headers[i0].date_text[:10]}"
     if len(known) == 1:
-        return f"{charts.number(known[0][1])} on {known[0][0]}"
-    return f"{charts.number(known[0][1])} on {known[0][0]}, {charts.number(known[-1][1])} on {known[-1][0]}"
+        return first
+    return f"{first}, {charts.number(v1)} on {history.headers[i1].date_text[:10]}"
 
 
 def author_card(history: AuthorHistory) -> dict[str, Any]:

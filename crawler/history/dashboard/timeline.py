@@ -23,6 +23,7 @@ import bisect
 import itertools
 import logging
 import re
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from crawler.history.snapshots import (
 )
 from crawler.models import AuthorRecord
 from crawler.net.redact import redact
-from crawler.storage.readfile import MAX_SNAPSHOT_BYTES, read_bounded
+from crawler.storage.readfile import MAX_SNAPSHOT_BYTES, json_value, read_bounded
 from crawler.storage.stale import STATE_FILE, read_state
 from crawler.storage.store import BadSnapshot, SnapshotRef, read_snapshot, snapshot_refs
 
@@ -149,19 +150,27 @@ _TAIL = b"\n    }\n  ]\n}\n"
 _ID_CITATIONS = re.compile(
     rb'\n      "author_pub_id": "([^"\\\n]*)",\n(?:.*\n){4}      "citations": (null|\d+),\n'
 )
-_PUBLICATION_START = b"\n    {\n"
 
 
 def citations_by_id(data: bytes, count: int | None) -> dict[str, int | None] | None:
-    """Each publication's citations in a snapshot's bytes, read without parsing the JSON;
+    """Each publication's citations in a snapshot's bytes, read without parsing the whole JSON;
     ``None`` unless the file has our layout and exactly ``count`` publications (the count its
-    header gives), every one of them found, so nothing is guessed."""
+    header gives, checked when the header was read) were found, so nothing is guessed."""
     if count is None or not data.startswith(_HEAD_START) or not (data.endswith(_TAIL) or count == 0):
         return None
     found = _ID_CITATIONS.findall(data)
-    if len(found) != count or data.count(_PUBLICATION_START) != count:
+    if len(found) != count:
         return None
-    return {pub_id.decode("utf-8"): None if c == b"null" else int(c) for pub_id, c in found}
+    if not found:
+        return {}
+    ids, citations = zip(*found, strict=True)
+    try:
+        # One parse for all the numbers; the IDs hold no quote, backslash or line break.
+        values = json_value(b"[" + b",".join(citations) + b"]")
+        keys = b"\n".join(ids).decode("utf-8").split("\n")
+    except ValueError:
+        return None
+    return dict(zip(keys, values, strict=True))
 
 
 class _PublicationReader:
@@ -325,16 +334,23 @@ def _seen(
     first_seen: dict[str, int] = {}
     last_seen: dict[str, int] = {}
     gone_at: dict[str, int] = {}
-    previous: set[str] = set()
+    # Runs of snapshots with the same publications are looked at by their ends only.
+    previous: KeysView[str] | None = None
+    previous_index = -1
     for index in order:
-        counts = pubs.read[index]
-        assert counts is not None
-        for pub_id in counts:
+        keys = (pubs.read[index] or {}).keys()
+        if previous is not None and keys == previous:
+            previous_index = index
+            continue
+        if previous is not None:
+            last_seen.update(dict.fromkeys(previous, previous_index))
+            for pub_id in previous - keys:
+                gone_at[pub_id] = index
+        for pub_id in keys:
             first_seen.setdefault(pub_id, index)
-            last_seen[pub_id] = index
-        for pub_id in previous - counts.keys():
-            gone_at[pub_id] = index
-        previous = set(counts)
+        previous, previous_index = keys, index
+    if previous is not None:
+        last_seen.update(dict.fromkeys(previous, previous_index))
     return order, first_seen, last_seen, gone_at
 
 
@@ -359,7 +375,10 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
     spark_read = [i for i in history.spark_indexes if pubs.read.get(i) is not None]
     if newest_index not in spark_read:
         spark_read.append(newest_index)
-    spark_counts = [(i, pubs.read[i] or {}) for i in spark_read]
+    spark: dict[str, list[tuple[int, int | None]]] = {pub_id: [] for pub_id in first_seen}
+    for i in spark_read:
+        for pub_id, value in (pubs.read[i] or {}).items():
+            spark[pub_id].append((i, value))
     window_counts = {days: pubs.read.get(i) if i is not None else None for days, i in window_index.items()}
     rows = []
     for pub_id in first_seen:
@@ -370,7 +389,6 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
         for days, then in window_counts.items():
             old = then.get(pub_id) if then is not None else None
             changes[days] = None if not present or old is None or citations is None else citations - old
-        spark = [(i, counts[pub_id]) for i, counts in spark_counts if pub_id in counts]
         rows.append(
             PublicationRow(
                 author_pub_id=pub_id,
@@ -381,7 +399,7 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
                 last_seen=headers[last_seen[pub_id]].date_text,
                 vanished=None if present else headers[gone_at[pub_id]].date_text,
                 changes=changes,
-                spark=spark,
+                spark=spark[pub_id],
             )
         )
     # Scholar's own order: most cited first; vanished ones after the present ones.
