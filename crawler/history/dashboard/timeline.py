@@ -270,7 +270,8 @@ def load_author(
     bad: list[BadSnapshot] = []
     refs = snapshot_refs(data_dir, scholar_id, bad, quiet=quiet)
     refs = [r for r in refs if r.time <= as_of] if refs and refs[-1].time > as_of else refs
-    reader = HeaderReader(scholar_id, count=True, bad=bad, quiet=quiet)
+    # The per-year histogram is shown of the newest snapshot only: the others' are not read.
+    reader = HeaderReader(scholar_id, count=True, years=False, bad=bad, quiet=quiet)
     reader.prefetch(refs)
     kept_refs: list[SnapshotRef] = []
     headers: list[SnapshotHeader] = []
@@ -279,6 +280,11 @@ def load_author(
         if header is not None:
             kept_refs.append(ref)
             headers.append(header)
+    if headers:
+        newest = HeaderReader(scholar_id, count=True, bad=bad, quiet=quiet).read(kept_refs[-1])
+        # Read a moment ago, it can hardly fail now; if it does, the page shows no histogram.
+        if newest is not None:
+            headers[-1] = newest
     # The name's time orders the files (and so the search by time); fetched_at is what is shown.
     times = [r.time.timestamp() for r in kept_refs]
     history = AuthorHistory(
