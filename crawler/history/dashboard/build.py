@@ -233,8 +233,9 @@ def _plan(
         if fingerprint is not None and isinstance(entry, dict) and entry.get("fingerprint") == fingerprint:
             card = card_from_json(entry.get("card"), scholar_id)
             files = _strings(entry.get("files"))
+            ours = all(f.startswith(f"{scholar_id}/") and ".." not in f for f in files)
             # A page removed by hand since is drawn again.
-            if card is not None and files and all(os.path.isfile(out / f) for f in files):
+            if card is not None and files and ours and all(os.path.isfile(out / f) for f in files):
                 plan.kept[scholar_id] = (card, files)
                 continue
         plan.snapshots += len(names)
