@@ -240,3 +240,14 @@ def test_a_snapshot_the_light_reader_leaves_is_read_whole(tmp_path: Path) -> Non
     again = load_author(data, A, as_of=AS_OF)
     assert again.publications == expected.publications
     assert again.bad == []
+
+
+def test_a_marker_of_an_earlier_version_gives_a_whole_build(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(lab, out, as_of=AS_OF)
+    files = json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
+    (out / MARKER).write_text(json.dumps({"files": files}, indent=2) + "\n", encoding="utf-8")
+    (out / A / "index.html").write_text("an older page", encoding="utf-8")
+    result = build_site(lab, out, as_of=AS_OF)
+    assert f"{A}/index.html" in result.written and MARKER in result.written
+    assert json.loads((out / MARKER).read_text(encoding="utf-8"))["authors"].keys() == {A, B}
