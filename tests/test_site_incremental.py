@@ -251,3 +251,14 @@ def test_a_marker_of_an_earlier_version_gives_a_whole_build(lab: Path, tmp_path:
     result = build_site(lab, out, as_of=AS_OF)
     assert f"{A}/index.html" in result.written and MARKER in result.written
     assert json.loads((out / MARKER).read_text(encoding="utf-8"))["authors"].keys() == {A, B}
+
+
+def test_a_stray_file_among_the_snapshots_does_not_draw_its_author_each_time(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (lab / A / "snapshots" / "notes.json").write_text("{}", encoding="utf-8")
+    out = tmp_path / "site"
+    build_site(lab, out, as_of=AS_OF)
+    spies = Spies(monkeypatch)
+    build_site(lab, out, as_of=AS_OF)
+    assert spies.loaded == []
