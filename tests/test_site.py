@@ -126,14 +126,17 @@ def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> No
         assert number(one(card, '[data-field="citations"]').text()) == newest[a].metrics.citations
         assert number(one(card, '[data-field="h_index"]').text()) == newest[a].metrics.h_index
         assert int(card.attributes["data-citations"] or "") == newest[a].metrics.citations
-    # A's 30-day change: same source both ends; 365 days back the source was the same too.
+    # A's 30-day change: same source both ends; 365 days back the source was the same too.  Both
+    # are counted back from A's newest snapshot (day 480), not from the build's time (day 500).
     a_page = page(out / A / "index.html")
     rows = {
         one(row, "th").text(): [c.text() for c in row.css("td")]
         for row in a_page.css("table.metrics tbody tr")
     }
     new = newest[A].metrics
-    then30, then365 = at(A, AS_OF - timedelta(days=30)).metrics, at(A, AS_OF - timedelta(days=365)).metrics
+    a_now = newest[A].fetched_at
+    assert a_now is not None and a_now < AS_OF
+    then30, then365 = at(A, a_now - timedelta(days=30)).metrics, at(A, a_now - timedelta(days=365)).metrics
     assert number(rows["Citations"][0]) == new.citations
     assert number(rows["Citations"][1]) == new.citations_since
     assert number(rows["Citations"][2]) == new.citations - then30.citations  # type: ignore[operator]
@@ -148,7 +151,7 @@ def test_numbers_on_the_pages_are_the_snapshots(lab: Path, tmp_path: Path) -> No
     table = {row.attributes["data-pub-id"]: row for row in a_page.css("#pubs tbody tr")}
     assert set(table) == {f"{A}:p1", f"{A}:p2", f"{A}:p3"}
     newest_pubs = {p.author_pub_id: p for p in newest[A].publications}
-    old30 = {p.author_pub_id: p.citations for p in at(A, AS_OF - timedelta(days=30)).publications}
+    old30 = {p.author_pub_id: p.citations for p in at(A, a_now - timedelta(days=30)).publications}
     for pub_id, row in table.items():
         cells = row.css("td")
         if pub_id in newest_pubs:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from crawler.history.dashboard import charts
 from crawler.history.dashboard.charts import PHONE_HEIGHT, PHONE_WIDTH, axis_end, deltas, script_json
 from crawler.history.dashboard.timeline import WINDOWS, AuthorHistory
@@ -42,18 +44,32 @@ def _metric_cards(history: AuthorHistory) -> list[dict[str, Any]]:
     return rows
 
 
-def _stale_bands(history: AuthorHistory) -> list[charts.Band]:
+def _stale_start(history: AuthorHistory) -> float | None:
+    """When the stale marker says the fetches began failing (``None``: not stale, or not said)."""
     stale = history.stale
-    if stale is None or not history.headers:
-        return []
-    start = stale.since or stale.last_attempt
+    start = (stale.since or stale.last_attempt) if stale is not None else None
     try:
-        began = (
-            datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else history.times[-1]
-        )
+        return datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else None
     except ValueError:
-        began = history.times[-1]
-    return [charts.Band(began, axis_end(history.as_of), stale_words(history) or "stale")]
+        return None
+
+
+def time_axis_end(history: AuthorHistory) -> float:
+    """Where the author's time axes end: the end of the newest snapshot's day, or of the day the
+    fetches began failing when that is later (so that the stale band shows).  Both are in the
+    author's files, so the page changes only when they do."""
+    end = axis_end(history.as_of)
+    began = _stale_start(history)
+    if began is not None:
+        end = max(end, (began // 86400 + 1) * 86400)
+    return max(end, history.times[-1]) if history.times else end
+
+
+def _stale_bands(history: AuthorHistory, end: float) -> list[charts.Band]:
+    if history.stale is None or not history.headers:
+        return []
+    began = _stale_start(history)
+    return [charts.Band(history.times[-1] if began is None else began, end, stale_words(history) or "stale")]
 
 
 def short_day(text: str | None, as_of: datetime) -> str:
@@ -160,7 +176,7 @@ def _over_time(history: AuthorHistory, *, t0: float, t1: float) -> tuple[dict[st
     headers, times = history.headers, history.times
     latest = history.latest
     since_year = latest.metrics.since_year if latest else None
-    markers, bands = _markers(history), _stale_bands(history)
+    markers, bands = _markers(history), _stale_bands(history, t1)
 
     def points(metric: str) -> list[tuple[float, int | None]]:
         return [(t, getattr(h.metrics, metric)) for t, h in zip(times, headers, strict=True)]
@@ -195,15 +211,14 @@ def _publication_rows(history: AuthorHistory, t0: float) -> list[dict[str, Any]]
     """Each publication with its Scholar link, what Scholar says of it, and its sparkline."""
     t1 = history.times[-1] if history.headers else t0
     details = {p.author_pub_id: p for p in history.newest.publications} if history.newest else {}
+    lines = charts.Sparklines(t0, t1, times=history.times)
     return [
         {
             "row": row,
             "url": paper_url(history.scholar_id, row.author_pub_id),
             "details": details.get(row.author_pub_id),
-            "spark": charts.sparkline(
-                [(history.times[i], v) for i, v in row.spark],
-                t0,
-                t1,
+            "spark": lines.draw(
+                row.spark,
                 label=f"citations of this publication over time: {_spark_words(history, row.spark)}",
             ),
         }
@@ -211,12 +226,53 @@ def _publication_rows(history: AuthorHistory, t0: float) -> list[dict[str, Any]]
     ]
 
 
+def _trend(value: int | None) -> str:
+    return "up" if value is not None and value > 0 else "down" if value is not None and value < 0 else ""
+
+
+def _value(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def publication_rows(items: list[dict[str, Any]]) -> Markup:
+    """The rows of the publication table, one ``<tr>`` a line each cell (300 rows a page: joined
+    here rather than looped over in the template, for the same bytes in a tenth of the time)."""
+    out: list[str] = []
+    for item in items:
+        row, details = item["row"], item["details"]
+        title = f'<a href="{escape(item["url"])}">{escape(row.title)}</a>'
+        if details and details.authors:
+            title += f'<span class="byline">{escape(details.authors)}</span>'
+        if details and details.venue:
+            title += f'<span class="venue">{escape(details.venue)}</span>'
+        if row.vanished:
+            title += f' <span class="tag">vanished {escape(row.vanished[:10])}</span>'
+        recent, year_long = row.changes[WINDOWS[0]], row.changes[WINDOWS[1]]
+        vanished = ' class="vanished"' if row.vanished else ""
+        first_seen, first_day = escape(row.first_seen), escape(row.first_seen[:10])
+        out.append(
+            f'<tr{vanished} data-pub-id="{escape(row.author_pub_id)}">\n'
+            f"<td>{title}</td>\n"
+            f'<td class="num opt" data-value="{_value(row.year)}">{_value(row.year)}</td>\n'
+            f'<td class="num" data-value="{_value(row.citations)}">{charts.number(row.citations)}</td>\n'
+            f'<td class="num change {_trend(recent)}" data-value="{_value(recent)}">'
+            f"{charts.signed(recent)}</td>\n"
+            f'<td class="num opt change {_trend(year_long)}" data-value="{_value(year_long)}">'
+            f"{charts.signed(year_long)}</td>\n"
+            f'<td class="opt">{item["spark"]}</td>\n'
+            f'<td class="opt first-seen" data-value="{first_seen}">{first_day}</td>\n'
+            "</tr>\n"
+        )
+    return Markup("".join(out))
+
+
 def author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
     """What ``author.html`` is rendered from."""
     latest = history.latest
     t0 = history.times[0] if history.headers else history.as_of.timestamp()
-    t1 = max(axis_end(history.as_of), history.times[-1] if history.headers else t0)
+    t1 = max(time_axis_end(history), t0)
     citations, indexes = _over_time(history, t0=t0, t1=t1)
+    publications = _publication_rows(history, t0)
     years = list(latest.cites_per_year) if latest else []
     histogram = _both(
         charts.bar_chart,
@@ -245,7 +301,8 @@ def author_context(history: AuthorHistory, title: str) -> dict[str, Any]:
         "stale_words": stale_words(history),
         "profile_url": profile_url(history.scholar_id),
         "affiliation": history.newest.profile.affiliation if history.newest else None,
-        "publications": _publication_rows(history, t0),
+        "publications": publications,
+        "publication_rows": publication_rows(publications),
         "vanished": sum(1 for r in history.publications if r.vanished),
         "since_year": latest.metrics.since_year if latest else None,
     }
@@ -266,12 +323,14 @@ def _describe(history: AuthorHistory, name: str, label: str) -> str:
 
 
 def _spark_words(history: AuthorHistory, spark: list[tuple[int, int | None]]) -> str:
-    known = [(history.headers[i].date_text[:10], v) for i, v in spark if v is not None]
+    known = [k for k, (_, v) in enumerate(spark) if v is not None]
     if not known:
         return "no counts"
+    (i0, v0), (i1, v1) = spark[known[0]], spark[known[-1]]
+    first = f"{charts.number(v0)} on {history.headers[i0].date_text[:10]}"
     if len(known) == 1:
-        return f"{charts.number(known[0][1])} on {known[0][0]}"
-    return f"{charts.number(known[0][1])} on {known[0][0]}, {charts.number(known[-1][1])} on {known[-1][0]}"
+        return first
+    return f"{first}, {charts.number(v1)} on {history.headers[i1].date_text[:10]}"
 
 
 def author_card(history: AuthorHistory) -> dict[str, Any]:
@@ -283,9 +342,10 @@ def author_card(history: AuthorHistory) -> dict[str, Any]:
         "source": _label(latest.source) if latest else None,
         "fallback": bool(latest and latest.source != "scholar"),
         "complete": bool(latest.complete) if latest else True,
-        "stale": history.stale,
+        "stale": history.stale is not None,
         "stale_words": stale_words(history),
         "profile_url": profile_url(history.scholar_id),
+        "as_of": history.as_of.timestamp() if history.headers else None,
         "cards": _metric_cards(history),
         "spark": [(history.times[i], history.headers[i].metrics.citations) for i in history.spark_indexes],
         "series": [(t, h.metrics.citations) for t, h in zip(history.times, history.headers, strict=True)],

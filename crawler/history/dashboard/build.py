@@ -22,31 +22,36 @@ not made by this command is refused, so ``--out .`` cannot overwrite a
 homepage.
 
 Each author is read and written by a worker process (as ``export`` does);
-the main process only gathers the cards and draws the index.
+the main process only gathers the cards and draws the index.  What draws
+the pages is loaded only when a page is to be drawn: a build with nothing
+new to draw loads neither the template engine nor the readers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from crawler.errors import StorageError, UsageError
-from crawler.history.dashboard import charts
-from crawler.history.dashboard.author_page import author_card, author_context
-from crawler.history.dashboard.exports import author_exports
-from crawler.history.dashboard.index_page import index_context
-from crawler.history.dashboard.timeline import load_author
-from crawler.history.export import count_files, default_workers, run_jobs
+from crawler.history.dashboard.fingerprints import (
+    MARKER_FORMAT,
+    author_fingerprint,
+    card_from_json,
+    card_to_json,
+    site_version,
+    snapshot_names,
+)
 from crawler.history.snapshots import resolve_authors
 from crawler.models import SCHOLAR_ID_RE, utc_now
-from crawler.storage.readfile import MAX_SETTINGS_BYTES, json_value, read_bounded
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
 from crawler.storage.store import SITE_MARKER, BadSnapshot, remove_file, sync_folders, write_if_changed
 
 log = logging.getLogger(__name__)
@@ -94,6 +99,8 @@ def _env() -> Any:
     if _ENV is None:
         import jinja2
 
+        from crawler.history.dashboard import charts
+
         _ENV = jinja2.Environment(
             loader=jinja2.PackageLoader("crawler.history.dashboard", "templates"),
             autoescape=True,
@@ -134,6 +141,10 @@ def _write(out: Path, relative: str, data: bytes, written: list[str]) -> None:
 
 
 def _author_job(job: _AuthorJob) -> tuple[dict[str, Any], list[str], list[str], list[BadSnapshot], int]:
+    from crawler.history.dashboard.author_page import author_card, author_context
+    from crawler.history.dashboard.exports import author_exports
+    from crawler.history.dashboard.timeline import load_author
+
     history = load_author(job.data_dir, job.scholar_id, as_of=job.as_of, quiet=job.quiet)
     page = _render("author.html", root="../", **author_context(history, job.title))
     written: list[str] = []
@@ -149,26 +160,30 @@ def _author_job(job: _AuthorJob) -> tuple[dict[str, Any], list[str], list[str], 
 # -- the index and the folder -----------------------------------------------------------
 
 
-def _check_out(out: Path) -> list[str]:
-    """The files of the previous build; refuses a folder that holds anything else."""
+def _check_out(out: Path) -> dict[str, Any]:
+    """The marker of the previous build; refuses a folder that holds anything else."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder")
     marker = out / MARKER
     if not out.exists():
-        return []
+        return {}
     try:
-        previous = json_value(read_bounded(marker, limit=MAX_SETTINGS_BYTES, error=UsageError))
+        # The marker keeps every author's card: up to the size of an output file.
+        previous = json_value(read_bounded(marker, limit=MAX_OUTPUT_BYTES, error=UsageError))
     except FileNotFoundError:
         if any(out.iterdir()):
             raise UsageError(
                 f"--out {out} is not empty and was not made by `scholar-stats site` (no {MARKER}); "
                 "choose a new or empty folder"
             ) from None
-        return []
+        return {}
     except (OSError, ValueError) as exc:
         raise StorageError(f"cannot read {marker}: {exc}") from exc
-    files = previous.get("files") if isinstance(previous, dict) else None
-    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+    return previous if isinstance(previous, dict) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    return [f for f in value if isinstance(f, str)] if isinstance(value, list) else []
 
 
 def _remove_old(out: Path, old: list[str], keep: set[str]) -> list[str]:
@@ -190,6 +205,74 @@ def _remove_old(out: Path, old: list[str], keep: set[str]) -> list[str]:
     return removed
 
 
+@dataclass
+class _Plan:
+    """What a build does with each author: kept as the previous build drew it, or read and drawn."""
+
+    fingerprints: dict[str, str | None] = field(default_factory=dict)
+    kept: dict[str, tuple[dict[str, Any], list[str]]] = field(default_factory=dict)
+    """Cards and files of the authors whose fingerprint did not change."""
+    jobs: list[_AuthorJob] = field(default_factory=list)
+    snapshots: int = 0
+    """Snapshot files of the authors to read."""
+
+
+def _plan(
+    data_dir: Path, out: Path, ids: list[str], previous: dict[str, Any], as_of: datetime, title: str
+) -> _Plan:
+    old = previous.get("authors") if previous.get("format") == MARKER_FORMAT else None
+    old = old if isinstance(old, dict) else {}
+    plan = _Plan()
+    for scholar_id in ids:
+        names = snapshot_names(data_dir, scholar_id)
+        fingerprint = (
+            author_fingerprint(data_dir, scholar_id, names, title=title, as_of=as_of) if names else None
+        )
+        plan.fingerprints[scholar_id] = fingerprint
+        entry = old.get(scholar_id)
+        if fingerprint is not None and isinstance(entry, dict) and entry.get("fingerprint") == fingerprint:
+            card = card_from_json(entry.get("card"), scholar_id)
+            files = _strings(entry.get("files"))
+            ours = all(f.startswith(f"{scholar_id}/") and ".." not in f for f in files)
+            # A page removed by hand since is drawn again.
+            if card is not None and files and ours and all(os.path.isfile(out / f) for f in files):
+                plan.kept[scholar_id] = (card, files)
+                continue
+        plan.snapshots += len(names)
+        plan.jobs.append(_AuthorJob(data_dir, out, scholar_id, as_of, title, False))
+    return plan
+
+
+def _index_key(plan: _Plan, ids: list[str], title: str) -> str | None:
+    """What the index is drawn from: every author's fingerprint and the title (``None``: unknown)."""
+    parts = [site_version(), title]
+    for scholar_id in ids:
+        fingerprint = plan.fingerprints[scholar_id]
+        if fingerprint is None:
+            return None
+        parts.append(f"{scholar_id}={fingerprint}")
+    return hashlib.blake2b("\n".join(parts).encode("utf-8"), digest_size=20).hexdigest()
+
+
+def _marker_bytes(index_key: str | None, files: list[str], authors: dict[str, dict[str, Any]]) -> bytes:
+    """The marker, one author a line (a day with one new snapshot changes one line)."""
+    lines = [
+        "{",
+        f'  "format": {MARKER_FORMAT},',
+        f'  "version": {json.dumps(site_version())},',
+        f'  "index": {json.dumps(index_key)},',
+        f'  "files": {json.dumps(sorted(files), indent=None)},',
+        '  "authors": {',
+    ]
+    entries = [
+        f"    {json.dumps(a)}: {json.dumps(authors[a], separators=(',', ':'), sort_keys=True)}"
+        for a in sorted(authors)
+    ]
+    lines.append(",\n".join(entries))
+    lines += ["  }", "}", ""]
+    return "\n".join(line for line in lines if line).encode("utf-8") + b"\n"
+
+
 def build_site(
     data_dir: Path,
     out: Path,
@@ -201,9 +284,12 @@ def build_site(
 ) -> SiteResult:
     """Write the dashboard of ``authors`` (default: every author in ``data_dir``) to ``out``.
 
-    ``as_of`` is the time the changes over 30 and 365 days are counted back
-    from (default: now).  Raises ``UsageError`` for an unknown author or an
-    ``out`` that is not ours, ``StorageError`` when a file cannot be written.
+    Each author's page counts its changes over 30 and 365 days back from its
+    newest snapshot; ``as_of`` (default: now) leaves out snapshots taken after
+    it.  An author whose files did not change since the previous build into
+    ``out`` is neither read nor drawn again (``fingerprints``).  Raises
+    ``UsageError`` for an unknown author or an ``out`` that is not ours,
+    ``StorageError`` when a file cannot be written.
     """
     data_dir, out = Path(data_dir), Path(out)
     as_of = (as_of or utc_now()).astimezone(UTC)
@@ -213,48 +299,78 @@ def build_site(
     for folder in odd:
         log.warning("%s: not a Scholar ID (12 letters, digits, - or _); no page made", folder)
     ids = [a for a in ids if SCHOLAR_ID_RE.match(a)]
-    old = _check_out(out)
+    previous = _check_out(out)
     result = SiteResult(out=out, authors=ids)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"cannot make {out}: {exc.strerror or exc}") from exc
-    total = sum(count_files(data_dir, a) for a in ids)
-    n_workers = (workers or default_workers("metrics")) if total >= PARALLEL_MIN_SNAPSHOTS else 1
-    quiet = n_workers > 1
-    jobs = [_AuthorJob(data_dir, out, a, as_of, title, quiet) for a in ids]
+    plan = _plan(data_dir, out, ids, previous, as_of, title)
+    cards, entries = _draw_authors(plan, workers, result)
+    files = [f for entry in entries.values() for f in entry["files"]]
+    newest = [c["as_of"] for c in cards.values() if c["as_of"] is not None]
+    index_as_of = datetime.fromtimestamp(max(newest), UTC) if newest else as_of
+    index_key = _index_key(plan, ids, title)
+    if index_key is None or index_key != previous.get("index") or not (out / "index.html").is_file():
+        ordered = sorted(
+            (cards[a] for a in ids),
+            key=lambda c: (
+                -(c["cards"][0]["value"] or 0) if c["cards"] else 0,
+                c["name"].casefold(),
+                c["scholar_id"],
+            ),
+        )
+        from crawler.history.dashboard.index_page import index_context
+
+        page = _render("index.html", root="", **index_context(ordered, title, index_as_of))
+        _write(out, "index.html", page, result.written)
+    files.append("index.html")
+    same_version = previous.get("version") == site_version()
+    for name in ASSETS:
+        files.append(f"assets/{name}")
+        if same_version and (out / files[-1]).is_file():
+            continue
+        data = resources.files("crawler.history.dashboard").joinpath("assets", name).read_bytes()
+        _write(out, files[-1], data, result.written)
+    result.removed = _remove_old(out, _strings(previous.get("files")), set(files))
+    _write(out, MARKER, _marker_bytes(index_key, files, entries), result.written)
+    sync_folders([out, out / "assets"])
+    return result
+
+
+def _draw_authors(
+    plan: _Plan, workers: int | None, result: SiteResult
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Every author's card and marker entry: kept ones from the marker, the others read and drawn."""
+    cards: dict[str, dict[str, Any]] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    for scholar_id, (card, files) in plan.kept.items():
+        cards[scholar_id] = card
+        entries[scholar_id] = {
+            "fingerprint": plan.fingerprints[scholar_id],
+            "files": files,
+            "card": card_to_json(card),
+        }
+    if not plan.jobs:
+        return cards, entries
+    from crawler.history.export import default_workers, run_jobs
+
+    many = plan.snapshots >= PARALLEL_MIN_SNAPSHOTS and len(plan.jobs) > 1
+    n_workers = (workers or default_workers("metrics")) if many else 1
+    jobs = [replace(job, quiet=n_workers > 1) for job in plan.jobs]
     _compile_templates()
-    cards: list[dict[str, Any]] = []
-    files: list[str] = []
     for card, author_files, written, bad, size in run_jobs(_author_job, jobs, n_workers):
-        if quiet:
+        if n_workers > 1:
             for item in bad:
                 log.warning("corrupt snapshot %s: %s; skipped", item.path, item.reason)
         result.bad.extend(bad)
-        cards.append(card)
-        files.extend(author_files)
+        scholar_id = card["scholar_id"]
+        cards[scholar_id] = card
+        entries[scholar_id] = {
+            "fingerprint": plan.fingerprints[scholar_id],
+            "files": author_files,
+            "card": card_to_json(card),
+        }
         result.written.extend(written)
         result.largest_page = max(result.largest_page, size)
-    cards.sort(
-        key=lambda c: (
-            -(c["cards"][0]["value"] or 0) if c["cards"] else 0,
-            c["name"].casefold(),
-            c["scholar_id"],
-        )
-    )
-    _write(
-        out,
-        "index.html",
-        _render("index.html", root="", **index_context(cards, title, as_of)),
-        result.written,
-    )
-    files.append("index.html")
-    for name in ASSETS:
-        data = resources.files("crawler.history.dashboard").joinpath("assets", name).read_bytes()
-        _write(out, f"assets/{name}", data, result.written)
-        files.append(f"assets/{name}")
-    result.removed = _remove_old(out, old, set(files))
-    marker = (json.dumps({"files": sorted(files)}, indent=2) + "\n").encode("utf-8")
-    _write(out, MARKER, marker, result.written)
-    sync_folders([out, out / "assets"])
-    return result
+    return cards, entries

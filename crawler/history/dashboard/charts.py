@@ -124,29 +124,52 @@ class _Frame:
         return self.y0 + (v - self.v0) / (self.v1 - self.v0) * (self.y1 - self.y0)
 
 
-def _step_path(
+Vertex = tuple[int, str, str] | None
+"""A point of a line as drawn: its pixel column and its coordinates as written; ``None`` breaks the line."""
+
+
+def _vertices(
     points: Sequence[tuple[float, int | None]],
     x: Callable[[float], float],
     y: Callable[[float], float],
-    end_x: float,
-) -> str:
-    """An SVG path of a step line, one vertex pair per pixel column at most."""
+    columns: dict[float, tuple[int, str]] | None = None,
+) -> list[Vertex]:
+    """``columns``: each time's column and coordinate, kept for the next line over the same axis."""
+    columns = {} if columns is None else columns
+    rows: dict[int, str] = {}
+    out: list[Vertex] = []
+    for t, v in points:
+        if v is None:
+            out.append(None)
+            continue
+        column = columns.get(t)
+        if column is None:
+            px = x(t)
+            column = columns[t] = (int(px), _n(px))
+        sy = rows.get(v)
+        if sy is None:
+            sy = rows[v] = _n(y(v))
+        out.append((column[0], column[1], sy))
+    return out
+
+
+def _path(vertices: Sequence[Vertex], end_x: str) -> str:
+    """An SVG path of a step line through ``vertices``, carried on to ``end_x``: one vertex pair
+    per pixel column at most."""
     parts: list[str] = []
     last_col: int | None = None
     last_y: str | None = None
     pending: tuple[str, str] | None = None
     drawing = False
-    for t, v in points:
-        if v is None:
+    for vertex in vertices:
+        if vertex is None:
             if pending is not None and drawing:
                 parts.append(f"H{pending[0]}")
             drawing = False
             pending = None
             last_col = None
             continue
-        px, py = x(t), y(v)
-        sx, sy = _n(px), _n(py)
-        col = int(px)
+        col, sx, sy = vertex
         if not drawing:
             parts.append(f"M{sx} {sy}")
             drawing, last_col, last_y, pending = True, col, sy, None
@@ -165,7 +188,7 @@ def _step_path(
     if drawing:
         if pending is not None and pending[1] != last_y:
             parts.append(f"H{pending[0]}V{pending[1]}")
-        parts.append(f"H{_n(end_x)}")
+        parts.append(f"H{end_x}")
     return "".join(parts)
 
 
@@ -230,15 +253,67 @@ def line_chart(
             f'<line class="switch" x1="{x}" x2="{x}" y1="{frame.y1}" y2="{frame.y0}">'
             f"<title>{escape(marker.label)}</title></line>"
         )
-    end_x = frame.x(t1)
+    end_x = _n(frame.x(t1))
+    columns: dict[float, tuple[int, str]] = {}
     for index, line in enumerate(lines):
-        path = _step_path(line.points, frame.x, frame.y, end_x)
+        path = _path(_vertices(line.points, frame.x, frame.y, columns), end_x)
         if path:
             out.append(
                 f'<path class="line line-{index}" d="{path}"><title>{escape(line.label)}</title></path>'
             )
     out.append("</svg>")
     return Markup("".join(out))
+
+
+class Sparklines:
+    """Tiny lines over one span [t0, t1] (the same for every row, so rows compare), drawn many
+    at a time: each point is ``(index into times, value)``, and each time's column is worked out
+    once for all the lines."""
+
+    def __init__(
+        self, t0: float, t1: float, *, times: Sequence[float], width: int = 120, height: int = 28
+    ) -> None:
+        self.t0, self.span_t, self.times = t0, (t1 - t0) or 1.0, times
+        self.width, self.height = width, height
+        self.columns: dict[int, tuple[int, str]] = {}
+        self.end = _n(self._x(t1))
+
+    def _x(self, t: float) -> float:
+        return 1 + (t - self.t0) / self.span_t * (self.width - 2)
+
+    def _column(self, index: int) -> tuple[int, str]:
+        px = self._x(self.times[index])
+        column = self.columns[index] = (int(px), _n(px))
+        return column
+
+    def draw(self, points: Sequence[tuple[int, int | None]], *, label: str) -> Markup:
+        width, height = self.width, self.height
+        values = [v for _, v in points if v is not None]
+        if not values:
+            return Markup(
+                f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" '
+                f'aria-label="{escape(label)}"></svg>'
+            )
+        low, high = min(values), max(values)
+        span_v, inner, bottom = (high - low) or 1, height - 4, height - 2
+        columns = self.columns
+        ys: dict[int, str] = {}
+        vertices: list[Vertex] = []
+        for index, v in points:
+            if v is None:
+                vertices.append(None)
+                continue
+            col, sx = columns.get(index) or self._column(index)
+            sy = ys.get(v)
+            if sy is None:
+                sy = ys[v] = str(round(bottom - (v - low) / span_v * inner))
+            vertices.append((col, sx, sy))
+        # No text inside: the line may stretch to whatever box the page gives it.
+        return Markup(
+            f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
+            f'aria-label="{escape(label)}">'
+            f'<path class="line line-0" d="{_path(vertices, self.end)}"/></svg>'
+        )
 
 
 def sparkline(
@@ -251,29 +326,9 @@ def sparkline(
     height: int = 28,
 ) -> Markup:
     """A tiny line of ``points`` over [t0, t1] (the same span for every row, so rows compare)."""
-    values = [v for _, v in points if v is not None]
-    if not values:
-        return Markup(
-            f'<svg class="spark" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(label)}"></svg>'
-        )
-    low, high = min(values), max(values)
-    span_t = (t1 - t0) or 1.0
-    span_v = (high - low) or 1
-
-    def x(t: float) -> float:
-        return 1 + (t - t0) / span_t * (width - 2)
-
-    def y(v: float) -> float:
-        return height - 2 - (v - low) / span_v * (height - 4)
-
-    path = _step_path(points, x, y, x(t1))
-    # No text inside: the line may stretch to whatever box the page gives it.
-    return Markup(
-        f'<svg class="spark" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
-        f'aria-label="{escape(label)}">'
-        f'<path class="line line-0" d="{path}"/></svg>'
-    )
+    times = [t for t, _ in points]
+    lines = Sparklines(t0, t1, times=times, width=width, height=height)
+    return lines.draw([(i, v) for i, (_, v) in enumerate(points)], label=label)
 
 
 def bar_chart(

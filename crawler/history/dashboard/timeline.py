@@ -7,7 +7,7 @@ page costs what ``export --what metrics`` costs for that author.
 Publications come from whole snapshots, which are 40 times dearer to read,
 so only a few are read: about ``SPARK_POINTS`` spread over the history (the
 points of each publication's sparkline), the newest one, the ones 30 and 365
-days before the reference time (``as_of``), and every snapshot whose
+days before the newest one (``as_of``), and every snapshot whose
 publication count differs from the one before it, with that one before.
 Wherever two snapshots read one after the other disagree on which
 publications there are but have unread snapshots between them, the middle
@@ -15,6 +15,12 @@ one is read too (bisection), until the change is pinned to one snapshot.  So
 "first seen" and "vanished" are the dates of the snapshots where that
 happened, as a reader of every snapshot would find them, unless a
 publication came and went again between two snapshots with the same count.
+
+Of those snapshots only each publication's ID and citations are taken
+(``citations_by_id``: one regular expression over the layout ``run``
+writes, counted against the header already read and checked), three times
+cheaper than parsing the JSON; titles and years come from the newest
+snapshot that has the publication, read whole.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
+import re
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +43,7 @@ from crawler.history.snapshots import (
 )
 from crawler.models import AuthorRecord
 from crawler.net.redact import redact
+from crawler.storage.readfile import MAX_SNAPSHOT_BYTES, json_value, read_bounded
 from crawler.storage.stale import STATE_FILE, read_state
 from crawler.storage.store import BadSnapshot, SnapshotRef, read_snapshot, snapshot_refs
 
@@ -139,28 +148,87 @@ def read_stale(data_dir: Path, scholar_id: str) -> Stale | None:
     )
 
 
-class _PublicationReader:
-    """Whole snapshots of one author, each read at most once, as ``{id: citations}`` plus titles."""
+# A snapshot as ``json_bytes(record_to_dict(...))`` writes it: each publication's ID, then four
+# lines (title, authors, venue, year), then its citations.  An ID with an escape in it does not
+# match, and the snapshot is then read the general way.
+_HEAD_START = b'{\n  "format": 1,\n'
+_TAIL = b"\n    }\n  ]\n}\n"
+_ID_CITATIONS = re.compile(
+    rb'\n      "author_pub_id": "([^"\\\n]*)",\n(?:.*\n){4}      "citations": (null|\d+),\n'
+)
 
-    def __init__(self, scholar_id: str, refs: list[SnapshotRef], bad: list[BadSnapshot]) -> None:
+
+def citations_by_id(data: bytes, count: int | None) -> dict[str, int | None] | None:
+    """Each publication's citations in a snapshot's bytes, read without parsing the whole JSON;
+    ``None`` unless the file has our layout and exactly ``count`` publications (the count its
+    header gives, checked when the header was read) were found, so nothing is guessed."""
+    if count is None or not data.startswith(_HEAD_START) or not (data.endswith(_TAIL) or count == 0):
+        return None
+    found = _ID_CITATIONS.findall(data)
+    if len(found) != count:
+        return None
+    if not found:
+        return {}
+    ids, citations = zip(*found, strict=True)
+    try:
+        # One parse for all the numbers; the IDs hold no quote, backslash or line break.
+        values = json_value(b"[" + b",".join(citations) + b"]")
+        keys = b"\n".join(ids).decode("utf-8").split("\n")
+    except ValueError:
+        return None
+    return dict(zip(keys, values, strict=True))
+
+
+class _PublicationReader:
+    """Snapshots of one author, each read at most once, as ``{id: citations}``: by
+    ``citations_by_id`` where the layout allows, else whole and checked (``columns``), which
+    gives the titles and years too."""
+
+    def __init__(
+        self, scholar_id: str, refs: list[SnapshotRef], headers: list[SnapshotHeader], bad: list[BadSnapshot]
+    ) -> None:
         self.scholar_id = scholar_id
         self.refs = refs
+        self.headers = headers
         self.bad = bad
         self.read: dict[int, dict[str, int | None] | None] = {}
         self.titles: dict[str, tuple[int, str, int | None]] = {}
-        """Each publication's title and year as of the newest snapshot read that has it."""
+        """Each publication's title and year as of the newest snapshot read that has it, for the
+        snapshots read whole (``columns``)."""
 
-    def get(self, index: int) -> dict[str, int | None] | None:
-        if index in self.read:
-            return self.read[index]
+    def use_record(self, index: int, record: AuthorRecord) -> None:
+        """The snapshot at ``index``, already read whole."""
+        self.read[index] = {p.author_pub_id: p.citations for p in record.publications}
+        for p in record.publications:
+            self._title(index, p.author_pub_id, p.title, p.year)
+
+    def _title(self, index: int, pub_id: str, title: str, year: int | None) -> None:
+        known = self.titles.get(pub_id)
+        if known is None or known[0] < index:
+            self.titles[pub_id] = (index, title, year)
+
+    def columns(self, index: int) -> dict[str, int | None] | None:
+        """The snapshot at ``index`` read whole, checked as ``record_from_dict`` checks it."""
         pubs: PublicationColumns | None = read_publications_or_none(self.refs[index], bad=self.bad)
         counts: dict[str, int | None] | None = None
         if pubs is not None and pubs.scholar_id == self.scholar_id:
             counts = dict(zip(pubs.author_pub_ids, pubs.citations, strict=True))
             for pub_id, title, year in zip(pubs.author_pub_ids, pubs.titles, pubs.years, strict=True):
-                known = self.titles.get(pub_id)
-                if known is None or known[0] < index:
-                    self.titles[pub_id] = (index, title, year)
+                self._title(index, pub_id, title, year)
+        self.read[index] = counts
+        return counts
+
+    def get(self, index: int) -> dict[str, int | None] | None:
+        if index in self.read:
+            return self.read[index]
+        try:
+            data = read_bounded(self.refs[index].file, limit=MAX_SNAPSHOT_BYTES)
+        except (OSError, StorageError):
+            return self.columns(index)  # which says why it cannot be read
+        # Its header was read and checked (the author, the count): only the list is left.
+        counts = citations_by_id(data, self.headers[index].publication_count)
+        if counts is None:
+            return self.columns(index)
         self.read[index] = counts
         return counts
 
@@ -201,11 +269,16 @@ def _spark_indexes(times: list[float], points: int) -> list[int]:
 def load_author(
     data_dir: Path, scholar_id: str, *, as_of: datetime, spark_points: int = SPARK_POINTS, quiet: bool = False
 ) -> AuthorHistory:
-    """Read what the dashboard shows of one author (see the module's docstring for what is read)."""
+    """Read what the dashboard shows of one author (see the module's docstring for what is read).
+
+    Snapshots taken after ``as_of`` are left out; the history's ``as_of`` is the
+    time of the newest snapshot kept (``as_of`` itself when there is none).
+    """
     bad: list[BadSnapshot] = []
     refs = snapshot_refs(data_dir, scholar_id, bad, quiet=quiet)
     refs = [r for r in refs if r.time <= as_of] if refs and refs[-1].time > as_of else refs
-    reader = HeaderReader(scholar_id, count=True, bad=bad, quiet=quiet)
+    # The per-year histogram is shown of the newest snapshot only: the others' are not read.
+    reader = HeaderReader(scholar_id, count=True, years=False, bad=bad, quiet=quiet)
     reader.prefetch(refs)
     kept_refs: list[SnapshotRef] = []
     headers: list[SnapshotHeader] = []
@@ -214,11 +287,17 @@ def load_author(
         if header is not None:
             kept_refs.append(ref)
             headers.append(header)
+    if headers:
+        newest = HeaderReader(scholar_id, count=True, bad=bad, quiet=quiet).read(kept_refs[-1])
+        # Read a moment ago, it can hardly fail now; if it does, the page shows no histogram.
+        if newest is not None:
+            headers[-1] = newest
     # The name's time orders the files (and so the search by time); fetched_at is what is shown.
     times = [r.time.timestamp() for r in kept_refs]
     history = AuthorHistory(
         scholar_id=scholar_id,
-        as_of=as_of,
+        # The page counts back from the newest snapshot, so that it changes only when the data does.
+        as_of=kept_refs[-1].time if kept_refs else as_of,
         headers=headers,
         times=times,
         publications=[],
@@ -227,24 +306,25 @@ def load_author(
         bad=bad,
     )
     if headers:
-        _load_publications(history, kept_refs)
         try:
             history.newest = read_snapshot(Path(kept_refs[-1].file))
         except StorageError as exc:
             # Its header was read; without the rest the page lacks only the links' details.
             log.warning("%s", exc)
+        _load_publications(history, kept_refs)
     return history
 
 
-def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
+def _read_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> _PublicationReader:
+    """The snapshots the page needs, read (see the module's docstring for which)."""
     headers = history.headers
     last = len(headers) - 1
-    pubs = _PublicationReader(history.scholar_id, refs, history.bad)
+    pubs = _PublicationReader(history.scholar_id, refs, headers, history.bad)
+    if history.newest is not None:
+        pubs.use_record(last, history.newest)
     wanted = set(history.spark_indexes) | {0, last}
-    window_index: dict[int, int | None] = {}
     for days in WINDOWS:
         index = history.index_at(history.as_of - timedelta(days=days))
-        window_index[days] = index
         if index is not None:
             wanted.add(index)
     for i in range(1, len(headers)):
@@ -256,38 +336,72 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
     for a, b in itertools.pairwise(readable):
         pubs.pin_changes(a, b)
     history.snapshots_read = len(pubs.read)
+    return pubs
 
+
+def _seen(
+    pubs: _PublicationReader,
+) -> tuple[list[int], dict[str, int], dict[str, int], dict[str, int]]:
+    """The snapshots read, and where each publication was first seen, last seen and gone."""
     order = [i for i in sorted(pubs.read) if pubs.read[i] is not None]
-    if not order:
-        return
     first_seen: dict[str, int] = {}
     last_seen: dict[str, int] = {}
     gone_at: dict[str, int] = {}
-    previous: set[str] = set()
+    # Runs of snapshots with the same publications are looked at by their ends only.
+    previous: KeysView[str] | None = None
+    previous_index = -1
     for index in order:
-        counts = pubs.read[index]
-        assert counts is not None
-        for pub_id in counts:
+        keys = (pubs.read[index] or {}).keys()
+        if previous is not None and keys == previous:
+            previous_index = index
+            continue
+        if previous is not None:
+            last_seen.update(dict.fromkeys(previous, previous_index))
+            for pub_id in previous - keys:
+                gone_at[pub_id] = index
+        for pub_id in keys:
             first_seen.setdefault(pub_id, index)
-            last_seen[pub_id] = index
-        for pub_id in previous - counts.keys():
-            gone_at[pub_id] = index
-        previous = set(counts)
+        previous, previous_index = keys, index
+    if previous is not None:
+        last_seen.update(dict.fromkeys(previous, previous_index))
+    return order, first_seen, last_seen, gone_at
+
+
+def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
+    headers = history.headers
+    pubs = _read_publications(history, refs)
+    window_index = {days: history.index_at(history.as_of - timedelta(days=days)) for days in WINDOWS}
+    # Titles and years as of the last snapshot that has each publication: that one is read whole
+    # where only its citations were (the newest was read whole already).  One that cannot be read
+    # whole counts as unreadable, as it would for a reader of every snapshot.
+    while True:
+        order, first_seen, last_seen, gone_at = _seen(pubs)
+        untitled = {i for pub_id, i in last_seen.items() if pubs.titles.get(pub_id, (-1,))[0] != i}
+        if not untitled:
+            break
+        for index in sorted(untitled):
+            pubs.columns(index)
+    if not order:
+        return
     newest_index = order[-1]
     newest = pubs.read[newest_index] or {}
     spark_read = [i for i in history.spark_indexes if pubs.read.get(i) is not None]
     if newest_index not in spark_read:
         spark_read.append(newest_index)
+    spark: dict[str, list[tuple[int, int | None]]] = {pub_id: [] for pub_id in first_seen}
+    for i in spark_read:
+        for pub_id, value in (pubs.read[i] or {}).items():
+            spark[pub_id].append((i, value))
+    window_counts = {days: pubs.read.get(i) if i is not None else None for days, i in window_index.items()}
     rows = []
-    for pub_id, (_, title, year) in pubs.titles.items():
+    for pub_id in first_seen:
+        _, title, year = pubs.titles[pub_id]
         present = pub_id in newest
         citations = newest.get(pub_id) if present else (pubs.read[last_seen[pub_id]] or {}).get(pub_id)
         changes: dict[int, int | None] = {}
-        for days, index in window_index.items():
-            then = pubs.read.get(index) if index is not None else None
+        for days, then in window_counts.items():
             old = then.get(pub_id) if then is not None else None
             changes[days] = None if not present or old is None or citations is None else citations - old
-        spark = [(i, (pubs.read[i] or {}).get(pub_id)) for i in spark_read if pub_id in (pubs.read[i] or {})]
         rows.append(
             PublicationRow(
                 author_pub_id=pub_id,
@@ -298,7 +412,7 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
                 last_seen=headers[last_seen[pub_id]].date_text,
                 vanished=None if present else headers[gone_at[pub_id]].date_text,
                 changes=changes,
-                spark=spark,
+                spark=spark[pub_id],
             )
         )
     # Scholar's own order: most cited first; vanished ones after the present ones.
