@@ -42,14 +42,11 @@ MAX_FUNCTION_LINES = 80
 # Still over those sizes, each at most as long as it is today: none may grow, none may join, and
 # each leaves its list when it is split (ARCHITECTURE.md, "Still to split").
 LONG_MODULES: dict[str, int] = {
-    "crawler.config": 514,
     "crawler.homepage.init": 564,
     "crawler.run": 517,
     "crawler.sources.scholar_page": 749,
 }
 LONG_FUNCTIONS: dict[str, int] = {
-    "crawler.config.read_config_file": 87,
-    "crawler.config.load_config": 88,
     "crawler.net.http._send": 83,
 }
 

@@ -483,3 +483,23 @@ def test_a_proxy_variable_httpx_would_choke_on_stops_the_run_unless_a_proxy_is_g
     assert (
         load_config(path, http={"proxy": "socks5://127.0.0.1:9050"}).http.proxy == "socks5://127.0.0.1:9050"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        ('site_title = 3\nproxy = "ftp://x"\n', "proxy"),
+        ("base_url = 3\nproxy = 3\n", "proxy"),
+        ('data_dir = 3\nroot_author = "nobody"\n', "root_author"),
+        ('data_dir = 3\nbase_url = ""\n', "base_url"),
+    ],
+)
+def test_with_several_mistakes_the_first_key_in_checking_order_is_reported(
+    tmp_path: Path, text: str, reported: str
+) -> None:
+    """Each key is checked whole, its type then its value, one key after the other."""
+    path = write(tmp_path, text + AUTHOR)
+    with pytest.raises(ConfigError) as info:
+        read_config_file(path)
+    assert str(info.value).startswith(f"{path}:")
+    assert str(info.value).split(": ")[1] == reported
