@@ -115,28 +115,22 @@ class _Where:
         self.lines = text.splitlines()
 
     def line_of(self, key: str, table: str | None = None, index: int = 0) -> int | None:
+        """The line of ``key`` at the top of the file, or in the ``index``-th ``[table]`` or
+        ``[[table]]`` (else that table's header line); None when not found."""
         start = 0
         if table is not None:
             header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
-            seen = -1
-            for number, line in enumerate(self.lines):
-                if header.match(line):
-                    seen += 1
-                    if seen == index:
-                        start = number
-                        break
-            else:
+            headers = [number for number, line in enumerate(self.lines) if header.match(line)]
+            if index >= len(headers):
                 return None
+            start = headers[index] + 1
         pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
         for number in range(start, len(self.lines)):
-            line = self.lines[number]
-            if number > start and table is not None and line.lstrip().startswith("["):
+            if self.lines[number].lstrip().startswith("["):
                 break
-            if table is None and line.lstrip().startswith("["):
-                break
-            if pattern.match(line):
+            if pattern.match(self.lines[number]):
                 return number + 1
-        return start + 1 if table is not None else None
+        return start if table is not None else None
 
     def error(self, message: str, key: str, table: str | None = None, index: int = 0) -> ConfigError:
         line = self.line_of(key, table, index)
