@@ -42,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,42 +59,17 @@ from crawler.net.options import (
 from crawler.net.redact import remember_url
 from crawler.outputs.badges import BadgeStyle
 from crawler.policy.guard import GuardOptions
-from crawler.policy.on_block import DEFAULT_POLICY, DEFAULT_STALE_AFTER_DAYS, POLICIES
-from crawler.sources import SOURCES, AuthorRef
+from crawler.policy.on_block import (
+    DEFAULT_POLICY,
+    DEFAULT_STALE_AFTER_DAYS,
+    check_policy,
+    check_stale_after_days,
+)
+from crawler.sources import AuthorRef, check_chain
 from crawler.storage.readfile import MAX_SETTINGS_BYTES, read_bounded
 
 DEFAULT_CONFIG = "scholar-stats.toml"
 DEFAULT_DATA_DIR = Path("data")
-
-_TOP_KEYS = {
-    "data_dir",
-    "sources",
-    "delay",
-    "timeout",
-    "deadline",
-    "retries",
-    "base_url",
-    "proxy",
-    "root_author",
-    "guard",
-    "badge",
-    "authors",
-    "on_block",
-    "stale_after_days",
-    "site",
-    "site_title",
-}
-_AUTHOR_KEYS = {
-    "id",
-    "label",
-    "sources",
-    "openalex",
-    "orcid",
-    "semantic_scholar",
-    "semantic-scholar",
-    "on_block",
-    "stale_after_days",
-}
 
 
 @dataclass(frozen=True)
@@ -140,28 +115,22 @@ class _Where:
         self.lines = text.splitlines()
 
     def line_of(self, key: str, table: str | None = None, index: int = 0) -> int | None:
+        """The line of ``key`` at the top of the file, or in the ``index``-th ``[table]`` or
+        ``[[table]]`` (else that table's header line); None when not found."""
         start = 0
         if table is not None:
             header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
-            seen = -1
-            for number, line in enumerate(self.lines):
-                if header.match(line):
-                    seen += 1
-                    if seen == index:
-                        start = number
-                        break
-            else:
+            headers = [number for number, line in enumerate(self.lines) if header.match(line)]
+            if index >= len(headers):
                 return None
+            start = headers[index] + 1
         pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
         for number in range(start, len(self.lines)):
-            line = self.lines[number]
-            if number > start and table is not None and line.lstrip().startswith("["):
+            if self.lines[number].lstrip().startswith("["):
                 break
-            if table is None and line.lstrip().startswith("["):
-                break
-            if pattern.match(line):
+            if pattern.match(self.lines[number]):
                 return number + 1
-        return start + 1 if table is not None else None
+        return start if table is not None else None
 
     def error(self, message: str, key: str, table: str | None = None, index: int = 0) -> ConfigError:
         line = self.line_of(key, table, index)
@@ -170,129 +139,161 @@ class _Where:
         return ConfigError(f"{where}: {name}: {message}")
 
 
-def _policy(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> str:
-    if value not in POLICIES:
-        raise where.error(f"must be one of {', '.join(POLICIES)}, not {value!r}", key, table, index)
-    return str(value)
+class _Misfit(ValueError):
+    """A value a key cannot take: the message, and where the key is (for ``_Where.error``)."""
+
+    def __init__(self, message: str, key: str, table: str | None = None, index: int = 0) -> None:
+        super().__init__(message)
+        self.message, self.key, self.table, self.index = message, key, table, index
 
 
-def _days(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3650:
-        raise where.error(f"must be a number of days from 0 to 3650, not {value!r}", key, table, index)
-    return float(value)
+@dataclass(frozen=True)
+class _Key:
+    """One key of a table of the file: the type it must have (and what to say when it has
+    another), and the check that turns its value into the setting (``ValueError`` saying why not)."""
+
+    name: str
+    kind: type | tuple[type, ...] = object
+    wrong_kind: str = ""
+    check: Callable[[Any], Any] = lambda value: value
+    missing: str | None = None
+    """What to say when the key is absent; None: it may be."""
 
 
-def _string(where: _Where, value: Any, key: str) -> str:
+def _walk(
+    data: Mapping[str, Any], keys: Sequence[_Key], table: str | None = None, index: int = 0
+) -> dict[str, Any]:
+    """Each key of ``data`` checked by its row of ``keys``, in the rows' order: the settings found."""
+    known = {key.name for key in keys}
+    for name in data:
+        if name not in known:
+            raise _Misfit(f"unknown key (known: {', '.join(sorted(known))})", name, table, index)
+    found: dict[str, Any] = {}
+    for key in keys:
+        if key.name not in data:
+            if key.missing is not None:
+                raise _Misfit(key.missing, key.name, table, index)
+            continue
+        value = data[key.name]
+        try:
+            if not isinstance(value, key.kind):
+                raise ValueError(key.wrong_kind.format(value=value))
+            found[key.name] = key.check(value)
+        except _Misfit:
+            raise
+        except ValueError as exc:
+            raise _Misfit(str(exc), key.name, table, index) from exc
+    return found
+
+
+def _stripped(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise where.error(f"each entry must be a non-empty string, not {value!r}", key)
+        raise ValueError(f"each entry must be a non-empty string, not {value!r}")
     return value.strip()
 
 
-def _per_shard(where: _Where, data: Mapping[str, Any], key: str, entry: Any) -> tuple[Any, ...]:
-    """A key given as a list, one value per shard (``run --shard K/N`` uses entry (K-1) mod len)."""
-    value = data.get(key)
-    if not isinstance(value, list):
-        return ()
-    if not value:
-        raise where.error("an empty list; give one value, or one per shard", key)
-    return tuple(entry(item) for item in value)
+def _per_shard(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A key that may be given as a list, one value per shard (``run --shard K/N`` uses entry
+    (K-1) mod len): a tuple of checked values then, else the one value checked."""
+
+    def per_shard(value: Any) -> Any:
+        if not isinstance(value, list):
+            return check(value)
+        if not value:
+            raise ValueError("an empty list; give one value, or one per shard")
+        return tuple(check(item) for item in value)
+
+    return per_shard
 
 
-def _checked(where: _Where, key: str, value: Any) -> Any:
-    try:
-        checked = check_option(key, value)
-    except ValueError as exc:
-        raise where.error(str(exc), key) from exc
-    return checked if key == "retries" else float(checked)
+def _table_of(cls: type, table: str) -> Callable[[Mapping[str, Any]], Any]:
+    """A table (``[guard]``, ``[badge]``) read into the dataclass ``cls``, which checks its fields."""
 
-
-def _proxy(where: _Where, value: Any) -> str:
-    try:
-        return str(check_proxy(_string(where, value, "proxy")))
-    except ValueError as exc:
-        raise where.error(str(exc), "proxy") from exc
-
-
-def _base_url(where: _Where, value: Any) -> str:
-    try:
-        return check_base_url(_string(where, value, "base_url"))
-    except ValueError as exc:
-        raise where.error(str(exc), "base_url") from exc
-
-
-def _chain(where: _Where, value: Any, key: str, table: str | None = None, index: int = 0) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise where.error("must be a list of source names", key, table, index)
-    unknown = [v for v in value if v not in SOURCES]
-    if unknown:
-        raise where.error(
-            f"unknown source {unknown[0]!r} (choose from {', '.join(SOURCES)})", key, table, index
-        )
-    return tuple(value)
-
-
-def _dataclass_from(where: _Where, cls: type, table: str, data: Any) -> Any:
-    if not isinstance(data, Mapping):
-        raise where.error("must be a table", table)
-    names = {f.name for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in names:
-            raise where.error(f"unknown key (known: {', '.join(sorted(names))})", key, table)
-    try:
-        return cls(**data)
-    except (TypeError, ValueError) as exc:
-        # The message names the field; find which key of the table that is
-        # ("badge label 'x'" is about ``labels``).
-        text = str(exc)
-        key = next(
-            (c for c in data if c in text),
-            next((c for c in data if c.rstrip("s") in text), next(iter(data), table)),
-        )
-        raise where.error(text, key, table) from exc
-
-
-def _author(where: _Where, index: int, entry: Any) -> AuthorRef:
-    if not isinstance(entry, Mapping):
-        raise where.error("each [[authors]] entry must be a table", "id", "authors", index)
-    for key in entry:
-        if key not in _AUTHOR_KEYS:
-            raise where.error(
-                f"unknown key (known: {', '.join(sorted(_AUTHOR_KEYS))})", key, "authors", index
+    def check(data: Mapping[str, Any]) -> Any:
+        names = {f.name for f in dataclasses.fields(cls)}
+        for key in data:
+            if key not in names:
+                raise _Misfit(f"unknown key (known: {', '.join(sorted(names))})", key, table)
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as exc:
+            # The message names the field; find which key of the table that is
+            # ("badge label 'x'" is about ``labels``).
+            text = str(exc)
+            key = next(
+                (c for c in data if c in text),
+                next((c for c in data if c.rstrip("s") in text), next(iter(data), table)),
             )
-    if "id" not in entry:
-        raise where.error("missing (the Google Scholar ID or profile URL)", "id", "authors", index)
-    raw = entry["id"]
-    if not isinstance(raw, str):
-        raise where.error(f"must be a string, not {raw!r}", "id", "authors", index)
-    try:
-        scholar_id = normalize_scholar_id(raw)
-    except ValueError as exc:
-        raise where.error(str(exc), "id", "authors", index) from exc
-    ids = {}
-    for key in ("openalex", "orcid", "semantic_scholar", "semantic-scholar"):
-        if key in entry:
-            if not isinstance(entry[key], str) or not entry[key].strip():
-                raise where.error("must be a non-empty string", key, "authors", index)
-            ids[key.replace("_", "-")] = entry[key].strip()
-    label = entry.get("label")
-    if label is not None and not isinstance(label, str):
-        raise where.error("must be a string", "label", "authors", index)
-    sources = _chain(where, entry["sources"], "sources", "authors", index) if "sources" in entry else ()
-    on_block = (
-        _policy(where, entry["on_block"], "on_block", "authors", index) if "on_block" in entry else None
-    )
-    stale = entry.get("stale_after_days")
-    stale_after = _days(where, stale, "stale_after_days", "authors", index) if stale is not None else None
+            raise _Misfit(text, key, table) from exc
+
+    return check
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+_IDS = ("openalex", "orcid", "semantic_scholar", "semantic-scholar")
+# An [[authors]] entry, key by key, in the order they are checked.
+_AUTHOR_KEYS: tuple[_Key, ...] = (
+    _Key("id", str, "must be a string, not {value!r}", normalize_scholar_id,
+         missing="missing (the Google Scholar ID or profile URL)"),
+    *(_Key(name, str, "must be a non-empty string", _nonblank) for name in _IDS),
+    _Key("label", str, "must be a string"),
+    _Key("sources", check=check_chain),
+    _Key("on_block", check=check_policy),
+    _Key("stale_after_days", check=check_stale_after_days),
+)  # fmt: skip
+
+
+def _author(index: int, entry: Any) -> AuthorRef:
+    if not isinstance(entry, Mapping):
+        raise _Misfit("each [[authors]] entry must be a table", "id", "authors", index)
+    found = _walk(entry, _AUTHOR_KEYS, "authors", index)
     return AuthorRef(
-        scholar_id=scholar_id,
-        label=label,
-        ids=ids,
-        sources=sources,
-        on_block=on_block,
-        stale_after_days=stale_after,
+        scholar_id=found["id"],
+        label=found.get("label"),
+        ids={name.replace("_", "-"): found[name] for name in _IDS if name in found},
+        sources=found.get("sources", ()),
+        on_block=found.get("on_block"),
+        stale_after_days=found.get("stale_after_days"),
     )
+
+
+def _authors(entries: list[Any]) -> tuple[AuthorRef, ...]:
+    authors = tuple(_author(index, entry) for index, entry in enumerate(entries))
+    seen: dict[str, int] = {}
+    for index, ref in enumerate(authors):
+        if ref.scholar_id in seen:
+            also = f"also authors[{seen[ref.scholar_id]}].id"
+            raise _Misfit(f"{ref.scholar_id} is listed twice ({also})", "id", "authors", index)
+        seen[ref.scholar_id] = index
+    return authors
+
+
+# The keys of scholar-stats.toml, in the order they are checked: the first mistake is the one reported.
+_FILE_KEYS: tuple[_Key, ...] = (
+    _Key("delay", check=_per_shard(lambda value: float(check_option("delay", value)))),
+    _Key("timeout", check=lambda value: float(check_option("timeout", value))),
+    _Key("deadline", check=lambda value: float(check_option("deadline", value))),
+    _Key("retries", check=lambda value: check_option("retries", value)),
+    _Key("site", bool, "must be true or false, not {value!r}"),
+    _Key("proxy", (str, list), "must be a string or a list of strings, one per shard",
+         _per_shard(lambda value: check_proxy(_stripped(value)))),
+    _Key("base_url", str, "must be a string", lambda value: check_base_url(_stripped(value))),
+    _Key("root_author", str, "must be a string", normalize_scholar_id),
+    _Key("site_title", str, "must be a string"),
+    _Key("authors", list, "must be an array of tables ([[authors]])", _authors),
+    _Key("data_dir", str, "must be a string (a folder)", Path),
+    _Key("sources", check=check_chain),
+    _Key("guard", Mapping, "must be a table", _table_of(GuardOptions, "guard")),
+    _Key("badge", Mapping, "must be a table", _table_of(BadgeStyle, "badge")),
+    _Key("on_block", check=check_policy),
+    _Key("stale_after_days", check=check_stale_after_days),
+)  # fmt: skip
+_HTTP_KEYS = ("delay", "timeout", "deadline", "retries", "proxy")
 
 
 _TOML_POSITION_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
@@ -314,7 +315,8 @@ def _toml_error_position(exc: Exception, text: str) -> tuple[int | None, str]:
     return line, message
 
 
-def read_config_file(path: Path) -> Config:
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and its tables; ``ConfigError`` when it cannot be read or is no TOML."""
     try:
         raw = read_bounded(path, limit=MAX_SETTINGS_BYTES, follow=True, error=ConfigError)
     except FileNotFoundError as exc:
@@ -322,84 +324,33 @@ def read_config_file(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     text = raw.decode("utf-8", errors="replace")
-    where = _Where(path, text)
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, message = _toml_error_position(exc, text)
         location = f"{path}:{line}" if line else str(path)
         raise ConfigError(f"{location}: not valid TOML: {message}") from exc
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise where.error(f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", key)
-    http_kwargs: dict[str, Any] = {}
-    delays = _per_shard(where, data, "delay", lambda value: _checked(where, "delay", value))
-    if delays:
-        http_kwargs["delay"] = delays[0]
-    elif "delay" in data:
-        http_kwargs["delay"] = _checked(where, "delay", data["delay"])
-    for key in ("timeout", "deadline", "retries"):
-        if key in data:
-            http_kwargs[key] = _checked(where, key, data[key])
-    if "site" in data and not isinstance(data["site"], bool):
-        raise where.error(f"must be true or false, not {data['site']!r}", "site")
-    proxies = _per_shard(where, data, "proxy", lambda value: _proxy(where, value))
-    for key in ("base_url", "proxy", "root_author", "site_title"):
-        if key in data and not isinstance(data[key], str) and not (key == "proxy" and proxies):
-            raise where.error(
-                "must be a string" + (" or a list of strings, one per shard" if key == "proxy" else ""), key
-            )
-    if proxies:
-        http_kwargs["proxy"] = proxies[0]
-    elif "proxy" in data:
-        http_kwargs["proxy"] = _proxy(where, data["proxy"])
-    authors_raw = data.get("authors", [])
-    if not isinstance(authors_raw, list):
-        raise where.error("must be an array of tables ([[authors]])", "authors")
-    authors = tuple(_author(where, i, entry) for i, entry in enumerate(authors_raw))
-    seen: dict[str, int] = {}
-    for index, ref in enumerate(authors):
-        if ref.scholar_id in seen:
-            raise where.error(
-                f"{ref.scholar_id} is listed twice (also authors[{seen[ref.scholar_id]}].id)",
-                "id",
-                "authors",
-                index,
-            )
-        seen[ref.scholar_id] = index
-    if "data_dir" in data and not isinstance(data["data_dir"], str):
-        raise where.error("must be a string (a folder)", "data_dir")
-    data_dir = Path(data["data_dir"]) if "data_dir" in data else DEFAULT_DATA_DIR
-    if not data_dir.is_absolute():
-        data_dir = path.parent / data_dir
-    root_author = data.get("root_author")
-    if root_author is not None:
-        try:
-            root_author = normalize_scholar_id(root_author)
-        except ValueError as exc:
-            raise where.error(str(exc), "root_author") from exc
+
+
+def read_config_file(path: Path) -> Config:
+    text, data = _read_toml(path)
+    try:
+        found = _walk(data, _FILE_KEYS)
+    except _Misfit as exc:
+        raise _Where(path, text).error(exc.message, exc.key, exc.table, exc.index) from exc
+    http = {name: found.pop(name) for name in _HTTP_KEYS if name in found}
+    # A list gives one value per shard; the first is the one a run without --shard uses.
+    per_shard = {name: value for name, value in http.items() if isinstance(value, tuple)}
+    http.update((name, value[0]) for name, value in per_shard.items())
+    data_dir = found.pop("data_dir", DEFAULT_DATA_DIR)
     return Config(
-        authors=authors,
-        data_dir=data_dir,
-        http=HttpOptions(**http_kwargs),
-        base_url=_base_url(where, data["base_url"]) if "base_url" in data else None,
-        sources=_chain(where, data["sources"], "sources") if "sources" in data else ("scholar",),
-        guard=_dataclass_from(where, GuardOptions, "guard", data["guard"])
-        if "guard" in data
-        else GuardOptions(),
-        badge=_dataclass_from(where, BadgeStyle, "badge", data["badge"]) if "badge" in data else BadgeStyle(),
-        root_author=root_author,
+        authors=found.pop("authors", ()),
+        data_dir=data_dir if data_dir.is_absolute() else path.parent / data_dir,
+        http=HttpOptions(**http),
         path=path,
-        on_block=_policy(where, data["on_block"], "on_block") if "on_block" in data else DEFAULT_POLICY,
-        stale_after_days=(
-            _days(where, data["stale_after_days"], "stale_after_days")
-            if "stale_after_days" in data
-            else DEFAULT_STALE_AFTER_DAYS
-        ),
-        site=data.get("site", False),
-        site_title=data.get("site_title"),
-        proxies=proxies,
-        delays=delays,
+        proxies=per_shard.get("proxy", ()),
+        delays=per_shard.get("delay", ()),
+        **found,
     )
 
 
@@ -442,16 +393,8 @@ def load_config(
     entry there (label, IDs at other sources, source chain)."""
     config = read_settings(path)
     if authors:
-        refs: list[AuthorRef] = []
-        for raw in authors:
-            try:
-                ref = AuthorRef(normalize_scholar_id(raw))
-            except ValueError as exc:
-                raise UsageError(str(exc)) from exc
-            if all(r.scholar_id != ref.scholar_id for r in refs):
-                refs.append(ref)
         known = {a.scholar_id: a for a in config.authors}
-        config = dataclasses.replace(config, authors=tuple(known.get(r.scholar_id, r) for r in refs))
+        config = dataclasses.replace(config, authors=tuple(known.get(i, AuthorRef(i)) for i in _ids(authors)))
     if not config.authors:
         if config.path is not None:
             raise ConfigError(
@@ -460,55 +403,86 @@ def load_config(
         raise UsageError(
             "no author to follow: pass --author SCHOLAR_ID or a --config file with [[authors]] entries"
         )
-    changes: dict[str, Any] = {}
-    if data_dir is not None:
-        changes["data_dir"] = data_dir
-    if base_url:
-        try:
-            changes["base_url"] = check_base_url(base_url)
-        except ValueError as exc:
-            raise UsageError(f"--base-url: {exc}") from None
-    if sources:
-        unknown = [s for s in sources if s not in SOURCES]
-        if unknown:
-            raise UsageError(f"unknown source {unknown[0]!r} (choose from {', '.join(SOURCES)})")
-        changes["sources"] = tuple(sources)
-        changes["authors"] = tuple(dataclasses.replace(a, sources=()) for a in config.authors)
-    if on_block is not None or stale_after_days is not None:
-        # Given on the command line, they hold for every author.
-        if on_block is not None:
-            if on_block not in POLICIES:
-                raise UsageError(f"--on-block must be one of {', '.join(POLICIES)}, not {on_block!r}")
-            changes["on_block"] = on_block
-        if stale_after_days is not None:
-            changes["stale_after_days"] = float(stale_after_days)
-        changes["authors"] = tuple(
-            dataclasses.replace(
-                a,
-                on_block=None if on_block is not None else a.on_block,
-                stale_after_days=None if stale_after_days is not None else a.stale_after_days,
-            )
-            for a in changes.get("authors", config.authors)
-        )
-    if http:
-        given = {k: v for k, v in http.items() if v is not None}
-        try:
-            changes["http"] = dataclasses.replace(config.http, **given)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        # A value on the command line is for every shard: it replaces the file's list.
-        if "proxy" in given:
-            changes["proxies"] = ()
-        if "delay" in given:
-            changes["delays"] = ()
-    guard_given = {k: v for k, v in (guard or {}).items() if v is not None}
-    if guard_given:
-        try:
-            changes["guard"] = dataclasses.replace(config.guard, **guard_given)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
-    config = dataclasses.replace(config, **changes) if changes else config
+    given = {
+        "data_dir": data_dir,
+        "base_url": base_url or None,
+        "sources": list(sources) or None,
+        "on_block": on_block,
+        "stale_after_days": stale_after_days,
+    }
+    config = _options_over(config, {name: value for name, value in given.items() if value is not None})
+    config = _tables_over(config, http or {}, guard or {})
     if config.http.proxy is None:
         # httpx reads these itself; a bad one must stop the run here, not in the middle.
         check_environment_proxies()
     return config
+
+
+def _ids(authors: Sequence[str]) -> list[str]:
+    """The Scholar IDs of ``--author`` values, each once, in their order."""
+    ids: list[str] = []
+    for raw in authors:
+        try:
+            scholar_id = normalize_scholar_id(raw)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        if scholar_id not in ids:
+            ids.append(scholar_id)
+    return ids
+
+
+@dataclass(frozen=True)
+class _Option:
+    """A setting an option (or its environment variable) gives over the file's."""
+
+    check: Callable[[Any], Any]
+    message: str = "{}"
+    """How a ``ValueError`` of the check reads."""
+    replaces: Mapping[str, Any] = field(default_factory=dict)
+    """Each author's own setting the option replaces: given on the command line, it holds for every author."""
+
+
+# In the order they are checked: the first mistake is the one reported.
+_OPTIONS: dict[str, _Option] = {
+    "data_dir": _Option(Path),
+    "base_url": _Option(check_base_url, "--base-url: {}"),
+    "sources": _Option(check_chain, replaces={"sources": ()}),
+    "on_block": _Option(check_policy, "--on-block {}", replaces={"on_block": None}),
+    "stale_after_days": _Option(float, replaces={"stale_after_days": None}),
+}
+
+
+def _options_over(config: Config, given: Mapping[str, Any]) -> Config:
+    if not given:
+        return config
+    changes: dict[str, Any] = {}
+    replaced: dict[str, Any] = {}
+    for name, value in given.items():
+        option = _OPTIONS[name]
+        try:
+            changes[name] = option.check(value)
+        except ValueError as exc:
+            raise UsageError(option.message.format(exc)) from None
+        replaced.update(option.replaces)
+    if replaced:
+        changes["authors"] = tuple(dataclasses.replace(a, **replaced) for a in config.authors)
+    return dataclasses.replace(config, **changes)
+
+
+def _tables_over(config: Config, http: Mapping[str, Any], guard: Mapping[str, Any]) -> Config:
+    """The HTTP options and the guard's given on the command line, each over the file's."""
+    http = {name: value for name, value in http.items() if value is not None}
+    guard = {name: value for name, value in guard.items() if value is not None}
+    changes: dict[str, Any] = {}
+    try:
+        if http:
+            changes["http"] = dataclasses.replace(config.http, **http)
+        if guard:
+            changes["guard"] = dataclasses.replace(config.guard, **guard)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    # A value on the command line is for every shard: it replaces the file's list.
+    changes.update(
+        {shards: () for name, shards in (("proxy", "proxies"), ("delay", "delays")) if name in http}
+    )
+    return dataclasses.replace(config, **changes) if changes else config

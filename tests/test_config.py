@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clitools import SCHOLAR_STATS, clean_env
 from replay import ReplayServer
 
-from crawler.config import Config, load_config
+from crawler.config import Config, load_config, read_config_file
 from crawler.errors import ConfigError, UsageError
 from crawler.outputs.badges import BadgeLabels, BadgeStyle
 from crawler.policy.guard import GuardOptions
+from crawler.sources import SOURCES
 
 SID = "cOnFiGtEsT01"
 OTHER = "cOnFiGtEsT02"
@@ -377,3 +379,127 @@ def test_a_rise_past_the_factor_is_refused_until_the_factor_or_accept_drop_allow
     assert cli(*base, "--config", config, cwd=tmp_path).returncode == 6
     assert cli(*base, "--config", config, "--max-rise-factor", "10", cwd=tmp_path).returncode == 0
     assert '"message": "1000"' in shield.read_text()
+
+
+ID_RULE = "(an ID is 12 letters, digits, '-' or '_', e.g. amIMrIEAAAAJ, or a profile URL with user=...)"
+AUTHOR = f'[[authors]]\nid = "{SID}"\n'
+# Every check of the file, each with its whole message: (text, what follows the file's path).
+EVERY_MESSAGE = [
+    ("site = 1\n", ":1: site: must be true or false, not 1"),
+    ("site_title = 3\n", ":1: site_title: must be a string"),
+    ("data_dir = true\n", ":1: data_dir: must be a string (a folder)"),
+    ("root_author = 3\n", ":1: root_author: must be a string"),
+    ('root_author = ""\n', f":1: root_author: not a Google Scholar ID: '' {ID_RULE}"),
+    ("base_url = 3\n", ":1: base_url: must be a string"),
+    ('base_url = " "\n', ":1: base_url: each entry must be a non-empty string, not ' '"),
+    ('base_url = "ftp://x"\n', ":1: base_url: ftp://x: must be an http:// or https:// URL"),
+    ("proxy = 3\n", ":1: proxy: must be a string or a list of strings, one per shard"),
+    ('proxy = ""\n', ":1: proxy: each entry must be a non-empty string, not ''"),
+    ("proxy = []\n", ":1: proxy: an empty list; give one value, or one per shard"),
+    ('proxy = ["socks5://a:1080", 3]\n', ":1: proxy: each entry must be a non-empty string, not 3"),
+    ('proxy = ["bad"]\n', ":1: proxy: bad is not a proxy URL: it needs a scheme, e.g. socks5://bad"),
+    ("delay = []\n", ":1: delay: an empty list; give one value, or one per shard"),
+    ("delay = [1, -1]\n", ":1: delay: must be a number ≥ 0 and ≤ 3600, not -1"),
+    ("timeout = [1]\n", ":1: timeout: must be a number ≥ 0.1 and ≤ 3600, not [1]"),
+    ("deadline = 0\n", ":1: deadline: must be a number ≥ 0.1 and ≤ 86400, not 0"),
+    ("retries = true\n", ":1: retries: must be a whole number ≥ 0 and ≤ 10, not True"),
+    ("sources = 3\n", ":1: sources: must be a list of source names"),
+    ('on_block = "nope"\n', ":1: on_block: must be one of keep, bridge, replace, not 'nope'"),
+    ('stale_after_days = "7"\n', ":1: stale_after_days: must be a number of days from 0 to 3650, not '7'"),
+    ("guard = 3\n", ":1: guard: must be a table"),
+    ("badge = { nope = 1 }\n", ": badge.nope: unknown key (known: cache_seconds, color, label_color, labels, "
+     "logo, number_format, source_in_label, stale_color, style)"),
+    ("authors = 3\n", ":1: authors: must be an array of tables ([[authors]])"),
+    ("authors = [1]\n", ": authors[0].id: each [[authors]] entry must be a table"),
+    ("[[authors]]\nid = 3\n", ":2: authors[0].id: must be a string, not 3"),
+    (AUTHOR + "label = 3\n", ":3: authors[0].label: must be a string"),
+    (AUTHOR + 'orcid = ""\n', ":3: authors[0].orcid: must be a non-empty string"),
+    (AUTHOR + '"semantic-scholar" = " "\n', ":3: authors[0].semantic-scholar: must be a non-empty string"),
+    (AUTHOR + "sources = [3]\n", ":3: authors[0].sources: must be a list of source names"),
+    (AUTHOR + "on_block = 3\n", ":3: authors[0].on_block: must be one of keep, bridge, replace, not 3"),
+    (
+        AUTHOR + "stale_after_days = 4000\n",
+        ":3: authors[0].stale_after_days: must be a number of days from 0 to 3650, not 4000",
+    ),
+    (
+        "frob = 1\n",
+        ":1: frob: unknown key (known: authors, badge, base_url, data_dir, deadline, delay, guard, on_block, "
+        "proxy, retries, root_author, site, site_title, sources, stale_after_days, timeout)",
+    ),
+    (
+        AUTHOR + "website = 1\n",
+        ":3: authors[0].website: unknown key (known: id, label, on_block, openalex, orcid, semantic-scholar, "
+        "semantic_scholar, sources, stale_after_days)",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "message"), EVERY_MESSAGE)
+def test_each_check_of_the_file_says_what_it_wants(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        read_config_file(path)
+    assert str(info.value) == f"{path}{message}"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"authors": ["short"]}, f"not a Google Scholar ID: 'short' {ID_RULE}"),
+        ({"base_url": "ftp://x"}, "--base-url: ftp://x: must be an http:// or https:// URL"),
+        ({"sources": ["scholar", "nope"]}, f"unknown source 'nope' (choose from {', '.join(SOURCES)})"),
+        ({"on_block": "nah"}, "--on-block must be one of keep, bridge, replace, not 'nah'"),
+        ({"http": {"delay": -1.0}}, "must be a number ≥ 0 and ≤ 3600, not -1.0"),
+        ({"http": {"retries": 99}}, "must be a whole number ≥ 0 and ≤ 10, not 99"),
+        ({"guard": {"max_rise_factor": 0.5}}, "max_rise_factor must be a number of at least 1, not 0.5"),
+        # The first mistake, in the order the options are checked.
+        ({"base_url": "ftp://x", "sources": ["nope"]},
+         "--base-url: ftp://x: must be an http:// or https:// URL"),
+        ({"on_block": "nah", "http": {"delay": -1.0}},
+         "--on-block must be one of keep, bridge, replace, not 'nah'"),
+        ({"http": {"delay": -1.0}, "guard": {"max_rise_factor": 0.5}},
+         "must be a number ≥ 0 and ≤ 3600, not -1.0"),
+    ],
+)  # fmt: skip
+def test_each_check_of_an_option_says_what_it_wants(
+    tmp_path: Path, options: dict[str, Any], message: str
+) -> None:
+    path = write(tmp_path, FULL)
+    with pytest.raises(UsageError) as info:
+        load_config(path, **options)
+    assert str(info.value) == message
+
+
+def test_a_proxy_variable_httpx_would_choke_on_stops_the_run_unless_a_proxy_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, AUTHOR)
+    monkeypatch.setenv("HTTPS_PROXY", "ftp://x")
+    with pytest.raises(UsageError) as info:
+        load_config(path)
+    assert str(info.value).startswith(
+        "environment variable HTTPS_PROXY: ftp://x: 'ftp' proxies are not supported"
+    )
+    assert (
+        load_config(path, http={"proxy": "socks5://127.0.0.1:9050"}).http.proxy == "socks5://127.0.0.1:9050"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        ('site_title = 3\nproxy = "ftp://x"\n', "proxy"),
+        ("base_url = 3\nproxy = 3\n", "proxy"),
+        ('data_dir = 3\nroot_author = "nobody"\n', "root_author"),
+        ('data_dir = 3\nbase_url = ""\n', "base_url"),
+    ],
+)
+def test_with_several_mistakes_the_first_key_in_checking_order_is_reported(
+    tmp_path: Path, text: str, reported: str
+) -> None:
+    """Each key is checked whole, its type then its value, one key after the other."""
+    path = write(tmp_path, text + AUTHOR)
+    with pytest.raises(ConfigError) as info:
+        read_config_file(path)
+    assert str(info.value).startswith(f"{path}:")
+    assert str(info.value).split(": ")[1] == reported

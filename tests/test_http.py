@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 import httpx
 import pytest
+from socksio import ProtocolError as SocksProtocolError
 
 from crawler.errors import Blocked, DeadlineExceeded, FetchError, NotFound
 from crawler.net.http import HttpOptions, PoliteClient, build_client, parse_retry_after
@@ -202,3 +204,50 @@ def test_every_error_the_client_raises_comes_out_masked(
         client.get(URL, params={"api_key": "SeCrEt99", "token": "SeCrEt99"}, deadline=client.deadline())
     assert caught.value.url is not None and "api_key=***" in caught.value.url
     assert "SeCrEt99" not in str(caught.value) and "SeCrEt99" not in repr(caught.value.args)
+
+
+def _lookup_failure() -> Exception:
+    try:
+        raise socket.gaierror(-2, "Name or service not known")
+    except OSError as exc:
+        try:
+            raise httpx.ConnectError("[Errno -2] Name or service not known") from exc
+        except httpx.ConnectError as error:
+            return error
+
+
+# What each failure of the exchange means, and whether trying again may help.
+FAILURES: list[tuple[Callable[[], Exception], str, int]] = [
+    # (what the transport raises, the error's words, attempts with retries=2)
+    (lambda: httpx.ConnectTimeout("slow"), "timed out after 20s", 3),
+    (lambda: httpx.ReadTimeout("slow"), "timed out after 20s", 3),
+    (lambda: SocksProtocolError("bad reply"),
+     "the proxy did not answer as a SOCKS5 proxy (bad reply); check the proxy URL", 1),
+    (lambda: httpx.ProxyError("407 Proxy Authentication Required"),
+     "the proxy refused: 407 Proxy Authentication Required; check the proxy URL", 1),
+    (lambda: httpx.UnsupportedProtocol("no gopher"), f"cannot fetch {URL}: no gopher", 1),
+    (lambda: httpx.ConnectError("boom"),
+     "cannot reach scholar.example: check the network or proxy (boom)", 3),
+    (_lookup_failure, "cannot reach scholar.example: check the network or proxy (name lookup failed)", 1),
+    (lambda: httpx.RemoteProtocolError("bad Location header"),
+     "the server redirected to a malformed URL (bad Location header)", 1),
+    (lambda: httpx.RemoteProtocolError("peer closed"), "connection failed: peer closed", 3),
+    (lambda: httpx.ReadError("reset"), "connection failed: reset", 3),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("failure", "words", "attempts"), FAILURES)
+def test_each_failure_of_the_exchange_says_what_it_is_and_is_retried_only_where_that_helps(
+    failure: Callable[[], Exception], words: str, attempts: int
+) -> None:
+    clock = FakeClock()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        raise failure()
+
+    with client_for(handler, clock, retries=2) as client, pytest.raises(FetchError) as info:
+        client.get(URL, deadline=client.deadline())
+    assert info.value.message == words
+    assert (type(info.value), len(seen)) == (FetchError, attempts)

@@ -182,6 +182,31 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+def _read_body(response: httpx.Response, url: str, deadline: Deadline) -> bytes:
+    """The body, inflated layer by layer; ``FetchError`` past ``MAX_BODY_BYTES`` of what came
+    over the wire, ``DeadlineExceeded`` past the deadline, however slowly it drips."""
+    if response.is_stream_consumed:
+        # A response made in memory (a transport of ours, or a test's): nothing to inflate.
+        if len(response.content) > MAX_BODY_BYTES:
+            raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
+        return response.content
+    inflater = Inflater(response.headers.get("content-encoding", ""), url=url)
+    chunks: list[bytes] = []
+    raw = 0
+    try:
+        for chunk in response.iter_raw():
+            raw += len(chunk)
+            if raw > MAX_BODY_BYTES:
+                raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
+            chunks.extend(inflater.feed(chunk))
+            deadline.check("reading a response", url)
+        chunks.extend(inflater.flush())
+    except zlib.error as exc:
+        corrupt = f"the response's {inflater.names()} encoding is corrupt ({exc})"
+        raise _Retryable(FetchError(corrupt, url=url)) from exc
+    return b"".join(chunks)
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
     if not value:
@@ -265,6 +290,7 @@ class PoliteClient:
         headers: Mapping[str, str] | None,
         deadline: Deadline,
     ) -> tuple[httpx.Response, bytes]:
+        """One request, paced, within the deadline and ``--timeout``: the response and its body."""
         deadline.check("sending a request", url)
         self._pace(url, deadline)
         left = deadline.check("sending a request", url)
@@ -272,63 +298,7 @@ class PoliteClient:
         host = urlsplit(url).netloc
 
         def exchange(trace: Trace) -> tuple[httpx.Response, bytes]:
-            extensions = {"trace": trace}
-            try:
-                with self.client.stream(
-                    method, url, params=params, headers=headers, timeout=timeout, extensions=extensions
-                ) as response:
-                    self.request_log.append(str(response.request.url))
-                    log.debug("GET %s -> %s", redact(str(response.request.url)), response.status_code)
-                    if response.is_stream_consumed:
-                        # A response made in memory (a transport of ours, or a test's): nothing to inflate.
-                        if len(response.content) > MAX_BODY_BYTES:
-                            raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
-                        return response, response.content
-                    inflater = Inflater(response.headers.get("content-encoding", ""), url=url)
-                    chunks: list[bytes] = []
-                    raw = 0
-                    try:
-                        for chunk in response.iter_raw():
-                            raw += len(chunk)
-                            if raw > MAX_BODY_BYTES:
-                                raise FetchError(f"response larger than {MAX_BODY_BYTES} bytes", url=url)
-                            chunks.extend(inflater.feed(chunk))
-                            deadline.check("reading a response", url)
-                        chunks.extend(inflater.flush())
-                    except zlib.error as exc:
-                        corrupt = f"the response's {inflater.names()} encoding is corrupt ({exc})"
-                        raise _Retryable(FetchError(corrupt, url=url)) from exc
-                    return response, b"".join(chunks)
-            except httpx.TimeoutException as exc:
-                raise _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url)) from exc
-            except SocksProtocolError as exc:
-                # httpcore lets socksio's own error through: a proxy that is not SOCKS5.
-                raise FetchError(
-                    f"the proxy did not answer as a SOCKS5 proxy ({exc}); check the proxy URL", url=url
-                ) from exc
-            except httpx.ProxyError as exc:
-                # A proxy that refuses the credentials or the target will refuse again.
-                proxy = f"the proxy {redact(self.options.proxy)}" if self.options.proxy else "the proxy"
-                raise FetchError(
-                    f"{proxy} refused: {redacted_text(exc)}; check the proxy URL", url=url
-                ) from exc
-            except httpx.UnsupportedProtocol as exc:
-                raise FetchError(f"cannot fetch {url}: {redacted_text(exc)}", url=url) from exc
-            except httpx.ConnectError as exc:
-                error, retry = _network_failure(exc, url, self.options.proxy)
-                if not retry:
-                    raise error from exc
-                raise _Retryable(error) from exc
-            except httpx.RemoteProtocolError as exc:
-                # httpx reads a redirect's Location itself and refuses one that is no URL
-                # ("http://[", a port that is no number): the same answer would come again.
-                if "location header" in str(exc).lower():
-                    raise FetchError(
-                        f"the server redirected to a malformed URL ({redacted_text(exc)})", url=url
-                    ) from exc
-                raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
-            except httpx.TransportError as exc:
-                raise _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url)) from exc
+            return self._exchange(method, url, params, headers, timeout, deadline, trace)
 
         try:
             # --timeout bounds the wait for the answer as a whole, not only each read:
@@ -340,6 +310,52 @@ class PoliteClient:
             ) from None
         finally:
             self._last_request[host] = self.clock()
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: httpx.Timeout,
+        deadline: Deadline,
+        trace: Trace,
+    ) -> tuple[httpx.Response, bytes]:
+        """The request and its response read whole, on the cutter's worker thread."""
+        try:
+            with self.client.stream(
+                method, url, params=params, headers=headers, timeout=timeout, extensions={"trace": trace}
+            ) as response:
+                self.request_log.append(str(response.request.url))
+                log.debug("GET %s -> %s", redact(str(response.request.url)), response.status_code)
+                return response, _read_body(response, url, deadline)
+        except (httpx.TransportError, SocksProtocolError) as exc:
+            raise self._failure(exc, url, timeout) from exc
+
+    def _failure(self, exc: Exception, url: str, timeout: httpx.Timeout) -> FetchError | _Retryable:
+        """What a failed exchange means: a ``FetchError``, or a ``_Retryable`` one when trying
+        again may help."""
+        if isinstance(exc, httpx.TimeoutException):
+            return _Retryable(FetchError(f"timed out after {timeout.read:g}s", url=url))
+        if isinstance(exc, SocksProtocolError):
+            # httpcore lets socksio's own error through: a proxy that is not SOCKS5.
+            return FetchError(
+                f"the proxy did not answer as a SOCKS5 proxy ({exc}); check the proxy URL", url=url
+            )
+        if isinstance(exc, httpx.ProxyError):
+            # A proxy that refuses the credentials or the target will refuse again.
+            proxy = f"the proxy {redact(self.options.proxy)}" if self.options.proxy else "the proxy"
+            return FetchError(f"{proxy} refused: {redacted_text(exc)}; check the proxy URL", url=url)
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return FetchError(f"cannot fetch {url}: {redacted_text(exc)}", url=url)
+        if isinstance(exc, httpx.ConnectError):
+            error, retry = _network_failure(exc, url, self.options.proxy)
+            return _Retryable(error) if retry else error
+        if isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc).lower():
+            # httpx reads a redirect's Location itself and refuses one that is no URL
+            # ("http://[", a port that is no number): the same answer would come again.
+            return FetchError(f"the server redirected to a malformed URL ({redacted_text(exc)})", url=url)
+        return _Retryable(FetchError(f"connection failed: {redacted_text(exc)}", url=url))
 
     # -- the public call --------------------------------------------------
 

@@ -46,6 +46,20 @@ DEFAULT_POLICY = Policy.KEEP.value
 DEFAULT_STALE_AFTER_DAYS = 7.0
 
 
+def check_policy(value: object) -> str:
+    """``value`` if it names a policy; else ``ValueError`` naming them."""
+    if value not in POLICIES:
+        raise ValueError(f"must be one of {', '.join(POLICIES)}, not {value!r}")
+    return str(value)
+
+
+def check_stale_after_days(value: object) -> float:
+    """``value`` if it is a fit ``stale_after_days``; else ``ValueError`` saying what fits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3650:
+        raise ValueError(f"must be a number of days from 0 to 3650, not {value!r}")
+    return float(value)
+
+
 class Show(TextEnum):
     """What the outputs of a blocked day hold (``AuthorOutcome.shown``)."""
 

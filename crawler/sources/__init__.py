@@ -52,6 +52,17 @@ def source_label(name: str) -> str:
     return SOURCES.get(name, ("", name))[1]
 
 
+def check_chain(value: object) -> tuple[str, ...]:
+    """``value`` (a source's name, or a list of them) as a source chain; else ``ValueError`` saying why."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise ValueError("must be a list of source names")
+    unknown = [name for name in names if name not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source {unknown[0]!r} (choose from {', '.join(SOURCES)})")
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class AuthorRef:
     """An author as configured: the Scholar ID that names their data folder,
