@@ -26,6 +26,12 @@ NOT_FOR_RUN_HELP = (
     "crawler.storage.store",
     "crawler.policy.guard",
     "crawler.outputs.badges",
+    # Listing the sources and the on_block policies needs their names only: not the records'
+    # module, not the policy's code, not the masking of secrets, not the progress events.
+    "crawler.models",
+    "crawler.policy.on_block",
+    "crawler.net.redact",
+    "crawler.net.progress",
 )
 
 

@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.models import AuthorRecord
 from crawler.net.options import HttpOptions
-from crawler.net.redact import remember, remember_url
 
-if TYPE_CHECKING:  # a source's module loads httpx when it is opened; naming them does not
+if TYPE_CHECKING:
+    # A source's module loads httpx when it is opened; naming them does not.  The records'
+    # module is named only: a command's help lists SOURCES without loading it.
     import httpx
+
+    from crawler.models import AuthorRecord
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,8 @@ class SourceSettings:
     """An httpx transport to route requests through (tests)."""
 
     def __post_init__(self) -> None:
+        from crawler.net.redact import remember, remember_url
+
         # Whatever echoes a setting later (an error, state.json) finds its secrets masked.
         remember_url(self.base_url)
         remember(self.api_key)
