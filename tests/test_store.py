@@ -335,3 +335,46 @@ def test_removing_a_file_fsyncs_its_folder(tmp_path: Path, synced: list[tuple[st
     path.write_text("{}", encoding="utf-8")
     assert remove_file(path, jail=tmp_path)
     assert synced == [("fsync-dir", str(tmp_path.stat().st_ino))]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("20260102T030405Z.json", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("20260102T030405Z_12.json", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("20261302T030405Z.json", None),  # month 13
+        ("20260230T030405Z.json", None),  # 30 February
+        ("20260102T240000Z.json", None),  # hour 24
+        ("20260102T030460Z.json", None),  # second 60
+        ("20260102T030405.json", None),
+        ("20260102T030405Z.txt", None),
+        ("notes.json", None),
+    ],
+)
+def test_the_time_in_a_snapshot_name(name: str, expected: datetime | None) -> None:
+    from crawler.storage.store import time_from_name
+
+    assert time_from_name(name) == expected
+
+
+@pytest.mark.parametrize("extra", [[], ["20260101T000000Z_9.json", "20260101T000000Z_10.json"]])
+def test_snapshot_refs_are_in_time_order_and_other_names_are_named(tmp_path: Path, extra: list[str]) -> None:
+    from crawler.storage.store import BadSnapshot, snapshot_refs
+
+    folder = tmp_path / "ABCDEFGHIJKL" / "snapshots"
+    folder.mkdir(parents=True)
+    plain = ["20260102T000000Z.json", "20251231T235959Z.json", "20260101T000000Z.json"]
+    odd = ["zzzzzzzzzzzzzzzz.json", "aaaaaaaaaaaaaaaa.json", "20261301T000000Z.json"]
+    for name in [*plain, *extra, *odd, ".20260103T000000Z.json", "20260104T000000Z.json.tmp"]:
+        (folder / name).write_text("{}")
+    bad: list[BadSnapshot] = []
+    refs = snapshot_refs(tmp_path, "ABCDEFGHIJKL", bad, quiet=True)
+    expected = ["20251231T235959Z.json", "20260101T000000Z.json", *extra, "20260102T000000Z.json"]
+    assert [ref.name for ref in refs] == expected
+    assert [ref.file for ref in refs] == [os.path.join(folder, name) for name in expected]
+    assert [ref.time for ref in refs] == [time_of(name) for name in expected]
+    assert [b.path.name for b in bad] == sorted(odd)
+
+
+def time_of(name: str) -> datetime:
+    return datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
