@@ -103,3 +103,21 @@ def test_site_and_export_load_no_http_stack(tmp_path: Path) -> None:
         assert sorted(m for m in loaded if m.split(".")[0] in ("httpx", "filelock", "selectolax")) == [], (
             argv[0]
         )
+
+
+# What `fetch` (or any command that reads the configuration) has no use for until it checks a
+# record, knows a secret, draws a badge or opens the snapshot store: each costs milliseconds of
+# every start (fractions brings decimal along).
+NOT_FOR_READING_THE_CONFIGURATION = (
+    "fractions",
+    "decimal",
+    "shlex",
+    "unicodedata",
+    "crawler.storage.store",
+)
+
+
+def test_fetch_help_loads_nothing_the_configuration_does_not_use() -> None:
+    loaded = modules_after(["fetch", "--help"])
+    assert "crawler.config" in loaded
+    assert sorted(loaded & set(NOT_FOR_READING_THE_CONFIGURATION)) == []
