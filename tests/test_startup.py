@@ -121,3 +121,10 @@ def test_fetch_help_loads_nothing_the_configuration_does_not_use() -> None:
     loaded = modules_after(["fetch", "--help"])
     assert "crawler.config" in loaded
     assert sorted(loaded & set(NOT_FOR_READING_THE_CONFIGURATION)) == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"]], ids=" ".join)
+def test_help_sets_no_logging_up(argv: list[str]) -> None:
+    """Logging (with traceback and string, a tenth of a bare click program's start) is set up
+    when a command runs, after its options are read: printing help loads none of it."""
+    assert "logging" not in modules_after(argv)

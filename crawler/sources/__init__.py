@@ -19,7 +19,6 @@ semantic-scholar    crawler.sources.semantic_scholar            Semantic Scholar
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     import httpx
 
     from crawler.models import AuthorRecord
-
-log = logging.getLogger(__name__)
 
 # name -> (module, human label used in badges and reports)
 SOURCES: dict[str, tuple[str, str]] = {
@@ -167,7 +164,10 @@ def fetch_with_fallback(
                 # The caller reports the failure that ends the chain; only a fall
                 # back to the next source is worth a line here.
                 if name != chain[-1]:
-                    log.warning(
+                    # Loaded here, not with the module: a command's help lists SOURCES without logging.
+                    import logging
+
+                    logging.getLogger(__name__).warning(
                         "source %s failed for %s: %s; trying the next source", name, author.scholar_id, exc
                     )
                 failures.append((name, exc))

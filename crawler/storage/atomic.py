@@ -266,18 +266,6 @@ class _Refused(Exception):
     """A value json would refuse (or hand to ``default``): ``json.dumps`` itself says what."""
 
 
-def _scalar(value: Any) -> str | None:
-    """The text of a plain string, integer or null, the bulk of every file; ``None`` for the rest."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    return None
-
-
 def _indented(value: Any, parts: list[str], newline: str, depth: int) -> None:
     # The checks in json.encoder's order: a str subclass (an enum's word) is its text, a
     # bool is true/false before it is an int, an int subclass is written as an int.
@@ -293,43 +281,41 @@ def _indented(value: Any, parts: list[str], newline: str, depth: int) -> None:
         parts.append(int.__repr__(value))
     elif isinstance(value, float):
         parts.append(_float_text(value))
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple, dict)):
         if not value:
-            parts.append("[]")
+            parts.append("{}" if isinstance(value, dict) else "[]")
             return
         if depth > _MAX_DEPTH:
             raise _Refused
-        inner = newline + "  "
-        lead = "[" + inner
-        for item in value:
-            text = _scalar(item)
-            if text is not None:
-                parts.append(lead + text)
-            else:
-                parts.append(lead)
-                _indented(item, parts, inner, depth + 1)
-            lead = "," + inner
-        parts.append(newline + "]")
-    elif isinstance(value, dict):
-        if not value:
-            parts.append("{}")
-            return
-        if depth > _MAX_DEPTH:
-            raise _Refused
-        inner = newline + "  "
-        lead = "{" + inner
-        for key, item in value.items():
-            name = encode_basestring(key if type(key) is str else _key_text(key))
-            text = _scalar(item)
-            if text is not None:
-                parts.append(f"{lead}{name}: {text}")
-            else:
-                parts.append(f"{lead}{name}: ")
-                _indented(item, parts, inner, depth + 1)
-            lead = "," + inner
-        parts.append(newline + "}")
+        _container(value, parts, newline, depth)
     else:
         raise _Refused
+
+
+def _container(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], parts: list[str], newline: str, depth: int
+) -> None:
+    """A non-empty list or object, one item a line; plain strings, integers and nulls (the
+    bulk of every file) written here, anything else by ``_indented``."""
+    inner = newline + "  "
+    keyed = isinstance(value, dict)
+    items: Iterable[tuple[Any, Any]] = value.items() if isinstance(value, dict) else enumerate(value)
+    lead, close = ("{" + inner, newline + "}") if keyed else ("[" + inner, newline + "]")
+    for key, item in items:
+        if keyed:
+            lead += encode_basestring(key if type(key) is str else _key_text(key)) + ": "
+        kind = type(item)
+        if kind is str:
+            parts.append(lead + encode_basestring(item))
+        elif kind is int:
+            parts.append(lead + int.__repr__(item))
+        elif item is None:
+            parts.append(lead + "null")
+        else:
+            parts.append(lead)
+            _indented(item, parts, inner, depth + 1)
+        lead = "," + inner
+    parts.append(close)
 
 
 # Deeper than any file of ours; a deeper (or circular) value is left to json.dumps and its errors.
