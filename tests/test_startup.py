@@ -128,3 +128,27 @@ def test_help_sets_no_logging_up(argv: list[str]) -> None:
     """Logging (with traceback and string, a tenth of a bare click program's start) is set up
     when a command runs, after its options are read: printing help loads none of it."""
     assert "logging" not in modules_after(argv)
+
+
+def test_export_loads_neither_the_backfill_nor_the_report(tmp_path: Path) -> None:
+    """`export` reads snapshots: the backfill (git, every output writer) and the report are
+    other commands' and are loaded when they run."""
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    argv = ["export", "--data-dir", str(data), "--what", "metrics", "--out", str(tmp_path / "m.csv")]
+    code = (
+        "import sys\n"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stderr.split())
+    assert "crawler.history.export" in loaded
+    not_for_export = {"crawler.history.backfill", "crawler.history.report", "crawler.branch.git"}
+    assert sorted(loaded & (not_for_export | {"crawler.outputs.write"})) == []
