@@ -9,14 +9,16 @@ requests, parsing, the record printed as JSON), `bench/floor_fetch.py` (the
 same requests by a bare `httpx.Client` in a new interpreter, nothing parsed),
 `python -c pass`, and with `--before CHECKOUT` the fetch of another checkout
 (`PYTHONPATH`).  Each process starts in an empty folder.  Prints the median
-and minimum wall time of each and the fetch's ratio to its floor; target
-≤ 1.2×, exit 1 if missed.
+and minimum wall time of each, the median CPU time (user + system, of the
+child alone: steadier than wall time on a loaded machine) and the fetch's
+ratios to its floor; target ≤ 1.2× in wall time, exit 1 if missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,20 +65,27 @@ def main() -> int:
         if args.before:
             commands["`scholar-stats fetch` (before)"] = (fetch, {**env, "PYTHONPATH": args.before})
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for turn in range(args.runs + 1):
             for name, (command, command_env) in commands.items():
+                used = _children_cpu()
                 start = time.perf_counter()
                 subprocess.run(command, env=command_env, cwd=empty, check=True, stdout=subprocess.DEVNULL)
                 if turn:  # the first turn warms the page and bytecode caches
                     times[name].append(time.perf_counter() - start)
+                    cpu[name].append(_children_cpu() - used)
     floor = statistics.median(times["bare httpx (bench/floor_fetch.py)"])
     floor_min = min(times["bare httpx (bench/floor_fetch.py)"])
+    floor_cpu = statistics.median(cpu["bare httpx (bench/floor_fetch.py)"])
     print(f"{args.publications} publications, {args.runs} runs each in turn\n")
-    print("| process | median (s) | min (s) | median × floor | min × floor min |")
-    print("|---|---:|---:|---:|---:|")
+    print("| process | median (s) | min (s) | CPU (s) | median × floor | min × floor min | CPU × floor |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, values in times.items():
-        median, least = statistics.median(values), min(values)
-        print(f"| {name} | {median:.3f} | {least:.3f} | {median / floor:.2f}× | {least / floor_min:.2f}× |")
+        median, least, used = statistics.median(values), min(values), statistics.median(cpu[name])
+        print(
+            f"| {name} | {median:.3f} | {least:.3f} | {used:.3f} | {median / floor:.2f}× "
+            f"| {least / floor_min:.2f}× | {used / floor_cpu:.2f}× |"
+        )
     ratio = statistics.median(times["`scholar-stats fetch`"]) / floor
     met = ratio <= TARGET
     print(
@@ -84,6 +93,12 @@ def main() -> int:
         f"{'met' if met else 'MISSED'}"
     )
     return 0 if met else 1
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

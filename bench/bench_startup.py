@@ -4,7 +4,8 @@
 
 Each command runs N times (default 30), interleaved so that load on a shared
 machine hits all of them alike; the median wall time of each is compared with
-that of `python -c pass`.  Exits 1 if `--help` takes more than 4 times as
+that of `python -c pass`, and so is its median CPU time (user + system, of the
+child alone), which a loaded machine disturbs less.  Exits 1 if `--help` takes more than 4 times as
 long, or `run --help` more than 2 times.  The entry point is run as the
 installed script does (`from crawler.cli import main; main()`), so the figure
 is what a user waits for.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,14 +48,24 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def once(command: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> float:
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def once(
+    command: list[str], env: dict[str, str] | None = None, cwd: str | None = None
+) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``command``."""
+    used = _children_cpu()
     start = time.perf_counter()
     # From an empty folder: `python -c` puts the working folder first on the path,
     # which would shadow the checkout named by PYTHONPATH.
     subprocess.run(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env, cwd=cwd
     )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - used
 
 
 def variants(before: str | None, no_cache: bool, empty: str) -> dict[str, tuple[list[str], dict[str, str]]]:
@@ -89,18 +101,25 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as empty:
         runs = variants(args.before, args.no_cache, empty)
         times: dict[str, list[float]] = {name: [] for name in runs}
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
         for command, env in runs.values():
             once(command, env, empty)  # warm the page cache (and write the bytecode cache) before timing
         for _ in range(args.runs):
             for name, (command, env) in runs.items():
-                times[name].append(once(command, env, empty))
+                wall, used = once(command, env, empty)
+                times[name].append(wall)
+                cpu[name].append(used)
     base = statistics.median(times["python -c pass"])
+    base_cpu = statistics.median(cpu["python -c pass"])
     print(f"{args.runs} runs each, interleaved; Python {sys.version.split()[0]}\n")
-    print("| command | median (ms) | min (ms) | × python -c pass |")
-    print("|---|---:|---:|---:|")
+    print("| command | median (ms) | min (ms) | CPU, median (ms) | × python -c pass | CPU × python -c pass |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, values in times.items():
-        median = statistics.median(values)
-        print(f"| `{name}` | {median * 1000:.1f} | {min(values) * 1000:.1f} | {median / base:.1f}× |")
+        median, used = statistics.median(values), statistics.median(cpu[name])
+        print(
+            f"| `{name}` | {median * 1000:.1f} | {min(values) * 1000:.1f} | {used * 1000:.1f} "
+            f"| {median / base:.1f}× | {used / base_cpu:.1f}× |"
+        )
     ratio = statistics.median(times["scholar-stats --help"]) / base
     run_ratio = statistics.median(times["scholar-stats run --help"]) / base
     floor = statistics.median(times["bare click run --help (bench/floor_click_help.py)"])

@@ -11,17 +11,15 @@ loads neither httpx nor APScheduler nor rich.
 
 from __future__ import annotations
 
+import functools
 import importlib
-import logging
 import sys
 
 import click
 
 from crawler import __version__
-from crawler.commands._options import fail, handle_errors
+from crawler.commands._options import SETUP_LOGGING, fail, handle_errors
 from crawler.errors import ExitCode, exit_codes_help
-
-log = logging.getLogger("crawler")
 
 # name: ("module:attribute", the one line `scholar-stats --help` shows).
 # A test holds each line equal to the command's own help.
@@ -126,19 +124,22 @@ class LazyGroup(click.Group):
                 )
 
 
-class _RedactingFormatter(logging.Formatter):
-    """Log lines, tracebacks included, with credentials masked (``crawler.net.redact``)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        from crawler.net.redact import redacted_text
-
-        return redacted_text(super().format(record))
-
-
 def _setup_logging(verbosity: int) -> None:
+    # Imported here: logging (with traceback and string) is a tenth of a bare click
+    # program's start, and printing a command's help needs none of it.
+    import logging
+
+    class RedactingFormatter(logging.Formatter):
+        """Log lines, tracebacks included, with credentials masked (``crawler.net.redact``)."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            from crawler.net.redact import redacted_text
+
+            return redacted_text(super().format(record))
+
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RedactingFormatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("crawler")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -164,7 +165,9 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     else the default (https://github.com/scholar-stats/scholar-stats/blob/main/docs/configuration.md).
     """
     ctx.ensure_object(dict)
-    _setup_logging(-1 if quiet else verbose)
+    # Set up when the command runs (``handle_errors``), once its options are read: a
+    # command's --help prints and exits before, without loading logging.
+    ctx.obj[SETUP_LOGGING] = functools.partial(_setup_logging, -1 if quiet else verbose)
     ctx.obj["quiet"] = quiet
     ctx.obj["verbose"] = verbose
 

@@ -306,13 +306,16 @@ def _publication_quick(pub: object) -> Publication | None:
 def snapshot_head(data: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any], Mapping[str, Any]]:
     """What every reader of a snapshot checks first: ``scholar_id``, ``profile.name``,
     the ``profile`` and ``metrics`` objects; ``ValueError`` names the first field that is wrong."""
-    if not isinstance(data, Mapping):
+    # ``type(...) is dict`` first: what json.loads gives, checked without the ABC's machinery.
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise ValueError("a snapshot must be a JSON object")
     if data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unknown snapshot format {data.get('format')!r}")
     prof = data.get("profile")
     met = data.get("metrics")
-    if not isinstance(prof, Mapping) or not isinstance(met, Mapping):
+    if not (type(prof) is dict or isinstance(prof, Mapping)) or not (
+        type(met) is dict or isinstance(met, Mapping)
+    ):
         raise ValueError("a snapshot needs 'profile' and 'metrics' objects")
     scholar_id = data.get("scholar_id")
     if not isinstance(scholar_id, str) or not scholar_id:

@@ -618,3 +618,11 @@ def test_an_unknown_policy_is_refused() -> None:
 
     with pytest.raises(ValueError):
         decide("ignore", kept=True, fallback=None, matched=False)
+
+
+def test_the_policy_words_a_help_lists_are_every_policy_in_order() -> None:
+    """``crawler.policy.POLICIES`` is what ``run --help`` lists without loading this module."""
+    from crawler.policy import POLICIES
+    from crawler.policy.on_block import Policy
+
+    assert tuple(Policy) == POLICIES

@@ -213,6 +213,10 @@ def test_a_random_password_never_leaves_the_process(
         monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
         data = tmp / "data"
         sid = seed_data(data)
+        # A password the seeded folder holds before any run (a word of its formats, such as
+        # "cacheSeconds" of every shields.io file) cannot show a leak.
+        seeded = everything_in(data)
+        assume(not any(spelled in seeded for spelled in spellings))
         secret = in_url(password, raw)
         proxy = f"http://lab:{secret}@127.0.0.1:{closed_port()}"
         common = ["--author", sid, "--data-dir", str(data), "--retries", "0", "--deadline", "10"]

@@ -26,6 +26,12 @@ NOT_FOR_RUN_HELP = (
     "crawler.storage.store",
     "crawler.policy.guard",
     "crawler.outputs.badges",
+    # Listing the sources and the on_block policies needs their names only: not the records'
+    # module, not the policy's code, not the masking of secrets, not the progress events.
+    "crawler.models",
+    "crawler.policy.on_block",
+    "crawler.net.redact",
+    "crawler.net.progress",
 )
 
 
@@ -97,3 +103,52 @@ def test_site_and_export_load_no_http_stack(tmp_path: Path) -> None:
         assert sorted(m for m in loaded if m.split(".")[0] in ("httpx", "filelock", "selectolax")) == [], (
             argv[0]
         )
+
+
+# What `fetch` (or any command that reads the configuration) has no use for until it checks a
+# record, knows a secret, draws a badge or opens the snapshot store: each costs milliseconds of
+# every start (fractions brings decimal along).
+NOT_FOR_READING_THE_CONFIGURATION = (
+    "fractions",
+    "decimal",
+    "shlex",
+    "unicodedata",
+    "crawler.storage.store",
+)
+
+
+def test_fetch_help_loads_nothing_the_configuration_does_not_use() -> None:
+    loaded = modules_after(["fetch", "--help"])
+    assert "crawler.config" in loaded
+    assert sorted(loaded & set(NOT_FOR_READING_THE_CONFIGURATION)) == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"]], ids=" ".join)
+def test_help_sets_no_logging_up(argv: list[str]) -> None:
+    """Logging (with traceback and string, a tenth of a bare click program's start) is set up
+    when a command runs, after its options are read: printing help loads none of it."""
+    assert "logging" not in modules_after(argv)
+
+
+def test_export_loads_neither_the_backfill_nor_the_report(tmp_path: Path) -> None:
+    """`export` reads snapshots: the backfill (git, every output writer) and the report are
+    other commands' and are loaded when they run."""
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    argv = ["export", "--data-dir", str(data), "--what", "metrics", "--out", str(tmp_path / "m.csv")]
+    code = (
+        "import sys\n"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stderr.split())
+    assert "crawler.history.export" in loaded
+    not_for_export = {"crawler.history.backfill", "crawler.history.report", "crawler.branch.git"}
+    assert sorted(loaded & (not_for_export | {"crawler.outputs.write"})) == []

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, Metrics, Profile, record_to_dict
@@ -352,3 +354,107 @@ def test_removing_a_file_fsyncs_its_folder(tmp_path: Path, synced: list[tuple[st
     path.write_text("{}", encoding="utf-8")
     assert remove_file(path, jail=tmp_path)
     assert synced == [("fsync-dir", str(tmp_path.stat().st_ino))]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("20260102T030405Z.json", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("20260102T030405Z_12.json", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("20261302T030405Z.json", None),  # month 13
+        ("20260230T030405Z.json", None),  # 30 February
+        ("20260102T240000Z.json", None),  # hour 24
+        ("20260102T030460Z.json", None),  # second 60
+        ("20260102T030405.json", None),
+        ("20260102T030405Z.txt", None),
+        ("notes.json", None),
+    ],
+)
+def test_the_time_in_a_snapshot_name(name: str, expected: datetime | None) -> None:
+    from crawler.storage.store import time_from_name
+
+    assert time_from_name(name) == expected
+
+
+@pytest.mark.parametrize("extra", [[], ["20260101T000000Z_9.json", "20260101T000000Z_10.json"]])
+def test_snapshot_refs_are_in_time_order_and_other_names_are_named(tmp_path: Path, extra: list[str]) -> None:
+    from crawler.storage.store import BadSnapshot, snapshot_refs
+
+    folder = tmp_path / "ABCDEFGHIJKL" / "snapshots"
+    folder.mkdir(parents=True)
+    plain = ["20260102T000000Z.json", "20251231T235959Z.json", "20260101T000000Z.json"]
+    odd = ["zzzzzzzzzzzzzzzz.json", "aaaaaaaaaaaaaaaa.json", "20261301T000000Z.json"]
+    for name in [*plain, *extra, *odd, ".20260103T000000Z.json", "20260104T000000Z.json.tmp"]:
+        (folder / name).write_text("{}")
+    bad: list[BadSnapshot] = []
+    refs = snapshot_refs(tmp_path, "ABCDEFGHIJKL", bad, quiet=True)
+    expected = ["20251231T235959Z.json", "20260101T000000Z.json", *extra, "20260102T000000Z.json"]
+    assert [ref.name for ref in refs] == expected
+    assert [ref.file for ref in refs] == [os.path.join(folder, name) for name in expected]
+    assert [ref.time for ref in refs] == [time_of(name) for name in expected]
+    assert [b.path.name for b in bad] == sorted(odd)
+
+
+def time_of(name: str) -> datetime:
+    return datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+_JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and the infinities too: json writes NaN, Infinity, -Infinity
+    | st.text()  # surrogates and control characters included
+)
+_JSON_KEYS = st.text() | st.integers() | st.floats() | st.booleans() | st.none()
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(_JSON_KEYS, inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(_JSON_VALUES)
+def test_indented_json_is_what_json_dumps_writes(value: object) -> None:
+    """Every file's JSON form, written without the standard library's slow pure-Python
+    indenting encoder, is byte for byte the text that encoder writes."""
+    from crawler.storage.atomic import indented_json
+
+    assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_indented_json_of_records_and_enums_is_what_json_dumps_writes() -> None:
+    from crawler.models import TextEnum
+    from crawler.storage.atomic import indented_json
+
+    class Word(TextEnum):
+        A = "a"
+
+    data = record_to_dict(record())
+    data["word"] = Word.A
+    data["nested"] = {"empty list": [], "empty table": {}, "x": [{"y": [1, 2.5, None, True]}]}
+    assert indented_json(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("value", [{"x": object()}, [1, {2, 3}], {(1, 2): 3}, b"bytes"])
+def test_indented_json_refuses_what_json_dumps_refuses(value: object) -> None:
+    from crawler.storage.atomic import indented_json
+
+    with pytest.raises(TypeError) as expected:
+        json.dumps(value, indent=2, ensure_ascii=False)
+    with pytest.raises(TypeError) as got:
+        indented_json(value)
+    assert str(got.value) == str(expected.value)
+
+
+def test_indented_json_refuses_a_circular_value_as_json_dumps_does() -> None:
+    from crawler.storage.atomic import indented_json
+
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        indented_json(loop)

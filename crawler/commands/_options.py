@@ -26,6 +26,8 @@ from crawler.errors import ScholarStatsError, UsageError
 F = TypeVar("F", bound=Callable[..., Any])
 
 CONFIG_ENV = "SCHOLAR_STATS_CONFIG"
+# The group's context holds, under this key, the call that sets logging up for -v / -q.
+SETUP_LOGGING = "setup_logging"
 DATA_DIR_ENV = "SCHOLAR_STATS_DATA_DIR"
 
 
@@ -46,10 +48,14 @@ def fail(message: str, code: int) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Turn our errors (and a few foreign ones) into one line and an exit code."""
+    """Set logging up as the group's -v / -q ask (when the command runs under the group), and
+    turn our errors (and a few foreign ones) into one line and an exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        setup_logging = root_flag(SETUP_LOGGING)
+        if setup_logging is not None:
+            setup_logging()
         try:
             return func(*args, **kwargs)
         except ScholarStatsError as exc:

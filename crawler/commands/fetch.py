@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from crawler.net.redact import redacted_text
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.sources import SCHOLAR_PAGES, SOURCES, SourceSettings, fetch_with_fallback
 from crawler.sources.scholar_page import page_to_record, parse_profile
+from crawler.storage.atomic import indented_json
 from crawler.storage.readfile import MAX_PAGE_BYTES, read_bounded, read_stream_bounded
 
 
@@ -38,7 +38,7 @@ FORMATS = tuple(f.value for f in RecordFormat)
 
 def render(record: AuthorRecord, fmt: RecordFormat) -> str:
     data = gs_data_dict(record) if fmt == RecordFormat.GS_DATA else record_to_dict(record)
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return indented_json(data)
 
 
 @click.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,15 +17,18 @@ from crawler.commands._options import (
 )
 from crawler.config import read_settings, resolve_data_dir
 from crawler.errors import GuardRefused, StorageError, UsageError
-from crawler.history.backfill import DEFAULT_PATH, ImportOutcome, import_git, import_html
+from crawler.history import DEFAULT_PATH
 from crawler.history.export import ExportOptions, Format, What, write_export
 from crawler.history.periods import FREQUENCIES, parse_date
-from crawler.history.report import markdown_report
 from crawler.history.snapshots import resolve_authors
 from crawler.outputs.badges import BadgeStyle
 from crawler.policy.guard import GuardOptions
 from crawler.storage.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
 from crawler.storage.store import DEFAULT_BRANCH
+
+if TYPE_CHECKING:
+    # The backfill (git, every output writer) is loaded by import-git and import-html when they run.
+    from crawler.history.backfill import ImportOutcome
 
 # Where the history is read from: each of export, plot and report.
 _WHERE = [data_dir_option(), config_option(", for its data_dir")]
@@ -228,6 +232,8 @@ def report_command(
     """
     if since and last:
         raise UsageError("--since and --last cannot be used together")
+    from crawler.history.report import markdown_report
+
     folder = resolve_data_dir(config_path, data_dir)
     ids = resolve_authors(folder, authors)
     click.echo(markdown_report(folder, ids, since=since, last=last), nl=False)
@@ -313,6 +319,8 @@ def import_git_command(
     guard and atomic writes as `run`; versions already in the data folder are
     skipped, so a second import adds nothing.
     """
+    from crawler.history.backfill import import_git
+
     scholar_id = scholar_id_argument(author)
     folder, guard, badge = _settings(config_path, data_dir)
     outcome = import_git(
@@ -362,6 +370,8 @@ def import_html_command(
     --author, and complete (every publication shown) unless --allow-partial.
     Same guard and atomic writes as `run`.
     """
+    from crawler.history.backfill import import_html
+
     scholar_id = scholar_id_argument(author)
     folder, guard, badge = _settings(config_path, data_dir)
     outcome = import_html(

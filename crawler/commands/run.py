@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 import time
@@ -20,13 +19,13 @@ from crawler.commands._options import (
     with_http_options,
 )
 from crawler.errors import ExitCode, exit_codes_help
-from crawler.net.progress import Event, listening
-from crawler.policy.on_block import POLICIES
+from crawler.policy import POLICIES
 from crawler.sources import SOURCES
 
 if TYPE_CHECKING:
     # The pipeline is imported when the command runs: `run --help` needs none of it.
     from crawler.config import Config
+    from crawler.net.progress import Event
     from crawler.outputs.run_summary import AuthorOutcome, RunSummary
 
 # Failures shout, so they stand out in a log of many authors.  Keyed by the
@@ -130,6 +129,7 @@ def _progress_every() -> float:
 
 def _run_with_log_lines(config: Config, accept_drop: bool, group: bool) -> RunSummary:
     """In a log (CI, a pipe): a line per author, and one now and then while an author takes long."""
+    from crawler.net.progress import listening
     from crawler.run import run
 
     where, every = _Where(), _progress_every()
@@ -158,6 +158,7 @@ def _run_with_progress_bar(config: Config, accept_drop: bool, group: bool) -> Ru
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from crawler.net.progress import listening
     from crawler.run import run
 
     console = Console(stderr=True)
@@ -323,6 +324,8 @@ def run_command(
 def _write_summary(summary: RunSummary, summary_path: Path | None) -> None:
     if summary_path is None:
         return
+    import json
+
     from crawler.storage.store import atomic_write_bytes
 
     data = (json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()

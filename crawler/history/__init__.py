@@ -11,3 +11,7 @@
 Everything here reads the data folder; only ``backfill`` writes to it, through
 the guard, the lock and the atomic writes of ``crawler.storage.store``, as ``run`` does.
 """
+
+# The file ``import-git`` reads from each commit unless told another; here so that the
+# command's help names it without loading the backfill (git, every output writer).
+DEFAULT_PATH = "gs_data.json"

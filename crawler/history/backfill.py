@@ -27,6 +27,7 @@ from pathlib import Path
 
 from crawler.branch.git import Git, git_reason
 from crawler.errors import GuardRefused, ParseError, ScholarStatsError, UsageError
+from crawler.history import DEFAULT_PATH
 from crawler.history.periods import parse_date
 from crawler.history.snapshots import read_record_or_none
 from crawler.models import (
@@ -42,7 +43,6 @@ from crawler.storage.store import DEFAULT_BRANCH, AuthorStore, locked, snapshot_
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PATH = "gs_data.json"
 _C_LOCALE = {"LC_ALL": "C"}
 
 

@@ -45,7 +45,13 @@ from typing import TYPE_CHECKING, Any
 from crawler.errors import UsageError
 from crawler.history.group import GROUP_COLUMNS, group_rows
 from crawler.history.periods import FREQUENCIES, group_by_period, in_window
-from crawler.history.snapshots import HeaderReader, first_readable, read_publications_or_none, resolve_authors
+from crawler.history.snapshots import (
+    HeaderReader,
+    SnapshotHeader,
+    first_readable,
+    read_publications_or_none,
+    resolve_authors,
+)
 from crawler.history.tables import (
     Columns,
     TableWriter,
@@ -54,6 +60,7 @@ from crawler.history.tables import (
     frame,
     output,
     require_pyarrow,
+    rows_to_columns,
     with_dates,
 )
 from crawler.models import TextEnum, format_time
@@ -155,6 +162,26 @@ class ExportResult:
 # -- rows -----------------------------------------------------------------------------
 
 
+def metrics_row(scholar_id: str, header: SnapshotHeader) -> tuple[Any, ...]:
+    """One row of ``metrics`` (``METRICS_COLUMNS``): an author's totals at one snapshot, as
+    ``export`` and each author's files on the dashboard write it."""
+    m = header.metrics
+    return (
+        header.date_text,
+        scholar_id,
+        header.name,
+        m.citations,
+        m.citations_since,
+        m.since_year,
+        m.h_index,
+        m.h_index_since,
+        m.i10_index,
+        m.i10_index_since,
+        header.publication_count,
+        header.source,
+    )
+
+
 def _author_groups(
     data_dir: Path, scholar_id: str, options: ExportOptions, bad: list[BadSnapshot], *, quiet: bool = False
 ) -> tuple[list[list[SnapshotRef]], list[SnapshotRef]]:
@@ -180,7 +207,6 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
     groups, _ = _author_groups(job.data_dir, job.scholar_id, options, bad, quiet=job.quiet)
     count = options.what == "metrics"
     columns = options.columns
-    out = empty_columns(columns)
     # Each export reads only what its rows need: the metrics never the per-year histogram.
     reader = HeaderReader(job.scholar_id, count=count, years=not count, bad=bad, quiet=job.quiet)
     if options.what == "metrics" or options.all_snapshots:
@@ -192,26 +218,10 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
         chosen = [picked] if picked else []
     else:
         chosen = [p for p in (first_readable(g, reader.read) for g in groups) if p is not None]
+    if count:
+        return rows_to_columns([metrics_row(job.scholar_id, header) for _ref, header in chosen], columns), bad
+    out = empty_columns(columns)
     for _ref, header in chosen:
-        if count:
-            m = header.metrics
-            values: tuple[Any, ...] = (
-                header.date_text,
-                job.scholar_id,
-                header.name,
-                m.citations,
-                m.citations_since,
-                m.since_year,
-                m.h_index,
-                m.h_index_since,
-                m.i10_index,
-                m.i10_index_since,
-                header.publication_count,
-                header.source,
-            )
-            for name, value in zip(columns, values, strict=True):
-                out[name].append(value)
-            continue
         for year, citations in header.cites_per_year:
             if options.all_snapshots:
                 out["date"].append(header.date_text)

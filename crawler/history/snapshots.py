@@ -23,6 +23,7 @@ report).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -67,6 +68,7 @@ _COLD_READ_SECONDS = 40e-6
 _FADVISE_RANDOM: int | None = getattr(os, "POSIX_FADV_RANDOM", None)
 _CANONICAL_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 _METRIC_KEYS = Metrics.__slots__
+_INT_OR_NONE = frozenset({int, type(None)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +137,9 @@ def _header_from_dict(
     """The header fields of a snapshot dict, checked as ``record_from_dict`` checks them;
     without ``years`` the per-year histogram is neither read nor checked (left empty)."""
     scholar_id, name, _profile, metrics = snapshot_head(data)
-    values = [metrics.get(key) for key in _METRIC_KEYS]
-    if not all(v is None or type(v) is int for v in values):
+    values = list(map(metrics.get, _METRIC_KEYS))
+    # The types of all seven at once (a bool is not an int here); the slow way names the wrong one.
+    if not _INT_OR_NONE.issuperset(map(type, values)):
         for key, value in zip(_METRIC_KEYS, values, strict=True):
             opt_int(value, f"metrics.{key}")
     cpy = (data.get("cites_per_year") or {}) if years else {}
@@ -178,7 +181,9 @@ def _parse_head(head: bytes) -> tuple[dict[str, Any], int] | None:
     if cut < 0:
         return None
     try:
-        data = json_value(head[:cut].rstrip(b",") + b"\n}")
+        # Decoded as json.loads would decode these bytes (they start with our ASCII
+        # header, so UTF-8), without its look for another encoding in every file.
+        data = json_value((head[:cut].rstrip(b",") + b"\n}").decode("utf-8", "surrogatepass"))
     except ValueError:
         return None
     return (data, cut) if isinstance(data, dict) else None
@@ -197,10 +202,14 @@ def _counted(whole: bytes, cut: int) -> int | None:
     return count
 
 
-def _open(file: str) -> int:
-    """``file`` opened if it is a regular file within the snapshot bound (``StorageError`` otherwise)."""
+def _open(file: str, *, cold: bool = True) -> int:
+    """``file`` opened if it is a regular file within the snapshot bound (``StorageError`` otherwise).
+
+    ``cold``: the disk is thought cold, so read-ahead is switched off (from the
+    page cache that call would cost a system call per file and save nothing).
+    """
     fd, _ = open_regular(file, limit=MAX_SNAPSHOT_BYTES)
-    if _FADVISE_RANDOM is not None:
+    if cold and _FADVISE_RANDOM is not None:
         # No read-ahead: the header is all we want, and from a cold disk the
         # kernel would otherwise fetch the first 16-128 KiB of every file.
         with contextlib.suppress(OSError):
@@ -208,9 +217,9 @@ def _open(file: str) -> int:
     return fd
 
 
-def read_head(ref: SnapshotRef) -> bytes:
+def read_head(ref: SnapshotRef, *, cold: bool = True) -> bytes:
     """The first 4 KiB of a snapshot (``OSError`` if it cannot be read)."""
-    fd = _open(ref.file)
+    fd = _open(ref.file, cold=cold)
     try:
         return os.read(fd, _HEAD_BYTES)
     finally:
@@ -226,11 +235,11 @@ def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | Exception]:
     are read in batches, one thread, until a batch shows the disk is cold.
     """
 
-    def batch(part: Sequence[SnapshotRef]) -> list[bytes | Exception]:
+    def batch(part: Sequence[SnapshotRef], cold: bool = False) -> list[bytes | Exception]:
         out: list[bytes | Exception] = []
         for ref in part:
             try:
-                out.append(read_head(ref))
+                out.append(read_head(ref, cold=cold))
             except (OSError, StorageError) as exc:
                 out.append(exc)
         return out
@@ -244,7 +253,7 @@ def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | Exception]:
             rest = refs[start + _READ_BATCH :]
             parts = [rest[i : i + _READ_BATCH] for i in range(0, len(rest), _READ_BATCH)]
             with ThreadPoolExecutor(_READ_THREADS) as pool:
-                for done in pool.map(batch, parts):
+                for done in pool.map(functools.partial(batch, cold=True), parts):
                     heads.extend(done)
             break
     return heads
@@ -267,11 +276,11 @@ def read_header(
         return None
 
     try:
-        if head is not None and _PUBLICATIONS_KEY in head:
-            parsed = _parse_head(head)
-            header = from_written_count(parsed[0]) if parsed is not None else None
-            if header is not None:
-                return header
+        # A head without the key, or not of our layout, is read again below the careful way.
+        parsed = _parse_head(head) if head is not None else None
+        header = from_written_count(parsed[0]) if parsed is not None else None
+        if header is not None:
+            return header
         fd = _open(ref.file)
         try:
             head = os.read(fd, _HEAD_BYTES)

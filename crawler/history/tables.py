@@ -53,6 +53,20 @@ def empty_columns(columns: Sequence[str]) -> Columns:
     return {name: [] for name in columns}
 
 
+def rows_to_columns(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> Columns:
+    """Rows (each a value per column, in ``columns``' order) turned into a table's columns.
+
+    Transposed in one step rather than a value appended to its column at a time,
+    which cost more than reading the snapshot each row comes from.
+    """
+    if not rows:
+        return empty_columns(columns)
+    transposed = list(zip(*rows, strict=True))
+    if len(transposed) != len(columns):
+        raise ValueError(f"rows of {len(transposed)} values for {len(columns)} columns")
+    return {name: list(values) for name, values in zip(columns, transposed, strict=True)}
+
+
 def frame(columns: Sequence[str], data: Columns) -> pd.DataFrame:
     """A DataFrame with nullable integers (never ``12.0``) and text kept as Python strings."""
     # pandas is imported where a DataFrame is made: CSV and JSON are written without it.

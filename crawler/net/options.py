@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawler.errors import UsageError
-from crawler.net.redact import mask_url, redact, remember_url, userinfo
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -83,6 +82,9 @@ class HttpOptions:
 
 def check_proxy(url: str) -> str:
     """``url`` if it is a proxy URL httpx can use; else ``ValueError`` saying why, the password masked."""
+    # Masking is loaded where a URL is checked: the options' defaults (every command's help) need none.
+    from crawler.net.redact import mask_url, redact, remember_url, userinfo
+
     if isinstance(url, str):
         remember_url(url)
     shown = mask_url(url) if isinstance(url, str) else ""
@@ -125,6 +127,8 @@ def check_proxy(url: str) -> str:
 def check_base_url(url: str) -> str:
     """``url`` if it is an http(s) address a source can be moved to (a mirror, a replay
     server); else ``ValueError`` saying why, its credentials masked."""
+    from crawler.net.redact import mask_url, redact, remember_url, userinfo
+
     if not isinstance(url, str) or not url.strip():
         raise ValueError("must be an http:// or https:// URL")
     remember_url(url)

@@ -29,7 +29,6 @@ import functools
 import json
 import os
 import re
-import shlex
 from urllib.parse import quote, unquote
 
 # Query parameters whose values never reach a log line or an error message.
@@ -95,6 +94,8 @@ _remembered: set[str] = set()
 
 def _spellings(secret: str) -> set[str]:
     """The ways ``secret`` can be written out by this tool, Python, JSON, git or httpx."""
+    import shlex  # only once a secret is known: most runs have none
+
     forms = {secret, unquote(secret), quote(secret, safe=""), quote(secret), quote(unquote(secret), safe="")}
     for form in list(forms):
         forms.add(repr(form)[1:-1])

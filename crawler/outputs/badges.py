@@ -34,7 +34,7 @@ from typing import Any
 from crawler.models import AuthorRecord
 from crawler.outputs.svg import STYLES, render_svg, svg_color
 from crawler.sources import SCHOLAR_NUMBERS, source_label
-from crawler.storage.store import confine, json_bytes, remove_file, write_all_if_changed
+from crawler.storage.atomic import confine, json_bytes, remove_file, write_all_if_changed
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import re
-import unicodedata
 from dataclasses import dataclass
 
 STYLES = ("flat", "flat-square", "plastic", "for-the-badge", "social")
@@ -107,6 +106,8 @@ def _char_width(char: str) -> float:
     width = _WIDTHS_11PX.get(char)
     if width is not None:
         return width
+    import unicodedata  # loaded by the first character outside the table, not by every start
+
     if unicodedata.combining(char):
         return 0.0
     if unicodedata.east_asian_width(char) in ("W", "F"):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 from crawler.errors import GuardRefused
 from crawler.models import AuthorRecord, record_to_dict
@@ -76,10 +75,14 @@ def _percent(fraction: float) -> str:
 def _fell_too_far(old: int, new: int, limit: float) -> bool:
     # Exact arithmetic, with the limit read as the decimal a person wrote: a fall
     # of exactly 5 % passes a 0.05 limit whatever float rounding would say.
+    from fractions import Fraction  # with decimal, a few ms of every start that checks nothing
+
     return old > 0 and new < old and Fraction(old - new, old) > Fraction(repr(limit))
 
 
 def _rose_too_far(old: int, new: int, factor: float, margin: int) -> bool:
+    from fractions import Fraction
+
     return new - old > margin and Fraction(new) > Fraction(old) * Fraction(repr(factor))
 
 

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from crawler.models import AuthorRecord, Metrics, Publication, TextEnum, utc_now
+from crawler.policy import POLICIES as POLICIES  # the words of Policy below, in its order
 from crawler.sources import source_label
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ class Policy(TextEnum):
     REPLACE = "replace"
 
 
-POLICIES = tuple(policy.value for policy in Policy)
 DEFAULT_POLICY = Policy.KEEP.value
 DEFAULT_STALE_AFTER_DAYS = 7.0
 

@@ -19,20 +19,19 @@ semantic-scholar    crawler.sources.semantic_scholar            Semantic Scholar
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from crawler.errors import Blocked, FetchError, NotFound, ParseError, SourceUnavailable, UsageError
-from crawler.models import AuthorRecord
 from crawler.net.options import HttpOptions
-from crawler.net.redact import remember, remember_url
 
-if TYPE_CHECKING:  # a source's module loads httpx when it is opened; naming them does not
+if TYPE_CHECKING:
+    # A source's module loads httpx when it is opened; naming them does not.  The records'
+    # module is named only: a command's help lists SOURCES without loading it.
     import httpx
 
-log = logging.getLogger(__name__)
+    from crawler.models import AuthorRecord
 
 # name -> (module, human label used in badges and reports)
 SOURCES: dict[str, tuple[str, str]] = {
@@ -89,6 +88,8 @@ class SourceSettings:
     """An httpx transport to route requests through (tests)."""
 
     def __post_init__(self) -> None:
+        from crawler.net.redact import remember, remember_url
+
         # Whatever echoes a setting later (an error, state.json) finds its secrets masked.
         remember_url(self.base_url)
         remember(self.api_key)
@@ -174,7 +175,10 @@ def fetch_with_fallback(
                 # The caller reports the failure that ends the chain; only a fall
                 # back to the next source is worth a line here.
                 if name != chain[-1]:
-                    log.warning(
+                    # Loaded here, not with the module: a command's help lists SOURCES without logging.
+                    import logging
+
+                    logging.getLogger(__name__).warning(
                         "source %s failed for %s: %s; trying the next source", name, author.scholar_id, exc
                     )
                 failures.append((name, exc))

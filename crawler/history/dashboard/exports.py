@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.history.dashboard.timeline import AuthorHistory
-from crawler.history.export import METRICS_COLUMNS, YEARS_COLUMNS
-from crawler.history.tables import table_bytes
+from crawler.history.export import METRICS_COLUMNS, YEARS_COLUMNS, metrics_row
+from crawler.history.tables import rows_to_columns, table_bytes
 
 PUBLICATION_COLUMNS = (
     "author_pub_id",
@@ -23,29 +23,7 @@ PUBLICATION_COLUMNS = (
 
 
 def author_exports(history: AuthorHistory) -> dict[str, bytes]:
-    headers = history.headers
-    metrics: dict[str, list[Any]] = {name: [] for name in METRICS_COLUMNS}
-    for h in headers:
-        m = h.metrics
-        for name, value in zip(
-            METRICS_COLUMNS,
-            (
-                h.date_text,
-                history.scholar_id,
-                h.name,
-                m.citations,
-                m.citations_since,
-                m.since_year,
-                m.h_index,
-                m.h_index_since,
-                m.i10_index,
-                m.i10_index_since,
-                h.publication_count,
-                h.source,
-            ),
-            strict=True,
-        ):
-            metrics[name].append(value)
+    metrics = rows_to_columns([metrics_row(history.scholar_id, h) for h in history.headers], METRICS_COLUMNS)
     pubs: dict[str, list[Any]] = {name: [] for name in PUBLICATION_COLUMNS}
     for r in history.publications:
         for name, value in zip(
