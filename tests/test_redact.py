@@ -266,7 +266,7 @@ def test_a_random_password_never_leaves_the_process(
 def test_a_merged_stale_marker_stays_json_whatever_the_secret() -> None:
     """The merge masks a shard's state.json string by string: a secret that is also a
     JSON word cannot turn ``true`` or a number into ``***``."""
-    from crawler.merge import _redacted_state
+    from crawler.storage.stale import redacted_state
 
     for secret in ("true", "2026", "stale"):
         forget_all()
@@ -277,6 +277,6 @@ def test_a_merged_stale_marker_stays_json_whatever_the_secret() -> None:
             "exit_code": 2026,
             "reason": f"pw {secret}",
         }
-        masked = json.loads(_redacted_state(json.dumps(state).encode()))
+        masked = json.loads(redacted_state(json.dumps(state).encode()))
         assert masked["stale"] is True and masked["exit_code"] == 2026
         assert masked["reason"] == "pw ***"
