@@ -198,3 +198,16 @@ def test_many_folders_are_flushed_by_one_syncfs_of_their_file_system(
     assert calls == [tmp_path.stat().st_dev] and synced == []
     atomic.sync_folders(folders[:2])  # a few: one fsync each
     assert calls == [tmp_path.stat().st_dev] and [kind for kind, _ in synced] == ["fsync-dir"] * 2
+
+
+def test_a_batch_given_up_puts_back_what_it_moved_and_removes_what_it_wrote(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shard = tmp_path / "shard.json"
+    shard.write_bytes(b"{}\n")
+    batch = Batch()
+    batch.write(folder / "one.json", b"1\n", durable=False)
+    moved = batch.move(str(shard), folder / "two.json", identity_of(os.stat(shard)), durable=True)
+    assert moved is Moved.MOVED and not shard.exists()
+    batch.discard()
+    assert shard.read_bytes() == b"{}\n" and list(folder.iterdir()) == []

@@ -52,7 +52,7 @@ class Batch:
     """
 
     def __init__(self) -> None:
-        # temporary name, final name, files to fsync first, where a moved folder came from
+        # temporary name, final name, files to fsync first, where what was moved in came from
         self._staged: list[tuple[str, str, tuple[str, ...], str | None]] = []
         self._folders: set[str] = set()
 
@@ -101,7 +101,7 @@ class Batch:
                 os.chmod(tmp, 0o644)
         except OSError as exc:
             raise StorageError(describe_os_error(exc, path)) from exc
-        self._staged.append((tmp, os.fspath(path), (tmp,) if durable else (), None))
+        self._staged.append((tmp, os.fspath(path), (tmp,) if durable else (), source))
         return Moved.MOVED
 
     def move_folder(
@@ -164,7 +164,7 @@ class Batch:
             raise StorageError(describe_os_error(exc, Path(final))) from exc
 
     def discard(self) -> None:
-        """Undo what is staged: temporary files removed, moved folders put back."""
+        """Undo what is staged: files written removed, what was moved in put back where it was."""
         staged, self._staged = self._staged, []
         self._folders.clear()
         for tmp, _, _, source in staged:
