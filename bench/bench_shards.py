@@ -17,9 +17,11 @@ and the work; with a delay of D seconds each request adds D on one runner and
 D / N of wall time when sharded (see docs/labs.md).  Prints a Markdown table.
 
 With ``--merges N`` the merge alone is then timed N more times into new
-folders, side by side with its floor, ``bench/floor_copy.py`` (every file of
-the shard folders copied, nothing else), in turn; ``--before CHECKOUT`` adds
-the merge of another checkout of the project (``PYTHONPATH``) to the turns.
+folders, side by side with ``merge --move`` (of fresh copies of the shard
+folders, made untimed, as a workflow's freshly downloaded artifacts) and its
+floor, ``bench/floor_copy.py`` (every file of the shard folders copied, nothing
+else), in turn; ``--before CHECKOUT`` adds the merge of another checkout of the
+project (``PYTHONPATH``) to the turns.
 """
 
 from __future__ import annotations
@@ -166,9 +168,13 @@ def main() -> int:
 def merge_turns(
     tmp: Path, shard_dirs: list[str], config: Path, env: dict[str, str], count: int, before: str | None
 ) -> dict[str, list[float]]:
-    """The merge (and the merge of ``before``) and the bare copy, ``count`` times each in turn."""
+    """The merge, the merge moving, the bare copy (and the merge of ``before``), ``count`` times each."""
     commands = {
         "`scholar-stats merge`": ([*SCHOLAR_STATS, "-q", "merge", *shard_dirs, "--config", str(config)], env),
+        "`scholar-stats merge --move`": (
+            [*SCHOLAR_STATS, "-q", "merge", *MOVED, "--config", str(config), "--move"],
+            env,
+        ),
         "bare copy (bench/floor_copy.py)": (
             [sys.executable, str(ROOT / "bench" / "floor_copy.py"), *shard_dirs],
             env,
@@ -184,11 +190,27 @@ def merge_turns(
         for n, (name, (command, command_env)) in enumerate(commands.items()):
             dest = tmp / f"merge-{turn}-{n}"
             into = ["--into", str(dest)] if "merge" in name else [str(dest)]
+            if MOVED[0] in command:
+                # --move empties what it takes: each turn moves a fresh copy of the shard
+                # folders (as freshly downloaded artifacts), made and flushed untimed.
+                command = [*command[: command.index(MOVED[0])], *fresh_copies(tmp, shard_dirs)]
+                command += ["--config", str(config), "--move"]
+            subprocess.run(["sync"], check=True)
             start = time.perf_counter()
             subprocess.run([*command, *into], env=command_env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
             times[name].append(time.perf_counter() - start)
-            subprocess.run(["rm", "-rf", str(dest)], check=True)
+            subprocess.run(["rm", "-rf", str(dest), str(tmp / "artifacts")], check=True)
     return times
+
+
+MOVED = ["<fresh copies of the shard folders>"]
+
+
+def fresh_copies(tmp: Path, shard_dirs: list[str]) -> list[str]:
+    artifacts = tmp / "artifacts"
+    artifacts.mkdir()
+    subprocess.run(["cp", "-a", *shard_dirs, str(artifacts)], check=True)
+    return [str(artifacts / Path(d).name) for d in shard_dirs]
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ the data layout names (``layout_kind``), each read within its size bound
 (``crawler.storage.readfile``) and checked (a snapshot of this very author, valid JSON
 of the right format).  Anything else is skipped with a line, and nothing
 skipped replaces or removes what the data folder holds.  Each file is written
-anew, never linked to the shard's: the shard folder is not ours.
+anew, never linked to the shard's: the shard folder is not ours.  With ``move``,
+what is taken is moved out of the shard folder instead, once checked (``Taking``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
@@ -29,12 +29,16 @@ from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.formats import SNAPSHOT, FileKind, is_history, layout_kind
 from crawler.outputs.write import write_outputs
 from crawler.policy.on_block import is_overdue
+from crawler.storage.batch import Identity, Moved, Taking, identity_of
 from crawler.storage.readfile import (
     MAX_SNAPSHOT_BYTES,
     json_value,
+    open_regular,
     read_bounded,
+    read_fd,
+    walk_inside,
 )
-from crawler.storage.stale import STATE_FILE, mark_stale, parse_state, read_state, stale_since_of
+from crawler.storage.stale import STATE_FILE, mark_stale, read_state, redacted_state, stale_since_of
 from crawler.storage.store import (
     ATTEMPT_FILE,
     LOCK_NAME,
@@ -42,12 +46,9 @@ from crawler.storage.store import (
     TEMP_NAME_RE,
     AuthorStore,
     confine,
-    json_bytes,
     locked,
-    remove_file,
     snapshot_sort_key,
     sync_folders,
-    write_if_changed,
 )
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ class MergeSummary:
     """Stale authors whose outputs here are not their shard's: shown again as kept (stale)."""
     into: Path = Path()
     written: list[Path] = field(default_factory=list)
+    moved_files: int = 0
+    """Files of the author folders moved in whole (``move``), not listed in ``written``."""
     removed: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -102,38 +105,59 @@ def _author_folders(shard_dir: Path) -> list[str]:
 
 # -- what a shard may bring: the files ``run`` writes, each read bounded and checked --
 
+_Walk = tuple[list[str], list[str]]  # the regular files below a folder, and what else is there
+
 
 @dataclass
 class _Brought:
     """What one shard brought of an author: its outputs, read and checked; the names of
-    its snapshots (each read and checked when it is copied); the names that failed."""
+    its snapshots (each read and checked when it is taken); the names that failed; each
+    file taken as it was read (``read``: its identity, for a move); whether the folder
+    holds anything else (a file skipped or refused)."""
 
     outputs: dict[str, bytes] = field(default_factory=dict)
     snapshots: list[str] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
+    read: dict[str, Identity] = field(default_factory=dict)
+    snapshot_data: dict[str, bytes] = field(default_factory=dict)
+    others: bool = False
 
 
-def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> bytes:
-    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check; ``ValueError`` saying why not."""
+def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tuple[bytes, Identity]:
+    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check, and the identity
+    of the file they were read from; ``ValueError`` saying why not."""
+    path = os.path.join(folder, rel)
     try:
-        data = read_bounded(os.path.join(folder, rel), limit=kind.limit)
-    except FileNotFoundError as exc:
+        fd, size = open_regular(path, limit=kind.limit)
+    except (FileNotFoundError, NotADirectoryError) as exc:
         raise ValueError("it is gone") from exc
     except StorageError as exc:
         raise ValueError(str(exc)) from exc
     try:
+        identity = identity_of(os.fstat(fd))
+        data = read_fd(fd, size, limit=kind.limit, path=path, error=StorageError)
+    except (OSError, StorageError) as exc:
+        raise ValueError(str(exc)) from exc
+    finally:
+        os.close(fd)
+    try:
         kind.check(data, scholar_id)
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{folder / rel}: {exc}") from exc
-    return data
+    return data, identity
 
 
-def _brought(scholar_id: str, folder: Path, summary: MergeSummary) -> _Brought:
-    """Every file of a shard's author folder that the layout names and that passes its check;
-    each other file is skipped with a line."""
-    brought = _Brought()
+def _walk(folder: Path) -> _Walk:
+    """The files below a shard's author folder, and what is there but not a regular file."""
     ignored: list[str] = []
-    names = walk_inside(folder, ignored)
+    return walk_inside(folder, ignored), ignored
+
+
+def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) -> _Brought:
+    """Every file of a shard's author folder (``walk``) that the layout names and that passes
+    its check; each other file is skipped with a line."""
+    brought = _Brought()
+    names, ignored = walk
     brought.refused.update(ignored)
     for rel in names:
         if TEMP_NAME_RE.match(rel.rpartition("/")[2]) or rel == ATTEMPT_FILE:
@@ -143,18 +167,13 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary) -> _Brought:
         kind = layout_kind(rel)
         if kind is None:
             summary.skipped.append(f"{folder / rel}: not a file scholar-stats writes; not merged")
-            continue
-        try:
-            data = _read_checked(folder, rel, kind, scholar_id)
-        except ValueError as exc:
-            summary.skipped.append(f"{exc}; not merged")
-            brought.refused.add(rel)
+            brought.others = True
             continue
         if kind.history:
             brought.snapshots.append(rel)
             continue
         try:
-            data = _read_checked(folder, rel, kind, scholar_id)
+            data, brought.read[rel] = _read_checked(folder, rel, kind, scholar_id)
         except ValueError as exc:
             summary.skipped.append(f"{exc}; not merged")
             brought.refused.add(rel)
@@ -164,10 +183,15 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary) -> _Brought:
 
 
 def _newest_snapshot(
-    scholar_id: str, folder: Path, names: list[str], bad: Callable[[str, ValueError], None]
+    scholar_id: str,
+    folder: Path,
+    names: list[str],
+    bad: Callable[[str, ValueError], None],
+    brought: _Brought | None = None,
 ) -> tuple[tuple[str, int], AuthorRecord] | None:
     """The sort key and record of the newest snapshot among ``names`` that reads as
-    this author's; each newer one that does not is passed to ``bad``."""
+    this author's; each newer one that does not is passed to ``bad``.  What was read of
+    the one found is kept in ``brought``, so that it is not read again when taken."""
     keyed = []
     for rel in names:
         parts = rel.split("/")
@@ -177,10 +201,12 @@ def _newest_snapshot(
                 keyed.append((key, rel))
     for key, rel in sorted(keyed, reverse=True):
         try:
-            data = _read_checked(folder, rel, SNAPSHOT, scholar_id)
+            data, identity = _read_checked(folder, rel, SNAPSHOT, scholar_id)
         except ValueError as exc:
             bad(rel, exc)
             continue
+        if brought is not None:
+            brought.snapshot_data[rel], brought.read[rel] = data, identity
         return key, record_from_dict(json_value(data))
     return None
 
@@ -192,10 +218,16 @@ def _same_bytes(theirs: Path, ours: Path) -> bool:
         return False
 
 
+@dataclass
+class _Take(Taking):
+    walks: dict[str, _Walk] = field(default_factory=dict)
+
+
 def _merge_author(
-    scholar_id: str, source: Path, into: Path, summary: MergeSummary, config: Config | None
+    scholar_id: str, source: Path, into: Path, summary: MergeSummary, config: Config | None, take: _Take
 ) -> None:
-    brought = _brought(scholar_id, source / scholar_id, summary)
+    folder = source / scholar_id
+    brought = _brought(scholar_id, folder, summary, take.walks[scholar_id])
     target = into / scholar_id
     ours = walk_inside(target) if target.is_dir() else []
 
@@ -206,56 +238,40 @@ def _merge_author(
     def ours_bad(rel: str, exc: ValueError) -> None:
         log.warning("%s; skipped", exc)
 
-    their_latest = _newest_snapshot(scholar_id, source / scholar_id, brought.snapshots, refuse)
+    their_latest = _newest_snapshot(scholar_id, folder, brought.snapshots, refuse, brought)
     our_latest = _newest_snapshot(scholar_id, target, ours, ours_bad)
     if their_latest is None:
         # The shard ran but has no history of this author (its restore or its
         # fetch failed): the data we hold stays; only the shard's stale marker,
         # which says why, is taken.
         if STATE_FILE in brought.outputs:
-            _write(target / STATE_FILE, _redacted_state(brought.outputs[STATE_FILE]), summary)
+            _take_outputs(brought, folder, target, {STATE_FILE}, take, summary)
             summary.stale.append(scholar_id)
             summary.kept.append(scholar_id)
         else:
             _mark_missing(into, scholar_id, summary, f"shard folder {source} holds no snapshot of it")
         return
     summary.merged.append(scholar_id)
-    # History is only ever added to: a snapshot the shard does not have (its
-    # restore missed it) stays, and one with the same name is never replaced.
-    ours_set = set(ours)
-    for rel in brought.snapshots:
-        if rel in brought.refused:
-            continue
-        if rel in ours_set:
-            # Ours stays whatever the shard's says: only compared (bytes, no parsing:
-            # a lab's shards bring back every snapshot they restored).
-            if not _same_bytes(source / scholar_id / rel, target / rel):
-                summary.notes.append(f"{scholar_id}: {rel} differs in {source}; the copy in {into} is kept")
-            continue
-        try:
-            data = _read_checked(source / scholar_id, rel, SNAPSHOT, scholar_id)
-        except ValueError as exc:
-            refuse(rel, exc)
-            continue
-        _write(target / rel, data, summary, durable=True)
-    if our_latest is not None and our_latest[0] > their_latest[0]:
+    newer_here = our_latest is not None and our_latest[0] > their_latest[0]
+    if not _moved_whole(brought, folder, target, take, summary):
+        _take_snapshots(brought, folder, target, set(ours), take, summary, refuse)
+        if not newer_here:
+            _take_outputs(brought, folder, target, set(brought.outputs), take, summary)
+    if newer_here:
         summary.notes.append(
             f"{scholar_id}: {into} holds a newer snapshot than {source}; its outputs are kept"
         )
         return
     # Everything else (outputs, badges, the stale marker) is the shard's: the
     # author's folder becomes what its shard made of it.
-    for rel, data in sorted(brought.outputs.items()):
-        _write(target / rel, _redacted_state(data) if rel == STATE_FILE else data, summary)
-    for rel in ours:
-        if (
-            rel not in brought.outputs
-            and rel not in brought.refused
-            and layout_kind(rel) is not None
-            and not is_history(rel)
-            and remove_file(target / rel, jail=into)
-        ):
-            summary.removed.append(target / rel)
+    take.doomed.extend(
+        target / rel
+        for rel in ours
+        if rel not in brought.outputs
+        and rel not in brought.refused
+        and layout_kind(rel) is not None
+        and not is_history(rel)
+    )
     if STATE_FILE in brought.outputs:
         summary.stale.append(scholar_id)
     if "gs_data.json" not in brought.outputs or any(not is_history(rel) for rel in brought.refused):
@@ -265,49 +281,88 @@ def _merge_author(
             f"{scholar_id}: outputs in {source} failed their checks; rebuilt from its newest snapshot"
         )
         style, since = config.badge if config is not None else BadgeStyle(), stale_since_of(into, scholar_id)
+        take.commit()  # what is staged goes first: the outputs built again replace it
         summary.written.extend(
             write_outputs(AuthorStore(into, scholar_id), their_latest[1], style, stale_since=since)
         )
 
 
-def _redacted_state(data: bytes) -> bytes:
-    """A shard's stale marker with credentials masked: a shard run by an older
-    version may have written a password into its reason, and the merged folder is published.
-    Only its strings are masked, so a secret that is also a JSON word (``true``, a
-    number) cannot break the file."""
-    try:
-        state = parse_state(data)
-    except ValueError:
-        try:
-            return redacted_text(data.decode("utf-8")).encode("utf-8")
-        except UnicodeDecodeError:
-            return data
-    return json_bytes(_redacted_strings(state))
+def _take_snapshots(
+    brought: _Brought,
+    folder: Path,
+    target: Path,
+    ours: set[str],
+    take: _Take,
+    summary: MergeSummary,
+    refuse: Callable[[str, ValueError], None],
+) -> None:
+    """History is only ever added to: a snapshot the shard does not have (its restore
+    missed it) stays, and one with the same name is never replaced."""
+    for rel in brought.snapshots:
+        if rel in brought.refused:
+            continue
+        if rel in ours:
+            # Ours stays whatever the shard's says: only compared (bytes, no parsing:
+            # a lab's shards bring back every snapshot they restored).
+            if not _same_bytes(folder / rel, target / rel):
+                summary.notes.append(
+                    f"{folder.name}: {rel} differs in {folder.parent}; the copy in {target.parent} is kept"
+                )
+            continue
+        data = brought.snapshot_data.pop(rel, None)
+        if data is None:
+            try:
+                data, brought.read[rel] = _read_checked(folder, rel, SNAPSHOT, folder.name)
+            except ValueError as exc:
+                refuse(rel, exc)
+                continue
+        take.put(folder / rel, target / rel, data, brought.read[rel], True)
 
 
-def _redacted_strings(value: Any) -> Any:
-    if isinstance(value, str):
-        return redacted_text(value)
-    if isinstance(value, list):
-        return [_redacted_strings(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _redacted_strings(item) for key, item in value.items()}
-    return value
+def _take_outputs(
+    brought: _Brought, folder: Path, target: Path, names: set[str], take: _Take, summary: MergeSummary
+) -> None:
+    for rel, data in sorted(brought.outputs.items()):
+        if rel in names:
+            put = redacted_state(data) if rel == STATE_FILE else data
+            take.put(folder / rel, target / rel, put, brought.read[rel] if put == data else None, False)
 
 
-def _write(path: Path, data: bytes, summary: MergeSummary, *, durable: bool = False) -> None:
-    """Snapshots are fsynced one by one, as ``run`` does; outputs (rebuilt from
-    them) only through one fsync of each folder at the end of the merge.
+def _moved_whole(brought: _Brought, folder: Path, target: Path, take: _Take, summary: MergeSummary) -> bool:
+    """With ``move``, an author the data folder does not hold yet, whose shard folder holds
+    only files that passed their checks, is moved in as one folder (its snapshots fsynced
+    first): one rename for its hundreds of files.  The shard's note of its last attempt and
+    writes it left cut short go with it and are removed."""
+    state = brought.outputs.get(STATE_FILE)
+    if (
+        not take.move
+        or take.other_file_system
+        or brought.others
+        or brought.refused
+        or os.path.lexists(target)
+        or (state is not None and redacted_state(state) != state)
+    ):
+        return False
+    for rel in brought.snapshots:
+        if rel not in brought.read:
+            try:
+                _, brought.read[rel] = _read_checked(folder, rel, SNAPSHOT, folder.name)
+            except ValueError as exc:
+                summary.skipped.append(f"{exc}; not merged")
+                brought.refused.add(rel)
+                return False
+    expected = {rel: brought.read[rel] for rel in (*brought.snapshots, *brought.outputs)}
 
-    Every folder on the way was confined before the first write (``merge``),
-    under the lock, so no link can have appeared since: not checking again for
-    each of a lab's 26,000 files halves the merge.  A shard's file is
-    written again, never linked: the shard folder is not ours, and a file it
-    still names could be changed in place after the merge.
-    """
-    changed = write_if_changed(path, data, jail=None, durable=durable)
-    if changed:
-        summary.written.append(path)
+    def left_behind(rel: str) -> bool:
+        return rel == ATTEMPT_FILE or TEMP_NAME_RE.match(rel.rpartition("/")[2]) is not None
+
+    moved = take.batch.move_folder(folder, target, expected, durable=brought.snapshots, drop=left_behind)
+    if moved is not Moved.MOVED:
+        take.other_file_system = moved is Moved.OTHER_FILE_SYSTEM
+        return False
+    summary.moved_files += len(expected)
+    take.folders.update(f"{target}/{rel}".rpartition("/")[0] for rel in expected)
+    return True
 
 
 def _mark_missing(into: Path, scholar_id: str, summary: MergeSummary, why: str) -> None:
@@ -354,7 +409,12 @@ def _show_kept(into: Path, config: Config, summary: MergeSummary) -> None:
 
 
 def merge(
-    shard_dirs: Sequence[Path], into: Path, *, expected: Sequence[str] = (), config: Config | None = None
+    shard_dirs: Sequence[Path],
+    into: Path,
+    *,
+    expected: Sequence[str] = (),
+    config: Config | None = None,
+    move: bool = False,
 ) -> MergeSummary:
     """Merge the author folders of ``shard_dirs`` into the data folder ``into``.
 
@@ -363,6 +423,7 @@ def merge(
     that no shard brought keeps its data in ``into`` and is marked stale; with
     ``config``, its outputs say so too (``stale_since``, the badge style of the
     configuration).  Nothing else in ``into`` is touched; merging twice changes nothing.
+    With ``move``, what is taken from a shard is moved out of it rather than copied (``_Take``).
     """
     into = Path(into)
     owners: dict[str, Path] = {}
@@ -385,19 +446,25 @@ def merge(
         # A link planted in the data folder stops the merge before its first
         # write.  ``confine`` checks the folders on the way, not the last name
         # (a rename replaces a link, never writes through it): once per folder.
-        folders = {PurePosixPath(sid)} | {PurePosixPath(sid) for sid in expected}
-        for sid, source in owners.items():
-            folders.update(PurePosixPath(sid, rel).parent for rel in walk_inside(source / sid))
+        walks = {sid: _walk(source / sid) for sid, source in owners.items()}
+        folders = {*owners, *expected}
+        for sid, (names, _) in walks.items():
+            folders.update(f"{sid}/{rel}".rpartition("/")[0] for rel in names)
         for folder in sorted(folders):
             confine(into / folder / STATE_FILE, into)
-        for sid, source in sorted(owners.items()):
-            _merge_author(sid, source, into, summary, config)
+        take = _Take(into, summary.written, summary.removed, move=move, walks=walks)
+        try:
+            for sid, source in sorted(owners.items()):
+                _merge_author(sid, source, into, summary, config, take)
+            take.commit()
+        finally:
+            take.batch.discard()
         for sid in expected:
             if sid not in owners:
                 _mark_missing(into, sid, summary, "its shard failed or was not downloaded")
         if config is not None:
             _show_kept(into, config, summary)
-        sync_folders(path.parent for path in (*summary.written, *summary.removed))
+        sync_folders([*take.folders, *(os.path.dirname(p) for p in (*summary.written, *summary.removed))])
     return summary
 
 
@@ -406,37 +473,3 @@ def author_folders(data_dir: Path) -> list[str]:
     if not Path(data_dir).is_dir():
         return []
     return [sid for sid in _author_folders(Path(data_dir)) if (Path(data_dir) / sid / SNAPSHOT_DIR).is_dir()]
-
-
-# -- reading a folder that came from elsewhere, never outside it --------------
-
-
-def walk_inside(folder: Path, ignored: list[str] | None = None) -> list[str]:
-    """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
-
-    Symbolic links are reported and left out, never followed; so are FIFOs,
-    devices and sockets, which are never opened; ``ignored`` collects their paths.
-    """
-    found: list[str] = []
-    pending = [(os.fspath(folder), "")]
-    try:
-        while pending:
-            path, prefix = pending.pop()
-            with os.scandir(path) as entries:
-                for entry in entries:
-                    rel = prefix + entry.name
-                    if entry.is_symlink():
-                        log.warning("%s is a symbolic link; ignored", entry.path)
-                        if ignored is not None:
-                            ignored.append(rel)
-                    elif entry.is_dir(follow_symlinks=False):
-                        pending.append((entry.path, rel + "/"))
-                    elif entry.is_file(follow_symlinks=False):
-                        found.append(rel)
-                    else:
-                        log.warning("%s is not a regular file; ignored", entry.path)
-                        if ignored is not None:
-                            ignored.append(rel)
-    except OSError as exc:
-        raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
-    return sorted(found)

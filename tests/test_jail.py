@@ -272,8 +272,18 @@ UNJAILED_WRITERS = {
     # Badges: _Writer confines each folder once (confine(path, self.jail)) before queueing.
     "crawler/outputs/badges.py:flush:write_all_if_changed": "paths confined by _Writer._confine",
     "crawler/outputs/badges.py:flush:remove_file": "paths confined by _Writer._confine",
-    # merge: every folder on the way is confined under the lock before the first write.
-    "crawler/merge.py:_write:write_if_changed": "folders confined by merge before writing",
+    # merge: every folder on the way is confined under the lock before the first write, and
+    # its Batch (storage/batch.py) writes, moves and renames only into those folders, or puts
+    # back into the shard folder what it moved out of it.
+    "crawler/storage/batch.py:write:unlink": "its own temporary file, beside a confined path",
+    "crawler/storage/batch.py:move:rename": "into a folder confined by merge before writing",
+    "crawler/storage/batch.py:move_folder:rename": "into a folder confined by merge before writing",
+    "crawler/storage/batch.py:move_folder:unlink": "inside the folder it just moved in",
+    "crawler/storage/batch.py:commit:replace": "its temporaries, onto paths confined by merge",
+    "crawler/storage/batch.py:discard:unlink": "its own temporary files",
+    "crawler/storage/batch.py:discard:rename": "what it moved in, back where it came from",
+    "crawler/storage/batch.py:_put_back:rename": "a file it moved in, back where it came from",
+    "crawler/storage/batch.py:_put_back:unlink": "a file it moved in, when its old name is taken",
 }
 
 

@@ -281,7 +281,7 @@ def test_a_random_password_never_leaves_the_process(
 def test_a_merged_stale_marker_stays_json_whatever_the_secret() -> None:
     """The merge masks a shard's state.json string by string: a secret that is also a
     JSON word cannot turn ``true`` or a number into ``***``."""
-    from crawler.merge import _redacted_state
+    from crawler.storage.stale import redacted_state
 
     for secret in ("true", "2026", "stale"):
         forget_all()
@@ -292,16 +292,16 @@ def test_a_merged_stale_marker_stays_json_whatever_the_secret() -> None:
             "exit_code": 2026,
             "reason": f"pw {secret}",
         }
-        masked = json.loads(_redacted_state(json.dumps(state).encode()))
+        masked = json.loads(redacted_state(json.dumps(state).encode()))
         assert masked["stale"] is True and masked["exit_code"] == 2026
         assert masked["reason"] == "pw ***"
 
 
 def test_a_merged_stale_marker_that_is_not_json_is_masked_as_text() -> None:
     """Even JSON nested past Python's recursion limit: it is text, masked as such."""
-    from crawler.merge import _redacted_state
+    from crawler.storage.stale import redacted_state
 
     forget_all()
     remember("hunter2")
-    assert _redacted_state(b"[" * 200_000 + b' "hunter2"') == b"[" * 200_000 + b' "***"'
-    assert _redacted_state(b'{"reason": hunter2') == b'{"reason": ***'
+    assert redacted_state(b"[" * 200_000 + b' "hunter2"') == b"[" * 200_000 + b' "***"'
+    assert redacted_state(b'{"reason": hunter2') == b'{"reason": ***'

@@ -49,7 +49,7 @@ class Member:
     """The latest readable snapshot; None when there is none yet."""
     stale_since: str | None = None
     snapshot: str | None = None
-    """What the record was read from: the snapshot's name, size and modification time."""
+    """What the record was read from: the snapshot's name and size."""
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,8 @@ def read_members(data_dir: Path, scholar_ids: Sequence[str]) -> list[Member]:
         latest = AuthorStore(data_dir, sid).latest()
         snapshot = None
         if latest is not None:
-            stat = latest[0].stat()
-            snapshot = f"{latest[0].name} {stat.st_size} {stat.st_mtime_ns}"
+            # Snapshots are never rewritten: a name and a size say which one was read.
+            snapshot = f"{latest[0].name} {latest[0].stat().st_size}"
         members.append(Member(sid, latest[1] if latest else None, stale_since(data_dir, sid), snapshot))
     return members
 

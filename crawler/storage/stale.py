@@ -116,3 +116,28 @@ def stale_since_of(data_dir: Path, scholar_id: str) -> datetime | None:
         return min(parse_time(state["stale_since"]), utc_now())
     except (OSError, ValueError, KeyError, TypeError, AttributeError, StorageError):
         return None
+
+
+def redacted_state(data: bytes) -> bytes:
+    """A shard's stale marker with credentials masked: a shard run by an older
+    version may have written a password into its reason, and the merged folder is published.
+    Only its strings are masked, so a secret that is also a JSON word (``true``, a
+    number) cannot break the file."""
+    try:
+        state = parse_state(data)
+    except ValueError:
+        try:
+            return redacted_text(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return json_bytes(_redacted_strings(state))
+
+
+def _redacted_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redacted_text(value)
+    if isinstance(value, list):
+        return [_redacted_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted_strings(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,213 @@
+"""`merge --move`: what is taken leaves the shard folder (a downloaded artifact, used once)
+instead of being copied, only after its checks passed, and the merged folder is the one a
+copying merge makes; the batch that puts files in place fsyncs before it renames."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from test_run import scholar_stats, tree
+from test_shard import two_shards, write_config
+from test_store import synced
+
+from crawler import merge as merge_module
+from crawler.merge import merge
+from crawler.storage import atomic
+from crawler.storage.batch import Batch, Moved, identity_of
+
+_ = two_shards, synced  # the fixtures, from the shard and store tests
+
+Shards = tuple[list[str], list[Path]]
+
+
+def without_lock(files: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in files.items() if k != ".scholar-stats.lock"}
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def copies(dirs: list[Path], where: Path) -> list[Path]:
+    where.mkdir()
+    return [Path(shutil.copytree(d, where / d.name)) for d in dirs]
+
+
+def authors_in(shard: Path) -> list[str]:
+    return sorted(p.name for p in shard.iterdir() if p.is_dir() and p.name != "badges")
+
+
+def test_move_merges_what_a_copy_merges_and_takes_the_files_out_of_the_shards(
+    tmp_path: Path, two_shards: Shards
+) -> None:
+    ids, dirs = two_shards
+    config = write_config(tmp_path, ids)
+    copied = tmp_path / "copied"
+    assert scholar_stats("merge", *dirs, "--into", copied, "--config", config).returncode == 0
+    shards = copies(dirs, tmp_path / "artifacts")
+    before = {shard: inodes(shard) for shard in shards}
+    into = tmp_path / "moved"
+    result = scholar_stats("merge", *shards, "--into", into, "--config", config, "--move")
+    assert result.returncode == 0, result.stderr
+    assert "merged 6 authors from 2 shard folders" in result.stderr
+    assert without_lock(tree(into)) == without_lock(tree(copied))
+    assert f"{len([k for k in tree(into) if '/' in k and not k.startswith('badges/')])} files written" in (
+        result.stderr
+    )
+    merged = inodes(into)
+    for shard in shards:
+        # Each author's folder went whole (its note of the last attempt went with it and is gone).
+        assert authors_in(shard) == []
+        for rel, ino in before[shard].items():
+            if "/" in rel and not rel.endswith(".attempt.json"):
+                assert merged[rel] == ino, rel  # the very file, renamed: not written again
+    assert all(p.stat().st_nlink == 1 for p in into.rglob("*") if p.is_file())
+    assert not list(into.rglob("*.tmp")) and not [p for p in into.iterdir() if p.name.startswith(".b")]
+
+
+def test_move_into_a_data_folder_takes_only_what_changed(tmp_path: Path, two_shards: Shards) -> None:
+    _, dirs = two_shards
+    into = tmp_path / "merged"
+    assert scholar_stats("merge", *dirs, "--into", into).returncode == 0
+    shards = copies(dirs, tmp_path / "artifacts")
+    sid = authors_in(shards[0])[0]
+    changed = shards[0] / sid / "gs_data_shieldsio.json"
+    badge = json.loads(changed.read_bytes())
+    badge["message"] = "12345"
+    changed.write_text(json.dumps(badge) + "\n", encoding="utf-8")
+    changed_ino = changed.stat().st_ino
+    same = shards[0] / sid / "gs_data.json"
+    result = scholar_stats("merge", *shards, "--into", into, "--move")
+    assert result.returncode == 0, result.stderr
+    assert "1 files written" in result.stderr
+    assert not changed.exists()  # taken: moved out of the shard
+    assert (into / sid / "gs_data_shieldsio.json").stat().st_ino == changed_ino
+    assert json.loads((into / sid / "gs_data_shieldsio.json").read_bytes())["message"] == "12345"
+    # What the data folder already holds is not taken: it stays in the shard, a file of its own.
+    assert same.is_file() and same.stat().st_ino != (into / sid / "gs_data.json").stat().st_ino
+
+
+def test_move_leaves_what_it_refuses_in_the_shard_and_takes_the_rest(
+    tmp_path: Path, two_shards: Shards
+) -> None:
+    _, dirs = two_shards
+    copied = tmp_path / "copied"
+    assert scholar_stats("merge", *dirs, "--into", copied).returncode == 0
+    shards = copies(dirs, tmp_path / "artifacts")
+    sid = authors_in(shards[0])[0]
+    evil = shards[0] / sid / "badges" / "evil.html"
+    evil.write_text("<script>alert(1)</script>\n", encoding="utf-8")
+    into = tmp_path / "moved"
+    result = scholar_stats("merge", *shards, "--into", into, "--move")
+    assert result.returncode == 0, result.stderr
+    assert f"skipped: {evil}: not a file scholar-stats writes; not merged" in result.stderr
+    assert without_lock(tree(into)) == without_lock(tree(copied))
+    # The folder holding a file that is not taken is taken file by file: only that file stays.
+    left = sorted(str(p.relative_to(shards[0] / sid)) for p in (shards[0] / sid).rglob("*") if p.is_file())
+    assert left == ["badges/evil.html"]
+
+
+def test_move_across_file_systems_copies(
+    tmp_path: Path, two_shards: Shards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids, dirs = two_shards
+    copied = tmp_path / "copied"
+    merge(dirs, copied, expected=ids)
+    shards = copies(dirs, tmp_path / "artifacts")
+    before = {shard: tree(shard) for shard in shards}
+    real_rename = os.rename
+
+    def rename(src: str | Path, dst: str | Path) -> None:
+        if str(tmp_path / "artifacts") in str(src):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    into = tmp_path / "moved"
+    summary = merge(shards, into, expected=ids, move=True)
+    assert len(summary.merged) == 6 and summary.moved_files == 0
+    assert without_lock(tree(into)) == without_lock(tree(copied))
+    assert {shard: tree(shard) for shard in shards} == before  # copied, nothing moved
+
+
+def test_a_file_changed_after_its_check_is_not_moved(
+    tmp_path: Path, two_shards: Shards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is moved must be the very file read and checked; one that is not any more (its
+    time or size changed) is put back, and the bytes that were checked are written instead."""
+    ids, dirs = two_shards
+    copied = tmp_path / "copied"
+    merge(dirs, copied, expected=ids)
+    shards = copies(dirs, tmp_path / "artifacts")
+    real: Callable[..., tuple[bytes, tuple[int, int, int, int]]] = merge_module._read_checked
+
+    def read_then_changed(*args: object) -> tuple[bytes, tuple[int, int, int, int]]:
+        data, (dev, ino, size, mtime) = real(*args)
+        return data, (dev, ino, size, mtime + 1)
+
+    monkeypatch.setattr(merge_module, "_read_checked", read_then_changed)
+    into = tmp_path / "moved"
+    merge(shards, into, expected=ids, move=True)
+    assert without_lock(tree(into)) == without_lock(tree(copied))
+    assert sum(1 for shard in shards for p in shard.rglob("*.json")) == sum(
+        1 for d in dirs for p in d.rglob("*.json")
+    )
+
+
+def test_a_batch_fsyncs_its_durable_files_before_any_rename(
+    tmp_path: Path, synced: list[tuple[str, str]]
+) -> None:
+    folder = tmp_path / "data" / "a"
+    folder.mkdir(parents=True)
+    elsewhere = tmp_path / "shard" / "snapshot.json"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes(b"{}\n")
+    batch = Batch()
+    batch.write(folder / "one.json", b"1\n", durable=True)
+    batch.write(folder / "badge.svg", b"<svg/>\n", durable=False)
+    moved = batch.move(str(elsewhere), folder / "two.json", identity_of(os.stat(elsewhere)), durable=True)
+    assert moved is Moved.MOVED
+    assert synced == [] and not (folder / "one.json").exists()
+    batch.commit()
+    kinds = [kind for kind, _ in synced]
+    assert kinds == ["fsync-file", "fsync-file", "rename", "rename", "rename"]
+    assert (folder / "two.json").read_bytes() == b"{}\n" and not elsewhere.exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["badge.svg", "one.json", "two.json"]
+
+
+def test_many_folders_are_flushed_by_one_syncfs_of_their_file_system(
+    tmp_path: Path, synced: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def syncfs(fd: int) -> int:
+        calls.append(os.fstat(fd).st_dev)
+        return 0
+
+    monkeypatch.setattr(atomic, "_libc_syncfs", lambda: syncfs)
+    folders = [tmp_path / f"f{n}" for n in range(atomic.SYNCFS_FROM)]
+    for folder in folders:
+        folder.mkdir()
+    atomic.sync_folders(folders)
+    assert calls == [tmp_path.stat().st_dev] and synced == []
+    atomic.sync_folders(folders[:2])  # a few: one fsync each
+    assert calls == [tmp_path.stat().st_dev] and [kind for kind, _ in synced] == ["fsync-dir"] * 2
+
+
+def test_a_batch_given_up_puts_back_what_it_moved_and_removes_what_it_wrote(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shard = tmp_path / "shard.json"
+    shard.write_bytes(b"{}\n")
+    batch = Batch()
+    batch.write(folder / "one.json", b"1\n", durable=False)
+    moved = batch.move(str(shard), folder / "two.json", identity_of(os.stat(shard)), durable=True)
+    assert moved is Moved.MOVED and not shard.exists()
+    batch.discard()
+    assert shard.read_bytes() == b"{}\n" and list(folder.iterdir()) == []
