@@ -8,6 +8,7 @@ configuration, a source's registry) shows up here rather than as a slower
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_site_and_export_load_no_http_stack(tmp_path: Path) -> None:
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         loaded = set(result.stderr.split())
-        assert "crawler.config" in loaded, argv[0]
+        assert "crawler.history.snapshots" in loaded, argv[0]  # the check sees imports at all
         assert sorted(m for m in loaded if m.split(".")[0] in ("httpx", "filelock", "selectolax")) == [], (
             argv[0]
         )
@@ -152,3 +153,60 @@ def test_export_loads_neither_the_backfill_nor_the_report(tmp_path: Path) -> Non
     assert "crawler.history.export" in loaded
     not_for_export = {"crawler.history.backfill", "crawler.history.report", "crawler.branch.git"}
     assert sorted(loaded & (not_for_export | {"crawler.outputs.write"})) == []
+
+
+# What `export --what metrics --data-dir DIR` has no use for: the configuration (the folder is
+# given; the file is read only when it is not), the group's totals with the badge writer behind
+# them (``--what group``), the worker pool (``--what publications``), the threads for a cold disk
+# (started when a read shows it cold).  Together they were a fifth of the command's CPU time on a
+# lab's year of daily snapshots (docs/benchmarks.md).
+NOT_FOR_A_METRICS_EXPORT = (
+    "crawler.config",
+    "crawler.outputs.badges",
+    "crawler.outputs.group_numbers",
+    "crawler.policy.guard",
+    "crawler.net.options",
+    "multiprocessing.pool",
+    "concurrent.futures",
+)
+
+
+def test_a_metrics_export_of_a_named_folder_loads_only_what_it_reads(tmp_path: Path) -> None:
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    out = tmp_path / "m.csv"
+    code = (
+        "import sys\n"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({['export', '--data-dir', str(data), '--what', 'metrics', '--out', str(out)]!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stderr.split())
+    assert "crawler.history.snapshots" in loaded
+    assert out.read_text(encoding="utf-8").count("\n") > 1  # rows were written
+    assert sorted(loaded & set(NOT_FOR_A_METRICS_EXPORT)) == []
+
+
+def test_an_export_without_a_folder_reads_it_from_the_configuration(tmp_path: Path) -> None:
+    """The configuration is loaded only when it is needed, and then still decides the folder."""
+    from test_site import write_lab
+
+    write_lab(tmp_path / "elsewhere")
+    (tmp_path / "scholar-stats.toml").write_text('data_dir = "elsewhere"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOLAR_STATS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler", "export", "--what", "metrics"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) > 1

@@ -38,7 +38,6 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +66,8 @@ from crawler.models import TextEnum, format_time
 from crawler.storage.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, report_bad, snapshot_refs
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
+
     import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -291,6 +292,9 @@ def run_jobs(func: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> I
     if workers <= 1:
         yield from map(func, jobs)
         return
+    # Loaded here: only a large publications export starts workers.
+    from multiprocessing.pool import Pool
+
     with Pool(workers) as pool:
         pending: deque[AsyncResult[Any]] = deque()
         for job in jobs:

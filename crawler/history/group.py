@@ -17,7 +17,6 @@ from typing import Any
 from crawler.history.periods import in_window, period_key
 from crawler.history.snapshots import read_record_or_none
 from crawler.models import AuthorRecord, format_time
-from crawler.outputs.group_numbers import group_totals
 from crawler.storage.store import BadSnapshot, snapshot_refs
 
 GROUP_COLUMNS = (
@@ -42,6 +41,10 @@ def group_rows(
     bad: list[BadSnapshot] | None = None,
 ) -> dict[str, list[Any]]:
     """The group's history as columns (``GROUP_COLUMNS``), oldest first."""
+    # Loaded here: the group's totals bring the badge writer along, which the other exports,
+    # importing this module for its columns, have no use for.
+    from crawler.outputs.group_numbers import group_totals
+
     events = []
     for sid in scholar_ids:
         for ref in in_window(snapshot_refs(data_dir, sid, bad), None, until):

@@ -29,7 +29,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -252,6 +251,9 @@ def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | Exception]:
         if (time.perf_counter() - began) / len(part) > _COLD_READ_SECONDS:
             rest = refs[start + _READ_BATCH :]
             parts = [rest[i : i + _READ_BATCH] for i in range(0, len(rest), _READ_BATCH)]
+            # Loaded here: from the page cache no thread is started.
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(_READ_THREADS) as pool:
                 for done in pool.map(functools.partial(batch, cold=True), parts):
                     heads.extend(done)
