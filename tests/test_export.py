@@ -358,6 +358,34 @@ def test_corrupt_snapshots_are_named_and_skipped(daily: Path) -> None:
     assert len(out.splitlines()) == 2
 
 
+def test_links_fifos_folders_and_oversized_files_are_named_and_skipped(
+    daily: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the fast reading of headers does, a snapshot that is not a regular file within
+    its bound is never exported: each is named on stderr, and its month falls back."""
+    import crawler.history.snapshots as snapshots_module
+
+    folder = daily / A / "snapshots"
+    good = (folder / "20260131T060000Z.json").read_bytes()
+    (folder / "20260131T190000Z.json").symlink_to(folder / "20260131T060000Z.json")
+    os.mkfifo(folder / "20260131T200000Z.json")
+    (folder / "20260131T210000Z.json").mkdir()
+    (folder / "20260131T220000Z.json").write_bytes(good + b" " * 200)
+    monkeypatch.setattr(snapshots_module, "MAX_SNAPSHOT_BYTES", len(good) + 100)
+    for args in ((), ("--freq", "monthly")):
+        code, out, err = cli("export", "--data-dir", daily, *args)
+        assert code == 0
+        assert "20260131T190000Z.json is a symbolic link, which is not followed" in err
+        assert "20260131T200000Z.json is a FIFO, not a regular file" in err
+        assert "20260131T210000Z.json is a folder, not a regular file" in err
+        assert "20260131T220000Z.json is " in err and "more than the" in err
+        dates = [line.split(",")[0] for line in out.splitlines()[1:]]
+        assert [d for d in dates if d.startswith("2026-01-31")] == (
+            ["2026-01-31T06:00:00Z", "2026-01-31T18:00:00Z"] if not args else ["2026-01-31T18:00:00Z"]
+        )
+        assert len(dates) == (118 if not args else 2)
+
+
 def test_a_damaged_histogram_costs_the_years_export_not_the_metrics(daily: Path) -> None:
     """Each export reads and checks what its rows need: a metrics row never uses
     the per-year histogram, so a bad one there does not drop the day's numbers."""

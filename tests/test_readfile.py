@@ -25,6 +25,7 @@ from crawler.storage.readfile import (
     read_bounded,
     read_bounded_or_none,
     read_fd,
+    read_starts,
 )
 from crawler.storage.store import AuthorStore
 
@@ -103,6 +104,34 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
 def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="is a folder, not a regular file"):
         read_bounded(tmp_path, limit=100)
+
+
+def test_the_starts_of_files_in_a_folder_are_read_only_from_regular_files_within_the_bound(
+    tmp_path: Path,
+) -> None:
+    """``read_starts`` opens each name relative to the folder with the same checks as
+    ``open_regular``; whatever fails one is ``None``, for its reader to open it the careful way."""
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    (folder / "a.json").write_bytes(b"0123456789")
+    (folder / "short.json").write_bytes(b"ab")
+    (folder / "big.json").write_bytes(b"x" * 101)
+    (folder / "link.json").symlink_to(folder / "a.json")
+    (folder / "zero.json").symlink_to("/dev/zero")
+    os.mkfifo(folder / "fifo.json")  # opening it must not wait for a writer
+    (folder / "dir.json").mkdir()
+    names = [
+        "a.json",
+        "short.json",
+        "big.json",
+        "link.json",
+        "zero.json",
+        "fifo.json",
+        "dir.json",
+        "gone.json",
+    ]
+    assert read_starts(folder, names, 4, limit=100) == [b"0123", b"ab", None, None, None, None, None, None]
+    assert read_starts(tmp_path / "nowhere", ["a.json"], 4, limit=100) == [None]
 
 
 def test_a_snapshot_linked_to_dev_zero_is_skipped_by_the_store(tmp_path: Path) -> None:

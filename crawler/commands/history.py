@@ -24,11 +24,10 @@ from crawler.storage.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_no
 from crawler.storage.store import DEFAULT_BRANCH
 
 if TYPE_CHECKING:
-    from crawler.outputs.badges import BadgeStyle
-    from crawler.policy.guard import GuardOptions
-
     # The backfill (git, every output writer) is loaded by import-git and import-html when they run.
     from crawler.history.backfill import ImportOutcome
+    from crawler.outputs.badges import BadgeStyle
+    from crawler.policy.guard import GuardOptions
 
 # Where the history is read from: each of export, plot and report.
 _WHERE = [data_dir_option(), config_option(", for its data_dir")]

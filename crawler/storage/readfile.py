@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,6 +56,11 @@ MAX_PAGE_BYTES = 20 * MiB
 response's body (``crawler.net.inflate.MAX_BODY_BYTES``)."""
 
 _READ_PIECE = 64 * KiB
+# Where files can be opened relative to an open folder, without following a link
+# (everywhere but Windows); elsewhere ``read_starts`` leaves every file to ``open_regular``.
+_OPENS_AT = os.open in os.supports_dir_fd and all(
+    hasattr(os, flag) for flag in ("O_NOFOLLOW", "O_DIRECTORY", "O_CLOEXEC")
+)
 
 _KINDS = {
     stat.S_IFDIR: "a folder",
@@ -174,6 +180,46 @@ def read_bounded_or_none(
         return read_bounded(path, limit=limit, follow=follow, error=error)
     except (FileNotFoundError, NotADirectoryError):
         return None
+
+
+def read_starts(folder: Path | str, names: Sequence[str], size: int, *, limit: int) -> list[bytes | None]:
+    """The first ``size`` bytes of each file ``names`` of ``folder`` that is a regular file of at
+    most ``limit`` bytes; ``None`` for any other (a link, a FIFO, a folder, a larger file, one that
+    is gone or cannot be read), whose reader then opens it with ``open_regular`` to say why.
+
+    The checks are ``open_regular``'s, in fewer system calls, for reading thousands of snapshot
+    headers: the folder is opened once and each file relative to it (no walk of the whole path
+    per file), ``O_NOFOLLOW | O_NONBLOCK`` at the open, one fstat, one read.  The descriptor is
+    not put back to blocking: a read of a regular file never waits on ``O_NONBLOCK`` (and one
+    that failed for it would be ``None``, read again the careful way).
+    """
+    if not _OPENS_AT:
+        return [None] * len(names)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return [None] * len(names)
+    out: list[bytes | None] = []
+    append, open_at, fstat, read, close = out.append, os.open, os.fstat, os.read, os.close
+    is_regular = stat.S_ISREG
+    try:
+        for name in names:
+            try:
+                fd = open_at(name, flags, dir_fd=folder_fd)
+            except OSError:
+                append(None)
+                continue
+            try:
+                info = fstat(fd)
+                append(read(fd, size) if is_regular(info.st_mode) and info.st_size <= limit else None)
+            except OSError:
+                append(None)
+            finally:
+                close(fd)
+    finally:
+        os.close(folder_fd)
+    return out
 
 
 def read_stream_bounded(
