@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,6 +316,8 @@ def _toml_error_position(exc: Exception, text: str) -> tuple[int | None, str]:
 
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     """The file's text and its tables; ``ConfigError`` when it cannot be read or is no TOML."""
+    import tomllib  # here: without a configuration file, no command needs the TOML reader
+
     try:
         raw = read_bounded(path, limit=MAX_SETTINGS_BYTES, follow=True, error=ConfigError)
     except FileNotFoundError as exc:

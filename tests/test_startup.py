@@ -210,3 +210,62 @@ def test_an_export_without_a_folder_reads_it_from_the_configuration(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) > 1
+
+
+# What a whole `fetch` process has no use for when no configuration file is there (the bench's
+# case, and the case of a first try): the TOML reader; and, printing our record, AcadHomepage's
+# author object (``--format gs-data``).
+NOT_FOR_A_FETCH_WITHOUT_A_FILE = ("tomllib", "crawler.outputs.gs_data")
+
+
+def _fetch_in(folder: Path, url: str, code_before: str = "") -> subprocess.CompletedProcess[str]:
+    argv = ["-q", "fetch", "abcdefghijkl", "--base-url", url, "--delay", "0", "--retries", "0"]
+    code = (
+        "import gc, sys\n"
+        f"{code_before}"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOLAR_STATS_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=folder, env=env
+    )
+
+
+def test_a_fetch_without_a_configuration_file_loads_no_toml_reader(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    replay.add_profile("abcdefghijkl", 120)
+    result = _fetch_in(tmp_path, replay.url)
+    assert result.returncode == 0, result.stderr
+    assert '"scholar_id": "abcdefghijkl"' in result.stdout
+    loaded = set(result.stderr.split())
+    assert "crawler.config" in loaded and "httpx" in loaded  # the check sees imports at all
+    assert sorted(loaded & set(NOT_FOR_A_FETCH_WITHOUT_A_FILE)) == []
+
+
+def test_a_fetch_parses_with_the_objects_of_its_imports_frozen(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The modules a fetch loads live as long as the process: frozen out of the garbage
+    collector's reach (``gc.freeze``) before the pages are parsed, the collections that parsing
+    a thousand publications sets off no longer walk them each time (docs/benchmarks.md)."""
+    replay.add_profile("abcdefghijkl", 120)
+    watch = (
+        "import crawler.sources.scholar_page as page\n"
+        "frozen = []\n"
+        "parse = page.parse_profile\n"
+        "def counting(*args, **kwargs):\n"
+        "    frozen.append((gc.get_freeze_count(), len(gc.get_objects())))\n"
+        "    return parse(*args, **kwargs)\n"
+        "page.parse_profile = counting\n"
+        "import atexit\n"
+        "atexit.register(lambda: print('frozen', *frozen[0], file=sys.stderr))\n"
+    )
+    result = _fetch_in(tmp_path, replay.url, watch)
+    assert result.returncode == 0, result.stderr
+    frozen, tracked = map(int, result.stderr.split("frozen ")[1].split()[:2])
+    # By the first page: httpx, click and the configuration frozen; what is left for the
+    # collector is mostly what was loaded for the fetch itself (the source, the parser).
+    assert frozen > 2 * tracked, (frozen, tracked)

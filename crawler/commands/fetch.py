@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sys
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from crawler.config import load_config
 from crawler.errors import GuardRefused, UsageError
 from crawler.models import AuthorRecord, TextEnum, record_to_dict
 from crawler.net.redact import redacted_text
-from crawler.outputs.gs_data import gs_data_dict
 from crawler.sources import SCHOLAR_PAGES, SOURCES, SourceSettings, fetch_with_fallback
 from crawler.sources.scholar_page import page_to_record, parse_profile
 from crawler.storage.atomic import indented_json
@@ -37,8 +37,11 @@ FORMATS = tuple(f.value for f in RecordFormat)
 
 
 def render(record: AuthorRecord, fmt: RecordFormat) -> str:
-    data = gs_data_dict(record) if fmt == RecordFormat.GS_DATA else record_to_dict(record)
-    return indented_json(data)
+    if fmt == RecordFormat.GS_DATA:
+        from crawler.outputs.gs_data import gs_data_dict  # here: only this format needs it
+
+        return indented_json(gs_data_dict(record))
+    return indented_json(record_to_dict(record))
 
 
 @click.command()
@@ -97,6 +100,10 @@ def fetch(
     )
     known = config.authors[0]
     author = dataclasses.replace(known, ids={**known.ids, **extra_ids})
+    # Everything loaded so far (httpx, click, the configuration) lives as long as the process:
+    # out of the garbage collector's reach, the collections that parsing a thousand
+    # publications sets off no longer walk it each time (a tenth of a fetch's CPU time).
+    gc.freeze()
     result = fetch_with_fallback(
         author,
         config.chain_for(author),
