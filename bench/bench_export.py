@@ -18,6 +18,17 @@
 3. Prints the folder's size on disk and a Markdown table on stdout; exits 1 if
    the metrics export misses its target (under 10 s and under 500 MB).
 
+``--against-floor RUNS`` measures instead ``export --what metrics`` (warm page
+cache) beside its floor, ``bench/floor_export_metrics.py`` (every snapshot's
+totals read the shortest way), and ``python -c pass``, one after the other,
+``RUNS`` times each in turn (after one untimed turn that warms the caches and
+writes the bytecode cache, as an install does), and with ``--before CHECKOUT``
+the same export of another checkout: median wall and CPU time (user + system of
+each child, steadier than wall time on a shared machine) and the ratios to the
+floor; exits 1 if the export takes more than twice its floor's wall time.
+
+    python bench/bench_export.py --authors 50 --snapshots 365 --against-floor 25
+
 ``--pool-vs-one`` runs each export twice, side by side: as the command runs it
 ("command": worker processes where it starts them) and in one process ("one":
 the export's ``default_workers`` replaced by 1 in the child), so the table
@@ -438,6 +449,61 @@ def measure(command: list[str], env: dict[str, str]) -> Measure:
     )
 
 
+FLOOR_TARGET = 2.0
+
+
+def against_floor(data: Path, work: Path, runs: int, before: str | None) -> int:
+    """``export --what metrics`` beside its floor and ``python -c pass``, in turn; print the table."""
+    # The bytecode cache is written in the first, untimed turn, as an install writes it.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out = work / "export.csv"
+    floor = Path(__file__).resolve().parent / "floor_export_metrics.py"
+    export = [sys.executable, "-P", "-m", "crawler", "export", "--data-dir", str(data), "--what", "metrics"]
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "`export --what metrics`": ([*export, "--out", str(out)], env),
+        "floor (`bench/floor_export_metrics.py`)": ([sys.executable, str(floor), str(data), str(out)], env),
+        "`python -c pass`": ([sys.executable, "-c", "pass"], env),
+    }
+    if before:
+        commands["`export --what metrics`, before"] = (
+            [*export, "--out", str(out)],
+            {**env, "PYTHONPATH": before},
+        )
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    loads = [os.getloadavg()[0]]
+    for turn in range(runs + 1):
+        for name, (command, command_env) in commands.items():
+            start = time.perf_counter()
+            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=command_env)
+            _, status, usage = os.wait4(proc.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"{' '.join(command)} failed")
+            if turn:
+                walls[name].append(time.perf_counter() - start)
+                cpus[name].append(usage.ru_utime + usage.ru_stime)
+        loads.append(os.getloadavg()[0])
+    floor_name = "floor (`bench/floor_export_metrics.py`)"
+    floor_wall, floor_cpu = statistics.median(walls[floor_name]), statistics.median(cpus[floor_name])
+    print(f"{runs} turns; load average (1 min) from {min(loads):.1f} to {max(loads):.1f}\n")
+    print("| process | median (s) | min (s) | CPU, median (s) | median × floor | CPU × floor |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in commands:
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        print(
+            f"| {name} | {wall:.3f} | {min(walls[name]):.3f} | {cpu:.3f} | "
+            f"{wall / floor_wall:.2f}× | {cpu / floor_cpu:.2f}× |"
+        )
+    ratio = statistics.median(walls["`export --what metrics`"]) / floor_wall
+    met = ratio <= FLOOR_TARGET
+    print(
+        f"\n`export --what metrics`: {ratio:.2f}× its floor's wall time (target ≤ {FLOOR_TARGET:g}×): "
+        f"{'met' if met else 'MISSED'}"
+    )
+    print(f"Measured {format_time(datetime.now(UTC))}.")
+    return 0 if met else 1
+
+
 # The export command with its worker processes turned off: the pool's alternative.
 ONE_PROCESS = (
     "import sys; import crawler.history.export as export; "
@@ -455,7 +521,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pool-vs-one", action="store_true", help="each export also in one process, side by side"
     )
+    parser.add_argument(
+        "--against-floor",
+        type=int,
+        metavar="RUNS",
+        help="only `export --what metrics` beside its floor, RUNS turns (see the docstring)",
+    )
+    parser.add_argument("--before", metavar="CHECKOUT", help="with --against-floor: another checkout too")
     args = parser.parse_args(argv)
+    if args.against_floor:
+        args.skip_publications = True
 
     n_snapshots = args.authors * args.snapshots
     need = n_snapshots * (args.publications * SNAPSHOT_BYTES_PER_PUB + 2048)
@@ -469,6 +544,9 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data_dir or work / "data"
     try:
         generation, on_disk, files = prepare_folder(data, args)
+        if args.against_floor:
+            print_setting(args, files, on_disk, generation)
+            return against_floor(data, work, args.against_floor, args.before)
         env = dict(os.environ)
         exe = [sys.executable, "-m", "crawler", "export", "--data-dir", str(data)]
         one_process = [sys.executable, "-c", ONE_PROCESS, "export", "--data-dir", str(data)]

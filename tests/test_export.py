@@ -363,7 +363,7 @@ def test_links_fifos_folders_and_oversized_files_are_named_and_skipped(
 ) -> None:
     """Whatever the fast reading of headers does, a snapshot that is not a regular file within
     its bound is never exported: each is named on stderr, and its month falls back."""
-    import crawler.history.snapshots as snapshots_module
+    import crawler.history.snapshot_heads as heads_module
 
     folder = daily / A / "snapshots"
     good = (folder / "20260131T060000Z.json").read_bytes()
@@ -371,7 +371,7 @@ def test_links_fifos_folders_and_oversized_files_are_named_and_skipped(
     os.mkfifo(folder / "20260131T200000Z.json")
     (folder / "20260131T210000Z.json").mkdir()
     (folder / "20260131T220000Z.json").write_bytes(good + b" " * 200)
-    monkeypatch.setattr(snapshots_module, "MAX_SNAPSHOT_BYTES", len(good) + 100)
+    monkeypatch.setattr(heads_module, "MAX_SNAPSHOT_BYTES", len(good) + 100)
     for args in ((), ("--freq", "monthly")):
         code, out, err = cli("export", "--data-dir", daily, *args)
         assert code == 0
@@ -432,6 +432,49 @@ def test_header_reader_agrees_with_the_full_reader(data: Path, tmp_path: Path) -
         other.write_text(json.dumps({"publications": data_dict.pop("publications"), **data_dict}))
         assert read_header(SnapshotRef(str(other), ref.time)) == header
         assert read_header(SnapshotRef(str(other), ref.time), count=False).metrics == header.metrics
+
+
+def test_fields_read_the_fast_way_make_the_rows_the_headers_make(data: Path, tmp_path: Path) -> None:
+    """``HeaderReader.read_fields`` checks a prefetched head of our layout without building the
+    header's objects: its rows are ``metrics_row``'s, and what it refuses ``read`` refuses, with
+    the same reasons, for every kind of snapshot (ours, without a count, another layout, another
+    author's, a wrong type, cut off)."""
+    from crawler.history.export import fields_row, metrics_row
+    from crawler.history.snapshots import HeaderReader
+
+    folder = tmp_path / "mixed" / A / "snapshots"
+    folder.mkdir(parents=True)
+    sources = [ref.path for ref in snapshot_refs(data, A)] + [ref.path for ref in snapshot_refs(data, B)]
+    texts = [path.read_text(encoding="utf-8") for path in sources]
+    record = AuthorStore(data, A).read_snapshot(sources[0])
+    as_dict = record_to_dict(record)
+    variants = [
+        texts[0],
+        texts[1],
+        re.sub(r'\n  "publication_count": \d+,', "", texts[1]),  # written before the count was
+        json.dumps({"publications": as_dict.pop("publications"), **as_dict}),  # another layout
+        texts[2],  # B's record in A's folder
+        texts[0].replace('"h_index": 3,', '"h_index": "3",'),
+        texts[0].replace('"h_index": 3,', '"h_index": true,'),
+        texts[0].replace('"fetched_at": "2026-01-01T', '"fetched_at": "2026-01-01 '),
+        texts[0][:200],
+    ]
+    refs = []
+    for day, text in enumerate(variants, start=1):
+        path = folder / f"202603{day:02d}T000000Z.json"
+        path.write_text(text, encoding="utf-8")
+        refs.append(SnapshotRef(str(path), datetime(2026, 3, day, tzinfo=UTC)))
+    fast_bad: list[BadSnapshot] = []
+    slow_bad: list[BadSnapshot] = []
+    fast = HeaderReader(A, years=False, bad=fast_bad, quiet=True)
+    slow = HeaderReader(A, years=False, bad=slow_bad, quiet=True)
+    fast.prefetch(refs)
+    slow.prefetch(refs)
+    fast_rows = [None if (f := fast.read_fields(ref)) is None else fields_row(A, f) for ref in refs]
+    slow_rows = [None if (h := slow.read(ref)) is None else metrics_row(A, h) for ref in refs]
+    assert fast_rows == slow_rows
+    assert fast_bad == slow_bad
+    assert [row is None for row in fast_rows] == [False, False, False, False, True, True, True, False, True]
 
 
 def test_a_title_that_looks_like_a_key_does_not_fool_the_counter(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from crawler.errors import StorageError, UsageError
 from crawler.storage.readfile import (
     MAX_PAGE_BYTES,
     MAX_SNAPSHOT_BYTES,
+    first_page_cached,
     read_bounded,
     read_bounded_or_none,
     read_fd,
@@ -132,6 +133,57 @@ def test_the_starts_of_files_in_a_folder_are_read_only_from_regular_files_within
     ]
     assert read_starts(folder, names, 4, limit=100) == [b"0123", b"ab", None, None, None, None, None, None]
     assert read_starts(tmp_path / "nowhere", ["a.json"], 4, limit=100) == [None]
+
+
+def test_whether_a_files_first_page_is_in_the_page_cache(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_bytes(b"x" * 8192)
+    assert first_page_cached(path) is True  # just written
+    (tmp_path / "link.json").symlink_to(path)
+    assert first_page_cached(tmp_path / "link.json") is None  # not followed, so not told
+    assert first_page_cached(tmp_path / "gone.json") is None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    if first_page_cached(path):
+        pytest.skip("this file system keeps the file in memory (tmpfs)")
+    assert first_page_cached(path) is False
+
+
+def test_a_slow_batch_of_cached_files_starts_no_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine a batch of reads from the page cache can take as long as reads from
+    a disk; the disk is taken for cold only when a file is found not to be in the page cache."""
+    import concurrent.futures
+
+    import crawler.history.snapshot_heads as heads
+    from crawler.storage.store import snapshot_refs
+
+    folder = tmp_path / "data" / SID / "snapshots"
+    folder.mkdir(parents=True)
+    for day in range(1, 29):
+        for hour in range(10, 20):
+            (folder / f"202602{day:02d}T{hour}0000Z.json").write_bytes(b"{}")
+    refs = snapshot_refs(tmp_path / "data", SID)
+    clock = iter(range(0, 10**6))
+    monkeypatch.setattr(heads, "perf_counter", lambda: float(next(clock)))  # every batch looks slow
+    started: list[int] = []
+
+    class Watched(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, workers: int) -> None:
+            started.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Watched)
+    assert heads.read_heads(refs) == [b"{}"] * len(refs)
+    assert started == []
+    monkeypatch.setattr(heads, "first_page_cached", lambda path: False)
+    assert heads.read_heads(refs) == [b"{}"] * len(refs)
+    assert started == [8]
 
 
 def test_a_snapshot_linked_to_dev_zero_is_skipped_by_the_store(tmp_path: Path) -> None:

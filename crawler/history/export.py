@@ -35,7 +35,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from crawler.history.group import GROUP_COLUMNS, group_rows
 from crawler.history.periods import FREQUENCIES, group_by_period, in_window
 from crawler.history.snapshots import (
     HeaderReader,
+    HeadFields,
     SnapshotHeader,
     first_readable,
     read_publications_or_none,
@@ -167,19 +168,41 @@ def metrics_row(scholar_id: str, header: SnapshotHeader) -> tuple[Any, ...]:
     """One row of ``metrics`` (``METRICS_COLUMNS``): an author's totals at one snapshot, as
     ``export`` and each author's files on the dashboard write it."""
     m = header.metrics
-    return (
-        header.date_text,
+    values = (m.citations, m.citations_since, m.h_index, m.h_index_since, m.i10_index, m.i10_index_since)
+    return _metrics_row(
         scholar_id,
+        header.date_text,
         header.name,
-        m.citations,
-        m.citations_since,
-        m.since_year,
-        m.h_index,
-        m.h_index_since,
-        m.i10_index,
-        m.i10_index_since,
+        (*values, m.since_year),
         header.publication_count,
         header.source,
+    )
+
+
+def fields_row(scholar_id: str, fields: HeadFields) -> tuple[Any, ...]:
+    """``metrics_row`` of a header read as plain values (``HeaderReader.read_fields``)."""
+    _sid, name, source, date_text, values, count = fields
+    return _metrics_row(scholar_id, date_text, name, values, count, source)
+
+
+def _metrics_row(
+    scholar_id: str, date_text: str, name: str, metrics: Sequence[int | None], count: int | None, source: str
+) -> tuple[Any, ...]:
+    """The one order of ``METRICS_COLUMNS``; ``metrics`` are the seven in ``Metrics``' order."""
+    citations, citations_since, h_index, h_index_since, i10_index, i10_index_since, since_year = metrics
+    return (
+        date_text,
+        scholar_id,
+        name,
+        citations,
+        citations_since,
+        since_year,
+        h_index,
+        h_index_since,
+        i10_index,
+        i10_index_since,
+        count,
+        source,
     )
 
 
@@ -212,6 +235,10 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
     reader = HeaderReader(job.scholar_id, count=count, years=not count, bad=bad, quiet=job.quiet)
     if options.what == "metrics" or options.all_snapshots:
         reader.prefetch([group[-1] for group in groups])
+    if count:
+        readable = (first_readable(group, reader.read_fields) for group in groups)
+        rows = [fields_row(job.scholar_id, fields) for _ref, fields in filter(None, readable)]
+        return rows_to_columns(rows, columns), bad
     if options.what == "years" and not options.all_snapshots:
         # The latest readable snapshot of the window, whatever its period.
         flat = [ref for group in groups for ref in group]
@@ -219,8 +246,6 @@ def _header_rows(job: _HeaderJob) -> tuple[Columns, list[BadSnapshot]]:
         chosen = [picked] if picked else []
     else:
         chosen = [p for p in (first_readable(g, reader.read) for g in groups) if p is not None]
-    if count:
-        return rows_to_columns([metrics_row(job.scholar_id, header) for _ref, header in chosen], columns), bad
     out = empty_columns(columns)
     for _ref, header in chosen:
         for year, citations in header.cites_per_year:

@@ -22,12 +22,9 @@ report).
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 import os
 import re
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crawler.errors import StorageError, UsageError
+from crawler.history.snapshot_heads import HEAD_BYTES, open_snapshot, read_heads
 from crawler.models import (
     SNAPSHOT_FORMAT,
     AuthorRecord,
@@ -50,10 +48,8 @@ from crawler.models import (
 from crawler.storage.readfile import (
     MAX_SNAPSHOT_BYTES,
     json_value,
-    open_regular,
     read_bounded,
     read_fd,
-    read_starts,
 )
 from crawler.storage.store import SNAPSHOT_DIR, BadSnapshot, SnapshotRef, read_snapshot, report_bad
 
@@ -66,12 +62,6 @@ SNAPSHOTS = SNAPSHOT_DIR
 _HEAD_START = b'{\n  "format": 1,\n'
 _PUBLICATIONS_KEY = b'\n  "publications": '
 _PUBLICATION_LINE = b'\n      "author_pub_id": '
-_HEAD_BYTES = 4096
-_READ_THREADS = 8
-_READ_BATCH = 64
-# Slower than this per file, reads are coming from the disk, not the page cache.
-_COLD_READ_SECONDS = 40e-6
-_FADVISE_RANDOM: int | None = getattr(os, "POSIX_FADV_RANDOM", None)
 _CANONICAL_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 _METRIC_KEYS = Metrics.__slots__
 _INT_OR_NONE = frozenset({int, type(None)})
@@ -137,11 +127,33 @@ def resolve_authors(data_dir: Path, authors: Sequence[str] = ()) -> list[str]:
 # -- reading -------------------------------------------------------------------------
 
 
+HeadFields = tuple[str, str, str, str, list[Any], int | None]
+"""A header as plain values: ``scholar_id``, name, source, date text, the seven metrics in
+``Metrics``' order, the publication count (``HeaderReader.read_fields``)."""
+
+
 def _header_from_dict(
     data: Mapping[str, Any], fallback_time: datetime, count: int | None, *, years: bool = True
 ) -> SnapshotHeader:
     """The header fields of a snapshot dict, checked as ``record_from_dict`` checks them;
     without ``years`` the per-year histogram is neither read nor checked (left empty)."""
+    scholar_id, name, source, when, values, histogram = _checked_head(data, fallback_time, years)
+    return SnapshotHeader(
+        scholar_id=scholar_id,
+        name=name,
+        source=source,
+        date_text=when,
+        complete=bool(data.get("complete", True)),
+        metrics=Metrics(*values),
+        cites_per_year=tuple(histogram),
+        publication_count=count,
+    )
+
+
+def _checked_head(
+    data: Mapping[str, Any], fallback_time: datetime, years: bool
+) -> tuple[str, str, str, str, list[Any], list[tuple[int, int]]]:
+    """``_header_from_dict``'s checks and values, no object built."""
     scholar_id, name, _profile, metrics = snapshot_head(data)
     values = list(map(metrics.get, _METRIC_KEYS))
     # The types of all seven at once (a bool is not an int here); the slow way names the wrong one.
@@ -162,16 +174,7 @@ def _header_from_dict(
         when = fetched
     else:
         when = format_time(parse_time(fetched) if isinstance(fetched, str) else fallback_time)
-    return SnapshotHeader(
-        scholar_id=scholar_id,
-        name=name,
-        source=str(data.get("source") or "scholar"),
-        date_text=when,
-        complete=bool(data.get("complete", True)),
-        metrics=Metrics(*values),
-        cites_per_year=tuple(histogram),
-        publication_count=count,
-    )
+    return scholar_id, name, str(data.get("source") or "scholar"), when, values, histogram
 
 
 def _read_rest(fd: int, start: bytes, file: str) -> bytes:
@@ -208,87 +211,6 @@ def _counted(whole: bytes, cut: int) -> int | None:
     return count
 
 
-def _open(file: str, *, cold: bool = True) -> int:
-    """``file`` opened if it is a regular file within the snapshot bound (``StorageError`` otherwise).
-
-    ``cold``: the disk is thought cold, so read-ahead is switched off (from the
-    page cache that call would cost a system call per file and save nothing).
-    """
-    fd, _ = open_regular(file, limit=MAX_SNAPSHOT_BYTES)
-    if cold and _FADVISE_RANDOM is not None:
-        # No read-ahead: the header is all we want, and from a cold disk the
-        # kernel would otherwise fetch the first 16-128 KiB of every file.
-        with contextlib.suppress(OSError):
-            os.posix_fadvise(fd, 0, 0, _FADVISE_RANDOM)
-    return fd
-
-
-def read_head(ref: SnapshotRef, *, cold: bool = True) -> bytes:
-    """The first 4 KiB of a snapshot (``OSError`` if it cannot be read)."""
-    fd = _open(ref.file, cold=cold)
-    try:
-        return os.read(fd, _HEAD_BYTES)
-    finally:
-        os.close(fd)
-
-
-def _careful_batch(part: Sequence[SnapshotRef], cold: bool = False) -> list[bytes | Exception]:
-    out: list[bytes | Exception] = []
-    for ref in part:
-        try:
-            out.append(read_head(ref, cold=cold))
-        except (OSError, StorageError) as exc:
-            out.append(exc)
-    return out
-
-
-def _warm_batch(part: Sequence[SnapshotRef]) -> list[bytes | Exception]:
-    """``read_head`` of each, the folder opened once (``read_starts``) when all are in one folder."""
-    folder, sep, _ = part[0].file.rpartition(os.sep)
-    prefix = folder + sep
-    cut = len(prefix)
-    names = [ref.file[cut:] for ref in part]
-    if not sep or not all(
-        r.file.startswith(prefix) and os.sep not in n for r, n in zip(part, names, strict=True)
-    ):
-        return _careful_batch(part)
-    heads: list[bytes | Exception] = []
-    for ref, head in zip(
-        part, read_starts(folder, names, _HEAD_BYTES, limit=MAX_SNAPSHOT_BYTES), strict=True
-    ):
-        # None: not a regular file within the bound, or unreadable: opened again the
-        # careful way, which says what it is.
-        heads.append(head if head is not None else _careful_batch([ref])[0])
-    return heads
-
-
-def read_heads(refs: Sequence[SnapshotRef]) -> list[bytes | Exception]:
-    """``read_head`` of each; from a cold disk, by a few threads at once.
-
-    From a cold disk each read waits for the device, and those waits overlap
-    when several reads are in flight (``os.read`` releases the GIL): several
-    times faster.  From the page cache threads only add switching, so files
-    are read in batches, one thread, until a batch shows the disk is cold.
-    """
-
-    heads: list[bytes | Exception] = []
-    for start in range(0, len(refs), _READ_BATCH):
-        part = refs[start : start + _READ_BATCH]
-        began = time.perf_counter()
-        heads.extend(_warm_batch(part))
-        if (time.perf_counter() - began) / len(part) > _COLD_READ_SECONDS:
-            rest = refs[start + _READ_BATCH :]
-            parts = [rest[i : i + _READ_BATCH] for i in range(0, len(rest), _READ_BATCH)]
-            # Loaded here: from the page cache no thread is started.
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(_READ_THREADS) as pool:
-                for done in pool.map(functools.partial(_careful_batch, cold=True), parts):
-                    heads.extend(done)
-            break
-    return heads
-
-
 def read_header(
     ref: SnapshotRef, *, count: bool = True, head: bytes | None = None, years: bool = True
 ) -> SnapshotHeader:
@@ -311,9 +233,9 @@ def read_header(
         header = from_written_count(parsed[0]) if parsed is not None else None
         if header is not None:
             return header
-        fd = _open(ref.file)
+        fd = open_snapshot(ref.file)
         try:
-            head = os.read(fd, _HEAD_BYTES)
+            head = os.read(fd, HEAD_BYTES)
             whole = None
             if _PUBLICATIONS_KEY not in head:
                 head = whole = _read_rest(fd, head, ref.file)
@@ -451,15 +373,47 @@ class HeaderReader:
         except StorageError as exc:
             report_bad(self.bad, ref.path, str(exc.__cause__ or exc), quiet=self.quiet)
             return None
-        if header.scholar_id != self.scholar_id:
-            report_bad(
-                self.bad,
-                ref.path,
-                f"it holds the record of {header.scholar_id}, not {self.scholar_id}",
-                quiet=self.quiet,
+        return None if self._foreign(ref, header.scholar_id) else header
+
+    def read_fields(self, ref: SnapshotRef) -> HeadFields | None:
+        """``read``, as plain values: a prefetched head of our layout with its count written is
+        checked as ``read`` checks it without building the header's objects (a third of the
+        work per snapshot of a metrics export); any other snapshot is read by ``read``."""
+        head = self.heads.get(ref.file)
+        parsed = _parse_head(head) if head is not None and not self.years else None
+        count = _written_count(parsed[0]) if parsed is not None else None
+        if parsed is None or count is None or not self.count:
+            header = self.read(ref)
+            if header is None:
+                return None
+            values = [getattr(header.metrics, key) for key in _METRIC_KEYS]
+            return (
+                header.scholar_id,
+                header.name,
+                header.source,
+                header.date_text,
+                values,
+                header.publication_count,
             )
+        del self.heads[ref.file]
+        try:
+            scholar_id, name, source, when, values, _ = _checked_head(parsed[0], ref.time, False)
+        except ValueError as exc:
+            report_bad(self.bad, ref.path, str(exc), quiet=self.quiet)
             return None
-        return header
+        return None if self._foreign(ref, scholar_id) else (scholar_id, name, source, when, values, count)
+
+    def _foreign(self, ref: SnapshotRef, scholar_id: str) -> bool:
+        """Whether the snapshot holds another author's record (then reported)."""
+        if scholar_id == self.scholar_id:
+            return False
+        report_bad(
+            self.bad,
+            ref.path,
+            f"it holds the record of {scholar_id}, not {self.scholar_id}",
+            quiet=self.quiet,
+        )
+        return True
 
 
 def read_record_or_none(

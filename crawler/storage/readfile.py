@@ -222,6 +222,30 @@ def read_starts(folder: Path | str, names: Sequence[str], size: int, *, limit: i
     return out
 
 
+def first_page_cached(path: Path | str) -> bool | None:
+    """Whether a read of the regular file ``path``'s first bytes would come from the page cache
+    rather than wait for the disk (a read with ``RWF_NOWAIT`` of one byte); ``None`` where that
+    cannot be told: no such flag here, a link (not followed), not a regular file, an error."""
+    nowait: int | None = getattr(os, "RWF_NOWAIT", None)
+    if nowait is None or not _OPENS_AT:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        os.preadv(fd, [bytearray(1)], 0, nowait)
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_stream_bounded(
     stream: BinaryIO, *, limit: int, name: str, error: type[ScholarStatsError] = StorageError
 ) -> bytes:
