@@ -168,6 +168,8 @@ NOT_FOR_A_METRICS_EXPORT = (
     "crawler.net.options",
     "multiprocessing.pool",
     "concurrent.futures",
+    # The temporary file Parquet is spooled to on its way to standard output.
+    "tempfile",
 )
 
 

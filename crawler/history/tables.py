@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -204,6 +203,8 @@ def output(out: Path | None, fmt: str) -> Iterator[IO[bytes]]:
             yield sys.stdout.buffer
             sys.stdout.buffer.flush()
             return
+        import tempfile  # here: with shutil and random, a tenth of an export's start-up
+
         with tempfile.TemporaryFile() as spool:
             yield spool
             spool.seek(0)
