@@ -252,7 +252,8 @@ def test_a_fetch_without_a_configuration_file_loads_no_toml_reader(replay, tmp_p
 def test_a_fetch_parses_with_the_objects_of_its_imports_frozen(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The modules a fetch loads live as long as the process: frozen out of the garbage
     collector's reach (``gc.freeze``) before the pages are parsed, the collections that parsing
-    a thousand publications sets off no longer walk them each time (docs/benchmarks.md)."""
+    a thousand publications sets off, and the one at the interpreter's exit, no longer walk
+    them (docs/benchmarks.md)."""
     replay.add_profile("abcdefghijkl", 120)
     watch = (
         "import crawler.sources.scholar_page as page\n"
