@@ -241,8 +241,8 @@ def report_command(
 def _data_dir(config_path: Path | None, data_dir: Path | None) -> Path:
     """The data folder: the option (or its environment variable), else the configuration's.
 
-    The configuration, with every setting's check, is loaded only when no folder was given:
-    a fifth of an export's CPU time on a year of a lab's snapshots (docs/benchmarks.md).
+    The configuration, with every setting's check and the badge and guard options it holds,
+    is loaded only when no folder was given (an export's start-up, docs/benchmarks.md).
     """
     if data_dir is not None:
         return data_dir
