@@ -18,6 +18,7 @@ from test_site import AS_OF, START, A, B, record, write_lab
 
 import crawler.history.dashboard.fingerprints as fingerprints
 import crawler.history.dashboard.timeline as timeline
+import crawler.history.snapshot_heads as heads_module
 import crawler.history.snapshots as snapshots_module
 import crawler.storage.atomic as atomic_module
 import crawler.storage.store as store_module
@@ -60,12 +61,20 @@ class Spies:
             "load_author",
             spy(self.loaded, timeline.load_author, lambda d, a, **k: a),
         )
-        # Every way a snapshot is opened: headers and columns (snapshots), whole records (store).
+        # Every way a snapshot is opened: headers (snapshot_heads, one by one or a folder's
+        # files at once), columns (snapshots), whole records (store).
         monkeypatch.setattr(
-            snapshots_module,
+            heads_module,
             "open_regular",
-            spy(self.opened, vars(snapshots_module)["open_regular"], lambda p, **k: str(p)),
+            spy(self.opened, vars(heads_module)["open_regular"], lambda p, **k: str(p)),
         )
+        read_starts = vars(heads_module)["read_starts"]
+
+        def starts(folder: str, names: list[str], *args: Any, **kwargs: Any) -> Any:
+            self.opened.extend(os.path.join(folder, name) for name in names)
+            return read_starts(folder, names, *args, **kwargs)
+
+        monkeypatch.setattr(heads_module, "read_starts", starts)
         monkeypatch.setattr(
             store_module,
             "read_bounded",
