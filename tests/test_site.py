@@ -405,3 +405,26 @@ def test_templates_are_compiled_once_for_every_worker(
     assert len(result.authors) == 2
     names = [line.split()[1] for line in compiled.read_text(encoding="utf-8").splitlines()]
     assert sorted(names) == ["author.html", "base.html", "index.html"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, None, 0, -3, 10**20],
+        ["plain", None, "Zoë, “quoted”", "comma, space", "", "€ ✓"],
+        ['a "quote"', "back\\slash", "line\nbreak", "tab\t", "\x00\x1f\x7f", "\u2028"],
+        [True, False, None, 1],
+        [1.5, "mixed", None, 2],
+        [None, None],
+    ],
+)
+def test_json_exports_are_the_bytes_export_writes(values: list[Any]) -> None:
+    from crawler.history.dashboard.exports import json_table
+    from crawler.history.tables import table_bytes
+
+    columns = ("first", 'sec"ond', "100%s", "last")
+    n = len(values)
+    data = {name: [values[(i + k) % n] for i in range(n)] for k, name in enumerate(columns)}
+    assert json_table(data, columns) == table_bytes(data, columns, "json")
+    empty: dict[str, list[Any]] = {name: [] for name in columns}
+    assert json_table(empty, columns) == table_bytes(empty, columns, "json")

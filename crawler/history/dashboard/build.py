@@ -30,10 +30,12 @@ new to draw loads neither the template engine nor the readers.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -61,6 +63,9 @@ ASSETS = ("dashboard.css", "dashboard.js")
 DEFAULT_TITLE = "Citations"
 # Above this many snapshots in all, authors are read by worker processes.
 PARALLEL_MIN_SNAPSHOTS = 2000
+# While authors are drawn, the cyclic garbage collector runs after this many new objects
+# (Python's default: 700).
+GC_THRESHOLD = 50_000
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'"
@@ -306,7 +311,8 @@ def build_site(
     except OSError as exc:
         raise StorageError(f"cannot make {out}: {exc.strerror or exc}") from exc
     plan = _plan(data_dir, out, ids, previous, as_of, title)
-    cards, entries = _draw_authors(plan, workers, result)
+    with _fewer_collections():
+        cards, entries = _draw_authors(plan, workers, result)
     files = [f for entry in entries.values() for f in entry["files"]]
     newest = [c["as_of"] for c in cards.values() if c["as_of"] is not None]
     index_as_of = datetime.fromtimestamp(max(newest), UTC) if newest else as_of
@@ -336,6 +342,19 @@ def build_site(
     _write(out, MARKER, _marker_bytes(index_key, files, entries), result.written)
     sync_folders([out, out / "assets"])
     return result
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Drawing a page makes some hundred thousand short-lived objects and hardly a cycle, freed as
+    they go out of use; with the default threshold the collector would run a thousand times an
+    author to find nothing (a tenth of the CPU time).  Workers forked meanwhile inherit it."""
+    before = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _draw_authors(

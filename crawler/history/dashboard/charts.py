@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -130,26 +130,29 @@ Vertex = tuple[int, str, str] | None
 
 def _vertices(
     points: Sequence[tuple[float, int | None]],
-    x: Callable[[float], float],
-    y: Callable[[float], float],
+    frame: _Frame,
     columns: dict[float, tuple[int, str]] | None = None,
 ) -> list[Vertex]:
-    """``columns``: each time's column and coordinate, kept for the next line over the same axis."""
+    """``columns``: each time's column and coordinate, kept for the next line over the same axis.
+    The arithmetic is ``frame.x`` and ``frame.y``'s, written out (thousands of points a chart)."""
     columns = {} if columns is None else columns
     rows: dict[int, str] = {}
     out: list[Vertex] = []
+    append, column_of, row_of = out.append, columns.get, rows.get
+    x0, t0, span_t, span_x = frame.x0, frame.t0, frame.t1 - frame.t0, frame.x1 - frame.x0
+    y0, v0, span_v, span_y = frame.y0, frame.v0, frame.v1 - frame.v0, frame.y1 - frame.y0
     for t, v in points:
         if v is None:
-            out.append(None)
+            append(None)
             continue
-        column = columns.get(t)
+        column = column_of(t)
         if column is None:
-            px = x(t)
-            column = columns[t] = (int(px), _n(px))
-        sy = rows.get(v)
+            px = x0 + (t - t0) / span_t * span_x
+            column = columns[t] = (int(px), str(round(px)))
+        sy = row_of(v)
         if sy is None:
-            sy = rows[v] = _n(y(v))
-        out.append((column[0], column[1], sy))
+            sy = rows[v] = str(round(y0 + (v - v0) / span_v * span_y))
+        append((column[0], column[1], sy))
     return out
 
 
@@ -256,7 +259,7 @@ def line_chart(
     end_x = _n(frame.x(t1))
     columns: dict[float, tuple[int, str]] = {}
     for index, line in enumerate(lines):
-        path = _path(_vertices(line.points, frame.x, frame.y, columns), end_x)
+        path = _path(_vertices(line.points, frame, columns), end_x)
         if path:
             out.append(
                 f'<path class="line line-{index}" d="{path}"><title>{escape(line.label)}</title></path>'
