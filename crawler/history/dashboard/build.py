@@ -38,7 +38,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +52,14 @@ from crawler.history.dashboard.fingerprints import (
 )
 from crawler.history.snapshots import resolve_authors
 from crawler.models import SCHOLAR_ID_RE, utc_now
-from crawler.storage.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, MAX_SETTINGS_BYTES, json_value, read_bounded
 from crawler.storage.store import SITE_MARKER, BadSnapshot, remove_file, sync_folders, write_if_changed
 
 log = logging.getLogger(__name__)
 
 MARKER = SITE_MARKER
 ASSETS = ("dashboard.css", "dashboard.js")
+_ASSETS = Path(__file__).resolve().parent / "assets"
 DEFAULT_TITLE = "Citations"
 # Above this many snapshots in all, authors are read by worker processes.
 PARALLEL_MIN_SNAPSHOTS = 2000
@@ -336,7 +336,8 @@ def build_site(
         files.append(f"assets/{name}")
         if same_version and (out / files[-1]).is_file():
             continue
-        data = resources.files("crawler.history.dashboard").joinpath("assets", name).read_bytes()
+        # Beside this module, as site_version reads them (importlib.resources costs more to import).
+        data = read_bounded(_ASSETS / name, limit=MAX_SETTINGS_BYTES)
         _write(out, files[-1], data, result.written)
     result.removed = _remove_old(out, _strings(previous.get("files")), set(files))
     _write(out, MARKER, _marker_bytes(index_key, files, entries), result.written)
