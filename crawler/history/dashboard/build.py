@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import StorageError, UsageError
+from crawler.errors import ScholarStatsError, StorageError, UsageError
 from crawler.history.dashboard.fingerprints import (
     MARKER_FORMAT,
     author_fingerprint,
@@ -52,6 +52,7 @@ from crawler.history.dashboard.fingerprints import (
 )
 from crawler.history.snapshots import resolve_authors
 from crawler.models import SCHOLAR_ID_RE, utc_now
+from crawler.storage.atomic import atomic_write_bytes
 from crawler.storage.readfile import MAX_OUTPUT_BYTES, MAX_SETTINGS_BYTES, json_value, read_bounded
 from crawler.storage.store import SITE_MARKER, BadSnapshot, remove_file, sync_folders, write_if_changed
 
@@ -108,6 +109,7 @@ def _env() -> Any:
 
         _ENV = jinja2.Environment(
             loader=jinja2.PackageLoader("crawler.history.dashboard", "templates"),
+            bytecode_cache=_template_cache(jinja2),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -120,6 +122,37 @@ def _env() -> Any:
             "up" if value is not None and value > 0 else "down" if value is not None and value < 0 else ""
         )
     return _ENV
+
+
+def _template_cache(jinja2: Any) -> Any:
+    """Compiled templates kept between runs in the user's cache folder (``$XDG_CACHE_HOME``, else
+    ``~/.cache``), under ``scholar-stats/templates/<jinja2's version>``: compiling them is a tenth
+    of a small site's build.  jinja2 checks each against its template's text and Python's version;
+    one that cannot be read or written is compiled as without a cache."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):
+            return None
+    folder = Path(base) / "scholar-stats" / "templates" / jinja2.__version__
+
+    class Cache(jinja2.BytecodeCache):  # type: ignore[misc]
+        def load_bytecode(self, bucket: Any) -> None:
+            try:
+                bucket.bytecode_from_string(
+                    read_bounded(folder / f"{bucket.key}.cache", limit=MAX_SETTINGS_BYTES)
+                )
+            except Exception:  # unpickling a damaged file raises about anything: compiled anew
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(folder / f"{bucket.key}.cache", bucket.bytecode_to_string(), durable=False)
+            except (OSError, ScholarStatsError) as exc:
+                log.debug("compiled template not kept in %s: %s", folder, exc)
+
+    return Cache()
 
 
 def _compile_templates() -> None:
