@@ -148,7 +148,9 @@ def _template_cache(jinja2: Any) -> Any:
         def dump_bytecode(self, bucket: Any) -> None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(folder / f"{bucket.key}.cache", bucket.bytecode_to_string(), durable=False)
+                atomic_write_bytes(
+                    folder / f"{bucket.key}.cache", bucket.bytecode_to_string(), jail=folder, durable=False
+                )
             except (OSError, ScholarStatsError) as exc:
                 log.debug("compiled template not kept in %s: %s", folder, exc)
 
