@@ -429,6 +429,8 @@ def test_json_exports_are_the_bytes_export_writes(values: list[Any]) -> None:
     assert json_table(data, columns) == table_bytes(data, columns, "json")
     empty: dict[str, list[Any]] = {name: [] for name in columns}
     assert json_table(empty, columns) == table_bytes(empty, columns, "json")
+    with pytest.raises(ValueError):
+        json_table({**data, "last": data["last"][:-1]}, columns)
 
 
 def test_compiled_templates_are_kept_in_the_users_cache(

@@ -383,8 +383,8 @@ def build_site(
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Drawing a page makes some hundred thousand short-lived objects and hardly a cycle, freed as
-    they go out of use; with the default threshold the collector would run a thousand times an
-    author to find nothing (a tenth of the CPU time).  Workers forked meanwhile inherit it."""
+    they go out of use; with the default threshold the collector runs over and over to find
+    nothing (a tenth of the CPU time).  Workers forked meanwhile inherit the threshold."""
     before = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, *before[1:])
     try:

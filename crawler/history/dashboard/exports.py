@@ -50,8 +50,8 @@ def json_table(data: Columns, columns: Sequence[str]) -> bytes:
     """``table_bytes(data, columns, "json")``, the same bytes, a few times faster: the export of
     every snapshot's totals has a row a snapshot."""
     encoded = [_json_column(list(data[name])) for name in columns]
-    if not encoded or not encoded[0]:
-        return table_bytes(data, columns, "json")
+    if not encoded or not encoded[0] or len({len(values) for values in encoded}) > 1:
+        return table_bytes(data, columns, "json")  # which refuses columns of different lengths
     # Every row's pieces in order, the keys between the values: one join makes the whole table.
     keys = [json.dumps(name, ensure_ascii=False) + ": " for name in columns]
     pieces: list[Any] = []
