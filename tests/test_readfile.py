@@ -308,7 +308,6 @@ def test_every_reader_of_a_data_or_homepage_file_goes_through_readfile() -> None
         "crawler/sources/bookmarklet.py": 1,
         "crawler/outputs/embed.py": 1,
         "crawler/homepage/lab.py": 1,
-        "crawler/history/dashboard/build.py": 1,
         "crawler/outputs/manifest.py": 1,
         # Files written, not read: the atomic writer's temporary file, --out, the CI summary.
         "crawler/storage/atomic.py": 1,

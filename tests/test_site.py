@@ -401,7 +401,74 @@ def test_templates_are_compiled_once_for_every_worker(
     monkeypatch.setattr(jinja2.Environment, "_parse", parse)
     monkeypatch.setattr(site_module, "_ENV", None)
     monkeypatch.setattr(site_module, "PARALLEL_MIN_SNAPSHOTS", 0)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # empty: every template compiled
     result = build_site(lab, tmp_path / "site", as_of=AS_OF, workers=2)
     assert len(result.authors) == 2
     names = [line.split()[1] for line in compiled.read_text(encoding="utf-8").splitlines()]
     assert sorted(names) == ["author.html", "base.html", "index.html"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, None, 0, -3, 10**20],
+        ["plain", None, "Zoë, “quoted”", "comma, space", "", "€ ✓"],
+        ['a "quote"', "back\\slash", "line\nbreak", "tab\t", "\x00\x1f\x7f", "\u2028"],
+        [True, False, None, 1],
+        [1.5, "mixed", None, 2],
+        [None, None],
+    ],
+)
+def test_json_exports_are_the_bytes_export_writes(values: list[Any]) -> None:
+    from crawler.history.dashboard.exports import json_table
+    from crawler.history.tables import table_bytes
+
+    columns = ("first", 'sec"ond', "100%s", "last")
+    n = len(values)
+    data = {name: [values[(i + k) % n] for i in range(n)] for k, name in enumerate(columns)}
+    assert json_table(data, columns) == table_bytes(data, columns, "json")
+    empty: dict[str, list[Any]] = {name: [] for name in columns}
+    assert json_table(empty, columns) == table_bytes(empty, columns, "json")
+    with pytest.raises(ValueError):
+        json_table({**data, "last": data["last"][:-1]}, columns)
+
+
+def test_compiled_templates_are_kept_in_the_users_cache(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later build loads the compiled templates instead of compiling them again; a cache that
+    is damaged or cannot be written only costs the compiling."""
+    import jinja2
+
+    import crawler.history.dashboard.build as site_module
+
+    parsed: list[str] = []
+    original = jinja2.Environment._parse
+
+    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
+        parsed.append(str(name))
+        return original(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+
+    def build(name: str) -> dict[str, bytes]:
+        monkeypatch.setattr(site_module, "_ENV", None)  # as in a new process
+        parsed.clear()
+        out = tmp_path / name
+        build_site(lab, out, as_of=AS_OF, workers=1)
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    first = build("first")
+    assert sorted(parsed) == ["author.html", "base.html", "index.html"]
+    kept = sorted(cache.rglob("*.cache"))
+    assert len(kept) == 3
+    assert build("second") == first and parsed == []
+    for path in kept:
+        path.write_bytes(b"not a compiled template")
+    assert build("third") == first and sorted(parsed) == ["author.html", "base.html", "index.html"]
+    assert build("fourth") == first and parsed == []  # written again
+    (tmp_path / "a-file").write_bytes(b"")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))  # no folder can be made there
+    assert build("fifth") == first and sorted(parsed) == ["author.html", "base.html", "index.html"]

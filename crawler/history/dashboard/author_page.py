@@ -323,12 +323,17 @@ def _describe(history: AuthorHistory, name: str, label: str) -> str:
 
 
 def _spark_words(history: AuthorHistory, spark: list[tuple[int, int | None]]) -> str:
-    known = [k for k, (_, v) in enumerate(spark) if v is not None]
-    if not known:
+    # The first and the last point with a count (nearly always the ends).
+    low, high = 0, len(spark) - 1
+    while low <= high and spark[low][1] is None:
+        low += 1
+    if low > high:
         return "no counts"
-    (i0, v0), (i1, v1) = spark[known[0]], spark[known[-1]]
+    while spark[high][1] is None:
+        high -= 1
+    (i0, v0), (i1, v1) = spark[low], spark[high]
     first = f"{charts.number(v0)} on {history.headers[i0].date_text[:10]}"
-    if len(known) == 1:
+    if low == high:
         return first
     return f"{first}, {charts.number(v1)} on {history.headers[i1].date_text[:10]}"
 

@@ -30,17 +30,18 @@ new to draw loads neither the template engine nor the readers.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import StorageError, UsageError
+from crawler.errors import ScholarStatsError, StorageError, UsageError
 from crawler.history.dashboard.fingerprints import (
     MARKER_FORMAT,
     author_fingerprint,
@@ -51,16 +52,21 @@ from crawler.history.dashboard.fingerprints import (
 )
 from crawler.history.snapshots import resolve_authors
 from crawler.models import SCHOLAR_ID_RE, utc_now
-from crawler.storage.readfile import MAX_OUTPUT_BYTES, json_value, read_bounded
+from crawler.storage.atomic import atomic_write_bytes
+from crawler.storage.readfile import MAX_OUTPUT_BYTES, MAX_SETTINGS_BYTES, json_value, read_bounded
 from crawler.storage.store import SITE_MARKER, BadSnapshot, remove_file, sync_folders, write_if_changed
 
 log = logging.getLogger(__name__)
 
 MARKER = SITE_MARKER
 ASSETS = ("dashboard.css", "dashboard.js")
+_ASSETS = Path(__file__).resolve().parent / "assets"
 DEFAULT_TITLE = "Citations"
 # Above this many snapshots in all, authors are read by worker processes.
 PARALLEL_MIN_SNAPSHOTS = 2000
+# While authors are drawn, the cyclic garbage collector runs after this many new objects
+# (Python's default: 700).
+GC_THRESHOLD = 50_000
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'"
@@ -103,6 +109,7 @@ def _env() -> Any:
 
         _ENV = jinja2.Environment(
             loader=jinja2.PackageLoader("crawler.history.dashboard", "templates"),
+            bytecode_cache=_template_cache(jinja2),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -115,6 +122,39 @@ def _env() -> Any:
             "up" if value is not None and value > 0 else "down" if value is not None and value < 0 else ""
         )
     return _ENV
+
+
+def _template_cache(jinja2: Any) -> Any:
+    """Compiled templates kept between runs in the user's cache folder (``$XDG_CACHE_HOME``, else
+    ``~/.cache``), under ``scholar-stats/templates/<jinja2's version>``: compiling them is a tenth
+    of a small site's build.  jinja2 checks each against its template's text and Python's version;
+    one that cannot be read or written is compiled as without a cache."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):
+            return None
+    folder = Path(base) / "scholar-stats" / "templates" / jinja2.__version__
+
+    class Cache(jinja2.BytecodeCache):  # type: ignore[misc]
+        def load_bytecode(self, bucket: Any) -> None:
+            try:
+                bucket.bytecode_from_string(
+                    read_bounded(folder / f"{bucket.key}.cache", limit=MAX_SETTINGS_BYTES)
+                )
+            except Exception:  # unpickling a damaged file raises about anything: compiled anew
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(
+                    folder / f"{bucket.key}.cache", bucket.bytecode_to_string(), jail=folder, durable=False
+                )
+            except (OSError, ScholarStatsError) as exc:
+                log.debug("compiled template not kept in %s: %s", folder, exc)
+
+    return Cache()
 
 
 def _compile_templates() -> None:
@@ -306,7 +346,8 @@ def build_site(
     except OSError as exc:
         raise StorageError(f"cannot make {out}: {exc.strerror or exc}") from exc
     plan = _plan(data_dir, out, ids, previous, as_of, title)
-    cards, entries = _draw_authors(plan, workers, result)
+    with _fewer_collections():
+        cards, entries = _draw_authors(plan, workers, result)
     files = [f for entry in entries.values() for f in entry["files"]]
     newest = [c["as_of"] for c in cards.values() if c["as_of"] is not None]
     index_as_of = datetime.fromtimestamp(max(newest), UTC) if newest else as_of
@@ -330,12 +371,26 @@ def build_site(
         files.append(f"assets/{name}")
         if same_version and (out / files[-1]).is_file():
             continue
-        data = resources.files("crawler.history.dashboard").joinpath("assets", name).read_bytes()
+        # Beside this module, as site_version reads them (importlib.resources costs more to import).
+        data = read_bounded(_ASSETS / name, limit=MAX_SETTINGS_BYTES)
         _write(out, files[-1], data, result.written)
     result.removed = _remove_old(out, _strings(previous.get("files")), set(files))
     _write(out, MARKER, _marker_bytes(index_key, files, entries), result.written)
     sync_folders([out, out / "assets"])
     return result
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Drawing a page makes some hundred thousand short-lived objects and hardly a cycle, freed as
+    they go out of use; with the default threshold the collector runs over and over to find
+    nothing (a tenth of the CPU time).  Workers forked meanwhile inherit the threshold."""
+    before = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _draw_authors(

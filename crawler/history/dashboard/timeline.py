@@ -388,10 +388,7 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
     spark_read = [i for i in history.spark_indexes if pubs.read.get(i) is not None]
     if newest_index not in spark_read:
         spark_read.append(newest_index)
-    spark: dict[str, list[tuple[int, int | None]]] = {pub_id: [] for pub_id in first_seen}
-    for i in spark_read:
-        for pub_id, value in (pubs.read[i] or {}).items():
-            spark[pub_id].append((i, value))
+    spark_counts = [(i, pubs.read[i] or {}) for i in spark_read]
     window_counts = {days: pubs.read.get(i) if i is not None else None for days, i in window_index.items()}
     rows = []
     for pub_id in first_seen:
@@ -412,7 +409,7 @@ def _load_publications(history: AuthorHistory, refs: list[SnapshotRef]) -> None:
                 last_seen=headers[last_seen[pub_id]].date_text,
                 vanished=None if present else headers[gone_at[pub_id]].date_text,
                 changes=changes,
-                spark=spark[pub_id],
+                spark=[(i, counts[pub_id]) for i, counts in spark_counts if pub_id in counts],
             )
         )
     # Scholar's own order: most cited first; vanished ones after the present ones.
