@@ -32,7 +32,7 @@ from crawler.policy.on_block import is_overdue
 from crawler.storage.batch import Identity, Moved, Taking, identity_of
 from crawler.storage.readfile import (
     MAX_SNAPSHOT_BYTES,
-    open_regular,
+    open_regular_stat,
     read_bounded,
     read_fd,
     walk_inside,
@@ -128,19 +128,18 @@ def _read(folder: Path, rel: str, limit: int) -> tuple[bytes, Identity]:
     from; ``ValueError`` saying why not."""
     path = f"{folder}/{rel}"
     try:
-        fd, size = open_regular(path, limit=limit)
+        fd, info = open_regular_stat(path, limit=limit)
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise ValueError("it is gone") from exc
     except StorageError as exc:
         raise ValueError(str(exc)) from exc
     try:
-        identity = identity_of(os.fstat(fd))
-        data = read_fd(fd, size, limit=limit, path=path, error=StorageError)
+        data = read_fd(fd, info.st_size, limit=limit, path=path, error=StorageError)
     except (OSError, StorageError) as exc:
         raise ValueError(str(exc)) from exc
     finally:
         os.close(fd)
-    return data, identity
+    return data, identity_of(info)
 
 
 def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tuple[bytes, Identity]:

@@ -241,3 +241,34 @@ def test_the_groups_numbers_after_a_merge_decode_no_snapshot_again(
         atomic.json_bytes(group_dict(read_members(into, ids)))
     )
     assert len(decoded) == len(ids)
+
+
+def test_a_shard_file_is_read_with_one_open_one_fstat_and_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lab's merge reads tens of thousands of small files: each costs one open, one fstat (its
+    size bound and its identity, for a move) and one read, which finds the file's end too."""
+    badge = tmp_path / "citations.json"
+    badge.write_bytes(_badge_json())
+    calls: list[str] = []
+
+    def counting(name: str) -> Callable[..., Any]:
+        real = getattr(os, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return counted
+
+    for name in ("read", "fstat", "open"):
+        monkeypatch.setattr(os, name, counting(name))
+    data, identity = merge_module._read(tmp_path, "citations.json", 1024)
+    assert sorted(calls) == ["fstat", "open", "read"]
+    assert data == badge.read_bytes() and identity == identity_of(os.stat(badge))
+
+
+def _badge_json() -> bytes:
+    from crawler.outputs.badges import BadgeStyle, endpoint_badge
+
+    return atomic.json_bytes(endpoint_badge("citations", "12", BadgeStyle()))
