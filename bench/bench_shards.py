@@ -1,7 +1,7 @@
 """A department's run: one runner for every author, or N shard processes side by side.
 
     python bench/bench_shards.py [--authors 500] [--shards 10] [--latency 0.4] [--publications 20]
-                                 [--merges N] [--before CHECKOUT]
+                                 [--merges N] [--before CHECKOUT] [--flushes N]
 
 Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
 leaves the machine), every request answered after ``--latency`` seconds (what
@@ -20,8 +20,12 @@ With ``--merges N`` the merge alone is then timed N more times into new
 folders, side by side with ``merge --move`` (of fresh copies of the shard
 folders, made untimed, as a workflow's freshly downloaded artifacts) and its
 floor, ``bench/floor_copy.py`` (every file of the shard folders copied, nothing
-else), in turn; ``--before CHECKOUT`` adds the merge of another checkout of the
-project (``PYTHONPATH``) to the turns.
+else), in turn; ``--before CHECKOUT`` adds the merge and ``merge --move`` of another
+checkout of the project (``PYTHONPATH``) to the turns.  These merges read the lab's
+configuration as its publish job has it, the authors without the runs' ``base_url``.
+With ``--flushes N`` the copying merge is timed N more times with each way of making
+its files durable, alternated: one ``syncfs`` per file system (as shipped) or an fsync
+per snapshot and per folder, and once more each under ``strace -c -w`` for the calls.
 """
 
 from __future__ import annotations
