@@ -1,7 +1,7 @@
 """A department's run: one runner for every author, or N shard processes side by side.
 
     python bench/bench_shards.py [--authors 500] [--shards 10] [--latency 0.4] [--publications 20]
-                                 [--merges N] [--before CHECKOUT]
+                                 [--merges N] [--before CHECKOUT] [--flushes N]
 
 Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
 leaves the machine), every request answered after ``--latency`` seconds (what
@@ -20,8 +20,12 @@ With ``--merges N`` the merge alone is then timed N more times into new
 folders, side by side with ``merge --move`` (of fresh copies of the shard
 folders, made untimed, as a workflow's freshly downloaded artifacts) and its
 floor, ``bench/floor_copy.py`` (every file of the shard folders copied, nothing
-else), in turn; ``--before CHECKOUT`` adds the merge of another checkout of the
-project (``PYTHONPATH``) to the turns.
+else), in turn; ``--before CHECKOUT`` adds the merge and ``merge --move`` of another
+checkout of the project (``PYTHONPATH``) to the turns.  These merges read the lab's
+configuration as its publish job has it, the authors without the runs' ``base_url``.
+With ``--flushes N`` the copying merge is timed N more times with each way of making
+its files durable, alternated: one ``syncfs`` per file system (as shipped) or an fsync
+per snapshot and per folder, and once more each under ``strace -c -w`` for the calls.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -55,6 +60,12 @@ def main() -> int:
     parser.add_argument("--publications", type=int, default=20)
     parser.add_argument("--merges", type=int, default=0, help="time the merge alone N more times")
     parser.add_argument("--before", metavar="CHECKOUT", help="another checkout whose merge is timed too")
+    parser.add_argument(
+        "--flushes",
+        type=int,
+        default=0,
+        help="time the copying merge N more times with each final flush: syncfs, or an fsync each",
+    )
     args = parser.parse_args()
     env = clean_env()
     with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp_name:
@@ -131,7 +142,8 @@ def main() -> int:
         sharded = time.perf_counter() - start
         merged = sharded - fetched
         shard_dirs = [str(tmp / f"shard-{k}") for k in range(1, args.shards + 1)]
-        turns = merge_turns(tmp, shard_dirs, config, env, args.merges, args.before)
+        turns = merge_turns(tmp, shard_dirs, lab_config(tmp, ids), env, args.merges, args.before)
+        flushes = flush_turns(tmp, shard_dirs, lab_config(tmp, ids), env, args.flushes)
         files = sum(len(names) for d in shard_dirs for _, _, names in os.walk(d))
 
     print(
@@ -162,7 +174,75 @@ def main() -> int:
                 f"| {name} | {median:.2f} | {min(times):.2f}-{max(times):.2f} | "
                 f"{median / floor:.2f}x | {median / unsharded:.3f} |"
             )
+    if flushes:
+        print(f"\nThe copying merge, {args.flushes} turns each, alternated, by its final flush:\n")
+        print("| flush | median (s) | min-max (s) | fsync calls (s) | syncfs calls (s) |")
+        print("|---|---:|---:|---:|---:|")
+        for name, (times, traced) in flushes.items():
+            print(
+                f"| {name} | {statistics.median(times):.2f} | {min(times):.2f}-{max(times):.2f} | "
+                f"{traced.get('fsync', (0, 0.0))[0]} ({traced.get('fsync', (0, 0.0))[1]:.2f}) | "
+                f"{traced.get('syncfs', (0, 0.0))[0]} ({traced.get('syncfs', (0, 0.0))[1]:.2f}) |"
+            )
     return 0
+
+
+def lab_config(tmp: Path, ids: list[str]) -> Path:
+    """The lab's configuration as its publish job has it: the authors, no ``base_url`` (which only
+    the runs need here, to reach the local Scholar; checking one loads httpx, 0.2 s of a merge)."""
+    config = tmp / "lab.toml"
+    config.write_text("".join(f'[[authors]]\nid = "{sid}"\n' for sid in ids), encoding="utf-8")
+    return config
+
+
+# The copying merge with its flushes as shipped (one syncfs per file system past SYNCFS_FROM files
+# and folders) or as before (an fsync for each durable file and each folder).
+_FLUSHES = {
+    "one `syncfs` per file system": "16",
+    "an fsync per snapshot and per folder": "float('inf')",
+}
+
+
+def flush_turns(
+    tmp: Path, shard_dirs: list[str], config: Path, env: dict[str, str], count: int
+) -> dict[str, tuple[list[float], dict[str, tuple[int, float]]]]:
+    """The copying merge ``count`` times with each way of flushing, alternated, and once more each
+    under ``strace -c -w`` (when there is one): the flush calls made and the wall seconds in them."""
+    results: dict[str, tuple[list[float], dict[str, tuple[int, float]]]] = {}
+    for turn in range(count + 1):
+        for n, (name, threshold) in enumerate(_FLUSHES.items()):
+            times, traced = results.setdefault(name, ([], {}))
+            dest = tmp / f"flush-{turn}-{n}"
+            code = (
+                f"import crawler.storage.atomic as a; a.SYNCFS_FROM = {threshold}; "
+                "from crawler.cli import main; main()"
+            )
+            command = [sys.executable, "-c", code, "-q", "merge", *shard_dirs, "--config", str(config)]
+            command += ["--into", str(dest)]
+            trace = tmp / "strace.txt"
+            if turn == count:  # the last turn, traced, is not timed
+                if not shutil.which("strace"):
+                    break
+                command = ["strace", "-f", "-c", "-w", "-e", "trace=fsync,syncfs", "-o", str(trace), *command]
+            subprocess.run(["sync"], check=True)
+            start = time.perf_counter()
+            subprocess.run(command, env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+            if turn < count:
+                times.append(time.perf_counter() - start)
+            else:
+                traced.update(strace_summary(trace.read_text(encoding="utf-8")))
+            subprocess.run(["rm", "-rf", str(dest)], check=True)
+    return results
+
+
+def strace_summary(text: str) -> dict[str, tuple[int, float]]:
+    """``strace -c``'s calls and seconds for each system call it lists."""
+    found = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and fields[-1].isidentifier() and fields[3].isdigit():
+            found[fields[-1]] = (int(fields[3]), float(fields[1]))
+    return found
 
 
 def merge_turns(
@@ -183,6 +263,10 @@ def merge_turns(
     if before:
         commands["`scholar-stats merge` (before)"] = (
             [sys.executable, "-m", "crawler", "-q", "merge", *shard_dirs, "--config", str(config)],
+            {**env, "PYTHONPATH": before},
+        )
+        commands["`scholar-stats merge --move` (before)"] = (
+            [sys.executable, "-m", "crawler", "-q", "merge", *MOVED, "--config", str(config), "--move"],
             {**env, "PYTHONPATH": before},
         )
     times: dict[str, list[float]] = {name: [] for name in commands}

@@ -23,17 +23,16 @@ from pathlib import Path
 
 from crawler.config import Config
 from crawler.errors import ExitCode, ScholarStatsError, StorageError, UsageError
-from crawler.models import SCHOLAR_ID_RE, AuthorRecord, record_from_dict, utc_now
+from crawler.models import SCHOLAR_ID_RE, AuthorRecord, utc_now
 from crawler.net.redact import redacted_text
 from crawler.outputs.badges import BadgeStyle
-from crawler.outputs.formats import SNAPSHOT, FileKind, is_history, layout_kind
+from crawler.outputs.formats import SNAPSHOT, FileKind, is_history, layout_kind, snapshot_record
 from crawler.outputs.write import write_outputs
 from crawler.policy.on_block import is_overdue
 from crawler.storage.batch import Identity, Moved, Taking, identity_of
 from crawler.storage.readfile import (
     MAX_SNAPSHOT_BYTES,
-    json_value,
-    open_regular,
+    open_regular_stat,
     read_bounded,
     read_fd,
     walk_inside,
@@ -47,6 +46,7 @@ from crawler.storage.store import (
     AuthorStore,
     confine,
     locked,
+    remember_read,
     snapshot_sort_key,
     sync_folders,
 )
@@ -123,28 +123,44 @@ class _Brought:
     others: bool = False
 
 
-def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tuple[bytes, Identity]:
-    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check, and the identity
-    of the file they were read from; ``ValueError`` saying why not."""
-    path = os.path.join(folder, rel)
+def _read(folder: Path, rel: str, limit: int) -> tuple[bytes, Identity]:
+    """The bytes of ``folder/rel`` within ``limit``, and the identity of the file they were read
+    from; ``ValueError`` saying why not."""
+    path = f"{folder}/{rel}"
     try:
-        fd, size = open_regular(path, limit=kind.limit)
+        fd, info = open_regular_stat(path, limit=limit)
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise ValueError("it is gone") from exc
     except StorageError as exc:
         raise ValueError(str(exc)) from exc
     try:
-        identity = identity_of(os.fstat(fd))
-        data = read_fd(fd, size, limit=kind.limit, path=path, error=StorageError)
+        data = read_fd(fd, info.st_size, limit=limit, path=path, error=StorageError)
     except (OSError, StorageError) as exc:
         raise ValueError(str(exc)) from exc
     finally:
         os.close(fd)
+    return data, identity_of(info)
+
+
+def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tuple[bytes, Identity]:
+    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check, and the identity
+    of the file they were read from; ``ValueError`` saying why not."""
+    data, identity = _read(folder, rel, kind.limit)
     try:
         kind.check(data, scholar_id)
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{folder / rel}: {exc}") from exc
     return data, identity
+
+
+def _read_snapshot(folder: Path, rel: str, scholar_id: str) -> tuple[bytes, Identity, AuthorRecord]:
+    """``_read_checked`` of a snapshot, with the record it reads as (decoded once)."""
+    data, identity = _read(folder, rel, SNAPSHOT.limit)
+    try:
+        record = snapshot_record(data, scholar_id)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{folder / rel}: {exc}") from exc
+    return data, identity, record
 
 
 def _walk(folder: Path) -> _Walk:
@@ -188,10 +204,13 @@ def _newest_snapshot(
     names: list[str],
     bad: Callable[[str, ValueError], None],
     brought: _Brought | None = None,
+    to: tuple[Path, int] | None = None,
 ) -> tuple[tuple[str, int], AuthorRecord] | None:
     """The sort key and record of the newest snapshot among ``names`` that reads as
     this author's; each newer one that does not is passed to ``bad``.  What was read of
-    the one found is kept in ``brought``, so that it is not read again when taken."""
+    the one found is kept in ``brought``, so that it is not read again when taken, and
+    its record remembered for the folder ``to`` names (``remember_read``: the group's
+    numbers read it there again)."""
     keyed = []
     for rel in names:
         parts = rel.split("/")
@@ -201,13 +220,15 @@ def _newest_snapshot(
                 keyed.append((key, rel))
     for key, rel in sorted(keyed, reverse=True):
         try:
-            data, identity = _read_checked(folder, rel, SNAPSHOT, scholar_id)
+            data, identity, record = _read_snapshot(folder, rel, scholar_id)
         except ValueError as exc:
             bad(rel, exc)
             continue
         if brought is not None:
             brought.snapshot_data[rel], brought.read[rel] = data, identity
-        return key, record_from_dict(json_value(data))
+        if to is not None:
+            remember_read(to[0] / rel, data, record, keep=to[1])
+        return key, record
     return None
 
 
@@ -221,6 +242,7 @@ def _same_bytes(theirs: Path, ours: Path) -> bool:
 @dataclass
 class _Take(Taking):
     walks: dict[str, _Walk] = field(default_factory=dict)
+    expected: int = 0
 
 
 def _merge_author(
@@ -238,7 +260,9 @@ def _merge_author(
     def ours_bad(rel: str, exc: ValueError) -> None:
         log.warning("%s; skipped", exc)
 
-    their_latest = _newest_snapshot(scholar_id, folder, brought.snapshots, refuse, brought)
+    their_latest = _newest_snapshot(
+        scholar_id, folder, brought.snapshots, refuse, brought, (target, len(take.walks) + take.expected)
+    )
     our_latest = _newest_snapshot(scholar_id, target, ours, ours_bad)
     if their_latest is None:
         # The shard ran but has no history of this author (its restore or its
@@ -452,7 +476,7 @@ def merge(
             folders.update(f"{sid}/{rel}".rpartition("/")[0] for rel in names)
         for folder in sorted(folders):
             confine(into / folder / STATE_FILE, into)
-        take = _Take(into, summary.written, summary.removed, move=move, walks=walks)
+        take = _Take(into, summary.written, summary.removed, move=move, walks=walks, expected=len(expected))
         try:
             for sid, source in sorted(owners.items()):
                 _merge_author(sid, source, into, summary, config, take)

@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_run import scholar_stats, tree
@@ -145,13 +146,13 @@ def test_a_file_changed_after_its_check_is_not_moved(
     copied = tmp_path / "copied"
     merge(dirs, copied, expected=ids)
     shards = copies(dirs, tmp_path / "artifacts")
-    real: Callable[..., tuple[bytes, tuple[int, int, int, int]]] = merge_module._read_checked
+    real: Callable[..., tuple[bytes, tuple[int, int, int, int]]] = merge_module._read
 
     def read_then_changed(*args: object) -> tuple[bytes, tuple[int, int, int, int]]:
         data, (dev, ino, size, mtime) = real(*args)
         return data, (dev, ino, size, mtime + 1)
 
-    monkeypatch.setattr(merge_module, "_read_checked", read_then_changed)
+    monkeypatch.setattr(merge_module, "_read", read_then_changed)
     into = tmp_path / "moved"
     merge(shards, into, expected=ids, move=True)
     assert without_lock(tree(into)) == without_lock(tree(copied))
@@ -211,3 +212,63 @@ def test_a_batch_given_up_puts_back_what_it_moved_and_removes_what_it_wrote(tmp_
     assert moved is Moved.MOVED and not shard.exists()
     batch.discard()
     assert shard.read_bytes() == b"{}\n" and list(folder.iterdir()) == []
+
+
+def test_the_groups_numbers_after_a_merge_decode_no_snapshot_again(
+    tmp_path: Path, two_shards: Shards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each author's newest snapshot is decoded and checked once, when it is taken from its shard:
+    the group's numbers, read from the data folder just after, find its record by its bytes."""
+    from crawler.outputs.badges import BadgeStyle
+    from crawler.outputs.group_numbers import group_dict, read_members, write_group
+    from crawler.storage import store
+
+    ids, dirs = two_shards
+    into = tmp_path / "moved"
+    merge(copies(dirs, tmp_path / "artifacts"), into, expected=ids, move=True)
+    decoded: list[object] = []
+    real = store.record_from_dict  # type: ignore[attr-defined]
+
+    def counted(value: Any) -> object:
+        decoded.append(value)
+        return real(value)
+
+    monkeypatch.setattr(store, "record_from_dict", counted)
+    assert write_group(into, ids, BadgeStyle())
+    assert decoded == []
+    store.forget_reads()
+    assert json.loads((into / "group.json").read_bytes()) == json.loads(
+        atomic.json_bytes(group_dict(read_members(into, ids)))
+    )
+    assert len(decoded) == len(ids)
+
+
+def test_a_shard_file_is_read_with_one_open_one_fstat_and_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lab's merge reads tens of thousands of small files: each costs one open, one fstat (its
+    size bound and its identity, for a move) and one read, which finds the file's end too."""
+    badge = tmp_path / "citations.json"
+    badge.write_bytes(_badge_json())
+    calls: list[str] = []
+
+    def counting(name: str) -> Callable[..., Any]:
+        real = getattr(os, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return counted
+
+    for name in ("read", "fstat", "open"):
+        monkeypatch.setattr(os, name, counting(name))
+    data, identity = merge_module._read(tmp_path, "citations.json", 1024)
+    assert sorted(calls) == ["fstat", "open", "read"]
+    assert data == badge.read_bytes() and identity == identity_of(os.stat(badge))
+
+
+def _badge_json() -> bytes:
+    from crawler.outputs.badges import BadgeStyle, endpoint_badge
+
+    return atomic.json_bytes(endpoint_badge("citations", "12", BadgeStyle()))

@@ -14,7 +14,8 @@ from test_run import read_json, scholar_stats, snapshots, tree
 from test_shard import two_shards, write_config
 
 from crawler.merge import merge
-from crawler.outputs.formats import layout_kind
+from crawler.outputs.badges import BadgeStyle, _badge_pair
+from crawler.outputs.formats import endpoint_as_written, layout_kind, svg_as_written
 from crawler.storage.readfile import MAX_OUTPUT_BYTES, MAX_SNAPSHOT_BYTES
 from crawler.storage.store import AuthorStore
 
@@ -294,3 +295,108 @@ def test_merge_with_config_rebuilds_refused_outputs_in_its_style(tmp_path: Path,
         result.stderr
     )
     assert (into / sid / "badges" / "citations.svg").read_bytes().startswith(b"<svg")
+
+
+_STYLES = [
+    BadgeStyle(),
+    BadgeStyle(label_color="#333", style="for-the-badge", cache_seconds=300),
+    BadgeStyle(logo=None, number_format="short", color="rgb(1, 2, 3)"),
+    BadgeStyle(logo="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", cache_seconds=86400),
+]
+
+
+@pytest.mark.parametrize("style", _STYLES)
+@pytest.mark.parametrize("label", ["citations", "h-index", "group citations (OpenAlex)"])
+def test_a_badge_as_our_writer_makes_it_is_known_by_its_bytes(style: BadgeStyle, label: str) -> None:
+    endpoint, svg = _badge_pair(label, "1,234", style)
+    assert endpoint_as_written(endpoint) and svg_as_written(svg)
+    assert layout_kind("badges/citations.json").check(endpoint, "x") is None  # type: ignore[union-attr]
+    assert layout_kind("badges/citations.svg").check(svg, "x") is None  # type: ignore[union-attr]
+
+
+_WRITTEN = _badge_pair("citations", "12", BadgeStyle())
+
+
+def _json_check(data: bytes) -> bool:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return False
+    return (
+        isinstance(value, dict)
+        and value.get("schemaVersion") == 1
+        and isinstance(value.get("label"), str)
+        and isinstance(value.get("message"), str)
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _WRITTEN[0],
+        _WRITTEN[0].replace(b'"cacheSeconds": 3600', b'"cacheSeconds": 03600'),
+        _WRITTEN[0].replace(b'"cacheSeconds": 3600', b'"cacheSeconds": 3600,\n  "label": 5'),
+        _WRITTEN[0].replace(b'"label": "citations"', b'"label": 7'),
+        _WRITTEN[0].replace(b'"message": "12"', b'"message": "1\\"2"'),
+        _WRITTEN[0].replace(b'"citations"', '"引用"'.encode()),
+        _WRITTEN[0].replace(b'"citations"', b'"cit\xffations"'),
+        _WRITTEN[0].replace(b'"citations"', b'"cit\x01ations"'),
+        _WRITTEN[0].replace(b'"schemaVersion": 1', b'"schemaVersion": 2'),
+        _WRITTEN[0][:-3],
+        _WRITTEN[0] + b"{}",
+        b'{"schemaVersion": 1, "label": "a", "message": "b"}',
+        b"[1]",
+    ],
+)
+def test_a_badge_known_by_its_bytes_is_one_the_json_check_accepts(data: bytes) -> None:
+    """The shortcut only ever says yes where reading the JSON says yes too, and the check says
+    what reading the JSON says, whichever way it went."""
+    assert not endpoint_as_written(data) or _json_check(data)
+    kind = layout_kind("badges/pubs/x.json")
+    assert kind is not None
+    try:
+        kind.check(data, "x")
+    except ValueError:
+        assert not _json_check(data)
+    else:
+        assert _json_check(data)
+
+
+def _svg_check(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8")
+    except ValueError:
+        return False
+    return (
+        text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+        and text.rstrip().endswith("</svg>")
+        and "<script" not in text.lower()
+        and "<foreignobject" not in text.lower()
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _WRITTEN[1],
+        _WRITTEN[1] + b"\n \t",
+        _WRITTEN[1] + b"\x1c",
+        _WRITTEN[1] + "\u2003".encode(),
+        _WRITTEN[1].replace(b"</g></svg>", b"<SCRIPT>x</SCRIPT></g></svg>"),
+        _WRITTEN[1].replace(b"</g></svg>", b"<foreignObject/></g></svg>"),
+        _WRITTEN[1].replace(b"citations", "引用".encode()),
+        _WRITTEN[1].replace(b"citations", b"cit\xffations"),
+        b"<svg>" + _WRITTEN[1],
+        _WRITTEN[1][:-1],
+    ],
+)
+def test_an_svg_known_by_its_bytes_is_one_the_text_check_accepts(data: bytes) -> None:
+    assert not svg_as_written(data) or _svg_check(data)
+    kind = layout_kind("badges/pubs/x.svg")
+    assert kind is not None
+    try:
+        kind.check(data, "x")
+    except ValueError:
+        assert not _svg_check(data)
+    else:
+        assert _svg_check(data)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.models import record_from_dict
+from crawler.models import AuthorRecord, record_from_dict
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, SHIELDS_FILE
 from crawler.outputs.gs_data import record_from_gs_data
 from crawler.outputs.gs_history import HISTORY_FILE, History
@@ -31,10 +31,17 @@ def _json(data: bytes) -> Any:
     return json_value(data)
 
 
-def _check_snapshot(data: bytes, scholar_id: str) -> None:
+def snapshot_record(data: bytes, scholar_id: str) -> AuthorRecord:
+    """The record of a snapshot of ``scholar_id``; ``ValueError``, ``KeyError`` or ``TypeError`` when
+    it is not one."""
     record = record_from_dict(_json(data))
     if record.scholar_id != scholar_id:
         raise ValueError(f"a snapshot of {record.scholar_id}, not of {scholar_id}")
+    return record
+
+
+def _check_snapshot(data: bytes, scholar_id: str) -> None:
+    snapshot_record(data, scholar_id)
 
 
 def _check_gs_data(data: bytes, scholar_id: str) -> None:
@@ -48,7 +55,29 @@ def _check_history(data: bytes, scholar_id: str) -> None:
     History.from_dict(_json(data), scholar_id)
 
 
+# A badge as ``crawler.outputs.badges`` writes it (``endpoint_badge`` through ``json_bytes``), known
+# by its bytes: the writer's keys in its order, each once, every string printable ASCII without an
+# escape, a number without a leading zero.  What matches is a JSON object that the check below accepts;
+# anything else (another spacing, a non-ASCII label, an escape) takes the check itself.
+_STRING = rb'"[ !#-\[\]-~]*"'
+_ENDPOINT_AS_WRITTEN = re.compile(
+    (
+        rb'\{\n  "schemaVersion": 1,\n  "label": <S>,\n  "message": <S>,\n  "color": <S>,\n'
+        rb'(?:  "labelColor": <S>,\n)?(?:  "(?:namedLogo|logoSvg)": <S>,\n)?'
+        rb'  "style": <S>,\n  "cacheSeconds": (?:0|[1-9][0-9]*)\n\}\n'
+    ).replace(b"<S>", _STRING)
+)
+
+
+def endpoint_as_written(data: bytes) -> bool:
+    """Whether ``data`` is an endpoint badge exactly as our writer lays it out (``_check_endpoint``
+    passes all of these; reading them as JSON is only needed for the others)."""
+    return _ENDPOINT_AS_WRITTEN.fullmatch(data) is not None
+
+
 def _check_endpoint(data: bytes, scholar_id: str) -> None:
+    if endpoint_as_written(data):
+        return
     value = _json(data)
     if (
         not isinstance(value, dict)
@@ -59,10 +88,29 @@ def _check_endpoint(data: bytes, scholar_id: str) -> None:
         raise ValueError("not a shields.io endpoint badge")
 
 
+_SVG_START = '<svg xmlns="http://www.w3.org/2000/svg"'
+_SVG_START_BYTES = _SVG_START.encode()
+_SVG_ACTIVE = re.compile(rb"<(?:script|foreignobject)", re.IGNORECASE)  # on bytes: ASCII letters only
+
+
+def svg_as_written(data: bytes) -> bool:
+    """``_check_svg`` on ASCII bytes, as our SVG writer makes them, without decoding them: on ASCII,
+    a search without case is ``str.lower``'s, and what ``bytes.rstrip`` leaves ending in ``>``
+    ``str.rstrip`` leaves too.  ``False`` sends the file to the check itself."""
+    return (
+        data.isascii()
+        and data.startswith(_SVG_START_BYTES)
+        and data.rstrip().endswith(b"</svg>")
+        and _SVG_ACTIVE.search(data) is None
+    )
+
+
 def _check_svg(data: bytes, scholar_id: str) -> None:
+    if svg_as_written(data):
+        return
     text = data.decode("utf-8")
     if (
-        not text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+        not text.startswith(_SVG_START)
         or not text.rstrip().endswith("</svg>")
         or "<script" in text.lower()
         or "<foreignobject" in text.lower()
@@ -114,6 +162,8 @@ _TOP_FILES = {
 _BADGE_JSON = FileKind(MAX_BADGE_BYTES, _check_endpoint)
 _BADGE_SVG = FileKind(MAX_BADGE_BYTES, _check_svg)
 _MATCHES = FileKind(MAX_OUTPUT_BYTES, _check_matches)
+_BADGE_KINDS = {"json": _BADGE_JSON, "svg": _BADGE_SVG}
+_BADGE_FOLDERS = frozenset({BADGE_DIR, f"{BADGE_DIR}/{PUBS_DIR}"})
 # A badge's file name is a badge name or an author_pub_id (crawler.outputs.badges);
 # a source's folder name is a source's name.
 _FILE_STEM_RE = re.compile(r"^[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,199}$")
@@ -123,8 +173,12 @@ _SOURCE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 def layout_kind(rel: str) -> FileKind | None:
     """What the file ``rel`` of an author's folder is in the data layout (``crawler.storage.store``);
     ``None`` for a file ``run`` never writes there."""
+    folder, _, name = rel.rpartition("/")
+    if folder in _BADGE_FOLDERS:
+        # First: nearly every file of a folder is a publication's badge.
+        stem, _, suffix = name.rpartition(".")
+        return _BADGE_KINDS.get(suffix) if _FILE_STEM_RE.match(stem) else None
     parts = rel.split("/")
-    name = parts[-1]
     if len(parts) == 1:
         return _TOP_FILES.get(name)
     if parts[:-1] == [SNAPSHOT_DIR] or (
@@ -136,10 +190,6 @@ def layout_kind(rel: str) -> FileKind | None:
         return SNAPSHOT if SNAPSHOT_NAME_RE.match(name) else None
     if len(parts) == 2 and parts[0] == MATCHES_DIR:
         return _MATCHES if name.endswith(".json") and _SOURCE_NAME_RE.match(name[:-5]) else None
-    if parts[:-1] in ([BADGE_DIR], [BADGE_DIR, PUBS_DIR]):
-        stem, _, suffix = name.rpartition(".")
-        if _FILE_STEM_RE.match(stem):
-            return {"json": _BADGE_JSON, "svg": _BADGE_SVG}.get(suffix)
     return None
 
 

@@ -94,6 +94,18 @@ def open_regular(
     what a missing file means) and ``error`` for everything else.  The caller
     closes the descriptor.
     """
+    fd, info = open_regular_stat(path, limit=limit, follow=follow, error=error)
+    return fd, info.st_size
+
+
+def open_regular_stat(
+    path: Path | str,
+    *,
+    limit: int,
+    follow: bool = False,
+    error: type[ScholarStatsError] = StorageError,
+) -> tuple[int, os.stat_result]:
+    """``open_regular``, with the ``fstat`` of the file opened (which file it is, for a merge)."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if not follow:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -121,7 +133,7 @@ def open_regular(
     except BaseException:
         os.close(fd)
         raise
-    return fd, info.st_size
+    return fd, info
 
 
 def read_fd(fd: int, size: int, *, limit: int, path: Path | str, error: type[ScholarStatsError]) -> bytes:
@@ -137,6 +149,8 @@ def read_fd(fd: int, size: int, *, limit: int, path: Path | str, error: type[Sch
             # the cost of reading a lab's 40,000 of them), pieces once it has grown.
             want = size + 1 - total if total <= size else _READ_PIECE
             piece = os.read(fd, min(want, limit + 1 - total))
+            if total == 0 and len(piece) == size < want:
+                return piece  # the whole file as fstat saw it, at its end: no read to find the end
         except OSError as exc:
             raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
         if not piece:

@@ -73,6 +73,7 @@ __all__ = [
     "json_bytes",
     "locked",
     "read_snapshot",
+    "remember_read",
     "remove_file",
     "remove_temp_files",
     "report_bad",
@@ -259,7 +260,7 @@ def read_snapshot(path: Path) -> AuthorRecord:
     """A snapshot in full; ``StorageError`` naming the file when it cannot be read."""
     try:
         data = read_bounded(path, limit=MAX_SNAPSHOT_BYTES)
-        key = (os.fspath(path), hashlib.blake2b(data, digest_size=20).digest())
+        key = _read_key(path, data)
         cached = _read_cache.get(key)
         if cached is not None:
             return cached
@@ -399,6 +400,19 @@ class _ReadCache:
 
 # Enough for a lab's authors and their fallback series.
 _read_cache = _ReadCache(256)
+
+
+def _read_key(path: Path, data: bytes) -> tuple[str, bytes]:
+    return os.fspath(path), hashlib.blake2b(data, digest_size=20).digest()
+
+
+def remember_read(path: Path, data: bytes, record: AuthorRecord, *, keep: int = 0) -> None:
+    """``data``, once it is at ``path``, reads as ``record`` (decoded and checked before it was put
+    there: a merge's snapshot from a shard), so that ``read_snapshot`` does not decode it again.
+    Keyed by the bytes like any read; ``keep``: hold at least that many records (every author of a
+    merge, read again for the group's numbers)."""
+    _read_cache.size = max(_read_cache.size, keep)
+    _read_cache.put(_read_key(path, data), record)
 
 
 def forget_reads() -> None:
