@@ -136,19 +136,24 @@ def start_author(
     # The author's folder, opened once: every stage below reads and writes through it.
     store = AuthorStore(config.data_dir, author.scholar_id)
     try:
-        clean_temp_files(store)
         try:
             result = fetch_with_fallback(author, primary, pool.settings_for, pool=pool)
         except NotFound:
             raise  # a profile that does not exist is not a blocked day
         except FALLBACK_ON as exc:
+            clean_temp_files(store)
             done = _blocked_day(config, store, author, pool, outcome, exc, fallbacks, accept_drop=accept_drop)
             return lambda: done
     except Exception as exc:
         failed = _fail(config, author, outcome, exc)
-        return lambda: failed
+        result = None
 
     def finish() -> AuthorOutcome:
+        # What a killed run left half-written goes before this run writes (a few folder
+        # listings: on the writer thread, not between two requests).
+        clean_temp_files(store)
+        if result is None:
+            return failed
         return _store_author(config, store, author, pool, outcome, result, accept_drop=accept_drop)
 
     if fallbacks and outcome.policy == "bridge":
