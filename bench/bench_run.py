@@ -22,8 +22,9 @@ leaves the machine), with ``--authors`` generated profiles of
    least any reading of these pages costs.
 
 Each is repeated ``--repeat`` times (a fresh folder for every lab run) and the
-median is reported.  Targets: lab run within 3x the bare requests, no-op run
-within 2x.  Prints a Markdown table on stdout; exits 1 if a target is missed.
+median is reported.  Targets: lab run within 2x the bare requests, no-op run
+at most 0.6 s beyond them.  Prints a Markdown table on stdout; exits 1 if a
+target is missed.
 
 ``--latency SECONDS`` makes the local server wait that long before answering
 each request (runs and bare requests alike), for the figure with a network
@@ -56,8 +57,8 @@ from crawler.config import load_config  # noqa: E402
 from crawler.outputs.run_summary import RunSummary  # noqa: E402
 from crawler.run import run  # noqa: E402
 
-LAB_TARGET = 3.0
-NOOP_TARGET = 2.0
+LAB_TARGET = 2.0
+NOOP_BEYOND_TARGET = 0.6  # seconds beyond the bare requests, for 50 authors
 
 
 def scholar_id(n: int) -> str:
@@ -202,8 +203,8 @@ def main() -> int:
     print("| measure | seconds | x bare requests | target |")
     print("|---|---:|---:|---:|")
     print(f"| bare requests ({n_requests} GETs, plain httpx) | {bare_s:.2f} | 1.0x | |")
-    print(f"| lab run, empty data folder | {lab_s:.2f} | {lab_ratio:.1f}x | {LAB_TARGET:.0f}x |")
-    print(f"| no-op run, nothing new | {noop_s:.2f} | {noop_ratio:.1f}x | {NOOP_TARGET:.0f}x |")
+    print(f"| lab run, empty data folder | {lab_s:.2f} | {lab_ratio:.1f}x | {LAB_TARGET:g}x |")
+    print(f"| no-op run, nothing new | {noop_s:.2f} | {noop_ratio:.1f}x | bare + {NOOP_BEYOND_TARGET:g} s |")
     print(
         f"| bare file writes ({files} files, temp + rename, no fsync; context) | {writes_s:.2f} | "
         f"{writes_s / bare_s:.1f}x | |"
@@ -214,13 +215,14 @@ def main() -> int:
     )
     print(f"\nlab run / (bare requests + bare file writes): {lab_s / (bare_s + writes_s):.1f}x")
     print(f"no-op run / (bare requests + bare HTML trees): {noop_s / (bare_s + trees_s):.1f}x")
+    print(f"no-op run beyond the bare requests: {noop_s - bare_s:.2f} s")
     missed = [
         name
-        for name, ratio, target in (
-            ("lab run", lab_ratio, LAB_TARGET),
-            ("no-op run", noop_ratio, NOOP_TARGET),
+        for name, missed_it in (
+            ("lab run", lab_ratio > LAB_TARGET),
+            ("no-op run", noop_s - bare_s > NOOP_BEYOND_TARGET),
         )
-        if ratio > target
+        if missed_it
     ]
     if missed:
         print(f"\ntarget missed: {', '.join(missed)}", file=sys.stderr)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -33,12 +33,12 @@ from crawler.errors import ExitCode, GuardRefused, NotFound, ScholarStatsError, 
 from crawler.models import AuthorRecord, format_time, utc_now
 from crawler.net.progress import report as report_progress
 from crawler.net.redact import redacted_text
-from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle
+from crawler.outputs.background import BackgroundWriter
+from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.group_numbers import write_group
 from crawler.outputs.run_summary import AuthorOutcome, RunSummary, Status
-from crawler.outputs.write import accept_record, write_outputs
+from crawler.outputs.write import accept_record, clean_temp_files, write_outputs
 from crawler.policy.match import (
-    MATCHES_DIR,
     MatchResult,
     latest_scholar,
     match_records,
@@ -52,21 +52,14 @@ from crawler.sources import (
     SCHOLAR_NUMBERS,
     SCHOLAR_PAGES,
     AuthorRef,
+    ChainResult,
     SourcePool,
     SourceSettings,
     fetch_with_fallback,
     source_label,
 )
 from crawler.storage.stale import clear_stale, mark_stale, stale_since_of
-from crawler.storage.store import (
-    SERIES_DIR,
-    SNAPSHOT_DIR,
-    AuthorStore,
-    BadSnapshot,
-    forget_reads,
-    locked,
-    remove_temp_files,
-)
+from crawler.storage.store import AuthorStore, BadSnapshot, forget_reads, locked
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +83,16 @@ def _settings_for(config: Config) -> SettingsFor:
     return settings
 
 
-def _fail(
-    outcome: AuthorOutcome, config: Config, exc: Exception, *, status: Status, exit_code: int
-) -> AuthorOutcome:
-    outcome.status = status
-    outcome.exit_code = exit_code
+def _fail(config: Config, author: AuthorRef, outcome: AuthorOutcome, exc: Exception) -> AuthorOutcome:
+    """The outcome of an author whose fetch or storing raised ``exc``; its data marked stale."""
+    if isinstance(exc, ScholarStatsError):
+        outcome.status = Status.REFUSED if isinstance(exc, GuardRefused) else Status.FAILED
+        outcome.exit_code = int(exc.exit_code)
+    else:
+        # A bug must not cost the other authors their run; its traceback is
+        # logged because it is not an expected failure.
+        log.error("%s: unexpected error", author.scholar_id, exc_info=exc)
+        outcome.status, outcome.exit_code = Status.FAILED, int(ExitCode.ERROR)
     # The text may carry what a server or git echoed (a URL with a password or a key).
     outcome.reason = redacted_text(exc)
     if not isinstance(exc, StorageError):
@@ -115,25 +113,73 @@ def run_author(
     accept_drop: bool = False,
 ) -> AuthorOutcome:
     """Fetch, guard and store one author; every failure ends up in the outcome, none is raised."""
+    return start_author(config, author, pool, accept_drop=accept_drop)()
+
+
+def start_author(
+    config: Config,
+    author: AuthorRef,
+    pool: SourcePool,
+    *,
+    accept_drop: bool = False,
+) -> Callable[[], AuthorOutcome]:
+    """Fetch one author on this thread; what is left (guard, snapshot, outputs) is returned, to be
+    called here or on the run's writer thread, and gives the author's outcome.
+
+    A blocked day, and a day whose fallback is measured beside Scholar (its
+    requests follow the stored record), are done here whole.
+    """
     outcome = AuthorOutcome(
         scholar_id=author.scholar_id, status=Status.FAILED, policy=config.policy_for(author)
     )
-    chain = config.chain_for(author)
-    primary, fallbacks = split_chain(chain)
+    primary, fallbacks = split_chain(config.chain_for(author))
     # The author's folder, opened once: every stage below reads and writes through it.
     store = AuthorStore(config.data_dir, author.scholar_id)
-    _clean_temp_files(store)
     try:
         try:
             result = fetch_with_fallback(author, primary, pool.settings_for, pool=pool)
         except NotFound:
             raise  # a profile that does not exist is not a blocked day
         except FALLBACK_ON as exc:
-            return _blocked_day(config, store, author, pool, outcome, exc, fallbacks, accept_drop=accept_drop)
-        record = result.record
-        outcome.source = record.source
-        for name, failure in result.failures:
-            outcome.notes.append(redacted_text(f"{source_label(name)} failed: {failure}"))
+            clean_temp_files(store)
+            done = _blocked_day(config, store, author, pool, outcome, exc, fallbacks, accept_drop=accept_drop)
+            return lambda: done
+    except Exception as exc:
+        failed = _fail(config, author, outcome, exc)
+        result = None
+
+    def finish() -> AuthorOutcome:
+        # What a killed run left half-written goes before this run writes (a few folder
+        # listings: on the writer thread, not between two requests).
+        clean_temp_files(store)
+        if result is None:
+            return failed
+        return _store_author(config, store, author, pool, outcome, result, accept_drop=accept_drop)
+
+    if fallbacks and outcome.policy == "bridge":
+        done = finish()
+        return lambda: done
+    return finish
+
+
+def _store_author(
+    config: Config,
+    store: AuthorStore,
+    author: AuthorRef,
+    pool: SourcePool,
+    outcome: AuthorOutcome,
+    result: ChainResult,
+    *,
+    accept_drop: bool,
+) -> AuthorOutcome:
+    """Guard and store a fetched record, write its outputs; the author's outcome."""
+    chain = config.chain_for(author)
+    fallbacks = split_chain(chain)[1]
+    record = result.record
+    outcome.source = record.source
+    for name, failure in result.failures:
+        outcome.notes.append(redacted_text(f"{source_label(name)} failed: {failure}"))
+    try:
         accepted = accept_record(
             store, record, guard=config.guard, badge=config.badge, accept_drop=accept_drop
         )
@@ -144,15 +190,8 @@ def run_author(
             _fetch_beside(
                 config, store, author, pool, fallbacks, accepted.record, outcome, accept_drop=accept_drop
             )
-    except GuardRefused as exc:
-        return _fail(outcome, config, exc, status=Status.REFUSED, exit_code=int(exc.exit_code))
-    except ScholarStatsError as exc:
-        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(exc.exit_code))
     except Exception as exc:
-        # A bug must not cost the other authors their run; its traceback is
-        # logged because it is not an expected failure.
-        log.exception("%s: unexpected error", author.scholar_id)
-        return _fail(outcome, config, exc, status=Status.FAILED, exit_code=int(ExitCode.ERROR))
+        return _fail(config, author, outcome, exc)
     outcome.notes.extend(accepted.notes)
     outcome.changed = accepted.changed
     outcome.status = Status.UPDATED if accepted.changed else Status.UNCHANGED
@@ -396,16 +435,21 @@ def run(
     a run of part of the group (a shard, a few ``--author``) leaves them alone.
     """
     summary = RunSummary(started=utc_now())
-    with locked(config.data_dir), SourcePool(settings_for or _settings_for(config)) as pool:
+    with (
+        locked(config.data_dir),
+        SourcePool(settings_for or _settings_for(config)) as pool,
+        BackgroundWriter[AuthorOutcome]() as writer,
+    ):
         forget_reads()
         for index, author in enumerate(config.authors, 1):
+            if writer.holds(author.scholar_id):
+                # An author named twice: its folder is written by one hand at a time.
+                _report(summary, writer.finish(), progress)
             report_progress("author", index=index, total=len(config.authors), scholar_id=author.scholar_id)
-            outcome = run_author(config, author, pool, accept_drop=accept_drop)
-            summary.authors.append(outcome)
-            if progress is not None:
-                progress(outcome)
-            elif outcome.exit_code not in (ExitCode.OK, ExitCode.FALLBACK_USED):
-                log.error("%s: %s", outcome.scholar_id, outcome.reason)
+            finish = start_author(config, author, pool, accept_drop=accept_drop)
+            _report(summary, writer.submit(author.scholar_id, finish), progress)
+        # Every author's files are written before the group's numbers are counted from them.
+        _report(summary, writer.finish(), progress)
         if group and len(config.authors) > 1:
             write_group(config.data_dir, [a.scholar_id for a in config.authors], config.badge)
         if config.site:
@@ -413,6 +457,17 @@ def run(
     summary.finished = utc_now()
     _append_step_summary(config.data_dir, [a.scholar_id for a in config.authors])
     return summary
+
+
+def _report(
+    summary: RunSummary, outcomes: Iterable[AuthorOutcome], progress: Callable[[AuthorOutcome], None] | None
+) -> None:
+    for outcome in outcomes:
+        summary.authors.append(outcome)
+        if progress is not None:
+            progress(outcome)
+        elif outcome.exit_code not in (ExitCode.OK, ExitCode.FALLBACK_USED):
+            log.error("%s: %s", outcome.scholar_id, outcome.reason)
 
 
 def _update_site(config: Config, summary: RunSummary) -> None:
@@ -428,27 +483,6 @@ def _update_site(config: Config, summary: RunSummary) -> None:
     except ScholarStatsError as exc:
         summary.site_error = redacted_text(exc)
         log.error("the dashboard was not updated: %s", exc)
-
-
-def _clean_temp_files(store: AuthorStore) -> None:
-    """Remove what a killed run left half-written in this author's folders.
-
-    Readers already ignore these files; removing them keeps the folder (and a
-    data branch built from it) tidy.  Safe because the lock is held.
-    """
-    root, data_dir = store.root, store.data_dir
-    series = store.series_names()
-    folders = [root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR, root / MATCHES_DIR]
-    folders.extend(root / SERIES_DIR / name / SNAPSHOT_DIR for name in series)
-    for folder in folders:
-        try:
-            removed = remove_temp_files(folder, jail=data_dir)
-        except StorageError as exc:
-            # Once is enough: the folders below it would say the same (a link out of the jail).
-            log.warning("%s; left as it is", exc)
-            return
-        for path in removed:
-            log.info("removed %s, left by an interrupted run", path)
 
 
 def _append_step_summary(data_dir: Path, scholar_ids: Sequence[str]) -> None:

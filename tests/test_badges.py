@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,8 +17,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crawler.errors import StorageError
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import (
+    BADGE_DIR,
+    SHIELDS_FILE,
     BadgeLabels,
     BadgeStyle,
     endpoint_badge,
@@ -717,3 +722,32 @@ def test_a_publication_id_given_twice_is_one_publication_everywhere(tmp_path: Pa
     # A snapshot written before, with the ID twice, reads back as one publication too.
     stored["publications"].append(dict(stored["publications"][0]))
     assert len(record_from_dict(stored).publications) == 2
+
+
+def test_a_first_badge_folder_appears_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An author's first badges go in through one rename of their folder: a disk that fills
+    up halfway leaves no half-written badge folder for a homepage to link to."""
+    record = make_record()
+    real_write = os.write
+    calls = []
+
+    def full_disk(fd: int, data: Any) -> int:
+        calls.append(fd)
+        if len(calls) == 6:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(StorageError, match="disk full"):
+        write_badges(tmp_path / "author", record, BadgeStyle(), jail=tmp_path)
+    monkeypatch.undo()
+    assert not (tmp_path / "author" / BADGE_DIR).exists()
+    assert [p.name for p in (tmp_path / "author").iterdir()] == [SHIELDS_FILE]
+
+    written = write_badges(tmp_path / "author", record, BadgeStyle(), jail=tmp_path)
+    names = sorted(str(p.relative_to(tmp_path / "author")) for p in written)
+    badge_files = (tmp_path / "author" / BADGE_DIR).rglob("*")
+    assert names == sorted(str(p.relative_to(tmp_path / "author")) for p in badge_files if p.is_file())
+    assert len(names) == 4 * 2 + 3 * 2  # the shields.io file was already whole

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any, cast
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crawler.errors import Blocked, ParseError
 from crawler.sources.scholar_page import ProfilePage, parse_profile
+from crawler.sources.scholar_page_readers import class_names
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 PAGES = {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.html")) if p.stat().st_size < 500_000}
@@ -80,3 +83,21 @@ def test_junk_inserted(name: str, junk: bytes, at: float) -> None:
 @given(body=st.binary(max_size=2000))
 def test_arbitrary_bytes(body: bytes) -> None:
     outcome(body)
+
+
+class _Classed:
+    def __init__(self, value: str | None) -> None:
+        self.attributes = {"class": value}
+
+
+@given(
+    st.one_of(st.none(), st.text(alphabet=" \t\n\r\f\x0b\xa0\x1fab_-é", max_size=12), st.text(max_size=12))
+)
+@example("gsc_a_at")
+@example("gsc_a_ac gs_ibl")
+@example("a  b")
+@example(" a ")
+def test_class_names_split_as_html_splits_them(value: str | None) -> None:
+    """Classes are separated by ASCII whitespace only (a no-break space or U+000B is part of a name)."""
+    expected = re.split(r"[ \t\n\r\f]+", value or "")
+    assert class_names(cast(Any, _Classed(value))) == expected

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from crawler.models import format_time, record_from_dict
 from crawler.outputs.badges import endpoint_problems
 from crawler.outputs.write import accept_record
 from crawler.run import run
+from crawler.sources import fetch_with_fallback
 from crawler.storage.stale import STATE_FILE
 from crawler.storage.store import ATTEMPT_FILE, AuthorStore, locked
 
@@ -602,6 +604,40 @@ def test_a_bug_for_one_author_does_not_stop_the_others(
     assert summary.authors[0].reason == "boom"
     assert summary.exit_code == 1
     assert read_json(data / OTHER / "gs_data.json")["citedby"] == other.citations
+
+
+def test_an_authors_files_are_written_while_the_next_author_is_fetched(
+    replay: ReplayServer, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run stores an author's record and writes its files in the background while the next
+    author's requests wait on the network; outcomes still come in the configured order, and the
+    run waits for every file before the group's numbers and the summary."""
+    replay.add_profile(SID, 5)
+    other = replay.add_profile(OTHER, 5, seed=2)
+    next_fetched = threading.Event()
+    overlapped: list[bool] = []
+    real_accept, real_fetch = accept_record, fetch_with_fallback
+
+    def slow_accept(store: AuthorStore, record: Any, **kwargs: Any) -> Any:
+        if record.scholar_id == SID:
+            overlapped.append(next_fetched.wait(10))
+        return real_accept(store, record, **kwargs)
+
+    def fetch(author: Any, *args: Any, **kwargs: Any) -> Any:
+        if author.scholar_id == OTHER:
+            next_fetched.set()
+        return real_fetch(author, *args, **kwargs)
+
+    monkeypatch.setattr("crawler.run.accept_record", slow_accept)
+    monkeypatch.setattr("crawler.run.fetch_with_fallback", fetch)
+    config = load_config(None, authors=[SID, OTHER], data_dir=data, base_url=replay.url, http={"delay": 0.0})
+    seen: list[str] = []
+    summary = run(config, progress=lambda outcome: seen.append(outcome.scholar_id))
+    assert overlapped == [True]
+    assert seen == [SID, OTHER] == [a.scholar_id for a in summary.authors]
+    assert [a.status for a in summary.authors] == ["updated", "updated"]
+    assert read_json(data / OTHER / "gs_data.json")["citedby"] == other.citations
+    assert (data / "group.json").is_file()
 
 
 def test_each_author_folder_is_opened_once_per_run(

@@ -8,6 +8,7 @@ import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from crawler.errors import StorageError
 from crawler.models import AuthorRecord, Metrics, Profile, record_to_dict
+from crawler.storage.atomic import write_new_folder
 from crawler.storage.store import (
     AuthorStore,
     atomic_write_bytes,
@@ -125,6 +127,66 @@ def test_remove_temp_files_removes_only_leftovers(tmp_path: Path) -> None:
     assert [p.name for p in removed] == [".gs_data.json.ab12cd34.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", "gs_data.json", "notes.tmp"]
     assert remove_temp_files(tmp_path / "missing") == []
+
+
+def test_remove_temp_files_removes_a_folder_left_half_written(tmp_path: Path) -> None:
+    left = tmp_path / ".pubs.123-4.tmp"
+    (left / "deeper").mkdir(parents=True)
+    (left / "a.json").write_text("{")
+    (left / "deeper" / "b.svg").write_text("<")
+    (tmp_path / "pubs").mkdir()
+    removed = remove_temp_files(tmp_path)
+    assert removed == [left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pubs"]
+
+
+def test_write_new_folder_puts_the_folder_in_place_whole(tmp_path: Path) -> None:
+    folder = tmp_path / "badges"
+    items = [("citations.json", b"{}\n"), ("pubs/x.svg", b"<svg/>"), ("pubs/y.json", b"")]
+    written = write_new_folder(folder, items, jail=tmp_path)
+    assert written == [folder / "citations.json", folder / "pubs" / "x.svg", folder / "pubs" / "y.json"]
+    assert {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == {
+        "citations.json": b"{}\n",
+        "pubs/x.svg": b"<svg/>",
+        "pubs/y.json": b"",
+    }
+    assert (folder / "pubs" / "x.svg").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["badges"]
+
+
+def test_write_new_folder_cut_short_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = os.write
+    calls = []
+
+    def full_disk(fd: int, data: Any) -> int:
+        calls.append(fd)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    items = [(f"{n}.json", b"{}") for n in range(5)]
+    with pytest.raises(StorageError, match="disk full"):
+        write_new_folder(tmp_path / "badges", items, jail=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_new_folder_never_mixes_with_a_folder_already_there(tmp_path: Path) -> None:
+    (tmp_path / "badges").mkdir()
+    (tmp_path / "badges" / "old.json").write_text("old")
+    with pytest.raises(StorageError):
+        write_new_folder(tmp_path / "badges", [("new.json", b"new")], jail=tmp_path)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["badges", "old.json"]
+
+
+def test_write_new_folder_refuses_a_way_out_of_the_jail(tmp_path: Path) -> None:
+    outside, data = tmp_path / "outside", tmp_path / "data"
+    outside.mkdir()
+    data.mkdir()
+    (data / "author").symlink_to(outside)
+    with pytest.raises(StorageError, match="symbolic link"):
+        write_new_folder(data / "author" / "badges", [("a.json", b"{}")], jail=data)
+    assert list(outside.iterdir()) == []
 
 
 # -- snapshots ---------------------------------------------------------------------------

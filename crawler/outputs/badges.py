@@ -32,17 +32,21 @@ from pathlib import Path
 from typing import Any
 
 from crawler.models import AuthorRecord
+from crawler.outputs.endpoint_schema import MAX_CACHE_SECONDS, MIN_CACHE_SECONDS
+from crawler.outputs.endpoint_schema import endpoint_problems as endpoint_problems
 from crawler.outputs.svg import STYLES, render_svg, svg_color
 from crawler.sources import SCHOLAR_NUMBERS, source_label
-from crawler.storage.atomic import confine, json_bytes, remove_file, write_all_if_changed
+from crawler.storage.atomic import (
+    confine,
+    json_bytes,
+    remove_file,
+    write_all_if_changed,
+    write_new_folder,
+)
 
 log = logging.getLogger(__name__)
 
 NUMBER_FORMATS = ("plain", "comma", "short")
-MIN_CACHE_SECONDS = 300  # shields.io caches an endpoint badge at least this long anyway
-# shields.io validates the endpoint with Joi's number(), which refuses integers
-# JavaScript cannot hold exactly (above Number.MAX_SAFE_INTEGER).
-MAX_CACHE_SECONDS = 2**53 - 1
 SHIELDS_FILE = "gs_data_shieldsio.json"
 BADGE_DIR = "badges"
 PUBS_DIR = "pubs"
@@ -206,86 +210,6 @@ def format_number(n: int, fmt: str) -> str:
     return str(n)
 
 
-# The endpoint schema of shields.io (https://shields.io/badges/endpoint-badge).
-_ENDPOINT_KEYS = (
-    "schemaVersion",
-    "label",
-    "message",
-    "color",
-    "labelColor",
-    "isError",
-    "namedLogo",
-    "logoSvg",
-    "logoColor",
-    "logoSize",
-    "logoWidth",
-    "logoPosition",  # accepted by shields.io for old badges; it does nothing
-    "style",
-    "cacheSeconds",
-)
-_NONEMPTY_STRING_KEYS = ("color", "labelColor", "namedLogo", "logoSvg", "logoColor", "logoSize", "style")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def endpoint_problems(obj: object) -> list[str]:
-    """What makes ``obj`` an invalid shields.io endpoint badge; ``[]`` when it is valid.
-
-    Stricter than shields.io where it costs nothing: ``style`` must be one of
-    the five styles and ``cacheSeconds`` at least 300 (shields.io raises lower
-    values to 300 silently); like shields.io, at most 2^53-1.
-    """
-    if not isinstance(obj, dict):
-        return [f"a badge must be a JSON object, not {type(obj).__name__}"]
-    problems: list[str] = []
-    for key in obj:
-        if key not in _ENDPOINT_KEYS:
-            problems.append(f"unknown key {key!r}")
-    version = obj.get("schemaVersion")
-    if "schemaVersion" not in obj:
-        problems.append("schemaVersion is missing")
-    elif not (_is_int(version) and version == 1):
-        problems.append(f"schemaVersion must be 1, not {version!r}")
-    if "label" not in obj:
-        problems.append("label is missing")
-    elif not isinstance(obj["label"], str):
-        problems.append(f"label must be a string, not {obj['label']!r}")
-    if "message" not in obj:
-        problems.append("message is missing")
-    elif not isinstance(obj["message"], str) or not obj["message"]:
-        problems.append(f"message must be a non-empty string, not {obj['message']!r}")
-    for key in _NONEMPTY_STRING_KEYS:
-        if key in obj and (not isinstance(obj[key], str) or not obj[key]):
-            problems.append(f"{key} must be a non-empty string, not {obj[key]!r}")
-    if "isError" in obj and not isinstance(obj["isError"], bool):
-        problems.append(f"isError must be true or false, not {obj['isError']!r}")
-    if "namedLogo" in obj and "logoSvg" in obj:
-        problems.append("namedLogo and logoSvg cannot both be given")
-    for key in ("logoColor", "logoSize"):
-        if key in obj and "namedLogo" not in obj:
-            problems.append(f"{key} needs namedLogo")
-    for key in ("logoWidth", "logoPosition"):
-        if key in obj:
-            value = obj[key]
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                problems.append(f"{key} must be a number, not {value!r}")
-            if "namedLogo" not in obj and "logoSvg" not in obj:
-                problems.append(f"{key} needs namedLogo or logoSvg")
-    if "style" in obj and isinstance(obj["style"], str) and obj["style"] and obj["style"] not in STYLES:
-        problems.append(f"style must be one of {', '.join(STYLES)}, not {obj['style']!r}")
-    if "cacheSeconds" in obj:
-        value = obj["cacheSeconds"]
-        if not _is_int(value):
-            problems.append(f"cacheSeconds must be an integer, not {value!r}")
-        elif value < MIN_CACHE_SECONDS:
-            problems.append(f"cacheSeconds must be at least {MIN_CACHE_SECONDS}, not {value}")
-        elif value > MAX_CACHE_SECONDS:
-            problems.append(f"cacheSeconds must be at most {MAX_CACHE_SECONDS}, not {value}")
-    return problems
-
-
 def endpoint_badge(label: str, message: str, style: BadgeStyle) -> dict[str, Any]:
     """A shields.io endpoint badge object, keys in a fixed order.
 
@@ -330,9 +254,13 @@ class _Writer:
 
     Badges are derived files (rebuilt from the snapshot), so they are renamed
     into place without an fsync each; the caller fsyncs their folders once.
+    ``fresh`` is a folder that does not exist yet: what goes in it is written
+    into a temporary folder renamed into place once (``write_new_folder``),
+    which costs the file system one rename instead of one per badge.
     """
 
     jail: Path
+    fresh: Path | None = None
     written: list[Path] = field(default_factory=list)
     produced: dict[Path, int] = field(default_factory=dict)
     confined: set[Path] = field(default_factory=set)
@@ -355,7 +283,15 @@ class _Writer:
         """Write what is queued, then remove what is doomed: a write that fails
         (a full disk) leaves every old badge in place."""
         pending, self.pending = self.pending, []
+        fresh, inside = self.fresh, []
+        if fresh is not None:
+            prefix = os.fspath(fresh) + os.sep
+            inside = [(os.fspath(p)[len(prefix) :], d) for p, d in pending if os.fspath(p).startswith(prefix)]
+            pending = [(p, d) for p, d in pending if not os.fspath(p).startswith(prefix)]
         self.written.extend(write_all_if_changed(pending, durable=False))
+        if fresh is not None and inside:
+            names = [(name.replace(os.sep, "/"), data) for name, data in inside]
+            self.written.extend(write_new_folder(fresh, names, jail=self.jail))
         doomed, self.doomed = self.doomed, []
         for path, why in doomed:
             if remove_file(path, durable=False):
@@ -439,7 +375,9 @@ def write_badges(
     author_dir = Path(author_dir)
     badge_dir = author_dir / BADGE_DIR
     pubs_dir = badge_dir / PUBS_DIR
-    out = _Writer(jail if jail is not None else author_dir.parent)
+    # A folder not there yet (an author's first run) is made whole, in one rename.
+    fresh = next((folder for folder in (badge_dir, pubs_dir) if not os.path.lexists(folder)), None)
+    out = _Writer(jail if jail is not None else author_dir.parent, fresh=fresh)
     m = record.metrics
     labels = style.labels
 

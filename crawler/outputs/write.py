@@ -5,22 +5,37 @@ against the latest good snapshot, write a snapshot only when the content
 changed, and (re)build ``gs_data.json`` and the badges from what is stored.
 ``write_outputs`` is the last part alone, for a snapshot imported from the
 past (``import-git``, ``import-html``) that turns out to be the newest.
+``clean_temp_files`` removes what a killed run left half-written.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crawler.errors import StorageError
 from crawler.models import AuthorRecord, format_time, utc_now
-from crawler.outputs.badges import BadgeStyle, write_badges
+from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, BadgeStyle, write_badges
 from crawler.outputs.gs_data import gs_data_dict
 from crawler.outputs.gs_history import HISTORY_FILE, write_history
 from crawler.outputs.manifest import fingerprint, outputs_current, record_outputs
 from crawler.policy.guard import GuardOptions, check, same_content
+from crawler.policy.match import MATCHES_DIR
 from crawler.policy.on_block import Estimate
-from crawler.storage.store import AuthorStore, BadSnapshot, json_bytes, sync_folders, write_if_changed
+from crawler.storage.store import (
+    SERIES_DIR,
+    SNAPSHOT_DIR,
+    AuthorStore,
+    BadSnapshot,
+    json_bytes,
+    remove_temp_files,
+    sync_folders,
+    write_if_changed,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,3 +134,24 @@ def accept_record(
     snapshot = store.write_snapshot(record)
     written = write_outputs(store, record, badge)
     return Accepted(True, snapshot, record, tuple(notes), (snapshot, *written), bad)
+
+
+def clean_temp_files(store: AuthorStore) -> None:
+    """Remove what a killed run left half-written in this author's folders.
+
+    Readers already ignore these files; removing them keeps the folder (and a
+    data branch built from it) tidy.  Safe because the lock is held.
+    """
+    root, data_dir = store.root, store.data_dir
+    series = store.series_names()
+    folders = [root, root / SNAPSHOT_DIR, root / BADGE_DIR, root / BADGE_DIR / PUBS_DIR, root / MATCHES_DIR]
+    folders.extend(root / SERIES_DIR / name / SNAPSHOT_DIR for name in series)
+    for folder in folders:
+        try:
+            removed = remove_temp_files(folder, jail=data_dir)
+        except StorageError as exc:
+            # Once is enough: the folders below it would say the same (a link out of the jail).
+            log.warning("%s; left as it is", exc)
+            return
+        for path in removed:
+            log.info("removed %s, left by an interrupted run", path)

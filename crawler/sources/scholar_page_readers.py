@@ -233,4 +233,9 @@ _CLASS_SEP_RE = re.compile(r"[ \t\n\r\f]+")
 
 def class_names(node: Node) -> list[str]:
     """A node's classes, split as HTML splits them."""
-    return _CLASS_SEP_RE.split(node.attributes.get("class") or "")
+    value = node.attributes.get("class") or ""
+    # Nearly every class attribute is printable ASCII with single spaces: then the one
+    # separator is " ", and str.split(" ") gives what the regular expression gives, faster.
+    if value.isascii() and value.isprintable() and "  " not in value:
+        return value.split(" ")
+    return _CLASS_SEP_RE.split(value)

@@ -19,17 +19,20 @@ import contextlib
 import errno
 import functools
 import itertools
-import json
 import os
 import re
+import shutil
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from crawler.errors import StorageError
+
+# Offered here too, beside the writers that write that form.
+from crawler.storage.json_form import indented_json as indented_json
+from crawler.storage.json_form import json_bytes as json_bytes
 
 # What atomic_write_bytes leaves behind when a run is killed between creating and renaming it.
 TEMP_NAME_RE = re.compile(r"^\..+\.tmp$")
@@ -297,120 +300,58 @@ def write_all_if_changed(items: Sequence[tuple[Path, bytes]], *, durable: bool =
     return [path for path, data in items if write_if_changed(path, data, durable=durable)]
 
 
-def json_bytes(value: Any) -> bytes:
-    """The one JSON form of every file we write: indented, UTF-8, trailing newline."""
-    return (indented_json(value) + "\n").encode("utf-8")
+def write_new_folder(folder: Path, items: Sequence[tuple[str, bytes]], *, jail: Path | None) -> list[Path]:
+    """Make ``folder``, which does not exist yet, holding ``items`` (``(name, data)``, a name
+    relative to the folder, ``/``-separated): the paths written.
 
-
-_INFINITY = float("inf")
-
-
-def _float_text(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value == _INFINITY:
-        return "Infinity"
-    if value == -_INFINITY:
-        return "-Infinity"
-    return float.__repr__(value)
-
-
-def _key_text(key: object) -> str:
-    """A key as json writes it: a string as it is, a number or true/false/null as its JSON text."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, float):
-        return _float_text(key)
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    if isinstance(key, int):
-        return int.__repr__(key)
-    raise _Refused
-
-
-class _Refused(Exception):
-    """A value json would refuse (or hand to ``default``): ``json.dumps`` itself says what."""
-
-
-def _indented(value: Any, parts: list[str], newline: str, depth: int) -> None:
-    # The checks in json.encoder's order: a str subclass (an enum's word) is its text, a
-    # bool is true/false before it is an int, an int subclass is written as an int.
-    if isinstance(value, str):
-        parts.append(encode_basestring(value))
-    elif value is None:
-        parts.append("null")
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif isinstance(value, int):
-        parts.append(int.__repr__(value))
-    elif isinstance(value, float):
-        parts.append(_float_text(value))
-    elif isinstance(value, (list, tuple, dict)):
-        if not value:
-            parts.append("{}" if isinstance(value, dict) else "[]")
-            return
-        if depth > _MAX_DEPTH:
-            raise _Refused
-        _container(value, parts, newline, depth)
-    else:
-        raise _Refused
-
-
-def _container(
-    value: list[Any] | tuple[Any, ...] | dict[Any, Any], parts: list[str], newline: str, depth: int
-) -> None:
-    """A non-empty list or object, one item a line; plain strings, integers and nulls (the
-    bulk of every file) written here, anything else by ``_indented``."""
-    inner = newline + "  "
-    keyed = isinstance(value, dict)
-    items: Iterable[tuple[Any, Any]] = value.items() if isinstance(value, dict) else enumerate(value)
-    lead, close = ("{" + inner, newline + "}") if keyed else ("[" + inner, newline + "]")
-    for key, item in items:
-        if keyed:
-            lead += encode_basestring(key if type(key) is str else _key_text(key)) + ": "
-        kind = type(item)
-        if kind is str:
-            parts.append(lead + encode_basestring(item))
-        elif kind is int:
-            parts.append(lead + int.__repr__(item))
-        elif item is None:
-            parts.append(lead + "null")
-        else:
-            parts.append(lead)
-            _indented(item, parts, inner, depth + 1)
-        lead = "," + inner
-    parts.append(close)
-
-
-# Deeper than any file of ours; a deeper (or circular) value is left to json.dumps and its errors.
-_MAX_DEPTH = 100
-
-
-def indented_json(value: Any) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False)``, the same text, about three times faster.
-
-    The standard library indents with its pure-Python encoder (its C encoder
-    does not indent); every snapshot, ``gs_data.json`` and ``fetch``'s output is
-    indented JSON, and a 999-publication record took 25 ms to encode.  A value
-    json would refuse, or one deeper than any file of ours (a circular one), is
-    handed to ``json.dumps``, which raises its own error.
+    The files are written straight into a hidden temporary folder beside it
+    (``.<name>.<pid>-<n>.tmp``, what ``remove_temp_files`` clears after a kill),
+    which is renamed into place once all are in: one rename instead of one per
+    file, and the folder is seen whole or not at all.  Derived files only: no
+    fsync here, the caller syncs the folders once (``sync_folders``).
     """
-    parts: list[str] = []
+    folder = Path(folder)
+    confine(folder, jail, whole=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    tmp: str | None = None
     try:
-        _indented(value, parts, "\n", 0)
-    except _Refused:
-        return json.dumps(value, indent=2, ensure_ascii=False)
-    return "".join(parts)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_name(folder)
+        os.mkdir(tmp)
+        made = {tmp}
+        for name, data in items:
+            path = f"{tmp}/{name}"
+            parent = path.rpartition("/")[0]
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            _write_new_file(path, data, flags)
+        # rename(2) onto a folder that appeared meanwhile fails rather than mixes the two.
+        os.rename(tmp, folder)
+        tmp = None
+    except OSError as exc:
+        raise StorageError(describe_os_error(exc, folder)) from exc
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    base = os.fspath(folder)
+    return [Path(f"{base}/{name}") for name, _ in items]
+
+
+def _write_new_file(path: str, data: bytes, flags: int) -> None:
+    fd = os.open(path, flags, 0o644)
+    try:
+        os.fchmod(fd, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:
-    """Remove the temporary files a killed run left in ``folder`` (not below it).
+    """Remove the temporary files and folders (``write_new_folder``'s) a killed run left in
+    ``folder`` (not below it).
 
     Only call this while holding the data folder's lock: then no other run can
     be halfway through writing one of them.
@@ -421,16 +362,31 @@ def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:
         # Names first, Path objects only for what goes: a badge folder holds hundreds of files.
         with os.scandir(folder) as entries:
             found = [
-                Path(entry.path) for entry in entries if TEMP_NAME_RE.match(entry.name) and entry.is_file()
+                (Path(entry.path), entry.is_dir(follow_symlinks=False))
+                for entry in entries
+                if TEMP_NAME_RE.match(entry.name) and (entry.is_file() or entry.is_dir(follow_symlinks=False))
             ]
     except (FileNotFoundError, NotADirectoryError):
         return removed
     except OSError as exc:
         raise StorageError(f"cannot list {folder}: {exc.strerror or exc}") from exc
-    for path in found:
-        if remove_file(path, jail=jail):
+    for path, is_folder in found:
+        if is_folder:
+            _remove_folder(path)
+            removed.append(path)
+        elif remove_file(path, jail=jail):
             removed.append(path)
     return removed
+
+
+def _remove_folder(path: Path) -> None:
+    """A temporary folder and what it holds; a link inside is removed, never followed."""
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot remove {path}: {exc.strerror or exc}") from exc
 
 
 def remove_file(path: Path, *, jail: Path | None = None, durable: bool = True) -> bool:
