@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -472,3 +473,57 @@ def test_compiled_templates_are_kept_in_the_users_cache(
     (tmp_path / "a-file").write_bytes(b"")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))  # no folder can be made there
     assert build("fifth") == first and sorted(parsed) == ["author.html", "base.html", "index.html"]
+
+
+def test_compiled_templates_are_loaded_only_from_a_private_folder(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiled templates are code: a cache folder that its group or others may write, another
+    user's folder or a link is neither loaded from nor written to; the pages are the same."""
+    import jinja2
+
+    import crawler.history.dashboard.build as site_module
+
+    parsed: list[str] = []
+    original = jinja2.Environment._parse
+
+    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
+        parsed.append(str(name))
+        return original(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+
+    def build(name: str) -> dict[str, bytes]:
+        monkeypatch.setattr(site_module, "_ENV", None)  # as in a new process
+        parsed.clear()
+        out = tmp_path / name
+        build_site(lab, out, as_of=AS_OF, workers=1)
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    all_three = ["author.html", "base.html", "index.html"]
+    first = build("first")
+    (folder,) = {path.parent for path in cache.rglob("*.cache")}
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert build("kept") == first and parsed == []
+
+    folder.chmod(0o777)  # anyone may put a file there: nothing is loaded from it
+    assert build("shared") == first and sorted(parsed) == all_three
+    folder.chmod(0o770)
+    assert build("group") == first and sorted(parsed) == all_three
+    folder.chmod(0o700)
+    assert build("private again") == first and parsed == []
+
+    elsewhere = tmp_path / "elsewhere"
+    folder.rename(elsewhere)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    assert build("linked") == first and sorted(parsed) == all_three
+    assert sorted(p.name for p in elsewhere.iterdir()) == sorted(p.name for p in elsewhere.glob("*.cache"))
+
+    if os.geteuid() == 0:  # another user's folder, which only root can make here
+        folder.unlink()
+        folder.mkdir(mode=0o700)
+        os.chown(folder, 65534, 65534)
+        assert build("another user's") == first and sorted(parsed) == all_three
+        assert list(folder.iterdir()) == []

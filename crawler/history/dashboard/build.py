@@ -35,6 +35,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -138,6 +139,8 @@ def _template_cache(jinja2: Any) -> Any:
 
     class Cache(jinja2.BytecodeCache):  # type: ignore[misc]
         def load_bytecode(self, bucket: Any) -> None:
+            if not _private_folder(folder):
+                return  # compiled anew: code is loaded only from a folder no one else can write
             try:
                 bucket.bytecode_from_string(
                     read_bounded(folder / f"{bucket.key}.cache", limit=MAX_SETTINGS_BYTES)
@@ -147,7 +150,9 @@ def _template_cache(jinja2: Any) -> Any:
 
         def dump_bytecode(self, bucket: Any) -> None:
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if not _private_folder(folder):
+                    return
                 atomic_write_bytes(
                     folder / f"{bucket.key}.cache", bucket.bytecode_to_string(), jail=folder, durable=False
                 )
@@ -155,6 +160,20 @@ def _template_cache(jinja2: Any) -> Any:
                 log.debug("compiled template not kept in %s: %s", folder, exc)
 
     return Cache()
+
+
+def _private_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a real folder (not a link) of the user running the build, which
+    neither its group nor others may write: compiled templates are code, and are loaded only
+    from such a folder."""
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+    if not private:
+        log.debug("compiled templates not kept in %s: not a private folder of this user", folder)
+    return private
 
 
 def _compile_templates() -> None:
