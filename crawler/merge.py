@@ -163,6 +163,11 @@ def _read_snapshot(folder: Path, rel: str, scholar_id: str) -> tuple[bytes, Iden
     return data, identity, record
 
 
+def _left_behind(rel: str) -> bool:
+    """A write cut short (a temporary file or folder) or the shard's own note: never taken."""
+    return rel == ATTEMPT_FILE or any(TEMP_NAME_RE.match(part) for part in rel.split("/"))
+
+
 def _walk(folder: Path) -> _Walk:
     """The files below a shard's author folder, and what is there but not a regular file."""
     ignored: list[str] = []
@@ -176,7 +181,7 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) 
     names, ignored = walk
     brought.refused.update(ignored)
     for rel in names:
-        if TEMP_NAME_RE.match(rel.rpartition("/")[2]) or rel == ATTEMPT_FILE:
+        if _left_behind(rel):
             # A write cut short, and the shard's own note of its last attempt (never
             # published; the folder merged into keeps its own): nothing to take.
             continue
@@ -353,10 +358,9 @@ def _take_outputs(
 
 
 def _moved_whole(brought: _Brought, folder: Path, target: Path, take: _Take, summary: MergeSummary) -> bool:
-    """With ``move``, an author the data folder does not hold yet, whose shard folder holds
-    only files that passed their checks, is moved in as one folder (its snapshots fsynced
-    first): one rename for its hundreds of files.  The shard's note of its last attempt and
-    writes it left cut short go with it and are removed."""
+    """With ``move``, an author the data folder does not hold yet, whose shard folder holds only
+    files that passed their checks, is moved in as one folder (its snapshots fsynced first): one
+    rename for its hundreds of files.  What ``_left_behind`` names goes with it and is removed."""
     state = brought.outputs.get(STATE_FILE)
     if (
         not take.move
@@ -377,10 +381,7 @@ def _moved_whole(brought: _Brought, folder: Path, target: Path, take: _Take, sum
                 return False
     expected = {rel: brought.read[rel] for rel in (*brought.snapshots, *brought.outputs)}
 
-    def left_behind(rel: str) -> bool:
-        return rel == ATTEMPT_FILE or TEMP_NAME_RE.match(rel.rpartition("/")[2]) is not None
-
-    moved = take.batch.move_folder(folder, target, expected, durable=brought.snapshots, drop=left_behind)
+    moved = take.batch.move_folder(folder, target, expected, durable=brought.snapshots, drop=_left_behind)
     if moved is not Moved.MOVED:
         take.other_file_system = moved is Moved.OTHER_FILE_SYSTEM
         return False

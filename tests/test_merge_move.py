@@ -272,3 +272,26 @@ def _badge_json() -> bytes:
     from crawler.outputs.badges import BadgeStyle, endpoint_badge
 
     return atomic.json_bytes(endpoint_badge("citations", "12", BadgeStyle()))
+
+
+@pytest.mark.parametrize("how", [(), ("--move",)], ids=["copy", "move"])
+def test_a_badge_folder_left_half_written_in_a_shard_is_neither_taken_nor_named(
+    tmp_path: Path, two_shards: Shards, how: tuple[str, ...]
+) -> None:
+    """A run killed while it wrote a new badge folder leaves it under its hidden temporary name
+    (``.<name>.<pid>-<n>.tmp``) with files inside: like a temporary file, it is a write cut
+    short, left out of the merge without a warning about each of its files."""
+    ids, dirs = two_shards
+    shards = copies(dirs, tmp_path / "artifacts")
+    sid = authors_in(shards[0])[0]
+    badges = next(p for p in (shards[0] / sid).rglob("*") if p.is_dir() and p.name == "pubs")
+    left = badges.parent / ".pubs.4242-7.tmp"
+    shutil.copytree(badges, left)
+    assert len(list(left.iterdir())) >= 2
+    names = sorted(p.name for p in badges.iterdir())
+    into = tmp_path / "merged"
+    result = scholar_stats("merge", *shards, "--into", into, "--config", write_config(tmp_path, ids), *how)
+    assert result.returncode == 0, result.stderr
+    assert ".tmp" not in result.stderr and "not merged" not in result.stderr, result.stderr
+    assert not [p for p in into.rglob("*") if p.name.endswith(".tmp")]
+    assert sorted(p.name for p in (into / badges.relative_to(shards[0])).iterdir()) == names

@@ -8,7 +8,7 @@ import enum
 import errno
 import os
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,6 +138,7 @@ class Batch:
                 return Moved.CHANGED
             for rel in dropped:
                 os.unlink(f"{tmp}/{rel}")
+            _remove_emptied(tmp, dropped, expected)
             for rel, (_, mode) in found.items():
                 if rel in expected and mode != 0o644:
                     os.chmod(f"{tmp}/{rel}", 0o644)
@@ -246,3 +247,13 @@ class Taking:
         self.batch.commit()
         doomed, self.doomed = self.doomed, []
         self.removed.extend(p for p in doomed if remove_file(p, jail=self.into, durable=False))
+
+
+def _remove_emptied(root: str, dropped: Sequence[str], kept: Iterable[str]) -> None:
+    """Remove the folders below ``root`` that held only ``dropped`` files (a folder written
+    whole under a temporary name and cut short), deepest first; folders of ``kept`` stay."""
+    needed = {rel.rsplit("/", i)[0] for rel in kept for i in range(1, rel.count("/") + 1)}
+    emptied = {rel.rsplit("/", i)[0] for rel in dropped for i in range(1, rel.count("/") + 1)} - needed
+    for rel in sorted(emptied, key=lambda rel: rel.count("/"), reverse=True):
+        with contextlib.suppress(OSError):  # something else is still there: it stays
+            os.rmdir(f"{root}/{rel}")
