@@ -279,6 +279,7 @@ UNJAILED_WRITERS = {
     "crawler/storage/batch.py:move:rename": "into a folder confined by merge before writing",
     "crawler/storage/batch.py:move_folder:rename": "into a folder confined by merge before writing",
     "crawler/storage/batch.py:move_folder:unlink": "inside the folder it just moved in",
+    "crawler/storage/batch.py:_remove_emptied:rmdir": "emptied folders inside the folder it just moved in",
     "crawler/storage/batch.py:commit:replace": "its temporaries, onto paths confined by merge",
     "crawler/storage/batch.py:discard:unlink": "its own temporary files",
     "crawler/storage/batch.py:discard:rename": "what it moved in, back where it came from",
