@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -434,11 +435,12 @@ def test_json_exports_are_the_bytes_export_writes(values: list[Any]) -> None:
         json_table({**data, "last": data["last"][:-1]}, columns)
 
 
-def test_compiled_templates_are_kept_in_the_users_cache(
+def templates_compiled(
     lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A later build loads the compiled templates instead of compiling them again; a cache that
-    is damaged or cannot be written only costs the compiling."""
+) -> tuple[list[str], Callable[[str], dict[str, bytes]]]:
+    """The names of the templates compiled by the latest build (a list kept up to date), and a
+    build into ``tmp_path/<name>`` as in a new process, with ``tmp_path/cache`` as the user's
+    cache folder: its files."""
     import jinja2
 
     import crawler.history.dashboard.build as site_module
@@ -451,8 +453,7 @@ def test_compiled_templates_are_kept_in_the_users_cache(
         return original(self, source, name, filename)
 
     monkeypatch.setattr(jinja2.Environment, "_parse", parse)
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
     def build(name: str) -> dict[str, bytes]:
         monkeypatch.setattr(site_module, "_ENV", None)  # as in a new process
@@ -460,6 +461,17 @@ def test_compiled_templates_are_kept_in_the_users_cache(
         out = tmp_path / name
         build_site(lab, out, as_of=AS_OF, workers=1)
         return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    return parsed, build
+
+
+def test_compiled_templates_are_kept_in_the_users_cache(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later build loads the compiled templates instead of compiling them again; a cache that
+    is damaged or cannot be written only costs the compiling."""
+    parsed, build = templates_compiled(lab, tmp_path, monkeypatch)
+    cache = tmp_path / "cache"
 
     first = build("first")
     assert sorted(parsed) == ["author.html", "base.html", "index.html"]
@@ -480,27 +492,8 @@ def test_compiled_templates_are_loaded_only_from_a_private_folder(
 ) -> None:
     """Compiled templates are code: a cache folder that its group or others may write, another
     user's folder or a link is neither loaded from nor written to; the pages are the same."""
-    import jinja2
-
-    import crawler.history.dashboard.build as site_module
-
-    parsed: list[str] = []
-    original = jinja2.Environment._parse
-
-    def parse(self: jinja2.Environment, source: str, name: str | None, filename: str | None) -> Any:
-        parsed.append(str(name))
-        return original(self, source, name, filename)
-
-    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    parsed, build = templates_compiled(lab, tmp_path, monkeypatch)
     cache = tmp_path / "cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-
-    def build(name: str) -> dict[str, bytes]:
-        monkeypatch.setattr(site_module, "_ENV", None)  # as in a new process
-        parsed.clear()
-        out = tmp_path / name
-        build_site(lab, out, as_of=AS_OF, workers=1)
-        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
     all_three = ["author.html", "base.html", "index.html"]
     first = build("first")

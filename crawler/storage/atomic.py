@@ -103,9 +103,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, jail: Path | None = None, dur
     # 30,000 small files this way and the file object costs more than the write.
     with _replacing(Path(path), jail, durable) as fd:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             if durable:
                 os.fsync(fd)
         finally:
@@ -342,11 +340,16 @@ def _write_new_file(path: str, data: bytes, flags: int) -> None:
     fd = os.open(path, flags, 0o644)
     try:
         os.fchmod(fd, 0o644)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
     finally:
         os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` whole to ``fd``: one ``os.write`` may take only part of it."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def remove_temp_files(folder: Path, *, jail: Path | None = None) -> list[Path]:

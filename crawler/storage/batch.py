@@ -20,6 +20,7 @@ from crawler.storage.atomic import (
     holds,
     remove_file,
     temp_name,
+    write_all,
 )
 
 Identity = tuple[int, int, int, int]
@@ -63,9 +64,7 @@ class Batch:
             fd, tmp = create_temp(path)
             try:
                 os.fchmod(fd, 0o644)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, data)
             finally:
                 os.close(fd)
         except OSError as exc:
