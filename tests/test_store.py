@@ -520,3 +520,17 @@ def test_indented_json_refuses_a_circular_value_as_json_dumps_does() -> None:
     loop.append(loop)
     with pytest.raises(ValueError, match="Circular reference"):
         indented_json(loop)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o000])
+def test_write_new_folder_files_are_readable_by_all_whatever_the_umask(tmp_path: Path, mask: int) -> None:
+    folder = tmp_path / "badges"
+    items = [("a.json", b"1"), ("pubs/b.svg", b"2"), ("pubs/c.json", b"3"), ("pubs/deeper/d.json", b"4")]
+    old = os.umask(mask)
+    try:
+        write_new_folder(folder, items, jail=tmp_path)
+    finally:
+        os.umask(old)
+    modes = {name: (folder / name).stat().st_mode & 0o777 for name, _ in items}
+    assert modes == {name: 0o644 for name, _ in items}
+    assert {name: (folder / name).read_bytes() for name, _ in items} == dict(items)
