@@ -80,7 +80,9 @@ def outputs_current(author_dir: Path, print_: str) -> bool:
     return True
 
 
-def record_outputs(author_dir: Path, print_: str, files: Mapping[Path, int], *, jail: Path) -> None:
+def record_outputs(
+    author_dir: Path, print_: str, files: Mapping[str, int] | Mapping[Path, int], *, jail: Path
+) -> None:
     """Write the manifest for outputs just built (after their folders were fsynced): name -> size."""
     prefix = len(os.fspath(author_dir)) + 1
     sizes = {os.fspath(path)[prefix:].replace(os.sep, "/"): size for path, size in files.items()}

@@ -11,6 +11,7 @@ past (``import-git``, ``import-html``) that turns out to be the newest.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -79,7 +80,8 @@ def write_outputs(
     gs_data = json_bytes(
         gs_data_dict(record, updated=record.fetched_at, stale_since=stale_since, estimate=estimate)
     )
-    produced: dict[Path, int] = {author_dir / "gs_data.json": len(gs_data)}
+    # Plain strings for the names: an author's outputs are hundreds of files.
+    produced: dict[str, int] = {os.path.join(author_dir, "gs_data.json"): len(gs_data)}
     if write_if_changed(author_dir / "gs_data.json", gs_data, jail=data_dir, durable=False):
         written.append(author_dir / "gs_data.json")
     written.extend(
@@ -96,9 +98,9 @@ def write_outputs(
     if write_history(store):
         written.append(author_dir / HISTORY_FILE)
     if (author_dir / HISTORY_FILE).is_file():
-        produced[author_dir / HISTORY_FILE] = (author_dir / HISTORY_FILE).stat().st_size
+        produced[os.path.join(author_dir, HISTORY_FILE)] = (author_dir / HISTORY_FILE).stat().st_size
     # Derived files get no fsync each: one per folder makes their renames last.
-    sync_folders(path.parent for path in produced)
+    sync_folders({os.path.dirname(path) for path in produced})
     record_outputs(author_dir, print_, produced, jail=data_dir)
     return written
 
