@@ -270,7 +270,7 @@ class _Writer:
 
     def _confine(self, path: str) -> None:
         # Hundreds of badges share three folders: each folder's way is checked once.
-        folder = os.path.dirname(path)
+        folder = path.rpartition(os.sep)[0]
         if folder not in self.confined:
             confine(Path(path), self.jail)
             self.confined.add(folder)

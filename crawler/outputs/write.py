@@ -100,7 +100,7 @@ def write_outputs(
     if (author_dir / HISTORY_FILE).is_file():
         produced[os.path.join(author_dir, HISTORY_FILE)] = (author_dir / HISTORY_FILE).stat().st_size
     # Derived files get no fsync each: one per folder makes their renames last.
-    sync_folders({os.path.dirname(path) for path in produced})
+    sync_folders({path.rpartition(os.sep)[0] for path in produced})
     record_outputs(author_dir, print_, produced, jail=data_dir)
     return written
 

@@ -324,8 +324,7 @@ def write_new_folder(folder: Path, items: Sequence[tuple[str, bytes]], *, jail: 
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-    base = os.fspath(folder)
-    return [Path(f"{base}/{name}") for name, _ in items]
+    return [folder / name for name, _ in items]
 
 
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
