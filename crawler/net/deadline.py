@@ -160,9 +160,14 @@ class Cutter:
         worker.jobs.put(work)
         no_answer = False
         try:
+            # Woken once, when the request is done, unless it takes longer than the time
+            # allowed for an answer: only then is it asked whether the headers are in.
+            finished = False
             if answer_within is not None and answer_within < deadline.remaining():
-                no_answer = not answered.wait(answer_within)
-            finished = not no_answer and done.wait(max(0.0, deadline.remaining()))
+                finished = done.wait(answer_within)
+                no_answer = not finished and not answered.is_set()
+            if not finished and not no_answer:
+                finished = done.wait(max(0.0, deadline.remaining()))
         finally:
             if not done.is_set():
                 cancelled.set()
