@@ -1,6 +1,6 @@
 """A lab's run, measured against the bare requests it makes.
 
-    python bench/bench_run.py [--authors 50] [--publications 300] [--repeat 3] [--latency 0 ...]
+    python bench/bench_run.py [--authors 50] [--publications 300] [--repeat 3] [--latency 0 ...] [--tmp DIR]
 
 Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
 leaves the machine), with ``--authors`` generated profiles of
@@ -28,7 +28,9 @@ done: on a file system without a journal (ext4 as this machine has it) a file
 created within a minute or more of many files being removed costs far more,
 as the kernel looks past each recently freed inode before it takes one; a
 lab run timed right after the previous turn's folders were removed measured
-that, not the run.  Targets: lab run within 2x the bare requests, no-op run
+that, not the run.  Other processes removing files on the same file system
+still do; ``--tmp /dev/shm`` (a tmpfs) measures the same with the disk left
+out.  Targets: lab run within 2x the bare requests, no-op run
 at most 0.6 s beyond them.  Prints a Markdown table on stdout; exits 1 if a
 target is missed.
 
@@ -197,6 +199,7 @@ def report(args: argparse.Namespace, latency: float, n_requests: int, files: int
         f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
         f"{files} files in the data folder; "
         f"{f'{latency * 1000:g} ms added to each request; ' if latency else 'no latency added; '}"
+        f"data folders in {args.tmp or tempfile.gettempdir()}; "
         f"median of {args.repeat} "
         f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
         f"load average {os.getloadavg()[0]:.1f} at the end)\n"
@@ -250,12 +253,20 @@ def main() -> int:
         metavar="SECONDS",
         help="wait before answering each request (default 0: 127.0.0.1 as it is); may be repeated",
     )
+    parser.add_argument(
+        "--tmp",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="where the data folders are made (default: the system's temporary folder); "
+        "a tmpfs such as /dev/shm takes the disk out of the figures",
+    )
     args = parser.parse_args()
     clean_environment()
     logging.getLogger("crawler").setLevel(logging.ERROR)
     ids = [scholar_id(n) for n in range(args.authors)]
     met = True
-    with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+    with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-run-", dir=args.tmp) as tmp:
         for n, sid in enumerate(ids):
             replay.add_profile(sid, args.publications, seed=n)
         for latency in args.latency or [0.0]:
