@@ -522,8 +522,16 @@ def test_indented_json_refuses_a_circular_value_as_json_dumps_does() -> None:
         indented_json(loop)
 
 
+@pytest.mark.parametrize("by_folder", [True, False], ids=["opened-in-folder", "opened-by-path"])
 @pytest.mark.parametrize("mask", [0o022, 0o077, 0o000])
-def test_write_new_folder_files_are_readable_by_all_whatever_the_umask(tmp_path: Path, mask: int) -> None:
+def test_write_new_folder_files_are_readable_by_all_whatever_the_umask(
+    tmp_path: Path, mask: int, by_folder: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawler.storage import atomic
+
+    if by_folder and not atomic._BY_FOLDER:
+        pytest.skip("files cannot be opened relative to a folder here")
+    monkeypatch.setattr(atomic, "_BY_FOLDER", by_folder)
     folder = tmp_path / "badges"
     items = [("a.json", b"1"), ("pubs/b.svg", b"2"), ("pubs/c.json", b"3"), ("pubs/deeper/d.json", b"4")]
     old = os.umask(mask)

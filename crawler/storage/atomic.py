@@ -328,25 +328,33 @@ def write_new_folder(folder: Path, items: Sequence[tuple[str, bytes]], *, jail: 
 
 
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+# Where a file can be opened relative to an open folder (everywhere but Windows).
+_BY_FOLDER = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
 
 
 def _fill_new_folder(tmp: str, items: Sequence[tuple[str, bytes]]) -> None:
     """Write ``items`` into the folder ``tmp``, just made: each file opened by its name in a
     descriptor of its folder (the kernel does not walk the whole path again for each of
     hundreds of files), and set to mode 0644 only when the umask took some of it away
-    (the first file says: one ``fchmod`` per folder instead of one per file)."""
+    (the first file says; under the usual umask no file needs an ``fchmod``)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    folders: dict[str, int] = {}
+    folders: dict[str, int | None] = {}
     chmod: bool | None = None
     try:
-        folders[""] = os.open(tmp, _FOLDER_FLAGS)
+        folders[""] = os.open(tmp, _FOLDER_FLAGS) if _BY_FOLDER else None
         for name, data in items:
             parent, _, base = name.rpartition("/")
-            where = folders.get(parent)
-            if where is None:
+            if parent not in folders:
                 os.makedirs(f"{tmp}/{parent}", exist_ok=True)
-                where = folders[parent] = os.open(f"{tmp}/{parent}", _FOLDER_FLAGS | os.O_NOFOLLOW)
-            fd = os.open(base, flags, 0o644, dir_fd=where)
+                folders[parent] = (
+                    os.open(f"{tmp}/{parent}", _FOLDER_FLAGS | os.O_NOFOLLOW) if _BY_FOLDER else None
+                )
+            where = folders[parent]
+            fd = (
+                os.open(base, flags, 0o644, dir_fd=where)
+                if where is not None
+                else os.open(f"{tmp}/{name}", flags, 0o644)
+            )
             try:
                 if chmod is None:
                     chmod = stat.S_IMODE(os.fstat(fd).st_mode) != 0o644
@@ -356,8 +364,9 @@ def _fill_new_folder(tmp: str, items: Sequence[tuple[str, bytes]]) -> None:
             finally:
                 os.close(fd)
     finally:
-        for fd in folders.values():
-            os.close(fd)
+        for folder_fd in folders.values():
+            if folder_fd is not None:
+                os.close(folder_fd)
 
 
 def write_all(fd: int, data: bytes) -> None:
