@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     need = args.authors * args.snapshots * (args.publications * SNAPSHOT_BYTES_PER_PUB + 2048)
     if no_room(args, need, tmp_root):
         return 2
-    env = dict(os.environ)
+    # The bytecode cache is written by the first, untimed runs, as an install writes it: with
+    # PYTHONDONTWRITEBYTECODE every run would compile our modules again.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     work = Path(tempfile.mkdtemp(prefix="scholar-stats-bench-site-", dir=tmp_root))
     data = args.data_dir or work / "data"
     try:
