@@ -285,3 +285,26 @@ def test_reading_the_configuration_loads_no_badge_writer() -> None:
     loaded = modules_after(["site", "--help"])
     assert "crawler.config" in loaded
     assert sorted(loaded & {"crawler.outputs.badges", "crawler.storage.atomic"}) == []
+
+
+def test_site_leaves_what_it_loaded_out_of_the_last_collection(tmp_path: Path) -> None:
+    """The process ends once the site is written: what it loaded and drew is frozen out of the
+    garbage collector's reach, so the collection at the interpreter's exit does not walk it (a
+    sixth of a small site's CPU time, docs/benchmarks.md)."""
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    argv = ["site", "--data-dir", str(data), "--out", str(tmp_path / "site")]
+    code = (
+        "import gc, sys\n"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects()), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    frozen, tracked = map(int, result.stderr.split()[-2:])
+    assert frozen > 10 * tracked, (frozen, tracked)
