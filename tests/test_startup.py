@@ -289,8 +289,8 @@ def test_reading_the_configuration_loads_no_badge_writer() -> None:
 
 def test_site_leaves_what_it_loaded_out_of_the_last_collection(tmp_path: Path) -> None:
     """The process ends once the site is written: what it loaded and drew is frozen out of the
-    garbage collector's reach, so the collection at the interpreter's exit does not walk it (a
-    sixth of a small site's CPU time, docs/benchmarks.md)."""
+    garbage collector's reach, so the collection at the interpreter's exit does not walk it (about
+    a tenth of a small site's CPU time, docs/benchmarks.md)."""
     from test_site import write_lab
 
     data = write_lab(tmp_path / "data")

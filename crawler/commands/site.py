@@ -54,7 +54,7 @@ def site_command(
     result = build_site(data_dir, folder, title=title or settings.site_title, authors=authors)
     # The process ends once this is said: what it loaded and drew, frozen out of the garbage
     # collector's reach, is neither walked nor taken apart by the collection at the
-    # interpreter's exit (a sixth of a one-author build's CPU time).
+    # interpreter's exit (about a tenth of a one-author build's CPU time).
     gc.freeze()
     click.echo(
         f"{len(result.authors)} author{'s' if len(result.authors) != 1 else ''}: "

@@ -111,7 +111,7 @@ def _yearly(totals: list[tuple[float, int]]) -> list[tuple[str, int]]:
     for year in range(first, last + 1):
         # The last point before the next year begins, if the year has one.
         end = bisect.bisect_left(times, datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
-        if end and (year == first or times[end - 1] >= datetime(year, 1, 1, tzinfo=UTC).timestamp()):
+        if end and times[end - 1] >= datetime(year, 1, 1, tzinfo=UTC).timestamp():
             t, value = totals[end - 1]
             rows.append((charts.day(t), value))
     return rows
