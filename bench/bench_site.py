@@ -64,11 +64,11 @@ PAGE_BYTES_TARGET = 1_000_000
 
 def _row(label: str, cache: str, results: list[Measure]) -> str:
     times = sorted(r.seconds for r in results)
-    spread = f" ({times[0]:.1f}-{times[-1]:.1f})" if len(times) > 1 else ""
+    spread = f" ({times[0]:.2f}-{times[-1]:.2f})" if len(times) > 1 else ""
     failed = "" if all(r.status == 0 for r in results) else " (failed)"
     return (
-        f"| {label}{failed} | {cache} | {len(results)} | {statistics.median(times):.1f}{spread} | "
-        f"{statistics.median(r.cpu_seconds for r in results):.1f} | {max(r.pss_mib for r in results):.0f} |"
+        f"| {label}{failed} | {cache} | {len(results)} | {statistics.median(times):.2f}{spread} | "
+        f"{statistics.median(r.cpu_seconds for r in results):.2f} | {max(r.pss_mib for r in results):.0f} |"
     )
 
 
@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     need = args.authors * args.snapshots * (args.publications * SNAPSHOT_BYTES_PER_PUB + 2048)
     if no_room(args, need, tmp_root):
         return 2
-    env = dict(os.environ)
+    # The bytecode cache is written by the first, untimed runs, as an install writes it: with
+    # PYTHONDONTWRITEBYTECODE every run would compile our modules again.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     work = Path(tempfile.mkdtemp(prefix="scholar-stats-bench-site-", dir=tmp_root))
     data = args.data_dir or work / "data"
     try:

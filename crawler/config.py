@@ -56,7 +56,7 @@ from crawler.net.options import (
     check_proxy,
 )
 from crawler.net.redact import remember_url
-from crawler.outputs.badges import BadgeStyle
+from crawler.outputs.badge_style import BadgeStyle
 from crawler.policy.guard import GuardOptions
 from crawler.policy.on_block import (
     DEFAULT_POLICY,

@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler.cli import main
 from crawler.history.dashboard import build_site
 from crawler.history.dashboard.build import MARKER
-from crawler.history.dashboard.index_page import group_totals
+from crawler.history.dashboard.index_page import _yearly, daily, group_totals
 from crawler.history.dashboard.timeline import load_author
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.storage.stale import mark_stale
@@ -204,6 +204,26 @@ def test_group_totals_add_each_authors_newest_count(lab: Path, tmp_path: Path) -
             expected += seen[-1].metrics.citations if seen else 0  # type: ignore[operator]
         assert total == expected
     assert group_totals([[(1.0, 5), (3.0, None), (4.0, 7)], [(2.0, 10)]]) == [(1.0, 5), (2.0, 15), (4.0, 17)]
+
+
+def test_the_group_by_day_and_by_year_keeps_the_last_point_of_each() -> None:
+    """The index's chart keeps a point a UTC day, its table a row a year (none for a year without a
+    point); each is the last of its day or year."""
+
+    def at(text: str) -> float:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+    points = [
+        (at("2019-12-31T06:00:00"), 1),
+        (at("2019-12-31T23:59:59"), 2),
+        (at("2020-01-01T00:00:00"), 3),
+        (at("2020-07-01T12:00:00"), 4),
+        (at("2022-03-01T00:00:00"), 5),
+        (at("2022-03-01T18:00:00"), 6),
+    ]
+    assert daily(points) == [points[1], points[2], points[3], points[5]]
+    assert _yearly(daily(points)) == [("2019-12-31", 2), ("2020-07-01", 4), ("2022-03-01", 6)]
+    assert daily([]) == [] and _yearly([]) == []
 
 
 def test_exports_beside_the_page_match_export(lab: Path, tmp_path: Path) -> None:

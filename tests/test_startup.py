@@ -252,3 +252,59 @@ def test_a_fetch_parses_with_the_objects_of_its_imports_frozen(replay, tmp_path:
     # By the first page: httpx, click and the configuration frozen; what is left for the
     # collector is mostly what was loaded for the fetch itself (the source, the parser).
     assert frozen > 2 * tracked, (frozen, tracked)
+
+
+# What a `site` build of a small folder (one process) has no use for: the export's module (the
+# worker pool, the group's totals, the table writers behind it; the dashboard's rows come from
+# ``history.metrics_rows``), the badge writer (the configuration holds only the badge style,
+# ``outputs.badge_style``), the pool itself, and the guard's checks of a record.
+NOT_FOR_A_SMALL_SITE = (
+    "crawler.history.export",
+    "crawler.history.group",
+    "crawler.outputs.badges",
+    "crawler.outputs.group_numbers",
+    "multiprocessing.pool",
+    "concurrent.futures",
+)
+
+
+def test_a_small_site_loads_only_what_it_draws(tmp_path: Path) -> None:
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    out = tmp_path / "site"
+    loaded = modules_after(["site", "--data-dir", str(data), "--out", str(out)], prints_help=False)
+    assert "crawler.history.dashboard.author_page" in loaded  # pages were drawn
+    assert (out / "index.html").is_file()
+    assert sorted(loaded & set(NOT_FOR_A_SMALL_SITE)) == []
+
+
+def test_reading_the_configuration_loads_no_badge_writer() -> None:
+    """``Config`` holds a ``BadgeStyle``: its module checks a style without the writer (and the
+    file writing, compression and logging behind it)."""
+    loaded = modules_after(["site", "--help"])
+    assert "crawler.config" in loaded
+    assert sorted(loaded & {"crawler.outputs.badges", "crawler.storage.atomic"}) == []
+
+
+def test_site_leaves_what_it_loaded_out_of_the_last_collection(tmp_path: Path) -> None:
+    """The process ends once the site is written: what it loaded and drew is frozen out of the
+    garbage collector's reach, so the collection at the interpreter's exit does not walk it (about
+    a tenth of a small site's CPU time, docs/benchmarks.md)."""
+    from test_site import write_lab
+
+    data = write_lab(tmp_path / "data")
+    argv = ["site", "--data-dir", str(data), "--out", str(tmp_path / "site")]
+    code = (
+        "import gc, sys\n"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects()), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    frozen, tracked = map(int, result.stderr.split()[-2:])
+    assert frozen > 10 * tracked, (frozen, tracked)

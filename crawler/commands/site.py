@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import click
@@ -51,6 +52,10 @@ def site_command(
     data_dir = data_dir if data_dir is not None else settings.data_dir
     folder = out or data_dir / SITE_FOLDER
     result = build_site(data_dir, folder, title=title or settings.site_title, authors=authors)
+    # The process ends once this is said: what it loaded and drew, frozen out of the garbage
+    # collector's reach, is neither walked nor taken apart by the collection at the
+    # interpreter's exit (about a tenth of a one-author build's CPU time).
+    gc.freeze()
     click.echo(
         f"{len(result.authors)} author{'s' if len(result.authors) != 1 else ''}: "
         f"{len(result.written)} file{'s' if len(result.written) != 1 else ''} written"

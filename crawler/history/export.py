@@ -35,7 +35,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,11 +43,13 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.errors import UsageError
 from crawler.history.group import GROUP_COLUMNS, group_rows
+from crawler.history.metrics_rows import METRICS_COLUMNS as METRICS_COLUMNS
+from crawler.history.metrics_rows import YEARS_COLUMNS as YEARS_COLUMNS
+from crawler.history.metrics_rows import fields_row as fields_row
+from crawler.history.metrics_rows import metrics_row as metrics_row
 from crawler.history.periods import FREQUENCIES, group_by_period, in_window
 from crawler.history.snapshots import (
     HeaderReader,
-    HeadFields,
-    SnapshotHeader,
     first_readable,
     read_publications_or_none,
     resolve_authors,
@@ -96,22 +98,7 @@ class Format(TextEnum):
 
 WHATS = (What.METRICS.value, What.PUBLICATIONS.value, What.YEARS.value, What.GROUP.value)
 FORMATS = tuple(f.value for f in Format)
-METRICS_COLUMNS = (
-    "date",
-    "scholar_id",
-    "name",
-    "citations",
-    "citations_since",
-    "since_year",
-    "h_index",
-    "h_index_since",
-    "i10_index",
-    "i10_index_since",
-    "publications",
-    "source",
-)
 PUBLICATION_COLUMNS = ("date", "scholar_id", "author_pub_id", "title", "year", "citations", "change")
-YEARS_COLUMNS = ("scholar_id", "year", "citations")
 YEARS_ALL_COLUMNS = ("date", "scholar_id", "year", "citations")
 CHUNK_SNAPSHOTS = 100
 # A publications export of at least this many snapshots is parsed by worker
@@ -162,48 +149,6 @@ class ExportResult:
 
 
 # -- rows -----------------------------------------------------------------------------
-
-
-def metrics_row(scholar_id: str, header: SnapshotHeader) -> tuple[Any, ...]:
-    """One row of ``metrics`` (``METRICS_COLUMNS``): an author's totals at one snapshot, as
-    ``export`` and each author's files on the dashboard write it."""
-    m = header.metrics
-    values = (m.citations, m.citations_since, m.h_index, m.h_index_since, m.i10_index, m.i10_index_since)
-    return _metrics_row(
-        scholar_id,
-        header.date_text,
-        header.name,
-        (*values, m.since_year),
-        header.publication_count,
-        header.source,
-    )
-
-
-def fields_row(scholar_id: str, fields: HeadFields) -> tuple[Any, ...]:
-    """``metrics_row`` of a header read as plain values (``HeaderReader.read_fields``)."""
-    _sid, name, source, date_text, values, count = fields
-    return _metrics_row(scholar_id, date_text, name, values, count, source)
-
-
-def _metrics_row(
-    scholar_id: str, date_text: str, name: str, metrics: Sequence[int | None], count: int | None, source: str
-) -> tuple[Any, ...]:
-    """The one order of ``METRICS_COLUMNS``; ``metrics`` are the seven in ``Metrics``' order."""
-    citations, citations_since, h_index, h_index_since, i10_index, i10_index_since, since_year = metrics
-    return (
-        date_text,
-        scholar_id,
-        name,
-        citations,
-        citations_since,
-        since_year,
-        h_index,
-        h_index_since,
-        i10_index,
-        i10_index_since,
-        count,
-        source,
-    )
 
 
 def _author_groups(

@@ -427,13 +427,11 @@ def _draw_authors(
         }
     if not plan.jobs:
         return cards, entries
-    from crawler.history.export import default_workers, run_jobs
-
     many = plan.snapshots >= PARALLEL_MIN_SNAPSHOTS and len(plan.jobs) > 1
-    n_workers = (workers or default_workers("metrics")) if many else 1
+    n_workers = (workers or _default_workers()) if many else 1
     jobs = [replace(job, quiet=n_workers > 1) for job in plan.jobs]
     _compile_templates()
-    for card, author_files, written, bad, size in run_jobs(_author_job, jobs, n_workers):
+    for card, author_files, written, bad, size in _run_jobs(jobs, n_workers):
         if n_workers > 1:
             for item in bad:
                 log.warning("corrupt snapshot %s: %s; skipped", item.path, item.reason)
@@ -448,3 +446,19 @@ def _draw_authors(
         result.written.extend(written)
         result.largest_page = max(result.largest_page, size)
     return cards, entries
+
+
+def _default_workers() -> int:
+    from crawler.history.export import default_workers
+
+    return default_workers("metrics")
+
+
+def _run_jobs(jobs: list[_AuthorJob], workers: int) -> Iterator[Any]:
+    """Each author's job, in order; by worker processes when there are several.  One process
+    does not load the export's pool (nor the group's totals beside it)."""
+    if workers <= 1:
+        return map(_author_job, jobs)
+    from crawler.history.export import run_jobs
+
+    return run_jobs(_author_job, jobs, workers)

@@ -11,7 +11,7 @@ from types import NoneType
 from typing import Any
 
 from crawler.history.dashboard.timeline import AuthorHistory
-from crawler.history.export import METRICS_COLUMNS, YEARS_COLUMNS, metrics_row
+from crawler.history.metrics_rows import METRICS_COLUMNS, YEARS_COLUMNS, metrics_row
 from crawler.history.tables import Columns, rows_to_columns, table_bytes
 
 # What json.dumps(..., ensure_ascii=False) escapes in a string.

@@ -17,6 +17,7 @@ drawn again without reading the author.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
@@ -66,13 +67,16 @@ def author_fingerprint(
     """The fingerprint of what the author's page is made of; ``None`` when it cannot be trusted
     (a snapshot newer than ``as_of``, which the page leaves out, so the page is drawn each time)."""
     cap = snapshot_name(as_of)[:16]
-    # Names that are not times (reported by the reader) count only as names.
-    if any(name[:16] > cap for name in names if name[:1].isdigit()):
+    ordered = sorted(names)
+    # Names that are not times (reported by the reader) count only as names.  The names that
+    # begin with a digit sort together, before ":"; the last of them is the newest time.
+    newest = bisect.bisect_left(ordered, ":") - 1
+    if newest >= 0 and ordered[newest][:1].isdigit() and ordered[newest][:16] > cap:
         return None
     digest = hashlib.blake2b(digest_size=20)
     for part in (site_version(), title, scholar_id):
         digest.update(part.encode("utf-8") + b"\0")
-    digest.update("\n".join(sorted(names)).encode("utf-8") + b"\0")
+    digest.update("\n".join(ordered).encode("utf-8") + b"\0")
     try:
         digest.update(read_bounded(Path(data_dir) / scholar_id / STATE_FILE, limit=MAX_STATE_BYTES))
     except FileNotFoundError:

@@ -3,7 +3,8 @@ per author."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import bisect
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.history.dashboard import charts
@@ -39,13 +40,14 @@ def group_totals(series: list[list[tuple[float, int | None]]]) -> list[tuple[flo
 
 def daily(points: list[tuple[float, int]]) -> list[tuple[float, int]]:
     """The last point of each UTC day: 3,650 points for ten years, whatever the number of authors."""
-    out: list[tuple[float, int]] = []
-    for t, value in points:
-        if out and int(out[-1][0] // 86400) == int(t // 86400):
-            out[-1] = (t, value)
-        else:
-            out.append((t, value))
-    return out
+    if not points:
+        return []
+    days = [int(t // 86400) for t, _ in points]
+    return [
+        point
+        for point, day, following in zip(points, days, [*days[1:], None], strict=True)
+        if day != following
+    ]
 
 
 def index_context(cards: list[dict[str, Any]], title: str, as_of: datetime) -> dict[str, Any]:
@@ -101,7 +103,15 @@ def index_context(cards: list[dict[str, Any]], title: str, as_of: datetime) -> d
 
 def _yearly(totals: list[tuple[float, int]]) -> list[tuple[str, int]]:
     """The group's total at the end of each year (and now): the chart's text alternative."""
-    rows: dict[str, tuple[str, int]] = {}
-    for t, value in totals:
-        rows[charts.day(t)[:4]] = (charts.day(t), value)
-    return list(rows.values())
+    if not totals:
+        return []
+    times = [t for t, _ in totals]
+    rows = []
+    first, last = (int(charts.day(t)[:4]) for t in (times[0], times[-1]))
+    for year in range(first, last + 1):
+        # The last point before the next year begins, if the year has one.
+        end = bisect.bisect_left(times, datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+        if end and times[end - 1] >= datetime(year, 1, 1, tzinfo=UTC).timestamp():
+            t, value = totals[end - 1]
+            rows.append((charts.day(t), value))
+    return rows
