@@ -66,9 +66,9 @@ from crawler.policy.on_block import (
 )
 from crawler.sources import AuthorRef, check_chain
 from crawler.storage.readfile import MAX_SETTINGS_BYTES, read_bounded
-
-DEFAULT_CONFIG = "scholar-stats.toml"
-DEFAULT_DATA_DIR = Path("data")
+from crawler.storage.settings_file import DEFAULT_CONFIG as DEFAULT_CONFIG
+from crawler.storage.settings_file import DEFAULT_DATA_DIR as DEFAULT_DATA_DIR
+from crawler.storage.settings_file import find_config as find_config
 
 
 @dataclass(frozen=True)
@@ -353,15 +353,6 @@ def read_config_file(path: Path) -> Config:
         delays=per_shard.get("delay", ()),
         **found,
     )
-
-
-def find_config(path: Path | None) -> Path | None:
-    """The configuration file in force: ``path`` (the option or its environment
-    variable) when given, else ``./scholar-stats.toml`` when it exists."""
-    if path is not None:
-        return path
-    default = Path(DEFAULT_CONFIG)
-    return default if default.is_file() else None
 
 
 def read_settings(path: Path | None) -> Config:

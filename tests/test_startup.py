@@ -282,9 +282,64 @@ def test_a_small_site_loads_only_what_it_draws(tmp_path: Path) -> None:
 def test_reading_the_configuration_loads_no_badge_writer() -> None:
     """``Config`` holds a ``BadgeStyle``: its module checks a style without the writer (and the
     file writing, compression and logging behind it)."""
-    loaded = modules_after(["site", "--help"])
-    assert "crawler.config" in loaded
+    code = "import sys\nimport crawler.config\nprint('\\n'.join(sorted(sys.modules)))\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "crawler.outputs.badge_style" in loaded  # the check sees imports at all
     assert sorted(loaded & {"crawler.outputs.badges", "crawler.storage.atomic"}) == []
+
+
+def _site_in(folder: Path, argv: list[str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``scholar-stats site ARGV`` run in ``folder`` (where ``./scholar-stats.toml`` is looked
+    for), with no configuration named by the environment; the result and the modules loaded."""
+    code = (
+        "import sys\n"
+        "from crawler.cli import main\n"
+        "try:\n"
+        f"    main({['site', *argv]!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOLAR_STATS_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=folder, env=env
+    )
+    return result, set(result.stderr.split())
+
+
+def test_a_site_without_a_configuration_file_loads_no_configuration_checks(tmp_path: Path) -> None:
+    """No ``scholar-stats.toml``: the defaults are the settings, and the configuration's checks
+    (every key's table, the guard's, the policies', the HTTP options') are not loaded."""
+    from test_site import write_lab
+
+    write_lab(tmp_path / "data")
+    result, loaded = _site_in(tmp_path, [])
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "site" / "index.html").is_file()  # the default folder was used
+    assert "crawler.history.dashboard.author_page" in loaded  # pages were drawn
+    assert sorted(loaded & {"crawler.config", "crawler.policy.guard"}) == []
+
+
+def test_a_site_with_a_configuration_file_takes_its_folder_and_title(tmp_path: Path) -> None:
+    from test_site import write_lab
+
+    write_lab(tmp_path / "elsewhere")
+    (tmp_path / "scholar-stats.toml").write_text(
+        'data_dir = "elsewhere"\nsite_title = "The lab\'s citations"\n', encoding="utf-8"
+    )
+    result, loaded = _site_in(tmp_path, [])
+    assert result.returncode == 0, result.stderr
+    assert "crawler.config" in loaded
+    index = (tmp_path / "elsewhere" / "site" / "index.html").read_text(encoding="utf-8")
+    assert "The lab&#39;s citations" in index or "The lab&#x27;s citations" in index
+    # A file that is wrong is still refused, with its line and key, before anything is drawn.
+    (tmp_path / "scholar-stats.toml").write_text("site_title = 3\n", encoding="utf-8")
+    result, _ = _site_in(tmp_path, ["--out", str(tmp_path / "other")])
+    assert result.returncode != 0 and "site_title: must be a string" in result.stderr
+    assert not (tmp_path / "other").exists()
 
 
 def test_site_leaves_what_it_loaded_out_of_the_last_collection(tmp_path: Path) -> None:

@@ -17,11 +17,15 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from crawler.errors import ScholarStatsError, UsageError
+from crawler.storage.settings_file import find_config
+
+if TYPE_CHECKING:
+    from crawler.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,6 +33,18 @@ CONFIG_ENV = "SCHOLAR_STATS_CONFIG"
 # The group's context holds, under this key, the call that sets logging up for -v / -q.
 SETUP_LOGGING = "setup_logging"
 DATA_DIR_ENV = "SCHOLAR_STATS_DATA_DIR"
+
+
+def settings_file(config_path: Path | None) -> Config | None:
+    """The configuration file's settings (``--config``, else ``./scholar-stats.toml``), or
+    None when there is no file: the configuration's checks load only when there is a file
+    to check (a small ``site`` build's or an ``export``'s start-up, docs/benchmarks.md)."""
+    found = find_config(config_path)
+    if found is None:
+        return None
+    from crawler.config import read_config_file
+
+    return read_config_file(found)
 
 
 class ValueChoice(click.Choice):  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from crawler.commands._options import (
     data_dir_option,
     handle_errors,
     scholar_id_argument,
+    settings_file,
 )
 from crawler.errors import GuardRefused, StorageError, UsageError
 from crawler.history import DEFAULT_PATH
@@ -21,6 +22,7 @@ from crawler.history.export import ExportOptions, Format, What, write_export
 from crawler.history.periods import FREQUENCIES, parse_date
 from crawler.history.snapshots import resolve_authors
 from crawler.storage.readfile import MAX_HOMEPAGE_FILE_BYTES, read_bounded_or_none
+from crawler.storage.settings_file import DEFAULT_DATA_DIR
 from crawler.storage.store import DEFAULT_BRANCH
 
 if TYPE_CHECKING:
@@ -246,9 +248,8 @@ def _data_dir(config_path: Path | None, data_dir: Path | None) -> Path:
     """
     if data_dir is not None:
         return data_dir
-    from crawler.config import resolve_data_dir
-
-    return resolve_data_dir(config_path, None)
+    settings = settings_file(config_path)
+    return settings.data_dir if settings is not None else DEFAULT_DATA_DIR
 
 
 def _settings(config_path: Path | None, data_dir: Path | None) -> tuple[Path, GuardOptions, BadgeStyle]:

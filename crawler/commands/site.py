@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from crawler.commands._options import apply, config_option, data_dir_option, handle_errors
-from crawler.config import read_settings
+from crawler.commands._options import apply, config_option, data_dir_option, handle_errors, settings_file
+from crawler.storage.settings_file import DEFAULT_DATA_DIR
 
 
 @click.command("site")
@@ -48,10 +48,13 @@ def site_command(
     # The dashboard (and jinja2) load only for this command.
     from crawler.history.dashboard import SITE_FOLDER, build_site
 
-    settings = read_settings(config_path)
-    data_dir = data_dir if data_dir is not None else settings.data_dir
+    settings = settings_file(config_path)
+    if data_dir is None:
+        data_dir = settings.data_dir if settings is not None else DEFAULT_DATA_DIR
+    if not title and settings is not None:
+        title = settings.site_title
     folder = out or data_dir / SITE_FOLDER
-    result = build_site(data_dir, folder, title=title or settings.site_title, authors=authors)
+    result = build_site(data_dir, folder, title=title, authors=authors)
     # The process ends once this is said: what it loaded and drew, frozen out of the garbage
     # collector's reach, is neither walked nor taken apart by the collection at the
     # interpreter's exit (about a tenth of a one-author build's CPU time).
