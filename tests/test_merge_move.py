@@ -17,8 +17,7 @@ from test_run import scholar_stats, tree
 from test_shard import two_shards, write_config
 from test_store import synced
 
-from crawler import merge as merge_module
-from crawler.merge import merge
+from crawler.merge import merge, shard_reads
 from crawler.storage import atomic
 from crawler.storage.batch import Batch, Moved, identity_of
 
@@ -146,13 +145,13 @@ def test_a_file_changed_after_its_check_is_not_moved(
     copied = tmp_path / "copied"
     merge(dirs, copied, expected=ids)
     shards = copies(dirs, tmp_path / "artifacts")
-    real: Callable[..., tuple[bytes, tuple[int, int, int, int]]] = merge_module._read
+    real: Callable[..., tuple[bytes, tuple[int, int, int, int]]] = shard_reads._read
 
     def read_then_changed(*args: object) -> tuple[bytes, tuple[int, int, int, int]]:
         data, (dev, ino, size, mtime) = real(*args)
         return data, (dev, ino, size, mtime + 1)
 
-    monkeypatch.setattr(merge_module, "_read", read_then_changed)
+    monkeypatch.setattr(shard_reads, "_read", read_then_changed)
     into = tmp_path / "moved"
     merge(shards, into, expected=ids, move=True)
     assert without_lock(tree(into)) == without_lock(tree(copied))
@@ -263,7 +262,7 @@ def test_a_shard_file_is_read_with_one_open_one_fstat_and_one_read(
 
     for name in ("read", "fstat", "open"):
         monkeypatch.setattr(os, name, counting(name))
-    data, identity = merge_module._read(tmp_path, "citations.json", 1024)
+    data, identity = shard_reads._read(tmp_path, "citations.json", 1024)
     assert sorted(calls) == ["fstat", "open", "read"]
     assert data == badge.read_bytes() and identity == identity_of(os.stat(badge))
 
