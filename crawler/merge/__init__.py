@@ -23,6 +23,7 @@ from pathlib import Path
 from crawler.config import Config
 from crawler.errors import StorageError, UsageError
 from crawler.merge.shard_reads import _walk
+from crawler.merge.staging import Staging, recover
 from crawler.merge.summary import MergeSummary, ShardMissing
 from crawler.merge.taking import _mark_missing, _merge_author, _Take
 from crawler.models import SCHOLAR_ID_RE, utc_now
@@ -78,6 +79,51 @@ def _show_kept(into: Path, config: Config, summary: MergeSummary) -> None:
         )
 
 
+def _prepare(
+    owners: dict[str, Path],
+    into: Path,
+    expected: Sequence[str],
+    summary: MergeSummary,
+    staging: Staging | None,
+) -> _Take:
+    """Each author's folder taken out of its shard first when moving (``staging``), walked, and every
+    folder of the data folder it will reach confined."""
+    staged = {}
+    if staging is not None:
+        for sid, source in sorted(owners.items()):
+            if (here := staging.stage(source, sid)) is not None:
+                staged[sid] = here
+    # A link planted in the data folder stops the merge before its first
+    # write.  ``confine`` checks the folders on the way, not the last name
+    # (a rename replaces a link, never writes through it): once per folder.
+    walks = {
+        sid: _walk(staged[sid], source / sid) if sid in staged else _walk(source / sid)
+        for sid, source in owners.items()
+    }
+    folders = {*owners, *expected}
+    for sid, (names, _) in walks.items():
+        folders.update(f"{sid}/{rel}".rpartition("/")[0] for rel in names)
+    for folder in sorted(folders):
+        confine(into / folder / STATE_FILE, into)
+    return _Take(
+        into,
+        summary.written,
+        summary.removed,
+        move=staging is not None,
+        walks=walks,
+        expected=len(expected),
+        staged=staged,
+    )
+
+
+def _named_in_shard(summary: MergeSummary, marks: tuple[int, int], staged: Path, source: Path) -> None:
+    """The lines about a folder read where ``staging`` put it name it where the user knows it, and
+    where what is refused goes back to: in its shard folder."""
+    old, new = os.fspath(staged.parent), os.fspath(source)
+    for lines, start in ((summary.skipped, marks[0]), (summary.notes, marks[1])):
+        lines[start:] = [line.replace(old, new) for line in lines[start:]]
+
+
 def merge(
     shard_dirs: Sequence[Path],
     into: Path,
@@ -97,7 +143,7 @@ def merge(
     """
     into = Path(into)
     owners: dict[str, Path] = {}
-    summary = MergeSummary(into=into)
+    summary = MergeSummary(into=into, notes=recover(into))
     for shard_dir in shard_dirs:
         shard_dir = Path(shard_dir)
         ids = _author_folders(shard_dir)
@@ -113,22 +159,20 @@ def merge(
     if into.exists() and any(Path(d).resolve() == into.resolve() for d in shard_dirs):
         raise UsageError(f"{into} is both a shard folder and the folder to merge into")
     with locked(into):
-        # A link planted in the data folder stops the merge before its first
-        # write.  ``confine`` checks the folders on the way, not the last name
-        # (a rename replaces a link, never writes through it): once per folder.
-        walks = {sid: _walk(source / sid) for sid, source in owners.items()}
-        folders = {*owners, *expected}
-        for sid, (names, _) in walks.items():
-            folders.update(f"{sid}/{rel}".rpartition("/")[0] for rel in names)
-        for folder in sorted(folders):
-            confine(into / folder / STATE_FILE, into)
-        take = _Take(into, summary.written, summary.removed, move=move, walks=walks, expected=len(expected))
+        staging = Staging(into)
         try:
-            for sid, source in sorted(owners.items()):
-                _merge_author(sid, source, into, summary, config, take)
-            take.commit()
+            take = _prepare(owners, into, expected, summary, staging if move else None)
+            try:
+                for sid, source in sorted(owners.items()):
+                    marks = len(summary.skipped), len(summary.notes)
+                    _merge_author(sid, source, into, summary, config, take)
+                    if sid in take.staged:
+                        _named_in_shard(summary, marks, take.staged[sid], source)
+                take.commit()
+            finally:
+                take.batch.discard()
         finally:
-            take.batch.discard()
+            staging.put_back()
         for sid in expected:
             if sid not in owners:
                 _mark_missing(into, sid, summary, "its shard failed or was not downloaded")

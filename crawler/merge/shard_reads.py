@@ -14,7 +14,6 @@ from crawler.errors import StorageError
 from crawler.merge.summary import MergeSummary
 from crawler.models import AuthorRecord
 from crawler.outputs.formats import SNAPSHOT, FileKind, layout_kind, snapshot_record
-from crawler.storage.batch import Identity, identity_of
 from crawler.storage.readfile import (
     MAX_SNAPSHOT_BYTES,
     open_regular_stat,
@@ -35,20 +34,21 @@ _Walk = tuple[list[str], list[str]]  # the regular files below a folder, and wha
 class _Brought:
     """What one shard brought of an author: its outputs, read and checked; the names of
     its snapshots (each read and checked when it is taken); the names that failed; each
-    file taken as it was read (``read``: its identity, for a move); whether the folder
-    holds anything else (a file skipped or refused)."""
+    file taken as it was read (``read``: its ``fstat``, for a move); the files a write cut
+    short left (``left``); whether the folder holds anything else (a file skipped or refused)."""
 
     outputs: dict[str, bytes] = field(default_factory=dict)
     snapshots: list[str] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
-    read: dict[str, Identity] = field(default_factory=dict)
+    read: dict[str, os.stat_result] = field(default_factory=dict)
+    left: list[str] = field(default_factory=list)
     snapshot_data: dict[str, bytes] = field(default_factory=dict)
     others: bool = False
 
 
-def _read(folder: Path, rel: str, limit: int) -> tuple[bytes, Identity]:
-    """The bytes of ``folder/rel`` within ``limit``, and the identity of the file they were read
-    from; ``ValueError`` saying why not."""
+def _read(folder: Path, rel: str, limit: int) -> tuple[bytes, os.stat_result]:
+    """The bytes of ``folder/rel`` within ``limit``, and the ``fstat`` of the file they were read
+    from (which file it is, its links, its permissions); ``ValueError`` saying why not."""
     path = f"{folder}/{rel}"
     try:
         fd, info = open_regular_stat(path, limit=limit)
@@ -62,11 +62,11 @@ def _read(folder: Path, rel: str, limit: int) -> tuple[bytes, Identity]:
         raise ValueError(str(exc)) from exc
     finally:
         os.close(fd)
-    return data, identity_of(info)
+    return data, info
 
 
-def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tuple[bytes, Identity]:
-    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check, and the identity
+def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check, and the ``fstat``
     of the file they were read from; ``ValueError`` saying why not."""
     data, identity = _read(folder, rel, kind.limit)
     try:
@@ -76,7 +76,7 @@ def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tu
     return data, identity
 
 
-def _read_snapshot(folder: Path, rel: str, scholar_id: str) -> tuple[bytes, Identity, AuthorRecord]:
+def _read_snapshot(folder: Path, rel: str, scholar_id: str) -> tuple[bytes, os.stat_result, AuthorRecord]:
     """``_read_checked`` of a snapshot, with the record it reads as (decoded once)."""
     data, identity = _read(folder, rel, SNAPSHOT.limit)
     try:
@@ -91,10 +91,11 @@ def _left_behind(rel: str) -> bool:
     return rel == ATTEMPT_FILE or any(TEMP_NAME_RE.match(part) for part in rel.split("/"))
 
 
-def _walk(folder: Path) -> _Walk:
-    """The files below a shard's author folder, and what is there but not a regular file."""
+def _walk(folder: Path, shown: Path | None = None) -> _Walk:
+    """The files below a shard's author folder, and what is there but not a regular file (named
+    below ``shown`` in its line when the folder is read elsewhere: ``staging``)."""
     ignored: list[str] = []
-    return walk_inside(folder, ignored), ignored
+    return walk_inside(folder, ignored, shown=shown), ignored
 
 
 def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) -> _Brought:
@@ -107,6 +108,7 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) 
         if _left_behind(rel):
             # A write cut short, and the shard's own note of its last attempt (never
             # published; the folder merged into keeps its own): nothing to take.
+            brought.left.append(rel)
             continue
         kind = layout_kind(rel)
         if kind is None:

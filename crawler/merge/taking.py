@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,6 @@ from crawler.config import Config
 from crawler.merge.shard_reads import (
     _Brought,
     _brought,
-    _left_behind,
     _newest_snapshot,
     _read_checked,
     _same_bytes,
@@ -25,7 +25,7 @@ from crawler.net.redact import redacted_text
 from crawler.outputs.badges import BadgeStyle
 from crawler.outputs.formats import SNAPSHOT, is_history, layout_kind
 from crawler.outputs.write import write_outputs
-from crawler.storage.batch import Moved, Taking
+from crawler.storage.batch import Identity, Taking, identity_of
 from crawler.storage.readfile import walk_inside
 from crawler.storage.stale import STATE_FILE, mark_stale, read_state, redacted_state, stale_since_of
 from crawler.storage.store import AuthorStore, confine
@@ -37,12 +37,20 @@ log = logging.getLogger(__name__)
 class _Take(Taking):
     walks: dict[str, _Walk] = field(default_factory=dict)
     expected: int = 0
+    staged: dict[str, Path] = field(default_factory=dict)
+    """Where each author folder taken out of its shard first is read (``staging``)."""
+
+
+def _movable(info: os.stat_result) -> Identity | None:
+    """The identity a move of the file read as ``info`` checks, or ``None`` when it has another name
+    (a hard link): a write through that name would change the data behind the checks, so it is copied."""
+    return identity_of(info) if info.st_nlink == 1 else None
 
 
 def _merge_author(
     scholar_id: str, source: Path, into: Path, summary: MergeSummary, config: Config | None, take: _Take
 ) -> None:
-    folder = source / scholar_id
+    folder = take.staged.get(scholar_id) or source / scholar_id
     brought = _brought(scholar_id, folder, summary, take.walks[scholar_id])
     target = into / scholar_id
     ours = walk_inside(target) if target.is_dir() else []
@@ -71,7 +79,7 @@ def _merge_author(
         return
     summary.merged.append(scholar_id)
     newer_here = our_latest is not None and our_latest[0] > their_latest[0]
-    if not _moved_whole(brought, folder, target, take, summary):
+    if not _moved_whole(brought, folder, target, take, summary, source / scholar_id):
         _take_snapshots(brought, folder, target, set(ours), take, summary, refuse)
         if not newer_here:
             _take_outputs(brought, folder, target, set(brought.outputs), take, summary)
@@ -134,7 +142,7 @@ def _take_snapshots(
             except ValueError as exc:
                 refuse(rel, exc)
                 continue
-        take.put(folder / rel, target / rel, data, brought.read[rel], True)
+        take.put(folder / rel, target / rel, data, _movable(brought.read[rel]), True)
 
 
 def _take_outputs(
@@ -143,17 +151,21 @@ def _take_outputs(
     for rel, data in sorted(brought.outputs.items()):
         if rel in names:
             put = redacted_state(data) if rel == STATE_FILE else data
-            take.put(folder / rel, target / rel, put, brought.read[rel] if put == data else None, False)
+            take.put(
+                folder / rel, target / rel, put, _movable(brought.read[rel]) if put == data else None, False
+            )
 
 
-def _moved_whole(brought: _Brought, folder: Path, target: Path, take: _Take, summary: MergeSummary) -> bool:
-    """With ``move``, an author the data folder does not hold yet, whose shard folder holds only
-    files that passed their checks, is moved in as one folder (its snapshots fsynced first): one
-    rename for its hundreds of files.  What ``_left_behind`` names goes with it and is removed."""
+def _moved_whole(
+    brought: _Brought, folder: Path, target: Path, take: _Take, summary: MergeSummary, origin: Path
+) -> bool:
+    """With ``move``, an author the data folder does not hold yet, whose folder (taken out of its shard
+    ``origin`` before it was read: ``staging``) holds only files that passed their checks, each of one
+    name, is moved in as one folder (its snapshots fsynced first): one rename for its hundreds of
+    files, none of them looked at again.  What ``_left_behind`` names goes with it and is removed."""
     state = brought.outputs.get(STATE_FILE)
     if (
-        not take.move
-        or take.other_file_system
+        take.staged.get(folder.name) != folder
         or brought.others
         or brought.refused
         or os.path.lexists(target)
@@ -168,14 +180,14 @@ def _moved_whole(brought: _Brought, folder: Path, target: Path, take: _Take, sum
                 summary.skipped.append(f"{exc}; not merged")
                 brought.refused.add(rel)
                 return False
-    expected = {rel: brought.read[rel] for rel in (*brought.snapshots, *brought.outputs)}
-
-    moved = take.batch.move_folder(folder, target, expected, durable=brought.snapshots, drop=_left_behind)
-    if moved is not Moved.MOVED:
-        take.other_file_system = moved is Moved.OTHER_FILE_SYSTEM
-        return False
-    summary.moved_files += len(expected)
-    take.folders.update(f"{target}/{rel}".rpartition("/")[0] for rel in expected)
+    if any(info.st_nlink != 1 for info in brought.read.values()):
+        return False  # a file with another name is copied (``_movable``): the folder goes file by file
+    modes = [rel for rel, info in brought.read.items() if stat.S_IMODE(info.st_mode) != 0o644]
+    take.batch.adopt_folder(
+        folder, target, origin, durable=brought.snapshots, dropped=brought.left, modes=modes
+    )
+    summary.moved_files += len(brought.read)
+    take.folders.update(f"{target}/{rel}".rpartition("/")[0] for rel in brought.read)
     return True
 
 

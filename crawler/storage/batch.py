@@ -8,7 +8,7 @@ import enum
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,50 +103,35 @@ class Batch:
         self._staged.append((tmp, os.fspath(path), (tmp,) if durable else (), source))
         return Moved.MOVED
 
-    def move_folder(
+    def adopt_folder(
         self,
-        source: Path,
+        folder: Path,
         target: Path,
-        expected: Mapping[str, Identity],
+        origin: Path,
         *,
         durable: Sequence[str] = (),
-        drop: Callable[[str], bool] = lambda rel: False,
-    ) -> Moved:
-        """Stage the folder ``source`` to become ``target``, which does not exist, by one
-        rename, if it holds exactly the files ``expected`` names (``/``-separated, each
-        still the file of that identity) and files ``drop`` accepts, which are removed.
-
-        Nothing is moved when it is on another file system, nor when it holds anything
-        else (it is put back).  The ``durable`` files and their folders are fsynced before
-        the folder takes its name.
+        dropped: Sequence[str] = (),
+        modes: Sequence[str] = (),
+    ) -> None:
+        """Stage ``folder``, a private folder beside ``target`` (one no other process names: the caller
+        moved it there before it read and checked what it holds), to become ``target``, which does not
+        exist, by one rename.  The ``dropped`` files are removed first (and the folders they emptied),
+        the ``modes`` files given the permissions of a file written here; the ``durable`` files and
+        their folders are fsynced before the folder takes its name.  Given up (``discard``), the
+        folder goes back to ``origin``, where it came from.
         """
-        tmp = temp_name(target)
+        tmp = os.fspath(folder)
         try:
-            os.rename(source, tmp)
-        except OSError as exc:
-            if exc.errno == errno.EXDEV:
-                return Moved.OTHER_FILE_SYSTEM
-            raise StorageError(describe_os_error(exc, target)) from exc
-        try:
-            found = _identities(tmp)
-            dropped = [rel for rel in found if rel not in expected and drop(rel)]
-            if len(found) - len(dropped) != len(expected) or any(
-                found.get(rel, (None, 0))[0] != identity for rel, identity in expected.items()
-            ):
-                os.rename(tmp, source)
-                return Moved.CHANGED
             for rel in dropped:
                 os.unlink(f"{tmp}/{rel}")
-            _remove_emptied(tmp, dropped, expected)
-            for rel, (_, mode) in found.items():
-                if rel in expected and mode != 0o644:
-                    os.chmod(f"{tmp}/{rel}", 0o644)
+            _remove_emptied(tmp, dropped, ())  # a folder still holding a file stays: rmdir refuses it
+            for rel in modes:
+                os.chmod(f"{tmp}/{rel}", 0o644)
         except OSError as exc:
             raise StorageError(describe_os_error(exc, target)) from exc
         files = tuple(f"{tmp}/{rel}" for rel in durable)
         self._folders.update([tmp, *(os.path.dirname(name) for name in files)])
-        self._staged.append((tmp, os.fspath(target), files, os.fspath(source)))
-        return Moved.MOVED
+        self._staged.append((tmp, os.fspath(target), files, os.fspath(origin)))
 
     def commit(self) -> None:
         """Fsync the durable files in one pass, then rename every temporary into place."""
@@ -173,27 +158,6 @@ class Batch:
                     os.unlink(tmp)
                 elif not os.path.lexists(source):
                     os.rename(tmp, source)
-
-
-def _identities(folder: str) -> dict[str, tuple[Identity | None, int]]:
-    """Every name below ``folder`` but its folders: the identity and permissions of each
-    regular file, ``None`` for anything else (a link, a FIFO), never followed."""
-    found: dict[str, tuple[Identity | None, int]] = {}
-    pending = [(os.fspath(folder), "")]
-    while pending:
-        path, prefix = pending.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                info = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(info.st_mode):
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    regular = stat.S_ISREG(info.st_mode)
-                    found[prefix + entry.name] = (
-                        identity_of(info) if regular else None,
-                        stat.S_IMODE(info.st_mode),
-                    )
-    return found
 
 
 def _put_back(moved: str, source: str) -> None:

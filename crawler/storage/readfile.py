@@ -282,12 +282,14 @@ def json_value(data: bytes | str) -> Any:
 # -- reading a folder that came from elsewhere, never outside it --------------
 
 
-def walk_inside(folder: Path, ignored: list[str] | None = None) -> list[str]:
+def walk_inside(folder: Path, ignored: list[str] | None = None, *, shown: Path | None = None) -> list[str]:
     """Relative paths (``/``-separated) of the regular files below ``folder``, sorted.
 
     Symbolic links are reported and left out, never followed; so are FIFOs,
     devices and sockets, which are never opened; ``ignored`` collects their paths.
+    The lines name them below ``shown`` when given (the folder's name for the user).
     """
+    named = os.fspath(folder if shown is None else shown)
     found: list[str] = []
     pending = [(os.fspath(folder), "")]
     try:
@@ -297,7 +299,7 @@ def walk_inside(folder: Path, ignored: list[str] | None = None) -> list[str]:
                 for entry in entries:
                     rel = prefix + entry.name
                     if entry.is_symlink():
-                        log.warning("%s is a symbolic link; ignored", entry.path)
+                        log.warning("%s/%s is a symbolic link; ignored", named, rel)
                         if ignored is not None:
                             ignored.append(rel)
                     elif entry.is_dir(follow_symlinks=False):
@@ -305,7 +307,7 @@ def walk_inside(folder: Path, ignored: list[str] | None = None) -> list[str]:
                     elif entry.is_file(follow_symlinks=False):
                         found.append(rel)
                     else:
-                        log.warning("%s is not a regular file; ignored", entry.path)
+                        log.warning("%s/%s is not a regular file; ignored", named, rel)
                         if ignored is not None:
                             ignored.append(rel)
     except OSError as exc:
