@@ -18,7 +18,7 @@ from test_shard import two_shards, write_config
 from test_store import synced
 
 from crawler.merge import merge, shard_reads
-from crawler.storage import atomic
+from crawler.storage import atomic, readfile
 from crawler.storage.batch import Batch, Moved, identity_of
 
 _ = two_shards, synced  # the fixtures, from the shard and store tests
@@ -152,14 +152,16 @@ def test_a_file_changed_after_its_check_is_not_moved(
             badge = shard / sid / "gs_data_shieldsio.json"
             badge.write_bytes(badge.read_bytes().replace(b'"style"', b'"labelColor": "blue",\n  "style"'))
             changed.append((sid, badge.read_bytes()))
-    real: Callable[..., tuple[bytes, os.stat_result]] = shard_reads._read
+    real = readfile.read_files_at
 
-    def read_then_changed(folder: Path, rel: str, limit: int) -> tuple[bytes, os.stat_result]:
-        data, info = real(folder, rel, limit)
-        os.utime(folder / rel, ns=(info.st_atime_ns, info.st_mtime_ns + 1))  # written again since
-        return data, info
+    def read_then_changed(folder: Path, names: list[str], limits: list[int]) -> list[Any]:
+        found = real(folder, names, limits)
+        for name, read in zip(names, found, strict=True):
+            if read is not None:  # written again since
+                os.utime(folder / name, ns=(read[1].st_atime_ns, read[1].st_mtime_ns + 1))
+        return found
 
-    monkeypatch.setattr(shard_reads, "_read", read_then_changed)
+    monkeypatch.setattr(shard_reads, "read_files_at", read_then_changed)
     merge(shards, into, expected=ids, move=True)
     for sid, data in changed:
         assert (into / sid / "gs_data_shieldsio.json").read_bytes() == data

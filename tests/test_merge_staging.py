@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_merge_move import authors_in, copies, without_lock
@@ -17,6 +18,7 @@ from test_shard import two_shards, write_config
 
 from crawler.merge import merge, shard_reads
 from crawler.merge.staging import SHARD_NOTE, recover
+from crawler.storage import readfile
 
 _ = two_shards  # the fixture, from the shard tests
 
@@ -29,13 +31,18 @@ def test_an_authors_folder_leaves_its_shard_before_any_of_its_files_is_read(
     ids, dirs = two_shards
     shards = copies(dirs, tmp_path / "artifacts")
     read_in: set[Path] = set()
-    real = shard_reads._read
+    real, real_at = shard_reads._read, readfile.read_files_at
 
     def recorded(folder: Path, rel: str, limit: int) -> tuple[bytes, os.stat_result]:
         read_in.add(folder.parent)
         return real(folder, rel, limit)
 
+    def recorded_at(folder: Path, names: list[str], limits: list[int]) -> list[Any]:
+        read_in.add(folder.parent)
+        return real_at(folder, names, limits)
+
     monkeypatch.setattr(shard_reads, "_read", recorded)
+    monkeypatch.setattr(shard_reads, "read_files_at", recorded_at)
     into = tmp_path / "moved"
     summary = merge(shards, into, expected=ids, move=True)
     assert len(summary.merged) == 6
@@ -54,16 +61,16 @@ def test_a_file_written_into_the_shard_after_the_read_is_neither_merged_nor_lost
     shards = copies(dirs, tmp_path / "artifacts")
     sid = authors_in(shards[0])[0]
     forged = shards[0] / sid / "gs_data.json"
-    real = shard_reads._read
+    real = readfile.read_files_at
 
-    def read_then_swapped(folder: Path, rel: str, limit: int) -> tuple[bytes, os.stat_result]:
-        found = real(folder, rel, limit)
-        if folder.name == sid and rel == "gs_data.json":
+    def read_then_swapped(folder: Path, names: list[str], limits: list[int]) -> list[Any]:
+        found = real(folder, names, limits)
+        if folder.name == sid and "gs_data.json" in names:
             forged.parent.mkdir(exist_ok=True)
             forged.write_bytes(b'{"scholar_id": "forged"}\n')
         return found
 
-    monkeypatch.setattr(shard_reads, "_read", read_then_swapped)
+    monkeypatch.setattr(shard_reads, "read_files_at", read_then_swapped)
     merge(shards, tmp_path / "moved", expected=ids, move=True)
     assert without_lock(tree(tmp_path / "moved")) == without_lock(tree(copied))
     assert forged.read_bytes() == b'{"scholar_id": "forged"}\n'

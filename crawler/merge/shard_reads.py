@@ -19,6 +19,7 @@ from crawler.storage.readfile import (
     open_regular_stat,
     read_bounded,
     read_fd,
+    read_files_at,
     walk_inside,
 )
 from crawler.storage.store import ATTEMPT_FILE, SNAPSHOT_DIR, TEMP_NAME_RE, remember_read, snapshot_sort_key
@@ -69,11 +70,15 @@ def _read_checked(folder: Path, rel: str, kind: FileKind, scholar_id: str) -> tu
     """The bytes of ``folder/rel`` if they pass ``kind``'s bound and check, and the ``fstat``
     of the file they were read from; ``ValueError`` saying why not."""
     data, identity = _read(folder, rel, kind.limit)
+    _check(data, folder, rel, kind, scholar_id)
+    return data, identity
+
+
+def _check(data: bytes, folder: Path, rel: str, kind: FileKind, scholar_id: str) -> None:
     try:
         kind.check(data, scholar_id)
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{folder / rel}: {exc}") from exc
-    return data, identity
 
 
 def _read_snapshot(folder: Path, rel: str, scholar_id: str) -> tuple[bytes, os.stat_result, AuthorRecord]:
@@ -88,7 +93,8 @@ def _read_snapshot(folder: Path, rel: str, scholar_id: str) -> tuple[bytes, os.s
 
 def _left_behind(rel: str) -> bool:
     """A write cut short (a temporary file or folder) or the shard's own note: never taken."""
-    return rel == ATTEMPT_FILE or any(TEMP_NAME_RE.match(part) for part in rel.split("/"))
+    # Every temporary name ends in ``.tmp``: the names of the rest, nearly all, are not split.
+    return rel == ATTEMPT_FILE or (".tmp" in rel and any(TEMP_NAME_RE.match(part) for part in rel.split("/")))
 
 
 def _walk(folder: Path, shown: Path | None = None) -> _Walk:
@@ -104,6 +110,7 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) 
     brought = _Brought()
     names, ignored = walk
     brought.refused.update(ignored)
+    outputs: list[tuple[str, FileKind]] = []
     for rel in names:
         if _left_behind(rel):
             # A write cut short, and the shard's own note of its last attempt (never
@@ -114,15 +121,22 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) 
         if kind is None:
             summary.skipped.append(f"{folder / rel}: not a file scholar-stats writes; not merged")
             brought.others = True
-            continue
-        if kind.history:
+        elif kind.history:
             brought.snapshots.append(rel)
-            continue
+        else:
+            outputs.append((rel, kind))
+    found = read_files_at(folder, [rel for rel, _ in outputs], [kind.limit for _, kind in outputs])
+    for (rel, kind), read in zip(outputs, found, strict=True):
         try:
-            data, brought.read[rel] = _read_checked(folder, rel, kind, scholar_id)
+            if read is None:  # not a regular file of its bound: read the careful way, which says why
+                data, brought.read[rel] = _read_checked(folder, rel, kind, scholar_id)
+            else:
+                data, brought.read[rel] = read
+                _check(data, folder, rel, kind, scholar_id)
         except ValueError as exc:
             summary.skipped.append(f"{exc}; not merged")
             brought.refused.add(rel)
+            brought.read.pop(rel, None)
             continue
         brought.outputs[rel] = data
     return brought
