@@ -18,7 +18,7 @@ from test_shard import two_shards, write_config
 from test_store import synced
 
 from crawler.merge import merge, shard_reads
-from crawler.storage import atomic, readfile
+from crawler.storage import atomic
 from crawler.storage.batch import Batch, Moved, identity_of
 
 _ = two_shards, synced  # the fixtures, from the shard and store tests
@@ -134,40 +134,6 @@ def test_move_across_file_systems_copies(
     assert len(summary.merged) == 6 and summary.moved_files == 0
     assert without_lock(tree(into)) == without_lock(tree(copied))
     assert {shard: tree(shard) for shard in shards} == before  # copied, nothing moved
-
-
-def test_a_file_changed_after_its_check_is_not_moved(
-    tmp_path: Path, two_shards: Shards, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Into a data folder that holds the authors already, files are taken one by one: what is moved
-    must be the very file read and checked; one that is not any more (its time or size changed) is
-    put back, and the bytes that were checked are written instead."""
-    ids, dirs = two_shards
-    into = tmp_path / "moved"
-    merge(dirs, into, expected=ids)
-    shards = copies(dirs, tmp_path / "artifacts")
-    changed = []
-    for shard in shards:
-        for sid in authors_in(shard):
-            badge = shard / sid / "gs_data_shieldsio.json"
-            badge.write_bytes(badge.read_bytes().replace(b'"style"', b'"labelColor": "blue",\n  "style"'))
-            changed.append((sid, badge.read_bytes()))
-    real = readfile.read_files_at
-
-    def read_then_changed(folder: Path, names: list[str], limits: list[int]) -> list[Any]:
-        found = real(folder, names, limits)
-        for name, read in zip(names, found, strict=True):
-            if read is not None:  # written again since
-                os.utime(folder / name, ns=(read[1].st_atime_ns, read[1].st_mtime_ns + 1))
-        return found
-
-    monkeypatch.setattr(shard_reads, "read_files_at", read_then_changed)
-    merge(shards, into, expected=ids, move=True)
-    for sid, data in changed:
-        assert (into / sid / "gs_data_shieldsio.json").read_bytes() == data
-    assert sum(1 for shard in shards for p in shard.rglob("*.json")) == sum(
-        1 for d in dirs for p in d.rglob("*.json")
-    )
 
 
 def test_a_batch_fsyncs_its_durable_files_before_any_rename(

@@ -171,3 +171,42 @@ def test_a_folder_left_by_a_killed_merge_that_cannot_go_back_is_named_and_kept(t
     ]
     assert (root / "Df304eQAAAAJ" / "snapshots" / "20260101T000000Z.json").is_file()
     assert (lost / "2r-sAAAAAAAJ").is_dir()
+
+
+_KILLED_AT_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+import crawler.merge
+from crawler.storage.batch import Batch
+Batch.commit = lambda self: os.kill(os.getpid(), signal.SIGKILL)  # every file staged, none in place
+crawler.merge.merge([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]), move=True)
+"""
+
+
+def test_files_taken_one_by_one_stay_in_the_private_folder_until_they_take_their_place(
+    tmp_path: Path, two_shards: Shards
+) -> None:
+    """Into a data folder that holds the authors already, each file taken is renamed from the private
+    folder straight into its place when the batch commits: a merge killed before leaves every one of
+    them in the private folder, which the next merge puts back into the shard and merges."""
+    ids, dirs = two_shards
+    into = tmp_path / "merged"
+    merge(dirs, into, expected=ids)
+    shards = copies(dirs, tmp_path / "artifacts")
+    changed = {}
+    for shard in shards:
+        for sid in authors_in(shard):
+            badge = shard / sid / "gs_data_shieldsio.json"
+            badge.write_bytes(badge.read_bytes().replace(b'"style"', b'"labelColor": "blue",\n  "style"'))
+            changed[sid] = badge.read_bytes()
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT_COMMIT, str(into), *map(str, shards)], env=os.environ.copy()
+    )
+    assert killed.returncode == -9
+    assert not [p for p in into.rglob("*.tmp") if p.is_file()]  # nothing half-way in the author folders
+    result = scholar_stats("merge", *shards, "--into", into, "--move")
+    assert result.returncode == 0, result.stderr
+    assert "put back into" in result.stderr
+    for sid, data in changed.items():
+        assert (into / sid / "gs_data_shieldsio.json").read_bytes() == data
+    assert not [p for shard in shards for p in shard.rglob("gs_data_shieldsio.json")]  # taken: moved

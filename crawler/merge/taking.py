@@ -47,6 +47,11 @@ def _movable(info: os.stat_result) -> Identity | None:
     return identity_of(info) if info.st_nlink == 1 else None
 
 
+def _private(take: _Take, folder: Path) -> bool:
+    """Whether ``folder`` is an author's folder read where ``staging`` moved it, out of its shard."""
+    return take.staged.get(folder.name) == folder
+
+
 def _merge_author(
     scholar_id: str, source: Path, into: Path, summary: MergeSummary, config: Config | None, take: _Take
 ) -> None:
@@ -142,7 +147,7 @@ def _take_snapshots(
             except ValueError as exc:
                 refuse(rel, exc)
                 continue
-        take.put(folder / rel, target / rel, data, _movable(brought.read[rel]), True)
+        take.put(folder / rel, target / rel, data, _movable(brought.read[rel]), True, _private(take, folder))
 
 
 def _take_outputs(
@@ -151,9 +156,8 @@ def _take_outputs(
     for rel, data in sorted(brought.outputs.items()):
         if rel in names:
             put = redacted_state(data) if rel == STATE_FILE else data
-            take.put(
-                folder / rel, target / rel, put, _movable(brought.read[rel]) if put == data else None, False
-            )
+            read = _movable(brought.read[rel]) if put == data else None
+            take.put(folder / rel, target / rel, put, read, False, _private(take, folder))
 
 
 def _moved_whole(
@@ -165,7 +169,7 @@ def _moved_whole(
     files, none of them looked at again.  What ``_left_behind`` names goes with it and is removed."""
     state = brought.outputs.get(STATE_FILE)
     if (
-        take.staged.get(folder.name) != folder
+        not _private(take, folder)
         or brought.others
         or brought.refused
         or os.path.lexists(target)

@@ -103,6 +103,18 @@ class Batch:
         self._staged.append((tmp, os.fspath(path), (tmp,) if durable else (), source))
         return Moved.MOVED
 
+    def move_private(self, source: str, path: Path, *, durable: bool) -> None:
+        """Stage the file ``source`` of a private folder (one no other process names: the caller
+        moved it there before it read and checked the file) to replace ``path``: it stays where it
+        is until ``commit`` renames it into place, so that a merge stopped at any moment leaves it
+        either there or in its place; given up, it stays there."""
+        try:
+            os.chmod(source, 0o644)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(describe_os_error(exc, path)) from exc
+        self._staged.append((source, os.fspath(path), (source,) if durable else (), source))
+
     def adopt_folder(
         self,
         folder: Path,
@@ -176,7 +188,8 @@ def _put_back(moved: str, source: str) -> None:
 class Taking:
     """How files from a folder that is not ours (a shard's) reach the data folder ``into``:
     each written anew (the default), or, with ``move``, the file itself renamed into place
-    once every check has passed on what was read of it.  A shard folder is a downloaded
+    once every check has passed on what was read of it: from the private folder it was read
+    in (``private``), or else if it is still the file read.  A shard folder is a downloaded
     artifact, used once: a file moved out of it is no longer there, so nothing is shared
     with it.  A file on another file system, or changed since it was read, is written
     anew from the bytes read and checked.  Everything is staged in one ``Batch``."""
@@ -191,12 +204,24 @@ class Taking:
     folders: set[str] = field(default_factory=set)
     """Folders of files moved in with their folder, to be fsynced at the end."""
 
-    def put(self, source: Path, path: Path, data: bytes, read: Identity | None, durable: bool) -> None:
+    def put(
+        self,
+        source: Path,
+        path: Path,
+        data: bytes,
+        read: Identity | None,
+        durable: bool,
+        private: bool = False,
+    ) -> None:
         """Stage ``path`` to hold ``data`` (read from ``source`` as ``read``, ``None`` when it
-        is not the file's own bytes) unless it already does."""
+        is not the file's own bytes) unless it already does.  A file of a ``private`` folder
+        (``Batch.move_private``) is the one read: it is moved without another look."""
         if holds(path, data):
             return
         self.written.append(path)
+        if self.move and read is not None and private:
+            self.batch.move_private(os.fspath(source), path, durable=durable)
+            return
         if self.move and read is not None and not self.other_file_system:
             moved = self.batch.move(os.fspath(source), path, read, durable=durable)
             if moved is Moved.MOVED:
