@@ -6,6 +6,7 @@ the way leaves the folders where the next merge finds them and puts them back.""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -210,3 +211,22 @@ def test_files_taken_one_by_one_stay_in_the_private_folder_until_they_take_their
     for sid, data in changed.items():
         assert (into / sid / "gs_data_shieldsio.json").read_bytes() == data
     assert not [p for shard in shards for p in shard.rglob("gs_data_shieldsio.json")]  # taken: moved
+
+
+def test_a_link_in_the_data_folder_stops_a_move_and_leaves_every_shard_as_it_was(
+    tmp_path: Path, two_shards: Shards
+) -> None:
+    ids, dirs = two_shards
+    into = tmp_path / "merged"
+    merge(dirs, into, expected=ids)
+    shards = copies(dirs, tmp_path / "artifacts")
+    before = {shard: tree(shard) for shard in shards}
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    sid = authors_in(shards[0])[0]
+    shutil.rmtree(into / sid / "badges")
+    (into / sid / "badges").symlink_to(outside, target_is_directory=True)
+    result = scholar_stats("merge", *shards, "--into", into, "--move")
+    assert result.returncode == 8 and "symbolic link" in result.stderr.splitlines()[-1], result.stderr
+    assert {shard: tree(shard) for shard in shards} == before
+    assert list(outside.iterdir()) == [] and not [p for p in into.iterdir() if p.name.startswith(".merging")]

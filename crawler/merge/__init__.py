@@ -10,7 +10,9 @@ the data layout names (``layout_kind``), each read within its size bound
 of the right format).  Anything else is skipped with a line, and nothing
 skipped replaces or removes what the data folder holds.  Each file is written
 anew, never linked to the shard's: the shard folder is not ours.  With ``move``,
-what is taken is moved out of the shard folder instead, once checked (``Taking``).
+each author's folder first leaves its shard for a private folder of the data folder
+(``staging``), where it is read and checked, and what is taken is moved from there
+(``Taking``); what is not goes back to the shard.
 """
 
 from __future__ import annotations
