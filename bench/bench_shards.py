@@ -209,6 +209,8 @@ def flush_turns(
     """The copying merge ``count`` times with each way of flushing, alternated, and once more each
     under ``strace -c -w`` (when there is one): the flush calls made and the wall seconds in them."""
     results: dict[str, tuple[list[float], dict[str, tuple[int, float]]]] = {}
+    if count == 0:
+        return results  # not asked for: no traced turn either
     for turn in range(count + 1):
         for n, (name, threshold) in enumerate(_FLUSHES.items()):
             times, traced = results.setdefault(name, ([], {}))

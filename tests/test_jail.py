@@ -277,9 +277,16 @@ UNJAILED_WRITERS = {
     # back into the shard folder what it moved out of it.
     "crawler/storage/batch.py:write:unlink": "its own temporary file, beside a confined path",
     "crawler/storage/batch.py:move:rename": "into a folder confined by merge before writing",
-    "crawler/storage/batch.py:move_folder:rename": "into a folder confined by merge before writing",
-    "crawler/storage/batch.py:move_folder:unlink": "inside the folder it just moved in",
-    "crawler/storage/batch.py:_remove_emptied:rmdir": "emptied folders inside the folder it just moved in",
+    "crawler/storage/batch.py:adopt_folder:unlink": "inside the private folder merge moved in first",
+    # merge --move: an author's folder taken out of its shard into a folder merge made in the data
+    # folder it holds locked (mkdir, never through a link), and what is left of it put back.
+    "crawler/merge/staging.py:stage:rename": "into the staging folder merge made, under the lock",
+    "crawler/merge/staging.py:put_back:rename": "what is left of a staged folder, back into its shard",
+    "crawler/merge/staging.py:put_back:rmtree": "a staged folder's rest, its shard name taken",
+    "crawler/merge/staging.py:_put_back_one:rename": "a killed merge's staged folder, back into its shard",
+    "crawler/merge/staging.py:_remove_root:unlink": "the staging folder's own note",
+    "crawler/merge/staging.py:_remove_root:rmdir": "the emptied staging folder",
+    "crawler/storage/batch.py:_remove_emptied:rmdir": "emptied folders inside the folder it moves in",
     "crawler/storage/batch.py:commit:replace": "its temporaries, onto paths confined by merge",
     "crawler/storage/batch.py:discard:unlink": "its own temporary files",
     "crawler/storage/batch.py:discard:rename": "what it moved in, back where it came from",

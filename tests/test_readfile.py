@@ -26,6 +26,7 @@ from crawler.storage.readfile import (
     read_bounded,
     read_bounded_or_none,
     read_fd,
+    read_files_at,
     read_starts,
 )
 from crawler.storage.store import AuthorStore
@@ -133,6 +134,46 @@ def test_the_starts_of_files_in_a_folder_are_read_only_from_regular_files_within
     ]
     assert read_starts(folder, names, 4, limit=100) == [b"0123", b"ab", None, None, None, None, None, None]
     assert read_starts(tmp_path / "nowhere", ["a.json"], 4, limit=100) == [None]
+
+
+def test_the_files_of_a_folder_are_read_whole_only_when_regular_and_within_their_bound(
+    tmp_path: Path,
+) -> None:
+    """``read_files_at`` reads whole files below a folder with ``open_regular``'s checks, each
+    folder on the way opened without following a link; whatever fails one is ``None``."""
+    folder = tmp_path / "author"
+    (folder / "badges" / "pubs").mkdir(parents=True)
+    (folder / "a.json").write_bytes(b"0123456789")
+    (folder / "badges" / "pubs" / "p.svg").write_bytes(b"<svg/>")
+    (folder / "big.json").write_bytes(b"x" * 101)
+    (folder / "zero.json").symlink_to("/dev/zero")
+    os.mkfifo(folder / "fifo.json")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.json").write_bytes(b"outside")
+    (folder / "linked").symlink_to(tmp_path / "elsewhere")  # a folder on the way that is a link
+    names = [
+        "a.json",
+        "badges/pubs/p.svg",
+        "big.json",
+        "zero.json",
+        "fifo.json",
+        "linked/x.json",
+        "gone.json",
+    ]
+    found = read_files_at(folder, names, [100, 10, 100, 100, 100, 100, 100])
+    assert [None if f is None else f[0] for f in found] == [
+        b"0123456789",
+        b"<svg/>",
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+    info = found[0][1] if found[0] is not None else None
+    assert info is not None and info.st_ino == (folder / "a.json").stat().st_ino
+    assert read_files_at(folder, ["badges/pubs/p.svg"], [5]) == [None]  # 6 bytes, more than its bound
+    assert read_files_at(tmp_path / "nowhere", ["a.json"], [100]) == [None]
 
 
 def test_whether_a_files_first_page_is_in_the_page_cache(tmp_path: Path) -> None:

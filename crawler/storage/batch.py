@@ -8,7 +8,7 @@ import enum
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,50 +103,47 @@ class Batch:
         self._staged.append((tmp, os.fspath(path), (tmp,) if durable else (), source))
         return Moved.MOVED
 
-    def move_folder(
+    def move_private(self, source: str, path: Path, *, durable: bool) -> None:
+        """Stage the file ``source`` of a private folder (one no other process names: the caller
+        moved it there before it read and checked the file) to replace ``path``: it stays where it
+        is until ``commit`` renames it into place, so that a merge stopped at any moment leaves it
+        either there or in its place; given up, it stays there."""
+        try:
+            os.chmod(source, 0o644)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(describe_os_error(exc, path)) from exc
+        self._staged.append((source, os.fspath(path), (source,) if durable else (), source))
+
+    def adopt_folder(
         self,
-        source: Path,
+        folder: Path,
         target: Path,
-        expected: Mapping[str, Identity],
+        origin: Path,
         *,
         durable: Sequence[str] = (),
-        drop: Callable[[str], bool] = lambda rel: False,
-    ) -> Moved:
-        """Stage the folder ``source`` to become ``target``, which does not exist, by one
-        rename, if it holds exactly the files ``expected`` names (``/``-separated, each
-        still the file of that identity) and files ``drop`` accepts, which are removed.
-
-        Nothing is moved when it is on another file system, nor when it holds anything
-        else (it is put back).  The ``durable`` files and their folders are fsynced before
-        the folder takes its name.
+        dropped: Sequence[str] = (),
+        modes: Sequence[str] = (),
+    ) -> None:
+        """Stage ``folder``, a private folder beside ``target`` (one no other process names: the caller
+        moved it there before it read and checked what it holds), to become ``target``, which does not
+        exist, by one rename.  The ``dropped`` files are removed first (and the folders they emptied),
+        the ``modes`` files given the permissions of a file written here; the ``durable`` files and
+        their folders are fsynced before the folder takes its name.  Given up (``discard``), the
+        folder goes back to ``origin``, where it came from.
         """
-        tmp = temp_name(target)
+        tmp = os.fspath(folder)
         try:
-            os.rename(source, tmp)
-        except OSError as exc:
-            if exc.errno == errno.EXDEV:
-                return Moved.OTHER_FILE_SYSTEM
-            raise StorageError(describe_os_error(exc, target)) from exc
-        try:
-            found = _identities(tmp)
-            dropped = [rel for rel in found if rel not in expected and drop(rel)]
-            if len(found) - len(dropped) != len(expected) or any(
-                found.get(rel, (None, 0))[0] != identity for rel, identity in expected.items()
-            ):
-                os.rename(tmp, source)
-                return Moved.CHANGED
             for rel in dropped:
                 os.unlink(f"{tmp}/{rel}")
-            _remove_emptied(tmp, dropped, expected)
-            for rel, (_, mode) in found.items():
-                if rel in expected and mode != 0o644:
-                    os.chmod(f"{tmp}/{rel}", 0o644)
+            _remove_emptied(tmp, dropped, ())  # a folder still holding a file stays: rmdir refuses it
+            for rel in modes:
+                os.chmod(f"{tmp}/{rel}", 0o644)
         except OSError as exc:
             raise StorageError(describe_os_error(exc, target)) from exc
         files = tuple(f"{tmp}/{rel}" for rel in durable)
         self._folders.update([tmp, *(os.path.dirname(name) for name in files)])
-        self._staged.append((tmp, os.fspath(target), files, os.fspath(source)))
-        return Moved.MOVED
+        self._staged.append((tmp, os.fspath(target), files, os.fspath(origin)))
 
     def commit(self) -> None:
         """Fsync the durable files in one pass, then rename every temporary into place."""
@@ -175,27 +172,6 @@ class Batch:
                     os.rename(tmp, source)
 
 
-def _identities(folder: str) -> dict[str, tuple[Identity | None, int]]:
-    """Every name below ``folder`` but its folders: the identity and permissions of each
-    regular file, ``None`` for anything else (a link, a FIFO), never followed."""
-    found: dict[str, tuple[Identity | None, int]] = {}
-    pending = [(os.fspath(folder), "")]
-    while pending:
-        path, prefix = pending.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                info = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(info.st_mode):
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    regular = stat.S_ISREG(info.st_mode)
-                    found[prefix + entry.name] = (
-                        identity_of(info) if regular else None,
-                        stat.S_IMODE(info.st_mode),
-                    )
-    return found
-
-
 def _put_back(moved: str, source: str) -> None:
     """A file moved in that is not the one expected goes back where it was (or, when that
     name is taken again, is removed: it is the shard's, never ours)."""
@@ -212,7 +188,8 @@ def _put_back(moved: str, source: str) -> None:
 class Taking:
     """How files from a folder that is not ours (a shard's) reach the data folder ``into``:
     each written anew (the default), or, with ``move``, the file itself renamed into place
-    once every check has passed on what was read of it.  A shard folder is a downloaded
+    once every check has passed on what was read of it: from the private folder it was read
+    in (``private``), or else if it is still the file read.  A shard folder is a downloaded
     artifact, used once: a file moved out of it is no longer there, so nothing is shared
     with it.  A file on another file system, or changed since it was read, is written
     anew from the bytes read and checked.  Everything is staged in one ``Batch``."""
@@ -227,12 +204,24 @@ class Taking:
     folders: set[str] = field(default_factory=set)
     """Folders of files moved in with their folder, to be fsynced at the end."""
 
-    def put(self, source: Path, path: Path, data: bytes, read: Identity | None, durable: bool) -> None:
+    def put(
+        self,
+        source: Path,
+        path: Path,
+        data: bytes,
+        read: Identity | None,
+        durable: bool,
+        private: bool = False,
+    ) -> None:
         """Stage ``path`` to hold ``data`` (read from ``source`` as ``read``, ``None`` when it
-        is not the file's own bytes) unless it already does."""
+        is not the file's own bytes) unless it already does.  A file of a ``private`` folder
+        (``Batch.move_private``) is the one read: it is moved without another look."""
         if holds(path, data):
             return
         self.written.append(path)
+        if self.move and read is not None and private:
+            self.batch.move_private(os.fspath(source), path, durable=durable)
+            return
         if self.move and read is not None and not self.other_file_system:
             moved = self.batch.move(os.fspath(source), path, read, durable=durable)
             if moved is Moved.MOVED:
