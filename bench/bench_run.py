@@ -23,16 +23,17 @@ leaves the machine), with ``--authors`` generated profiles of
 
 Each is repeated ``--repeat`` times (a fresh folder for every lab run) and the
 median is reported, wall time and the process's CPU time (user and system, the
-local server's thread included).  Nothing is removed before every measure is
-done: on a file system without a journal (ext4 as this machine has it) a file
-created within a minute or more of many files being removed costs far more,
-as the kernel looks past each recently freed inode before it takes one; a
-lab run timed right after the previous turn's folders were removed measured
-that, not the run.  Other processes removing files on the same file system
-still do; ``--tmp /dev/shm`` (a tmpfs) measures the same with the disk left
-out.  Targets: lab run within 2x the bare requests, no-op run
-at most 0.6 s beyond them.  Prints a Markdown table on stdout; exits 1 if a
-target is missed.
+local server's thread included); for the no-op run also the CPU time of the
+run's own thread, where pages are read, apart from the other threads'. Nothing
+is removed before every measure is done: on a file system without a journal
+(ext4 as this machine has it) a file created within a minute or more of many
+files being removed costs far more, as the kernel looks past each recently
+freed inode before it takes one; a lab run timed right after the previous
+turn's folders were removed measured that, not the run. Other processes
+removing files on the same file system still do; ``--tmp /dev/shm`` (a tmpfs)
+measures the same with the disk left out. Targets: lab run within 2x the bare
+requests, no-op run at most 0.6 s beyond them. Prints a Markdown table on
+stdout; exits 1 if a target is missed.
 
 ``--latency SECONDS`` makes the local server wait that long before answering
 each request (runs and bare requests alike), for the figure with a network
@@ -157,7 +158,7 @@ def bare_trees(bodies: list[bytes]) -> float:
 
 
 Figures = dict[str, list[float]]
-MEASURES = ("bare", "lab", "noop", "writes", "trees", "lab_cpu", "noop_cpu", "bare_cpu")
+MEASURES = ("bare", "lab", "noop", "writes", "trees", "lab_cpu", "noop_cpu", "noop_own_cpu", "bare_cpu")
 
 
 def measure(
@@ -182,7 +183,9 @@ def measure(
         figures["bare"].append(seconds)
         figures["trees"].append(bare_trees(bodies))
         replay.reset()
+        own = time.thread_time()
         seconds, cpu, summary = timed(lambda data=data: run_once(replay, Path(data), ids))  # type: ignore[misc]
+        figures["noop_own_cpu"].append(time.thread_time() - own)
         figures["noop"].append(seconds)
         figures["noop_cpu"].append(cpu)
         assert isinstance(summary, RunSummary) and not summary.changed, "the no-op run changed something"
@@ -225,6 +228,10 @@ def report(args: argparse.Namespace, latency: float, n_requests: int, files: int
     )
     print(f"\nlab run / (bare requests + bare file writes): {lab_s / (bare_s + writes_s):.1f}x")
     print(f"no-op run / (bare requests + bare HTML trees): {noop_s / (bare_s + trees_s):.1f}x")
+    print(
+        f"no-op run's CPU: {m['noop_own_cpu']:.2f} s on the run's own thread (requests sent, pages read), "
+        f"{m['noop_cpu'] - m['noop_own_cpu']:.2f} s on the others (request and writer threads, local server)"
+    )
     print(f"no-op run beyond the bare requests: {noop_s - bare_s:.2f} s\n")
     missed = [
         name

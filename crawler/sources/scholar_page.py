@@ -37,7 +37,6 @@ extension saved, the time it wrote in its comment.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
@@ -270,43 +269,51 @@ _ROW_PARTS = ", ".join(
 )
 
 
-@dataclass(slots=True)
-class _Row:
+def _publications(tree: HTMLParser, url: str | None) -> list[Publication]:
+    """Every row's publication, in page order; rows without a paper's link are left out.
+
+    One pass over the rows' parts, in document order, each part going to the row
+    last opened: a page has a hundred rows and a lab's day 15,000, so each node's
+    tag and classes are read once and each row is made into its publication as
+    soon as the next one opens.
+    """
+    pubs: list[Publication] = []
     link: Node | None = None
-    grays: list[Node] | None = None
     cell: Node | None = None
-    """The first citation count that is not a struck-through duplicate's."""
     year: Node | None = None
-
-
-def _rows(tree: HTMLParser) -> list[_Row]:
-    rows: list[_Row] = []
-    row = _Row()
+    grays: list[Node] = []
+    in_row = False
     for node in tree.css(_ROW_PARTS):
         tag = node.tag
         if tag == "tr":
-            row = _Row()
-            rows.append(row)
+            if in_row and link is not None:
+                pub = _publication(link, grays, cell, year, url)
+                if pub is not None:
+                    pubs.append(pub)
+            in_row, link, cell, year, grays = True, None, None, None, []
         elif tag == "a":
             classes = class_names(node)
-            if row.link is None and "gsc_a_at" in classes:
-                row.link = node
+            if link is None and "gsc_a_at" in classes:
+                link = node
             # A struck-through count Scholar shows next to a merged duplicate is not the paper's.
-            if row.cell is None and "gsc_a_ac" in classes and "gsc_a_acm" not in classes:
-                row.cell = node
+            if cell is None and "gsc_a_ac" in classes and "gsc_a_acm" not in classes:
+                cell = node
         elif tag == "div":
-            if row.grays is None:
-                row.grays = []
-            row.grays.append(node)
-        elif tag == "span" and row.year is None:
-            row.year = node
-    return rows
+            grays.append(node)
+        elif tag == "span" and year is None:
+            year = node
+    if in_row and link is not None:
+        pub = _publication(link, grays, cell, year, url)
+        if pub is not None:
+            pubs.append(pub)
+    return pubs
 
 
-def _publication(row: _Row, url: str | None) -> Publication | None:
-    link = row.link
-    if link is None:
-        return None
+def _publication(
+    link: Node, grays: list[Node], cell: Node | None, year: Node | None, url: str | None
+) -> Publication | None:
+    """One row's publication: ``cell`` is its first citation count that is not a struck-through
+    duplicate's; None for a row whose link names no paper."""
     attributes = link.attributes
     href = attributes.get("href") or ""
     if not href or href.startswith("javascript"):
@@ -314,13 +321,12 @@ def _publication(row: _Row, url: str | None) -> Publication | None:
     author_pub_id = checked_pub_id(href, url)
     if not author_pub_id:
         return None
-    grays = row.grays or ()
     citations = 0
     cites_id = None
-    if row.cell is not None:
-        citations = cell_count(node_text(row.cell), f"the citation count of {author_pub_id}", url) or 0
-        cites_id = link_param(CITES_RE, row.cell.attributes.get("href") or "") if citations else None
-    year_match = YEAR_RE.search(node_text(row.year))
+    if cell is not None:
+        citations = cell_count(node_text(cell), f"the citation count of {author_pub_id}", url) or 0
+        cites_id = link_param(CITES_RE, cell.attributes.get("href") or "") if citations else None
+    year_match = YEAR_RE.search(node_text(year))
     return Publication(
         author_pub_id=author_pub_id,
         title=node_text(link),
@@ -366,8 +372,7 @@ def parse_profile(body: bytes, *, content_type: str | None = None, url: str | No
     if table is None:
         raise ParseError("a profile page without its stats table (#gsc_rsb_st); the markup changed", url=url)
     profile = _profile(tree, name_node, base_url, url, capture)
-    rows = [pub for pub in (_publication(row, url) for row in _rows(tree)) if pub is not None]
-    publications, repeated = unique_publications(rows)
+    publications, repeated = unique_publications(_publications(tree, url))
     range_node = tree.css_first("#gsc_a_nn")
     return ProfilePage(
         profile=profile,
