@@ -34,7 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "config", "run", "shard", "merge", "schedule", "homepage",
     },
     "cli": {"net", "commands"},
-    "__main__": {"cli"},
+    "__main__": {"cli", "commands"},  # commands: only the stored help pages (commands._help_pages)
 }  # fmt: skip
 SPINE = {"__init__", "__main__", "cli", "config", "errors", "models", "run", "schedule", "shard", "merge"}
 MAX_LINES = 500

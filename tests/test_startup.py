@@ -60,6 +60,58 @@ def test_help_loads_no_heavy_library(argv: list[str]) -> None:
     assert sorted(m for m in loaded if m.split(".")[0] in NOT_FOR_HELP) == []
 
 
+def console_script_modules(argv: list[str], **env: str) -> tuple[str, set[str]]:
+    """What the console script (the entry ``pyproject.toml`` names, called as pip's script calls
+    it) prints for ``argv``, and the modules loaded once it has."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    entry = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, function = entry["scholar-stats"].partition(":")
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('\\n'.join(sorted(sys.modules)), file=sys.stderr))\n"
+        "sys.argv[0] = 'scholar-stats'\n"
+        f"from {module} import {function}\n"
+        f"sys.exit({function}())\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    environment.update(PYTHONPATH=str(root), **env)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120, env=environment
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout, set(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["run", "--help"], ["import-git", "-h"], ["--version"]], ids=" ".join
+)
+def test_the_console_scripts_help_loads_no_click(argv: list[str]) -> None:
+    """A help page the console script holds is printed without click (nor anything of the
+    command line's): a bare click program's `--help` is most of its own start."""
+    printed, loaded = console_script_modules(argv, COLUMNS="80")
+    assert "Usage: scholar-stats" in printed or "version" in printed
+    assert "crawler.__main__" in loaded  # the check sees imports at all
+    assert sorted(m for m in loaded if m.split(".")[0] == "click") == []
+    # Of ours: the entry, and the stored pages (the package and the one page).
+    ours = {m for m in loaded if m.startswith("crawler.")} - {
+        "crawler.commands",
+        "crawler.commands._help_pages",
+    }
+    assert sorted(m for m in ours if not m.startswith("crawler.commands._help_pages.")) == [
+        "crawler.__main__"
+    ]
+    # Nor what the terminal's width or the version would bring, were they read another way.
+    assert sorted(loaded & {"shutil", "importlib.metadata", "logging"}) == []
+
+
+def test_the_console_script_leaves_a_narrower_terminals_help_to_click() -> None:
+    printed, loaded = console_script_modules(["run", "--help"], COLUMNS="60")
+    assert "Usage: scholar-stats run" in printed
+    assert "click" in loaded and "crawler.cli" in loaded
+
+
 def test_run_help_loads_no_stage_of_the_pipeline() -> None:
     loaded = modules_after(["run", "--help"])
     assert "crawler.commands.run" in loaded

@@ -1,0 +1,25 @@
+"""`scholar-stats doctor --help`, as click prints it 78 wide: written by `python .ci/render-help`."""
+
+LINES = (
+    "Usage: scholar-stats doctor [OPTIONS]",
+    "",
+    "  Say why a homepage's numbers do not show: one line per finding, with what to",
+    "  do.",
+    "",
+    "  Checks the workflow, the data branch (or --data-dir), the paper IDs in the",
+    "  site's pages and BibTeX, and the page script. Exit 0 when all is well, 1",
+    "  with findings. See https://github.com/scholar-stats/scholar-",
+    "  stats/blob/main/docs/github-actions.md#why-are-my-numbers-not-showing-",
+    "  scholar-stats-doctor",
+    "",
+    "Options:",
+    "  --repo PATH           The homepage repository's folder.  [default: .]",
+    "  --data-dir PATH       Check this data folder instead of the data branch (env",
+    "                        SCHOLAR_STATS_DATA_DIR).",
+    "  --branch TEXT         The data branch to check (default: the workflow's,",
+    "                        else google-scholar-stats); local, else remote-",
+    "                        tracking.",
+    "  --format [text|json]  text: one line per finding; json: findings and facts",
+    "                        for scripts.  [default: text]",
+    "  -h, --help            Show this message and exit.",
+)

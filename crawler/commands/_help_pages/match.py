@@ -1,0 +1,26 @@
+"""`scholar-stats match --help`, as click prints it 78 wide: written by `python .ci/render-help`."""
+
+LINES = (
+    "Usage: scholar-stats match [OPTIONS]",
+    "",
+    "  Show which fallback works match which Scholar publications, and what is",
+    "  unmatched on both sides.",
+    "",
+    "  Compares the newest Scholar snapshot with the newest snapshot of each",
+    "  fallback source; <author>/matches.toml overrides any pair.",
+    "",
+    "Options:",
+    "  --author ID                     The author (Scholar ID or profile URL).",
+    "                                  [required]",
+    "  --data-dir DIRECTORY            Data folder (env SCHOLAR_STATS_DATA_DIR;",
+    "                                  default: the config's data_dir, else data).",
+    "  --config FILE                   Configuration file (env",
+    "                                  SCHOLAR_STATS_CONFIG; default: scholar-",
+    "                                  stats.toml when present), for its data_dir.",
+    "  --source [scholarly|serpapi|openalex|semantic-scholar]",
+    "                                  Only this fallback source [default: every",
+    "                                  one kept beside Scholar].",
+    "  --format [text|json]            text for a person, json as kept in",
+    "                                  matches/<source>.json.  [default: text]",
+    "  -h, --help                      Show this message and exit.",
+)

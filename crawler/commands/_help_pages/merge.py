@@ -1,0 +1,28 @@
+"""`scholar-stats merge --help`, as click prints it 78 wide: written by `python .ci/render-help`."""
+
+LINES = (
+    "Usage: scholar-stats merge [OPTIONS] SHARD_DIRS...",
+    "",
+    "  Merge the data folders of `run --shard K/N` jobs into one data folder.",
+    "",
+    "  Each author's folder comes from exactly one shard (an author in two is exit",
+    "  2, naming it, before anything is written).  An expected author that no shard",
+    "  brought keeps its last good data, marked stale.  Only the files `run` writes",
+    "  are taken from a shard, each within its size bound and checked (this",
+    "  author's, valid, of the right format); any other file is skipped with a",
+    "  line.  Nothing else in the data folder is touched, and merging again changes",
+    "  nothing.  With --move, each file taken leaves its shard folder.",
+    "",
+    "Options:",
+    "  --into DIRECTORY  The data folder to merge into (restored from the data",
+    "                    branch first).  [required]",
+    "  --config FILE     Configuration file (env SCHOLAR_STATS_CONFIG; default:",
+    "                    scholar-stats.toml when present), whose authors are",
+    "                    expected: one that no shard brought keeps its data, marked",
+    "                    stale.",
+    "  --move            Move what is taken out of the shard folders (downloaded",
+    "                    artifacts, used once) rather than copy it: one rename per",
+    "                    file, or per author folder taken whole; copied when on",
+    "                    another file system.",
+    "  -h, --help        Show this message and exit.",
+)

@@ -1,0 +1,27 @@
+"""`scholar-stats site --help`, as click prints it 78 wide: written by `python .ci/render-help`."""
+
+LINES = (
+    "Usage: scholar-stats site [OPTIONS]",
+    "",
+    "  Write a static dashboard of the citation history: index.html and a page per",
+    "  author.",
+    "",
+    "  Charts are drawn on the server (readable with JavaScript off), nothing is",
+    "  fetched from another host, and each author's CSV/JSON exports are written",
+    "  beside their page.  Prints the index file.  See https://github.com/scholar-",
+    "  stats/scholar-stats/blob/main/docs/dashboard.md",
+    "",
+    "Options:",
+    "  --data-dir DIRECTORY  Data folder (env SCHOLAR_STATS_DATA_DIR; default: the",
+    "                        config's data_dir, else data).",
+    "  --config FILE         Configuration file (env SCHOLAR_STATS_CONFIG; default:",
+    "                        scholar-stats.toml when present), for its data_dir and",
+    "                        site_title.",
+    "  --out DIRECTORY       Folder to write the site to [default: <data-",
+    "                        dir>/site]; must be new, empty, or an earlier site.",
+    "  --title TEXT          Title of the index page [default: the config's",
+    "                        site_title, else Citations].",
+    "  --author ID           Only this author (Scholar ID or profile URL;",
+    "                        repeatable) [default: every author in the folder].",
+    "  -h, --help            Show this message and exit.",
+)
