@@ -6,15 +6,17 @@ Each command runs N times (default 30), interleaved so that load on a shared
 machine hits all of them alike; the median wall time of each is compared with
 that of `python -c pass`, and so is its median CPU time (user + system, of the
 child alone), which a loaded machine disturbs less.  Exits 1 if `--help` takes more than 4 times as
-long, or `run --help` more than 2 times.  The entry point is run as the
-installed script does (`from crawler.cli import main; main()`), so the figure
-is what a user waits for.
+long, or `run --help` more than 2 times.  `scholar-stats` is run as a user
+runs it: a console script written the way pip writes it (`import re, sys`,
+then the entry `pyproject.toml`'s `[project.scripts]` names), executed by its
+`#!` line, 80 columns wide (`COLUMNS=80`; output to a pipe); one more row runs
+`run --help` 60 columns wide, which the stored pages leave to click.
 
 Commands run with the bytecode cache an install writes (warmed once before
 timing); `--no-cache` runs them again with an empty cache folder
 (`-X pycache_prefix`, nothing written), as the first start after a checkout.
 `--before CHECKOUT` adds the same commands run from another checkout of the
-project (`PYTHONPATH`), for a before/after in the same run.
+project (`PYTHONPATH`, and that checkout's own entry), for a before/after in the same run.
 """
 
 from __future__ import annotations
@@ -27,25 +29,50 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 
 TARGET = 4.0
 RUN_HELP_TARGET = 2.0
 
 FLOOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "floor_click_help.py")
 
+# What pip writes for a console script, the shebang aside.
+SHIM = (
+    "import re\n"
+    "import sys\n"
+    "from {module} import {function}\n"
+    "if __name__ == '__main__':\n"
+    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+    "    sys.exit({function}())\n"
+)
+
+BASE = "python -c pass"
+FLOOR_NAME = "bare click run --help (bench/floor_click_help.py)"
 COMMANDS: dict[str, list[str]] = {
-    "python -c pass": [sys.executable, "-c", "pass"],
-    "bare click run --help (bench/floor_click_help.py)": [sys.executable, FLOOR, "run", "--help"],
-    "scholar-stats --help": [sys.executable, "-c", "from crawler.cli import main; main()", "--help"],
-    "scholar-stats run --help": [
-        sys.executable,
-        "-c",
-        "from crawler.cli import main; main()",
-        "run",
-        "--help",
-    ],
-    "scholar-stats --version": [sys.executable, "-c", "from crawler.cli import main; main()", "--version"],
+    BASE: [sys.executable, "-c", "pass"],
+    "python -S -c pass (no site: no .pth files)": [sys.executable, "-S", "-c", "pass"],
+    FLOOR_NAME: [sys.executable, FLOOR, "run", "--help"],
 }
+# name -> (arguments, extra environment) of the console script.
+SCRIPT_RUNS: dict[str, tuple[list[str], dict[str, str]]] = {
+    "scholar-stats --help": (["--help"], {}),
+    "scholar-stats run --help": (["run", "--help"], {}),
+    "scholar-stats --version": (["--version"], {}),
+    "scholar-stats run --help, 60 columns (click)": (["run", "--help"], {"COLUMNS": "60"}),
+}
+
+
+def console_script(checkout: str, folder: str) -> str:
+    """A `scholar-stats` script in ``folder`` for the entry ``checkout``'s pyproject.toml names."""
+    with open(os.path.join(checkout, "pyproject.toml"), "rb") as file:
+        entry = tomllib.load(file)["project"]["scripts"]["scholar-stats"]
+    module, _, function = entry.partition(":")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "scholar-stats")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(f"#!{sys.executable}\n" + SHIM.format(module=module, function=function))
+    os.chmod(path, 0o755)
+    return path
 
 
 def _children_cpu() -> float:
@@ -68,22 +95,32 @@ def once(
     return time.perf_counter() - start, _children_cpu() - used
 
 
-def variants(before: str | None, no_cache: bool, empty: str) -> dict[str, tuple[list[str], dict[str, str]]]:
+def variants(
+    before: str | None, no_cache: bool, empty: str, scripts: str
+) -> dict[str, tuple[list[str], dict[str, str]]]:
     """name -> (command, environment) for every command of the run."""
-    plain = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    plain = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "COLUMNS", "LINES")
+    }
+    plain["COLUMNS"] = "80"
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     runs: dict[str, tuple[list[str], dict[str, str]]] = {}
     for label, path in [("", here), *([(" (before)", before)] if before else [])]:
         env = {**plain, "PYTHONPATH": path}
-        for name, command in COMMANDS.items():
-            if label and not name.startswith("scholar-stats"):
-                continue
-            runs[name + label] = (command, env)
+        commands = {} if label else {name: (command, {}) for name, command in COMMANDS.items()}
+        script = console_script(path, os.path.join(scripts, label.strip(" ()") or "now"))
+        commands.update({name: ([script, *args], extra) for name, (args, extra) in SCRIPT_RUNS.items()})
+        for name, (command, extra) in commands.items():
+            runs[name + label] = (command, {**env, **extra})
             if no_cache:
-                uncached = [command[0], "-X", f"pycache_prefix={empty}", *command[1:]]
+                # The script's interpreter, with an empty cache folder.
+                rest = command[1:] if command[0] == sys.executable else command
+                uncached = [sys.executable, "-X", f"pycache_prefix={empty}", *rest]
                 runs[f"{name}{label}, no bytecode cache"] = (
                     uncached,
-                    {**env, "PYTHONDONTWRITEBYTECODE": "1"},
+                    {**env, **extra, "PYTHONDONTWRITEBYTECODE": "1"},
                 )
     return runs
 
@@ -98,8 +135,8 @@ def main() -> int:
         "--no-cache", action="store_true", help="also time each command without a bytecode cache"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as empty:
-        runs = variants(args.before, args.no_cache, empty)
+    with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as scripts:
+        runs = variants(args.before, args.no_cache, empty, scripts)
         times: dict[str, list[float]] = {name: [] for name in runs}
         cpu: dict[str, list[float]] = {name: [] for name in runs}
         for command, env in runs.values():
@@ -109,8 +146,8 @@ def main() -> int:
                 wall, used = once(command, env, empty)
                 times[name].append(wall)
                 cpu[name].append(used)
-    base = statistics.median(times["python -c pass"])
-    base_cpu = statistics.median(cpu["python -c pass"])
+    base = statistics.median(times[BASE])
+    base_cpu = statistics.median(cpu[BASE])
     print(f"{args.runs} runs each, interleaved; Python {sys.version.split()[0]}\n")
     print("| command | median (ms) | min (ms) | CPU, median (ms) | × python -c pass | CPU × python -c pass |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -118,11 +155,11 @@ def main() -> int:
         median, used = statistics.median(values), statistics.median(cpu[name])
         print(
             f"| `{name}` | {median * 1000:.1f} | {min(values) * 1000:.1f} | {used * 1000:.1f} "
-            f"| {median / base:.1f}× | {used / base_cpu:.1f}× |"
+            f"| {median / base:.2f}× | {used / base_cpu:.2f}× |"
         )
     ratio = statistics.median(times["scholar-stats --help"]) / base
     run_ratio = statistics.median(times["scholar-stats run --help"]) / base
-    floor = statistics.median(times["bare click run --help (bench/floor_click_help.py)"])
+    floor = statistics.median(times[FLOOR_NAME])
     met = ratio <= TARGET
     run_met = run_ratio <= RUN_HELP_TARGET
     print(
