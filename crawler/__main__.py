@@ -48,10 +48,10 @@ def stored_answer(args: list[str], prog_name: str | None) -> str | None:
         from crawler import __version__
 
         text: str | None = f"{prog_name}, version {__version__}\n"
-    elif terminal_columns() >= FULL_WIDTH:
-        text = _stored_page(args)
     else:
-        return None
+        text = _stored_page(args)
+        if text is not None and terminal_columns() < FULL_WIDTH:
+            return None
     return text if text is not None and _written_as_is(text) and not _translated() else None
 
 
