@@ -62,9 +62,8 @@ def _stored_page(args: list[str]) -> str | None:
     page = _help_pages.PAGES.get(command[0] if command else "")
     if option not in _help_pages.HELP_OPTIONS or page is None or command == [""]:
         return None
-    import importlib
-
-    lines: tuple[str, ...] = importlib.import_module(f"{_help_pages.__name__}.{page}").LINES
+    # __import__, not importlib: importlib would bring warnings along, a tenth of what is left.
+    lines: tuple[str, ...] = __import__(f"{_help_pages.__name__}.{page}", fromlist=["LINES"]).LINES
     return "\n".join(lines) + "\n"
 
 
