@@ -51,6 +51,8 @@ FLOOR_NAME = "bare click run --help (bench/floor_click_help.py)"
 COMMANDS: dict[str, list[str]] = {
     BASE: [sys.executable, "-c", "pass"],
     "python -S -c pass (no site: no .pth files)": [sys.executable, "-S", "-c", "pass"],
+    # What pip's console script imports before the entry it calls.
+    "python -c 'import re'": [sys.executable, "-c", "import re"],
     FLOOR_NAME: [sys.executable, FLOOR, "run", "--help"],
 }
 # name -> (arguments, extra environment) of the console script.
