@@ -78,12 +78,14 @@ def run_both(
 
 
 def stored(page: str) -> str:
-    from crawler.__main__ import stored_answer
+    """The stored page of ``scholar-stats [PAGE] --help``, as the entry prints it."""
+    import importlib
 
-    argv = [page, "--help"] if page else ["--help"]
-    text = stored_answer(argv, "scholar-stats")
-    assert text is not None, f"no stored help for `scholar-stats {' '.join(argv)}`: run {REGENERATE}"
-    return text
+    from crawler.commands._help_pages import PAGES as STORED
+
+    assert page in STORED, f"no stored help for `scholar-stats {page} --help`: run {REGENERATE}"
+    lines = importlib.import_module(f"crawler.commands._help_pages.{STORED[page]}").LINES
+    return "\n".join(lines) + "\n"
 
 
 def clicks_page(argv: list[str]) -> str:
@@ -103,6 +105,21 @@ def test_each_stored_page_is_what_click_prints(page: str, monkeypatch: pytest.Mo
         )
 
 
+def test_the_entry_answers_each_help_request_with_its_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.__main__ import stored_answer
+
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr("crawler.__main__._translated", lambda: False)
+    for page in PAGES:
+        for spelling in ("--help", "-h"):
+            assert stored_answer([page, spelling] if page else [spelling], "scholar-stats") == stored(page)
+    for argv in (["run"], ["run", "--help", "x"], ["", "--help"], ["nope", "--help"], ["run", "--version"]):
+        assert stored_answer(argv, "scholar-stats") is None, argv
+    assert stored_answer(["run", "--help"], "sstats") is None
+    monkeypatch.setenv("COLUMNS", "79")
+    assert stored_answer(["run", "--help"], "scholar-stats") is None
+
+
 def test_every_command_has_a_page_and_no_page_is_left_over() -> None:
     from crawler.commands._help_pages import PAGES as STORED
 
@@ -115,6 +132,7 @@ def test_the_version_is_clicks(monkeypatch: pytest.MonkeyPatch) -> None:
     from crawler.__main__ import stored_answer
 
     monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr("crawler.__main__._translated", lambda: False)
     assert stored_answer(["--version"], "scholar-stats") == clicks_page(["--version"])
     assert clicks_page(["--version"]) == f"scholar-stats, version {__version__}\n"
 
