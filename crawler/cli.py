@@ -6,7 +6,10 @@ failure is one line, ``error: ...``, and the exit code of its error class
 
 The commands are listed in ``COMMANDS`` below.  A command's module is imported
 only when that command runs or its help is asked, so ``scholar-stats --help``
-loads neither httpx nor APScheduler nor rich.
+loads neither httpx nor APScheduler nor rich.  The console script's entry,
+``crawler.__main__.main``, prints the help pages rendered from this group
+(``crawler.commands._help_pages``) without importing click where they are what
+click would print, and calls ``main`` for everything else.
 """
 
 from __future__ import annotations
