@@ -540,3 +540,17 @@ def test_compiled_templates_are_loaded_only_from_a_private_folder(
         os.chown(folder, 65534, 65534)
         assert build("another user's") == first and sorted(parsed) == all_three
         assert list(folder.iterdir()) == []
+
+
+def test_a_title_with_a_nul_keeps_every_row_with_its_own_texts(tmp_path: Path) -> None:
+    """The table's texts are escaped together, joined by NULs: a title holding one must not
+    shift the texts of the rows after it."""
+    data = tmp_path / "data"
+    pubs: list[Pub] = [("p1", "First\x00<b>bold</b>", 9), ("p2", "Second & last", 3)]
+    AuthorStore(data, A).write_snapshot(record(A, START, pubs))
+    out = tmp_path / "site"
+    build_site(data, out, as_of=START + timedelta(days=1))
+    rows = page(out / A / "index.html").css("tr[data-pub-id]")
+    assert [r.attributes["data-pub-id"] for r in rows] == [f"{A}:p1", f"{A}:p2"]
+    text = (out / A / "index.html").read_text(encoding="utf-8")
+    assert "First\x00&lt;b&gt;bold&lt;/b&gt;</a>" in text and "Second &amp; last</a>" in text
