@@ -430,6 +430,33 @@ def test_templates_are_compiled_once_for_every_worker(
     assert sorted(names) == ["author.html", "base.html", "index.html"]
 
 
+def test_the_workers_are_forked_with_what_draws_an_author_loaded(lab: Path, tmp_path: Path) -> None:
+    """What reads and draws an author is loaded once, before the workers are forked, instead of
+    by each worker (run in a new interpreter, where nothing of it is loaded yet)."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "loaded.txt"
+    script = (
+        "import sys\n"
+        "from datetime import datetime\n"
+        "from pathlib import Path\n"
+        "import crawler.history.dashboard.build as b\n"
+        "b.PARALLEL_MIN_SNAPSHOTS = 0\n"
+        "original = b._author_job\n"
+        "def job(item):\n"
+        f"    with open({str(log)!r}, 'a', encoding='utf-8') as f:\n"
+        "        names = ('timeline', 'author_page', 'exports')\n"
+        "        f.write(str(all(f'crawler.history.dashboard.{n}' in sys.modules for n in names)) + '\\n')\n"
+        "    return original(item)\n"
+        "b._author_job = job\n"
+        f"b.build_site(Path({str(lab)!r}), Path({str(tmp_path / 'site')!r}), "
+        f"as_of=datetime.fromisoformat({AS_OF.isoformat()!r}), workers=2)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert log.read_text(encoding="utf-8").split() == ["True", "True"]
+
+
 @pytest.mark.parametrize(
     "values",
     [
