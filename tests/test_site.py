@@ -430,6 +430,33 @@ def test_templates_are_compiled_once_for_every_worker(
     assert sorted(names) == ["author.html", "base.html", "index.html"]
 
 
+def test_the_workers_are_forked_with_what_draws_an_author_loaded(lab: Path, tmp_path: Path) -> None:
+    """What reads and draws an author is loaded once, before the workers are forked, instead of
+    by each worker (run in a new interpreter, where nothing of it is loaded yet)."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "loaded.txt"
+    script = (
+        "import sys\n"
+        "from datetime import datetime\n"
+        "from pathlib import Path\n"
+        "import crawler.history.dashboard.build as b\n"
+        "b.PARALLEL_MIN_SNAPSHOTS = 0\n"
+        "original = b._author_job\n"
+        "def job(item):\n"
+        f"    with open({str(log)!r}, 'a', encoding='utf-8') as f:\n"
+        "        names = ('timeline', 'author_page', 'exports')\n"
+        "        f.write(str(all(f'crawler.history.dashboard.{n}' in sys.modules for n in names)) + '\\n')\n"
+        "    return original(item)\n"
+        "b._author_job = job\n"
+        f"b.build_site(Path({str(lab)!r}), Path({str(tmp_path / 'site')!r}), "
+        f"as_of=datetime.fromisoformat({AS_OF.isoformat()!r}), workers=2)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert log.read_text(encoding="utf-8").split() == ["True", "True"]
+
+
 @pytest.mark.parametrize(
     "values",
     [
@@ -540,3 +567,17 @@ def test_compiled_templates_are_loaded_only_from_a_private_folder(
         os.chown(folder, 65534, 65534)
         assert build("another user's") == first and sorted(parsed) == all_three
         assert list(folder.iterdir()) == []
+
+
+def test_a_title_with_a_nul_keeps_every_row_with_its_own_texts(tmp_path: Path) -> None:
+    """The table's texts are escaped together, joined by NULs: a title holding one must not
+    shift the texts of the rows after it."""
+    data = tmp_path / "data"
+    pubs: list[Pub] = [("p1", "First\x00<b>bold</b>", 9), ("p2", "Second & last", 3)]
+    AuthorStore(data, A).write_snapshot(record(A, START, pubs))
+    out = tmp_path / "site"
+    build_site(data, out, as_of=START + timedelta(days=1))
+    rows = page(out / A / "index.html").css("tr[data-pub-id]")
+    assert [r.attributes["data-pub-id"] for r in rows] == [f"{A}:p1", f"{A}:p2"]
+    text = (out / A / "index.html").read_text(encoding="utf-8")
+    assert "First\x00&lt;b&gt;bold&lt;/b&gt;</a>" in text and "Second &amp; last</a>" in text

@@ -234,24 +234,55 @@ def _value(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
+# The texts of a row that are escaped, in this order (an absent one as "").
+_ROW_TEXTS = 8
+
+
+def _row_texts(item: dict[str, Any]) -> tuple[str, ...]:
+    row, details = item["row"], item["details"]
+    return (
+        item["url"],
+        row.title,
+        (details.authors or "") if details else "",
+        (details.venue or "") if details else "",
+        row.vanished[:10] if row.vanished else "",
+        row.author_pub_id,
+        row.first_seen,
+        row.first_seen[:10],
+    )
+
+
+def _escaped_texts(items: list[dict[str, Any]]) -> list[str]:
+    """Every row's texts escaped, ``_ROW_TEXTS`` a row: by one call over all of them joined by
+    NULs (escaping leaves a NUL as it is), or one a text when a text holds a NUL."""
+    texts = [text for item in items for text in _row_texts(item)]
+    escaped = str(escape("\0".join(texts))).split("\0")
+    if len(escaped) != len(texts):
+        escaped = [str(escape(text)) for text in texts]
+    return escaped
+
+
 def publication_rows(items: list[dict[str, Any]]) -> Markup:
     """The rows of the publication table, one ``<tr>`` a line each cell (300 rows a page: joined
     here rather than looped over in the template, for the same bytes in a tenth of the time)."""
     out: list[str] = []
-    for item in items:
-        row, details = item["row"], item["details"]
-        title = f'<a href="{escape(item["url"])}">{escape(row.title)}</a>'
-        if details and details.authors:
-            title += f'<span class="byline">{escape(details.authors)}</span>'
-        if details and details.venue:
-            title += f'<span class="venue">{escape(details.venue)}</span>'
+    escaped = _escaped_texts(items)
+    for n, item in enumerate(items):
+        row = item["row"]
+        url, title_text, authors, venue, vanished_day, pub_id, first_seen, first_day = escaped[
+            n * _ROW_TEXTS : (n + 1) * _ROW_TEXTS
+        ]
+        title = f'<a href="{url}">{title_text}</a>'
+        if authors:
+            title += f'<span class="byline">{authors}</span>'
+        if venue:
+            title += f'<span class="venue">{venue}</span>'
         if row.vanished:
-            title += f' <span class="tag">vanished {escape(row.vanished[:10])}</span>'
+            title += f' <span class="tag">vanished {vanished_day}</span>'
         recent, year_long = row.changes[WINDOWS[0]], row.changes[WINDOWS[1]]
         vanished = ' class="vanished"' if row.vanished else ""
-        first_seen, first_day = escape(row.first_seen), escape(row.first_seen[:10])
         out.append(
-            f'<tr{vanished} data-pub-id="{escape(row.author_pub_id)}">\n'
+            f'<tr{vanished} data-pub-id="{pub_id}">\n'
             f"<td>{title}</td>\n"
             f'<td class="num opt" data-value="{_value(row.year)}">{_value(row.year)}</td>\n'
             f'<td class="num" data-value="{_value(row.citations)}">{charts.number(row.citations)}</td>\n'

@@ -199,6 +199,14 @@ def _write(out: Path, relative: str, data: bytes, written: list[str]) -> None:
         written.append(relative)
 
 
+def _load_drawing() -> None:
+    """Load what reads and draws an author: in the process the workers are forked from, before
+    they are, so that they share it instead of each loading it."""
+    import crawler.history.dashboard.author_page
+    import crawler.history.dashboard.exports
+    import crawler.history.dashboard.timeline  # noqa: F401
+
+
 def _author_job(job: _AuthorJob) -> tuple[dict[str, Any], list[str], list[str], list[BadSnapshot], int]:
     from crawler.history.dashboard.author_page import author_card, author_context
     from crawler.history.dashboard.exports import author_exports
@@ -431,6 +439,7 @@ def _draw_authors(
     n_workers = (workers or _default_workers()) if many else 1
     jobs = [replace(job, quiet=n_workers > 1) for job in plan.jobs]
     _compile_templates()
+    _load_drawing()
     for card, author_files, written, bad, size in _run_jobs(jobs, n_workers):
         if n_workers > 1:
             for item in bad:
