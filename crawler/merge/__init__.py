@@ -104,7 +104,8 @@ def _prepare(
     }
     folders = {*owners, *expected}
     for sid, (names, _) in walks.items():
-        folders.update(f"{sid}/{rel}".rpartition("/")[0] for rel in names)
+        # Each folder named once, not once for each of its hundreds of files.
+        folders.update(f"{sid}/{rel}" if rel else sid for rel in {rel.rpartition("/")[0] for rel in names})
     for folder in sorted(folders):
         confine(into / folder / STATE_FILE, into)
     return _Take(

@@ -112,7 +112,8 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) 
     brought.refused.update(ignored)
     outputs: list[tuple[str, FileKind]] = []
     for rel in names:
-        if _left_behind(rel):
+        # ``_left_behind`` asked only of the few names it may take: not of each publication's badge.
+        if (rel == ATTEMPT_FILE or ".tmp" in rel) and _left_behind(rel):
             # A write cut short, and the shard's own note of its last attempt (never
             # published; the folder merged into keeps its own): nothing to take.
             brought.left.append(rel)
@@ -126,20 +127,28 @@ def _brought(scholar_id: str, folder: Path, summary: MergeSummary, walk: _Walk) 
         else:
             outputs.append((rel, kind))
     found = read_files_at(folder, [rel for rel, _ in outputs], [kind.limit for _, kind in outputs])
+    taken, identities = brought.outputs, brought.read
     for (rel, kind), read in zip(outputs, found, strict=True):
-        try:
-            if read is None:  # not a regular file of its bound: read the careful way, which says why
-                data, brought.read[rel] = _read_checked(folder, rel, kind, scholar_id)
-            else:
-                data, brought.read[rel] = read
-                _check(data, folder, rel, kind, scholar_id)
-        except ValueError as exc:
-            summary.skipped.append(f"{exc}; not merged")
-            brought.refused.add(rel)
-            brought.read.pop(rel, None)
-            continue
-        brought.outputs[rel] = data
+        if read is None:  # not a regular file of its bound: read the careful way, which says why
+            try:
+                data, info = _read_checked(folder, rel, kind, scholar_id)
+            except ValueError as exc:
+                _refuse(brought, summary, rel, str(exc))
+                continue
+        else:
+            data, info = read
+            try:
+                kind.check(data, scholar_id)  # ``_check``'s call, without a call more for each file
+            except (ValueError, KeyError, TypeError) as exc:
+                _refuse(brought, summary, rel, f"{folder / rel}: {exc}")
+                continue
+        taken[rel], identities[rel] = data, info
     return brought
+
+
+def _refuse(brought: _Brought, summary: MergeSummary, rel: str, why: str) -> None:
+    summary.skipped.append(f"{why}; not merged")
+    brought.refused.add(rel)
 
 
 def _newest_snapshot(

@@ -191,7 +191,9 @@ def _moved_whole(
         folder, target, origin, durable=brought.snapshots, dropped=brought.left, modes=modes
     )
     summary.moved_files += len(brought.read)
-    take.folders.update(f"{target}/{rel}".rpartition("/")[0] for rel in brought.read)
+    take.folders.update(
+        f"{target}/{rel}" if rel else f"{target}" for rel in {r.rpartition("/")[0] for r in brought.read}
+    )
     return True
 
 
