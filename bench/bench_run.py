@@ -1,6 +1,7 @@
 """A lab's run, measured against the bare requests it makes.
 
     python bench/bench_run.py [--authors 50] [--publications 300] [--repeat 3] [--latency 0 ...] [--tmp DIR]
+                              [--server process|thread ...]
 
 Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
 leaves the machine), with ``--authors`` generated profiles of
@@ -22,9 +23,10 @@ leaves the machine), with ``--authors`` generated profiles of
    least any reading of these pages costs.
 
 Each is repeated ``--repeat`` times (a fresh folder for every lab run) and the
-median is reported, wall time and the process's CPU time (user and system, the
-local server's thread included); for the no-op run also the CPU time of the
-run's own thread, where pages are read, apart from the other threads'. Nothing
+median is reported, wall time and the process's CPU time (user and system; the
+local server's too when it runs in this process); for the no-op run also the
+CPU time of the run's own thread, where pages are read, apart from the other
+threads'. Nothing
 is removed before every measure is done: on a file system without a journal
 (ext4 as this machine has it) a file created within a minute or more of many
 files being removed costs far more, as the kernel looks past each recently
@@ -39,6 +41,13 @@ stdout; exits 1 if a target is missed.
 each request (runs and bare requests alike), for the figure with a network
 as slow as a real one; the default, 0, is 127.0.0.1 as it is.  Given more than
 once, each latency is measured in turn in the same process, one table each.
+
+``--server process`` (the default) runs the local Scholar in a process of its
+own, as a real Scholar is: it does not wait for this process's interpreter
+lock while the run's threads hold it.  ``--server thread`` runs it on threads
+of this process, as the figures before 2026-12-08 02:00Z were taken.  Given
+both, each is measured in turn, every latency for each, one table each; the
+bare requests of a table are always fetched from that table's server.
 """
 
 from __future__ import annotations
@@ -61,7 +70,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from replay import ReplayServer  # noqa: E402
+from replay import ReplayProcess, ReplayServer  # noqa: E402
 
 from crawler.config import load_config  # noqa: E402
 from crawler.outputs.run_summary import RunSummary  # noqa: E402
@@ -69,6 +78,10 @@ from crawler.run import run  # noqa: E402
 
 LAB_TARGET = 2.0
 NOOP_BEYOND_TARGET = 0.6  # seconds beyond the bare requests, for 50 authors
+
+
+Replay = ReplayServer | ReplayProcess
+SERVERS = ("process", "thread")
 
 
 def scholar_id(n: int) -> str:
@@ -99,7 +112,7 @@ def timed(action: Callable[[], object]) -> tuple[float, float, object]:
     return time.perf_counter() - start, cpu_seconds() - cpu, result
 
 
-def run_once(replay: ReplayServer, data: Path, ids: list[str]) -> RunSummary:
+def run_once(replay: Replay, data: Path, ids: list[str]) -> RunSummary:
     config = load_config(
         None,
         authors=ids,
@@ -136,7 +149,7 @@ def bare_writes(data: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def bare_requests(replay: ReplayServer, urls: list[str]) -> tuple[float, list[bytes]]:
+def bare_requests(replay: Replay, urls: list[str]) -> tuple[float, list[bytes]]:
     bodies = []
     with httpx.Client(timeout=30.0, trust_env=False) as client:
         start = time.perf_counter()
@@ -161,9 +174,7 @@ Figures = dict[str, list[float]]
 MEASURES = ("bare", "lab", "noop", "writes", "trees", "lab_cpu", "noop_cpu", "noop_own_cpu", "bare_cpu")
 
 
-def measure(
-    replay: ReplayServer, tmp: Path, ids: list[str], repeat: int, figures: Figures
-) -> tuple[int, int]:
+def measure(replay: Replay, tmp: Path, ids: list[str], repeat: int, figures: Figures) -> tuple[int, int]:
     """``repeat`` turns of the five measures into ``figures``; (requests, files) of a run.
 
     Every folder made is kept until the end of the script: see the docstring."""
@@ -193,7 +204,9 @@ def measure(
     return n_requests, files
 
 
-def report(args: argparse.Namespace, latency: float, n_requests: int, files: int, figures: Figures) -> bool:
+def report(
+    args: argparse.Namespace, server: str, latency: float, n_requests: int, files: int, figures: Figures
+) -> bool:
     """Print one latency's table; whether both targets are met."""
     m = {name: statistics.median(values) for name, values in figures.items()}
     bare_s, lab_s, noop_s, writes_s, trees_s = (m[k] for k in ("bare", "lab", "noop", "writes", "trees"))
@@ -202,6 +215,7 @@ def report(args: argparse.Namespace, latency: float, n_requests: int, files: int
         f"{args.authors} authors x {args.publications} publications, {n_requests} requests, "
         f"{files} files in the data folder; "
         f"{f'{latency * 1000:g} ms added to each request; ' if latency else 'no latency added; '}"
+        f"local Scholar {'in its own process' if server == 'process' else 'on threads of this process'}; "
         f"data folders in {args.tmp or tempfile.gettempdir()}; "
         f"median of {args.repeat} "
         f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
@@ -230,7 +244,8 @@ def report(args: argparse.Namespace, latency: float, n_requests: int, files: int
     print(f"no-op run / (bare requests + bare HTML trees): {noop_s / (bare_s + trees_s):.1f}x")
     print(
         f"no-op run's CPU: {m['noop_own_cpu']:.2f} s on the run's own thread (requests sent, pages read), "
-        f"{m['noop_cpu'] - m['noop_own_cpu']:.2f} s on the others (request and writer threads, local server)"
+        f"{m['noop_cpu'] - m['noop_own_cpu']:.2f} s on the others (request and writer threads"
+        f"{'; the local server' if server == 'thread' else ''})"
     )
     print(f"no-op run beyond the bare requests: {noop_s - bare_s:.2f} s\n")
     missed = [
@@ -242,7 +257,7 @@ def report(args: argparse.Namespace, latency: float, n_requests: int, files: int
         if missed_it
     ]
     if missed:
-        print(f"target missed at {latency * 1000:g} ms: {', '.join(missed)}", file=sys.stderr)
+        print(f"target missed at {latency * 1000:g} ms ({server}): {', '.join(missed)}", file=sys.stderr)
     return not missed
 
 
@@ -268,19 +283,28 @@ def main() -> int:
         help="where the data folders are made (default: the system's temporary folder); "
         "a tmpfs such as /dev/shm takes the disk out of the figures",
     )
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        action="append",
+        help="where the local Scholar runs: its own process (default) or threads of this one; "
+        "may be repeated, to measure both in one run",
+    )
     args = parser.parse_args()
     clean_environment()
     logging.getLogger("crawler").setLevel(logging.ERROR)
     ids = [scholar_id(n) for n in range(args.authors)]
     met = True
-    with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-run-", dir=args.tmp) as tmp:
-        for n, sid in enumerate(ids):
-            replay.add_profile(sid, args.publications, seed=n)
-        for latency in args.latency or [0.0]:
-            replay.latency = latency
-            figures: Figures = {name: [] for name in MEASURES}
-            n_requests, files = measure(replay, Path(tmp), ids, args.repeat, figures)
-            met = report(args, latency, n_requests, files, figures) and met
+    with tempfile.TemporaryDirectory(prefix="bench-run-", dir=args.tmp) as tmp:
+        for server in args.server or ["process"]:
+            with ReplayProcess() if server == "process" else ReplayServer() as replay:
+                for n, sid in enumerate(ids):
+                    replay.add_profile(sid, args.publications, seed=n)
+                for latency in args.latency or [0.0]:
+                    replay.latency = latency
+                    figures: Figures = {name: [] for name in MEASURES}
+                    n_requests, files = measure(replay, Path(tmp), ids, args.repeat, figures)
+                    met = report(args, server, latency, n_requests, files, figures) and met
     return 0 if met else 1
 
 

@@ -37,6 +37,7 @@ import contextlib
 import functools
 import html
 import math
+import multiprocessing
 import random
 import re
 import socket
@@ -45,6 +46,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -762,6 +764,98 @@ class ReplayServer:
         return self._stopping.wait(seconds)
 
 
+class ReplayProcess:
+    """A ``ReplayServer`` in a process of its own, for benchmarks: Google Scholar does not run
+    in the process that asks it, nor wait for that process's interpreter lock, and neither does
+    this one.  Profiles, latency, ``reset`` and ``profile_requests`` are handed over a pipe;
+    scenarios are left to the in-process server, which tests use."""
+
+    def __init__(self, fixtures_dir: Path = FIXTURES_DIR) -> None:
+        self.fixtures_dir = fixtures_dir
+        self.url = ""
+        self._latency = 0.0
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+
+    def start(self) -> ReplayProcess:
+        # spawn, not fork: the child starts from a clean interpreter whatever threads this one runs.
+        context = multiprocessing.get_context("spawn")
+        here, there = context.Pipe()
+        self._process = context.Process(
+            target=_serve_replay, args=(there, self.fixtures_dir), name="replay-process", daemon=True
+        )
+        self._process.start()
+        there.close()
+        self._conn = here
+        self.url = here.recv()
+        return self
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.send(None)
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.kill()
+            self._process = None
+
+    def __enter__(self) -> ReplayProcess:
+        return self.start() if self._conn is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        assert self._conn is not None, "the replay process is not started"
+        self._conn.send((name, args, kwargs))
+        ok, value = self._conn.recv()
+        if not ok:
+            raise value
+        return value
+
+    @property
+    def latency(self) -> float:
+        """Seconds every request waits before it is answered (``ReplayServer.latency``)."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._call("latency", seconds)
+        self._latency = seconds
+
+    def add_profile(self, scholar_id: str, n_publications: int, **options: Any) -> GeneratedProfile:
+        profile: GeneratedProfile = self._call("add_profile", scholar_id, n_publications, **options)
+        return profile
+
+    def profile_requests(self, scholar_id: str | None = None) -> list[ReceivedRequest]:
+        received: list[ReceivedRequest] = self._call("profile_requests", scholar_id)
+        return received
+
+    def reset(self) -> None:
+        self._call("reset")
+
+
+def _serve_replay(conn: Connection, fixtures_dir: Path) -> None:
+    """The replay process: a ``ReplayServer``, and the calls the pipe brings, until ``None``."""
+    with ReplayServer(fixtures_dir) as server, conn:
+        conn.send(server.url)
+        while (call := conn.recv()) is not None:
+            name, args, kwargs = call
+            try:
+                if name == "latency":
+                    server.latency = args[0]
+                    result = None
+                else:
+                    result = getattr(server, name)(*args, **kwargs)
+            except Exception as exc:  # handed back to the caller, who raises it
+                conn.send((False, exc))
+            else:
+                conn.send((True, result))
+
+
 def _int(value: str | None, default: int) -> int:
     try:
         return int(value) if value not in (None, "") else default
@@ -897,6 +991,7 @@ __all__ = [
     "OtherProfile",
     "RateLimited",
     "ReceivedRequest",
+    "ReplayProcess",
     "ReplayServer",
     "Scenario",
     "ServerError",

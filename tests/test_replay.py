@@ -21,6 +21,7 @@ from replay import (
     Forbidden,
     NotFoundPage,
     RateLimited,
+    ReplayProcess,
     ReplayServer,
     Scenario,
     ServerError,
@@ -442,3 +443,26 @@ def test_server_stops_even_with_a_request_hanging(fixtures_dir: Path) -> None:
     server.close()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/citations?user=" + SID, timeout=2)
+
+
+def test_the_replay_process_serves_from_a_process_of_its_own() -> None:
+    """Profiles, latency and what was received cross the pipe; the server is not in this process."""
+    with ReplayProcess() as replay:
+        profile = replay.add_profile(SID, 150, seed=3)
+        replay.latency = 0.05
+        with httpx.Client(trust_env=False) as client:
+            first = client.get(f"{replay.url}/citations", params={"user": SID, "pagesize": 100})
+            replay.latency = 0.0
+            second = client.get(
+                f"{replay.url}/citations", params={"user": SID, "pagesize": 100, "cstart": 100}
+            )
+        assert first.status_code == second.status_code == 200
+        assert first.elapsed.total_seconds() >= 0.05
+        assert len(ROW_RE.findall(first.text)) == 100
+        assert len(ROW_RE.findall(second.text)) == profile.n_publications - 100
+        assert [r.query.get("cstart") for r in replay.profile_requests(SID)] == [None, "100"]
+        assert all(t.name != "replay-server" for t in threading.enumerate())
+        replay.reset()
+        assert replay.profile_requests() == []
+        with pytest.raises(TypeError):
+            replay.add_profile(SID, 10, colour="blue")
