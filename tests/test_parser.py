@@ -8,9 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from crawler.errors import Blocked, NotAProfile, ParseError, TruncatedPage
 from crawler.sources.scholar_page import decode, page_to_record, parse_profile
+from crawler.sources.scholar_page_readers import checked_pub_id, node_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
@@ -411,3 +413,43 @@ def test_every_saved_pages_ids_are_scholar_shaped() -> None:
         except (Blocked, NotAProfile, TruncatedPage):
             continue
         assert all(re.fullmatch(r"[\w-]{12}:[\w-]{12}", p.author_pub_id) for p in record.publications), path
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        (f"/citations?user={BOHLOOLI_ID}&citation_for_view={BOHLOOLI_ID}:u5HHmVD_uO8C", "u5HHmVD_uO8C"),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:u5HHmVD_uO8C&amp;hl=en", "u5HHmVD_uO8C"),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:u5HHmVD_uO8C&hl=en", "u5HHmVD_uO8C"),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:u5HHmVD_uO8C\n", "u5HHmVD_uO8C"),
+        # Escaped letters of Scholar's alphabet are the same ID once unquoted.
+        (f"/citations?citation_for_view={BOHLOOLI_ID}%3Au5HHmVD%5FuO8C", "u5HHmVD_uO8C"),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:{'a' * 64}", "a" * 64),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:{'a' * 65}", None),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:u5HHmVD_uO8C#x", None),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:u5HHmVD_uO8C&x", None),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:u5HHmVD_uO8C&amp;", None),
+        (f"/citations?citation_for_view={BOHLOOLI_ID}:u5HHmVD.uO8C", None),
+    ],
+)
+def test_a_row_links_publication_id_is_read_whole_or_refused(href: str, expected: str | None) -> None:
+    """A plain ID is taken as it is; an escaped, cut or foreign one goes through every check."""
+    if expected is None:
+        with pytest.raises(ParseError, match="publication ID"):
+            checked_pub_id(href, None)
+    else:
+        assert checked_pub_id(href, None) == f"{BOHLOOLI_ID}:{expected}"
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>\u2067Müller\u2069,  A  B</p>", "Müller, A B"),
+        ("<p>\u202bMüller\u202c</p>", "Müller"),
+        ("<p>M\u00fcller,\u00a0Garc\u00eda\n  x</p>", "Müller, García x"),
+        ("<p>Smith\u2066 J\u2069</p>", "Smith J"),
+        ("<p>  plain   text </p>", "plain text"),
+    ],
+)
+def test_a_cells_text_drops_bidi_marks_and_folds_spaces(html: str, text: str) -> None:
+    assert node_text(HTMLParser(html).css_first("p")) == text

@@ -327,14 +327,16 @@ def _publication(
         citations = cell_count(node_text(cell), f"the citation count of {author_pub_id}", url) or 0
         cites_id = link_param(CITES_RE, cell.attributes.get("href") or "") if citations else None
     year_match = YEAR_RE.search(node_text(year))
+    # By position (author_pub_id, title, authors, venue, year, citations, cites_id): a hundred
+    # rows a page, and keywords cost a row more than the rest of its fields.
     return Publication(
-        author_pub_id=author_pub_id,
-        title=node_text(link),
-        authors=node_text(grays[0]) or None if grays else None,
-        venue=node_text(grays[1]) or None if len(grays) > 1 else None,
-        year=int(year_match.group(1)) if year_match else None,
-        citations=citations,
-        cites_id=cites_id,
+        author_pub_id,
+        node_text(link),
+        node_text(grays[0]) or None if grays else None,
+        node_text(grays[1]) or None if len(grays) > 1 else None,
+        int(year_match.group(1)) if year_match else None,
+        citations,
+        cites_id,
     )
 
 
