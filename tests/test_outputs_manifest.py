@@ -13,7 +13,7 @@ import crawler.outputs.badges
 import crawler.outputs.write
 from crawler.models import AuthorRecord, Metrics, Profile, Publication
 from crawler.outputs.badges import BadgeStyle
-from crawler.outputs.manifest import MANIFEST
+from crawler.outputs.manifest import MANIFEST, outputs_current
 from crawler.outputs.write import Accepted, accept_record
 from crawler.policy.guard import GuardOptions
 from crawler.storage.store import AuthorStore
@@ -97,3 +97,59 @@ def test_a_change_rebuilds_and_records_the_new_fingerprint(built: Path) -> None:
     assert changed.changed
     assert json.loads((built / SID / MANIFEST).read_bytes())["fingerprint"] != old
     assert json.loads((built / SID / "gs_data.json").read_bytes())["citedby"] == 60
+
+
+def folder_with_outputs(root: Path) -> dict[str, int]:
+    (root / "badges" / "pubs").mkdir(parents=True)
+    files = {"gs_data.json": b"{}\n", "badges/citations.json": b"[1]", "badges/pubs/a.svg": b"<svg/>"}
+    for name, body in files.items():
+        (root / name).write_bytes(body)
+    (root / "badges" / "linked.svg").symlink_to(root / "badges" / "pubs" / "a.svg")
+    return {name: len(body) for name, body in files.items()}
+
+
+@pytest.mark.parametrize(
+    ("change", "current"),
+    [
+        ("none", True),
+        ("unsorted", True),
+        ("link to a file of that size", True),
+        ("a folder named, with its size", True),
+        ("a folder named, another size", False),
+        ("a file missing", False),
+        ("a folder missing", False),
+        ("a file where a folder should be", False),
+        ("a size differs", False),
+        ("a link to nothing", False),
+        ("a NUL in a name", False),
+    ],
+)
+def test_outputs_are_current_only_when_each_named_file_has_its_size(
+    tmp_path: Path, change: str, current: bool
+) -> None:
+    """What ``os.stat`` of each whole path says, links followed, whatever the manifest's order."""
+    root = tmp_path / "author"
+    files = folder_with_outputs(root)
+    if change == "unsorted":
+        files = {"badges/pubs/a.svg": 6, "gs_data.json": 3, "badges/citations.json": 3}
+    elif change == "link to a file of that size":
+        files["badges/linked.svg"] = 6
+    elif change.startswith("a folder named"):
+        size = (root / "badges").stat().st_size
+        files["badges/"] = size if change.endswith("its size") else size + 1
+    elif change == "a file missing":
+        files["badges/pubs/b.svg"] = 1
+    elif change == "a folder missing":
+        files["other/b.svg"] = 1
+    elif change == "a file where a folder should be":
+        files["gs_data.json/b.svg"] = 1
+    elif change == "a size differs":
+        files["badges/pubs/a.svg"] = 7
+    elif change == "a link to nothing":
+        (root / "badges" / "gone.svg").symlink_to(root / "nowhere.svg")
+        files["badges/gone.svg"] = 0
+    elif change == "a NUL in a name":
+        files["badges/x\0.svg"] = 0
+    (root / MANIFEST).write_text(json.dumps({"fingerprint": "f", "files": files}), encoding="utf-8")
+    assert outputs_current(root, "f") is current
+    assert outputs_current(root, "g") is False
