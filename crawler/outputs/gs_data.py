@@ -20,8 +20,9 @@ that throws the record away (``merge``): what it refuses, with the same message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from crawler.models import (
@@ -273,9 +274,9 @@ def _gs_data_as_written(data: Any) -> bool:
         return False
     pubs = get("publications") or []
     if type(pubs) is dict:
-        if not all(_publication_as_written(entry, key) for key, entry in pubs.items()):
+        if not _publications_as_written(pubs.items()):
             return False
-    elif type(pubs) is not list or not all(_publication_as_written(entry, None) for entry in pubs):
+    elif type(pubs) is not list or not _publications_as_written(zip(repeat(None), pubs)):
         return False
     source = get("source")
     if type(get("notes") or []) is not list or (source is not None and type(source) is not str):
@@ -295,36 +296,40 @@ def _gs_data_as_written(data: Any) -> bool:
 _METRIC_KEYS = ("citedby", "citedby5y", "hindex", "hindex5y", "i10index", "i10index5y", "since_year")
 
 
-def _publication_as_written(entry: Any, key: str | None) -> bool:
-    """Whether ``_publication(entry, key, ...)`` certainly reads ``entry``."""
-    if type(entry) is not dict:
-        return False
-    bib = entry.get("bib")
-    if type(bib) is not dict or type(bib.get("title")) is not str:
-        return False
-    pub_id = entry.get("author_pub_id", key)
-    if type(pub_id) is not str or not pub_id:
-        return False
-    cites = entry.get("cites_id")
-    if type(cites) is list:
-        if not all(type(c) is str for c in cites):
+def _publications_as_written(rows: Iterable[tuple[str | None, Any]]) -> bool:
+    """Whether ``_publication`` certainly reads each of ``rows`` (its key, its entry): one loop,
+    no call for each of the hundreds of rows a profile has."""
+    for key, entry in rows:
+        if type(entry) is not dict:
             return False
-    elif cites is not None and type(cites) is not str:
-        return False
-    author, citation, year = bib.get("author"), bib.get("citation"), bib.get("pub_year")
-    if (author is not None and type(author) is not str) or (
-        citation is not None and type(citation) is not str
-    ):
-        return False
-    if year is not None and type(year) is not int and not _year_as_written(year):
-        return False
-    return _opt_count(entry.get("num_citations"))
-
-
-def _year_as_written(year: Any) -> bool:
-    """A ``pub_year`` string ``_year`` reads (a year, or text it takes for none)."""
-    if type(year) is not str:
-        return False
-    text = year.strip()
-    # A digit ``int`` refuses (another script's, or more than ``int`` reads) is the reader's to say.
-    return not text.isdigit() or (text.isascii() and len(text) <= 20)
+        get = entry.get
+        bib = get("bib")
+        if type(bib) is not dict or type(bib.get("title")) is not str:
+            return False
+        pub_id = get("author_pub_id", key)
+        if type(pub_id) is not str or not pub_id:
+            return False
+        cites = get("cites_id")
+        if type(cites) is list:
+            for cluster in cites:
+                if type(cluster) is not str:
+                    return False
+        elif cites is not None and type(cites) is not str:
+            return False
+        author, citation, year = bib.get("author"), bib.get("citation"), bib.get("pub_year")
+        if author is not None and type(author) is not str:
+            return False
+        if citation is not None and type(citation) is not str:
+            return False
+        # A year as a number, or ASCII text short enough for ``int`` (digits another script
+        # writes, which ``int`` may refuse, are the reader's to say).
+        if (
+            year is not None
+            and type(year) is not int
+            and not (type(year) is str and year.isascii() and len(year) <= 20)
+        ):
+            return False
+        count = get("num_citations")
+        if count is not None and (type(count) is not int or count < 0):
+            return False
+    return True
