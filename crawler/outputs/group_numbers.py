@@ -24,6 +24,7 @@ told apart there.  ``group.json`` says so (``cites_per_year_sum``).
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ from crawler.storage.store import AuthorStore, json_bytes, write_if_changed
 GROUP_FILE = "group.json"
 GROUP_FORMAT = 1
 _WORDS_RE = re.compile(r"[^\w]+")
+# On ASCII, what ``_WORDS_RE`` leaves are letters, digits and ``_``: everything else a space.
+_ASCII_NOT_WORD = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if c not in string.ascii_letters + string.digits + "_"}
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class GroupTotals:
 
 def normalised_title(title: str) -> str:
     """Case, accents, punctuation and spacing removed: what two profiles may write differently."""
+    if title.isascii():
+        # Nearly every title: no decomposition to make, ``casefold`` is ``lower``, and the
+        # runs of other characters turned into one space are what ``split`` and ``join`` make.
+        return " ".join(title.lower().translate(_ASCII_NOT_WORD).split())
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     return _WORDS_RE.sub(" ", text.casefold()).strip()
 
