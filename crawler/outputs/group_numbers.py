@@ -100,7 +100,13 @@ class _Papers:
 
 
 def _cluster_ids(pub: Publication) -> list[str]:
-    return [c.strip() for c in (pub.cites_id or "").split(",") if c.strip()]
+    cites = pub.cites_id
+    if not cites:
+        return []
+    if "," not in cites:  # one cluster, as nearly every row has
+        cites = cites.strip()
+        return [cites] if cites else []
+    return [c.strip() for c in cites.split(",") if c.strip()]
 
 
 def _title_key(pub: Publication) -> str:
@@ -111,7 +117,8 @@ def distinct_papers(records: Sequence[AuthorRecord]) -> dict[str, list[tuple[str
     """Every distinct paper: its rows, as (scholar_id, publication), by a key of the paper."""
     papers = _Papers()
     rows: list[tuple[str, Publication, str]] = []
-    cited_titles: dict[str, str] = {}
+    cited: list[tuple[Publication, str]] = []
+    uncited_years: set[int | None] = set()
     for record in records:
         for pub in record.publications:
             ids = _cluster_ids(pub)
@@ -119,10 +126,17 @@ def distinct_papers(records: Sequence[AuthorRecord]) -> dict[str, list[tuple[str
                 key = f"c:{ids[0]}"
                 for other in ids[1:]:
                     papers.union(key, f"c:{other}")
-                cited_titles.setdefault(_title_key(pub), key)
+                cited.append((pub, key))
             else:
                 key = ""
+                uncited_years.add(pub.year)
             rows.append((record.scholar_id, pub, key))
+    # An uncited row joins the first cited row of its title and year: the title of a cited row
+    # of a year no uncited row has is never looked up, so it is not normalised.
+    cited_titles: dict[str, str] = {}
+    for pub, key in cited:
+        if pub.year in uncited_years:
+            cited_titles.setdefault(_title_key(pub), key)
     # Uncited rows last, so they can join a cited row of the same title and year.
     grouped: dict[str, list[tuple[str, Publication]]] = {}
     for sid, pub, key in rows:
