@@ -233,3 +233,14 @@ def test_the_walk_and_the_reader_agree_on_many_damaged_files() -> None:
         seen.add(same_outcome(data, file_id if isinstance(file_id, str) else SID)[0])
     # The mutations reach the reader's refusals and its acceptance alike.
     assert {"accepted", ValueError, TypeError} <= seen
+
+
+def test_an_update_time_out_of_range_is_no_time_not_a_crash() -> None:
+    # A time a datetime cannot hold in UTC (year 1, east of Greenwich) is as unreadable as
+    # any other: the record has no fetch time, and a merge does not stop on it.
+    data = {**acadhomepage(), "source": "scholar", "updated": "0001-01-01T00:00:00+01:00"}
+    assert record_from_gs_data(data, SID).fetched_at is None
+    check_gs_data(data, SID)
+    kind = layout_kind("gs_data.json")
+    assert kind is not None
+    kind.check(json.dumps(data).encode(), SID)

@@ -221,7 +221,7 @@ def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
     if own and isinstance(updated, str):
         try:
             fetched_at = parse_time(updated)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a time, or none a datetime holds in UTC
             fetched_at = None
     return AuthorRecord(
         profile=profile,
@@ -286,7 +286,7 @@ def _gs_data_as_written(data: Any) -> bool:
         # As the reader does, to the letter: what it lets through, and what it does not.
         try:
             parse_time(updated)
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
         except Exception:  # the reader's to raise
             return False
