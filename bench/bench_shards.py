@@ -1,7 +1,7 @@
 """A department's run: one runner for every author, or N shard processes side by side.
 
     python bench/bench_shards.py [--authors 500] [--shards 10] [--latency 0.4] [--publications 20]
-                                 [--merges N] [--before CHECKOUT] [--flushes N]
+                                 [--merges N] [--before CHECKOUT] [--flushes N] [--cpu N]
 
 Against the local Google Scholar of ``tests/replay.py`` (127.0.0.1, nothing
 leaves the machine), every request answered after ``--latency`` seconds (what
@@ -25,6 +25,9 @@ floor, ``bench/floor_copy.py`` (every file of the shard folders copied, nothing
 else), in turn; ``--before CHECKOUT`` adds the merge and ``merge --move`` of another
 checkout of the project (``PYTHONPATH``) to the turns.  These merges read the lab's
 configuration as its publish job has it, the authors without the runs' ``base_url``.
+With ``--cpu N`` (and ``--before``), ``merge --move``'s work is timed in process, N turns alternated
+with the other checkout's: the CPU time (``time.process_time``) of ``merge()`` and then of the group's
+numbers (``write_group``), as the command calls them, each turn on fresh copies of the shard folders.
 With ``--flushes N`` the copying merge is timed N more times with each way of making
 its files durable, alternated: one ``syncfs`` per file system (as shipped) or an fsync
 per snapshot and per folder, and once more each under ``strace -c -w`` for the calls.
@@ -67,6 +70,9 @@ def main() -> int:
         type=int,
         default=0,
         help="time the copying merge N more times with each final flush: syncfs, or an fsync each",
+    )
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="time merge() --move in process N turns, alternated with --before"
     )
     args = parser.parse_args()
     with ReplayServer() as replay, tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp_name:
@@ -148,6 +154,7 @@ def main() -> int:
         shard_dirs = [str(tmp / f"shard-{k}") for k in range(1, args.shards + 1)]
         turns = merge_turns(tmp, shard_dirs, lab_config(tmp, ids), env, args.merges, args.before)
         flushes = flush_turns(tmp, shard_dirs, lab_config(tmp, ids), env, args.flushes)
+        cpu = cpu_turns(tmp, shard_dirs, lab_config(tmp, ids), env, args.cpu, args.before)
         files = sum(len(names) for d in shard_dirs for _, _, names in os.walk(d))
 
     print(
@@ -177,6 +184,15 @@ def main() -> int:
             print(
                 f"| {name} | {median:.2f} | {min(times):.2f}-{max(times):.2f} | "
                 f"{median / floor:.2f}x | {median / unsharded:.3f} |"
+            )
+    if cpu:
+        print(f"\n`merge --move` in process, CPU seconds, {args.cpu} turns alternated:\n")
+        print("| checkout | `merge()` median | min-max | `write_group` median | min-max |")
+        print("|---|---:|---:|---:|---:|")
+        for name, (merges, groups) in cpu.items():
+            print(
+                f"| {name} | {statistics.median(merges):.3f} | {min(merges):.3f}-{max(merges):.3f} | "
+                f"{statistics.median(groups):.3f} | {min(groups):.3f}-{max(groups):.3f} |"
             )
     if flushes:
         print(f"\nThe copying merge, {args.flushes} turns each, alternated, by its final flush:\n")
@@ -306,6 +322,48 @@ def merge_turns(
 
 
 MOVED = ["<fresh copies of the shard folders>"]
+
+# What ``scholar-stats merge --move`` does past its options, timed in CPU seconds part by part.
+_IN_PROCESS = """
+import sys, time
+from pathlib import Path
+import crawler.commands.merge as m
+config = m.read_settings(Path(sys.argv[1]))
+expected = [a.scholar_id for a in config.authors]
+into, shards = Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
+start = time.process_time()
+m.merge(shards, into, expected=expected, config=config, move=True)
+merged = time.process_time()
+m.write_group(into, expected, config.badge)
+print(merged - start, time.process_time() - merged)
+"""
+
+
+def cpu_turns(
+    tmp: Path, shard_dirs: list[str], config: Path, env: dict[str, str], count: int, before: str | None
+) -> dict[str, tuple[list[float], list[float]]]:
+    """The CPU seconds of ``merge(move=True)`` and of ``write_group``, this checkout's and ``before``'s
+    alternated, ``count`` turns, each on fresh copies of the shard folders (made untimed)."""
+    checkouts = {"before": before, "after": str(ROOT)} if before else {}
+    results: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in checkouts}
+    for turn in range(count):
+        for name, checkout in checkouts.items():
+            dest = tmp / f"cpu-{turn}-{name}"
+            copies = fresh_copies(tmp, shard_dirs)
+            subprocess.run(["sync"], check=True)
+            done = subprocess.run(
+                [sys.executable, "-c", _IN_PROCESS, str(config), str(dest), *copies],
+                env={**env, "PYTHONPATH": str(checkout)},
+                cwd=tmp,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            merge_cpu, group_cpu = (float(x) for x in done.stdout.split())
+            results[name][0].append(merge_cpu)
+            results[name][1].append(group_cpu)
+            subprocess.run(["rm", "-rf", str(dest), str(tmp / "artifacts")], check=True)
+    return results
 
 
 def fresh_copies(tmp: Path, shard_dirs: list[str]) -> list[str]:

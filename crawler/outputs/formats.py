@@ -12,7 +12,7 @@ from typing import Any
 
 from crawler.models import AuthorRecord, record_from_dict
 from crawler.outputs.badges import BADGE_DIR, PUBS_DIR, SHIELDS_FILE
-from crawler.outputs.gs_data import record_from_gs_data
+from crawler.outputs.gs_data import check_gs_data
 from crawler.outputs.gs_history import HISTORY_FILE, History
 from crawler.policy.match import MATCHES_DIR, OVERRIDES_FILE, pairs_from_dict
 from crawler.storage.readfile import (
@@ -48,7 +48,7 @@ def _check_gs_data(data: bytes, scholar_id: str) -> None:
     value = _json(data)
     if not isinstance(value, dict) or value.get("scholar_id") != scholar_id:
         raise ValueError(f"not the gs_data.json of {scholar_id}")
-    record_from_gs_data(value, scholar_id)
+    check_gs_data(value, scholar_id)
 
 
 def _check_history(data: bytes, scholar_id: str) -> None:

@@ -24,6 +24,7 @@ told apart there.  ``group.json`` says so (``cites_per_year_sum``).
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ from crawler.storage.store import AuthorStore, json_bytes, write_if_changed
 GROUP_FILE = "group.json"
 GROUP_FORMAT = 1
 _WORDS_RE = re.compile(r"[^\w]+")
+# On ASCII, what ``_WORDS_RE`` leaves are letters, digits and ``_``: everything else a space.
+_ASCII_NOT_WORD = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if c not in string.ascii_letters + string.digits + "_"}
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class GroupTotals:
 
 def normalised_title(title: str) -> str:
     """Case, accents, punctuation and spacing removed: what two profiles may write differently."""
+    if title.isascii():
+        # Nearly every title: no decomposition to make, ``casefold`` is ``lower``, and the
+        # runs of other characters turned into one space are what ``split`` and ``join`` make.
+        return " ".join(title.lower().translate(_ASCII_NOT_WORD).split())
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     return _WORDS_RE.sub(" ", text.casefold()).strip()
 
@@ -91,7 +100,13 @@ class _Papers:
 
 
 def _cluster_ids(pub: Publication) -> list[str]:
-    return [c.strip() for c in (pub.cites_id or "").split(",") if c.strip()]
+    cites = pub.cites_id
+    if not cites:
+        return []
+    if "," not in cites:  # one cluster, as nearly every row has
+        cites = cites.strip()
+        return [cites] if cites else []
+    return [c.strip() for c in cites.split(",") if c.strip()]
 
 
 def _title_key(pub: Publication) -> str:
@@ -102,7 +117,8 @@ def distinct_papers(records: Sequence[AuthorRecord]) -> dict[str, list[tuple[str
     """Every distinct paper: its rows, as (scholar_id, publication), by a key of the paper."""
     papers = _Papers()
     rows: list[tuple[str, Publication, str]] = []
-    cited_titles: dict[str, str] = {}
+    cited: list[tuple[Publication, str]] = []
+    uncited_years: set[int | None] = set()
     for record in records:
         for pub in record.publications:
             ids = _cluster_ids(pub)
@@ -110,10 +126,17 @@ def distinct_papers(records: Sequence[AuthorRecord]) -> dict[str, list[tuple[str
                 key = f"c:{ids[0]}"
                 for other in ids[1:]:
                     papers.union(key, f"c:{other}")
-                cited_titles.setdefault(_title_key(pub), key)
+                cited.append((pub, key))
             else:
                 key = ""
+                uncited_years.add(pub.year)
             rows.append((record.scholar_id, pub, key))
+    # An uncited row joins the first cited row of its title and year: the title of a cited row
+    # of a year no uncited row has is never looked up, so it is not normalised.
+    cited_titles: dict[str, str] = {}
+    for pub, key in cited:
+        if pub.year in uncited_years:
+            cited_titles.setdefault(_title_key(pub), key)
     # Uncited rows last, so they can join a cited row of the same title and year.
     grouped: dict[str, list[tuple[str, Publication]]] = {}
     for sid, pub, key in rows:

@@ -14,13 +14,15 @@ Where scholarly writes ``0`` for a number the page did not show, we write
 AcadHomepage's (scholarly's author dict, publications keyed by
 ``author_pub_id`` or as a list, ``cites_per_year`` keys as strings or numbers)
 and ours, of which it is the exact inverse, except that an empty venue and a
-missing one are the same there.
+missing one are the same there.  ``check_gs_data`` is its check alone, for a reader
+that throws the record away (``merge``): what it refuses, with the same message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from crawler.models import (
@@ -219,7 +221,7 @@ def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
     if own and isinstance(updated, str):
         try:
             fetched_at = parse_time(updated)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a time, or none a datetime holds in UTC
             fetched_at = None
     return AuthorRecord(
         profile=profile,
@@ -231,3 +233,103 @@ def record_from_gs_data(data: Any, scholar_id: str) -> AuthorRecord:
         fetched_at=fetched_at,
         notes=tuple(str(n) for n in notes),
     )
+
+
+# -- the check alone: what ``record_from_gs_data`` accepts, proved without building the record
+
+
+def check_gs_data(data: Any, scholar_id: str) -> None:
+    """Raise what ``record_from_gs_data(data, scholar_id)`` raises, or nothing when it reads.
+
+    A file as our writer makes it (every field of its type, nothing to convert) is walked
+    once without a ``Publication`` made for each row; anything else, the first sign of a
+    field out of the common shape, takes ``record_from_gs_data`` itself, which says what
+    is wrong.  So the walk only ever accepts, and only what the reader accepts too."""
+    if not _gs_data_as_written(data):
+        record_from_gs_data(data, scholar_id)
+
+
+def _opt_count(value: Any) -> bool:
+    return value is None or (type(value) is int and value >= 0)
+
+
+def _gs_data_as_written(data: Any) -> bool:
+    """Whether ``record_from_gs_data`` certainly accepts ``data`` (``False``: ask it)."""
+    if type(data) is not dict or ("citedby" not in data and "publications" not in data):
+        return False
+    get = data.get
+    if type(get("name")) is not str:
+        return False
+    interests = get("interests") or []
+    if type(interests) is not list or not all(type(i) is str for i in interests):
+        return False
+    for key in ("email_domain", "affiliation", "homepage", "url_picture"):
+        if get(key) is not None and type(get(key)) is not str:
+            return False
+    if not all(_opt_count(get(key)) for key in _METRIC_KEYS):
+        return False
+    try:
+        cites_per_year_from(get("cites_per_year"))
+    except Exception:  # whatever it is, the reader's to raise
+        return False
+    pubs = get("publications") or []
+    if type(pubs) is dict:
+        if not _publications_as_written(pubs.items()):
+            return False
+    elif type(pubs) is not list or not _publications_as_written(zip(repeat(None), pubs)):
+        return False
+    source = get("source")
+    if type(get("notes") or []) is not list or (source is not None and type(source) is not str):
+        return False
+    updated = get("updated")
+    if source in SOURCES and isinstance(updated, str):
+        # As the reader does, to the letter: what it lets through, and what it does not.
+        try:
+            parse_time(updated)
+        except (ValueError, OverflowError):
+            pass
+        except Exception:  # the reader's to raise
+            return False
+    return True
+
+
+_METRIC_KEYS = ("citedby", "citedby5y", "hindex", "hindex5y", "i10index", "i10index5y", "since_year")
+
+
+def _publications_as_written(rows: Iterable[tuple[str | None, Any]]) -> bool:
+    """Whether ``_publication`` certainly reads each of ``rows`` (its key, its entry): one loop,
+    no call for each of the hundreds of rows a profile has."""
+    for key, entry in rows:
+        if type(entry) is not dict:
+            return False
+        get = entry.get
+        bib = get("bib")
+        if type(bib) is not dict or type(bib.get("title")) is not str:
+            return False
+        pub_id = get("author_pub_id", key)
+        if type(pub_id) is not str or not pub_id:
+            return False
+        cites = get("cites_id")
+        if type(cites) is list:
+            for cluster in cites:
+                if type(cluster) is not str:
+                    return False
+        elif cites is not None and type(cites) is not str:
+            return False
+        author, citation, year = bib.get("author"), bib.get("citation"), bib.get("pub_year")
+        if author is not None and type(author) is not str:
+            return False
+        if citation is not None and type(citation) is not str:
+            return False
+        # A year as a number, or ASCII text short enough for ``int`` (digits another script
+        # writes, which ``int`` may refuse, are the reader's to say).
+        if (
+            year is not None
+            and type(year) is not int
+            and not (type(year) is str and year.isascii() and len(year) <= 20)
+        ):
+            return False
+        count = get("num_citations")
+        if count is not None and (type(count) is not int or count < 0):
+            return False
+    return True
