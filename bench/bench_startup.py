@@ -30,21 +30,16 @@ import sys
 import tempfile
 import time
 import tomllib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import clitools  # tests/clitools.py: the script pip writes
 
 TARGET = 4.0
 RUN_HELP_TARGET = 2.0
 
 FLOOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "floor_click_help.py")
-
-# What pip writes for a console script, the shebang aside.
-SHIM = (
-    "import re\n"
-    "import sys\n"
-    "from {module} import {function}\n"
-    "if __name__ == '__main__':\n"
-    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-    "    sys.exit({function}())\n"
-)
 
 BASE = "python -c pass"
 FLOOR_NAME = "bare click run --help (bench/floor_click_help.py)"
@@ -68,13 +63,7 @@ def console_script(checkout: str, folder: str) -> str:
     """A `scholar-stats` script in ``folder`` for the entry ``checkout``'s pyproject.toml names."""
     with open(os.path.join(checkout, "pyproject.toml"), "rb") as file:
         entry = tomllib.load(file)["project"]["scripts"]["scholar-stats"]
-    module, _, function = entry.partition(":")
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, "scholar-stats")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(f"#!{sys.executable}\n" + SHIM.format(module=module, function=function))
-    os.chmod(path, 0o755)
-    return path
+    return str(clitools.console_script(Path(folder), entry))
 
 
 def _children_cpu() -> float:

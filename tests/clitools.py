@@ -15,6 +15,30 @@ _SCRIPT = Path(sys.executable).with_name("scholar-stats")
 SCHOLAR_STATS = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "crawler"]
 
 
+# What pip writes for a console script (the shebang aside): the entry is filled in.
+PIP_SCRIPT = (
+    "import re\n"
+    "import sys\n"
+    "from {module} import {function}\n"
+    "if __name__ == '__main__':\n"
+    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+    "    sys.exit({function}())\n"
+)
+
+
+def console_script(folder: Path, entry: str, name: str = "scholar-stats") -> Path:
+    """An executable file ``folder/name`` written the way pip writes a console script for
+    ``entry`` (``module:function``), run by this interpreter."""
+    module, _, function = entry.partition(":")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(
+        f"#!{sys.executable}\n" + PIP_SCRIPT.format(module=module, function=function), encoding="utf-8"
+    )
+    path.chmod(0o755)
+    return path
+
+
 def config_file(folder: Path, text: str) -> Path:
     """``folder/scholar-stats.toml`` holding ``text``, as a user writes it."""
     path = folder / "scholar-stats.toml"

@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from clitools import console_script
 
 from crawler import __version__
 from crawler.cli import main
@@ -30,30 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 REGENERATE = "python .ci/render-help"
 PAGES = ["", *main.list_commands(click.Context(main))]
 
-# What pip writes for a console script (the shebang aside): the entry is filled in.
-SHIM = (
-    "import re\n"
-    "import sys\n"
-    "from {module} import {function}\n"
-    "if __name__ == '__main__':\n"
-    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-    "    sys.exit({function}())\n"
-)
-
 
 def entry_point() -> str:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     return str(scripts["scholar-stats"])
-
-
-def console_script(folder: Path, entry: str, name: str = "scholar-stats") -> Path:
-    """An executable file ``folder/name`` written the way pip writes a console script for ``entry``."""
-    module, _, function = entry.partition(":")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(f"#!{sys.executable}\n" + SHIM.format(module=module, function=function), encoding="utf-8")
-    path.chmod(0o755)
-    return path
 
 
 def environment(**extra: str) -> dict[str, str]:
